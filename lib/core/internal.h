@@ -1,0 +1,53 @@
+/*
+ * lib/core/internal.h - helpers shared by libberg's modules. Not installed;
+ * nothing here is exported (hidden visibility).
+ */
+#ifndef BERG_CORE_INTERNAL_H
+#define BERG_CORE_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "berg/core.h"
+
+#if defined(__GNUC__)
+#  define BERG_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#  define BERG_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#  define BERG_PRINTF(a, b)
+#  define BERG_UNLIKELY(x) (x)
+#endif
+
+/* Record a failure for berg_last_error() and return its status:
+ *   return berg__error(BERG_ERR_NULL, "berg_heat_apply: in is NULL"); */
+berg_status berg__error(berg_status status, const char *fmt, ...) BERG_PRINTF(2, 3);
+
+/* Argument checks. Each records an error naming fn and name and returns a
+ * status; BERG_OK when the argument is fine. Arrays report the first bad
+ * index. */
+berg_status berg__check_ptr(const void *p, const char *fn, const char *name);
+berg_status berg__check_finite(const double *a, size_t n, const char *fn, const char *name);
+/* finite and >= 0 */
+berg_status berg__check_nonneg(const double *a, size_t n, const char *fn, const char *name);
+/* finite, >= 0 and with a positive finite sum; *sum gets the plain sum */
+berg_status berg__check_density(const double *a, size_t n, const char *fn, const char *name,
+                                double *sum);
+/* a time-like scalar: finite and >= 0 */
+berg_status berg__check_time(double t, const char *fn, const char *name);
+/* *out = a * b, BERG_ERR_SIZE when it overflows */
+berg_status berg__mul_size(size_t a, size_t b, size_t *out, const char *fn, const char *what);
+
+/* Pairwise (cascade) summation: error O(log n) ulps, at memory speed. */
+double berg__sum(const double *a, size_t n);
+
+/* Aligned allocation (berg_alignment() bytes) of count*size bytes, not
+ * zeroed; NULL with a recorded BERG_ERR_NOMEM / BERG_ERR_SIZE on failure. */
+void *berg__alloc(size_t count, size_t size, const char *fn);
+void berg__free(void *p);
+
+/* FFTW's planner is not thread-safe: every libberg call into the planner
+ * (plan creation and destruction, wisdom) holds this lock. berg__fftw_lock
+ * also initialises FFTW's threads support once. */
+void berg__fftw_lock(void);
+void berg__fftw_unlock(void);
+
+#endif

@@ -1,0 +1,470 @@
+/* The sample space: a gridded box with boundary kinds and a constant metric. */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cblas.h>
+#include <lapacke.h>
+
+#include "space/internal.h"
+
+int berg_space_max_rank(void) { return BERG_MAX_RANK; }
+
+berg_status berg__space_check(const berg_space *space, const char *fn)
+{
+    if (space == NULL)
+        return berg__error(BERG_ERR_NULL, "%s: space is NULL", fn);
+    return BERG_OK;
+}
+
+int berg_space_equal(const berg_space *a, const berg_space *b)
+{
+    if (a == NULL || b == NULL)
+        return 0;
+    if (a == b)
+        return 1;
+    int d = a->ndim;
+    if (d != b->ndim)
+        return 0;
+    for (int i = 0; i < d; i++)
+        if (a->n[i] != b->n[i] || a->lo[i] != b->lo[i] || a->hi[i] != b->hi[i] ||
+            a->bc[i] != b->bc[i])
+            return 0;
+    return memcmp(a->g, b->g, sizeof a->g) == 0;
+}
+
+berg_status berg__space_match(const berg_space *a, const berg_space *b, const char *fn,
+                              const char *name_a, const char *name_b)
+{
+    if (berg_space_equal(a, b))
+        return BERG_OK;
+    if (a->ndim != b->ndim)
+        return berg__error(BERG_ERR_MISMATCH, "%s: %s has rank %d but %s has rank %d", fn, name_a,
+                           a->ndim, name_b, b->ndim);
+    for (int i = 0; i < a->ndim; i++) {
+        if (a->n[i] != b->n[i])
+            return berg__error(BERG_ERR_MISMATCH, "%s: axis %d has %zu cells in %s but %zu in %s",
+                               fn, i, a->n[i], name_a, b->n[i], name_b);
+        if (a->lo[i] != b->lo[i] || a->hi[i] != b->hi[i])
+            return berg__error(BERG_ERR_MISMATCH, "%s: axis %d bounds differ between %s and %s", fn,
+                               i, name_a, name_b);
+        if (a->bc[i] != b->bc[i])
+            return berg__error(BERG_ERR_MISMATCH,
+                               "%s: axis %d boundary kinds differ between %s and %s", fn, i, name_a,
+                               name_b);
+    }
+    return berg__error(BERG_ERR_MISMATCH, "%s: the metrics of %s and %s differ", fn, name_a, name_b);
+}
+
+/* Validate and factor the metric: fills s->g, s->ginv, s->sqrt_det_g. */
+static berg_status set_metric(berg_space *s, const double *metric)
+{
+    static const char fn[] = "berg_space_create";
+    int d = s->ndim;
+    double g[BERG_MAX_RANK * BERG_MAX_RANK];
+    if (metric == NULL) {
+        memset(g, 0, sizeof g);
+        for (int a = 0; a < d; a++)
+            g[a * d + a] = 1.0;
+    } else {
+        berg_status st = berg__check_finite(metric, (size_t)d * (size_t)d, fn, "metric");
+        if (st != BERG_OK)
+            return st;
+        double scale = 0.0;
+        for (int i = 0; i < d * d; i++)
+            scale = fmax(scale, fabs(metric[i]));
+        for (int a = 0; a < d; a++)
+            for (int b = a + 1; b < d; b++)
+                if (fabs(metric[a * d + b] - metric[b * d + a]) > 1e-12 * scale)
+                    return berg__error(BERG_ERR_NOT_SPD,
+                                       "%s: metric is not symmetric: metric[%d][%d] = %.17g but "
+                                       "metric[%d][%d] = %.17g",
+                                       fn, a, b, metric[a * d + b], b, a, metric[b * d + a]);
+        for (int a = 0; a < d; a++)
+            for (int b = 0; b < d; b++)
+                g[a * d + b] = 0.5 * (metric[a * d + b] + metric[b * d + a]);
+        for (int a = 0; a < d; a++) {
+            if (s->bc[a] == BERG_PERIODIC)
+                continue;
+            for (int b = 0; b < d; b++)
+                if (b != a && g[a * d + b] != 0.0)
+                    return berg__error(BERG_ERR_UNSUPPORTED,
+                                       "%s: metric[%d][%d] = %g couples axis %d, which is not "
+                                       "periodic, to axis %d; only periodic axes may be coupled",
+                                       fn, a, b, g[a * d + b], a, b);
+        }
+    }
+    /* Cholesky g = L L^T gives det g and, with dpotri, g^{-1} */
+    double L[BERG_MAX_RANK * BERG_MAX_RANK];
+    memcpy(L, g, sizeof(double) * (size_t)(d * d));
+    lapack_int info = LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', d, L, d);
+    if (info != 0)
+        return berg__error(BERG_ERR_NOT_SPD,
+                           "%s: metric is not positive definite (its leading minor of order %d "
+                           "is not positive)", fn, (int)info);
+    double sd = 1.0;
+    for (int a = 0; a < d; a++)
+        sd *= L[a * d + a];
+    /* reject numerically singular metrics: condition estimate from the factor */
+    double dmin = INFINITY, dmax = 0.0;
+    for (int a = 0; a < d; a++) {
+        dmin = fmin(dmin, L[a * d + a]);
+        dmax = fmax(dmax, L[a * d + a]);
+    }
+    if (!(dmin > 1e-7 * dmax) || !isfinite(sd) || sd == 0.0)
+        return berg__error(BERG_ERR_NOT_SPD,
+                           "%s: metric is numerically singular (Cholesky pivots range from %g to "
+                           "%g)", fn, dmin, dmax);
+    info = LAPACKE_dpotri(LAPACK_ROW_MAJOR, 'L', d, L, d);
+    if (info != 0)
+        return berg__error(BERG_ERR_NOT_SPD, "%s: metric could not be inverted", fn);
+    memset(s->g, 0, sizeof s->g);
+    memset(s->ginv, 0, sizeof s->ginv);
+    s->diagonal = 1;
+    for (int a = 0; a < d; a++)
+        for (int b = 0; b < d; b++) {
+            s->g[a * d + b] = g[a * d + b];
+            s->ginv[a * d + b] = (a >= b) ? L[a * d + b] : L[b * d + a];
+            if (a != b && g[a * d + b] != 0.0)
+                s->diagonal = 0;
+        }
+    /* non-periodic axes are uncoupled, so their inverse entries are exact */
+    for (int a = 0; a < d; a++)
+        if (s->bc[a] != BERG_PERIODIC)
+            for (int b = 0; b < d; b++)
+                if (b != a)
+                    s->ginv[a * d + b] = s->ginv[b * d + a] = 0.0;
+    s->sqrt_det_g = sd;
+    return BERG_OK;
+}
+
+berg_status berg_space_create(berg_space **out, int ndim, const size_t *n, const double *lower,
+                              const double *upper, const berg_boundary *bc, const double *metric)
+{
+    static const char fn[] = "berg_space_create";
+    if (out == NULL)
+        return berg__error(BERG_ERR_NULL, "%s: out is NULL", fn);
+    if (ndim < 1 || ndim > BERG_MAX_RANK)
+        return berg__error(BERG_ERR_DOMAIN, "%s: ndim = %d must be between 1 and %d", fn, ndim,
+                           BERG_MAX_RANK);
+    if (n == NULL)
+        return berg__error(BERG_ERR_NULL, "%s: n is NULL", fn);
+    if (lower == NULL)
+        return berg__error(BERG_ERR_NULL, "%s: lower is NULL", fn);
+    if (upper == NULL)
+        return berg__error(BERG_ERR_NULL, "%s: upper is NULL", fn);
+
+    berg_space s;
+    memset(&s, 0, sizeof s);
+    s.ndim = ndim;
+    size_t size = 1;
+    for (int a = 0; a < ndim; a++) {
+        if (n[a] == 0)
+            return berg__error(BERG_ERR_SIZE, "%s: n[%d] = 0; every axis needs at least one cell",
+                               fn, a);
+        if (berg__mul_size(size, n[a], &size, fn, "grid size") != BERG_OK)
+            return BERG_ERR_SIZE;
+        if (!isfinite(lower[a]) || !isfinite(upper[a]))
+            return berg__error(BERG_ERR_NONFINITE, "%s: bounds of axis %d (%g, %g) are not finite",
+                               fn, a, lower[a], upper[a]);
+        if (!(upper[a] > lower[a]))
+            return berg__error(BERG_ERR_DOMAIN,
+                               "%s: upper[%d] = %g is not greater than lower[%d] = %g", fn, a,
+                               upper[a], a, lower[a]);
+        berg_boundary b = bc ? bc[a] : BERG_PERIODIC;
+        if ((int)b < 0 || (int)b > 2)
+            return berg__error(BERG_ERR_DOMAIN,
+                               "%s: bc[%d] = %d is not BERG_PERIODIC, BERG_NEUMANN or "
+                               "BERG_DIRICHLET", fn, a, (int)b);
+        s.n[a] = n[a];
+        s.lo[a] = lower[a];
+        s.hi[a] = upper[a];
+        s.h[a] = (upper[a] - lower[a]) / (double)n[a];
+        s.bc[a] = b;
+        if (!(s.h[a] > 0.0) || !isfinite(s.h[a]))
+            return berg__error(BERG_ERR_DOMAIN, "%s: cell width of axis %d is %g", fn, a, s.h[a]);
+    }
+    /* arrays of size doubles, and complex half-spectra, must be addressable */
+    if (size > SIZE_MAX / (4 * sizeof(double)))
+        return berg__error(BERG_ERR_SIZE, "%s: a grid of %zu points is too large to address", fn,
+                           size);
+    s.size = size;
+    s.stride[ndim - 1] = 1;
+    for (int a = ndim - 2; a >= 0; a--)
+        s.stride[a] = s.stride[a + 1] * s.n[a + 1];
+    berg_status st = set_metric(&s, metric);
+    if (st != BERG_OK)
+        return st;
+    s.weight = s.sqrt_det_g;
+    for (int a = 0; a < ndim; a++)
+        s.weight *= s.h[a];
+    if (!(s.weight > 0.0) || !isfinite(s.weight))
+        return berg__error(BERG_ERR_DOMAIN, "%s: cell weight %g is not a positive finite number",
+                           fn, s.weight);
+
+    berg_space *p = malloc(sizeof *p);
+    if (p == NULL)
+        return berg__error(BERG_ERR_NOMEM, "%s: out of memory", fn);
+    *p = s;
+    *out = p;
+    return BERG_OK;
+}
+
+berg_status berg_space_clone(berg_space **out, const berg_space *space)
+{
+    if (out == NULL)
+        return berg__error(BERG_ERR_NULL, "berg_space_clone: out is NULL");
+    if (berg__space_check(space, "berg_space_clone") != BERG_OK)
+        return BERG_ERR_NULL;
+    berg_space *p = malloc(sizeof *p);
+    if (p == NULL)
+        return berg__error(BERG_ERR_NOMEM, "berg_space_clone: out of memory");
+    *p = *space;
+    *out = p;
+    return BERG_OK;
+}
+
+void berg_space_destroy(berg_space *space) { free(space); }
+
+int berg_space_rank(const berg_space *space) { return space ? space->ndim : 0; }
+size_t berg_space_size(const berg_space *space) { return space ? space->size : 0; }
+
+/* queries */
+#define QUERY_PROLOGUE(fn, arg)                                                                    \
+    if (space == NULL)                                                                             \
+        return berg__error(BERG_ERR_NULL, fn ": space is NULL");                                 \
+    if ((arg) == NULL)                                                                             \
+        return berg__error(BERG_ERR_NULL, fn ": " #arg " is NULL");
+
+berg_status berg_space_shape(const berg_space *space, size_t *n)
+{
+    QUERY_PROLOGUE("berg_space_shape", n)
+    memcpy(n, space->n, sizeof(size_t) * (size_t)space->ndim);
+    return BERG_OK;
+}
+
+berg_status berg_space_bounds(const berg_space *space, double *lower, double *upper)
+{
+    QUERY_PROLOGUE("berg_space_bounds", lower)
+    if (upper == NULL)
+        return berg__error(BERG_ERR_NULL, "berg_space_bounds: upper is NULL");
+    memcpy(lower, space->lo, sizeof(double) * (size_t)space->ndim);
+    memcpy(upper, space->hi, sizeof(double) * (size_t)space->ndim);
+    return BERG_OK;
+}
+
+berg_status berg_space_boundaries(const berg_space *space, berg_boundary *bc)
+{
+    QUERY_PROLOGUE("berg_space_boundaries", bc)
+    memcpy(bc, space->bc, sizeof(berg_boundary) * (size_t)space->ndim);
+    return BERG_OK;
+}
+
+berg_status berg_space_spacing(const berg_space *space, double *h)
+{
+    QUERY_PROLOGUE("berg_space_spacing", h)
+    memcpy(h, space->h, sizeof(double) * (size_t)space->ndim);
+    return BERG_OK;
+}
+
+berg_status berg_space_metric(const berg_space *space, double *g)
+{
+    QUERY_PROLOGUE("berg_space_metric", g)
+    memcpy(g, space->g, sizeof(double) * (size_t)(space->ndim * space->ndim));
+    return BERG_OK;
+}
+
+berg_status berg_space_inverse_metric(const berg_space *space, double *ginv)
+{
+    QUERY_PROLOGUE("berg_space_inverse_metric", ginv)
+    memcpy(ginv, space->ginv, sizeof(double) * (size_t)(space->ndim * space->ndim));
+    return BERG_OK;
+}
+
+berg_status berg_space_volume_factor(const berg_space *space, double *sqrt_det_g)
+{
+    QUERY_PROLOGUE("berg_space_volume_factor", sqrt_det_g)
+    *sqrt_det_g = space->sqrt_det_g;
+    return BERG_OK;
+}
+
+berg_status berg_space_cell_weight(const berg_space *space, double *w)
+{
+    QUERY_PROLOGUE("berg_space_cell_weight", w)
+    *w = space->weight;
+    return BERG_OK;
+}
+
+berg_status berg_space_volume(const berg_space *space, double *volume)
+{
+    QUERY_PROLOGUE("berg_space_volume", volume)
+    double v = space->sqrt_det_g;
+    for (int a = 0; a < space->ndim; a++)
+        v *= space->hi[a] - space->lo[a];
+    *volume = v;
+    return BERG_OK;
+}
+
+berg_status berg_space_coordinates(const berg_space *space, int axis, double *x)
+{
+    QUERY_PROLOGUE("berg_space_coordinates", x)
+    if (axis < 0 || axis >= space->ndim)
+        return berg__error(BERG_ERR_DOMAIN, "berg_space_coordinates: axis = %d must be in [0, %d)",
+                           axis, space->ndim);
+    for (size_t i = 0; i < space->n[axis]; i++)
+        x[i] = berg__coord(space, axis, i);
+    return BERG_OK;
+}
+
+/* integrals */
+berg_status berg_space_integrate(const berg_space *space, const double *f, double *out)
+{
+    static const char fn[] = "berg_space_integrate";
+    berg_status st;
+    if ((st = berg__space_check(space, fn)) || (st = berg__check_ptr(out, fn, "out")) ||
+        (st = berg__check_finite(f, space->size, fn, "f")))
+        return st;
+    *out = space->weight * berg__sum(f, space->size);
+    return BERG_OK;
+}
+
+berg_status berg_space_normalize(const berg_space *space, double *p, double *mass)
+{
+    static const char fn[] = "berg_space_normalize";
+    berg_status st;
+    double s;
+    if ((st = berg__space_check(space, fn)) || (st = berg__check_density(p, space->size, fn, "p", &s)))
+        return st;
+    double m = s * space->weight;
+    if (!(m > 0.0) || !isfinite(m))
+        return berg__error(BERG_ERR_MASS, "%s: p has mass %g, which cannot be normalized", fn, m);
+    double inv = 1.0 / m;
+    if (!isfinite(inv))
+        return berg__error(BERG_ERR_MASS, "%s: p has mass %g, too small to normalize", fn, m);
+    for (size_t i = 0; i < space->size; i++)
+        p[i] *= inv;
+    if (mass)
+        *mass = m;
+    return BERG_OK;
+}
+
+berg_status berg_space_inner_l2(const berg_space *space, const double *f1, const double *f2,
+                                double *out)
+{
+    static const char fn[] = "berg_space_inner_l2";
+    berg_status st;
+    if ((st = berg__space_check(space, fn)) || (st = berg__check_ptr(out, fn, "out")) ||
+        (st = berg__check_finite(f1, space->size, fn, "f1")) ||
+        (st = berg__check_finite(f2, space->size, fn, "f2")))
+        return st;
+    /* blocked dot products combined pairwise keep the rounding error small */
+    size_t n = space->size, block = 4096;
+    double acc[64];
+    size_t nb = 0;
+    double total = 0.0;
+    for (size_t i = 0; i < n; i += block) {
+        size_t m = (n - i < block) ? n - i : block;
+        acc[nb++] = cblas_ddot((blasint)m, f1 + i, 1, f2 + i, 1);
+        if (nb == 64) {
+            total += berg__sum(acc, nb);
+            nb = 0;
+        }
+    }
+    total += berg__sum(acc, nb);
+    *out = total * space->weight;
+    return BERG_OK;
+}
+
+berg_status berg_space_project_tangent(const berg_space *space, const double *f, double *out)
+{
+    static const char fn[] = "berg_space_project_tangent";
+    berg_status st;
+    if ((st = berg__space_check(space, fn)) || (st = berg__check_ptr(out, fn, "out")) ||
+        (st = berg__check_finite(f, space->size, fn, "f")))
+        return st;
+    double mean = berg__sum(f, space->size) / (double)space->size;
+    for (size_t i = 0; i < space->size; i++)
+        out[i] = f[i] - mean;
+    return BERG_OK;
+}
+
+berg_status berg_space_moments(const berg_space *space, const double *p, double *mean,
+                               double *cov)
+{
+    static const char fn[] = "berg_space_moments";
+    berg_status st;
+    double mass;
+    if ((st = berg__space_check(space, fn)) ||
+        (st = berg__check_density(p, space->size, fn, "p", &mass)))
+        return st;
+    int d = space->ndim;
+    /* first pass: mean; second pass: centred second moments (stable) */
+    double m[BERG_MAX_RANK] = {0};
+    double x[BERG_MAX_RANK];
+    size_t idx[BERG_MAX_RANK] = {0};
+    const size_t nlast = space->n[d - 1];
+    /* mean from marginal sums: sum over rows of the last axis */
+    for (int a = 0; a < d; a++) {
+        double acc = 0.0;
+        size_t len = space->n[a], inner = space->stride[a];
+        size_t outer = space->size / (len * inner);
+        for (size_t i = 0; i < len; i++) {
+            double s = 0.0;
+            for (size_t o = 0; o < outer; o++)
+                s += berg__sum(p + o * len * inner + i * inner, inner);
+            acc += s * berg__coord(space, a, i);
+        }
+        m[a] = acc / mass;
+    }
+    if (cov != NULL) {
+        double c[BERG_MAX_RANK * BERG_MAX_RANK] = {0};
+        for (size_t row = 0; row < space->size; row += nlast) {
+            for (int a = 0; a < d - 1; a++)
+                x[a] = berg__coord(space, a, idx[a]) - m[a];
+            /* last axis: accumulate sum p, sum p y, sum p y^2 along the row */
+            double s0 = 0.0, s1 = 0.0, s2 = 0.0;
+            for (size_t j = 0; j < nlast; j++) {
+                double y = berg__coord(space, d - 1, j) - m[d - 1];
+                double pj = p[row + j];
+                s0 += pj;
+                s1 += pj * y;
+                s2 += pj * y * y;
+            }
+            for (int a = 0; a < d - 1; a++) {
+                for (int b = a; b < d - 1; b++)
+                    c[a * d + b] += s0 * x[a] * x[b];
+                c[a * d + (d - 1)] += s1 * x[a];
+            }
+            c[(d - 1) * d + (d - 1)] += s2;
+            /* advance the multi-index of the leading axes */
+            for (int a = d - 2; a >= 0; a--) {
+                if (++idx[a] < space->n[a])
+                    break;
+                idx[a] = 0;
+            }
+        }
+        for (int a = 0; a < d; a++)
+            for (int b = a; b < d; b++) {
+                cov[a * d + b] = c[a * d + b] / mass;
+                cov[b * d + a] = cov[a * d + b];
+            }
+    }
+    if (mean != NULL)
+        memcpy(mean, m, sizeof(double) * (size_t)d);
+    return BERG_OK;
+}
+
+berg_status berg_space_mean(const berg_space *space, const double *p, double *mean)
+{
+    if (mean == NULL)
+        return berg__error(BERG_ERR_NULL, "berg_space_mean: mean is NULL");
+    return berg_space_moments(space, p, mean, NULL);
+}
+
+berg_status berg_space_covariance(const berg_space *space, const double *p, double *cov)
+{
+    if (cov == NULL)
+        return berg__error(BERG_ERR_NULL, "berg_space_covariance: cov is NULL");
+    return berg_space_moments(space, p, NULL, cov);
+}

@@ -1,0 +1,207 @@
+"""Loading libberg through ctypes, status -> exception mapping, array helpers.
+
+The library is found, in order, at
+  1. the path in the environment variable BERG_LIBRARY,
+  2. a build tree next to this package (../../build*/lib/libberg.so*),
+  3. the system's libberg.so.0 (ctypes.util.find_library / the loader).
+Its berg_version_number() must have the major version this package was
+written for and be at least the minor version.
+"""
+import ctypes
+import ctypes.util
+import glob
+import os
+
+import numpy as np
+
+#: the library version this package was written for (MAJOR*10000+MINOR*100+PATCH)
+WRITTEN_FOR = 100
+
+c_double_p = ctypes.POINTER(ctypes.c_double)
+c_size_t_p = ctypes.POINTER(ctypes.c_size_t)
+c_int_p = ctypes.POINTER(ctypes.c_int)
+
+
+def _candidates():
+    env = os.environ.get("BERG_LIBRARY")
+    if env:
+        yield env
+        return
+    here = os.path.dirname(os.path.abspath(__file__))
+    root = os.path.dirname(os.path.dirname(here))
+    for path in sorted(glob.glob(os.path.join(root, "build*", "lib", "libberg.so*"))):
+        yield path
+    found = ctypes.util.find_library("berg")
+    if found:
+        yield found
+    yield "libberg.so.0"
+
+
+def _load():
+    errors = []
+    for path in _candidates():
+        try:
+            return ctypes.CDLL(path)
+        except OSError as exc:
+            errors.append(f"{path}: {exc}")
+    raise ImportError("libberg could not be loaded; set BERG_LIBRARY to the path of "
+                      "libberg.so.0. Tried:\n  " + "\n  ".join(errors))
+
+
+lib = _load()
+lib.berg_version_number.restype = ctypes.c_int
+lib.berg_version_number.argtypes = []
+lib.berg_version_string.restype = ctypes.c_char_p
+lib.berg_version_string.argtypes = []
+lib.berg_last_error.restype = ctypes.c_char_p
+lib.berg_last_error.argtypes = []
+lib.berg_status_string.restype = ctypes.c_char_p
+lib.berg_status_string.argtypes = [ctypes.c_int]
+
+version_number = lib.berg_version_number()
+version = lib.berg_version_string().decode()
+if version_number // 10000 != WRITTEN_FOR // 10000 or version_number < WRITTEN_FOR:
+    raise ImportError(f"libberg {version} does not match this package (written for "
+                      f"{WRITTEN_FOR // 10000}.{WRITTEN_FOR // 100 % 100}.x or later 0.x)")
+
+
+# ---- errors -------------------------------------------------------------
+class BergError(Exception):
+    """A libberg call failed. .status is the berg_status value, .detail the
+    library's berg_last_error() message."""
+
+    status = None
+
+    def __init__(self, detail, status=None):
+        super().__init__(detail)
+        self.detail = detail
+        if status is not None:
+            self.status = status
+
+
+class NullError(BergError, ValueError):
+    status = 1
+
+
+class SizeError(BergError, ValueError):
+    status = 2
+
+
+class NonFiniteError(BergError, ValueError):
+    status = 3
+
+
+class NegativeDensityError(BergError, ValueError):
+    status = 4
+
+
+class MassError(BergError, ValueError):
+    status = 5
+
+
+class TimeError(BergError, ValueError):
+    status = 6
+
+
+class NotSPDError(BergError, ValueError):
+    status = 7
+
+
+class MismatchError(BergError, ValueError):
+    status = 8
+
+
+class DomainError(BergError, ValueError):
+    status = 9
+
+
+class UnsupportedError(BergError, ValueError):
+    status = 10
+
+
+class OutOfMemoryError(BergError, MemoryError):
+    status = 11
+
+
+class CallbackError(BergError, RuntimeError):
+    status = 12
+
+
+class ConvergenceError(BergError, RuntimeError):
+    status = 13
+
+
+class ParseError(BergError, ValueError):
+    status = 14
+
+
+class BergIOError(BergError, OSError):
+    status = 15
+
+
+class NotTangentError(BergError, ValueError):
+    status = 16
+
+
+class OutOfRangeError(BergError, ValueError):
+    status = 17
+
+
+class InternalError(BergError, RuntimeError):
+    status = 18
+
+
+_EXCEPTIONS = {cls.status: cls for cls in (
+    NullError, SizeError, NonFiniteError, NegativeDensityError, MassError, TimeError,
+    NotSPDError, MismatchError, DomainError, UnsupportedError, OutOfMemoryError,
+    CallbackError, ConvergenceError, ParseError, BergIOError, NotTangentError,
+    OutOfRangeError, InternalError)}
+
+
+def check(status):
+    """Raise the exception class of a non-zero berg_status, with the detail."""
+    if status != 0:
+        detail = lib.berg_last_error().decode(errors="replace")
+        cls = _EXCEPTIONS.get(status, BergError)
+        if not detail:
+            detail = lib.berg_status_string(status).decode()
+        raise cls(detail, status)
+    return status
+
+
+def fn(name, argtypes, restype=ctypes.c_int):
+    """Declare and return a libberg function."""
+    f = getattr(lib, name)
+    f.argtypes = argtypes
+    f.restype = restype
+    return f
+
+
+# ---- arrays -------------------------------------------------------------
+def as_array(a, shape=None, name="array"):
+    """A C-contiguous float64 view of a (a copy only when the layout needs it)."""
+    arr = np.ascontiguousarray(a, dtype=np.float64)
+    if shape is not None and arr.shape != tuple(shape):
+        if arr.size == int(np.prod(shape)) and arr.ndim == 1 and len(shape) > 1:
+            arr = arr.reshape(shape)
+        else:
+            raise ValueError(f"{name} has shape {arr.shape}, expected {tuple(shape)}")
+    return arr
+
+
+def out_array(out, shape, name="out"):
+    """The caller's output array (must be C-contiguous float64 of shape), or a new one."""
+    if out is None:
+        return np.empty(shape, dtype=np.float64)
+    if not (isinstance(out, np.ndarray) and out.dtype == np.float64 and out.flags.c_contiguous
+            and out.flags.writeable and out.shape == tuple(shape)):
+        raise ValueError(f"{name} must be a writeable C-contiguous float64 array of shape "
+                         f"{tuple(shape)}")
+    return out
+
+
+def ptr(arr):
+    """ctypes double* into a numpy float64 array (None -> NULL)."""
+    if arr is None:
+        return None
+    return arr.ctypes.data_as(c_double_p)

@@ -1,0 +1,2 @@
+"""Bindings of include/berg/dictionary.h."""
+__all__ = []

@@ -1,0 +1,2 @@
+"""Bindings of include/berg/fisher.h."""
+__all__ = []

@@ -1,0 +1,2 @@
+"""Bindings of include/berg/metric.h."""
+__all__ = []

@@ -1,0 +1,2 @@
+"""Bindings of include/berg/propagator.h."""
+__all__ = []

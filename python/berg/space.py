@@ -1,0 +1,216 @@
+"""Sample-space geometry: berg_space (include/berg/space.h)."""
+import ctypes
+
+import numpy as np
+
+from . import _lib
+from ._lib import c_double_p, c_size_t_p, check, fn, ptr
+
+PERIODIC, NEUMANN, DIRICHLET = 0, 1, 2
+_BC_NAMES = {"periodic": PERIODIC, "neumann": NEUMANN, "dirichlet": DIRICHLET}
+
+_create = fn("berg_space_create", [ctypes.POINTER(ctypes.c_void_p), ctypes.c_int, c_size_t_p,
+                                   c_double_p, c_double_p, ctypes.POINTER(ctypes.c_int),
+                                   c_double_p])
+_destroy = fn("berg_space_destroy", [ctypes.c_void_p], None)
+_size = fn("berg_space_size", [ctypes.c_void_p], ctypes.c_size_t)
+_rank = fn("berg_space_rank", [ctypes.c_void_p], ctypes.c_int)
+_shape = fn("berg_space_shape", [ctypes.c_void_p, c_size_t_p])
+_bounds = fn("berg_space_bounds", [ctypes.c_void_p, c_double_p, c_double_p])
+_bcs = fn("berg_space_boundaries", [ctypes.c_void_p, ctypes.POINTER(ctypes.c_int)])
+_spacing = fn("berg_space_spacing", [ctypes.c_void_p, c_double_p])
+_metric = fn("berg_space_metric", [ctypes.c_void_p, c_double_p])
+_inv_metric = fn("berg_space_inverse_metric", [ctypes.c_void_p, c_double_p])
+_cell_weight = fn("berg_space_cell_weight", [ctypes.c_void_p, c_double_p])
+_volume = fn("berg_space_volume", [ctypes.c_void_p, c_double_p])
+_coords = fn("berg_space_coordinates", [ctypes.c_void_p, ctypes.c_int, c_double_p])
+_integrate = fn("berg_space_integrate", [ctypes.c_void_p, c_double_p, c_double_p])
+_normalize = fn("berg_space_normalize", [ctypes.c_void_p, c_double_p, c_double_p])
+_inner = fn("berg_space_inner_l2", [ctypes.c_void_p, c_double_p, c_double_p, c_double_p])
+_project = fn("berg_space_project_tangent", [ctypes.c_void_p, c_double_p, c_double_p])
+_moments = fn("berg_space_moments", [ctypes.c_void_p, c_double_p, c_double_p, c_double_p])
+_equal = fn("berg_space_equal", [ctypes.c_void_p, ctypes.c_void_p], ctypes.c_int)
+
+
+def _bc_code(b):
+    if isinstance(b, str):
+        try:
+            return _BC_NAMES[b.lower()]
+        except KeyError:
+            raise ValueError(f"unknown boundary kind {b!r}; use periodic, neumann or dirichlet")
+    return int(b)
+
+
+class Space:
+    """A gridded box S with per-axis boundary kinds and a constant metric g.
+
+    Space(shape, lower, upper, bc=None, metric=None)
+      shape   cells per axis, e.g. (256,) or (64, 64)
+      lower, upper  bounds per axis (scalars are broadcast)
+      bc      'periodic' | 'neumann' | 'dirichlet' per axis (or one for all);
+              default periodic
+      metric  d x d SPD matrix (default identity)
+    Grid arrays have shape `shape`, C order; grid points are cell centres.
+    """
+
+    def __init__(self, shape, lower, upper, bc=None, metric=None):
+        shape = tuple(int(n) for n in np.atleast_1d(shape))
+        d = len(shape)
+        lo = np.ascontiguousarray(np.broadcast_to(np.asarray(lower, dtype=float), (d,)))
+        hi = np.ascontiguousarray(np.broadcast_to(np.asarray(upper, dtype=float), (d,)))
+        if bc is None:
+            bcs = None
+        else:
+            if isinstance(bc, (str, int)):
+                bc = [bc] * d
+            if len(bc) != d:
+                raise ValueError(f"bc has {len(bc)} entries for {d} axes")
+            bcs = (ctypes.c_int * d)(*[_bc_code(b) for b in bc])
+        g = None if metric is None else np.ascontiguousarray(metric, dtype=float)
+        if g is not None and g.shape != (d, d):
+            raise ValueError(f"metric has shape {g.shape}, expected {(d, d)}")
+        if any(n < 0 for n in shape):
+            raise ValueError("shape entries must be non-negative")
+        n = (ctypes.c_size_t * d)(*shape)
+        handle = ctypes.c_void_p()
+        check(_create(ctypes.byref(handle), d, n, ptr(lo), ptr(hi), bcs, ptr(g)))
+        self._h = handle
+
+    def __del__(self):
+        h = getattr(self, "_h", None)
+        if h:
+            _destroy(h)
+            self._h = None
+
+    @property
+    def handle(self):
+        return self._h
+
+    @property
+    def ndim(self):
+        return _rank(self._h)
+
+    @property
+    def size(self):
+        return _size(self._h)
+
+    @property
+    def shape(self):
+        n = (ctypes.c_size_t * self.ndim)()
+        check(_shape(self._h, n))
+        return tuple(int(v) for v in n)
+
+    @property
+    def lower(self):
+        lo, hi = np.empty(self.ndim), np.empty(self.ndim)
+        check(_bounds(self._h, ptr(lo), ptr(hi)))
+        return lo
+
+    @property
+    def upper(self):
+        lo, hi = np.empty(self.ndim), np.empty(self.ndim)
+        check(_bounds(self._h, ptr(lo), ptr(hi)))
+        return hi
+
+    @property
+    def boundaries(self):
+        b = (ctypes.c_int * self.ndim)()
+        check(_bcs(self._h, b))
+        names = {v: k for k, v in _BC_NAMES.items()}
+        return tuple(names[int(v)] for v in b)
+
+    @property
+    def spacing(self):
+        h = np.empty(self.ndim)
+        check(_spacing(self._h, ptr(h)))
+        return h
+
+    @property
+    def metric(self):
+        g = np.empty((self.ndim, self.ndim))
+        check(_metric(self._h, ptr(g)))
+        return g
+
+    @property
+    def inverse_metric(self):
+        g = np.empty((self.ndim, self.ndim))
+        check(_inv_metric(self._h, ptr(g)))
+        return g
+
+    @property
+    def cell_weight(self):
+        w = ctypes.c_double()
+        check(_cell_weight(self._h, ctypes.byref(w)))
+        return w.value
+
+    @property
+    def volume(self):
+        v = ctypes.c_double()
+        check(_volume(self._h, ctypes.byref(v)))
+        return v.value
+
+    def coordinates(self, axis):
+        """Cell-centre coordinates of one axis."""
+        if not 0 <= axis < self.ndim:
+            raise IndexError(f"axis {axis} out of range for a rank-{self.ndim} space")
+        x = np.empty(self.shape[axis])
+        check(_coords(self._h, axis, ptr(x)))
+        return x
+
+    def grid(self):
+        """Coordinate arrays of every axis, broadcast to the grid (like np.meshgrid, ij)."""
+        return np.meshgrid(*[self.coordinates(a) for a in range(self.ndim)], indexing="ij")
+
+    def __eq__(self, other):
+        return isinstance(other, Space) and bool(_equal(self._h, other._h))
+
+    __hash__ = None
+
+    def _arr(self, f, name):
+        return _lib.as_array(f, self.shape, name)
+
+    def integrate(self, f):
+        """Integral of f over S (w * sum f)."""
+        f = self._arr(f, "f")
+        out = ctypes.c_double()
+        check(_integrate(self._h, ptr(f), ctypes.byref(out)))
+        return out.value
+
+    def normalize(self, p):
+        """Return (p / mass, mass); p itself is not modified."""
+        q = np.array(self._arr(p, "p"), dtype=np.float64, copy=True)
+        mass = ctypes.c_double()
+        check(_normalize(self._h, ptr(q), ctypes.byref(mass)))
+        return q, mass.value
+
+    def inner_l2(self, f, g):
+        """G_l2(f, g) = integral f g Vol_S."""
+        f, g = self._arr(f, "f"), self._arr(g, "g")
+        out = ctypes.c_double()
+        check(_inner(self._h, ptr(f), ptr(g), ctypes.byref(out)))
+        return out.value
+
+    def project_tangent(self, f):
+        """f minus its mean: a tangent vector (integral zero)."""
+        f = self._arr(f, "f")
+        out = np.empty(self.shape)
+        check(_project(self._h, ptr(f), ptr(out)))
+        return out
+
+    def moments(self, p):
+        """(mean, covariance) of a density (need not be normalized)."""
+        p = self._arr(p, "p")
+        d = self.ndim
+        m, c = np.empty(d), np.empty((d, d))
+        check(_moments(self._h, ptr(p), ptr(m), ptr(c)))
+        return m, c
+
+    def mean(self, p):
+        return self.moments(p)[0]
+
+    def covariance(self, p):
+        return self.moments(p)[1]
+
+    def __repr__(self):
+        return (f"Space(shape={self.shape}, lower={list(self.lower)}, upper={list(self.upper)}, "
+                f"bc={list(self.boundaries)})")

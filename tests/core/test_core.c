@@ -1,0 +1,141 @@
+/* core: status strings, per-thread errors, version, aligned memory, the
+ * internal checks and summation every module relies on. */
+#include <float.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "core/internal.h"
+#include "testutil.h"
+
+static void *thread_error(void *arg)
+{
+    (void)arg;
+    /* a failure on this thread must not show on the main thread */
+    berg__error(BERG_ERR_DOMAIN, "message from the other thread");
+    return (void *)(uintptr_t)(strcmp(berg_last_error(), "message from the other thread") == 0);
+}
+
+static void test_status(void)
+{
+    CHECK(berg_status_count() == BERG_ERR_INTERNAL + 1, "status count");
+    for (int s = 0; s < berg_status_count(); s++) {
+        const char *str = berg_status_string((berg_status)s);
+        CHECK(str != NULL && strlen(str) > 4 && strcmp(str, "unknown status") != 0,
+              "status %d has a description", s);
+        for (int t = 0; t < s; t++)
+            CHECK(strcmp(str, berg_status_string((berg_status)t)) != 0,
+                  "statuses %d and %d have distinct descriptions", s, t);
+    }
+    CHECK(strcmp(berg_status_string((berg_status)-1), "unknown status") == 0, "negative status");
+    CHECK(strcmp(berg_status_string((berg_status)1000), "unknown status") == 0, "large status");
+    /* pinned values: changing one is an ABI break */
+    CHECK(BERG_OK == 0 && BERG_ERR_NULL == 1 && BERG_ERR_SIZE == 2 && BERG_ERR_NONFINITE == 3 &&
+              BERG_ERR_NEGATIVE == 4 && BERG_ERR_MASS == 5 && BERG_ERR_TIME == 6 &&
+              BERG_ERR_NOT_SPD == 7 && BERG_ERR_MISMATCH == 8 && BERG_ERR_DOMAIN == 9 &&
+              BERG_ERR_UNSUPPORTED == 10 && BERG_ERR_NOMEM == 11 && BERG_ERR_CALLBACK == 12 &&
+              BERG_ERR_NO_CONVERGENCE == 13 && BERG_ERR_PARSE == 14 && BERG_ERR_IO == 15 &&
+              BERG_ERR_NOT_TANGENT == 16 && BERG_ERR_OUT_OF_RANGE == 17 &&
+              BERG_ERR_INTERNAL == 18,
+          "pinned status values");
+}
+
+static void test_errors(void)
+{
+    berg_clear_error();
+    CHECK(berg_last_error()[0] == '\0' && berg_last_status() == BERG_OK, "cleared error");
+    CHECK(berg__error(BERG_ERR_MASS, "mass %d", 7) == BERG_ERR_MASS, "berg__error returns status");
+    CHECK(strcmp(berg_last_error(), "mass 7") == 0, "message formatted");
+    CHECK(berg_last_status() == BERG_ERR_MASS, "last status");
+    pthread_t th;
+    void *ok = NULL;
+    pthread_create(&th, NULL, thread_error, NULL);
+    pthread_join(th, &ok);
+    CHECK(ok != NULL, "other thread sees its own message");
+    CHECK(strcmp(berg_last_error(), "mass 7") == 0, "main thread keeps its message");
+    /* very long messages are truncated, not overflowed */
+    char big[2000];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    berg__error(BERG_ERR_DOMAIN, "%s", big);
+    CHECK(strlen(berg_last_error()) < 1000, "long message truncated");
+}
+
+static void test_version(void)
+{
+    CHECK(berg_version_number() == BERG_VERSION_NUMBER, "version number matches header");
+    CHECK(strcmp(berg_version_string(), "0.1.0") == 0, "version string %s", berg_version_string());
+}
+
+static void test_alloc(void)
+{
+    void *p = NULL;
+    CHECK_STATUS(berg_alloc(&p, 1000, sizeof(double)), BERG_OK, "alloc");
+    CHECK(p != NULL && (uintptr_t)p % berg_alignment() == 0, "aligned to %zu", berg_alignment());
+    int zero = 1;
+    for (int i = 0; i < 1000; i++)
+        zero &= ((double *)p)[i] == 0.0;
+    CHECK(zero, "zero-filled");
+    berg_free(p);
+    berg_free(NULL);
+    p = (void *)&p;
+    CHECK_STATUS(berg_alloc(&p, SIZE_MAX / 2, 4), BERG_ERR_SIZE, "overflowing alloc");
+    CHECK(p == NULL, "out set to NULL on failure");
+    CHECK_STATUS(berg_alloc(&p, 0, 8), BERG_ERR_SIZE, "zero alloc");
+    CHECK_STATUS(berg_alloc(NULL, 1, 8), BERG_ERR_NULL, "NULL out");
+    CHECK(berg_alignment() >= 32 && (berg_alignment() & (berg_alignment() - 1)) == 0,
+          "alignment is a power of two >= 32");
+}
+
+static void test_checks(void)
+{
+    double a[5] = {1, 2, 3, 4, 5};
+    CHECK_STATUS(berg__check_nonneg(a, 5, "f", "p"), BERG_OK, "non-negative array");
+    a[3] = -1e-300;
+    CHECK_STATUS(berg__check_nonneg(a, 5, "f", "p"), BERG_ERR_NEGATIVE, "negative value");
+    CHECK_MESSAGE("index 3", "negative index named");
+    a[3] = NAN;
+    CHECK_STATUS(berg__check_nonneg(a, 5, "f", "p"), BERG_ERR_NONFINITE, "NaN");
+    CHECK_MESSAGE("p[3]", "NaN index named");
+    a[3] = INFINITY;
+    CHECK_STATUS(berg__check_nonneg(a, 5, "f", "p"), BERG_ERR_NONFINITE, "Inf");
+    CHECK_STATUS(berg__check_finite(a, 5, "f", "v"), BERG_ERR_NONFINITE, "Inf not finite");
+    double z[3] = {0, 0, 0}, m = -1;
+    CHECK_STATUS(berg__check_density(z, 3, "f", "p", &m), BERG_ERR_MASS, "zero mass");
+    double big[2] = {DBL_MAX, DBL_MAX};
+    CHECK_STATUS(berg__check_density(big, 2, "f", "p", &m), BERG_ERR_MASS, "overflowing mass");
+    CHECK_STATUS(berg__check_time(-1.0, "f", "t"), BERG_ERR_TIME, "negative time");
+    CHECK_STATUS(berg__check_time(NAN, "f", "t"), BERG_ERR_TIME, "NaN time");
+    CHECK_STATUS(berg__check_time(0.0, "f", "t"), BERG_OK, "zero time");
+    size_t out = 0;
+    CHECK_STATUS(berg__mul_size(SIZE_MAX, 2, &out, "f", "size"), BERG_ERR_SIZE, "mul overflow");
+}
+
+static void test_sum(void)
+{
+    /* 1 + many tiny terms: naive summation loses them, pairwise keeps them */
+    size_t n = 1000001;
+    double *x = malloc(n * sizeof *x);
+    x[0] = 1.0;
+    for (size_t i = 1; i < n; i++)
+        x[i] = 1e-16;
+    CHECK_REL(berg__sum(x, n), 1.0 + 1e-10, 1e-14, "pairwise sum keeps small terms");
+    /* exact integers, odd lengths */
+    for (size_t len = 0; len < 600; len += 37) {
+        for (size_t i = 0; i < len; i++)
+            x[i] = (double)(i + 1);
+        CHECK(berg__sum(x, len) == (double)len * (double)(len + 1) / 2.0, "sum of 1..%zu", len);
+    }
+    free(x);
+}
+
+int main(void)
+{
+    test_status();
+    test_errors();
+    test_version();
+    test_alloc();
+    test_checks();
+    test_sum();
+    return test_summary("core");
+}

@@ -1,0 +1,326 @@
+/* space: construction, queries, integrals, moments, and every bad input. */
+#include <float.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "space/internal.h"
+#include "testutil.h"
+
+static berg_space *make(int d, const size_t *n, const double *lo, const double *hi,
+                        const berg_boundary *bc, const double *g)
+{
+    berg_space *s = NULL;
+    berg_status st = berg_space_create(&s, d, n, lo, hi, bc, g);
+    CHECK(st == BERG_OK, "create rank %d: %s", d, berg_last_error());
+    return s;
+}
+
+static void test_queries(void)
+{
+    size_t n[3] = {4, 5, 6};
+    double lo[3] = {-1, 0, 2}, hi[3] = {1, 10, 3.5};
+    berg_boundary bc[3] = {BERG_PERIODIC, BERG_NEUMANN, BERG_DIRICHLET};
+    double g[9] = {4, 0, 0, 0, 1, 0, 0, 0, 9};
+    berg_space *s = make(3, n, lo, hi, bc, g);
+    if (!s)
+        return;
+    CHECK(berg_space_rank(s) == 3, "rank");
+    CHECK(berg_space_size(s) == 120, "size");
+    size_t nn[3];
+    double l[3], u[3], h[3], gg[9], gi[9], w, sd, vol, x[6];
+    berg_boundary b[3];
+    berg_space_shape(s, nn);
+    berg_space_bounds(s, l, u);
+    berg_space_boundaries(s, b);
+    berg_space_spacing(s, h);
+    berg_space_metric(s, gg);
+    berg_space_inverse_metric(s, gi);
+    berg_space_volume_factor(s, &sd);
+    berg_space_cell_weight(s, &w);
+    berg_space_volume(s, &vol);
+    for (int a = 0; a < 3; a++) {
+        CHECK(nn[a] == n[a] && l[a] == lo[a] && u[a] == hi[a] && b[a] == bc[a], "axis %d", a);
+        CHECK_REL(h[a], (hi[a] - lo[a]) / (double)n[a], 1e-15, "spacing");
+    }
+    CHECK_REL(sd, 6.0, 1e-15, "sqrt det g");
+    CHECK_REL(w, 6.0 * 0.5 * 2.0 * 0.25, 1e-15, "cell weight");
+    CHECK_REL(vol, 6.0 * 2 * 10 * 1.5, 1e-15, "volume");
+    CHECK_REL(gi[0], 0.25, 1e-15, "inverse metric 00");
+    CHECK_REL(gi[8], 1.0 / 9.0, 1e-15, "inverse metric 22");
+    CHECK(gi[1] == 0 && gi[5] == 0, "inverse metric off-diagonal");
+    CHECK_STATUS(berg_space_coordinates(s, 2, x), BERG_OK, "coordinates");
+    CHECK_REL(x[0], 2.0 + 0.125, 1e-15, "first cell centre");
+    CHECK_REL(x[5], 3.5 - 0.125, 1e-15, "last cell centre");
+    CHECK_STATUS(berg_space_coordinates(s, 3, x), BERG_ERR_DOMAIN, "axis out of range");
+    CHECK_STATUS(berg_space_coordinates(s, -1, x), BERG_ERR_DOMAIN, "negative axis");
+    CHECK_STATUS(berg_space_shape(s, NULL), BERG_ERR_NULL, "NULL shape");
+    CHECK_STATUS(berg_space_shape(NULL, nn), BERG_ERR_NULL, "NULL space");
+    CHECK(berg_space_rank(NULL) == 0 && berg_space_size(NULL) == 0, "NULL space queries");
+
+    berg_space *c = NULL;
+    CHECK_STATUS(berg_space_clone(&c, s), BERG_OK, "clone");
+    CHECK(berg_space_equal(s, c), "clone equals original");
+    CHECK_STATUS(berg__space_match(s, c, "f", "a", "b"), BERG_OK, "match");
+    berg_space_destroy(c);
+    bc[1] = BERG_DIRICHLET;
+    berg_space *t = make(3, n, lo, hi, bc, g);
+    CHECK(!berg_space_equal(s, t), "different boundary kinds differ");
+    CHECK_STATUS(berg__space_match(s, t, "f", "a", "b"), BERG_ERR_MISMATCH, "mismatch");
+    CHECK_MESSAGE("axis 1", "mismatch names the axis");
+    berg_space_destroy(t);
+    berg_space_destroy(s);
+    berg_space_destroy(NULL);
+}
+
+static void test_general_metric(void)
+{
+    /* periodic axes may be coupled; the inverse is exact to rounding */
+    size_t n[2] = {8, 8};
+    double lo[2] = {0, 0}, hi[2] = {1, 1};
+    double g[4] = {2.0, 0.5, 0.5, 1.0};
+    berg_space *s = make(2, n, lo, hi, NULL, g);
+    if (!s)
+        return;
+    double gi[4], sd;
+    berg_space_inverse_metric(s, gi);
+    berg_space_volume_factor(s, &sd);
+    double det = 2.0 - 0.25;
+    CHECK_REL(gi[0], 1.0 / det, 1e-15, "ginv 00");
+    CHECK_REL(gi[1], -0.5 / det, 1e-15, "ginv 01");
+    CHECK_REL(gi[3], 2.0 / det, 1e-15, "ginv 11");
+    CHECK(gi[1] == gi[2], "ginv symmetric");
+    CHECK_REL(sd, sqrt(det), 1e-15, "sqrt det");
+    berg_space_destroy(s);
+}
+
+static void test_integrals(void)
+{
+    size_t n[2] = {30, 20};
+    double lo[2] = {-3, 0}, hi[2] = {3, 2};
+    berg_boundary bc[2] = {BERG_NEUMANN, BERG_PERIODIC};
+    double g[4] = {1.5, 0, 0, 1};
+    berg_space *s = make(2, n, lo, hi, bc, g);
+    if (!s)
+        return;
+    size_t N = berg_space_size(s);
+    double *f = malloc(N * sizeof *f), *q = malloc(N * sizeof *q);
+    double vol, I, mass;
+    berg_space_volume(s, &vol);
+    for (size_t i = 0; i < N; i++)
+        f[i] = 2.0;
+    CHECK_STATUS(berg_space_integrate(s, f, &I), BERG_OK, "integrate");
+    CHECK_REL(I, 2.0 * vol, 1e-14, "integral of a constant");
+    CHECK_STATUS(berg_space_normalize(s, f, &mass), BERG_OK, "normalize");
+    CHECK_REL(mass, 2.0 * vol, 1e-14, "mass returned");
+    berg_space_integrate(s, f, &I);
+    CHECK_REL(I, 1.0, 1e-14, "normalized mass");
+
+    /* l2 inner product and tangent projection */
+    unsigned long long seed = 7;
+    for (size_t i = 0; i < N; i++) {
+        f[i] = tu_uniform(&seed) - 0.3;
+        q[i] = tu_uniform(&seed);
+    }
+    double ip, direct = 0.0, w;
+    berg_space_cell_weight(s, &w);
+    for (size_t i = 0; i < N; i++)
+        direct += f[i] * q[i];
+    CHECK_STATUS(berg_space_inner_l2(s, f, q, &ip), BERG_OK, "inner_l2");
+    CHECK_REL(ip, direct * w, 1e-13, "inner product");
+    CHECK_STATUS(berg_space_project_tangent(s, f, f), BERG_OK, "project in place");
+    berg_space_integrate(s, f, &I);
+    CHECK_ABS(I, 0.0, 1e-14, "tangent vector integrates to zero");
+
+    /* bad inputs leave outputs untouched */
+    f[17] = NAN;
+    I = 42.0;
+    CHECK_STATUS(berg_space_integrate(s, f, &I), BERG_ERR_NONFINITE, "NaN integrand");
+    CHECK_MESSAGE("f[17]", "NaN index named");
+    CHECK(I == 42.0, "output untouched");
+    for (size_t i = 0; i < N; i++)
+        q[i] = 1.0;
+    q[33] = -0.5;
+    CHECK_STATUS(berg_space_normalize(s, q, &mass), BERG_ERR_NEGATIVE, "negative density");
+    CHECK_MESSAGE("index 33", "negative index named");
+    CHECK(q[0] == 1.0 && q[33] == -0.5, "density untouched");
+    tu_fill(q, N, 0.0);
+    CHECK_STATUS(berg_space_normalize(s, q, &mass), BERG_ERR_MASS, "zero mass");
+    tu_fill(q, N, DBL_MAX);
+    CHECK_STATUS(berg_space_normalize(s, q, &mass), BERG_ERR_MASS, "overflowing mass");
+    CHECK(tu_untouched(q, N, DBL_MAX), "density untouched after mass failure");
+    CHECK_STATUS(berg_space_integrate(s, NULL, &I), BERG_ERR_NULL, "NULL f");
+    CHECK_STATUS(berg_space_integrate(s, q, NULL), BERG_ERR_NULL, "NULL out");
+    CHECK_STATUS(berg_space_integrate(NULL, q, &I), BERG_ERR_NULL, "NULL space");
+    free(f);
+    free(q);
+    berg_space_destroy(s);
+}
+
+static void test_moments(void)
+{
+    /* uniform density: exact discrete moments of cell centres */
+    size_t n[2] = {10, 7};
+    double lo[2] = {1, -2}, hi[2] = {3, 5};
+    berg_space *s = make(2, n, lo, hi, NULL, NULL);
+    if (!s)
+        return;
+    size_t N = berg_space_size(s);
+    double *p = malloc(N * sizeof *p);
+    tu_fill(p, N, 3.0); /* unnormalized on purpose */
+    double m[2], c[4];
+    CHECK_STATUS(berg_space_moments(s, p, m, c), BERG_OK, "moments");
+    CHECK_REL(m[0], 2.0, 1e-15, "uniform mean 0");
+    CHECK_REL(m[1], 1.5, 1e-15, "uniform mean 1");
+    double h0 = 0.2, h1 = 1.0;
+    CHECK_REL(c[0], h0 * h0 * (100.0 - 1.0) / 12.0, 1e-14, "uniform variance 0");
+    CHECK_REL(c[3], h1 * h1 * (49.0 - 1.0) / 12.0, 1e-14, "uniform variance 1");
+    CHECK_ABS(c[1], 0.0, 1e-15, "uniform covariance");
+    /* two point masses: mean is the midpoint, covariance 1/4 d d^T */
+    tu_fill(p, N, 0.0);
+    p[2 * 7 + 1] = 1.0;
+    p[8 * 7 + 5] = 1.0;
+    double x0 = 1 + 2.5 * h0, y0 = -2 + 1.5 * h1, x1 = 1 + 8.5 * h0, y1 = -2 + 5.5 * h1;
+    berg_space_mean(s, p, m);
+    berg_space_covariance(s, p, c);
+    CHECK_REL(m[0], 0.5 * (x0 + x1), 1e-15, "two-point mean 0");
+    CHECK_REL(m[1], 0.5 * (y0 + y1), 1e-15, "two-point mean 1");
+    CHECK_REL(c[0], 0.25 * (x1 - x0) * (x1 - x0), 1e-14, "two-point var 0");
+    CHECK_REL(c[1], 0.25 * (x1 - x0) * (y1 - y0), 1e-14, "two-point cov 01");
+    CHECK(c[1] == c[2], "covariance symmetric");
+    CHECK_REL(c[3], 0.25 * (y1 - y0) * (y1 - y0), 1e-14, "two-point var 1");
+    p[0] = -1.0;
+    m[0] = 99.0;
+    CHECK_STATUS(berg_space_mean(s, p, m), BERG_ERR_NEGATIVE, "negative density moments");
+    CHECK(m[0] == 99.0, "mean untouched");
+    free(p);
+    berg_space_destroy(s);
+
+    /* a correlated Gaussian on a fine 3-D grid: continuum moments (the
+     * midpoint rule is spectrally accurate for it) */
+    size_t n3[3] = {64, 64, 48};
+    double lo3[3] = {-8, -8, -6}, hi3[3] = {8, 8, 6};
+    s = make(3, n3, lo3, hi3, NULL, NULL);
+    N = berg_space_size(s);
+    p = malloc(N * sizeof *p);
+    double S[9] = {1.0, 0.4, 0.0, 0.4, 0.8, 0.2, 0.0, 0.2, 0.6};
+    /* inverse of S by cofactors */
+    double det = S[0] * (S[4] * S[8] - S[5] * S[7]) - S[1] * (S[3] * S[8] - S[5] * S[6]) +
+                 S[2] * (S[3] * S[7] - S[4] * S[6]);
+    double P[9] = {(S[4] * S[8] - S[5] * S[7]) / det, -(S[1] * S[8] - S[2] * S[7]) / det,
+                   (S[1] * S[5] - S[2] * S[4]) / det, -(S[3] * S[8] - S[5] * S[6]) / det,
+                   (S[0] * S[8] - S[2] * S[6]) / det, -(S[0] * S[5] - S[2] * S[3]) / det,
+                   (S[3] * S[7] - S[4] * S[6]) / det, -(S[0] * S[7] - S[1] * S[6]) / det,
+                   (S[0] * S[4] - S[1] * S[3]) / det};
+    double mu[3] = {0.3, -0.2, 0.1};
+    size_t i = 0;
+    for (size_t a = 0; a < n3[0]; a++)
+        for (size_t b = 0; b < n3[1]; b++)
+            for (size_t k = 0; k < n3[2]; k++, i++) {
+                double y[3] = {berg__coord(s, 0, a) - mu[0], berg__coord(s, 1, b) - mu[1],
+                               berg__coord(s, 2, k) - mu[2]};
+                double q = 0;
+                for (int r = 0; r < 3; r++)
+                    for (int t = 0; t < 3; t++)
+                        q += y[r] * P[r * 3 + t] * y[t];
+                p[i] = exp(-0.5 * q);
+            }
+    double m3[3], c3[9];
+    berg_space_moments(s, p, m3, c3);
+    for (int a = 0; a < 3; a++)
+        CHECK_ABS(m3[a], mu[a], 1e-12, "Gaussian mean");
+    for (int a = 0; a < 9; a++)
+        CHECK_ABS(c3[a], S[a], 1e-10, "Gaussian covariance");
+    free(p);
+    berg_space_destroy(s);
+}
+
+static void test_bad_create(void)
+{
+    size_t n[2] = {4, 4};
+    double lo[2] = {0, 0}, hi[2] = {1, 1};
+    berg_boundary bc[2] = {BERG_PERIODIC, BERG_NEUMANN};
+    berg_space *sentinel = (berg_space *)(uintptr_t)0x1234, *s = sentinel;
+#define BAD(expr, want, what, frag)                                                                \
+    do {                                                                                           \
+        s = sentinel;                                                                              \
+        CHECK_STATUS(expr, want, what);                                                            \
+        CHECK(s == sentinel, "%s: out untouched", what);                                           \
+        CHECK_MESSAGE(frag, what);                                                                 \
+    } while (0)
+    BAD(berg_space_create(&s, 0, n, lo, hi, bc, NULL), BERG_ERR_DOMAIN, "rank 0", "ndim");
+    BAD(berg_space_create(&s, 9, n, lo, hi, bc, NULL), BERG_ERR_DOMAIN, "rank 9", "ndim");
+    BAD(berg_space_create(&s, 2, NULL, lo, hi, bc, NULL), BERG_ERR_NULL, "NULL n", "n is NULL");
+    BAD(berg_space_create(&s, 2, n, NULL, hi, bc, NULL), BERG_ERR_NULL, "NULL lower", "lower");
+    BAD(berg_space_create(&s, 2, n, lo, NULL, bc, NULL), BERG_ERR_NULL, "NULL upper", "upper");
+    CHECK_STATUS(berg_space_create(NULL, 2, n, lo, hi, bc, NULL), BERG_ERR_NULL, "NULL out");
+    size_t n0[2] = {4, 0};
+    BAD(berg_space_create(&s, 2, n0, lo, hi, bc, NULL), BERG_ERR_SIZE, "zero cells", "n[1]");
+    size_t nbig[3] = {SIZE_MAX / 2, 4, 4};
+    double lo3[3] = {0, 0, 0}, hi3[3] = {1, 1, 1};
+    BAD(berg_space_create(&s, 3, nbig, lo3, hi3, NULL, NULL), BERG_ERR_SIZE, "overflow",
+        "overflows");
+    size_t nhuge[2] = {(size_t)1 << 31, (size_t)1 << 31};
+    BAD(berg_space_create(&s, 2, nhuge, lo, hi, NULL, NULL), BERG_ERR_SIZE, "unaddressable",
+        "too large");
+    double hi_bad[2] = {1, 0};
+    BAD(berg_space_create(&s, 2, n, lo, hi_bad, bc, NULL), BERG_ERR_DOMAIN, "empty axis",
+        "upper[1]");
+    double lo_nan[2] = {0, NAN};
+    BAD(berg_space_create(&s, 2, n, lo_nan, hi, bc, NULL), BERG_ERR_NONFINITE, "NaN bound",
+        "axis 1");
+    berg_boundary bc_bad[2] = {BERG_PERIODIC, (berg_boundary)7};
+    BAD(berg_space_create(&s, 2, n, lo, hi, bc_bad, NULL), BERG_ERR_DOMAIN, "bad boundary",
+        "bc[1]");
+    double g_asym[4] = {1, 0.5, 0.4, 1};
+    BAD(berg_space_create(&s, 2, n, lo, hi, NULL, g_asym), BERG_ERR_NOT_SPD, "asymmetric metric",
+        "symmetric");
+    double g_indef[4] = {1, 2, 2, 1};
+    BAD(berg_space_create(&s, 2, n, lo, hi, NULL, g_indef), BERG_ERR_NOT_SPD, "indefinite metric",
+        "positive definite");
+    double g_sing[4] = {1, 1, 1, 1 + 1e-15};
+    BAD(berg_space_create(&s, 2, n, lo, hi, NULL, g_sing), BERG_ERR_NOT_SPD, "singular metric",
+        "metric");
+    double g_nan[4] = {1, 0, 0, NAN};
+    BAD(berg_space_create(&s, 2, n, lo, hi, NULL, g_nan), BERG_ERR_NONFINITE, "NaN metric",
+        "metric[3]");
+    double g_coupled[4] = {1, 0.3, 0.3, 1};
+    BAD(berg_space_create(&s, 2, n, lo, hi, bc, g_coupled), BERG_ERR_UNSUPPORTED,
+        "coupled Neumann axis", "not periodic");
+#undef BAD
+}
+
+static void test_ranks(void)
+{
+    /* ranks 1..8 integrate constants exactly */
+    for (int d = 1; d <= berg_space_max_rank(); d++) {
+        size_t n[8];
+        double lo[8], hi[8];
+        for (int a = 0; a < d; a++) {
+            n[a] = (size_t)(2 + a % 3);
+            lo[a] = -0.5 * a;
+            hi[a] = 1.0 + a;
+        }
+        berg_space *s = make(d, n, lo, hi, NULL, NULL);
+        if (!s)
+            continue;
+        size_t N = berg_space_size(s);
+        double *f = malloc(N * sizeof *f), I, vol;
+        tu_fill(f, N, 1.0);
+        berg_space_integrate(s, f, &I);
+        berg_space_volume(s, &vol);
+        CHECK_REL(I, vol, 1e-14, "rank %d volume", d);
+        free(f);
+        berg_space_destroy(s);
+    }
+}
+
+int main(void)
+{
+    test_queries();
+    test_general_metric();
+    test_integrals();
+    test_moments();
+    test_bad_create();
+    test_ranks();
+    return test_summary("space");
+}
