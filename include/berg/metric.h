@@ -12,6 +12,14 @@
 extern "C" {
 #endif
 
+/* ==== information functionals, tangent space, l2 / W2 geometry (issue 5) ==== */
+
+/* ==== end of the functionals section ==== */
+
+/* ==== Wasserstein distances and entropic transport (issue 6) ==== */
+
+/* ==== end of the Wasserstein section ==== */
+
 #ifdef __cplusplus
 }
 #endif

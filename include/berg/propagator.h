@@ -65,6 +65,12 @@ BERG_API berg_status berg_multiplier_exp_apply(berg_multiplier *m, double t, con
 /* Free a multiplier. NULL is a no-op. */
 BERG_API void berg_multiplier_destroy(berg_multiplier *m);
 
+/* ==== end of the heat / multiplier / random-field section (issue 3) ==== */
+
+/* ==== Fokker-Planck / Wegner-Morris / particles / fields (issue 4) ==== */
+
+/* ==== end of the Fokker-Planck section ==== */
+
 #ifdef __cplusplus
 }
 #endif

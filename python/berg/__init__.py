@@ -13,6 +13,8 @@ from .space import DIRICHLET, NEUMANN, PERIODIC, Space  # noqa: F401
 
 __version__ = version
 from .propagator import *  # noqa: F401,F403,E402
+from .flow import *  # noqa: F401,F403,E402
 from .metric import *  # noqa: F401,F403,E402
+from .transport import *  # noqa: F401,F403,E402
 from .fisher import *  # noqa: F401,F403,E402
 from .dictionary import *  # noqa: F401,F403,E402

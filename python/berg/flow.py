@@ -1,0 +1,2 @@
+"""Bindings (see docs)."""
+__all__ = []
