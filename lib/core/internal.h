@@ -15,7 +15,6 @@
 #else
 #  define BERG_PRINTF(a, b)
 #  define BERG_UNLIKELY(x) (x)
-#endif
 
 /* Record a failure for berg_last_error() and return its status:
  *   return berg__error(BERG_ERR_NULL, "berg_heat_apply: in is NULL"); */
@@ -50,4 +49,24 @@ void berg__free(void *p);
 void berg__fftw_lock(void);
 void berg__fftw_unlock(void);
 
+
+/* ---- random numbers --------------------------------------------------
+ * xoshiro256** (Blackman & Vigna 2018) seeded through splitmix64 from a
+ * (seed, stream) pair: the same pair gives the same sequence on every
+ * platform, distinct streams give independent sequences (for threads or
+ * particles). Normals by the Marsaglia polar method, which keeps its
+ * spare value in the generator so a sequence does not depend on how it is
+ * requested in chunks. */
+typedef struct berg__rng {
+    uint64_t s[4];
+    double spare;
+    int has_spare;
+} berg__rng;
+
+void berg__rng_seed(berg__rng *rng, uint64_t seed, uint64_t stream);
+uint64_t berg__rng_next(berg__rng *rng);
+/* uniform on the open interval (0, 1), 53 random bits */
+double berg__rng_uniform(berg__rng *rng);
+/* n independent standard normals */
+void berg__rng_normals(berg__rng *rng, double *out, size_t n);
 #endif

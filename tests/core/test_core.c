@@ -129,8 +129,60 @@ static void test_sum(void)
     free(x);
 }
 
+static void test_rng(void)
+{
+    berg__rng a, b, c;
+    berg__rng_seed(&a, 42, 0);
+    berg__rng_seed(&b, 42, 0);
+    berg__rng_seed(&c, 42, 1);
+    int same = 1, differ = 0;
+    for (int i = 0; i < 100; i++) {
+        uint64_t x = berg__rng_next(&a), y = berg__rng_next(&b), z = berg__rng_next(&c);
+        same &= x == y;
+        differ += x != z;
+    }
+    CHECK(same, "same seed and stream give the same sequence");
+    CHECK(differ == 100, "another stream gives another sequence");
+    /* chunking does not change the normal sequence */
+    double one[101], two[101];
+    berg__rng_seed(&a, 7, 3);
+    berg__rng_normals(&a, one, 101);
+    berg__rng_seed(&a, 7, 3);
+    berg__rng_normals(&a, two, 33);
+    berg__rng_normals(&a, two + 33, 1);
+    berg__rng_normals(&a, two + 34, 67);
+    CHECK(memcmp(one, two, sizeof one) == 0, "normals independent of chunking");
+    /* moments of 10^6 normals: mean 0 +- 5 sigma/sqrt(N), variance 1, kurtosis 3 */
+    size_t n = 1000000;
+    double *z = malloc(n * sizeof *z);
+    berg__rng_normals(&a, z, n);
+    double m1 = 0, m2 = 0, m4 = 0, umin = 1, umax = 0;
+    for (size_t i = 0; i < n; i++) {
+        m1 += z[i];
+        m2 += z[i] * z[i];
+        m4 += z[i] * z[i] * z[i] * z[i];
+    }
+    m1 /= (double)n;
+    m2 /= (double)n;
+    m4 /= (double)n;
+    CHECK_ABS(m1, 0.0, 5.0 / sqrt((double)n), "normal mean");
+    CHECK_ABS(m2, 1.0, 5.0 * sqrt(2.0 / (double)n), "normal variance");
+    CHECK_ABS(m4, 3.0, 5.0 * sqrt(96.0 / (double)n), "normal fourth moment");
+    for (size_t i = 0; i < n; i++) {
+        double u = berg__rng_uniform(&a);
+        umin = fmin(umin, u);
+        umax = fmax(umax, u);
+        z[i] = u;
+    }
+    CHECK(umin > 0.0 && umax < 1.0, "uniforms in the open interval");
+    double mu = berg__sum(z, n) / (double)n;
+    CHECK_ABS(mu, 0.5, 5.0 * sqrt(1.0 / 12.0 / (double)n), "uniform mean");
+    free(z);
+}
+
 int main(void)
 {
+    test_rng();
     test_status();
     test_errors();
     test_version();
