@@ -15,6 +15,7 @@
 #else
 #  define BERG_PRINTF(a, b)
 #  define BERG_UNLIKELY(x) (x)
+#endif
 
 /* Record a failure for berg_last_error() and return its status:
  *   return berg__error(BERG_ERR_NULL, "berg_heat_apply: in is NULL"); */
