@@ -1,0 +1,419 @@
+/* Fourier multipliers: c(k), e^{-t c(k)}, radial profiles, regulators, random fields
+ * (seed eq 9-11: the regulated two-point function is a Fourier multiplier). */
+#include <math.h>
+#include <string.h>
+
+#include "berg/propagator.h"
+#include "propagator/transform.h"
+
+enum { CACHE_NONE = 0, CACHE_EXP = 1, CACHE_SQRT = 2 };
+
+struct berg_multiplier {
+    berg__xform x;
+    double *c;          /* symbol per mode */
+    double *cn;         /* c * norm */
+    double *cache;      /* e^{-t c} * norm (CACHE_EXP) or sqrt(c / w) * norm (CACHE_SQRT) */
+    int cache_kind;
+    double cached_t;
+    size_t neg_mode;    /* first mode with c < 0, or nspec */
+};
+
+#define KNOWN_FLAGS (BERG_PLAN_ESTIMATE | BERG_SYMBOL_FD)
+
+void berg_multiplier_destroy(berg_multiplier *m)
+{
+    if (m == NULL)
+        return;
+    berg__xform_free(&m->x);
+    berg__free(m->c);
+    berg__free(m->cn);
+    berg__free(m->cache);
+    berg__free(m);
+}
+
+/* a symbol evaluated on each mode: by callback, radial table or regulator */
+typedef int (*mode_symbol)(const berg__xform *x, const size_t *idx, const double *k, int fd,
+                           double *c, void *ctx, const char *fn);
+
+typedef struct {
+    berg_multiplier *m;
+    mode_symbol sym;
+    void *ctx;
+    int fd;
+    const char *fn;
+} fill_ctx;
+
+static int fill_mode(size_t mode, const size_t *idx, const double *k, void *vctx)
+{
+    fill_ctx *f = vctx;
+    double c = NAN;
+    int r = f->sym(&f->m->x, idx, k, f->fd, &c, f->ctx, f->fn);
+    if (r)
+        return r;
+    f->m->c[mode] = c;
+    return 0;
+}
+
+static void format_k(char *buf, size_t len, int d, const double *k)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int a = 0; a < d && used + 1 < len; a++) {
+        int w = snprintf(buf + used, len - used, "%s%g", a ? ", " : "", k[a]);
+        if (w < 0)
+            break;
+        used += (size_t)w;
+    }
+}
+
+static berg_status build(berg_multiplier **out, const berg_space *space, int nthreads,
+                         unsigned flags, mode_symbol sym, void *ctx, const char *fn)
+{
+    if (out == NULL)
+        return berg__error(BERG_ERR_NULL, "%s: out is NULL", fn);
+    if (space == NULL)
+        return berg__error(BERG_ERR_NULL, "%s: space is NULL", fn);
+    if (nthreads < 1)
+        return berg__error(BERG_ERR_DOMAIN, "%s: nthreads = %d must be at least 1", fn, nthreads);
+    if (flags & ~KNOWN_FLAGS)
+        return berg__error(BERG_ERR_DOMAIN, "%s: unknown flag bits 0x%x", fn, flags & ~KNOWN_FLAGS);
+    berg_multiplier *m = berg__alloc(1, sizeof *m, fn);
+    if (m == NULL)
+        return berg_last_status();
+    memset(m, 0, sizeof *m);
+    berg_status st = berg__xform_init(&m->x, space, 1, nthreads,
+                                      (flags & BERG_PLAN_ESTIMATE) ? BERG__XF_ESTIMATE : 0u, fn);
+    if (st != BERG_OK) {
+        berg__free(m);
+        return st;
+    }
+    size_t ns = m->x.nspec;
+    m->c = berg__alloc(ns, sizeof(double), fn);
+    m->cn = berg__alloc(ns, sizeof(double), fn);
+    m->cache = berg__alloc(ns, sizeof(double), fn);
+    if (!m->c || !m->cn || !m->cache) {
+        berg_multiplier_destroy(m);
+        return BERG_ERR_NOMEM;
+    }
+    fill_ctx f = {m, sym, ctx, (flags & BERG_SYMBOL_FD) != 0, fn};
+    if (berg__xform_each_mode(&m->x, fill_mode, &f) != 0) {
+        berg_status err = berg_last_status();
+        berg_multiplier_destroy(m);
+        return err;
+    }
+    m->neg_mode = ns;
+    for (size_t i = 0; i < ns; i++) {
+        m->cn[i] = m->c[i] * m->x.norm;
+        if (m->c[i] < 0.0 && m->neg_mode == ns)
+            m->neg_mode = i;
+    }
+    *out = m;
+    return BERG_OK;
+}
+
+/* ---- user callbacks ----------------------------------------------------- */
+
+typedef struct {
+    berg_symbol_fn fnp;
+    void *user_data;
+} cb_ctx;
+
+/* the wave vector handed to symbols: k, or its finite-difference version */
+static void mode_k(const berg__xform *x, const double *k, int fd, double *kk)
+{
+    for (int a = 0; a < x->space.ndim; a++) {
+        double h = x->space.h[a];
+        kk[a] = fd ? 2.0 * sin(0.5 * k[a] * h) / h : k[a];
+    }
+}
+
+static int cb_symbol(const berg__xform *x, const size_t *idx, const double *k, int fd, double *c,
+                     void *vctx, const char *fn)
+{
+    (void)idx;
+    cb_ctx *cb = vctx;
+    int d = x->space.ndim, nyq[BERG_MAX_RANK], r = 0;
+    for (int a = 0; a < d; a++)
+        if (x->nyquist[a] == (int)idx[a])
+            nyq[r++] = a;
+    /* a Nyquist index stands for both +k and -k on its axis: average the
+     * symbol over those sign choices (as the heat symbol drops the cross
+     * terms there), so that the operator is the same whichever the user's
+     * symbol prefers */
+    double sum = 0.0;
+    for (unsigned pat = 0; pat < (1u << r); pat++) {
+        double kk[BERG_MAX_RANK], ks[BERG_MAX_RANK], cv = NAN;
+        char kb[256];
+        memcpy(ks, k, (size_t)d * sizeof(double));
+        for (int j = 0; j < r; j++)
+            if (pat & (1u << j))
+                ks[nyq[j]] = -ks[nyq[j]];
+        mode_k(x, ks, fd, kk);
+        int rc = cb->fnp(d, kk, &cv, cb->user_data);
+        if (rc != 0 || !isfinite(cv)) {
+            format_k(kb, sizeof kb, d, kk);
+            if (rc != 0)
+                berg__error(BERG_ERR_CALLBACK, "%s: symbol returned %d at k = (%s)", fn, rc, kb);
+            else
+                berg__error(BERG_ERR_CALLBACK,
+                            "%s: symbol gave the non-finite value %g at k = (%s)", fn, cv, kb);
+            return 1;
+        }
+        sum += cv;
+    }
+    *c = r ? sum / (double)(1u << r) : sum;
+    return 0;
+}
+
+berg_status berg_multiplier_create_ex(berg_multiplier **out, const berg_space *space,
+                                      berg_symbol_fn symbol, void *user_data, int nthreads,
+                                      unsigned flags)
+{
+    static const char fn[] = "berg_multiplier_create";
+    if (symbol == NULL)
+        return berg__error(BERG_ERR_NULL, "%s: symbol is NULL", fn);
+    cb_ctx cb = {symbol, user_data};
+    return build(out, space, nthreads, flags, cb_symbol, &cb, fn);
+}
+
+berg_status berg_multiplier_create(berg_multiplier **out, const berg_space *space,
+                                   berg_symbol_fn symbol, void *user_data, unsigned flags)
+{
+    return berg_multiplier_create_ex(out, space, symbol, user_data, 1, flags);
+}
+
+/* |k|_g of a mode (continuum or finite-difference) */
+static double mode_norm(const berg__xform *x, const size_t *idx, int fd)
+{
+    double dg[BERG_MAX_RANK], cr[BERG_MAX_RANK];
+    for (int a = 0; a < x->space.ndim; a++)
+        berg__axis_symbol(x, a, idx[a], fd, &dg[a], &cr[a]);
+    double q = berg__quad_form(&x->space, dg, cr);
+    return sqrt(q > 0.0 ? q : 0.0);
+}
+
+/* ---- radial profiles ---------------------------------------------------- */
+
+typedef struct {
+    size_t np;
+    const double *kp, *cp;
+} radial_ctx;
+
+static int radial_symbol(const berg__xform *x, const size_t *idx, const double *k, int fd,
+                         double *c, void *vctx, const char *fn)
+{
+    (void)k;
+    (void)fn;
+    radial_ctx *r = vctx;
+    double kn = mode_norm(x, idx, fd);
+    if (kn <= r->kp[0]) {
+        *c = r->cp[0];
+    } else if (kn >= r->kp[r->np - 1]) {
+        *c = r->cp[r->np - 1];
+    } else {
+        size_t lo = 0, hi = r->np - 1; /* kp[lo] < kn < kp[hi] */
+        while (hi - lo > 1) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (r->kp[mid] <= kn)
+                lo = mid;
+            else
+                hi = mid;
+        }
+        double s = (kn - r->kp[lo]) / (r->kp[hi] - r->kp[lo]);
+        *c = r->cp[lo] + s * (r->cp[hi] - r->cp[lo]);
+    }
+    return 0;
+}
+
+berg_status berg_multiplier_create_radial(berg_multiplier **out, const berg_space *space,
+                                          size_t np, const double *kp, const double *cp,
+                                          unsigned flags)
+{
+    static const char fn[] = "berg_multiplier_create_radial";
+    berg_status st;
+    if (out == NULL)
+        return berg__error(BERG_ERR_NULL, "%s: out is NULL", fn);
+    if (np < 2)
+        return berg__error(BERG_ERR_SIZE, "%s: np = %zu, need at least 2 knots", fn, np);
+    if ((st = berg__check_finite(kp, np, fn, "kp")) != BERG_OK ||
+        (st = berg__check_finite(cp, np, fn, "cp")) != BERG_OK)
+        return st;
+    if (kp[0] < 0.0)
+        return berg__error(BERG_ERR_DOMAIN, "%s: kp[0] = %g is negative", fn, kp[0]);
+    for (size_t i = 1; i < np; i++)
+        if (!(kp[i] > kp[i - 1]))
+            return berg__error(BERG_ERR_DOMAIN,
+                               "%s: knots must increase strictly, but kp[%zu] = %g <= kp[%zu] = %g",
+                               fn, i, kp[i], i - 1, kp[i - 1]);
+    radial_ctx r = {np, kp, cp};
+    return build(out, space, 1, flags, radial_symbol, &r, fn);
+}
+
+/* ---- regulators ----------------------------------------------------------- */
+
+static double regulator(berg_regulator kind, double L, double k)
+{
+    double z = (k * k) / (L * L);
+    switch (kind) {
+    case BERG_REGULATOR_SHARP:
+        return k <= L ? 1.0 : 0.0;
+    case BERG_REGULATOR_EXPONENTIAL:
+        return exp(-z);
+    case BERG_REGULATOR_LITIM:
+        return k <= L ? L * L - k * k : 0.0;
+    case BERG_REGULATOR_EXPONENTIAL_DOT:
+        return 2.0 * z * exp(-z);
+    case BERG_REGULATOR_LITIM_DOT:
+        return k <= L ? 2.0 * L * L : 0.0;
+    }
+    return NAN;
+}
+
+static berg_status check_regulator(berg_regulator kind, double lambda, const char *fn)
+{
+    if ((int)kind < 0 || (int)kind > (int)BERG_REGULATOR_LITIM_DOT)
+        return berg__error(BERG_ERR_DOMAIN, "%s: unknown regulator kind %d", fn, (int)kind);
+    if (!isfinite(lambda) || !(lambda > 0.0))
+        return berg__error(BERG_ERR_DOMAIN, "%s: lambda = %g must be positive and finite", fn,
+                           lambda);
+    return BERG_OK;
+}
+
+berg_status berg_regulator_value(berg_regulator kind, double lambda, double k, double *value)
+{
+    static const char fn[] = "berg_regulator_value";
+    berg_status st;
+    if (value == NULL)
+        return berg__error(BERG_ERR_NULL, "%s: value is NULL", fn);
+    if ((st = check_regulator(kind, lambda, fn)) != BERG_OK)
+        return st;
+    if (!isfinite(k))
+        return berg__error(BERG_ERR_NONFINITE, "%s: k = %g is not finite", fn, k);
+    if (k < 0.0)
+        return berg__error(BERG_ERR_DOMAIN, "%s: k = %g is negative", fn, k);
+    *value = regulator(kind, lambda, k);
+    return BERG_OK;
+}
+
+typedef struct {
+    berg_regulator kind;
+    double lambda;
+} reg_ctx;
+
+static int reg_symbol(const berg__xform *x, const size_t *idx, const double *k, int fd, double *c,
+                      void *vctx, const char *fn)
+{
+    (void)k;
+    (void)fn;
+    reg_ctx *r = vctx;
+    *c = regulator(r->kind, r->lambda, mode_norm(x, idx, fd));
+    return 0;
+}
+
+berg_status berg_multiplier_create_regulator(berg_multiplier **out, const berg_space *space,
+                                             berg_regulator kind, double lambda, unsigned flags)
+{
+    static const char fn[] = "berg_multiplier_create_regulator";
+    berg_status st;
+    if (out == NULL)
+        return berg__error(BERG_ERR_NULL, "%s: out is NULL", fn);
+    if ((st = check_regulator(kind, lambda, fn)) != BERG_OK)
+        return st;
+    reg_ctx r = {kind, lambda};
+    return build(out, space, 1, flags, reg_symbol, &r, fn);
+}
+
+/* ---- apply ----------------------------------------------------------------- */
+
+static berg_status check_io(const berg_multiplier *m, const double *in, const double *out,
+                            const char *fn)
+{
+    if (m == NULL)
+        return berg__error(BERG_ERR_NULL, "%s: m is NULL", fn);
+    if (in == NULL)
+        return berg__error(BERG_ERR_NULL, "%s: in is NULL", fn);
+    if (out == NULL)
+        return berg__error(BERG_ERR_NULL, "%s: out is NULL", fn);
+    return BERG_OK;
+}
+
+static berg_status negative_symbol(const berg_multiplier *m, const char *fn, const char *why)
+{
+    size_t idx[BERG_MAX_RANK], r = m->neg_mode;
+    double k[BERG_MAX_RANK];
+    char kb[256];
+    for (int a = m->x.space.ndim - 1; a >= 0; a--) {
+        idx[a] = r % m->x.sshape[a];
+        r /= m->x.sshape[a];
+        k[a] = m->x.kaxis[a][idx[a]];
+    }
+    format_k(kb, sizeof kb, m->x.space.ndim, k);
+    return berg__error(BERG_ERR_DOMAIN, "%s: %s, but the symbol is %g < 0 at k = (%s)", fn, why,
+                       m->c[m->neg_mode], kb);
+}
+
+berg_status berg_multiplier_apply(berg_multiplier *m, const double *in, double *out)
+{
+    static const char fn[] = "berg_multiplier_apply";
+    berg_status st = check_io(m, in, out, fn);
+    if (st != BERG_OK)
+        return st;
+    berg__xform_forward(&m->x, in);
+    berg__xform_mul_table(&m->x, m->cn, m->x.spec, m->x.spec);
+    berg__xform_inverse(&m->x, m->x.spec, out);
+    return BERG_OK;
+}
+
+berg_status berg_multiplier_exp_apply(berg_multiplier *m, double t, const double *in, double *out)
+{
+    static const char fn[] = "berg_multiplier_exp_apply";
+    berg_status st;
+    if (m == NULL)
+        return berg__error(BERG_ERR_NULL, "%s: m is NULL", fn);
+    if ((st = berg__check_time(t, fn, "t")) != BERG_OK)
+        return st;
+    if ((st = check_io(m, in, out, fn)) != BERG_OK)
+        return st;
+    if (m->neg_mode < m->x.nspec)
+        return negative_symbol(m, fn, "e^{-t c} needs c >= 0");
+    if (t == 0.0) {
+        if (in != out)
+            memmove(out, in, m->x.nreal * sizeof(double));
+        return BERG_OK;
+    }
+    if (m->cache_kind != CACHE_EXP || m->cached_t != t) {
+        for (size_t i = 0; i < m->x.nspec; i++)
+            m->cache[i] = exp(-t * m->c[i]) * m->x.norm;
+        m->cache_kind = CACHE_EXP;
+        m->cached_t = t;
+    }
+    berg__xform_forward(&m->x, in);
+    berg__xform_mul_table(&m->x, m->cache, m->x.spec, m->x.spec);
+    berg__xform_inverse(&m->x, m->x.spec, out);
+    return BERG_OK;
+}
+
+berg_status berg_multiplier_random_field(berg_multiplier *m, unsigned long long seed,
+                                         unsigned long long stream, double *out)
+{
+    static const char fn[] = "berg_multiplier_random_field";
+    if (m == NULL)
+        return berg__error(BERG_ERR_NULL, "%s: m is NULL", fn);
+    if (out == NULL)
+        return berg__error(BERG_ERR_NULL, "%s: out is NULL", fn);
+    if (m->neg_mode < m->x.nspec)
+        return negative_symbol(m, fn, "a spectrum must be >= 0");
+    if (m->cache_kind != CACHE_SQRT) {
+        double s = m->x.norm / sqrt(m->x.space.weight);
+        for (size_t i = 0; i < m->x.nspec; i++)
+            m->cache[i] = sqrt(m->c[i]) * s;
+        m->cache_kind = CACHE_SQRT;
+    }
+    berg__rng rng;
+    berg__rng_seed(&rng, (uint64_t)seed, (uint64_t)stream);
+    berg__rng_normals(&rng, m->x.rbuf2, m->x.nreal);
+    berg__xform_forward(&m->x, m->x.rbuf2);
+    berg__xform_mul_table(&m->x, m->cache, m->x.spec, m->x.spec);
+    berg__xform_inverse(&m->x, m->x.spec, out);
+    return BERG_OK;
+}

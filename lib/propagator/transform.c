@@ -1,0 +1,351 @@
+/* The spectral transform of a space: planning, execution, mode tables. */
+#include <math.h>
+#include <string.h>
+
+#include "propagator/transform.h"
+
+static int aligned_like(const berg__xform *x, const double *p)
+{
+    return fftw_alignment_of((double *)(uintptr_t)p) == x->align;
+}
+
+void berg__xform_free(berg__xform *x)
+{
+    if (x == NULL)
+        return;
+    if (x->a_fwd || x->a_bwd || x->b_fwd || x->b_bwd) {
+        berg__fftw_lock();
+        if (x->a_fwd)
+            fftw_destroy_plan(x->a_fwd);
+        if (x->a_bwd)
+            fftw_destroy_plan(x->a_bwd);
+        if (x->b_fwd)
+            fftw_destroy_plan(x->b_fwd);
+        if (x->b_bwd)
+            fftw_destroy_plan(x->b_bwd);
+        berg__fftw_unlock();
+    }
+    x->a_fwd = x->a_bwd = x->b_fwd = x->b_bwd = NULL;
+    berg__free(x->rbuf);
+    berg__free(x->rbuf2);
+    berg__free(x->spec);
+    berg__free(x->spec2);
+    x->rbuf = x->rbuf2 = x->spec = x->spec2 = NULL;
+    for (int a = 0; a < BERG_MAX_RANK; a++) {
+        berg__free(x->kaxis[a]);
+        x->kaxis[a] = NULL;
+    }
+}
+
+/* plan every stage; called with the planner lock held */
+static berg_status make_plans(berg__xform *x, unsigned pflags, const char *fn)
+{
+    const berg_space *s = &x->space;
+    int d = s->ndim;
+    ptrdiff_t cstride[BERG_MAX_RANK];
+    cstride[d - 1] = 1;
+    for (int a = d - 2; a >= 0; a--)
+        cstride[a] = cstride[a + 1] * (ptrdiff_t)x->sshape[a + 1];
+
+    fftw_iodim64 dims[BERG_MAX_RANK], loops[BERG_MAX_RANK + 1];
+    fftw_r2r_kind kf[BERG_MAX_RANK], kb[BERG_MAX_RANK];
+
+    if (x->has_r2r) {
+        int r = 0, h = 0;
+        for (int a = 0; a < d; a++) {
+            ptrdiff_t st = (ptrdiff_t)s->stride[a];
+            if (s->bc[a] == BERG_PERIODIC) {
+                loops[h].n = (ptrdiff_t)s->n[a];
+                loops[h].is = loops[h].os = st;
+                h++;
+            } else {
+                dims[r].n = (ptrdiff_t)s->n[a];
+                dims[r].is = dims[r].os = st;
+                kf[r] = s->bc[a] == BERG_NEUMANN ? FFTW_REDFT10 : FFTW_RODFT10;
+                kb[r] = s->bc[a] == BERG_NEUMANN ? FFTW_REDFT01 : FFTW_RODFT01;
+                r++;
+            }
+        }
+        if (x->batch > 1) {
+            loops[h].n = (ptrdiff_t)x->batch;
+            loops[h].is = loops[h].os = (ptrdiff_t)x->nreal;
+            h++;
+        }
+        /* the forward stage reads the caller's array: it must preserve it */
+        /* without periodic axes the DCT/DST output is the spectrum itself */
+        double *mid = x->has_r2c ? x->rbuf : x->spec;
+        x->a_fwd = fftw_plan_guru64_r2r(r, dims, h, loops, x->rbuf2, mid, kf,
+                                        pflags | FFTW_PRESERVE_INPUT);
+        x->a_bwd = fftw_plan_guru64_r2r(r, dims, h, loops, mid, x->rbuf2, kb,
+                                        pflags | FFTW_DESTROY_INPUT);
+        if (!x->a_fwd || !x->a_bwd)
+            return berg__error(BERG_ERR_INTERNAL, "%s: FFTW could not plan the DCT/DST stage", fn);
+    }
+    if (x->has_r2c) {
+        int r = 0, h = 0;
+        fftw_iodim64 cdims[BERG_MAX_RANK], cloops[BERG_MAX_RANK + 1];
+        for (int a = 0; a < d; a++) {
+            ptrdiff_t st = (ptrdiff_t)s->stride[a];
+            if (s->bc[a] == BERG_PERIODIC) {
+                dims[r].n = (ptrdiff_t)s->n[a];
+                dims[r].is = st;
+                dims[r].os = cstride[a];
+                cdims[r].n = dims[r].n;
+                cdims[r].is = cstride[a];
+                cdims[r].os = st;
+                r++;
+            } else {
+                loops[h].n = (ptrdiff_t)s->n[a];
+                loops[h].is = st;
+                loops[h].os = cstride[a];
+                cloops[h].n = loops[h].n;
+                cloops[h].is = cstride[a];
+                cloops[h].os = st;
+                h++;
+            }
+        }
+        if (x->batch > 1) {
+            loops[h].n = cloops[h].n = (ptrdiff_t)x->batch;
+            loops[h].is = cloops[h].os = (ptrdiff_t)x->nreal;
+            loops[h].os = cloops[h].is = (ptrdiff_t)x->nspec;
+            h++;
+        }
+        double *rin = x->has_r2r ? x->rbuf : x->rbuf2;
+        unsigned fin = x->has_r2r ? FFTW_DESTROY_INPUT : FFTW_PRESERVE_INPUT;
+        x->b_fwd = fftw_plan_guru64_dft_r2c(r, dims, h, loops, rin, (fftw_complex *)x->spec,
+                                            pflags | fin);
+        x->b_bwd = fftw_plan_guru64_dft_c2r(r, cdims, h, cloops, (fftw_complex *)x->spec, rin,
+                                            pflags | FFTW_DESTROY_INPUT);
+        if (!x->b_fwd || !x->b_bwd)
+            return berg__error(BERG_ERR_INTERNAL, "%s: FFTW could not plan the real FFT stage",
+                               fn);
+    }
+    return BERG_OK;
+}
+
+berg_status berg__xform_init(berg__xform *x, const berg_space *space, size_t batch, int nthreads,
+                             unsigned flags, const char *fn)
+{
+    memset(x, 0, sizeof *x);
+    x->space = *space;
+    x->batch = batch;
+    x->nthreads = nthreads;
+    x->halved_axis = -1;
+    const berg_space *s = &x->space;
+    int d = s->ndim;
+    for (int a = 0; a < d; a++) {
+        if (s->bc[a] == BERG_PERIODIC) {
+            x->has_r2c = 1;
+            x->halved_axis = a;
+        } else {
+            x->has_r2r = 1;
+        }
+    }
+    x->is_complex = x->has_r2c;
+    x->nreal = s->size;
+    x->nspec = 1;
+    x->norm = 1.0;
+    for (int a = 0; a < d; a++) {
+        size_t n = s->n[a];
+        x->sshape[a] = (a == x->halved_axis) ? n / 2 + 1 : n;
+        x->nspec *= x->sshape[a];
+        x->axis_norm[a] = 1.0 / ((s->bc[a] == BERG_PERIODIC ? 1.0 : 2.0) * (double)n);
+        x->norm *= x->axis_norm[a];
+    }
+    x->nspec_doubles = x->is_complex ? 2 * x->nspec : x->nspec;
+
+    size_t nr, ns;
+    if (berg__mul_size(batch, x->nreal, &nr, fn, "batch * grid size") != BERG_OK ||
+        berg__mul_size(batch, x->nspec_doubles, &ns, fn, "batch * spectral size") != BERG_OK)
+        return berg_last_status();
+    if (nr > (size_t)PTRDIFF_MAX / sizeof(double) || ns > (size_t)PTRDIFF_MAX / sizeof(double))
+        return berg__error(BERG_ERR_SIZE, "%s: batch of %zu arrays of %zu values is too large", fn,
+                           batch, x->nreal);
+    x->rbuf = berg__alloc(nr, sizeof(double), fn);
+    x->rbuf2 = berg__alloc(nr, sizeof(double), fn);
+    x->spec = berg__alloc(ns, sizeof(double), fn);
+    x->spec2 = berg__alloc(ns, sizeof(double), fn);
+    if (!x->rbuf || !x->rbuf2 || !x->spec || !x->spec2) {
+        berg__xform_free(x);
+        return BERG_ERR_NOMEM;
+    }
+    for (int a = 0; a < d; a++) {
+        size_t m = x->sshape[a], n = s->n[a];
+        double L = s->hi[a] - s->lo[a];
+        x->kaxis[a] = berg__alloc(m, sizeof(double), fn);
+        if (!x->kaxis[a]) {
+            berg__xform_free(x);
+            return BERG_ERR_NOMEM;
+        }
+        x->nyquist[a] = -1;
+        for (size_t i = 0; i < m; i++) {
+            double k;
+            if (s->bc[a] == BERG_PERIODIC) {
+                double mm = (i <= n / 2) ? (double)i : (double)i - (double)n;
+                k = 2.0 * M_PI * mm / L;
+                if (n % 2 == 0 && i == n / 2)
+                    x->nyquist[a] = (int)i;
+            } else if (s->bc[a] == BERG_NEUMANN) {
+                k = M_PI * (double)i / L;
+            } else {
+                k = M_PI * (double)(i + 1) / L;
+            }
+            x->kaxis[a][i] = k;
+        }
+    }
+
+    unsigned pflags = (flags & BERG__XF_ESTIMATE) ? FFTW_ESTIMATE : FFTW_MEASURE;
+    berg__fftw_lock();
+    int prev = fftw_planner_nthreads();
+    fftw_plan_with_nthreads(nthreads);
+    berg_status st = make_plans(x, pflags, fn);
+    fftw_plan_with_nthreads(prev);
+    x->align = fftw_alignment_of(x->rbuf);
+    berg__fftw_unlock();
+    if (st != BERG_OK) {
+        berg__xform_free(x);
+        return st;
+    }
+    return BERG_OK;
+}
+
+void berg__xform_forward(berg__xform *x, const double *in)
+{
+    double *src = (double *)(uintptr_t)in;
+    if (!aligned_like(x, in)) {
+        memcpy(x->rbuf2, in, x->batch * x->nreal * sizeof(double));
+        src = x->rbuf2;
+    }
+    if (x->has_r2r && x->has_r2c) {
+        fftw_execute_r2r(x->a_fwd, src, x->rbuf);
+        fftw_execute_dft_r2c(x->b_fwd, x->rbuf, (fftw_complex *)x->spec);
+    } else if (x->has_r2r) {
+        fftw_execute_r2r(x->a_fwd, src, x->spec);
+    } else {
+        fftw_execute_dft_r2c(x->b_fwd, src, (fftw_complex *)x->spec);
+    }
+}
+
+void berg__xform_inverse(berg__xform *x, double *src, double *out)
+{
+    int direct = aligned_like(x, out);
+    double *dst = direct ? out : x->rbuf2;
+    if (x->has_r2c && x->has_r2r) {
+        fftw_execute_dft_c2r(x->b_bwd, (fftw_complex *)src, x->rbuf);
+        fftw_execute_r2r(x->a_bwd, x->rbuf, dst);
+    } else if (x->has_r2c) {
+        fftw_execute_dft_c2r(x->b_bwd, (fftw_complex *)src, dst);
+    } else {
+        fftw_execute_r2r(x->a_bwd, src, dst);
+    }
+    if (!direct)
+        memcpy(out, x->rbuf2, x->batch * x->nreal * sizeof(double));
+}
+
+void berg__xform_mul_separable(const berg__xform *x, double *const *fac, const double *src,
+                               double *dst)
+{
+    int d = x->space.ndim;
+    size_t inner = x->sshape[d - 1];
+    size_t rows = x->nspec / inner;
+    const double *fl = fac[d - 1];
+    size_t idx[BERG_MAX_RANK] = {0};
+    for (size_t b = 0; b < x->batch; b++) {
+        memset(idx, 0, sizeof idx);
+        for (size_t r = 0; r < rows; r++) {
+            double outer = 1.0;
+            for (int a = 0; a < d - 1; a++)
+                outer *= fac[a][idx[a]];
+            if (x->is_complex) {
+                for (size_t j = 0; j < inner; j++) {
+                    double f = outer * fl[j];
+                    dst[2 * j] = src[2 * j] * f;
+                    dst[2 * j + 1] = src[2 * j + 1] * f;
+                }
+                src += 2 * inner;
+                dst += 2 * inner;
+            } else {
+                for (size_t j = 0; j < inner; j++)
+                    dst[j] = src[j] * (outer * fl[j]);
+                src += inner;
+                dst += inner;
+            }
+            for (int a = d - 2; a >= 0; a--) {
+                if (++idx[a] < x->sshape[a])
+                    break;
+                idx[a] = 0;
+            }
+        }
+    }
+}
+
+void berg__xform_mul_table(const berg__xform *x, const double *table, const double *src,
+                           double *dst)
+{
+    size_t n = x->nspec;
+    for (size_t b = 0; b < x->batch; b++) {
+        if (x->is_complex) {
+            for (size_t j = 0; j < n; j++) {
+                dst[2 * j] = src[2 * j] * table[j];
+                dst[2 * j + 1] = src[2 * j + 1] * table[j];
+            }
+            src += 2 * n;
+            dst += 2 * n;
+        } else {
+            for (size_t j = 0; j < n; j++)
+                dst[j] = src[j] * table[j];
+            src += n;
+            dst += n;
+        }
+    }
+}
+
+int berg__xform_each_mode(const berg__xform *x, berg__mode_fn f, void *ctx)
+{
+    int d = x->space.ndim;
+    size_t idx[BERG_MAX_RANK] = {0};
+    double k[BERG_MAX_RANK];
+    for (size_t mode = 0; mode < x->nspec; mode++) {
+        for (int a = 0; a < d; a++)
+            k[a] = x->kaxis[a][idx[a]];
+        int r = f(mode, idx, k, ctx);
+        if (r)
+            return r;
+        for (int a = d - 1; a >= 0; a--) {
+            if (++idx[a] < x->sshape[a])
+                break;
+            idx[a] = 0;
+        }
+    }
+    return 0;
+}
+
+void berg__axis_symbol(const berg__xform *x, int axis, size_t m, int fd, double *diag,
+                       double *cross)
+{
+    double k = x->kaxis[axis][m], h = x->space.h[axis];
+    int nyq = x->nyquist[axis] == (int)m;
+    if (fd) {
+        double sn = sin(0.5 * k * h);
+        *diag = 4.0 * sn * sn / (h * h);
+        *cross = nyq ? 0.0 : sin(k * h) / h;
+    } else {
+        *diag = k * k;
+        *cross = nyq ? 0.0 : k;
+    }
+}
+
+double berg__quad_form(const berg_space *s, const double *d, const double *c)
+{
+    int n = s->ndim;
+    double q = 0.0;
+    for (int a = 0; a < n; a++) {
+        q += s->ginv[a * n + a] * d[a];
+        for (int b = a + 1; b < n; b++) {
+            double gab = s->ginv[a * n + b];
+            if (gab != 0.0)
+                q += 2.0 * gab * c[a] * c[b];
+        }
+    }
+    return q;
+}

@@ -1,0 +1,105 @@
+/*
+ * lib/propagator/transform.h - the spectral transform shared by the heat
+ * propagator, Fourier multipliers and Gaussian random fields (and usable by
+ * the rest of the propagator module). Not installed.
+ *
+ * A transform diagonalises every constant-coefficient operator on a space
+ * with the boundary kinds of ARCHITECTURE.md:
+ *   periodic axes   real-to-complex DFT (r2c / c2r), k = 2 pi m / L
+ *   Neumann axes    DCT-II / DCT-III (REDFT10 / REDFT01), k = pi m / L
+ *   Dirichlet axes  DST-II / DST-III (RODFT10 / RODFT01), k = pi (m + 1) / L
+ * It is done in at most two FFTW plans each way: stage A, the r2r transforms
+ * of all non-periodic axes at once (a guru plan looping over the periodic
+ * axes), then stage B, one r2c transform of all periodic axes (looping over
+ * the others). With only one kind of axis this is exactly one FFTW plan each
+ * way, the same plan a user would make by hand.
+ *
+ * Spectral layout: C order over the axes in their original order; when the
+ * space has periodic axes the spectral array is complex (interleaved re, im)
+ * and the last periodic axis keeps n/2 + 1 entries (FFTW's r2c layout),
+ * otherwise it is real. A batch of arrays is stored one after the other.
+ *
+ * The round trip forward + inverse multiplies by prod_a s_a with s_a = n_a
+ * (periodic) or 2 n_a (Neumann, Dirichlet); berg__xform.axis_norm[a] =
+ * 1 / s_a is folded into the multiplier tables by the callers.
+ *
+ * A berg__xform owns its scratch: one transform may not be used from two
+ * threads at once. Creation takes the FFTW planner lock.
+ */
+#ifndef BERG_PROPAGATOR_TRANSFORM_H
+#define BERG_PROPAGATOR_TRANSFORM_H
+
+#include <stddef.h>
+#include <fftw3.h>
+
+#include "space/internal.h"
+
+/* flags understood by the transform layer (public values in propagator.h) */
+#define BERG__XF_ESTIMATE 0x1u
+
+typedef struct berg__xform {
+    berg_space space;           /* a copy of the space */
+    size_t batch;               /* arrays per call */
+    int nthreads;               /* FFTW threads of the plans */
+    int has_r2r, has_r2c;       /* which stages exist */
+    int is_complex;             /* spectral data complex */
+    int halved_axis;            /* the axis with n/2 + 1 spectral entries, or -1 */
+    size_t nreal;               /* real values per array (space.size) */
+    size_t nspec;               /* spectral entries per array (complex numbers when complex) */
+    size_t nspec_doubles;       /* doubles per spectral array */
+    size_t sshape[BERG_MAX_RANK];   /* spectral shape per axis */
+    double axis_norm[BERG_MAX_RANK];/* 1 / round-trip scale of each axis */
+    double norm;                /* prod axis_norm */
+    double *kaxis[BERG_MAX_RANK];   /* signed k of each spectral index per axis (>= 0 on
+                                       non-periodic and halved axes; the Nyquist index of an
+                                       even periodic axis has k = +pi n / L) */
+    int nyquist[BERG_MAX_RANK];     /* spectral index of the Nyquist mode of an even periodic
+                                       axis, or -1 */
+    fftw_plan a_fwd, a_bwd, b_fwd, b_bwd;
+    double *rbuf;               /* batch * nreal, planning alignment */
+    double *rbuf2;              /* batch * nreal, for misaligned user arrays */
+    double *spec;               /* batch * nspec_doubles */
+    double *spec2;              /* batch * nspec_doubles (multi-time, random fields) */
+    int align;                  /* fftw_alignment_of the planning buffers */
+} berg__xform;
+
+/* Plan a transform for batch arrays on space with nthreads FFTW threads.
+ * flags: BERG__XF_ESTIMATE for FFTW_ESTIMATE (default FFTW_MEASURE).
+ * On failure x is left empty (berg__xform_free is still safe). */
+berg_status berg__xform_init(berg__xform *x, const berg_space *space, size_t batch, int nthreads,
+                             unsigned flags, const char *fn);
+void berg__xform_free(berg__xform *x);
+
+/* spec = forward transform of in (batch arrays). in may be any alignment. */
+void berg__xform_forward(berg__xform *x, const double *in);
+/* out = inverse transform of src (batch arrays), src is x->spec or x->spec2
+ * and is destroyed. out may be any alignment and may equal the in of the
+ * preceding forward. */
+void berg__xform_inverse(berg__xform *x, double *src, double *out);
+
+/* dst = src * f, mode by mode over the batch, with a separable factor
+ * f(m) = prod_a fac[a][m_a] (fac[a] has sshape[a] entries). dst may be src. */
+void berg__xform_mul_separable(const berg__xform *x, double *const *fac, const double *src,
+                               double *dst);
+/* dst = src * table[mode] over the batch (table has nspec entries). */
+void berg__xform_mul_table(const berg__xform *x, const double *table, const double *src,
+                           double *dst);
+
+/* Visit every spectral mode in layout order: k gets the wave vector,
+ * idx the spectral multi-index. The callback returns nonzero to stop; that
+ * value is returned. */
+typedef int (*berg__mode_fn)(size_t mode, const size_t *idx, const double *k, void *ctx);
+int berg__xform_each_mode(const berg__xform *x, berg__mode_fn f, void *ctx);
+
+/* |k|^2 form of one mode: k . g^{-1} k with the diagonal terms from the
+ * per-axis values d[a] (k_a^2 or its finite-difference eigenvalue) and the
+ * cross terms from c[a] (k_a, or sin(k_a h_a)/h_a); the cross terms of an
+ * axis at its Nyquist index are 0 so that the form is even in each k_a. */
+double berg__quad_form(const berg_space *s, const double *d, const double *c);
+
+/* per-axis symbol values of one spectral index: *diag = k^2 (or
+ * 4/h^2 sin^2(kh/2) when fd), *cross = k (or sin(kh)/h), 0 at Nyquist */
+void berg__axis_symbol(const berg__xform *x, int axis, size_t m, int fd, double *diag,
+                       double *cross);
+
+#endif
