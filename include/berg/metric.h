@@ -14,6 +14,240 @@ extern "C" {
 
 /* ==== information functionals, tangent space, l2 / W2 geometry (issue 5) ==== */
 
+/*
+ * Information functionals of densities on a grid and the l2 / Wasserstein-2
+ * geometry of the space of densities (seed eq 12-24), with the signs of
+ * docs/conventions.md ("Otto calculus"). See docs/metric.md.
+ *
+ * Densities. Every argument named p or q is a density with respect to
+ * Vol_S: finite, >= 0, and normalized, w * sum_i p_i = 1 within a relative
+ * berg_density_mass_tolerance() (1e-9). These functions do not normalize:
+ * an unnormalized density is refused with BERG_ERR_MASS (call
+ * berg_space_normalize first), negative values with BERG_ERR_NEGATIVE,
+ * NaN/Inf with BERG_ERR_NONFINITE. 0 ln 0 = 0.
+ *
+ * Discretization. Integrals are cell sums times the cell weight w. Gradients
+ * live on cell faces: (f_j - f_i) / h_a between neighbours along axis a
+ * (periodic axes wrap). The discrete Laplacian Delta_h (berg_discrete_laplacian)
+ * is the flux form sum_a g^{aa} (f_{i+1} - 2 f_i + f_{i-1}) / h_a^2 with a
+ * Neumann axis closed (zero flux) and a Dirichlet axis seeing zero outside.
+ * The W2 operator L_p u = div(p g^{-1} grad u) weighs each face by the
+ * logarithmic mean of p over it, (p_i - p_j) / (ln p_i - ln p_j), and has
+ * no flux through the walls of non-periodic axes (p vanishes beyond a
+ * Dirichlet wall). With this choice grad_W2 S = Delta_h p holds exactly
+ * (to rounding) on periodic and Neumann axes, L_p is symmetric negative
+ * semi-definite and annihilates constants, and along the discrete flows
+ * the dissipation identities (de Bruijn, KL decay) are exact. Functions
+ * that differentiate on the grid need a diagonal metric (coupled periodic
+ * axes would need mixed-derivative stencils): BERG_ERR_UNSUPPORTED
+ * otherwise. Entropy, KL, cross-entropy, potential and free energy,
+ * moments and the heat-channel information accept any metric.
+ *
+ * Every function here may be called from several threads at once, except
+ * that one berg_w2_metric handle is used by one thread at a time.
+ */
+
+/* The relative tolerance on the mass of a density (1e-9). */
+BERG_API double berg_density_mass_tolerance(void);
+
+/* ---- functionals: values ---- */
+
+/* *S = -integral p ln p Vol_S (0 ln 0 = 0). */
+BERG_API berg_status berg_entropy(const berg_space *space, const double *p, double *S);
+
+/* *D = integral p ln(p / q) Vol_S >= 0; +infinity (HUGE_VAL) when q vanishes
+ * somewhere p does not. */
+BERG_API berg_status berg_kl_divergence(const berg_space *space, const double *p, const double *q,
+                                        double *D);
+
+/* *H = -integral p ln q Vol_S = S[p] + KL(p||q); +infinity where q vanishes
+ * on the support of p. */
+BERG_API berg_status berg_cross_entropy(const berg_space *space, const double *p, const double *q,
+                                        double *H);
+
+/* *E = integral p V Vol_S for a finite potential V. */
+BERG_API berg_status berg_potential_energy(const berg_space *space, const double *p,
+                                           const double *V, double *E);
+
+/* *F = integral p V Vol_S - S[p]. With Z = integral e^{-V} Vol_S,
+ * F + ln Z = KL(p || e^{-V}/Z) (eq 23). */
+BERG_API berg_status berg_free_energy(const berg_space *space, const double *p, const double *V,
+                                      double *F);
+
+/* *E = 1/2 integral |grad p|^2_g Vol_S on the faces (Dirichlet walls count
+ * their zero outside value), so that delta E / delta p = -Delta_h p
+ * exactly. Diagonal metric. */
+BERG_API berg_status berg_dirichlet_energy(const berg_space *space, const double *p, double *E);
+
+/* *J = integral p |grad ln p|^2_g Vol_S, discretized as
+ * w sum_faces g^{aa}/h_a^2 (p_j - p_i)(ln p_j - ln p_i) (walls carry no
+ * flux). +infinity when a zero of p neighbours a positive value. Along the
+ * discrete heat flow d/dt p = Delta_h p, d S / dt = J exactly (de Bruijn).
+ * Diagonal metric. */
+BERG_API berg_status berg_fisher_information(const berg_space *space, const double *p,
+                                             double *J);
+
+/* *info = integral p |grad ln(p/q)|^2_g Vol_S, discretized with the log-mean
+ * face weights of the W2 operator, so that along the discrete
+ * Fokker-Planck flow d/dt p = L_p ln(p/q), d KL(p||q) / dt = -info
+ * exactly and ||d/dt p||^2_W2 = info. q must be > 0 everywhere (BERG_ERR_DOMAIN);
+ * +infinity when a zero of p neighbours a positive value. Diagonal metric. */
+BERG_API berg_status berg_relative_fisher_information(const berg_space *space, const double *p,
+                                                      const double *q, double *info);
+
+/* ---- functionals: first variations delta F / delta p on the grid ----
+ * out (berg_space_size values) receives the array whose l2 pairing with a
+ * tangent vector eta is the directional derivative: d/de F[p + e eta] at
+ * e = 0 equals integral out * eta Vol_S. Wherever a logarithm of p or q
+ * enters, that density must be > 0 everywhere (BERG_ERR_DOMAIN naming the
+ * first zero). out may alias any input. */
+
+/* -ln p - 1 */
+BERG_API berg_status berg_entropy_derivative(const berg_space *space, const double *p,
+                                             double *out);
+/* ln(p / q) + 1 */
+BERG_API berg_status berg_kl_derivative(const berg_space *space, const double *p, const double *q,
+                                        double *out);
+/* -ln q */
+BERG_API berg_status berg_cross_entropy_derivative(const berg_space *space, const double *p,
+                                                   const double *q, double *out);
+/* V */
+BERG_API berg_status berg_potential_energy_derivative(const berg_space *space, const double *p,
+                                                      const double *V, double *out);
+/* V + ln p + 1 */
+BERG_API berg_status berg_free_energy_derivative(const berg_space *space, const double *p,
+                                                 const double *V, double *out);
+/* -Delta_h p */
+BERG_API berg_status berg_dirichlet_energy_derivative(const berg_space *space, const double *p,
+                                                      double *out);
+/* -Delta_h ln p - (Delta_h p) / p  (continuum: -2 Delta p / p + |grad ln p|^2) */
+BERG_API berg_status berg_fisher_information_derivative(const berg_space *space, const double *p,
+                                                        double *out);
+/* exact derivative of the discrete relative Fisher information */
+BERG_API berg_status berg_relative_fisher_information_derivative(const berg_space *space,
+                                                                 const double *p, const double *q,
+                                                                 double *out);
+
+/* out = Delta_h f (the flux-form Laplacian above) for any finite f. out may
+ * alias f. Diagonal metric. */
+BERG_API berg_status berg_discrete_laplacian(const berg_space *space, const double *f,
+                                             double *out);
+
+/* ---- gradients ---- */
+
+/* grad_l2 F = delta F / delta p projected onto the tangent space (zero
+ * integral). dF must be finite. out may alias dF. */
+BERG_API berg_status berg_l2_gradient(const berg_space *space, const double *dF, double *out);
+
+/* grad_W2 F = -div(p g^{-1} grad dF) = -L_p dF (eq 20) with the log-mean
+ * face weights, dF = delta F / delta p (finite). The result is a tangent
+ * vector. With dF = berg_entropy_derivative(p) it equals Delta_h p on
+ * periodic and Neumann axes; with dF = berg_kl_derivative(p, q) it is minus
+ * the Fokker-Planck right-hand side div(g^{-1}(grad p + p grad V)),
+ * q = e^{-V}/Z (eq 24, 26). out may alias p or dF. Diagonal metric. */
+BERG_API berg_status berg_w2_gradient(const berg_space *space, const double *p, const double *dF,
+                                      double *out);
+
+/* ---- the W2 metric tensor at a density p ---- */
+
+typedef struct berg_w2_metric berg_w2_metric;
+
+/*
+ * The Wasserstein-2 metric at p: solves L_p eta_hat = eta (eq 18) by
+ * preconditioned conjugate gradients. The preconditioner is the exact
+ * inverse of the constant-coefficient operator mean(p) Delta_h (an FFT /
+ * DCT Poisson solve, berg_multiplier), applied as s^{-1/2} Delta_h^{-1}
+ * s^{-1/2} with s the cell mobility, so the iteration count depends on how
+ * much p varies, not on the grid size.
+ *
+ * regularization delta >= 0: the face mobilities are theta_f(p) +
+ * delta * max p. With delta = 0 (exact metric) p must not vanish on any face
+ * (both neighbours zero, or a zero next to a positive value makes that
+ * face's mobility zero and can disconnect the grid): BERG_ERR_DOMAIN names
+ * the first such cell and asks for delta > 0. delta ~ 1e-6 .. 1e-3 keeps the
+ * metric of densities with compact support computable; the iteration count
+ * grows like sqrt(1/delta) in the worst case.
+ * flags: 0, or BERG_PLAN_ESTIMATE (propagator.h) for a fast creation.
+ * Defaults: relative tolerance 1e-10, at most 1000 iterations.
+ * Dirichlet axes: zero flux (as in L_p), the preconditioner uses the DCT.
+ * Errors: as for densities, BERG_ERR_UNSUPPORTED (coupled metric),
+ * BERG_ERR_DOMAIN, BERG_ERR_NOMEM, BERG_ERR_INTERNAL.
+ */
+BERG_API berg_status berg_w2_metric_create(berg_w2_metric **out, const berg_space *space,
+                                           const double *p, double regularization, unsigned flags);
+
+/* Replace the density (same rules as at creation), keeping the plans. On
+ * failure the handle keeps its previous density. */
+BERG_API berg_status berg_w2_metric_set_density(berg_w2_metric *m, const double *p);
+
+/* CG stopping rule: ||L eta_hat - eta||_2 <= rtol ||eta||_2, rtol in
+ * [1e-15, 1) (default 1e-10); at most max_iterations >= 1 (default 1000). */
+BERG_API berg_status berg_w2_metric_set_tolerance(berg_w2_metric *m, double rtol);
+BERG_API berg_status berg_w2_metric_set_max_iterations(berg_w2_metric *m, size_t max_iterations);
+
+/*
+ * eta_hat with L_p eta_hat = eta and zero mean, for a tangent vector eta
+ * (|integral eta| <= 1e-10 integral |eta|, else BERG_ERR_NOT_TANGENT).
+ * iterations and residual (either may be NULL) receive the CG iterations
+ * and the achieved relative residual ||L eta_hat - eta|| / ||eta|| (also on
+ * failure). BERG_ERR_NO_CONVERGENCE (eta_hat untouched) when the tolerance
+ * is not reached within the cap; the message gives the residual reached.
+ * eta_hat may alias eta.
+ */
+BERG_API berg_status berg_w2_metric_potential(berg_w2_metric *m, const double *eta,
+                                              double *eta_hat, size_t *iterations,
+                                              double *residual);
+
+/* *G = G_W2(eta1, eta2) = -integral eta1 eta_hat2 Vol_S (eq 17), one CG
+ * solve; iterations and residual as above. */
+BERG_API berg_status berg_w2_metric_inner(berg_w2_metric *m, const double *eta1,
+                                          const double *eta2, double *G, size_t *iterations,
+                                          double *residual);
+
+/* eta = L_p eta_hat (the tangent vector of a potential; regularized
+ * mobility). eta may alias eta_hat. */
+BERG_API berg_status berg_w2_metric_tangent(berg_w2_metric *m, const double *eta_hat,
+                                            double *eta);
+
+/* Free the handle. NULL is a no-op. */
+BERG_API void berg_w2_metric_destroy(berg_w2_metric *m);
+
+/* ---- moments and connected moments (cumulants) ----
+ * Results fill a tensor of (order + 1)^d doubles in C order: entry
+ * [a_1, ..., a_d] is the moment or cumulant of multi-index alpha =
+ * (a_1, ..., a_d), for every alpha of total order |alpha| <= order; entries
+ * with |alpha| > order are set to 0. order is 1 .. 16. Coordinates are the
+ * cell centres of the box (also on periodic axes). Per axis: alpha = k e_a.
+ * A Gaussian has no cumulant beyond order 2 (the seed's renormalizability
+ * criterion, p.35, counts the connected moments a density needs). */
+
+/* raw moments E[x^alpha] */
+BERG_API berg_status berg_moments(const berg_space *space, const double *p, int order,
+                                  double *m);
+/* central moments E[(x - mean)^alpha] */
+BERG_API berg_status berg_central_moments(const berg_space *space, const double *p, int order,
+                                          double *m);
+/* cumulants kappa_alpha (first order: the mean; second: the covariance),
+ * from the central moments by the recursion
+ * kappa_alpha = mu_alpha - sum_{gamma < beta} C(beta, gamma)
+ * kappa_{gamma + e_j} mu_{beta - gamma}, alpha = beta + e_j. */
+BERG_API berg_status berg_cumulants(const berg_space *space, const double *p, int order,
+                                    double *kappa);
+
+/* ---- information kept by a heat channel ----
+ * *info = I(X_0; X_t) for X_0 ~ p and X_t = X_0 diffused by e^{t Delta_g}:
+ * S[e^{t Delta_g} p] - H(X_t | X_0), where the conditional entropy is the
+ * entropy of the grid's heat kernel averaged over p (translation invariant
+ * on periodic axes; per starting cell on Neumann axes). This is the exact
+ * mutual information of the discrete channel. flags are passed to
+ * berg_heat_create (0, BERG_PLAN_ESTIMATE, BERG_SYMBOL_FD: the latter keeps
+ * kernels positive for small t). Kernel values below -1e-9 * max (spectral
+ * ringing at t << h^2) are refused with BERG_ERR_DOMAIN; smaller negative
+ * rounding is set to 0. Dirichlet axes (mass leaks: no channel) are
+ * BERG_ERR_UNSUPPORTED. t >= 0 (BERG_ERR_TIME). */
+BERG_API berg_status berg_heat_mutual_information(const berg_space *space, const double *p,
+                                                  double t, unsigned flags, double *info);
+
 /* ==== end of the functionals section ==== */
 
 /* ==== Wasserstein distances and entropic transport (issue 6) ==== */

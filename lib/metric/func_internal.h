@@ -1,0 +1,96 @@
+/*
+ * lib/metric/func_internal.h - grid stencils shared by the information
+ * functionals and the l2 / W2 geometry (issue 5). Not installed.
+ *
+ * Faces: axis a has a face between cell i and its + neighbour along a for
+ * i = 0 .. n_a - 2, plus the wrap face from cell n_a - 1 to cell 0 on a
+ * periodic axis. Per-face arrays have berg_space_size() entries per axis,
+ * indexed by the lower cell (entries of non-faces are ignored and set to 0).
+ * Boundary faces of Neumann and Dirichlet axes carry no flux in the
+ * mobility-weighted operators (p is zero outside a Dirichlet wall, so its
+ * mobility vanishes there); the plain Laplacian of a Dirichlet axis sees a
+ * zero value outside (ghost cell = -f at the wall).
+ */
+#ifndef BERG_METRIC_FUNC_INTERNAL_H
+#define BERG_METRIC_FUNC_INTERNAL_H
+
+#include <math.h>
+
+#include "space/internal.h"
+
+/* relative tolerance |mass - 1| within which a density counts as normalized */
+#define BERG__MASS_TOL 1e-9
+
+/* Check that p is a finite, non-negative density with mass 1 (within
+ * BERG__MASS_TOL). *mass (may be NULL) receives w * sum p. */
+berg_status berg__func_density(const berg_space *space, const double *p, const char *fn,
+                               const char *name, double *mass);
+
+/* BERG_ERR_UNSUPPORTED unless g^{-1} is diagonal (the face stencils have no
+ * mixed-derivative terms). */
+berg_status berg__func_diagonal(const berg_space *space, const char *fn);
+
+/* BERG_ERR_DOMAIN unless every a[i] > 0 (names the first bad index). */
+berg_status berg__func_positive(const double *a, size_t n, const char *fn, const char *name);
+
+/* Logarithmic mean (a - b) / (ln a - ln b), with L(a, a) = a and L(0, b) = 0;
+ * it makes theta * (ln b - ln a) = b - a, so the W2 gradient of the entropy
+ * is the discrete Laplacian exactly. */
+double berg__log_mean(double a, double b);
+
+/* out = Delta_h f: the second-order cell-centred Laplacian g^{aa} d_a d_a with
+ * the space's boundary kinds (periodic wrap, Neumann zero flux, Dirichlet
+ * zero outside). out must not alias f. */
+void berg__laplacian(const berg_space *s, const double *f, double *out);
+
+/* mob[a * size + i] = log mean of p over each face of axis a (0 on non-faces)
+ * plus floor (>= 0) on real faces. */
+void berg__face_mobility(const berg_space *s, const double *p, double floor, double *mob);
+
+/* out = div(mob g^{-1} grad u) = sum over faces of g^{aa}/h_a^2 mob (u_j - u_i)
+ * (symmetric, negative semi-definite, annihilates constants). out must not
+ * alias u. */
+void berg__div_mobility(const berg_space *s, const double *mob, const double *u, double *out);
+
+/* Run the statements (...) for every face of axis A with lower cell LO and upper cell HI
+ * (size_t variables declared by the macro). Inner loop over the contiguous
+ * index of the axes after A. */
+#define BERG__FOR_FACES(S, A, LO, HI, ...)                                                      \
+    do {                                                                                         \
+        const size_t st_ = (S)->stride[A], n_ = (S)->n[A];                                       \
+        const size_t outer_ = (S)->size / (n_ * st_);                                            \
+        const int wrap_ = (S)->bc[A] == BERG_PERIODIC && n_ > 1;                                 \
+        for (size_t o_ = 0; o_ < outer_; o_++) {                                                 \
+            const size_t base_ = o_ * n_ * st_;                                                  \
+            for (size_t i_ = 0; i_ + 1 < n_; i_++)                                               \
+                for (size_t j_ = 0; j_ < st_; j_++) {                                            \
+                    const size_t LO = base_ + i_ * st_ + j_, HI = LO + st_;                      \
+                    __VA_ARGS__                                                                  \
+                }                                                                                \
+            if (wrap_)                                                                           \
+                for (size_t j_ = 0; j_ < st_; j_++) {                                            \
+                    const size_t LO = base_ + (n_ - 1) * st_ + j_, HI = base_ + j_;              \
+                    __VA_ARGS__                                                                  \
+                }                                                                                \
+        }                                                                                        \
+    } while (0)
+
+/* Neumaier-compensated running sum */
+typedef struct berg__acc {
+    double s, c;
+} berg__acc;
+static inline void berg__acc_add(berg__acc *acc, double x)
+{
+    double t = acc->s + x;
+    if (fabs(acc->s) >= fabs(x))
+        acc->c += (acc->s - t) + x;
+    else
+        acc->c += (x - t) + acc->s;
+    acc->s = t;
+}
+static inline double berg__acc_value(const berg__acc *acc)
+{
+    return acc->s + acc->c;
+}
+
+#endif
