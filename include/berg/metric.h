@@ -241,7 +241,7 @@ BERG_API berg_status berg_cumulants(const berg_space *space, const double *p, in
  * on periodic axes; per starting cell on Neumann axes). This is the exact
  * mutual information of the discrete channel. flags are passed to
  * berg_heat_create (0, BERG_PLAN_ESTIMATE, BERG_SYMBOL_FD: the latter keeps
- * kernels positive for small t). Kernel values below -1e-9 * max (spectral
+ * kernels positive for small t). Kernel values below -1e-6 * max (spectral
  * ringing at t << h^2) are refused with BERG_ERR_DOMAIN; smaller negative
  * rounding is set to 0. Dirichlet axes (mass leaks: no channel) are
  * BERG_ERR_UNSUPPORTED. t >= 0 (BERG_ERR_TIME). */

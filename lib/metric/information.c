@@ -7,7 +7,7 @@
 #include "berg/propagator.h"
 #include "metric/func_internal.h"
 
-#define RINGING_TOL 1e-9
+#define RINGING_TOL 1e-6
 
 /* clamp rounding-level negatives of a diffused density to 0; refuse real
  * ringing */

@@ -746,6 +746,13 @@ static void test_bad_input(void)
     CHECK_STATUS(berg_cumulants(s, p, 0, k), BERG_ERR_DOMAIN, "order 0");
     CHECK_STATUS(berg_cumulants(s, p, 17, k), BERG_ERR_DOMAIN, "order 17");
     CHECK_STATUS(berg_heat_mutual_information(s, p, -1.0, 0, &v), BERG_ERR_TIME, "negative t");
+    CHECK_STATUS(berg_heat_mutual_information(s, p, 1e-5, BERG_PLAN_ESTIMATE, &v),
+                 BERG_ERR_DOMAIN, "spectral ringing of the kernel at t << h^2");
+    CHECK_MESSAGE("BERG_SYMBOL_FD", "suggests the positive finite-difference kernel");
+    CHECK_STATUS(berg_heat_mutual_information(s, p, 1e-5, BERG_PLAN_ESTIMATE | BERG_SYMBOL_FD,
+                                              &v),
+                 BERG_OK, "positive kernel with BERG_SYMBOL_FD");
+    v = 1234.5;
     CHECK_STATUS(berg_heat_mutual_information(sd, p, 1.0, 0, &v), BERG_ERR_UNSUPPORTED,
                  "Dirichlet channel");
     CHECK(v == 1234.5, "output untouched");
