@@ -162,10 +162,12 @@ static berg_status apply_common(berg_heat *heat, double t, const double *in, dou
             memmove(out, in, x->batch * x->nreal * sizeof(double));
         return BERG_OK;
     }
+    unsigned fp = berg__ftz_enter();
     set_time(heat, t);
     berg__xform_forward(x, in);
     multiply(heat, x->spec, x->spec);
     berg__xform_inverse(x, x->spec, out);
+    berg__ftz_leave(fp);
     return BERG_OK;
 }
 
@@ -232,6 +234,7 @@ berg_status berg_heat_apply_times(berg_heat *heat, size_t nt, const double *t, c
     }
     if (!any_positive)
         return BERG_OK;
+    unsigned fp = berg__ftz_enter();
     berg__xform_forward(x, in);
     for (size_t j = 0; j < nt; j++) {
         if (t[j] == 0.0)
@@ -240,5 +243,6 @@ berg_status berg_heat_apply_times(berg_heat *heat, size_t nt, const double *t, c
         multiply(heat, x->spec, x->spec2);
         berg__xform_inverse(x, x->spec2, out + j * block);
     }
+    berg__ftz_leave(fp);
     return BERG_OK;
 }

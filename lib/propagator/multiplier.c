@@ -358,9 +358,11 @@ berg_status berg_multiplier_apply(berg_multiplier *m, const double *in, double *
     berg_status st = check_io(m, in, out, fn);
     if (st != BERG_OK)
         return st;
+    unsigned fp = berg__ftz_enter();
     berg__xform_forward(&m->x, in);
     berg__xform_mul_table(&m->x, m->cn, m->x.spec, m->x.spec);
     berg__xform_inverse(&m->x, m->x.spec, out);
+    berg__ftz_leave(fp);
     return BERG_OK;
 }
 
@@ -381,6 +383,7 @@ berg_status berg_multiplier_exp_apply(berg_multiplier *m, double t, const double
             memmove(out, in, m->x.nreal * sizeof(double));
         return BERG_OK;
     }
+    unsigned fp = berg__ftz_enter();
     if (m->cache_kind != CACHE_EXP || m->cached_t != t) {
         for (size_t i = 0; i < m->x.nspec; i++)
             m->cache[i] = exp(-t * m->c[i]) * m->x.norm;
@@ -390,6 +393,7 @@ berg_status berg_multiplier_exp_apply(berg_multiplier *m, double t, const double
     berg__xform_forward(&m->x, in);
     berg__xform_mul_table(&m->x, m->cache, m->x.spec, m->x.spec);
     berg__xform_inverse(&m->x, m->x.spec, out);
+    berg__ftz_leave(fp);
     return BERG_OK;
 }
 
@@ -412,8 +416,10 @@ berg_status berg_multiplier_random_field(berg_multiplier *m, unsigned long long 
     berg__rng rng;
     berg__rng_seed(&rng, (uint64_t)seed, (uint64_t)stream);
     berg__rng_normals(&rng, m->x.rbuf2, m->x.nreal);
+    unsigned fp = berg__ftz_enter();
     berg__xform_forward(&m->x, m->x.rbuf2);
     berg__xform_mul_table(&m->x, m->cache, m->x.spec, m->x.spec);
     berg__xform_inverse(&m->x, m->x.spec, out);
+    berg__ftz_leave(fp);
     return BERG_OK;
 }

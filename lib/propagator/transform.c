@@ -242,10 +242,51 @@ void berg__xform_inverse(berg__xform *x, double *src, double *out)
         memcpy(out, x->rbuf2, x->batch * x->nreal * sizeof(double));
 }
 
+/* one row of the separable product: dst[j] = src[j] * outer * fl[j] (complex
+ * entries: both parts); in place when dst == src */
+static void row_complex_inplace(double *restrict p, const double *restrict fl, double outer,
+                                size_t n)
+{
+    for (size_t j = 0; j < n; j++) {
+        double f = outer * fl[j];
+        p[2 * j] *= f;
+        p[2 * j + 1] *= f;
+    }
+}
+
+static void row_real_inplace(double *restrict p, const double *restrict fl, double outer, size_t n)
+{
+    for (size_t j = 0; j < n; j++)
+        p[j] *= outer * fl[j];
+}
+
 void berg__xform_mul_separable(const berg__xform *x, double *const *fac, const double *src,
                                double *dst)
 {
     int d = x->space.ndim;
+    if (src == dst) {
+        size_t inner = x->sshape[d - 1], rows = x->nspec / inner;
+        size_t step = x->is_complex ? 2 * inner : inner;
+        size_t idx[BERG_MAX_RANK] = {0};
+        for (size_t b = 0; b < x->batch; b++) {
+            memset(idx, 0, sizeof idx);
+            for (size_t r = 0; r < rows; r++, dst += step) {
+                double outer = 1.0;
+                for (int a = 0; a < d - 1; a++)
+                    outer *= fac[a][idx[a]];
+                if (x->is_complex)
+                    row_complex_inplace(dst, fac[d - 1], outer, inner);
+                else
+                    row_real_inplace(dst, fac[d - 1], outer, inner);
+                for (int a = d - 2; a >= 0; a--) {
+                    if (++idx[a] < x->sshape[a])
+                        break;
+                    idx[a] = 0;
+                }
+            }
+        }
+        return;
+    }
     size_t inner = x->sshape[d - 1];
     size_t rows = x->nspec / inner;
     const double *fl = fac[d - 1];
