@@ -91,8 +91,9 @@ static double diagonal_entry(const berg_space *space, const double *R, const siz
             long nb[5];
             for (int j = 0; j < 5; j++) {
                 long kk = k + j - 2;
-                if (periodic)
-                    nb[j] = n >= 5 ? GHOST + ((kk - GHOST) % n + n) % n : (j == 2 ? k : -1);
+                if (periodic) /* cyclic in GHOST .. n + 1; n >= 5 wraps at most once */
+                    nb[j] = n >= 5 ? (kk < GHOST ? kk + n : (kk > n + 1 ? kk - n : kk))
+                                   : (j == 2 ? k : -1);
                 else
                     nb[j] = (kk >= 0 && kk <= kmax) ? kk : -1;
             }
