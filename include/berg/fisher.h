@@ -13,6 +13,10 @@
  * lower triangle is then used. Outputs that are symmetric are returned
  * exactly symmetric.
  *
+ * Naming: a Fisher-metric argument is called Imat in the prototypes (I is a
+ * macro of <complex.h>, which lapacke.h and OpenBLAS's cblas.h include);
+ * the comments call it I.
+ *
  * Callbacks follow SUNDIALS: they return int (0 success, anything else is a
  * failure that aborts the call with BERG_ERR_CALLBACK) and take
  * void *user_data last. A callback that returns 0 but writes a NaN or an
