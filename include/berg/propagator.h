@@ -243,6 +243,206 @@ BERG_API berg_status berg_wisdom_import_file(const char *path);
 
 /* ==== Fokker-Planck / Wegner-Morris / particles / fields (issue 4) ==== */
 
+/*
+ * Fokker-Planck / ERG flow (seed eq 9-11, 21-26; docs/fokker_planck.md):
+ *
+ *   d/dt p = div( g^{-1} (grad p + p grad V) ),   q = e^{-V} / Z,
+ *
+ * the space's metric g being the inverse diffusion tensor. The flow is
+ * discretized by the Scharfetter-Gummel finite-volume generator L (flux on
+ * every cell face with the Bernoulli weights B(dV) = dV / (e^{dV} - 1)):
+ * e^{-V}/Z is its exact discrete stationary state, it conserves mass exactly
+ * on periodic and Neumann axes, it is an M-matrix generator (so e^{tL} is
+ * positive and KL(p_t||q) cannot increase) and it satisfies detailed balance,
+ * so S = Q^{-1/2} L Q^{1/2} is symmetric. Spatial error O(h^2).
+ * Boundary kinds: periodic (faces wrap; V need not be periodic), Neumann
+ * (zero flux), Dirichlet (absorbing wall at the box edge, p = 0 there: mass
+ * leaks). Only diagonal metrics are supported (BERG_ERR_UNSUPPORTED else).
+ *
+ * V is used in log form (shifted by its minimum), so potentials whose e^{-V}
+ * underflows everywhere work. A berg_fp owns scratch buffers: one handle may
+ * not be used from several threads at once (berg_fp_stationary and the
+ * *_apply functions, which take a const handle, may).
+ */
+typedef struct berg_fp berg_fp;
+
+/*
+ * Create the flow with potential V (berg_space_size values, finite) on
+ * space (copied). flags must be 0. Errors: BERG_ERR_NULL,
+ * BERG_ERR_NONFINITE (V has NaN/Inf; the message names the index),
+ * BERG_ERR_UNSUPPORTED (non-diagonal metric), BERG_ERR_DOMAIN (unknown
+ * flags, or a potential step so steep that a rate overflows),
+ * BERG_ERR_NOMEM.
+ */
+BERG_API berg_status berg_fp_create(berg_fp **out, const berg_space *space, const double *V,
+                                    unsigned flags);
+
+/*
+ * out = p_t, the solution at time t >= 0 from p_0 = in (finite, >= 0; need
+ * not be normalized: the flow is linear). in == out allowed.
+ * Time stepping: linearly implicit Euler sweeps over the axes (one
+ * tridiagonal LAPACK solve per grid line, cyclic by Sherman-Morrison on
+ * periodic axes) extrapolated with step numbers 1, 2, 3 (order 3, error
+ * estimate from the order-2 value), adaptive steps controlled so that the
+ * L1 error estimate of every step stays below the tolerance (berg_fp_set_tolerance,
+ * default 1e-8 relative to the mass; the L1 error of
+ * the result is about half the tolerance). Values the extrapolation would make
+ * negative (below the tolerance) are set to zero and, on periodic / Neumann
+ * spaces, the mass is restored exactly. Errors: BERG_ERR_NULL,
+ * BERG_ERR_TIME, BERG_ERR_NONFINITE, BERG_ERR_NEGATIVE; out is untouched.
+ */
+BERG_API berg_status berg_fp_evolve(berg_fp *fp, double t, const double *in, double *out);
+
+/* q = e^{-V}/Z on the grid (normalized with the cell weight), computed as
+ * exp(-(V - min V)) / Z so that it never underflows everywhere. */
+BERG_API berg_status berg_fp_stationary(const berg_fp *fp, double *q);
+
+/* Free a flow. NULL is a no-op. */
+BERG_API void berg_fp_destroy(berg_fp *fp);
+
+/* Default 1e-8. tol in [1e-14, 1e-1], else BERG_ERR_DOMAIN. */
+BERG_API berg_status berg_fp_set_tolerance(berg_fp *fp, double tol);
+
+/* Steps accepted and rejected by the last berg_fp_evolve (either may be NULL). */
+BERG_API berg_status berg_fp_last_steps(const berg_fp *fp, size_t *accepted, size_t *rejected);
+
+/* out = L p, the discrete Fokker-Planck operator (d p / dt). in == out allowed. */
+BERG_API berg_status berg_fp_generator_apply(const berg_fp *fp, const double *p, double *out);
+
+/*
+ * out = A f = L^T f, the generator of the process acting on observables
+ * (seed eq 36: A f = lim (P_t f - f)/t with P_t f (x) = E[f(X_t) | X_0 = x]);
+ * the discrete form of -g^{-1} grad V . grad f + Delta_g f. in == out allowed.
+ */
+BERG_API berg_status berg_fp_backward_apply(const berg_fp *fp, const double *f, double *out);
+
+/*
+ * Wegner-Morris velocity (eq 25-26): psi = -g^{-1} grad Sigma with
+ * Sigma = S_q - S_p = V + ln p, so that d/dt p = -div(psi p). psi holds ndim
+ * consecutive grid arrays (component a at psi + a * size); derivatives are
+ * central differences (one-sided on the edges of non-periodic axes).
+ * p must be finite and > 0 (BERG_ERR_DOMAIN names the first zero).
+ */
+BERG_API berg_status berg_fp_velocity(const berg_fp *fp, const double *p, double *psi);
+
+/* Sigma = V + ln p - its mean over the grid (eq 25); p > 0 as above. */
+BERG_API berg_status berg_fp_scheme(const berg_fp *fp, const double *p, double *sigma);
+
+/* ---- exact spectral propagator (moderate grids) ------------------------- */
+
+/*
+ * Eigen-decomposition (LAPACKE dsyevd) of the symmetrized generator
+ * S = Q^{-1/2} L Q^{1/2} of a berg_fp: e^{tL} = Q^{1/2} U e^{t Lambda} U^T Q^{-1/2}
+ * at any t in two matrix-vector products. Memory N^2 doubles, creation
+ * O(N^3): meant for N up to a few thousand. Requires max V - min V <= 1400
+ * (so that Q^{+-1/2} is representable; BERG_ERR_DOMAIN otherwise). The
+ * handle owns scratch: one thread at a time for evolve.
+ */
+typedef struct berg_fp_spectral berg_fp_spectral;
+
+BERG_API berg_status berg_fp_spectral_create(berg_fp_spectral **out, const berg_fp *fp);
+
+/* out = e^{tL} in, t >= 0, in finite. in == out allowed. */
+BERG_API berg_status berg_fp_spectral_evolve(berg_fp_spectral *sp, double t, const double *in,
+                                             double *out);
+
+/* the N eigenvalues of L in decreasing order: 0 = lambda_0 >= lambda_1 >= ...
+ * (lambda_0 < 0 with Dirichlet axes). gap = -lambda_1 is the spectral gap:
+ * ||p_t/q - 1|| decays like e^{-gap t}, KL(p_t||q) like e^{-2 gap t}. */
+BERG_API berg_status berg_fp_spectral_eigenvalues(const berg_fp_spectral *sp, double *lambda);
+
+/* Right eigenvector k of L (L mode = lambda_k mode), i.e. Q^{1/2} u_k with
+ * u_k a unit eigenvector of S, sign fixed by a positive largest entry. Mode
+ * 0 is proportional to q on periodic / Neumann spaces. */
+BERG_API berg_status berg_fp_spectral_mode(const berg_fp_spectral *sp, size_t k, double *mode);
+
+BERG_API void berg_fp_spectral_destroy(berg_fp_spectral *sp);
+
+/* ---- particles: dX = -g^{-1} grad V dt + sqrt(2) g^{-1/2} dW (eq 27-31) ---- */
+
+/*
+ * Gradient of V at one point: write grad V(x) (ndim values) into grad.
+ * Return 0 on success; any other value (or a non-finite gradient) makes the
+ * calling function fail with BERG_ERR_CALLBACK, its output untouched.
+ */
+typedef int (*berg_gradient_fn)(int ndim, const double *x, double *grad, void *user_data);
+
+/*
+ * An ensemble driver: the metric g (ndim x ndim SPD, NULL = identity) and a
+ * seeded noise source. Particle j in the c-th stepping call (c = 0, 1, ...)
+ * on the handle draws its normals from the xoshiro256** stream
+ * (seed, c * 2^32 + j): results depend only on the seed, the number of
+ * earlier stepping calls and the particle index, on every platform.
+ * Particles live in R^d (no boundaries). Not thread-safe (the call counter
+ * is state).
+ */
+typedef struct berg_particles berg_particles;
+
+BERG_API berg_status berg_particles_create(berg_particles **out, int ndim, const double *metric,
+                                           unsigned long long seed);
+
+/*
+ * nsteps Euler-Maruyama steps of size dt (> 0, finite) for count particles
+ * x[count * ndim] (row per particle), in place. count == 0 is
+ * BERG_ERR_SIZE. On any failure (callback included) x is untouched: the
+ * steps are taken on a copy.
+ */
+BERG_API berg_status berg_particles_euler(berg_particles *ps, size_t count, double *x, double dt,
+                                          size_t nsteps, berg_gradient_fn grad, void *user_data);
+
+/*
+ * One exact Ornstein-Uhlenbeck step over time t >= 0 for the quadratic
+ * V(x) = 1/2 (x - m)^T A (x - m) (A symmetric ndim x ndim, row-major; m may
+ * be NULL for 0): the exact transition law, for any t.
+ */
+BERG_API berg_status berg_particles_ou(berg_particles *ps, size_t count, double *x, double t,
+                                       const double *A, const double *m);
+
+/*
+ * Histogram of count particles on the cells of space (same rank), as a
+ * density: hist_i = (number in cell i) / (count * w). Particles outside the
+ * box are not counted (*outside gets their number; may be NULL); on
+ * periodic axes positions are wrapped into the box first.
+ */
+BERG_API berg_status berg_particles_histogram(const berg_space *space, size_t count,
+                                              const double *x, double *hist, size_t *outside);
+
+BERG_API void berg_particles_destroy(berg_particles *ps);
+
+/* ---- lattice field Langevin flow (stochastic RG) ------------------------ */
+
+/*
+ * Action gradient: write the functional derivative dS/dphi (one value per
+ * cell, = (1/w) dS/dphi_i for a lattice action S) of the field phi into
+ * grad. Return 0 on success, anything else fails the step with
+ * BERG_ERR_CALLBACK.
+ */
+typedef int (*berg_action_grad_fn)(size_t size, const double *phi, double *grad,
+                                   void *user_data);
+
+/*
+ * Langevin step of the stochastic RG on a periodic space
+ *   d phi = -Cdot dS/dphi dt + sqrt(2 Cdot) dW
+ * with Cdot the Fourier multiplier of the regulator symbol c(k) >= 0
+ * (berg_symbol_fn, evaluated once per mode at creation; applied by FFT) and
+ * dW lattice white noise (variance dt / w per cell), so that e^{-S} is the
+ * stationary law. Euler-Maruyama in time. Every axis must be periodic
+ * (BERG_ERR_UNSUPPORTED). Noise from the xoshiro256** stream (seed, call
+ * counter): reproducible. One thread at a time per handle.
+ */
+typedef struct berg_langevin berg_langevin;
+
+BERG_API berg_status berg_langevin_create(berg_langevin **out, const berg_space *space,
+                                          berg_symbol_fn regulator, void *user_data,
+                                          unsigned long long seed);
+
+/* nsteps steps of size dt > 0 on phi (size values) in place; on failure
+ * phi is untouched. */
+BERG_API berg_status berg_langevin_step(berg_langevin *lf, double *phi, double dt, size_t nsteps,
+                                        berg_action_grad_fn grad, void *user_data);
+
+BERG_API void berg_langevin_destroy(berg_langevin *lf);
+
 /* ==== end of the Fokker-Planck section ==== */
 
 #ifdef __cplusplus

@@ -1,0 +1,36 @@
+/*
+ * lib/propagator/fp_internal.h - the layout of berg_fp (Scharfetter-Gummel
+ * finite-volume Fokker-Planck generator) for the files of issue 4. Not
+ * installed.
+ */
+#ifndef BERG_PROPAGATOR_FP_INTERNAL_H
+#define BERG_PROPAGATOR_FP_INTERNAL_H
+
+#include "berg/propagator.h"
+#include "space/internal.h"
+
+struct berg_fp {
+    berg_space space;
+    size_t n;           /* grid size */
+    double *V;          /* V - min V (>= 0) */
+    double vmin, vmax;  /* of the original V */
+    /* jump rates per axis a (arrays a * n + i):
+     *   rp: cell i -> its + neighbour on axis a (wrapping on periodic axes),
+     *   rm: cell i -> its - neighbour, ra: i -> absorbing wall (Dirichlet). */
+    double *rp, *rm, *ra;
+    double *out_rate;   /* sum over axes of rp + rm + ra: -L_ii */
+    int absorbing;      /* some axis is Dirichlet */
+    double tol;
+    size_t accepted, rejected;
+    /* scratch for berg_fp_evolve */
+    double *y, *t1, *t2, *t3, *tmp;
+    double *ldl, *ld, *ldu, *lb; /* one line: n_a-1, n_a, n_a-1, 2 n_a */
+    size_t maxline;
+};
+
+/* Bernoulli function B(x) = x / (e^x - 1), B(0) = 1, stable everywhere. */
+double berg__bernoulli(double x);
+/* (x/2) / sinh(x/2): the symmetrized rate factor sqrt(B(x) B(-x)). */
+double berg__bernoulli_sym(double x);
+
+#endif

@@ -1,0 +1,485 @@
+/* The SDE side (seed eq 27-37): particle ensembles against berg_fp (chi-square
+ * test of the histogram), exact Ornstein-Uhlenbeck steps against the
+ * Lyapunov closed form, a martingale check, and the lattice-field Langevin
+ * flow of the stochastic RG against the free-field two-point function. */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "testutil.h"
+
+static int grad_dwell(int ndim, const double *x, double *g, void *ud)
+{
+    (void)ndim;
+    (void)ud;
+    g[0] = 4.0 * x[0] * (x[0] * x[0] - 1.0);
+    return 0;
+}
+
+static int grad_fail(int ndim, const double *x, double *g, void *ud)
+{
+    (void)ndim;
+    int *calls = ud;
+    g[0] = x[0];
+    return ++*calls > 3 ? 5 : 0;
+}
+
+static int grad_nan(int ndim, const double *x, double *g, void *ud)
+{
+    (void)ndim;
+    (void)ud;
+    g[0] = x[0] > 0.5 ? NAN : x[0];
+    return 0;
+}
+
+/* upper 1 - alpha quantile of chi-square with k dof (Wilson-Hilferty), z = z_alpha */
+static double chi2_quantile(int k, double z)
+{
+    double c = 2.0 / (9.0 * k);
+    return k * pow(1.0 - c + z * sqrt(c), 3);
+}
+
+/* chi-square of the particle counts against the expected bin masses of p */
+static double chi2_stat(const double *x, size_t count, const double *p, size_t N, double lo,
+                        double h, size_t per_bin, int *dof)
+{
+    size_t nb = N / per_bin;
+    double *obs = calloc(nb, sizeof(double)), *expct = calloc(nb, sizeof(double));
+    for (size_t i = 0; i < N; i++)
+        expct[i / per_bin] += p[i] * h * (double)count;
+    for (size_t j = 0; j < count; j++) {
+        long b = (long)floor((x[j] - lo) / (h * (double)per_bin));
+        if (b >= 0 && (size_t)b < nb)
+            obs[b] += 1.0;
+    }
+    /* pool bins with expected < 5 into one */
+    double chi = 0, po = 0, pe = 0;
+    int k = 0;
+    for (size_t b = 0; b < nb; b++) {
+        if (expct[b] >= 5.0) {
+            chi += (obs[b] - expct[b]) * (obs[b] - expct[b]) / expct[b];
+            k++;
+        } else {
+            po += obs[b];
+            pe += expct[b];
+        }
+    }
+    double outside = (double)count, inside = 0;
+    for (size_t b = 0; b < nb; b++)
+        inside += obs[b];
+    po += outside - inside;
+    pe += (double)count;
+    for (size_t b = 0; b < nb; b++)
+        pe -= expct[b];
+    if (pe >= 5.0) {
+        chi += (po - pe) * (po - pe) / pe;
+        k++;
+    }
+    *dof = k - 1;
+    free(obs);
+    free(expct);
+    return chi;
+}
+
+static void test_histogram_vs_fp(void)
+{
+    size_t N = 600, count = 10000;
+    double lo = -3, hi = 3, h = 0.01;
+    berg_boundary bc = BERG_NEUMANN;
+    berg_space *s = NULL;
+    berg_space_create(&s, 1, &N, &lo, &hi, &bc, NULL);
+    double *V = malloc(N * sizeof(double)), *p = calloc(N, sizeof(double)),
+           *pt = malloc(N * sizeof(double)), *pwrong = malloc(N * sizeof(double)),
+           *hist = malloc(N * sizeof(double));
+    for (size_t i = 0; i < N; i++) {
+        double x = lo + (i + 0.5) * h;
+        V[i] = (x * x - 1) * (x * x - 1);
+    }
+    size_t i0 = 330;
+    double x0 = lo + (i0 + 0.5) * h;
+    p[i0] = 1.0 / h;
+    berg_fp *fp = NULL;
+    berg_fp_create(&fp, s, V, 0);
+    berg_fp_evolve(fp, 0.6, p, pt);
+    berg_fp_evolve(fp, 0.3, p, pwrong);
+    double *x = malloc(count * sizeof(double));
+    for (size_t j = 0; j < count; j++)
+        x[j] = x0;
+    berg_particles *ps = NULL;
+    CHECK_STATUS(berg_particles_create(&ps, 1, NULL, 2024), BERG_OK, "particles");
+    CHECK_STATUS(berg_particles_euler(ps, count, x, 2e-3, 300, grad_dwell, NULL), BERG_OK,
+                 "Euler-Maruyama");
+    int dof;
+    double chi = chi2_stat(x, count, pt, N, lo, h, 20, &dof);
+    double crit = chi2_quantile(dof, 3.0902); /* p-value 1e-3 */
+    printf("particles vs berg_fp: chi2 = %.1f with %d dof (1e-3 critical value %.1f)\n", chi, dof,
+           crit);
+    CHECK(chi < crit, "histogram agrees with berg_fp: chi2 %g < %g (%d dof, p = 1e-3)", chi, crit,
+          dof);
+    double chi_w = chi2_stat(x, count, pwrong, N, lo, h, 20, &dof);
+    CHECK(chi_w > chi2_quantile(dof, 3.0902), "the test has power: wrong time gives chi2 %g",
+          chi_w);
+    size_t outside = 99;
+    CHECK_STATUS(berg_particles_histogram(s, count, x, hist, &outside), BERG_OK, "histogram");
+    double m;
+    berg_space_integrate(s, hist, &m);
+    CHECK_REL(m, 1.0 - (double)outside / (double)count, 1e-12, "histogram is a density");
+    berg_particles_destroy(ps);
+    berg_fp_destroy(fp);
+    berg_space_destroy(s);
+    free(V);
+    free(p);
+    free(pt);
+    free(pwrong);
+    free(hist);
+    free(x);
+}
+
+static void lyap_rhs(const double *B, const double *gi, const double *S, double *dS)
+{
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 2; j++) {
+            double v = 2 * gi[i * 2 + j];
+            for (int k = 0; k < 2; k++)
+                v -= B[i * 2 + k] * S[k * 2 + j] + S[i * 2 + k] * B[j * 2 + k];
+            dS[i * 2 + j] = v;
+        }
+}
+
+static void test_ou_exact(void)
+{
+    size_t count = 40000;
+    double g[4] = {1.0, 0.3, 0.3, 2.0}, A[4] = {1.0, 0.6, 0.6, 2.0}, m[2] = {0.5, -1.0};
+    double det = g[0] * g[3] - g[1] * g[2];
+    double gi[4] = {g[3] / det, -g[1] / det, -g[2] / det, g[0] / det}, B[4];
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 2; j++)
+            B[i * 2 + j] = gi[i * 2] * A[j] + gi[i * 2 + 1] * A[2 + j];
+    double x0[2] = {2.0, 1.0}, t = 0.7;
+    /* closed form: mean m + e^{-Bt}(x0 - m) and the Lyapunov covariance, by RK4 */
+    double mu[2] = {x0[0] - m[0], x0[1] - m[1]}, S[4] = {0, 0, 0, 0};
+    int K = 20000;
+    double dt = t / K;
+    for (int k = 0; k < K; k++) {
+        double k1[4], k2[4], k3[4], k4[4], T[4];
+        lyap_rhs(B, gi, S, k1);
+        for (int i = 0; i < 4; i++) T[i] = S[i] + 0.5 * dt * k1[i];
+        lyap_rhs(B, gi, T, k2);
+        for (int i = 0; i < 4; i++) T[i] = S[i] + 0.5 * dt * k2[i];
+        lyap_rhs(B, gi, T, k3);
+        for (int i = 0; i < 4; i++) T[i] = S[i] + dt * k3[i];
+        lyap_rhs(B, gi, T, k4);
+        for (int i = 0; i < 4; i++) S[i] += dt / 6 * (k1[i] + 2 * k2[i] + 2 * k3[i] + k4[i]);
+        double a[4][2], u[2];
+        for (int st = 0; st < 4; st++) {
+            double c = (st == 0) ? 0 : (st == 3 ? 1.0 : 0.5);
+            for (int i = 0; i < 2; i++)
+                u[i] = mu[i] + (st ? c * dt * a[st - 1][i] : 0.0);
+            for (int i = 0; i < 2; i++)
+                a[st][i] = -(B[i * 2] * u[0] + B[i * 2 + 1] * u[1]);
+        }
+        for (int i = 0; i < 2; i++)
+            mu[i] += dt / 6 * (a[0][i] + 2 * a[1][i] + 2 * a[2][i] + a[3][i]);
+    }
+    double *x = malloc(2 * count * sizeof(double));
+    for (size_t j = 0; j < count; j++) {
+        x[2 * j] = x0[0];
+        x[2 * j + 1] = x0[1];
+    }
+    berg_particles *ps = NULL;
+    CHECK_STATUS(berg_particles_create(&ps, 2, g, 99), BERG_OK, "particles 2-D");
+    CHECK_STATUS(berg_particles_ou(ps, count, x, t, A, m), BERG_OK, "exact OU");
+    double sm[2] = {0, 0}, sc[4] = {0, 0, 0, 0};
+    for (size_t j = 0; j < count; j++)
+        for (int a = 0; a < 2; a++)
+            sm[a] += x[2 * j + a] / (double)count;
+    for (size_t j = 0; j < count; j++)
+        for (int a = 0; a < 2; a++)
+            for (int b = 0; b < 2; b++)
+                sc[a * 2 + b] += (x[2 * j + a] - sm[a]) * (x[2 * j + b] - sm[b]) / (double)count;
+    for (int a = 0; a < 2; a++) {
+        double se = sqrt(S[a * 3] / (double)count);
+        CHECK_ABS(sm[a], m[a] + mu[a], 5 * se, "OU mean %d within 5 standard errors", a);
+        CHECK_ABS(sc[a * 3], S[a * 3], 5 * sqrt(2.0 / (double)count) * S[a * 3],
+                  "OU variance %d vs Lyapunov", a);
+    }
+    CHECK_ABS(sc[1], S[1], 5 * sqrt((S[0] * S[3] + S[1] * S[1]) / (double)count),
+              "OU covariance vs Lyapunov");
+    /* reproducible */
+    double *y = malloc(2 * count * sizeof(double)), *z = malloc(2 * count * sizeof(double));
+    berg_particles *p1 = NULL, *p2 = NULL, *p3 = NULL;
+    berg_particles_create(&p1, 2, g, 5);
+    berg_particles_create(&p2, 2, g, 5);
+    berg_particles_create(&p3, 2, g, 6);
+    for (size_t i = 0; i < 2 * count; i++)
+        y[i] = z[i] = 0.1;
+    berg_particles_ou(p1, 100, y, 0.3, A, m);
+    berg_particles_ou(p2, 100, z, 0.3, A, m);
+    CHECK(memcmp(y, z, 200 * sizeof(double)) == 0, "same seed, same ensemble");
+    berg_particles_ou(p3, 100, z, 0.3, A, NULL);
+    berg_particles_ou(p2, 100, y, 0.3, A, NULL);
+    CHECK(memcmp(y, z, 200 * sizeof(double)) != 0, "different seeds differ");
+    berg_particles_destroy(p1);
+    berg_particles_destroy(p2);
+    berg_particles_destroy(p3);
+    berg_particles_destroy(ps);
+    free(x);
+    free(y);
+    free(z);
+}
+
+/* eq 28-30: u(s, x) = E[f(X_T) | X_s = x] solves the backward equation
+ * du/ds + A u = 0; for V = a x^2 / 2 and f = x^2,
+ * u(s, x) = x^2 e^{-2a(T-s)} + (1 - e^{-2a(T-s)}) / a, and M_s = u(s, X_s)
+ * is a martingale: E[M_s - M_0] = 0 and E[(M_{s'} - M_s) X_s] = 0. */
+static void test_martingale(void)
+{
+    size_t count = 50000;
+    int K = 8;
+    double a = 1.5, T = 1.2, ds = T / K;
+    double *x = malloc(count * sizeof(double)), *M0 = malloc(count * sizeof(double)),
+           *Mprev = malloc(count * sizeof(double)), *xprev = malloc(count * sizeof(double));
+    unsigned long long st = 3;
+    for (size_t j = 0; j < count; j++)
+        x[j] = 1.0 + 0.5 * (tu_uniform(&st) - 0.5);
+    berg_particles *ps = NULL;
+    berg_particles_create(&ps, 1, NULL, 77);
+    double worst_mean = 0, worst_orth = 0, naive_drift = 0;
+    for (size_t j = 0; j < count; j++)
+        M0[j] = Mprev[j] = x[j] * x[j] * exp(-2 * a * T) + -expm1(-2 * a * T) / a;
+    double naive0 = 0;
+    for (size_t j = 0; j < count; j++)
+        naive0 += x[j] * x[j] / (double)count;
+    for (int k = 1; k <= K; k++) {
+        memcpy(xprev, x, count * sizeof(double));
+        berg_particles_ou(ps, count, x, ds, &a, NULL);
+        double s = k * ds, sum = 0, sum2 = 0, so = 0, so2 = 0, naive = 0;
+        for (size_t j = 0; j < count; j++) {
+            double M = x[j] * x[j] * exp(-2 * a * (T - s)) + -expm1(-2 * a * (T - s)) / a;
+            double dM = M - M0[j], inc = (M - Mprev[j]) * xprev[j];
+            sum += dM;
+            sum2 += dM * dM;
+            so += inc;
+            so2 += inc * inc;
+            naive += x[j] * x[j] / (double)count;
+            Mprev[j] = M;
+        }
+        double n = (double)count;
+        double z1 = fabs(sum / n) / sqrt((sum2 / n - (sum / n) * (sum / n)) / n);
+        double z2 = fabs(so / n) / sqrt((so2 / n - (so / n) * (so / n)) / n);
+        worst_mean = fmax(worst_mean, z1);
+        worst_orth = fmax(worst_orth, z2);
+        naive_drift = fmax(naive_drift, fabs(naive - naive0));
+    }
+    CHECK(worst_mean < 4.5, "E[M_s - M_0] = 0 within 4.5 standard errors: %g", worst_mean);
+    CHECK(worst_orth < 4.5, "increments orthogonal to the past: %g", worst_orth);
+    CHECK(naive_drift > 0.3, "X_s^2 itself is no martingale (drift %g): the test has power",
+          naive_drift);
+    berg_particles_destroy(ps);
+    free(x);
+    free(M0);
+    free(Mprev);
+    free(xprev);
+}
+
+static void test_particles_bad_input(void)
+{
+    berg_particles *ps = NULL;
+    double g_bad[4] = {1, 2, 2, 1}, g_asym[4] = {1, 0.1, 0.2, 1}, A_asym[4] = {1, 0.1, 0.2, 1};
+    CHECK_STATUS(berg_particles_create(NULL, 1, NULL, 0), BERG_ERR_NULL, "NULL out");
+    CHECK_STATUS(berg_particles_create(&ps, 0, NULL, 0), BERG_ERR_DOMAIN, "ndim 0");
+    CHECK_STATUS(berg_particles_create(&ps, 2, g_bad, 0), BERG_ERR_NOT_SPD, "indefinite metric");
+    CHECK_STATUS(berg_particles_create(&ps, 2, g_asym, 0), BERG_ERR_NOT_SPD, "asymmetric metric");
+    CHECK(ps == NULL, "out untouched");
+    CHECK_STATUS(berg_particles_create(&ps, 1, NULL, 1), BERG_OK, "create");
+    double x[4] = {0.1, 0.2, 0.3, 0.4}, keep[4];
+    memcpy(keep, x, sizeof x);
+    int calls = 0;
+    CHECK_STATUS(berg_particles_euler(ps, 0, x, 0.1, 1, grad_dwell, NULL), BERG_ERR_SIZE,
+                 "zero particles");
+    CHECK_STATUS(berg_particles_euler(ps, 4, x, -0.1, 1, grad_dwell, NULL), BERG_ERR_TIME,
+                 "negative dt");
+    CHECK_STATUS(berg_particles_euler(ps, 4, x, 0.1, 1, NULL, NULL), BERG_ERR_NULL, "NULL grad");
+    CHECK_STATUS(berg_particles_euler(ps, 4, x, 0.01, 2, grad_fail, &calls), BERG_ERR_CALLBACK,
+                 "failing callback");
+    CHECK_MESSAGE("returned 5", "callback code reported");
+    CHECK_STATUS(berg_particles_euler(ps, 4, x, 0.01, 100, grad_nan, NULL), BERG_ERR_CALLBACK,
+                 "NaN gradient");
+    CHECK(memcmp(x, keep, sizeof x) == 0, "particles untouched after failures");
+    double A1 = 1.0;
+    CHECK_STATUS(berg_particles_ou(ps, 0, x, 1.0, &A1, NULL), BERG_ERR_SIZE, "OU zero particles");
+    CHECK_STATUS(berg_particles_ou(ps, 4, x, -1.0, &A1, NULL), BERG_ERR_TIME, "OU negative t");
+    x[2] = NAN;
+    CHECK_STATUS(berg_particles_ou(ps, 4, x, 1.0, &A1, NULL), BERG_ERR_NONFINITE, "NaN particle");
+    x[2] = 0.3;
+    berg_particles *p2 = NULL;
+    berg_particles_create(&p2, 2, NULL, 1);
+    CHECK_STATUS(berg_particles_ou(p2, 2, x, 1.0, A_asym, NULL), BERG_ERR_NOT_SPD,
+                 "asymmetric A");
+    CHECK(memcmp(x, keep, sizeof x) == 0, "particles untouched");
+    berg_space *s = NULL;
+    size_t n = 4;
+    double lo = 0, hi = 1;
+    berg_space_create(&s, 1, &n, &lo, &hi, NULL, NULL);
+    double hist[4];
+    tu_fill(hist, 4, 42.0);
+    CHECK_STATUS(berg_particles_histogram(s, 0, x, hist, NULL), BERG_ERR_SIZE, "histogram 0");
+    CHECK(tu_untouched(hist, 4, 42.0), "hist untouched");
+    /* periodic wrap */
+    double xw[3] = {1.1, -0.1, 0.5};
+    CHECK_STATUS(berg_particles_histogram(s, 3, xw, hist, NULL), BERG_OK, "histogram wraps");
+    CHECK(hist[0] > 0 && hist[3] > 0 && hist[2] > 0, "wrapped into cells 0, 3, 2");
+    berg_space_destroy(s);
+    berg_particles_destroy(p2);
+    berg_particles_destroy(ps);
+    berg_particles_destroy(NULL);
+}
+
+/* ---- lattice field -------------------------------------------------------- */
+
+typedef struct {
+    size_t n;
+    double h, m2;
+    int fail_at, calls;
+} free_field;
+
+/* dS/dphi of S = (w/2) sum phi (-Delta_h + m^2) phi on a periodic ring */
+static int free_grad(size_t size, const double *phi, double *g, void *ud)
+{
+    free_field *f = ud;
+    if (f->fail_at && ++f->calls >= f->fail_at)
+        return -7;
+    for (size_t i = 0; i < size; i++) {
+        double l = phi[(i + 1) % size], r = phi[(i + size - 1) % size];
+        g[i] = -(l - 2 * phi[i] + r) / (f->h * f->h) + f->m2 * phi[i];
+    }
+    return 0;
+}
+
+static int reg_exp(int ndim, const double *k, double *c, void *ud)
+{
+    (void)ud;
+    double k2 = 0;
+    for (int a = 0; a < ndim; a++)
+        k2 += k[a] * k[a];
+    *c = exp(-k2 / 4.0);
+    return 0;
+}
+
+static int reg_neg(int ndim, const double *k, double *c, void *ud)
+{
+    (void)ndim;
+    (void)ud;
+    *c = k[0] > 1.0 ? -1.0 : 1.0;
+    return 0;
+}
+
+static void test_langevin_field(void)
+{
+    size_t n = 32;
+    double lo = 0, hi = 32, h = 1.0, w = 1.0, dt = 0.05;
+    berg_space *s = NULL;
+    berg_space_create(&s, 1, &n, &lo, &hi, NULL, NULL);
+    free_field ff = {n, h, 1.0, 0, 0};
+    berg_langevin *lf = NULL;
+    CHECK_STATUS(berg_langevin_create(&lf, s, reg_exp, NULL, 12345), BERG_OK, "langevin");
+    if (!lf) {
+        berg_space_destroy(s);
+        return;
+    }
+    double phi[32] = {0};
+    berg_langevin_step(lf, phi, dt, 400, free_grad, &ff); /* burn-in: 20 relaxation times */
+    /* closed form of the Euler-Maruyama chain: each Fourier mode is an AR(1)
+     * (discretized OU) with a_k = dt c(k) K(k), variance 1/(w K (1 - a/2)) */
+    double G[5], Gm[5] = {0}, a[32], var[32];
+    for (size_t m = 0; m < n; m++) {
+        double k = 2 * M_PI * (double)(m <= n / 2 ? (double)m : (double)m - (double)n) / (n * h);
+        double K = 4 / (h * h) * pow(sin(k * h / 2), 2) + ff.m2;
+        double c = exp(-k * k / 4.0);
+        a[m] = dt * c * K;
+        var[m] = 1.0 / (w * K * (1 - a[m] / 2));
+    }
+    for (int r = 0; r < 5; r++) {
+        G[r] = 0;
+        for (size_t m = 0; m < n; m++) {
+            double k = 2 * M_PI * (double)m / (double)n;
+            G[r] += cos(k * r) * var[m] / (double)n;
+        }
+    }
+    int S = 20000;
+    double c01 = 0, m0sq = 0, m1sq = 0, lag_sum = 0, prev0 = 0;
+    int lag = 10;
+    double hist0[10] = {0};
+    for (int t = 0; t < S; t++) {
+        berg_langevin_step(lf, phi, dt, 1, free_grad, &ff);
+        for (int r = 0; r < 5; r++)
+            for (size_t i = 0; i < n; i++)
+                Gm[r] += phi[i] * phi[(i + (size_t)r) % n] / ((double)n * S);
+        /* Fourier amplitudes of modes 0 and 1 (cosine part) */
+        double f0 = 0, f1 = 0;
+        for (size_t i = 0; i < n; i++) {
+            f0 += phi[i] / (double)n;
+            f1 += phi[i] * cos(2 * M_PI * (double)i / (double)n) / (double)n;
+        }
+        c01 += f0 * f1 / S;
+        m0sq += f0 * f0 / S;
+        m1sq += f1 * f1 / S;
+        if (t >= lag)
+            lag_sum += f0 * hist0[t % lag] / (S - lag);
+        hist0[t % lag] = f0;
+        prev0 = f0;
+    }
+    (void)prev0;
+    for (int r = 0; r < 5; r++)
+        CHECK_ABS(Gm[r], G[r], 0.04 * G[0], "free field two-point function G(%d)", r);
+    printf("free field: G(0) measured %.4f closed form %.4f; G(1) %.4f vs %.4f\n", Gm[0], G[0],
+           Gm[1], G[1]);
+    /* modes independent, mode 0 an AR(1) with factor (1 - a_0) */
+    CHECK(fabs(c01) < 0.1 * sqrt(m0sq * m1sq), "modes 0 and 1 uncorrelated: %g", c01);
+    CHECK_ABS(m0sq, var[0] / n, 0.1 * var[0] / n, "mode 0 variance");
+    CHECK_ABS(lag_sum / m0sq, pow(1 - a[0], lag), 0.1, "mode 0 autocorrelation at lag %d", lag);
+    /* reproducible */
+    berg_langevin *l2 = NULL, *l3 = NULL;
+    berg_langevin_create(&l2, s, reg_exp, NULL, 5);
+    berg_langevin_create(&l3, s, reg_exp, NULL, 5);
+    double p2[32] = {0}, p3[32] = {0};
+    berg_langevin_step(l2, p2, dt, 10, free_grad, &ff);
+    berg_langevin_step(l3, p3, dt, 10, free_grad, &ff);
+    CHECK(memcmp(p2, p3, sizeof p2) == 0, "same seed, same field");
+    /* bad input */
+    double keep[32];
+    memcpy(keep, p2, sizeof p2);
+    ff.fail_at = 3;
+    ff.calls = 0;
+    CHECK_STATUS(berg_langevin_step(l2, p2, dt, 10, free_grad, &ff), BERG_ERR_CALLBACK,
+                 "failing action gradient");
+    CHECK(memcmp(keep, p2, sizeof p2) == 0, "field untouched after a failure");
+    CHECK_STATUS(berg_langevin_step(l2, p2, -dt, 10, free_grad, &ff), BERG_ERR_TIME,
+                 "negative dt");
+    CHECK_STATUS(berg_langevin_step(l2, p2, dt, 10, NULL, &ff), BERG_ERR_NULL, "NULL grad");
+    berg_langevin *l4 = NULL;
+    CHECK_STATUS(berg_langevin_create(&l4, s, reg_neg, NULL, 5), BERG_ERR_DOMAIN,
+                 "negative regulator");
+    CHECK(l4 == NULL, "no handle");
+    berg_space *sn = NULL;
+    berg_boundary bn = BERG_NEUMANN;
+    berg_space_create(&sn, 1, &n, &lo, &hi, &bn, NULL);
+    CHECK_STATUS(berg_langevin_create(&l4, sn, reg_exp, NULL, 5), BERG_ERR_UNSUPPORTED,
+                 "non-periodic lattice");
+    CHECK_STATUS(berg_langevin_create(&l4, s, NULL, NULL, 5), BERG_ERR_NULL, "NULL regulator");
+    berg_space_destroy(sn);
+    berg_langevin_destroy(l2);
+    berg_langevin_destroy(l3);
+    berg_langevin_destroy(lf);
+    berg_langevin_destroy(NULL);
+    berg_space_destroy(s);
+}
+
+int main(void)
+{
+    test_particles_bad_input();
+    test_histogram_vs_fp();
+    test_ou_exact();
+    test_martingale();
+    test_langevin_field();
+    return test_summary("fp_sde");
+}
