@@ -43,9 +43,40 @@ double berg__log_mean(double a, double b);
  * zero outside). out must not alias f. */
 void berg__laplacian(const berg_space *s, const double *f, double *out);
 
+/* The log mean from the values and their logarithms (one log per cell
+ * instead of one per face): (b - a) / (lb - la), with the series
+ * sqrt(ab) (1 + x^2/6 + x^4/120), x = (lb - la)/2, when |lb - la| < 1e-3. */
+static inline double berg__log_mean_l(double a, double b, double la, double lb)
+{
+    if (a <= 0.0 || b <= 0.0)
+        return a == b ? a : 0.0;
+    double L = lb - la;
+    if (fabs(L) < 1e-3) {
+        double x2 = 0.25 * L * L;
+        return sqrt(a * b) * (1.0 + x2 / 6.0 + x2 * x2 / 120.0);
+    }
+    return (b - a) / L;
+}
+
 /* mob[a * size + i] = log mean of p over each face of axis a (0 on non-faces)
- * plus floor (>= 0) on real faces. */
-void berg__face_mobility(const berg_space *s, const double *p, double floor, double *mob);
+ * plus floor (>= 0) on real faces. logs (size doubles) is scratch. */
+void berg__face_mobility(const berg_space *s, const double *p, double floor, double *mob,
+                         double *logs);
+
+/* Sum of EXPR (an expression of the size_t index I) for I < N into RESULT:
+ * blocks of 256 terms summed pairwise, blocks combined with compensation. */
+#define BERG__BLOCK_SUM(N, I, EXPR, RESULT)                                                      \
+    do {                                                                                         \
+        double buf_[256];                                                                        \
+        berg__acc acc_ = {0.0, 0.0};                                                             \
+        for (size_t b_ = 0; b_ < (N); b_ += 256) {                                               \
+            size_t e_ = (N) - b_ < 256 ? (N) : b_ + 256;                                         \
+            for (size_t I = b_; I < e_; I++)                                                     \
+                buf_[I - b_] = (EXPR);                                                           \
+            berg__acc_add(&acc_, berg__sum(buf_, e_ - b_));                                      \
+        }                                                                                        \
+        (RESULT) = berg__acc_value(&acc_);                                                       \
+    } while (0)
 
 /* out = div(mob g^{-1} grad u) = sum over faces of g^{aa}/h_a^2 mob (u_j - u_i)
  * (symmetric, negative semi-definite, annihilates constants). out must not
@@ -62,11 +93,18 @@ void berg__div_mobility(const berg_space *s, const double *mob, const double *u,
         const int wrap_ = (S)->bc[A] == BERG_PERIODIC && n_ > 1;                                 \
         for (size_t o_ = 0; o_ < outer_; o_++) {                                                 \
             const size_t base_ = o_ * n_ * st_;                                                  \
-            for (size_t i_ = 0; i_ + 1 < n_; i_++)                                               \
-                for (size_t j_ = 0; j_ < st_; j_++) {                                            \
-                    const size_t LO = base_ + i_ * st_ + j_, HI = LO + st_;                      \
+            if (st_ == 1) { /* last axis: one contiguous run */                                  \
+                for (size_t i_ = base_; i_ + 1 < base_ + n_; i_++) {                             \
+                    const size_t LO = i_, HI = i_ + 1;                                           \
                     __VA_ARGS__                                                                  \
                 }                                                                                \
+            } else {                                                                             \
+                for (size_t i_ = 0; i_ + 1 < n_; i_++)                                           \
+                    for (size_t j_ = 0; j_ < st_; j_++) {                                        \
+                        const size_t LO = base_ + i_ * st_ + j_, HI = LO + st_;                  \
+                        __VA_ARGS__                                                              \
+                    }                                                                            \
+            }                                                                                    \
             if (wrap_)                                                                           \
                 for (size_t j_ = 0; j_ < st_; j_++) {                                            \
                     const size_t LO = base_ + (n_ - 1) * st_ + j_, HI = base_ + j_;              \

@@ -53,11 +53,9 @@ berg_status berg_entropy(const berg_space *space, const double *p, double *S)
     berg_status st = check1(space, p, S, fn, "S");
     if (st)
         return st;
-    berg__acc acc = {0.0, 0.0};
-    for (size_t i = 0; i < space->size; i++)
-        if (p[i] > 0.0)
-            berg__acc_add(&acc, p[i] * log(p[i]));
-    *S = -space->weight * berg__acc_value(&acc);
+    double sum;
+    BERG__BLOCK_SUM(space->size, i, p[i] > 0.0 ? p[i] * log(p[i]) : 0.0, sum);
+    *S = -space->weight * sum;
     return BERG_OK;
 }
 
@@ -65,15 +63,15 @@ berg_status berg_entropy(const berg_space *space, const double *p, double *S)
  * when q vanishes on the support of p */
 static double kl_sum(const berg_space *s, const double *p, const double *q, int with_p)
 {
-    berg__acc acc = {0.0, 0.0};
-    for (size_t i = 0; i < s->size; i++) {
-        if (p[i] > 0.0) {
-            if (q[i] == 0.0)
-                return HUGE_VAL;
-            berg__acc_add(&acc, p[i] * ((with_p ? log(p[i]) : 0.0) - log(q[i])));
-        }
-    }
-    return s->weight * berg__acc_value(&acc);
+    for (size_t i = 0; i < s->size; i++)
+        if (p[i] > 0.0 && q[i] == 0.0)
+            return HUGE_VAL;
+    double sum;
+    if (with_p)
+        BERG__BLOCK_SUM(s->size, i, p[i] > 0.0 ? p[i] * (log(p[i]) - log(q[i])) : 0.0, sum);
+    else
+        BERG__BLOCK_SUM(s->size, i, p[i] > 0.0 ? -p[i] * log(q[i]) : 0.0, sum);
+    return s->weight * sum;
 }
 
 berg_status berg_kl_divergence(const berg_space *space, const double *p, const double *q,
@@ -104,10 +102,9 @@ berg_status berg_potential_energy(const berg_space *space, const double *p, cons
     berg_status st = checkV(space, p, V, E, "berg_potential_energy", "E");
     if (st)
         return st;
-    berg__acc acc = {0.0, 0.0};
-    for (size_t i = 0; i < space->size; i++)
-        berg__acc_add(&acc, p[i] * V[i]);
-    *E = space->weight * berg__acc_value(&acc);
+    double sum;
+    BERG__BLOCK_SUM(space->size, i, p[i] * V[i], sum);
+    *E = space->weight * sum;
     return BERG_OK;
 }
 
@@ -116,10 +113,9 @@ berg_status berg_free_energy(const berg_space *space, const double *p, const dou
     berg_status st = checkV(space, p, V, F, "berg_free_energy", "F");
     if (st)
         return st;
-    berg__acc acc = {0.0, 0.0};
-    for (size_t i = 0; i < space->size; i++)
-        berg__acc_add(&acc, p[i] > 0.0 ? p[i] * (V[i] + log(p[i])) : 0.0);
-    *F = space->weight * berg__acc_value(&acc);
+    double sum;
+    BERG__BLOCK_SUM(space->size, i, p[i] > 0.0 ? p[i] * (V[i] + log(p[i])) : 0.0, sum);
+    *F = space->weight * sum;
     return BERG_OK;
 }
 
@@ -160,19 +156,27 @@ berg_status berg_fisher_information(const berg_space *space, const double *p, do
     berg_status st = check1(space, p, J, fn, "J");
     if (st || (st = berg__func_diagonal(space, fn)))
         return st;
-    berg__acc acc = {0.0, 0.0};
+    const size_t n = space->size;
+    double *lg = berg__alloc(2 * n, sizeof(double), fn);
+    if (!lg)
+        return BERG_ERR_NOMEM;
+    double *t = lg + n; /* per-cell sums of the faces above each cell */
+    for (size_t i = 0; i < n; i++)
+        lg[i] = p[i] > 0.0 ? log(p[i]) : 0.0;
+    memset(t, 0, sizeof(double) * n);
     int infinite = 0;
     for (int a = 0; a < space->ndim; a++) {
         const double c = axis_coef(space, a);
         BERG__FOR_FACES(space, a, lo, hi, {
             double x = p[lo], y = p[hi];
             if (x > 0.0 && y > 0.0)
-                berg__acc_add(&acc, c * (y - x) * (log(y) - log(x)));
+                t[lo] += c * (y - x) * (lg[hi] - lg[lo]);
             else if (x != y)
                 infinite = 1;
         });
     }
-    *J = infinite ? HUGE_VAL : space->weight * berg__acc_value(&acc);
+    *J = infinite ? HUGE_VAL : space->weight * berg__sum(t, n);
+    berg__free(lg);
     return BERG_OK;
 }
 
@@ -184,21 +188,31 @@ berg_status berg_relative_fisher_information(const berg_space *space, const doub
     if (st || (st = berg__func_diagonal(space, fn)) ||
         (st = berg__func_positive(q, space->size, fn, "q")))
         return st;
-    berg__acc acc = {0.0, 0.0};
+    const size_t n = space->size;
+    double *lg = berg__alloc(3 * n, sizeof(double), fn);
+    if (!lg)
+        return BERG_ERR_NOMEM;
+    double *u = lg + n, *t = u + n;
+    for (size_t i = 0; i < n; i++) {
+        lg[i] = p[i] > 0.0 ? log(p[i]) : 0.0;
+        u[i] = lg[i] - log(q[i]);
+    }
+    memset(t, 0, sizeof(double) * n);
     int infinite = 0;
     for (int a = 0; a < space->ndim; a++) {
         const double c = axis_coef(space, a);
         BERG__FOR_FACES(space, a, lo, hi, {
             double x = p[lo], y = p[hi];
             if (x > 0.0 && y > 0.0) {
-                double du = (log(y) - log(q[hi])) - (log(x) - log(q[lo]));
-                berg__acc_add(&acc, c * berg__log_mean(x, y) * du * du);
+                double du = u[hi] - u[lo];
+                t[lo] += c * berg__log_mean_l(x, y, lg[lo], lg[hi]) * du * du;
             } else if (x != y) {
                 infinite = 1;
             }
         });
     }
-    *info = infinite ? HUGE_VAL : space->weight * berg__acc_value(&acc);
+    *info = infinite ? HUGE_VAL : space->weight * berg__sum(t, n);
+    berg__free(lg);
     return BERG_OK;
 }
 

@@ -35,7 +35,7 @@ berg_status berg_w2_gradient(const berg_space *space, const double *p, const dou
     if (!mob)
         return BERG_ERR_NOMEM;
     double *tmp = mob + n * (size_t)space->ndim;
-    berg__face_mobility(space, p, 0.0, mob);
+    berg__face_mobility(space, p, 0.0, mob, tmp);
     berg__div_mobility(space, mob, dF, tmp);
     for (size_t i = 0; i < n; i++)
         out[i] = -tmp[i];
@@ -74,7 +74,7 @@ static berg_status make_mobility(const berg_space *s, const double *p, double de
     for (size_t i = 0; i < s->size; i++)
         pmax = p[i] > pmax ? p[i] : pmax;
     double floor = delta * pmax;
-    berg__face_mobility(s, p, floor, mob);
+    berg__face_mobility(s, p, floor, mob, scale);
     if (delta == 0.0) {
         for (int a = 0; a < s->ndim; a++) {
             const double *m = mob + (size_t)a * s->size;

@@ -89,12 +89,16 @@ void berg__laplacian(const berg_space *s, const double *f, double *out)
     }
 }
 
-void berg__face_mobility(const berg_space *s, const double *p, double floor, double *mob)
+void berg__face_mobility(const berg_space *s, const double *p, double floor, double *mob,
+                         double *logs)
 {
+    for (size_t i = 0; i < s->size; i++)
+        logs[i] = p[i] > 0.0 ? log(p[i]) : 0.0;
     memset(mob, 0, sizeof(double) * s->size * (size_t)s->ndim);
     for (int a = 0; a < s->ndim; a++) {
         double *m = mob + (size_t)a * s->size;
-        BERG__FOR_FACES(s, a, lo, hi, { m[lo] = berg__log_mean(p[lo], p[hi]) + floor; });
+        BERG__FOR_FACES(s, a, lo, hi,
+                        { m[lo] = berg__log_mean_l(p[lo], p[hi], logs[lo], logs[hi]) + floor; });
     }
 }
 
