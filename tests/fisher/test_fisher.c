@@ -2,6 +2,7 @@
  * parametric models, pull-backs, spectra, Wick moments, Fisher-Rao
  * distances; closed forms and every bad input. */
 #include <float.h>
+#include <pthread.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -157,6 +158,53 @@ static void test_accumulator(void)
     berg_fisher_acc_destroy(NULL);
 }
 
+/* one accumulator per thread, merged at the end */
+typedef struct {
+    const double *X;
+    size_t rows, d;
+    berg_fisher_acc *acc;
+    berg_status st;
+} acc_job;
+
+static void *acc_worker(void *arg)
+{
+    acc_job *j = arg;
+    j->st = berg_fisher_acc_create(&j->acc, j->d, 0);
+    for (size_t t = 0; t < j->rows && j->st == BERG_OK; t += 97) {
+        size_t r = j->rows - t < 97 ? j->rows - t : 97;
+        j->st = berg_fisher_acc_add(j->acc, r, j->X + t * j->d);
+    }
+    return NULL;
+}
+
+static void test_accumulator_threads(void)
+{
+    enum { N = 4000, D = 6, T = 4 };
+    static double X[N * D];
+    unsigned long long st = 77;
+    for (size_t k = 0; k < N * D; k++)
+        X[k] = tu_uniform(&st) - 0.3;
+    pthread_t th[T];
+    acc_job job[T];
+    for (int t = 0; t < T; t++) {
+        job[t] = (acc_job){X + (size_t)t * (N / T) * D, N / T, D, NULL, BERG_OK};
+        pthread_create(&th[t], NULL, acc_worker, &job[t]);
+    }
+    for (int t = 0; t < T; t++)
+        pthread_join(th[t], NULL);
+    for (int t = 0; t < T; t++)
+        CHECK_STATUS(job[t].st, BERG_OK, "thread %d", t);
+    for (int t = 1; t < T; t++)
+        CHECK_STATUS(berg_fisher_acc_merge(job[0].acc, job[t].acc), BERG_OK, "merge %d", t);
+    double I[D * D], R[D * D];
+    CHECK_STATUS(berg_fisher_acc_result(job[0].acc, I, NULL), BERG_OK, "merged result");
+    berg_fisher_from_scores(N, D, X, R);
+    for (size_t k = 0; k < D * D; k++)
+        CHECK_REL(I[k], R[k], 1e-13, "threads merged entry %zu", k);
+    for (int t = 0; t < T; t++)
+        berg_fisher_acc_destroy(job[t].acc);
+}
+
 /* ---- location families --------------------------------------------------- */
 
 static double location_1d(size_t n, double L, double (*pdf)(double, double), double par)
@@ -204,6 +252,20 @@ static void test_location(void)
               1e-6, "Cauchy 1/(2g^2)");
     CHECK_REL(location_1d(40000, 400, student3, 0.9), 4.0 / (6.0 * 0.81), 1e-6,
               "Student-t nu=3 (nu+1)/((nu+3)sigma^2)");
+    /* a space with a metric: p is a density w.r.t. Vol_S = sqrt(det g) dx
+     * and I is in box coordinates, so a Gaussian in x still gives 1/s^2 */
+    {
+        size_t ng = 2000;
+        double glo = -10, ghi = 10, gm = 4.0, xg[2000], pg[2000], Ig;
+        berg_space *sg = NULL;
+        CHECK_STATUS(berg_space_create(&sg, 1, &ng, &glo, &ghi, NULL, &gm), BERG_OK, "metric space");
+        coords(sg, 0, xg);
+        for (size_t i = 0; i < ng; i++)
+            pg[i] = gauss(xg[i], 0.9);
+        CHECK_STATUS(berg_fisher_location(sg, pg, &Ig), BERG_OK, "location with a metric");
+        CHECK_REL(Ig, 1 / 0.81, 1e-9, "metric does not change the box-coordinate Fisher metric");
+        berg_space_destroy(sg);
+    }
     /* halving h reduces the Gaussian error sixteenfold */
     double e1 = fabs(location_1d(1000, 10, gauss, 0.7) - 1 / 0.49);
     double e2 = fabs(location_1d(2000, 10, gauss, 0.7) - 1 / 0.49);
@@ -786,6 +848,7 @@ int main(void)
 {
     test_from_scores();
     test_accumulator();
+    test_accumulator_threads();
     test_location();
     test_expfam();
     test_model();
