@@ -306,3 +306,15 @@ def test_rao_distance_families():
         berg.fisher_rao_distance(lambda t: -1.0, 0, 1)
     with pytest.raises(berg.CallbackError):
         berg.fisher_rao_distance(lambda t: 1 / 0, 0, 1)
+
+
+def test_rao_distance_of_a_grid_model():
+    """Fisher-Rao distance in the Poisson family with I(lambda) itself
+    computed by quadrature and finite differences: 2 (sqrt 9 - sqrt 1)."""
+    s = line(120, -0.5, 119.5)
+    y = s.coordinates(0).round()
+
+    def metric(lam):
+        return berg.fisher_model(s, [lam], loglik=lambda u, sp: stats.poisson.logpmf(y, u[0]))[0, 0]
+
+    assert berg.fisher_rao_distance(metric, 1.0, 9.0) == pytest.approx(4.0, rel=1e-10)
