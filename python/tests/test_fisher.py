@@ -195,6 +195,36 @@ def test_model_normal_mu_sigma():
     np.testing.assert_allclose(I2, np.diag([1 / sg ** 2, 2 / sg ** 2]), rtol=1e-13, atol=1e-15)
 
 
+def test_model_gamma_shape_rate_trigamma():
+    """Gamma(alpha, beta) in (shape, rate): I = [[psi1(alpha), -1/beta],
+    [-1/beta, alpha/beta^2]] (finite differences in both parameters)."""
+    s = line(60000, 0, 60)
+    y = s.coordinates(0)
+    a, b = 2.7, 1.3
+    I = berg.fisher_model(s, [a, b], loglik=lambda u, sp: stats.gamma.logpdf(y, u[0],
+                                                                              scale=1 / u[1]))
+    want = [[special.polygamma(1, a), -1 / b], [-1 / b, a / b ** 2]]
+    # the midpoint rule meets p ~ y^(alpha-1) ln^2 y at y = 0: error ~h^alpha
+    np.testing.assert_allclose(I, want, rtol=1e-7)
+
+
+def test_expfam_with_zero_base_measure_on_part_of_the_grid():
+    """log_h = -inf where the family has no mass: a Poisson truncated to
+    y <= 5 is the conditional distribution."""
+    s = line(40, -0.5, 39.5)
+    y = s.coordinates(0)
+    lh = np.where(y <= 5, -special.gammaln(y + 1), -np.inf)
+    lam = 2.5
+    psi, mean, I, p = berg.exp_family(s, y, [math.log(lam)], log_h=lh)
+    pk = stats.poisson.pmf(np.arange(6), lam)
+    pk /= pk.sum()
+    m = (np.arange(6) * pk).sum()
+    assert psi == pytest.approx(lam + math.log(stats.poisson.cdf(5, lam)), rel=1e-13)
+    assert mean[0] == pytest.approx(m, rel=1e-13)
+    assert I[0, 0] == pytest.approx(((np.arange(6) - m) ** 2 * pk).sum(), rel=1e-12)
+    assert np.all(p[6:] == 0)
+
+
 def test_model_poisson():
     s = line(80, -0.5, 79.5)
     lam = 4.4
