@@ -391,11 +391,14 @@ static berg_status sweep_axis(berg_fp *fp, int a, double tau, double *x)
                 dl[0] = -tau * (rp[base] + rm[base]);
                 du[0] = -tau * (rm[base + st] + rp[base + st]);
             }
-            double mass_in = conserve ? berg__sum(b, na) : 0.0;
+            double mass_in = 0.0;
+            if (conserve)
+                for (size_t k = 0; k < na; k++)
+                    mass_in += b[k];
             lapack_int info;
             if (!cyclic) {
-                info = LAPACKE_dgtsv(LAPACK_COL_MAJOR, (lapack_int)na, 1, dl, dd, du, b,
-                                     (lapack_int)na);
+                info = LAPACKE_dgtsv_work(LAPACK_COL_MAJOR, (lapack_int)na, 1, dl, dd, du, b,
+                                          (lapack_int)na);
             } else {
                 /* Sherman-Morrison for the corners A[0][na-1], A[na-1][0] */
                 double beta = -tau * rp[base + (na - 1) * st]; /* A[0][na-1] */
@@ -408,8 +411,8 @@ static berg_status sweep_axis(berg_fp *fp, int a, double tau, double *x)
                     u[k] = 0.0;
                 u[0] = gamma;
                 u[na - 1] = alpha;
-                info = LAPACKE_dgtsv(LAPACK_COL_MAJOR, (lapack_int)na, 2, dl, dd, du, b,
-                                     (lapack_int)na);
+                info = LAPACKE_dgtsv_work(LAPACK_COL_MAJOR, (lapack_int)na, 2, dl, dd, du, b,
+                                          (lapack_int)na);
                 if (info == 0) {
                     double vy = b[0] + beta / gamma * b[na - 1];
                     double vz = u[0] + beta / gamma * u[na - 1];
@@ -424,7 +427,9 @@ static berg_status sweep_axis(berg_fp *fp, int a, double tau, double *x)
                                    (int)info, a);
             if (conserve) {
                 /* the exact line solution conserves the line's mass */
-                double m = berg__sum(b, na);
+                double m = 0.0;
+                for (size_t k = 0; k < na; k++)
+                    m += b[k];
                 double f = (m > 0.0 && mass_in > 0.0) ? mass_in / m : 1.0;
                 for (size_t k = 0; k < na; k++)
                     x[base + k * st] = b[k] * f;
