@@ -64,7 +64,7 @@ static berg_status extreme_eigenvalues(size_t d, const double *A, double *lmin, 
 {
     double *c = berg__alloc(d * d + d, sizeof(double), fn);
     if (!c)
-        return BERG_ERR_NOMEM;
+        return berg_last_status();
     double *w = c + d * d;
     memcpy(c, A, d * d * sizeof(double));
     lapack_int info = LAPACKE_dsyevd(LAPACK_ROW_MAJOR, 'N', 'L', (lapack_int)d, c,
@@ -113,6 +113,18 @@ berg_status berg__fisher_cholesky(size_t d, const double *A, double *L, const ch
                        fn, name, lmin, lmax, rcond);
 }
 
+/* a computed result is finite (it can overflow for extreme but finite
+ * input); called before anything is copied to the caller */
+static berg_status result_finite(const double *A, size_t n, const char *fn, const char *what)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(A[i]))
+            return berg__error(BERG_ERR_NONFINITE,
+                               "%s: %s overflows (entry %zu is %g): rescale the input", fn, what,
+                               i, A[i]);
+    return BERG_OK;
+}
+
 berg_status berg_fisher_pullback(size_t dy, size_t du, const double *J, const double *Imat,
                                  double *K)
 {
@@ -128,10 +140,10 @@ berg_status berg_fisher_pullback(size_t dy, size_t du, const double *J, const do
         return s;
     if ((s = berg__check_finite(J, nj, fn, "J")) || (s = berg__fisher_check_sym(du, Imat, fn, "Imat")))
         return s;
-    double *L = berg__alloc(ni + nj, sizeof(double), fn);
+    double *L = berg__alloc(ni + nj + nk, sizeof(double), fn);
     if (!L)
-        return BERG_ERR_NOMEM;
-    double *B = L + ni;
+        return berg_last_status();
+    double *B = L + ni, *C = B + nj;
     if ((s = berg__fisher_cholesky(du, Imat, L, fn, "Imat")) != BERG_OK) {
         berg__free(L);
         return s;
@@ -147,10 +159,13 @@ berg_status berg_fisher_pullback(size_t dy, size_t du, const double *J, const do
                            (int)info);
     }
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)dy, (int)dy, (int)du, 1.0, J,
-                (int)du, B, (int)dy, 0.0, K, (int)dy);
-    berg__fisher_symmetrize(dy, K);
+                (int)du, B, (int)dy, 0.0, C, (int)dy);
+    if ((s = result_finite(C, nk, fn, "K = J Imat^{-1} J^T")) == BERG_OK) {
+        berg__fisher_symmetrize(dy, C);
+        memcpy(K, C, nk * sizeof(double));
+    }
     berg__free(L);
-    return BERG_OK;
+    return s;
 }
 
 berg_status berg_fisher_parameter_metric(size_t dy, size_t du, const double *J, const double *IN,
@@ -168,16 +183,20 @@ berg_status berg_fisher_parameter_metric(size_t dy, size_t du, const double *J, 
         return s;
     if ((s = berg__check_finite(J, nj, fn, "J")) || (s = berg__fisher_check_sym(dy, IN, fn, "IN")))
         return s;
-    double *T = berg__alloc(nj, sizeof(double), fn);
+    double *T = berg__alloc(nj + ni, sizeof(double), fn);
     if (!T)
-        return BERG_ERR_NOMEM;
+        return berg_last_status();
+    double *C = T + nj;
     cblas_dsymm(CblasRowMajor, CblasLeft, CblasLower, (int)dy, (int)du, 1.0, IN, (int)dy, J,
                 (int)du, 0.0, T, (int)du);
     cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)du, (int)du, (int)dy, 1.0, J,
-                (int)du, T, (int)du, 0.0, Imat, (int)du);
-    berg__fisher_symmetrize(du, Imat);
+                (int)du, T, (int)du, 0.0, C, (int)du);
+    if ((s = result_finite(C, ni, fn, "J^T IN J")) == BERG_OK) {
+        berg__fisher_symmetrize(du, C);
+        memcpy(Imat, C, ni * sizeof(double));
+    }
     berg__free(T);
-    return BERG_OK;
+    return s;
 }
 
 berg_status berg_fisher_inverse(size_t dim, const double *Imat, double *Iinv)
@@ -191,7 +210,7 @@ berg_status berg_fisher_inverse(size_t dim, const double *Imat, double *Iinv)
         return s;
     double *L = berg__alloc(n, sizeof(double), fn);
     if (!L)
-        return BERG_ERR_NOMEM;
+        return berg_last_status();
     if ((s = berg__fisher_cholesky(dim, Imat, L, fn, "Imat")) != BERG_OK) {
         berg__free(L);
         return s;
@@ -203,9 +222,10 @@ berg_status berg_fisher_inverse(size_t dim, const double *Imat, double *Iinv)
                            (int)info);
     }
     berg__fisher_mirror_lower(dim, L);
-    memcpy(Iinv, L, n * sizeof(double));
+    if ((s = result_finite(L, n, fn, "Imat^{-1}")) == BERG_OK)
+        memcpy(Iinv, L, n * sizeof(double));
     berg__free(L);
-    return BERG_OK;
+    return s;
 }
 
 berg_status berg_fisher_eigen(size_t dim, const double *Imat, double *evals, double *evecs)
@@ -219,7 +239,7 @@ berg_status berg_fisher_eigen(size_t dim, const double *Imat, double *evals, dou
         return s;
     double *A = berg__alloc(n + dim, sizeof(double), fn);
     if (!A)
-        return BERG_ERR_NOMEM;
+        return berg_last_status();
     double *w = A + n;
     memcpy(A, Imat, n * sizeof(double));
     lapack_int info = LAPACKE_dsyevd(LAPACK_ROW_MAJOR, evecs ? 'V' : 'N', 'L', (lapack_int)dim, A,

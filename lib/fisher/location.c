@@ -157,7 +157,7 @@ berg_status berg_fisher_location(const berg_space *space, const double *p0, doub
         ps[a] = ps[a + 1] * m[a + 1];
     double *R = berg__alloc(psize + nmax + 2 * GHOST, sizeof(double), fn);
     if (!R)
-        return BERG_ERR_NOMEM;
+        return berg_last_status();
     double *D = R + psize;
 
     /* interior: r = sqrt(p0 / mass), mass = integral of p0 */

@@ -38,7 +38,7 @@ berg_status berg_fisher_expfam(const berg_space *space, size_t k, const double *
     size_t nscratch = 2 * n + k + (Imat ? kn : 0);
     double *L = berg__alloc(nscratch, sizeof(double), fn);
     if (!L)
-        return BERG_ERR_NOMEM;
+        return berg_last_status();
     double *P = L + n, *M = P + n, *Y = M + k;
 
     /* l_j = ln h_j + u.q(y_j) */
@@ -146,7 +146,7 @@ berg_status berg_fisher_model(const berg_space *space, size_t npar, const double
     size_t extra = score_fn ? 0 : 4 * n + npar;
     double *C = berg__alloc(npar * npar + n + kn + extra, sizeof(double), fn);
     if (!C)
-        return BERG_ERR_NOMEM;
+        return berg_last_status();
     double *logp = C + npar * npar, *S = logp + n;
     if (score_fn) {
         int rc = score_fn(npar, u, space, logp, S, user_data);
@@ -239,7 +239,7 @@ berg_status berg_fisher_jacobian(size_t du, const double *u, size_t dy, berg_for
         return s;
     double *T = berg__alloc(nj + (jac ? 0 : 4 * dy + du), sizeof(double), fn);
     if (!T)
-        return BERG_ERR_NOMEM;
+        return berg_last_status();
     if (jac) {
         int rc = jac(du, u, dy, T, user_data);
         if (rc != 0) {

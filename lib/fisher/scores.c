@@ -81,7 +81,7 @@ berg_status berg_fisher_from_scores(size_t nsamples, size_t dim, const double *s
         return berg__error(BERG_ERR_SIZE, "%s: nsamples is 0 (need at least one sample)", fn);
     double *C = berg__alloc(dim * dim, sizeof(double), fn);
     if (!C)
-        return BERG_ERR_NOMEM;
+        return berg_last_status();
     syrk_rows(nsamples, dim, scores, 1.0 / (double)nsamples, 0.0, C);
     if ((s = diag_check(nsamples, dim, scores, C, fn, "sum s s^T")) != BERG_OK) {
         berg__free(C);
@@ -126,7 +126,7 @@ berg_status berg_fisher_acc_create(berg_fisher_acc **out, size_t dim, unsigned f
         rows = 1;
     berg_fisher_acc *a = berg__alloc(1, sizeof *a, fn);
     if (!a)
-        return BERG_ERR_NOMEM;
+        return berg_last_status();
     memset(a, 0, sizeof *a);
     a->d = dim;
     a->flags = flags;
@@ -137,7 +137,7 @@ berg_status berg_fisher_acc_create(berg_fisher_acc **out, size_t dim, unsigned f
         berg__free(a->S);
         berg__free(a->sq);
         berg__free(a);
-        return BERG_ERR_NOMEM;
+        return berg_last_status();
     }
     a->Sc = a->S + dd;
     a->Q = a->S + 2 * dd;

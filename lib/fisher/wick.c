@@ -27,6 +27,8 @@ berg_status berg_fisher_wick(size_t dim, const double *Iinv, double T, size_t or
         return berg__error(BERG_ERR_DOMAIN, "%s: T = %g must be finite and > 0", fn, T);
     if ((s = berg__fisher_check_sym(dim, Iinv, fn, "Iinv")))
         return s;
+    if (order > WICK_MAX_STATES) /* there are at least order + 1 states */
+        return berg__error(BERG_ERR_SIZE, "%s: order %zu exceeds 2^24", fn, order);
     for (size_t j = 0; j < order; j++)
         if (idx[j] >= dim)
             return berg__error(BERG_ERR_OUT_OF_RANGE, "%s: idx[%zu] = %zu is not below dim = %zu",
@@ -42,7 +44,7 @@ berg_status berg_fisher_wick(size_t dim, const double *Iinv, double T, size_t or
     /* distinct indices and their multiplicities */
     size_t *uniq = berg__alloc(3 * order, sizeof(size_t), fn);
     if (!uniq)
-        return BERG_ERR_NOMEM;
+        return berg_last_status();
     size_t *mult = uniq + order, *stride = mult + order, nd = 0, nstates = 1;
     for (size_t j = 0; j < order; j++) {
         size_t c = 0;
@@ -71,7 +73,7 @@ berg_status berg_fisher_wick(size_t dim, const double *Iinv, double T, size_t or
         berg__free(E);
         berg__free(k);
         berg__free(uniq);
-        return BERG_ERR_NOMEM;
+        return berg_last_status();
     }
     double *C = E + nstates;
     for (size_t a = 0; a < nd; a++)

@@ -638,6 +638,9 @@ static void test_linalg(void)
     CHECK_STATUS(berg_fisher_pullback(3, 2, Jn, I, K), BERG_ERR_NONFINITE, "Inf J");
     CHECK_MESSAGE("J[4]", "Inf J index");
     CHECK_STATUS(berg_fisher_pullback(0, 2, Ja, I, K), BERG_ERR_SIZE, "dy 0");
+    double tiny[1] = {1e-300}, Jbig[3] = {1e10, 1, 1};
+    CHECK_STATUS(berg_fisher_pullback(3, 1, Jbig, tiny, K), BERG_ERR_NONFINITE, "K overflows");
+    CHECK_MESSAGE("overflows", "overflow named");
     CHECK(tu_untouched(K, 9, SENT), "K untouched");
 
     /* inverse, eigen-decomposition, condition number */
@@ -683,7 +686,13 @@ static void test_linalg(void)
     CHECK(cond == SENT, "cond untouched");
     tu_fill(Ai, 4, SENT);
     CHECK_STATUS(berg_fisher_inverse(2, indef, Ai), BERG_ERR_NOT_SPD, "inverse indefinite");
+    double den[1] = {1e-310}; /* subnormal: refused, rather than an infinite inverse */
+    CHECK_STATUS(berg_fisher_inverse(1, den, Ai), BERG_ERR_NOT_SPD, "subnormal metric");
     CHECK(tu_untouched(Ai, 4, SENT), "inverse untouched");
+    double INbig[9] = {1e308, 0, 0, 0, 1, 0, 0, 0, 1};
+    CHECK_STATUS(berg_fisher_parameter_metric(3, 2, Ja, INbig, Ai), BERG_ERR_NONFINITE,
+                 "J^T IN J overflows");
+    CHECK(tu_untouched(Ai, 4, SENT), "outputs untouched");
 }
 
 /* ---- Wick moments ------------------------------------------------------------ */
@@ -770,6 +779,7 @@ static void test_wick(void)
         many[j] = (size_t)j;
     double *C64 = calloc(64 * 64, sizeof *C64);
     CHECK_STATUS(berg_fisher_wick(64, C64, 1.0, 64, many, &out), BERG_ERR_SIZE, "too many states");
+    CHECK_STATUS(berg_fisher_wick(64, C64, 1.0, SIZE_MAX, many, &out), BERG_ERR_SIZE, "huge order");
     free(C64);
     CHECK(out == SENT, "out untouched");
 }
