@@ -11,7 +11,9 @@
  * positive definite, its offending eigenvalue). Symmetric input matrices
  * must be symmetric to a relative 1e-10 of their largest entry; only the
  * lower triangle is then used. Outputs that are symmetric are returned
- * exactly symmetric.
+ * exactly symmetric. A result that would overflow for extreme but finite
+ * input is refused with BERG_ERR_NONFINITE (again before anything is
+ * written).
  *
  * Naming: a Fisher-metric argument is called Imat in the prototypes (I is a
  * macro of <complex.h>, which lapacke.h and OpenBLAS's cblas.h include);
