@@ -230,6 +230,11 @@ static double logistic(double x, double sc)
     return e / ((1 + e) * (1 + e));
 }
 static double cauchy(double x, double g) { return 1.0 / (1.0 + x * x / (g * g)); }
+static double biweight(double x, double c)
+{
+    double t = 1.0 - (x - c) * (x - c);
+    return t > 0.0 ? t * t : 0.0;
+}
 static double student3(double x, double sg) { return pow(1.0 + x * x / (3.0 * sg * sg), -2.0); }
 
 static void test_location(void)
@@ -243,6 +248,10 @@ static void test_location(void)
         CHECK_REL(location_1d(4000, 12, laplace, 0.5), 1 / 0.25, 2e-4, "Laplace 1/b^2 kink %d", k);
     }
     kink = 0.0;
+    /* compact support: p = (15/16)(1 - x^2)^2, r has kinks where p reaches
+     * zero; I = 4 (15/16) integral 4 x^2 = 10 */
+    CHECK_REL(location_1d(4000, 2, biweight, 0.0), 10.0, 3e-6, "biweight, support edge on a vertex");
+    CHECK_REL(location_1d(4000, 2, biweight, 0.00037), 10.0, 3e-6, "biweight, edge off the grid");
     double l1 = fabs(location_1d(1000, 12, laplace, 0.5) - 4.0);
     double l2 = fabs(location_1d(2000, 12, laplace, 0.5) - 4.0);
     CHECK(l2 < 0.3 * l1 && l2 > 0.2 * l1, "Laplace second order: %g -> %g", l1, l2);
