@@ -87,15 +87,15 @@ static void fill(double *x, size_t n)
 
 int main(void)
 {
-    /* the machine's dsyrk peak: a large, compute-bound shape */
+    /* the machine's dsyrk peak: a large, compute-bound shape, measured
+     * before and after the cases (the machine is shared: the best of all
+     * dsyrk figures of the run is taken as the peak) */
     scores_ctx big = {8192, 512, NULL, NULL, NULL};
     big.X = malloc(big.n * big.d * sizeof(double));
     big.F = malloc(big.d * big.d * sizeof(double));
     fill(big.X, big.n * big.d);
     double peak = dsyrk_gflops(&big);
-    printf("dsyrk peak of this machine (8192 x 512, best of 7): %.2f GFLOP/s\n", peak);
-    free(big.X);
-    free(big.F);
+    double berg_gf[4];
     static const size_t cases[][2] = {{200000, 4}, {100000, 16}, {20000, 64}, {4000, 256}};
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         scores_ctx c = {cases[k][0], cases[k][1], NULL, NULL, NULL};
@@ -107,15 +107,27 @@ int main(void)
         snprintf(name, sizeof name, "from_scores %zu x %zu", c.n, c.d);
         double r = bench_pair(name, run_berg, &c, "dsyrk", run_dsyrk, &c, 21);
         double g = dsyrk_gflops(&c);
-        printf("    dsyrk on this shape %.2f GFLOP/s, berg_fisher_from_scores %.2f GFLOP/s = "
-               "%.0f%% of the machine's dsyrk peak\n",
-               g, g / r, 100.0 * g / r / peak);
+        berg_gf[k] = g / r;
+        peak = g > peak ? g : peak;
+        printf("    dsyrk on this shape %.2f GFLOP/s, berg_fisher_from_scores %.2f GFLOP/s\n", g,
+               g / r);
         snprintf(name, sizeof name, "acc_add (with stderr) %zu x %zu", c.n, c.d);
         bench_pair(name, run_acc, &c, "from_scores", run_berg, &c, 11);
         berg_fisher_acc_destroy(c.acc);
         free(c.X);
         free(c.F);
     }
+
+    double again = dsyrk_gflops(&big);
+    peak = again > peak ? again : peak;
+    printf("dsyrk peak of this machine (best dsyrk figure of the run; 8192 x 512 at the end: "
+           "%.2f GFLOP/s): %.2f GFLOP/s\n",
+           again, peak);
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++)
+        printf("    from_scores %zu x %zu: %.0f%% of the dsyrk peak\n", cases[k][0], cases[k][1],
+               100.0 * berg_gf[k] / peak);
+    free(big.X);
+    free(big.F);
 
     loc_ctx l;
     size_t n[2] = {512, 512};
