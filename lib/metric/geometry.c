@@ -2,6 +2,7 @@
  * through the potential eta_hat solving div(p g^{-1} grad eta_hat) = eta
  * (seed eq 17-20) by preconditioned conjugate gradients. */
 #include <cblas.h>
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 
@@ -134,6 +135,10 @@ berg_status berg_w2_metric_create(berg_w2_metric **out, const berg_space *space,
         return berg__error(BERG_ERR_DOMAIN, "%s: unknown flag bits 0x%x", fn,
                            flags & ~(unsigned)BERG_PLAN_ESTIMATE);
     const size_t n = space->size, d = (size_t)space->ndim;
+    if (n > (size_t)INT_MAX)
+        return berg__error(BERG_ERR_SIZE,
+                           "%s: %zu grid points exceed the %d that CBLAS can index", fn, n,
+                           INT_MAX);
     berg_w2_metric *m = berg__alloc(1, sizeof *m, fn);
     if (!m)
         return BERG_ERR_NOMEM;

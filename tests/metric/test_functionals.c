@@ -445,7 +445,7 @@ static void test_against_fp(void)
         /* KL decay along the berg_fp flow */
         double t = 0.05, dt = 1e-3, Kp, Km, Irel;
         double *pt = vec(N);
-        berg_fp_set_tolerance(fp, 1e-12);
+        berg_fp_set_tolerance(fp, 1e-9);
         berg_fp_evolve(fp, t + dt, p, pt);
         berg_kl_divergence(s, pt, q, &Kp);
         berg_fp_evolve(fp, t - dt, p, pt);
@@ -461,7 +461,7 @@ static void test_against_fp(void)
     CHECK(err[0] < 5e-4, "-grad_W2 KL = berg_fp generator to O(h^2): %g", err[0]);
     double o = log2(err[0] / err[1]);
     CHECK(o > 1.8 && o < 2.3, "order of agreement with berg_fp: %g (%g -> %g)", o, err[0], err[1]);
-    CHECK(kl_err[1] < 1e-2 && kl_err[1] < kl_err[0],
+    CHECK(kl_err[1] < 1e-3 && kl_err[0] > 3 * kl_err[1],
           "dKL/dt = -I along berg_fp_evolve: %g -> %g", kl_err[0], kl_err[1]);
 }
 
