@@ -101,10 +101,16 @@ BERG_API void berg_fisher_acc_destroy(berg_fisher_acc *acc);
  *
  *   I_ab = integral (d_a p0)(d_b p0) / p0 Vol_S = 4 integral (d_a r)(d_b r) Vol_S,  r = sqrt(p0)
  *
- * computed from differences of r = sqrt(p0) at the vertices of the dual grid
- * (the corners between cell centres), which is second order for smooth
- * densities, has no 0/0 where p0 vanishes, and stays accurate across kinks
- * (Laplace). p0 need not be normalised: it is divided by its integral.
+ * computed from differences of r = sqrt(p0), which has no 0/0 where p0
+ * vanishes. Diagonal entries: along each grid line the difference of r
+ * over the interval between two cell centres is the exact mean of d_a r
+ * there; the variance of d_a r inside the interval, which a sum of squared
+ * differences misses, is estimated from the neighbouring differences, with
+ * kinks (Laplace, edges of a compact support) recognised and accounted for:
+ * fourth order for smooth densities, second order across kinks wherever
+ * they fall. Off-diagonal entries: fourth-order central differences at the
+ * cell centres. p0 need not be normalised: it is divided by its integral
+ * w sum p0 (the metric of c p0 is c times that of p0).
  * Boundaries: periodic axes wrap; on a Neumann axis r is reflected evenly
  * (no flux through the wall); on a Dirichlet axis r is reflected oddly
  * (p0 = 0 on the wall). The space's metric enters through Vol_S only: I is
@@ -137,8 +143,8 @@ BERG_API berg_status berg_fisher_expfam(const berg_space *space, size_t k, const
 /*
  * Log-likelihood of a parametric model: write ln p(y_j | u) for every grid
  * point y_j of space (size values, C order; coordinates from
- * berg_space_coordinates) into logp. -inf is allowed (p = 0), NaN and +inf
- * are not. Return 0 on success.
+ * berg_space_coordinates) into logp. -inf is allowed (p = 0); NaN, +inf
+ * and values >= 700 (exp overflows) are not. Return 0 on success.
  */
 typedef int (*berg_loglik_fn)(size_t npar, const double *u, const berg_space *space,
                               double *logp, void *user_data);
@@ -238,8 +244,9 @@ BERG_API berg_status berg_fisher_condition(size_t dim, const double *Imat, doubl
  * need not be definite), idx holds m indices in [0, d). The sum is computed
  * without enumerating pairings, by the Stein recursion over the index
  * multiplicities k (E[x_a x^k] = sum_b Iinv_ab k_b E[x^(k - e_b)]):
- * prod (k_c + 1) states, at most 2^24 (BERG_ERR_SIZE beyond; any order with
- * few distinct indices, and every order <= 24, fits).
+ * prod (k_c + 1) states, at most 2^22 (32 MiB of scratch; BERG_ERR_SIZE
+ * beyond): every order <= 22 fits, and any order with few distinct indices
+ * (x^m takes m + 1 states).
  * Errors: BERG_ERR_NULL, BERG_ERR_SIZE, BERG_ERR_NONFINITE,
  * BERG_ERR_DOMAIN (T not finite and > 0), BERG_ERR_OUT_OF_RANGE (index >= d),
  * BERG_ERR_NOT_SPD (Iinv not symmetric).

@@ -9,7 +9,7 @@
 
 #include "fisher/internal.h"
 
-#define WICK_MAX_STATES ((size_t)1 << 24)
+#define WICK_MAX_STATES ((size_t)1 << 22)
 
 berg_status berg_fisher_wick(size_t dim, const double *Iinv, double T, size_t order,
                              const size_t *idx, double *out)
@@ -28,7 +28,7 @@ berg_status berg_fisher_wick(size_t dim, const double *Iinv, double T, size_t or
     if ((s = berg__fisher_check_sym(dim, Iinv, fn, "Iinv")))
         return s;
     if (order > WICK_MAX_STATES) /* there are at least order + 1 states */
-        return berg__error(BERG_ERR_SIZE, "%s: order %zu exceeds 2^24", fn, order);
+        return berg__error(BERG_ERR_SIZE, "%s: order %zu exceeds 2^22", fn, order);
     for (size_t j = 0; j < order; j++)
         if (idx[j] >= dim)
             return berg__error(BERG_ERR_OUT_OF_RANGE, "%s: idx[%zu] = %zu is not below dim = %zu",
@@ -61,7 +61,7 @@ berg_status berg_fisher_wick(size_t dim, const double *Iinv, double T, size_t or
         if (nstates > WICK_MAX_STATES / (mult[c] + 1)) {
             berg__free(uniq);
             return berg__error(BERG_ERR_SIZE,
-                               "%s: order %zu with %zu distinct indices needs more than 2^24 "
+                               "%s: order %zu with %zu distinct indices needs more than 2^22 "
                                "recursion states",
                                fn, order, nd);
         }
