@@ -285,6 +285,63 @@ static void test_3d_4d(void)
     }
 }
 
+/* coupled periodic axes next to a Neumann axis (two-stage transform with
+ * a per-mode table), and tiny / odd grids of every kind */
+static void test_coupled_mixed_and_tiny(void)
+{
+    {
+        size_t n[3] = {10, 9, 12};
+        double lo[3] = {0, 0, 0}, hi[3] = {1, 1.5, 2};
+        berg_boundary bc[3] = {BERG_PERIODIC, BERG_NEUMANN, BERG_PERIODIC};
+        double g[9] = {1.2, 0, -0.5, 0, 2, 0, -0.5, 0, 0.9};
+        berg_space *s = make(3, n, lo, hi, bc, g);
+        berg_heat *h = heat_of(s, 0);
+        double ginv[9];
+        berg_space_inverse_metric(s, ginv);
+        size_t N = berg_space_size(s);
+        double *f = vec(N), *out = vec(N), x0[10], x1[9], x2[12];
+        berg_space_coordinates(s, 0, x0);
+        berg_space_coordinates(s, 1, x1);
+        berg_space_coordinates(s, 2, x2);
+        double k0 = 2 * M_PI * 2, k1 = M_PI * 3 / 1.5, k2 = 2 * M_PI * -3 / 2.0;
+        for (size_t a = 0; a < 10; a++)
+            for (size_t b = 0; b < 9; b++)
+                for (size_t c = 0; c < 12; c++)
+                    f[(a * 9 + b) * 12 + c] = cos(k0 * x0[a] + k2 * x2[c] + 1.0) * cos(k1 * x1[b]);
+        double q = ginv[0] * k0 * k0 + 2 * ginv[2] * k0 * k2 + ginv[8] * k2 * k2 + ginv[4] * k1 * k1;
+        double t = 0.004, decay = exp(-q * t), err = 0;
+        CHECK_STATUS(berg_heat_apply(h, t, f, out), BERG_OK, "coupled + Neumann");
+        for (size_t i = 0; i < N; i++)
+            err = fmax(err, fabs(out[i] - decay * f[i]));
+        CHECK(err < 4e-15, "coupled periodic axes beside a Neumann axis: %.3g", err);
+        free(f);
+        free(out);
+        berg_heat_destroy(h);
+        berg_space_destroy(s);
+    }
+    berg_boundary kinds[3] = {BERG_PERIODIC, BERG_NEUMANN, BERG_DIRICHLET};
+    size_t sizes[4] = {1, 2, 3, 7};
+    for (int b = 0; b < 3; b++)
+        for (int j = 0; j < 4; j++) {
+            size_t n = sizes[j];
+            double lo = 0, hi = 1, p[7], out[7], x[7];
+            berg_space *s = make(1, &n, &lo, &hi, &kinds[b], NULL);
+            berg_heat *h = heat_of(s, BERG_PLAN_ESTIMATE);
+            berg_space_coordinates(s, 0, x);
+            /* the lowest mode of each kind */
+            double k = kinds[b] == BERG_DIRICHLET ? M_PI : 0.0;
+            for (size_t i = 0; i < n; i++)
+                p[i] = kinds[b] == BERG_DIRICHLET ? sin(M_PI * x[i]) : 1.0;
+            CHECK_STATUS(berg_heat_apply(h, 0.1, p, out), BERG_OK, "tiny grid");
+            double err = 0;
+            for (size_t i = 0; i < n; i++)
+                err = fmax(err, fabs(out[i] - exp(-k * k * 0.1) * p[i]));
+            CHECK(err < 1e-15, "bc %d n = %zu lowest mode: %.3g", b, n, err);
+            berg_heat_destroy(h);
+            berg_space_destroy(s);
+        }
+}
+
 /* Dirichlet survival of a uniform start on [0, L] vs its series
  * S(t) = sum_{j odd} 8/(pi j)^2 e^{-(j pi / L)^2 t} */
 static void test_survival(void)
@@ -589,6 +646,7 @@ int main(void)
     test_gaussian_spreading();
     test_algebra();
     test_3d_4d();
+    test_coupled_mixed_and_tiny();
     test_survival();
     test_batch_times_alignment();
     test_fd_symbol();
