@@ -126,12 +126,15 @@ static void test_closed_forms(void)
 
     /* Dirichlet energy and Fisher information of a Gaussian (g = 4):
      * E = g^{-1} / (8 sqrt(pi) sigma^3) / sqrt(g) (p carries 1/sqrt g, Vol
-     * sqrt g), J = g^{-1} / sigma^2; second-order accurate */
+     * sqrt g), second-order accurate (2.7e-4 at h = 0.06);
+     * J = g^{-1} / sigma^2 */
     double J;
     CHECK_STATUS(berg_fisher_information(s, p, &J), BERG_OK, "fisher");
-    CHECK_REL(J, 1.0 / (g1 * var), 2e-3, "Gaussian Fisher information");
+    /* exact: summation by parts gives J_h = -w sum p Delta_h ln p, and
+     * Delta_h of the quadratic ln p is the exact constant */
+    CHECK_REL(J, 1.0 / (g1 * var), 1e-12, "Gaussian Fisher information");
     CHECK_STATUS(berg_dirichlet_energy(s, p, &E), BERG_OK, "dirichlet energy");
-    CHECK_REL(E, 1.0 / (g1 * 8 * sqrt(M_PI) * pow(var, 1.5)) / sqrt(g1), 2e-3,
+    CHECK_REL(E, 1.0 / (g1 * 8 * sqrt(M_PI) * pow(var, 1.5)) / sqrt(g1), 1e-3,
               "Gaussian Dirichlet energy");
 
     /* 0 ln 0 = 0; KL = +inf where q vanishes on the support of p */
@@ -166,7 +169,7 @@ static void test_closed_forms(void)
               "2-D Gaussian entropy with metric");
     /* J = tr(Sigma^{-1} g^{-1}) */
     CHECK_STATUS(berg_fisher_information(s, p2, &J), BERG_OK, "fisher 2-D");
-    CHECK_REL(J, (Sig[3] / detS) / g2[0] + (Sig[0] / detS) / g2[3], 3e-3,
+    CHECK_REL(J, (Sig[3] / detS) / g2[0] + (Sig[0] / detS) / g2[3], 1e-12,
               "2-D Gaussian Fisher information");
     berg_space_destroy(s);
     free(p2);
@@ -560,7 +563,7 @@ static void test_kl_decay(void)
         size_t it;
         berg_relative_fisher_information(s, p, q, &Irel);
         CHECK_STATUS(berg_w2_metric_inner(m, pdot, pdot, &G, &it, &res), BERG_OK, "W2 norm");
-        CHECK_REL(G, Irel, 1e-9, "||dp/dt||^2_W2 = relative Fisher information (%zu its)", it);
+        CHECK_REL(G, Irel, 1e-10, "||dp/dt||^2_W2 = relative Fisher information (%zu its)", it);
         berg_w2_metric_destroy(m);
     }
     free(pdot);
@@ -596,7 +599,7 @@ static void test_w2_variations(void)
             double G, l2;
             CHECK_STATUS(berg_w2_metric_inner(m, gw, eta, &G, NULL, NULL), BERG_OK, "inner");
             berg_space_inner_l2(s, dF, eta, &l2);
-            CHECK_REL(G, l2, 1e-8, "delta F(eta) = G_W2(grad_W2 F, eta), functional %d", f);
+            CHECK_REL(G, l2, 1e-9, "delta F(eta) = G_W2(grad_W2 F, eta), functional %d", f);
             /* symmetric in its arguments */
             double G2;
             berg_w2_metric_inner(m, eta, gw, &G2, NULL, NULL);
@@ -653,7 +656,7 @@ static void test_cumulants(void)
     double fact = 1;
     for (int j = 1; j <= K; j++) {
         fact *= (j > 1) ? (j - 1) : 1;
-        CHECK_REL(kap[j * (K + 1)], 4 * pow(0.5, j) * fact, 2e-5, "Gamma kappa_%d", j);
+        CHECK_REL(kap[j * (K + 1)], 4 * pow(0.5, j) * fact, 1e-8, "Gamma kappa_%d", j);
     }
     CHECK_REL(kap[1], 0.5, 1e-12, "Gaussian axis mean");
     CHECK_REL(kap[2], 1.5, 1e-11, "Gaussian axis variance");
