@@ -13,17 +13,24 @@
  *
  * Time stepping. Phi_tau = prod_a (I - tau L_a)^{-1} (each factor one
  * tridiagonal solve per grid line; positive, mass conserving, q-invariant)
- * is first order; T_{j1} = Phi_{tau/j}^j for j = 1, 2, 3 are extrapolated
- * (Aitken-Neville, harmonic sequence) to T_32 (order 2) and T_33 (order 3).
- * |T_33 - T_32|_1 estimates the local error; it is kept below tol (L1,
- * relative to the mass of the step's input) and T_33 is accepted: the error
- * of the result is then about tol / 2 over any t (the flow is contractive).
+ * is first order; T_{j1} = Phi_{tau/j}^j for j = 1..K (K = BERG_FP_ORDER = 6)
+ * are extrapolated (Aitken-Neville, harmonic sequence; the SEULEX idea of
+ * Hairer & Wanner with a fixed order) to T_{K,K-1} and T_{KK}.
+ * |T_KK - T_{K,K-1}|_1 estimates the local error; it is kept below tol (L1,
+ * relative to the mass of the step's input) and T_KK is accepted. Measured
+ * (docs/fokker_planck.md): K = 6 needs 2-5x fewer sweeps than K = 3..5 at
+ * tol 1e-7..1e-8, and the stability function of T_KK stays in (-4e-4, 1]
+ * on the negative real axis.
  */
 #include <lapacke.h>
 #include <math.h>
 #include <string.h>
 
 #include "propagator/fp_internal.h"
+
+#ifndef BERG_FP_ORDER
+#define BERG_FP_ORDER 6
+#endif
 
 double berg__bernoulli(double x)
 {
@@ -73,9 +80,8 @@ static void fp_free(berg_fp *fp)
     berg__free(fp->ra);
     berg__free(fp->out_rate);
     berg__free(fp->y);
-    berg__free(fp->t1);
-    berg__free(fp->t2);
-    berg__free(fp->t3);
+    for (int k = 0; k < BERG_FP_KMAX; k++)
+        berg__free(fp->T[k]);
     berg__free(fp->tmp);
     berg__free(fp->ldl);
     berg__free(fp->ld);
@@ -127,16 +133,17 @@ berg_status berg_fp_create(berg_fp **out, const berg_space *space, const double 
     fp->ra = berg__alloc(dn, sizeof(double), fn);
     fp->out_rate = berg__alloc(n, sizeof(double), fn);
     fp->y = berg__alloc(n, sizeof(double), fn);
-    fp->t1 = berg__alloc(n, sizeof(double), fn);
-    fp->t2 = berg__alloc(n, sizeof(double), fn);
-    fp->t3 = berg__alloc(n, sizeof(double), fn);
+    fp->order = BERG_FP_ORDER;
+    int tfail = 0;
+    for (int k = 0; k < fp->order; k++)
+        if (!(fp->T[k] = berg__alloc(n, sizeof(double), fn)))
+            tfail = 1;
     fp->tmp = berg__alloc(n, sizeof(double), fn);
     fp->ldl = berg__alloc(maxline, sizeof(double), fn);
     fp->ld = berg__alloc(maxline, sizeof(double), fn);
     fp->ldu = berg__alloc(maxline, sizeof(double), fn);
     fp->lb = berg__alloc(2 * maxline, sizeof(double), fn);
-    if (!fp->V || !fp->rp || !fp->rm || !fp->ra || !fp->out_rate || !fp->y || !fp->t1 ||
-        !fp->t2 || !fp->t3 || !fp->tmp || !fp->ldl || !fp->ld || !fp->ldu || !fp->lb) {
+    if (!fp->V || !fp->rp || !fp->rm || !fp->ra || !fp->out_rate || !fp->y || tfail || !fp->tmp || !fp->ldl || !fp->ld || !fp->ldu || !fp->lb) {
         fp_free(fp);
         return berg__error(BERG_ERR_NOMEM, "%s: out of memory for a grid of %zu cells", fn, n);
     }
@@ -472,7 +479,8 @@ berg_status berg_fp_evolve(berg_fp *fp, double t, const double *in, double *out)
         return st;
     size_t n = fp->n;
     fp->accepted = fp->rejected = 0;
-    double *y = fp->y, *t1 = fp->t1, *t2 = fp->t2, *t3 = fp->t3;
+    double *y = fp->y, **T = fp->T;
+    const int K = fp->order;
     memcpy(y, in, n * sizeof(double));
     double mass0 = berg__sum(y, n);
     if (t == 0.0 || mass0 == 0.0) {
@@ -488,29 +496,41 @@ berg_status berg_fp_evolve(berg_fp *fp, double t, const double *in, double *out)
             tau = rest;
             last = 1;
         }
-        if ((st = lie_ie(fp, tau, 1, y, t1)) || (st = lie_ie(fp, tau, 2, y, t2)) ||
-            (st = lie_ie(fp, tau, 3, y, t3)))
-            return st;
-        /* T22 = 2 T2 - T1, T32 = 3 T3 - 2 T2, T33 = T32 + (T32 - T22)/2 */
+        for (int j = 1; j <= K; j++)
+            if ((st = lie_ie(fp, tau, j, y, T[j - 1])))
+                return st;
+        /* Aitken-Neville over the harmonic sequence n_j = j (error expansion
+         * in powers of tau): after column k, T[j] = T_{j+1,k+1}. The last
+         * update is T_{KK} - T_{K,K-1} = (T_{K,K-1} - T_{K-1,K-1}) / (K - 1). */
         double err = 0.0;
-        for (size_t i = 0; i < n; i++) {
-            double t22 = 2.0 * t2[i] - t1[i], t32 = 3.0 * t3[i] - 2.0 * t2[i];
-            double t33 = t32 + 0.5 * (t32 - t22);
-            err += fabs(t33 - t32);
-            t1[i] = t33;
+        for (int k = 1; k < K; k++) {
+            for (int j = K - 1; j >= k; j--) {
+                double f = 1.0 / ((double)(j + 1) / (double)(j + 1 - k) - 1.0);
+                double *a = T[j], *b = T[j - 1];
+                if (k == K - 1 && j == K - 1)
+                    for (size_t i = 0; i < n; i++) {
+                        double d = (a[i] - b[i]) * f;
+                        err += fabs(d);
+                        a[i] += d;
+                    }
+                else
+                    for (size_t i = 0; i < n; i++)
+                        a[i] += (a[i] - b[i]) * f;
+            }
         }
+        double *res = T[K - 1];
         double scale = l1(y, n);
         err = (scale > 0.0) ? err / scale : 0.0;
         double allowed = tol;
         if (err <= allowed) {
-            /* accept T33; clip what the extrapolation made negative */
+            /* accept T_KK; clip what the extrapolation made negative */
             int clipped = 0;
             for (size_t i = 0; i < n; i++) {
-                if (t1[i] < 0.0) {
-                    t1[i] = 0.0;
+                if (res[i] < 0.0) {
+                    res[i] = 0.0;
                     clipped = 1;
                 }
-                y[i] = t1[i];
+                y[i] = res[i];
             }
             if (!fp->absorbing) {
                 double m = berg__sum(y, n);
@@ -525,7 +545,7 @@ berg_status berg_fp_evolve(berg_fp *fp, double t, const double *in, double *out)
         } else {
             fp->rejected++;
         }
-        double fac = (err > 0.0) ? 0.9 * cbrt(allowed / err) : 4.0;
+        double fac = (err > 0.0) ? 0.9 * pow(allowed / err, 1.0 / K) : 4.0;
         if (fac > 4.0)
             fac = 4.0;
         if (fac < 0.2)

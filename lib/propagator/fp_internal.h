@@ -9,6 +9,8 @@
 #include "berg/propagator.h"
 #include "space/internal.h"
 
+#define BERG_FP_KMAX 6
+
 struct berg_fp {
     berg_space space;
     size_t n;           /* grid size */
@@ -23,7 +25,9 @@ struct berg_fp {
     double tol;
     size_t accepted, rejected;
     /* scratch for berg_fp_evolve */
-    double *y, *t1, *t2, *t3, *tmp;
+    int order;          /* extrapolation stages K: T_{j1} for j = 1..K, order K */
+    double *y, *tmp;
+    double *T[BERG_FP_KMAX];
     double *ldl, *ld, *ldu, *lb; /* one line: n_a-1, n_a, n_a-1, 2 n_a */
     size_t maxline;
 };
