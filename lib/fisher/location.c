@@ -15,7 +15,8 @@
  * an interval is recognised and its jump accounted for.
  * Off-diagonal entries: fourth-order central differences at the cell
  * centres, midpoint rule.
- * Boundaries through two ghost layers: periodic axes wrap, Neumann axes
+ * Boundaries through two ghost cells per side (mirrored on the fly, no
+ * padded copy): periodic axes wrap, Neumann axes
  * reflect r evenly, Dirichlet axes oddly (r = 0 on the wall).
  * The measured convergence of this rule and of the alternatives is in
  * docs/fisher.md.
@@ -64,28 +65,84 @@ static double interval_square(const double *D, const long *nb)
     return sq + fmin(al, ar) * fmin(al, ar) / 12.0;
 }
 
-/* sum over the lines along axis a of sum_k weight_k D_k^2 (+ variance):
- * the integral of (d_a r)^2 divided by the cell volume */
-static double diagonal_entry(const berg_space *space, const double *R, const size_t *ps, int a,
+/* the real cell that ghost cell i (i < 0 or i >= n) of a line of n cells
+ * mirrors, and the sign it takes */
+static long ghost_source(berg_boundary bc, long i, long n, double *sign)
+{
+    *sign = 1.0;
+    if (bc == BERG_PERIODIC)
+        return ((i % n) + n) % n;
+    /* reflect about the wall: -1 <-> 0, -2 <-> 1, n <-> n-1, n+1 <-> n-2 */
+    long j = i < 0 ? -1 - i : 2 * n - 1 - i;
+    if (j < 0)
+        j = 0;
+    if (j > n - 1)
+        j = n - 1;
+    if (bc == BERG_DIRICHLET)
+        *sign = -1.0;
+    return j;
+}
+
+/* neighbours at -2, -1, +1, +2 along one axis of one cell: flat offsets
+ * and signs (ghosts mirror real cells with the boundary's sign) */
+typedef struct {
+    ptrdiff_t off[4];
+    double sg[4];
+} nb4;
+
+static void neighbour_table(const berg_space *space, int a, nb4 *t)
+{
+    static const long step[4] = {-2, -1, 1, 2};
+    const long n = (long)space->n[a];
+    const ptrdiff_t st = (ptrdiff_t)space->stride[a];
+    for (long i = 0; i < n; i++)
+        for (int k = 0; k < 4; k++) {
+            long j = i + step[k];
+            double sg = 1.0;
+            if (j < 0 || j >= n)
+                j = ghost_source(space->bc[a], j, n, &sg);
+            t[i].off[k] = (ptrdiff_t)(j - i) * st;
+            t[i].sg[k] = sg;
+        }
+}
+
+/* sum over the lines along axis a of sum_k weight_k (D_k^2 + variance):
+ * the integral of (d_a r)^2 divided by the cell volume. buf holds n + 4
+ * values (the line with two ghosts at each end), D n + 3 slopes. */
+static double diagonal_entry(const berg_space *space, const double *R, int a, double *buf,
                              double *D)
 {
     const int d = space->ndim;
     const long n = (long)space->n[a];
+    const size_t st = space->stride[a];
     const int periodic = space->bc[a] == BERG_PERIODIC;
-    /* interval k lies between padded cells k and k + 1, k = 0 .. n + 2;
-     * the box holds k = GHOST .. n + 1 (periodic: n intervals, the last
-     * wraps) or k = GHOST - 1 .. n + 1 (walls at both ends, half weight) */
+    /* buf[k] is real cell k - GHOST; interval k lies between buf[k] and
+     * buf[k + 1], k = 0 .. n + 2. The box holds k = GHOST .. n + 1
+     * (periodic: n intervals, the last wraps) or k = GHOST - 1 .. n + 1
+     * (walls at both ends, half weight). */
     const long klo = periodic ? GHOST : GHOST - 1, khi = n + 1, kmax = n + 2;
     const double invh = 1.0 / space->h[a];
+    long gsrc[2 * GHOST];
+    double gsg[2 * GHOST];
+    for (long g = 0; g < GHOST; g++) {
+        gsrc[g] = ghost_source(space->bc[a], g - GHOST, n, &gsg[g]);
+        gsrc[GHOST + g] = ghost_source(space->bc[a], n + g, n, &gsg[GHOST + g]);
+    }
     size_t idx[BERG_MAX_RANK] = {0};
     double total = 0.0, comp = 0.0;
     for (;;) {
         size_t base = 0;
         for (int b = 0; b < d; b++)
             if (b != a)
-                base += (idx[b] + GHOST) * ps[b];
+                base += idx[b] * space->stride[b];
+        for (long k = 0; k < n; k++)
+            buf[k + GHOST] = R[base + (size_t)k * st];
+        for (long g = 0; g < GHOST; g++) {
+            buf[g] = gsg[g] * R[base + (size_t)gsrc[g] * st];
+            buf[n + GHOST + g] = gsg[GHOST + g] * R[base + (size_t)gsrc[GHOST + g] * st];
+        }
         for (long k = 0; k <= kmax; k++)
-            D[k] = (R[base + (size_t)(k + 1) * ps[a]] - R[base + (size_t)k * ps[a]]) * invh;
+            D[k] = (buf[k + 1] - buf[k]) * invh;
         double line = 0.0;
         for (long k = klo; k <= khi; k++) {
             long nb[5];
@@ -117,21 +174,49 @@ static double diagonal_entry(const berg_space *space, const double *R, const siz
     return total + comp;
 }
 
-/* padded index of the real cell i (may be < 0 or >= n) on a line of n cells */
-static size_t ghost_source(berg_boundary bc, long i, long n, double *sign)
+/* sum over the cells of g_a g_b (a > b, lower triangle of off) with g the
+ * fourth-order central differences of R, ghosts through the tables */
+static void off_diagonal(const berg_space *space, const double *R, nb4 *const *tab, double *off)
 {
-    *sign = 1.0;
-    if (bc == BERG_PERIODIC)
-        return (size_t)(((i % n) + n) % n + GHOST);
-    /* reflect about the wall: -1 <-> 0, -2 <-> 1, n <-> n-1, n+1 <-> n-2 */
-    long j = i < 0 ? -1 - i : 2 * n - 1 - i;
-    if (j < 0)
-        j = 0;
-    if (j > n - 1)
-        j = n - 1;
-    if (bc == BERG_DIRICHLET)
-        *sign = -1.0;
-    return (size_t)(j + GHOST);
+    const int d = space->ndim;
+    double c1[BERG_MAX_RANK], c2[BERG_MAX_RANK];
+    for (int a = 0; a < d; a++) {
+        c1[a] = 8.0 / (12.0 * space->h[a]);
+        c2[a] = -1.0 / (12.0 * space->h[a]);
+    }
+    double comp[BERG_MAX_RANK * BERG_MAX_RANK] = {0};
+    double line[BERG_MAX_RANK * BERG_MAX_RANK];
+    size_t idx[BERG_MAX_RANK] = {0};
+    const size_t nl = space->n[d - 1];
+    for (size_t j0 = 0; j0 < space->size; j0 += nl) {
+        memset(line, 0, sizeof line);
+        for (size_t i = 0; i < nl; i++) {
+            idx[d - 1] = i;
+            const double *c = R + j0 + i;
+            double g[BERG_MAX_RANK];
+            for (int a = 0; a < d; a++) {
+                const nb4 *t = &tab[a][idx[a]];
+                g[a] = c1[a] * (t->sg[2] * c[t->off[2]] - t->sg[1] * c[t->off[1]]) +
+                       c2[a] * (t->sg[3] * c[t->off[3]] - t->sg[0] * c[t->off[0]]);
+            }
+            for (int a = 1; a < d; a++)
+                for (int b = 0; b < a; b++)
+                    line[a * d + b] += g[a] * g[b];
+        }
+        for (int k = 0; k < d * d; k++) {
+            double t = off[k] + line[k];
+            comp[k] += fabs(off[k]) >= fabs(line[k]) ? (off[k] - t) + line[k]
+                                                     : (line[k] - t) + off[k];
+            off[k] = t;
+        }
+        for (int a = d - 2; a >= 0; a--) {
+            if (++idx[a] < space->n[a])
+                break;
+            idx[a] = 0;
+        }
+    }
+    for (int k = 0; k < d * d; k++)
+        off[k] += comp[k];
 }
 
 berg_status berg_fisher_location(const berg_space *space, const double *p0, double *Imat)
@@ -145,106 +230,42 @@ berg_status berg_fisher_location(const berg_space *space, const double *p0, doub
     if ((s = berg__check_density(p0, space->size, fn, "p0", &mass)) != BERG_OK)
         return s;
     const int d = space->ndim;
-    size_t m[BERG_MAX_RANK], ps[BERG_MAX_RANK], psize = 1, nmax = 0;
+    size_t nmax = 0, nsum = 0;
     for (int a = 0; a < d; a++) {
-        m[a] = space->n[a] + 2 * GHOST;
-        if ((s = berg__mul_size(psize, m[a], &psize, fn, "padded grid")))
-            return s;
         nmax = space->n[a] > nmax ? space->n[a] : nmax;
+        nsum += space->n[a];
     }
-    ps[d - 1] = 1;
-    for (int a = d - 2; a >= 0; a--)
-        ps[a] = ps[a + 1] * m[a + 1];
-    double *R = berg__alloc(psize + nmax + 2 * GHOST, sizeof(double), fn);
-    if (!R)
-        return berg_last_status();
-    double *D = R + psize;
-
-    /* interior: r = sqrt(p0 / mass), mass = integral of p0 */
+    /* r on the grid, one line with its ghosts, its slopes, and the
+     * neighbour tables of the off-diagonal stencil */
+    double *R = berg__alloc(space->size + 2 * (nmax + 2 * GHOST), sizeof(double), fn);
+    nb4 *tables = d > 1 ? berg__alloc(nsum, sizeof(nb4), fn) : NULL;
+    if (!R || (d > 1 && !tables)) {
+        s = berg_last_status();
+        berg__free(R);
+        berg__free(tables);
+        return s;
+    }
+    double *buf = R + space->size, *D = buf + nmax + 2 * GHOST;
     const double inv = 1.0 / (mass * space->weight);
-    {
-        size_t idx[BERG_MAX_RANK] = {0};
-        for (size_t j = 0; j < space->size; j++) {
-            size_t pj = 0;
-            for (int a = 0; a < d; a++)
-                pj += (idx[a] + GHOST) * ps[a];
-            R[pj] = sqrt(p0[j] * inv);
-            for (int a = d - 1; a >= 0; a--) {
-                if (++idx[a] < space->n[a])
-                    break;
-                idx[a] = 0;
-            }
-        }
-    }
-    /* ghost layers, axis by axis over the whole padded array (corners get
-     * the ghosts of ghosts) */
-    for (int a = 0; a < d; a++) {
-        long na = (long)space->n[a];
-        size_t outer = psize / (m[a] * ps[a]);
-        for (size_t o = 0; o < outer; o++)
-            for (size_t in = 0; in < ps[a]; in++) {
-                double *line = R + o * m[a] * ps[a] + in;
-                for (long g = 1; g <= GHOST; g++) {
-                    double sg;
-                    size_t src = ghost_source(space->bc[a], -g, na, &sg);
-                    line[(size_t)(GHOST - g) * ps[a]] = sg * line[src * ps[a]];
-                    src = ghost_source(space->bc[a], na - 1 + g, na, &sg);
-                    line[(size_t)(na + GHOST - 1 + g) * ps[a]] = sg * line[src * ps[a]];
-                }
-            }
-    }
+    for (size_t j = 0; j < space->size; j++)
+        R[j] = sqrt(p0[j] * inv);
 
-    /* off-diagonal entries: fourth-order central differences at the centres */
     double off[BERG_MAX_RANK * BERG_MAX_RANK] = {0};
     if (d > 1) {
-        double c1[BERG_MAX_RANK], c2[BERG_MAX_RANK];
+        nb4 *tab[BERG_MAX_RANK];
+        size_t at = 0;
         for (int a = 0; a < d; a++) {
-            c1[a] = 8.0 / (12.0 * space->h[a]);
-            c2[a] = -1.0 / (12.0 * space->h[a]);
+            tab[a] = tables + at;
+            at += space->n[a];
+            neighbour_table(space, a, tab[a]);
         }
-        double comp[BERG_MAX_RANK * BERG_MAX_RANK] = {0};
-        double line[BERG_MAX_RANK * BERG_MAX_RANK];
-        size_t idx[BERG_MAX_RANK] = {0};
-        const size_t nl = space->n[d - 1];
-        for (;;) {
-            size_t base = 0;
-            for (int a = 0; a < d - 1; a++)
-                base += (idx[a] + GHOST) * ps[a];
-            memset(line, 0, sizeof line);
-            for (size_t i = 0; i < nl; i++) {
-                const double *c = R + base + i + GHOST;
-                double g[BERG_MAX_RANK];
-                for (int a = 0; a < d; a++) {
-                    size_t st = ps[a];
-                    g[a] = c1[a] * (c[st] - c[-(ptrdiff_t)st]) +
-                           c2[a] * (c[2 * st] - c[-2 * (ptrdiff_t)st]);
-                }
-                for (int a = 1; a < d; a++)
-                    for (int b = 0; b < a; b++)
-                        line[a * d + b] += g[a] * g[b];
-            }
-            for (int k = 0; k < d * d; k++) {
-                double t = off[k] + line[k];
-                comp[k] += fabs(off[k]) >= fabs(line[k]) ? (off[k] - t) + line[k]
-                                                         : (line[k] - t) + off[k];
-                off[k] = t;
-            }
-            int a = d - 2;
-            for (; a >= 0; a--) {
-                if (++idx[a] < space->n[a])
-                    break;
-                idx[a] = 0;
-            }
-            if (a < 0)
-                break;
-        }
-        for (int k = 0; k < d * d; k++)
-            off[k] += comp[k];
+        off_diagonal(space, R, tab, off);
     }
     double diag[BERG_MAX_RANK];
     for (int a = 0; a < d; a++)
-        diag[a] = diagonal_entry(space, R, ps, a, D);
+        diag[a] = diagonal_entry(space, R, a, buf, D);
     berg__free(R);
+    berg__free(tables);
 
     const double cw = 4.0 * space->weight;
     for (int a = 0; a < d; a++) {
