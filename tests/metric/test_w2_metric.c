@@ -186,6 +186,7 @@ static void test_failures(void)
     if (mz) {
         CHECK_STATUS(berg_w2_metric_potential(mz, eta, x, &it, &res), BERG_OK,
                      "regularized solve (%zu its)", it);
+        CHECK(it > 0 && it < 100 && res <= 1e-10, "regularized solve: %zu iterations", it);
         berg_w2_metric_destroy(mz);
     }
     /* set_density: same answers as a new handle */
