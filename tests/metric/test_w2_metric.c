@@ -165,6 +165,11 @@ static void test_failures(void)
                  "inner with a non-tangent");
     CHECK_MESSAGE("eta2", "names the argument");
     CHECK(G == 99, "G untouched");
+    one[5] = NAN;
+    CHECK_STATUS(berg_w2_metric_potential(m, one, x, NULL, NULL), BERG_ERR_NONFINITE, "NaN eta");
+    CHECK_MESSAGE("eta[5]", "names the index");
+    CHECK_STATUS(berg_w2_metric_tangent(m, one, x), BERG_ERR_NONFINITE, "NaN eta_hat");
+    CHECK(tu_untouched(x, N, -7.0), "eta_hat untouched");
     /* zero vector: zero potential, no iterations */
     memset(one, 0, N * sizeof(double));
     CHECK_STATUS(berg_w2_metric_potential(m, one, x, &it, &res), BERG_OK, "zero eta");
