@@ -1,0 +1,380 @@
+/* Wasserstein distances, exact: 1-D quantile formulas, displacement
+ * interpolation and the Bures formula between Gaussians (issue 6). */
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "testutil.h"
+
+static berg_space *line(size_t n, double lo, double hi, berg_boundary bc, double g)
+{
+    berg_space *s = NULL;
+    berg_status st = berg_space_create(&s, 1, &n, &lo, &hi, &bc, g > 0 ? &g : NULL);
+    CHECK(st == BERG_OK, "create line: %s", berg_last_error());
+    return s;
+}
+
+/* indicator of the cells [i0, i1) */
+static void box(double *p, size_t n, size_t i0, size_t i1)
+{
+    for (size_t i = 0; i < n; i++)
+        p[i] = (i >= i0 && i < i1) ? 1.0 : 0.0;
+}
+
+static void test_uniforms(void)
+{
+    /* piecewise constant reading: cell-aligned uniforms are exact */
+    size_t n = 400;
+    berg_space *s = line(n, 0.0, 4.0, BERG_NEUMANN, 0); /* h = 0.01 */
+    double *p = malloc(n * sizeof *p), *q = malloc(n * sizeof *q), w;
+    box(p, n, 0, 100);   /* U[0, 1] */
+    box(q, n, 150, 250); /* U[1.5, 2.5] */
+    CHECK_STATUS(berg_w2_distance_1d(s, p, q, &w), BERG_OK, "shifted uniforms");
+    CHECK_REL(w, 1.5, 1e-13, "W2 of a shift is the shift");
+    for (double r = 1.0; r <= 5.0; r += 0.75) {
+        CHECK_STATUS(berg_wp_distance_1d(s, r, p, q, &w), BERG_OK, "W_p shift");
+        CHECK_REL(w, 1.5, 1e-13, "W_%g of a shift is the shift", r);
+    }
+    /* U[0,1] vs U[0,2]: D(s) = -s, W_p = (1/(p+1))^{1/p} */
+    box(q, n, 0, 200);
+    CHECK_STATUS(berg_w2_distance_1d(s, p, q, &w), BERG_OK, "scaled uniforms");
+    CHECK_REL(w, sqrt(1.0 / 3.0), 1e-13, "W2 of U[0,1], U[0,2]");
+    for (double r = 1.0; r <= 6.0; r += 1.25) {
+        CHECK_STATUS(berg_wp_distance_1d(s, r, p, q, &w), BERG_OK, "W_p scaled");
+        CHECK_REL(w, pow(1.0 / (r + 1.0), 1.0 / r), 1e-12, "W_%g of U[0,1], U[0,2]", r);
+    }
+    /* U[0,1] vs U[2.5,3]: mean 0.5 -> 2.75, sd 1/sqrt12 -> 0.5/sqrt12 */
+    box(q, n, 250, 300);
+    CHECK_STATUS(berg_w2_distance_1d(s, p, q, &w), BERG_OK, "uniform to narrower uniform");
+    CHECK_REL(w * w, 2.25 * 2.25 + pow(0.5 / sqrt(12.0), 2), 1e-13, "W2^2 = dm^2 + dsd^2");
+    /* mass only matters through its shape; two separated bumps with a gap */
+    for (size_t i = 0; i < n; i++)
+        q[i] *= 7.0;
+    double w7;
+    berg_w2_distance_1d(s, p, q, &w7);
+    CHECK_REL(w7, w, 1e-14, "scale invariance of the inputs");
+    berg_space_destroy(s);
+    /* metric g scales distances by sqrt(g) */
+    s = line(n, 0.0, 4.0, BERG_PERIODIC, 9.0);
+    box(q, n, 150, 250);
+    CHECK_STATUS(berg_w2_distance_1d(s, p, q, &w), BERG_OK, "metric");
+    CHECK_REL(w, 3.0 * 1.5, 1e-13, "metric 9 triples the distance");
+    berg_space_destroy(s);
+    free(p);
+    free(q);
+}
+
+/* W1 by the CDF formula int |F - G| dx, exact for piecewise linear CDFs */
+static double w1_cdf(const double *p, const double *q, size_t n, double h)
+{
+    double mp = 0, mq = 0;
+    for (size_t i = 0; i < n; i++) {
+        mp += p[i];
+        mq += q[i];
+    }
+    double F = 0, G = 0, acc = 0;
+    for (size_t i = 0; i < n; i++) {
+        double a = F - G;
+        F += p[i] / mp;
+        G += q[i] / mq;
+        double b = F - G;
+        if ((a > 0 && b < 0) || (a < 0 && b > 0))
+            acc += h * (a * a + b * b) / (2.0 * (fabs(a) + fabs(b)));
+        else
+            acc += h * 0.5 * (fabs(a) + fabs(b));
+    }
+    return acc;
+}
+
+static void test_random_and_gaussians(void)
+{
+    size_t n = 1000;
+    berg_space *s = line(n, -5.0, 5.0, BERG_NEUMANN, 0);
+    double *p = malloc(n * sizeof *p), *q = malloc(n * sizeof *q), *r = malloc(n * sizeof *r);
+    unsigned long long seed = 11;
+    double h = 10.0 / (double)n;
+    for (int trial = 0; trial < 5; trial++) {
+        for (size_t i = 0; i < n; i++) {
+            p[i] = tu_uniform(&seed) < 0.3 ? 0.0 : tu_uniform(&seed);
+            q[i] = tu_uniform(&seed) < 0.5 ? 0.0 : tu_uniform(&seed) * tu_uniform(&seed);
+            r[i] = tu_uniform(&seed);
+        }
+        double w1, wpq, wqp, wpr, wrq, wpp;
+        CHECK_STATUS(berg_wp_distance_1d(s, 1.0, p, q, &w1), BERG_OK, "W1");
+        CHECK_REL(w1, w1_cdf(p, q, n, h), 1e-10, "W1 quantile vs CDF formula, trial %d", trial);
+        berg_w2_distance_1d(s, p, q, &wpq);
+        berg_w2_distance_1d(s, q, p, &wqp);
+        berg_w2_distance_1d(s, p, r, &wpr);
+        berg_w2_distance_1d(s, r, q, &wrq);
+        berg_w2_distance_1d(s, p, p, &wpp);
+        CHECK_REL(wpq, wqp, 1e-13, "symmetric");
+        CHECK(wpq <= wpr + wrq + 1e-14, "triangle inequality");
+        CHECK_ABS(wpp, 0.0, 1e-14, "zero on equal inputs");
+        double w2b, w3;
+        berg_wp_distance_1d(s, 2.0, p, q, &w2b);
+        berg_wp_distance_1d(s, 3.0, p, q, &w3);
+        CHECK_REL(w2b, wpq, 1e-14, "W_p at p = 2 is W2");
+        CHECK(w1 <= wpq * (1 + 1e-14) && wpq <= w3 * (1 + 1e-14), "W1 <= W2 <= W3");
+        /* W_p at p near 2 is continuous (general segment formula) */
+        double w2e;
+        berg_wp_distance_1d(s, 2.0 + 1e-9, p, q, &w2e);
+        CHECK_REL(w2e, wpq, 1e-8, "general formula at p = 2 + 1e-9");
+    }
+    /* Gaussians N(m, s^2) with exact cell masses: W2^2 = dm^2 + ds^2 to O(h^2) */
+    double m1 = -1.0, s1 = 0.5, m2 = 1.3, s2 = 0.8;
+    for (size_t i = 0; i < n; i++) {
+        double a = -5.0 + (double)i * h, b = a + h;
+        p[i] = 0.5 * (erf((b - m1) / (s1 * sqrt(2.0))) - erf((a - m1) / (s1 * sqrt(2.0))));
+        q[i] = 0.5 * (erf((b - m2) / (s2 * sqrt(2.0))) - erf((a - m2) / (s2 * sqrt(2.0))));
+    }
+    double w;
+    berg_w2_distance_1d(s, p, q, &w);
+    CHECK_REL(w, hypot(m2 - m1, s2 - s1), 2e-5, "Gaussians, closed form");
+    /* a pure shift by 37 cells is exact */
+    for (size_t i = 0; i < n; i++)
+        q[i] = i >= 37 ? p[i - 37] : 0.0;
+    berg_w2_distance_1d(s, p, q, &w);
+    CHECK_REL(w, 37 * h, 1e-10, "Gaussian shifted by 37 cells");
+    berg_space_destroy(s);
+    free(p);
+    free(q);
+    free(r);
+}
+
+static void test_interpolation(void)
+{
+    size_t n = 500;
+    berg_space *s = line(n, 0.0, 5.0, BERG_NEUMANN, 0); /* h = 0.01 */
+    double *p = malloc(n * sizeof *p), *q = malloc(n * sizeof *q), *m = malloc(n * sizeof *m);
+    double *e = malloc(n * sizeof *e);
+    box(p, n, 0, 100);
+    box(q, n, 200, 300);
+    CHECK_STATUS(berg_w2_interpolate_1d(s, p, q, 0.5, m), BERG_OK, "interpolate");
+    box(e, n, 100, 200);
+    for (size_t i = 0; i < n; i++)
+        e[i] /= 1.0; /* density 1 on [1, 2] */
+    CHECK(tu_max_abs_diff(m, e, n) < 1e-10, "midpoint of U[0,1], U[2,3] is U[1,2]");
+    unsigned long long seed = 5;
+    for (size_t i = 0; i < n; i++) {
+        p[i] = i < 300 ? tu_uniform(&seed) : 0.0;
+        q[i] = i > 150 ? tu_uniform(&seed) * tu_uniform(&seed) : 0.0;
+    }
+    double wpq, wpt, wtq, mass;
+    berg_w2_distance_1d(s, p, q, &wpq);
+    for (double t = 0.0; t <= 1.0; t += 0.25) {
+        CHECK_STATUS(berg_w2_interpolate_1d(s, p, q, t, m), BERG_OK, "interpolate t = %g", t);
+        berg_space_integrate(s, m, &mass);
+        CHECK_REL(mass, 1.0, 1e-13, "interpolant is normalized");
+        berg_w2_distance_1d(s, p, m, &wpt);
+        berg_w2_distance_1d(s, m, q, &wtq);
+        /* re-binning into cells costs O(h) */
+        CHECK_ABS(wpt, t * wpq, 0.02, "geodesic: W2(p, m_t) = t W2(p, q), t = %g", t);
+        CHECK_ABS(wtq, (1 - t) * wpq, 0.02, "geodesic: W2(m_t, q) = (1-t) W2, t = %g", t);
+    }
+    /* endpoints reproduce the inputs */
+    double pm;
+    berg_w2_interpolate_1d(s, p, q, 0.0, m);
+    berg_space_integrate(s, p, &pm);
+    for (size_t i = 0; i < n; i++)
+        e[i] = p[i] / pm;
+    CHECK(tu_max_abs_diff(m, e, n) < 1e-10, "t = 0 gives p");
+    /* in place */
+    memcpy(e, p, n * sizeof *p);
+    CHECK_STATUS(berg_w2_interpolate_1d(s, e, q, 0.3, e), BERG_OK, "in place");
+    berg_w2_interpolate_1d(s, p, q, 0.3, m);
+    CHECK(tu_max_abs_diff(m, e, n) == 0.0, "in place equals out of place");
+    berg_space_destroy(s);
+    free(p);
+    free(q);
+    free(m);
+    free(e);
+}
+
+static void test_bad_1d(void)
+{
+    size_t n = 16;
+    berg_space *s = line(n, 0.0, 1.0, BERG_NEUMANN, 0);
+    size_t n2[2] = {4, 4};
+    double lo2[2] = {0, 0}, hi2[2] = {1, 1};
+    berg_space *s2 = NULL;
+    berg_space_create(&s2, 2, n2, lo2, hi2, NULL, NULL);
+    double p[16], q[16], out[16], w = -7.0;
+    for (size_t i = 0; i < n; i++)
+        p[i] = q[i] = 1.0;
+    CHECK_STATUS(berg_w2_distance_1d(NULL, p, q, &w), BERG_ERR_NULL, "NULL space");
+    CHECK_STATUS(berg_w2_distance_1d(s, NULL, q, &w), BERG_ERR_NULL, "NULL p");
+    CHECK_STATUS(berg_w2_distance_1d(s, p, q, NULL), BERG_ERR_NULL, "NULL w2");
+    CHECK_STATUS(berg_w2_distance_1d(s2, p, q, &w), BERG_ERR_DOMAIN, "rank 2");
+    p[5] = -1e-300;
+    CHECK_STATUS(berg_w2_distance_1d(s, p, q, &w), BERG_ERR_NEGATIVE, "negative");
+    CHECK_MESSAGE("index 5", "negative names the index");
+    p[5] = NAN;
+    CHECK_STATUS(berg_wp_distance_1d(s, 1.5, p, q, &w), BERG_ERR_NONFINITE, "NaN");
+    p[5] = 1.0;
+    tu_fill(q, n, 0.0);
+    CHECK_STATUS(berg_w2_distance_1d(s, p, q, &w), BERG_ERR_MASS, "zero mass");
+    CHECK_MESSAGE("q", "zero mass names q");
+    tu_fill(q, n, 1.0);
+    CHECK_STATUS(berg_wp_distance_1d(s, 0.5, p, q, &w), BERG_ERR_DOMAIN, "order < 1");
+    CHECK_STATUS(berg_wp_distance_1d(s, INFINITY, p, q, &w), BERG_ERR_DOMAIN, "order inf");
+    CHECK_STATUS(berg_wp_distance_1d(s, NAN, p, q, &w), BERG_ERR_DOMAIN, "order NaN");
+    CHECK(w == -7.0, "w untouched");
+    tu_fill(out, n, -3.0);
+    CHECK_STATUS(berg_w2_interpolate_1d(s, p, q, 1.5, out), BERG_ERR_DOMAIN, "t > 1");
+    CHECK_STATUS(berg_w2_interpolate_1d(s, p, q, NAN, out), BERG_ERR_DOMAIN, "t NaN");
+    q[3] = -1;
+    CHECK_STATUS(berg_w2_interpolate_1d(s, p, q, 0.5, out), BERG_ERR_NEGATIVE, "negative q");
+    CHECK(tu_untouched(out, n, -3.0), "out untouched");
+    berg_space_destroy(s);
+    berg_space_destroy(s2);
+}
+
+/* ---- Gaussians ----------------------------------------------------------- */
+
+/* A = Q diag(lam) Q^T with Q a product of random Givens rotations */
+static void spd(int d, const double *lam, unsigned long long *seed, double *A, double *Qout)
+{
+    double Q[64];
+    for (int a = 0; a < d * d; a++)
+        Q[a] = (a % (d + 1) == 0) ? 1.0 : 0.0;
+    for (int r = 0; r < 3 * d; r++) {
+        int i = (int)(tu_uniform(seed) * d), j = (int)(tu_uniform(seed) * d);
+        if (i == j)
+            continue;
+        double th = 6.283185307179586 * tu_uniform(seed), c = cos(th), sn = sin(th);
+        for (int k = 0; k < d; k++) {
+            double x = Q[k * d + i], y = Q[k * d + j];
+            Q[k * d + i] = c * x - sn * y;
+            Q[k * d + j] = sn * x + c * y;
+        }
+    }
+    for (int a = 0; a < d; a++)
+        for (int b = 0; b < d; b++) {
+            double v = 0;
+            for (int k = 0; k < d; k++)
+                v += Q[a * d + k] * lam[k] * Q[b * d + k];
+            A[a * d + b] = v;
+        }
+    for (int a = 0; a < d; a++)
+        for (int b = a + 1; b < d; b++)
+            A[b * d + a] = A[a * d + b];
+    if (Qout)
+        memcpy(Qout, Q, sizeof(double) * (size_t)(d * d));
+}
+
+static void test_gaussian(void)
+{
+    double m1[8] = {0}, m2[8] = {0}, S1[64], S2[64], S3[64], w;
+    /* d = 1 */
+    m1[0] = 1.0;
+    m2[0] = -2.0;
+    S1[0] = 4.0;
+    S2[0] = 0.25;
+    CHECK_STATUS(berg_w2_gaussian(1, m1, S1, m2, S2, &w), BERG_OK, "d = 1");
+    CHECK_REL(w, hypot(3.0, 1.5), 1e-15, "d = 1 closed form");
+    /* commuting covariances (same eigenvectors): sum (sqrt l - sqrt s)^2 */
+    unsigned long long seed = 99;
+    for (int d = 1; d <= 8; d++) {
+        double l1[8], l2[8], Q[64], want = 0;
+        for (int k = 0; k < d; k++) {
+            l1[k] = 0.1 + 3 * tu_uniform(&seed);
+            l2[k] = 0.1 + 3 * tu_uniform(&seed);
+            m1[k] = tu_uniform(&seed);
+            m2[k] = tu_uniform(&seed);
+            want += pow(sqrt(l1[k]) - sqrt(l2[k]), 2) + pow(m1[k] - m2[k], 2);
+        }
+        spd(d, l1, &seed, S1, Q);
+        /* same rotation for S2 */
+        for (int a = 0; a < d; a++)
+            for (int b = 0; b < d; b++) {
+                double v = 0;
+                for (int k = 0; k < d; k++)
+                    v += Q[a * d + k] * l2[k] * Q[b * d + k];
+                S2[a * d + b] = v;
+            }
+        for (int a = 0; a < d; a++)
+            for (int b = a + 1; b < d; b++)
+                S2[b * d + a] = S2[a * d + b];
+        CHECK_STATUS(berg_w2_gaussian(d, m1, S1, m2, S2, &w), BERG_OK, "commuting d = %d", d);
+        CHECK_REL(w, sqrt(want), 1e-12, "commuting closed form d = %d", d);
+        /* symmetric, zero on equal, triangle inequality */
+        double l3[8];
+        for (int k = 0; k < d; k++)
+            l3[k] = 0.01 + tu_uniform(&seed);
+        spd(d, l3, &seed, S3, NULL);
+        double w12, w21, w13, w32, w11;
+        berg_w2_gaussian(d, m1, S1, m2, S2, &w12);
+        berg_w2_gaussian(d, m2, S2, m1, S1, &w21);
+        berg_w2_gaussian(d, m1, S1, m1, S3, &w13);
+        berg_w2_gaussian(d, m1, S3, m2, S2, &w32);
+        berg_w2_gaussian(d, m1, S1, m1, S1, &w11);
+        CHECK_REL(w21, w12, 1e-12, "symmetric d = %d", d);
+        CHECK(w12 <= w13 + w32 + 1e-12, "triangle d = %d", d);
+        CHECK_ABS(w11, 0.0, 5e-14, "zero on equal inputs d = %d (a few ulps of ||R||)", d);
+    }
+    /* tiny distances keep their relative accuracy: S2 = Q diag(l + delta) Q^T */
+    for (int d = 2; d <= 8; d += 3) {
+        double l1[8], l2[8], Q[64], want = 0, delta = 1e-8;
+        for (int k = 0; k < d; k++) {
+            l1[k] = 0.5 + tu_uniform(&seed);
+            l2[k] = l1[k] + delta;
+            want += pow(delta / (sqrt(l1[k]) + sqrt(l2[k])), 2);
+            m1[k] = m2[k] = 0.0;
+        }
+        spd(d, l1, &seed, S1, Q);
+        for (int a = 0; a < d; a++)
+            for (int b = 0; b < d; b++) {
+                double v = 0;
+                for (int k = 0; k < d; k++)
+                    v += Q[a * d + k] * l2[k] * Q[b * d + k];
+                S2[a * d + b] = v;
+            }
+        for (int a = 0; a < d; a++)
+            for (int b = a + 1; b < d; b++)
+                S2[b * d + a] = S2[a * d + b];
+        berg_w2_gaussian(d, m1, S1, m2, S2, &w);
+        /* the trace formula would have an error ~ sqrt(1e-16) = 1e-8 here */
+        CHECK_REL(w, sqrt(want), 1e-5, "tiny distance d = %d (want %g)", d, sqrt(want));
+    }
+    /* singular (PSD) covariances are Gaussians on a subspace */
+    double A[4] = {1, 0, 0, 0}, B[4] = {0, 0, 0, 1}, z[2] = {0, 0};
+    CHECK_STATUS(berg_w2_gaussian(2, z, A, z, B, &w), BERG_OK, "singular covariances");
+    CHECK_REL(w, sqrt(2.0), 1e-15, "orthogonal degenerate Gaussians");
+    double Z[4] = {0, 0, 0, 0};
+    berg_w2_gaussian(2, z, Z, z, A, &w);
+    CHECK_REL(w, 1.0, 1e-15, "point mass to a degenerate Gaussian");
+    /* round-off negative eigenvalue is clamped */
+    double C[4] = {1, 1, 1, 1 - 1e-16};
+    CHECK_STATUS(berg_w2_gaussian(2, z, C, z, C, &w), BERG_OK, "round-off indefinite accepted");
+    CHECK_ABS(w, 0.0, 1e-14, "and gives zero on equal inputs");
+}
+
+static void test_gaussian_bad(void)
+{
+    double m[2] = {0, 0}, S[4] = {1, 0, 0, 1}, w = -5;
+    double indef[4] = {1, 2, 2, 1}, asym[4] = {1, 0.5, 0.4, 1}, nanS[4] = {1, 0, NAN, 1};
+    CHECK_STATUS(berg_w2_gaussian(0, m, S, m, S, &w), BERG_ERR_SIZE, "d = 0");
+    CHECK_STATUS(berg_w2_gaussian(-3, m, S, m, S, &w), BERG_ERR_SIZE, "d < 0");
+    CHECK_STATUS(berg_w2_gaussian(2, NULL, S, m, S, &w), BERG_ERR_NULL, "NULL m1");
+    CHECK_STATUS(berg_w2_gaussian(2, m, S, m, NULL, &w), BERG_ERR_NULL, "NULL S2");
+    CHECK_STATUS(berg_w2_gaussian(2, m, S, m, S, NULL), BERG_ERR_NULL, "NULL w2");
+    CHECK_STATUS(berg_w2_gaussian(2, m, indef, m, S, &w), BERG_ERR_NOT_SPD, "indefinite");
+    CHECK_MESSAGE("S1", "names S1");
+    CHECK_STATUS(berg_w2_gaussian(2, m, S, m, asym, &w), BERG_ERR_NOT_SPD, "asymmetric");
+    CHECK_MESSAGE("S2", "names S2");
+    CHECK_STATUS(berg_w2_gaussian(2, m, nanS, m, S, &w), BERG_ERR_NONFINITE, "NaN covariance");
+    m[1] = INFINITY;
+    CHECK_STATUS(berg_w2_gaussian(2, m, S, m, S, &w), BERG_ERR_NONFINITE, "infinite mean");
+    CHECK(w == -5, "w untouched");
+}
+
+int main(void)
+{
+    test_uniforms();
+    test_random_and_gaussians();
+    test_interpolation();
+    test_bad_1d();
+    test_gaussian();
+    test_gaussian_bad();
+    return test_summary("wasserstein");
+}
