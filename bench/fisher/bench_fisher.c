@@ -28,7 +28,7 @@ static void run_berg(void *p)
 static void run_dsyrk(void *p)
 {
     scores_ctx *c = p;
-    cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, (int)c->d, (int)c->n, 1.0 / (double)c->n,
+    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)c->d, (int)c->n, 1.0 / (double)c->n,
                 c->X, (int)c->d, 0.0, c->F, (int)c->d);
 }
 
