@@ -437,6 +437,15 @@ BERG_API berg_status berg_langevin_create(berg_langevin **out, const berg_space 
                                           berg_symbol_fn regulator, void *user_data,
                                           unsigned long long seed);
 
+/* The same with Cdot one of the built-in regulators of the heat section,
+ * c(k) = berg_regulator_value(kind, lambda, |k|_g) (BERG_REGULATOR_SHARP,
+ * _EXPONENTIAL, _LITIM, _EXPONENTIAL_DOT, _LITIM_DOT; all >= 0).
+ * Errors as berg_langevin_create, and BERG_ERR_DOMAIN for an unknown kind or
+ * lambda <= 0 / not finite. */
+BERG_API berg_status berg_langevin_create_regulator(berg_langevin **out, const berg_space *space,
+                                                    berg_regulator kind, double lambda,
+                                                    unsigned long long seed);
+
 /* nsteps steps of size dt > 0 on phi (size values) in place; on failure
  * phi is untouched. */
 BERG_API berg_status berg_langevin_step(berg_langevin *lf, double *phi, double dt, size_t nsteps,

@@ -110,6 +110,48 @@ berg_status berg_langevin_create(berg_langevin **out, const berg_space *space,
     return BERG_OK;
 }
 
+typedef struct {
+    berg_regulator kind;
+    double lambda;
+    int d;
+    double ginv[BERG_MAX_RANK * BERG_MAX_RANK];
+} reg_ctx;
+
+static int reg_symbol(int ndim, const double *k, double *c, void *user_data)
+{
+    const reg_ctx *r = user_data;
+    double k2 = 0.0;
+    for (int a = 0; a < ndim; a++)
+        for (int b = 0; b < ndim; b++)
+            k2 += k[a] * r->ginv[a * ndim + b] * k[b];
+    return berg_regulator_value(r->kind, r->lambda, sqrt(k2 > 0.0 ? k2 : 0.0), c) == BERG_OK
+               ? 0
+               : 1;
+}
+
+berg_status berg_langevin_create_regulator(berg_langevin **out, const berg_space *space,
+                                           berg_regulator kind, double lambda,
+                                           unsigned long long seed)
+{
+    static const char *fn = "berg_langevin_create_regulator";
+    berg_status st;
+    if ((st = berg__check_ptr(out, fn, "out")) || (st = berg__space_check(space, fn)))
+        return st;
+    double probe;
+    if (berg_regulator_value(kind, lambda, 0.0, &probe) != BERG_OK)
+        return berg__error(BERG_ERR_DOMAIN,
+                           "%s: regulator kind %d with lambda = %g is not valid (kind 0..4, "
+                           "lambda > 0 finite)",
+                           fn, (int)kind, lambda);
+    reg_ctx r;
+    r.kind = kind;
+    r.lambda = lambda;
+    r.d = space->ndim;
+    memcpy(r.ginv, space->ginv, sizeof r.ginv);
+    /* the multipliers evaluate the symbol during creation only */
+    return berg_langevin_create(out, space, reg_symbol, &r, seed);
+}
+
 berg_status berg_langevin_step(berg_langevin *lf, double *phi, double dt, size_t nsteps,
                                berg_action_grad_fn grad, void *user_data)
 {

@@ -56,6 +56,8 @@ _ps_hist = fn("berg_particles_histogram", [_vp, _sz, c_double_p, c_double_p,
 _ps_destroy = fn("berg_particles_destroy", [_vp], None)
 _lf_create = fn("berg_langevin_create", [ctypes.POINTER(_vp), _vp, _SYMBOL, _vp,
                                          ctypes.c_ulonglong])
+_lf_create_reg = fn("berg_langevin_create_regulator", [ctypes.POINTER(_vp), _vp, ctypes.c_int,
+                                                      ctypes.c_double, ctypes.c_ulonglong])
 _lf_step = fn("berg_langevin_step", [_vp, c_double_p, ctypes.c_double, _sz, _AGRAD, _vp])
 _lf_destroy = fn("berg_langevin_destroy", [_vp], None)
 
@@ -293,7 +295,12 @@ class Langevin:
     """Lattice-field Langevin flow d phi = -Cdot dS/dphi dt + sqrt(2 Cdot) dW
     on a periodic Space, Cdot the multiplier of regulator(k) >= 0."""
 
-    def __init__(self, space, regulator, seed=0):
+    def __init__(self, space, regulator, seed=0, _handle=None):
+        if _handle is not None:
+            self.space = space
+            self.shape = tuple(space.shape)
+            self._h = _handle
+            return
         if not callable(regulator):
             raise TypeError("regulator must be callable: regulator(k) -> float >= 0")
         self.space = space
@@ -306,6 +313,16 @@ class Langevin:
         h = _vp()
         cb.check(_lf_create(ctypes.byref(h), space.handle, cb.c_fn, None, int(seed)))
         self._h = h
+
+    @classmethod
+    def regulator(cls, space, kind, lam, seed=0):
+        """Cdot a built-in regulator of |k|_g at scale lam: kind is 'sharp',
+        'exponential', 'litim', 'exponential_dot', 'litim_dot' (or its value)."""
+        from .propagator import _REG_NAMES
+        code = _REG_NAMES[kind.lower()] if isinstance(kind, str) else int(kind)
+        h = _vp()
+        check(_lf_create_reg(ctypes.byref(h), space.handle, code, float(lam), int(seed)))
+        return cls(space, None, _handle=h)
 
     def __del__(self):
         h = getattr(self, "_h", None)

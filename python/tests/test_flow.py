@@ -193,3 +193,11 @@ def test_langevin_free_field():
     assert abs(acc / S - g0) < 0.08 * g0
     with pytest.raises(berg.UnsupportedError):
         berg.Langevin(berg.Space((n,), 0, n, bc="neumann"), lambda k: 1.0)
+    a1 = berg.Langevin.regulator(sp, "exponential", 2.0, seed=4)
+    a2 = berg.Langevin(sp, lambda k: np.exp(-(k @ k) / 4), seed=4)
+    f1, f2 = np.zeros(n), np.zeros(n)
+    a1.step(f1, dt, 10, grad)
+    a2.step(f2, dt, 10, grad)
+    np.testing.assert_allclose(f1, f2, rtol=0, atol=1e-12)
+    with pytest.raises(berg.DomainError):
+        berg.Langevin.regulator(sp, "litim", -1.0)

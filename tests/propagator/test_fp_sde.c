@@ -438,13 +438,30 @@ static void test_langevin_field(void)
     CHECK_ABS(m0sq, var[0] / n, 0.1 * var[0] / n, "mode 0 variance");
     CHECK_ABS(lag_sum / m0sq, pow(1 - a[0], lag), 0.1, "mode 0 autocorrelation at lag %d", lag);
     /* reproducible */
-    berg_langevin *l2 = NULL, *l3 = NULL;
+    berg_langevin *l2 = NULL, *l3 = NULL, *l4 = NULL;
     berg_langevin_create(&l2, s, reg_exp, NULL, 5);
     berg_langevin_create(&l3, s, reg_exp, NULL, 5);
     double p2[32] = {0}, p3[32] = {0};
     berg_langevin_step(l2, p2, dt, 10, free_grad, &ff);
     berg_langevin_step(l3, p3, dt, 10, free_grad, &ff);
     CHECK(memcmp(p2, p3, sizeof p2) == 0, "same seed, same field");
+    /* the built-in regulator gives the same flow as the equal callback */
+    berg_langevin *l5 = NULL, *l6 = NULL;
+    CHECK_STATUS(berg_langevin_create_regulator(&l5, s, BERG_REGULATOR_EXPONENTIAL, 2.0, 9),
+                 BERG_OK, "built-in regulator");
+    berg_langevin_create(&l6, s, reg_exp, NULL, 9);
+    double p5[32] = {0}, p6[32] = {0};
+    if (l5 && l6) {
+        berg_langevin_step(l5, p5, dt, 20, free_grad, &ff);
+        berg_langevin_step(l6, p6, dt, 20, free_grad, &ff);
+        CHECK(tu_max_abs_diff(p5, p6, 32) < 1e-12, "built-in exponential regulator = callback");
+    }
+    CHECK_STATUS(berg_langevin_create_regulator(&l4, s, (berg_regulator)99, 2.0, 9),
+                 BERG_ERR_DOMAIN, "unknown regulator kind");
+    CHECK_STATUS(berg_langevin_create_regulator(&l4, s, BERG_REGULATOR_LITIM, -1.0, 9),
+                 BERG_ERR_DOMAIN, "negative lambda");
+    berg_langevin_destroy(l5);
+    berg_langevin_destroy(l6);
     /* bad input */
     double keep[32];
     memcpy(keep, p2, sizeof p2);
@@ -456,7 +473,6 @@ static void test_langevin_field(void)
     CHECK_STATUS(berg_langevin_step(l2, p2, -dt, 10, free_grad, &ff), BERG_ERR_TIME,
                  "negative dt");
     CHECK_STATUS(berg_langevin_step(l2, p2, dt, 10, NULL, &ff), BERG_ERR_NULL, "NULL grad");
-    berg_langevin *l4 = NULL;
     CHECK_STATUS(berg_langevin_create(&l4, s, reg_neg, NULL, 5), BERG_ERR_DOMAIN,
                  "negative regulator");
     CHECK(l4 == NULL, "no handle");
