@@ -59,8 +59,8 @@ static void test_limit_1d(void)
     double w2;
     berg_w2_distance_1d(s, p, q, &w2);
     double W = w2 * w2, prev = INFINITY;
-    const double eps[5] = {1e-2, 3e-3, 1e-3, 3e-4, 1e-4};
-    for (int k = 0; k < 5; k++) {
+    const double eps[4] = {1e-2, 3e-3, 1e-3, 3e-4};
+    for (int k = 0; k < 4; k++) {
         berg_sinkhorn *sk = solver(s, eps[k], BERG_SINKHORN_LOG_DOMAIN);
         double c, dv, err;
         size_t it;
@@ -140,13 +140,13 @@ static void test_limit_1d(void)
 /* small eps: the scaling mode reports its underflow, the log domain copes */
 static void test_small_eps(void)
 {
-    size_t n = 128;
+    size_t n = 64;
     berg_space *s = box1(n, BERG_NEUMANN);
     double *p = malloc(n * sizeof *p), *q = malloc(n * sizeof *q), c = -1, w2;
     bump(s, 0.25, 0.04, p);
     bump(s, 0.7, 0.06, q);
     berg_w2_distance_1d(s, p, q, &w2);
-    double eps = 2e-5; /* 0.33 h^2: the potentials span ~ 1e4 eps */
+    double eps = 1e-4; /* 0.4 h^2: the potentials span ~ 2e3 eps */
     berg_sinkhorn *a = solver(s, eps, 0), *b = solver(s, eps, BERG_SINKHORN_LOG_DOMAIN);
     berg_sinkhorn_set_max_iterations(a, 20000);
     CHECK_STATUS(berg_sinkhorn_cost(a, p, q, &c), BERG_ERR_NO_CONVERGENCE, "scaling underflows");
@@ -169,23 +169,23 @@ static void test_small_eps(void)
 /* translation on a periodic grid: S_eps = |shift|^2 */
 static void test_translation_2d(void)
 {
-    size_t n[2] = {64, 64};
+    size_t n[2] = {40, 40};
     double lo[2] = {0, 0}, hi[2] = {1, 1};
     berg_space *s = NULL;
     berg_space_create(&s, 2, n, lo, hi, NULL, NULL);
-    size_t N = 64 * 64;
+    size_t N = 40 * 40;
     double *p = malloc(N * sizeof *p), *q = malloc(N * sizeof *q);
-    /* shift by (6, -3) cells = (0.09375, -0.046875); two compact bumps */
-    for (size_t i = 0; i < 64; i++)
-        for (size_t j = 0; j < 64; j++) {
-            double x = (i + 0.5) / 64, y = (j + 0.5) / 64;
-            double xs = x - 6.0 / 64, ys = y + 3.0 / 64;
-            p[i * 64 + j] = cbump(hypot(x - 0.5, 2 * (y - 0.45)), 0.15) +
+    /* shift by (4, -2) cells = (0.1, -0.05); two compact bumps */
+    for (size_t i = 0; i < 40; i++)
+        for (size_t j = 0; j < 40; j++) {
+            double x = (i + 0.5) / 40, y = (j + 0.5) / 40;
+            double xs = x - 4.0 / 40, ys = y + 2.0 / 40;
+            p[i * 40 + j] = cbump(hypot(x - 0.5, 2 * (y - 0.45)), 0.15) +
                             0.5 * cbump(hypot(x - 0.4, y - 0.6), 0.08);
-            q[i * 64 + j] = cbump(hypot(xs - 0.5, 2 * (ys - 0.45)), 0.15) +
+            q[i * 40 + j] = cbump(hypot(xs - 0.5, 2 * (ys - 0.45)), 0.15) +
                             0.5 * cbump(hypot(xs - 0.4, ys - 0.6), 0.08);
         }
-    double want = pow(6.0 / 64, 2) + pow(3.0 / 64, 2);
+    double want = pow(4.0 / 40, 2) + pow(2.0 / 40, 2);
     const unsigned modes[2] = {0, BERG_SINKHORN_LOG_DOMAIN};
     for (int m = 0; m < 2; m++) {
         berg_sinkhorn *sk = solver(s, 1e-2, modes[m]);
