@@ -197,6 +197,9 @@ berg_status berg_fp_create(berg_fp **out, const berg_space *space, const double 
             }
         }
     }
+    fp->max_rate = 0.0;
+    for (size_t i = 0; i < n; i++)
+        fp->max_rate = fmax(fp->max_rate, fp->out_rate[i]);
     *out = fp;
     return BERG_OK;
 }
@@ -551,7 +554,8 @@ berg_status berg_fp_evolve(berg_fp *fp, double t, const double *in, double *out)
         if (fac < 0.2)
             fac = 0.2;
         tau *= fac;
-        if (tau < t * 1e-13 || fp->accepted + fp->rejected > 10000000)
+        if ((tau < t * 1e-13 && tau * fp->max_rate < 1e-6) ||
+            fp->accepted + fp->rejected > 10000000)
             return berg__error(BERG_ERR_NO_CONVERGENCE,
                                "%s: the step size fell to %g at time %g of %g (tolerance %g)", fn,
                                tau, elapsed, t, tol);

@@ -22,6 +22,7 @@ struct berg_fp {
     double *rp, *rm, *ra;
     double *out_rate;   /* sum over axes of rp + rm + ra: -L_ii */
     int absorbing;      /* some axis is Dirichlet */
+    double max_rate;    /* max_i -L_ii */
     double tol;
     size_t accepted, rejected;
     /* scratch for berg_fp_evolve */
