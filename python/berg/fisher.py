@@ -12,9 +12,9 @@ import numpy as np
 from . import _lib
 from ._lib import c_double_p, c_size_t_p, check, fn, ptr
 
-__all__ = ["fisher_from_scores", "FisherAccumulator", "fisher_location", "exp_family",
-           "fisher_model", "jacobian", "parameter_metric", "pullback", "fisher_inverse",
-           "fisher_eigen", "condition_number", "wick_moment", "fisher_rao_gaussian",
+__all__ = ["fisher_from_scores", "FisherAccumulator", "fisher_location", "fisher_expfam",
+           "fisher_model", "fisher_jacobian", "fisher_parameter_metric", "fisher_pullback", "fisher_inverse",
+           "fisher_eigen", "fisher_condition", "fisher_wick", "fisher_rao_gaussian",
            "fisher_rao_distance"]
 
 _vp = ctypes.c_void_p
@@ -169,7 +169,7 @@ def fisher_location(space, p0):
     return out
 
 
-def exp_family(space, q, u, log_h=None):
+def fisher_expfam(space, q, u, log_h=None):
     """Exponential family h(y) exp(u.q(y) - psi(u)) on space.
 
     q: k statistics, shape (k,) + space.shape; u: k natural parameters;
@@ -221,7 +221,7 @@ def fisher_model(space, u, loglik=None, score=None):
 
 
 # ---- location model Y = G(U) + N ----------------------------------------------
-def jacobian(u, dy, G=None, jac=None):
+def fisher_jacobian(u, dy, G=None, jac=None):
     """Jacobian dG/du (dy x du) at u: jac(u) when given, else fourth-order
     central differences of G(u) -> y (dy values)."""
     u = np.atleast_1d(_lib.as_array(u, name="u"))
@@ -248,7 +248,7 @@ def jacobian(u, dy, G=None, jac=None):
     return J
 
 
-def parameter_metric(J, IN):
+def fisher_parameter_metric(J, IN):
     """J^T I_N J: the parameter-space metric of Y = G(U) + N."""
     J = _matrix(J, "J")
     IN = _square(IN, "IN")
@@ -260,7 +260,7 @@ def parameter_metric(J, IN):
     return out
 
 
-def pullback(J, I):
+def fisher_pullback(J, I):
     """K = J I^{-1} J^T (eq 56), by Cholesky; NotSPDError for indefinite I."""
     J = _matrix(J, "J")
     I = _square(I, "I")
@@ -292,7 +292,7 @@ def fisher_eigen(I, vectors=True):
     return (w, v) if vectors else w
 
 
-def condition_number(I):
+def fisher_condition(I):
     """lambda_max / lambda_min of an SPD metric."""
     I = _square(I, "I")
     c = ctypes.c_double()
@@ -300,7 +300,7 @@ def condition_number(I):
     return c.value
 
 
-def wick_moment(Iinv, idx, T=1.0):
+def fisher_wick(Iinv, idx, T=1.0):
     """E[prod_j (U - u*)_{idx[j]}] = T^{-n} sum over pairings of prod Iinv
     (seed eq 43): the moments of N(u*, Iinv / T)."""
     C = _square(Iinv, "Iinv")

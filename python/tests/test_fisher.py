@@ -121,14 +121,14 @@ def test_expfam_poisson_and_bernoulli():
     s = line(100, -0.5, 99.5)
     y = s.coordinates(0)
     lam = 7.3
-    psi, mean, I, p = berg.exp_family(s, y, [math.log(lam)], log_h=-special.gammaln(y + 1))
+    psi, mean, I, p = berg.fisher_expfam(s, y, [math.log(lam)], log_h=-special.gammaln(y + 1))
     assert psi == pytest.approx(lam, rel=1e-13)
     assert mean[0] == pytest.approx(lam, rel=1e-13)
     assert I[0, 0] == pytest.approx(lam, rel=1e-12)
     np.testing.assert_allclose(p, stats.poisson.pmf(y, lam), rtol=1e-12, atol=1e-300)
     b = line(2, -0.5, 1.5)
     pr = 0.81
-    psi, mean, I, _ = berg.exp_family(b, [0, 1], [special.logit(pr)])
+    psi, mean, I, _ = berg.fisher_expfam(b, [0, 1], [special.logit(pr)])
     assert I[0, 0] == pytest.approx(pr * (1 - pr), rel=1e-14)
     assert psi == pytest.approx(-math.log1p(-pr), rel=1e-14)
 
@@ -138,7 +138,7 @@ def test_expfam_gamma_trigamma():
     s = line(60000, 0, 60)
     y = s.coordinates(0)
     q = np.stack([np.log(y), y])
-    psi, mean, I, _ = berg.exp_family(s, q, [alpha - 1, -beta])
+    psi, mean, I, _ = berg.fisher_expfam(s, q, [alpha - 1, -beta])
     assert psi == pytest.approx(special.gammaln(alpha) - alpha * math.log(beta), rel=1e-9)
     np.testing.assert_allclose(mean, [special.digamma(alpha) - math.log(beta), alpha / beta],
                                rtol=1e-9)
@@ -151,7 +151,7 @@ def test_expfam_beta_trigamma():
     s = line(40000, 0, 1)
     y = s.coordinates(0)
     q = np.stack([np.log(y), np.log1p(-y)])
-    psi, mean, I, _ = berg.exp_family(s, q, [a - 1, b - 1])
+    psi, mean, I, _ = berg.fisher_expfam(s, q, [a - 1, b - 1])
     assert psi == pytest.approx(special.betaln(a, b), rel=1e-9)
     t = special.polygamma(1, a + b)
     want = [[special.polygamma(1, a) - t, -t], [-t, special.polygamma(1, b) - t]]
@@ -163,13 +163,13 @@ def test_expfam_consistency_mean_is_gradient_of_psi():
     y = s.coordinates(0)
     q = np.stack([y, y ** 2, np.cos(y)])
     u = np.array([0.3, -0.4, 0.7])
-    psi, mean, I, _ = berg.exp_family(s, q, u)
+    psi, mean, I, _ = berg.fisher_expfam(s, q, u)
     h = 1e-5
     for k in range(3):
         e = np.zeros(3)
         e[k] = h
-        pp, mp, _, _ = berg.exp_family(s, q, u + e)
-        pm, mm, _, _ = berg.exp_family(s, q, u - e)
+        pp, mp, _, _ = berg.fisher_expfam(s, q, u + e)
+        pm, mm, _, _ = berg.fisher_expfam(s, q, u - e)
         assert (pp - pm) / (2 * h) == pytest.approx(mean[k], rel=1e-8, abs=1e-10)
         np.testing.assert_allclose((mp - mm) / (2 * h), I[:, k], rtol=1e-7, atol=1e-9)
 
@@ -215,7 +215,7 @@ def test_expfam_with_zero_base_measure_on_part_of_the_grid():
     y = s.coordinates(0)
     lh = np.where(y <= 5, -special.gammaln(y + 1), -np.inf)
     lam = 2.5
-    psi, mean, I, p = berg.exp_family(s, y, [math.log(lam)], log_h=lh)
+    psi, mean, I, p = berg.fisher_expfam(s, y, [math.log(lam)], log_h=lh)
     pk = stats.poisson.pmf(np.arange(6), lam)
     pk /= pk.sum()
     m = (np.arange(6) * pk).sum()
@@ -265,24 +265,24 @@ def test_location_model_pipeline_against_numpy():
         return np.array([[u[1], u[0]], [np.cos(u[0]), 0], [0, 3 * u[1] ** 2], [1, 2]])
 
     u = np.array([0.7, -1.1])
-    J = berg.jacobian(u, 4, G=G)
+    J = berg.fisher_jacobian(u, 4, G=G)
     np.testing.assert_allclose(J, jac(u), rtol=1e-10, atol=1e-12)
-    np.testing.assert_array_equal(berg.jacobian(u, 4, jac=jac), jac(u))
+    np.testing.assert_array_equal(berg.fisher_jacobian(u, 4, jac=jac), jac(u))
     rng = np.random.default_rng(3)
     B = rng.standard_normal((4, 4))
     IN = B @ B.T + 0.5 * np.eye(4)
-    I = berg.parameter_metric(J, IN)
+    I = berg.fisher_parameter_metric(J, IN)
     np.testing.assert_allclose(I, J.T @ IN @ J, rtol=1e-13)
-    K = berg.pullback(J, I)
+    K = berg.fisher_pullback(J, I)
     np.testing.assert_allclose(K, J @ np.linalg.inv(I) @ J.T, rtol=1e-11, atol=1e-13)
 
 
 def test_pullback_refuses_indefinite_and_singular():
     J = np.eye(3)[:, :2]
     with pytest.raises(berg.NotSPDError, match="-3"):
-        berg.pullback(J, np.diag([2.0, -3.0]))
+        berg.fisher_pullback(J, np.diag([2.0, -3.0]))
     with pytest.raises(berg.NotSPDError, match="singular"):
-        berg.pullback(J, np.ones((2, 2)))
+        berg.fisher_pullback(J, np.ones((2, 2)))
 
 
 def test_inverse_eigen_condition_against_numpy():
@@ -294,7 +294,7 @@ def test_inverse_eigen_condition_against_numpy():
     wn = np.linalg.eigvalsh(I)[::-1]
     np.testing.assert_allclose(w, wn, rtol=1e-12)
     np.testing.assert_allclose(V @ np.diag(w) @ V.T, I, atol=1e-12)
-    assert berg.condition_number(I) == pytest.approx(np.linalg.cond(I), rel=1e-10)
+    assert berg.fisher_condition(I) == pytest.approx(np.linalg.cond(I), rel=1e-10)
 
 
 # ---- Wick moments ------------------------------------------------------------------------------------
@@ -318,17 +318,17 @@ def test_wick_against_exact_gaussian_moments(idx):
     C = np.array([[1.0, 0.3, -0.2], [0.3, 0.8, 0.25], [-0.2, 0.25, 1.4]])
     T = 3.0
     want = exact_gaussian_moment(C / T, idx)
-    got = berg.wick_moment(C, idx, T=T)
+    got = berg.fisher_wick(C, idx, T=T)
     assert got == pytest.approx(want, rel=1e-11)
 
 
 def test_wick_odd_and_closed_forms():
     C = np.array([[2.0]])
-    assert berg.wick_moment(C, [0] * 7) == 0.0
-    assert berg.wick_moment(C, [0] * 12) == pytest.approx(10395 * 2.0 ** 6, rel=1e-14)
-    assert berg.wick_moment(C, []) == 1.0
+    assert berg.fisher_wick(C, [0] * 7) == 0.0
+    assert berg.fisher_wick(C, [0] * 12) == pytest.approx(10395 * 2.0 ** 6, rel=1e-14)
+    assert berg.fisher_wick(C, []) == 1.0
     with pytest.raises(berg.OutOfRangeError):
-        berg.wick_moment(C, [0, 1])
+        berg.fisher_wick(C, [0, 1])
 
 
 # ---- Fisher-Rao --------------------------------------------------------------------------------------------
