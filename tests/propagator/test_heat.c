@@ -2,6 +2,7 @@
  * batch / multi-time / alignment equivalence, finite-difference symbol, bad input. */
 #include <float.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "testutil.h"
@@ -561,6 +562,54 @@ static void test_threads(void)
     berg_space_destroy(s);
 }
 
+/* creation is safe from several threads at once (the planner lock);
+ * each thread applies its own handle */
+typedef struct {
+    const berg_space *s;
+    unsigned flags;
+    double out[48 * 40];
+    berg_status st;
+} thr_arg;
+
+static void *thread_main(void *v)
+{
+    thr_arg *a = v;
+    berg_heat *h = NULL;
+    a->st = berg_heat_create(&h, a->s, a->flags);
+    if (a->st != BERG_OK)
+        return NULL;
+    double in[48 * 40];
+    for (size_t i = 0; i < 48 * 40; i++)
+        in[i] = (double)(i % 13);
+    a->st = berg_heat_apply(h, 0.003, in, a->out);
+    berg_heat_destroy(h);
+    return NULL;
+}
+
+static void test_concurrent_creation(void)
+{
+    size_t n[2] = {48, 40};
+    double lo[2] = {0, 0}, hi[2] = {1, 1};
+    berg_boundary bc[2] = {BERG_NEUMANN, BERG_PERIODIC};
+    berg_space *s = make(2, n, lo, hi, bc, NULL);
+    enum { NT = 4 };
+    pthread_t th[NT];
+    static thr_arg args[NT];
+    for (int i = 0; i < NT; i++) {
+        args[i].s = s;
+        args[i].flags = (i % 2) ? BERG_PLAN_ESTIMATE : 0u;
+        pthread_create(&th[i], NULL, thread_main, &args[i]);
+    }
+    for (int i = 0; i < NT; i++)
+        pthread_join(th[i], NULL);
+    for (int i = 0; i < NT; i++) {
+        CHECK(args[i].st == BERG_OK, "thread %d: %s", i, berg_status_string(args[i].st));
+        CHECK(tu_max_abs_diff(args[i].out, args[0].out, 48 * 40) < 1e-14,
+              "thread %d result agrees (%.3g)", i, tu_max_abs_diff(args[i].out, args[0].out, 48 * 40));
+    }
+    berg_space_destroy(s);
+}
+
 static void test_bad_input(void)
 {
     const size_t n = 16;
@@ -651,6 +700,7 @@ int main(void)
     test_batch_times_alignment();
     test_fd_symbol();
     test_threads();
+    test_concurrent_creation();
     test_bad_input();
     test_wisdom();
     return test_summary("heat");
