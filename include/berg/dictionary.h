@@ -231,7 +231,13 @@ BERG_API berg_status berg_dictionary_flow(const berg_bayes *b, double tau1, doub
  * posterior predictive of the expected flow at tau (berg_bayes_predictive)
  * and p_flow is berg_dictionary_flow from tau = 0 (the likelihood at the MAP
  * gamma_0, p0(y - G(gamma_0))) to tau; both are normalised on the data grid
- * first. Either output may be NULL.
+ * first (p_flow floored at 1e-300: the spectral heat step leaves round-off
+ * at or below zero in far tails). Either output may be NULL.
+ * What to expect (measured in tests/dictionary/test_dictionary.c): round-off
+ * for the normal and linear-Gaussian models with a flat prior; O(tau^2) for
+ * affine G with smooth symmetric noise or a Gaussian prior; O(tau^{3/2}) for
+ * Laplace noise; O(tau) for curved G (the posterior mean of G(U) leaves
+ * G(gamma_tau) at first order, which the drift m = J dgamma/dtau misses).
  */
 BERG_API berg_status berg_dictionary_discrepancy(const berg_bayes *b, double tau, size_t nsteps,
                                                  double *l1, double *kl);

@@ -398,8 +398,8 @@ berg_status berg_dictionary_discrepancy(const berg_bayes *b, double tau, size_t 
         goto done;
     double sf = 0.0, sd = 0.0;
     for (size_t j = 0; j < ny; j++) {
-        if (pf[j] < 0.0)
-            pf[j] = 0.0; /* spectral round-off below zero */
+        if (pf[j] < 1e-300)
+            pf[j] = 1e-300; /* spectral round-off at or below zero in the tails */
         sf += pf[j];
         sd += pd[j];
     }
