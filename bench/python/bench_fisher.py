@@ -26,7 +26,7 @@ def loaded_blas():
     return sorted(libs)
 
 
-def median_pair(fa, fb, samples=21):
+def median_pair(fa, fb, samples=41):
     fa(), fb()
     ta, tb = [], []
     for s in range(samples):
