@@ -79,6 +79,10 @@ static void fp_free(berg_fp *fp)
     berg__free(fp->rm);
     berg__free(fp->ra);
     berg__free(fp->out_rate);
+    berg__free(fp->sc);
+    berg__free(fp->isc);
+    berg__free(fp->sym);
+    berg__free(fp->lsym);
     berg__free(fp->y);
     for (int k = 0; k < BERG_FP_KMAX; k++)
         berg__free(fp->T[k]);
@@ -132,6 +136,10 @@ berg_status berg_fp_create(berg_fp **out, const berg_space *space, const double 
     fp->rm = berg__alloc(dn, sizeof(double), fn);
     fp->ra = berg__alloc(dn, sizeof(double), fn);
     fp->out_rate = berg__alloc(n, sizeof(double), fn);
+    fp->sc = berg__alloc(dn, sizeof(double), fn);
+    fp->isc = berg__alloc(dn, sizeof(double), fn);
+    fp->sym = berg__alloc(dn, sizeof(double), fn);
+    fp->lsym = berg__alloc(dn, 1, fn);
     fp->y = berg__alloc(n, sizeof(double), fn);
     fp->order = BERG_FP_ORDER;
     int tfail = 0;
@@ -143,7 +151,8 @@ berg_status berg_fp_create(berg_fp **out, const berg_space *space, const double 
     fp->ld = berg__alloc(maxline, sizeof(double), fn);
     fp->ldu = berg__alloc(maxline, sizeof(double), fn);
     fp->lb = berg__alloc(2 * maxline, sizeof(double), fn);
-    if (!fp->V || !fp->rp || !fp->rm || !fp->ra || !fp->out_rate || !fp->y || tfail || !fp->tmp || !fp->ldl || !fp->ld || !fp->ldu || !fp->lb) {
+    if (!fp->V || !fp->rp || !fp->rm || !fp->ra || !fp->out_rate || !fp->sc || !fp->isc ||
+        !fp->sym || !fp->lsym || !fp->y || tfail || !fp->tmp || !fp->ldl || !fp->ld || !fp->ldu || !fp->lb) {
         fp_free(fp);
         return berg__error(BERG_ERR_NOMEM, "%s: out of memory for a grid of %zu cells", fn, n);
     }
@@ -196,6 +205,35 @@ berg_status berg_fp_create(berg_fp **out, const berg_space *space, const double 
                                    fn, i, a);
             }
         }
+    }
+    for (int a = 0; a < d; a++) {
+        size_t na = space->n[a], sv = space->stride[a], block = na * sv;
+        double c = space->ginv[a * d + a] / (space->h[a] * space->h[a]);
+        double *sc = fp->sc + (size_t)a * n, *isc = fp->isc + (size_t)a * n,
+               *sym = fp->sym + (size_t)a * n;
+        unsigned char *ok = fp->lsym + (size_t)a * n;
+        for (size_t o = 0; o < n / block; o++)
+            for (size_t r = 0; r < sv; r++) {
+                size_t base = o * block + r;
+                double lo = fp->V[base], hi = fp->V[base];
+                for (size_t k = 1; k < na; k++) {
+                    lo = fmin(lo, fp->V[base + k * sv]);
+                    hi = fmax(hi, fp->V[base + k * sv]);
+                }
+                for (size_t k = 0; k < na; k++) {
+                    size_t i = base + k * sv, j = (size_t)-1;
+                    if (k + 1 < na)
+                        j = i + sv;
+                    else if (space->bc[a] == BERG_PERIODIC && na > 1)
+                        j = base;
+                    ok[i] = (hi - lo <= 700.0);
+                    sc[i] = exp(-0.5 * (fp->V[i] - lo));
+                    isc[i] = 1.0 / sc[i];
+                    sym[i] = (j == (size_t)-1) ? 0.0 : c * berg__bernoulli_sym(fp->V[j] - fp->V[i]);
+                    if (!ok[i])
+                        sc[i] = isc[i] = 1.0;
+                }
+            }
     }
     fp->max_rate = 0.0;
     for (size_t i = 0; i < n; i++)
@@ -376,7 +414,8 @@ static berg_status sweep_axis(berg_fp *fp, int a, double tau, double *x)
     if (na == 1 && s->bc[a] != BERG_DIRICHLET)
         return BERG_OK; /* no faces */
     const double *rp = fp->rp + (size_t)a * n, *rm = fp->rm + (size_t)a * n,
-                 *ra = fp->ra + (size_t)a * n;
+                 *ra = fp->ra + (size_t)a * n, *sc = fp->sc + (size_t)a * n,
+                 *isc = fp->isc + (size_t)a * n, *sym = fp->sym + (size_t)a * n;
     int periodic = (s->bc[a] == BERG_PERIODIC), cyclic = periodic && na >= 3;
     int conserve = (s->bc[a] != BERG_DIRICHLET);
     double *dl = fp->ldl, *dd = fp->ld, *du = fp->ldu, *b = fp->lb;
@@ -388,6 +427,50 @@ static berg_status sweep_axis(berg_fp *fp, int a, double tau, double *x)
                 x[base] /= 1.0 + tau * ra[base];
                 continue;
             }
+            const int symm = fp->lsym[(size_t)a * n + base];
+            double mass_in = 0.0;
+            if (conserve)
+                for (size_t k = 0; k < na; k++)
+                    mass_in += x[base + k * st];
+            lapack_int info;
+            if (symm) {
+                /* D^{-1} (I - tau L_a) D = I - tau S_a: symmetric positive
+                 * definite tridiagonal (an M-matrix: no cancellation) */
+                for (size_t k = 0; k < na; k++) {
+                    size_t i = base + k * st;
+                    b[k] = x[i] * isc[i];
+                    dd[k] = 1.0 + tau * (rp[i] + rm[i] + ra[i]);
+                    if (k + 1 < na)
+                        du[k] = -tau * sym[i];
+                }
+                if (periodic && na == 2)
+                    du[0] = -tau * (sym[base] + sym[base + st]);
+                if (!cyclic) {
+                    info = LAPACKE_dptsv_work(LAPACK_COL_MAJOR, (lapack_int)na, 1, dd, du, b,
+                                              (lapack_int)na);
+                } else {
+                    double corner = -tau * sym[base + (na - 1) * st];
+                    double gamma = -dd[0];
+                    dd[0] -= gamma;
+                    dd[na - 1] -= corner * corner / gamma;
+                    double *u = b + na;
+                    for (size_t k = 0; k < na; k++)
+                        u[k] = 0.0;
+                    u[0] = gamma;
+                    u[na - 1] = corner;
+                    info = LAPACKE_dptsv_work(LAPACK_COL_MAJOR, (lapack_int)na, 2, dd, du, b,
+                                              (lapack_int)na);
+                    if (info == 0) {
+                        double vy = b[0] + corner / gamma * b[na - 1];
+                        double vz = u[0] + corner / gamma * u[na - 1];
+                        double f = vy / (1.0 + vz);
+                        for (size_t k = 0; k < na; k++)
+                            b[k] -= f * u[k];
+                    }
+                }
+                for (size_t k = 0; k < na; k++)
+                    b[k] *= sc[base + k * st];
+            } else {
             for (size_t k = 0; k < na; k++) {
                 size_t i = base + k * st;
                 b[k] = x[i];
@@ -401,11 +484,6 @@ static berg_status sweep_axis(berg_fp *fp, int a, double tau, double *x)
                 dl[0] = -tau * (rp[base] + rm[base]);
                 du[0] = -tau * (rm[base + st] + rp[base + st]);
             }
-            double mass_in = 0.0;
-            if (conserve)
-                for (size_t k = 0; k < na; k++)
-                    mass_in += b[k];
-            lapack_int info;
             if (!cyclic) {
                 info = LAPACKE_dgtsv_work(LAPACK_COL_MAJOR, (lapack_int)na, 1, dl, dd, du, b,
                                           (lapack_int)na);
@@ -431,9 +509,10 @@ static berg_status sweep_axis(berg_fp *fp, int a, double tau, double *x)
                         b[k] -= f * u[k];
                 }
             }
+            }
             if (info != 0)
                 return berg__error(BERG_ERR_INTERNAL,
-                                   "berg_fp_evolve: LAPACKE_dgtsv failed (info %d) on axis %d",
+                                   "berg_fp_evolve: the tridiagonal solve failed (LAPACK info %d) on axis %d",
                                    (int)info, a);
             if (conserve) {
                 /* the exact line solution conserves the line's mass */

@@ -21,6 +21,13 @@ struct berg_fp {
      *   rm: cell i -> its - neighbour, ra: i -> absorbing wall (Dirichlet). */
     double *rp, *rm, *ra;
     double *out_rate;   /* sum over axes of rp + rm + ra: -L_ii */
+    /* symmetric form of each line (axis a, arrays a * n + i): the line's
+     * generator is D S D^{-1} with D = diag(sc), sc = e^{-(V - min_line V)/2};
+     * sym = D_a/h_a^2 (dV/2)/sinh(dV/2) on the face to the + neighbour.
+     * lsym[a * n + i] = 1 when the line through i has a V range <= 700 and
+     * is solved in this form (LAPACK dptsv), else by dgtsv. */
+    double *sc, *isc, *sym;
+    unsigned char *lsym;
     int absorbing;      /* some axis is Dirichlet */
     double max_rate;    /* max_i -L_ii */
     double tol;
