@@ -275,6 +275,26 @@ static void test_spectral_agreement(void)
     compare_spectral(s, V, 2e-8, "quadratic on a periodic box");
     free(V);
     berg_space_destroy(s);
+    /* V range 1000 > 700 on a periodic axis: the cyclic non-symmetric
+     * (dgtsv + Sherman-Morrison) path */
+    s = space1(64, -10, 10, BERG_PERIODIC);
+    double ten = 20.0;
+    V = grid_fn(s, quad, &ten);
+    compare_spectral(s, V, 2e-8, "steep quadratic on a periodic box");
+    free(V);
+    berg_space_destroy(s);
+    /* tiny axes: periodic n = 2 (two faces between the same cells), n = 1 */
+    size_t nt[3][2] = {{2, 5}, {1, 4}, {1, 4}};
+    const char *names[3] = {"periodic n = 2", "periodic n = 1", "Dirichlet n = 1"};
+    for (int k = 0; k < 3; k++) {
+        double lt[2] = {0, 0}, ht[2] = {1, 1};
+        berg_boundary bt[2] = {k == 2 ? BERG_DIRICHLET : BERG_PERIODIC, BERG_NEUMANN};
+        berg_space_create(&s, 2, nt[k], lt, ht, bt, NULL);
+        V = grid_fn(s, dwell, NULL);
+        compare_spectral(s, V, 2e-8, names[k]);
+        free(V);
+        berg_space_destroy(s);
+    }
     /* 2-D periodic x Dirichlet with anisotropic metric: mass leaks */
     size_t n[2] = {18, 14};
     double lo[2] = {-2, 0}, hi[2] = {2, 1.5}, g[4] = {2.0, 0, 0, 0.7};
