@@ -103,6 +103,33 @@ static void fftw_setup(fftw_ctx *c, int d, const int *n, berg_boundary bc, doubl
         c->in[i] = (double)(i % 97) / 97.0;
 }
 
+/* mixed 2-D (Neumann x periodic) as one r2r plan: REDFT10 x R2HC forward,
+ * REDFT01 x HC2R inverse, real table in the halfcomplex layout (valid for
+ * symbols even in each k_a): the single-plan alternative to libberg's
+ * DCT stage + r2c stage */
+static void fftw_setup_mixed_r2r(fftw_ctx *c, int n0, int n1, double t)
+{
+    size_t N = (size_t)n0 * (size_t)n1;
+    int n[2] = {n0, n1};
+    fftw_r2r_kind kf[2] = {FFTW_REDFT10, FFTW_R2HC}, kb[2] = {FFTW_REDFT01, FFTW_HC2R};
+    c->complex_ = 0;
+    c->nspec = N;
+    c->in = fftw_alloc_real(N);
+    c->out = fftw_alloc_real(N);
+    c->spec = fftw_alloc_real(N);
+    c->table = fftw_alloc_real(N);
+    c->fwd = fftw_plan_r2r(2, n, c->in, c->spec, kf, FFTW_MEASURE);
+    c->bwd = fftw_plan_r2r(2, n, c->spec, c->out, kb, FFTW_MEASURE | FFTW_DESTROY_INPUT);
+    double norm = 1.0 / (2.0 * n0 * n1);
+    for (int a = 0; a < n0; a++)
+        for (int b = 0; b < n1; b++) {
+            double k0 = M_PI * a, m1 = b <= n1 / 2 ? b : n1 - b, k1 = 2 * M_PI * m1;
+            c->table[(size_t)a * (size_t)n1 + (size_t)b] = exp(-t * (k0 * k0 + k1 * k1)) * norm;
+        }
+    for (size_t i = 0; i < N; i++)
+        c->in[i] = (double)(i % 97) / 97.0;
+}
+
 static void fftw_teardown(fftw_ctx *c)
 {
     fftw_destroy_plan(c->fwd);
@@ -171,6 +198,32 @@ static void versus_fftw(const char *name, int d, const int *n, berg_boundary bc,
     fftw_teardown(&fc);
 }
 
+static void mixed_versus_r2r(const char *name, int n0, int n1, int samples)
+{
+    if (filter && !strstr(name, filter))
+        return;
+    heat_ctx hc;
+    fftw_ctx fc;
+    double t = 6.9 / (M_PI * n0 * M_PI * n0);
+    fftw_setup_mixed_r2r(&fc, n0, n1, t);
+    size_t nn[2] = {(size_t)n0, (size_t)n1};
+    double lo[2] = {0, 0}, hi[2] = {1, 1};
+    berg_boundary b[2] = {BERG_NEUMANN, BERG_PERIODIC};
+    berg_space *s = NULL;
+    if (berg_space_create(&s, 2, nn, lo, hi, b, NULL) != BERG_OK ||
+        berg_heat_create(&hc.h, s, 0) != BERG_OK) {
+        fprintf(stderr, "setup failed: %s\n", berg_last_error());
+        exit(1);
+    }
+    berg_space_destroy(s);
+    hc.t = t;
+    hc.in = fc.in;
+    hc.out = fc.out;
+    bench_pair(name, run_heat, &hc, "r2r R2HC", run_fftw, &fc, samples);
+    berg_heat_destroy(hc.h);
+    fftw_teardown(&fc);
+}
+
 static void threads(const char *name, int d, const int *n, int samples)
 {
     if (filter && !strstr(name, filter))
@@ -200,6 +253,8 @@ int main(int argc, char **argv)
     versus_fftw("heat Neumann 2-D 1024^2", 2, n2, BERG_NEUMANN, 0, samples);
     versus_fftw("heat Neumann 1-D 4096", 1, ns, BERG_NEUMANN, 0, samples);
     versus_fftw("heat periodic 2-D 1024^2 t=1e-4 (subn.)", 2, n2, BERG_PERIODIC, 1e-4, samples);
+    mixed_versus_r2r("heat Neumann x periodic 2-D 1024^2", 1024, 1024, samples);
+    mixed_versus_r2r("heat Neumann x periodic 2-D 256^2", 256, 256, samples);
     threads("heat 2 threads 2-D 1024^2", 2, n2, samples);
     threads("heat 2 threads 3-D 128^3", 3, n3, samples);
     return 0;

@@ -68,19 +68,21 @@ berg_status berg_heat_create_ex(berg_heat **out, const berg_space *space, size_t
         return berg_last_status();
     memset(h, 0, sizeof *h);
     h->flags = flags;
-    berg_status st = berg__xform_init(&h->x, space, batch, nthreads,
-                                      (flags & BERG_PLAN_ESTIMATE) ? BERG__XF_ESTIMATE : 0u, fn);
+    int d = space->ndim;
+    h->separable = 1;
+    for (int a = 0; a < d; a++)
+        for (int b = 0; b < d; b++)
+            if (a != b && space->ginv[a * d + b] != 0.0)
+                h->separable = 0;
+    /* a separable symbol is even in every k_a: mixed spaces may use one r2r plan */
+    unsigned xf = ((flags & BERG_PLAN_ESTIMATE) ? BERG__XF_ESTIMATE : 0u) |
+                  (h->separable ? BERG__XF_EVEN : 0u);
+    berg_status st = berg__xform_init(&h->x, space, batch, nthreads, xf, fn);
     if (st != BERG_OK) {
         berg__free(h);
         return st;
     }
     const berg_space *s = &h->x.space;
-    int d = s->ndim;
-    h->separable = 1;
-    for (int a = 0; a < d; a++)
-        for (int b = 0; b < d; b++)
-            if (a != b && s->ginv[a * d + b] != 0.0)
-                h->separable = 0;
     if (h->separable) {
         for (int a = 0; a < d; a++) {
             size_t m = h->x.sshape[a];

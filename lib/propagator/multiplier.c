@@ -66,8 +66,23 @@ static void format_k(char *buf, size_t len, int d, const double *k)
     }
 }
 
+/* even_if_uncoupled: the symbol is a function of |k|_g (even in every k_a
+ * when g^{-1} does not couple axes); otherwise a user symbol, even in every
+ * k_a only when at most one axis is periodic (c(-k) = c(k) and evenness in
+ * the non-periodic k_a) */
+static int symbol_even(const berg_space *s, int even_if_uncoupled)
+{
+    int d = s->ndim, nper = 0, coupled = 0;
+    for (int a = 0; a < d; a++) {
+        nper += s->bc[a] == BERG_PERIODIC;
+        for (int b = 0; b < d; b++)
+            coupled |= a != b && s->ginv[a * d + b] != 0.0;
+    }
+    return even_if_uncoupled ? !coupled : nper <= 1;
+}
+
 static berg_status build(berg_multiplier **out, const berg_space *space, int nthreads,
-                         unsigned flags, mode_symbol sym, void *ctx, const char *fn)
+                         unsigned flags, int radial, mode_symbol sym, void *ctx, const char *fn)
 {
     if (out == NULL)
         return berg__error(BERG_ERR_NULL, "%s: out is NULL", fn);
@@ -81,8 +96,9 @@ static berg_status build(berg_multiplier **out, const berg_space *space, int nth
     if (m == NULL)
         return berg_last_status();
     memset(m, 0, sizeof *m);
-    berg_status st = berg__xform_init(&m->x, space, 1, nthreads,
-                                      (flags & BERG_PLAN_ESTIMATE) ? BERG__XF_ESTIMATE : 0u, fn);
+    unsigned xf = ((flags & BERG_PLAN_ESTIMATE) ? BERG__XF_ESTIMATE : 0u) |
+                  (symbol_even(space, radial) ? BERG__XF_EVEN : 0u);
+    berg_status st = berg__xform_init(&m->x, space, 1, nthreads, xf, fn);
     if (st != BERG_OK) {
         berg__free(m);
         return st;
@@ -173,7 +189,7 @@ berg_status berg_multiplier_create_ex(berg_multiplier **out, const berg_space *s
     if (symbol == NULL)
         return berg__error(BERG_ERR_NULL, "%s: symbol is NULL", fn);
     cb_ctx cb = {symbol, user_data};
-    return build(out, space, nthreads, flags, cb_symbol, &cb, fn);
+    return build(out, space, nthreads, flags, 0, cb_symbol, &cb, fn);
 }
 
 berg_status berg_multiplier_create(berg_multiplier **out, const berg_space *space,
@@ -246,7 +262,7 @@ berg_status berg_multiplier_create_radial(berg_multiplier **out, const berg_spac
                                "%s: knots must increase strictly, but kp[%zu] = %g <= kp[%zu] = %g",
                                fn, i, kp[i], i - 1, kp[i - 1]);
     radial_ctx r = {np, kp, cp};
-    return build(out, space, 1, flags, radial_symbol, &r, fn);
+    return build(out, space, 1, flags, 1, radial_symbol, &r, fn);
 }
 
 /* ---- regulators ----------------------------------------------------------- */
@@ -320,7 +336,7 @@ berg_status berg_multiplier_create_regulator(berg_multiplier **out, const berg_s
     if ((st = check_regulator(kind, lambda, fn)) != BERG_OK)
         return st;
     reg_ctx r = {kind, lambda};
-    return build(out, space, 1, flags, reg_symbol, &r, fn);
+    return build(out, space, 1, flags, 1, reg_symbol, &r, fn);
 }
 
 /* ---- apply ----------------------------------------------------------------- */

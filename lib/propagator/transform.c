@@ -54,15 +54,20 @@ static berg_status make_plans(berg__xform *x, unsigned pflags, const char *fn)
         int r = 0, h = 0;
         for (int a = 0; a < d; a++) {
             ptrdiff_t st = (ptrdiff_t)s->stride[a];
-            if (s->bc[a] == BERG_PERIODIC) {
+            if (s->bc[a] == BERG_PERIODIC && !x->halfcomplex) {
                 loops[h].n = (ptrdiff_t)s->n[a];
                 loops[h].is = loops[h].os = st;
                 h++;
             } else {
                 dims[r].n = (ptrdiff_t)s->n[a];
                 dims[r].is = dims[r].os = st;
-                kf[r] = s->bc[a] == BERG_NEUMANN ? FFTW_REDFT10 : FFTW_RODFT10;
-                kb[r] = s->bc[a] == BERG_NEUMANN ? FFTW_REDFT01 : FFTW_RODFT01;
+                if (s->bc[a] == BERG_PERIODIC) {
+                    kf[r] = FFTW_R2HC;
+                    kb[r] = FFTW_HC2R;
+                } else {
+                    kf[r] = s->bc[a] == BERG_NEUMANN ? FFTW_REDFT10 : FFTW_RODFT10;
+                    kb[r] = s->bc[a] == BERG_NEUMANN ? FFTW_REDFT01 : FFTW_RODFT01;
+                }
                 r++;
             }
         }
@@ -133,8 +138,12 @@ berg_status berg__xform_init(berg__xform *x, const berg_space *space, size_t bat
     x->halved_axis = -1;
     const berg_space *s = &x->space;
     int d = s->ndim;
+    int nper = 0;
+    for (int a = 0; a < d; a++)
+        nper += s->bc[a] == BERG_PERIODIC;
+    x->halfcomplex = (flags & BERG__XF_EVEN) && nper > 0 && nper < d;
     for (int a = 0; a < d; a++) {
-        if (s->bc[a] == BERG_PERIODIC) {
+        if (s->bc[a] == BERG_PERIODIC && !x->halfcomplex) {
             x->has_r2c = 1;
             x->halved_axis = a;
         } else {
@@ -180,7 +189,12 @@ berg_status berg__xform_init(berg__xform *x, const berg_space *space, size_t bat
         x->nyquist[a] = -1;
         for (size_t i = 0; i < m; i++) {
             double k;
-            if (s->bc[a] == BERG_PERIODIC) {
+            if (s->bc[a] == BERG_PERIODIC && x->halfcomplex) {
+                double mm = (i <= n / 2) ? (double)i : (double)(n - i);
+                k = 2.0 * M_PI * mm / L;
+                if (n % 2 == 0 && i == n / 2)
+                    x->nyquist[a] = (int)i;
+            } else if (s->bc[a] == BERG_PERIODIC) {
                 double mm = (i <= n / 2) ? (double)i : (double)i - (double)n;
                 k = 2.0 * M_PI * mm / L;
                 if (n % 2 == 0 && i == n / 2)

@@ -8,16 +8,25 @@
  *   periodic axes   real-to-complex DFT (r2c / c2r), k = 2 pi m / L
  *   Neumann axes    DCT-II / DCT-III (REDFT10 / REDFT01), k = pi m / L
  *   Dirichlet axes  DST-II / DST-III (RODFT10 / RODFT01), k = pi (m + 1) / L
- * It is done in at most two FFTW plans each way: stage A, the r2r transforms
- * of all non-periodic axes at once (a guru plan looping over the periodic
- * axes), then stage B, one r2c transform of all periodic axes (looping over
- * the others). With only one kind of axis this is exactly one FFTW plan each
- * way, the same plan a user would make by hand.
+ * Plans, by the axes of the space:
+ *   only periodic        one r2c plan each way (what a user writes by hand)
+ *   no periodic          one r2r plan each way (DCT/DST kinds)
+ *   mixed, even symbol   one r2r plan each way with R2HC / HC2R on the
+ *   (BERG__XF_EVEN)      periodic axes ("halfcomplex" mode): the fastest
+ *                        measured (bench_heat: the two-stage form below is
+ *                        1.1-1.6x slower at 256^2 and 1024^2)
+ *   mixed, otherwise     stage A, the r2r transforms of all non-periodic axes
+ *                        (a guru plan looping over the periodic axes), then
+ *                        stage B, one r2c transform of all periodic axes
+ *                        (looping over the others): needed when coupled
+ *                        periodic axes need the signs of k.
  *
- * Spectral layout: C order over the axes in their original order; when the
- * space has periodic axes the spectral array is complex (interleaved re, im)
- * and the last periodic axis keeps n/2 + 1 entries (FFTW's r2c layout),
- * otherwise it is real. A batch of arrays is stored one after the other.
+ * Spectral layout: C order over the axes in their original order; with an
+ * r2c stage the spectral array is complex (interleaved re, im) and the last
+ * periodic axis keeps n/2 + 1 entries (FFTW's r2c layout); otherwise it is
+ * real, and in halfcomplex mode index j of a periodic axis holds frequency
+ * min(j, n - j) (cosine part for j <= n/2, sine part above). A batch of
+ * arrays is stored one after the other.
  *
  * The round trip forward + inverse multiplies by prod_a s_a with s_a = n_a
  * (periodic) or 2 n_a (Neumann, Dirichlet); berg__xform.axis_norm[a] =
@@ -58,12 +67,18 @@ static inline void berg__ftz_leave(unsigned old) { (void)old; }
 
 /* flags understood by the transform layer (public values in propagator.h) */
 #define BERG__XF_ESTIMATE 0x1u
+/* the symbols used with this transform are even in every k_a separately
+ * (no coupling g^{ab} between periodic axes, or at most one periodic
+ * axis): a space mixing periodic and non-periodic axes may then use one
+ * r2r plan with R2HC / HC2R on the periodic axes */
+#define BERG__XF_EVEN 0x2u
 
 typedef struct berg__xform {
     berg_space space;           /* a copy of the space */
     size_t batch;               /* arrays per call */
     int nthreads;               /* FFTW threads of the plans */
     int has_r2r, has_r2c;       /* which stages exist */
+    int halfcomplex;            /* periodic axes transformed by R2HC inside the r2r stage */
     int is_complex;             /* spectral data complex */
     int halved_axis;            /* the axis with n/2 + 1 spectral entries, or -1 */
     size_t nreal;               /* real values per array (space.size) */
