@@ -22,7 +22,9 @@
  * Callbacks follow SUNDIALS: they return int (0 success, anything else is a
  * failure that aborts the call with BERG_ERR_CALLBACK) and take
  * void *user_data last. A callback that returns 0 but writes a NaN or an
- * infinity also gives BERG_ERR_CALLBACK.
+ * infinity also gives BERG_ERR_CALLBACK; output arrays are filled with NaN
+ * before each call, so an entry a callback forgets to write is reported
+ * the same way (with its index).
  *
  * Threads: every function here may be called from several threads at once
  * (on distinct outputs). A berg_fisher_acc may be used by one thread at a

@@ -112,10 +112,19 @@ static berg_status check_logp(const double *logp, size_t n, const char *fn, cons
     return BERG_OK;
 }
 
+/* fill a callback's output with NaN first, so that an entry the callback
+ * forgets to write is reported rather than read as garbage */
+static void poison(double *a, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        a[i] = NAN;
+}
+
 static berg_status call_loglik(berg_loglik_fn f, size_t npar, const double *u,
                                const berg_space *space, double *logp, void *user_data,
                                const char *fn)
 {
+    poison(logp, space->size);
     int rc = f(npar, u, space, logp, user_data);
     if (rc != 0)
         return berg__error(BERG_ERR_CALLBACK, "%s: loglik returned %d", fn, rc);
@@ -149,6 +158,7 @@ berg_status berg_fisher_model(const berg_space *space, size_t npar, const double
         return berg_last_status();
     double *logp = C + npar * npar, *S = logp + n;
     if (score_fn) {
+        poison(logp, n + kn);
         int rc = score_fn(npar, u, space, logp, S, user_data);
         if (rc != 0) {
             s = berg__error(BERG_ERR_CALLBACK, "%s: score_fn returned %d", fn, rc);
@@ -241,6 +251,7 @@ berg_status berg_fisher_jacobian(size_t du, const double *u, size_t dy, berg_for
     if (!T)
         return berg_last_status();
     if (jac) {
+        poison(T, nj);
         int rc = jac(du, u, dy, T, user_data);
         if (rc != 0) {
             s = berg__error(BERG_ERR_CALLBACK, "%s: jac returned %d", fn, rc);
@@ -263,6 +274,7 @@ berg_status berg_fisher_jacobian(size_t du, const double *u, size_t dy, berg_for
             memcpy(uu, u, du * sizeof(double));
             for (int e = 0; e < 4; e++) {
                 uu[k] = u[k] + step[e] * h;
+                poison(f[e], dy);
                 int rc = G(du, uu, dy, f[e], user_data);
                 if (rc != 0) {
                     s = berg__error(BERG_ERR_CALLBACK, "%s: G returned %d at u[%zu] %+g", fn, rc,

@@ -481,11 +481,15 @@ static int failing_ll(size_t npar, const double *u, const berg_space *space, dou
 {
     (void)npar;
     (void)u;
-    (void)space;
     int *mode = ud;
     if (*mode == 0)
         return 7;
-    logp[3] = NAN;
+    size_t n = berg_space_size(space);
+    for (size_t j = 0; j < n; j++)
+        if (*mode == 1 || j != 5) /* mode 2 forgets entry 5 */
+            logp[j] = -1.0;
+    if (*mode == 1)
+        logp[3] = NAN;
     return 0;
 }
 
@@ -534,6 +538,10 @@ static void test_model(void)
     CHECK_STATUS(berg_fisher_model(s, 2, u, failing_ll, NULL, I, &mode), BERG_ERR_CALLBACK,
                  "callback writes NaN");
     CHECK_MESSAGE("logp[3]", "NaN index");
+    mode = 2;
+    CHECK_STATUS(berg_fisher_model(s, 2, u, failing_ll, NULL, I, &mode), BERG_ERR_CALLBACK,
+                 "callback leaves an entry unwritten");
+    CHECK_MESSAGE("logp[5]", "unwritten index");
     double ubad[2] = {0.3, 0.0015}; /* the stencil steps to sigma < 0: callback fails */
     CHECK_STATUS(berg_fisher_model(s, 2, ubad, normal_ll, NULL, I, NULL), BERG_ERR_CALLBACK,
                  "callback fails inside the stencil");
