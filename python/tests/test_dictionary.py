@@ -1,0 +1,129 @@
+"""Tests of the dictionary bindings against scipy: normal and Student-t
+posteriors and predictives by scipy quadrature, the dictionary of the normal
+model, the backward flow, Petz recovery against an explicit channel matrix."""
+import math
+
+import numpy as np
+import pytest
+from scipy import integrate, stats
+
+import berg
+from berg import Bayes, Channel, Dictionary, Space
+
+
+def normal_logpdf(s):
+    c = -0.5 * math.log(2 * math.pi * s * s)
+    return lambda n: c - 0.5 * (n[0] / s) ** 2
+
+
+def test_normal_posterior_matches_scipy():
+    U = Space(201, -4.0, 6.0, "neumann")
+    Y = Space(128, -10.0, 10.0, "neumann")
+    b = Bayes(U, np.ones(201), Y).set_location(lambda u: u, logp0=normal_logpdf(1.5))
+    y = np.array([0.4, 1.9, 1.1, 0.2, 1.6])
+    b.observe(y[:2])
+    b.observe(y[2:])
+    assert b.count == 5
+    u = U.coordinates(0)
+    want = stats.norm.pdf(u, y.mean(), 1.5 / np.sqrt(5))
+    want /= want.sum() * U.spacing[0]
+    assert np.max(np.abs(b.posterior() - want)) < 1e-12
+    assert b.map()[0] == pytest.approx(y.mean(), abs=1e-10)
+    m, c = b.mean()
+    assert c[0, 0] == pytest.approx(1.5 ** 2 / 5, rel=1e-8)
+
+
+def test_student_predictive_matches_quadrature():
+    """general log-likelihood model: predictive at a few y by scipy.integrate.quad"""
+    U = Space(400, -3.0, 5.0, "neumann")
+    Y = Space(64, -12.0, 14.0, "neumann")
+    prior = stats.norm.pdf(U.coordinates(0), 0.5, 1.0)
+    ct = math.log(stats.t.pdf(0.0, df=3))
+    b = Bayes(U, prior, Y).set_loglik(lambda u, y: ct - 2.0 * math.log1p((y[0] - u[0]) ** 2 / 3))
+    data = np.array([1.2, 0.7, 2.5])
+    b.observe(data)
+    pred = b.predictive()
+
+    def post(u):
+        return stats.norm.pdf(u, 0.5, 1.0) * np.prod(stats.t.pdf(data - u, df=3))
+    Z = integrate.quad(post, -3, 5, epsabs=1e-13)[0]
+    y = Y.coordinates(0)
+    for j in (20, 30, 40):
+        want = integrate.quad(lambda u: post(u) * stats.t.pdf(y[j] - u, df=3), -3, 5,
+                              epsabs=1e-13)[0] / Z
+        assert pred[j] == pytest.approx(want, rel=1e-6)
+
+
+def test_failed_observation_keeps_state():
+    U = Space(50, -1.0, 1.0, "neumann")
+    Y = Space(50, -5.0, 5.0, "neumann")
+
+    def bad(n):
+        if n[0] > 3:
+            raise RuntimeError("boom")
+        return -0.5 * n[0] ** 2
+    b = Bayes(U, np.ones(50), Y).set_location(lambda u: u, logp0=bad)
+    b.observe(0.3)
+    before = b.log_posterior()
+    with pytest.raises(berg.CallbackError) as info:
+        b.observe([0.1, 4.5])
+    assert isinstance(info.value.__cause__, RuntimeError)
+    with pytest.raises(berg.OutOfRangeError):
+        b.observe(7.0)
+    np.testing.assert_array_equal(before, b.log_posterior())
+    assert b.count == 1
+
+
+def test_normal_dictionary_and_flow():
+    s = 1.2
+    U = Space(200, -6.0, 8.0, "neumann")
+    Y = Space(256, -10.0, 12.0, "neumann")
+    b = Bayes(U, np.ones(200), Y).set_location(lambda u: u, logp0=normal_logpdf(s))
+    y = Y.coordinates(0)
+    b.set_truth(stats.norm.pdf(y, 1.0, s))
+    d = Dictionary(b, 0.25)
+    assert d.map[0] == pytest.approx(1.0, abs=1e-9)
+    assert d.inverse_metric[0, 0] == pytest.approx(s ** 2, rel=1e-7)
+    assert d.heat_time == pytest.approx(s ** 2 * 0.25 / 2, rel=1e-7)
+    np.testing.assert_allclose(d.potential, -stats.norm.logpdf(y, d.map[0], s), rtol=1e-12)
+    np.testing.assert_allclose(d.scheme(0.5), stats.norm.logpdf(y, 0.5, s)
+                               - stats.norm.logpdf(y, d.map[0], s), atol=1e-11)
+    # the backward flow maps the direct predictive at tau1 to the one at tau2
+    b.expected(1 / 0.1)
+    p1 = b.predictive()
+    b.expected(1 / 0.4)
+    p2 = b.predictive()
+    np.testing.assert_allclose(p2, stats.norm.pdf(y, 1.0, s * np.sqrt(1.4)), atol=1e-12)
+    pf = berg.dictionary_flow(b, 0.1, 0.4, p1)
+    assert np.max(np.abs(pf - p2)) < 1e-11
+    l1, kl = berg.dictionary_discrepancy(b, 0.2)
+    assert l1 < 1e-10
+
+
+def test_petz_against_channel_matrix():
+    """R(rho') = diag(sigma) E^T diag(1/E sigma) rho' with E assembled column by column"""
+    S = Space(64, -5.0, 5.0, "periodic")
+    x = S.coordinates(0)
+    h = S.spacing[0]
+    ch = Channel(S, 0.2, "heat")
+    E = np.column_stack([ch(np.eye(64)[k]) for k in range(64)])
+    assert np.allclose(E, E.T, atol=1e-14)   # the heat channel is symmetric
+    sigma = np.exp(-0.5 * (x - 1) ** 2) + 0.2 * np.exp(-2 * (x + 2) ** 2)
+    sigma /= sigma.sum() * h
+    rho = np.exp(-0.5 * (x + 0.5) ** 2 / 0.6)
+    rho /= rho.sum() * h
+    rho1 = ch(rho)
+    R = ch.recover(sigma, rho1)
+    want = sigma * (E.T @ (rho1 / (E @ sigma)))
+    np.testing.assert_allclose(R, want, rtol=1e-10)
+    D = lambda p, q: stats.entropy(p, q)   # noqa: E731  (grid-weighted KL, h cancels)
+    assert D(ch(rho), ch(sigma)) <= D(rho, sigma)
+    assert D(rho, sigma) - D(ch(rho), ch(sigma)) >= D(rho, R) > 0
+
+
+def test_from_erg():
+    Y = Space(600, -10.0, 10.0, "neumann")
+    y = Y.coordinates(0)
+    p0, K = berg.dictionary_from_erg(Y, 0.5 * y ** 2 / 3.0)
+    np.testing.assert_allclose(p0, stats.norm.pdf(y, 0, np.sqrt(3.0)), rtol=1e-7, atol=1e-15)
+    assert K[0, 0] == pytest.approx(3.0, rel=1e-4)
