@@ -2,6 +2,7 @@
  * test of the histogram), exact Ornstein-Uhlenbeck steps against the
  * Lyapunov closed form, a martingale check, and the lattice-field Langevin
  * flow of the stochastic RG against the free-field two-point function. */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -490,8 +491,68 @@ static void test_langevin_field(void)
     berg_space_destroy(s);
 }
 
+/* ---- threads: handles created and used in several threads at once ------- */
+
+typedef struct {
+    const berg_space *s, *ring;
+    const double *V, *p;
+    double out[64], phi[32];
+    int ok;
+} job;
+
+static void *run_job(void *arg)
+{
+    job *j = arg;
+    berg_fp *fp = NULL;
+    berg_langevin *lf = NULL;
+    free_field ff = {32, 1.0, 1.0, 0, 0};
+    j->ok = berg_fp_create(&fp, j->s, j->V, 0) == BERG_OK &&
+            berg_fp_evolve(fp, 0.3, j->p, j->out) == BERG_OK &&
+            berg_langevin_create(&lf, j->ring, reg_exp, NULL, 5) == BERG_OK &&
+            berg_langevin_step(lf, j->phi, 0.05, 10, free_grad, &ff) == BERG_OK;
+    berg_fp_destroy(fp);
+    berg_langevin_destroy(lf);
+    return NULL;
+}
+
+static void test_threads(void)
+{
+    size_t n = 64, nr = 32;
+    double lo = -3, hi = 3, rlo = 0, rhi = 32, V[64], p[64];
+    berg_boundary bc = BERG_NEUMANN;
+    berg_space *s = NULL, *ring = NULL;
+    berg_space_create(&s, 1, &n, &lo, &hi, &bc, NULL);
+    berg_space_create(&ring, 1, &nr, &rlo, &rhi, NULL, NULL);
+    for (size_t i = 0; i < n; i++) {
+        double x = lo + (i + 0.5) * 6.0 / (double)n;
+        V[i] = (x * x - 1) * (x * x - 1);
+        p[i] = (i > 40 && i < 50) ? 1.0 : 0.0;
+    }
+    job ref = {s, ring, V, p, {0}, {0}, 0}, jobs[4];
+    run_job(&ref);
+    CHECK(ref.ok, "sequential job");
+    pthread_t th[4];
+    for (int k = 0; k < 4; k++) {
+        jobs[k] = ref;
+        memset(jobs[k].out, 0, sizeof jobs[k].out);
+        memset(jobs[k].phi, 0, sizeof jobs[k].phi);
+        jobs[k].ok = 0;
+        pthread_create(&th[k], NULL, run_job, &jobs[k]);
+    }
+    for (int k = 0; k < 4; k++) {
+        pthread_join(th[k], NULL);
+        CHECK(jobs[k].ok, "thread %d ran", k);
+        CHECK(memcmp(jobs[k].out, ref.out, sizeof ref.out) == 0 &&
+                  memcmp(jobs[k].phi, ref.phi, sizeof ref.phi) == 0,
+              "thread %d: same results as sequentially", k);
+    }
+    berg_space_destroy(s);
+    berg_space_destroy(ring);
+}
+
 int main(void)
 {
+    test_threads();
     test_particles_bad_input();
     test_histogram_vs_fp();
     test_ou_exact();
