@@ -293,6 +293,68 @@ BERG_API berg_status berg_channel_adjoint(berg_channel *ch, const double *f, dou
 BERG_API berg_status berg_petz_recover(berg_channel *ch, const double *sigma, const double *rho1,
                                        double *out);
 
+/* ==== information along a flow (discussion p.39) ========================= */
+
+/* Columns of berg_flow_information, per time. */
+#define BERG_FLOW_INFO_KL 0        /* KL(p_t || q) to the fixed point */
+#define BERG_FLOW_INFO_ENTROPY 1   /* S[p_t] */
+#define BERG_FLOW_INFO_FISHER 2    /* Fisher information integral p |grad ln p|^2_g */
+#define BERG_FLOW_INFO_MUTUAL 3    /* I(X_0; X_t): information about X_0 ~ p0 retained */
+#define BERG_FLOW_INFO_KAPPA1 4    /* cumulants kappa_1..kappa_4 of axis 0 */
+#define BERG_FLOW_INFO_KAPPA2 5
+#define BERG_FLOW_INFO_KAPPA3 6
+#define BERG_FLOW_INFO_KAPPA4 7
+#define BERG_FLOW_INFO_COUNT 8
+
+/*
+ * Information along the heat flow (V == NULL; fixed point the uniform
+ * density; periodic / Neumann axes) or the Fokker-Planck flow with potential
+ * V (fixed point q = e^{-V}/Z) started from the density p0, at the nt times
+ * t[j] >= 0: out[j * BERG_FLOW_INFO_COUNT + c] for the columns above
+ * (berg_kl_divergence, berg_entropy, berg_fisher_information,
+ * berg_cumulants). The mutual information is that of the discrete channel:
+ * heat by berg_heat_mutual_information; Fokker-Planck by the exact spectral
+ * propagator (berg_fp_spectral, one column per cell: O(N^3), so
+ * BERG_ERR_SIZE beyond 2048 cells). p_t is propagated spectrally (exact in
+ * time) and values below 1e-300 (round-off in far tails) are raised to
+ * 1e-300 before the functionals. Diagonal metric.
+ */
+BERG_API berg_status berg_flow_information(const berg_space *space, const double *V,
+                                           const double *p0, size_t nt, const double *t,
+                                           double *out);
+
+/* ==== diffusion learning (p.38) ========================================== */
+
+/*
+ * Score-based diffusion on a 1-D grid (rank 1, identity metric; otherwise
+ * BERG_ERR_UNSUPPORTED): forward Ornstein-Uhlenbeck noising
+ * dX = -X dt + sqrt(2) dW, i.e. the Fokker-Planck flow with V = x^2/2 and
+ * fixed point N(0, 1) (berg_fp_evolve), of p0 up to time T; the exact grid
+ * score d/dx ln p_t (central differences of ln p_t); and the reverse-time flow
+ *   dY = (Y + 2 d/dy ln p_{T-s}(Y)) ds + sqrt(2) dW,  s in [0, T],
+ * on nsteps equal steps with the score frozen at each step's midpoint time:
+ *   PDE: each step is a berg_fp flow with the potential
+ *        V_s = -y^2/2 - 2 ln p_{T-s} (p floored at 1e-250 of its maximum);
+ *   particles (nparticles > 0): Euler-Maruyama with the score interpolated
+ *        linearly between cell centres, histogrammed at the end.
+ * Both start from p_T itself (for the PDE) and from samples of p_T (for the
+ * particles), so what is measured is the error of the reverse flow; a
+ * trained model would start from N(0, 1) instead, which costs
+ * KL(p_T || N(0, 1)), reported in *kl_forward. Outputs (each may be NULL
+ * except kl): recovered (grid array) and *kl = KL(p0 || recovered);
+ * recovered_particles (histogram density) and *kl_particles =
+ * KL(histogram || p0) (this direction: a finite sample leaves empty cells)
+ * when nparticles > 0. Errors: BERG_ERR_NULL, BERG_ERR_TIME (T not finite or
+ * <= 0), BERG_ERR_SIZE (nsteps 0), the density errors of p0,
+ * BERG_ERR_UNSUPPORTED, and those of berg_fp (a score too steep for the grid
+ * is BERG_ERR_DOMAIN).
+ */
+BERG_API berg_status berg_diffusion_learning(const berg_space *space, const double *p0, double T,
+                                             size_t nsteps, size_t nparticles,
+                                             unsigned long long seed, double *recovered,
+                                             double *kl, double *recovered_particles,
+                                             double *kl_particles, double *kl_forward);
+
 #ifdef __cplusplus
 }
 #endif
