@@ -28,9 +28,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "space/internal.h"
 #include "berg/metric.h"
 #include "berg/propagator.h"
+#include "space/internal.h"
+
+#include <cblas.h>
 
 #define LOG_MAX_AXIS 4096 /* log-domain tables are n_a^2 doubles */
 #define MAX_IMAGES 64     /* images on each side in the log-domain kernel */
@@ -43,8 +45,10 @@ struct berg_sinkhorn {
     double tol;
     berg_heat *heat;                /* scaling mode */
     double *logk[BERG_MAX_RANK];    /* log mode: n_a x n_a log-kernel per axis */
+    double *expk[BERG_MAX_RANK];    /* log mode: its exponential (may underflow) */
     double *buf;                    /* 6 N scratch */
     double *fiber;                  /* log mode: 2 max n_a */
+    double *lwork;                  /* log mode: 3 N scratch (E, R, shifts) */
     double err;                     /* report of the last solve */
     size_t iters;
 };
@@ -145,13 +149,19 @@ berg_status berg_sinkhorn_create(berg_sinkhorn **out, const berg_space *space, d
         goto nomem;
     if (logmode) {
         sk->fiber = berg__alloc(2 * maxn, sizeof(double), fn);
-        if (!sk->fiber)
+        sk->lwork = berg__alloc(n6 / 2, sizeof(double), fn);
+        if (!sk->fiber || !sk->lwork)
             goto nomem;
         for (int a = 0; a < space->ndim; a++) {
             sk->logk[a] = berg__alloc(space->n[a] * space->n[a], sizeof(double), fn);
             if (!sk->logk[a])
                 goto nomem;
             fill_log_kernel(space, a, eps, sk->logk[a]);
+            sk->expk[a] = berg__alloc(space->n[a] * space->n[a], sizeof(double), fn);
+            if (!sk->expk[a])
+                goto nomem;
+            for (size_t i = 0; i < space->n[a] * space->n[a]; i++)
+                sk->expk[a][i] = exp(sk->logk[a][i]);
         }
     } else {
         st = berg_heat_create(&sk->heat, space, 0);
@@ -172,8 +182,11 @@ void berg_sinkhorn_destroy(berg_sinkhorn *sk)
     if (!sk)
         return;
     berg_heat_destroy(sk->heat);
-    for (int a = 0; a < BERG_MAX_RANK; a++)
+    for (int a = 0; a < BERG_MAX_RANK; a++) {
         berg__free(sk->logk[a]);
+        berg__free(sk->expk[a]);
+    }
+    berg__free(sk->lwork);
     berg__free(sk->fiber);
     berg__free(sk->buf);
     berg__free(sk);
@@ -248,42 +261,90 @@ static double kmul(berg_sinkhorn *sk, const double *in, double *out)
     return (m < HUGE_VAL) ? KFLOOR * m : 0.0;
 }
 
-/* in place: x <- Klog(x), x may hold -inf */
+/* Exact log-sum-exp of one fiber (row-wise max shift): res_i = log sum_j
+ * e^{LK_ij + in_j}; in holds n values, at least one finite. */
+static double lse_row(const double *row, const double *in, size_t n)
+{
+    double m = -INFINITY;
+    for (size_t j = 0; j < n; j++) {
+        double v = row[j] + in[j];
+        if (v > m)
+            m = v;
+    }
+    double acc = 0.0;
+    for (size_t j = 0; j < n; j++)
+        acc += exp(row[j] + in[j] - m);
+    return m + log(acc);
+}
+
+/* Below this a BLAS sum of shifted exponentials may have lost terms to
+ * underflow: such entries are recomputed exactly. */
+#define LSE_SAFE 1e-280
+
+/* in place: x <- Klog(x), x may hold -inf.
+ *
+ * Axis by axis, each fiber is shifted by its maximum m, exponentiated, and
+ * multiplied by the kernel e^{LK} with CBLAS dgemm: a sum of positive terms,
+ * so its relative accuracy is that of the terms unless they underflow. An
+ * entry whose sum falls below LSE_SAFE (far from the fiber's mass at small
+ * eps) is recomputed exactly by lse_row. */
 static void klog(berg_sinkhorn *sk, double *x)
 {
     const berg_space *s = &sk->space;
     size_t N = s->size;
+    double *E = sk->lwork, *R = E + N, *M = R + N;
     for (int a = 0; a < s->ndim; a++) {
         size_t n = s->n[a], st = s->stride[a], outer = N / (n * st);
-        const double *LK = sk->logk[a];
-        double *in = sk->fiber, *res = sk->fiber + n;
-        for (size_t o = 0; o < outer; o++)
+        const double *LK = sk->logk[a], *K = sk->expk[a];
+        double *in = sk->fiber;
+        /* shifts: the max over j of each fiber (o, ., r), stored at M[o st + r] */
+        for (size_t o = 0; o < outer; o++) {
+            const double *blk = x + o * n * st;
+            double *Mo = M + o * st;
+            for (size_t r = 0; r < st; r++)
+                Mo[r] = -INFINITY;
+            for (size_t j = 0; j < n; j++)
+                for (size_t r = 0; r < st; r++)
+                    if (blk[j * st + r] > Mo[r])
+                        Mo[r] = blk[j * st + r];
+            double *Eo = E + o * n * st;
+            for (size_t j = 0; j < n; j++)
+                for (size_t r = 0; r < st; r++)
+                    Eo[j * st + r] = Mo[r] == -INFINITY ? 0.0 : exp(blk[j * st + r] - Mo[r]);
+        }
+        /* R = K E per block; K is symmetric (so for the last axis R = E K) */
+        if (st == 1)
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)outer, (int)n, (int)n,
+                        1.0, E, (int)n, K, (int)n, 0.0, R, (int)n);
+        else
+            for (size_t o = 0; o < outer; o++)
+                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)st, (int)n,
+                            1.0, K, (int)n, E + o * n * st, (int)st, 0.0, R + o * n * st,
+                            (int)st);
+        for (size_t o = 0; o < outer; o++) {
+            double *blk = x + o * n * st, *res = sk->fiber + n;
+            const double *Ro = R + o * n * st, *Mo = M + o * st;
             for (size_t r = 0; r < st; r++) {
-                double *base = x + o * n * st + r;
-                double top = -INFINITY;
-                for (size_t j = 0; j < n; j++) {
-                    in[j] = base[j * st];
-                    if (in[j] > top)
-                        top = in[j];
-                }
-                if (top == -INFINITY)
+                if (Mo[r] == -INFINITY)
                     continue; /* the fiber stays -inf */
+                int gathered = 0;
                 for (size_t i = 0; i < n; i++) {
-                    const double *row = LK + i * n;
-                    double m = -INFINITY;
-                    for (size_t j = 0; j < n; j++) {
-                        double v = row[j] + in[j];
-                        if (v > m)
-                            m = v;
+                    double v = Ro[i * st + r];
+                    if (v > LSE_SAFE && v < HUGE_VAL) {
+                        res[i] = Mo[r] + log(v);
+                        continue;
                     }
-                    double acc = 0.0;
-                    for (size_t j = 0; j < n; j++)
-                        acc += exp(row[j] + in[j] - m);
-                    res[i] = m + log(acc);
+                    if (!gathered) {
+                        for (size_t j = 0; j < n; j++)
+                            in[j] = blk[j * st + r];
+                        gathered = 1;
+                    }
+                    res[i] = lse_row(LK + i * n, in, n);
                 }
                 for (size_t i = 0; i < n; i++)
-                    base[i * st] = res[i];
+                    blk[i * st + r] = res[i];
             }
+        }
     }
     double lw = log(s->weight);
     for (size_t i = 0; i < N; i++)
