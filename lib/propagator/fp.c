@@ -406,126 +406,149 @@ berg_status berg_fp_velocity(const berg_fp *fp, const double *p, double *psi)
 
 /* ---- time stepping ------------------------------------------------------- */
 
+/* One line of axis a starting at cell base, stride st, na >= 2 cells: the
+ * right-hand side is in b[0..na-1] on entry, the solution on return;
+ * b[na..2na-1], dl, dd, du are scratch. Returns LAPACK's info. */
+typedef struct {
+    const double *rp, *rm, *ra, *sc, *isc, *sym;
+    size_t na, st;
+    int periodic, cyclic;
+    double *dl, *dd, *du, *b;
+} line_solver;
+
+/* Sherman-Morrison for the corner entries A[0][na-1] = beta, A[na-1][0] =
+ * alpha of a cyclic tridiagonal matrix: dd is modified so that the
+ * tridiagonal part T' = A - u v^T, u = (gamma, 0, .., alpha),
+ * v = (1, 0, .., beta / gamma); u goes to b + na. */
+static double cyclic_prepare(const line_solver *L, double alpha, double beta)
+{
+    size_t na = L->na;
+    double gamma = -L->dd[0], *u = L->b + na;
+    L->dd[0] -= gamma;
+    L->dd[na - 1] -= alpha * beta / gamma;
+    for (size_t k = 0; k < na; k++)
+        u[k] = 0.0;
+    u[0] = gamma;
+    u[na - 1] = alpha;
+    return gamma;
+}
+
+static void cyclic_finish(const line_solver *L, double beta, double gamma)
+{
+    size_t na = L->na;
+    double *b = L->b, *u = L->b + na;
+    double vy = b[0] + beta / gamma * b[na - 1];
+    double vz = u[0] + beta / gamma * u[na - 1];
+    double f = vy / (1.0 + vz);
+    for (size_t k = 0; k < na; k++)
+        b[k] -= f * u[k];
+}
+
+/* D^{-1} (I - tau L_a) D = I - tau S_a with D = diag(sc): a symmetric
+ * positive definite tridiagonal M-matrix (LAPACK dptsv; no cancellation for
+ * a non-negative right-hand side). */
+static lapack_int solve_line_sym(const line_solver *L, size_t base, double tau)
+{
+    size_t na = L->na, st = L->st;
+    double *dd = L->dd, *e = L->du, *b = L->b;
+    for (size_t k = 0; k < na; k++) {
+        size_t i = base + k * st;
+        b[k] *= L->isc[i];
+        dd[k] = 1.0 + tau * (L->rp[i] + L->rm[i] + L->ra[i]);
+        if (k + 1 < na)
+            e[k] = -tau * L->sym[i];
+    }
+    if (L->periodic && na == 2)
+        e[0] = -tau * (L->sym[base] + L->sym[base + st]);
+    lapack_int info;
+    if (!L->cyclic) {
+        info = LAPACKE_dptsv_work(LAPACK_COL_MAJOR, (lapack_int)na, 1, dd, e, b, (lapack_int)na);
+    } else {
+        double corner = -tau * L->sym[base + (na - 1) * st];
+        double gamma = cyclic_prepare(L, corner, corner);
+        info = LAPACKE_dptsv_work(LAPACK_COL_MAJOR, (lapack_int)na, 2, dd, e, b, (lapack_int)na);
+        if (info == 0)
+            cyclic_finish(L, corner, gamma);
+    }
+    for (size_t k = 0; k < na; k++)
+        b[k] *= L->sc[base + k * st];
+    return info;
+}
+
+/* I - tau L_a itself (LAPACK dgtsv), for lines whose V range is too wide
+ * for the diagonal scaling. */
+static lapack_int solve_line_gen(const line_solver *L, size_t base, double tau)
+{
+    size_t na = L->na, st = L->st;
+    double *dl = L->dl, *dd = L->dd, *du = L->du, *b = L->b;
+    for (size_t k = 0; k < na; k++) {
+        size_t i = base + k * st;
+        dd[k] = 1.0 + tau * (L->rp[i] + L->rm[i] + L->ra[i]);
+        if (k + 1 < na) {
+            dl[k] = -tau * L->rp[i];      /* A[k+1][k] */
+            du[k] = -tau * L->rm[i + st]; /* A[k][k+1] */
+        }
+    }
+    if (L->periodic && na == 2) {
+        dl[0] = -tau * (L->rp[base] + L->rm[base]);
+        du[0] = -tau * (L->rm[base + st] + L->rp[base + st]);
+    }
+    if (!L->cyclic)
+        return LAPACKE_dgtsv_work(LAPACK_COL_MAJOR, (lapack_int)na, 1, dl, dd, du, b,
+                                  (lapack_int)na);
+    double beta = -tau * L->rp[base + (na - 1) * st]; /* A[0][na-1] */
+    double alpha = -tau * L->rm[base];                /* A[na-1][0] */
+    double gamma = cyclic_prepare(L, alpha, beta);
+    lapack_int info =
+        LAPACKE_dgtsv_work(LAPACK_COL_MAJOR, (lapack_int)na, 2, dl, dd, du, b, (lapack_int)na);
+    if (info == 0)
+        cyclic_finish(L, beta, gamma);
+    return info;
+}
+
 /* x <- (I - tau L_a)^{-1} x on every line of axis a. */
 static berg_status sweep_axis(berg_fp *fp, int a, double tau, double *x)
 {
     const berg_space *s = &fp->space;
-    size_t n = fp->n, na = s->n[a], st = s->stride[a];
+    size_t n = fp->n, na = s->n[a], st = s->stride[a], off = (size_t)a * n;
     if (na == 1 && s->bc[a] != BERG_DIRICHLET)
         return BERG_OK; /* no faces */
-    const double *rp = fp->rp + (size_t)a * n, *rm = fp->rm + (size_t)a * n,
-                 *ra = fp->ra + (size_t)a * n, *sc = fp->sc + (size_t)a * n,
-                 *isc = fp->isc + (size_t)a * n, *sym = fp->sym + (size_t)a * n;
-    int periodic = (s->bc[a] == BERG_PERIODIC), cyclic = periodic && na >= 3;
+    line_solver L = {fp->rp + off, fp->rm + off, fp->ra + off, fp->sc + off, fp->isc + off,
+                     fp->sym + off, na, st, s->bc[a] == BERG_PERIODIC,
+                     s->bc[a] == BERG_PERIODIC && na >= 3, fp->ldl, fp->ld, fp->ldu, fp->lb};
     int conserve = (s->bc[a] != BERG_DIRICHLET);
-    double *dl = fp->ldl, *dd = fp->ld, *du = fp->ldu, *b = fp->lb;
+    double *b = fp->lb;
     size_t block = na * st, nblocks = n / block;
     for (size_t o = 0; o < nblocks; o++) {
         for (size_t r = 0; r < st; r++) {
             size_t base = o * block + r;
-            if (na == 1) {
-                x[base] /= 1.0 + tau * ra[base];
+            if (na == 1) { /* a single cell between two absorbing walls */
+                x[base] /= 1.0 + tau * L.ra[base];
                 continue;
             }
-            const int symm = fp->lsym[(size_t)a * n + base];
             double mass_in = 0.0;
-            if (conserve)
-                for (size_t k = 0; k < na; k++)
-                    mass_in += x[base + k * st];
-            lapack_int info;
-            if (symm) {
-                /* D^{-1} (I - tau L_a) D = I - tau S_a: symmetric positive
-                 * definite tridiagonal (an M-matrix: no cancellation) */
-                for (size_t k = 0; k < na; k++) {
-                    size_t i = base + k * st;
-                    b[k] = x[i] * isc[i];
-                    dd[k] = 1.0 + tau * (rp[i] + rm[i] + ra[i]);
-                    if (k + 1 < na)
-                        du[k] = -tau * sym[i];
-                }
-                if (periodic && na == 2)
-                    du[0] = -tau * (sym[base] + sym[base + st]);
-                if (!cyclic) {
-                    info = LAPACKE_dptsv_work(LAPACK_COL_MAJOR, (lapack_int)na, 1, dd, du, b,
-                                              (lapack_int)na);
-                } else {
-                    double corner = -tau * sym[base + (na - 1) * st];
-                    double gamma = -dd[0];
-                    dd[0] -= gamma;
-                    dd[na - 1] -= corner * corner / gamma;
-                    double *u = b + na;
-                    for (size_t k = 0; k < na; k++)
-                        u[k] = 0.0;
-                    u[0] = gamma;
-                    u[na - 1] = corner;
-                    info = LAPACKE_dptsv_work(LAPACK_COL_MAJOR, (lapack_int)na, 2, dd, du, b,
-                                              (lapack_int)na);
-                    if (info == 0) {
-                        double vy = b[0] + corner / gamma * b[na - 1];
-                        double vz = u[0] + corner / gamma * u[na - 1];
-                        double f = vy / (1.0 + vz);
-                        for (size_t k = 0; k < na; k++)
-                            b[k] -= f * u[k];
-                    }
-                }
-                for (size_t k = 0; k < na; k++)
-                    b[k] *= sc[base + k * st];
-            } else {
             for (size_t k = 0; k < na; k++) {
-                size_t i = base + k * st;
-                b[k] = x[i];
-                dd[k] = 1.0 + tau * (rp[i] + rm[i] + ra[i]);
-                if (k + 1 < na) {
-                    dl[k] = -tau * rp[i];            /* A[k+1][k] */
-                    du[k] = -tau * rm[i + st];       /* A[k][k+1] */
-                }
+                b[k] = x[base + k * st];
+                mass_in += b[k];
             }
-            if (periodic && na == 2) {
-                dl[0] = -tau * (rp[base] + rm[base]);
-                du[0] = -tau * (rm[base + st] + rp[base + st]);
-            }
-            if (!cyclic) {
-                info = LAPACKE_dgtsv_work(LAPACK_COL_MAJOR, (lapack_int)na, 1, dl, dd, du, b,
-                                          (lapack_int)na);
-            } else {
-                /* Sherman-Morrison for the corners A[0][na-1], A[na-1][0] */
-                double beta = -tau * rp[base + (na - 1) * st]; /* A[0][na-1] */
-                double alpha = -tau * rm[base];                /* A[na-1][0] */
-                double gamma = -dd[0];
-                dd[0] -= gamma;
-                dd[na - 1] -= alpha * beta / gamma;
-                double *u = b + na;
-                for (size_t k = 0; k < na; k++)
-                    u[k] = 0.0;
-                u[0] = gamma;
-                u[na - 1] = alpha;
-                info = LAPACKE_dgtsv_work(LAPACK_COL_MAJOR, (lapack_int)na, 2, dl, dd, du, b,
-                                          (lapack_int)na);
-                if (info == 0) {
-                    double vy = b[0] + beta / gamma * b[na - 1];
-                    double vz = u[0] + beta / gamma * u[na - 1];
-                    double f = vy / (1.0 + vz);
-                    for (size_t k = 0; k < na; k++)
-                        b[k] -= f * u[k];
-                }
-            }
-            }
+            lapack_int info = fp->lsym[off + base] ? solve_line_sym(&L, base, tau)
+                                                   : solve_line_gen(&L, base, tau);
             if (info != 0)
                 return berg__error(BERG_ERR_INTERNAL,
-                                   "berg_fp_evolve: the tridiagonal solve failed (LAPACK info %d) on axis %d",
+                                   "berg_fp_evolve: the tridiagonal solve failed (LAPACK info "
+                                   "%d) on axis %d",
                                    (int)info, a);
+            double f = 1.0;
             if (conserve) {
                 /* the exact line solution conserves the line's mass */
                 double m = 0.0;
                 for (size_t k = 0; k < na; k++)
                     m += b[k];
-                double f = (m > 0.0 && mass_in > 0.0) ? mass_in / m : 1.0;
-                for (size_t k = 0; k < na; k++)
-                    x[base + k * st] = b[k] * f;
-            } else {
-                for (size_t k = 0; k < na; k++)
-                    x[base + k * st] = b[k];
+                if (m > 0.0 && mass_in > 0.0)
+                    f = mass_in / m;
             }
+            for (size_t k = 0; k < na; k++)
+                x[base + k * st] = b[k] * f;
         }
     }
     return BERG_OK;
