@@ -22,7 +22,8 @@ from . import _lib
 from ._lib import c_double_p, check, fn, ptr
 
 __all__ = ["Bayes", "Dictionary", "Channel", "CHANNEL_HEAT", "CHANNEL_FP", "dictionary_flow",
-           "dictionary_discrepancy", "dictionary_from_erg"]
+           "dictionary_discrepancy", "dictionary_from_erg", "flow_information",
+           "FLOW_INFO_COLUMNS", "diffusion_learning"]
 
 _vp = ctypes.c_void_p
 _sz = ctypes.c_size_t
@@ -66,7 +67,16 @@ _ch_apply = fn("berg_channel_apply", [_vp, c_double_p, c_double_p])
 _ch_adjoint = fn("berg_channel_adjoint", [_vp, c_double_p, c_double_p])
 _petz = fn("berg_petz_recover", [_vp, c_double_p, c_double_p, c_double_p])
 
+_flow_info = fn("berg_flow_information", [_vp, c_double_p, c_double_p, _sz, c_double_p,
+                                          c_double_p])
+_learning = fn("berg_diffusion_learning", [_vp, c_double_p, _d, _sz, _sz, ctypes.c_ulonglong,
+                                           c_double_p, c_double_p, c_double_p, c_double_p,
+                                           c_double_p])
+
 CHANNEL_HEAT, CHANNEL_FP = 0, 1
+
+#: the columns of flow_information (BERG_FLOW_INFO_*)
+FLOW_INFO_COLUMNS = ("kl", "entropy", "fisher", "mutual", "kappa1", "kappa2", "kappa3", "kappa4")
 
 
 class _Guard:
@@ -366,3 +376,30 @@ class Channel:
         out = np.empty(self.space.shape)
         check(_petz(self._h, ptr(s), ptr(r), ptr(out)))
         return out
+
+
+def flow_information(space, p0, t, V=None):
+    """Information along the heat (V=None) or Fokker-Planck flow of p0 at the
+    times t: a dict of arrays keyed by FLOW_INFO_COLUMNS."""
+    p0 = _grid(space, p0, "p0")
+    Va = None if V is None else _grid(space, V, "V")
+    t = np.ascontiguousarray(np.atleast_1d(t), dtype=float)
+    out = np.empty((t.size, len(FLOW_INFO_COLUMNS)))
+    check(_flow_info(space.handle, ptr(Va), ptr(p0), t.size, ptr(t), ptr(out)))
+    return {name: out[:, k].copy() for k, name in enumerate(FLOW_INFO_COLUMNS)}
+
+
+def diffusion_learning(space, p0, T, nsteps, nparticles=0, seed=0):
+    """Forward OU noising of p0 to time T and the reverse-time flow on nsteps
+    steps. Returns a dict: recovered, kl (KL(p0||recovered)), kl_forward
+    (KL(p_T||N(0,1))) and, with particles, recovered_particles and
+    kl_particles (KL(histogram||p0))."""
+    p0 = _grid(space, p0, "p0")
+    rec, hist = np.empty(space.shape), np.empty(space.shape)
+    kl, klp, klf = _d(), _d(), _d()
+    check(_learning(space.handle, ptr(p0), float(T), int(nsteps), int(nparticles), int(seed),
+                    ptr(rec), ctypes.byref(kl), ptr(hist), ctypes.byref(klp), ctypes.byref(klf)))
+    res = {"recovered": rec, "kl": kl.value, "kl_forward": klf.value}
+    if nparticles:
+        res.update(recovered_particles=hist, kl_particles=klp.value)
+    return res

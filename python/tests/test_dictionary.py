@@ -127,3 +127,26 @@ def test_from_erg():
     p0, K = berg.dictionary_from_erg(Y, 0.5 * y ** 2 / 3.0)
     np.testing.assert_allclose(p0, stats.norm.pdf(y, 0, np.sqrt(3.0)), rtol=1e-7, atol=1e-15)
     assert K[0, 0] == pytest.approx(3.0, rel=1e-4)
+
+
+def test_flow_information_ou_against_scipy():
+    S = Space(300, -9.0, 9.0, "neumann")
+    x = S.coordinates(0)
+    p0 = stats.norm.pdf(x, 1.0, 0.6)
+    t = np.array([0.3, 1.0])
+    info = berg.flow_information(S, p0, t, V=0.5 * x ** 2)
+    m, v = np.exp(-t), 1 + (0.36 - 1) * np.exp(-2 * t)
+    np.testing.assert_allclose(info["kappa1"], m, rtol=3e-3)
+    np.testing.assert_allclose(info["kappa2"], v, rtol=3e-3)
+    np.testing.assert_allclose(info["entropy"], stats.norm(0, np.sqrt(v)).entropy(), rtol=3e-3)
+
+
+def test_diffusion_learning_converges():
+    S = Space(200, -8.0, 8.0, "neumann")
+    x = S.coordinates(0)
+    p0 = 0.5 * stats.norm.pdf(x, -2, 0.6) + 0.5 * stats.norm.pdf(x, 1.5, 0.8)
+    kls = [berg.diffusion_learning(S, p0, 2.5, n)["kl"] for n in (4, 16)]
+    assert kls[1] < kls[0] / 8
+    r = berg.diffusion_learning(S, p0, 2.5, 16, nparticles=20000, seed=3)
+    assert r["kl_particles"] < 0.05
+    assert abs(np.sum(r["recovered"]) * S.spacing[0] - 1) < 1e-6
