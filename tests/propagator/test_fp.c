@@ -750,6 +750,87 @@ static void test_wegner_morris(void)
     free(Pf);
 }
 
+/* Eq 26 in Lagrangian form: particles moved deterministically by the
+ * Wegner-Morris velocity dx/dt = Psi(x, t) of the evolving density carry
+ * p_t (probability-flow ODE). Weighted particles from p_0 = N(1, 1/4) under
+ * V = x^2/2: mean e^{-t} and variance 1 - (3/4) e^{-2t}. */
+static double interp(const double *f, size_t n, double lo, double h, double x)
+{
+    double u = (x - lo) / h - 0.5;
+    if (u <= 0)
+        return f[0];
+    if (u >= (double)(n - 1))
+        return f[n - 1];
+    size_t i = (size_t)u;
+    double th = u - (double)i;
+    return (1 - th) * f[i] + th * f[i + 1];
+}
+
+/* ln p needs p > 0: far tails that underflowed (or were clipped) to 0 get
+ * the smallest normal value; no particle goes there */
+static void floor_density(double *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        p[i] = fmax(p[i], DBL_MIN);
+}
+
+static void test_wegner_morris_transport(void)
+{
+    size_t N = 1200, P = 400;
+    double lo = -6, h = 12.0 / (double)N;
+    berg_space *s = space1(N, -6, 6, BERG_NEUMANN);
+    double *V = grid_fn(s, quad, NULL), *p0 = malloc(N * sizeof(double)),
+           *pt = malloc(N * sizeof(double)), *psi = malloc(N * sizeof(double)),
+           *x = malloc(P * sizeof(double)), *wt = malloc(P * sizeof(double)),
+           *xm = malloc(P * sizeof(double));
+    for (size_t i = 0; i < N; i++)
+        p0[i] = gauss1(lo + (i + 0.5) * h, 1.0, 0.25);
+    double wsum = 0;
+    for (size_t j = 0; j < P; j++) {
+        x[j] = 1.0 - 3.0 + 6.0 * ((double)j + 0.5) / (double)P; /* +-6 sd */
+        wt[j] = gauss1(x[j], 1.0, 0.25);
+        wsum += wt[j];
+    }
+    berg_fp *fp = NULL;
+    berg_fp_create(&fp, s, V, 0);
+    double T = 0.5, dt = 0.01;
+    int K = (int)(T / dt + 0.5), ok = 1;
+    for (int k = 0; k < K; k++) {
+        /* midpoint rule: Psi at t and t + dt/2 from the evolved grid density */
+        double t0 = k * dt;
+        ok &= berg_fp_evolve(fp, t0, p0, pt) == BERG_OK;
+        floor_density(pt, N);
+        ok &= berg_fp_velocity(fp, pt, psi) == BERG_OK;
+        for (size_t j = 0; j < P; j++)
+            xm[j] = x[j] + 0.5 * dt * interp(psi, N, lo, h, x[j]);
+        ok &= berg_fp_evolve(fp, t0 + 0.5 * dt, p0, pt) == BERG_OK;
+        floor_density(pt, N);
+        ok &= berg_fp_velocity(fp, pt, psi) == BERG_OK;
+        for (size_t j = 0; j < P; j++)
+            x[j] += dt * interp(psi, N, lo, h, xm[j]);
+    }
+    CHECK(ok, "transport run");
+    double m = 0, v = 0;
+    for (size_t j = 0; j < P; j++)
+        m += wt[j] * x[j] / wsum;
+    for (size_t j = 0; j < P; j++)
+        v += wt[j] * (x[j] - m) * (x[j] - m) / wsum;
+    printf("particles moved by Psi: mean error %.2e, variance error %.2e\n", m - exp(-T),
+           v - (1 - 0.75 * exp(-2 * T)));
+    /* the weighted initial moments are exact to ~1e-6 (midpoint rule) */
+    CHECK_ABS(m, exp(-T), 5e-5, "particles moved by Psi: mean");
+    CHECK_ABS(v, 1 - 0.75 * exp(-2 * T), 5e-5, "particles moved by Psi: variance");
+    berg_fp_destroy(fp);
+    berg_space_destroy(s);
+    free(V);
+    free(p0);
+    free(pt);
+    free(psi);
+    free(x);
+    free(wt);
+    free(xm);
+}
+
 /* ---- bad input ------------------------------------------------------------ */
 
 static void test_bad_input(void)
@@ -850,6 +931,7 @@ int main(void)
     timed(test_log_form, "log form");
     timed(test_dirichlet, "Dirichlet");
     timed(test_wegner_morris, "Wegner-Morris");
+    timed(test_wegner_morris_transport, "Wegner-Morris transport");
     timed(test_ou_1d, "OU 1-D");
     timed(test_ou_2d_lyapunov, "OU 2-D Lyapunov");
     return test_summary("fp");
