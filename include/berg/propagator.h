@@ -323,7 +323,9 @@ BERG_API berg_status berg_fp_backward_apply(const berg_fp *fp, const double *f, 
  * Sigma = S_q - S_p = V + ln p, so that d/dt p = -div(psi p). psi holds ndim
  * consecutive grid arrays (component a at psi + a * size); derivatives are
  * central differences (one-sided on the edges of non-periodic axes).
- * p must be finite and > 0 (BERG_ERR_DOMAIN names the first zero).
+ * p must be finite and > 0 (BERG_ERR_DOMAIN names the first zero; tails
+ * of an evolved density can be exactly 0: floor them, e.g. at DBL_MIN,
+ * where no particle is to be moved).
  */
 BERG_API berg_status berg_fp_velocity(const berg_fp *fp, const double *p, double *psi);
 
