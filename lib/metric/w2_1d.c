@@ -23,6 +23,7 @@ typedef struct seg_walk {
     double wp, wq; /* 1 / (mass * ...) factors: mass of cell i = p[i] * wp */
     size_t i, j;   /* current cells (with positive mass) */
     double ai, bj; /* masses of the current cells (normalized) */
+    double ria, rjb; /* their inverses */
     double Ai, Bj; /* cumulative mass before cell i / j (normalized) */
     double s;      /* current position in [0, 1] */
 } seg_walk;
@@ -52,6 +53,8 @@ static void walk_init(seg_walk *w, const double *p, const double *q, size_t n, d
     w->j = next_cell(q, n, 0);
     w->ai = p[w->i] * w->wp;
     w->bj = q[w->j] * w->wq;
+    w->ria = 1.0 / w->ai;
+    w->rjb = 1.0 / w->bj;
     w->Ai = 0.0;
     w->Bj = 0.0;
     w->s = 0.0;
@@ -80,8 +83,8 @@ static int walk_next(seg_walk *w, double *ds, double *u0, double *u1, double *v0
     }
     /* positions: u = i + (s - Ai) / ai, clamped to the cell for round-off */
     double fi = (double)w->i, fj = (double)w->j;
-    double ua = (s0 - w->Ai) / w->ai, ub = (s1 - w->Ai) / w->ai;
-    double va = (s0 - w->Bj) / w->bj, vb = (s1 - w->Bj) / w->bj;
+    double ua = (s0 - w->Ai) * w->ria, ub = (s1 - w->Ai) * w->ria;
+    double va = (s0 - w->Bj) * w->rjb, vb = (s1 - w->Bj) * w->rjb;
     ua = ua < 0 ? 0 : (ua > 1 ? 1 : ua);
     ub = ub < 0 ? 0 : (ub > 1 ? 1 : ub);
     va = va < 0 ? 0 : (va > 1 ? 1 : va);
@@ -103,11 +106,13 @@ static int walk_next(seg_walk *w, double *ds, double *u0, double *u1, double *v0
         w->Ai = endA;
         w->i = next_cell(w->p, w->n, w->i + 1);
         w->ai = w->p[w->i] * w->wp;
+        w->ria = 1.0 / w->ai;
     }
     if (advB && !lastB) {
         w->Bj = endB;
         w->j = next_cell(w->q, w->n, w->j + 1);
         w->bj = w->q[w->j] * w->wq;
+        w->rjb = 1.0 / w->bj;
     }
     return 1;
 }
@@ -164,17 +169,22 @@ static double wp_walk(const berg_space *space, double r, const double *p, const 
 {
     seg_walk w;
     walk_init(&w, p, q, space->size, mp, mq);
-    double ds, u0, u1, v0, v1, acc = 0.0, comp = 0.0;
+    double ds, u0, u1, v0, v1, acc = 0.0, comp = 0.0, block = 0.0;
+    unsigned count = 0;
     while (walk_next(&w, &ds, &u0, &u1, &v0, &v1)) {
-        if (!(ds > 0.0))
-            continue;
         double a = u0 - v0, b = u1 - v1;
-        double term = ds * (r == 2.0 ? seg_sq(a, b) : seg_pow(a, b, r));
-        /* Kahan summation: the segments number up to 2n */
-        double y = term - comp, t = acc + y;
-        comp = (t - acc) - y;
-        acc = t;
+        /* ds = 0 segments (ties, round-off) contribute nothing */
+        block += ds * (r == 2.0 ? seg_sq(a, b) : seg_pow(a, b, r));
+        if (++count == 256) {
+            /* blocks of 256 plain sums, blocks combined with Kahan */
+            double y = block - comp, t = acc + y;
+            comp = (t - acc) - y;
+            acc = t;
+            block = 0.0;
+            count = 0;
+        }
     }
+    acc += block - comp;
     /* acc is in cell units^r: the distance scales by h sqrt(g) */
     double scale = space->h[0] * sqrt(space->g[0]);
     return scale * pow(acc, 1.0 / r);
