@@ -170,11 +170,13 @@ berg_status berg__xform_init(berg__xform *x, const berg_space *space, size_t bat
     if (nr > (size_t)PTRDIFF_MAX / sizeof(double) || ns > (size_t)PTRDIFF_MAX / sizeof(double))
         return berg__error(BERG_ERR_SIZE, "%s: batch of %zu arrays of %zu values is too large", fn,
                            batch, x->nreal);
-    x->rbuf = berg__alloc(nr, sizeof(double), fn);
+    /* rbuf only holds the intermediate of the two-stage transform */
+    int two_stage = x->has_r2r && x->has_r2c;
+    x->rbuf = two_stage ? berg__alloc(nr, sizeof(double), fn) : NULL;
     x->rbuf2 = berg__alloc(nr, sizeof(double), fn);
     x->spec = berg__alloc(ns, sizeof(double), fn);
     x->spec2 = berg__alloc(ns, sizeof(double), fn);
-    if (!x->rbuf || !x->rbuf2 || !x->spec || !x->spec2) {
+    if ((two_stage && !x->rbuf) || !x->rbuf2 || !x->spec || !x->spec2) {
         berg__xform_free(x);
         return BERG_ERR_NOMEM;
     }
@@ -214,7 +216,7 @@ berg_status berg__xform_init(berg__xform *x, const berg_space *space, size_t bat
     fftw_plan_with_nthreads(nthreads);
     berg_status st = make_plans(x, pflags, fn);
     fftw_plan_with_nthreads(prev);
-    x->align = fftw_alignment_of(x->rbuf);
+    x->align = fftw_alignment_of(x->rbuf2);
     berg__fftw_unlock();
     if (st != BERG_OK) {
         berg__xform_free(x);

@@ -93,8 +93,9 @@ typedef struct berg__xform {
     int nyquist[BERG_MAX_RANK];     /* spectral index of the Nyquist mode of an even periodic
                                        axis, or -1 */
     fftw_plan a_fwd, a_bwd, b_fwd, b_bwd;
-    double *rbuf;               /* batch * nreal, planning alignment */
-    double *rbuf2;              /* batch * nreal, for misaligned user arrays */
+    double *rbuf;               /* batch * nreal, two-stage intermediate (else NULL) */
+    double *rbuf2;              /* batch * nreal: planning input, misaligned user arrays,
+                                   random-field noise */
     double *spec;               /* batch * nspec_doubles */
     double *spec2;              /* batch * nspec_doubles (multi-time, random fields) */
     int align;                  /* fftw_alignment_of the planning buffers */
