@@ -138,6 +138,47 @@ static berg_status eval_G(const berg_bayes *b, const double *u, double *g, const
     return BERG_OK;
 }
 
+/* ln p(y | u_i) for every parameter cell i with active[i] (NULL: all); the
+ * others get -inf. One pass per data point, without per-cell dispatch. */
+static berg_status loglik_row(const berg_bayes *b, const double *y, const double *active,
+                              double *row, const char *fn)
+{
+    size_t nu = b->nu, dy = b->dy;
+    if (b->model == BERG__MODEL_LOCATION && !b->grid_noise) {
+        double n[BERG_MAX_RANK];
+        for (size_t i = 0; i < nu; i++) {
+            if (active && !(active[i] > -HUGE_VAL)) {
+                row[i] = -HUGE_VAL;
+                continue;
+            }
+            const double *g = b->Gtab + i * dy;
+            for (size_t a = 0; a < dy; a++)
+                n[a] = y[a] - g[a];
+            double v = 0.0;
+            int rc = b->logp0(dy, n, &v, b->user_data);
+            if (rc != 0)
+                return berg__error(BERG_ERR_CALLBACK,
+                                   "%s: the noise log-density callback returned %d", fn, rc);
+            if (isnan(v) || v == HUGE_VAL)
+                return berg__error(BERG_ERR_CALLBACK,
+                                   "%s: the noise log-density callback returned %g (NaN or +inf)",
+                                   fn, v);
+            row[i] = v;
+        }
+        return BERG_OK;
+    }
+    berg_status st;
+    for (size_t i = 0; i < nu; i++) {
+        if (active && !(active[i] > -HUGE_VAL)) {
+            row[i] = -HUGE_VAL;
+            continue;
+        }
+        if ((st = berg__bayes_loglik_cell(b, i, y, &row[i], fn)))
+            return st;
+    }
+    return BERG_OK;
+}
+
 berg_status berg__bayes_loglik_at(const berg_bayes *b, const double *u, const double *y,
                                   double *lp, const char *fn)
 {
@@ -418,24 +459,26 @@ berg_status berg_bayes_observe(berg_bayes *b, size_t count, const double *y)
                                    "space [%g, %g]",
                                    fn, k, a, v, b->Y.lo[a], b->Y.hi[a]);
         }
-    for (size_t i = 0; i < b->nu; i++) {
-        double s = b->logpost[i], c = b->comp[i];
-        if (s != -HUGE_VAL) {
-            for (size_t k = 0; k < count; k++) {
-                double lp;
-                if ((st = berg__bayes_loglik_cell(b, i, y + k * b->dy, &lp, fn)))
-                    return st;
-                if (lp == -HUGE_VAL) {
-                    s = -HUGE_VAL;
-                    c = 0.0;
-                    break;
-                }
-                neumaier(&s, &c, lp);
+    memcpy(b->scratch, b->logpost, b->nu * sizeof(double));
+    memcpy(b->scomp, b->comp, b->nu * sizeof(double));
+    double *row = berg__alloc(b->nu, sizeof(double), fn);
+    if (!row)
+        return BERG_ERR_NOMEM;
+    for (size_t k = 0; k < count; k++) {
+        if ((st = loglik_row(b, y + k * b->dy, b->scratch, row, fn))) {
+            berg__free(row);
+            return st;
+        }
+        for (size_t i = 0; i < b->nu; i++) {
+            if (row[i] == -HUGE_VAL) {
+                b->scratch[i] = -HUGE_VAL;
+                b->scomp[i] = 0.0;
+            } else if (b->scratch[i] != -HUGE_VAL) {
+                neumaier(&b->scratch[i], &b->scomp[i], row[i]);
             }
         }
-        b->scratch[i] = s;
-        b->scomp[i] = c;
     }
+    berg__free(row);
     if ((st = commit(b, b->scratch, b->scomp, fn, count == 1 ? "the observation" : "the data")))
         return st;
     b->T += (double)count;
@@ -752,29 +795,31 @@ done:
 /* p(y_j) = sum_i pi_i w_u exp(ln p(y_j|u_i)), blocks of data cells, dgemv */
 static berg_status predictive_from(const berg_bayes *b, const double *pi, double *p, const char *fn)
 {
-    enum { BLOCK = 32 };
+    enum { BLOCK = 8 };
     size_t nu = b->nu;
     double *E = berg__alloc(BLOCK * nu, sizeof(double), fn);
     double *pw = berg__alloc(nu, sizeof(double), fn);
     double *res = berg__alloc(b->ny, sizeof(double), fn);
+    double *lpi = berg__alloc(nu, sizeof(double), fn); /* -inf where pi = 0: skipped */
     berg_status st = BERG_OK;
-    if (!E || !pw || !res) {
+    if (!E || !pw || !res || !lpi) {
         st = BERG_ERR_NOMEM;
         goto done;
     }
-    for (size_t i = 0; i < nu; i++)
+    for (size_t i = 0; i < nu; i++) {
         pw[i] = pi[i] * b->U.weight;
+        lpi[i] = pw[i] > 0.0 ? 0.0 : -HUGE_VAL;
+    }
     for (size_t j0 = 0; j0 < b->ny; j0 += BLOCK) {
         size_t nb = b->ny - j0 < BLOCK ? b->ny - j0 : BLOCK;
         for (size_t r = 0; r < nb; r++) {
             double y[BERG_MAX_RANK];
             berg__bayes_data_point(b, j0 + r, y);
-            for (size_t i = 0; i < nu; i++) {
-                double lp = -HUGE_VAL;
-                if (pw[i] > 0.0 && (st = berg__bayes_loglik_cell(b, i, y, &lp, fn)))
-                    goto done;
-                E[r * nu + i] = pw[i] > 0.0 ? exp(lp) : 0.0;
-            }
+            double *er = E + r * nu;
+            if ((st = loglik_row(b, y, lpi, er, fn)))
+                goto done;
+            for (size_t i = 0; i < nu; i++)
+                er[i] = exp(er[i]);
         }
         cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)nb, (int)nu, 1.0, E, (int)nu, pw, 1, 0.0,
                     res + j0, 1);
@@ -784,6 +829,7 @@ done:
     berg__free(E);
     berg__free(pw);
     berg__free(res);
+    berg__free(lpi);
     return st;
 }
 
