@@ -326,13 +326,19 @@ BERG_API berg_status berg_w2_gaussian(int d, const double *m1, const double *S1,
  *
  * Two modes:
  *   flags = 0                   scaling iterations with the FFT heat kernel:
- *                               fast, any metric, needs eps >~ 10 h^2 (the
- *                               spectral kernel is then the sampled Gaussian
- *                               to 1e-10) and fails with BERG_ERR_NO_CONVERGENCE
- *                               when the scalings under/overflow (small eps).
+ *                               fast, any metric. Accurate while the kernel
+ *                               is resolved across the supports, D^2/eps <~ 30
+ *                               for D the largest distance between points
+ *                               where the densities are non-zero (FFT
+ *                               round-off is ~1e-16 of the peak), and
+ *                               eps >~ 10 h^2. Outside that range the solve
+ *                               stalls or its scalings overflow, and it
+ *                               returns BERG_ERR_NO_CONVERGENCE.
  *   BERG_SINKHORN_LOG_DOMAIN    log-domain iterations on the potentials with a
  *                               separable log-sum-exp kernel (the sampled
- *                               image-sum Gaussian per axis): finite for any
+ *                               image-sum Gaussian per axis, applied by dgemm
+ *                               on max-shifted fibers, exact log-sum-exp where
+ *                               a sum could underflow): finite for any
  *                               eps > 0; O(N sum_a n_a) per kernel
  *                               application; needs a diagonal metric and
  *                               n_a <= 4096 on every axis.
