@@ -2,6 +2,7 @@
  * batch / multi-time / alignment equivalence, finite-difference symbol, bad input. */
 #include <float.h>
 #include <math.h>
+#include <fftw3.h>
 #include <pthread.h>
 #include <stdlib.h>
 
@@ -580,7 +581,12 @@ static void test_threads(void)
     berg_boundary bc[2] = {BERG_NEUMANN, BERG_PERIODIC};
     berg_space *s = make(2, n, lo, hi, bc, NULL);
     berg_heat *h1 = heat_of(s, BERG_PLAN_ESTIMATE), *h2 = NULL;
+    /* the host program's FFTW threading setting survives our planning */
+    fftw_plan_with_nthreads(3);
     CHECK_STATUS(berg_heat_create_ex(&h2, s, 1, 2, BERG_PLAN_ESTIMATE), BERG_OK, "2 threads");
+    CHECK(fftw_planner_nthreads() == 3, "host's fftw_plan_with_nthreads restored (%d)",
+          fftw_planner_nthreads());
+    fftw_plan_with_nthreads(1);
     size_t N = berg_space_size(s);
     double *p = vec(N), *a = vec(N), *b = vec(N);
     unsigned long long seed = 11;
