@@ -284,14 +284,17 @@ BERG_API berg_status berg_fp_create(berg_fp **out, const berg_space *space, cons
  * Time stepping: linearly implicit Euler sweeps over the axes (one
  * tridiagonal LAPACK solve per grid line, cyclic by Sherman-Morrison on
  * periodic axes) extrapolated (Aitken-Neville) over the step numbers
- * 1, 2, ..., 6 to order 6 (error estimate from the order-5 value; 21 sweeps
- * per step, stable on the whole negative real axis), adaptive steps so that the
- * L1 error estimate of every step stays below the tolerance (berg_fp_set_tolerance,
- * default 1e-8 relative to the mass; the L1 error of
- * the result is about half the tolerance). Values the extrapolation would make
- * negative (below the tolerance) are set to zero and, on periodic / Neumann
- * spaces, the mass is restored exactly. Errors: BERG_ERR_NULL,
- * BERG_ERR_TIME, BERG_ERR_NONFINITE, BERG_ERR_NEGATIVE; out is untouched.
+ * 1, 2, ..., 6 to order 6 (error estimate from the order-5 value; 21
+ * sweeps per step, stable on the whole negative real axis), with adaptive
+ * steps keeping the L1 error estimate of every step below the tolerance
+ * (berg_fp_set_tolerance, default 1e-8 relative to the mass; the measured
+ * L1 error of the result against the exact e^{tL} is 0.01 to 0.6 times the
+ * tolerance). Values the extrapolation would make negative (below the
+ * tolerance) are set to zero and, on periodic / Neumann spaces, the mass
+ * is restored exactly. The spatial error, O(h^2), is separate.
+ * Errors: BERG_ERR_NULL, BERG_ERR_TIME, BERG_ERR_NONFINITE,
+ * BERG_ERR_NEGATIVE, BERG_ERR_NO_CONVERGENCE (step size collapsed); out is
+ * untouched.
  */
 BERG_API berg_status berg_fp_evolve(berg_fp *fp, double t, const double *in, double *out);
 
