@@ -60,6 +60,13 @@ static void walk_init(seg_walk *w, const double *p, const double *q, size_t n, d
     w->s = 0.0;
 }
 
+/* v clamped to [0, 1]; NaN (0 * inf for a cell whose mass is so small,
+ * subnormal, that its inverse overflows) gives 0 */
+static double clamp01(double v)
+{
+    return v > 0.0 ? (v < 1.0 ? v : 1.0) : 0.0;
+}
+
 /* Next segment [s0, s1] with quantile positions (cell units) u0 -> u1 of
  * the first density and v0 -> v1 of the second. Returns 0 when done. */
 static int walk_next(seg_walk *w, double *ds, double *u0, double *u1, double *v0, double *v1)
@@ -85,10 +92,10 @@ static int walk_next(seg_walk *w, double *ds, double *u0, double *u1, double *v0
     double fi = (double)w->i, fj = (double)w->j;
     double ua = (s0 - w->Ai) * w->ria, ub = (s1 - w->Ai) * w->ria;
     double va = (s0 - w->Bj) * w->rjb, vb = (s1 - w->Bj) * w->rjb;
-    ua = ua < 0 ? 0 : (ua > 1 ? 1 : ua);
-    ub = ub < 0 ? 0 : (ub > 1 ? 1 : ub);
-    va = va < 0 ? 0 : (va > 1 ? 1 : va);
-    vb = vb < 0 ? 0 : (vb > 1 ? 1 : vb);
+    ua = clamp01(ua);
+    ub = clamp01(ub);
+    va = clamp01(va);
+    vb = clamp01(vb);
     *ds = s1 - s0;
     *u0 = fi + ua;
     *u1 = fi + ub;

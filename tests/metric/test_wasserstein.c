@@ -141,6 +141,28 @@ static void test_random_and_gaussians(void)
     free(r);
 }
 
+/* cells whose mass is subnormal (their inverse overflows) are harmless */
+static void test_subnormal_cells(void)
+{
+    size_t n = 64;
+    berg_space *s = line(n, 0.0, 1.0, BERG_NEUMANN, 0);
+    double p[64], q[64], m[64], w;
+    for (size_t i = 0; i < n; i++) {
+        p[i] = i < 32 ? 1.0 : 4e-322;
+        q[i] = i >= 32 ? 1.0 : 1e-320;
+    }
+    CHECK_STATUS(berg_w2_distance_1d(s, p, q, &w), BERG_OK, "subnormal cells");
+    CHECK_REL(w, 0.5, 1e-12, "halves shifted by 1/2");
+    CHECK_STATUS(berg_wp_distance_1d(s, 3.0, p, q, &w), BERG_OK, "subnormal cells W3");
+    CHECK_REL(w, 0.5, 1e-12, "W3 of halves shifted by 1/2");
+    CHECK_STATUS(berg_w2_interpolate_1d(s, p, q, 0.5, m), BERG_OK, "subnormal interpolation");
+    int finite = 1;
+    for (size_t i = 0; i < n; i++)
+        finite &= isfinite(m[i]);
+    CHECK(finite && fabs(m[32] - 2.0) < 1e-12 && fabs(m[0]) < 1e-300, "interpolant is U[1/4, 3/4]");
+    berg_space_destroy(s);
+}
+
 static void test_interpolation(void)
 {
     size_t n = 500;
@@ -373,6 +395,7 @@ int main(void)
     test_uniforms();
     test_random_and_gaussians();
     test_interpolation();
+    test_subnormal_cells();
     test_bad_1d();
     test_gaussian();
     test_gaussian_bad();
