@@ -152,6 +152,20 @@ BERG_API berg_status berg_bayes_trajectory(const berg_bayes *b, size_t nT, const
  */
 BERG_API berg_status berg_bayes_predictive(const berg_bayes *b, double *p);
 
+/*
+ * The same predictive by FFT convolution when G is affine (location model,
+ * du = dy = 1, G(u) = a u + c with a != 0, detected from G on the parameter
+ * grid to 1e-10 relative; BERG_ERR_DOMAIN otherwise): the posterior is pushed
+ * forward to the data grid, pi~(v) = pi((v - c)/a) / |a| by linear
+ * interpolation, and convolved with the noise density sampled at the data
+ * grid's offsets (FFTW r2c/c2r, zero-padded to 2 n: a linear convolution).
+ * O(n log n) instead of O(n_u n_y) callback calls (2 n_y - 1 calls of the
+ * noise). The interpolation costs O(h^2); when the data grid is the image of
+ * the parameter grid (a h_u = h_y and centres aligned) it is exact and the
+ * result equals berg_bayes_predictive to round-off (test_bayes).
+ */
+BERG_API berg_status berg_bayes_predictive_fft(const berg_bayes *b, double *p);
+
 /* ==== the dictionary: berg_dictionary ==================================== */
 
 /*

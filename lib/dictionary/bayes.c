@@ -3,6 +3,7 @@
  * (seed eq 6-8, 38-43): posterior in the log domain, expected-data flow,
  * MAP and mean trajectories, posterior predictive.
  */
+#include <fftw3.h> /* before cblas.h, which may pull in complex.h */
 #include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
@@ -864,5 +865,101 @@ berg_status berg__bayes_expected_predictive(const berg_bayes *b, double T, doubl
     }
     berg__free(lp);
     berg__free(pi);
+    return st;
+}
+
+berg_status berg_bayes_predictive_fft(const berg_bayes *b, double *p)
+{
+    static const char fn[] = "berg_bayes_predictive_fft";
+    berg_status st;
+    if ((st = berg__check_ptr(b, fn, "b")) || (st = berg__check_ptr(p, fn, "p")) ||
+        (st = need_model(b, fn)))
+        return st;
+    if (b->model != BERG__MODEL_LOCATION || b->du != 1 || b->dy != 1)
+        return berg__error(BERG_ERR_DOMAIN,
+                           "%s: needs a location model with du = dy = 1 (use berg_bayes_predictive)",
+                           fn);
+    size_t nu = b->nu, ny = b->ny;
+    const double *u = b->ucoord, *g = b->Gtab;
+    if (nu < 2)
+        return berg__error(BERG_ERR_DOMAIN, "%s: the parameter grid needs 2 cells", fn);
+    double a = (g[nu - 1] - g[0]) / (u[nu - 1] - u[0]), c = g[0] - a * u[0];
+    double scale = fabs(a) * fmax(fabs(u[0]), fabs(u[nu - 1])) + fabs(c);
+    if (a == 0.0)
+        return berg__error(BERG_ERR_DOMAIN, "%s: G is constant on the parameter grid", fn);
+    for (size_t i = 0; i < nu; i++)
+        if (fabs(g[i] - (a * u[i] + c)) > 1e-10 * scale)
+            return berg__error(BERG_ERR_DOMAIN,
+                               "%s: G is not affine (parameter cell %zu departs from a u + c)", fn,
+                               i);
+    size_t L = 2 * ny, nc = ny + 1;
+    double *pi = berg__alloc(nu, sizeof(double), fn);
+    double *A = fftw_alloc_real(L), *B = fftw_alloc_real(L);
+    fftw_complex *FA = fftw_alloc_complex(nc), *FB = fftw_alloc_complex(nc);
+    fftw_plan pa = NULL, pb = NULL, pinv = NULL;
+    if (!pi || !A || !B || !FA || !FB) {
+        st = berg__error(BERG_ERR_NOMEM, "%s: out of memory", fn);
+        goto done;
+    }
+    berg__fftw_lock();
+    pa = fftw_plan_dft_r2c_1d((int)L, A, FA, FFTW_ESTIMATE);
+    pb = fftw_plan_dft_r2c_1d((int)L, B, FB, FFTW_ESTIMATE);
+    pinv = fftw_plan_dft_c2r_1d((int)L, FA, A, FFTW_ESTIMATE);
+    berg__fftw_unlock();
+    if (!pa || !pb || !pinv) {
+        st = berg__error(BERG_ERR_INTERNAL, "%s: FFTW could not plan", fn);
+        goto done;
+    }
+    density_from_log(b, b->logpost, b->comp, pi);
+    double hy = b->Y.h[0], hu = b->U.h[0], ulo = b->U.lo[0];
+    /* noise at the offsets m h_y, m = -(ny-1) .. ny-1 */
+    memset(B, 0, L * sizeof(double));
+    for (long m = -(long)ny + 1; m <= (long)ny - 1; m++) {
+        double n = (double)m * hy, lp;
+        if ((st = berg__bayes_noise_logpdf(b, &n, &lp, fn)))
+            goto done;
+        B[m >= 0 ? (size_t)m : (size_t)((long)L + m)] = exp(lp);
+    }
+    /* push-forward of the posterior to the data grid */
+    memset(A, 0, L * sizeof(double));
+    for (size_t k = 0; k < ny; k++) {
+        double v = berg__coord(&b->Y, 0, k), x = ((v - c) / a - ulo) / hu - 0.5;
+        double fl = floor(x + 1e-9);
+        long i0 = (long)fl;
+        double f = x - fl;
+        if (fabs(f) < 1e-9)
+            f = 0.0;
+        double val = 0.0;
+        if (i0 >= 0 && i0 < (long)nu)
+            val += (1.0 - f) * pi[i0];
+        if (f > 0.0 && i0 + 1 >= 0 && i0 + 1 < (long)nu)
+            val += f * pi[i0 + 1];
+        A[k] = val / fabs(a);
+    }
+    fftw_execute_dft_r2c(pa, A, FA);
+    fftw_execute_dft_r2c(pb, B, FB);
+    for (size_t q = 0; q < nc; q++) {
+        double re = FA[q][0] * FB[q][0] - FA[q][1] * FB[q][1];
+        double im = FA[q][0] * FB[q][1] + FA[q][1] * FB[q][0];
+        FA[q][0] = re;
+        FA[q][1] = im;
+    }
+    fftw_execute_dft_c2r(pinv, FA, A);
+    for (size_t j = 0; j < ny; j++)
+        p[j] = A[j] * hy / (double)L;
+done:
+    berg__fftw_lock();
+    if (pa)
+        fftw_destroy_plan(pa);
+    if (pb)
+        fftw_destroy_plan(pb);
+    if (pinv)
+        fftw_destroy_plan(pinv);
+    berg__fftw_unlock();
+    berg__free(pi);
+    fftw_free(A);
+    fftw_free(B);
+    fftw_free(FA);
+    fftw_free(FB);
     return st;
 }

@@ -49,6 +49,7 @@ _map = fn("berg_bayes_map", [_vp, c_double_p])
 _mean = fn("berg_bayes_mean", [_vp, c_double_p, c_double_p])
 _trajectory = fn("berg_bayes_trajectory", [_vp, _sz, c_double_p, c_double_p, c_double_p])
 _predictive = fn("berg_bayes_predictive", [_vp, c_double_p])
+_predictive_fft = fn("berg_bayes_predictive_fft", [_vp, c_double_p])
 
 _d_create = fn("berg_dictionary_create", [ctypes.POINTER(_vp), _vp, _d])
 _d_destroy = fn("berg_dictionary_destroy", [_vp], None)
@@ -244,6 +245,12 @@ class Bayes:
         """Posterior predictive p_T(y) on the data grid."""
         out = np.empty(self.data.shape)
         self._call(_predictive(self._h, ptr(out)))
+        return out
+
+    def predictive_fft(self):
+        """The predictive by FFT convolution (affine G, du = dy = 1)."""
+        out = np.empty(self.data.shape)
+        self._call(_predictive_fft(self._h, ptr(out)))
         return out
 
 

@@ -150,3 +150,22 @@ def test_diffusion_learning_converges():
     r = berg.diffusion_learning(S, p0, 2.5, 16, nparticles=20000, seed=3)
     assert r["kl_particles"] < 0.05
     assert abs(np.sum(r["recovered"]) * S.spacing[0] - 1) < 1e-6
+
+
+def test_predictive_fft_matches_scipy():
+    """affine G: FFT predictive against the closed-form normal predictive"""
+    U = Space(400, -4.0, 6.0, "neumann")
+    Y = Space(700, -16.0, 20.0, "neumann")
+    u = U.coordinates(0)
+    b = Bayes(U, stats.norm.pdf(u, 0.0, 1.0), Y).set_location(lambda v: 2 * v + 0.5,
+                                                               logp0=normal_logpdf(0.9))
+    b.observe([1.1, 2.5])
+    # posterior of u: prior N(0,1), likelihood of (y - 0.5)/2 with sd 0.45
+    prec = 1 + 2 / 0.45 ** 2
+    m = (2 * np.mean([0.3, 1.0]) / 0.45 ** 2) / prec
+    want = stats.norm.pdf(Y.coordinates(0), 2 * m + 0.5, np.sqrt(4 / prec + 0.81))
+    got = b.predictive_fft()
+    assert np.max(np.abs(got - want)) < 3e-4 * want.max()
+    with pytest.raises(berg.DomainError):
+        Bayes(U, np.ones(400), Y).set_location(lambda v: v ** 3, logp0=normal_logpdf(1)) \
+            .predictive_fft()

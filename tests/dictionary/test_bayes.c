@@ -395,6 +395,50 @@ static void test_bayesian_diffusion(void)
     berg_space_destroy(Y);
 }
 
+/* FFT predictive for affine G: round-off when the data grid is the image of
+ * the parameter grid, O(h^2) otherwise */
+static void test_predictive_fft(void)
+{
+    model M = {0.9, 2.0, 0.5, HUGE_VAL};
+    berg_space *U = line(500, -4.0, 6.0, BERG_NEUMANN);
+    berg_space *Y = line(900, -15.5, 20.5, BERG_NEUMANN); /* h_y = 0.04 = a h_u, aligned */
+    berg_space *Y2 = line(777, -15.0, 21.0, BERG_NEUMANN);
+    double *prior = malloc(500 * sizeof *prior);
+    gaussian(U, 0.3, 0.8, prior);
+    double *p1 = malloc(900 * sizeof *p1), *p2 = malloc(900 * sizeof *p2);
+    double y[3] = {1.1, 2.5, 0.4};
+    for (int k = 0; k < 2; k++) {
+        berg_space *YY = k ? Y2 : Y;
+        size_t ny = berg_space_size(YY);
+        berg_bayes *b = NULL;
+        berg_bayes_create(&b, U, prior, YY, 0);
+        berg_bayes_set_location(b, G_affine, NULL, NULL, normal_logpdf, &M);
+        berg_bayes_observe(b, 3, y);
+        berg_bayes_predictive(b, p1);
+        CHECK_STATUS(berg_bayes_predictive_fft(b, p2), BERG_OK, "predictive_fft");
+        double err = tu_max_abs_diff(p1, p2, ny), mx = 0.0;
+        for (size_t j = 0; j < ny; j++)
+            mx = fmax(mx, p1[j]);
+        printf("FFT predictive, %s grids: max rel. difference %.3g\n", k ? "unaligned" : "aligned",
+               err / mx);
+        CHECK(err < (k ? 3e-4 : 1e-13) * mx, "FFT predictive = quadrature (%s)",
+              k ? "O(h^2)" : "round-off");
+        berg_bayes_destroy(b);
+    }
+    berg_bayes *b = NULL;
+    berg_bayes_create(&b, U, prior, Y, 0);
+    berg_bayes_set_location(b, failing_G, NULL, NULL, normal_logpdf, &M);
+    berg_bayes_set_loglik(b, normal_loglik, &M);
+    CHECK_STATUS(berg_bayes_predictive_fft(b, p2), BERG_ERR_DOMAIN, "not a location model");
+    berg_bayes_destroy(b);
+    free(prior);
+    free(p1);
+    free(p2);
+    berg_space_destroy(U);
+    berg_space_destroy(Y);
+    berg_space_destroy(Y2);
+}
+
 static void test_bad_input(void)
 {
     berg_space *U = line(10, 0.0, 1.0, BERG_NEUMANN), *Y = line(10, 0.0, 1.0, BERG_NEUMANN);
@@ -443,6 +487,7 @@ int main(void)
     test_expected_flow();
     test_wick();
     test_bayesian_diffusion();
+    test_predictive_fft();
     test_bad_input();
     return test_summary("dictionary-bayes");
 }
