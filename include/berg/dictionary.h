@@ -126,7 +126,10 @@ BERG_API berg_status berg_bayes_log_posterior(const berg_bayes *b, double *logpi
 
 /*
  * MAP estimate (du values): the grid maximum of ln pi_T refined per axis by
- * the vertex of the parabola through it and its two neighbours.
+ * the vertex of the parabola through it and its two neighbours; for du > 1,
+ * by one Newton step of the quadratic through the 3^du stencil (mixed
+ * derivatives included, LAPACKE_dposv) when that is negative definite and
+ * moves less than a cell: exact for Gaussian posteriors with correlations.
  * BERG_ERR_OUT_OF_RANGE when the maximum lies in an edge cell of a
  * non-periodic axis (the MAP has left the grid, or is about to).
  */

@@ -329,6 +329,15 @@ static berg_status flow_impl(const berg_bayes *b, double tau1, double tau2, size
         for (size_t q = 0; q < dy * dy; q++)
             A[q] += 0.5 * wgt * h * K[q];
     }
+    /* symmetrize; drop couplings at round-off level (they would make the
+     * heat step refuse non-periodic axes) */
+    for (size_t i = 0; i < dy; i++)
+        for (size_t j = 0; j < i; j++) {
+            double v = 0.5 * (A[i * dy + j] + A[j * dy + i]);
+            if (fabs(v) <= 1e-12 * sqrt(fabs(A[i * dy + i] * A[j * dy + j])))
+                v = 0.0;
+            A[i * dy + j] = A[j * dy + i] = v;
+        }
     double delta[BERG_MAX_RANK];
     int moved = 0;
     for (size_t q = 0; q < dy; q++) {

@@ -240,6 +240,74 @@ static void test_nonlinear_order(void)
     berg_space_destroy(Y);
 }
 
+/* 2-D: G(u) = (u1 + 0.3 u2 + 0.2, u2 - 0.1), noise N(0, diag(1, 0.49)) */
+static int G2(size_t du, const double *u, size_t dy, double *y, void *ud)
+{
+    (void)du;
+    (void)dy;
+    (void)ud;
+    y[0] = u[0] + 0.3 * u[1] + 0.2;
+    y[1] = u[1] - 0.1;
+    return 0;
+}
+
+static int noise2(size_t dy, const double *n, double *lp, void *ud)
+{
+    (void)dy;
+    (void)ud;
+    *lp = -0.5 * (n[0] * n[0] + n[1] * n[1] / 0.49) - log(2 * PI * 0.7);
+    return 0;
+}
+
+static void test_two_dimensional(void)
+{
+    size_t nu[2] = {60, 60}, ny[2] = {64, 64};
+    double ulo[2] = {-2, -2}, uhi[2] = {4, 4}, ylo[2] = {-8, -8}, yhi[2] = {10, 10};
+    berg_boundary bc[2] = {BERG_NEUMANN, BERG_NEUMANN};
+    berg_space *U = NULL, *Y = NULL;
+    berg_space_create(&U, 2, nu, ulo, uhi, bc, NULL);
+    berg_space_create(&Y, 2, ny, ylo, yhi, bc, NULL);
+    size_t NU = 3600, NY = 4096;
+    double *flat = malloc(NU * sizeof *flat), *ps = malloc(NY * sizeof *ps);
+    double *yx = malloc(64 * sizeof *yx);
+    for (size_t i = 0; i < NU; i++)
+        flat[i] = 1.0;
+    berg_space_coordinates(Y, 0, yx);
+    double us[2] = {1.0, 0.5}, gs[2];
+    G2(2, us, 2, gs, NULL);
+    for (size_t j = 0; j < NY; j++) {
+        double n[2] = {yx[j / 64] - gs[0], yx[j % 64] - gs[1]}, lp;
+        noise2(2, n, &lp, NULL);
+        ps[j] = exp(lp);
+    }
+    berg_bayes *b = NULL;
+    berg_bayes_create(&b, U, flat, Y, 0);
+    berg_bayes_set_location(b, G2, NULL, NULL, noise2, NULL);
+    CHECK_STATUS(berg_bayes_set_truth(b, ps), BERG_OK, "2-D truth");
+    berg_dictionary *d = NULL;
+    CHECK_STATUS(berg_dictionary_create(&d, b, 0.1), BERG_OK, "2-D dictionary");
+    double K[4], gam[2], J[4];
+    berg_dictionary_inverse_metric(d, K);
+    berg_dictionary_map(d, gam);
+    berg_dictionary_jacobian(d, J);
+    CHECK_REL(K[0], 1.0, 1e-6, "K11 = sigma1^2");
+    CHECK_REL(K[3], 0.49, 1e-6, "K22 = sigma2^2");
+    CHECK_ABS(K[1], 0.0, 1e-7, "K12 = 0");
+    CHECK_ABS(gam[0], 1.0, 1e-9, "gamma1");
+    CHECK_ABS(gam[1], 0.5, 1e-9, "gamma2");
+    CHECK_REL(J[1], 0.3, 1e-9, "J12");
+    double l1;
+    CHECK_STATUS(berg_dictionary_discrepancy(b, 0.1, 1, &l1, NULL), BERG_OK, "2-D discrepancy");
+    CHECK(l1 < 1e-9, "2-D linear-Gaussian: flow = direct (%.3g)", l1);
+    berg_dictionary_destroy(d);
+    berg_bayes_destroy(b);
+    berg_space_destroy(U);
+    berg_space_destroy(Y);
+    free(flat);
+    free(ps);
+    free(yx);
+}
+
 /* ERG -> Bayes: the fixed point of a scheme becomes the noise; for the
  * Gaussian fixed point V = y^2 / (2 s^2) the model metric is s^2 */
 static void test_from_erg(void)
@@ -267,6 +335,7 @@ int main(void)
     test_normal_dictionary();
     test_linear_gaussian();
     test_nonlinear_order();
+    test_two_dimensional();
     test_from_erg();
     return test_summary("dictionary-dictionary");
 }
