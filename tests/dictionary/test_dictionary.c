@@ -322,6 +322,37 @@ static void test_from_erg(void)
     CHECK_STATUS(berg_dictionary_from_erg(Y, V, p0, &K), BERG_OK, "from_erg");
     CHECK_REL(K, s2, 1e-4, "K_model = I_N^-1 = s^2 (second-order Fisher quadrature)");
     CHECK_REL(p0[400], exp(-0.5 * y[400] * y[400] / s2) / sqrt(2 * PI * s2), 1e-10, "p0 = q");
+    /* round trip with a non-Gaussian fixed point: the Bayesian model built
+     * from the scheme (G = u, noise p0 on the grid, truth u* = 0) gives back
+     * V up to a constant and an inverse metric close to K_model */
+    for (size_t j = 0; j < ny; j++)
+        V[j] = 0.25 * y[j] * y[j] + 0.02 * y[j] * y[j] * y[j] * y[j];
+    CHECK_STATUS(berg_dictionary_from_erg(Y, V, p0, &K), BERG_OK, "from_erg quartic");
+    berg_space *U = line(201, -1.0, 1.0);
+    double flat[201];
+    for (int i = 0; i < 201; i++)
+        flat[i] = 1.0;
+    model M = {1.0, 1.0, 0.0, 0, 0};
+    berg_bayes *b = NULL;
+    berg_bayes_create(&b, U, flat, Y, 0);
+    CHECK_STATUS(berg_bayes_set_location(b, G_fn, Y, p0, NULL, &M), BERG_OK, "grid noise");
+    CHECK_STATUS(berg_bayes_set_truth(b, p0), BERG_OK, "truth = p0");
+    berg_dictionary *d = NULL;
+    CHECK_STATUS(berg_dictionary_create(&d, b, 0.05), BERG_OK, "dictionary of the ERG model");
+    double *Vd = malloc(ny * sizeof *Vd), Kd, gam;
+    berg_dictionary_potential(d, Vd);
+    berg_dictionary_inverse_metric(d, &Kd);
+    berg_dictionary_map(d, &gam);
+    CHECK_ABS(gam, 0.0, 1e-9, "gamma = u* = 0");
+    double c0 = Vd[400] - V[400], dev = 0.0;
+    for (size_t j = 100; j < 700; j++)
+        dev = fmax(dev, fabs(Vd[j] - V[j] - c0));
+    CHECK(dev < 1e-6, "dictionary potential = V + const (%.3g)", dev);
+    CHECK_REL(Kd, K, 1e-3, "dictionary K = K_model");
+    berg_dictionary_destroy(d);
+    berg_bayes_destroy(b);
+    berg_space_destroy(U);
+    free(Vd);
     V[5] = INFINITY;
     CHECK_STATUS(berg_dictionary_from_erg(Y, V, p0, &K), BERG_ERR_NONFINITE, "V not finite");
     berg_space_destroy(Y);
