@@ -691,21 +691,25 @@ berg_status berg_sinkhorn_barycenter(berg_sinkhorn *sk, size_t k, const double *
                 }
             }
         }
-        for (size_t r = 0; r < k; r++) {
-            double *Vr = V + r * N, *KUr = KU + r * N;
-            if (logmode)
+        if (logmode)
+            for (size_t r = 0; r < k; r++) {
+                double *Vr = V + r * N, *KUr = KU + r * N;
                 for (size_t i = 0; i < N; i++)
                     Vr[i] = b[i] - KUr[i];
-            else
-                for (size_t i = 0; i < N; i++)
-                    Vr[i] = exp(b[i]) / KUr[i];
-        }
+            }
+        /* the barycenter itself, its change, and (scaling) V_r = b / KU_r */
         double e = 0.0;
         for (size_t i = 0; i < N; i++) {
             double bi = exp(b[i]);
             e += fabs(bi - bold[i]);
             bold[i] = bi;
         }
+        if (!logmode)
+            for (size_t r = 0; r < k; r++) {
+                double *Vr = V + r * N, *KUr = KU + r * N;
+                for (size_t i = 0; i < N; i++)
+                    Vr[i] = bold[i] / KUr[i];
+            }
         err = e * w;
         if (!isfinite(err)) {
             st = underflow(fn, sk, 0);
