@@ -179,7 +179,7 @@ BERG_API berg_status berg_bayes_predictive_fft(const berg_bayes *b, double *p);
  *              (berg_fisher_model on the data grid)
  *   J          dG/du at gamma_tau (berg_fisher_jacobian)  (dy x du)
  *   K          J I^{-1} J^T, the data-space inverse metric (berg_fisher_pullback)
- *   m          J dgamma/dtau (central difference of gamma in tau, step 1e-3 tau)
+ *   m          J dgamma/dtau (central difference of gamma in tau, step 0.05 tau)
  *   V(y)       -Phi(gamma_tau; y) = -ln p0(y - G(gamma_tau)) on the data grid
  *   Sigma_u(y) Phi(u; y) - Phi(gamma_tau; y) for a given u
  * A berg_dictionary is immutable after creation; every getter may be called

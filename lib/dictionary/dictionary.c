@@ -112,7 +112,7 @@ berg_status berg_dictionary_create(berg_dictionary **out, const berg_bayes *b, d
         goto fail;
     /* drift m = J dgamma/dtau by a central difference in tau */
     {
-        double eps = 1e-3, gp[BERG_MAX_RANK], gm[BERG_MAX_RANK];
+        double eps = 0.05, gp[BERG_MAX_RANK], gm[BERG_MAX_RANK];
         if ((st = berg__bayes_map_at(b, 1.0 / (tau * (1.0 + eps)), gp, fn)) ||
             (st = berg__bayes_map_at(b, 1.0 / (tau * (1.0 - eps)), gm, fn)))
             goto fail;
