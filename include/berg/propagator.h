@@ -342,7 +342,11 @@ BERG_API berg_status berg_fp_scheme(const berg_fp *fp, const double *p, double *
  * S = Q^{-1/2} L Q^{1/2} of a berg_fp: e^{tL} = Q^{1/2} U e^{t Lambda} U^T Q^{-1/2}
  * at any t in two matrix-vector products. Memory N^2 doubles, creation
  * O(N^3): meant for N up to a few thousand. Requires max V - min V <= 1400
- * (so that Q^{+-1/2} is representable; BERG_ERR_DOMAIN otherwise). The
+ * (so that Q^{+-1/2} is representable; BERG_ERR_DOMAIN otherwise).
+ * Conditioning: the rounding error of evolve is about
+ * eps * max_i |in_i| e^{(V_i - min V)/2} (relative to the output's scale):
+ * exact for data decaying like e^{-V/2}, useless for a flat start on a
+ * potential with a range of 60 or more (use berg_fp_evolve there). The
  * handle owns scratch: one thread at a time for evolve.
  */
 typedef struct berg_fp_spectral berg_fp_spectral;
