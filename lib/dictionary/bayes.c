@@ -7,12 +7,20 @@
 #include <cblas.h>
 #include <lapacke.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dictionary/internal.h"
 
 /* ---- small helpers ---------------------------------------------------- */
+
+berg_status berg__dict_rewrap(berg_status st, const char *fn, const char *context)
+{
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", berg_last_error());
+    return berg__error(st, "%s: %s: %s", fn, context, msg);
+}
 
 void berg__bayes_data_point(const berg_bayes *b, size_t j, double *y)
 {
@@ -821,7 +829,9 @@ berg_status berg_bayes_trajectory(const berg_bayes *b, size_t nT, const double *
         if ((st = expected_log(b, T[j], lp, fn)))
             goto done;
         if (map && (st = map_from_log(b, lp, mp + j * du, fn))) {
-            berg__error(st, "%s: at T[%zu] = %g: %s", fn, j, T[j], berg_last_error());
+            char ctx[64];
+            snprintf(ctx, sizeof ctx, "at T[%zu] = %g", j, T[j]);
+            berg__dict_rewrap(st, fn, ctx);
             goto done;
         }
         if (mean) {

@@ -77,12 +77,12 @@ static berg_status geometry_at(const berg_bayes *b, double tau, double *gamma, d
     if ((st = berg__bayes_map_at(b, T_of_tau(tau), gamma, fn)))
         return st;
     if ((st = berg_fisher_jacobian(b->du, gamma, b->dy, b->G, NULL, J, b->user_data))) {
-        return berg__error(st, "%s: Jacobian of G at the MAP: %s", fn, berg_last_error());
+        return berg__dict_rewrap(st, fn, "Jacobian of G at the MAP");
     }
     if ((st = berg_fisher_model(&b->Y, b->du, gamma, grid_loglik, NULL, Imat, (void *)b)))
-        return berg__error(st, "%s: Fisher metric at the MAP: %s", fn, berg_last_error());
+        return berg__dict_rewrap(st, fn, "Fisher metric at the MAP");
     if ((st = berg_fisher_pullback(b->dy, b->du, J, Imat, K)))
-        return berg__error(st, "%s: K = J I^{-1} J^T at the MAP: %s", fn, berg_last_error());
+        return berg__dict_rewrap(st, fn, "K = J I^{-1} J^T at the MAP");
     return BERG_OK;
 }
 
@@ -291,13 +291,11 @@ static berg_status heat_cov(const struct berg_space *Y, const double *A, double 
     double Ainv[BERG_MAX_RANK * BERG_MAX_RANK];
     berg_status st;
     if ((st = berg_fisher_inverse(d, A, Ainv)))
-        return berg__error(st, "%s: accumulated covariance: %s", fn, berg_last_error());
+        return berg__dict_rewrap(st, fn, "accumulated covariance");
     berg_space *S = NULL;
     berg_heat *h = NULL;
     if ((st = berg_space_create(&S, Y->ndim, Y->n, Y->lo, Y->hi, Y->bc, Ainv)))
-        return berg__error(st, "%s: the accumulated inverse metric is not usable on the data "
-                               "space: %s",
-                           fn, berg_last_error());
+        return berg__dict_rewrap(st, fn, "the accumulated inverse metric is not usable on the data space");
     if (!(st = berg_heat_create(&h, S, BERG_PLAN_ESTIMATE)))
         st = berg_heat_apply(h, 1.0, a, a);
     berg_heat_destroy(h);

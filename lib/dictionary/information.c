@@ -35,7 +35,7 @@ static berg_status fp_mutual(const struct berg_space *S, berg_fp_spectral *sp, c
     for (size_t y = 0; y < n; y++)
         c[y] = pt[y] > 0.0 ? pt[y] : 0.0;
     if ((s = berg_entropy(S, c, &st)))
-        return berg__error(s, "%s: %s", fn, berg_last_error());
+        return berg__dict_rewrap(s, fn, "entropy of p_t");
     *mi = st - hcond;
     return BERG_OK;
 }

@@ -46,6 +46,10 @@ berg_status berg__bayes_map_at(const berg_bayes *b, double T, double *u, const c
 /* the posterior predictive of the expected-data flow at T (state unchanged) */
 berg_status berg__bayes_expected_predictive(const berg_bayes *b, double T, double *p,
                                             const char *fn);
+/* Re-record the last error of a callee with a prefix ("fn: context: callee's
+ * message"): the callee's message is copied out of the per-thread buffer
+ * before it is overwritten. Returns st. */
+berg_status berg__dict_rewrap(berg_status st, const char *fn, const char *context);
 /* coordinates of data cell j into y (dy values) */
 void berg__bayes_data_point(const berg_bayes *b, size_t j, double *y);
 
