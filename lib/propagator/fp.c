@@ -592,7 +592,16 @@ berg_status berg_fp_evolve(berg_fp *fp, double t, const double *in, double *out)
         memmove(out, in, n * sizeof(double));
         return BERG_OK;
     }
+    /* first trial step (after Hairer, Norsett & Wanner's starting-step
+     * rule): tol^{1/K} |y| / |L y|, at most t */
     double elapsed = 0.0, tau = t;
+    apply_L(fp, y, fp->tmp, 0);
+    double ly = l1(fp->tmp, n), ny = l1(y, n);
+    if (ly > 0.0) {
+        double guess = pow(fp->tol, 1.0 / K) * ny / ly;
+        if (guess < tau)
+            tau = guess;
+    }
     const double tol = fp->tol;
     while (elapsed < t) {
         double rest = t - elapsed;

@@ -403,7 +403,9 @@ static void test_tolerance_and_order(void)
         CHECK(err[k] > 1e-3 * tols[k] || err[k] < 1e-13, "tol %g: error %g not far below it either",
               tols[k], err[k]);
     }
-    for (int k = 1; k < 3; k++) {
+    /* asymptotic order from the finer tolerances (at 1e-4 the run has ~10
+     * steps and its error is far below the tolerance: pre-asymptotic) */
+    for (int k = 2; k < 4; k++) {
         double order = log(err[k - 1] / err[k]) / log((double)steps[k] / (double)steps[k - 1]);
         CHECK(order >= 2.0, "observed order %g >= 2 (steps %zu -> %zu, error %g -> %g)", order,
               steps[k - 1], steps[k], err[k - 1], err[k]);
