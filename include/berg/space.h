@@ -107,6 +107,17 @@ BERG_API berg_status berg_space_integrate(const berg_space *space, const double 
  * receives the integral that p was divided by. */
 BERG_API berg_status berg_space_normalize(const berg_space *space, double *p, double *mass);
 
+/* Clear FFT round-off: every value v with -rtol * max|p| <= v < 0 becomes 0
+ * (spectral propagators leave such values, of order 1e-16 of the peak, in
+ * the tails of a density, and every density function refuses negative
+ * values). A value below -rtol * max|p| is real negativity, not round-off:
+ * BERG_ERR_NEGATIVE naming its index, and p is unchanged. rtol must be in
+ * (0, 1) (1e-12 is a good choice after berg_heat_apply). clipped (may be
+ * NULL) receives the mass removed, w * sum |v| over the cleared values.
+ * p must be finite. */
+BERG_API berg_status berg_space_clip_roundoff(const berg_space *space, double *p, double rtol,
+                                              double *clipped);
+
 /* l2 inner product G_l2(f1, f2) = integral f1 f2 Vol_S (seed eq 15). */
 BERG_API berg_status berg_space_inner_l2(const berg_space *space, const double *f1,
                                          const double *f2, double *out);

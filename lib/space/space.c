@@ -349,6 +349,35 @@ berg_status berg_space_normalize(const berg_space *space, double *p, double *mas
     return BERG_OK;
 }
 
+berg_status berg_space_clip_roundoff(const berg_space *space, double *p, double rtol,
+                                     double *clipped)
+{
+    static const char fn[] = "berg_space_clip_roundoff";
+    berg_status st;
+    if ((st = berg__space_check(space, fn)) || (st = berg__check_finite(p, space->size, fn, "p")))
+        return st;
+    if (!(rtol > 0.0 && rtol < 1.0))
+        return berg__error(BERG_ERR_DOMAIN, "%s: rtol = %g must be in (0, 1)", fn, rtol);
+    double amax = 0.0;
+    for (size_t i = 0; i < space->size; i++)
+        amax = fmax(amax, fabs(p[i]));
+    const double floor = -rtol * amax;
+    for (size_t i = 0; i < space->size; i++)
+        if (p[i] < floor)
+            return berg__error(BERG_ERR_NEGATIVE,
+                               "%s: p has a negative value %g at index %zu, beyond round-off "
+                               "(%g = -rtol * max|p|)", fn, p[i], i, floor);
+    double removed = 0.0;
+    for (size_t i = 0; i < space->size; i++)
+        if (p[i] < 0.0) {
+            removed -= p[i];
+            p[i] = 0.0;
+        }
+    if (clipped)
+        *clipped = removed * space->weight;
+    return BERG_OK;
+}
+
 berg_status berg_space_inner_l2(const berg_space *space, const double *f1, const double *f2,
                                 double *out)
 {

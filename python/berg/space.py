@@ -28,6 +28,8 @@ _integrate = fn("berg_space_integrate", [ctypes.c_void_p, c_double_p, c_double_p
 _normalize = fn("berg_space_normalize", [ctypes.c_void_p, c_double_p, c_double_p])
 _inner = fn("berg_space_inner_l2", [ctypes.c_void_p, c_double_p, c_double_p, c_double_p])
 _project = fn("berg_space_project_tangent", [ctypes.c_void_p, c_double_p, c_double_p])
+_clip = fn("berg_space_clip_roundoff", [ctypes.c_void_p, c_double_p, ctypes.c_double,
+                                           c_double_p])
 _moments = fn("berg_space_moments", [ctypes.c_void_p, c_double_p, c_double_p, c_double_p])
 _equal = fn("berg_space_equal", [ctypes.c_void_p, ctypes.c_void_p], ctypes.c_int)
 
@@ -196,6 +198,17 @@ class Space:
         out = np.empty(self.shape)
         check(_project(self._h, ptr(f), ptr(out)))
         return out
+
+    def clip_roundoff(self, p, rtol=1e-12):
+        """Return (p with round-off negatives >= -rtol*max|p| set to 0, mass removed).
+
+        Spectral propagators leave values of order 1e-16 of the peak, of
+        either sign, in the tails; density functions refuse negative values.
+        Larger negative values raise NegativeDensityError."""
+        q = np.array(self._arr(p, "p"), dtype=np.float64, copy=True)
+        removed = ctypes.c_double()
+        check(_clip(self._h, ptr(q), rtol, ctypes.byref(removed)))
+        return q, removed.value
 
     def moments(self, p):
         """(mean, covariance) of a density (need not be normalized)."""

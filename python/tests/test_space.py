@@ -73,3 +73,21 @@ def test_no_copy_for_contiguous_input():
     s = berg.Space((16,), 0, 1)
     f = np.ones(16)
     assert berg._lib.as_array(f, s.shape) is f
+
+
+def test_clip_roundoff_after_heat():
+    s = berg.Space((256, 256), -8, 8, bc="neumann")
+    X, Y = s.grid()
+    p, _ = s.normalize(np.exp(-(X - 1) ** 2 - Y ** 2 / 4))
+    q = berg.Heat(s).apply(p, 0.25)
+    q, removed = s.clip_roundoff(q)
+    assert q.min() >= 0 and removed < 1e-14
+    # Gaussian with covariance diag(1/2, 2) spreads by 2t = 0.5 per axis; the
+    # y axis (variance 2.5, walls at 5 sigma) loses ~5e-6 to the reflecting walls
+    c = s.covariance(q)
+    assert abs(c[0, 0] - 1.0) < 1e-9 and abs(c[0, 1]) < 1e-12
+    assert 0 < 2.5 - c[1, 1] < 1e-5
+    bad = q.copy()
+    bad[3, 4] = -1e-3
+    with pytest.raises(berg.NegativeDensityError, match="index"):
+        s.clip_roundoff(bad)

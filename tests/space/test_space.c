@@ -314,8 +314,33 @@ static void test_ranks(void)
     }
 }
 
+static void test_clip(void)
+{
+    size_t n[1] = {8};
+    double lo[1] = {0}, hi[1] = {4}; /* w = 0.5 */
+    berg_space *s = make(1, n, lo, hi, NULL, NULL);
+    if (!s)
+        return;
+    double p[8] = {1e-3, -1e-17, 0.5, 2.0, -3e-16, 0.0, 1.0, 0.25}, removed = -1;
+    CHECK_STATUS(berg_space_clip_roundoff(s, p, 1e-12, &removed), BERG_OK, "clip round-off");
+    CHECK(p[1] == 0.0 && p[4] == 0.0 && p[3] == 2.0 && p[0] == 1e-3, "only negatives cleared");
+    CHECK_REL(removed, 0.5 * (1e-17 + 3e-16), 1e-15, "removed mass");
+    double q[8] = {1, 1, 1, -1e-6, 1, 1, 1, 1}, copy[8];
+    memcpy(copy, q, sizeof q);
+    CHECK_STATUS(berg_space_clip_roundoff(s, q, 1e-12, &removed), BERG_ERR_NEGATIVE,
+                 "real negativity refused");
+    CHECK_MESSAGE("index 3", "index named");
+    CHECK(memcmp(q, copy, sizeof q) == 0, "p unchanged on failure");
+    CHECK_STATUS(berg_space_clip_roundoff(s, q, 0.0, NULL), BERG_ERR_DOMAIN, "rtol 0");
+    CHECK_STATUS(berg_space_clip_roundoff(s, q, NAN, NULL), BERG_ERR_DOMAIN, "rtol NaN");
+    q[2] = INFINITY;
+    CHECK_STATUS(berg_space_clip_roundoff(s, q, 1e-12, NULL), BERG_ERR_NONFINITE, "Inf value");
+    berg_space_destroy(s);
+}
+
 int main(void)
 {
+    test_clip();
     test_queries();
     test_general_metric();
     test_integrals();
