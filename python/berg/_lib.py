@@ -169,6 +169,35 @@ def check(status):
     return status
 
 
+class CallbackGuard:
+    """Python functions as C callbacks: an exception inside one must not cross
+    into C, so wrap() keeps it and returns -1 (libberg then fails with
+    BERG_ERR_CALLBACK), and check() raises that error chained to the kept
+    exception. One guard per C call that takes callbacks."""
+
+    def __init__(self):
+        self.error = None
+
+    def wrap(self, f):
+        def wrapper(*args):
+            try:
+                r = f(*args)
+                return 0 if r is None else r
+            except BaseException as exc:  # noqa: B902 - re-raised after the C call
+                self.error = exc
+                return -1
+        return wrapper
+
+    def check(self, status):
+        err, self.error = self.error, None
+        if status != 0 and err is not None:
+            try:
+                check(status)
+            except BergError as exc:
+                raise exc from err
+        return check(status)
+
+
 def fn(name, argtypes, restype=ctypes.c_int):
     """Declare and return a libberg function."""
     f = getattr(lib, name)

@@ -80,29 +80,7 @@ CHANNEL_HEAT, CHANNEL_FP = 0, 1
 FLOW_INFO_COLUMNS = ("kl", "entropy", "fisher", "mutual", "kappa1", "kappa2", "kappa3", "kappa4")
 
 
-class _Guard:
-    """Python exceptions inside callbacks are kept and re-raised, chained."""
-
-    def __init__(self):
-        self.error = None
-
-    def wrap(self, f):
-        def wrapper(*args):
-            try:
-                return f(*args)
-            except BaseException as exc:  # noqa: B902 - re-raised after the C call
-                self.error = exc
-                return -1
-        return wrapper
-
-    def check(self, status):
-        err, self.error = self.error, None
-        if status != 0 and err is not None:
-            try:
-                check(status)
-            except _lib.BergError as exc:
-                raise exc from err
-        return check(status)
+_Guard = _lib.CallbackGuard
 
 
 def _grid(space, a, name):

@@ -71,29 +71,10 @@ def _matrix(a, name):
     return a
 
 
-class _Callback:
-    """Wrap a Python function as a C callback: exceptions are kept and
-    re-raised (chained) after the call instead of crossing into C."""
+class _Callback(_lib.CallbackGuard):
+    """The shared callback guard, under this module's name for wrap()."""
 
-    def __init__(self):
-        self.error = None
-
-    def guard(self, f):
-        def wrapper(*args):
-            try:
-                return f(*args)
-            except BaseException as exc:  # noqa: B902 - re-raised after the C call
-                self.error = exc
-                return -1
-        return wrapper
-
-    def check(self, status):
-        if status != 0 and self.error is not None:
-            try:
-                check(status)
-            except _lib.BergError as err:
-                raise err from self.error
-        return check(status)
+    guard = _lib.CallbackGuard.wrap
 
 
 # ---- from samples ---------------------------------------------------------

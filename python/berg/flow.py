@@ -62,30 +62,12 @@ _lf_step = fn("berg_langevin_step", [_vp, c_double_p, ctypes.c_double, _sz, _AGR
 _lf_destroy = fn("berg_langevin_destroy", [_vp], None)
 
 
-class _Callback:
-    """Wrap a Python function as a C callback; exceptions are kept and
-    re-raised (chained to the CallbackError) after the C call returns."""
+class _Callback(_lib.CallbackGuard):
+    """A Python function as a C callback of ctype (see _lib.CallbackGuard)."""
 
     def __init__(self, ctype, body):
-        self.error = None
-
-        def call(*args):
-            try:
-                body(*args)
-                return 0
-            except BaseException as exc:  # noqa: B902 - re-raised after the C call
-                self.error = exc
-                return -1
-
-        self.c_fn = ctype(call)
-
-    def check(self, status):
-        if status != 0 and self.error is not None:
-            try:
-                check(status)
-            except _lib.BergError as err:
-                raise err from self.error
-        return check(status)
+        super().__init__()
+        self.c_fn = ctype(self.wrap(body))
 
 
 def _grad_callback(grad):

@@ -122,30 +122,17 @@ class Heat:
         return out
 
 
-class _Symbol:
-    """A Python symbol c(k) as a C callback; exceptions are re-raised (chained)."""
+class _Symbol(_lib.CallbackGuard):
+    """A Python symbol c(k) as a C callback (see _lib.CallbackGuard)."""
 
     def __init__(self, f):
-        self.error = None
+        super().__init__()
 
         def call(ndim, k, c, _ud):
-            try:
-                kk = np.ctypeslib.as_array(k, shape=(ndim,)).copy()
-                c[0] = float(f(kk))
-                return 0
-            except BaseException as exc:  # noqa: B902 - re-raised after the C call
-                self.error = exc
-                return -1
+            kk = np.ctypeslib.as_array(k, shape=(ndim,)).copy()
+            c[0] = float(f(kk))
 
-        self.c_fn = _SYMBOL(call)
-
-    def check(self, status):
-        if status != 0 and self.error is not None:
-            try:
-                check(status)
-            except _lib.BergError as err:
-                raise err from self.error
-        return check(status)
+        self.c_fn = _SYMBOL(self.wrap(call))
 
 
 class Multiplier:
