@@ -183,7 +183,11 @@ BERG_API berg_status berg_bayes_predictive_fft(const berg_bayes *b, double *p);
  *   V(y)       -Phi(gamma_tau; y) = -ln p0(y - G(gamma_tau)) on the data grid
  *   Sigma_u(y) Phi(u; y) - Phi(gamma_tau; y) for a given u
  * A berg_dictionary is immutable after creation; every getter may be called
- * from several threads at once.
+ * from several threads at once. It copies every grid quantity, but keeps a
+ * reference to b for berg_dictionary_scheme (which evaluates b's model
+ * callbacks at any u): b must outlive the dictionary, and when b's model or
+ * truth has changed since creation, berg_dictionary_scheme returns
+ * BERG_ERR_MISMATCH rather than mixing two models.
  */
 typedef struct berg_dictionary berg_dictionary;
 
