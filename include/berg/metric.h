@@ -359,6 +359,14 @@ BERG_API berg_status berg_sinkhorn_create(berg_sinkhorn **out, const berg_space 
 /* Free a solver. NULL is a no-op. */
 BERG_API void berg_sinkhorn_destroy(berg_sinkhorn *sk);
 
+/* Threads for the heat-kernel transforms of the scaling mode (>= 1;
+ * default 1): the FFTs of every iteration then run on nthreads threads
+ * (berg_heat_create_ex); the pointwise work stays on the calling thread.
+ * Re-plans the kernel. BERG_ERR_DOMAIN for nthreads < 1,
+ * BERG_ERR_UNSUPPORTED for a log-domain handle (which uses no FFT); on
+ * failure the handle is unchanged. */
+BERG_API berg_status berg_sinkhorn_set_threads(berg_sinkhorn *sk, int nthreads);
+
 /* Iteration cap (>= 1; default 10000). */
 BERG_API berg_status berg_sinkhorn_set_max_iterations(berg_sinkhorn *sk, size_t max_iterations);
 

@@ -192,6 +192,25 @@ void berg_sinkhorn_destroy(berg_sinkhorn *sk)
     berg__free(sk);
 }
 
+berg_status berg_sinkhorn_set_threads(berg_sinkhorn *sk, int nthreads)
+{
+    static const char fn[] = "berg_sinkhorn_set_threads";
+    if (!sk)
+        return berg__error(BERG_ERR_NULL, "%s: sk is NULL", fn);
+    if (nthreads < 1)
+        return berg__error(BERG_ERR_DOMAIN, "%s: nthreads = %d must be >= 1", fn, nthreads);
+    if (!sk->heat)
+        return berg__error(BERG_ERR_UNSUPPORTED,
+                           "%s: a log-domain handle uses no FFT, threads do not apply", fn);
+    berg_heat *h = NULL;
+    berg_status st = berg_heat_create_ex(&h, &sk->space, 1, nthreads, 0);
+    if (st != BERG_OK)
+        return st;
+    berg_heat_destroy(sk->heat);
+    sk->heat = h;
+    return BERG_OK;
+}
+
 berg_status berg_sinkhorn_set_max_iterations(berg_sinkhorn *sk, size_t max_iterations)
 {
     static const char fn[] = "berg_sinkhorn_set_max_iterations";

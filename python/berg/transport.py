@@ -28,6 +28,7 @@ _sk_create = fn("berg_sinkhorn_create", [ctypes.POINTER(_vp), _vp, ctypes.c_doub
                                          ctypes.c_uint])
 _sk_destroy = fn("berg_sinkhorn_destroy", [_vp], None)
 _sk_maxit = fn("berg_sinkhorn_set_max_iterations", [_vp, ctypes.c_size_t])
+_sk_threads = fn("berg_sinkhorn_set_threads", [_vp, ctypes.c_int])
 _sk_tol = fn("berg_sinkhorn_set_tolerance", [_vp, ctypes.c_double])
 _sk_eps = fn("berg_sinkhorn_epsilon", [_vp, c_double_p])
 _sk_cost = fn("berg_sinkhorn_cost", [_vp, c_double_p, c_double_p, c_double_p])
@@ -91,7 +92,8 @@ class Sinkhorn:
     Use one instance from one thread at a time.
     """
 
-    def __init__(self, space, eps, log_domain=False, max_iterations=None, tolerance=None):
+    def __init__(self, space, eps, log_domain=False, max_iterations=None, tolerance=None,
+                 threads=1):
         h = _vp()
         check(_sk_create(ctypes.byref(h), space.handle, float(eps),
                          SINKHORN_LOG_DOMAIN if log_domain else 0))
@@ -102,6 +104,8 @@ class Sinkhorn:
             self.max_iterations = max_iterations
         if tolerance is not None:
             self.tolerance = tolerance
+        if threads != 1:
+            check(_sk_threads(self._h, int(threads)))
 
     def __del__(self):
         h = getattr(self, "_h", None)

@@ -197,3 +197,17 @@ def test_barycenter_against_pot():
     pot = ot.bregman.convolutional_barycenter2d(A, reg, weights=w, numItermax=5000,
                                                 stopThr=1e-11)
     assert np.max(np.abs(a * s.cell_weight - pot / pot.sum())) < 1e-3 * pot.max()
+
+
+def test_sinkhorn_threads_same_result():
+    s = berg.Space((96, 64), 0.0, 1.0, bc=["neumann", "periodic"])
+    X, Y = s.grid()
+    p, _ = s.normalize(np.exp(-((X - 0.4) ** 2 + (Y - 0.5) ** 2) / 0.01))
+    q, _ = s.normalize(np.exp(-((X - 0.6) ** 2 + (Y - 0.3) ** 2) / 0.02))
+    one = berg.Sinkhorn(s, 0.02)
+    two = berg.Sinkhorn(s, 0.02, threads=2)
+    assert two.divergence(p, q) == pytest.approx(one.divergence(p, q), rel=1e-11)
+    with pytest.raises(berg.DomainError, match="nthreads"):
+        berg.Sinkhorn(s, 0.02, threads=0)
+    with pytest.raises(berg.UnsupportedError, match="log-domain"):
+        berg.Sinkhorn(s, 0.02, log_domain=True, threads=2)

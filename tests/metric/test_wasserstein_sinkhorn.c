@@ -424,8 +424,55 @@ static void test_bad(void)
     berg_space_destroy(sd);
 }
 
+/* threads change how the FFTs are computed, not what they compute */
+static void test_threads(void)
+{
+    size_t n[2] = {128, 96};
+    double lo[2] = {0, 0}, hi[2] = {1, 1};
+    berg_boundary bc[2] = {BERG_NEUMANN, BERG_PERIODIC};
+    berg_space *s = NULL;
+    berg_space_create(&s, 2, n, lo, hi, bc, NULL);
+    size_t N = berg_space_size(s);
+    double *P = malloc(2 * N * sizeof *P), *b1 = malloc(N * sizeof *b1), *b2 = malloc(N * sizeof *b2);
+    for (size_t i = 0; i < n[0]; i++)
+        for (size_t j = 0; j < n[1]; j++) {
+            double x = (i + 0.5) / n[0], y = (j + 0.5) / n[1];
+            P[i * n[1] + j] = exp(-((x - 0.35) * (x - 0.35) + (y - 0.5) * (y - 0.5)) / 0.01);
+            P[N + i * n[1] + j] = exp(-((x - 0.65) * (x - 0.65) + (y - 0.4) * (y - 0.4)) / 0.02);
+        }
+    berg_space_normalize(s, P, NULL);
+    berg_space_normalize(s, P + N, NULL);
+    double wts[2] = {0.5, 0.5}, d1, d2;
+    berg_sinkhorn *one = solver(s, 2e-2, 0), *two = solver(s, 2e-2, 0);
+    CHECK_STATUS(berg_sinkhorn_set_threads(two, 2), BERG_OK, "two threads");
+    CHECK_STATUS(berg_sinkhorn_barycenter(one, 2, P, wts, b1), BERG_OK, "barycenter, 1 thread");
+    CHECK_STATUS(berg_sinkhorn_barycenter(two, 2, P, wts, b2), BERG_OK, "barycenter, 2 threads");
+    double bmax = 0.0;
+    for (size_t i = 0; i < N; i++)
+        bmax = fmax(bmax, b1[i]);
+    CHECK(tu_max_abs_diff(b1, b2, N) <= 1e-12 * bmax, "threaded barycenter equals serial (%g)",
+          tu_max_abs_diff(b1, b2, N) / bmax);
+    berg_sinkhorn_divergence(one, P, P + N, &d1);
+    berg_sinkhorn_divergence(two, P, P + N, &d2);
+    CHECK_REL(d2, d1, 1e-11, "threaded divergence equals serial");
+    CHECK_STATUS(berg_sinkhorn_set_threads(two, 0), BERG_ERR_DOMAIN, "zero threads");
+    berg_sinkhorn_divergence(two, P, P + N, &d2);
+    CHECK_REL(d2, d1, 1e-11, "handle unchanged by a refused setting");
+    CHECK_STATUS(berg_sinkhorn_set_threads(NULL, 2), BERG_ERR_NULL, "NULL handle");
+    berg_sinkhorn *lg = solver(s, 2e-2, BERG_SINKHORN_LOG_DOMAIN);
+    CHECK_STATUS(berg_sinkhorn_set_threads(lg, 2), BERG_ERR_UNSUPPORTED, "log domain has no FFT");
+    berg_sinkhorn_destroy(lg);
+    berg_sinkhorn_destroy(one);
+    berg_sinkhorn_destroy(two);
+    berg_space_destroy(s);
+    free(P);
+    free(b1);
+    free(b2);
+}
+
 int main(void)
 {
+    test_threads();
     test_limit_1d();
     test_small_eps();
     test_translation_2d();
