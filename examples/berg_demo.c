@@ -235,7 +235,7 @@ int main(int argc, char **argv)
     printf("\nThe normal model: Bayes and ERG agree to round-off. u^3 + Laplace: they differ at\n"
            "O(tau): the posterior mean of G(U) leaves G(MAP) at first order and the drift\n"
            "m = J dgamma/dtau of eq 57 does not see it; see docs/dictionary.md.\n"
-           "CSV written to %s; draw it with: python3 examples/plot_dictionary.py %s\n",
+           "CSV written to %s; draw it with: /usr/bin/python3 examples/plot_dictionary.py %s\n",
            outdir, outdir);
     return 0;
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Draw the CSV curves written by berg_demo into one PNG.
 
-    python3 examples/plot_dictionary.py [outdir]     (default examples/out)
+    /usr/bin/python3 examples/plot_dictionary.py [outdir]     (default examples/out)
 
 writes <outdir>/dictionary.png: (a) the discrepancy between the Bayesian
 predictive and the ERG backward flow against tau, with tau and tau^2 guides;
