@@ -442,22 +442,30 @@ static void test_threads(void)
         }
     berg_space_normalize(s, P, NULL);
     berg_space_normalize(s, P + N, NULL);
-    double wts[2] = {0.5, 0.5}, d1, d2;
+    double wts[2] = {0.5, 0.5}, d1, d2, d3;
+    /* threaded FFTW plans may round differently (the plan chosen under
+     * FFTW_MEASURE depends on the load), and the iteration amplifies
+     * rounding: the two agree to what the solves converge to. Stopping at
+     * 1e-10 (the barycenter's rounding floor is ~2e-12), they agree to 1e-9
+     * (seen: bitwise when the plans coincide, 2e-11 and 8e-11 when they did
+     * not, with the default tolerance 1e-9) */
     berg_sinkhorn *one = solver(s, 2e-2, 0), *two = solver(s, 2e-2, 0);
+    berg_sinkhorn_set_tolerance(one, 1e-10);
+    berg_sinkhorn_set_tolerance(two, 1e-10);
     CHECK_STATUS(berg_sinkhorn_set_threads(two, 2), BERG_OK, "two threads");
     CHECK_STATUS(berg_sinkhorn_barycenter(one, 2, P, wts, b1), BERG_OK, "barycenter, 1 thread");
     CHECK_STATUS(berg_sinkhorn_barycenter(two, 2, P, wts, b2), BERG_OK, "barycenter, 2 threads");
     double bmax = 0.0;
     for (size_t i = 0; i < N; i++)
         bmax = fmax(bmax, b1[i]);
-    CHECK(tu_max_abs_diff(b1, b2, N) <= 1e-12 * bmax, "threaded barycenter equals serial (%g)",
+    CHECK(tu_max_abs_diff(b1, b2, N) <= 1e-9 * bmax, "threaded barycenter equals serial (%g)",
           tu_max_abs_diff(b1, b2, N) / bmax);
     berg_sinkhorn_divergence(one, P, P + N, &d1);
     berg_sinkhorn_divergence(two, P, P + N, &d2);
-    CHECK_REL(d2, d1, 1e-11, "threaded divergence equals serial");
+    CHECK_REL(d2, d1, 1e-9, "threaded divergence equals serial");
     CHECK_STATUS(berg_sinkhorn_set_threads(two, 0), BERG_ERR_DOMAIN, "zero threads");
-    berg_sinkhorn_divergence(two, P, P + N, &d2);
-    CHECK_REL(d2, d1, 1e-11, "handle unchanged by a refused setting");
+    berg_sinkhorn_divergence(two, P, P + N, &d3);
+    CHECK(d3 == d2, "handle unchanged by a refused setting (%.17g vs %.17g)", d3, d2);
     CHECK_STATUS(berg_sinkhorn_set_threads(NULL, 2), BERG_ERR_NULL, "NULL handle");
     berg_sinkhorn *lg = solver(s, 2e-2, BERG_SINKHORN_LOG_DOMAIN);
     CHECK_STATUS(berg_sinkhorn_set_threads(lg, 2), BERG_ERR_UNSUPPORTED, "log domain has no FFT");
