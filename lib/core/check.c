@@ -59,6 +59,25 @@ berg_status berg__check_density(const double *a, size_t n, const char *fn, const
     return BERG_OK;
 }
 
+berg_status berg__check_symmetric(const double *A, size_t d, double rtol, const char *fn,
+                                  const char *name)
+{
+    berg_status st = berg__check_finite(A, d * d, fn, name);
+    if (st != BERG_OK)
+        return st;
+    double amax = 0.0;
+    for (size_t i = 0; i < d * d; i++)
+        amax = fmax(amax, fabs(A[i]));
+    for (size_t i = 0; i < d; i++)
+        for (size_t j = i + 1; j < d; j++)
+            if (fabs(A[i * d + j] - A[j * d + i]) > rtol * amax)
+                return berg__error(BERG_ERR_NOT_SPD,
+                                   "%s: %s is not symmetric: %s[%zu][%zu] = %.17g but "
+                                   "%s[%zu][%zu] = %.17g",
+                                   fn, name, name, i, j, A[i * d + j], name, j, i, A[j * d + i]);
+    return BERG_OK;
+}
+
 berg_status berg__check_time(double t, const char *fn, const char *name)
 {
     if (!isfinite(t) || t < 0.0)

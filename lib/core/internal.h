@@ -31,6 +31,12 @@ berg_status berg__check_nonneg(const double *a, size_t n, const char *fn, const 
 /* finite, >= 0 and with a positive finite sum; *sum gets the plain sum */
 berg_status berg__check_density(const double *a, size_t n, const char *fn, const char *name,
                                 double *sum);
+/* a d x d row-major matrix is finite and symmetric: |A_ij - A_ji| <=
+ * rtol * max|A| (round-off relative to the matrix, so near-zero entries of
+ * a computed matrix may differ by rounding); BERG_ERR_NONFINITE or
+ * BERG_ERR_NOT_SPD naming the first offending pair */
+berg_status berg__check_symmetric(const double *A, size_t d, double rtol, const char *fn,
+                                  const char *name);
 /* a time-like scalar: finite and >= 0 */
 berg_status berg__check_time(double t, const char *fn, const char *name);
 /* *out = a * b, BERG_ERR_SIZE when it overflows */

@@ -26,20 +26,7 @@ berg_status berg__fisher_check_dim(size_t n, const char *fn, const char *name)
 
 berg_status berg__fisher_check_sym(size_t d, const double *A, const char *fn, const char *name)
 {
-    berg_status s = berg__check_finite(A, d * d, fn, name);
-    if (s != BERG_OK)
-        return s;
-    double amax = 0.0;
-    for (size_t i = 0; i < d * d; i++)
-        amax = fmax(amax, fabs(A[i]));
-    for (size_t i = 0; i < d; i++)
-        for (size_t j = 0; j < i; j++)
-            if (fabs(A[i * d + j] - A[j * d + i]) > 1e-10 * amax)
-                return berg__error(BERG_ERR_NOT_SPD,
-                                   "%s: %s is not symmetric: %s[%zu][%zu] = %.17g but "
-                                   "%s[%zu][%zu] = %.17g",
-                                   fn, name, name, i, j, A[i * d + j], name, j, i, A[j * d + i]);
-    return BERG_OK;
+    return berg__check_symmetric(A, d, 1e-10, fn, name);
 }
 
 void berg__fisher_mirror_lower(size_t d, double *A)

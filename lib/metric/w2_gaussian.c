@@ -35,21 +35,7 @@
 
 static berg_status check_cov(const char *fn, const char *name, int d, const double *S)
 {
-    size_t n = (size_t)d * (size_t)d;
-    berg_status st = berg__check_finite(S, n, fn, name);
-    if (st != BERG_OK)
-        return st;
-    for (int a = 0; a < d; a++)
-        for (int b = a + 1; b < d; b++) {
-            double x = S[a * d + b], y = S[b * d + a];
-            double scale = fmax(fabs(x), fabs(y));
-            if (fabs(x - y) > SYM_TOL * scale)
-                return berg__error(BERG_ERR_NOT_SPD,
-                                   "%s: covariance %s is not symmetric: %s[%d][%d] = %.17g but "
-                                   "%s[%d][%d] = %.17g",
-                                   fn, name, name, a, b, x, name, b, a, y);
-        }
-    return BERG_OK;
+    return berg__check_symmetric(S, (size_t)d, SYM_TOL, fn, name);
 }
 
 /* R = S^{1/2} (symmetrized copy of S, eigenvalues clamped at 0). work has

@@ -29,17 +29,9 @@ void berg_particles_destroy(berg_particles *ps) { berg__free(ps); }
 static berg_status sym_eig(int d, const double *A, double *W, double *ev, const char *fn,
                            const char *name)
 {
-    for (int i = 0; i < d * d; i++)
-        if (!isfinite(A[i]))
-            return berg__error(BERG_ERR_NONFINITE, "%s: %s[%d] = %g is not finite", fn, name, i,
-                               A[i]);
-    for (int i = 0; i < d; i++)
-        for (int j = i + 1; j < d; j++) {
-            double a = A[i * d + j], b = A[j * d + i];
-            if (fabs(a - b) > 1e-12 * fmax(fabs(a), fabs(b)))
-                return berg__error(BERG_ERR_NOT_SPD, "%s: %s is not symmetric (entries (%d,%d) "
-                                   "and (%d,%d) differ)", fn, name, i, j, j, i);
-        }
+    berg_status st = berg__check_symmetric(A, (size_t)d, 1e-12, fn, name);
+    if (st != BERG_OK)
+        return st;
     for (int i = 0; i < d; i++)
         for (int j = 0; j < d; j++)
             W[i * d + j] = 0.5 * (A[i * d + j] + A[j * d + i]);
