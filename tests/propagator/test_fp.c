@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "testutil.h"
+#include "ou_reference.h"
 
 static berg_space *space1(size_t n, double lo, double hi, berg_boundary bc)
 {
@@ -455,17 +456,6 @@ static void test_ou_1d(void)
 /* 2-D OU with V = x^T A x / 2 and an anisotropic metric: the covariance
  * follows the Lyapunov equation dS/dt = -B S - S B^T + 2 g^{-1}, B = g^{-1} A
  * (integrated here by RK4, an independent method). */
-static void lyap_rhs(const double *B, const double *gi, const double *S, double *dS)
-{
-    for (int i = 0; i < 2; i++)
-        for (int j = 0; j < 2; j++) {
-            double v = 2 * gi[i * 2 + j];
-            for (int k = 0; k < 2; k++)
-                v -= B[i * 2 + k] * S[k * 2 + j] + S[i * 2 + k] * B[j * 2 + k];
-            dS[i * 2 + j] = v;
-        }
-}
-
 static void ou2d_run(size_t n, double L, double *cov, double *mean, double *l1err, double t)
 {
     size_t sh[2] = {n, n};
@@ -482,28 +472,7 @@ static void ou2d_run(size_t n, double L, double *cov, double *mean, double *l1er
     double m0[2] = {1.0, -0.5}, S0[4] = {0.3, 0.1, 0.1, 0.2};
     /* closed form: mean by RK4 of dm = -B m, covariance by RK4 of Lyapunov */
     double m[2] = {m0[0], m0[1]}, S[4] = {S0[0], S0[1], S0[2], S0[3]};
-    int K = 20000;
-    double dt = t / K;
-    for (int k = 0; k < K; k++) {
-        double k1[4], k2[4], k3[4], k4[4], T[4];
-        lyap_rhs(B, gi, S, k1);
-        for (int i = 0; i < 4; i++) T[i] = S[i] + 0.5 * dt * k1[i];
-        lyap_rhs(B, gi, T, k2);
-        for (int i = 0; i < 4; i++) T[i] = S[i] + 0.5 * dt * k2[i];
-        lyap_rhs(B, gi, T, k3);
-        for (int i = 0; i < 4; i++) T[i] = S[i] + dt * k3[i];
-        lyap_rhs(B, gi, T, k4);
-        for (int i = 0; i < 4; i++) S[i] += dt / 6 * (k1[i] + 2 * k2[i] + 2 * k3[i] + k4[i]);
-        double a1[2], a2[2], a3[2], a4[2], u[2];
-        for (int i = 0; i < 2; i++) a1[i] = -(B[i * 2] * m[0] + B[i * 2 + 1] * m[1]);
-        for (int i = 0; i < 2; i++) u[i] = m[i] + 0.5 * dt * a1[i];
-        for (int i = 0; i < 2; i++) a2[i] = -(B[i * 2] * u[0] + B[i * 2 + 1] * u[1]);
-        for (int i = 0; i < 2; i++) u[i] = m[i] + 0.5 * dt * a2[i];
-        for (int i = 0; i < 2; i++) a3[i] = -(B[i * 2] * u[0] + B[i * 2 + 1] * u[1]);
-        for (int i = 0; i < 2; i++) u[i] = m[i] + dt * a3[i];
-        for (int i = 0; i < 2; i++) a4[i] = -(B[i * 2] * u[0] + B[i * 2 + 1] * u[1]);
-        for (int i = 0; i < 2; i++) m[i] += dt / 6 * (a1[i] + 2 * a2[i] + 2 * a3[i] + a4[i]);
-    }
+    ou_reference_2d(B, gi, t, m, S);
     double det0 = S0[0] * S0[3] - S0[1] * S0[2], dett = S[0] * S[3] - S[1] * S[2];
     for (size_t i = 0; i < N; i++) {
         double x = -L + ((double)(i / n) + 0.5) * h, y = -L + ((double)(i % n) + 0.5) * h;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "testutil.h"
+#include "ou_reference.h"
 
 static int grad_dwell(int ndim, const double *x, double *g, void *ud)
 {
@@ -135,17 +136,6 @@ static void test_histogram_vs_fp(void)
     free(x);
 }
 
-static void lyap_rhs(const double *B, const double *gi, const double *S, double *dS)
-{
-    for (int i = 0; i < 2; i++)
-        for (int j = 0; j < 2; j++) {
-            double v = 2 * gi[i * 2 + j];
-            for (int k = 0; k < 2; k++)
-                v -= B[i * 2 + k] * S[k * 2 + j] + S[i * 2 + k] * B[j * 2 + k];
-            dS[i * 2 + j] = v;
-        }
-}
-
 static void test_ou_exact(void)
 {
     size_t count = 40000;
@@ -158,29 +148,7 @@ static void test_ou_exact(void)
     double x0[2] = {2.0, 1.0}, t = 0.7;
     /* closed form: mean m + e^{-Bt}(x0 - m) and the Lyapunov covariance, by RK4 */
     double mu[2] = {x0[0] - m[0], x0[1] - m[1]}, S[4] = {0, 0, 0, 0};
-    int K = 20000;
-    double dt = t / K;
-    for (int k = 0; k < K; k++) {
-        double k1[4], k2[4], k3[4], k4[4], T[4];
-        lyap_rhs(B, gi, S, k1);
-        for (int i = 0; i < 4; i++) T[i] = S[i] + 0.5 * dt * k1[i];
-        lyap_rhs(B, gi, T, k2);
-        for (int i = 0; i < 4; i++) T[i] = S[i] + 0.5 * dt * k2[i];
-        lyap_rhs(B, gi, T, k3);
-        for (int i = 0; i < 4; i++) T[i] = S[i] + dt * k3[i];
-        lyap_rhs(B, gi, T, k4);
-        for (int i = 0; i < 4; i++) S[i] += dt / 6 * (k1[i] + 2 * k2[i] + 2 * k3[i] + k4[i]);
-        double a[4][2], u[2];
-        for (int st = 0; st < 4; st++) {
-            double c = (st == 0) ? 0 : (st == 3 ? 1.0 : 0.5);
-            for (int i = 0; i < 2; i++)
-                u[i] = mu[i] + (st ? c * dt * a[st - 1][i] : 0.0);
-            for (int i = 0; i < 2; i++)
-                a[st][i] = -(B[i * 2] * u[0] + B[i * 2 + 1] * u[1]);
-        }
-        for (int i = 0; i < 2; i++)
-            mu[i] += dt / 6 * (a[0][i] + 2 * a[1][i] + 2 * a[2][i] + a[3][i]);
-    }
+    ou_reference_2d(B, gi, t, mu, S);
     double *x = malloc(2 * count * sizeof(double));
     for (size_t j = 0; j < count; j++) {
         x[2 * j] = x0[0];
