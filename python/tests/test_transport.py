@@ -204,11 +204,11 @@ def test_sinkhorn_threads_same_result():
     X, Y = s.grid()
     p, _ = s.normalize(np.exp(-((X - 0.4) ** 2 + (Y - 0.5) ** 2) / 0.01))
     q, _ = s.normalize(np.exp(-((X - 0.6) ** 2 + (Y - 0.3) ** 2) / 0.02))
-    # threaded plans may round differently; the solves (stopped at 1e-10,
-    # above the rounding floor) agree to 1e-9
-    one = berg.Sinkhorn(s, 0.02, tolerance=1e-10)
-    two = berg.Sinkhorn(s, 0.02, tolerance=1e-10, threads=2)
-    assert two.divergence(p, q) == pytest.approx(one.divergence(p, q), rel=1e-9)
+    # threaded plans may round differently; the solves (stopped at the
+    # default 1e-9, well above the ~3e-11 rounding floor) agree to 1e-8
+    one = berg.Sinkhorn(s, 0.02)
+    two = berg.Sinkhorn(s, 0.02, threads=2)
+    assert two.divergence(p, q) == pytest.approx(one.divergence(p, q), rel=1e-8)
     with pytest.raises(berg.DomainError, match="nthreads"):
         berg.Sinkhorn(s, 0.02, threads=0)
     with pytest.raises(berg.UnsupportedError, match="log-domain"):
