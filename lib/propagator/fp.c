@@ -91,6 +91,7 @@ static void fp_free(berg_fp *fp)
     berg__free(fp->ld);
     berg__free(fp->ldu);
     berg__free(fp->lb);
+    berg__fp_fourier_free(fp->fr);
     berg__free(fp);
 }
 
@@ -106,15 +107,21 @@ berg_status berg_fp_create(berg_fp **out, const berg_space *space, const double 
     size_t n = space->size;
     if ((st = berg__check_finite(V, n, fn, "V")))
         return st;
-    if (flags != 0)
-        return berg__error(BERG_ERR_DOMAIN, "%s: unknown flags 0x%x (must be 0)", fn, flags);
+    int fourier = (flags & BERG_FP_FOURIER) != 0;
+    if (fourier ? (flags & ~(BERG_FP_FOURIER | BERG_PLAN_ESTIMATE)) != 0 : flags != 0)
+        return berg__error(BERG_ERR_DOMAIN,
+                           "%s: unknown flags 0x%x (0, or BERG_FP_FOURIER optionally with "
+                           "BERG_PLAN_ESTIMATE)",
+                           fn, flags);
     int d = space->ndim;
-    for (int a = 0; a < d; a++)
+    for (int a = 0; a < d && !fourier; a++)
         for (int b = 0; b < d; b++)
             if (a != b && space->ginv[a * d + b] != 0.0)
                 return berg__error(BERG_ERR_UNSUPPORTED,
                                    "%s: the metric couples axes %d and %d; the finite-volume "
-                                   "Fokker-Planck generator needs a diagonal metric",
+                                   "Fokker-Planck generator needs a diagonal metric (the "
+                                   "Fourier one, BERG_FP_FOURIER, takes any metric on a "
+                                   "periodic box)",
                                    fn, a, b);
     size_t dn;
     if ((st = berg__mul_size(n, (size_t)d, &dn, fn, "grid size x rank")))
@@ -132,6 +139,34 @@ berg_status berg_fp_create(berg_fp **out, const berg_space *space, const double 
             maxline = space->n[a];
     fp->maxline = maxline;
     fp->V = berg__alloc(n, sizeof(double), fn);
+    if (!fp->V) {
+        fp_free(fp);
+        return berg__error(BERG_ERR_NOMEM, "%s: out of memory for a grid of %zu cells", fn, n);
+    }
+    double vmin = V[0], vmax = V[0];
+    for (size_t i = 1; i < n; i++) {
+        if (V[i] < vmin)
+            vmin = V[i];
+        if (V[i] > vmax)
+            vmax = V[i];
+    }
+    fp->vmin = vmin;
+    fp->vmax = vmax;
+    for (size_t i = 0; i < n; i++)
+        fp->V[i] = V[i] - vmin;
+    if (!isfinite(vmax - vmin)) {
+        fp_free(fp);
+        return berg__error(BERG_ERR_DOMAIN, "%s: the range of V (%g .. %g) overflows", fn, vmin,
+                           vmax);
+    }
+    if (fourier) {
+        if ((st = berg__fp_fourier_init(fp, flags, fn))) {
+            fp_free(fp);
+            return st;
+        }
+        *out = fp;
+        return BERG_OK;
+    }
     fp->rp = berg__alloc(dn, sizeof(double), fn);
     fp->rm = berg__alloc(dn, sizeof(double), fn);
     fp->ra = berg__alloc(dn, sizeof(double), fn);
@@ -151,26 +186,10 @@ berg_status berg_fp_create(berg_fp **out, const berg_space *space, const double 
     fp->ld = berg__alloc(maxline, sizeof(double), fn);
     fp->ldu = berg__alloc(maxline, sizeof(double), fn);
     fp->lb = berg__alloc(2 * maxline, sizeof(double), fn);
-    if (!fp->V || !fp->rp || !fp->rm || !fp->ra || !fp->out_rate || !fp->sc || !fp->isc ||
+    if (!fp->rp || !fp->rm || !fp->ra || !fp->out_rate || !fp->sc || !fp->isc ||
         !fp->sym || !fp->lsym || !fp->y || tfail || !fp->tmp || !fp->ldl || !fp->ld || !fp->ldu || !fp->lb) {
         fp_free(fp);
         return berg__error(BERG_ERR_NOMEM, "%s: out of memory for a grid of %zu cells", fn, n);
-    }
-    double vmin = V[0], vmax = V[0];
-    for (size_t i = 1; i < n; i++) {
-        if (V[i] < vmin)
-            vmin = V[i];
-        if (V[i] > vmax)
-            vmax = V[i];
-    }
-    fp->vmin = vmin;
-    fp->vmax = vmax;
-    for (size_t i = 0; i < n; i++)
-        fp->V[i] = V[i] - vmin;
-    if (!isfinite(vmax - vmin)) {
-        fp_free(fp);
-        return berg__error(BERG_ERR_DOMAIN, "%s: the range of V (%g .. %g) overflows", fn, vmin,
-                           vmax);
     }
     for (size_t i = 0; i < n; i++)
         fp->out_rate[i] = 0.0;
@@ -317,6 +336,8 @@ static berg_status generator_common(const berg_fp *fp, const double *in, double 
     if ((st = berg__check_ptr(fp, fn, "fp")) || (st = berg__check_ptr(out, fn, "out")) ||
         (st = berg__check_finite(in, fp->n, fn, transpose ? "f" : "p")))
         return st;
+    if (fp->fr)
+        return berg__fp_fourier_generator(fp, in, out, transpose, fn);
     double *tmp = berg__alloc(fp->n, sizeof(double), fn);
     if (!tmp)
         return berg_last_status();
@@ -384,8 +405,9 @@ berg_status berg_fp_velocity(const berg_fp *fp, const double *p, double *psi)
     for (size_t i = 0; i < n; i++)
         sig[i] = fp->V[i] + log(p[i]);
     int d = s->ndim;
+    /* the gradient of Sigma into psi, then psi = -g^{-1} grad Sigma per cell */
     for (int a = 0; a < d; a++) {
-        double D = s->ginv[a * d + a], h = s->h[a];
+        double h = s->h[a];
         for (size_t i = 0; i < n; i++) {
             size_t jp = neighbour(s, i, a, +1), jm = neighbour(s, i, a, -1);
             double g;
@@ -397,7 +419,18 @@ berg_status berg_fp_velocity(const berg_fp *fp, const double *p, double *psi)
                 g = (sig[i] - sig[jm]) / h;
             else
                 g = 0.0;
-            psi[(size_t)a * n + i] = -D * g;
+            psi[(size_t)a * n + i] = g;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        double g[BERG_MAX_RANK];
+        for (int a = 0; a < d; a++)
+            g[a] = psi[(size_t)a * n + i];
+        for (int a = 0; a < d; a++) {
+            double v = 0.0;
+            for (int b = 0; b < d; b++)
+                v += s->ginv[a * d + b] * g[b];
+            psi[(size_t)a * n + i] = -v;
         }
     }
     berg__free(sig);
@@ -582,6 +615,8 @@ berg_status berg_fp_evolve(berg_fp *fp, double t, const double *in, double *out)
     if ((st = berg__check_ptr(fp, fn, "fp")) || (st = berg__check_ptr(out, fn, "out")) ||
         (st = berg__check_time(t, fn, "t")) || (st = berg__check_nonneg(in, fp->n, fn, "in")))
         return st;
+    if (fp->fr)
+        return berg__fp_fourier_evolve(fp, t, in, out, fn);
     size_t n = fp->n;
     fp->accepted = fp->rejected = 0;
     double *y = fp->y, **T = fp->T;

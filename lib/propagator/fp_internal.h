@@ -38,7 +38,22 @@ struct berg_fp {
     double *T[BERG_FP_KMAX];
     double *ldl, *ld, *ldu, *lb; /* one line: n_a-1, n_a, n_a-1, 2 n_a */
     size_t maxline;
+    /* BERG_FP_FOURIER: the pseudo-spectral discretization (fp_fourier.c);
+     * NULL for the finite-volume one, whose tables above are then unused */
+    struct berg__fp_fourier *fr;
 };
+
+/* fp_fourier.c */
+struct berg__fp_fourier;
+berg_status berg__fp_fourier_init(berg_fp *fp, unsigned flags, const char *fn);
+void berg__fp_fourier_free(struct berg__fp_fourier *fr);
+berg_status berg__fp_fourier_evolve(berg_fp *fp, double t, const double *in, double *out,
+                                    const char *fn);
+/* out = L in (transpose: L^T in) of the Fourier discretization */
+berg_status berg__fp_fourier_generator(const berg_fp *fp, const double *in, double *out,
+                                       int transpose, const char *fn);
+/* S (n x n, row-major) = the symmetric H = R^{-1} L R, R = diag(e^{-(V - min V)/2}) */
+berg_status berg__fp_fourier_matrix(const berg_fp *fp, double *S, const char *fn);
 
 /* Bernoulli function B(x) = x / (e^x - 1), B(0) = 1, stable everywhere. */
 double berg__bernoulli(double x);

@@ -72,11 +72,15 @@ berg_status berg_fp_spectral_create(berg_fp_spectral **out, const berg_fp *fp)
     memset(S, 0, n * n * sizeof(double));
     int d = s->ndim;
     for (size_t i = 0; i < n; i++) {
-        S[i * n + i] = -fp->out_rate[i];
+        S[i * n + i] = fp->fr ? 0.0 : -fp->out_rate[i];
         sp->sq[i] = exp(-0.5 * fp->V[i]);
         sp->isq[i] = exp(0.5 * fp->V[i]);
     }
-    for (int a = 0; a < d; a++) {
+    if (fp->fr && (st = berg__fp_fourier_matrix(fp, S, fn))) {
+        berg_fp_spectral_destroy(sp);
+        return st;
+    }
+    for (int a = 0; a < d && !fp->fr; a++) {
         double c = s->ginv[a * d + a] / (s->h[a] * s->h[a]);
         size_t na = s->n[a], stv = s->stride[a];
         for (size_t i = 0; i < n; i++) {
