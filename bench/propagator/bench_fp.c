@@ -6,12 +6,17 @@
  *     Euler, centred conservative fluxes, the textbook scheme) on the 1-D
  *     Ornstein-Uhlenbeck problem, each on a grid where it reaches the same
  *     L1 error against the closed form (printed);
- *  3. spectral propagator: creation (dsyevd) and apply time versus N.
- * Run: meson benchmark -C build --suite propagator (or build/bench/propagator/bench_fp).
+ *  3. spectral propagator: creation (dsyevd) and apply time versus N;
+ *  4. the Fourier discretization (BERG_FP_FOURIER): evolution per unit of
+ *     time versus the heat step it is built on, and versus the explicit
+ *     solver at the same L1 error on the 1-D Ornstein-Uhlenbeck problem.
+ * Run: meson benchmark -C build --suite propagator (or build/bench/propagator/bench_fp;
+ * bench_fp fourier runs section 4 alone).
  */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "bench.h"
 #include "berg.h"
@@ -246,12 +251,152 @@ static void spectral_sizes(void)
     }
 }
 
-int main(void)
+/* ---- 4. the Fourier discretization ---------------------------------------- */
+
+/* periodic box [-L, L]^d, V = (x^2 + 2 y^2)/2 (+ 0.6 x y with a coupled metric) */
+static void fourier_vs_heat(int d, size_t n, int coupled)
 {
-    fp_vs_heat(1, 4096);
-    fp_vs_heat(2, 256);
-    fp_vs_explicit(1536);
-    fp_vs_explicit(6144);
-    spectral_sizes();
+    size_t shape[2] = {n, n};
+    const double L = 9.0;
+    double lo[2] = {-L, -L}, hi[2] = {L, L}, g[4] = {1.0, 0.0, 0.0, 1.0};
+    if (coupled)
+        g[1] = g[2] = 0.4;
+    berg_boundary bc[2] = {BERG_PERIODIC, BERG_PERIODIC};
+    berg_space *s = NULL;
+    berg_space_create(&s, d, shape, lo, hi, bc, d == 2 ? g : NULL);
+    size_t N = berg_space_size(s);
+    double h = 2 * L / (double)n;
+    double *V = malloc(N * sizeof(double));
+    fp_ctx c = {NULL, NULL, malloc(N * sizeof(double)), malloc(N * sizeof(double)), 1.0};
+    for (size_t i = 0; i < N; i++) {
+        double x = -L + ((double)(d == 1 ? i : i / n) + 0.5) * h;
+        double y = d == 1 ? 0.0 : -L + ((double)(i % n) + 0.5) * h;
+        V[i] = 0.5 * (x * x + 2 * y * y) + (coupled ? 0.6 * x * y : 0.0);
+        c.in[i] = gauss(x, 1.0, 0.3) * gauss(y, -0.5, 0.3);
+    }
+    if (berg_fp_create(&c.fp, s, V, BERG_FP_FOURIER) != BERG_OK) {
+        printf("fourier %d-D: %s\n", d, berg_last_error());
+        exit(1);
+    }
+    berg_heat_create(&c.heat, s, 0);
+    char name[80];
+    snprintf(name, sizeof name, "fourier evolve t=1 %d-D %zu^%d%s", d, n, d,
+             coupled ? " coupled g" : "");
+    bench_pair(name, run_fp, &c, "heat t=1", run_heat, &c, 5);
+    size_t acc, rej;
+    berg_fp_evolve(c.fp, 1.0, c.in, c.out);
+    berg_fp_last_steps(c.fp, &acc, &rej);
+    printf("    (%zu accepted + %zu rejected steps of 10 FFT heat steps each, tol 1e-8)\n", acc,
+           rej);
+    berg_fp_destroy(c.fp);
+    berg_heat_destroy(c.heat);
+    berg_space_destroy(s);
+    free(V);
+    free(c.in);
+    free(c.out);
+}
+
+/* the 1-D OU problem of section 2 on a periodic box [-9, 9] */
+typedef struct {
+    size_t n;
+    double *p0, *p;
+    berg_fp *fp;
+    berg_space *s;
+} fr_ctx;
+
+static void fr_setup(fr_ctx *c, size_t n)
+{
+    const double L = 9.0;
+    double lo = -L, hi = L, h = 2 * L / (double)n;
+    berg_boundary bc = BERG_PERIODIC;
+    c->n = n;
+    c->p0 = malloc(n * sizeof(double));
+    c->p = malloc(n * sizeof(double));
+    double *V = malloc(n * sizeof(double));
+    for (size_t i = 0; i < n; i++) {
+        double x = lo + (i + 0.5) * h;
+        V[i] = 0.5 * x * x;
+        c->p0[i] = gauss(x, OU_M0, OU_V0);
+    }
+    c->s = NULL;
+    c->fp = NULL;
+    berg_space_create(&c->s, 1, &n, &lo, &hi, &bc, NULL);
+    /* refused (BERG_ERR_DOMAIN) when e^{-V/2} is not resolved: fp stays NULL */
+    berg_fp_create(&c->fp, c->s, V, BERG_FP_FOURIER);
+    free(V);
+}
+
+static void fr_free(fr_ctx *c)
+{
+    free(c->p0);
+    free(c->p);
+    berg_fp_destroy(c->fp);
+    berg_space_destroy(c->s);
+}
+
+static void run_fourier_ou(void *cv)
+{
+    fr_ctx *c = cv;
+    berg_fp_evolve(c->fp, OU_T, c->p0, c->p);
+}
+
+static double fr_error(fr_ctx *c)
+{
+    double mt = OU_M0 * exp(-OU_T), vt = 1 - (1 - OU_V0) * exp(-2 * OU_T), e = 0;
+    double h = 18.0 / (double)c->n;
+    for (size_t i = 0; i < c->n; i++)
+        e += fabs(c->p[i] - gauss(-9.0 + (i + 0.5) * h, mt, vt));
+    return e * h;
+}
+
+static void fourier_vs_explicit(size_t nb)
+{
+    ou_ctx b;
+    ou_setup(&b, nb);
+    run_explicit(&b);
+    double eb = ou_error(&b);
+    /* the coarsest Fourier grid (multiples of 8 cells) at least as accurate */
+    fr_ctx a;
+    size_t na = 16;
+    double ea;
+    for (;;) {
+        fr_setup(&a, na);
+        ea = INFINITY;
+        if (a.fp) {
+            run_fourier_ou(&a);
+            ea = fr_error(&a);
+        }
+        if (ea <= eb || na >= 512)
+            break;
+        fr_free(&a);
+        na += 8;
+    }
+    char name[96];
+    snprintf(name, sizeof name, "OU 1-D t=0.5 to L1 %.2g (fourier n %zu vs %zu)", eb, na, nb);
+    printf("    libberg Fourier n=%zu tol 1e-8 L1 error %.3g; explicit n=%zu L1 error %.3g\n", na,
+           ea, nb, eb);
+    double ratio = bench_pair(name, run_fourier_ou, &a, "explicit FD", run_explicit, &b, 3);
+    printf("    libberg Fourier is %.0fx faster (and %.0fx more accurate)\n", 1.0 / ratio,
+           eb / ea);
+    fr_free(&a);
+    ou_free(&b);
+}
+
+int main(int argc, char **argv)
+{
+    /* "bench_fp fourier": only section 4 */
+    int all = !(argc > 1 && strcmp(argv[1], "fourier") == 0);
+    if (all) {
+        fp_vs_heat(1, 4096);
+        fp_vs_heat(2, 256);
+        fp_vs_explicit(1536);
+        fp_vs_explicit(6144);
+        spectral_sizes();
+    }
+    fourier_vs_heat(1, 4096, 0);
+    fourier_vs_heat(2, 256, 0);
+    fourier_vs_heat(2, 256, 1);
+    fourier_vs_explicit(1536);
+    fourier_vs_explicit(6144);
     return 0;
 }

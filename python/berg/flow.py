@@ -3,6 +3,7 @@ particle ensembles and the lattice-field Langevin flow: the bindings of the
 issue-4 part of include/berg/propagator.h (docs/fokker_planck.md).
 
     fp = FokkerPlanck(space, V)        # d/dt p = div(g^{-1}(grad p + p grad V))
+    fp = FokkerPlanck(space, V, discretization="fourier")  # spectral, periodic boxes
     pt = fp.evolve(p, t)               # adaptive, tolerance fp.tolerance
     q = fp.stationary()                # e^{-V}/Z exactly
     sp = fp.spectral()                 # exact e^{tL} by eigen-decomposition
@@ -23,7 +24,10 @@ import numpy as np
 from . import _lib
 from ._lib import c_double_p, check, fn, ptr
 
-__all__ = ["FokkerPlanck", "FPSpectral", "Particles", "Langevin", "particle_histogram"]
+__all__ = ["FokkerPlanck", "FPSpectral", "Particles", "Langevin", "particle_histogram",
+           "FP_FOURIER"]
+
+FP_FOURIER = 0x10  # BERG_FP_FOURIER
 
 _vp = ctypes.c_void_p
 _sz = ctypes.c_size_t
@@ -85,18 +89,38 @@ def _grad_callback(grad):
 class FokkerPlanck:
     """The Fokker-Planck / ERG flow towards q = e^{-V}/Z on a Space.
 
-    FokkerPlanck(space, V): V on the grid (shape space.shape), finite. The
-    space's (diagonal) metric is the inverse diffusion tensor. Scharfetter-
-    Gummel finite volumes (exact stationary state, mass, positivity), adaptive
-    extrapolated implicit-Euler time stepping (tolerance, default 1e-8).
+    FokkerPlanck(space, V, discretization="finite_volume"): V on the grid
+    (shape space.shape), finite. The space's metric is the inverse diffusion
+    tensor.
+      "finite_volume" (default): Scharfetter-Gummel finite volumes (exact
+        stationary state, mass, positivity; second order in space; any
+        boundary kind; diagonal metrics), adaptive extrapolated
+        implicit-Euler time stepping.
+      "fourier": the pseudo-spectral discretization (BERG_FP_FOURIER):
+        periodic boxes, any metric, spectral accuracy for smooth data,
+        Strang steps around the FFT heat step extrapolated to order 8.
+        Refuses (berg.Error) potentials and inputs it cannot resolve.
+    Tolerance of the time stepping: fp.tolerance, default 1e-8.
     """
 
-    def __init__(self, space, V):
+    _DISCRETIZATIONS = {"finite_volume": 0, "fourier": FP_FOURIER}
+
+    def __init__(self, space, V, discretization="finite_volume", estimate=False):
         self.space = space
         self.shape = tuple(space.shape)
+        if discretization not in self._DISCRETIZATIONS:
+            raise ValueError("discretization must be 'finite_volume' or 'fourier', not %r"
+                             % (discretization,))
+        flags = self._DISCRETIZATIONS[discretization]
+        if estimate:
+            if not flags:
+                raise ValueError("estimate=True (FFTW_ESTIMATE planning) needs "
+                                 "discretization='fourier'")
+            flags |= 0x1  # BERG_PLAN_ESTIMATE
+        self.discretization = discretization
         V = _lib.as_array(V, self.shape, "V")
         h = _vp()
-        check(_fp_create(ctypes.byref(h), space.handle, ptr(V), 0))
+        check(_fp_create(ctypes.byref(h), space.handle, ptr(V), flags))
         self._h = h
         self._tol = 1e-8
 
