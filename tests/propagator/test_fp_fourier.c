@@ -428,6 +428,28 @@ static void test_refusals(void)
     CHECK_STATUS(berg_fp_create(&fp, s, V, BERG_FP_FOURIER), BERG_ERR_NONFINITE, "NaN in V");
     V[5] = 0.5 * pow(lo + 5.5 * h, 2);
     CHECK_STATUS(berg_fp_create(&fp, s, V, BERG_FP_FOURIER), BERG_OK, "create");
+    /* log form: V + 900 (e^{-V} underflows everywhere) is the same flow */
+    {
+        double *Vh = malloc(n * sizeof(double)), *a = malloc(n * sizeof(double)),
+               *b = malloc(n * sizeof(double));
+        for (size_t i = 0; i < n; i++) {
+            Vh[i] = V[i] + 900.0;
+            p[i] = exp(-(lo + (i + 0.5) * h - 1.0) * (lo + (i + 0.5) * h - 1.0));
+        }
+        berg_fp *fh = NULL;
+        CHECK_STATUS(berg_fp_create(&fh, s, Vh, BERG_FP_FOURIER), BERG_OK, "create V + 900");
+        CHECK_STATUS(berg_fp_evolve(fh, 0.7, p, a), BERG_OK, "evolve V + 900");
+        berg_fp_evolve(fp, 0.7, p, b);
+        /* (V + 900) - min is V - min rounded to the ulp of 900, 1e-13 */
+        CHECK(tu_max_abs_diff(a, b, n) <= 1e-12 * b[n / 2], "V + 900 gives the flow of V: %g",
+              tu_max_abs_diff(a, b, n));
+        berg_fp_stationary(fh, a);
+        CHECK(fabs(mass(s, a) - 1.0) < 1e-14, "stationary state of V + 900 normalized");
+        berg_fp_destroy(fh);
+        free(Vh);
+        free(a);
+        free(b);
+    }
     /* a box start is not resolved */
     for (size_t i = 0; i < n; i++) {
         p[i] = (i > 28 && i < 36) ? 1.0 : 0.0;
