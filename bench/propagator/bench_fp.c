@@ -46,33 +46,45 @@ static void run_heat(void *c)
     berg_heat_apply(x->heat, x->t, x->in, x->out);
 }
 
-static void fp_vs_heat(int d, size_t n)
+/* t = 1 of the flow with V = (x^2 + 2 y^2)/2 against the heat step on the
+ * same grid. Finite volume (flags 0): Neumann box [-6, 6]^d. Fourier: the
+ * periodic box [-9, 9]^d (e^{-V/2} negligible at its edges), with
+ * coupled != 0 the metric [[1, 0.4], [0.4, 1]] and V + 0.6 x y. */
+static void fp_vs_heat(int d, size_t n, unsigned flags, int coupled)
 {
+    int fourier = (flags & BERG_FP_FOURIER) != 0;
     size_t shape[2] = {n, n};
-    double lo[2] = {-6, -6}, hi[2] = {6, 6};
-    berg_boundary bc[2] = {BERG_NEUMANN, BERG_NEUMANN};
+    const double L = fourier ? 9.0 : 6.0;
+    double lo[2] = {-L, -L}, hi[2] = {L, L}, g[4] = {1.0, 0.0, 0.0, 1.0};
+    if (coupled)
+        g[1] = g[2] = 0.4;
+    berg_boundary kind = fourier ? BERG_PERIODIC : BERG_NEUMANN, bc[2] = {kind, kind};
     berg_space *s = NULL;
-    berg_space_create(&s, d, shape, lo, hi, bc, NULL);
+    berg_space_create(&s, d, shape, lo, hi, bc, d == 2 ? g : NULL);
     size_t N = berg_space_size(s);
-    double h = 12.0 / (double)n;
+    double h = 2 * L / (double)n;
     double *V = malloc(N * sizeof(double));
     fp_ctx c = {NULL, NULL, malloc(N * sizeof(double)), malloc(N * sizeof(double)), 1.0};
     for (size_t i = 0; i < N; i++) {
-        double x = -6 + ((double)(d == 1 ? i : i / n) + 0.5) * h;
-        double y = d == 1 ? 0.0 : -6 + ((double)(i % n) + 0.5) * h;
-        V[i] = 0.5 * (x * x + 2 * y * y);
+        double x = -L + ((double)(d == 1 ? i : i / n) + 0.5) * h;
+        double y = d == 1 ? 0.0 : -L + ((double)(i % n) + 0.5) * h;
+        V[i] = 0.5 * (x * x + 2 * y * y) + (coupled ? 0.6 * x * y : 0.0);
         c.in[i] = gauss(x, 1.0, 0.3) * gauss(y, -0.5, 0.3);
     }
-    berg_fp_create(&c.fp, s, V, 0);
+    if (berg_fp_create(&c.fp, s, V, flags) != BERG_OK) {
+        printf("fp %d-D: %s\n", d, berg_last_error());
+        exit(1);
+    }
     berg_heat_create(&c.heat, s, 0);
     char name[80];
-    snprintf(name, sizeof name, "fp evolve t=1 %d-D %zu^%d", d, n, d);
+    snprintf(name, sizeof name, "%s evolve t=1 %d-D %zu^%d%s", fourier ? "fourier" : "fp", d, n,
+             d, coupled ? " coupled g" : "");
     bench_pair(name, run_fp, &c, "heat t=1", run_heat, &c, 5);
     size_t acc, rej;
     berg_fp_evolve(c.fp, 1.0, c.in, c.out);
     berg_fp_last_steps(c.fp, &acc, &rej);
-    printf("    (%zu accepted + %zu rejected steps of 21 implicit sweeps each, tol 1e-8)\n", acc,
-           rej);
+    printf("    (%zu accepted + %zu rejected steps of %s each, tol 1e-8)\n", acc, rej,
+           fourier ? "10 FFT heat steps" : "21 implicit sweeps");
     berg_fp_destroy(c.fp);
     berg_heat_destroy(c.heat);
     berg_space_destroy(s);
@@ -251,50 +263,7 @@ static void spectral_sizes(void)
     }
 }
 
-/* ---- 4. the Fourier discretization ---------------------------------------- */
-
-/* periodic box [-L, L]^d, V = (x^2 + 2 y^2)/2 (+ 0.6 x y with a coupled metric) */
-static void fourier_vs_heat(int d, size_t n, int coupled)
-{
-    size_t shape[2] = {n, n};
-    const double L = 9.0;
-    double lo[2] = {-L, -L}, hi[2] = {L, L}, g[4] = {1.0, 0.0, 0.0, 1.0};
-    if (coupled)
-        g[1] = g[2] = 0.4;
-    berg_boundary bc[2] = {BERG_PERIODIC, BERG_PERIODIC};
-    berg_space *s = NULL;
-    berg_space_create(&s, d, shape, lo, hi, bc, d == 2 ? g : NULL);
-    size_t N = berg_space_size(s);
-    double h = 2 * L / (double)n;
-    double *V = malloc(N * sizeof(double));
-    fp_ctx c = {NULL, NULL, malloc(N * sizeof(double)), malloc(N * sizeof(double)), 1.0};
-    for (size_t i = 0; i < N; i++) {
-        double x = -L + ((double)(d == 1 ? i : i / n) + 0.5) * h;
-        double y = d == 1 ? 0.0 : -L + ((double)(i % n) + 0.5) * h;
-        V[i] = 0.5 * (x * x + 2 * y * y) + (coupled ? 0.6 * x * y : 0.0);
-        c.in[i] = gauss(x, 1.0, 0.3) * gauss(y, -0.5, 0.3);
-    }
-    if (berg_fp_create(&c.fp, s, V, BERG_FP_FOURIER) != BERG_OK) {
-        printf("fourier %d-D: %s\n", d, berg_last_error());
-        exit(1);
-    }
-    berg_heat_create(&c.heat, s, 0);
-    char name[80];
-    snprintf(name, sizeof name, "fourier evolve t=1 %d-D %zu^%d%s", d, n, d,
-             coupled ? " coupled g" : "");
-    bench_pair(name, run_fp, &c, "heat t=1", run_heat, &c, 5);
-    size_t acc, rej;
-    berg_fp_evolve(c.fp, 1.0, c.in, c.out);
-    berg_fp_last_steps(c.fp, &acc, &rej);
-    printf("    (%zu accepted + %zu rejected steps of 10 FFT heat steps each, tol 1e-8)\n", acc,
-           rej);
-    berg_fp_destroy(c.fp);
-    berg_heat_destroy(c.heat);
-    berg_space_destroy(s);
-    free(V);
-    free(c.in);
-    free(c.out);
-}
+/* ---- 4. the Fourier discretization (its heat-step ratio: fp_vs_heat) ---- */
 
 /* the 1-D OU problem of section 2 on a periodic box [-9, 9] */
 typedef struct {
@@ -387,15 +356,15 @@ int main(int argc, char **argv)
     /* "bench_fp fourier": only section 4 */
     int all = !(argc > 1 && strcmp(argv[1], "fourier") == 0);
     if (all) {
-        fp_vs_heat(1, 4096);
-        fp_vs_heat(2, 256);
+        fp_vs_heat(1, 4096, 0, 0);
+        fp_vs_heat(2, 256, 0, 0);
         fp_vs_explicit(1536);
         fp_vs_explicit(6144);
         spectral_sizes();
     }
-    fourier_vs_heat(1, 4096, 0);
-    fourier_vs_heat(2, 256, 0);
-    fourier_vs_heat(2, 256, 1);
+    fp_vs_heat(1, 4096, BERG_FP_FOURIER, 0);
+    fp_vs_heat(2, 256, BERG_FP_FOURIER, 0);
+    fp_vs_heat(2, 256, BERG_FP_FOURIER, 1);
     fourier_vs_explicit(1536);
     fourier_vs_explicit(6144);
     return 0;

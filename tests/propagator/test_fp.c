@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "testutil.h"
+#include "fp_helpers.h"
 #include "ou_reference.h"
 
 static berg_space *space1(size_t n, double lo, double hi, berg_boundary bc)
@@ -38,43 +39,6 @@ static double *grid_fn(const berg_space *s, double (*f)(const double *x, void *)
     for (int a = 0; a < d; a++)
         free(c[a]);
     return out;
-}
-
-static double l1_dist(const berg_space *s, const double *a, const double *b)
-{
-    size_t n = berg_space_size(s);
-    double w, sum = 0.0;
-    berg_space_cell_weight(s, &w);
-    for (size_t i = 0; i < n; i++)
-        sum += fabs(a[i] - b[i]);
-    return sum * w;
-}
-
-static double mass(const berg_space *s, const double *p)
-{
-    double m;
-    berg_space_integrate(s, p, &m);
-    return m;
-}
-
-static double min_of(const double *a, size_t n)
-{
-    double m = a[0];
-    for (size_t i = 1; i < n; i++)
-        m = a[i] < m ? a[i] : m;
-    return m;
-}
-
-/* KL(p || q) with p normalized by its own mass */
-static double kl(const berg_space *s, const double *p, const double *q)
-{
-    size_t n = berg_space_size(s);
-    double w, m = mass(s, p), sum = 0.0;
-    berg_space_cell_weight(s, &w);
-    for (size_t i = 0; i < n; i++)
-        if (p[i] > 0)
-            sum += p[i] / m * log((p[i] / m) / q[i]);
-    return sum * w;
 }
 
 static double quad(const double *x, void *ctx)

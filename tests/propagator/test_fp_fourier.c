@@ -8,43 +8,8 @@
 #include <string.h>
 
 #include "testutil.h"
+#include "fp_helpers.h"
 #include "ou_reference.h"
-
-static double l1w(const berg_space *s, const double *a, const double *b)
-{
-    size_t n = berg_space_size(s);
-    double w, sum = 0.0;
-    berg_space_cell_weight(s, &w);
-    for (size_t i = 0; i < n; i++)
-        sum += fabs(a[i] - b[i]);
-    return sum * w;
-}
-
-static double mass(const berg_space *s, const double *p)
-{
-    double m;
-    berg_space_integrate(s, p, &m);
-    return m;
-}
-
-static double min_of(const double *a, size_t n)
-{
-    double m = a[0];
-    for (size_t i = 1; i < n; i++)
-        m = a[i] < m ? a[i] : m;
-    return m;
-}
-
-static double kl(const berg_space *s, const double *p, const double *q)
-{
-    size_t n = berg_space_size(s);
-    double w, m = mass(s, p), sum = 0.0;
-    berg_space_cell_weight(s, &w);
-    for (size_t i = 0; i < n; i++)
-        if (p[i] > 0)
-            sum += p[i] / m * log((p[i] / m) / q[i]);
-    return sum * w;
-}
 
 static berg_space *periodic2(size_t n0, size_t n1, double L0, double L1, const double *g)
 {
@@ -97,7 +62,7 @@ static double ou2d(size_t n, double L, const double *gi, double t, double tol, s
         berg_fp_set_tolerance(fp, tol);
     CHECK_STATUS(berg_fp_evolve(fp, t, p, p), BERG_OK, "OU 2-D Fourier evolve");
     berg_fp_last_steps(fp, steps, NULL);
-    double e = l1w(s, p, pe);
+    double e = l1_dist(s, p, pe);
     CHECK(min_of(p, N) >= 0.0, "OU 2-D Fourier: no negative values (min %g)", min_of(p, N));
     berg_fp_destroy(fp);
     berg_space_destroy(s);
@@ -153,7 +118,7 @@ static void test_ou_1d(void)
     berg_fp *fp = NULL;
     CHECK_STATUS(berg_fp_create(&fp, s, V, BERG_FP_FOURIER), BERG_OK, "OU 1-D Fourier create");
     CHECK_STATUS(berg_fp_evolve(fp, t, p, p), BERG_OK, "OU 1-D Fourier evolve");
-    double e = l1w(s, p, pe);
+    double e = l1_dist(s, p, pe);
     printf("OU 1-D Fourier n = %zu: L1 error %.2e at the default tolerance\n", n, e);
     CHECK(e < 1e-7, "OU 1-D Fourier: L1 error %g < 1e-7", e);
     berg_fp_destroy(fp);
@@ -204,7 +169,7 @@ static void test_properties(void)
     }
     CHECK(lmax < 1e-12 * qmax, "L q = 0 to rounding: %g (max q %g)", lmax, qmax);
     berg_fp_evolve(fp, 3.0, q, pt);
-    CHECK(l1w(s, pt, q) < 1e-13, "q is a fixed point of the stepper: %g", l1w(s, pt, q));
+    CHECK(l1_dist(s, pt, q) < 1e-13, "q is a fixed point of the stepper: %g", l1_dist(s, pt, q));
     /* a smooth start: mass, positivity, monotone KL, convergence to q */
     size_t sh[2];
     berg_space_shape(s, sh);
@@ -233,7 +198,7 @@ static void test_properties(void)
     berg_fp_evolve(fp, 40.0, pt, pt);
     for (size_t i = 0; i < N; i++)
         Lq[i] = q[i] * m0;
-    CHECK(l1w(s, pt, Lq) < 1e-8 * m0, "long-time limit is e^{-V}/Z to the tolerance: L1 %g", l1w(s, pt, Lq));
+    CHECK(l1_dist(s, pt, Lq) < 1e-8 * m0, "long-time limit is e^{-V}/Z to the tolerance: L1 %g", l1_dist(s, pt, Lq));
     /* generator = d/dt at t = 0 (second-order difference quotient) */
     double tau = 1e-4;
     berg_fp_set_tolerance(fp, 1e-13);
@@ -291,7 +256,7 @@ static void compare_eigen(berg_space *s, const double *V, const double *p0, doub
     for (int k = 0; k < 3; k++) {
         berg_fp_set_tolerance(fp, tols[k]);
         CHECK_STATUS(berg_fp_evolve(fp, t, p0, a), BERG_OK, "%s: evolve", what);
-        errs[k] = l1w(s, a, b) / m;
+        errs[k] = l1_dist(s, a, b) / m;
         CHECK(errs[k] < 3 * tols[k] + 1e-13, "%s: split steps vs eigen at tol %g: %g", what,
               tols[k], errs[k]);
     }
