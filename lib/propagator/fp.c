@@ -638,7 +638,20 @@ berg_status berg_fp_evolve(berg_fp *fp, double t, const double *in, double *out)
             tau = guess;
     }
     const double tol = fp->tol;
+    /* the equilibrium mass0 q (sum 1 times mass0) in tmp, for the stop below */
+    double *eq = fp->tmp;
+    if (!fp->absorbing) {
+        for (size_t i = 0; i < n; i++)
+            eq[i] = exp(-fp->V[i]);
+        double z = berg__sum(eq, n);
+        for (size_t i = 0; i < n; i++)
+            eq[i] *= mass0 / z;
+    }
+    /* steps beyond this would overflow the matrices I - tau L */
+    const double tau_max = 1e100 / fmax(fp->max_rate, 1e-300);
     while (elapsed < t) {
+        if (tau > tau_max)
+            tau = tau_max;
         double rest = t - elapsed;
         int last = 0;
         if (tau >= rest * (1.0 - 1e-12)) {
@@ -691,6 +704,19 @@ berg_status berg_fp_evolve(berg_fp *fp, double t, const double *in, double *out)
             }
             elapsed = last ? t : elapsed + tau;
             fp->accepted++;
+            /* at equilibrium to the tolerance: e^{tL} is a Markov operator
+             * (an L1 contraction), so |y - mass0 q|_1 bounds the distance at
+             * every later time (with absorbing walls |y|_1 bounds it); once
+             * below tol/100 of the mass the result is the equilibrium (long
+             * times in a few steps) */
+            double dist = 0.0;
+            for (size_t i = 0; i < n; i++)
+                dist += fabs(y[i] - (fp->absorbing ? 0.0 : eq[i]));
+            if (dist <= 1e-2 * tol * mass0) {
+                for (size_t i = 0; i < n; i++)
+                    y[i] = fp->absorbing ? 0.0 : eq[i];
+                elapsed = t;
+            }
         } else {
             fp->rejected++;
         }

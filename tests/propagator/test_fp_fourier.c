@@ -198,7 +198,14 @@ static void test_properties(void)
     berg_fp_evolve(fp, 40.0, pt, pt);
     for (size_t i = 0; i < N; i++)
         Lq[i] = q[i] * m0;
-    CHECK(l1_dist(s, pt, Lq) < 1e-8 * m0, "long-time limit is e^{-V}/Z to the tolerance: L1 %g", l1_dist(s, pt, Lq));
+    CHECK(l1_dist(s, pt, Lq) < 1e-8 * m0, "long-time limit is e^{-V}/Z to the tolerance: L1 %g",
+          l1_dist(s, pt, Lq));
+    /* any finite time: the stepper stops once at equilibrium to tol/100 */
+    size_t acc = 0;
+    CHECK_STATUS(berg_fp_evolve(fp, 1e300, p, pt), BERG_OK, "evolve to t = 1e300");
+    berg_fp_last_steps(fp, &acc, NULL);
+    CHECK(l1_dist(s, pt, Lq) < 1e-9 * m0 && acc < 2000,
+          "t = 1e300: L1 %g from equilibrium after %zu steps", l1_dist(s, pt, Lq), acc);
     /* generator = d/dt at t = 0 (second-order difference quotient) */
     double tau = 1e-4;
     berg_fp_set_tolerance(fp, 1e-13);
