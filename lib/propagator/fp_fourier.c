@@ -401,6 +401,13 @@ berg_status berg__fp_fourier_evolve(berg_fp *fp, double t, const double *in, dou
         return st;
     unsigned ftz = berg__ftz_enter();
     double tail = fourier_tail(&fr->x, psi);
+    if (!isfinite(tail)) {
+        berg__ftz_leave(ftz);
+        return berg__error(BERG_ERR_DOMAIN,
+                           "%s: p e^{V/2} overflows in the transform: the data do not decay "
+                           "like e^{-V/2}; use the finite-volume discretization (flags 0)",
+                           fn);
+    }
     if (!(tail <= BERG_FR_RESOLVE_P)) {
         berg__ftz_leave(ftz);
         return berg__error(BERG_ERR_DOMAIN,

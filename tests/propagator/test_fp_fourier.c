@@ -430,6 +430,24 @@ static void test_refusals(void)
     CHECK_STATUS(berg_fp_evolve(fp, 0.5, p, out), BERG_ERR_DOMAIN, "box start refused");
     CHECK_MESSAGE("not resolved", "box start: message");
     CHECK(tu_untouched(out, n, -7.0), "box start: out untouched");
+    /* a Gaussian start on a quartic potential grows like e^{V/2 - x^2/c}:
+     * refused (it overflows the transform), out untouched */
+    {
+        double *V4 = malloc(n * sizeof(double)), *g4 = malloc(n * sizeof(double));
+        for (size_t i = 0; i < n; i++) {
+            double x = lo + (i + 0.5) * h;
+            V4[i] = 0.05 * x * x * x * x;
+            g4[i] = exp(-x * x / 4.0);
+        }
+        berg_fp *f4 = NULL;
+        CHECK_STATUS(berg_fp_create(&f4, s, V4, BERG_FP_FOURIER), BERG_OK, "quartic create");
+        CHECK_STATUS(berg_fp_evolve(f4, 0.5, g4, out), BERG_ERR_DOMAIN,
+                     "Gaussian start on a quartic potential refused");
+        CHECK(tu_untouched(out, n, -7.0), "quartic refusal: out untouched");
+        berg_fp_destroy(f4);
+        free(V4);
+        free(g4);
+    }
     /* negative times, negative and NaN inputs */
     for (size_t i = 0; i < n; i++)
         p[i] = exp(-V[i]);
@@ -481,6 +499,137 @@ static void test_refusals(void)
     free(of);
 }
 
+/* ---- particles with a coupled metric against the Fourier density -------- */
+
+/* V = (x^2 - 1)^2 / 4 + y^2 / 2 + 0.3 x y (not quadratic: no closed form) */
+static double vnq(double x, double y) { return 0.25 * (x * x - 1) * (x * x - 1) + 0.5 * y * y + 0.3 * x * y; }
+
+static int grad_vnq(int ndim, const double *x, double *g, void *ud)
+{
+    (void)ndim;
+    (void)ud;
+    g[0] = x[0] * (x[0] * x[0] - 1) + 0.3 * x[1];
+    g[1] = x[1] + 0.3 * x[0];
+    return 0;
+}
+
+/* chi-square of particle counts in blocks of b x b cells against density p */
+static double chi2_2d(const berg_space *s, size_t n, size_t b, const double *hist_counts,
+                      const double *p, double count, int *dof)
+{
+    double w;
+    berg_space_cell_weight(s, &w);
+    size_t nb = n / b;
+    double chi = 0.0, po = 0.0, pe = 0.0;
+    int k = 0;
+    for (size_t bi = 0; bi < nb; bi++)
+        for (size_t bj = 0; bj < nb; bj++) {
+            double o = 0.0, e = 0.0;
+            for (size_t i = bi * b; i < (bi + 1) * b; i++)
+                for (size_t j = bj * b; j < (bj + 1) * b; j++) {
+                    o += hist_counts[i * n + j];
+                    e += p[i * n + j] * w * count;
+                }
+            if (e >= 5.0) {
+                chi += (o - e) * (o - e) / e;
+                k++;
+            } else {
+                po += o;
+                pe += e;
+            }
+        }
+    if (pe >= 5.0) {
+        chi += (po - pe) * (po - pe) / pe;
+        k++;
+    }
+    *dof = k - 1;
+    return chi;
+}
+
+static void test_particles_coupled(void)
+{
+    /* the SDE dX = -g^{-1} grad V dt + sqrt(2) g^{-1/2} dW with a coupled
+     * metric, Euler-Maruyama (dt = 1e-3: bias far below the statistical
+     * error), against the Fourier Fokker-Planck density: a chi-square test
+     * at p-value 1e-3, with power shown against the same flow under the
+     * diagonal part of the metric */
+    const double g[4] = {1.0, 0.6, 0.6, 1.5}, gdiag[4] = {1.0, 0.0, 0.0, 1.5};
+    double sdg = sqrt(g[0] * g[3] - g[1] * g[2]), sdd = sqrt(gdiag[0] * gdiag[3]);
+    size_t n = 96, N = n * n, count = 40000;
+    double L = 8.0, h = 2 * L / (double)n, t = 0.5;
+    berg_space *s = periodic2(n, n, L, L, g), *sd = periodic2(n, n, L, L, gdiag);
+    double *V = malloc(N * sizeof(double)), *p = malloc(N * sizeof(double)),
+           *pt = malloc(N * sizeof(double)), *pd = malloc(N * sizeof(double)),
+           *hist = malloc(N * sizeof(double)), *x = malloc(2 * count * sizeof(double));
+    /* p0 = e^{-V - a |x - m0|^2} / Z (it decays like e^{-V}, as the
+     * Fourier discretization needs; a Gaussian start would not, V being
+     * quartic), normalized on the grid */
+    double m0[2] = {0.8, -0.3}, a = 1.5, vlow = INFINITY;
+    for (size_t i = 0; i < N; i++) {
+        double u = -L + (i / n + 0.5) * h, v = -L + (i % n + 0.5) * h;
+        V[i] = vnq(u, v);
+        vlow = fmin(vlow, V[i]);
+        p[i] = exp(-V[i] - a * ((u - m0[0]) * (u - m0[0]) + (v - m0[1]) * (v - m0[1])));
+    }
+    vlow -= 0.05; /* below the continuum minimum too (h = 0.17) */
+    berg_space_normalize(s, p, NULL);
+    memcpy(pd, p, N * sizeof(double));
+    berg_space_normalize(sd, pd, NULL);
+    berg_fp *fp = NULL, *fd = NULL;
+    CHECK_STATUS(berg_fp_create(&fp, s, V, BERG_FP_FOURIER), BERG_OK, "particles: Fourier fp");
+    CHECK_STATUS(berg_fp_create(&fd, sd, V, BERG_FP_FOURIER), BERG_OK, "particles: diagonal");
+    CHECK_STATUS(berg_fp_evolve(fp, t, p, pt), BERG_OK, "particles: evolve");
+    CHECK_STATUS(berg_fp_evolve(fd, t, pd, pd), BERG_OK, "particles: evolve diagonal");
+    /* the diagonal flow's density w.r.t. the coupled space's volume */
+    for (size_t i = 0; i < N; i++)
+        pd[i] *= sdd / sdg;
+    /* samples of p0: N(m0, I / (2a)) by Box-Muller, accepted with
+     * probability e^{-(V - vlow)} <= 1 */
+    unsigned long long st = 12345;
+    for (size_t j = 0; j < count;) {
+        double u1 = tu_uniform(&st), u2 = tu_uniform(&st), u3 = tu_uniform(&st);
+        double rad = sqrt(-2 * log(u1 > 0 ? u1 : 1e-300)) / sqrt(2 * a);
+        double px = m0[0] + rad * cos(2 * M_PI * u2), py = m0[1] + rad * sin(2 * M_PI * u2);
+        if (u3 < exp(-(vnq(px, py) - vlow))) {
+            x[2 * j] = px;
+            x[2 * j + 1] = py;
+            j++;
+        }
+    }
+    berg_particles *ps = NULL;
+    CHECK_STATUS(berg_particles_create(&ps, 2, g, 77), BERG_OK, "particles, coupled metric");
+    CHECK_STATUS(berg_particles_euler(ps, count, x, 1e-3, 500, grad_vnq, NULL), BERG_OK,
+                 "Euler-Maruyama");
+    size_t outside = 0;
+    CHECK_STATUS(berg_particles_histogram(s, count, x, hist, &outside), BERG_OK, "histogram");
+    double w;
+    berg_space_cell_weight(s, &w);
+    for (size_t i = 0; i < N; i++)
+        hist[i] *= (double)count * w; /* back to counts */
+    int dof, dofd;
+    double chi = chi2_2d(s, n, 6, hist, pt, (double)count, &dof);
+    double chid = chi2_2d(s, n, 6, hist, pd, (double)count, &dofd);
+    double c = 2.0 / (9.0 * dof), crit = dof * pow(1.0 - c + 3.0902 * sqrt(c), 3);
+    double cd = 2.0 / (9.0 * dofd), critd = dofd * pow(1.0 - cd + 3.0902 * sqrt(cd), 3);
+    printf("particles (coupled metric) vs Fourier density: chi2 = %.1f, %d dof (1e-3 critical "
+           "%.1f); against the diagonal-metric flow chi2 = %.1f\n",
+           chi, dof, crit, chid);
+    CHECK(outside == 0, "no particle left the box (%zu)", outside);
+    CHECK(chi < crit, "particles agree with the Fourier density: chi2 %g < %g", chi, crit);
+    CHECK(chid > critd, "the test has power: the diagonal metric gives chi2 %g > %g", chid, critd);
+    berg_particles_destroy(ps);
+    berg_fp_destroy(fp);
+    berg_fp_destroy(fd);
+    berg_space_destroy(s);
+    berg_space_destroy(sd);
+    free(V);
+    free(p);
+    free(pt);
+    free(pd);
+    free(hist);
+    free(x);
+}
+
 int main(void)
 {
     test_refusals();
@@ -489,5 +638,6 @@ int main(void)
     test_properties();
     test_against_eigen();
     test_velocity_coupled();
+    test_particles_coupled();
     return test_summary("fp_fourier");
 }
