@@ -258,7 +258,7 @@ BERG_API berg_status berg_wisdom_import_file(const char *path);
  * so S = Q^{-1/2} L Q^{1/2} is symmetric. Spatial error O(h^2).
  * Boundary kinds: periodic (faces wrap; V need not be periodic), Neumann
  * (zero flux), Dirichlet (absorbing wall at the box edge, p = 0 there: mass
- * leaks). Only diagonal metrics are supported (BERG_ERR_UNSUPPORTED else).
+ * leaks). Only diagonal metrics (BERG_ERR_UNSUPPORTED else: see BERG_FP_FOURIER).
  *
  * BERG_FP_FOURIER selects instead the Fourier (pseudo-spectral)
  * discretization for smooth problems on periodic boxes: with
