@@ -81,21 +81,9 @@ void berg__fp_fourier_free(struct berg__fp_fourier *fr)
 
 typedef struct {
     const berg__xform *x;
-    double *q;
     const double *spec;
     double tail, total;
 } mode_ctx;
-
-static int fill_q(size_t mode, const size_t *idx, const double *k, void *ctx)
-{
-    (void)k;
-    mode_ctx *c = ctx;
-    double dg[BERG_MAX_RANK], cr[BERG_MAX_RANK];
-    for (int a = 0; a < c->x->space.ndim; a++)
-        berg__axis_symbol(c->x, a, idx[a], 0, &dg[a], &cr[a]);
-    c->q[mode] = berg__quad_form(&c->x->space, dg, cr);
-    return 0;
-}
 
 /* l2 energy of the spectrum in c->spec (complex, r2c layout), split into
  * the modes with some |k_a| above 2/3 of that axis' Nyquist wave number */
@@ -123,7 +111,7 @@ static int tail_mode(size_t mode, const size_t *idx, const double *k, void *ctx)
 static double fourier_tail(berg__xform *x, const double *f)
 {
     berg__xform_forward(x, f);
-    mode_ctx c = {x, NULL, x->spec, 0.0, 0.0};
+    mode_ctx c = {x, x->spec, 0.0, 0.0};
     berg__xform_each_mode(x, tail_mode, &c);
     return c.total > 0.0 ? sqrt(c.tail / c.total) : 0.0;
 }
@@ -224,11 +212,7 @@ berg_status berg__fp_fourier_init(berg_fp *fp, unsigned flags, const char *fn)
     if (st)
         return st;
     berg__xform *x = &fr->x;
-    fr->separable = 1;
-    for (int a = 0; a < d; a++)
-        for (int b = 0; b < d; b++)
-            if (a != b && s->ginv[a * d + b] != 0.0)
-                fr->separable = 0;
+    fr->separable = s->diagonal;
     int fail = 0;
     fr->qfull = berg__alloc(x->nspec, sizeof(double), fn);
     fr->r = berg__alloc(n, sizeof(double), fn);
@@ -246,18 +230,12 @@ berg_status berg__fp_fourier_init(berg_fp *fp, unsigned flags, const char *fn)
             fail = !(fr->ef[j] = berg__alloc(x->nspec, sizeof(double), fn));
     }
     if (fr->separable)
-        for (int a = 0; a < d && !fail; a++) {
-            fail = !(fr->qaxis[a] = berg__alloc(x->sshape[a], sizeof(double), fn));
-            for (size_t m = 0; !fail && m < x->sshape[a]; m++) {
-                double dg, cr;
-                berg__axis_symbol(x, a, m, 0, &dg, &cr);
-                fr->qaxis[a][m] = s->ginv[a * d + a] * dg;
-            }
-        }
+        for (int a = 0; a < d && !fail; a++)
+            if (!(fail = !(fr->qaxis[a] = berg__alloc(x->sshape[a], sizeof(double), fn))))
+                berg__xform_axis_quad(x, a, 0, fr->qaxis[a]);
     if (fail)
         return berg__error(BERG_ERR_NOMEM, "%s: out of memory for a grid of %zu cells", fn, n);
-    mode_ctx c = {x, fr->qfull, NULL, 0.0, 0.0};
-    berg__xform_each_mode(x, fill_q, &c);
+    berg__xform_quad_table(x, 0, fr->qfull);
     fr->qmax = 0.0;
     for (size_t j = 0; j < x->nspec; j++)
         fr->qmax = fmax(fr->qmax, fr->qfull[j]);
@@ -305,8 +283,8 @@ static void set_tau(struct berg__fp_fourier *fr, size_t n, double tau)
     const berg__xform *x = &fr->x;
 #if BERG_FR_ORDER == 4
     /* the half steps tau/2, tau/4, tau/6, tau/8 are 12, 6, 4 and 3 times
-     * tau/24: one exponential and five products per cell (the exponentials
-     * were 40 % of a 256^2 evolve) */
+     * tau/24: one exponential and five products per cell instead of four
+     * exponentials */
     for (size_t i = 0; i < n; i++) {
         double b = exp(-tau * fr->U[i] / 24.0), b3 = b * b * b, b6 = b3 * b3;
         fr->half[0][i] = b6 * b6;
@@ -419,15 +397,14 @@ berg_status berg__fp_fourier_evolve(berg_fp *fp, double t, const double *in, dou
     /* psi = c r + (the rest, orthogonal to r): the flow keeps c r (H r = 0)
      * and, H being symmetric, keeps the rest orthogonal to r; only the rest
      * is stepped, and its component along r is removed after every step */
-    double rpsi0 = 0.0;
-    for (size_t i = 0; i < n; i++)
-        rpsi0 += r[i] * psi[i];
-    const double c0 = rpsi0 / fr->rr;
-    double scale = 0.0; /* the mass, sum r psi with |.|: the error scale */
+    const double c0 = mass0 / fr->rr; /* mass0 = sum p = sum r psi */
+    const double rnorm = sqrt(fr->rr);
+    double nrest = 0.0; /* |rest|_2 */
     for (size_t i = 0; i < n; i++) {
-        scale += r[i] * fabs(psi[i]);
         psi[i] -= c0 * r[i];
+        nrest += psi[i] * psi[i];
     }
+    nrest = sqrt(nrest);
     /* first step: tol^{1/(2K)} / (the rate |H psi| / |psi|), at most t */
     double tau = t;
     {
@@ -472,11 +449,7 @@ berg_status berg__fp_fourier_evolve(berg_fp *fp, double t, const double *in, dou
         /* relative to the mass, or to the part still out of equilibrium
          * when that is smaller: errors injected near equilibrium stay a
          * fraction of what is left to decay, so the stop below is reached */
-        double nrest = 0.0;
-        for (size_t i = 0; i < n; i++)
-            nrest += psi[i] * psi[i];
-        nrest = sqrt(nrest);
-        double sc = fmin(scale, fmax(nrest * sqrt(fr->rr), 1e-2 * tol * scale));
+        double sc = fmin(mass0, fmax(nrest * rnorm, 1e-2 * tol * mass0));
         err = (sc > 0.0) ? err / sc : 0.0;
         if (!isfinite(err))
             err = 1e300;
@@ -494,13 +467,14 @@ berg_status berg__fp_fourier_evolve(berg_fp *fp, double t, const double *in, dou
              * |rest(t)|_2 (H <= 0 on the complement of r) and
              * sum r |rest| <= |r|_2 |rest|_2, so once |rest|_2 <=
              * tol/10 |c0 r|_2 the rest can be dropped with a relative L1
-             * error below tol/10 at any later time (long times in a few
-             * steps; Strang steps much longer than 1/max|U| are not
-             * accurate, and were what limited them) */
+             * error below tol/10 at any later time: any finite t takes
+             * finitely many steps, Strang steps much longer than 1/max|U|
+             * being inaccurate */
             nrest = 0.0;
             for (size_t i = 0; i < n; i++)
                 nrest += psi[i] * psi[i];
-            if (sqrt(nrest) <= 0.1 * tol * c0 * sqrt(fr->rr)) {
+            nrest = sqrt(nrest);
+            if (nrest <= 0.1 * tol * c0 * rnorm) {
                 memset(psi, 0, n * sizeof(double));
                 elapsed = t;
             }

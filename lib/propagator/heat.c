@@ -33,21 +33,6 @@ void berg_heat_destroy(berg_heat *heat)
     berg__free(heat);
 }
 
-typedef struct {
-    berg_heat *h;
-} qctx;
-
-static int fill_q(size_t mode, const size_t *idx, const double *k, void *ctx)
-{
-    (void)k;
-    berg_heat *h = ((qctx *)ctx)->h;
-    double dg[BERG_MAX_RANK], cr[BERG_MAX_RANK];
-    for (int a = 0; a < h->x.space.ndim; a++)
-        berg__axis_symbol(&h->x, a, idx[a], (h->flags & BERG_SYMBOL_FD) != 0, &dg[a], &cr[a]);
-    h->qfull[mode] = berg__quad_form(&h->x.space, dg, cr);
-    return 0;
-}
-
 berg_status berg_heat_create_ex(berg_heat **out, const berg_space *space, size_t batch,
                                 int nthreads, unsigned flags)
 {
@@ -69,11 +54,7 @@ berg_status berg_heat_create_ex(berg_heat **out, const berg_space *space, size_t
     memset(h, 0, sizeof *h);
     h->flags = flags;
     int d = space->ndim;
-    h->separable = 1;
-    for (int a = 0; a < d; a++)
-        for (int b = 0; b < d; b++)
-            if (a != b && space->ginv[a * d + b] != 0.0)
-                h->separable = 0;
+    h->separable = space->diagonal;
     /* a separable symbol is even in every k_a: mixed spaces may use one r2r plan */
     unsigned xf = ((flags & BERG_PLAN_ESTIMATE) ? BERG__XF_ESTIMATE : 0u) |
                   (h->separable ? BERG__XF_EVEN : 0u);
@@ -82,7 +63,6 @@ berg_status berg_heat_create_ex(berg_heat **out, const berg_space *space, size_t
         berg__free(h);
         return st;
     }
-    const berg_space *s = &h->x.space;
     if (h->separable) {
         for (int a = 0; a < d; a++) {
             size_t m = h->x.sshape[a];
@@ -92,11 +72,7 @@ berg_status berg_heat_create_ex(berg_heat **out, const berg_space *space, size_t
                 berg_heat_destroy(h);
                 return BERG_ERR_NOMEM;
             }
-            for (size_t i = 0; i < m; i++) {
-                double dg, cr;
-                berg__axis_symbol(&h->x, a, i, (flags & BERG_SYMBOL_FD) != 0, &dg, &cr);
-                h->qaxis[a][i] = s->ginv[a * d + a] * dg;
-            }
+            berg__xform_axis_quad(&h->x, a, (flags & BERG_SYMBOL_FD) != 0, h->qaxis[a]);
         }
     } else {
         h->qfull = berg__alloc(h->x.nspec, sizeof(double), fn);
@@ -105,8 +81,7 @@ berg_status berg_heat_create_ex(berg_heat **out, const berg_space *space, size_t
             berg_heat_destroy(h);
             return BERG_ERR_NOMEM;
         }
-        qctx c = {h};
-        berg__xform_each_mode(&h->x, fill_q, &c);
+        berg__xform_quad_table(&h->x, (flags & BERG_SYMBOL_FD) != 0, h->qfull);
     }
     *out = h;
     return BERG_OK;

@@ -72,13 +72,10 @@ static void format_k(char *buf, size_t len, int d, const double *k)
  * the non-periodic k_a) */
 static int symbol_even(const berg_space *s, int even_if_uncoupled)
 {
-    int d = s->ndim, nper = 0, coupled = 0;
-    for (int a = 0; a < d; a++) {
+    int nper = 0;
+    for (int a = 0; a < s->ndim; a++)
         nper += s->bc[a] == BERG_PERIODIC;
-        for (int b = 0; b < d; b++)
-            coupled |= a != b && s->ginv[a * d + b] != 0.0;
-    }
-    return even_if_uncoupled ? !coupled : nper <= 1;
+    return even_if_uncoupled ? s->diagonal : nper <= 1;
 }
 
 static berg_status build(berg_multiplier **out, const berg_space *space, int nthreads,

@@ -406,3 +406,36 @@ double berg__quad_form(const berg_space *s, const double *d, const double *c)
     }
     return q;
 }
+
+typedef struct {
+    const berg__xform *x;
+    int fd;
+    double *q;
+} quad_ctx;
+
+static int quad_mode(size_t mode, const size_t *idx, const double *k, void *ctx)
+{
+    (void)k;
+    const quad_ctx *c = ctx;
+    double dg[BERG_MAX_RANK], cr[BERG_MAX_RANK];
+    for (int a = 0; a < c->x->space.ndim; a++)
+        berg__axis_symbol(c->x, a, idx[a], c->fd, &dg[a], &cr[a]);
+    c->q[mode] = berg__quad_form(&c->x->space, dg, cr);
+    return 0;
+}
+
+void berg__xform_quad_table(const berg__xform *x, int fd, double *q)
+{
+    quad_ctx c = {x, fd, q};
+    berg__xform_each_mode(x, quad_mode, &c);
+}
+
+void berg__xform_axis_quad(const berg__xform *x, int a, int fd, double *q)
+{
+    int d = x->space.ndim;
+    for (size_t m = 0; m < x->sshape[a]; m++) {
+        double dg, cr;
+        berg__axis_symbol(x, a, m, fd, &dg, &cr);
+        q[m] = x->space.ginv[a * d + a] * dg;
+    }
+}

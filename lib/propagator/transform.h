@@ -135,6 +135,14 @@ int berg__xform_each_mode(const berg__xform *x, berg__mode_fn f, void *ctx);
  * axis at its Nyquist index are 0 so that the form is even in each k_a. */
 double berg__quad_form(const berg_space *s, const double *d, const double *c);
 
+/* q[mode] = k . g^{-1} k for every spectral mode (nspec entries; fd: the
+ * finite-difference form of berg__axis_symbol) */
+void berg__xform_quad_table(const berg__xform *x, int fd, double *q);
+/* q[m] = g^{aa} k_a^2 (or its finite-difference form) for every spectral
+ * index m of axis a (sshape[a] entries): the per-axis terms of a diagonal
+ * metric's form */
+void berg__xform_axis_quad(const berg__xform *x, int a, int fd, double *q);
+
 /* per-axis symbol values of one spectral index: *diag = k^2 (or
  * 4/h^2 sin^2(kh/2) when fd), *cross = k (or sin(kh)/h), 0 at Nyquist */
 void berg__axis_symbol(const berg__xform *x, int axis, size_t m, int fd, double *diag,

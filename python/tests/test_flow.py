@@ -120,9 +120,9 @@ def test_fourier_ou_2d_coupled_metric_closed_form():
         pt = scipy.stats.multivariate_normal(E @ m0, St).pdf(pts) / vol
         got = fp.evolve(p0, t)
         err = np.abs(got - pt).sum() * sp.cell_weight
-        assert err < 1e-6, (t, err)
+        assert err < 1e-8, (t, err)  # the issue asks 1e-6; measured ~2.5e-10
         assert got.min() >= 0
-        assert abs(sp.integrate(got) - sp.integrate(p0)) < 1e-12 * sp.integrate(p0)
+        assert abs(sp.integrate(got) - sp.integrate(p0)) < 1e-13 * sp.integrate(p0)
 
 
 def fourier_matrix_1d(V, L):
@@ -145,14 +145,14 @@ def test_fourier_generator_vs_numpy_fft_and_expm():
     fp = berg.FokkerPlanck(sp, V, discretization="fourier", estimate=True)
     Lm = fourier_matrix_1d(V, L)
     G = np.array([fp.generator(e) for e in np.eye(n)]).T
-    assert np.abs(G - Lm).max() < 1e-10 * np.abs(Lm).max()
+    assert np.abs(G - Lm).max() < 1e-13 * np.abs(Lm).max()
     p = np.exp(np.sin(x - 1.0) - V)
     for t in (0.1, 1.0):
         ref = scipy.linalg.expm(t * Lm) @ p
-        assert np.abs(fp.evolve(p, t) - ref).sum() * sp.spacing[0] < 3e-8 * sp.integrate(p)
-        assert np.abs(fp.spectral().evolve(p, t) - ref).max() < 1e-11 * p.max()
+        assert np.abs(fp.evolve(p, t) - ref).sum() * sp.spacing[0] < 1e-8 * sp.integrate(p)
+        assert np.abs(fp.spectral().evolve(p, t) - ref).max() < 1e-12 * p.max()
     q = fp.stationary()
-    assert np.abs(fp.generator(q)).max() < 1e-12 * q.max()
+    assert np.abs(fp.generator(q)).max() < 5e-13 * q.max()
 
 
 def test_fourier_refusals():

@@ -84,14 +84,16 @@ static void test_ou_2d(void)
         printf("OU 2-D Fourier 96^2 on [-8,8]^2, t = %.1f: L1 error %.2e (diagonal metric, %zu "
                "steps), %.2e (coupled, %zu steps)\n",
                ts[k], e1, st1, e2, st2);
-        CHECK(e1 < 1e-6, "OU 2-D, anisotropic diagonal metric, t = %g: L1 %g < 1e-6", ts[k], e1);
-        CHECK(e2 < 1e-6, "OU 2-D, coupled metric, t = %g: L1 %g < 1e-6", ts[k], e2);
+        /* the issue asks 1e-6; the spectral error is far below (~3e-10),
+         * so the bound is the tolerance */
+        CHECK(e1 < 1e-8, "OU 2-D, anisotropic diagonal metric, t = %g: L1 %g < 1e-8", ts[k], e1);
+        CHECK(e2 < 1e-8, "OU 2-D, coupled metric, t = %g: L1 %g < 1e-8", ts[k], e2);
     }
     /* the time error follows the tolerance; the spatial one is far below */
     double ea = ou2d(96, 8.0, coupled, 0.5, 1e-4, NULL);
     double eb = ou2d(96, 8.0, coupled, 0.5, 1e-11, NULL);
     printf("OU 2-D Fourier, coupled: L1 error %.2e at tol 1e-4, %.2e at tol 1e-11\n", ea, eb);
-    CHECK(ea < 1e-3 && eb < 1e-8 && eb < ea, "tolerance controls the error: %g (1e-4), %g (1e-11)",
+    CHECK(ea < 1e-4 && eb < 1e-9 && eb < ea, "tolerance controls the error: %g (1e-4), %g (1e-11)",
           ea, eb);
 }
 
@@ -120,7 +122,7 @@ static void test_ou_1d(void)
     CHECK_STATUS(berg_fp_evolve(fp, t, p, p), BERG_OK, "OU 1-D Fourier evolve");
     double e = l1_dist(s, p, pe);
     printf("OU 1-D Fourier n = %zu: L1 error %.2e at the default tolerance\n", n, e);
-    CHECK(e < 1e-7, "OU 1-D Fourier: L1 error %g < 1e-7", e);
+    CHECK(e < 1e-9, "OU 1-D Fourier: L1 error %g < 1e-9", e);
     berg_fp_destroy(fp);
     berg_space_destroy(s);
     free(V);
@@ -193,7 +195,7 @@ static void test_properties(void)
         worst_min = fmin(worst_min, min_of(pt, N));
     }
     CHECK(mono, "KL(p_t || q) never increases");
-    CHECK(worst_mass < 1e-12, "mass conserved to %g < 1e-12", worst_mass);
+    CHECK(worst_mass < 1e-13, "mass conserved to %g < 1e-13", worst_mass);
     CHECK(worst_min >= 0.0, "no negative values (min %g)", worst_min);
     berg_fp_evolve(fp, 40.0, pt, pt);
     for (size_t i = 0; i < N; i++)
@@ -219,7 +221,7 @@ static void test_properties(void)
         dmax = fmax(dmax, fabs(fd - Lq[i]));
         lm = fmax(lm, fabs(Lq[i]));
     }
-    CHECK(dmax < 1e-5 * lm, "generator vs (P_t p - p)/t: %g of %g", dmax, lm);
+    CHECK(dmax < 3e-6 * lm, "generator vs (P_t p - p)/t: %g of %g", dmax, lm);
     /* backward generator: <f, L p> = <L^T f, p> */
     double *f = malloc(N * sizeof(double)), *Af = malloc(N * sizeof(double));
     for (size_t i = 0; i < N; i++)
@@ -231,7 +233,7 @@ static void test_properties(void)
         a2 += Af[i] * p[i];
         sc += fabs(f[i] * Lq[i]);
     }
-    CHECK_ABS(a1, a2, 1e-11 * sc, "<f, L p> = <A f, p>");
+    CHECK_ABS(a1, a2, 1e-13 * sc, "<f, L p> = <A f, p>");
     berg_fp_destroy(fp);
     berg_space_destroy(s);
     free(V);
@@ -264,7 +266,7 @@ static void compare_eigen(berg_space *s, const double *V, const double *p0, doub
         berg_fp_set_tolerance(fp, tols[k]);
         CHECK_STATUS(berg_fp_evolve(fp, t, p0, a), BERG_OK, "%s: evolve", what);
         errs[k] = l1_dist(s, a, b) / m;
-        CHECK(errs[k] < 3 * tols[k] + 1e-13, "%s: split steps vs eigen at tol %g: %g", what,
+        CHECK(errs[k] < tols[k], "%s: split steps vs eigen at tol %g: %g", what,
               tols[k], errs[k]);
     }
     printf("%s: split steps vs eigen-decomposition, relative L1 %.2e / %.2e / %.2e at tol "
@@ -356,7 +358,7 @@ static void test_velocity_coupled(void)
             worst = fmax(worst, fabs(psi[(size_t)a * N + i] - want));
         }
     }
-    CHECK(worst < 1e-9, "psi = -g^{-1} grad Sigma with a coupled metric: max error %g", worst);
+    CHECK(worst < 1e-11, "psi = -g^{-1} grad Sigma with a coupled metric: max error %g", worst);
     berg_fp_destroy(fp);
     berg_space_destroy(s);
     free(V);
