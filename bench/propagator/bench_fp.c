@@ -105,11 +105,14 @@ typedef struct {
 
 static const double OU_M0 = 1.0, OU_V0 = 0.25, OU_T = 0.5, OU_L = 6.5;
 
-static void ou_setup(ou_ctx *c, size_t n)
+/* the OU problem on [-L, L] with n cells: finite volume on a Neumann box
+ * (flags 0) or the Fourier discretization on a periodic one; c->fp stays
+ * NULL when libberg refuses the grid (Fourier: e^{-V/2} not resolved) */
+static void ou_setup_on(ou_ctx *c, size_t n, double L, unsigned flags)
 {
     c->n = n;
-    c->lo = -OU_L;
-    c->h = 2 * OU_L / (double)n;
+    c->lo = -L;
+    c->h = 2 * L / (double)n;
     c->t = OU_T;
     c->V = malloc(n * sizeof(double));
     c->p0 = malloc(n * sizeof(double));
@@ -123,11 +126,15 @@ static void ou_setup(ou_ctx *c, size_t n)
     }
     /* forward Euler stability: dt <= h^2 / (2 D + h^2 max V''/2); take 0.9 of it */
     c->dt = 0.9 * c->h * c->h / (2.0 + 0.5 * c->h * c->h);
-    double lo = -OU_L, hi = OU_L;
-    berg_boundary bc = BERG_NEUMANN;
+    double lo = -L, hi = L;
+    berg_boundary bc = (flags & BERG_FP_FOURIER) ? BERG_PERIODIC : BERG_NEUMANN;
+    c->s = NULL;
+    c->fp = NULL;
     berg_space_create(&c->s, 1, &n, &lo, &hi, &bc, NULL);
-    berg_fp_create(&c->fp, c->s, c->V, 0);
+    berg_fp_create(&c->fp, c->s, c->V, flags);
 }
+
+static void ou_setup(ou_ctx *c, size_t n) { ou_setup_on(c, n, OU_L, 0); }
 
 static void ou_free(ou_ctx *c)
 {
@@ -265,89 +272,37 @@ static void spectral_sizes(void)
 
 /* ---- 4. the Fourier discretization (its heat-step ratio: fp_vs_heat) ---- */
 
-/* the 1-D OU problem of section 2 on a periodic box [-9, 9] */
-typedef struct {
-    size_t n;
-    double *p0, *p;
-    berg_fp *fp;
-    berg_space *s;
-} fr_ctx;
-
-static void fr_setup(fr_ctx *c, size_t n)
-{
-    const double L = 9.0;
-    double lo = -L, hi = L, h = 2 * L / (double)n;
-    berg_boundary bc = BERG_PERIODIC;
-    c->n = n;
-    c->p0 = malloc(n * sizeof(double));
-    c->p = malloc(n * sizeof(double));
-    double *V = malloc(n * sizeof(double));
-    for (size_t i = 0; i < n; i++) {
-        double x = lo + (i + 0.5) * h;
-        V[i] = 0.5 * x * x;
-        c->p0[i] = gauss(x, OU_M0, OU_V0);
-    }
-    c->s = NULL;
-    c->fp = NULL;
-    berg_space_create(&c->s, 1, &n, &lo, &hi, &bc, NULL);
-    /* refused (BERG_ERR_DOMAIN) when e^{-V/2} is not resolved: fp stays NULL */
-    berg_fp_create(&c->fp, c->s, V, BERG_FP_FOURIER);
-    free(V);
-}
-
-static void fr_free(fr_ctx *c)
-{
-    free(c->p0);
-    free(c->p);
-    berg_fp_destroy(c->fp);
-    berg_space_destroy(c->s);
-}
-
-static void run_fourier_ou(void *cv)
-{
-    fr_ctx *c = cv;
-    berg_fp_evolve(c->fp, OU_T, c->p0, c->p);
-}
-
-static double fr_error(fr_ctx *c)
-{
-    double mt = OU_M0 * exp(-OU_T), vt = 1 - (1 - OU_V0) * exp(-2 * OU_T), e = 0;
-    double h = 18.0 / (double)c->n;
-    for (size_t i = 0; i < c->n; i++)
-        e += fabs(c->p[i] - gauss(-9.0 + (i + 0.5) * h, mt, vt));
-    return e * h;
-}
-
 static void fourier_vs_explicit(size_t nb)
 {
     ou_ctx b;
     ou_setup(&b, nb);
     run_explicit(&b);
     double eb = ou_error(&b);
-    /* the coarsest Fourier grid (multiples of 8 cells) at least as accurate */
-    fr_ctx a;
+    /* the coarsest Fourier grid (multiples of 8 cells) on the periodic box
+     * [-9, 9] at least as accurate */
+    ou_ctx a;
     size_t na = 16;
     double ea;
     for (;;) {
-        fr_setup(&a, na);
+        ou_setup_on(&a, na, 9.0, BERG_FP_FOURIER);
         ea = INFINITY;
         if (a.fp) {
-            run_fourier_ou(&a);
-            ea = fr_error(&a);
+            run_berg_ou(&a);
+            ea = ou_error(&a);
         }
         if (ea <= eb || na >= 512)
             break;
-        fr_free(&a);
+        ou_free(&a);
         na += 8;
     }
     char name[96];
     snprintf(name, sizeof name, "OU 1-D t=0.5 to L1 %.2g (fourier n %zu vs %zu)", eb, na, nb);
     printf("    libberg Fourier n=%zu tol 1e-8 L1 error %.3g; explicit n=%zu L1 error %.3g\n", na,
            ea, nb, eb);
-    double ratio = bench_pair(name, run_fourier_ou, &a, "explicit FD", run_explicit, &b, 3);
+    double ratio = bench_pair(name, run_berg_ou, &a, "explicit FD", run_explicit, &b, 3);
     printf("    libberg Fourier is %.0fx faster (and %.0fx more accurate)\n", 1.0 / ratio,
            eb / ea);
-    fr_free(&a);
+    ou_free(&a);
     ou_free(&b);
 }
 
