@@ -39,7 +39,10 @@ extern "C" {
  *                       diagonal metric it is the transition kernel of a
  *                       nearest-neighbour random walk: positivity preserving.
  *                       Multipliers: the symbol callback receives the
- *                       finite-difference wave numbers 2 sin(k_a h_a/2)/h_a.
+ *                       finite-difference wave numbers 2 sin(k_a h_a/2)/h_a
+ *                       (with a coupled metric, |k|_g^2 of those is not the
+ *                       stencil's symbol: its cross terms differ, see
+ *                       docs/propagator.md).
  */
 #define BERG_PLAN_ESTIMATE 0x1u
 #define BERG_SYMBOL_FD 0x2u

@@ -7,7 +7,6 @@
 
 struct berg_heat {
     berg__xform x;
-    unsigned flags;
     int separable;                 /* g^{-1} diagonal: per-axis factor tables */
     double *qaxis[BERG_MAX_RANK];  /* separable: g^{aa} k_a^2 per spectral index */
     double *faxis[BERG_MAX_RANK];  /* separable: e^{-t qaxis} * axis_norm for cached_t */
@@ -52,12 +51,11 @@ berg_status berg_heat_create_ex(berg_heat **out, const berg_space *space, size_t
     if (h == NULL)
         return berg_last_status();
     memset(h, 0, sizeof *h);
-    h->flags = flags;
     int d = space->ndim;
     h->separable = space->diagonal;
     /* a separable symbol is even in every k_a: mixed spaces may use one r2r plan */
     unsigned xf = ((flags & BERG_PLAN_ESTIMATE) ? BERG__XF_ESTIMATE : 0u) |
-                  (h->separable ? BERG__XF_EVEN : 0u);
+                  (h->separable ? BERG__XF_EVEN : 0u) | BERG__XF_SPEC2;
     berg_status st = berg__xform_init(&h->x, space, batch, nthreads, xf, fn);
     if (st != BERG_OK) {
         berg__free(h);

@@ -143,7 +143,6 @@ static void mode_k(const berg__xform *x, const double *k, int fd, double *kk)
 static int cb_symbol(const berg__xform *x, const size_t *idx, const double *k, int fd, double *c,
                      void *vctx, const char *fn)
 {
-    (void)idx;
     cb_ctx *cb = vctx;
     int d = x->space.ndim, nyq[BERG_MAX_RANK], r = 0;
     for (int a = 0; a < d; a++)
@@ -341,12 +340,10 @@ berg_status berg_multiplier_create_regulator(berg_multiplier **out, const berg_s
 static berg_status check_io(const berg_multiplier *m, const double *in, const double *out,
                             const char *fn)
 {
-    if (m == NULL)
-        return berg__error(BERG_ERR_NULL, "%s: m is NULL", fn);
-    if (in == NULL)
-        return berg__error(BERG_ERR_NULL, "%s: in is NULL", fn);
-    if (out == NULL)
-        return berg__error(BERG_ERR_NULL, "%s: out is NULL", fn);
+    berg_status st;
+    if ((st = berg__check_ptr(m, fn, "m")) || (st = berg__check_ptr(in, fn, "in")) ||
+        (st = berg__check_ptr(out, fn, "out")))
+        return st;
     return BERG_OK;
 }
 

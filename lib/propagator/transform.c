@@ -175,8 +175,9 @@ berg_status berg__xform_init(berg__xform *x, const berg_space *space, size_t bat
     x->rbuf = two_stage ? berg__alloc(nr, sizeof(double), fn) : NULL;
     x->rbuf2 = berg__alloc(nr, sizeof(double), fn);
     x->spec = berg__alloc(ns, sizeof(double), fn);
-    x->spec2 = berg__alloc(ns, sizeof(double), fn);
-    if ((two_stage && !x->rbuf) || !x->rbuf2 || !x->spec || !x->spec2) {
+    x->spec2 = (flags & BERG__XF_SPEC2) ? berg__alloc(ns, sizeof(double), fn) : NULL;
+    if ((two_stage && !x->rbuf) || !x->rbuf2 || !x->spec ||
+        ((flags & BERG__XF_SPEC2) && !x->spec2)) {
         berg__xform_free(x);
         return BERG_ERR_NOMEM;
     }

@@ -13,8 +13,9 @@
  *   no periodic          one r2r plan each way (DCT/DST kinds)
  *   mixed, even symbol   one r2r plan each way with R2HC / HC2R on the
  *   (BERG__XF_EVEN)      periodic axes ("halfcomplex" mode): the fastest
- *                        measured (bench_heat: the two-stage form below is
- *                        1.1-1.6x slower at 256^2 and 1024^2)
+ *                        measured while developing it (the two-stage form
+ *                        below was 1.1-1.6x slower at 256^2 and 1024^2; no
+ *                        committed benchmark reaches the two-stage form)
  *   mixed, otherwise     stage A, the r2r transforms of all non-periodic axes
  *                        (a guru plan looping over the periodic axes), then
  *                        stage B, one r2c transform of all periodic axes
@@ -72,6 +73,8 @@ static inline void berg__ftz_leave(unsigned old) { (void)old; }
  * axis): a space mixing periodic and non-periodic axes may then use one
  * r2r plan with R2HC / HC2R on the periodic axes */
 #define BERG__XF_EVEN 0x2u
+/* allocate spec2, the second spectral buffer (berg_heat_apply_times) */
+#define BERG__XF_SPEC2 0x4u
 
 typedef struct berg__xform {
     berg_space space;           /* a copy of the space */
@@ -97,7 +100,8 @@ typedef struct berg__xform {
     double *rbuf2;              /* batch * nreal: planning input, misaligned user arrays,
                                    random-field noise */
     double *spec;               /* batch * nspec_doubles */
-    double *spec2;              /* batch * nspec_doubles (multi-time, random fields) */
+    double *spec2;              /* batch * nspec_doubles with BERG__XF_SPEC2 (multi-time),
+                                   else NULL */
     int align;                  /* fftw_alignment_of the planning buffers */
 } berg__xform;
 
