@@ -1,7 +1,9 @@
 /* Benchmarks of the information functionals (memory-bound passes, compared
  * with a plain summing pass over the same array) and of the W2 metric
  * solve (CG iterations and time per grid point against grid size, compared
- * with one Poisson solve, i.e. one preconditioner application). */
+ * with one Poisson solve, i.e. one preconditioner application), and the CG
+ * iterations against the regularization delta for a density with compact
+ * support (the table of docs/metric.md, "Where p vanishes"). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,6 +131,54 @@ static void release(ctx_t *x)
     free(x->p), free(x->q), free(x->out), free(x->eta);
 }
 
+/* CG iterations against delta for p = max(0, 1 - |x|^2/4)^2 on [-3, 3]^2
+ * (Neumann), eta the W2 tangent of a smooth potential, tolerance 1e-10:
+ * the table of docs/metric.md */
+static int regularization_table(void)
+{
+    const size_t ns[2] = {64, 256};
+    const double deltas[4] = {1e-2, 1e-3, 1e-4, 1e-6};
+    printf("W2 metric, compact support: CG iterations vs regularization delta\n");
+    for (int a = 0; a < 2; a++) {
+        size_t n[2] = {ns[a], ns[a]}, N = ns[a] * ns[a];
+        double lo[2] = {-3, -3}, hi[2] = {3, 3};
+        berg_boundary bc[2] = {BERG_NEUMANN, BERG_NEUMANN};
+        berg_space *s = NULL;
+        if (berg_space_create(&s, 2, n, lo, hi, bc, NULL) != BERG_OK)
+            return 1;
+        double *p = malloc(N * sizeof *p), *u = malloc(N * sizeof *u);
+        double *eta = malloc(N * sizeof *eta), *x = malloc(N * sizeof *x);
+        for (size_t i = 0; i < n[0]; i++)
+            for (size_t j = 0; j < n[1]; j++) {
+                double X = -3 + (i + 0.5) * 6.0 / n[0], Y = -3 + (j + 0.5) * 6.0 / n[1];
+                double r = 1 - (X * X + Y * Y) / 4;
+                p[i * n[1] + j] = r > 0 ? r * r : 0;
+                u[i * n[1] + j] = cos(1.3 * X) * (1 + 0.2 * X) + cos(1.3 * Y + 1) * (1 + 0.2 * Y);
+            }
+        berg_space_normalize(s, p, NULL);
+        berg_w2_gradient(s, p, u, eta);
+        printf("    n = %zu^2:", ns[a]);
+        for (int k = 0; k < 4; k++) {
+            berg_w2_metric *m = NULL;
+            size_t it = 0;
+            double res = NAN;
+            berg_status st = berg_w2_metric_create(&m, s, p, deltas[k], BERG_PLAN_ESTIMATE);
+            if (st == BERG_OK)
+                st = berg_w2_metric_potential(m, eta, x, &it, &res);
+            berg_w2_metric_destroy(m);
+            if (st != BERG_OK) {
+                printf("\nfailed at delta %g: %s\n", deltas[k], berg_last_error());
+                return 1;
+            }
+            printf("  delta %g: %zu iterations (residual %.1e)", deltas[k], it, res);
+        }
+        printf("\n");
+        free(p), free(u), free(eta), free(x);
+        berg_space_destroy(s);
+    }
+    return 0;
+}
+
 int main(void)
 {
     /* functionals: memory-bound passes over 2^20 cells */
@@ -176,5 +226,5 @@ int main(void)
                1e9 * t / (double)x.n / (double)x.iterations, ratio / (double)x.iterations);
         release(&x);
     }
-    return 0;
+    return regularization_table();
 }

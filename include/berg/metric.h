@@ -161,13 +161,13 @@ typedef struct berg_w2_metric berg_w2_metric;
  * much p varies, not on the grid size.
  *
  * regularization delta >= 0: the face mobilities are theta_f(p) +
- * delta * max p. With delta = 0 (exact metric) p must not vanish on any face
- * (both neighbours zero, or a zero next to a positive value makes that
- * face's mobility zero and can disconnect the grid): BERG_ERR_DOMAIN names
- * the first such cell and asks for delta > 0. delta ~ 1e-6 .. 1e-2 keeps the
- * metric of densities with compact support computable; the iteration count
- * grows slowly as delta shrinks (docs/metric.md: 20 at 1e-2, 121 at 1e-6
- * on a 256^2 grid).
+ * delta * max p. With delta = 0 (exact metric) p must be > 0 everywhere: a
+ * zero cell gives each of its faces the log-mean mobility L(0, b) = 0, which
+ * can disconnect the grid, and BERG_ERR_DOMAIN names the first such cell and
+ * asks for delta > 0 (also when delta * max p underflows to 0).
+ * delta ~ 1e-6 .. 1e-2 keeps the metric of densities with compact support
+ * computable; the iteration count grows slowly as delta shrinks
+ * (docs/metric.md: 20 at 1e-2, 130 at 1e-6 on a 256^2 grid).
  * flags: 0, or BERG_PLAN_ESTIMATE (propagator.h) for a fast creation.
  * Defaults: relative tolerance 1e-10, at most 1000 iterations.
  * Dirichlet axes: zero flux (as in L_p), the preconditioner uses the DCT.
@@ -182,7 +182,10 @@ BERG_API berg_status berg_w2_metric_create(berg_w2_metric **out, const berg_spac
 BERG_API berg_status berg_w2_metric_set_density(berg_w2_metric *m, const double *p);
 
 /* CG stopping rule: ||L eta_hat - eta||_2 <= rtol ||eta||_2, rtol in
- * [1e-15, 1) (default 1e-10); at most max_iterations >= 1 (default 1000). */
+ * [1e-15, 1) (default 1e-10); at most max_iterations >= 1 (default 1000).
+ * The residual recomputed from eta_hat floors at rounding (4e-14 measured
+ * on a 48 x 40 grid): an rtol below the floor gives BERG_ERR_NO_CONVERGENCE
+ * with a message naming the floor. */
 BERG_API berg_status berg_w2_metric_set_tolerance(berg_w2_metric *m, double rtol);
 BERG_API berg_status berg_w2_metric_set_max_iterations(berg_w2_metric *m, size_t max_iterations);
 
@@ -192,7 +195,9 @@ BERG_API berg_status berg_w2_metric_set_max_iterations(berg_w2_metric *m, size_t
  * iterations and residual (either may be NULL) receive the CG iterations
  * and the achieved relative residual ||L eta_hat - eta|| / ||eta|| (also on
  * failure). BERG_ERR_NO_CONVERGENCE (eta_hat untouched) when the tolerance
- * is not reached within the cap; the message gives the residual reached.
+ * is not reached within the cap, or when the residual stalls at its rounding
+ * floor above the tolerance first; the message gives the residual reached
+ * and says which.
  * eta_hat may alias eta.
  */
 BERG_API berg_status berg_w2_metric_potential(berg_w2_metric *m, const double *eta,
@@ -289,7 +294,8 @@ BERG_API berg_status berg_wp_distance_1d(const berg_space *space, double order, 
  * of ((1 - t) F^{-1} + t G^{-1})_# Lebesgue[0,1], t in [0, 1], exact for
  * piecewise constant p and q: each merged quantile segment spreads its mass
  * uniformly over its image, and out gets the mass of each cell divided by
- * the cell weight (so out is normalized). W2(p, out) = t W2(p, q).
+ * the cell weight (so out is normalized). W2(p, out) = t W2(p, q) up to
+ * the re-binning into cells (docs/wasserstein.md).
  * t outside [0, 1]: BERG_ERR_DOMAIN. out may alias p or q.
  */
 BERG_API berg_status berg_w2_interpolate_1d(const berg_space *space, const double *p,
@@ -341,7 +347,11 @@ BERG_API berg_status berg_w2_gaussian(int d, const double *m1, const double *S1,
  *                               a sum could underflow): finite for any
  *                               eps > 0; O(N sum_a n_a) per kernel
  *                               application; needs a diagonal metric and
- *                               n_a <= 4096 on every axis.
+ *                               n_a <= 4096 on every axis. Its image sums
+ *                               cover eps <= 99 g_aa L_a^2 on a periodic
+ *                               axis of length L_a and 396 g_aa L_a^2 on a
+ *                               Neumann one; larger eps is refused
+ *                               (BERG_ERR_DOMAIN: use the scaling mode).
  *
  * A handle holds scratch buffers and the report of its last solve: use one
  * handle from one thread at a time (distinct handles are independent).
@@ -352,7 +362,8 @@ typedef struct berg_sinkhorn berg_sinkhorn;
 enum { BERG_SINKHORN_LOG_DOMAIN = 1 };
 
 /* Create a solver on space (copied) with regularization eps > 0 (finite;
- * else BERG_ERR_DOMAIN). Defaults: 10000 iterations, tolerance 1e-9. */
+ * else BERG_ERR_DOMAIN; also BERG_ERR_DOMAIN for a log-domain eps beyond
+ * its image sums, see above). Defaults: 10000 iterations, tolerance 1e-9. */
 BERG_API berg_status berg_sinkhorn_create(berg_sinkhorn **out, const berg_space *space,
                                           double eps, unsigned flags);
 
@@ -393,7 +404,8 @@ BERG_API berg_status berg_sinkhorn_cost(berg_sinkhorn *sk, const double *p, cons
 /*
  * Debiased Sinkhorn divergence S_eps(p, q) = OT_eps(p, q) - (OT_eps(p, p) +
  * OT_eps(q, q)) / 2 (Feydy et al. 2019): >= 0, zero iff p = q, -> W2^2 as
- * eps -> 0. Three solves (two when p and q are the same array).
+ * eps -> 0. Three solves; when p and q are the same array, one solve
+ * (which still reports convergence failures) and *div = 0.
  */
 BERG_API berg_status berg_sinkhorn_divergence(berg_sinkhorn *sk, const double *p,
                                               const double *q, double *div);

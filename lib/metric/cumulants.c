@@ -43,7 +43,9 @@ static int unflatten(size_t t, int d, int K, int *alpha)
 }
 
 /* moments E[(x - c)^alpha] for |alpha| <= K into m (length len), divided by
- * the mass; scratch-allocating, so it may fail with NOMEM */
+ * the mass; scratch-allocating, so it may fail with NOMEM. m is written
+ * only at the end, after every allocation succeeded and p was last read:
+ * nothing is written on failure, and m may alias p. */
 static berg_status moments_about(const berg_space *s, const double *p, int K, const double *c,
                                  double *m, size_t len, const char *fn)
 {
@@ -126,22 +128,17 @@ berg_status berg_moments(const berg_space *space, const double *p, int order, do
     if (st)
         return st;
     double zero[BERG_MAX_RANK] = {0};
-    double *tmp = berg__alloc(len, sizeof(double), fn);
-    if (!tmp)
-        return BERG_ERR_NOMEM;
-    if (!(st = moments_about(space, p, order, zero, tmp, len, fn)))
-        memcpy(m, tmp, sizeof(double) * len);
-    berg__free(tmp);
-    return st;
+    return moments_about(space, p, order, zero, m, len, fn);
 }
 
-static berg_status central(const berg_space *space, const double *p, int order, double *tmp,
+/* central moments into m; like moments_about, writes m only on success */
+static berg_status central(const berg_space *space, const double *p, int order, double *m,
                            size_t len, double *mean, const char *fn)
 {
     berg_status st = berg_space_mean(space, p, mean);
     if (st)
         return st;
-    return moments_about(space, p, order, mean, tmp, len, fn);
+    return moments_about(space, p, order, mean, m, len, fn);
 }
 
 berg_status berg_central_moments(const berg_space *space, const double *p, int order, double *m)
@@ -152,20 +149,15 @@ berg_status berg_central_moments(const berg_space *space, const double *p, int o
     if (st)
         return st;
     double mean[BERG_MAX_RANK];
-    double *tmp = berg__alloc(len, sizeof(double), fn);
-    if (!tmp)
-        return BERG_ERR_NOMEM;
-    if (!(st = central(space, p, order, tmp, len, mean, fn))) {
-        /* exact zeros for the first central moments */
-        size_t t = 1;
-        for (int a = space->ndim - 1; a >= 0; a--) {
-            tmp[t] = 0.0;
-            t *= (size_t)order + 1;
-        }
-        memcpy(m, tmp, sizeof(double) * len);
+    if ((st = central(space, p, order, m, len, mean, fn)))
+        return st;
+    /* exact zeros for the first central moments */
+    size_t t = 1;
+    for (int a = space->ndim - 1; a >= 0; a--) {
+        m[t] = 0.0;
+        t *= (size_t)order + 1;
     }
-    berg__free(tmp);
-    return st;
+    return BERG_OK;
 }
 
 berg_status berg_cumulants(const berg_space *space, const double *p, int order, double *kappa)

@@ -58,6 +58,13 @@ static inline double berg__log_mean_l(double a, double b, double la, double lb)
     return (b - a) / L;
 }
 
+/* g^{aa} / h_a^2: the coefficient of a face difference along axis a in the
+ * second-order stencils (diagonal metric) */
+static inline double berg__axis_coef(const berg_space *s, int a)
+{
+    return s->ginv[a * s->ndim + a] / (s->h[a] * s->h[a]);
+}
+
 /* mob[a * size + i] = log mean of p over each face of axis a (0 on non-faces)
  * plus floor (>= 0) on real faces. logs (size doubles) is scratch. */
 void berg__face_mobility(const berg_space *s, const double *p, double floor, double *mob,

@@ -119,11 +119,6 @@ berg_status berg_free_energy(const berg_space *space, const double *p, const dou
     return BERG_OK;
 }
 
-static inline double axis_coef(const berg_space *s, int a)
-{
-    return s->ginv[a * s->ndim + a] / (s->h[a] * s->h[a]);
-}
-
 berg_status berg_dirichlet_energy(const berg_space *space, const double *p, double *E)
 {
     static const char fn[] = "berg_dirichlet_energy";
@@ -132,7 +127,7 @@ berg_status berg_dirichlet_energy(const berg_space *space, const double *p, doub
         return st;
     berg__acc acc = {0.0, 0.0};
     for (int a = 0; a < space->ndim; a++) {
-        const double c = axis_coef(space, a);
+        const double c = berg__axis_coef(space, a);
         BERG__FOR_FACES(space, a, lo, hi, {
             double d = p[hi] - p[lo];
             berg__acc_add(&acc, c * d * d);
@@ -166,7 +161,7 @@ berg_status berg_fisher_information(const berg_space *space, const double *p, do
     memset(t, 0, sizeof(double) * n);
     int infinite = 0;
     for (int a = 0; a < space->ndim; a++) {
-        const double c = axis_coef(space, a);
+        const double c = berg__axis_coef(space, a);
         BERG__FOR_FACES(space, a, lo, hi, {
             double x = p[lo], y = p[hi];
             if (x > 0.0 && y > 0.0)
@@ -200,7 +195,7 @@ berg_status berg_relative_fisher_information(const berg_space *space, const doub
     memset(t, 0, sizeof(double) * n);
     int infinite = 0;
     for (int a = 0; a < space->ndim; a++) {
-        const double c = axis_coef(space, a);
+        const double c = berg__axis_coef(space, a);
         BERG__FOR_FACES(space, a, lo, hi, {
             double x = p[lo], y = p[hi];
             if (x > 0.0 && y > 0.0) {
@@ -324,7 +319,7 @@ berg_status berg_fisher_information_derivative(const berg_space *space, const do
     memset(tmp, 0, sizeof(double) * space->size);
     /* d/dp_i of (p_j - p_i)(ln p_j - ln p_i) = (ln p_i - ln p_j) + (p_i - p_j) / p_i */
     for (int a = 0; a < space->ndim; a++) {
-        const double c = axis_coef(space, a);
+        const double c = berg__axis_coef(space, a);
         BERG__FOR_FACES(space, a, lo, hi, {
             double x = p[lo], y = p[hi];
             double dl = log(x) - log(y);
@@ -362,7 +357,7 @@ berg_status berg_relative_fisher_information_derivative(const berg_space *space,
     memset(tmp, 0, sizeof(double) * space->size);
     /* face term c theta(x, y) du^2, du = u_hi - u_lo, u = ln p - ln q */
     for (int a = 0; a < space->ndim; a++) {
-        const double c = axis_coef(space, a);
+        const double c = berg__axis_coef(space, a);
         BERG__FOR_FACES(space, a, lo, hi, {
             double x = p[lo], y = p[hi];
             double lx = log(x), ly = log(y);

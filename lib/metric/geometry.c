@@ -67,7 +67,11 @@ static int inverse_laplacian_symbol(int ndim, const double *k, double *c, void *
     return 0;
 }
 
-/* mobilities of p into fresh arrays; refuses zero faces when delta = 0 */
+/* mobilities of p into fresh arrays; refuses zero faces when the floor
+ * delta * max p is 0 (delta = 0, or so small that the product underflows).
+ * A face next to a cell where p = 0 has log-mean mobility L(0, b) = 0, so
+ * an accepted density then has p > 0 in every cell (a grid of one cell has
+ * no faces, but its p > 0 by normalization). */
 static berg_status make_mobility(const berg_space *s, const double *p, double delta, double *mob,
                                  double *scale, const char *fn)
 {
@@ -76,7 +80,7 @@ static berg_status make_mobility(const berg_space *s, const double *p, double de
         pmax = p[i] > pmax ? p[i] : pmax;
     double floor = delta * pmax;
     berg__face_mobility(s, p, floor, mob, scale);
-    if (delta == 0.0) {
+    if (!(floor > 0.0)) {
         for (int a = 0; a < s->ndim; a++) {
             const double *m = mob + (size_t)a * s->size;
             int bad = 0;
@@ -91,23 +95,14 @@ static berg_status make_mobility(const berg_space *s, const double *p, double de
                 return berg__error(BERG_ERR_DOMAIN,
                                    "%s: p vanishes at index %zu, so the W2 operator "
                                    "div(p g^-1 grad) is degenerate there; pass a regularization "
-                                   "> 0 (mobility + regularization * max p)",
-                                   fn, where);
+                                   "> 0 (mobility + regularization * max p; that floor is %g)",
+                                   fn, where, floor);
         }
     }
-    /* cell mobility for the diagonal scaling of the preconditioner */
-    double pmean = 0.0;
+    /* cell mobility for the diagonal scaling of the preconditioner: p + floor
+     * > 0 in every cell (floor > 0, or p > 0 everywhere as checked above) */
     for (size_t i = 0; i < s->size; i++)
-        pmean += p[i];
-    pmean /= (double)s->size;
-    for (size_t i = 0; i < s->size; i++) {
-        double c = p[i] + floor;
-        /* a cell where p = 0 and delta = 0 lies between positive neighbours on
-         * every face (checked above): scale it like the mean */
-        if (!(c > 0.0))
-            c = pmean;
-        scale[i] = 1.0 / sqrt(c);
-    }
+        scale[i] = 1.0 / sqrt(p[i] + floor);
     return BERG_OK;
 }
 
@@ -286,6 +281,7 @@ static berg_status solve(berg_w2_metric *m, const double *eta, size_t *iteration
     double bnorm = cblas_dnrm2(ni, r, 1);
     size_t it = 0;
     double res = 0.0;
+    int early = 0; /* stopped before the cap: rtol met by the recursion, or breakdown */
     berg_status st;
     if (bnorm > 0.0) {
         if ((st = precondition(m, r, z)))
@@ -297,15 +293,19 @@ static berg_status solve(berg_w2_metric *m, const double *eta, size_t *iteration
             berg__div_mobility(s, m->mob, dir, ad);
             cblas_dscal(ni, -1.0, ad, 1);
             double dad = cblas_ddot(ni, dir, 1, ad, 1);
-            if (!(dad > 0.0))
+            if (!(dad > 0.0)) {
+                early = 1;
                 break;
+            }
             double alpha = rz / dad;
             cblas_daxpy(ni, alpha, dir, 1, x, 1);
             cblas_daxpy(ni, -alpha, ad, 1, r, 1);
             it++;
             res = cblas_dnrm2(ni, r, 1) / bnorm;
-            if (res <= m->rtol)
+            if (res <= m->rtol) {
+                early = 1;
                 break;
+            }
             if ((st = precondition(m, r, z)))
                 return st;
             double rz_new = cblas_ddot(ni, r, 1, z, 1);
@@ -330,11 +330,22 @@ static berg_status solve(berg_w2_metric *m, const double *eta, size_t *iteration
         *iterations = it;
     if (residual)
         *residual = res;
+    /* Stopping before the cap with the true residual above rtol means the
+     * recursive residual reached rtol (or the curvature d.Ad lost its sign)
+     * while the residual recomputed from x did not: that residual floors at
+     * rounding (~4e-14 on a 48 x 40 grid), and a smaller rtol cannot be met. */
+    if (!(res <= m->rtol) && early)
+        return berg__error(BERG_ERR_NO_CONVERGENCE,
+                           "%s: conjugate gradients stopped after %zu iterations (cap %zu) at a "
+                           "relative residual of %.3g > tolerance %.3g: the residual recomputed "
+                           "from the solution has reached the rounding floor of the operator; "
+                           "raise the tolerance above it",
+                           fn, it, m->max_iter, res, m->rtol);
     if (!(res <= m->rtol))
         return berg__error(BERG_ERR_NO_CONVERGENCE,
                            "%s: conjugate gradients reached a relative residual of %.3g after %zu "
-                           "iterations (tolerance %.3g, cap %zu)",
-                           fn, res, it, m->rtol, m->max_iter);
+                           "iterations, the cap (tolerance %.3g; raise the cap or the tolerance)",
+                           fn, res, it, m->rtol);
     project_mean(x, n);
     return BERG_OK;
 }

@@ -25,6 +25,7 @@
  */
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -65,12 +66,31 @@ static double log_add(double a, double b)
     return m + log1p(exp(-fabs(a - b)));
 }
 
-/* log sum over images of exp(-g (x - y')^2 / eps) for the axis */
+/* The images of the axis-a kernel reach sqrt(40 eps / g_aa) (terms beyond
+ * are below e^{-40}), i.e. reach periods of length L. Summing m = -M .. M
+ * covers that when M >= reach + 1 on a periodic axis (images y + m L) and
+ * M >= reach / 2 + 1 on a Neumann one (images at y + 2 m L and their
+ * reflections). */
+static double image_reach(const berg_space *s, int a, double eps)
+{
+    double L = s->hi[a] - s->lo[a], gaa = s->g[a * s->ndim + a];
+    return sqrt(40.0 * eps / gaa) / L;
+}
+
+/* the images each side that the axis needs (see image_reach) */
+static double images_needed(const berg_space *s, int a, double eps)
+{
+    double reach = image_reach(s, a, eps);
+    return (s->bc[a] == BERG_PERIODIC ? ceil(reach) : ceil(0.5 * reach)) + 1.0;
+}
+
+/* log sum over images of exp(-g (x - y')^2 / eps) for the axis; the caller
+ * has checked images_needed <= MAX_IMAGES */
 static void fill_log_kernel(const berg_space *s, int a, double eps, double *table)
 {
     size_t n = s->n[a];
     double L = s->hi[a] - s->lo[a], gaa = s->g[a * s->ndim + a];
-    double reach = sqrt(40.0 * eps / gaa) / L;
+    double reach = image_reach(s, a, eps);
     int M = (int)ceil(reach) + 1;
     if (M > MAX_IMAGES)
         M = MAX_IMAGES;
@@ -129,6 +149,13 @@ berg_status berg_sinkhorn_create(berg_sinkhorn **out, const berg_space *space, d
                                    fn, a, space->n[a], LOG_MAX_AXIS);
             if (space->n[a] > maxn)
                 maxn = space->n[a];
+            if (images_needed(space, a, eps) > MAX_IMAGES)
+                return berg__error(BERG_ERR_DOMAIN,
+                                   "%s: at eps = %g the kernel of axis %d reaches %.3g axis "
+                                   "lengths, more than the log-domain image sum covers (%d "
+                                   "images each side); use the scaling mode (flags = 0), which "
+                                   "is accurate at large eps",
+                                   fn, eps, a, image_reach(space, a, eps), MAX_IMAGES);
         }
     }
     size_t n6;
@@ -195,15 +222,16 @@ void berg_sinkhorn_destroy(berg_sinkhorn *sk)
 berg_status berg_sinkhorn_set_threads(berg_sinkhorn *sk, int nthreads)
 {
     static const char fn[] = "berg_sinkhorn_set_threads";
-    if (!sk)
-        return berg__error(BERG_ERR_NULL, "%s: sk is NULL", fn);
+    berg_status st = berg__check_ptr(sk, fn, "sk");
+    if (st != BERG_OK)
+        return st;
     if (nthreads < 1)
         return berg__error(BERG_ERR_DOMAIN, "%s: nthreads = %d must be >= 1", fn, nthreads);
     if (!sk->heat)
         return berg__error(BERG_ERR_UNSUPPORTED,
                            "%s: a log-domain handle uses no FFT, threads do not apply", fn);
     berg_heat *h = NULL;
-    berg_status st = berg_heat_create_ex(&h, &sk->space, 1, nthreads, 0);
+    st = berg_heat_create_ex(&h, &sk->space, 1, nthreads, 0);
     if (st != BERG_OK)
         return st;
     berg_heat_destroy(sk->heat);
@@ -214,8 +242,9 @@ berg_status berg_sinkhorn_set_threads(berg_sinkhorn *sk, int nthreads)
 berg_status berg_sinkhorn_set_max_iterations(berg_sinkhorn *sk, size_t max_iterations)
 {
     static const char fn[] = "berg_sinkhorn_set_max_iterations";
-    if (!sk)
-        return berg__error(BERG_ERR_NULL, "%s: sk is NULL", fn);
+    berg_status st = berg__check_ptr(sk, fn, "sk");
+    if (st != BERG_OK)
+        return st;
     if (max_iterations < 1)
         return berg__error(BERG_ERR_DOMAIN, "%s: max_iterations must be >= 1", fn);
     sk->max_iter = max_iterations;
@@ -225,8 +254,9 @@ berg_status berg_sinkhorn_set_max_iterations(berg_sinkhorn *sk, size_t max_itera
 berg_status berg_sinkhorn_set_tolerance(berg_sinkhorn *sk, double tolerance)
 {
     static const char fn[] = "berg_sinkhorn_set_tolerance";
-    if (!sk)
-        return berg__error(BERG_ERR_NULL, "%s: sk is NULL", fn);
+    berg_status st = berg__check_ptr(sk, fn, "sk");
+    if (st != BERG_OK)
+        return st;
     if (!isfinite(tolerance) || tolerance < 0.0)
         return berg__error(BERG_ERR_DOMAIN, "%s: tolerance = %g must be finite and >= 0", fn,
                            tolerance);
@@ -237,10 +267,10 @@ berg_status berg_sinkhorn_set_tolerance(berg_sinkhorn *sk, double tolerance)
 berg_status berg_sinkhorn_epsilon(const berg_sinkhorn *sk, double *eps)
 {
     static const char fn[] = "berg_sinkhorn_epsilon";
-    if (!sk)
-        return berg__error(BERG_ERR_NULL, "%s: sk is NULL", fn);
-    if (!eps)
-        return berg__error(BERG_ERR_NULL, "%s: eps is NULL", fn);
+    berg_status st;
+    if ((st = berg__check_ptr(sk, fn, "sk")) != BERG_OK ||
+        (st = berg__check_ptr(eps, fn, "eps")) != BERG_OK)
+        return st;
     *eps = sk->eps;
     return BERG_OK;
 }
@@ -249,8 +279,9 @@ berg_status berg_sinkhorn_report(const berg_sinkhorn *sk, double *marginal_error
                                  size_t *iterations)
 {
     static const char fn[] = "berg_sinkhorn_report";
-    if (!sk)
-        return berg__error(BERG_ERR_NULL, "%s: sk is NULL", fn);
+    berg_status st = berg__check_ptr(sk, fn, "sk");
+    if (st != BERG_OK)
+        return st;
     if (marginal_error)
         *marginal_error = sk->err;
     if (iterations)
@@ -498,31 +529,46 @@ static berg_status solve_core(berg_sinkhorn *sk, const char *fn, const double *p
     return BERG_OK;
 }
 
-static berg_status check_pair(berg_sinkhorn *sk, const char *fn, const double *p, const double *q,
-                              double *mp, double *mq)
+/* The checks of a two-density call (handle, p, q, then out named out_name
+ * unless out_name is NULL), and normalized copies of p and q into the
+ * first two buffers of sk->buf. */
+static berg_status prepare_pair(berg_sinkhorn *sk, const char *fn, const double *p,
+                                const double *q, const void *out, const char *out_name)
 {
-    if (!sk)
-        return berg__error(BERG_ERR_NULL, "%s: sk is NULL", fn);
-    berg_status st = berg__check_density(p, sk->space.size, fn, "p", mp);
-    if (st != BERG_OK)
+    double mp, mq;
+    berg_status st;
+    if ((st = berg__check_ptr(sk, fn, "sk")) != BERG_OK ||
+        (st = berg__check_density(p, sk->space.size, fn, "p", &mp)) != BERG_OK ||
+        (st = berg__check_density(q, sk->space.size, fn, "q", &mq)) != BERG_OK ||
+        (out_name && (st = berg__check_ptr(out, fn, out_name)) != BERG_OK))
         return st;
-    return berg__check_density(q, sk->space.size, fn, "q", mq);
+    size_t N = sk->space.size;
+    normalized(&sk->space, p, mp, sk->buf);
+    normalized(&sk->space, q, mq, sk->buf + N);
+    return BERG_OK;
 }
 
-berg_status berg_sinkhorn_solve(berg_sinkhorn *sk, const double *p, const double *q, double *cost,
-                                double *f, double *g)
+/* solve_core between a and b with the scratch of sk->buf: F and G (f/eps and
+ * g/eps) land in its third and fourth buffers */
+static berg_status solve_between(berg_sinkhorn *sk, const char *fn, const double *a,
+                                 const double *b, double *cost)
 {
-    static const char fn[] = "berg_sinkhorn_solve";
-    double mp, mq;
-    berg_status st = check_pair(sk, fn, p, q, &mp, &mq);
+    size_t N = sk->space.size;
+    double *F = sk->buf + 2 * N, *G = F + N, *t1 = G + N, *t2 = t1 + N;
+    return solve_core(sk, fn, a, b, F, G, t1, t2, cost);
+}
+
+/* berg_sinkhorn_solve, and berg_sinkhorn_cost (need_cost, no potentials) */
+static berg_status solve_pair(berg_sinkhorn *sk, const char *fn, const double *p, const double *q,
+                              double *cost, int need_cost, double *f, double *g)
+{
+    berg_status st = prepare_pair(sk, fn, p, q, cost, need_cost ? "cost" : NULL);
     if (st != BERG_OK)
         return st;
     size_t N = sk->space.size;
-    double *pn = sk->buf, *qn = pn + N, *F = qn + N, *G = F + N, *t1 = G + N, *t2 = t1 + N;
-    normalized(&sk->space, p, mp, pn);
-    normalized(&sk->space, q, mq, qn);
+    const double *pn = sk->buf, *qn = pn + N, *F = qn + N, *G = F + N;
     double c;
-    if ((st = solve_core(sk, fn, pn, qn, F, G, t1, t2, &c)) != BERG_OK)
+    if ((st = solve_between(sk, fn, pn, qn, &c)) != BERG_OK)
         return st;
     if (f)
         for (size_t i = 0; i < N; i++)
@@ -535,58 +581,43 @@ berg_status berg_sinkhorn_solve(berg_sinkhorn *sk, const double *p, const double
     return BERG_OK;
 }
 
+berg_status berg_sinkhorn_solve(berg_sinkhorn *sk, const double *p, const double *q, double *cost,
+                                double *f, double *g)
+{
+    return solve_pair(sk, "berg_sinkhorn_solve", p, q, cost, 0, f, g);
+}
+
 berg_status berg_sinkhorn_cost(berg_sinkhorn *sk, const double *p, const double *q, double *cost)
 {
-    static const char fn[] = "berg_sinkhorn_cost";
-    double mp, mq;
-    berg_status st = check_pair(sk, fn, p, q, &mp, &mq);
-    if (st != BERG_OK)
-        return st;
-    if ((st = berg__check_ptr(cost, fn, "cost")) != BERG_OK)
-        return st;
-    size_t N = sk->space.size;
-    double *pn = sk->buf, *qn = pn + N, *F = qn + N, *G = F + N, *t1 = G + N, *t2 = t1 + N;
-    normalized(&sk->space, p, mp, pn);
-    normalized(&sk->space, q, mq, qn);
-    double c;
-    if ((st = solve_core(sk, fn, pn, qn, F, G, t1, t2, &c)) != BERG_OK)
-        return st;
-    *cost = c;
-    return BERG_OK;
+    return solve_pair(sk, "berg_sinkhorn_cost", p, q, cost, 1, NULL, NULL);
 }
 
 berg_status berg_sinkhorn_divergence(berg_sinkhorn *sk, const double *p, const double *q,
                                      double *div)
 {
     static const char fn[] = "berg_sinkhorn_divergence";
-    double mp, mq;
-    berg_status st = check_pair(sk, fn, p, q, &mp, &mq);
+    berg_status st = prepare_pair(sk, fn, p, q, div, "div");
     if (st != BERG_OK)
         return st;
-    if ((st = berg__check_ptr(div, fn, "div")) != BERG_OK)
-        return st;
     size_t N = sk->space.size;
-    double *pn = sk->buf, *qn = pn + N, *F = qn + N, *G = F + N, *t1 = G + N, *t2 = t1 + N;
-    normalized(&sk->space, p, mp, pn);
-    if (p == q) {
-        double c;
-        if ((st = solve_core(sk, fn, pn, pn, F, G, t1, t2, &c)) != BERG_OK)
+    const double *pn = sk->buf, *qn = pn + N;
+    double cpq, cpp, cqq, err = 0.0;
+    size_t iters = 0;
+    if (p == q) { /* one solve, for its convergence report; S_eps(p, p) = 0 */
+        if ((st = solve_between(sk, fn, pn, pn, &cpp)) != BERG_OK)
             return st;
         *div = 0.0;
         return BERG_OK;
     }
-    normalized(&sk->space, q, mq, qn);
-    double cpq, cpp, cqq, err = 0.0;
-    size_t iters = 0;
-    if ((st = solve_core(sk, fn, pn, qn, F, G, t1, t2, &cpq)) != BERG_OK)
+    if ((st = solve_between(sk, fn, pn, qn, &cpq)) != BERG_OK)
         return st;
     err = sk->err;
     iters = sk->iters;
-    if ((st = solve_core(sk, fn, pn, pn, F, G, t1, t2, &cpp)) != BERG_OK)
+    if ((st = solve_between(sk, fn, pn, pn, &cpp)) != BERG_OK)
         goto fail;
     err = fmax(err, sk->err);
     iters += sk->iters;
-    if ((st = solve_core(sk, fn, qn, qn, F, G, t1, t2, &cqq)) != BERG_OK)
+    if ((st = solve_between(sk, fn, qn, qn, &cqq)) != BERG_OK)
         goto fail;
     sk->err = fmax(err, sk->err);
     sk->iters += iters;
@@ -604,13 +635,13 @@ berg_status berg_sinkhorn_barycenter(berg_sinkhorn *sk, size_t k, const double *
                                      const double *weights, double *out)
 {
     static const char fn[] = "berg_sinkhorn_barycenter";
-    if (!sk)
-        return berg__error(BERG_ERR_NULL, "%s: sk is NULL", fn);
+    berg_status st = berg__check_ptr(sk, fn, "sk");
+    if (st != BERG_OK)
+        return st;
     if (k < 1)
         return berg__error(BERG_ERR_SIZE, "%s: k = 0; at least one density is needed", fn);
     const berg_space *s = &sk->space;
     size_t N = s->size, kN;
-    berg_status st;
     if ((st = berg__mul_size(k, N, &kN, fn, "k * size")) != BERG_OK)
         return st;
     if ((st = berg__check_ptr(densities, fn, "densities")) != BERG_OK ||
@@ -637,12 +668,19 @@ berg_status berg_sinkhorn_barycenter(berg_sinkhorn *sk, size_t k, const double *
         berg__free(mass);
         return st;
     }
+    /* 4 kN + 2 N doubles; kN >= N, so 2 N cannot wrap once 4 kN did not */
     size_t words;
-    if ((st = berg__mul_size(kN, 4, &words, fn, "workspace")) != BERG_OK ||
-        (st = berg__mul_size(1, words + 2 * N, &words, fn, "workspace")) != BERG_OK) {
+    if ((st = berg__mul_size(kN, 4, &words, fn, "workspace")) != BERG_OK) {
         berg__free(mass);
         return st;
     }
+    if (words > SIZE_MAX - 2 * N) {
+        berg__free(mass);
+        return berg__error(BERG_ERR_SIZE,
+                           "%s: workspace 4 k N + 2 N (k = %zu, N = %zu) overflows size_t", fn, k,
+                           N);
+    }
+    words += 2 * N;
     double *work = berg__alloc(words, sizeof(double), fn);
     if (!work) {
         berg__free(mass);

@@ -61,16 +61,11 @@ double berg__log_mean(double a, double b)
     return (b - a) / log1p(x);
 }
 
-static inline double axis_coef(const berg_space *s, int a)
-{
-    return s->ginv[a * s->ndim + a] / (s->h[a] * s->h[a]);
-}
-
 void berg__laplacian(const berg_space *s, const double *f, double *out)
 {
     memset(out, 0, sizeof(double) * s->size);
     for (int a = 0; a < s->ndim; a++) {
-        const double c = axis_coef(s, a);
+        const double c = berg__axis_coef(s, a);
         BERG__FOR_FACES(s, a, lo, hi, {
             double flux = c * (f[hi] - f[lo]);
             out[lo] += flux;
@@ -106,7 +101,7 @@ void berg__div_mobility(const berg_space *s, const double *mob, const double *u,
 {
     memset(out, 0, sizeof(double) * s->size);
     for (int a = 0; a < s->ndim; a++) {
-        const double c = axis_coef(s, a);
+        const double c = berg__axis_coef(s, a);
         const double *m = mob + (size_t)a * s->size;
         BERG__FOR_FACES(s, a, lo, hi, {
             double flux = c * m[lo] * (u[hi] - u[lo]);

@@ -13,7 +13,7 @@
 #include <math.h>
 
 #include "berg/metric.h"
-#include "space/internal.h"
+#include "metric/func_internal.h"
 
 /* The walk over merged quantile segments. Positions are in cell units
  * relative to lo (x = lo + u h), masses in units of each density's mass. */
@@ -176,25 +176,24 @@ static double wp_walk(const berg_space *space, double r, const double *p, const 
 {
     seg_walk w;
     walk_init(&w, p, q, space->size, mp, mq);
-    double ds, u0, u1, v0, v1, acc = 0.0, comp = 0.0, block = 0.0;
+    double ds, u0, u1, v0, v1, block = 0.0;
+    berg__acc acc = {0.0, 0.0};
     unsigned count = 0;
     while (walk_next(&w, &ds, &u0, &u1, &v0, &v1)) {
         double a = u0 - v0, b = u1 - v1;
         /* ds = 0 segments (ties, round-off) contribute nothing */
         block += ds * (r == 2.0 ? seg_sq(a, b) : seg_pow(a, b, r));
         if (++count == 256) {
-            /* blocks of 256 plain sums, blocks combined with Kahan */
-            double y = block - comp, t = acc + y;
-            comp = (t - acc) - y;
-            acc = t;
+            /* blocks of 256 plain sums, blocks combined with compensation */
+            berg__acc_add(&acc, block);
             block = 0.0;
             count = 0;
         }
     }
-    acc += block - comp;
-    /* acc is in cell units^r: the distance scales by h sqrt(g) */
+    berg__acc_add(&acc, block);
+    /* the sum is in cell units^r: the distance scales by h sqrt(g) */
     double scale = space->h[0] * sqrt(space->g[0]);
-    return scale * pow(acc, 1.0 / r);
+    return scale * pow(berg__acc_value(&acc), 1.0 / r);
 }
 
 berg_status berg_w2_distance_1d(const berg_space *space, const double *p, const double *q,

@@ -338,6 +338,65 @@ static void test_rank3_and_metric(void)
     free(q);
 }
 
+/* Large eps: the log-domain kernel sums images up to 64 periods each side.
+ * Just inside that range it equals the scaling mode to rounding; beyond it
+ * creation refuses (BERG_ERR_DOMAIN naming the axis and the scaling mode),
+ * where a truncated image sum used to give a cost wrong by 1e-3 relative
+ * (periodic [0, 1], eps = 1000). The scaling mode is exact there. */
+static void test_large_eps(void)
+{
+    size_t n = 64;
+    const berg_boundary bcs[2] = {BERG_PERIODIC, BERG_NEUMANN};
+    /* accepted up to 63^2 L^2 g / 40 = 99.2 (periodic: images y + m L) and
+     * 126^2 / 40 = 396.9 (Neumann: images y + 2 m L) */
+    const double ok[2] = {99.0, 390.0}, refused[2] = {100.0, 400.0};
+    double p[64], q[64];
+    for (size_t i = 0; i < n; i++) {
+        double x = (i + 0.5) / (double)n;
+        p[i] = exp(-50.0 * (x - 0.3) * (x - 0.3));
+        q[i] = exp(-30.0 * (x - 0.7) * (x - 0.7));
+    }
+    for (int b = 0; b < 2; b++) {
+        berg_space *s = box1(n, bcs[b]);
+        berg_sinkhorn *a = solver(s, ok[b], 0), *l = solver(s, ok[b], BERG_SINKHORN_LOG_DOMAIN);
+        berg_sinkhorn_set_tolerance(a, 1e-13);
+        berg_sinkhorn_set_tolerance(l, 1e-13);
+        double c1 = NAN, c2 = NAN;
+        CHECK_STATUS(berg_sinkhorn_cost(a, p, q, &c1), BERG_OK, "scaling, eps %g", ok[b]);
+        CHECK_STATUS(berg_sinkhorn_cost(l, p, q, &c2), BERG_OK, "log domain, eps %g", ok[b]);
+        /* measured 2e-16 (periodic) and 8e-16 (Neumann) */
+        CHECK_REL(c2, c1, 1e-14, "log domain = scaling at the image limit, bc %d", (int)bcs[b]);
+        berg_sinkhorn_destroy(a);
+        berg_sinkhorn_destroy(l);
+        berg_sinkhorn *bad = NULL;
+        CHECK_STATUS(berg_sinkhorn_create(&bad, s, refused[b], BERG_SINKHORN_LOG_DOMAIN),
+                     BERG_ERR_DOMAIN, "log domain past the image sum, eps %g", refused[b]);
+        CHECK_MESSAGE("scaling mode", "the message points to the scaling mode");
+        CHECK(bad == NULL, "out untouched");
+        /* the scaling mode at eps = 1000: S_eps(p, p) = 0 and S_eps(p, q)
+         * ~ 0 (measured 9e-13 against costs of -4026) */
+        a = solver(s, 1000.0, 0);
+        double dv = NAN;
+        CHECK_STATUS(berg_sinkhorn_divergence(a, p, q, &dv), BERG_OK, "scaling, eps 1000");
+        CHECK(fabs(dv) < 1e-11, "S_eps(p, q) ~ 0 at eps 1000 (%g)", dv);
+        berg_sinkhorn_destroy(a);
+        berg_space_destroy(s);
+    }
+    /* the check is per axis: only the short axis is refused */
+    size_t n2[2] = {16, 16};
+    double lo[2] = {0.0, 0.0}, hi[2] = {10.0, 1.0};
+    berg_boundary bc2[2] = {BERG_PERIODIC, BERG_PERIODIC};
+    berg_space *s2 = NULL;
+    CHECK_STATUS(berg_space_create(&s2, 2, n2, lo, hi, bc2, NULL), BERG_OK, "2-D box");
+    berg_sinkhorn *bad = NULL;
+    CHECK_STATUS(berg_sinkhorn_create(&bad, s2, 100.0, BERG_SINKHORN_LOG_DOMAIN), BERG_ERR_DOMAIN,
+                 "2-D, eps 100");
+    CHECK_MESSAGE("axis 1", "names the short axis");
+    bad = solver(s2, 99.0, BERG_SINKHORN_LOG_DOMAIN);
+    berg_sinkhorn_destroy(bad);
+    berg_space_destroy(s2);
+}
+
 static void test_bad(void)
 {
     size_t n = 32;
@@ -488,6 +547,7 @@ int main(void)
     test_threads();
     test_limit_1d();
     test_small_eps();
+    test_large_eps();
     test_translation_2d();
     test_barycenter();
     test_rank3_and_metric();
