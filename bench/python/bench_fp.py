@@ -28,10 +28,12 @@ def sparse_generator(fp, shape):
     2d+1 probe vectors with disjoint supports recover it exactly."""
     n = int(np.prod(shape))
     d = len(shape)
+    periodic = [b == "periodic" for b in fp.space.boundaries]
     rows, cols, vals = [], [], []
     idx = np.arange(n).reshape(shape)
-    # colour cells by sum_a (2a+1)... use (sum_a (a+1) i_a) mod (2d+1): the
-    # neighbours of a cell all get distinct colours
+    # colour (sum_a (a+1) i_a) mod (2d+1): a cell and its 2d in-grid
+    # neighbours all get distinct colours (across a periodic wrap only when
+    # 2d+1 divides the axis length; the assertion below catches the rest)
     colour = sum((a + 1) * np.indices(shape)[a] for a in range(d)) % (2 * d + 1)
     for c in range(2 * d + 1):
         probe = (colour == c).astype(float)
@@ -40,13 +42,18 @@ def sparse_generator(fp, shape):
         # each output entry belongs to the unique probed neighbour (or itself)
         for i in nz:
             ii = np.unravel_index(i, shape)
-            cand = [idx[ii]]
+            cand = {idx[ii]}
             for a in range(d):
                 for s in (-1, 1):
                     jj = list(ii)
-                    jj[a] = (jj[a] + s) % shape[a]
-                    cand.append(idx[tuple(jj)])
+                    jj[a] += s
+                    if periodic[a]:
+                        jj[a] %= shape[a]
+                    elif not 0 <= jj[a] < shape[a]:
+                        continue  # no neighbour across a Neumann/Dirichlet wall
+                    cand.add(idx[tuple(jj)])
             src = [j for j in cand if probe.ravel()[j] == 1.0]
+            assert len(src) == 1, f"entry {ii} has {len(src)} probed sources"
             rows.append(i)
             cols.append(src[0])
             vals.append(out[i])

@@ -10,6 +10,7 @@ written for and be at least the minor version.
 import ctypes
 import ctypes.util
 import glob
+import operator
 import os
 
 import numpy as np
@@ -198,12 +199,57 @@ class CallbackGuard:
         return check(status)
 
 
+class Callback(CallbackGuard):
+    """One Python function body(*c_args) as a C callback of the CFUNCTYPE
+    ctype: .c_fn is the C function pointer (keep this object alive while C
+    may call it), .check(status) as CallbackGuard.check."""
+
+    def __init__(self, ctype, body):
+        super().__init__()
+        self.c_fn = ctype(self.wrap(body))
+
+
+class Handle:
+    """Owner of one libberg handle in self._h, passed to the class's _destroy
+    (a berg_*_destroy) when the object goes away."""
+
+    _h = None
+    _destroy = None
+
+    def __del__(self):
+        h, self._h = self._h, None
+        if h:
+            type(self)._destroy(h)
+
+    @property
+    def handle(self):
+        return self._h
+
+
 def fn(name, argtypes, restype=ctypes.c_int):
     """Declare and return a libberg function."""
     f = getattr(lib, name)
     f.argtypes = argtypes
     f.restype = restype
     return f
+
+
+# ---- arguments ----------------------------------------------------------
+_SIZE_MAX = ctypes.c_size_t(-1).value
+
+
+def size_t(n, name="count"):
+    """n as a C size_t argument. ctypes.c_size_t would wrap a negative n to
+    2^64 - 1 (a count that size means hours of work or a huge allocation),
+    so anything but an integer in [0, SIZE_MAX] raises ValueError."""
+    try:
+        v = operator.index(n)
+    except TypeError:
+        raise ValueError(f"{name} must be a non-negative integer, not {n!r}") from None
+    if not 0 <= v <= _SIZE_MAX:
+        raise ValueError(f"{name} must be an integer in [0, 2^{_SIZE_MAX.bit_length()} - 1], "
+                         f"not {v}")
+    return v
 
 
 # ---- arrays -------------------------------------------------------------
@@ -218,15 +264,21 @@ def as_array(a, shape=None, name="array"):
     return arr
 
 
+def inout_array(a, shape=None, name="out"):
+    """The caller's array that libberg writes into: it must be a writeable
+    C-contiguous float64 numpy array (of shape, when given); never a copy."""
+    if not (isinstance(a, np.ndarray) and a.dtype == np.float64 and a.flags.c_contiguous
+            and a.flags.writeable and (shape is None or a.shape == tuple(shape))):
+        what = "" if shape is None else f" of shape {tuple(shape)}"
+        raise ValueError(f"{name} must be a writeable C-contiguous float64 array{what}")
+    return a
+
+
 def out_array(out, shape, name="out"):
-    """The caller's output array (must be C-contiguous float64 of shape), or a new one."""
+    """The caller's output array (see inout_array), or a new one when out is None."""
     if out is None:
         return np.empty(shape, dtype=np.float64)
-    if not (isinstance(out, np.ndarray) and out.dtype == np.float64 and out.flags.c_contiguous
-            and out.flags.writeable and out.shape == tuple(shape)):
-        raise ValueError(f"{name} must be a writeable C-contiguous float64 array of shape "
-                         f"{tuple(shape)}")
-    return out
+    return inout_array(out, shape, name)
 
 
 def ptr(arr):

@@ -20,6 +20,7 @@ import numpy as np
 
 from . import _lib
 from ._lib import c_double_p, check, fn, ptr
+from .fisher import _FORWARD
 
 __all__ = ["Bayes", "Dictionary", "Channel", "CHANNEL_HEAT", "CHANNEL_FP", "dictionary_flow",
            "dictionary_discrepancy", "dictionary_from_erg", "flow_information",
@@ -29,12 +30,11 @@ _vp = ctypes.c_void_p
 _sz = ctypes.c_size_t
 _d = ctypes.c_double
 
-_FORWARD = ctypes.CFUNCTYPE(ctypes.c_int, _sz, c_double_p, _sz, c_double_p, _vp)
 _NOISE = ctypes.CFUNCTYPE(ctypes.c_int, _sz, c_double_p, c_double_p, _vp)
 _LOGLIK = ctypes.CFUNCTYPE(ctypes.c_int, _sz, c_double_p, _sz, c_double_p, c_double_p, _vp)
 
 _create = fn("berg_bayes_create", [ctypes.POINTER(_vp), _vp, c_double_p, _vp, ctypes.c_uint])
-_destroy = fn("berg_bayes_destroy", [_vp], None)
+_b_destroy = fn("berg_bayes_destroy", [_vp], None)
 _set_location = fn("berg_bayes_set_location", [_vp, _FORWARD, _vp, c_double_p, _NOISE, _vp])
 _set_loglik = fn("berg_bayes_set_loglik", [_vp, _LOGLIK, _vp])
 _reset = fn("berg_bayes_reset", [_vp])
@@ -80,16 +80,15 @@ CHANNEL_HEAT, CHANNEL_FP = 0, 1
 FLOW_INFO_COLUMNS = ("kl", "entropy", "fisher", "mutual", "kappa1", "kappa2", "kappa3", "kappa4")
 
 
-_Guard = _lib.CallbackGuard
-
-
 def _grid(space, a, name):
     return _lib.as_array(a, space.shape, name)
 
 
-class Bayes:
+class Bayes(_lib.Handle):
     """A prior on a parameter Space, a model and the posterior after the data
     (berg_bayes). Grid arrays have the shape of their Space."""
+
+    _destroy = _b_destroy
 
     def __init__(self, param, prior, data):
         self.param, self.data = param, data
@@ -98,18 +97,8 @@ class Bayes:
         h = _vp()
         check(_create(ctypes.byref(h), param.handle, ptr(pr), data.handle, 0))
         self._h = h
-        self._guard = _Guard()
+        self._guard = _lib.CallbackGuard()
         self._keep = ()
-
-    def __del__(self):
-        h = getattr(self, "_h", None)
-        if h:
-            _destroy(h)
-            self._h = None
-
-    @property
-    def handle(self):
-        return self._h
 
     def _call(self, status):
         return self._guard.check(status)
@@ -232,21 +221,17 @@ class Bayes:
         return out
 
 
-class Dictionary:
+class Dictionary(_lib.Handle):
     """The ERG data of table p.33 at tau from a location-model Bayes with a
     truth (berg_dictionary). Keep the Bayes object alive while using it."""
+
+    _destroy = _d_destroy
 
     def __init__(self, bayes, tau):
         h = _vp()
         bayes._call(_d_create(ctypes.byref(h), bayes.handle, float(tau)))
         self._h, self._bayes = h, bayes
         self.du, self.dy = bayes.du, bayes.dy
-
-    def __del__(self):
-        h = getattr(self, "_h", None)
-        if h:
-            _d_destroy(h)
-            self._h = None
 
     def _get(self, name, shape):
         out = np.empty(shape)
@@ -303,14 +288,16 @@ def dictionary_flow(bayes, tau1, tau2, p1, nsteps=1):
     """The backward drift-diffusion (eq 57) of p1 from tau1 to tau2."""
     p1 = _grid(bayes.data, p1, "p1")
     out = np.empty(bayes.data.shape)
-    bayes._call(_d_flow(bayes.handle, float(tau1), float(tau2), int(nsteps), ptr(p1), ptr(out)))
+    bayes._call(_d_flow(bayes.handle, float(tau1), float(tau2), _lib.size_t(nsteps, "nsteps"),
+                        ptr(p1), ptr(out)))
     return out
 
 
 def dictionary_discrepancy(bayes, tau, nsteps=1):
     """(L1, KL) between the direct predictive at tau and the backward flow from 0."""
     l1, kl = _d(), _d()
-    bayes._call(_d_discrepancy(bayes.handle, float(tau), int(nsteps), ctypes.byref(l1),
+    bayes._call(_d_discrepancy(bayes.handle, float(tau), _lib.size_t(nsteps, "nsteps"),
+                               ctypes.byref(l1),
                                ctypes.byref(kl)))
     return l1.value, kl.value
 
@@ -323,24 +310,26 @@ def dictionary_from_erg(data, V):
     return p0, K
 
 
-class Channel:
-    """Heat (kind=CHANNEL_HEAT) or Fokker-Planck (CHANNEL_FP, potential V)
-    channel at time t, its adjoint and the Petz recovery map."""
+class Channel(_lib.Handle):
+    """Heat (kind=CHANNEL_HEAT or "heat") or Fokker-Planck (CHANNEL_FP or
+    "fp", potential V) channel at time t, its adjoint and the Petz recovery
+    map."""
+
+    _KINDS = {"heat": CHANNEL_HEAT, "fp": CHANNEL_FP}
+    _destroy = _ch_destroy
 
     def __init__(self, space, t, kind=CHANNEL_HEAT, V=None):
         if isinstance(kind, str):
-            kind = {"heat": CHANNEL_HEAT, "fp": CHANNEL_FP}[kind.lower()]
+            try:
+                kind = self._KINDS[kind.lower()]
+            except KeyError:
+                raise ValueError(f"unknown channel kind {kind!r}; use one of "
+                                 f"{sorted(self._KINDS)}") from None
         self.space = space
         Va = None if V is None else _grid(space, V, "V")
         h = _vp()
         check(_ch_create(ctypes.byref(h), space.handle, int(kind), float(t), ptr(Va)))
         self._h = h
-
-    def __del__(self):
-        h = getattr(self, "_h", None)
-        if h:
-            _ch_destroy(h)
-            self._h = None
 
     def _run(self, f, a, name):
         a = _grid(self.space, a, name)
@@ -382,7 +371,8 @@ def diffusion_learning(space, p0, T, nsteps, nparticles=0, seed=0):
     p0 = _grid(space, p0, "p0")
     rec, hist = np.empty(space.shape), np.empty(space.shape)
     kl, klp, klf = _d(), _d(), _d()
-    check(_learning(space.handle, ptr(p0), float(T), int(nsteps), int(nparticles), int(seed),
+    check(_learning(space.handle, ptr(p0), float(T), _lib.size_t(nsteps, "nsteps"),
+                    _lib.size_t(nparticles, "nparticles"), int(seed),
                     ptr(rec), ctypes.byref(kl), ptr(hist), ctypes.byref(klp), ctypes.byref(klf)))
     res = {"recovered": rec, "kl": kl.value, "kl_forward": klf.value}
     if nparticles:

@@ -71,12 +71,6 @@ def _matrix(a, name):
     return a
 
 
-class _Callback(_lib.CallbackGuard):
-    """The shared callback guard, under this module's name for wrap()."""
-
-    guard = _lib.CallbackGuard.wrap
-
-
 # ---- from samples ---------------------------------------------------------
 def fisher_from_scores(scores):
     """I = (1/N) sum_t s_t s_t^T from an N x d array of scores (CBLAS dsyrk)."""
@@ -87,23 +81,20 @@ def fisher_from_scores(scores):
     return out
 
 
-class FisherAccumulator:
+class FisherAccumulator(_lib.Handle):
     """Fisher estimate from batches of scores, with standard errors.
 
     acc = FisherAccumulator(d); acc.add(batch) ...; I, se = acc.result()
     Accumulators of several threads are combined with merge()."""
 
+    _destroy = _acc_destroy
+
     def __init__(self, dim, stderr=True):
         h = _vp()
-        check(_acc_create(ctypes.byref(h), int(dim), 0 if stderr else ACC_NO_STDERR))
+        check(_acc_create(ctypes.byref(h), _lib.size_t(dim, "dim"),
+                          0 if stderr else ACC_NO_STDERR))
         self._h = h
         self.stderr = bool(stderr)
-
-    def __del__(self):
-        h = getattr(self, "_h", None)
-        if h:
-            _acc_destroy(h)
-            self._h = None
 
     @property
     def dim(self):
@@ -160,7 +151,6 @@ def fisher_expfam(space, q, u, log_h=None):
     u = np.atleast_1d(_lib.as_array(u, name="u"))
     k = u.size
     q = _lib.as_array(q, name="q").reshape(k, space.size)
-    q = np.ascontiguousarray(q)
     lh = None if log_h is None else _lib.as_array(log_h, space.shape, "log_h")
     psi = ctypes.c_double()
     mean, I, p = np.empty(k), np.empty((k, k)), np.empty(space.shape)
@@ -177,7 +167,7 @@ def fisher_model(space, u, loglik=None, score=None):
     score(u, space) -> (logp, s) with s of shape (len(u),) + space.shape."""
     u = np.atleast_1d(_lib.as_array(u, name="u"))
     k, n = u.size, space.size
-    cb = _Callback()
+    cb = _lib.CallbackGuard()
     if (loglik is None) == (score is None):
         raise ValueError("give exactly one of loglik and score")
 
@@ -194,8 +184,8 @@ def fisher_model(space, u, loglik=None, score=None):
         np.ctypeslib.as_array(sc, shape=(npar * n,))[:] = np.asarray(s, dtype=float).reshape(-1)
         return 0
 
-    f_ll = _LOGLIK(cb.guard(_ll)) if loglik is not None else _LOGLIK()
-    f_sc = _SCORE(cb.guard(_sc)) if score is not None else _SCORE()
+    f_ll = _LOGLIK(cb.wrap(_ll)) if loglik is not None else _LOGLIK()
+    f_sc = _SCORE(cb.wrap(_sc)) if score is not None else _SCORE()
     I = np.empty((k, k))
     cb.check(_model(space.handle, k, ptr(u), f_ll, f_sc, ptr(I), None))
     return I
@@ -207,7 +197,8 @@ def fisher_jacobian(u, dy, G=None, jac=None):
     central differences of G(u) -> y (dy values)."""
     u = np.atleast_1d(_lib.as_array(u, name="u"))
     du = u.size
-    cb = _Callback()
+    dy = _lib.size_t(dy, "dy")
+    cb = _lib.CallbackGuard()
     if (G is None) == (jac is None):
         raise ValueError("give exactly one of G and jac")
 
@@ -222,10 +213,10 @@ def fisher_jacobian(u, dy, G=None, jac=None):
             np.asarray(jac(uu), dtype=float).reshape(-1)
         return 0
 
-    fg = _FORWARD(cb.guard(_g)) if G is not None else _FORWARD()
-    fj = _JACOBIAN(cb.guard(_j)) if jac is not None else _JACOBIAN()
-    J = np.empty((int(dy), du))
-    cb.check(_jacobian(du, ptr(u), int(dy), fg, fj, ptr(J), None))
+    fg = _FORWARD(cb.wrap(_g)) if G is not None else _FORWARD()
+    fj = _JACOBIAN(cb.wrap(_j)) if jac is not None else _JACOBIAN()
+    J = np.empty((dy, du))
+    cb.check(_jacobian(du, ptr(u), dy, fg, fj, ptr(J), None))
     return J
 
 
@@ -282,12 +273,10 @@ def fisher_condition(I):
 
 
 def fisher_wick(Iinv, idx, T=1.0):
-    """E[prod_j (U - u*)_{idx[j]}] = T^{-n} sum over pairings of prod Iinv
-    (seed eq 43): the moments of N(u*, Iinv / T)."""
+    """E[prod_j (U - u*)_{idx[j]}] = T^{-m/2} sum over pairings of prod Iinv,
+    m = len(idx) (seed eq 43): the moments of N(u*, Iinv / T)."""
     C = _square(Iinv, "Iinv")
-    idx = [int(i) for i in np.atleast_1d(idx)] if np.size(idx) else []
-    if any(i < 0 for i in idx):
-        raise ValueError("indices must be non-negative")
+    idx = [_lib.size_t(i, "idx entries") for i in np.atleast_1d(idx)] if np.size(idx) else []
     arr = (ctypes.c_size_t * max(len(idx), 1))(*idx)
     out = ctypes.c_double()
     check(_wick(C.shape[0], ptr(C), float(T), len(idx), arr, ctypes.byref(out)))
@@ -305,13 +294,10 @@ def fisher_rao_gaussian(mu1, sigma1, mu2, sigma2):
 def fisher_rao_distance(metric, a, b):
     """|integral_a^b sqrt(I(theta)) dtheta| for a one-parameter family with
     Fisher metric metric(theta) -> float (tanh-sinh quadrature)."""
-    cb = _Callback()
-
     def _m(theta, out, ud):
         out[0] = float(metric(theta))
-        return 0
 
-    f = _METRIC1(cb.guard(_m))
+    cb = _lib.Callback(_METRIC1, _m)
     out = ctypes.c_double()
-    cb.check(_rao_dist(f, float(a), float(b), ctypes.byref(out), None))
+    cb.check(_rao_dist(cb.c_fn, float(a), float(b), ctypes.byref(out), None))
     return out.value

@@ -23,6 +23,7 @@ import numpy as np
 
 from . import _lib
 from ._lib import c_double_p, check, fn, ptr
+from .propagator import _SYMBOL, _Symbol, _reg_kind
 
 __all__ = ["FokkerPlanck", "FPSpectral", "Particles", "Langevin", "particle_histogram",
            "FP_FOURIER"]
@@ -33,7 +34,6 @@ _vp = ctypes.c_void_p
 _sz = ctypes.c_size_t
 _GRAD = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, c_double_p, c_double_p, _vp)
 _AGRAD = ctypes.CFUNCTYPE(ctypes.c_int, _sz, c_double_p, c_double_p, _vp)
-_SYMBOL = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, c_double_p, c_double_p, _vp)
 
 _fp_create = fn("berg_fp_create", [ctypes.POINTER(_vp), _vp, c_double_p, ctypes.c_uint])
 _fp_evolve = fn("berg_fp_evolve", [_vp, ctypes.c_double, c_double_p, c_double_p])
@@ -66,14 +66,6 @@ _lf_step = fn("berg_langevin_step", [_vp, c_double_p, ctypes.c_double, _sz, _AGR
 _lf_destroy = fn("berg_langevin_destroy", [_vp], None)
 
 
-class _Callback(_lib.CallbackGuard):
-    """A Python function as a C callback of ctype (see _lib.CallbackGuard)."""
-
-    def __init__(self, ctype, body):
-        super().__init__()
-        self.c_fn = ctype(self.wrap(body))
-
-
 def _grad_callback(grad):
     if not callable(grad):
         raise TypeError("grad must be callable: grad(x) -> gradient of V at x")
@@ -83,10 +75,10 @@ def _grad_callback(grad):
         gg = np.asarray(grad(xx), dtype=np.float64).reshape(ndim)
         np.ctypeslib.as_array(g, shape=(ndim,))[:] = gg
 
-    return _Callback(_GRAD, body)
+    return _lib.Callback(_GRAD, body)
 
 
-class FokkerPlanck:
+class FokkerPlanck(_lib.Handle):
     """The Fokker-Planck / ERG flow towards q = e^{-V}/Z on a Space.
 
     FokkerPlanck(space, V, discretization="finite_volume"): V on the grid
@@ -99,11 +91,12 @@ class FokkerPlanck:
       "fourier": the pseudo-spectral discretization (BERG_FP_FOURIER):
         periodic boxes, any metric, spectral accuracy for smooth data,
         Strang steps around the FFT heat step extrapolated to order 8.
-        Refuses (berg.Error) potentials and inputs it cannot resolve.
+        Refuses (berg.BergError) potentials and inputs it cannot resolve.
     Tolerance of the time stepping: fp.tolerance, default 1e-8.
     """
 
     _DISCRETIZATIONS = {"finite_volume": 0, "fourier": FP_FOURIER}
+    _destroy = _fp_destroy
 
     def __init__(self, space, V, discretization="finite_volume", estimate=False):
         self.space = space
@@ -123,16 +116,6 @@ class FokkerPlanck:
         check(_fp_create(ctypes.byref(h), space.handle, ptr(V), flags))
         self._h = h
         self._tol = 1e-8
-
-    def __del__(self):
-        h = getattr(self, "_h", None)
-        if h:
-            _fp_destroy(h)
-            self._h = None
-
-    @property
-    def handle(self):
-        return self._h
 
     @property
     def tolerance(self):
@@ -198,8 +181,10 @@ class FokkerPlanck:
         return FPSpectral(self)
 
 
-class FPSpectral:
+class FPSpectral(_lib.Handle):
     """Eigen-decomposition of the symmetrized generator: exact e^{tL}."""
+
+    _destroy = _sp_destroy
 
     def __init__(self, fp):
         self.fp = fp
@@ -208,12 +193,6 @@ class FPSpectral:
         h = _vp()
         check(_sp_create(ctypes.byref(h), fp.handle))
         self._h = h
-
-    def __del__(self):
-        h = getattr(self, "_h", None)
-        if h:
-            _sp_destroy(h)
-            self._h = None
 
     def evolve(self, p, t, out=None):
         p = _lib.as_array(p, self.shape, "p")
@@ -235,26 +214,25 @@ class FPSpectral:
 
     def mode(self, k):
         out = np.empty(self.shape)
-        check(_sp_mode(self._h, int(k), ptr(out)))
+        check(_sp_mode(self._h, _lib.size_t(k, "k"), ptr(out)))
         return out
 
 
 def _particle_array(x, ndim):
-    x = np.asarray(x)
-    if not (isinstance(x, np.ndarray) and x.dtype == np.float64 and x.flags.c_contiguous
-            and x.flags.writeable):
-        raise ValueError("x must be a writeable C-contiguous float64 array (updated in place)")
+    x = _lib.inout_array(x, name="x (updated in place)")
     if x.size % ndim != 0:
         raise ValueError(f"x has {x.size} values, not a multiple of ndim = {ndim}")
     return x, x.size // ndim
 
 
-class Particles:
+class Particles(_lib.Handle):
     """An ensemble driver for dX = -g^{-1} grad V dt + sqrt(2) g^{-1/2} dW.
 
     Particles(ndim, metric=None, seed=0). Positions are a float64 array of
     shape (count, ndim) (or (count,) for ndim 1), updated in place.
     """
+
+    _destroy = _ps_destroy
 
     def __init__(self, ndim, metric=None, seed=0):
         self.ndim = int(ndim)
@@ -263,17 +241,12 @@ class Particles:
         check(_ps_create(ctypes.byref(h), self.ndim, ptr(g), int(seed)))
         self._h = h
 
-    def __del__(self):
-        h = getattr(self, "_h", None)
-        if h:
-            _ps_destroy(h)
-            self._h = None
-
     def euler(self, x, dt, nsteps, grad):
         """nsteps Euler-Maruyama steps; grad(x) -> grad V(x) for one point."""
         x, count = _particle_array(x, self.ndim)
+        nsteps = _lib.size_t(nsteps, "nsteps")
         cb = _grad_callback(grad)
-        cb.check(_ps_euler(self._h, count, ptr(x), float(dt), int(nsteps), cb.c_fn, None))
+        cb.check(_ps_euler(self._h, count, ptr(x), float(dt), nsteps, cb.c_fn, None))
         return x
 
     def ou(self, x, t, A, m=None):
@@ -297,9 +270,11 @@ def particle_histogram(space, x):
     return out, outside.value
 
 
-class Langevin:
+class Langevin(_lib.Handle):
     """Lattice-field Langevin flow d phi = -Cdot dS/dphi dt + sqrt(2 Cdot) dW
     on a periodic Space, Cdot the multiplier of regulator(k) >= 0."""
+
+    _destroy = _lf_destroy
 
     def __init__(self, space, regulator, seed=0, _handle=None):
         if _handle is not None:
@@ -311,11 +286,7 @@ class Langevin:
             raise TypeError("regulator must be callable: regulator(k) -> float >= 0")
         self.space = space
         self.shape = tuple(space.shape)
-
-        def body(ndim, k, c, _ud):
-            c[0] = float(regulator(np.ctypeslib.as_array(k, shape=(ndim,)).copy()))
-
-        cb = _Callback(_SYMBOL, body)
+        cb = _Symbol(regulator)
         h = _vp()
         cb.check(_lf_create(ctypes.byref(h), space.handle, cb.c_fn, None, int(seed)))
         self._h = h
@@ -324,23 +295,15 @@ class Langevin:
     def regulator(cls, space, kind, lam, seed=0):
         """Cdot a built-in regulator of |k|_g at scale lam: kind is 'sharp',
         'exponential', 'litim', 'exponential_dot', 'litim_dot' (or its value)."""
-        from .propagator import _REG_NAMES
-        code = _REG_NAMES[kind.lower()] if isinstance(kind, str) else int(kind)
         h = _vp()
-        check(_lf_create_reg(ctypes.byref(h), space.handle, code, float(lam), int(seed)))
+        check(_lf_create_reg(ctypes.byref(h), space.handle, _reg_kind(kind), float(lam),
+                             int(seed)))
         return cls(space, None, _handle=h)
-
-    def __del__(self):
-        h = getattr(self, "_h", None)
-        if h:
-            _lf_destroy(h)
-            self._h = None
 
     def step(self, phi, dt, nsteps, grad):
         """nsteps Euler-Maruyama steps on phi in place; grad(phi) -> dS/dphi."""
-        if not (isinstance(phi, np.ndarray) and phi.dtype == np.float64
-                and phi.flags.c_contiguous and phi.shape == self.shape):
-            raise ValueError(f"phi must be a C-contiguous float64 array of shape {self.shape}")
+        phi = _lib.inout_array(phi, self.shape, "phi (updated in place)")
+        nsteps = _lib.size_t(nsteps, "nsteps")
         shape = self.shape
         if not callable(grad):
             raise TypeError("grad must be callable: grad(phi) -> dS/dphi")
@@ -350,6 +313,6 @@ class Langevin:
             np.ctypeslib.as_array(g, shape=(size,))[:] = np.asarray(
                 grad(ff), dtype=np.float64).reshape(size)
 
-        cb = _Callback(_AGRAD, body)
-        cb.check(_lf_step(self._h, ptr(phi), float(dt), int(nsteps), cb.c_fn, None))
+        cb = _lib.Callback(_AGRAD, body)
+        cb.check(_lf_step(self._h, ptr(phi), float(dt), nsteps, cb.c_fn, None))
         return phi

@@ -147,7 +147,7 @@ _m_inner = fn("berg_w2_metric_inner", [_vp, c_double_p, c_double_p, _dref,
 _m_tangent = fn("berg_w2_metric_tangent", [_vp, c_double_p, c_double_p])
 
 
-class W2Metric:
+class W2Metric(_lib.Handle):
     """The Wasserstein-2 metric tensor at a density p (eq 17-18).
 
     W2Metric(space, p, regularization=0.0, rtol=1e-10, max_iterations=1000, flags=0)
@@ -157,6 +157,8 @@ class W2Metric:
     ``iterations`` and ``residual`` hold the CG iterations and achieved relative
     residual. Not for concurrent use from several threads.
     """
+
+    _destroy = _m_destroy
 
     def __init__(self, space, p, regularization=0.0, rtol=1e-10, max_iterations=1000, flags=0):
         self.space = space
@@ -169,12 +171,6 @@ class W2Metric:
         self.set_tolerance(rtol)
         self.set_max_iterations(max_iterations)
 
-    def __del__(self):
-        h = getattr(self, "_h", None)
-        if h:
-            _m_destroy(h)
-            self._h = None
-
     def set_density(self, p):
         check(_m_set_density(self._h, ptr(_arr(self.space, p, "p"))))
 
@@ -182,9 +178,7 @@ class W2Metric:
         check(_m_set_tol(self._h, float(rtol)))
 
     def set_max_iterations(self, n):
-        if n < 1:
-            raise ValueError("max_iterations must be >= 1")
-        check(_m_set_iter(self._h, int(n)))
+        check(_m_set_iter(self._h, _lib.size_t(n, "max_iterations")))
 
     def potential(self, eta, out=None):
         """eta_hat with L_p eta_hat = eta, zero mean."""
@@ -221,7 +215,7 @@ _cumulants = fn("berg_cumulants", [_vp, c_double_p, ctypes.c_int, c_double_p])
 def _tensor(f, space, p, order):
     order = int(order)
     if not 1 <= order <= 16:
-        raise _lib.DomainError(f"order = {order} must be between 1 and 16", 9)
+        raise _lib.DomainError(f"order = {order} must be between 1 and 16")
     out = np.empty((order + 1,) * space.ndim)
     check(f(space.handle, ptr(_arr(space, p, "p")), order, ptr(out)))
     return out

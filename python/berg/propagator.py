@@ -70,7 +70,7 @@ def _space_arg(space):
     return space.handle
 
 
-class Heat:
+class Heat(_lib.Handle):
     """The heat semigroup e^{t Delta_g} on a Space (d/dt p = g^{ab} d_a d_b p).
 
     Heat(space, batch=1, threads=1, estimate=False, fd=False)
@@ -83,20 +83,17 @@ class Heat:
                 symbol
     """
 
+    _destroy = _heat_destroy
+
     def __init__(self, space, batch=1, threads=1, estimate=False, fd=False):
         self.space = space  # keeps the Space alive for .shape queries
+        batch = _lib.size_t(batch, "batch")
         h = _vp()
-        check(_heat_create(ctypes.byref(h), _space_arg(space), int(batch), int(threads),
+        check(_heat_create(ctypes.byref(h), _space_arg(space), batch, int(threads),
                            _flags(estimate, fd)))
         self._h = h
-        self.batch = int(batch)
+        self.batch = batch
         self.shape = tuple(space.shape) if self.batch == 1 else (self.batch,) + tuple(space.shape)
-
-    def __del__(self):
-        h = getattr(self, "_h", None)
-        if h:
-            _heat_destroy(h)
-            self._h = None
 
     def apply(self, p, t, out=None):
         """e^{t Delta_g} p. out (optional) may be p itself (in place)."""
@@ -122,20 +119,17 @@ class Heat:
         return out
 
 
-class _Symbol(_lib.CallbackGuard):
-    """A Python symbol c(k) as a C callback (see _lib.CallbackGuard)."""
+class _Symbol(_lib.Callback):
+    """A Python symbol f(k) -> float as a C berg_symbol_fn (see _lib.Callback)."""
 
     def __init__(self, f):
-        super().__init__()
+        def body(ndim, k, c, _ud):
+            c[0] = float(f(np.ctypeslib.as_array(k, shape=(ndim,)).copy()))
 
-        def call(ndim, k, c, _ud):
-            kk = np.ctypeslib.as_array(k, shape=(ndim,)).copy()
-            c[0] = float(f(kk))
-
-        self.c_fn = _SYMBOL(self.wrap(call))
+        super().__init__(_SYMBOL, body)
 
 
-class Multiplier:
+class Multiplier(_lib.Handle):
     """A Fourier multiplier with symbol c(k) on a Space.
 
     Multiplier(space, symbol, threads=1, estimate=False, fd=False)
@@ -146,6 +140,8 @@ class Multiplier:
     lam) build the common ones. Methods: apply (f -> c f), exp_apply
     (f -> e^{-t c} f, c >= 0), random_field (Gaussian field with spectrum c).
     """
+
+    _destroy = _mult_destroy
 
     def __init__(self, space, symbol, threads=1, estimate=False, fd=False, _handle=None):
         self.space = space
@@ -183,12 +179,6 @@ class Multiplier:
         check(_mult_regulator(ctypes.byref(h), _space_arg(space), _reg_kind(kind), float(lam),
                               _flags(estimate, fd)))
         return cls(space, None, _handle=h)
-
-    def __del__(self):
-        h = getattr(self, "_h", None)
-        if h:
-            _mult_destroy(h)
-            self._h = None
 
     def apply(self, f, out=None):
         """c(k) applied mode by mode to f."""

@@ -12,7 +12,7 @@ _BC_NAMES = {"periodic": PERIODIC, "neumann": NEUMANN, "dirichlet": DIRICHLET}
 _create = fn("berg_space_create", [ctypes.POINTER(ctypes.c_void_p), ctypes.c_int, c_size_t_p,
                                    c_double_p, c_double_p, ctypes.POINTER(ctypes.c_int),
                                    c_double_p])
-_destroy = fn("berg_space_destroy", [ctypes.c_void_p], None)
+_space_destroy = fn("berg_space_destroy", [ctypes.c_void_p], None)
 _size = fn("berg_space_size", [ctypes.c_void_p], ctypes.c_size_t)
 _rank = fn("berg_space_rank", [ctypes.c_void_p], ctypes.c_int)
 _shape = fn("berg_space_shape", [ctypes.c_void_p, c_size_t_p])
@@ -43,7 +43,7 @@ def _bc_code(b):
     return int(b)
 
 
-class Space:
+class Space(_lib.Handle):
     """A gridded box S with per-axis boundary kinds and a constant metric g.
 
     Space(shape, lower, upper, bc=None, metric=None)
@@ -55,8 +55,10 @@ class Space:
     Grid arrays have shape `shape`, C order; grid points are cell centres.
     """
 
+    _destroy = _space_destroy
+
     def __init__(self, shape, lower, upper, bc=None, metric=None):
-        shape = tuple(int(n) for n in np.atleast_1d(shape))
+        shape = tuple(_lib.size_t(n, "shape entries") for n in np.atleast_1d(shape))
         d = len(shape)
         lo = np.ascontiguousarray(np.broadcast_to(np.asarray(lower, dtype=float), (d,)))
         hi = np.ascontiguousarray(np.broadcast_to(np.asarray(upper, dtype=float), (d,)))
@@ -71,22 +73,10 @@ class Space:
         g = None if metric is None else np.ascontiguousarray(metric, dtype=float)
         if g is not None and g.shape != (d, d):
             raise ValueError(f"metric has shape {g.shape}, expected {(d, d)}")
-        if any(n < 0 for n in shape):
-            raise ValueError("shape entries must be non-negative")
         n = (ctypes.c_size_t * d)(*shape)
         handle = ctypes.c_void_p()
         check(_create(ctypes.byref(handle), d, n, ptr(lo), ptr(hi), bcs, ptr(g)))
         self._h = handle
-
-    def __del__(self):
-        h = getattr(self, "_h", None)
-        if h:
-            _destroy(h)
-            self._h = None
-
-    @property
-    def handle(self):
-        return self._h
 
     @property
     def ndim(self):

@@ -275,3 +275,64 @@ def test_langevin_free_field():
     np.testing.assert_allclose(f1, f2, rtol=0, atol=1e-12)
     with pytest.raises(berg.DomainError):
         berg.Langevin.regulator(sp, "litim", -1.0)
+
+
+def _guarded_grad(g, limit=10):
+    """g with a call budget: a count that wrapped to 2^64 - 1 in C then fails
+    with CallbackError after `limit` calls instead of running for hours."""
+    calls = []
+
+    def grad(x):
+        calls.append(1)
+        if len(calls) > limit:
+            raise RuntimeError("callback budget exhausted: the count reached C wrapped")
+        return g(x)
+
+    return grad, calls
+
+
+def test_negative_counts_are_refused_before_c():
+    ps = berg.Particles(1, seed=1)
+    x = np.zeros(3)
+    grad, calls = _guarded_grad(lambda y: y)
+    for bad in (-1, 2.5, "3"):
+        with pytest.raises(ValueError, match="nsteps"):
+            ps.euler(x, 0.1, bad, grad)
+    sp = berg.Space((8,), 0, 8)
+    lf = berg.Langevin(sp, lambda k: 1.0, seed=1)
+    phi = np.zeros(8)
+    for bad in (-1, 1.0):
+        with pytest.raises(ValueError, match="nsteps"):
+            lf.step(phi, 0.01, bad, grad)
+    assert not calls and np.all(x == 0) and np.all(phi == 0)
+    ps.euler(x, 0.1, np.int64(2), grad)  # numpy integers are counts
+    assert len(calls) == 2 * x.size
+    fp = berg.FokkerPlanck(berg.Space((6,), 0, 1, bc="neumann"), np.zeros(6))
+    with pytest.raises(ValueError, match="k must be"):
+        fp.spectral().mode(-1)
+
+
+def test_in_place_arrays_must_be_writeable():
+    sp = berg.Space((16,), 0, 16)
+    lf = berg.Langevin(sp, lambda k: 1.0, seed=1)
+    ro = np.frombuffer(bytes(128))  # 16 read-only zeros
+    with pytest.raises(ValueError, match="phi .*writeable"):
+        lf.step(ro, 0.01, 1, lambda f: f + 1)
+    assert not ro.any()
+    with pytest.raises(ValueError, match="phi"):
+        lf.step(np.zeros(16)[::-1], 0.01, 1, lambda f: f + 1)  # not C-contiguous
+    with pytest.raises(ValueError, match="phi"):
+        lf.step([0.0] * 16, 0.01, 1, lambda f: f + 1)  # a copy would not be updated
+    ps = berg.Particles(1, seed=1)
+    for x in (np.frombuffer(bytes(128)), [0.0] * 16, np.zeros(16, dtype=np.float32)):
+        with pytest.raises(ValueError, match="x .*writeable"):
+            ps.euler(x, 0.1, 1, lambda y: y)
+        with pytest.raises(ValueError, match="x .*writeable"):
+            ps.ou(x, 0.1, [[1.0]])
+    assert not ro.any()
+
+
+def test_langevin_regulator_names():
+    sp = berg.Space((8,), 0, 8)
+    with pytest.raises(ValueError, match="litim_dot"):
+        berg.Langevin.regulator(sp, "nope", 1.0)

@@ -88,7 +88,7 @@ def test_moments_of_random_density_against_numpy():
     assert k[2, 2] == pytest.approx(k22, rel=1e-9, abs=1e-13)
     k21 = mu(2, 1)
     assert k[2, 1] == pytest.approx(k21, rel=1e-10, abs=1e-14)
-    # scipy.stats.moment on the marginal
+    # kappa_1 is the mean of the marginal
     np.testing.assert_allclose(k[1, 0], mx, rtol=1e-13)
 
 
@@ -183,6 +183,17 @@ def test_errors():
     assert m.iterations == 1 and m.residual > 1e-14
     with pytest.raises(berg.DomainError):
         berg.cumulants(s, p, 0)
+    # the library's own order check, behind the binding's pre-check
+    out = np.empty(18)
+    for name, f in (("moments", berg.metric._moments), ("central_moments", berg.metric._central),
+                    ("cumulants", berg.metric._cumulants)):
+        for order in (0, 17):
+            with pytest.raises(berg.DomainError, match=f"berg_{name}: order = {order} "):
+                berg._lib.check(f(s.handle, berg._lib.ptr(p), order, berg._lib.ptr(out)))
+    with pytest.raises(ValueError, match="max_iterations"):
+        m.set_max_iterations(-1)
+    with pytest.raises(berg.DomainError, match="berg_w2_metric_set_max_iterations"):
+        m.set_max_iterations(0)
     g = berg.Space((4, 4), 0, 1, metric=[[1, 0.2], [0.2, 1]])
     with pytest.raises(berg.UnsupportedError, match="axes 0 and 1"):
         berg.fisher_information(g, np.ones((4, 4)) / g.cell_weight / 16)
