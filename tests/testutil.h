@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "berg.h"
@@ -91,6 +92,29 @@ static inline void tu_status(berg_status got, berg_status want, const char *what
     if (want != BERG_OK && got == want)
         tu_report(berg_last_error()[0] != '\0' && berg_last_status() == want, file, line,
                   "%s: failure left no detail message", what);
+}
+
+/* tu_space(ndim, n, lower, upper, bc, metric): berg_space_create, checked
+ * (a failure is reported at the caller's line; NULL is returned then) */
+static inline berg_space *tu_space_at(const char *file, int line, int ndim, const size_t *n,
+                                      const double *lower, const double *upper,
+                                      const berg_boundary *bc, const double *metric)
+{
+    berg_space *s = NULL;
+    tu_status(berg_space_create(&s, ndim, n, lower, upper, bc, metric), BERG_OK,
+              "berg_space_create", file, line);
+    return s;
+}
+#define tu_space(ndim, n, lower, upper, bc, metric)                                                \
+    tu_space_at(__FILE__, __LINE__, (ndim), (n), (lower), (upper), (bc), (metric))
+
+/* n uninitialised doubles (malloc); aborts when out of memory */
+static inline double *tu_vec(size_t n)
+{
+    double *v = malloc(n * sizeof(double));
+    if (v == NULL)
+        abort();
+    return v;
 }
 
 /* the last error message mentions a fragment (argument name, index) */

@@ -473,11 +473,17 @@ typedef int (*berg_action_grad_fn)(size_t size, const double *phi, double *grad,
  * Langevin step of the stochastic RG on a periodic space
  *   d phi = -Cdot dS/dphi dt + sqrt(2 Cdot) dW
  * with Cdot the Fourier multiplier of the regulator symbol c(k) >= 0
- * (berg_symbol_fn, evaluated once per mode at creation; applied by FFT) and
+ * (berg_symbol_fn, evaluated once per mode at creation as by
+ * berg_multiplier_create, Nyquist averaging included; applied by FFT) and
  * dW lattice white noise (variance dt / w per cell), so that e^{-S} is the
- * stationary law. Euler-Maruyama in time. Every axis must be periodic
- * (BERG_ERR_UNSUPPORTED). Noise from the xoshiro256** stream (seed, call
- * counter): reproducible. One thread at a time per handle.
+ * stationary law. Euler-Maruyama in time: one step is
+ *   phi += -dt Cdot grad + sqrt(2 dt) berg_multiplier_random_field(Cdot, seed, s)
+ * (drift and noise from the same symbol table on every mode), where s =
+ * 0, 1, 2, ... counts the steps of the handle over all its successful
+ * calls: results depend only on the seed and the number of earlier steps
+ * (k calls of one step equal one call of k steps), on every platform.
+ * Every axis must be periodic (BERG_ERR_UNSUPPORTED). One thread at a time
+ * per handle.
  */
 typedef struct berg_langevin berg_langevin;
 
@@ -487,7 +493,10 @@ BERG_API berg_status berg_langevin_create(berg_langevin **out, const berg_space 
 
 /* The same with Cdot one of the built-in regulators of the heat section,
  * c(k) = berg_regulator_value(kind, lambda, |k|_g) (BERG_REGULATOR_SHARP,
- * _EXPONENTIAL, _LITIM, _EXPONENTIAL_DOT, _LITIM_DOT; all >= 0).
+ * _EXPONENTIAL, _LITIM, _EXPONENTIAL_DOT, _LITIM_DOT; all >= 0), the
+ * multiplier of berg_multiplier_create_regulator. On a metric coupling two
+ * periodic axes its Nyquist modes take |k|_g without the cross terms, not the
+ * mean of c over +-k that berg_langevin_create takes; elsewhere the two agree.
  * Errors as berg_langevin_create, and BERG_ERR_DOMAIN for an unknown kind or
  * lambda <= 0 / not finite. */
 BERG_API berg_status berg_langevin_create_regulator(berg_langevin **out, const berg_space *space,
@@ -495,7 +504,7 @@ BERG_API berg_status berg_langevin_create_regulator(berg_langevin **out, const b
                                                     unsigned long long seed);
 
 /* nsteps steps of size dt > 0 on phi (size values) in place; on failure
- * phi is untouched. */
+ * phi is untouched and the step counter does not advance. */
 BERG_API berg_status berg_langevin_step(berg_langevin *lf, double *phi, double dt, size_t nsteps,
                                         berg_action_grad_fn grad, void *user_data);
 

@@ -109,8 +109,11 @@ BERG_API berg_status berg_space_normalize(const berg_space *space, double *p, do
 
 /* Clear FFT round-off: every value v with -rtol * max|p| <= v < 0 becomes 0
  * (spectral propagators leave such values, of order 1e-16 of the peak, in
- * the tails of a density, and every density function refuses negative
- * values). A value below -rtol * max|p| is real negativity, not round-off:
+ * the tails of a density resolved on the grid, and every density function
+ * refuses negative values). A density with structure at the cell scale
+ * keeps larger undershoots that are not round-off (a point mass under the
+ * default heat kernel: up to 2.6% of the peak, above 1e-12 of it for
+ * t < 2.5 h^2). A value below -rtol * max|p| is real negativity, not round-off:
  * BERG_ERR_NEGATIVE naming its index, and p is unchanged. rtol must be in
  * (0, 1) (1e-12 is a good choice after berg_heat_apply). clipped (may be
  * NULL) receives the mass removed, w * sum |v| over the cleared values.

@@ -40,8 +40,9 @@ uint64_t berg__rng_next(berg__rng *rng)
 
 double berg__rng_uniform(berg__rng *rng)
 {
-    /* (k + 0.5) / 2^53 for k in [0, 2^53): never 0, never 1 */
-    return ((double)(berg__rng_next(rng) >> 11) + 0.5) * 0x1.0p-53;
+    /* (k + 0.5) / 2^52 for k in [0, 2^52): never 0, never 1, exact. (With 53
+     * bits, k = 2^53 - 1 gives 2^53 - 0.5, which rounds to 2^53: u = 1.) */
+    return ((double)(berg__rng_next(rng) >> 12) + 0.5) * 0x1.0p-52;
 }
 
 void berg__rng_normals(berg__rng *rng, double *out, size_t n)

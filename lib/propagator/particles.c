@@ -127,7 +127,7 @@ berg_status berg_particles_euler(berg_particles *ps, size_t count, double *x, do
         return berg_last_status();
     memcpy(y, x, total * sizeof(double));
     int d = ps->d;
-    double gv[PMAX], xi[PMAX], drift[PMAX], noise[PMAX];
+    double gv[PMAX], xi[PMAX], step[PMAX];
     double sq = sqrt(2.0 * dt);
     unsigned long long call = ps->calls;
     for (size_t j = 0; j < count; j++) {
@@ -151,12 +151,17 @@ berg_status berg_particles_euler(berg_particles *ps, size_t count, double *x, do
                                        fn, a, j, s);
                 }
             berg__rng_normals(&rng, xi, (size_t)d);
-            cblas_dgemv(CblasRowMajor, CblasNoTrans, d, d, 1.0, ps->ginv, d, gv, 1, 0.0, drift,
-                        1);
-            cblas_dgemv(CblasRowMajor, CblasNoTrans, d, d, 1.0, ps->ginv_half, d, xi, 1, 0.0,
-                        noise, 1);
+            /* d <= BERG_MAX_RANK: plain loops (a BLAS call costs more than the work) */
+            for (int a = 0; a < d; a++) {
+                double drift = 0.0, noise = 0.0;
+                for (int b = 0; b < d; b++) {
+                    drift += ps->ginv[a * d + b] * gv[b];
+                    noise += ps->ginv_half[a * d + b] * xi[b];
+                }
+                step[a] = -dt * drift + sq * noise;
+            }
             for (int a = 0; a < d; a++)
-                xj[a] += -dt * drift[a] + sq * noise[a];
+                xj[a] += step[a];
         }
     }
     for (size_t i = 0; i < total; i++)
@@ -185,9 +190,9 @@ berg_status berg_particles_ou(berg_particles *ps, size_t count, double *x, doubl
     int d = ps->d;
     if (m && (st = berg__check_finite(m, (size_t)d, fn, "m")))
         return st;
-    double M[PMAX * PMAX], T1[PMAX * PMAX], W[PMAX * PMAX], mu[PMAX], f[PMAX];
+    double M[PMAX * PMAX], T1[PMAX * PMAX], W[PMAX * PMAX], mu[PMAX], f[PMAX] = {0};
     /* M = g^{-1/2} A g^{-1/2} (symmetric: A is checked symmetric first) */
-    if ((st = sym_eig(d, A, W, mu, fn, "A")))
+    if ((st = berg__check_symmetric(A, (size_t)d, 1e-12, fn, "A")))
         return st;
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d, d, d, 1.0, ps->ginv_half, d, A, d,
                 0.0, T1, d);
@@ -226,7 +231,7 @@ berg_status berg_particles_ou(berg_particles *ps, size_t count, double *x, doubl
     double *y = berg__alloc(total, sizeof(double), fn);
     if (!y)
         return berg_last_status();
-    double xi[PMAX], dx[PMAX], a1[PMAX], a2[PMAX];
+    double xi[PMAX], dx[PMAX];
     unsigned long long call = ps->calls;
     for (size_t j = 0; j < count; j++) {
         berg__rng rng;
@@ -235,10 +240,14 @@ berg_status berg_particles_ou(berg_particles *ps, size_t count, double *x, doubl
         for (int a = 0; a < d; a++)
             dx[a] = xj[a] - (m ? m[a] : 0.0);
         berg__rng_normals(&rng, xi, (size_t)d);
-        cblas_dgemv(CblasRowMajor, CblasNoTrans, d, d, 1.0, P, d, dx, 1, 0.0, a1, 1);
-        cblas_dgemv(CblasRowMajor, CblasNoTrans, d, d, 1.0, Nm, d, xi, 1, 0.0, a2, 1);
-        for (int a = 0; a < d; a++)
-            y[j * (size_t)d + (size_t)a] = (m ? m[a] : 0.0) + a1[a] + a2[a];
+        for (int a = 0; a < d; a++) {
+            double a1 = 0.0, a2 = 0.0;
+            for (int b = 0; b < d; b++) {
+                a1 += P[a * d + b] * dx[b];
+                a2 += Nm[a * d + b] * xi[b];
+            }
+            y[j * (size_t)d + (size_t)a] = (m ? m[a] : 0.0) + a1 + a2;
+        }
     }
     for (size_t i = 0; i < total; i++)
         if (!isfinite(y[i])) {
@@ -267,10 +276,7 @@ berg_status berg_particles_histogram(const berg_space *space, size_t count, cons
         (st = berg__check_finite(x, total, fn, "x")))
         return st;
     size_t n = space->size, out = 0;
-    double *hcount = berg__alloc(n, sizeof(double), fn);
-    if (!hcount)
-        return berg_last_status();
-    memset(hcount, 0, n * sizeof(double));
+    memset(hist, 0, n * sizeof(double));
     for (size_t j = 0; j < count; j++) {
         size_t idx = 0;
         int in = 1;
@@ -293,14 +299,13 @@ berg_status berg_particles_histogram(const berg_space *space, size_t count, cons
             idx += ci * space->stride[a];
         }
         if (in)
-            hcount[idx] += 1.0;
+            hist[idx] += 1.0;
         else
             out++;
     }
     double f = 1.0 / ((double)count * space->weight);
     for (size_t i = 0; i < n; i++)
-        hist[i] = hcount[i] * f;
-    berg__free(hcount);
+        hist[i] *= f;
     if (outside)
         *outside = out;
     return BERG_OK;

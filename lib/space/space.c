@@ -348,15 +348,20 @@ berg_status berg_space_clip_roundoff(const berg_space *space, double *p, double 
         return st;
     if (!(rtol > 0.0 && rtol < 1.0))
         return berg__error(BERG_ERR_DOMAIN, "%s: rtol = %g must be in (0, 1)", fn, rtol);
-    double amax = 0.0;
-    for (size_t i = 0; i < space->size; i++)
+    /* one pass for max|p| and min p, one to clip (a third only to name the
+     * first offending index of a failure) */
+    double amax = 0.0, pmin = 0.0;
+    for (size_t i = 0; i < space->size; i++) {
         amax = fmax(amax, fabs(p[i]));
+        pmin = fmin(pmin, p[i]);
+    }
     const double floor = -rtol * amax;
-    for (size_t i = 0; i < space->size; i++)
-        if (p[i] < floor)
-            return berg__error(BERG_ERR_NEGATIVE,
-                               "%s: p has a negative value %g at index %zu, beyond round-off "
-                               "(%g = -rtol * max|p|)", fn, p[i], i, floor);
+    if (pmin < floor)
+        for (size_t i = 0; i < space->size; i++)
+            if (p[i] < floor)
+                return berg__error(BERG_ERR_NEGATIVE,
+                                   "%s: p has a negative value %g at index %zu, beyond round-off "
+                                   "(%g = -rtol * max|p|)", fn, p[i], i, floor);
     double removed = 0.0;
     for (size_t i = 0; i < space->size; i++)
         if (p[i] < 0.0) {

@@ -6,15 +6,6 @@
 
 #include "testutil.h"
 
-static berg_space *make(int d, const size_t *n, const double *lo, const double *hi,
-                        const berg_boundary *bc, const double *g)
-{
-    berg_space *s = NULL;
-    berg_status st = berg_space_create(&s, d, n, lo, hi, bc, g);
-    CHECK(st == BERG_OK, "create rank %d: %s", d, berg_last_error());
-    return s;
-}
-
 static double *vec(size_t n)
 {
     return calloc(n, sizeof(double));
@@ -90,7 +81,7 @@ static void test_closed_forms(void)
     /* 1-D Gaussian, metric g = 4: S = 1/2 ln(2 pi e sigma^2) + 1/2 ln g */
     size_t n1 = 400;
     double lo = -12, hi = 12, g1 = 4.0;
-    berg_space *s = make(1, &n1, &lo, &hi, NULL, &g1);
+    berg_space *s = tu_space(1, &n1, &lo, &hi, NULL, &g1);
     double *p = vec(n1), *q = vec(n1), *V = vec(n1), *t = vec(n1);
     double mu = 0.3, var = 1.7, S, D, H, F, E;
     gaussian(s, &mu, &var, p);
@@ -160,7 +151,7 @@ static void test_closed_forms(void)
     size_t n2[2] = {96, 96};
     double lo2[2] = {-11, -11}, hi2[2] = {11, 11}, g2[4] = {2.0, 0.0, 0.0, 0.5};
     double m2[2] = {0.2, -0.1}, Sig[4] = {1.5, 0.6, 0.6, 1.0};
-    s = make(2, n2, lo2, hi2, NULL, g2);
+    s = tu_space(2, n2, lo2, hi2, NULL, g2);
     double *p2 = vec(96 * 96);
     gaussian(s, m2, Sig, p2);
     CHECK_STATUS(berg_entropy(s, p2, &S), BERG_OK, "entropy 2-D");
@@ -224,7 +215,7 @@ static void test_variations(void)
                               {BERG_PERIODIC, BERG_DIRICHLET},
                               {BERG_NEUMANN, BERG_PERIODIC}};
     for (int c = 0; c < 3; c++) {
-        berg_space *s = make(2, n, lo, hi, bcs[c], g);
+        berg_space *s = tu_space(2, n, lo, hi, bcs[c], g);
         size_t N = berg_space_size(s);
         double *p = vec(N), *q = vec(N), *eta = vec(N), *V = vec(N);
         smooth_random(s, p, 11 + (unsigned)c, 0.8);
@@ -278,7 +269,7 @@ static void test_identities(void)
     double lo[2] = {-3, -2}, hi[2] = {3, 2.5}, g[4] = {0.8, 0, 0, 1.9};
     berg_boundary bcs[2][2] = {{BERG_PERIODIC, BERG_NEUMANN}, {BERG_NEUMANN, BERG_NEUMANN}};
     for (int c = 0; c < 2; c++) {
-        berg_space *s = make(2, n, lo, hi, bcs[c], g);
+        berg_space *s = tu_space(2, n, lo, hi, bcs[c], g);
         size_t N = berg_space_size(s);
         double *p = vec(N), *dS = vec(N), *gw = vec(N), *lap = vec(N), *dE = vec(N),
                *gl = vec(N);
@@ -341,7 +332,7 @@ static void test_fokker_planck_rhs(void)
     for (int r = 0; r < 2; r++) {
         size_t n = r == 0 ? 64 : 128;
         double lo = 0, hi = 2 * M_PI;
-        berg_space *s = make(1, &n, &lo, &hi, NULL, NULL);
+        berg_space *s = tu_space(1, &n, &lo, &hi, NULL, NULL);
         double *p = vec(n), *q = vec(n), *V = vec(n), *dK = vec(n), *gw = vec(n);
         double h = (hi - lo) / (double)n;
         for (size_t i = 0; i < n; i++) {
@@ -385,7 +376,7 @@ static void test_laplacian_order(void)
         for (int r = 0; r < 2; r++) {
             size_t n = r == 0 ? 50 : 100;
             double lo = 0, hi = 2 * M_PI, g = 2.0;
-            berg_space *s = make(1, &n, &lo, &hi, &bcs[c], &g);
+            berg_space *s = tu_space(1, &n, &lo, &hi, &bcs[c], &g);
             double *f = vec(n), *l = vec(n);
             for (size_t i = 0; i < n; i++)
                 f[i] = cos(lo + ((double)i + 0.5) * (hi - lo) / (double)n);
@@ -413,7 +404,7 @@ static void test_against_fp(void)
         size_t n[2] = {r == 0 ? 24u : 48u, r == 0 ? 20u : 40u};
         double lo[2] = {0, -2}, hi[2] = {2 * M_PI, 2}, g[4] = {1.2, 0, 0, 0.8};
         berg_boundary bc[2] = {BERG_PERIODIC, BERG_NEUMANN};
-        berg_space *s = make(2, n, lo, hi, bc, g);
+        berg_space *s = tu_space(2, n, lo, hi, bc, g);
         size_t N = berg_space_size(s);
         double *p = vec(N), *V = vec(N), *q = vec(N), *dK = vec(N), *gw = vec(N), *Lp = vec(N);
         for (size_t k = 0; k < N; k++) {
@@ -477,7 +468,7 @@ static void test_de_bruijn(void)
     size_t n[2] = {32, 24};
     double lo[2] = {-4, -3}, hi[2] = {4, 3}, g[4] = {1.3, 0, 0, 0.6};
     berg_boundary bc[2] = {BERG_PERIODIC, BERG_NEUMANN};
-    berg_space *s = make(2, n, lo, hi, bc, g);
+    berg_space *s = tu_space(2, n, lo, hi, bc, g);
     size_t N = berg_space_size(s);
     double *p = vec(N), *pm = vec(N), *pp = vec(N), *p0 = vec(N);
     smooth_random(s, p0, 5, 1.0);
@@ -535,7 +526,7 @@ static void test_kl_decay(void)
     size_t n[2] = {20, 16};
     double lo[2] = {-3, -2}, hi[2] = {3, 2}, g[4] = {1.0, 0, 0, 1.4};
     berg_boundary bc[2] = {BERG_NEUMANN, BERG_PERIODIC};
-    berg_space *s = make(2, n, lo, hi, bc, g);
+    berg_space *s = tu_space(2, n, lo, hi, bc, g);
     size_t N = berg_space_size(s);
     double *p = vec(N), *q = vec(N), *w[6];
     for (int i = 0; i < 6; i++)
@@ -579,7 +570,7 @@ static void test_w2_variations(void)
     size_t n[2] = {30, 22};
     double lo[2] = {0, 0}, hi[2] = {2 * M_PI, 2.0}, g[4] = {0.9, 0, 0, 1.6};
     berg_boundary bc[2] = {BERG_PERIODIC, BERG_DIRICHLET};
-    berg_space *s = make(2, n, lo, hi, bc, g);
+    berg_space *s = tu_space(2, n, lo, hi, bc, g);
     size_t N = berg_space_size(s);
     double *p = vec(N), *q = vec(N), *eta = vec(N), *dF = vec(N), *gw = vec(N);
     smooth_random(s, p, 8, 0.8);
@@ -618,7 +609,7 @@ static void test_cumulants(void)
     /* 1-D Gaussian: kappa_1 = mu, kappa_2 = var, higher vanish */
     size_t n = 600;
     double lo = -15, hi = 15, mu = 0.7, var = 2.0;
-    berg_space *s = make(1, &n, &lo, &hi, NULL, NULL);
+    berg_space *s = tu_space(1, &n, &lo, &hi, NULL, NULL);
     double *p = vec(n), k[9], m[9];
     gaussian(s, &mu, &var, p);
     CHECK_STATUS(berg_cumulants(s, p, 8, k), BERG_OK, "cumulants");
@@ -641,7 +632,7 @@ static void test_cumulants(void)
     size_t n2[2] = {4000, 60};
     double lo2[2] = {0, -12}, hi2[2] = {40, 12};
     berg_boundary bc[2] = {BERG_NEUMANN, BERG_PERIODIC};
-    s = make(2, n2, lo2, hi2, bc, NULL);
+    s = tu_space(2, n2, lo2, hi2, bc, NULL);
     size_t N = berg_space_size(s);
     p = vec(N);
     for (size_t i = 0; i < n2[0]; i++)
@@ -676,7 +667,7 @@ static void test_cumulants(void)
     size_t n3[2] = {120, 120};
     double lo3[2] = {-12, -12}, hi3[2] = {12, 12}, m3[2] = {0.3, -0.2},
            Sig[4] = {1.5, 0.6, 0.6, 1.0};
-    s = make(2, n3, lo3, hi3, NULL, NULL);
+    s = tu_space(2, n3, lo3, hi3, NULL, NULL);
     p = vec(120 * 120);
     gaussian(s, m3, Sig, p);
     double kk[25];
@@ -704,7 +695,7 @@ static void test_mutual_information(void)
     size_t n[2] = {12, 10};
     double lo[2] = {0, 0}, hi[2] = {3, 2}, g[4] = {1.2, 0, 0, 0.8};
     berg_boundary bc[2] = {BERG_PERIODIC, BERG_NEUMANN};
-    berg_space *s = make(2, n, lo, hi, bc, g);
+    berg_space *s = tu_space(2, n, lo, hi, bc, g);
     size_t N = berg_space_size(s);
     double *p = vec(N), *K = vec(N * N), *pt = vec(N), w;
     berg_space_cell_weight(s, &w);
@@ -753,7 +744,7 @@ static void test_mutual_information(void)
     size_t n2[2] = {128, 128};
     double lo2[2] = {-16, -16}, hi2[2] = {16, 16}, g2[4] = {1.5, 0.4, 0.4, 0.8};
     double mu[2] = {0.5, -0.3}, Sig[4] = {2.0, 0.5, 0.5, 1.0};
-    s = make(2, n2, lo2, hi2, NULL, g2);
+    s = tu_space(2, n2, lo2, hi2, NULL, g2);
     N = berg_space_size(s);
     p = vec(N);
     gaussian(s, mu, Sig, p);
@@ -781,8 +772,8 @@ static void test_bad_input(void)
     size_t n = 16;
     double lo = 0, hi = 1;
     berg_boundary dir = BERG_DIRICHLET;
-    berg_space *s = make(1, &n, &lo, &hi, NULL, NULL);
-    berg_space *sd = make(1, &n, &lo, &hi, &dir, NULL);
+    berg_space *s = tu_space(1, &n, &lo, &hi, NULL, NULL);
+    berg_space *sd = tu_space(1, &n, &lo, &hi, &dir, NULL);
     double p[16], q[16], out[16], v = 1234.5, k[5];
     for (int i = 0; i < 16; i++)
         p[i] = q[i] = 1.0;
@@ -830,7 +821,7 @@ static void test_bad_input(void)
     /* coupled metric: stencils refuse, entropy works */
     size_t n2[2] = {4, 4};
     double lo2[2] = {0, 0}, hi2[2] = {1, 1}, g[4] = {1, 0.3, 0.3, 1};
-    berg_space *sc = make(2, n2, lo2, hi2, NULL, g);
+    berg_space *sc = tu_space(2, n2, lo2, hi2, NULL, g);
     double w, p2[16], o2[16];
     berg_space_cell_weight(sc, &w);
     for (int i = 0; i < 16; i++)

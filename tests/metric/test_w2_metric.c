@@ -5,15 +5,6 @@
 
 #include "testutil.h"
 
-static berg_space *make(int d, const size_t *n, const double *lo, const double *hi,
-                        const berg_boundary *bc, const double *g)
-{
-    berg_space *s = NULL;
-    berg_status st = berg_space_create(&s, d, n, lo, hi, bc, g);
-    CHECK(st == BERG_OK, "create rank %d: %s", d, berg_last_error());
-    return s;
-}
-
 /* p ~ exp(-|x|^2/2 + 0.3 sin(3 x_0)) on the box [-3, 3]^d: max/min ~ e^9 */
 static void density(const berg_space *s, double *p)
 {
@@ -67,7 +58,7 @@ static size_t iterations(int d, size_t n1, berg_boundary bc)
     double gd[9] = {0};
     for (int a = 0; a < d; a++)
         gd[a * d + a] = g[a * 3 + a];
-    berg_space *s = make(d, n, lo, hi, bcs, gd);
+    berg_space *s = tu_space(d, n, lo, hi, bcs, gd);
     size_t N = berg_space_size(s);
     double *p = malloc(N * sizeof(double)), *eta = malloc(N * sizeof(double)),
            *x = malloc(N * sizeof(double)), *back = malloc(N * sizeof(double));
@@ -121,7 +112,7 @@ static void test_failures(void)
     size_t n[2] = {16, 12};
     double lo[2] = {-3, -3}, hi[2] = {3, 3};
     berg_boundary bc[2] = {BERG_NEUMANN, BERG_PERIODIC};
-    berg_space *s = make(2, n, lo, hi, bc, NULL);
+    berg_space *s = tu_space(2, n, lo, hi, bc, NULL);
     size_t N = berg_space_size(s);
     double *p = malloc(N * sizeof(double)), *eta = malloc(N * sizeof(double)),
            *x = malloc(N * sizeof(double));

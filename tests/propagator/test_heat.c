@@ -8,29 +8,12 @@
 
 #include "testutil.h"
 
-static berg_space *make(int d, const size_t *n, const double *lo, const double *hi,
-                        const berg_boundary *bc, const double *g)
-{
-    berg_space *s = NULL;
-    berg_status st = berg_space_create(&s, d, n, lo, hi, bc, g);
-    CHECK(st == BERG_OK, "space rank %d: %s", d, berg_last_error());
-    return s;
-}
-
 static berg_heat *heat_of(const berg_space *s, unsigned flags)
 {
     berg_heat *h = NULL;
     berg_status st = berg_heat_create(&h, s, flags);
     CHECK(st == BERG_OK, "berg_heat_create: %s", berg_last_error());
     return h;
-}
-
-static double *vec(size_t n)
-{
-    double *v = malloc(n * sizeof(double));
-    if (v == NULL)
-        abort();
-    return v;
 }
 
 /* 1-D eigenmodes of each boundary kind decay as e^{-k^2 t} (continuum k) */
@@ -40,9 +23,9 @@ static void test_modes_1d(void)
     double lo = -1.0, hi = 2.0, L = 3.0, t = 0.037;
     berg_boundary kinds[3] = {BERG_PERIODIC, BERG_NEUMANN, BERG_DIRICHLET};
     for (int b = 0; b < 3; b++) {
-        berg_space *s = make(1, &n, &lo, &hi, &kinds[b], NULL);
+        berg_space *s = tu_space(1, &n, &lo, &hi, &kinds[b], NULL);
         berg_heat *h = heat_of(s, 0);
-        double *f = vec(n), *out = vec(n), x[50];
+        double *f = tu_vec(n), *out = tu_vec(n), x[50];
         berg_space_coordinates(s, 0, x);
         int modes[3] = {0, 3, 11};
         for (int j = 0; j < 3; j++) {
@@ -80,12 +63,12 @@ static void test_metric_modes(void)
     double lo[2] = {0, -1}, hi[2] = {2, 2};
     double gs[2][4] = {{4, 0, 0, 0.25}, {2, 0.7, 0.7, 1.5}};
     for (int gi = 0; gi < 2; gi++) {
-        berg_space *s = make(2, n, lo, hi, NULL, gs[gi]);
+        berg_space *s = tu_space(2, n, lo, hi, NULL, gs[gi]);
         berg_heat *h = heat_of(s, 0);
         double ginv[4];
         berg_space_inverse_metric(s, ginv);
         size_t N = n[0] * n[1];
-        double *f = vec(N), *out = vec(N), x0[24], x1[30];
+        double *f = tu_vec(N), *out = tu_vec(N), x0[24], x1[30];
         berg_space_coordinates(s, 0, x0);
         berg_space_coordinates(s, 1, x1);
         int ms[3][2] = {{1, 0}, {2, -3}, {-4, 5}};
@@ -115,13 +98,13 @@ static void test_gaussian_spreading(void)
     size_t n[2] = {96, 96};
     double lo[2] = {-12, -12}, hi[2] = {12, 12};
     double g[4] = {1.5, 0.6, 0.6, 0.8};
-    berg_space *s = make(2, n, lo, hi, NULL, g);
+    berg_space *s = tu_space(2, n, lo, hi, NULL, g);
     berg_heat *h = heat_of(s, 0);
     double ginv[4], sd, t = 0.4, s0 = 0.6;
     berg_space_inverse_metric(s, ginv);
     berg_space_volume_factor(s, &sd);
     size_t N = n[0] * n[1];
-    double *p = vec(N), *out = vec(N), x[96];
+    double *p = tu_vec(N), *out = tu_vec(N), x[96];
     berg_space_coordinates(s, 0, x);
     /* density w.r.t. Vol = sqrt(det g) dx: N(0, S) coordinate density / sqrt(det g) */
     double S[4] = {s0 + 2 * t * ginv[0], 2 * t * ginv[1], 2 * t * ginv[2], s0 + 2 * t * ginv[3]};
@@ -166,10 +149,10 @@ static void test_algebra(void)
         /* couple axes 0 and 1 only when both are periodic */
         int coupled = mixes[mi][0] == BERG_PERIODIC && mixes[mi][1] == BERG_PERIODIC;
         double gd[9] = {2, 0, 0, 0, 1, 0, 0, 0, 3};
-        berg_space *s = make(3, n, lo, hi, mixes[mi], coupled ? g : gd);
+        berg_space *s = tu_space(3, n, lo, hi, mixes[mi], coupled ? g : gd);
         berg_heat *h = heat_of(s, 0);
         size_t N = berg_space_size(s);
-        double *p = vec(N), *q = vec(N), *a = vec(N), *b = vec(N), *c = vec(N);
+        double *p = tu_vec(N), *q = tu_vec(N), *a = tu_vec(N), *b = tu_vec(N), *c = tu_vec(N);
         unsigned long long seed = 42 + (unsigned)mi;
         for (size_t i = 0; i < N; i++) {
             p[i] = tu_uniform(&seed);
@@ -219,10 +202,10 @@ static void test_3d_4d(void)
         double lo[3] = {0, -1, 0.5}, hi[3] = {2, 1, 2.5};
         berg_boundary bc[3] = {BERG_DIRICHLET, BERG_PERIODIC, BERG_NEUMANN};
         double g[9] = {1.5, 0, 0, 0, 0.5, 0, 0, 0, 2};
-        berg_space *s = make(3, n, lo, hi, bc, g);
+        berg_space *s = tu_space(3, n, lo, hi, bc, g);
         berg_heat *h = heat_of(s, 0);
         size_t N = berg_space_size(s);
-        double *f = vec(N), *out = vec(N), x0[16], x1[12], x2[10];
+        double *f = tu_vec(N), *out = tu_vec(N), x0[16], x1[12], x2[10];
         berg_space_coordinates(s, 0, x0);
         berg_space_coordinates(s, 1, x1);
         berg_space_coordinates(s, 2, x2);
@@ -247,12 +230,12 @@ static void test_3d_4d(void)
         size_t n[4] = {8, 6, 8, 10};
         double lo[4] = {0, 0, 0, 0}, hi[4] = {1, 1, 2, 1};
         double g[16] = {1, 0.2, 0, 0, 0.2, 1, 0.1, 0, 0, 0.1, 1, 0.3, 0, 0, 0.3, 2};
-        berg_space *s = make(4, n, lo, hi, NULL, g);
+        berg_space *s = tu_space(4, n, lo, hi, NULL, g);
         berg_heat *h = heat_of(s, 0);
         double ginv[16];
         berg_space_inverse_metric(s, ginv);
         size_t N = berg_space_size(s);
-        double *f = vec(N), *out = vec(N);
+        double *f = tu_vec(N), *out = tu_vec(N);
         double k[4] = {2 * M_PI * 1, -2 * M_PI * 2, 2 * M_PI * 1 / 2.0, 2 * M_PI * 3};
         double x[4][10];
         for (int a = 0; a < 4; a++)
@@ -296,12 +279,12 @@ static void test_coupled_mixed_and_tiny(void)
         double lo[3] = {0, 0, 0}, hi[3] = {1, 1.5, 2};
         berg_boundary bc[3] = {BERG_PERIODIC, BERG_NEUMANN, BERG_PERIODIC};
         double g[9] = {1.2, 0, -0.5, 0, 2, 0, -0.5, 0, 0.9};
-        berg_space *s = make(3, n, lo, hi, bc, g);
+        berg_space *s = tu_space(3, n, lo, hi, bc, g);
         berg_heat *h = heat_of(s, 0);
         double ginv[9];
         berg_space_inverse_metric(s, ginv);
         size_t N = berg_space_size(s);
-        double *f = vec(N), *out = vec(N), x0[10], x1[9], x2[12];
+        double *f = tu_vec(N), *out = tu_vec(N), x0[10], x1[9], x2[12];
         berg_space_coordinates(s, 0, x0);
         berg_space_coordinates(s, 1, x1);
         berg_space_coordinates(s, 2, x2);
@@ -327,7 +310,7 @@ static void test_coupled_mixed_and_tiny(void)
         for (int j = 0; j < 4; j++) {
             size_t n = sizes[j];
             double lo = 0, hi = 1, p[7], out[7], x[7];
-            berg_space *s = make(1, &n, &lo, &hi, &kinds[b], NULL);
+            berg_space *s = tu_space(1, &n, &lo, &hi, &kinds[b], NULL);
             berg_heat *h = heat_of(s, BERG_PLAN_ESTIMATE);
             berg_space_coordinates(s, 0, x);
             /* the lowest mode of each kind */
@@ -351,9 +334,9 @@ static void test_survival(void)
     const size_t n = 4000;
     double lo = 0, hi = 2, L = 2;
     berg_boundary bc = BERG_DIRICHLET;
-    berg_space *s = make(1, &n, &lo, &hi, &bc, NULL);
+    berg_space *s = tu_space(1, &n, &lo, &hi, &bc, NULL);
     berg_heat *h = heat_of(s, 0);
-    double *p = vec(n), *out = vec(n);
+    double *p = tu_vec(n), *out = tu_vec(n);
     tu_fill(p, n, 1.0 / L);
     double ts[3] = {0.05, 0.3, 1.5};
     for (int j = 0; j < 3; j++) {
@@ -382,13 +365,13 @@ static void test_batch_times_alignment(void)
                                {BERG_PERIODIC, BERG_NEUMANN}};
     double gc[4] = {1, 0.3, 0.3, 2};
     for (int bi = 0; bi < 3; bi++) {
-        berg_space *s = make(2, n, lo, hi, bcs[bi], bi == 0 ? gc : NULL);
+        berg_space *s = tu_space(2, n, lo, hi, bcs[bi], bi == 0 ? gc : NULL);
         size_t N = berg_space_size(s), B = 3;
         berg_heat *h1 = heat_of(s, 0), *hb = NULL;
         CHECK_STATUS(berg_heat_create_ex(&hb, s, B, 1, 0), BERG_OK, "batch create");
         CHECK(berg_heat_batch(hb) == B && berg_heat_batch(h1) == 1 && berg_heat_batch(NULL) == 0,
               "berg_heat_batch");
-        double *in = vec(B * N), *ob = vec(B * N), *o1 = vec(N);
+        double *in = tu_vec(B * N), *ob = tu_vec(B * N), *o1 = tu_vec(N);
         unsigned long long seed = 7;
         for (size_t i = 0; i < B * N; i++)
             in[i] = tu_uniform(&seed);
@@ -402,7 +385,7 @@ static void test_batch_times_alignment(void)
         }
         /* multi-time from one forward transform */
         double ts[4] = {0.02, 0.0, 0.001, 0.02};
-        double *ot = vec(4 * N);
+        double *ot = tu_vec(4 * N);
         CHECK_STATUS(berg_heat_apply_times(h1, 4, ts, in, ot), BERG_OK, "apply times");
         for (int j = 0; j < 4; j++) {
             berg_heat_apply(h1, ts[j], in, o1);
@@ -411,7 +394,7 @@ static void test_batch_times_alignment(void)
                   tu_max_abs_diff(o1, ot + (size_t)j * N, N));
         }
         /* multi-time on a batch handle, in place on the first block */
-        double *ip = vec(2 * B * N);
+        double *ip = tu_vec(2 * B * N);
         memcpy(ip, in, B * N * sizeof(double));
         double t2[2] = {0.005, 0.0};
         CHECK_STATUS(berg_heat_apply_times(hb, 2, t2, ip, ip), BERG_OK, "times in place");
@@ -419,7 +402,7 @@ static void test_batch_times_alignment(void)
         CHECK(memcmp(ip, ob, B * N * sizeof(double)) == 0, "in-place multi-time block 0");
         CHECK(memcmp(ip + B * N, in, B * N * sizeof(double)) == 0, "in-place multi-time t = 0");
         /* misaligned in and out (offset by one double) and in place */
-        double *raw = vec(N + 1), *raw2 = vec(N + 1);
+        double *raw = tu_vec(N + 1), *raw2 = tu_vec(N + 1);
         memcpy(raw + 1, in, N * sizeof(double));
         berg_heat_apply(h1, 0.01, in, o1);
         CHECK_STATUS(berg_heat_apply(h1, 0.01, raw + 1, raw2 + 1), BERG_OK, "misaligned");
@@ -450,11 +433,11 @@ static void test_batch_two_stage(void)
     double lo[3] = {0, 0, 0}, hi[3] = {1, 1, 1};
     berg_boundary bc[3] = {BERG_PERIODIC, BERG_DIRICHLET, BERG_PERIODIC};
     double g[9] = {1, 0, 0.4, 0, 1, 0, 0.4, 0, 1};
-    berg_space *s = make(3, n, lo, hi, bc, g);
+    berg_space *s = tu_space(3, n, lo, hi, bc, g);
     size_t N = berg_space_size(s), B = 2;
     berg_heat *h1 = heat_of(s, 0), *hb = NULL;
     CHECK_STATUS(berg_heat_create_ex(&hb, s, B, 1, 0), BERG_OK, "batch create");
-    double *in = vec(B * N + 1), *ob = vec(B * N + 1), *o1 = vec(N), *ot = vec(2 * B * N);
+    double *in = tu_vec(B * N + 1), *ob = tu_vec(B * N + 1), *o1 = tu_vec(N), *ot = tu_vec(2 * B * N);
     unsigned long long seed = 17;
     for (size_t i = 0; i < B * N + 1; i++)
         in[i] = tu_uniform(&seed);
@@ -485,7 +468,7 @@ static void test_fd_symbol(void)
     double lo = 0, hi = 1, hh = 1.0 / 40;
     berg_boundary kinds[3] = {BERG_PERIODIC, BERG_NEUMANN, BERG_DIRICHLET};
     for (int b = 0; b < 3; b++) {
-        berg_space *s = make(1, &n, &lo, &hi, &kinds[b], NULL);
+        berg_space *s = tu_space(1, &n, &lo, &hi, &kinds[b], NULL);
         berg_heat *h = heat_of(s, BERG_SYMBOL_FD | BERG_PLAN_ESTIMATE);
         double p[40], out[40], lap[40];
         unsigned long long seed = 3;
@@ -548,7 +531,7 @@ static void test_fd_symbol(void)
     /* the spectral symbol rings slightly negative on a point mass; FD does not */
     {
         const size_t m = 64;
-        berg_space *s = make(1, &m, &lo, &hi, NULL, NULL);
+        berg_space *s = tu_space(1, &m, &lo, &hi, NULL, NULL);
         berg_heat *hs = heat_of(s, 0), *hf = heat_of(s, BERG_SYMBOL_FD);
         double d[64] = {0}, o[64];
         d[10] = 64;
@@ -579,7 +562,7 @@ static void test_threads(void)
     size_t n[2] = {64, 48};
     double lo[2] = {0, 0}, hi[2] = {1, 1};
     berg_boundary bc[2] = {BERG_NEUMANN, BERG_PERIODIC};
-    berg_space *s = make(2, n, lo, hi, bc, NULL);
+    berg_space *s = tu_space(2, n, lo, hi, bc, NULL);
     berg_heat *h1 = heat_of(s, BERG_PLAN_ESTIMATE), *h2 = NULL;
     /* the host program's FFTW threading setting survives our planning */
     fftw_plan_with_nthreads(3);
@@ -588,7 +571,7 @@ static void test_threads(void)
           fftw_planner_nthreads());
     fftw_plan_with_nthreads(1);
     size_t N = berg_space_size(s);
-    double *p = vec(N), *a = vec(N), *b = vec(N);
+    double *p = tu_vec(N), *a = tu_vec(N), *b = tu_vec(N);
     unsigned long long seed = 11;
     for (size_t i = 0; i < N; i++)
         p[i] = tu_uniform(&seed);
@@ -632,7 +615,7 @@ static void test_concurrent_creation(void)
     size_t n[2] = {48, 40};
     double lo[2] = {0, 0}, hi[2] = {1, 1};
     berg_boundary bc[2] = {BERG_NEUMANN, BERG_PERIODIC};
-    berg_space *s = make(2, n, lo, hi, bc, NULL);
+    berg_space *s = tu_space(2, n, lo, hi, bc, NULL);
     enum { NT = 4 };
     pthread_t th[NT];
     static thr_arg args[NT];
@@ -655,7 +638,7 @@ static void test_bad_input(void)
 {
     const size_t n = 16;
     double lo = 0, hi = 1;
-    berg_space *s = make(1, &n, &lo, &hi, NULL, NULL);
+    berg_space *s = tu_space(1, &n, &lo, &hi, NULL, NULL);
     berg_heat *h = heat_of(s, 0), *hx = NULL;
     double in[16], out[16], big[32];
     tu_fill(in, 16, 1.0);

@@ -4,23 +4,6 @@
 
 #include "testutil.h"
 
-static berg_space *make(int d, const size_t *n, const double *lo, const double *hi,
-                        const berg_boundary *bc, const double *g)
-{
-    berg_space *s = NULL;
-    berg_status st = berg_space_create(&s, d, n, lo, hi, bc, g);
-    CHECK(st == BERG_OK, "space rank %d: %s", d, berg_last_error());
-    return s;
-}
-
-static double *vec(size_t n)
-{
-    double *v = malloc(n * sizeof(double));
-    if (v == NULL)
-        abort();
-    return v;
-}
-
 typedef struct {
     double ginv[4];
     int calls;
@@ -54,7 +37,7 @@ static void test_symbols(void)
     size_t n[2] = {20, 16};
     double lo[2] = {0, 0}, hi[2] = {1, 2};
     double g[4] = {1.5, 0.4, 0.4, 1.0};
-    berg_space *s = make(2, n, lo, hi, NULL, g);
+    berg_space *s = tu_space(2, n, lo, hi, NULL, g);
     knorm_ctx ctx = {{0}, 0};
     berg_space_inverse_metric(s, ctx.ginv);
     berg_multiplier *m = NULL, *minv = NULL;
@@ -65,7 +48,7 @@ static void test_symbols(void)
     CHECK_STATUS(berg_multiplier_create(&minv, s, inv_k2_symbol, &ctx, BERG_PLAN_ESTIMATE),
                  BERG_OK, "create inverse");
     size_t N = 320;
-    double *f = vec(N), *o = vec(N), *o2 = vec(N), x0[20], x1[16];
+    double *f = tu_vec(N), *o = tu_vec(N), *o2 = tu_vec(N), x0[20], x1[16];
     berg_space_coordinates(s, 0, x0);
     berg_space_coordinates(s, 1, x1);
     double k0 = 2 * M_PI * 3, k1 = 2 * M_PI * -2 / 2.0;
@@ -126,13 +109,13 @@ static void test_two_paths(void)
     double lo[3] = {0, 0, 0}, hi[3] = {1, 1.5, 2};
     berg_boundary bc[3] = {BERG_PERIODIC, BERG_NEUMANN, BERG_PERIODIC};
     double g[9] = {2, 0, 0, 0, 1, 0, 0, 0, 0.5}, gi[3] = {0.5, 1, 2};
-    berg_space *s = make(3, n, lo, hi, bc, g);
+    berg_space *s = tu_space(3, n, lo, hi, bc, g);
     berg_multiplier *m = NULL;
     berg_heat *h = NULL;
     CHECK_STATUS(berg_multiplier_create(&m, s, k2_diag3, gi, 0), BERG_OK, "multiplier");
     CHECK_STATUS(berg_heat_create(&h, s, 0), BERG_OK, "heat");
     size_t N = berg_space_size(s);
-    double *f = vec(N), *a = vec(N), *b = vec(N);
+    double *f = tu_vec(N), *a = tu_vec(N), *b = tu_vec(N);
     unsigned long long seed = 21;
     for (size_t i = 0; i < N; i++)
         f[i] = tu_uniform(&seed);
@@ -167,7 +150,7 @@ static void test_mode_k(void)
     size_t n[2] = {10, 8};
     double lo[2] = {0, 0}, hi[2] = {2, 1};
     berg_boundary bc[2] = {BERG_NEUMANN, BERG_DIRICHLET};
-    berg_space *s = make(2, n, lo, hi, bc, NULL);
+    berg_space *s = tu_space(2, n, lo, hi, bc, NULL);
     double kmax[2] = {0, 0};
     berg_multiplier *m = NULL;
     CHECK_STATUS(berg_multiplier_create(&m, s, record_k, kmax, 0), BERG_OK, "create");
@@ -226,7 +209,7 @@ static void test_regulators(void)
     double lo[2] = {0, 0}, hi[2] = {1, 1};
     berg_boundary bc[2] = {BERG_PERIODIC, BERG_NEUMANN};
     double g[4] = {2, 0, 0, 0.5};
-    berg_space *s = make(2, n, lo, hi, bc, g);
+    berg_space *s = tu_space(2, n, lo, hi, bc, g);
     berg_multiplier *m = NULL, *sharp = NULL;
     CHECK_STATUS(berg_multiplier_create_regulator(&m, s, BERG_REGULATOR_EXPONENTIAL, 20.0, 0),
                  BERG_OK, "regulator multiplier");
@@ -285,7 +268,7 @@ static void test_radial(void)
     size_t n[2] = {16, 10};
     double lo[2] = {0, 0}, hi[2] = {1, 1};
     berg_boundary bc[2] = {BERG_DIRICHLET, BERG_PERIODIC};
-    berg_space *s = make(2, n, lo, hi, bc, NULL);
+    berg_space *s = tu_space(2, n, lo, hi, bc, NULL);
     /* a profile linear in |k| is interpolated exactly */
     double kp[3] = {0, 20, 200}, cp[3] = {1, 61, 601};
     berg_multiplier *mr = NULL, *mc = NULL;
@@ -340,7 +323,7 @@ static void test_random_field(void)
 {
     const size_t n = 64;
     double lo = 0, hi = 8, ell = 0.7;
-    berg_space *s = make(1, &n, &lo, &hi, NULL, NULL);
+    berg_space *s = tu_space(1, &n, &lo, &hi, NULL, NULL);
     berg_multiplier *m = NULL;
     CHECK_STATUS(berg_multiplier_create(&m, s, gauss_spectrum, &ell, 0), BERG_OK, "create");
     double a[64], b[64], c[64];
@@ -417,7 +400,7 @@ static void test_bad_input(void)
 {
     const size_t n = 16;
     double lo = 0, hi = 1;
-    berg_space *s = make(1, &n, &lo, &hi, NULL, NULL);
+    berg_space *s = tu_space(1, &n, &lo, &hi, NULL, NULL);
     berg_multiplier *m = NULL;
     CHECK_STATUS(berg_multiplier_create(&m, s, failing_symbol, NULL, 0), BERG_ERR_CALLBACK,
                  "symbol error");

@@ -6,22 +6,13 @@
 #include "space/internal.h"
 #include "testutil.h"
 
-static berg_space *make(int d, const size_t *n, const double *lo, const double *hi,
-                        const berg_boundary *bc, const double *g)
-{
-    berg_space *s = NULL;
-    berg_status st = berg_space_create(&s, d, n, lo, hi, bc, g);
-    CHECK(st == BERG_OK, "create rank %d: %s", d, berg_last_error());
-    return s;
-}
-
 static void test_queries(void)
 {
     size_t n[3] = {4, 5, 6};
     double lo[3] = {-1, 0, 2}, hi[3] = {1, 10, 3.5};
     berg_boundary bc[3] = {BERG_PERIODIC, BERG_NEUMANN, BERG_DIRICHLET};
     double g[9] = {4, 0, 0, 0, 1, 0, 0, 0, 9};
-    berg_space *s = make(3, n, lo, hi, bc, g);
+    berg_space *s = tu_space(3, n, lo, hi, bc, g);
     if (!s)
         return;
     CHECK(berg_space_rank(s) == 3, "rank");
@@ -63,7 +54,7 @@ static void test_queries(void)
     CHECK_STATUS(berg__space_match(s, c, "f", "a", "b"), BERG_OK, "match");
     berg_space_destroy(c);
     bc[1] = BERG_DIRICHLET;
-    berg_space *t = make(3, n, lo, hi, bc, g);
+    berg_space *t = tu_space(3, n, lo, hi, bc, g);
     CHECK(!berg_space_equal(s, t), "different boundary kinds differ");
     CHECK_STATUS(berg__space_match(s, t, "f", "a", "b"), BERG_ERR_MISMATCH, "mismatch");
     CHECK_MESSAGE("axis 1", "mismatch names the axis");
@@ -78,7 +69,7 @@ static void test_general_metric(void)
     size_t n[2] = {8, 8};
     double lo[2] = {0, 0}, hi[2] = {1, 1};
     double g[4] = {2.0, 0.5, 0.5, 1.0};
-    berg_space *s = make(2, n, lo, hi, NULL, g);
+    berg_space *s = tu_space(2, n, lo, hi, NULL, g);
     if (!s)
         return;
     double gi[4], sd;
@@ -99,7 +90,7 @@ static void test_integrals(void)
     double lo[2] = {-3, 0}, hi[2] = {3, 2};
     berg_boundary bc[2] = {BERG_NEUMANN, BERG_PERIODIC};
     double g[4] = {1.5, 0, 0, 1};
-    berg_space *s = make(2, n, lo, hi, bc, g);
+    berg_space *s = tu_space(2, n, lo, hi, bc, g);
     if (!s)
         return;
     size_t N = berg_space_size(s);
@@ -161,7 +152,7 @@ static void test_moments(void)
     /* uniform density: exact discrete moments of cell centres */
     size_t n[2] = {10, 7};
     double lo[2] = {1, -2}, hi[2] = {3, 5};
-    berg_space *s = make(2, n, lo, hi, NULL, NULL);
+    berg_space *s = tu_space(2, n, lo, hi, NULL, NULL);
     if (!s)
         return;
     size_t N = berg_space_size(s);
@@ -199,7 +190,7 @@ static void test_moments(void)
      * midpoint rule is spectrally accurate for it) */
     size_t n3[3] = {64, 64, 48};
     double lo3[3] = {-8, -8, -6}, hi3[3] = {8, 8, 6};
-    s = make(3, n3, lo3, hi3, NULL, NULL);
+    s = tu_space(3, n3, lo3, hi3, NULL, NULL);
     N = berg_space_size(s);
     p = malloc(N * sizeof *p);
     double S[9] = {1.0, 0.4, 0.0, 0.4, 0.8, 0.2, 0.0, 0.2, 0.6};
@@ -300,7 +291,7 @@ static void test_ranks(void)
             lo[a] = -0.5 * a;
             hi[a] = 1.0 + a;
         }
-        berg_space *s = make(d, n, lo, hi, NULL, NULL);
+        berg_space *s = tu_space(d, n, lo, hi, NULL, NULL);
         if (!s)
             continue;
         size_t N = berg_space_size(s);
@@ -318,7 +309,7 @@ static void test_clip(void)
 {
     size_t n[1] = {8};
     double lo[1] = {0}, hi[1] = {4}; /* w = 0.5 */
-    berg_space *s = make(1, n, lo, hi, NULL, NULL);
+    berg_space *s = tu_space(1, n, lo, hi, NULL, NULL);
     if (!s)
         return;
     double p[8] = {1e-3, -1e-17, 0.5, 2.0, -3e-16, 0.0, 1.0, 0.25}, removed = -1;
@@ -331,6 +322,11 @@ static void test_clip(void)
                  "real negativity refused");
     CHECK_MESSAGE("index 3", "index named");
     CHECK(memcmp(q, copy, sizeof q) == 0, "p unchanged on failure");
+    double q2[8] = {1, 1, -1e-20, -1e-6, 1, -1e-3, 1, 1};
+    CHECK_STATUS(berg_space_clip_roundoff(s, q2, 1e-12, NULL), BERG_ERR_NEGATIVE,
+                 "two values beyond round-off");
+    CHECK_MESSAGE("index 3", "the first one named, not the most negative");
+    CHECK(q2[2] == -1e-20, "nothing cleared on failure");
     CHECK_STATUS(berg_space_clip_roundoff(s, q, 0.0, NULL), BERG_ERR_DOMAIN, "rtol 0");
     CHECK_STATUS(berg_space_clip_roundoff(s, q, NAN, NULL), BERG_ERR_DOMAIN, "rtol NaN");
     q[2] = INFINITY;
