@@ -5,6 +5,7 @@
 #ifndef BERG_CORE_INTERNAL_H
 #define BERG_CORE_INTERNAL_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "berg/core.h"
@@ -45,6 +46,18 @@ berg_status berg__mul_size(size_t a, size_t b, size_t *out, const char *fn, cons
 /* Pairwise (cascade) summation: error O(log n) ulps, at memory speed. */
 double berg__sum(const double *a, size_t n);
 
+/* (*sum, *comp) += x by Neumaier's compensated summation; the total is
+ * *sum + *comp. */
+static inline void berg__neumaier_add(double *sum, double *comp, double x)
+{
+    double t = *sum + x;
+    if (fabs(*sum) >= fabs(x))
+        *comp += (*sum - t) + x;
+    else
+        *comp += (x - t) + *sum;
+    *sum = t;
+}
+
 /* Aligned allocation (berg_alignment() bytes) of count*size bytes, not
  * zeroed; NULL with a recorded BERG_ERR_NOMEM / BERG_ERR_SIZE on failure. */
 void *berg__alloc(size_t count, size_t size, const char *fn);
@@ -72,7 +85,7 @@ typedef struct berg__rng {
 
 void berg__rng_seed(berg__rng *rng, uint64_t seed, uint64_t stream);
 uint64_t berg__rng_next(berg__rng *rng);
-/* uniform on the open interval (0, 1), 53 random bits */
+/* uniform on the open interval (0, 1), 52 random bits */
 double berg__rng_uniform(berg__rng *rng);
 /* n independent standard normals */
 void berg__rng_normals(berg__rng *rng, double *out, size_t n);

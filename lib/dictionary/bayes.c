@@ -15,6 +15,17 @@
 
 /* ---- small helpers ---------------------------------------------------- */
 
+berg_status berg__dict_check_times(const double *t, size_t n, const char *fn, const char *name)
+{
+    for (size_t j = 0; j < n; j++)
+        if (!isfinite(t[j]) || t[j] < 0.0) {
+            char entry[64];
+            snprintf(entry, sizeof entry, "%s[%zu]", name, j);
+            return berg__check_time(t[j], fn, entry);
+        }
+    return BERG_OK;
+}
+
 berg_status berg__dict_rewrap(berg_status st, const char *fn, const char *context)
 {
     char msg[512];
@@ -230,7 +241,8 @@ berg_status berg_bayes_create(berg_bayes **out, const berg_space *param, const d
 {
     static const char fn[] = "berg_bayes_create";
     berg_status st;
-    if ((st = berg__check_ptr(out, fn, "out")) || (st = berg__space_check(param, fn)) ||
+    /* two spaces: name the NULL one (berg__space_check would say "space") */
+    if ((st = berg__check_ptr(out, fn, "out")) || (st = berg__check_ptr(param, fn, "param")) ||
         (st = berg__check_ptr(prior, fn, "prior")) || (st = berg__check_ptr(data, fn, "data")))
         return st;
     if (flags != 0)
@@ -404,17 +416,6 @@ static berg_status need_model(const berg_bayes *b, const char *fn)
 
 /* ---- observation ------------------------------------------------------ */
 
-/* Neumaier: (s, c) += x */
-static inline void neumaier(double *s, double *c, double x)
-{
-    double t = *s + x;
-    if (fabs(*s) >= fabs(x))
-        *c += (*s - t) + x;
-    else
-        *c += (x - t) + *s;
-    *s = t;
-}
-
 /* commit a trial log state: shift by its max (fold the compensation in first) */
 static berg_status commit(berg_bayes *b, double *lp, double *cp, const char *fn, const char *what)
 {
@@ -484,7 +485,7 @@ berg_status berg_bayes_observe(berg_bayes *b, size_t count, const double *y)
                 b->scratch[i] = -HUGE_VAL;
                 b->scomp[i] = 0.0;
             } else if (b->scratch[i] != -HUGE_VAL) {
-                neumaier(&b->scratch[i], &b->scomp[i], row[i]);
+                berg__neumaier_add(&b->scratch[i], &b->scomp[i], row[i]);
             }
         }
     }
@@ -609,18 +610,11 @@ static berg_status expected_log(const berg_bayes *b, double T, double *lp, const
     return BERG_OK;
 }
 
-static berg_status check_T(double T, const char *fn, const char *name)
-{
-    if (!(T >= 0.0) || !isfinite(T))
-        return berg__error(BERG_ERR_TIME, "%s: %s = %g must be finite and >= 0", fn, name, T);
-    return BERG_OK;
-}
-
 berg_status berg_bayes_expected(berg_bayes *b, double T)
 {
     static const char fn[] = "berg_bayes_expected";
     berg_status st;
-    if ((st = berg__check_ptr(b, fn, "b")) || (st = check_T(T, fn, "T")) ||
+    if ((st = berg__check_ptr(b, fn, "b")) || (st = berg__check_time(T, fn, "T")) ||
         (st = need_truth(b, fn)))
         return st;
     if ((st = expected_log(b, T, b->scratch, fn)))
@@ -812,10 +806,8 @@ berg_status berg_bayes_trajectory(const berg_bayes *b, size_t nT, const double *
     if ((st = berg__check_ptr(b, fn, "b")) || (st = berg__check_ptr(T, fn, "T")) ||
         (st = need_truth(b, fn)))
         return st;
-    for (size_t j = 0; j < nT; j++)
-        if (!(T[j] >= 0.0) || !isfinite(T[j]))
-            return berg__error(BERG_ERR_TIME, "%s: T[%zu] = %g must be finite and >= 0", fn, j,
-                               T[j]);
+    if ((st = berg__dict_check_times(T, nT, fn, "T")))
+        return st;
     size_t du = b->du;
     double *lp = berg__alloc(b->nu, sizeof(double), fn);
     double *pi = berg__alloc(b->nu, sizeof(double), fn);
@@ -906,7 +898,6 @@ berg_status berg_bayes_predictive(const berg_bayes *b, double *p)
     if (!pi)
         return BERG_ERR_NOMEM;
     density_from_log(b, b->logpost, b->comp, pi);
-    /* pw already includes the weight; predictive_from multiplies pi by it */
     st = predictive_from(b, pi, p, fn);
     berg__free(pi);
     return st;

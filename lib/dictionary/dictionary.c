@@ -36,11 +36,11 @@ static berg_status need_location_truth(const berg_bayes *b, const char *fn)
     return BERG_OK;
 }
 
-static berg_status check_tau(double tau, int allow_zero, const char *fn, const char *name)
+/* tau finite and > 0 (tau >= 0: berg__check_time) */
+static berg_status check_tau(double tau, const char *fn, const char *name)
 {
-    if (!isfinite(tau) || tau < 0.0 || (!allow_zero && tau == 0.0))
-        return berg__error(BERG_ERR_TIME, "%s: %s = %g must be finite and %s", fn, name, tau,
-                           allow_zero ? ">= 0" : "> 0");
+    if (!isfinite(tau) || !(tau > 0.0))
+        return berg__error(BERG_ERR_TIME, "%s: %s = %g must be finite and > 0", fn, name, tau);
     return BERG_OK;
 }
 
@@ -69,12 +69,13 @@ static int grid_loglik(size_t npar, const double *u, const berg_space *space, do
     return 0;
 }
 
-/* gamma, J, I, K at tau (tau = 0: the limit T -> infinity) */
-static berg_status geometry_at(const berg_bayes *b, double tau, double *gamma, double *J,
-                               double *Imat, double *K, const char *fn)
+/* gamma, J, I, K at tau (tau = 0: the limit T -> infinity); gamma is taken
+ * as given when known (the MAP at tau, computed by the caller) */
+static berg_status geometry_at(const berg_bayes *b, double tau, int known, double *gamma,
+                               double *J, double *Imat, double *K, const char *fn)
 {
     berg_status st;
-    if ((st = berg__bayes_map_at(b, T_of_tau(tau), gamma, fn)))
+    if (!known && (st = berg__bayes_map_at(b, T_of_tau(tau), gamma, fn)))
         return st;
     if ((st = berg_fisher_jacobian(b->du, gamma, b->dy, b->G, NULL, J, b->user_data))) {
         return berg__dict_rewrap(st, fn, "Jacobian of G at the MAP");
@@ -91,7 +92,7 @@ berg_status berg_dictionary_create(berg_dictionary **out, const berg_bayes *b, d
     static const char fn[] = "berg_dictionary_create";
     berg_status st;
     if ((st = berg__check_ptr(out, fn, "out")) || (st = berg__check_ptr(b, fn, "b")) ||
-        (st = check_tau(tau, 0, fn, "tau")) || (st = need_location_truth(b, fn)))
+        (st = check_tau(tau, fn, "tau")) || (st = need_location_truth(b, fn)))
         return st;
     berg_dictionary *d = calloc(1, sizeof *d);
     if (!d)
@@ -107,9 +108,12 @@ berg_status berg_dictionary_create(berg_dictionary **out, const berg_bayes *b, d
         free(d);
         return BERG_ERR_NOMEM;
     }
-    if ((st = geometry_at(b, tau, d->gamma, d->J, d->I, d->K, fn)) ||
-        (st = berg_fisher_inverse(d->du, d->I, d->Iinv)))
+    if ((st = geometry_at(b, tau, 0, d->gamma, d->J, d->I, d->K, fn)))
         goto fail;
+    if ((st = berg_fisher_inverse(d->du, d->I, d->Iinv))) {
+        berg__dict_rewrap(st, fn, "inverse of the Fisher metric at the MAP");
+        goto fail;
+    }
     /* drift m = J dgamma/dtau by a central difference in tau */
     {
         double eps = 0.05, gp[BERG_MAX_RANK], gm[BERG_MAX_RANK];
@@ -303,26 +307,30 @@ static berg_status heat_cov(const struct berg_space *Y, const double *A, double 
     return st;
 }
 
+/* g1: the MAP at tau1 when the caller has it, else NULL */
 static berg_status flow_impl(const berg_bayes *b, double tau1, double tau2, size_t nsteps,
-                             double *a, const char *fn)
+                             const double *g1, double *a, const char *fn)
 {
     berg_status st;
     size_t du = b->du, dy = b->dy;
-    double g1[BERG_MAX_RANK], g2[BERG_MAX_RANK], G1[BERG_MAX_RANK], G2[BERG_MAX_RANK];
+    double G1[BERG_MAX_RANK], G2[BERG_MAX_RANK];
     double A[BERG_MAX_RANK * BERG_MAX_RANK] = {0}, K[BERG_MAX_RANK * BERG_MAX_RANK];
     double J[BERG_MAX_RANK * BERG_MAX_RANK], Imat[BERG_MAX_RANK * BERG_MAX_RANK], gam[BERG_MAX_RANK];
     if (tau2 == tau1)
         return BERG_OK;
-    if ((st = berg__bayes_map_at(b, T_of_tau(tau1), g1, fn)) ||
-        (st = berg__bayes_map_at(b, T_of_tau(tau2), g2, fn)))
-        return st;
-    if (b->G(du, g1, dy, G1, b->user_data) != 0 || b->G(du, g2, dy, G2, b->user_data) != 0)
-        return berg__error(BERG_ERR_CALLBACK, "%s: the forward model G failed at the MAP", fn);
     double h = (tau2 - tau1) / (double)nsteps;
     for (size_t k = 0; k <= nsteps; k++) {
         double tk = (k == nsteps) ? tau2 : tau1 + (double)k * h;
-        if ((st = geometry_at(b, tk, gam, J, Imat, K, fn)))
+        int known = k == 0 && g1;
+        if (known)
+            memcpy(gam, g1, du * sizeof(double));
+        if ((st = geometry_at(b, tk, known, gam, J, Imat, K, fn)))
             return st;
+        /* the MAPs at the ends give the shift G(gamma_2) - G(gamma_1) */
+        if ((k == 0 || k == nsteps) &&
+            b->G(du, gam, dy, k == 0 ? G1 : G2, b->user_data) != 0)
+            return berg__error(BERG_ERR_CALLBACK, "%s: the forward model G failed at the MAP",
+                               fn);
         double wgt = (k == 0 || k == nsteps) ? 0.5 : 1.0;
         for (size_t q = 0; q < dy * dy; q++)
             A[q] += 0.5 * wgt * h * K[q];
@@ -353,8 +361,8 @@ berg_status berg_dictionary_flow(const berg_bayes *b, double tau1, double tau2, 
     static const char fn[] = "berg_dictionary_flow";
     berg_status st;
     if ((st = berg__check_ptr(b, fn, "b")) || (st = berg__check_ptr(p1, fn, "p1")) ||
-        (st = berg__check_ptr(p2, fn, "p2")) || (st = check_tau(tau1, 1, fn, "tau1")) ||
-        (st = check_tau(tau2, 1, fn, "tau2")) || (st = need_location_truth(b, fn)))
+        (st = berg__check_ptr(p2, fn, "p2")) || (st = berg__check_time(tau1, fn, "tau1")) ||
+        (st = berg__check_time(tau2, fn, "tau2")) || (st = need_location_truth(b, fn)))
         return st;
     if (tau2 < tau1)
         return berg__error(BERG_ERR_TIME, "%s: tau2 = %g < tau1 = %g: the backward flow runs "
@@ -368,7 +376,7 @@ berg_status berg_dictionary_flow(const berg_bayes *b, double tau1, double tau2, 
     if (!a)
         return BERG_ERR_NOMEM;
     memcpy(a, p1, b->ny * sizeof(double));
-    if (!(st = flow_impl(b, tau1, tau2, nsteps, a, fn)))
+    if (!(st = flow_impl(b, tau1, tau2, nsteps, NULL, a, fn)))
         memcpy(p2, a, b->ny * sizeof(double));
     berg__free(a);
     return st;
@@ -379,7 +387,7 @@ berg_status berg_dictionary_discrepancy(const berg_bayes *b, double tau, size_t 
 {
     static const char fn[] = "berg_dictionary_discrepancy";
     berg_status st;
-    if ((st = berg__check_ptr(b, fn, "b")) || (st = check_tau(tau, 0, fn, "tau")) ||
+    if ((st = berg__check_ptr(b, fn, "b")) || (st = check_tau(tau, fn, "tau")) ||
         (st = need_location_truth(b, fn)))
         return st;
     if (nsteps == 0)
@@ -400,7 +408,7 @@ berg_status berg_dictionary_discrepancy(const berg_bayes *b, double tau, size_t 
             goto done;
         pf[j] = exp(lp);
     }
-    if ((st = flow_impl(b, 0.0, tau, nsteps, pf, fn)) ||
+    if ((st = flow_impl(b, 0.0, tau, nsteps, g0, pf, fn)) ||
         (st = berg__bayes_expected_predictive(b, 1.0 / tau, pd, fn)))
         goto done;
     double sf = 0.0, sd = 0.0;
@@ -457,7 +465,11 @@ berg_status berg_dictionary_from_erg(const berg_space *data, const double *V, do
     double z = berg__sum(q, n) * data->weight;
     for (size_t j = 0; j < n; j++)
         q[j] /= z;
-    if (!(st = berg_fisher_location(data, q, Imat)) && !(st = berg_fisher_inverse(d, Imat, Ki))) {
+    if ((st = berg_fisher_location(data, q, Imat)))
+        berg__dict_rewrap(st, fn, "Fisher metric of the fixed point exp(-V)");
+    else if ((st = berg_fisher_inverse(d, Imat, Ki)))
+        berg__dict_rewrap(st, fn, "inverse of the Fisher metric of exp(-V)");
+    else {
         memcpy(p0, q, n * sizeof(double));
         memcpy(Kmodel, Ki, d * d * sizeof(double));
     }

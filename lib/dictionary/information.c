@@ -52,10 +52,8 @@ berg_status berg_flow_information(const berg_space *space, const double *V, cons
         return st;
     if (nt == 0)
         return berg__error(BERG_ERR_SIZE, "%s: nt must be >= 1", fn);
-    for (size_t j = 0; j < nt; j++)
-        if (!isfinite(t[j]) || t[j] < 0.0)
-            return berg__error(BERG_ERR_TIME, "%s: t[%zu] = %g must be finite and >= 0", fn, j,
-                               t[j]);
+    if ((st = berg__dict_check_times(t, nt, fn, "t")))
+        return st;
     if (!V)
         for (int a = 0; a < space->ndim; a++)
             if (space->bc[a] == BERG_DIRICHLET)
@@ -75,13 +73,16 @@ berg_status berg_flow_information(const berg_space *space, const double *V, cons
     double *p = berg__alloc(n, sizeof(double), fn), *q = berg__alloc(n, sizeof(double), fn);
     double *col = berg__alloc(n, sizeof(double), fn), *res = berg__alloc(cnt, sizeof(double), fn);
     double *kap = berg__alloc(ntens, sizeof(double), fn);
+    double *p0n = berg__alloc(n, sizeof(double), fn); /* p0 normalised */
     berg_heat *heat = NULL;
     berg_fp *fp = NULL;
     berg_fp_spectral *sp = NULL;
-    if (!p || !q || !col || !res || !kap) {
+    if (!p || !q || !col || !res || !kap || !p0n) {
         st = BERG_ERR_NOMEM;
         goto done;
     }
+    for (size_t i = 0; i < n; i++)
+        p0n[i] = p0[i] / mass / space->weight;
     if (V) {
         if ((st = berg_fp_create(&fp, space, V, 0)) || (st = berg_fp_stationary(fp, q)) ||
             (st = berg_fp_spectral_create(&sp, fp)))
@@ -96,8 +97,7 @@ berg_status berg_flow_information(const berg_space *space, const double *V, cons
     size_t stride0 = ntens / 5;
     for (size_t j = 0; j < nt; j++) {
         double *r = res + j * BERG_FLOW_INFO_COUNT;
-        for (size_t i = 0; i < n; i++)
-            p[i] = p0[i] / mass / space->weight;
+        memcpy(p, p0n, n * sizeof(double));
         if (V)
             st = berg_fp_spectral_evolve(sp, t[j], p, p);
         else
@@ -114,27 +114,13 @@ berg_status berg_flow_information(const berg_space *space, const double *V, cons
             goto done;
         for (int k = 1; k <= 4; k++)
             r[BERG_FLOW_INFO_KAPPA1 + k - 1] = kap[(size_t)k * stride0];
-        if (V) {
-            for (size_t i = 0; i < n; i++)
-                col[i] = p0[i] / mass / space->weight;
-            /* reuse q's companion buffer: fp_mutual overwrites col */
-            double *p0n = berg__alloc(n, sizeof(double), fn);
-            if (!p0n) {
-                st = BERG_ERR_NOMEM;
-                goto done;
-            }
-            memcpy(p0n, col, n * sizeof(double));
+        /* col: scratch of fp_mutual */
+        if (V)
             st = fp_mutual(space, sp, p0n, p, t[j], &r[BERG_FLOW_INFO_MUTUAL], col, fn);
-            berg__free(p0n);
-            if (st)
-                goto done;
-        } else {
-            for (size_t i = 0; i < n; i++)
-                col[i] = p0[i] / mass / space->weight;
-            if ((st = berg_heat_mutual_information(space, col, t[j], 0,
-                                                   &r[BERG_FLOW_INFO_MUTUAL])))
-                goto done;
-        }
+        else
+            st = berg_heat_mutual_information(space, p0n, t[j], 0, &r[BERG_FLOW_INFO_MUTUAL]);
+        if (st)
+            goto done;
     }
     memcpy(out, res, cnt * sizeof(double));
 done:
@@ -146,5 +132,6 @@ done:
     berg__free(col);
     berg__free(res);
     berg__free(kap);
+    berg__free(p0n);
     return st;
 }

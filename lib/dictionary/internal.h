@@ -50,6 +50,9 @@ berg_status berg__bayes_expected_predictive(const berg_bayes *b, double T, doubl
  * message"): the callee's message is copied out of the per-thread buffer
  * before it is overwritten. Returns st. */
 berg_status berg__dict_rewrap(berg_status st, const char *fn, const char *context);
+/* n time-like values t[0..n) are finite and >= 0: BERG_ERR_TIME naming
+ * "name[j]" (as berg__check_time) otherwise. */
+berg_status berg__dict_check_times(const double *t, size_t n, const char *fn, const char *name);
 /* coordinates of data cell j into y (dy values) */
 void berg__bayes_data_point(const berg_bayes *b, size_t j, double *y);
 

@@ -80,10 +80,10 @@ berg_status berg_diffusion_learning(const berg_space *space, const double *p0, d
     double *pn = berg__alloc(n, sizeof(double), fn), *lp = berg__alloc(n, sizeof(double), fn);
     double *gauss = berg__alloc(n, sizeof(double), fn);
     double *pmid = berg__alloc(tot, sizeof(double), fn); /* p at the midpoint times */
-    double *q = berg__alloc(n, sizeof(double), fn), *sc = berg__alloc(n, sizeof(double), fn);
+    double *sc = berg__alloc(n, sizeof(double), fn);
     double *xs = NULL, *hist = NULL;
     berg_fp *ou = NULL;
-    if (!V || !p || !pn || !lp || !gauss || !pmid || !q || !sc) {
+    if (!V || !p || !pn || !lp || !gauss || !pmid || !sc) {
         st = BERG_ERR_NOMEM;
         goto done;
     }
@@ -197,7 +197,6 @@ done:
     berg__free(lp);
     berg__free(gauss);
     berg__free(pmid);
-    berg__free(q);
     berg__free(sc);
     berg__free(xs);
     berg__free(hist);

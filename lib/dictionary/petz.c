@@ -99,7 +99,8 @@ berg_status berg_channel_apply(berg_channel *ch, const double *in, double *out)
     return forward(ch, in, out);
 }
 
-/* E^dagger f: heat is symmetric; FP: E(q f) / q by detailed balance */
+/* E^dagger f: heat is symmetric; FP: E(q f) / q by detailed balance. out
+ * may be f. */
 static berg_status adjoint(berg_channel *ch, const double *f, double *out)
 {
     if (ch->kind == BERG_CHANNEL_HEAT)
@@ -148,12 +149,10 @@ berg_status berg_petz_recover(berg_channel *ch, const double *sigma, const doubl
                                fn, i);
         Es[i] = rho1[i] > 0.0 ? rho1[i] / Es[i] : 0.0;
     }
-    double *tmp = berg__alloc(n, sizeof(double), fn);
-    if (!tmp)
-        return BERG_ERR_NOMEM;
-    if (!(st = adjoint(ch, Es, tmp)))
-        for (size_t i = 0; i < n; i++)
-            out[i] = sigma[i] * tmp[i];
-    berg__free(tmp);
-    return st;
+    /* E^dagger in place: Es is read before it is overwritten */
+    if ((st = adjoint(ch, Es, Es)))
+        return st;
+    for (size_t i = 0; i < n; i++)
+        out[i] = sigma[i] * Es[i];
+    return BERG_OK;
 }

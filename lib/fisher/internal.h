@@ -23,6 +23,13 @@ berg_status berg__fisher_check_sym(size_t d, const double *A, const char *fn, co
 berg_status berg__fisher_cholesky(size_t d, const double *A, double *L, const char *fn,
                                   const char *name);
 
+/* A computed result (n values) is finite: BERG_ERR_NONFINITE naming what
+ * and the first entry that overflowed otherwise. For results that can
+ * overflow for extreme but finite input; call it on scratch, before
+ * anything is copied to the caller. */
+berg_status berg__fisher_result_finite(const double *A, size_t n, const char *fn,
+                                       const char *what);
+
 /* Copy the lower triangle of a d x d row-major matrix to its upper one. */
 void berg__fisher_mirror_lower(size_t d, double *A);
 

@@ -100,9 +100,8 @@ berg_status berg__fisher_cholesky(size_t d, const double *A, double *L, const ch
                        fn, name, lmin, lmax, rcond);
 }
 
-/* a computed result is finite (it can overflow for extreme but finite
- * input); called before anything is copied to the caller */
-static berg_status result_finite(const double *A, size_t n, const char *fn, const char *what)
+berg_status berg__fisher_result_finite(const double *A, size_t n, const char *fn,
+                                       const char *what)
 {
     for (size_t i = 0; i < n; i++)
         if (!isfinite(A[i]))
@@ -147,7 +146,7 @@ berg_status berg_fisher_pullback(size_t dy, size_t du, const double *J, const do
     }
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)dy, (int)dy, (int)du, 1.0, J,
                 (int)du, B, (int)dy, 0.0, C, (int)dy);
-    if ((s = result_finite(C, nk, fn, "K = J Imat^{-1} J^T")) == BERG_OK) {
+    if ((s = berg__fisher_result_finite(C, nk, fn, "K = J Imat^{-1} J^T")) == BERG_OK) {
         berg__fisher_symmetrize(dy, C);
         memcpy(K, C, nk * sizeof(double));
     }
@@ -178,7 +177,7 @@ berg_status berg_fisher_parameter_metric(size_t dy, size_t du, const double *J, 
                 (int)du, 0.0, T, (int)du);
     cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)du, (int)du, (int)dy, 1.0, J,
                 (int)du, T, (int)du, 0.0, C, (int)du);
-    if ((s = result_finite(C, ni, fn, "J^T IN J")) == BERG_OK) {
+    if ((s = berg__fisher_result_finite(C, ni, fn, "J^T IN J")) == BERG_OK) {
         berg__fisher_symmetrize(du, C);
         memcpy(Imat, C, ni * sizeof(double));
     }
@@ -209,7 +208,7 @@ berg_status berg_fisher_inverse(size_t dim, const double *Imat, double *Iinv)
                            (int)info);
     }
     berg__fisher_mirror_lower(dim, L);
-    if ((s = result_finite(L, n, fn, "Imat^{-1}")) == BERG_OK)
+    if ((s = berg__fisher_result_finite(L, n, fn, "Imat^{-1}")) == BERG_OK)
         memcpy(Iinv, L, n * sizeof(double));
     berg__free(L);
     return s;

@@ -157,9 +157,7 @@ static double diagonal_entry(const berg_space *space, const double *R, int a, do
             double v = interval_square(D, nb);
             line += (!periodic && (k == klo || k == khi)) ? 0.5 * v : v;
         }
-        double t = total + line;
-        comp += fabs(total) >= fabs(line) ? (total - t) + line : (line - t) + total;
-        total = t;
+        berg__neumaier_add(&total, &comp, line);
         int b = d - 1;
         for (; b >= 0; b--) {
             if (b == a)
@@ -203,12 +201,8 @@ static void off_diagonal(const berg_space *space, const double *R, nb4 *const *t
                 for (int b = 0; b < a; b++)
                     line[a * d + b] += g[a] * g[b];
         }
-        for (int k = 0; k < d * d; k++) {
-            double t = off[k] + line[k];
-            comp[k] += fabs(off[k]) >= fabs(line[k]) ? (off[k] - t) + line[k]
-                                                     : (line[k] - t) + off[k];
-            off[k] = t;
-        }
+        for (int k = 0; k < d * d; k++)
+            berg__neumaier_add(&off[k], &comp[k], line[k]);
         for (int a = d - 2; a >= 0; a--) {
             if (++idx[a] < space->n[a])
                 break;

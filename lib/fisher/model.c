@@ -35,11 +35,11 @@ berg_status berg_fisher_expfam(const berg_space *space, size_t k, const double *
                 return berg__error(BERG_ERR_NONFINITE,
                                    "%s: log_h[%zu] = %g (it must be finite or -inf)", fn, j,
                                    log_h[j]);
-    size_t nscratch = 2 * n + k + (Imat ? kn : 0);
+    size_t nscratch = 2 * n + k + (Imat ? kn + kk : 0);
     double *L = berg__alloc(nscratch, sizeof(double), fn);
     if (!L)
         return berg_last_status();
-    double *P = L + n, *M = P + n, *Y = M + k;
+    double *P = L + n, *M = P + n, *Y = M + k, *C = Y + kn;
 
     /* l_j = ln h_j + u.q(y_j) */
     cblas_dgemv(CblasRowMajor, CblasTrans, (int)k, (int)n, 1.0, q, (int)n, u, 1, 0.0, L, 1);
@@ -84,9 +84,17 @@ berg_status berg_fisher_expfam(const berg_space *space, size_t k, const double *
                 Y[i * n + j] -= r * L[j];
         }
         cblas_dsyrk(CblasRowMajor, CblasLower, CblasNoTrans, (int)k, (int)n, 1.0, Y, (int)n, 0.0,
-                    Imat, (int)k);
-        berg__fisher_mirror_lower(k, Imat);
+                    C, (int)k);
+        berg__fisher_mirror_lower(k, C);
     }
+    /* |q| near DBL_MAX overflows the mean, |q| beyond ~1e154 the covariance */
+    if ((mean && (s = berg__fisher_result_finite(M, k, fn, "the mean E[q]"))) ||
+        (Imat && (s = berg__fisher_result_finite(C, kk, fn, "I = Cov(q)")))) {
+        berg__free(L);
+        return s;
+    }
+    if (Imat)
+        memcpy(Imat, C, kk * sizeof(double));
     if (psi)
         *psi = lpsi;
     if (mean)
@@ -220,8 +228,10 @@ berg_status berg_fisher_model(const berg_space *space, size_t npar, const double
     cblas_dsyrk(CblasRowMajor, CblasLower, CblasNoTrans, (int)npar, (int)n, 1.0, S, (int)n, 0.0,
                 C, (int)npar);
     berg__fisher_mirror_lower(npar, C);
+    /* finite scores beyond ~1e154 overflow sum p s s^T */
+    if ((s = berg__fisher_result_finite(C, npar * npar, fn, "I = sum p s s^T")))
+        goto done;
     memcpy(Imat, C, npar * npar * sizeof(double));
-    s = BERG_OK;
 done:
     berg__free(C);
     return s;

@@ -4,9 +4,12 @@
  *
  * Non-finite scores are detected from the result rather than by a separate
  * pass over the input: I_ii = sum_t s_ti^2 is finite exactly when every
- * s_ti is (barring overflow beyond 1e154, also refused), so the check costs
- * d operations; only on failure is the input scanned to name the entry.
+ * s_ti is (barring overflow: finite scores beyond about 1e154 / sqrt(N),
+ * or 1e77 / N^(1/4) for the squared-score sums of the standard errors, are
+ * refused too), so the check costs d operations; only on failure is the
+ * input scanned to name the entry.
  */
+#include <float.h>
 #include <limits.h>
 #include <math.h>
 #include <stdint.h>
@@ -44,9 +47,10 @@ static void mirror_upper(size_t d, double *A)
             A[i * d + j] = A[j * d + i];
 }
 
-/* the diagonal of C is finite; otherwise name the first non-finite score */
+/* the diagonal of C (sums of the power-th powers of the n scores of a
+ * column) is finite; otherwise name the first non-finite score */
 static berg_status diag_check(size_t n, size_t d, const double *scores, const double *C,
-                              const char *fn, const char *what)
+                              const char *fn, const char *what, int power)
 {
     int bad = 0;
     for (size_t i = 0; i < d; i++)
@@ -60,10 +64,12 @@ static berg_status diag_check(size_t n, size_t d, const double *scores, const do
                                    "%s: scores[%zu][%zu] (row %zu, column %zu) = %g is not "
                                    "finite",
                                    fn, t, i, t, i, scores[t * d + i]);
+    /* n scores of magnitude x overflow the sum when n x^power > DBL_MAX */
+    double limit = pow(DBL_MAX / (double)n, 1.0 / power);
     return berg__error(BERG_ERR_NONFINITE,
-                       "%s: the scores are finite but %s overflows (scores of magnitude above "
-                       "about 1e150)",
-                       fn, what);
+                       "%s: the scores are finite but %s overflows (n = %zu samples: scores "
+                       "above about %.1e in magnitude)",
+                       fn, what, n, limit);
 }
 
 static berg_status check_common(size_t nsamples, size_t dim, const double *scores, const char *fn,
@@ -94,7 +100,7 @@ berg_status berg_fisher_from_scores(size_t nsamples, size_t dim, const double *s
     if (!C)
         return berg_last_status();
     syrk_rows(nsamples, dim, scores, 1.0 / (double)nsamples, 0.0, C);
-    if ((s = diag_check(nsamples, dim, scores, C, fn, "sum s s^T")) != BERG_OK) {
+    if ((s = diag_check(nsamples, dim, scores, C, fn, "sum s s^T", 2)) != BERG_OK) {
         berg__free(C);
         return s;
     }
@@ -190,18 +196,11 @@ berg_status berg_fisher_acc_reset(berg_fisher_acc *acc)
 }
 
 /* (sum, comp) += x, Neumaier's compensated summation, lower triangle */
-static void kahan_add(size_t d, double *sum, double *comp, const double *x)
+static void neumaier_add_lower(size_t d, double *sum, double *comp, const double *x)
 {
     for (size_t i = 0; i < d; i++)
-        for (size_t j = 0; j <= i; j++) {
-            size_t k = i * d + j;
-            double t = sum[k] + x[k];
-            if (fabs(sum[k]) >= fabs(x[k]))
-                comp[k] += (sum[k] - t) + x[k];
-            else
-                comp[k] += (x[k] - t) + sum[k];
-            sum[k] = t;
-        }
+        for (size_t j = 0; j <= i; j++)
+            berg__neumaier_add(&sum[i * d + j], &comp[i * d + j], x[i * d + j]);
 }
 
 berg_status berg_fisher_acc_add(berg_fisher_acc *acc, size_t nsamples, const double *scores)
@@ -218,7 +217,7 @@ berg_status berg_fisher_acc_add(berg_fisher_acc *acc, size_t nsamples, const dou
         return berg__error(BERG_ERR_SIZE, "%s: the sample count overflows size_t", fn);
     size_t d = acc->d;
     syrk_rows(nsamples, d, scores, 1.0, 0.0, acc->bS);
-    if ((s = diag_check(nsamples, d, scores, acc->bS, fn, "sum s s^T")) != BERG_OK)
+    if ((s = diag_check(nsamples, d, scores, acc->bS, fn, "sum s s^T", 2)) != BERG_OK)
         return s;
     int se = !(acc->flags & BERG_FISHER_ACC_NO_STDERR);
     if (se) {
@@ -232,13 +231,13 @@ berg_status berg_fisher_acc_add(berg_fisher_acc *acc, size_t nsamples, const dou
                         (int)d, beta, acc->bQ, (int)d);
             beta = 1.0;
         }
-        if ((s = diag_check(nsamples, d, scores, acc->bQ, fn, "sum (s_i s_j)^2")) != BERG_OK)
+        if ((s = diag_check(nsamples, d, scores, acc->bQ, fn, "sum (s_i s_j)^2", 4)) != BERG_OK)
             return s;
         mirror_upper(d, acc->bQ);
-        kahan_add(d, acc->Q, acc->Qc, acc->bQ);
+        neumaier_add_lower(d, acc->Q, acc->Qc, acc->bQ);
     }
     mirror_upper(d, acc->bS);
-    kahan_add(d, acc->S, acc->Sc, acc->bS);
+    neumaier_add_lower(d, acc->S, acc->Sc, acc->bS);
     acc->count += nsamples;
     return BERG_OK;
 }
@@ -258,10 +257,10 @@ berg_status berg_fisher_acc_merge(berg_fisher_acc *acc, const berg_fisher_acc *o
     if (acc->count > SIZE_MAX - other->count)
         return berg__error(BERG_ERR_SIZE, "%s: the sample count overflows size_t", fn);
     size_t d = acc->d;
-    kahan_add(d, acc->S, acc->Sc, other->S);
-    kahan_add(d, acc->S, acc->Sc, other->Sc);
-    kahan_add(d, acc->Q, acc->Qc, other->Q);
-    kahan_add(d, acc->Q, acc->Qc, other->Qc);
+    neumaier_add_lower(d, acc->S, acc->Sc, other->S);
+    neumaier_add_lower(d, acc->S, acc->Sc, other->Sc);
+    neumaier_add_lower(d, acc->Q, acc->Qc, other->Q);
+    neumaier_add_lower(d, acc->Q, acc->Qc, other->Qc);
     acc->count += other->count;
     return BERG_OK;
 }

@@ -3,6 +3,7 @@
  * N(u*, I^{-1}/T), by the Stein recursion over index multiplicities instead
  * of an enumeration of the (2n-1)!! pairings; and Fisher-Rao distances.
  */
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -80,7 +81,7 @@ berg_status berg_fisher_wick(size_t dim, const double *Iinv, double T, size_t or
         for (size_t b = 0; b < nd; b++) {
             size_t i = uniq[a] > uniq[b] ? uniq[a] : uniq[b];
             size_t j = uniq[a] > uniq[b] ? uniq[b] : uniq[a];
-            C[a * nd + b] = Iinv[i * dim + j]; /* lower triangle */
+            C[a * nd + b] = Iinv[i * dim + j] / T; /* lower triangle; the covariance is Iinv / T */
         }
     memset(k, 0, nd * sizeof(size_t));
     size_t tot = 0;
@@ -113,7 +114,7 @@ berg_status berg_fisher_wick(size_t dim, const double *Iinv, double T, size_t or
         }
         E[st] = acc;
     }
-    double r = E[nstates - 1] * pow(T, -(double)(order / 2));
+    double r = E[nstates - 1];
     berg__free(k);
     berg__free(E);
     berg__free(uniq);
@@ -139,10 +140,38 @@ berg_status berg_fisher_rao_gaussian(double mu1, double sigma1, double mu2, doub
         return berg__error(BERG_ERR_DOMAIN, "%s: sigma1 = %g must be finite and > 0", fn, sigma1);
     if (!isfinite(sigma2) || !(sigma2 > 0.0))
         return berg__error(BERG_ERR_DOMAIN, "%s: sigma2 = %g must be finite and > 0", fn, sigma2);
-    /* scale by sigma1 first so that squares cannot overflow */
-    double dm = (mu1 - mu2) / sigma1, ds = (sigma1 - sigma2) / sigma1, r = sigma2 / sigma1;
-    double z = sqrt((0.5 * dm * dm + ds * ds) / (4.0 * r));
-    *dist = 2.0 * sqrt(2.0) * asinh(z);
+    /* z = num / (2 sqrt(sigma1 sigma2)), num = hypot(dmu / sqrt 2, dsigma),
+     * computed without squares as scale * num / den, den = sqrt(sigma1
+     * sigma2) / 2 (which cannot overflow). dsigma cannot overflow (both
+     * sigmas are positive); dmu only when both means are beyond DBL_MAX / 2,
+     * where halving them (and doubling scale) is exact. */
+    double dm = mu1 - mu2, ds = sigma1 - sigma2, scale = 0.25;
+    if (!isfinite(dm)) {
+        dm = 0.5 * mu1 - 0.5 * mu2;
+        ds *= 0.5;
+        scale = 0.5;
+    }
+    double num = hypot(0.70710678118654752440 * dm, ds);
+    if (num == 0.0) {
+        *dist = 0.0;
+        return BERG_OK;
+    }
+    double pr = sigma1 * sigma2, den;
+    if (pr >= DBL_MIN && pr <= DBL_MAX) /* one rounding less */
+        den = 0.5 * sqrt(pr);
+    else
+        den = (0.5 * sqrt(sigma1)) * sqrt(sigma2);
+    double z = scale * (num / den);
+    if (isfinite(z)) {
+        *dist = 2.0 * sqrt(2.0) * asinh(z);
+        return BERG_OK;
+    }
+    /* num / den beyond DBL_MAX (a sigma ratio beyond ~1e308, or means
+     * ~1e308 sigmas apart): asinh z = ln 2 + ln z + O(z^-2) with z > 1e307,
+     * ln z term by term */
+    const double ln2 = 0.69314718055994530942;
+    double lz = log(num) + log(scale) - (0.5 * log(sigma1) + 0.5 * log(sigma2) - ln2);
+    *dist = 2.0 * sqrt(2.0) * (ln2 + lz);
     return BERG_OK;
 }
 

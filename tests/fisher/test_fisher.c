@@ -144,6 +144,21 @@ static void test_accumulator(void)
         CHECK_REL(I[k], R[k], 1e-13, "no-se entry %zu", k);
     CHECK_STATUS(berg_fisher_acc_result(q, I, se), BERG_ERR_UNSUPPORTED, "no-se se");
     CHECK_STATUS(berg_fisher_acc_merge(a, q), BERG_ERR_MISMATCH, "merge flags mismatch");
+    /* a finite score of 1e100: its square fits, its fourth power (for the
+     * standard errors) does not, and the message gives that limit */
+    double s1[1] = {1e100};
+    berg_fisher_acc *o = NULL, *o2 = NULL;
+    CHECK_STATUS(berg_fisher_acc_create(&o, 1, 0), BERG_OK, "1-D accumulator");
+    CHECK_STATUS(berg_fisher_acc_add(o, 1, s1), BERG_ERR_NONFINITE, "(1e100)^4 overflows");
+    CHECK_MESSAGE("1.2e+77", "fourth-power limit (DBL_MAX)^(1/4)");
+    CHECK(berg_fisher_acc_count(o) == 0, "nothing added");
+    CHECK_STATUS(berg_fisher_acc_create(&o2, 1, BERG_FISHER_ACC_NO_STDERR), BERG_OK, "no-se 1-D");
+    CHECK_STATUS(berg_fisher_acc_add(o2, 1, s1), BERG_OK, "(1e100)^2 fits");
+    s1[0] = 2e154;
+    CHECK_STATUS(berg_fisher_acc_add(o2, 1, s1), BERG_ERR_NONFINITE, "(2e154)^2 overflows");
+    CHECK_MESSAGE("1.3e+154", "square limit (DBL_MAX)^(1/2)");
+    berg_fisher_acc_destroy(o);
+    berg_fisher_acc_destroy(o2);
     berg_fisher_acc *z = (berg_fisher_acc *)0x1;
     CHECK_STATUS(berg_fisher_acc_create(&z, 0, 0), BERG_ERR_SIZE, "dim 0");
     CHECK(z == (berg_fisher_acc *)0x1, "out untouched");
@@ -423,6 +438,26 @@ static void test_expfam(void)
     CHECK_STATUS(berg_fisher_expfam(g, 1, q + 3000, NULL, &big, &psi0, m2, NULL, NULL),
                  BERG_ERR_NONFINITE, "overflow");
     CHECK(psi0 == SENT && tu_untouched(m2, 2, SENT), "outputs untouched");
+    /* u.q is modest but Var q = Var(j 1e200) ~ 1e400 overflows; and for q
+     * near DBL_MAX the sum w p q behind E[q] overflows (E[q] itself, 1.7e308,
+     * would not): refused, not returned as inf */
+    double qb[10], ut = 1e-200, Ib = SENT;
+    for (int j = 0; j < 10; j++)
+        qb[j] = j * 1e200;
+    berg_space *t10 = line_space(10, 0, 1, BERG_NEUMANN);
+    CHECK_STATUS(berg_fisher_expfam(t10, 1, qb, NULL, &ut, &psi0, m2, &Ib, NULL),
+                 BERG_ERR_NONFINITE, "Cov(q) overflows");
+    CHECK_MESSAGE("Cov(q)", "the overflowing result named");
+    CHECK(psi0 == SENT && m2[0] == SENT && Ib == SENT, "outputs untouched on overflow");
+    CHECK_STATUS(berg_fisher_expfam(t10, 1, qb, NULL, &ut, &psi0, m2, NULL, NULL), BERG_OK,
+                 "without I nothing overflows");
+    for (int j = 0; j < 10; j++)
+        qb[j] = 1.7e308;
+    m2[0] = SENT;
+    CHECK_STATUS(berg_fisher_expfam(t10, 1, qb, NULL, &ut, &psi0, m2, NULL, NULL),
+                 BERG_ERR_NONFINITE, "E[q] overflows");
+    CHECK(m2[0] == SENT, "mean untouched");
+    berg_space_destroy(t10);
     free(q);
     berg_space_destroy(s);
     berg_space_destroy(b);
@@ -463,6 +498,23 @@ static int normal_score(size_t npar, const double *u, const berg_space *space, d
         score[n + j] = (z * z - 1.0) / u[1];
     }
     free(x);
+    return 0;
+}
+
+/* a uniform model whose finite scores +-1e200 overflow sum p s s^T */
+static int huge_score(size_t npar, const double *u, const berg_space *space, double *logp,
+                      double *score, void *ud)
+{
+    (void)u;
+    (void)ud;
+    size_t n = berg_space_size(space);
+    double w;
+    berg_space_cell_weight(space, &w);
+    for (size_t j = 0; j < n; j++) {
+        logp[j] = -log((double)n * w);
+        for (size_t k = 0; k < npar; k++)
+            score[k * n + j] = (j % 2) ? 1e200 : -1e200;
+    }
     return 0;
 }
 
@@ -553,6 +605,10 @@ static void test_model(void)
     CHECK_STATUS(berg_fisher_model(s, 2, unan, normal_ll, NULL, I, NULL), BERG_ERR_NONFINITE,
                  "NaN u");
     CHECK(tu_untouched(I, 4, SENT), "I untouched");
+    CHECK_STATUS(berg_fisher_model(s, 2, u, NULL, huge_score, I, NULL), BERG_ERR_NONFINITE,
+                 "finite scores whose I overflows");
+    CHECK_MESSAGE("overflows", "overflow named");
+    CHECK(tu_untouched(I, 4, SENT), "I untouched on overflow");
     berg_space_destroy(s);
     berg_space_destroy(z);
 }
@@ -781,6 +837,19 @@ static void test_wick(void)
         df *= k;
     CHECK_STATUS(berg_fisher_wick(1, one, 1.0, 40, z40, &out), BERG_OK, "order 40");
     CHECK_REL(out, df, 1e-13, "E x^40 = 39!!");
+    /* Iinv and T far from 1 whose ratio is not: E x^8 = 7!! (Iinv / T)^4 =
+     * 105, though Iinv^4 and T^-4 overflow or underflow on their own */
+    size_t z8[8] = {0};
+    double big = 1e100, small = 1e-100;
+    CHECK_STATUS(berg_fisher_wick(1, &big, 1e100, 8, z8, &out), BERG_OK, "Iinv = T = 1e100");
+    CHECK_REL(out, 105.0, 1e-15, "E x^8 at Iinv = T = 1e100");
+    CHECK_STATUS(berg_fisher_wick(1, &small, 1e-100, 8, z8, &out), BERG_OK, "Iinv = T = 1e-100");
+    CHECK_REL(out, 105.0, 1e-15, "E x^8 at Iinv = T = 1e-100");
+    /* a moment that does overflow, (1e200)^4, is still refused */
+    out = SENT;
+    CHECK_STATUS(berg_fisher_wick(1, &big, 1e-100, 8, z8, &out), BERG_ERR_NONFINITE,
+                 "moment 105e800");
+    CHECK(out == SENT, "out untouched on overflow");
     /* bad input */
     out = SENT;
     size_t bad[2] = {0, 4};
@@ -844,6 +913,28 @@ static void test_rao(void)
     double e;
     CHECK_STATUS(berg_fisher_rao_gaussian(2, 1.5, -1, 0.5, &e), BERG_OK, "swapped");
     CHECK_REL(e, d, 1e-15, "symmetric");
+    /* extreme but finite input: z = |.| / (2 sqrt(s1 s2)) beyond DBL_MAX or
+     * its square beyond it. References by mpmath at 300 bits from the closed
+     * form above (the library agrees to <= 1.0e-16 relative) */
+    static const struct {
+        double mu1, s1, mu2, s2, want;
+    } far[] = {
+        {0, 1e-300, 0, 1e300, 1953.8082402181762136},       /* sigma ratio 1e600 */
+        {1e300, 1, -1e300, 1, 1954.7884983616447609},       /* means 2e300 sigmas apart */
+        {0, 1e-200, 1, 1e-200, 1301.5585686686489285},      /* dmu / sigma = 1e200 */
+        {0, 1e200, 0, 1e-200, 1302.5388268121174757},       /* sigma ratio 1e400 */
+        {0, 1, 1e200, 1, 1301.5585686686489284},            /* (dmu / sigma)^2 overflows */
+        {1.5e308, 1, -1.5e308, 1, 2008.0368799440407383},   /* mu1 - mu2 overflows */
+        {0, 1.7e308, 1e308, 1.7e308, 0.58407531404769437377}, /* sigma1 sigma2 overflows */
+    };
+    for (size_t k = 0; k < sizeof far / sizeof far[0]; k++) {
+        d = NAN;
+        CHECK_STATUS(berg_fisher_rao_gaussian(far[k].mu1, far[k].s1, far[k].mu2, far[k].s2, &d),
+                     BERG_OK, "extreme input %zu", k);
+        CHECK_REL(d, far[k].want, 1e-15, "extreme input %zu against mpmath", k);
+    }
+    CHECK_STATUS(berg_fisher_rao_gaussian(0, 1, 1e-200, 1, &d), BERG_OK, "tiny dmu");
+    CHECK_REL(d, 1e-200, 1e-15, "(dmu / sigma)^2 underflows: d = dmu / sigma");
     d = SENT;
     CHECK_STATUS(berg_fisher_rao_gaussian(0, 0, 0, 1, &d), BERG_ERR_DOMAIN, "sigma 0");
     CHECK_STATUS(berg_fisher_rao_gaussian(NAN, 1, 0, 1, &d), BERG_ERR_NONFINITE, "NaN mu");
