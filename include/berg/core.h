@@ -12,6 +12,7 @@
 #define BERG_CORE_H
 
 #include <stddef.h>
+#include "berg/version.h"
 
 /*
  * BERG_API marks the exported functions. Integrators may define it before
@@ -38,15 +39,6 @@
 extern "C" {
 #endif
 
-/* Compile-time version of the headers. Compare with berg_version_number()
- * to detect a header/library mismatch. */
-#define BERG_VERSION_MAJOR 0
-#define BERG_VERSION_MINOR 1
-#define BERG_VERSION_PATCH 0
-/* MAJOR * 10000 + MINOR * 100 + PATCH */
-#define BERG_VERSION_NUMBER \
-    (BERG_VERSION_MAJOR * 10000 + BERG_VERSION_MINOR * 100 + BERG_VERSION_PATCH)
-
 /*
  * Status codes. The values are pinned: a value never changes meaning once
  * released, and new codes are only appended.
@@ -72,6 +64,48 @@ typedef enum berg_status {
     BERG_ERR_OUT_OF_RANGE = 17,  /* a point or trajectory lies outside the grid */
     BERG_ERR_INTERNAL = 18       /* a failure inside a dependency (FFTW planner, LAPACK) */
 } berg_status;
+
+
+/**
+ * @brief Flags of libberg's creators: one table of disjoint bits.
+ *
+ * No two flags share a bit, so a flag passed to a creator it does not belong
+ * to is recognised and refused (BERG_ERR_DOMAIN, the message naming the
+ * flag). `flags = 0` always means the documented default. Values are
+ * pinned. Bits 0x1-0x80 are planning flags, shared by every creator that
+ * plans FFTs; each other family owns its own byte.
+ * @since 1.0
+ */
+typedef enum berg_flag {
+    /** Plan FFTs with FFTW_ESTIMATE (fast creation, possibly slower applies)
+     *  instead of FFTW_MEASURE. Accepted by every creator that plans FFTs. */
+    BERG_PLAN_ESTIMATE = 0x1,
+    /** Heat and multipliers: the exact semigroup of the second-order
+     *  finite-difference Laplacian instead of the continuum symbol. */
+    BERG_SYMBOL_FD = 0x100,
+    /** berg_fp_create: the Fourier (pseudo-spectral) discretization. */
+    BERG_FP_FOURIER = 0x10000,
+    /** berg_sinkhorn_create: log-domain iterations. */
+    BERG_SINKHORN_LOG_DOMAIN = 0x100000,
+    /** berg_fisher_acc_create: do not track standard errors. */
+    BERG_FISHER_ACC_NO_STDERR = 0x1000000
+} berg_flag;
+
+/**
+ * @brief The value of a public constant by its name, for bindings that
+ * cannot read the headers.
+ *
+ * Every BERG_ constant of the public headers whose value is an integer is
+ * known: flags (`"BERG_PLAN_ESTIMATE"`), statuses, boundary kinds, regulator
+ * and channel kinds, and the BERG_VERSION_ numbers. The `BERG_` prefix may
+ * be left out.
+ *
+ * @param[in]  name   the constant's name, NUL-terminated.
+ * @param[out] value  its value.
+ * @return BERG_OK; BERG_ERR_NULL; BERG_ERR_DOMAIN when no constant has that name.
+ * @since 1.0
+ */
+BERG_API berg_status berg_constant_value(const char *name, long long *value);
 
 /* Number of status codes (one more than the largest value). */
 BERG_API int berg_status_count(void);

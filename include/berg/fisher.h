@@ -57,7 +57,6 @@ BERG_API berg_status berg_fisher_from_scores(size_t nsamples, size_t dim, const 
 typedef struct berg_fisher_acc berg_fisher_acc;
 
 /* flags for berg_fisher_acc_create (0 = track standard errors) */
-#define BERG_FISHER_ACC_NO_STDERR 1u
 
 /* A new, empty accumulator for d-dimensional scores. With
  * BERG_FISHER_ACC_NO_STDERR the second moments are not tracked (half the

@@ -116,3 +116,13 @@ double berg__sum(const double *a, size_t n)
     size_t half = (n / 2 + 7) & ~(size_t)7;
     return berg__sum(a, half) + berg__sum(a + half, n - half);
 }
+
+berg_status berg__check_callback_output(const double *a, size_t n, const char *fn,
+                                        const char *what)
+{
+    for (size_t i = 0; i < n; i++)
+        if (BERG_UNLIKELY(!isfinite(a[i])))
+            return berg__error(BERG_ERR_CALLBACK, "%s: %s returned %g at index %zu (not finite)",
+                               fn, what, a[i], i);
+    return BERG_OK;
+}

@@ -7,6 +7,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <pthread.h>
 #include <stdint.h>
 #include "berg/core.h"
 
@@ -42,6 +43,59 @@ berg_status berg__check_symmetric(const double *A, size_t d, double rtol, const 
 berg_status berg__check_time(double t, const char *fn, const char *name);
 /* *out = a * b, BERG_ERR_SIZE when it overflows */
 berg_status berg__mul_size(size_t a, size_t b, size_t *out, const char *fn, const char *what);
+
+
+/* ---- one error idiom (zstd's RETURN_ERROR_IF / FORWARD_IF_ERROR) ------
+ *   BERG_TRY(berg__check_ptr(x, fn, "x"));          forward a failure
+ *   BERG_REQUIRE(n > 0, BERG_ERR_SIZE, "%s: n is 0", fn);   refuse
+ *   BERG_TRY_GOTO(st, expr, fail);                  forward after cleanup
+ * Every function names itself in `static const char fn[]`. */
+#define BERG_TRY(expr)                                                            \
+    do {                                                                          \
+        berg_status berg__try_st = (expr);                                        \
+        if (BERG_UNLIKELY(berg__try_st != BERG_OK))                               \
+            return berg__try_st;                                                  \
+    } while (0)
+#define BERG_REQUIRE(cond, status, ...)                                           \
+    do {                                                                          \
+        if (BERG_UNLIKELY(!(cond)))                                               \
+            return berg__error((status), __VA_ARGS__);                            \
+    } while (0)
+#define BERG_TRY_GOTO(st, expr, label)                                            \
+    do {                                                                          \
+        if (BERG_UNLIKELY(((st) = (expr)) != BERG_OK))                            \
+            goto label;                                                           \
+    } while (0)
+
+/* Refuse flag bits outside `allowed` (BERG_ERR_DOMAIN naming the first
+ * offending flag by its public name). */
+berg_status berg__check_flags(unsigned flags, unsigned allowed, const char *fn);
+
+/* A callback's output: finite (BERG_ERR_CALLBACK naming `what` and the
+ * first non-finite index otherwise). */
+berg_status berg__check_callback_output(const double *a, size_t n, const char *fn,
+                                        const char *what);
+
+/* ---- scratch pools (lib/core/pool.c) -----------------------------------
+ * Workspaces of handles applied through const pointers from many threads:
+ * get a block at the start of a call, put it back at the end. One block is
+ * allocated at init, so serial use never allocates on the hot path. */
+#define BERG__POOL_KEEP 64
+typedef struct berg__pool {
+    pthread_mutex_t lock;
+    size_t bytes;                 /* size of each block (0: the pool is empty) */
+    void *free[BERG__POOL_KEEP];
+    size_t nfree;
+    int live;                     /* initialised (berg__pool_free is then needed) */
+} berg__pool;
+/* blocks of count * size bytes, aligned as berg__alloc; count or size 0
+ * gives a pool whose get returns NULL */
+berg_status berg__pool_init(berg__pool *pool, size_t count, size_t size, const char *fn);
+/* a block, or NULL with BERG_ERR_NOMEM recorded */
+void *berg__pool_get(berg__pool *pool, const char *fn);
+void berg__pool_put(berg__pool *pool, void *block);
+/* NULL-safe on a zeroed pool */
+void berg__pool_free(berg__pool *pool);
 
 /* Pairwise (cascade) summation: error O(log n) ulps, at memory speed. */
 double berg__sum(const double *a, size_t n);

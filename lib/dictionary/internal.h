@@ -6,6 +6,7 @@
 #define BERG_DICTIONARY_INTERNAL_H
 
 #include "berg/dictionary.h"
+#include "berg/channel.h"
 #include "space/internal.h"
 
 enum { BERG__MODEL_NONE = 0, BERG__MODEL_LOCATION = 1, BERG__MODEL_LOGLIK = 2 };

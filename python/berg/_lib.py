@@ -3,7 +3,7 @@
 The library is found, in order, at
   1. the path in the environment variable BERG_LIBRARY,
   2. a build tree next to this package (../../build*/lib/libberg.so*),
-  3. the system's libberg.so.0 (ctypes.util.find_library / the loader).
+  3. the system's libberg.so.1 (ctypes.util.find_library / the loader).
 Its berg_version_number() must have the major version this package was
 written for and be at least the minor version.
 """
@@ -16,7 +16,7 @@ import os
 import numpy as np
 
 #: the library version this package was written for (MAJOR*10000+MINOR*100+PATCH)
-WRITTEN_FOR = 100
+WRITTEN_FOR = 10000
 
 c_double_p = ctypes.POINTER(ctypes.c_double)
 c_size_t_p = ctypes.POINTER(ctypes.c_size_t)
@@ -35,7 +35,7 @@ def _candidates():
     found = ctypes.util.find_library("berg")
     if found:
         yield found
-    yield "libberg.so.0"
+    yield "libberg.so.1"
 
 
 def _load():
@@ -46,7 +46,7 @@ def _load():
         except OSError as exc:
             errors.append(f"{path}: {exc}")
     raise ImportError("libberg could not be loaded; set BERG_LIBRARY to the path of "
-                      "libberg.so.0. Tried:\n  " + "\n  ".join(errors))
+                      "libberg.so.1. Tried:\n  " + "\n  ".join(errors))
 
 
 lib = _load()
@@ -59,11 +59,24 @@ lib.berg_last_error.argtypes = []
 lib.berg_status_string.restype = ctypes.c_char_p
 lib.berg_status_string.argtypes = [ctypes.c_int]
 
+lib.berg_constant_value.restype = ctypes.c_int
+lib.berg_constant_value.argtypes = [ctypes.c_char_p, ctypes.POINTER(ctypes.c_longlong)]
+
+
+def constant(name):
+    """The value of the public C constant `name` ("BERG_PLAN_ESTIMATE" or
+    "PLAN_ESTIMATE"), read from the library rather than copied."""
+    v = ctypes.c_longlong()
+    if lib.berg_constant_value(name.encode(), ctypes.byref(v)) != 0:
+        raise KeyError(name)
+    return v.value
+
+
 version_number = lib.berg_version_number()
 version = lib.berg_version_string().decode()
 if version_number // 10000 != WRITTEN_FOR // 10000 or version_number < WRITTEN_FOR:
     raise ImportError(f"libberg {version} does not match this package (written for "
-                      f"{WRITTEN_FOR // 10000}.{WRITTEN_FOR // 100 % 100}.x or later 0.x)")
+                      f"{WRITTEN_FOR // 10000}.{WRITTEN_FOR // 100 % 100}.x or later 1.x)")
 
 
 # ---- errors -------------------------------------------------------------

@@ -52,7 +52,7 @@ _rao_dist = fn("berg_fisher_rao_distance", [_METRIC1, ctypes.c_double, ctypes.c_
                                             c_double_p, _vp])
 
 #: flag of FisherAccumulator(..., stderr=False)
-ACC_NO_STDERR = 1
+ACC_NO_STDERR = _lib.constant("BERG_FISHER_ACC_NO_STDERR")
 
 
 def _square(a, name):

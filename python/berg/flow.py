@@ -28,7 +28,7 @@ from .propagator import _SYMBOL, _Symbol, _reg_kind
 __all__ = ["FokkerPlanck", "FPSpectral", "Particles", "Langevin", "particle_histogram",
            "FP_FOURIER"]
 
-FP_FOURIER = 0x10  # BERG_FP_FOURIER
+FP_FOURIER = _lib.constant("BERG_FP_FOURIER")
 
 _vp = ctypes.c_void_p
 _sz = ctypes.c_size_t
@@ -109,7 +109,7 @@ class FokkerPlanck(_lib.Handle):
             if not flags:
                 raise ValueError("estimate=True (FFTW_ESTIMATE planning) needs "
                                  "discretization='fourier'")
-            flags |= 0x1  # BERG_PLAN_ESTIMATE
+            flags |= _lib.constant("BERG_PLAN_ESTIMATE")
         self.discretization = discretization
         V = _lib.as_array(V, self.shape, "V")
         h = _vp()

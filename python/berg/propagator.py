@@ -21,8 +21,8 @@ __all__ = ["Heat", "Multiplier", "regulator_value", "wisdom_export", "wisdom_imp
            "REGULATOR_SHARP", "REGULATOR_EXPONENTIAL", "REGULATOR_LITIM",
            "REGULATOR_EXPONENTIAL_DOT", "REGULATOR_LITIM_DOT"]
 
-PLAN_ESTIMATE = 0x1
-SYMBOL_FD = 0x2
+PLAN_ESTIMATE = _lib.constant("BERG_PLAN_ESTIMATE")
+SYMBOL_FD = _lib.constant("BERG_SYMBOL_FD")
 REGULATOR_SHARP, REGULATOR_EXPONENTIAL, REGULATOR_LITIM = 0, 1, 2
 REGULATOR_EXPONENTIAL_DOT, REGULATOR_LITIM_DOT = 3, 4
 _REG_NAMES = {"sharp": 0, "exponential": 1, "litim": 2, "exponential_dot": 3, "litim_dot": 4}

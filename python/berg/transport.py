@@ -16,7 +16,7 @@ __all__ = ["w2_distance_1d", "wp_distance_1d", "w2_interpolate_1d", "w2_gaussian
            "SINKHORN_LOG_DOMAIN"]
 
 #: flag of berg_sinkhorn_create: log-domain iterations (stable at small eps)
-SINKHORN_LOG_DOMAIN = 1
+SINKHORN_LOG_DOMAIN = _lib.constant("BERG_SINKHORN_LOG_DOMAIN")
 
 _vp = ctypes.c_void_p
 _w2_1d = fn("berg_w2_distance_1d", [_vp, c_double_p, c_double_p, c_double_p])

@@ -5,8 +5,10 @@ import berg
 
 
 def test_version():
-    assert berg.version == "0.1.0"
-    assert berg.version_number == 100
+    major, minor, patch = (int(x) for x in berg.version.split("."))
+    assert major == 1
+    assert berg.version_number == major * 10000 + minor * 100 + patch
+    assert berg.version_number == berg._lib.constant("BERG_VERSION_NUMBER")
 
 
 def test_queries_and_integrals():

@@ -64,7 +64,7 @@ static void test_errors(void)
 static void test_version(void)
 {
     CHECK(berg_version_number() == BERG_VERSION_NUMBER, "version number matches header");
-    CHECK(strcmp(berg_version_string(), "0.1.0") == 0, "version string %s", berg_version_string());
+    CHECK(strcmp(berg_version_string(), BERG_VERSION_STRING) == 0, "version string %s", berg_version_string());
 }
 
 static void test_alloc(void)
