@@ -13,7 +13,7 @@ BERG_PACKAGES=(
   gcc g++ pkg-config meson ninja-build
   libfftw3-dev libopenblas-dev liblapacke-dev
   python3 python3-numpy python3-scipy python3-pytest python3-pot python3-matplotlib
-  abigail-tools binutils
+  abigail-tools binutils doxygen graphviz
 )
 
 log() { printf '==> %s\n' "$*"; }

@@ -1,12 +1,16 @@
-/*
- * berg/core.h - status codes, error details, version and memory of libberg.
+/**
+ * @file berg/core.h
+ * @brief Status codes, error details, versions, flags and memory of libberg.
  *
- * Every fallible libberg function returns a berg_status; results are written
- * through pointer arguments, and only when the call succeeds. When a call
- * fails, berg_last_error() returns a sentence that names the offending
- * argument (and, for arrays, the first offending index).
+ * Every fallible libberg function returns a ::berg_status; results are
+ * written through pointer arguments, and only when the call succeeds. When a
+ * call fails, berg_last_error() returns a sentence that names the function,
+ * the offending argument and, for arrays, the first offending index. The
+ * numerical conventions (signs, factors, the signature rule) are fixed in
+ * docs/conventions.md.
  *
- * Part of libberg; see docs/conventions.md for the numerical conventions.
+ * libberg builds on POSIX systems (Linux, the BSDs, macOS) with a C11
+ * compiler; it uses POSIX threads and aligned allocation.
  */
 #ifndef BERG_CORE_H
 #define BERG_CORE_H
@@ -14,21 +18,16 @@
 #include <stddef.h>
 #include "berg/version.h"
 
-/*
- * BERG_API marks the exported functions. Integrators may define it before
- * including any libberg header (for example to nothing, for a static build
- * linked into another shared object).
+/**
+ * @def BERG_API
+ * @brief Marks the exported functions (default ELF visibility).
+ *
+ * Integrators may define it before including any libberg header, for
+ * example to nothing for a static build linked into another shared object.
+ * @since 1.0
  */
 #ifndef BERG_API
-#  if defined(_WIN32) || defined(__CYGWIN__)
-#    if defined(BERG_BUILDING) && !defined(BERG_STATIC)
-#      define BERG_API __declspec(dllexport)
-#    elif !defined(BERG_STATIC)
-#      define BERG_API __declspec(dllimport)
-#    else
-#      define BERG_API
-#    endif
-#  elif defined(__GNUC__) && __GNUC__ >= 4
+#  if defined(__GNUC__) && __GNUC__ >= 4
 #    define BERG_API __attribute__((visibility("default")))
 #  else
 #    define BERG_API
@@ -39,32 +38,32 @@
 extern "C" {
 #endif
 
-/*
- * Status codes. The values are pinned: a value never changes meaning once
- * released, and new codes are only appended.
+/**
+ * @brief Status codes. The values are pinned: a value never changes meaning
+ * once released, and new codes are only appended.
+ * @since 1.0
  */
 typedef enum berg_status {
-    BERG_OK = 0,                 /* success */
-    BERG_ERR_NULL = 1,           /* a required pointer argument is NULL */
-    BERG_ERR_SIZE = 2,           /* a count or size is zero, too large, or overflows size_t */
-    BERG_ERR_NONFINITE = 3,      /* an input value is NaN or infinite */
-    BERG_ERR_NEGATIVE = 4,       /* a density (or other non-negative input) has a negative value */
-    BERG_ERR_MASS = 5,           /* a density has zero, infinite or wrong total mass (cannot be normalized) */
-    BERG_ERR_TIME = 6,           /* a time (t, tau, step) is negative or not finite */
-    BERG_ERR_NOT_SPD = 7,        /* a matrix is not symmetric positive definite (or is singular) */
-    BERG_ERR_MISMATCH = 8,       /* two objects that must agree (spaces, shapes) do not */
-    BERG_ERR_DOMAIN = 9,         /* a parameter is outside its valid range */
-    BERG_ERR_UNSUPPORTED = 10,   /* the operation is not defined for this configuration */
-    BERG_ERR_NOMEM = 11,         /* memory allocation failed */
-    BERG_ERR_CALLBACK = 12,      /* a user callback returned an error or a non-finite value */
-    BERG_ERR_NO_CONVERGENCE = 13,/* an iteration did not reach its tolerance within its cap */
-    BERG_ERR_PARSE = 14,         /* a string (for example FFTW wisdom) could not be parsed */
-    BERG_ERR_IO = 15,            /* a file could not be read or written */
-    BERG_ERR_NOT_TANGENT = 16,   /* a tangent vector does not integrate to zero */
-    BERG_ERR_OUT_OF_RANGE = 17,  /* a point or trajectory lies outside the grid */
-    BERG_ERR_INTERNAL = 18       /* a failure inside a dependency (FFTW planner, LAPACK) */
+    BERG_OK = 0,                  /**< success */
+    BERG_ERR_NULL = 1,            /**< a required pointer argument is NULL */
+    BERG_ERR_SIZE = 2,            /**< a count or size is zero, too large, or overflows size_t */
+    BERG_ERR_NONFINITE = 3,       /**< an input value is NaN or infinite */
+    BERG_ERR_NEGATIVE = 4,        /**< a density (or other non-negative input) has a negative value */
+    BERG_ERR_MASS = 5,            /**< a density has zero, infinite or wrong total mass */
+    BERG_ERR_TIME = 6,            /**< a time (t, tau, step) is negative or not finite */
+    BERG_ERR_NOT_SPD = 7,         /**< a matrix is not symmetric positive definite (or is singular) */
+    BERG_ERR_MISMATCH = 8,        /**< two objects that must agree (spaces, shapes) do not */
+    BERG_ERR_DOMAIN = 9,          /**< a parameter (or flag) is outside its valid range */
+    BERG_ERR_UNSUPPORTED = 10,    /**< the operation is not defined for this configuration */
+    BERG_ERR_NOMEM = 11,          /**< memory allocation failed */
+    BERG_ERR_CALLBACK = 12,       /**< a user callback returned an error or a non-finite value */
+    BERG_ERR_NO_CONVERGENCE = 13, /**< an iteration did not reach its tolerance within its cap */
+    BERG_ERR_PARSE = 14,          /**< a string (for example FFTW wisdom) could not be parsed */
+    BERG_ERR_IO = 15,             /**< a file could not be read or written */
+    BERG_ERR_NOT_TANGENT = 16,    /**< a tangent vector does not integrate to zero */
+    BERG_ERR_OUT_OF_RANGE = 17,   /**< a point or trajectory lies outside the grid */
+    BERG_ERR_INTERNAL = 18        /**< a failure inside a dependency (FFTW planner, LAPACK) */
 } berg_status;
-
 
 /**
  * @brief Flags of libberg's creators: one table of disjoint bits.
@@ -107,39 +106,89 @@ typedef enum berg_flag {
  */
 BERG_API berg_status berg_constant_value(const char *name, long long *value);
 
-/* Number of status codes (one more than the largest value). */
+
+/**
+ * @brief Number of status codes (one more than the largest value).
+ * @return 19 in 1.0; codes are only appended.
+ * @since 1.0
+ */
 BERG_API int berg_status_count(void);
 
-/* A short, static, English description of a status code ("a required
- * pointer argument is NULL"). Never NULL; unknown values give
- * "unknown status". */
+/**
+ * @brief A short, static, English description of a status code.
+ * @param[in] status  any value; unknown values give "unknown status".
+ * @return a static string, never NULL ("a required pointer argument is NULL").
+ * @since 1.0
+ */
 BERG_API const char *berg_status_string(berg_status status);
 
-/* The detail message of this thread's most recent failure, in words a user
- * can act on ("berg_space_create: upper[1] = 0 is not greater than
- * lower[1] = 1"). "" if no call of this thread has failed yet. The string is
- * owned by libberg, valid until this thread's next libberg call. */
+/**
+ * @brief The detail message of this thread's most recent failure.
+ *
+ * In words a user can act on, naming the function the caller called:
+ * "berg_space_create: upper[1] = 0 is not greater than lower[1] = 1".
+ * @return "" if no call of this thread has failed yet; the string is owned by
+ * libberg and valid until this thread's next libberg call.
+ * @since 1.0
+ */
 BERG_API const char *berg_last_error(void);
 
-/* Status of this thread's most recent failure (BERG_OK if none). */
+/**
+ * @brief Status of this thread's most recent failure.
+ * @return the status, BERG_OK if no call of this thread has failed (or
+ * berg_clear_error() was called since).
+ * @since 1.0
+ */
 BERG_API berg_status berg_last_status(void);
 
-/* Forget this thread's last error. */
+/**
+ * @brief Forget this thread's last error (berg_last_error() gives "" again).
+ * @since 1.0
+ */
 BERG_API void berg_clear_error(void);
 
-/* Runtime version: "MAJOR.MINOR.PATCH" and MAJOR*10000+MINOR*100+PATCH. */
+/**
+ * @brief Runtime version "MAJOR.MINOR.PATCH" of the library.
+ * @return a static string; equals BERG_VERSION_STRING of matching headers.
+ * @since 1.0
+ */
 BERG_API const char *berg_version_string(void);
+
+/**
+ * @brief Runtime version number MAJOR * 10000 + MINOR * 100 + PATCH.
+ * @return the number; compare with BERG_VERSION_NUMBER to detect a
+ * header/library mismatch.
+ * @since 1.0
+ */
 BERG_API int berg_version_number(void);
 
-/*
- * Aligned memory for callers who want SIMD-aligned arrays (never required:
- * every libberg function accepts any alignment). Allocates count*size bytes,
- * zero-filled, aligned to berg_alignment() bytes; *out is NULL on failure.
- * count*size == 0 or overflowing size_t is BERG_ERR_SIZE.
- * Free with berg_free (NULL-safe), never with free().
+/**
+ * @brief Allocate count * size zero-filled bytes aligned to berg_alignment().
+ *
+ * For callers who want SIMD-aligned arrays (never required: every libberg
+ * function accepts any alignment). Free with berg_free(), never free().
+ * @param[out] out    receives the block; NULL on failure.
+ * @param[in]  count  number of elements.
+ * @param[in]  size   bytes per element.
+ * @return BERG_OK; BERG_ERR_NULL (out is NULL); BERG_ERR_SIZE (count * size
+ * is 0 or overflows size_t); BERG_ERR_NOMEM.
+ * @since 1.0
  */
 BERG_API berg_status berg_alloc(void **out, size_t count, size_t size);
+
+/**
+ * @brief Free a block from berg_alloc() or a string libberg allocated for
+ * the caller (berg_wisdom_export_string()). NULL is a no-op.
+ * @param[in] ptr  the block.
+ * @since 1.0
+ */
 BERG_API void berg_free(void *ptr);
+
+/**
+ * @brief The alignment in bytes of berg_alloc() blocks.
+ * @return a power of two (64).
+ * @since 1.0
+ */
 BERG_API size_t berg_alignment(void);
 
 #ifdef __cplusplus

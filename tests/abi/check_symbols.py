@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""Exported symbols == header declarations, all inside the version script.
+"""Exported symbols == header declarations == the version script's lists.
 
 As libdrm's symbols-check: every dynamic symbol that libberg defines must be
 a berg_* function declared with BERG_API in include/berg/*.h, and every such
-declaration must be exported under the version node of lib/berg.map.
+declaration must be exported. As libxkbcommon's map: lib/berg.map lists every
+exported symbol by name in the node of the release that added it (no glob in
+a global section), and each symbol carries that node's version.
 Usage: check_symbols.py LIBBERG.so INCLUDE_DIR BERG_MAP
 """
 import pathlib
@@ -34,8 +36,16 @@ def declared(include_dir):
 
 
 def map_nodes(path):
+    """{node: [global names]} of the version script"""
     text = re.sub(r"/\*.*?\*/", "", pathlib.Path(path).read_text(), flags=re.S)
-    return re.findall(r"(BERG_[0-9.]+)\s*\{", text)
+    text = re.sub(r"#[^\n]*", "", text)
+    nodes = {}
+    for m in re.finditer(r"(BERG_[0-9.]+)\s*\{(.*?)\}", text, flags=re.S):
+        body = m.group(2)
+        glob = re.search(r"global:(.*?)(local:|$)", body, flags=re.S)
+        names = re.findall(r"([\w*]+)\s*;", glob.group(1)) if glob else []
+        nodes[m.group(1)] = names
+    return nodes
 
 
 def main():
@@ -45,6 +55,17 @@ def main():
     nodes = map_nodes(mapfile)
     problems = []
     ignore = {"_init", "_fini"}
+    listed = {}
+    for node, names in nodes.items():
+        for name in names:
+            if "*" in name or "?" in name:
+                problems.append(f"{mapfile}: node {node} exports by the pattern '{name}': "
+                                f"list every symbol by name")
+            listed[name] = node
+    for name in sorted(decls - set(listed)):
+        problems.append(f"declared function {name} is not listed in {mapfile}")
+    for name in sorted(set(listed) - decls):
+        problems.append(f"{mapfile} lists {name}, which no header declares")
     for name, (kind, version) in sorted(syms.items()):
         if name in ignore or kind == "A":
             continue
@@ -54,8 +75,9 @@ def main():
             problems.append(f"exported symbol {name} is not declared with BERG_API in {include_dir}")
         if kind not in ("T", "W", "i") and name.startswith("berg_"):
             problems.append(f"exported symbol {name} is of kind {kind}: export functions only")
-        if version not in nodes:
-            problems.append(f"exported symbol {name} has version '{version}', not a node of {mapfile}")
+        if name in listed and version != listed[name]:
+            problems.append(f"exported symbol {name} has version '{version}', "
+                            f"but {mapfile} lists it in {listed[name]}")
     for name in sorted(decls - set(syms)):
         problems.append(f"declared function {name} is not exported by {lib}")
     checks = len(syms) + len(decls)
