@@ -120,3 +120,20 @@ def test_handles_are_destroyed_once():
     Counted(s)  # dropped at once
     gc.collect()
     assert len(destroyed) == 2
+
+
+def test_constants_come_from_the_library():
+    # flags: one table of disjoint bits, read by name (with or without BERG_)
+    names = ["PLAN_ESTIMATE", "SYMBOL_FD", "FP_FOURIER", "SINKHORN_LOG_DOMAIN",
+             "FISHER_ACC_NO_STDERR"]
+    values = [_lib.constant("BERG_" + n) for n in names]
+    assert values == [_lib.constant(n) for n in names]
+    for i, a in enumerate(values):
+        assert a > 0 and a & (a - 1) == 0  # one bit each
+        for b in values[i + 1:]:
+            assert a & b == 0
+    assert _lib.constant("BERG_ERR_DOMAIN") == berg.DomainError.status
+    assert _lib.constant("BERG_NEUMANN") == berg.NEUMANN
+    assert _lib.constant("VERSION_MAJOR") == berg.version_number // 10000
+    with pytest.raises(KeyError):
+        _lib.constant("BERG_NO_SUCH_CONSTANT")
