@@ -1,6 +1,7 @@
-/*
- * berg/space.h - the sample space S: a box with a grid, boundary kinds and a
- * constant metric (seed eq 12-13).
+/**
+ * @file berg/space.h
+ * @brief The sample space S: a box with a grid, boundary kinds and a
+ * constant metric.
  *
  *   S = [lo_1, hi_1] x ... x [lo_d, hi_d],   1 <= d <= berg_space_max_rank()
  *
@@ -13,12 +14,18 @@
  *
  *   w = sqrt(det g) * h_1 * ... * h_d        (berg_space_cell_weight)
  *
- * and a density p satisfies p >= 0, sum_i p_i w = 1 (eq 12); a tangent vector
- * eta satisfies sum_i eta_i w = 0 (eq 13).
+ * and a density p satisfies p >= 0, sum_i p_i w = 1; a tangent vector
+ * eta satisfies sum_i eta_i w = 0.
  *
- * A berg_space is immutable once created; every function here may be called
- * on one space from several threads at once. Handles of other modules copy
- * what they need of a space, so a space may be destroyed while they live.
+ * Argument kinds: a "density" is finite, >= 0, normalized to 1 within
+ * berg_density_mass_tolerance(); a "measure" is finite, >= 0, with positive
+ * finite mass (normalized internally); a "state" is any finite array (not
+ * normalized).
+ *
+ * Thread safety: a berg_space is immutable once created; every function
+ * here may be called on one space from several threads at once. Handles of
+ * other modules copy what they need of a space, so a space may be destroyed
+ * while they live.
  */
 #ifndef BERG_SPACE_H
 #define BERG_SPACE_H
@@ -30,114 +37,331 @@
 extern "C" {
 #endif
 
+/**
+ * @brief A gridded box with per-axis boundary kinds and a constant metric
+ * (opaque, immutable).
+ * @since 1.0
+ */
 typedef struct berg_space berg_space;
 
-/* Boundary kind of one axis. Values are pinned. */
+/**
+ * @brief Boundary kind of one axis. Values are pinned.
+ * @since 1.0
+ */
 typedef enum berg_boundary {
-    BERG_PERIODIC = 0,  /* the axis is a circle of length hi - lo */
-    BERG_NEUMANN = 1,   /* reflecting, zero flux: mass is conserved */
-    BERG_DIRICHLET = 2  /* absorbing, zero value: mass leaks (survival probability) */
+    /** The axis is a circle of length hi - lo. */
+    BERG_PERIODIC = 0,
+    /** Reflecting, zero flux: mass is conserved. */
+    BERG_NEUMANN = 1,
+    /** Absorbing, zero value: mass leaks (survival probability). */
+    BERG_DIRICHLET = 2
 } berg_boundary;
 
-/* Largest rank a space may have (8). */
-BERG_API int berg_space_max_rank(void);
-
-/*
- * Create a space.
- *   ndim    rank, 1 .. berg_space_max_rank()
- *   n       ndim cell counts, each >= 1, product (times sizeof(double)) must
- *           fit in size_t
- *   lower, upper  ndim finite bounds with lower[a] < upper[a]
- *   bc      ndim boundary kinds, or NULL for periodic on every axis
- *   metric  ndim*ndim row-major symmetric positive definite matrix g, or NULL
- *           for the identity. Symmetry is checked to a relative 1e-12 and the
- *           matrix is then symmetrised. An axis that is not periodic may not
- *           be coupled to another axis: g[a][b] must be exactly 0 for b != a
- *           (BERG_ERR_UNSUPPORTED otherwise).
- * Errors: BERG_ERR_NULL, BERG_ERR_DOMAIN (rank, bounds, boundary kind),
- * BERG_ERR_SIZE (zero or overflowing counts), BERG_ERR_NONFINITE,
- * BERG_ERR_NOT_SPD (asymmetric, indefinite or singular metric),
- * BERG_ERR_UNSUPPORTED, BERG_ERR_NOMEM. *out is untouched on failure.
+/**
+ * @brief Largest rank a space may have.
+ * @return 8.
+ * @since 1.0
  */
-BERG_API berg_status berg_space_create(berg_space **out, int ndim, const size_t *n,
+BERG_API size_t berg_space_max_rank(void);
+
+/**
+ * @brief Create a space S = [lower_1, upper_1] x ... x [lower_d, upper_d]
+ * with n_a cells on axis a, boundary kinds bc and metric g.
+ *
+ * The metric's symmetry is checked to a relative 1e-12 and the matrix is
+ * then symmetrised. An axis that is not periodic may not be coupled to
+ * another axis: g[a][b] must be exactly 0 for b != a.
+ *
+ * @param[out] out     the new space; untouched on failure. Free with
+ *                     berg_space_destroy().
+ * @param[in]  ndim    rank d, 1 .. berg_space_max_rank().
+ * @param[in]  n       d cell counts, each >= 1; their product (times
+ *                     sizeof(double)) must fit in size_t.
+ * @param[in]  lower   d finite lower bounds.
+ * @param[in]  upper   d finite upper bounds, upper[a] > lower[a].
+ * @param[in]  bc      d boundary kinds, or NULL for periodic on every axis.
+ * @param[in]  metric  d*d row-major symmetric positive definite matrix g, or
+ *                     NULL for the identity.
+ * @return BERG_OK;
+ *   BERG_ERR_NULL when out, n, lower or upper is NULL;
+ *   BERG_ERR_DOMAIN for a rank outside 1..berg_space_max_rank(), upper[a] <= lower[a]
+ *   or an unknown boundary kind;
+ *   BERG_ERR_SIZE for a zero cell count or a grid too large to address;
+ *   BERG_ERR_NONFINITE for a non-finite bound;
+ *   BERG_ERR_NOT_SPD for an asymmetric, indefinite or numerically singular metric;
+ *   BERG_ERR_UNSUPPORTED for a metric coupling a non-periodic axis;
+ *   BERG_ERR_NOMEM.
+ * @since 1.0
+ */
+BERG_API berg_status berg_space_create(berg_space **out, size_t ndim, const size_t *n,
                                        const double *lower, const double *upper,
                                        const berg_boundary *bc, const double *metric);
 
-/* A new space equal to space (for bindings that want to own a copy). */
+/**
+ * @brief A new space equal to space (for bindings that want to own a copy).
+ * @param[in]  space  the space to copy.
+ * @param[out] out    the copy; untouched on failure.
+ * @return BERG_OK; BERG_ERR_NULL when out or space is NULL; BERG_ERR_NOMEM.
+ * @since 1.0
+ */
 BERG_API berg_status berg_space_clone(berg_space **out, const berg_space *space);
 
-/* Free a space. NULL is a no-op. */
+/**
+ * @brief Free a space.
+ * @param[in] space  the space, or NULL (a no-op).
+ * @since 1.0
+ */
 BERG_API void berg_space_destroy(berg_space *space);
 
-/* Rank d (0 if space is NULL). */
-BERG_API int berg_space_rank(const berg_space *space);
+/**
+ * @brief Rank d of the space.
+ * @param[in] space  the space.
+ * @return d, or 0 when space is NULL.
+ * @since 1.0
+ */
+BERG_API size_t berg_space_rank(const berg_space *space);
 
-/* Number of grid points prod n_a (0 if space is NULL). */
+/**
+ * @brief Number of grid points prod_a n_a (the length of every grid array).
+ * @param[in] space  the space.
+ * @return the size, or 0 when space is NULL.
+ * @since 1.0
+ */
 BERG_API size_t berg_space_size(const berg_space *space);
 
-/* Nonzero when a and b have the same rank, shape, bounds, boundary kinds and
- * metric (bitwise), i.e. arrays on one are arrays on the other. */
+/**
+ * @brief Whether two spaces have the same rank, shape, bounds, boundary
+ * kinds and metric (bitwise), i.e. arrays on one are arrays on the other.
+ * @param[in] a  a space.
+ * @param[in] b  another space.
+ * @return 1 when they are equal, 0 otherwise (also when either is NULL).
+ * @since 1.0
+ */
 BERG_API int berg_space_equal(const berg_space *a, const berg_space *b);
 
-/* Queries: each copies d (or d*d) values into the caller's array. */
+/**
+ * @brief Cell counts n_a of every axis.
+ * @param[in]  space  the space.
+ * @param[out] n      d values.
+ * @return BERG_OK; BERG_ERR_NULL when space or n is NULL.
+ * @since 1.0
+ */
 BERG_API berg_status berg_space_shape(const berg_space *space, size_t *n);
-BERG_API berg_status berg_space_bounds(const berg_space *space, double *lower, double *upper);
-BERG_API berg_status berg_space_boundaries(const berg_space *space, berg_boundary *bc);
-/* cell widths h_a */
-BERG_API berg_status berg_space_spacing(const berg_space *space, double *h);
-/* g and g^{-1}, d*d row-major */
-BERG_API berg_status berg_space_metric(const berg_space *space, double *g);
-BERG_API berg_status berg_space_inverse_metric(const berg_space *space, double *ginv);
-/* sqrt(det g) */
-BERG_API berg_status berg_space_volume_factor(const berg_space *space, double *sqrt_det_g);
-/* cell weight w = sqrt(det g) prod h_a */
-BERG_API berg_status berg_space_cell_weight(const berg_space *space, double *w);
-/* total volume sqrt(det g) prod (hi_a - lo_a) */
-BERG_API berg_status berg_space_volume(const berg_space *space, double *volume);
-/* the n_axis cell-centre coordinates of axis (0-based) */
-BERG_API berg_status berg_space_coordinates(const berg_space *space, int axis, double *x);
 
-/* *out = integral of f over S = w * sum_i f_i (pairwise summation).
- * f must be finite. */
+/**
+ * @brief Bounds lo_a and hi_a of every axis.
+ * @param[in]  space  the space.
+ * @param[out] lower  d values.
+ * @param[out] upper  d values.
+ * @return BERG_OK; BERG_ERR_NULL when space, lower or upper is NULL.
+ * @since 1.0
+ */
+BERG_API berg_status berg_space_bounds(const berg_space *space, double *lower, double *upper);
+
+/**
+ * @brief Boundary kinds of every axis.
+ * @param[in]  space  the space.
+ * @param[out] bc     d values.
+ * @return BERG_OK; BERG_ERR_NULL when space or bc is NULL.
+ * @since 1.0
+ */
+BERG_API berg_status berg_space_boundaries(const berg_space *space, berg_boundary *bc);
+
+/**
+ * @brief Cell widths h_a = (hi_a - lo_a) / n_a.
+ * @param[in]  space  the space.
+ * @param[out] h      d values.
+ * @return BERG_OK; BERG_ERR_NULL when space or h is NULL.
+ * @since 1.0
+ */
+BERG_API berg_status berg_space_spacing(const berg_space *space, double *h);
+
+/**
+ * @brief The metric g.
+ * @param[in]  space  the space.
+ * @param[out] g      d*d values, row-major.
+ * @return BERG_OK; BERG_ERR_NULL when space or g is NULL.
+ * @since 1.0
+ */
+BERG_API berg_status berg_space_metric(const berg_space *space, double *g);
+
+/**
+ * @brief The inverse metric g^{-1}.
+ * @param[in]  space  the space.
+ * @param[out] ginv   d*d values, row-major.
+ * @return BERG_OK; BERG_ERR_NULL when space or ginv is NULL.
+ * @since 1.0
+ */
+BERG_API berg_status berg_space_inverse_metric(const berg_space *space, double *ginv);
+
+/**
+ * @brief Volume factor sqrt(det g).
+ * @param[in] space  the space.
+ * @return sqrt(det g), or NaN when space is NULL.
+ * @since 1.0
+ */
+BERG_API double berg_space_volume_factor(const berg_space *space);
+
+/**
+ * @brief Cell weight w = sqrt(det g) prod_a h_a.
+ * @param[in] space  the space.
+ * @return w, or NaN when space is NULL.
+ * @since 1.0
+ */
+BERG_API double berg_space_cell_weight(const berg_space *space);
+
+/**
+ * @brief Total volume sqrt(det g) prod_a (hi_a - lo_a).
+ * @param[in] space  the space.
+ * @return the volume, or NaN when space is NULL.
+ * @since 1.0
+ */
+BERG_API double berg_space_volume(const berg_space *space);
+
+/**
+ * @brief Cell-centre coordinates lo_a + (i + 1/2) h_a of one axis.
+ * @param[in]  space  the space.
+ * @param[in]  axis   the axis a, 0-based, < d.
+ * @param[out] x      n_axis values.
+ * @return BERG_OK; BERG_ERR_NULL when space or x is NULL; BERG_ERR_DOMAIN
+ *   when axis >= d.
+ * @since 1.0
+ */
+BERG_API berg_status berg_space_coordinates(const berg_space *space, size_t axis, double *x);
+
+/**
+ * @brief Integral of f over S: *out = w sum_i f_i (pairwise summation).
+ * @param[in]  space  the space.
+ * @param[in]  f      state: berg_space_size() finite values.
+ * @param[out] out    the integral.
+ * @return BERG_OK; BERG_ERR_NULL when an argument is NULL; BERG_ERR_NONFINITE
+ *   when f has a non-finite value.
+ * @since 1.0
+ */
 BERG_API berg_status berg_space_integrate(const berg_space *space, const double *f, double *out);
 
-/* Divide p in place by its integral so that it integrates to one. p must be
- * finite and >= 0 with a positive finite integral, else BERG_ERR_NONFINITE /
- * BERG_ERR_NEGATIVE / BERG_ERR_MASS and p is unchanged. mass (may be NULL)
- * receives the integral that p was divided by. */
+/**
+ * @brief Divide p in place by its integral so that it integrates to one.
+ * @param[in]     space  the space.
+ * @param[in,out] p      measure: berg_space_size() values, finite, >= 0, with
+ *                       positive finite mass; unchanged on failure.
+ * @param[out]    mass   the integral p was divided by, or NULL.
+ * @return BERG_OK; BERG_ERR_NULL when space or p is NULL; BERG_ERR_NONFINITE,
+ *   BERG_ERR_NEGATIVE for a non-finite or negative value; BERG_ERR_MASS when
+ *   the mass is zero, infinite or too small to divide by.
+ * @since 1.0
+ */
 BERG_API berg_status berg_space_normalize(const berg_space *space, double *p, double *mass);
 
-/* Clear FFT round-off: every value v with -rtol * max|p| <= v < 0 becomes 0
- * (spectral propagators leave such values, of order 1e-16 of the peak, in
+/**
+ * @brief Clear FFT round-off: every value v with -rtol max|p| <= v < 0
+ * becomes 0.
+ *
+ * Spectral propagators leave such values, of order 1e-16 of the peak, in
  * the tails of a density resolved on the grid, and every density function
- * refuses negative values). A density with structure at the cell scale
- * keeps larger undershoots that are not round-off (a point mass under the
- * default heat kernel: up to 2.6% of the peak, above 1e-12 of it for
- * t < 2.5 h^2). A value below -rtol * max|p| is real negativity, not round-off:
- * BERG_ERR_NEGATIVE naming its index, and p is unchanged. rtol must be in
- * (0, 1) (1e-12 is a good choice after berg_heat_apply). clipped (may be
- * NULL) receives the mass removed, w * sum |v| over the cleared values.
- * p must be finite. */
-BERG_API berg_status berg_space_clip_roundoff(const berg_space *space, double *p, double rtol,
+ * refuses negative values. A density with structure at the cell scale keeps
+ * larger undershoots that are not round-off (a point mass under the default
+ * heat kernel: up to 2.6% of the peak). A value below -rtol max|p| is real
+ * negativity, not round-off: it is refused and p is unchanged. 1e-12 is a
+ * good rtol after berg_heat_apply().
+ *
+ * @param[in]     space    the space.
+ * @param[in]     rtol     relative tolerance, in (0, 1).
+ * @param[in,out] p        state: berg_space_size() finite values.
+ * @param[out]    clipped  the mass removed, w sum |v| over the cleared
+ *                         values, or NULL.
+ * @return BERG_OK; BERG_ERR_NULL when space or p is NULL; BERG_ERR_NONFINITE
+ *   for a non-finite value; BERG_ERR_DOMAIN when rtol is not in (0, 1);
+ *   BERG_ERR_NEGATIVE naming the first index below -rtol max|p|.
+ * @since 1.0
+ */
+BERG_API berg_status berg_space_clip_roundoff(const berg_space *space, double rtol, double *p,
                                               double *clipped);
 
-/* l2 inner product G_l2(f1, f2) = integral f1 f2 Vol_S (seed eq 15). */
+/**
+ * @brief Histogram of count points on the cells of space, as a density:
+ * hist_i = (number in cell i) / (count w).
+ *
+ * Points outside the box are not counted; on periodic axes positions are
+ * wrapped into the box first.
+ *
+ * @param[in]  space    the space (rank d).
+ * @param[in]  count    number of points, >= 1.
+ * @param[in]  x        count*d finite coordinates, one row per point.
+ * @param[out] hist     berg_space_size() values.
+ * @param[out] outside  the number of points outside the box, or NULL.
+ * @return BERG_OK; BERG_ERR_NULL when space, x or hist is NULL;
+ *   BERG_ERR_SIZE when count is 0 or count*d overflows; BERG_ERR_NONFINITE
+ *   for a non-finite coordinate.
+ * @since 1.0
+ */
+BERG_API berg_status berg_space_histogram(const berg_space *space, size_t count, const double *x,
+                                          double *hist, size_t *outside);
+
+/**
+ * @brief l2 inner product G_l2(f1, f2) = integral f1 f2 Vol_S.
+ * @param[in]  space  the space.
+ * @param[in]  f1     state: berg_space_size() finite values.
+ * @param[in]  f2     state: berg_space_size() finite values.
+ * @param[out] out    the inner product.
+ * @return BERG_OK; BERG_ERR_NULL when an argument is NULL; BERG_ERR_NONFINITE
+ *   for a non-finite value.
+ * @since 1.0
+ */
 BERG_API berg_status berg_space_inner_l2(const berg_space *space, const double *f1,
                                          const double *f2, double *out);
 
-/* Projection onto the tangent space (eq 13): out = f - (integral f) / volume.
- * in == out is allowed. */
+/**
+ * @brief Projection onto the tangent space: out = f - (integral f) / volume,
+ * an array of zero integral.
+ * @param[in]  space  the space.
+ * @param[in]  f      state: berg_space_size() finite values.
+ * @param[out] out    berg_space_size() values; may be f itself.
+ * @return BERG_OK; BERG_ERR_NULL when an argument is NULL; BERG_ERR_NONFINITE
+ *   for a non-finite value.
+ * @since 1.0
+ */
 BERG_API berg_status berg_space_project_tangent(const berg_space *space, const double *f,
                                                 double *out);
 
-/* Mean E[x_a] (d values) and covariance E[(x_a - m_a)(x_b - m_b)] (d*d,
- * row-major) of a density p, in the box coordinates of the cell centres
- * (also on periodic axes, where they are the moments of the unwrapped box).
- * p must be finite and >= 0 with positive mass; it need not be normalized
- * (the moments are divided by its mass). Either output may be NULL in
- * berg_space_moments. */
+/**
+ * @brief Mean E[x_a] of a measure, in the box coordinates of the cell
+ * centres (also on periodic axes, where it is the mean of the unwrapped box).
+ * @param[in]  space  the space.
+ * @param[in]  p      measure: berg_space_size() values, finite, >= 0, with
+ *                    positive finite mass (divided out).
+ * @param[out] mean   d values.
+ * @return BERG_OK; BERG_ERR_NULL when an argument is NULL; BERG_ERR_NONFINITE,
+ *   BERG_ERR_NEGATIVE, BERG_ERR_MASS when p is not a measure.
+ * @since 1.0
+ */
 BERG_API berg_status berg_space_mean(const berg_space *space, const double *p, double *mean);
+
+/**
+ * @brief Covariance E[(x_a - m_a)(x_b - m_b)] of a measure, in the box
+ * coordinates of the cell centres (two passes: mean, then centred moments).
+ * @param[in]  space  the space.
+ * @param[in]  p      measure: berg_space_size() values, finite, >= 0, with
+ *                    positive finite mass (divided out).
+ * @param[out] cov    d*d values, row-major, symmetric.
+ * @return BERG_OK; BERG_ERR_NULL when an argument is NULL; BERG_ERR_NONFINITE,
+ *   BERG_ERR_NEGATIVE, BERG_ERR_MASS when p is not a measure.
+ * @since 1.0
+ */
 BERG_API berg_status berg_space_covariance(const berg_space *space, const double *p, double *cov);
+
+/**
+ * @brief Mean and covariance of a measure in one call (as berg_space_mean()
+ * and berg_space_covariance()).
+ * @param[in]  space  the space.
+ * @param[in]  p      measure: berg_space_size() values, finite, >= 0, with
+ *                    positive finite mass (divided out).
+ * @param[out] mean   d values, or NULL.
+ * @param[out] cov    d*d values, row-major, or NULL.
+ * @return BERG_OK; BERG_ERR_NULL when space or p is NULL; BERG_ERR_NONFINITE,
+ *   BERG_ERR_NEGATIVE, BERG_ERR_MASS when p is not a measure.
+ * @since 1.0
+ */
 BERG_API berg_status berg_space_moments(const berg_space *space, const double *p, double *mean,
                                         double *cov);
 

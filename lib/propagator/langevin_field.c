@@ -12,7 +12,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "propagator/fp_internal.h"
+#include "berg/stochastic.h"
+#include "space/internal.h"
 
 struct berg_langevin {
     size_t n;
@@ -91,10 +92,10 @@ static berg_status finish(berg_langevin **out, const berg_space *space, berg_mul
 }
 
 berg_status berg_langevin_create(berg_langevin **out, const berg_space *space,
-                                 berg_symbol_fn regulator, void *user_data,
-                                 unsigned long long seed)
+                                 unsigned long long seed, berg_symbol_fn regulator,
+                                 void *user_data)
 {
-    static const char *fn = "berg_langevin_create";
+    static const char fn[] = "berg_langevin_create";
     berg_status st;
     if ((st = berg__check_ptr(out, fn, "out")) || (st = berg__space_check(space, fn)))
         return st;
@@ -123,7 +124,7 @@ berg_status berg_langevin_create_regulator(berg_langevin **out, const berg_space
                                            berg_regulator kind, double lambda,
                                            unsigned long long seed)
 {
-    static const char *fn = "berg_langevin_create_regulator";
+    static const char fn[] = "berg_langevin_create_regulator";
     berg_status st;
     if ((st = berg__check_ptr(out, fn, "out")) || (st = berg__space_check(space, fn)))
         return st;
@@ -142,10 +143,10 @@ berg_status berg_langevin_create_regulator(berg_langevin **out, const berg_space
     return finish(out, space, c, seed, fn);
 }
 
-berg_status berg_langevin_step(berg_langevin *lf, double *phi, double dt, size_t nsteps,
-                               berg_action_grad_fn grad, void *user_data)
+berg_status berg_langevin_step(berg_langevin *lf, double dt, size_t nsteps, double *phi,
+                               berg_action_gradient_fn grad, void *user_data)
 {
-    static const char *fn = "berg_langevin_step";
+    static const char fn[] = "berg_langevin_step";
     berg_status st;
     if ((st = berg__check_ptr(lf, fn, "lf")) ||
         (st = berg__check_finite(phi, lf->n, fn, "phi")))

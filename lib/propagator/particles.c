@@ -10,7 +10,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "propagator/fp_internal.h"
+#include "berg/stochastic.h"
+#include "space/internal.h"
 
 #define PMAX BERG_MAX_RANK
 
@@ -54,16 +55,15 @@ static void sym_fun(int d, const double *W, const double *f, double *out)
         }
 }
 
-berg_status berg_particles_create(berg_particles **out, int ndim, const double *metric,
-                                  unsigned long long seed)
+berg_status berg_particles_create(berg_particles **out, size_t ndim, unsigned long long seed,
+                                  const double *metric)
 {
-    static const char *fn = "berg_particles_create";
+    static const char fn[] = "berg_particles_create";
     berg_status st;
-    if ((st = berg__check_ptr(out, fn, "out")))
-        return st;
-    if (ndim < 1 || ndim > PMAX)
-        return berg__error(BERG_ERR_DOMAIN, "%s: ndim = %d must be in 1..%d", fn, ndim, PMAX);
-    int d = ndim;
+    BERG_TRY(berg__check_ptr(out, fn, "out"));
+    BERG_REQUIRE(ndim >= 1 && ndim <= PMAX, BERG_ERR_DOMAIN, "%s: ndim = %zu must be in 1..%d",
+                 fn, ndim, PMAX);
+    int d = (int)ndim;
     double g[PMAX * PMAX], W[PMAX * PMAX], ev[PMAX], f[PMAX];
     for (int i = 0; i < d * d; i++)
         g[i] = metric ? metric[i] : ((i % (d + 1)) == 0 ? 1.0 : 0.0);
@@ -110,10 +110,10 @@ static berg_status check_ensemble(berg_particles *ps, size_t count, const double
     return BERG_OK;
 }
 
-berg_status berg_particles_euler(berg_particles *ps, size_t count, double *x, double dt,
-                                 size_t nsteps, berg_gradient_fn grad, void *user_data)
+berg_status berg_particles_euler(berg_particles *ps, double dt, size_t nsteps, size_t count,
+                                 double *x, berg_gradient_fn grad, void *user_data)
 {
-    static const char *fn = "berg_particles_euler";
+    static const char fn[] = "berg_particles_euler";
     berg_status st;
     size_t total;
     if ((st = check_ensemble(ps, count, x, fn, &total)))
@@ -135,7 +135,7 @@ berg_status berg_particles_euler(berg_particles *ps, size_t count, double *x, do
         berg__rng_seed(&rng, ps->seed, (call << 32) + j);
         double *xj = y + j * (size_t)d;
         for (size_t s = 0; s < nsteps; s++) {
-            int rc = grad(d, xj, gv, user_data);
+            int rc = grad((size_t)d, xj, gv, user_data);
             if (rc != 0) {
                 berg__free(y);
                 return berg__error(BERG_ERR_CALLBACK,
@@ -178,10 +178,10 @@ berg_status berg_particles_euler(berg_particles *ps, size_t count, double *x, do
     return BERG_OK;
 }
 
-berg_status berg_particles_ou(berg_particles *ps, size_t count, double *x, double t,
-                              const double *A, const double *m)
+berg_status berg_particles_ou(berg_particles *ps, double t, size_t count, const double *A,
+                              const double *m, double *x)
 {
-    static const char *fn = "berg_particles_ou";
+    static const char fn[] = "berg_particles_ou";
     berg_status st;
     size_t total;
     if ((st = check_ensemble(ps, count, x, fn, &total)) || (st = berg__check_ptr(A, fn, "A")) ||
@@ -258,55 +258,5 @@ berg_status berg_particles_ou(berg_particles *ps, size_t count, double *x, doubl
     memcpy(x, y, total * sizeof(double));
     berg__free(y);
     ps->calls++;
-    return BERG_OK;
-}
-
-berg_status berg_particles_histogram(const berg_space *space, size_t count, const double *x,
-                                     double *hist, size_t *outside)
-{
-    static const char *fn = "berg_particles_histogram";
-    berg_status st;
-    if ((st = berg__space_check(space, fn)) || (st = berg__check_ptr(hist, fn, "hist")))
-        return st;
-    if (count == 0)
-        return berg__error(BERG_ERR_SIZE, "%s: count is 0 (no particles)", fn);
-    size_t total;
-    int d = space->ndim;
-    if ((st = berg__mul_size(count, (size_t)d, &total, fn, "count x ndim")) ||
-        (st = berg__check_finite(x, total, fn, "x")))
-        return st;
-    size_t n = space->size, out = 0;
-    memset(hist, 0, n * sizeof(double));
-    for (size_t j = 0; j < count; j++) {
-        size_t idx = 0;
-        int in = 1;
-        for (int a = 0; a < d && in; a++) {
-            double v = x[j * (size_t)d + (size_t)a], L = space->hi[a] - space->lo[a];
-            if (space->bc[a] == BERG_PERIODIC) {
-                v = fmod(v - space->lo[a], L);
-                if (v < 0.0)
-                    v += L;
-                v += space->lo[a];
-            }
-            if (v < space->lo[a] || v > space->hi[a]) {
-                in = 0;
-                break;
-            }
-            double c = floor((v - space->lo[a]) / space->h[a]);
-            size_t ci = (c < 0.0) ? 0 : (size_t)c;
-            if (ci >= space->n[a])
-                ci = space->n[a] - 1;
-            idx += ci * space->stride[a];
-        }
-        if (in)
-            hist[idx] += 1.0;
-        else
-            out++;
-    }
-    double f = 1.0 / ((double)count * space->weight);
-    for (size_t i = 0; i < n; i++)
-        hist[i] *= f;
-    if (outside)
-        *outside = out;
     return BERG_OK;
 }

@@ -9,7 +9,7 @@
 
 #include "space/internal.h"
 
-int berg_space_max_rank(void) { return BERG_MAX_RANK; }
+size_t berg_space_max_rank(void) { return BERG_MAX_RANK; }
 
 berg_status berg__space_check(const berg_space *space, const char *fn)
 {
@@ -129,21 +129,17 @@ static berg_status set_metric(berg_space *s, const double *metric)
     return BERG_OK;
 }
 
-berg_status berg_space_create(berg_space **out, int ndim, const size_t *n, const double *lower,
+berg_status berg_space_create(berg_space **out, size_t rank, const size_t *n, const double *lower,
                               const double *upper, const berg_boundary *bc, const double *metric)
 {
     static const char fn[] = "berg_space_create";
-    if (out == NULL)
-        return berg__error(BERG_ERR_NULL, "%s: out is NULL", fn);
-    if (ndim < 1 || ndim > BERG_MAX_RANK)
-        return berg__error(BERG_ERR_DOMAIN, "%s: ndim = %d must be between 1 and %d", fn, ndim,
-                           BERG_MAX_RANK);
-    if (n == NULL)
-        return berg__error(BERG_ERR_NULL, "%s: n is NULL", fn);
-    if (lower == NULL)
-        return berg__error(BERG_ERR_NULL, "%s: lower is NULL", fn);
-    if (upper == NULL)
-        return berg__error(BERG_ERR_NULL, "%s: upper is NULL", fn);
+    BERG_TRY(berg__check_ptr(out, fn, "out"));
+    BERG_REQUIRE(rank >= 1 && rank <= BERG_MAX_RANK, BERG_ERR_DOMAIN,
+                 "%s: ndim = %zu must be between 1 and %d", fn, rank, BERG_MAX_RANK);
+    BERG_TRY(berg__check_ptr(n, fn, "n"));
+    BERG_TRY(berg__check_ptr(lower, fn, "lower"));
+    BERG_TRY(berg__check_ptr(upper, fn, "upper"));
+    const int ndim = (int)rank;
 
     berg_space s;
     memset(&s, 0, sizeof s);
@@ -217,28 +213,26 @@ berg_status berg_space_clone(berg_space **out, const berg_space *space)
 
 void berg_space_destroy(berg_space *space) { free(space); }
 
-int berg_space_rank(const berg_space *space) { return space ? space->ndim : 0; }
+size_t berg_space_rank(const berg_space *space) { return space ? (size_t)space->ndim : 0; }
 size_t berg_space_size(const berg_space *space) { return space ? space->size : 0; }
 
-/* queries */
-#define QUERY_PROLOGUE(fn, arg)                                                                    \
-    if (space == NULL)                                                                             \
-        return berg__error(BERG_ERR_NULL, fn ": space is NULL");                                 \
-    if ((arg) == NULL)                                                                             \
-        return berg__error(BERG_ERR_NULL, fn ": " #arg " is NULL");
+/* queries: one prologue (space and the output array non-NULL) */
+#define QUERY_PROLOGUE(name, arg)                                                                  \
+    static const char fn[] = name;                                                                 \
+    BERG_TRY(berg__space_check(space, fn));                                                        \
+    BERG_TRY(berg__check_ptr((arg), fn, #arg))
 
 berg_status berg_space_shape(const berg_space *space, size_t *n)
 {
-    QUERY_PROLOGUE("berg_space_shape", n)
+    QUERY_PROLOGUE("berg_space_shape", n);
     memcpy(n, space->n, sizeof(size_t) * (size_t)space->ndim);
     return BERG_OK;
 }
 
 berg_status berg_space_bounds(const berg_space *space, double *lower, double *upper)
 {
-    QUERY_PROLOGUE("berg_space_bounds", lower)
-    if (upper == NULL)
-        return berg__error(BERG_ERR_NULL, "berg_space_bounds: upper is NULL");
+    QUERY_PROLOGUE("berg_space_bounds", lower);
+    BERG_TRY(berg__check_ptr(upper, fn, "upper"));
     memcpy(lower, space->lo, sizeof(double) * (size_t)space->ndim);
     memcpy(upper, space->hi, sizeof(double) * (size_t)space->ndim);
     return BERG_OK;
@@ -246,64 +240,57 @@ berg_status berg_space_bounds(const berg_space *space, double *lower, double *up
 
 berg_status berg_space_boundaries(const berg_space *space, berg_boundary *bc)
 {
-    QUERY_PROLOGUE("berg_space_boundaries", bc)
+    QUERY_PROLOGUE("berg_space_boundaries", bc);
     memcpy(bc, space->bc, sizeof(berg_boundary) * (size_t)space->ndim);
     return BERG_OK;
 }
 
 berg_status berg_space_spacing(const berg_space *space, double *h)
 {
-    QUERY_PROLOGUE("berg_space_spacing", h)
+    QUERY_PROLOGUE("berg_space_spacing", h);
     memcpy(h, space->h, sizeof(double) * (size_t)space->ndim);
     return BERG_OK;
 }
 
 berg_status berg_space_metric(const berg_space *space, double *g)
 {
-    QUERY_PROLOGUE("berg_space_metric", g)
+    QUERY_PROLOGUE("berg_space_metric", g);
     memcpy(g, space->g, sizeof(double) * (size_t)(space->ndim * space->ndim));
     return BERG_OK;
 }
 
 berg_status berg_space_inverse_metric(const berg_space *space, double *ginv)
 {
-    QUERY_PROLOGUE("berg_space_inverse_metric", ginv)
+    QUERY_PROLOGUE("berg_space_inverse_metric", ginv);
     memcpy(ginv, space->ginv, sizeof(double) * (size_t)(space->ndim * space->ndim));
     return BERG_OK;
 }
 
-berg_status berg_space_volume_factor(const berg_space *space, double *sqrt_det_g)
+/* infallible scalar queries: NaN for a NULL space */
+double berg_space_volume_factor(const berg_space *space)
 {
-    QUERY_PROLOGUE("berg_space_volume_factor", sqrt_det_g)
-    *sqrt_det_g = space->sqrt_det_g;
-    return BERG_OK;
+    return space ? space->sqrt_det_g : NAN;
 }
 
-berg_status berg_space_cell_weight(const berg_space *space, double *w)
-{
-    QUERY_PROLOGUE("berg_space_cell_weight", w)
-    *w = space->weight;
-    return BERG_OK;
-}
+double berg_space_cell_weight(const berg_space *space) { return space ? space->weight : NAN; }
 
-berg_status berg_space_volume(const berg_space *space, double *volume)
+double berg_space_volume(const berg_space *space)
 {
-    QUERY_PROLOGUE("berg_space_volume", volume)
+    if (space == NULL)
+        return NAN;
     double v = space->sqrt_det_g;
     for (int a = 0; a < space->ndim; a++)
         v *= space->hi[a] - space->lo[a];
-    *volume = v;
-    return BERG_OK;
+    return v;
 }
 
-berg_status berg_space_coordinates(const berg_space *space, int axis, double *x)
+berg_status berg_space_coordinates(const berg_space *space, size_t axis, double *x)
 {
-    QUERY_PROLOGUE("berg_space_coordinates", x)
-    if (axis < 0 || axis >= space->ndim)
-        return berg__error(BERG_ERR_DOMAIN, "berg_space_coordinates: axis = %d must be in [0, %d)",
-                           axis, space->ndim);
+    QUERY_PROLOGUE("berg_space_coordinates", x);
+    BERG_REQUIRE(axis < (size_t)space->ndim, BERG_ERR_DOMAIN, "%s: axis = %zu must be in [0, %d)",
+                 fn, axis, space->ndim);
     for (size_t i = 0; i < space->n[axis]; i++)
-        x[i] = berg__coord(space, axis, i);
+        x[i] = berg__coord(space, (int)axis, i);
     return BERG_OK;
 }
 
@@ -339,7 +326,7 @@ berg_status berg_space_normalize(const berg_space *space, double *p, double *mas
     return BERG_OK;
 }
 
-berg_status berg_space_clip_roundoff(const berg_space *space, double *p, double rtol,
+berg_status berg_space_clip_roundoff(const berg_space *space, double rtol, double *p,
                                      double *clipped)
 {
     static const char fn[] = "berg_space_clip_roundoff";
@@ -413,15 +400,10 @@ berg_status berg_space_project_tangent(const berg_space *space, const double *f,
     return BERG_OK;
 }
 
-berg_status berg_space_moments(const berg_space *space, const double *p, double *mean,
-                               double *cov)
+/* mean and/or covariance of a checked measure p of mass `mass` */
+static void moments(const berg_space *space, const double *p, double mass, double *mean,
+                    double *cov)
 {
-    static const char fn[] = "berg_space_moments";
-    berg_status st;
-    double mass;
-    if ((st = berg__space_check(space, fn)) ||
-        (st = berg__check_density(p, space->size, fn, "p", &mass)))
-        return st;
     int d = space->ndim;
     /* first pass: mean; second pass: centred second moments (stable) */
     double m[BERG_MAX_RANK] = {0};
@@ -476,19 +458,89 @@ berg_status berg_space_moments(const berg_space *space, const double *p, double 
     }
     if (mean != NULL)
         memcpy(mean, m, sizeof(double) * (size_t)d);
+}
+
+/* the public boundary of the three moment functions: p is a measure */
+static berg_status check_measure(const berg_space *space, const double *p, double *mass,
+                                 const char *fn)
+{
+    BERG_TRY(berg__space_check(space, fn));
+    return berg__check_density(p, space->size, fn, "p", mass);
+}
+
+berg_status berg_space_moments(const berg_space *space, const double *p, double *mean,
+                               double *cov)
+{
+    static const char fn[] = "berg_space_moments";
+    double mass;
+    BERG_TRY(check_measure(space, p, &mass, fn));
+    moments(space, p, mass, mean, cov);
     return BERG_OK;
 }
 
 berg_status berg_space_mean(const berg_space *space, const double *p, double *mean)
 {
-    if (mean == NULL)
-        return berg__error(BERG_ERR_NULL, "berg_space_mean: mean is NULL");
-    return berg_space_moments(space, p, mean, NULL);
+    static const char fn[] = "berg_space_mean";
+    double mass;
+    BERG_TRY(berg__check_ptr(mean, fn, "mean"));
+    BERG_TRY(check_measure(space, p, &mass, fn));
+    moments(space, p, mass, mean, NULL);
+    return BERG_OK;
 }
 
 berg_status berg_space_covariance(const berg_space *space, const double *p, double *cov)
 {
-    if (cov == NULL)
-        return berg__error(BERG_ERR_NULL, "berg_space_covariance: cov is NULL");
-    return berg_space_moments(space, p, NULL, cov);
+    static const char fn[] = "berg_space_covariance";
+    double mass;
+    BERG_TRY(berg__check_ptr(cov, fn, "cov"));
+    BERG_TRY(check_measure(space, p, &mass, fn));
+    moments(space, p, mass, NULL, cov);
+    return BERG_OK;
+}
+
+berg_status berg_space_histogram(const berg_space *space, size_t count, const double *x,
+                                 double *hist, size_t *outside)
+{
+    static const char fn[] = "berg_space_histogram";
+    BERG_TRY(berg__space_check(space, fn));
+    BERG_TRY(berg__check_ptr(hist, fn, "hist"));
+    BERG_REQUIRE(count > 0, BERG_ERR_SIZE, "%s: count is 0 (no points)", fn);
+    size_t total;
+    const int d = space->ndim;
+    BERG_TRY(berg__mul_size(count, (size_t)d, &total, fn, "count x ndim"));
+    BERG_TRY(berg__check_finite(x, total, fn, "x"));
+    size_t n = space->size, out = 0;
+    memset(hist, 0, n * sizeof(double));
+    for (size_t j = 0; j < count; j++) {
+        size_t idx = 0;
+        int in = 1;
+        for (int a = 0; a < d; a++) {
+            double v = x[j * (size_t)d + (size_t)a], L = space->hi[a] - space->lo[a];
+            if (space->bc[a] == BERG_PERIODIC) {
+                v = fmod(v - space->lo[a], L);
+                if (v < 0.0)
+                    v += L;
+                v += space->lo[a];
+            }
+            if (v < space->lo[a] || v > space->hi[a]) {
+                in = 0;
+                break;
+            }
+            double c = floor((v - space->lo[a]) / space->h[a]);
+            size_t ci = (c < 0.0) ? 0 : (size_t)c;
+            if (ci >= space->n[a])
+                ci = space->n[a] - 1;
+            idx += ci * space->stride[a];
+        }
+        if (in)
+            hist[idx] += 1.0;
+        else
+            out++;
+    }
+    double f = 1.0 / ((double)count * space->weight);
+    for (size_t i = 0; i < n; i++)
+        hist[i] *= f;
+    if (outside)
+        *outside = out;
+    return BERG_OK;
 }

@@ -6,30 +6,35 @@ import numpy as np
 from . import _lib
 from ._lib import c_double_p, c_size_t_p, check, fn, ptr
 
-PERIODIC, NEUMANN, DIRICHLET = 0, 1, 2
+PERIODIC = _lib.constant("BERG_PERIODIC")
+NEUMANN = _lib.constant("BERG_NEUMANN")
+DIRICHLET = _lib.constant("BERG_DIRICHLET")
 _BC_NAMES = {"periodic": PERIODIC, "neumann": NEUMANN, "dirichlet": DIRICHLET}
 
-_create = fn("berg_space_create", [ctypes.POINTER(ctypes.c_void_p), ctypes.c_int, c_size_t_p,
+_create = fn("berg_space_create", [ctypes.POINTER(ctypes.c_void_p), ctypes.c_size_t, c_size_t_p,
                                    c_double_p, c_double_p, ctypes.POINTER(ctypes.c_int),
                                    c_double_p])
 _space_destroy = fn("berg_space_destroy", [ctypes.c_void_p], None)
 _size = fn("berg_space_size", [ctypes.c_void_p], ctypes.c_size_t)
-_rank = fn("berg_space_rank", [ctypes.c_void_p], ctypes.c_int)
+_rank = fn("berg_space_rank", [ctypes.c_void_p], ctypes.c_size_t)
 _shape = fn("berg_space_shape", [ctypes.c_void_p, c_size_t_p])
 _bounds = fn("berg_space_bounds", [ctypes.c_void_p, c_double_p, c_double_p])
 _bcs = fn("berg_space_boundaries", [ctypes.c_void_p, ctypes.POINTER(ctypes.c_int)])
 _spacing = fn("berg_space_spacing", [ctypes.c_void_p, c_double_p])
 _metric = fn("berg_space_metric", [ctypes.c_void_p, c_double_p])
 _inv_metric = fn("berg_space_inverse_metric", [ctypes.c_void_p, c_double_p])
-_cell_weight = fn("berg_space_cell_weight", [ctypes.c_void_p, c_double_p])
-_volume = fn("berg_space_volume", [ctypes.c_void_p, c_double_p])
-_coords = fn("berg_space_coordinates", [ctypes.c_void_p, ctypes.c_int, c_double_p])
+_volume_factor = fn("berg_space_volume_factor", [ctypes.c_void_p], ctypes.c_double)
+_cell_weight = fn("berg_space_cell_weight", [ctypes.c_void_p], ctypes.c_double)
+_volume = fn("berg_space_volume", [ctypes.c_void_p], ctypes.c_double)
+_coords = fn("berg_space_coordinates", [ctypes.c_void_p, ctypes.c_size_t, c_double_p])
 _integrate = fn("berg_space_integrate", [ctypes.c_void_p, c_double_p, c_double_p])
 _normalize = fn("berg_space_normalize", [ctypes.c_void_p, c_double_p, c_double_p])
 _inner = fn("berg_space_inner_l2", [ctypes.c_void_p, c_double_p, c_double_p, c_double_p])
 _project = fn("berg_space_project_tangent", [ctypes.c_void_p, c_double_p, c_double_p])
-_clip = fn("berg_space_clip_roundoff", [ctypes.c_void_p, c_double_p, ctypes.c_double,
+_clip = fn("berg_space_clip_roundoff", [ctypes.c_void_p, ctypes.c_double, c_double_p,
                                            c_double_p])
+_histogram = fn("berg_space_histogram", [ctypes.c_void_p, ctypes.c_size_t, c_double_p, c_double_p,
+                                         c_size_t_p])
 _moments = fn("berg_space_moments", [ctypes.c_void_p, c_double_p, c_double_p, c_double_p])
 _equal = fn("berg_space_equal", [ctypes.c_void_p, ctypes.c_void_p], ctypes.c_int)
 
@@ -130,16 +135,19 @@ class Space(_lib.Handle):
         return g
 
     @property
+    def volume_factor(self):
+        """sqrt(det g)."""
+        return _volume_factor(self._h)
+
+    @property
     def cell_weight(self):
-        w = ctypes.c_double()
-        check(_cell_weight(self._h, ctypes.byref(w)))
-        return w.value
+        """w = sqrt(det g) prod h."""
+        return _cell_weight(self._h)
 
     @property
     def volume(self):
-        v = ctypes.c_double()
-        check(_volume(self._h, ctypes.byref(v)))
-        return v.value
+        """sqrt(det g) prod (upper - lower)."""
+        return _volume(self._h)
 
     def coordinates(self, axis):
         """Cell-centre coordinates of one axis."""
@@ -197,8 +205,20 @@ class Space(_lib.Handle):
         Larger negative values raise NegativeDensityError."""
         q = np.array(self._arr(p, "p"), dtype=np.float64, copy=True)
         removed = ctypes.c_double()
-        check(_clip(self._h, ptr(q), rtol, ctypes.byref(removed)))
+        check(_clip(self._h, float(rtol), ptr(q), ctypes.byref(removed)))
         return q, removed.value
+
+    def histogram(self, x):
+        """(density histogram of points x, shape (count, ndim), on the cells,
+        number of points outside the box); periodic axes wrap."""
+        d = self.ndim
+        x = _lib.as_array(x, name="x")
+        if x.size % d != 0:
+            raise ValueError(f"x has {x.size} values, not a multiple of ndim = {d}")
+        out = np.empty(self.shape)
+        outside = ctypes.c_size_t()
+        check(_histogram(self._h, x.size // d, ptr(x), ptr(out), ctypes.byref(outside)))
+        return out, outside.value
 
     def moments(self, p):
         """(mean, covariance) of a density (need not be normalized)."""

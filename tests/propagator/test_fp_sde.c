@@ -9,7 +9,7 @@
 #include "testutil.h"
 #include "ou_reference.h"
 
-static int grad_dwell(int ndim, const double *x, double *g, void *ud)
+static int grad_dwell(size_t ndim, const double *x, double *g, void *ud)
 {
     (void)ndim;
     (void)ud;
@@ -17,7 +17,7 @@ static int grad_dwell(int ndim, const double *x, double *g, void *ud)
     return 0;
 }
 
-static int grad_fail(int ndim, const double *x, double *g, void *ud)
+static int grad_fail(size_t ndim, const double *x, double *g, void *ud)
 {
     (void)ndim;
     int *calls = ud;
@@ -25,7 +25,7 @@ static int grad_fail(int ndim, const double *x, double *g, void *ud)
     return ++*calls > 3 ? 5 : 0;
 }
 
-static int grad_nan(int ndim, const double *x, double *g, void *ud)
+static int grad_nan(size_t ndim, const double *x, double *g, void *ud)
 {
     (void)ndim;
     (void)ud;
@@ -107,8 +107,8 @@ static void test_histogram_vs_fp(void)
     for (size_t j = 0; j < count; j++)
         x[j] = x0;
     berg_particles *ps = NULL;
-    CHECK_STATUS(berg_particles_create(&ps, 1, NULL, 2024), BERG_OK, "particles");
-    CHECK_STATUS(berg_particles_euler(ps, count, x, 2e-3, 300, grad_dwell, NULL), BERG_OK,
+    CHECK_STATUS(berg_particles_create(&ps, 1, 2024, NULL), BERG_OK, "particles");
+    CHECK_STATUS(berg_particles_euler(ps, 2e-3, 300, count, x, grad_dwell, NULL), BERG_OK,
                  "Euler-Maruyama");
     int dof;
     double chi = chi2_stat(x, count, pt, N, lo, h, 20, &dof);
@@ -121,7 +121,7 @@ static void test_histogram_vs_fp(void)
     CHECK(chi_w > chi2_quantile(dof, 3.0902), "the test has power: wrong time gives chi2 %g",
           chi_w);
     size_t outside = 99;
-    CHECK_STATUS(berg_particles_histogram(s, count, x, hist, &outside), BERG_OK, "histogram");
+    CHECK_STATUS(berg_space_histogram(s, count, x, hist, &outside), BERG_OK, "histogram");
     double m;
     berg_space_integrate(s, hist, &m);
     CHECK_REL(m, 1.0 - (double)outside / (double)count, 1e-12, "histogram is a density");
@@ -155,8 +155,8 @@ static void test_ou_exact(void)
         x[2 * j + 1] = x0[1];
     }
     berg_particles *ps = NULL;
-    CHECK_STATUS(berg_particles_create(&ps, 2, g, 99), BERG_OK, "particles 2-D");
-    CHECK_STATUS(berg_particles_ou(ps, count, x, t, A, m), BERG_OK, "exact OU");
+    CHECK_STATUS(berg_particles_create(&ps, 2, 99, g), BERG_OK, "particles 2-D");
+    CHECK_STATUS(berg_particles_ou(ps, t, count, A, m, x), BERG_OK, "exact OU");
     double sm[2] = {0, 0}, sc[4] = {0, 0, 0, 0};
     for (size_t j = 0; j < count; j++)
         for (int a = 0; a < 2; a++)
@@ -176,20 +176,20 @@ static void test_ou_exact(void)
     /* reproducible */
     double *y = malloc(2 * count * sizeof(double)), *z = malloc(2 * count * sizeof(double));
     berg_particles *p1 = NULL, *p2 = NULL, *p3 = NULL, *p4 = NULL;
-    berg_particles_create(&p1, 2, g, 5);
-    berg_particles_create(&p2, 2, g, 5);
-    berg_particles_create(&p3, 2, g, 6);
-    berg_particles_create(&p4, 2, g, 5);
+    berg_particles_create(&p1, 2, 5, g);
+    berg_particles_create(&p2, 2, 5, g);
+    berg_particles_create(&p3, 2, 6, g);
+    berg_particles_create(&p4, 2, 5, g);
     for (size_t i = 0; i < 2 * count; i++)
         y[i] = z[i] = 0.1;
-    berg_particles_ou(p1, 100, y, 0.3, A, m);
-    berg_particles_ou(p2, 100, z, 0.3, A, m);
+    berg_particles_ou(p1, 0.3, 100, A, m, y);
+    berg_particles_ou(p2, 0.3, 100, A, m, z);
     CHECK(memcmp(y, z, 200 * sizeof(double)) == 0, "same seed, same ensemble");
     /* fresh handles, first call, identical inputs: only the seed differs */
     for (size_t i = 0; i < 200; i++)
         y[i] = z[i] = 0.1;
-    berg_particles_ou(p3, 100, z, 0.3, A, m);
-    berg_particles_ou(p4, 100, y, 0.3, A, m);
+    berg_particles_ou(p3, 0.3, 100, A, m, z);
+    berg_particles_ou(p4, 0.3, 100, A, m, y);
     CHECK(memcmp(y, z, 200 * sizeof(double)) != 0, "different seeds differ");
     berg_particles_destroy(p1);
     berg_particles_destroy(p2);
@@ -216,7 +216,7 @@ static void test_martingale(void)
     for (size_t j = 0; j < count; j++)
         x[j] = 1.0 + 0.5 * (tu_uniform(&st) - 0.5);
     berg_particles *ps = NULL;
-    berg_particles_create(&ps, 1, NULL, 77);
+    berg_particles_create(&ps, 1, 77, NULL);
     double worst_mean = 0, worst_orth = 0, naive_drift = 0;
     for (size_t j = 0; j < count; j++)
         M0[j] = Mprev[j] = x[j] * x[j] * exp(-2 * a * T) + -expm1(-2 * a * T) / a;
@@ -225,7 +225,7 @@ static void test_martingale(void)
         naive0 += x[j] * x[j] / (double)count;
     for (int k = 1; k <= K; k++) {
         memcpy(xprev, x, count * sizeof(double));
-        berg_particles_ou(ps, count, x, ds, &a, NULL);
+        berg_particles_ou(ps, ds, count, &a, NULL, x);
         double s = k * ds, sum = 0, sum2 = 0, so = 0, so2 = 0, naive = 0;
         for (size_t j = 0; j < count; j++) {
             double M = x[j] * x[j] * exp(-2 * a * (T - s)) + -expm1(-2 * a * (T - s)) / a;
@@ -259,35 +259,35 @@ static void test_particles_bad_input(void)
 {
     berg_particles *ps = NULL;
     double g_bad[4] = {1, 2, 2, 1}, g_asym[4] = {1, 0.1, 0.2, 1}, A_asym[4] = {1, 0.1, 0.2, 1};
-    CHECK_STATUS(berg_particles_create(NULL, 1, NULL, 0), BERG_ERR_NULL, "NULL out");
-    CHECK_STATUS(berg_particles_create(&ps, 0, NULL, 0), BERG_ERR_DOMAIN, "ndim 0");
-    CHECK_STATUS(berg_particles_create(&ps, 2, g_bad, 0), BERG_ERR_NOT_SPD, "indefinite metric");
-    CHECK_STATUS(berg_particles_create(&ps, 2, g_asym, 0), BERG_ERR_NOT_SPD, "asymmetric metric");
+    CHECK_STATUS(berg_particles_create(NULL, 1, 0, NULL), BERG_ERR_NULL, "NULL out");
+    CHECK_STATUS(berg_particles_create(&ps, 0, 0, NULL), BERG_ERR_DOMAIN, "ndim 0");
+    CHECK_STATUS(berg_particles_create(&ps, 2, 0, g_bad), BERG_ERR_NOT_SPD, "indefinite metric");
+    CHECK_STATUS(berg_particles_create(&ps, 2, 0, g_asym), BERG_ERR_NOT_SPD, "asymmetric metric");
     CHECK(ps == NULL, "out untouched");
-    CHECK_STATUS(berg_particles_create(&ps, 1, NULL, 1), BERG_OK, "create");
+    CHECK_STATUS(berg_particles_create(&ps, 1, 1, NULL), BERG_OK, "create");
     double x[4] = {0.1, 0.2, 0.3, 0.4}, keep[4];
     memcpy(keep, x, sizeof x);
     int calls = 0;
-    CHECK_STATUS(berg_particles_euler(ps, 0, x, 0.1, 1, grad_dwell, NULL), BERG_ERR_SIZE,
+    CHECK_STATUS(berg_particles_euler(ps, 0.1, 1, 0, x, grad_dwell, NULL), BERG_ERR_SIZE,
                  "zero particles");
-    CHECK_STATUS(berg_particles_euler(ps, 4, x, -0.1, 1, grad_dwell, NULL), BERG_ERR_TIME,
+    CHECK_STATUS(berg_particles_euler(ps, -0.1, 1, 4, x, grad_dwell, NULL), BERG_ERR_TIME,
                  "negative dt");
-    CHECK_STATUS(berg_particles_euler(ps, 4, x, 0.1, 1, NULL, NULL), BERG_ERR_NULL, "NULL grad");
-    CHECK_STATUS(berg_particles_euler(ps, 4, x, 0.01, 2, grad_fail, &calls), BERG_ERR_CALLBACK,
+    CHECK_STATUS(berg_particles_euler(ps, 0.1, 1, 4, x, NULL, NULL), BERG_ERR_NULL, "NULL grad");
+    CHECK_STATUS(berg_particles_euler(ps, 0.01, 2, 4, x, grad_fail, &calls), BERG_ERR_CALLBACK,
                  "failing callback");
     CHECK_MESSAGE("returned 5", "callback code reported");
-    CHECK_STATUS(berg_particles_euler(ps, 4, x, 0.01, 100, grad_nan, NULL), BERG_ERR_CALLBACK,
+    CHECK_STATUS(berg_particles_euler(ps, 0.01, 100, 4, x, grad_nan, NULL), BERG_ERR_CALLBACK,
                  "NaN gradient");
     CHECK(memcmp(x, keep, sizeof x) == 0, "particles untouched after failures");
     double A1 = 1.0;
-    CHECK_STATUS(berg_particles_ou(ps, 0, x, 1.0, &A1, NULL), BERG_ERR_SIZE, "OU zero particles");
-    CHECK_STATUS(berg_particles_ou(ps, 4, x, -1.0, &A1, NULL), BERG_ERR_TIME, "OU negative t");
+    CHECK_STATUS(berg_particles_ou(ps, 1.0, 0, &A1, NULL, x), BERG_ERR_SIZE, "OU zero particles");
+    CHECK_STATUS(berg_particles_ou(ps, -1.0, 4, &A1, NULL, x), BERG_ERR_TIME, "OU negative t");
     x[2] = NAN;
-    CHECK_STATUS(berg_particles_ou(ps, 4, x, 1.0, &A1, NULL), BERG_ERR_NONFINITE, "NaN particle");
+    CHECK_STATUS(berg_particles_ou(ps, 1.0, 4, &A1, NULL, x), BERG_ERR_NONFINITE, "NaN particle");
     x[2] = 0.3;
     berg_particles *p2 = NULL;
-    berg_particles_create(&p2, 2, NULL, 1);
-    CHECK_STATUS(berg_particles_ou(p2, 2, x, 1.0, A_asym, NULL), BERG_ERR_NOT_SPD,
+    berg_particles_create(&p2, 2, 1, NULL);
+    CHECK_STATUS(berg_particles_ou(p2, 1.0, 2, A_asym, NULL, x), BERG_ERR_NOT_SPD,
                  "asymmetric A");
     CHECK(memcmp(x, keep, sizeof x) == 0, "particles untouched");
     berg_space *s = NULL;
@@ -296,11 +296,11 @@ static void test_particles_bad_input(void)
     berg_space_create(&s, 1, &n, &lo, &hi, NULL, NULL);
     double hist[4];
     tu_fill(hist, 4, 42.0);
-    CHECK_STATUS(berg_particles_histogram(s, 0, x, hist, NULL), BERG_ERR_SIZE, "histogram 0");
+    CHECK_STATUS(berg_space_histogram(s, 0, x, hist, NULL), BERG_ERR_SIZE, "histogram 0");
     CHECK(tu_untouched(hist, 4, 42.0), "hist untouched");
     /* periodic wrap */
     double xw[3] = {1.1, -0.1, 0.5};
-    CHECK_STATUS(berg_particles_histogram(s, 3, xw, hist, NULL), BERG_OK, "histogram wraps");
+    CHECK_STATUS(berg_space_histogram(s, 3, xw, hist, NULL), BERG_OK, "histogram wraps");
     CHECK(hist[0] > 0 && hist[3] > 0 && hist[2] > 0, "wrapped into cells 0, 3, 2");
     berg_space_destroy(s);
     berg_particles_destroy(p2);
@@ -355,13 +355,13 @@ static void test_langevin_field(void)
     berg_space *s = tu_space(1, &n, &lo, &hi, NULL, NULL);
     free_field ff = {n, h, 1.0, 0, 0};
     berg_langevin *lf = NULL;
-    CHECK_STATUS(berg_langevin_create(&lf, s, reg_exp, NULL, 12345), BERG_OK, "langevin");
+    CHECK_STATUS(berg_langevin_create(&lf, s, 12345, reg_exp, NULL), BERG_OK, "langevin");
     if (!lf) {
         berg_space_destroy(s);
         return;
     }
     double phi[32] = {0};
-    berg_langevin_step(lf, phi, dt, 400, free_grad, &ff); /* burn-in: 20 relaxation times */
+    berg_langevin_step(lf, dt, 400, phi, free_grad, &ff); /* burn-in: 20 relaxation times */
     /* closed form of the Euler-Maruyama chain: each Fourier mode is an AR(1)
      * (discretized OU) with a_k = dt c(k) K(k), variance 1/(w K (1 - a/2)) */
     double G[5], Gm[5] = {0}, a[32], var[32];
@@ -386,7 +386,7 @@ static void test_langevin_field(void)
     int lag = 10;
     double hist0[10] = {0};
     for (int t = 0; t < S; t++) {
-        berg_langevin_step(lf, phi, dt, 1, free_grad, &ff);
+        berg_langevin_step(lf, dt, 1, phi, free_grad, &ff);
         for (int r = 0; r < 5; r++)
             for (size_t i = 0; i < n; i++)
                 Gm[r] += phi[i] * phi[(i + (size_t)r) % n] / ((double)n * S);
@@ -415,21 +415,21 @@ static void test_langevin_field(void)
     CHECK_ABS(lag_sum / m0sq, pow(1 - a[0], lag), 0.1, "mode 0 autocorrelation at lag %d", lag);
     /* reproducible */
     berg_langevin *l2 = NULL, *l3 = NULL, *l4 = NULL;
-    berg_langevin_create(&l2, s, reg_exp, NULL, 5);
-    berg_langevin_create(&l3, s, reg_exp, NULL, 5);
+    berg_langevin_create(&l2, s, 5, reg_exp, NULL);
+    berg_langevin_create(&l3, s, 5, reg_exp, NULL);
     double p2[32] = {0}, p3[32] = {0};
-    berg_langevin_step(l2, p2, dt, 10, free_grad, &ff);
-    berg_langevin_step(l3, p3, dt, 10, free_grad, &ff);
+    berg_langevin_step(l2, dt, 10, p2, free_grad, &ff);
+    berg_langevin_step(l3, dt, 10, p3, free_grad, &ff);
     CHECK(memcmp(p2, p3, sizeof p2) == 0, "same seed, same field");
     /* the built-in regulator gives the same flow as the equal callback */
     berg_langevin *l5 = NULL, *l6 = NULL;
     CHECK_STATUS(berg_langevin_create_regulator(&l5, s, BERG_REGULATOR_EXPONENTIAL, 2.0, 9),
                  BERG_OK, "built-in regulator");
-    berg_langevin_create(&l6, s, reg_exp, NULL, 9);
+    berg_langevin_create(&l6, s, 9, reg_exp, NULL);
     double p5[32] = {0}, p6[32] = {0};
     if (l5 && l6) {
-        berg_langevin_step(l5, p5, dt, 20, free_grad, &ff);
-        berg_langevin_step(l6, p6, dt, 20, free_grad, &ff);
+        berg_langevin_step(l5, dt, 20, p5, free_grad, &ff);
+        berg_langevin_step(l6, dt, 20, p6, free_grad, &ff);
         CHECK(tu_max_abs_diff(p5, p6, 32) < 1e-12, "built-in exponential regulator = callback");
     }
     CHECK_STATUS(berg_langevin_create_regulator(&l4, s, (berg_regulator)99, 2.0, 9),
@@ -443,21 +443,21 @@ static void test_langevin_field(void)
     memcpy(keep, p2, sizeof p2);
     ff.fail_at = 3;
     ff.calls = 0;
-    CHECK_STATUS(berg_langevin_step(l2, p2, dt, 10, free_grad, &ff), BERG_ERR_CALLBACK,
+    CHECK_STATUS(berg_langevin_step(l2, dt, 10, p2, free_grad, &ff), BERG_ERR_CALLBACK,
                  "failing action gradient");
     CHECK(memcmp(keep, p2, sizeof p2) == 0, "field untouched after a failure");
-    CHECK_STATUS(berg_langevin_step(l2, p2, -dt, 10, free_grad, &ff), BERG_ERR_TIME,
+    CHECK_STATUS(berg_langevin_step(l2, -dt, 10, p2, free_grad, &ff), BERG_ERR_TIME,
                  "negative dt");
-    CHECK_STATUS(berg_langevin_step(l2, p2, dt, 10, NULL, &ff), BERG_ERR_NULL, "NULL grad");
-    CHECK_STATUS(berg_langevin_create(&l4, s, reg_neg, NULL, 5), BERG_ERR_DOMAIN,
+    CHECK_STATUS(berg_langevin_step(l2, dt, 10, p2, NULL, &ff), BERG_ERR_NULL, "NULL grad");
+    CHECK_STATUS(berg_langevin_create(&l4, s, 5, reg_neg, NULL), BERG_ERR_DOMAIN,
                  "negative regulator");
     CHECK(l4 == NULL, "no handle");
     berg_space *sn = NULL;
     berg_boundary bn = BERG_NEUMANN;
     berg_space_create(&sn, 1, &n, &lo, &hi, &bn, NULL);
-    CHECK_STATUS(berg_langevin_create(&l4, sn, reg_exp, NULL, 5), BERG_ERR_UNSUPPORTED,
+    CHECK_STATUS(berg_langevin_create(&l4, sn, 5, reg_exp, NULL), BERG_ERR_UNSUPPORTED,
                  "non-periodic lattice");
-    CHECK_STATUS(berg_langevin_create(&l4, s, NULL, NULL, 5), BERG_ERR_NULL, "NULL regulator");
+    CHECK_STATUS(berg_langevin_create(&l4, s, 5, NULL, NULL), BERG_ERR_NULL, "NULL regulator");
     berg_space_destroy(sn);
     berg_langevin_destroy(l2);
     berg_langevin_destroy(l3);
@@ -502,9 +502,9 @@ static void test_langevin_nyquist(void)
     double w = 0.0;
     if (!s)
         return;
-    berg_space_cell_weight(s, &w);
+    w = berg_space_cell_weight(s);
     CHECK_REL(w, 0.8 * 0.25, 1e-15, "cell weight sqrt(det g) h^2");
-    CHECK_STATUS(berg_langevin_create(&lf, s, reg_coupled, gi, 7), BERG_OK, "langevin 2-D");
+    CHECK_STATUS(berg_langevin_create(&lf, s, 7, reg_coupled, gi), BERG_OK, "langevin 2-D");
     if (!lf) {
         berg_space_destroy(s);
         return;
@@ -516,11 +516,11 @@ static void test_langevin_nyquist(void)
     double a = dt * m2 * 0.5 * (cp + cm), a0 = dt * m2; /* c(0) = 1 */
     double var = 1 / (w * m2 * (1 - a / 2)) / (double)N;
     double var0 = 1 / (w * m2 * (1 - a0 / 2)) / (double)N;
-    CHECK_STATUS(berg_langevin_step(lf, phi, dt, 200, mass_grad, &m2), BERG_OK, "burn-in");
+    CHECK_STATUS(berg_langevin_step(lf, dt, 200, phi, mass_grad, &m2), BERG_OK, "burn-in");
     int S = 20000;
     double acc = 0, acc0 = 0;
     for (int t = 0; t < S; t++) {
-        berg_langevin_step(lf, phi, dt, 1, mass_grad, &m2);
+        berg_langevin_step(lf, dt, 1, phi, mass_grad, &m2);
         double f = 0, f0 = 0;
         for (size_t i = 0; i < 8; i++)
             for (size_t j = 0; j < 8; j++) {
@@ -539,19 +539,19 @@ static void test_langevin_nyquist(void)
     /* the noise of the handle's s-th step is stream s: one call of 7 steps
      * equals 7 calls of one step */
     berg_langevin *l1 = NULL, *l2 = NULL;
-    berg_langevin_create(&l1, s, reg_coupled, gi, 11);
-    berg_langevin_create(&l2, s, reg_coupled, gi, 11);
+    berg_langevin_create(&l1, s, 11, reg_coupled, gi);
+    berg_langevin_create(&l2, s, 11, reg_coupled, gi);
     double p1[64] = {0}, p2[64] = {0};
     if (l1 && l2) {
-        berg_langevin_step(l1, p1, dt, 7, mass_grad, &m2);
+        berg_langevin_step(l1, dt, 7, p1, mass_grad, &m2);
         for (int k = 0; k < 7; k++)
-            berg_langevin_step(l2, p2, dt, 1, mass_grad, &m2);
+            berg_langevin_step(l2, dt, 1, p2, mass_grad, &m2);
         CHECK(memcmp(p1, p2, sizeof p1) == 0, "7 steps in one call = 7 calls of one step");
         /* from the same field, the 9th step draws other noise than the 8th */
         memset(p1, 0, sizeof p1);
         memset(p2, 0, sizeof p2);
-        berg_langevin_step(l1, p1, dt, 1, mass_grad, &m2);
-        berg_langevin_step(l1, p2, dt, 1, mass_grad, &m2);
+        berg_langevin_step(l1, dt, 1, p1, mass_grad, &m2);
+        berg_langevin_step(l1, dt, 1, p2, mass_grad, &m2);
         CHECK(memcmp(p1, p2, sizeof p1) != 0, "each step draws new noise");
     }
     berg_langevin_destroy(l1);
@@ -577,8 +577,8 @@ static void *run_job(void *arg)
     free_field ff = {32, 1.0, 1.0, 0, 0};
     j->ok = berg_fp_create(&fp, j->s, j->V, 0) == BERG_OK &&
             berg_fp_evolve(fp, 0.3, j->p, j->out) == BERG_OK &&
-            berg_langevin_create(&lf, j->ring, reg_exp, NULL, 5) == BERG_OK &&
-            berg_langevin_step(lf, j->phi, 0.05, 10, free_grad, &ff) == BERG_OK;
+            berg_langevin_create(&lf, j->ring, 5, reg_exp, NULL) == BERG_OK &&
+            berg_langevin_step(lf, 0.05, 10, j->phi, free_grad, &ff) == BERG_OK;
     berg_fp_destroy(fp);
     berg_langevin_destroy(lf);
     return NULL;
