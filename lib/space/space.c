@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include <cblas.h>
-#include <lapacke.h>
 
+#include "core/linalg.h"
 #include "space/internal.h"
 
 size_t berg_space_max_rank(void) { return BERG_MAX_RANK; }
@@ -57,74 +57,53 @@ berg_status berg__space_match(const berg_space *a, const berg_space *b, const ch
     return berg__error(BERG_ERR_MISMATCH, "%s: the metrics of %s and %s differ", fn, name_a, name_b);
 }
 
-/* Validate and factor the metric: fills s->g, s->ginv, s->sqrt_det_g. */
+/* Validate and factor the metric: fills s->g, s->ginv, s->sqrt_det_g, s->diagonal. */
 static berg_status set_metric(berg_space *s, const double *metric)
 {
     static const char fn[] = "berg_space_create";
-    int d = s->ndim;
-    double g[BERG_MAX_RANK * BERG_MAX_RANK];
+    const size_t d = (size_t)s->ndim;
+    double g[BERG_MAX_RANK * BERG_MAX_RANK] = {0};
     if (metric == NULL) {
-        memset(g, 0, sizeof g);
-        for (int a = 0; a < d; a++)
+        for (size_t a = 0; a < d; a++)
             g[a * d + a] = 1.0;
     } else {
-        berg_status st = berg__check_symmetric(metric, (size_t)d, 1e-12, fn, "metric");
-        if (st != BERG_OK)
-            return st;
-        for (int a = 0; a < d; a++)
-            for (int b = 0; b < d; b++)
-                g[a * d + b] = 0.5 * (metric[a * d + b] + metric[b * d + a]);
-        for (int a = 0; a < d; a++) {
+        BERG_TRY(berg__linalg_check_symmetric(d, metric, fn, "metric"));
+        memcpy(g, metric, d * d * sizeof(double));
+        berg__linalg_symmetrize(d, g);
+        for (size_t a = 0; a < d; a++) {
             if (s->bc[a] == BERG_PERIODIC)
                 continue;
-            for (int b = 0; b < d; b++)
-                if (b != a && g[a * d + b] != 0.0)
-                    return berg__error(BERG_ERR_UNSUPPORTED,
-                                       "%s: metric[%d][%d] = %g couples axis %d, which is not "
-                                       "periodic, to axis %d; only periodic axes may be coupled",
-                                       fn, a, b, g[a * d + b], a, b);
+            for (size_t b = 0; b < d; b++)
+                BERG_REQUIRE(b == a || g[a * d + b] == 0.0, BERG_ERR_UNSUPPORTED,
+                             "%s: metric[%zu][%zu] = %g couples axis %zu, which is not "
+                             "periodic, to axis %zu; only periodic axes may be coupled",
+                             fn, a, b, g[a * d + b], a, b);
         }
     }
-    /* Cholesky g = L L^T gives det g and, with dpotri, g^{-1} */
+    /* Cholesky g = L L^T (refusing indefinite and numerically singular
+     * metrics) gives sqrt(det g) = prod L_aa */
     double L[BERG_MAX_RANK * BERG_MAX_RANK];
-    memcpy(L, g, sizeof(double) * (size_t)(d * d));
-    lapack_int info = LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', d, L, d);
-    if (info != 0)
-        return berg__error(BERG_ERR_NOT_SPD,
-                           "%s: metric is not positive definite (its leading minor of order %d "
-                           "is not positive)", fn, (int)info);
+    BERG_TRY(berg__linalg_cholesky(d, g, L, berg__linalg_rcond_floor(d), NULL, fn, "metric"));
     double sd = 1.0;
-    for (int a = 0; a < d; a++)
+    for (size_t a = 0; a < d; a++)
         sd *= L[a * d + a];
-    /* reject numerically singular metrics: condition estimate from the factor */
-    double dmin = INFINITY, dmax = 0.0;
-    for (int a = 0; a < d; a++) {
-        dmin = fmin(dmin, L[a * d + a]);
-        dmax = fmax(dmax, L[a * d + a]);
-    }
-    if (!(dmin > 1e-7 * dmax) || !isfinite(sd) || sd == 0.0)
-        return berg__error(BERG_ERR_NOT_SPD,
-                           "%s: metric is numerically singular (Cholesky pivots range from %g to "
-                           "%g)", fn, dmin, dmax);
-    info = LAPACKE_dpotri(LAPACK_ROW_MAJOR, 'L', d, L, d);
-    if (info != 0)
-        return berg__error(BERG_ERR_NOT_SPD, "%s: metric could not be inverted", fn);
-    memset(s->g, 0, sizeof s->g);
-    memset(s->ginv, 0, sizeof s->ginv);
+    BERG_REQUIRE(isfinite(sd) && sd > 0.0, BERG_ERR_NOT_SPD,
+                 "%s: metric has determinant %g, not a positive finite number", fn, sd * sd);
+    double ginv[BERG_MAX_RANK * BERG_MAX_RANK];
+    BERG_TRY(berg__linalg_spd_inverse(d, g, ginv, fn, "metric"));
+    /* non-periodic axes are uncoupled, so their inverse entries are exact */
+    for (size_t a = 0; a < d; a++)
+        if (s->bc[a] != BERG_PERIODIC)
+            for (size_t b = 0; b < d; b++)
+                if (b != a)
+                    ginv[a * d + b] = ginv[b * d + a] = 0.0;
     s->diagonal = 1;
-    for (int a = 0; a < d; a++)
-        for (int b = 0; b < d; b++) {
-            s->g[a * d + b] = g[a * d + b];
-            s->ginv[a * d + b] = (a >= b) ? L[a * d + b] : L[b * d + a];
+    for (size_t a = 0; a < d; a++)
+        for (size_t b = 0; b < d; b++)
             if (a != b && g[a * d + b] != 0.0)
                 s->diagonal = 0;
-        }
-    /* non-periodic axes are uncoupled, so their inverse entries are exact */
-    for (int a = 0; a < d; a++)
-        if (s->bc[a] != BERG_PERIODIC)
-            for (int b = 0; b < d; b++)
-                if (b != a)
-                    s->ginv[a * d + b] = s->ginv[b * d + a] = 0.0;
+    memcpy(s->g, g, sizeof s->g);
+    memcpy(s->ginv, ginv, d * d * sizeof(double));
     s->sqrt_det_g = sd;
     return BERG_OK;
 }
@@ -189,9 +168,9 @@ berg_status berg_space_create(berg_space **out, size_t rank, const size_t *n, co
         return berg__error(BERG_ERR_DOMAIN, "%s: cell weight %g is not a positive finite number",
                            fn, s.weight);
 
-    berg_space *p = malloc(sizeof *p);
+    berg_space *p = berg__alloc(1, sizeof *p, fn);
     if (p == NULL)
-        return berg__error(BERG_ERR_NOMEM, "%s: out of memory", fn);
+        return berg_last_status();
     *p = s;
     *out = p;
     return BERG_OK;
@@ -199,19 +178,18 @@ berg_status berg_space_create(berg_space **out, size_t rank, const size_t *n, co
 
 berg_status berg_space_clone(berg_space **out, const berg_space *space)
 {
-    if (out == NULL)
-        return berg__error(BERG_ERR_NULL, "berg_space_clone: out is NULL");
-    if (berg__space_check(space, "berg_space_clone") != BERG_OK)
-        return BERG_ERR_NULL;
-    berg_space *p = malloc(sizeof *p);
+    static const char fn[] = "berg_space_clone";
+    BERG_TRY(berg__check_ptr(out, fn, "out"));
+    BERG_TRY(berg__space_check(space, fn));
+    berg_space *p = berg__alloc(1, sizeof *p, fn);
     if (p == NULL)
-        return berg__error(BERG_ERR_NOMEM, "berg_space_clone: out of memory");
+        return berg_last_status();
     *p = *space;
     *out = p;
     return BERG_OK;
 }
 
-void berg_space_destroy(berg_space *space) { free(space); }
+void berg_space_destroy(berg_space *space) { berg__free(space); }
 
 size_t berg_space_rank(const berg_space *space) { return space ? (size_t)space->ndim : 0; }
 size_t berg_space_size(const berg_space *space) { return space ? space->size : 0; }

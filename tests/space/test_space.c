@@ -47,6 +47,12 @@ static void test_queries(void)
     CHECK_STATUS(berg_space_shape(s, NULL), BERG_ERR_NULL, "NULL shape");
     CHECK_STATUS(berg_space_shape(NULL, nn), BERG_ERR_NULL, "NULL space");
     CHECK(berg_space_rank(NULL) == 0 && berg_space_size(NULL) == 0, "NULL space queries");
+    CHECK(isnan(berg_space_cell_weight(NULL)) && isnan(berg_space_volume(NULL)) &&
+              isnan(berg_space_volume_factor(NULL)),
+          "NULL space: scalar queries give NaN");
+    CHECK_STATUS(berg_space_coordinates(s, 3, x), BERG_ERR_DOMAIN, "axis 3 of a rank-3 space");
+    CHECK_MESSAGE("berg_space_coordinates: axis = 3", "message names the function and axis");
+    CHECK(berg_space_max_rank() == 8, "max rank");
 
     berg_space *c = NULL;
     CHECK_STATUS(berg_space_clone(&c, s), BERG_OK, "clone");
@@ -334,8 +340,65 @@ static void test_clip(void)
     berg_space_destroy(s);
 }
 
+static void test_histogram(void)
+{
+    /* 2-D: axis 0 periodic on [0, 2) (2 cells), axis 1 Neumann on [0, 1) (4 cells) */
+    size_t n[2] = {2, 4};
+    double lo[2] = {0, 0}, hi[2] = {2, 1};
+    berg_boundary bc[2] = {BERG_PERIODIC, BERG_NEUMANN};
+    berg_space *s = tu_space(2, n, lo, hi, bc, NULL);
+    if (!s)
+        return;
+    double x[10] = {0.5, 0.1,  /* cell (0, 0) */
+                    2.5, 0.1,  /* wraps to (0, 0) */
+                    -0.5, 0.9, /* wraps to (1, 3) */
+                    1.5, 1.5,  /* outside on the Neumann axis */
+                    1.2, 0.3}; /* (1, 1) */
+    double hist[8], m;
+    size_t outside = 99;
+    CHECK_STATUS(berg_space_histogram(s, 5, x, hist, &outside), BERG_OK, "histogram");
+    CHECK(outside == 1, "one point outside (%zu)", outside);
+    double w = berg_space_cell_weight(s); /* 0.25 */
+    CHECK_REL(hist[0], 2.0 / (5 * w), 1e-15, "two points in cell (0, 0)");
+    CHECK_REL(hist[7], 1.0 / (5 * w), 1e-15, "wrapped point in cell (1, 3)");
+    CHECK_REL(hist[5], 1.0 / (5 * w), 1e-15, "cell (1, 1)");
+    berg_space_integrate(s, hist, &m);
+    CHECK_REL(m, 4.0 / 5.0, 1e-15, "mass = fraction inside");
+    tu_fill(hist, 8, 42.0);
+    x[3] = NAN;
+    CHECK_STATUS(berg_space_histogram(s, 5, x, hist, NULL), BERG_ERR_NONFINITE, "NaN point");
+    CHECK_MESSAGE("berg_space_histogram", "message names the function");
+    CHECK_MESSAGE("x[3]", "message names the index");
+    CHECK(tu_untouched(hist, 8, 42.0), "hist untouched on failure");
+    CHECK_STATUS(berg_space_histogram(s, 0, x, hist, NULL), BERG_ERR_SIZE, "no points");
+    CHECK_STATUS(berg_space_histogram(s, 5, NULL, hist, NULL), BERG_ERR_NULL, "NULL x");
+    CHECK_STATUS(berg_space_histogram(NULL, 5, x, hist, NULL), BERG_ERR_NULL, "NULL space");
+    berg_space_destroy(s);
+}
+
+static void test_moment_messages(void)
+{
+    size_t n[1] = {4};
+    double lo[1] = {0}, hi[1] = {1};
+    berg_space *s = tu_space(1, n, lo, hi, NULL, NULL);
+    if (!s)
+        return;
+    double p[4] = {1, -1, 1, 1}, m = 42.0, c = 42.0;
+    CHECK_STATUS(berg_space_mean(s, p, &m), BERG_ERR_NEGATIVE, "mean of a negative p");
+    CHECK_MESSAGE("berg_space_mean:", "mean names itself");
+    CHECK_MESSAGE("index 1", "and the index");
+    CHECK_STATUS(berg_space_covariance(s, p, &c), BERG_ERR_NEGATIVE, "covariance of a negative p");
+    CHECK_MESSAGE("berg_space_covariance:", "covariance names itself");
+    CHECK(m == 42.0 && c == 42.0, "outputs untouched");
+    CHECK_STATUS(berg_space_mean(s, p, NULL), BERG_ERR_NULL, "NULL mean");
+    CHECK_MESSAGE("berg_space_mean: mean", "NULL mean named");
+    berg_space_destroy(s);
+}
+
 int main(void)
 {
+    test_histogram();
+    test_moment_messages();
     test_clip();
     test_queries();
     test_general_metric();
