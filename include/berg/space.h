@@ -68,8 +68,10 @@ BERG_API size_t berg_space_max_rank(void);
  * @brief Create a space S = [lower_1, upper_1] x ... x [lower_d, upper_d]
  * with n_a cells on axis a, boundary kinds bc and metric g.
  *
- * The metric's symmetry is checked to a relative 1e-12 and the matrix is
- * then symmetrised. An axis that is not periodic may not be coupled to
+ * The metric must be symmetric to a relative 1e-10 of its largest entry;
+ * it is then symmetrised. A metric whose Cholesky factorization has a
+ * reciprocal condition estimate below d * DBL_EPSILON is numerically
+ * singular and refused. An axis that is not periodic may not be coupled to
  * another axis: g[a][b] must be exactly 0 for b != a.
  *
  * @param[out] out     the new space; untouched on failure. Free with
