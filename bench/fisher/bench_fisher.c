@@ -59,7 +59,7 @@ typedef struct {
 static void run_wick(void *p)
 {
     wick_ctx *c = p;
-    berg_fisher_wick(12, c->C, 1.0, 12, c->idx, &c->out);
+    berg_fisher_wick(12, 1.0, 12, c->C, c->idx, &c->out);
 }
 
 /* GFLOP/s of one dsyrk of n x d scores: n d (d + 1) flops (a multiply and an

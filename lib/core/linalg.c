@@ -45,6 +45,13 @@ void berg__linalg_mirror_lower(size_t d, double *A)
             A[j * d + i] = A[i * d + j];
 }
 
+void berg__linalg_mirror_upper(size_t d, double *A)
+{
+    for (size_t i = 0; i < d; i++)
+        for (size_t j = 0; j < i; j++)
+            A[i * d + j] = A[j * d + i];
+}
+
 void berg__linalg_symmetrize(size_t d, double *A)
 {
     for (size_t i = 0; i < d; i++)
@@ -94,7 +101,7 @@ static berg_status refuse_not_spd(size_t d, const double *A, int indefinite, dou
 {
     double lmin = NAN, lmax = NAN;
     BERG_TRY(berg__linalg_eig_extremes(d, A, &lmin, &lmax, fn, name));
-    if (indefinite && !(lmin > 0.0))
+    if (indefinite && lmin < 0.0)
         return berg__error(BERG_ERR_NOT_SPD,
                            "%s: %s is not positive definite: its smallest eigenvalue is %.6g "
                            "(largest %.6g)",

@@ -46,6 +46,9 @@ berg_status berg__lapack_status(long info, const char *fn, const char *routine);
 /* Copy the lower triangle of A to its upper one (A exactly symmetric). */
 void berg__linalg_mirror_lower(size_t d, double *A);
 
+/* Copy the upper triangle of A to its lower one (A exactly symmetric). */
+void berg__linalg_mirror_upper(size_t d, double *A);
+
 /* A <- (A + A^T) / 2: exactly symmetric, for computed results. */
 void berg__linalg_symmetrize(size_t d, double *A);
 

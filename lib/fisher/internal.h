@@ -1,6 +1,7 @@
 /*
  * lib/fisher/internal.h - helpers shared by the fisher module's sources.
- * Not installed; nothing here is exported.
+ * Not installed; nothing here is exported. The dense linear algebra
+ * (symmetry tolerance, Cholesky, eigensolver, mirroring) is lib/core/linalg.h.
  */
 #ifndef BERG_FISHER_INTERNAL_H
 #define BERG_FISHER_INTERNAL_H
@@ -9,19 +10,7 @@
 
 #include "berg/fisher.h"
 #include "core/internal.h"
-
-/* BERG_ERR_SIZE unless 1 <= n <= INT_MAX (the BLAS/LAPACK integer). */
-berg_status berg__fisher_check_dim(size_t n, const char *fn, const char *name);
-
-/* A d x d matrix is finite (BERG_ERR_NONFINITE) and symmetric to a relative
- * 1e-10 of its largest entry (BERG_ERR_NOT_SPD naming the entry). */
-berg_status berg__fisher_check_sym(size_t d, const double *A, const char *fn, const char *name);
-
-/* Cholesky factor of a checked symmetric A into L (d x d scratch, lower
- * triangle, row-major). BERG_ERR_NOT_SPD, with the smallest eigenvalue of A
- * in the message, when A is indefinite or singular to working precision. */
-berg_status berg__fisher_cholesky(size_t d, const double *A, double *L, const char *fn,
-                                  const char *name);
+#include "core/linalg.h"
 
 /* A computed result (n values) is finite: BERG_ERR_NONFINITE naming what
  * and the first entry that overflowed otherwise. For results that can
@@ -30,10 +19,16 @@ berg_status berg__fisher_cholesky(size_t d, const double *A, double *L, const ch
 berg_status berg__fisher_result_finite(const double *A, size_t n, const char *fn,
                                        const char *what);
 
-/* Copy the lower triangle of a d x d row-major matrix to its upper one. */
-void berg__fisher_mirror_lower(size_t d, double *A);
+/* The module's one check of a callback's output (n values written by the
+ * callback `what`): finite (berg__check_callback_output), or, with
+ * allow_neg_inf, finite and below 700 or -inf (a log-likelihood:
+ * exp must not overflow; the message calls the array logp).
+ * BERG_ERR_CALLBACK naming the first bad index. */
+berg_status berg__fisher_callback_output(const double *a, size_t n, int allow_neg_inf,
+                                         const char *fn, const char *what);
 
-/* Make A exactly symmetric by averaging A and A^T. */
-void berg__fisher_symmetrize(size_t d, double *A);
+/* Fill a callback's output with NaN before the call, so that an entry the
+ * callback forgets to write is reported rather than read as garbage. */
+void berg__fisher_poison(double *a, size_t n);
 
 #endif

@@ -22,6 +22,7 @@
  * docs/fisher.md.
  */
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "fisher/internal.h"
@@ -90,7 +91,7 @@ typedef struct {
     double sg[4];
 } nb4;
 
-static void neighbour_table(const berg_space *space, int a, nb4 *t)
+static void neighbour_table(const berg_space *space, size_t a, nb4 *t)
 {
     static const long step[4] = {-2, -1, 1, 2};
     const long n = (long)space->n[a];
@@ -109,10 +110,10 @@ static void neighbour_table(const berg_space *space, int a, nb4 *t)
 /* sum over the lines along axis a of sum_k weight_k (D_k^2 + variance):
  * the integral of (d_a r)^2 divided by the cell volume. buf holds n + 4
  * values (the line with two ghosts at each end), D n + 3 slopes. */
-static double diagonal_entry(const berg_space *space, const double *R, int a, double *buf,
+static double diagonal_entry(const berg_space *space, const double *R, size_t a, double *buf,
                              double *D)
 {
-    const int d = space->ndim;
+    const size_t d = (size_t)space->ndim;
     const long n = (long)space->n[a];
     const size_t st = space->stride[a];
     const int periodic = space->bc[a] == BERG_PERIODIC;
@@ -132,7 +133,7 @@ static double diagonal_entry(const berg_space *space, const double *R, int a, do
     double total = 0.0, comp = 0.0;
     for (;;) {
         size_t base = 0;
-        for (int b = 0; b < d; b++)
+        for (size_t b = 0; b < d; b++)
             if (b != a)
                 base += idx[b] * space->stride[b];
         for (long k = 0; k < n; k++)
@@ -158,15 +159,16 @@ static double diagonal_entry(const berg_space *space, const double *R, int a, do
             line += (!periodic && (k == klo || k == khi)) ? 0.5 * v : v;
         }
         berg__neumaier_add(&total, &comp, line);
-        int b = d - 1;
-        for (; b >= 0; b--) {
+        /* next line: odometer over the axes other than a, last fastest */
+        size_t b = d;
+        while (b-- > 0) {
             if (b == a)
                 continue;
             if (++idx[b] < space->n[b])
                 break;
             idx[b] = 0;
         }
-        if (b < 0)
+        if (b == SIZE_MAX)
             break;
     }
     return total + comp;
@@ -176,9 +178,9 @@ static double diagonal_entry(const berg_space *space, const double *R, int a, do
  * fourth-order central differences of R, ghosts through the tables */
 static void off_diagonal(const berg_space *space, const double *R, nb4 *const *tab, double *off)
 {
-    const int d = space->ndim;
+    const size_t d = (size_t)space->ndim;
     double c1[BERG_MAX_RANK], c2[BERG_MAX_RANK];
-    for (int a = 0; a < d; a++) {
+    for (size_t a = 0; a < d; a++) {
         c1[a] = 8.0 / (12.0 * space->h[a]);
         c2[a] = -1.0 / (12.0 * space->h[a]);
     }
@@ -192,52 +194,65 @@ static void off_diagonal(const berg_space *space, const double *R, nb4 *const *t
             idx[d - 1] = i;
             const double *c = R + j0 + i;
             double g[BERG_MAX_RANK];
-            for (int a = 0; a < d; a++) {
+            for (size_t a = 0; a < d; a++) {
                 const nb4 *t = &tab[a][idx[a]];
                 g[a] = c1[a] * (t->sg[2] * c[t->off[2]] - t->sg[1] * c[t->off[1]]) +
                        c2[a] * (t->sg[3] * c[t->off[3]] - t->sg[0] * c[t->off[0]]);
             }
-            for (int a = 1; a < d; a++)
-                for (int b = 0; b < a; b++)
+            for (size_t a = 1; a < d; a++)
+                for (size_t b = 0; b < a; b++)
                     line[a * d + b] += g[a] * g[b];
         }
-        for (int k = 0; k < d * d; k++)
+        for (size_t k = 0; k < d * d; k++)
             berg__neumaier_add(&off[k], &comp[k], line[k]);
-        for (int a = d - 2; a >= 0; a--) {
+        /* next line: odometer over the axes but the last */
+        for (size_t a = d - 1; a-- > 0;) {
             if (++idx[a] < space->n[a])
                 break;
             idx[a] = 0;
         }
     }
-    for (int k = 0; k < d * d; k++)
+    for (size_t k = 0; k < d * d; k++)
         off[k] += comp[k];
+}
+
+/* the off-diagonal sums (lower triangle of off) through the neighbour
+ * tables of every axis; tables: sum of the n[a] entries */
+static void off_diagonal_entries(const berg_space *space, const double *R, nb4 *tables,
+                                 double *off)
+{
+    const size_t d = (size_t)space->ndim;
+    nb4 *tab[BERG_MAX_RANK];
+    size_t at = 0;
+    for (size_t a = 0; a < d; a++) {
+        tab[a] = tables + at;
+        at += space->n[a];
+        neighbour_table(space, a, tab[a]);
+    }
+    off_diagonal(space, R, tab, off);
 }
 
 berg_status berg_fisher_location(const berg_space *space, const double *p0, double *Imat)
 {
     static const char fn[] = "berg_fisher_location";
-    berg_status s;
-    if ((s = berg__space_check(space, fn)) || (s = berg__check_ptr(p0, fn, "p0")) ||
-        (s = berg__check_ptr(Imat, fn, "Imat")))
-        return s;
+    BERG_TRY(berg__space_check(space, fn));
+    BERG_TRY(berg__check_ptr(p0, fn, "p0"));
+    BERG_TRY(berg__check_ptr(Imat, fn, "Imat"));
     double mass;
-    if ((s = berg__check_density(p0, space->size, fn, "p0", &mass)) != BERG_OK)
-        return s;
-    const int d = space->ndim;
+    BERG_TRY(berg__check_density(p0, space->size, fn, "p0", &mass));
+    const size_t d = (size_t)space->ndim;
     size_t nmax = 0, nsum = 0;
-    for (int a = 0; a < d; a++) {
+    for (size_t a = 0; a < d; a++) {
         nmax = space->n[a] > nmax ? space->n[a] : nmax;
         nsum += space->n[a];
     }
     /* r on the grid, one line with its ghosts, its slopes, and the
      * neighbour tables of the off-diagonal stencil */
+    nb4 *tables = NULL;
     double *R = berg__alloc(space->size + 2 * (nmax + 2 * GHOST), sizeof(double), fn);
-    nb4 *tables = d > 1 ? berg__alloc(nsum, sizeof(nb4), fn) : NULL;
-    if (!R || (d > 1 && !tables)) {
-        s = berg_last_status();
+    if (!R || (d > 1 && !(tables = berg__alloc(nsum, sizeof(nb4), fn)))) {
         berg__free(R);
-        berg__free(tables);
-        return s;
+        return berg_last_status();
     }
     double *buf = R + space->size, *D = buf + nmax + 2 * GHOST;
     const double inv = 1.0 / (mass * space->weight);
@@ -245,26 +260,18 @@ berg_status berg_fisher_location(const berg_space *space, const double *p0, doub
         R[j] = sqrt(p0[j] * inv);
 
     double off[BERG_MAX_RANK * BERG_MAX_RANK] = {0};
-    if (d > 1) {
-        nb4 *tab[BERG_MAX_RANK];
-        size_t at = 0;
-        for (int a = 0; a < d; a++) {
-            tab[a] = tables + at;
-            at += space->n[a];
-            neighbour_table(space, a, tab[a]);
-        }
-        off_diagonal(space, R, tab, off);
-    }
+    if (d > 1)
+        off_diagonal_entries(space, R, tables, off);
     double diag[BERG_MAX_RANK];
-    for (int a = 0; a < d; a++)
+    for (size_t a = 0; a < d; a++)
         diag[a] = diagonal_entry(space, R, a, buf, D);
     berg__free(R);
     berg__free(tables);
 
     const double cw = 4.0 * space->weight;
-    for (int a = 0; a < d; a++) {
+    for (size_t a = 0; a < d; a++) {
         Imat[a * d + a] = cw * diag[a];
-        for (int b = 0; b < a; b++)
+        for (size_t b = 0; b < a; b++)
             Imat[a * d + b] = Imat[b * d + a] = cw * off[a * d + b];
     }
     return BERG_OK;

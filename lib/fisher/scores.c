@@ -15,18 +15,18 @@
 #include <stdint.h>
 #include <string.h>
 
-#include <cblas.h>
-
 #include "fisher/internal.h"
+
+/* after the berg headers: OpenBLAS's cblas.h may pull in <complex.h> */
+#include <cblas.h>
 
 /* rows per dsyrk call: the BLAS integer limit */
 #define ROWS_PER_CALL ((size_t)INT_MAX)
 
 /* C (upper triangle) = alpha * sum of s s^T over n rows (+ beta * C) in
- * calls of at most INT_MAX rows. The upper triangle: OpenBLAS 0.3.21's
- * kernel for it (row-major, transposed; numpy's choice for X.T @ X) is 5-9%
- * faster than the lower one for d = 16 .. 64 and never slower (measured,
- * docs/fisher.md). */
+ * calls of at most INT_MAX rows. The upper triangle: OpenBLAS's kernel for
+ * it (row-major, transposed; numpy's choice for X.T @ X) is faster than the
+ * lower one (docs/fisher.md has the measurement). */
 static void syrk_rows(size_t n, size_t d, const double *A, double alpha, double beta, double *C)
 {
     size_t done = 0;
@@ -37,14 +37,6 @@ static void syrk_rows(size_t n, size_t d, const double *A, double alpha, double 
         beta = 1.0;
         done += k;
     }
-}
-
-/* copy the upper triangle of a d x d row-major matrix to its lower one */
-static void mirror_upper(size_t d, double *A)
-{
-    for (size_t i = 0; i < d; i++)
-        for (size_t j = 0; j < i; j++)
-            A[i * d + j] = A[j * d + i];
 }
 
 /* the diagonal of C (sums of the power-th powers of the n scores of a
@@ -72,42 +64,32 @@ static berg_status diag_check(size_t n, size_t d, const double *scores, const do
                        fn, what, n, limit);
 }
 
-static berg_status check_common(size_t nsamples, size_t dim, const double *scores, const char *fn,
-                                size_t *total)
+static berg_status check_common(size_t nsamples, size_t dim, const double *scores, const char *fn)
 {
-    berg_status s;
-    if ((s = berg__check_ptr(scores, fn, "scores")) || (s = berg__fisher_check_dim(dim, fn, "dim")))
-        return s;
     size_t nd;
-    if ((s = berg__mul_size(nsamples, dim, &nd, fn, "scores")) ||
-        (s = berg__mul_size(nd, sizeof(double), &nd, fn, "scores bytes")))
-        return s;
-    *total = nd;
-    return BERG_OK;
+    BERG_TRY(berg__check_ptr(scores, fn, "scores"));
+    BERG_TRY(berg__linalg_check_dim(dim, fn, "dim"));
+    BERG_TRY(berg__mul_size(nsamples, dim, &nd, fn, "scores"));
+    return berg__mul_size(nd, sizeof(double), &nd, fn, "scores bytes");
 }
 
 berg_status berg_fisher_from_scores(size_t nsamples, size_t dim, const double *scores, double *Imat)
 {
     static const char fn[] = "berg_fisher_from_scores";
-    berg_status s;
-    size_t total;
-    if ((s = berg__check_ptr(Imat, fn, "Imat")) ||
-        (s = check_common(nsamples, dim, scores, fn, &total)))
-        return s;
-    if (nsamples == 0)
-        return berg__error(BERG_ERR_SIZE, "%s: nsamples is 0 (need at least one sample)", fn);
+    berg_status st;
+    BERG_TRY(berg__check_ptr(Imat, fn, "Imat"));
+    BERG_TRY(check_common(nsamples, dim, scores, fn));
+    BERG_REQUIRE(nsamples > 0, BERG_ERR_SIZE, "%s: nsamples is 0 (need at least one sample)", fn);
     double *C = berg__alloc(dim * dim, sizeof(double), fn);
     if (!C)
         return berg_last_status();
     syrk_rows(nsamples, dim, scores, 1.0 / (double)nsamples, 0.0, C);
-    if ((s = diag_check(nsamples, dim, scores, C, fn, "sum s s^T", 2)) != BERG_OK) {
-        berg__free(C);
-        return s;
-    }
-    mirror_upper(dim, C);
+    BERG_TRY_GOTO(st, diag_check(nsamples, dim, scores, C, fn, "sum s s^T", 2), fail);
+    berg__linalg_mirror_upper(dim, C);
     memcpy(Imat, C, dim * dim * sizeof(double));
+fail:
     berg__free(C);
-    return BERG_OK;
+    return st;
 }
 
 /* ---- accumulator ------------------------------------------------------ */
@@ -129,15 +111,12 @@ struct berg_fisher_acc {
 berg_status berg_fisher_acc_create(berg_fisher_acc **out, size_t dim, unsigned flags)
 {
     static const char fn[] = "berg_fisher_acc_create";
-    berg_status s;
-    if ((s = berg__check_ptr(out, fn, "out")) || (s = berg__fisher_check_dim(dim, fn, "dim")))
-        return s;
-    if (flags & ~BERG_FISHER_ACC_NO_STDERR)
-        return berg__error(BERG_ERR_DOMAIN, "%s: unknown flags 0x%x", fn, flags);
     size_t dd;
-    if ((s = berg__mul_size(dim, dim, &dd, fn, "dim x dim")) ||
-        (s = berg__mul_size(dd, 6 * sizeof(double), &(size_t){0}, fn, "accumulator size")))
-        return s;
+    BERG_TRY(berg__check_ptr(out, fn, "out"));
+    BERG_TRY(berg__linalg_check_dim(dim, fn, "dim"));
+    BERG_TRY(berg__check_flags(flags, BERG_FISHER_ACC_NO_STDERR, fn));
+    BERG_TRY(berg__mul_size(dim, dim, &dd, fn, "dim x dim"));
+    BERG_TRY(berg__mul_size(dd, 6 * sizeof(double), &(size_t){0}, fn, "accumulator size"));
     size_t rows = SQ_BLOCK_DOUBLES / dim;
     if (rows < 1)
         rows = 1;
@@ -149,13 +128,9 @@ berg_status berg_fisher_acc_create(berg_fisher_acc **out, size_t dim, unsigned f
     a->flags = flags;
     a->sq_rows = rows;
     a->S = berg__alloc(6 * dd, sizeof(double), fn);
-    a->sq = berg__alloc(rows * dim, sizeof(double), fn);
-    if (!a->S || !a->sq) {
-        berg__free(a->S);
-        berg__free(a->sq);
-        berg__free(a);
-        return berg_last_status();
-    }
+    a->sq = a->S ? berg__alloc(rows * dim, sizeof(double), fn) : NULL;
+    if (!a->sq)
+        goto fail;
     a->Sc = a->S + dd;
     a->Q = a->S + 2 * dd;
     a->Qc = a->S + 3 * dd;
@@ -164,6 +139,9 @@ berg_status berg_fisher_acc_create(berg_fisher_acc **out, size_t dim, unsigned f
     memset(a->S, 0, 4 * dd * sizeof(double));
     *out = a;
     return BERG_OK;
+fail:
+    berg_fisher_acc_destroy(a);
+    return berg_last_status();
 }
 
 void berg_fisher_acc_destroy(berg_fisher_acc *acc)
@@ -187,9 +165,8 @@ size_t berg_fisher_acc_dim(const berg_fisher_acc *acc)
 
 berg_status berg_fisher_acc_reset(berg_fisher_acc *acc)
 {
-    berg_status s = berg__check_ptr(acc, "berg_fisher_acc_reset", "acc");
-    if (s != BERG_OK)
-        return s;
+    static const char fn[] = "berg_fisher_acc_reset";
+    BERG_TRY(berg__check_ptr(acc, fn, "acc"));
     memset(acc->S, 0, 4 * acc->d * acc->d * sizeof(double));
     acc->count = 0;
     return BERG_OK;
@@ -203,40 +180,45 @@ static void neumaier_add_lower(size_t d, double *sum, double *comp, const double
             berg__neumaier_add(&sum[i * d + j], &comp[i * d + j], x[i * d + j]);
 }
 
+/* bQ (upper triangle) = sum over the batch of (s s^T)^2 elementwise, as
+ * dsyrk of the squared scores in blocks of sq_rows rows */
+static void squared_moments(berg_fisher_acc *acc, size_t nsamples, const double *scores)
+{
+    const size_t d = acc->d;
+    double beta = 0.0;
+    for (size_t t0 = 0; t0 < nsamples; t0 += acc->sq_rows) {
+        size_t rows = nsamples - t0 < acc->sq_rows ? nsamples - t0 : acc->sq_rows;
+        const double *src = scores + t0 * d;
+        for (size_t k = 0; k < rows * d; k++)
+            acc->sq[k] = src[k] * src[k];
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)d, (int)rows, 1.0, acc->sq,
+                    (int)d, beta, acc->bQ, (int)d);
+        beta = 1.0;
+    }
+}
+
 berg_status berg_fisher_acc_add(berg_fisher_acc *acc, size_t nsamples, const double *scores)
 {
     static const char fn[] = "berg_fisher_acc_add";
-    berg_status s;
-    size_t total;
-    if ((s = berg__check_ptr(acc, fn, "acc")) ||
-        (s = check_common(nsamples, acc->d, scores, fn, &total)))
-        return s;
+    BERG_TRY(berg__check_ptr(acc, fn, "acc"));
+    BERG_TRY(check_common(nsamples, acc->d, scores, fn));
     if (nsamples == 0)
         return BERG_OK;
-    if (acc->count > SIZE_MAX - nsamples)
-        return berg__error(BERG_ERR_SIZE, "%s: the sample count overflows size_t", fn);
-    size_t d = acc->d;
+    BERG_REQUIRE(acc->count <= SIZE_MAX - nsamples, BERG_ERR_SIZE,
+                 "%s: the sample count overflows size_t", fn);
+    const size_t d = acc->d;
+    /* both batch sums are checked before either is added: a failed add
+     * leaves the accumulator unchanged */
     syrk_rows(nsamples, d, scores, 1.0, 0.0, acc->bS);
-    if ((s = diag_check(nsamples, d, scores, acc->bS, fn, "sum s s^T", 2)) != BERG_OK)
-        return s;
-    int se = !(acc->flags & BERG_FISHER_ACC_NO_STDERR);
-    if (se) {
-        double beta = 0.0;
-        for (size_t t0 = 0; t0 < nsamples; t0 += acc->sq_rows) {
-            size_t rows = nsamples - t0 < acc->sq_rows ? nsamples - t0 : acc->sq_rows;
-            const double *src = scores + t0 * d;
-            for (size_t k = 0; k < rows * d; k++)
-                acc->sq[k] = src[k] * src[k];
-            cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)d, (int)rows, 1.0, acc->sq,
-                        (int)d, beta, acc->bQ, (int)d);
-            beta = 1.0;
-        }
-        if ((s = diag_check(nsamples, d, scores, acc->bQ, fn, "sum (s_i s_j)^2", 4)) != BERG_OK)
-            return s;
-        mirror_upper(d, acc->bQ);
+    BERG_TRY(diag_check(nsamples, d, scores, acc->bS, fn, "sum s s^T", 2));
+    const int with_se = !(acc->flags & BERG_FISHER_ACC_NO_STDERR);
+    if (with_se) {
+        squared_moments(acc, nsamples, scores);
+        BERG_TRY(diag_check(nsamples, d, scores, acc->bQ, fn, "sum (s_i s_j)^2", 4));
+        berg__linalg_mirror_upper(d, acc->bQ);
         neumaier_add_lower(d, acc->Q, acc->Qc, acc->bQ);
     }
-    mirror_upper(d, acc->bS);
+    berg__linalg_mirror_upper(d, acc->bS);
     neumaier_add_lower(d, acc->S, acc->Sc, acc->bS);
     acc->count += nsamples;
     return BERG_OK;
@@ -245,18 +227,16 @@ berg_status berg_fisher_acc_add(berg_fisher_acc *acc, size_t nsamples, const dou
 berg_status berg_fisher_acc_merge(berg_fisher_acc *acc, const berg_fisher_acc *other)
 {
     static const char fn[] = "berg_fisher_acc_merge";
-    berg_status s;
-    if ((s = berg__check_ptr(acc, fn, "acc")) || (s = berg__check_ptr(other, fn, "other")))
-        return s;
-    if (acc == other)
-        return berg__error(BERG_ERR_DOMAIN, "%s: other is acc itself (merge a copy instead)", fn);
-    if (acc->d != other->d || acc->flags != other->flags)
-        return berg__error(BERG_ERR_MISMATCH,
-                           "%s: acc (dim %zu, flags 0x%x) and other (dim %zu, flags 0x%x) differ",
-                           fn, acc->d, acc->flags, other->d, other->flags);
-    if (acc->count > SIZE_MAX - other->count)
-        return berg__error(BERG_ERR_SIZE, "%s: the sample count overflows size_t", fn);
-    size_t d = acc->d;
+    BERG_TRY(berg__check_ptr(acc, fn, "acc"));
+    BERG_TRY(berg__check_ptr(other, fn, "other"));
+    BERG_REQUIRE(acc != other, BERG_ERR_DOMAIN, "%s: other is acc itself (merge a copy instead)",
+                 fn);
+    BERG_REQUIRE(acc->d == other->d && acc->flags == other->flags, BERG_ERR_MISMATCH,
+                 "%s: acc (dim %zu, flags 0x%x) and other (dim %zu, flags 0x%x) differ", fn,
+                 acc->d, acc->flags, other->d, other->flags);
+    BERG_REQUIRE(acc->count <= SIZE_MAX - other->count, BERG_ERR_SIZE,
+                 "%s: the sample count overflows size_t", fn);
+    const size_t d = acc->d;
     neumaier_add_lower(d, acc->S, acc->Sc, other->S);
     neumaier_add_lower(d, acc->S, acc->Sc, other->Sc);
     neumaier_add_lower(d, acc->Q, acc->Qc, other->Q);
@@ -268,23 +248,16 @@ berg_status berg_fisher_acc_merge(berg_fisher_acc *acc, const berg_fisher_acc *o
 berg_status berg_fisher_acc_result(const berg_fisher_acc *acc, double *Imat, double *se)
 {
     static const char fn[] = "berg_fisher_acc_result";
-    berg_status s;
-    if ((s = berg__check_ptr(acc, fn, "acc")))
-        return s;
-    if (!Imat && !se)
-        return berg__error(BERG_ERR_NULL, "%s: Imat and se are both NULL", fn);
-    if (acc->count == 0)
-        return berg__error(BERG_ERR_SIZE, "%s: no samples have been added", fn);
-    if (se && (acc->flags & BERG_FISHER_ACC_NO_STDERR))
-        return berg__error(BERG_ERR_UNSUPPORTED,
-                           "%s: se requested from an accumulator created with "
-                           "BERG_FISHER_ACC_NO_STDERR",
-                           fn);
-    if (se && acc->count < 2)
-        return berg__error(BERG_ERR_SIZE, "%s: standard errors need at least 2 samples, have %zu",
-                           fn, acc->count);
-    size_t d = acc->d;
-    double n = (double)acc->count;
+    BERG_TRY(berg__check_ptr(acc, fn, "acc"));
+    BERG_REQUIRE(Imat || se, BERG_ERR_NULL, "%s: Imat and se are both NULL", fn);
+    BERG_REQUIRE(acc->count > 0, BERG_ERR_SIZE, "%s: no samples have been added", fn);
+    BERG_REQUIRE(!se || !(acc->flags & BERG_FISHER_ACC_NO_STDERR), BERG_ERR_UNSUPPORTED,
+                 "%s: se requested from an accumulator created with BERG_FISHER_ACC_NO_STDERR",
+                 fn);
+    BERG_REQUIRE(!se || acc->count >= 2, BERG_ERR_SIZE,
+                 "%s: standard errors need at least 2 samples, have %zu", fn, acc->count);
+    const size_t d = acc->d;
+    const double n = (double)acc->count;
     for (size_t i = 0; i < d; i++)
         for (size_t j = 0; j <= i; j++) {
             size_t k = i * d + j;

@@ -163,6 +163,16 @@ static void test_accumulator(void)
     CHECK_STATUS(berg_fisher_acc_create(&z, 0, 0), BERG_ERR_SIZE, "dim 0");
     CHECK(z == (berg_fisher_acc *)0x1, "out untouched");
     CHECK_STATUS(berg_fisher_acc_create(&z, 2, 8), BERG_ERR_DOMAIN, "bad flags");
+    /* a flag of another creator is refused by its name, out untouched */
+    CHECK_STATUS(berg_fisher_acc_create(&z, 2, BERG_PLAN_ESTIMATE), BERG_ERR_DOMAIN,
+                 "BERG_PLAN_ESTIMATE refused");
+    CHECK_MESSAGE("BERG_PLAN_ESTIMATE", "the refusal names the flag");
+    CHECK_MESSAGE("berg_fisher_acc_create", "the refusal names the function");
+    CHECK(z == (berg_fisher_acc *)0x1, "out untouched by a refused flag");
+    CHECK_STATUS(berg_fisher_acc_create(&z, 2, BERG_FISHER_ACC_NO_STDERR | BERG_FP_FOURIER),
+                 BERG_ERR_DOMAIN, "BERG_FP_FOURIER refused next to an allowed flag");
+    CHECK_MESSAGE("BERG_FP_FOURIER", "the refusal names the foreign flag");
+    CHECK(z == (berg_fisher_acc *)0x1, "out untouched");
     CHECK_STATUS(berg_fisher_acc_create(NULL, 2, 0), BERG_ERR_NULL, "NULL out");
     CHECK_STATUS(berg_fisher_acc_add(NULL, 1, S), BERG_ERR_NULL, "NULL acc");
     CHECK_STATUS(berg_fisher_acc_result(a, NULL, NULL), BERG_ERR_NULL, "no outputs");
@@ -509,7 +519,7 @@ static int huge_score(size_t npar, const double *u, const berg_space *space, dou
     (void)ud;
     size_t n = berg_space_size(space);
     double w;
-    berg_space_cell_weight(space, &w);
+    w = berg_space_cell_weight(space);
     for (size_t j = 0; j < n; j++) {
         logp[j] = -log((double)n * w);
         for (size_t k = 0; k < npar; k++)
@@ -549,11 +559,11 @@ static void test_model(void)
 {
     berg_space *s = line_space(4000, -20, 20, BERG_NEUMANN);
     double u[2] = {0.3, 1.7}, I[4], J[4];
-    CHECK_STATUS(berg_fisher_model(s, 2, u, normal_ll, NULL, I, NULL), BERG_OK, "Normal FD");
+    CHECK_STATUS(berg_fisher_model(s, 2, u, I, normal_ll, NULL, NULL), BERG_OK, "Normal FD");
     CHECK_REL(I[0], 1 / (1.7 * 1.7), 1e-9, "Normal I_mu");
     CHECK_REL(I[3], 2 / (1.7 * 1.7), 1e-9, "Normal I_sigma");
     CHECK_ABS(I[1], 0.0, 1e-10, "Normal I_mu,sigma");
-    CHECK_STATUS(berg_fisher_model(s, 2, u, NULL, normal_score, J, NULL), BERG_OK, "Normal score");
+    CHECK_STATUS(berg_fisher_model(s, 2, u, J, NULL, normal_score, NULL), BERG_OK, "Normal score");
     for (int k = 0; k < 4; k++)
         CHECK_ABS(J[k], I[k], 1e-10, "score vs finite differences %d", k);
     CHECK_REL(J[0], 1 / (1.7 * 1.7), 1e-13, "Normal I_mu (score)");
@@ -565,7 +575,7 @@ static void test_model(void)
     double *l1 = malloc(n * sizeof *l1), *l2 = malloc(n * sizeof *l2), w;
     normal_ll(2, u, s, l1, NULL);
     normal_ll(2, u2, s, l2, NULL);
-    berg_space_cell_weight(s, &w);
+    w = berg_space_cell_weight(s);
     double kl = 0;
     for (size_t j = 0; j < n; j++)
         kl += w * exp(l1[j]) * (l1[j] - l2[j]);
@@ -577,35 +587,35 @@ static void test_model(void)
     /* Poisson in lambda: I = 1/lambda */
     berg_space *z = line_space(90, -0.5, 89.5, BERG_NEUMANN);
     double lam = 6.2, Ip;
-    CHECK_STATUS(berg_fisher_model(z, 1, &lam, poisson_ll, NULL, &Ip, NULL), BERG_OK, "Poisson");
+    CHECK_STATUS(berg_fisher_model(z, 1, &lam, &Ip, poisson_ll, NULL, NULL), BERG_OK, "Poisson");
     CHECK_REL(Ip, 1 / lam, 1e-10, "Poisson 1/lambda");
 
     /* failures */
     int mode = 0;
     tu_fill(I, 4, SENT);
-    CHECK_STATUS(berg_fisher_model(s, 2, u, failing_ll, NULL, I, &mode), BERG_ERR_CALLBACK,
+    CHECK_STATUS(berg_fisher_model(s, 2, u, I, failing_ll, NULL, &mode), BERG_ERR_CALLBACK,
                  "callback returns 7");
     CHECK_MESSAGE("7", "callback status in message");
     mode = 1;
-    CHECK_STATUS(berg_fisher_model(s, 2, u, failing_ll, NULL, I, &mode), BERG_ERR_CALLBACK,
+    CHECK_STATUS(berg_fisher_model(s, 2, u, I, failing_ll, NULL, &mode), BERG_ERR_CALLBACK,
                  "callback writes NaN");
     CHECK_MESSAGE("logp[3]", "NaN index");
     mode = 2;
-    CHECK_STATUS(berg_fisher_model(s, 2, u, failing_ll, NULL, I, &mode), BERG_ERR_CALLBACK,
+    CHECK_STATUS(berg_fisher_model(s, 2, u, I, failing_ll, NULL, &mode), BERG_ERR_CALLBACK,
                  "callback leaves an entry unwritten");
     CHECK_MESSAGE("logp[5]", "unwritten index");
     double ubad[2] = {0.3, 0.0015}; /* the stencil steps to sigma < 0: callback fails */
-    CHECK_STATUS(berg_fisher_model(s, 2, ubad, normal_ll, NULL, I, NULL), BERG_ERR_CALLBACK,
+    CHECK_STATUS(berg_fisher_model(s, 2, ubad, I, normal_ll, NULL, NULL), BERG_ERR_CALLBACK,
                  "callback fails inside the stencil");
-    CHECK_STATUS(berg_fisher_model(s, 2, u, NULL, NULL, I, NULL), BERG_ERR_NULL, "no callback");
-    CHECK_STATUS(berg_fisher_model(s, 2, u, normal_ll, normal_score, I, NULL), BERG_ERR_DOMAIN,
+    CHECK_STATUS(berg_fisher_model(s, 2, u, I, NULL, NULL, NULL), BERG_ERR_NULL, "no callback");
+    CHECK_STATUS(berg_fisher_model(s, 2, u, I, normal_ll, normal_score, NULL), BERG_ERR_DOMAIN,
                  "two callbacks");
-    CHECK_STATUS(berg_fisher_model(s, 0, u, normal_ll, NULL, I, NULL), BERG_ERR_SIZE, "npar 0");
+    CHECK_STATUS(berg_fisher_model(s, 0, u, I, normal_ll, NULL, NULL), BERG_ERR_SIZE, "npar 0");
     double unan[2] = {NAN, 1};
-    CHECK_STATUS(berg_fisher_model(s, 2, unan, normal_ll, NULL, I, NULL), BERG_ERR_NONFINITE,
+    CHECK_STATUS(berg_fisher_model(s, 2, unan, I, normal_ll, NULL, NULL), BERG_ERR_NONFINITE,
                  "NaN u");
     CHECK(tu_untouched(I, 4, SENT), "I untouched");
-    CHECK_STATUS(berg_fisher_model(s, 2, u, NULL, huge_score, I, NULL), BERG_ERR_NONFINITE,
+    CHECK_STATUS(berg_fisher_model(s, 2, u, I, NULL, huge_score, NULL), BERG_ERR_NONFINITE,
                  "finite scores whose I overflows");
     CHECK_MESSAGE("overflows", "overflow named");
     CHECK(tu_untouched(I, 4, SENT), "I untouched on overflow");
@@ -664,14 +674,14 @@ static void random_spd(size_t d, double *A, unsigned long long seed)
 static void test_linalg(void)
 {
     double u[2] = {1.3, -0.4}, J[6], Ja[6];
-    CHECK_STATUS(berg_fisher_jacobian(2, u, 3, forward, NULL, J, NULL), BERG_OK, "FD Jacobian");
-    CHECK_STATUS(berg_fisher_jacobian(2, u, 3, NULL, jacobian, Ja, NULL), BERG_OK, "Jacobian cb");
+    CHECK_STATUS(berg_fisher_jacobian(2, 3, u, J, forward, NULL, NULL), BERG_OK, "FD Jacobian");
+    CHECK_STATUS(berg_fisher_jacobian(2, 3, u, Ja, NULL, jacobian, NULL), BERG_OK, "Jacobian cb");
     for (int k = 0; k < 6; k++)
         CHECK_ABS(J[k], Ja[k], 1e-11, "Jacobian entry %d", k);
     tu_fill(J, 6, SENT);
-    CHECK_STATUS(berg_fisher_jacobian(2, u, 3, bad_forward, NULL, J, NULL), BERG_ERR_CALLBACK,
+    CHECK_STATUS(berg_fisher_jacobian(2, 3, u, J, bad_forward, NULL, NULL), BERG_ERR_CALLBACK,
                  "NaN forward");
-    CHECK_STATUS(berg_fisher_jacobian(2, u, 3, NULL, NULL, J, NULL), BERG_ERR_NULL, "no G");
+    CHECK_STATUS(berg_fisher_jacobian(2, 3, u, J, NULL, NULL, NULL), BERG_ERR_NULL, "no G");
     CHECK(tu_untouched(J, 6, SENT), "J untouched");
 
     /* parameter metric J^T IN J and pull-back J I^{-1} J^T against sums */
@@ -794,19 +804,19 @@ static void test_wick(void)
 {
     double s2 = 0.7, C1[1] = {s2}, out;
     size_t z[12] = {0};
-    CHECK_STATUS(berg_fisher_wick(1, C1, 1.0, 12, z, &out), BERG_OK, "x^12");
+    CHECK_STATUS(berg_fisher_wick(1, 1.0, 12, C1, z, &out), BERG_OK, "x^12");
     CHECK_REL(out, 10395.0 * pow(s2, 6), 1e-14, "E x^12 = 11!! s^12");
-    CHECK_STATUS(berg_fisher_wick(1, C1, 4.0, 12, z, &out), BERG_OK, "x^12 / T^6");
+    CHECK_STATUS(berg_fisher_wick(1, 4.0, 12, C1, z, &out), BERG_OK, "x^12 / T^6");
     CHECK_REL(out, 10395.0 * pow(s2 / 4.0, 6), 1e-14, "T^-6 scaling");
-    CHECK_STATUS(berg_fisher_wick(1, C1, 1.0, 11, z, &out), BERG_OK, "odd");
+    CHECK_STATUS(berg_fisher_wick(1, 1.0, 11, C1, z, &out), BERG_OK, "odd");
     CHECK(out == 0.0, "odd order is zero");
-    CHECK_STATUS(berg_fisher_wick(1, C1, 1.0, 0, NULL, &out), BERG_OK, "order 0");
+    CHECK_STATUS(berg_fisher_wick(1, 1.0, 0, C1, NULL, &out), BERG_OK, "order 0");
     CHECK(out == 1.0, "order 0 is one");
     /* Isserlis: E[x0 x1 x0 x1] = C00 C11 + 2 C01^2 */
     double C[16];
     random_spd(4, C, 99);
     size_t i4[4] = {0, 1, 0, 1};
-    CHECK_STATUS(berg_fisher_wick(4, C, 1.0, 4, i4, &out), BERG_OK, "order 4");
+    CHECK_STATUS(berg_fisher_wick(4, 1.0, 4, C, i4, &out), BERG_OK, "order 4");
     CHECK_REL(out, C[0] * C[5] + 2 * C[1] * C[1], 1e-14, "Isserlis order 4");
     /* order 12 with random indices vs all 10395 pairings */
     unsigned long long st = 5;
@@ -816,7 +826,7 @@ static void test_wick(void)
         for (int j = 0; j < 12; j++)
             idx[j] = (size_t)(tu_uniform(&st) * 4.0);
         double want = pairings(idx, used, 12, C, 4) / pow(2.5, 6);
-        CHECK_STATUS(berg_fisher_wick(4, C, 2.5, 12, idx, &out), BERG_OK, "order 12");
+        CHECK_STATUS(berg_fisher_wick(4, 2.5, 12, C, idx, &out), BERG_OK, "order 12");
         CHECK_REL(out, want, 1e-12, "order 12 vs pairings, trial %d", trial);
     }
     /* order 14, all distinct: 13!! = 135135 pairings */
@@ -827,7 +837,7 @@ static void test_wick(void)
     size_t id14[14];
     for (int j = 0; j < 14; j++)
         id14[j] = (size_t)j;
-    CHECK_STATUS(berg_fisher_wick(14, C14, 1.0, 14, id14, &out), BERG_OK, "order 14 distinct");
+    CHECK_STATUS(berg_fisher_wick(14, 1.0, 14, C14, id14, &out), BERG_OK, "order 14 distinct");
     int used14[14] = {0};
     CHECK_REL(out, pairings(id14, used14, 14, C14, 14), 1e-12, "order 14 vs pairings");
     /* a high order with few distinct indices is cheap: E x^40 = 39!! */
@@ -835,37 +845,37 @@ static void test_wick(void)
     double one[1] = {1.0}, df = 1;
     for (int k = 39; k > 1; k -= 2)
         df *= k;
-    CHECK_STATUS(berg_fisher_wick(1, one, 1.0, 40, z40, &out), BERG_OK, "order 40");
+    CHECK_STATUS(berg_fisher_wick(1, 1.0, 40, one, z40, &out), BERG_OK, "order 40");
     CHECK_REL(out, df, 1e-13, "E x^40 = 39!!");
     /* Iinv and T far from 1 whose ratio is not: E x^8 = 7!! (Iinv / T)^4 =
      * 105, though Iinv^4 and T^-4 overflow or underflow on their own */
     size_t z8[8] = {0};
     double big = 1e100, small = 1e-100;
-    CHECK_STATUS(berg_fisher_wick(1, &big, 1e100, 8, z8, &out), BERG_OK, "Iinv = T = 1e100");
+    CHECK_STATUS(berg_fisher_wick(1, 1e100, 8, &big, z8, &out), BERG_OK, "Iinv = T = 1e100");
     CHECK_REL(out, 105.0, 1e-15, "E x^8 at Iinv = T = 1e100");
-    CHECK_STATUS(berg_fisher_wick(1, &small, 1e-100, 8, z8, &out), BERG_OK, "Iinv = T = 1e-100");
+    CHECK_STATUS(berg_fisher_wick(1, 1e-100, 8, &small, z8, &out), BERG_OK, "Iinv = T = 1e-100");
     CHECK_REL(out, 105.0, 1e-15, "E x^8 at Iinv = T = 1e-100");
     /* a moment that does overflow, (1e200)^4, is still refused */
     out = SENT;
-    CHECK_STATUS(berg_fisher_wick(1, &big, 1e-100, 8, z8, &out), BERG_ERR_NONFINITE,
+    CHECK_STATUS(berg_fisher_wick(1, 1e-100, 8, &big, z8, &out), BERG_ERR_NONFINITE,
                  "moment 105e800");
     CHECK(out == SENT, "out untouched on overflow");
     /* bad input */
     out = SENT;
     size_t bad[2] = {0, 4};
-    CHECK_STATUS(berg_fisher_wick(4, C, 1.0, 2, bad, &out), BERG_ERR_OUT_OF_RANGE, "index 4");
+    CHECK_STATUS(berg_fisher_wick(4, 1.0, 2, C, bad, &out), BERG_ERR_OUT_OF_RANGE, "index 4");
     CHECK_MESSAGE("idx[1]", "bad index named");
-    CHECK_STATUS(berg_fisher_wick(4, C, 0.0, 2, i4, &out), BERG_ERR_DOMAIN, "T = 0");
-    CHECK_STATUS(berg_fisher_wick(4, C, NAN, 2, i4, &out), BERG_ERR_DOMAIN, "T NaN");
-    CHECK_STATUS(berg_fisher_wick(4, C, 1.0, 2, NULL, &out), BERG_ERR_NULL, "NULL idx");
+    CHECK_STATUS(berg_fisher_wick(4, 0.0, 2, C, i4, &out), BERG_ERR_DOMAIN, "T = 0");
+    CHECK_STATUS(berg_fisher_wick(4, NAN, 2, C, i4, &out), BERG_ERR_DOMAIN, "T NaN");
+    CHECK_STATUS(berg_fisher_wick(4, 1.0, 2, C, NULL, &out), BERG_ERR_NULL, "NULL idx");
     double asym[4] = {1, 0.2, 0.3, 1};
-    CHECK_STATUS(berg_fisher_wick(2, asym, 1.0, 2, i4, &out), BERG_ERR_NOT_SPD, "asymmetric");
+    CHECK_STATUS(berg_fisher_wick(2, 1.0, 2, asym, i4, &out), BERG_ERR_NOT_SPD, "asymmetric");
     size_t many[64];
     for (int j = 0; j < 64; j++)
         many[j] = (size_t)j;
     double *C64 = calloc(64 * 64, sizeof *C64);
-    CHECK_STATUS(berg_fisher_wick(64, C64, 1.0, 64, many, &out), BERG_ERR_SIZE, "too many states");
-    CHECK_STATUS(berg_fisher_wick(64, C64, 1.0, SIZE_MAX, many, &out), BERG_ERR_SIZE, "huge order");
+    CHECK_STATUS(berg_fisher_wick(64, 1.0, 64, C64, many, &out), BERG_ERR_SIZE, "too many states");
+    CHECK_STATUS(berg_fisher_wick(64, 1.0, SIZE_MAX, C64, many, &out), BERG_ERR_SIZE, "huge order");
     free(C64);
     CHECK(out == SENT, "out untouched");
 }
@@ -941,23 +951,23 @@ static void test_rao(void)
     CHECK(d == SENT, "dist untouched");
 
     double c = 4.0;
-    CHECK_STATUS(berg_fisher_rao_distance(metric_const, 1, -2, &d, &c), BERG_OK, "constant metric");
+    CHECK_STATUS(berg_fisher_rao_distance(1, -2, &d, metric_const, &c), BERG_OK, "constant metric");
     CHECK_REL(d, 6.0, 1e-13, "constant metric 3 * 2");
-    CHECK_STATUS(berg_fisher_rao_distance(metric_bernoulli, 0, 1, &d, NULL), BERG_OK, "Bernoulli");
+    CHECK_STATUS(berg_fisher_rao_distance(0, 1, &d, metric_bernoulli, NULL), BERG_OK, "Bernoulli");
     CHECK_REL(d, PI, 1e-8, "Bernoulli 0..1 = pi (endpoint singularities)");
-    CHECK_STATUS(berg_fisher_rao_distance(metric_bernoulli, 0.1, 0.6, &d, NULL), BERG_OK, "B");
+    CHECK_STATUS(berg_fisher_rao_distance(0.1, 0.6, &d, metric_bernoulli, NULL), BERG_OK, "B");
     CHECK_REL(d, 2 * (asin(sqrt(0.6)) - asin(sqrt(0.1))), 1e-12, "Bernoulli 2 asin sqrt p");
-    CHECK_STATUS(berg_fisher_rao_distance(metric_poisson, 0.5, 9, &d, NULL), BERG_OK, "Poisson");
+    CHECK_STATUS(berg_fisher_rao_distance(0.5, 9, &d, metric_poisson, NULL), BERG_OK, "Poisson");
     CHECK_REL(d, 2 * (3 - sqrt(0.5)), 1e-12, "Poisson 2 |sqrt a - sqrt b|");
     int mode = 0;
     d = SENT;
-    CHECK_STATUS(berg_fisher_rao_distance(metric_fail, 1, 2, &d, &mode), BERG_ERR_CALLBACK, "fails");
+    CHECK_STATUS(berg_fisher_rao_distance(1, 2, &d, metric_fail, &mode), BERG_ERR_CALLBACK, "fails");
     mode = 1;
-    CHECK_STATUS(berg_fisher_rao_distance(metric_fail, 1, 2, &d, &mode), BERG_ERR_CALLBACK, "NaN");
+    CHECK_STATUS(berg_fisher_rao_distance(1, 2, &d, metric_fail, &mode), BERG_ERR_CALLBACK, "NaN");
     mode = 2;
-    CHECK_STATUS(berg_fisher_rao_distance(metric_fail, 1, 2, &d, &mode), BERG_ERR_DOMAIN, "negative");
-    CHECK_STATUS(berg_fisher_rao_distance(NULL, 1, 2, &d, NULL), BERG_ERR_NULL, "NULL metric");
-    CHECK_STATUS(berg_fisher_rao_distance(metric_poisson, 1, INFINITY, &d, NULL),
+    CHECK_STATUS(berg_fisher_rao_distance(1, 2, &d, metric_fail, &mode), BERG_ERR_DOMAIN, "negative");
+    CHECK_STATUS(berg_fisher_rao_distance(1, 2, &d, NULL, NULL), BERG_ERR_NULL, "NULL metric");
+    CHECK_STATUS(berg_fisher_rao_distance(1, INFINITY, &d, metric_poisson, NULL),
                  BERG_ERR_NONFINITE, "infinite b");
     CHECK(d == SENT, "dist untouched");
 }
