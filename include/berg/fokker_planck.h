@@ -1,5 +1,62 @@
-/*
- * berg/fokker_planck.h - Fokker-Planck / ERG flows of densities on a grid and their exact spectral propagator (seed eq 9-11, 21-26).
+/**
+ * @file berg/fokker_planck.h
+ * @brief Fokker-Planck / ERG flows of densities on a grid (berg_fp) and
+ * their exact spectral propagator (berg_fp_spectral).
+ *
+ * The flow, with the space's metric g as the inverse diffusion tensor:
+ *
+ *   d/dt p = div( g^{-1} (grad p + p grad V) ),   stationary q = e^{-V} / Z.
+ *
+ * Two discretizations, chosen at creation:
+ *
+ * - Finite volume (flags 0): the Scharfetter-Gummel generator L, a flux on
+ *   every cell face with the Bernoulli weights B(dV) = dV / (e^{dV} - 1).
+ *   e^{-V}/Z is its exact discrete stationary state; it conserves mass
+ *   exactly on periodic and Neumann axes; it is an M-matrix generator (so
+ *   e^{tL} is positive and KL(p_t||q) cannot increase); it satisfies
+ *   detailed balance, so S = Q^{-1/2} L Q^{1/2} is symmetric. Spatial error
+ *   O(h^2). Boundary kinds: periodic (faces wrap; V need not be periodic),
+ *   Neumann (zero flux), Dirichlet (absorbing wall at the box edge, p = 0
+ *   there: mass leaks). Diagonal metrics only.
+ *
+ * - Fourier (BERG_FP_FOURIER): a pseudo-spectral discretization for smooth
+ *   problems on periodic boxes. With r = e^{-(V - min V)/2} and p = r psi
+ *   the flow is d/dt psi = H psi, H = Delta_g - U, U = (Delta_g r)/r, with
+ *   Delta_g the FFT Laplacian (any constant metric, coupled axes included)
+ *   and U by finite differences of V where q < 1e-10 max q. Spatial error:
+ *   spectral (exponentially small for smooth data). e^{-V}/Z is its exact
+ *   discrete stationary state and mass is conserved exactly, but the
+ *   generator is not an M-matrix: resolved data stay positive to the
+ *   tolerance (the stepper sets what would go negative to zero), unresolved
+ *   data are refused. It needs every axis periodic with >= 4 cells; V
+ *   periodic, or confining so that e^{-V/2} is negligible at the box edges
+ *   (creation refuses when the top third of the spectrum of e^{-V/2} holds
+ *   more than 1e-5 of its l2 norm); and inputs p with p e^{V/2} resolved
+ *   likewise (more than 1e-4 is refused by evolve, as is p > 0 where e^{-V}
+ *   underflows): smooth data decaying at least like e^{-V/2}.
+ *
+ * Time stepping (berg_fp_evolve) is adaptive: a one-step method (finite
+ * volume: linearly implicit Euler sweeps over the axes, one tridiagonal
+ * solve per grid line, cyclic on periodic axes; Fourier: Strang steps
+ * e^{-tau U/2} e^{tau Delta_g} e^{-tau U/2}) is extrapolated
+ * (Aitken-Neville; finite volume to order 6 in tau, Fourier to order 8 in
+ * tau^2) and the step size keeps the L1 error estimate of every step below
+ * the tolerance (berg_fp_set_tolerance, default 1e-8 relative to the mass).
+ *
+ * V is used in log form (shifted by its minimum), so potentials whose
+ * e^{-V} underflows everywhere work.
+ *
+ * Argument kinds: the arrays p of the flow are "states" (any finite values
+ * >= 0, not normalized: the flow is linear); berg_fp_velocity and
+ * berg_fp_scheme take p finite and > 0.
+ *
+ * Thread safety: a berg_fp and a berg_fp_spectral are immutable after
+ * creation. Every function taking a const handle may be called on one
+ * handle from many threads at once (each call takes its workspace from a
+ * pool in the handle; serial use does not allocate). berg_fp_set_tolerance
+ * is configuration: do not call it concurrently with other calls on that
+ * handle. berg_fp_last_steps reports this thread's last evolve on the
+ * handle.
  */
 #ifndef BERG_FOKKER_PLANCK_H
 #define BERG_FOKKER_PLANCK_H
@@ -7,169 +64,279 @@
 #include <stddef.h>
 #include "berg/core.h"
 #include "berg/space.h"
-#include "berg/heat.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/*
- * Fokker-Planck / ERG flow (seed eq 9-11, 21-26; docs/fokker_planck.md):
- *
- *   d/dt p = div( g^{-1} (grad p + p grad V) ),   q = e^{-V} / Z,
- *
- * the space's metric g being the inverse diffusion tensor. The flow is
- * discretized by the Scharfetter-Gummel finite-volume generator L (flux on
- * every cell face with the Bernoulli weights B(dV) = dV / (e^{dV} - 1)):
- * e^{-V}/Z is its exact discrete stationary state, it conserves mass exactly
- * on periodic and Neumann axes, it is an M-matrix generator (so e^{tL} is
- * positive and KL(p_t||q) cannot increase) and it satisfies detailed balance,
- * so S = Q^{-1/2} L Q^{1/2} is symmetric. Spatial error O(h^2).
- * Boundary kinds: periodic (faces wrap; V need not be periodic), Neumann
- * (zero flux), Dirichlet (absorbing wall at the box edge, p = 0 there: mass
- * leaks). Only diagonal metrics (BERG_ERR_UNSUPPORTED else: see BERG_FP_FOURIER).
- *
- * BERG_FP_FOURIER selects instead the Fourier (pseudo-spectral)
- * discretization for smooth problems on periodic boxes: with
- * r = e^{-(V - min V)/2} and p = r psi the flow is d/dt psi = H psi,
- * H = Delta_g - U, U = (Delta_g r)/r, with Delta_g the FFT Laplacian (any
- * constant metric, coupled axes included) and U by finite differences of V
- * where q < 1e-10 max q. Spatial error: spectral (exponentially small for
- * smooth data; measured L1 error 1.5e-10 to 3.5e-10 on 2-D
- * Ornstein-Uhlenbeck flows with anisotropic and coupled metrics on 96^2
- * cells, at the default tolerance). e^{-V}/Z is its exact discrete stationary
- * state and mass is conserved exactly, but the generator is not an
- * M-matrix: resolved data stay positive to the tolerance (the stepper sets
- * what would go negative to zero), unresolved data are refused. It needs:
- * every axis periodic with >= 4 cells (BERG_ERR_UNSUPPORTED / _SIZE); V
- * periodic, or confining so that e^{-V/2} is negligible at the box edges
- * (creation refuses, BERG_ERR_DOMAIN, when the top third of the spectrum
- * of e^{-V/2} holds more than 1e-5 of its l2 norm); and inputs p with
- * p e^{V/2} resolved likewise (more than 1e-4 is refused by evolve, as is
- * p > 0 where e^{-V} underflows): smooth data decaying at least like
- * e^{-V/2}. Time stepping: Strang steps e^{-tau U/2} e^{tau Delta_g}
- * e^{-tau U/2} around the FFT heat step, extrapolated in tau^2 to order 8
- * (10 heat steps per step; about 100 heat steps per unit of time on the
- * benchmarks). berg_fp_generator_apply gives L p = r H (p / r) and
- * berg_fp_backward_apply its exact transpose (0 where r underflows);
- * berg_fp_spectral_create decomposes H. Both discretizations share the
- * velocity and scheme functions.
- *
- * V is used in log form (shifted by its minimum), so potentials whose e^{-V}
- * underflows everywhere work. A berg_fp owns scratch buffers: one handle may
- * not be used from several threads at once (berg_fp_stationary and the
- * *_apply functions, which take a const handle, may).
+/**
+ * @brief A Fokker-Planck flow on a grid (opaque, immutable after creation
+ * except for its tolerance).
+ * @since 1.0
  */
 typedef struct berg_fp berg_fp;
 
-/* berg_fp_create flag: the Fourier discretization (above). May be or-ed
- * with BERG_PLAN_ESTIMATE for fast FFTW planning. Value pinned. */
-
-/*
- * Create the flow with potential V (berg_space_size values, finite) on
- * space (copied). flags: 0 (finite volume) or BERG_FP_FOURIER
- * [| BERG_PLAN_ESTIMATE]. Errors: BERG_ERR_NULL,
- * BERG_ERR_NONFINITE (V has NaN/Inf; the message names the index),
- * BERG_ERR_UNSUPPORTED (finite volume: non-diagonal metric; Fourier: an
- * axis that is not periodic), BERG_ERR_SIZE (Fourier: an axis with fewer
- * than 4 cells), BERG_ERR_DOMAIN (unknown flags; a potential step so steep
- * that a rate overflows; Fourier: e^{-V/2} not resolved), BERG_ERR_NOMEM,
- * BERG_ERR_INTERNAL (FFTW could not plan).
+/**
+ * @brief Create the Fokker-Planck flow with potential V on a space.
+ *
+ * @param[out] out    the new flow; untouched on failure. Free with
+ *                    berg_fp_destroy().
+ * @param[in]  space  the grid, boundary kinds and metric (copied).
+ *                    Finite volume: a diagonal metric. Fourier: every axis
+ *                    periodic with at least 4 cells.
+ * @param[in]  V      the potential, berg_space_size(space) finite values.
+ * @param[in]  flags  0 (finite volume) or BERG_FP_FOURIER, optionally or-ed
+ *                    with BERG_PLAN_ESTIMATE (FFTW_ESTIMATE planning of the
+ *                    Fourier transforms; accepted and without effect for
+ *                    the finite-volume discretization, which plans nothing).
+ * @return BERG_OK;
+ *         BERG_ERR_NULL (out, space or V is NULL);
+ *         BERG_ERR_NONFINITE (V has NaN/Inf; the message names the index);
+ *         BERG_ERR_DOMAIN (a flag of another function, the message naming
+ *         it; the range of V overflows; a potential step so steep that a
+ *         rate overflows; Fourier: e^{-V/2} not resolved);
+ *         BERG_ERR_UNSUPPORTED (finite volume: the metric couples axes;
+ *         Fourier: an axis that is not periodic);
+ *         BERG_ERR_SIZE (Fourier: an axis with fewer than 4 cells);
+ *         BERG_ERR_NOMEM;
+ *         BERG_ERR_INTERNAL (FFTW could not plan).
+ * @since 1.0
  */
 BERG_API berg_status berg_fp_create(berg_fp **out, const berg_space *space, const double *V,
                                     unsigned flags);
 
-/*
- * out = p_t, the solution at time t >= 0 from p_0 = in (finite, >= 0; need
- * not be normalized: the flow is linear). in == out allowed.
- * Finite volume time stepping: linearly implicit Euler sweeps over the axes (one
- * tridiagonal LAPACK solve per grid line, cyclic by Sherman-Morrison on
- * periodic axes) extrapolated (Aitken-Neville) over the step numbers
- * 1, 2, ..., 6 to order 6 (error estimate from the order-5 value; 21
- * sweeps per step, stable on the whole negative real axis), with adaptive
- * steps keeping the L1 error estimate of every step below the tolerance
- * (berg_fp_set_tolerance, default 1e-8 relative to the mass; the measured
- * L1 error of the result against the exact e^{tL} is 0.01 to 0.6 times the
- * tolerance). Values the extrapolation would make negative (below the
- * tolerance) are set to zero and, on periodic / Neumann spaces, the mass
- * is restored exactly. The spatial error, O(h^2), is separate. (Fourier:
- * the Strang steps above under the same tolerance; mass exact.)
- * Errors: BERG_ERR_NULL, BERG_ERR_TIME, BERG_ERR_NONFINITE,
- * BERG_ERR_NEGATIVE, BERG_ERR_NO_CONVERGENCE (step size collapsed),
- * Fourier only: BERG_ERR_DOMAIN (p e^{V/2} not resolved, or p > 0 where
- * e^{-V} underflows); out is untouched.
+/**
+ * @brief out = p_t = e^{tL} in, the solution at time t from p_0 = in.
+ *
+ * Finite volume: linearly implicit Euler sweeps extrapolated over the step
+ * numbers 1, ..., 6 to order 6 (error estimate from the order-5 value;
+ * stable on the whole negative real axis), with adaptive steps keeping the
+ * L1 error estimate of every step below the tolerance relative to the
+ * mass. Values the extrapolation would make negative (below the tolerance)
+ * are set to zero and, on periodic / Neumann spaces, the mass is restored
+ * exactly. Fourier: the Strang steps under the same tolerance; mass exact.
+ * The spatial error is separate. Any finite t takes finitely many steps:
+ * once the state is at equilibrium to the tolerance, the result is the
+ * equilibrium.
+ *
+ * @param[in]  fp   the flow.
+ * @param[in]  t    the time, finite and >= 0 (t = 0 copies in).
+ * @param[in]  in   the initial state: berg_space_size values, finite and
+ *                  >= 0 (need not be normalized: the flow is linear).
+ * @param[out] out  the state at time t, berg_space_size values; may equal
+ *                  in. Untouched on failure.
+ * @return BERG_OK;
+ *         BERG_ERR_NULL (fp, in or out is NULL);
+ *         BERG_ERR_TIME (t negative or not finite);
+ *         BERG_ERR_NONFINITE, BERG_ERR_NEGATIVE (in; the message names the
+ *         index);
+ *         BERG_ERR_NO_CONVERGENCE (the step size collapsed);
+ *         BERG_ERR_DOMAIN (Fourier: p e^{V/2} not resolved, or p > 0 where
+ *         e^{-V} underflows);
+ *         BERG_ERR_NOMEM (a concurrent caller could not get a workspace);
+ *         BERG_ERR_INTERNAL (a tridiagonal solve failed).
+ * @since 1.0
  */
-BERG_API berg_status berg_fp_evolve(berg_fp *fp, double t, const double *in, double *out);
+BERG_API berg_status berg_fp_evolve(const berg_fp *fp, double t, const double *in, double *out);
 
-/* q = e^{-V}/Z on the grid (normalized with the cell weight), computed as
- * exp(-(V - min V)) / Z so that it never underflows everywhere. */
+/**
+ * @brief q = e^{-V}/Z on the grid, normalized with the cell weight.
+ *
+ * Computed as exp(-(V - min V)) / Z, so it never underflows everywhere.
+ *
+ * @param[in]  fp  the flow.
+ * @param[out] q   the stationary density, berg_space_size values.
+ * @return BERG_OK; BERG_ERR_NULL (fp or q is NULL).
+ * @since 1.0
+ */
 BERG_API berg_status berg_fp_stationary(const berg_fp *fp, double *q);
 
-/* Free a flow. NULL is a no-op. */
+/**
+ * @brief Free a flow.
+ * @param[in] fp  the flow; NULL is a no-op.
+ * @since 1.0
+ */
 BERG_API void berg_fp_destroy(berg_fp *fp);
 
-/* Default 1e-8. tol in [1e-14, 1e-1], else BERG_ERR_DOMAIN. */
+/**
+ * @brief Set the tolerance of berg_fp_evolve (default 1e-8): the L1 error
+ * estimate of every step relative to the mass.
+ *
+ * Configuration: do not call it concurrently with other calls on fp.
+ *
+ * @param[in,out] fp   the flow.
+ * @param[in]     tol  the tolerance, in [1e-14, 1e-1].
+ * @return BERG_OK; BERG_ERR_NULL (fp is NULL); BERG_ERR_DOMAIN (tol out of
+ *         range).
+ * @since 1.0
+ */
 BERG_API berg_status berg_fp_set_tolerance(berg_fp *fp, double tol);
 
-/* Steps accepted and rejected by the last berg_fp_evolve (either may be NULL). */
+/**
+ * @brief Steps accepted and rejected by this thread's last berg_fp_evolve
+ * on this handle.
+ *
+ * A thread keeps the reports of its last few handles; 0 and 0 when this
+ * thread has not evolved with fp (or its report was displaced), and for a
+ * call that returned at t = 0 or zero mass.
+ *
+ * @param[in]  fp        the flow.
+ * @param[out] accepted  accepted steps; may be NULL.
+ * @param[out] rejected  rejected steps; may be NULL.
+ * @return BERG_OK; BERG_ERR_NULL (fp is NULL).
+ * @since 1.0
+ */
 BERG_API berg_status berg_fp_last_steps(const berg_fp *fp, size_t *accepted, size_t *rejected);
 
-/* out = L p, the discrete Fokker-Planck operator (d p / dt). in == out allowed. */
+/**
+ * @brief out = L p, the discrete Fokker-Planck operator (d p / dt).
+ *
+ * Fourier: L p = r H (p / r).
+ *
+ * @param[in]  fp   the flow.
+ * @param[in]  p    a state, berg_space_size finite values (Fourier: 0
+ *                  where e^{-V} underflows).
+ * @param[out] out  L p, berg_space_size values; may equal p.
+ * @return BERG_OK; BERG_ERR_NULL (fp, p or out is NULL); BERG_ERR_NONFINITE
+ *         (p); BERG_ERR_DOMAIN (Fourier: p nonzero where e^{-V} underflows);
+ *         BERG_ERR_NOMEM (a concurrent caller could not get a workspace).
+ * @since 1.0
+ */
 BERG_API berg_status berg_fp_generator_apply(const berg_fp *fp, const double *p, double *out);
 
-/*
- * out = A f = L^T f, the generator of the process acting on observables
- * (seed eq 36: A f = lim (P_t f - f)/t with P_t f (x) = E[f(X_t) | X_0 = x]);
- * the discrete form of -g^{-1} grad V . grad f + Delta_g f. in == out allowed.
+/**
+ * @brief out = A f = L^T f, the generator of the process acting on
+ * observables.
+ *
+ * A f = lim (P_t f - f)/t with P_t f (x) = E[f(X_t) | X_0 = x]: the discrete
+ * form of -g^{-1} grad V . grad f + Delta_g f, the exact transpose of
+ * berg_fp_generator_apply (Fourier: 0 where e^{-V/2} underflows).
+ *
+ * @param[in]  fp   the flow.
+ * @param[in]  f    an observable, berg_space_size finite values.
+ * @param[out] out  A f, berg_space_size values; may equal f.
+ * @return BERG_OK; BERG_ERR_NULL (fp, f or out is NULL); BERG_ERR_NONFINITE
+ *         (f); BERG_ERR_NOMEM (a concurrent caller could not get a
+ *         workspace).
+ * @since 1.0
  */
 BERG_API berg_status berg_fp_backward_apply(const berg_fp *fp, const double *f, double *out);
 
-/*
- * Wegner-Morris velocity (eq 25-26): psi = -g^{-1} grad Sigma with
- * Sigma = S_q - S_p = V + ln p, so that d/dt p = -div(psi p). psi holds ndim
- * consecutive grid arrays (component a at psi + a * size); derivatives are
- * central differences (one-sided on the edges of non-periodic axes).
- * p must be finite and > 0 (BERG_ERR_DOMAIN names the first zero; tails
- * of an evolved density can be exactly 0: floor them, e.g. at DBL_MIN,
- * where no particle is to be moved).
+/**
+ * @brief The Wegner-Morris velocity psi = -g^{-1} grad Sigma, Sigma = V +
+ * ln p, so that d/dt p = -div(psi p).
+ *
+ * Derivatives are central differences (one-sided on the edges of
+ * non-periodic axes). Tails of an evolved density can be exactly 0: floor
+ * them (for example at DBL_MIN) where no particle is to be moved.
+ *
+ * @param[in]  fp   the flow.
+ * @param[in]  p    berg_space_size values, finite and > 0.
+ * @param[out] psi  d consecutive grid arrays (component a at psi + a *
+ *                  berg_space_size), d the rank of the space.
+ * @return BERG_OK; BERG_ERR_NULL (fp, p or psi is NULL); BERG_ERR_NONFINITE
+ *         (p); BERG_ERR_DOMAIN (p has a value <= 0; the message names the
+ *         first); BERG_ERR_NOMEM (a concurrent caller could not get a
+ *         workspace).
+ * @since 1.0
  */
 BERG_API berg_status berg_fp_velocity(const berg_fp *fp, const double *p, double *psi);
 
-/* Sigma = V + ln p - its mean over the grid (eq 25); p > 0 as above. */
+/**
+ * @brief The Wegner-Morris scheme Sigma = V + ln p minus its mean over the
+ * grid (relative entropy density S_q - S_p up to a constant).
+ *
+ * @param[in]  fp     the flow.
+ * @param[in]  p      berg_space_size values, finite and > 0.
+ * @param[out] sigma  berg_space_size values.
+ * @return BERG_OK; BERG_ERR_NULL (fp, p or sigma is NULL);
+ *         BERG_ERR_NONFINITE (p); BERG_ERR_DOMAIN (p has a value <= 0; the
+ *         message names the first); BERG_ERR_NOMEM (a concurrent caller
+ *         could not get a workspace).
+ * @since 1.0
+ */
 BERG_API berg_status berg_fp_scheme(const berg_fp *fp, const double *p, double *sigma);
 
-/* ---- exact spectral propagator (moderate grids) ------------------------- */
-
-/*
- * Eigen-decomposition (LAPACKE dsyevd) of the symmetrized generator
- * S = Q^{-1/2} L Q^{1/2} of a berg_fp: e^{tL} = Q^{1/2} U e^{t Lambda} U^T Q^{-1/2}
- * at any t in two matrix-vector products. Memory N^2 doubles, creation
- * O(N^3): meant for N up to a few thousand. Requires max V - min V <= 1400
- * (so that Q^{+-1/2} is representable; BERG_ERR_DOMAIN otherwise).
- * Conditioning: the rounding error of evolve is about
+/**
+ * @brief The exact spectral propagator of a berg_fp (opaque, immutable):
+ * e^{tL} = Q^{1/2} U e^{t Lambda} U^T Q^{-1/2} at any t in two
+ * matrix-vector products.
+ *
+ * The eigen-decomposition (LAPACKE dsyevd) is of the symmetrized generator
+ * S = Q^{-1/2} L Q^{1/2}. Memory N^2 doubles, creation O(N^3): meant for N
+ * up to a few thousand. Conditioning: the rounding error of evolve is about
  * eps * max_i |in_i| e^{(V_i - min V)/2} (relative to the output's scale):
  * exact for data decaying like e^{-V/2}, useless for a flat start on a
- * potential with a range of 60 or more (use berg_fp_evolve there). The
- * handle owns scratch: one thread at a time for evolve.
+ * potential with a range of 60 or more (use berg_fp_evolve there).
+ * @since 1.0
  */
 typedef struct berg_fp_spectral berg_fp_spectral;
 
+/**
+ * @brief Decompose the generator of a flow.
+ *
+ * @param[out] out  the propagator; untouched on failure. Free with
+ *                  berg_fp_spectral_destroy().
+ * @param[in]  fp   the flow (not referenced after the call).
+ * @return BERG_OK; BERG_ERR_NULL (out or fp is NULL); BERG_ERR_DOMAIN (max V
+ *         - min V > 1400: Q^{+-1/2} is not representable); BERG_ERR_SIZE (N^2
+ *         doubles overflow, or N too large for LAPACK); BERG_ERR_NOMEM;
+ *         BERG_ERR_INTERNAL (LAPACK failed).
+ * @since 1.0
+ */
 BERG_API berg_status berg_fp_spectral_create(berg_fp_spectral **out, const berg_fp *fp);
 
-/* out = e^{tL} in, t >= 0, in finite. in == out allowed. */
-BERG_API berg_status berg_fp_spectral_evolve(berg_fp_spectral *sp, double t, const double *in,
-                                             double *out);
+/**
+ * @brief out = e^{tL} in.
+ *
+ * @param[in]  sp   the propagator.
+ * @param[in]  t    the time, finite and >= 0.
+ * @param[in]  in   a state, N finite values.
+ * @param[out] out  e^{tL} in, N values; may equal in. Untouched on failure.
+ * @return BERG_OK; BERG_ERR_NULL (sp, in or out is NULL); BERG_ERR_TIME (t
+ *         negative or not finite); BERG_ERR_NONFINITE (in); BERG_ERR_NOMEM
+ *         (a concurrent caller could not get a workspace).
+ * @since 1.0
+ */
+BERG_API berg_status berg_fp_spectral_evolve(const berg_fp_spectral *sp, double t,
+                                             const double *in, double *out);
 
-/* the N eigenvalues of L in decreasing order: 0 = lambda_0 >= lambda_1 >= ...
- * (lambda_0 < 0 with Dirichlet axes). gap = -lambda_1 is the spectral gap:
- * ||p_t/q - 1|| decays like e^{-gap t}, KL(p_t||q) like e^{-2 gap t}. */
+/**
+ * @brief The N eigenvalues of L in decreasing order.
+ *
+ * 0 = lambda_0 >= lambda_1 >= ... (lambda_0 < 0 with Dirichlet axes).
+ * gap = -lambda_1 is the spectral gap: ||p_t/q - 1|| decays like
+ * e^{-gap t}, KL(p_t||q) like e^{-2 gap t}.
+ *
+ * @param[in]  sp      the propagator.
+ * @param[out] lambda  N values.
+ * @return BERG_OK; BERG_ERR_NULL (sp or lambda is NULL).
+ * @since 1.0
+ */
 BERG_API berg_status berg_fp_spectral_eigenvalues(const berg_fp_spectral *sp, double *lambda);
 
-/* Right eigenvector k of L (L mode = lambda_k mode), i.e. Q^{1/2} u_k with
- * u_k a unit eigenvector of S, sign fixed by a positive largest entry. Mode
- * 0 is proportional to q on periodic / Neumann spaces. */
+/**
+ * @brief Right eigenvector k of L (L mode = lambda_k mode).
+ *
+ * mode = Q^{1/2} u_k with u_k a unit eigenvector of S, the sign fixed by a
+ * positive largest entry. Mode 0 is proportional to q on periodic /
+ * Neumann spaces.
+ *
+ * @param[in]  sp    the propagator.
+ * @param[in]  k     the index, 0 .. N-1 (in the order of
+ *                   berg_fp_spectral_eigenvalues).
+ * @param[out] mode  N values.
+ * @return BERG_OK; BERG_ERR_NULL (sp or mode is NULL); BERG_ERR_DOMAIN
+ *         (k >= N).
+ * @since 1.0
+ */
 BERG_API berg_status berg_fp_spectral_mode(const berg_fp_spectral *sp, size_t k, double *mode);
 
+/**
+ * @brief Free a spectral propagator.
+ * @param[in] sp  the propagator; NULL is a no-op.
+ * @since 1.0
+ */
 BERG_API void berg_fp_spectral_destroy(berg_fp_spectral *sp);
 
 #ifdef __cplusplus

@@ -9,9 +9,9 @@
  * a Schroedinger operator, symmetric in the plain inner product, with
  * H r = 0. Delta_g is the spectral Laplacian of a periodic grid (any
  * constant metric, coupled axes included) and U is computed as
- * (Delta_g r) / r with that same Laplacian wherever r >= BERG_FR_THETA, so
+ * (Delta_g r) / r with that same Laplacian wherever r >= R_THRESHOLD, so
  * r is the discrete null vector to rounding and q = r^2 / Z the exact
- * discrete stationary state. Where r < BERG_FR_THETA (q below 1e-10 of its
+ * discrete stationary state. Where r < R_THRESHOLD (q below 1e-10 of its
  * maximum: the walls of a confining potential) the quotient would amplify
  * rounding, and U is the same expression by second-order finite
  * differences of V (one-sided at the box edge, so V need not be periodic).
@@ -19,14 +19,16 @@
  * Time stepping: the Strang step S(tau) = e^{-tau U/2} e^{tau Delta_g}
  * e^{-tau U/2} (the heat factor by FFT, the potential factor pointwise:
  * both exact and unconditionally stable) is symmetric, so its error expands
- * in powers of tau^2; T_j = S(tau/j)^j for j = 1..K are extrapolated
- * (Aitken-Neville in tau^2) to order 2K, the difference of the last two
- * columns is the error estimate (L1 in p, relative to the mass) and the
- * step is adapted to the tolerance. After every step the component along r
- * is reset to its initial value (the exact flow keeps it: <r, H psi> =
- * <H r, psi> = 0), which conserves the mass exactly and can only reduce the
- * error; values the extrapolation makes negative are set to zero and the
- * mass is restored by scaling.
+ * in powers of tau^2; T_j = S(tau/j)^j for j = 1..K are extrapolated by the
+ * shared controller (extrapolate.c) in tau^2 to order 2K, the error
+ * measured in L1 of p. After every step the component along r is reset to
+ * its initial value (the exact flow keeps it: <r, H psi> = <H r, psi> = 0),
+ * which conserves the mass exactly and can only reduce the error; values
+ * the extrapolation makes negative are set to zero and the mass is restored
+ * by scaling.
+ *
+ * The tables are immutable; the factor tables of the current step size,
+ * the stages and the FFT buffers live in the caller's scratch block.
  */
 #include <math.h>
 #include <string.h>
@@ -34,71 +36,92 @@
 #include "propagator/fp_internal.h"
 #include "propagator/transform.h"
 
-/* extrapolation stages: order 2K; error estimate of order 2K - 2 */
-#ifndef BERG_FR_ORDER
-#define BERG_FR_ORDER 4
-#endif
-#define BERG_FR_THETA 1e-5      /* r below this: U by finite differences */
-#define BERG_FR_RESOLVE_R 1e-5  /* largest Fourier tail of r accepted */
-#define BERG_FR_RESOLVE_P 1e-4  /* largest Fourier tail of p / r accepted */
+#define STAGES 4            /* extrapolation stages: order 2K, estimate of order 2K - 2 */
+#define R_THRESHOLD 1e-5    /* r below this: U by finite differences */
+#define R_TAIL_MAX 1e-5     /* largest Fourier tail of r accepted */
+#define PSI_TAIL_MAX 1e-4   /* largest Fourier tail of p / r accepted */
 
-struct berg__fp_fourier {
+typedef struct fourier_tables {
     berg__xform x;
-    int separable;
-    double *qfull;                        /* q(k) = k.g^{-1}k per spectral mode */
-    double *qaxis[BERG_MAX_RANK];         /* separable: g^{aa} k_a^2 per index */
-    double *ef[BERG_FR_ORDER];            /* coupled: e^{-(tau/j) q} * norm per mode */
-    double *ea[BERG_FR_ORDER][BERG_MAX_RANK]; /* separable: per axis, times axis_norm */
-    double *r;                            /* e^{-(V - min V)/2} */
-    double rr;                            /* sum r^2 */
-    double *U;
-    double *half[BERG_FR_ORDER];          /* e^{-(tau/(2j)) U} */
-    double *psi, *T[BERG_FR_ORDER];
-    double cached_tau;
-    double umax, qmax;                    /* max |U|, max q: the stiffness */
-};
+    int separable;                      /* diagonal metric: per-axis heat factors */
+    double *wave_form;                  /* k.g^{-1}k per spectral mode */
+    double *axis_form[BERG_MAX_RANK];   /* separable: g^{aa} k_a^2 per axis index */
+    double *r;                          /* e^{-(V - min V)/2} */
+    double r_norm2;                     /* sum r^2 */
+    double *U;                          /* the potential of H */
+    double umax, wave_max;              /* max |U|, max k.g^{-1}k: the stiffness */
+} fourier_tables;
 
-void berg__fp_fourier_free(struct berg__fp_fourier *fr)
+/* one call's workspace, carved from a scratch block */
+typedef struct fourier_work {
+    double *psi;
+    double *stage[STAGES];
+    double *half[STAGES];                       /* e^{-(tau/(2j)) U} */
+    double *heat_axis[STAGES][BERG_MAX_RANK];   /* separable: e^{-(tau/j) q_a} axis_norm_a */
+    double *heat_mode[STAGES];                  /* coupled: e^{-(tau/j) q} norm */
+    berg__xscratch fft;
+} fourier_work;
+
+static size_t fourier_carve(const berg_fp *fp, const fourier_tables *ft, void *block,
+                            fourier_work *w)
 {
-    if (!fr)
-        return;
-    berg__xform_free(&fr->x);
-    berg__free(fr->qfull);
-    for (int a = 0; a < BERG_MAX_RANK; a++)
-        berg__free(fr->qaxis[a]);
-    for (int j = 0; j < BERG_FR_ORDER; j++) {
-        berg__free(fr->ef[j]);
-        for (int a = 0; a < BERG_MAX_RANK; a++)
-            berg__free(fr->ea[j][a]);
-        berg__free(fr->half[j]);
-        berg__free(fr->T[j]);
+    const berg__xform *x = &ft->x;
+    berg__fp_arena ar = {block, 0};
+    size_t n = fp->n, d = (size_t)fp->space.ndim;
+    w->psi = berg__fp_take(&ar, n, sizeof(double));
+    for (size_t j = 0; j < STAGES; j++) {
+        w->stage[j] = berg__fp_take(&ar, n, sizeof(double));
+        w->half[j] = berg__fp_take(&ar, n, sizeof(double));
+        w->heat_mode[j] = NULL;
+        for (size_t a = 0; a < BERG_MAX_RANK; a++)
+            w->heat_axis[j][a] = NULL;
+        if (ft->separable)
+            for (size_t a = 0; a < d; a++)
+                w->heat_axis[j][a] = berg__fp_take(&ar, x->sshape[a], sizeof(double));
+        else
+            w->heat_mode[j] = berg__fp_take(&ar, x->nspec, sizeof(double));
     }
-    berg__free(fr->r);
-    berg__free(fr->U);
-    berg__free(fr->psi);
-    berg__free(fr);
+    double *fft = berg__fp_take(&ar, berg__xform_scratch_doubles(x, 1), sizeof(double));
+    if (fft)
+        berg__xform_scratch_carve(x, fft, 1, &w->fft);
+    return ar.used;
 }
 
-typedef struct {
+static void fourier_destroy(void *tables)
+{
+    fourier_tables *ft = tables;
+    if (!ft)
+        return;
+    berg__xform_free(&ft->x);
+    berg__free(ft->wave_form);
+    for (size_t a = 0; a < BERG_MAX_RANK; a++)
+        berg__free(ft->axis_form[a]);
+    berg__free(ft->r);
+    berg__free(ft->U);
+    berg__free(ft);
+}
+
+/* ---- spectral helpers ---------------------------------------------------- */
+
+typedef struct tail_sum {
     const berg__xform *x;
     const double *spec;
     double tail, total;
-} mode_ctx;
+} tail_sum;
 
-/* l2 energy of the spectrum in c->spec (complex, r2c layout), split into
- * the modes with some |k_a| above 2/3 of that axis' Nyquist wave number */
+/* l2 energy of the spectrum (complex, r2c layout), split into the modes
+ * with some |k_a| above 2/3 of that axis' Nyquist wave number */
 static int tail_mode(size_t mode, const size_t *idx, const double *k, void *ctx)
 {
-    mode_ctx *c = ctx;
-    const berg__xform *x = c->x;
-    const berg_space *s = &x->space;
+    tail_sum *c = ctx;
+    const berg_space *s = &c->x->space;
     double re = c->spec[2 * mode], im = c->spec[2 * mode + 1];
     double e = re * re + im * im;
-    int ha = x->halved_axis;
+    int ha = c->x->halved_axis;
     if (ha >= 0 && idx[ha] != 0 && !(s->n[ha] % 2 == 0 && idx[ha] == s->n[ha] / 2))
         e *= 2.0; /* the conjugate mode that r2c leaves out */
     int high = 0;
-    for (int a = 0; a < s->ndim; a++)
+    for (size_t a = 0; a < (size_t)s->ndim; a++)
         if (fabs(k[a]) * s->h[a] > (2.0 / 3.0) * M_PI)
             high = 1;
     c->total += e;
@@ -107,31 +130,35 @@ static int tail_mode(size_t mode, const size_t *idx, const double *k, void *ctx)
     return 0;
 }
 
-/* sqrt(high-mode energy / energy) of f (transformed into x->spec) */
-static double fourier_tail(berg__xform *x, const double *f)
+/* sqrt(high-mode energy / energy) of f */
+static double fourier_tail(const berg__xform *x, const berg__xscratch *fft, const double *f)
 {
-    berg__xform_forward(x, f);
-    mode_ctx c = {x, x->spec, 0.0, 0.0};
+    berg__xform_forward_s(x, fft, f, fft->spec);
+    tail_sum c = {x, fft->spec, 0.0, 0.0};
     berg__xform_each_mode(x, tail_mode, &c);
     return c.total > 0.0 ? sqrt(c.tail / c.total) : 0.0;
 }
 
-/* out = Delta_g in (spectral), with x's scratch; in may equal out */
-static void laplacian(berg__xform *x, const double *qfull, const double *in, double *out)
+/* out = Delta_g in (spectral); in may equal out */
+static void laplacian(const fourier_tables *ft, const berg__xscratch *fft, const double *in,
+                      double *out)
 {
-    berg__xform_forward(x, in);
-    double *s = x->spec, nm = x->norm;
+    const berg__xform *x = &ft->x;
+    berg__xform_forward_s(x, fft, in, fft->spec);
+    double *s = fft->spec, nm = x->norm;
     for (size_t j = 0; j < x->nspec; j++) {
-        double f = -qfull[j] * nm;
+        double f = -ft->wave_form[j] * nm;
         s[2 * j] *= f;
         s[2 * j + 1] *= f;
     }
-    berg__xform_inverse(x, s, out);
+    berg__xform_inverse_s(x, fft, s, out);
 }
+
+/* ---- set-up -------------------------------------------------------------- */
 
 /* d/dx_a of f, second order, one-sided on the two edge cells of the axis
  * (so that a V that is not periodic is differentiated where it is) */
-static void fd_derivative(const berg_space *s, int a, const double *f, double *out)
+static void fd_derivative(const berg_space *s, size_t a, const double *f, double *out)
 {
     size_t n = s->size, na = s->n[a], st = s->stride[a];
     double h = s->h[a];
@@ -146,197 +173,301 @@ static void fd_derivative(const berg_space *s, int a, const double *f, double *o
     }
 }
 
-/* U = |grad w|_g^2 / 4 - Delta_g w / 2 by finite differences, stored into U
- * at the cells where r < theta (the others are untouched) */
-static berg_status potential_fd(berg_fp *fp, double *U, const char *fn)
+/* U = |grad V|_g^2 / 4 - Delta_g V / 2 by finite differences, stored into
+ * U at the cells where r < R_THRESHOLD (the others are untouched) */
+static berg_status potential_fd(const berg_fp *fp, fourier_tables *ft, const char *fn)
 {
     const berg_space *s = &fp->space;
-    size_t n = fp->n;
-    int d = s->ndim;
-    double *g = berg__alloc((size_t)d * n, sizeof(double), fn);
-    double *h2 = berg__alloc(n, sizeof(double), fn);
+    size_t n = fp->n, d = (size_t)s->ndim;
+    berg_status st = BERG_OK;
+    double *grad = berg__alloc(d * n, sizeof(double), fn);
+    double *second = berg__alloc(n, sizeof(double), fn);
     double *acc = berg__alloc(n, sizeof(double), fn);
-    if (!g || !h2 || !acc) {
-        berg__free(g);
-        berg__free(h2);
-        berg__free(acc);
-        return BERG_ERR_NOMEM;
+    if (!grad || !second || !acc) {
+        st = berg_last_status();
+        goto done;
     }
-    for (int a = 0; a < d; a++)
-        fd_derivative(s, a, fp->V, g + (size_t)a * n);
+    for (size_t a = 0; a < d; a++)
+        fd_derivative(s, a, fp->V, grad + a * n);
     memset(acc, 0, n * sizeof(double));
-    for (int a = 0; a < d; a++)
-        for (int b = 0; b < d; b++) {
+    for (size_t a = 0; a < d; a++)
+        for (size_t b = 0; b < d; b++) {
             double D = s->ginv[a * d + b];
             if (D == 0.0)
                 continue;
-            fd_derivative(s, a, g + (size_t)b * n, h2);
-            const double *ga = g + (size_t)a * n, *gb = g + (size_t)b * n;
+            fd_derivative(s, a, grad + b * n, second);
+            const double *ga = grad + a * n, *gb = grad + b * n;
             for (size_t i = 0; i < n; i++)
-                acc[i] += D * (0.25 * ga[i] * gb[i] - 0.5 * h2[i]);
+                acc[i] += D * (0.25 * ga[i] * gb[i] - 0.5 * second[i]);
         }
-    const double *r = fp->fr->r;
     for (size_t i = 0; i < n; i++)
-        if (r[i] < BERG_FR_THETA)
-            U[i] = acc[i];
-    berg__free(g);
-    berg__free(h2);
+        if (ft->r[i] < R_THRESHOLD)
+            ft->U[i] = acc[i];
+done:
+    berg__free(grad);
+    berg__free(second);
     berg__free(acc);
-    return BERG_OK;
+    return st;
 }
 
-berg_status berg__fp_fourier_init(berg_fp *fp, unsigned flags, const char *fn)
+/* every axis periodic with at least 4 cells */
+static berg_status check_grid(const berg_space *s, const char *fn)
 {
-    const berg_space *s = &fp->space;
-    int d = s->ndim;
-    size_t n = fp->n;
-    for (int a = 0; a < d; a++) {
-        if (s->bc[a] != BERG_PERIODIC)
-            return berg__error(BERG_ERR_UNSUPPORTED,
-                               "%s: BERG_FP_FOURIER needs periodic axes (axis %d is not); "
-                               "use the finite-volume discretization (flags 0)",
-                               fn, a);
-        if (s->n[a] < 4)
-            return berg__error(BERG_ERR_SIZE,
-                               "%s: BERG_FP_FOURIER needs at least 4 cells per axis (axis %d "
-                               "has %zu)",
-                               fn, a, s->n[a]);
+    for (size_t a = 0; a < (size_t)s->ndim; a++) {
+        BERG_REQUIRE(s->bc[a] == BERG_PERIODIC, BERG_ERR_UNSUPPORTED,
+                     "%s: BERG_FP_FOURIER needs periodic axes (axis %zu is not); use the "
+                     "finite-volume discretization (flags 0)",
+                     fn, a);
+        BERG_REQUIRE(s->n[a] >= 4, BERG_ERR_SIZE,
+                     "%s: BERG_FP_FOURIER needs at least 4 cells per axis (axis %zu has %zu)",
+                     fn, a, s->n[a]);
     }
-    struct berg__fp_fourier *fr = berg__alloc(1, sizeof *fr, fn);
-    if (!fr)
-        return berg_last_status();
-    memset(fr, 0, sizeof *fr);
-    fp->fr = fr;
-    berg_status st = berg__xform_init(&fr->x, s, 1, 1,
-                                      (flags & BERG_PLAN_ESTIMATE) ? BERG__XF_ESTIMATE : 0u, fn);
-    if (st)
-        return st;
-    berg__xform *x = &fr->x;
-    fr->separable = s->diagonal;
-    int fail = 0;
-    fr->qfull = berg__alloc(x->nspec, sizeof(double), fn);
-    fr->r = berg__alloc(n, sizeof(double), fn);
-    fr->U = berg__alloc(n, sizeof(double), fn);
-    fr->psi = berg__alloc(n, sizeof(double), fn);
-    fail = !fr->qfull || !fr->r || !fr->U || !fr->psi;
-    for (int j = 0; j < BERG_FR_ORDER && !fail; j++) {
-        fr->half[j] = berg__alloc(n, sizeof(double), fn);
-        fr->T[j] = berg__alloc(n, sizeof(double), fn);
-        fail = !fr->half[j] || !fr->T[j];
-        if (fr->separable)
-            for (int a = 0; a < d && !fail; a++)
-                fail = !(fr->ea[j][a] = berg__alloc(x->sshape[a], sizeof(double), fn));
-        else if (!fail)
-            fail = !(fr->ef[j] = berg__alloc(x->nspec, sizeof(double), fn));
-    }
-    if (fr->separable)
-        for (int a = 0; a < d && !fail; a++)
-            if (!(fail = !(fr->qaxis[a] = berg__alloc(x->sshape[a], sizeof(double), fn))))
-                berg__xform_axis_quad(x, a, 0, fr->qaxis[a]);
-    if (fail)
-        return berg__error(BERG_ERR_NOMEM, "%s: out of memory for a grid of %zu cells", fn, n);
-    berg__xform_quad_table(x, 0, fr->qfull);
-    fr->qmax = 0.0;
-    for (size_t j = 0; j < x->nspec; j++)
-        fr->qmax = fmax(fr->qmax, fr->qfull[j]);
-
-    unsigned ftz = berg__ftz_enter();
-    for (size_t i = 0; i < n; i++)
-        fr->r[i] = exp(-0.5 * fp->V[i]);
-    double tail = fourier_tail(x, fr->r);
-    if (!(tail <= BERG_FR_RESOLVE_R)) {
-        berg__ftz_leave(ftz);
-        return berg__error(BERG_ERR_DOMAIN,
-                           "%s: e^{-V/2} is not resolved on this periodic grid (Fourier tail "
-                           "%.2g > %g): V must be periodic and smooth, or confining with "
-                           "e^{-V/2} negligible at the box edges; use the finite-volume "
-                           "discretization (flags 0) or a larger / finer grid",
-                           fn, tail, BERG_FR_RESOLVE_R);
-    }
-    laplacian(x, fr->qfull, fr->r, fr->U);
-    berg__ftz_leave(ftz);
-    for (size_t i = 0; i < n; i++)
-        if (fr->r[i] >= BERG_FR_THETA)
-            fr->U[i] /= fr->r[i];
-    if ((st = potential_fd(fp, fr->U, fn)))
-        return st;
-    fr->rr = 0.0;
-    fr->umax = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        fr->rr += fr->r[i] * fr->r[i];
-        if (!isfinite(fr->U[i]))
-            return berg__error(BERG_ERR_DOMAIN,
-                               "%s: V is too steep at index %zu: the potential term of the "
-                               "symmetrized flow overflows",
-                               fn, i);
-        fr->umax = fmax(fr->umax, fabs(fr->U[i]));
-    }
-    fr->cached_tau = -1.0;
     return BERG_OK;
 }
+
+/* the tables of the symbol: wave_form, axis_form, wave_max */
+static berg_status build_symbol(const berg_fp *fp, fourier_tables *ft, const char *fn)
+{
+    const berg__xform *x = &ft->x;
+    size_t d = (size_t)fp->space.ndim;
+    ft->separable = fp->space.diagonal;
+    if (!(ft->wave_form = berg__alloc(x->nspec, sizeof(double), fn)))
+        return berg_last_status();
+    for (size_t a = 0; a < d && ft->separable; a++) {
+        if (!(ft->axis_form[a] = berg__alloc(x->sshape[a], sizeof(double), fn)))
+            return berg_last_status();
+        berg__xform_axis_quad(x, (int)a, 0, ft->axis_form[a]);
+    }
+    berg__xform_quad_table(x, 0, ft->wave_form);
+    ft->wave_max = 0.0;
+    for (size_t j = 0; j < x->nspec; j++)
+        ft->wave_max = fmax(ft->wave_max, ft->wave_form[j]);
+    return BERG_OK;
+}
+
+/* r, U = (Delta_g r) / r (finite differences where r is tiny), refusing an
+ * unresolved r or an overflowing U; work is one scratch block */
+static berg_status build_potential(const berg_fp *fp, fourier_tables *ft, void *work,
+                                   const char *fn)
+{
+    size_t n = fp->n;
+    fourier_work w;
+    fourier_carve(fp, ft, work, &w);
+    if (!(ft->r = berg__alloc(n, sizeof(double), fn)) ||
+        !(ft->U = berg__alloc(n, sizeof(double), fn)))
+        return berg_last_status();
+    for (size_t i = 0; i < n; i++)
+        ft->r[i] = exp(-0.5 * fp->V[i]);
+    unsigned ftz = berg__ftz_enter();
+    double tail = fourier_tail(&ft->x, &w.fft, ft->r);
+    laplacian(ft, &w.fft, ft->r, ft->U);
+    berg__ftz_leave(ftz);
+    BERG_REQUIRE(tail <= R_TAIL_MAX, BERG_ERR_DOMAIN,
+                 "%s: e^{-V/2} is not resolved on this periodic grid (Fourier tail %.2g > %g): "
+                 "V must be periodic and smooth, or confining with e^{-V/2} negligible at the "
+                 "box edges; use the finite-volume discretization (flags 0) or a larger / "
+                 "finer grid",
+                 fn, tail, R_TAIL_MAX);
+    for (size_t i = 0; i < n; i++)
+        if (ft->r[i] >= R_THRESHOLD)
+            ft->U[i] /= ft->r[i];
+    BERG_TRY(potential_fd(fp, ft, fn));
+    ft->r_norm2 = 0.0;
+    ft->umax = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        ft->r_norm2 += ft->r[i] * ft->r[i];
+        BERG_REQUIRE(isfinite(ft->U[i]), BERG_ERR_DOMAIN,
+                     "%s: V is too steep at index %zu: the potential term of the symmetrized "
+                     "flow overflows",
+                     fn, i);
+        ft->umax = fmax(ft->umax, fabs(ft->U[i]));
+    }
+    return BERG_OK;
+}
+
+static const berg__fp_ops fourier_ops;
+
+berg_status berg__fp_fourier_init(berg_fp *fp, unsigned flags, size_t *scratch_bytes,
+                                  const char *fn)
+{
+    BERG_TRY(check_grid(&fp->space, fn));
+    fourier_tables *ft = berg__alloc(1, sizeof *ft, fn);
+    if (!ft)
+        return berg_last_status();
+    memset(ft, 0, sizeof *ft);
+    berg_status st = BERG_OK;
+    void *work = NULL;
+    unsigned xflags = BERG__XF_NOBUFS | ((flags & BERG_PLAN_ESTIMATE) ? BERG__XF_ESTIMATE : 0u);
+    BERG_TRY_GOTO(st, berg__xform_init(&ft->x, &fp->space, 1, 1, xflags, fn), fail);
+    BERG_TRY_GOTO(st, build_symbol(fp, ft, fn), fail);
+    fourier_work w;
+    size_t bytes = fourier_carve(fp, ft, NULL, &w);
+    if (!(work = berg__alloc(bytes, 1, fn))) {
+        st = berg_last_status();
+        goto fail;
+    }
+    BERG_TRY_GOTO(st, build_potential(fp, ft, work, fn), fail);
+    berg__free(work);
+    *scratch_bytes = bytes;
+    fp->ops = &fourier_ops;
+    fp->tables = ft;
+    return BERG_OK;
+fail:
+    berg__free(work);
+    fourier_destroy(ft);
+    return st;
+}
+
+/* ---- time stepping ------------------------------------------------------- */
+
+typedef struct fourier_flow {
+    const berg_fp *fp;
+    const fourier_tables *ft;
+    fourier_work *w;
+    double tabulated_tau;   /* the step size of w's factor tables (-1: none) */
+    double mass0, c0;       /* mass; psi = c0 r + rest */
+    double rest_norm;       /* |rest|_2 */
+    double tol;
+} fourier_flow;
 
 /* the heat and potential factors of the substeps tau / j */
-static void set_tau(struct berg__fp_fourier *fr, size_t n, double tau)
+static void tabulate(fourier_flow *f, double tau)
 {
-    if (fr->cached_tau == tau)
-        return;
-    const berg__xform *x = &fr->x;
-#if BERG_FR_ORDER == 4
+    const fourier_tables *ft = f->ft;
+    const berg__xform *x = &ft->x;
+    fourier_work *w = f->w;
+    size_t n = f->fp->n;
+#if STAGES == 4
     /* the half steps tau/2, tau/4, tau/6, tau/8 are 12, 6, 4 and 3 times
      * tau/24: one exponential and five products per cell instead of four
      * exponentials */
     for (size_t i = 0; i < n; i++) {
-        double b = exp(-tau * fr->U[i] / 24.0), b3 = b * b * b, b6 = b3 * b3;
-        fr->half[0][i] = b6 * b6;
-        fr->half[1][i] = b6;
-        fr->half[2][i] = b3 * b;
-        fr->half[3][i] = b3;
+        double b = exp(-tau * ft->U[i] / 24.0), b3 = b * b * b, b6 = b3 * b3;
+        w->half[0][i] = b6 * b6;
+        w->half[1][i] = b6;
+        w->half[2][i] = b3 * b;
+        w->half[3][i] = b3;
     }
 #else
-    for (int j = 0; j < BERG_FR_ORDER; j++)
+    for (size_t j = 0; j < STAGES; j++)
         for (size_t i = 0; i < n; i++)
-            fr->half[j][i] = exp(-0.5 * tau / (j + 1) * fr->U[i]);
+            w->half[j][i] = exp(-0.5 * tau / (double)(j + 1) * ft->U[i]);
 #endif
-    for (int j = 0; j < BERG_FR_ORDER; j++) {
-        double h = tau / (j + 1);
-        if (fr->separable) {
-            for (int a = 0; a < x->space.ndim; a++)
+    for (size_t j = 0; j < STAGES; j++) {
+        double h = tau / (double)(j + 1);
+        if (ft->separable) {
+            for (size_t a = 0; a < (size_t)x->space.ndim; a++)
                 for (size_t m = 0; m < x->sshape[a]; m++)
-                    fr->ea[j][a][m] = exp(-h * fr->qaxis[a][m]) * x->axis_norm[a];
+                    w->heat_axis[j][a][m] = exp(-h * ft->axis_form[a][m]) * x->axis_norm[a];
         } else {
             for (size_t m = 0; m < x->nspec; m++)
-                fr->ef[j][m] = exp(-h * fr->qfull[m]) * x->norm;
+                w->heat_mode[j][m] = exp(-h * ft->wave_form[m]) * x->norm;
         }
     }
-    fr->cached_tau = tau;
+    f->tabulated_tau = tau;
 }
 
-/* out = S(tau/j)^j in, j = jj + 1 (in may equal out) */
-static void strang_steps(struct berg__fp_fourier *fr, size_t n, int jj, const double *in,
-                         double *out)
+/* out = S(tau/j)^j y */
+static berg_status fourier_step(void *ctx, double tau, size_t j, const double *y, double *out)
 {
-    berg__xform *x = &fr->x;
-    const double *hf = fr->half[jj];
+    fourier_flow *f = ctx;
+    if (f->tabulated_tau != tau)
+        tabulate(f, tau);
+    const berg__xform *x = &f->ft->x;
+    const fourier_work *w = f->w;
+    const berg__xscratch *fft = &w->fft;
+    size_t n = f->fp->n;
+    const double *hf = w->half[j - 1];
     for (size_t i = 0; i < n; i++)
-        out[i] = in[i] * hf[i];
-    for (int k = 0; k <= jj; k++) {
-        berg__xform_forward(x, out);
-        if (fr->separable)
-            berg__xform_mul_separable(x, fr->ea[jj], x->spec, x->spec);
+        out[i] = y[i] * hf[i];
+    for (size_t k = 0; k < j; k++) {
+        berg__xform_forward_s(x, fft, out, fft->spec);
+        if (f->ft->separable)
+            berg__xform_mul_separable(x, w->heat_axis[j - 1], fft->spec, fft->spec);
         else
-            berg__xform_mul_table(x, fr->ef[jj], x->spec, x->spec);
-        berg__xform_inverse(x, x->spec, out);
-        if (k < jj)
+            berg__xform_mul_table(x, w->heat_mode[j - 1], fft->spec, fft->spec);
+        berg__xform_inverse_s(x, fft, fft->spec, out);
+        if (k + 1 < j)
             for (size_t i = 0; i < n; i++)
                 out[i] *= hf[i] * hf[i];
         else
             for (size_t i = 0; i < n; i++)
                 out[i] *= hf[i];
     }
+    return BERG_OK;
+}
+
+/* relative to the mass, or to the part still out of equilibrium when that
+ * is smaller: errors injected near equilibrium stay a fraction of what is
+ * left to decay, so the equilibrium stop is reached */
+static double fourier_scale(void *ctx, const double *y)
+{
+    (void)y;
+    const fourier_flow *f = ctx;
+    return fmin(f->mass0, fmax(f->rest_norm * sqrt(f->ft->r_norm2), 1e-2 * f->tol * f->mass0));
+}
+
+/* y = res without its component along r; at equilibrium to the tolerance
+ * when |rest|_2 <= tol/10 |c0 r|_2: |rest|_2 bounds every later |rest(t)|_2
+ * (H <= 0 on the complement of r) and sum r |rest| <= |r|_2 |rest|_2, so the
+ * rest can then be dropped with a relative L1 error below tol/10 at any
+ * later time (any finite t takes finitely many steps, Strang steps much
+ * longer than 1/max|U| being inaccurate) */
+static int fourier_accept(void *ctx, double *res, double *y)
+{
+    fourier_flow *f = ctx;
+    const double *r = f->ft->r;
+    size_t n = f->fp->n;
+    double m = 0.0;
+    for (size_t i = 0; i < n; i++)
+        m += r[i] * res[i];
+    double cr = m / f->ft->r_norm2;
+    for (size_t i = 0; i < n; i++)
+        y[i] = res[i] - cr * r[i];
+    double nrest = 0.0;
+    for (size_t i = 0; i < n; i++)
+        nrest += y[i] * y[i];
+    f->rest_norm = sqrt(nrest);
+    if (f->rest_norm > 0.1 * f->tol * f->c0 * sqrt(f->ft->r_norm2))
+        return 0;
+    memset(y, 0, n * sizeof(double));
+    return 1;
+}
+
+/* psi = p / r, refusing mass where r underflowed and unresolved data */
+static berg_status to_psi(const berg_fp *fp, const fourier_tables *ft, const double *p,
+                          double *psi, const char *fn)
+{
+    const double *r = ft->r;
+    for (size_t i = 0; i < fp->n; i++) {
+        psi[i] = (p[i] == 0.0) ? 0.0 : p[i] / r[i];
+        BERG_REQUIRE(isfinite(psi[i]), BERG_ERR_DOMAIN,
+                     "%s: p[%zu] = %g where e^{-V/2} = %g (V - min V = %g): the Fourier "
+                     "discretization cannot hold mass where q underflows; use the finite-volume "
+                     "discretization (flags 0)",
+                     fn, i, p[i], r[i], fp->V[i]);
+    }
+    return BERG_OK;
+}
+
+static berg_status check_resolved(const fourier_tables *ft, const fourier_work *w,
+                                  const char *fn)
+{
+    double tail = fourier_tail(&ft->x, &w->fft, w->psi);
+    BERG_REQUIRE(isfinite(tail), BERG_ERR_DOMAIN,
+                 "%s: p e^{V/2} overflows in the transform: the data do not decay like "
+                 "e^{-V/2}; use the finite-volume discretization (flags 0)",
+                 fn);
+    BERG_REQUIRE(tail <= PSI_TAIL_MAX, BERG_ERR_DOMAIN,
+                 "%s: p e^{V/2} is not resolved on this periodic grid (Fourier tail %.2g > %g): "
+                 "smooth data decaying at least like e^{-V/2} is needed; use the finite-volume "
+                 "discretization (flags 0) or a finer grid",
+                 fn, tail, PSI_TAIL_MAX);
+    return BERG_OK;
 }
 
 /* sum r |f| */
-static double l1r(const double *r, const double *f, size_t n)
+static double weighted_l1(const double *r, const double *f, size_t n)
 {
     double s = 0.0;
     for (size_t i = 0; i < n; i++)
@@ -344,169 +475,29 @@ static double l1r(const double *r, const double *f, size_t n)
     return s;
 }
 
-/* psi = p / r; BERG_ERR_DOMAIN where p > 0 but r underflowed */
-static berg_status to_psi(const berg_fp *fp, const double *p, double *psi, const char *fn)
+/* first step: tol^{1/(2K)} / (the rate |H psi| / |psi|), at most t */
+static double first_step(const berg_fp *fp, const fourier_tables *ft, const fourier_work *w,
+                         double t)
 {
-    const double *r = fp->fr->r;
-    for (size_t i = 0; i < fp->n; i++) {
-        psi[i] = (p[i] == 0.0) ? 0.0 : p[i] / r[i];
-        if (!isfinite(psi[i]))
-            return berg__error(BERG_ERR_DOMAIN,
-                               "%s: p[%zu] = %g where e^{-V/2} = %g (V - min V = %g): the "
-                               "Fourier discretization cannot hold mass where q underflows; "
-                               "use the finite-volume discretization (flags 0)",
-                               fn, i, p[i], r[i], fp->V[i]);
-    }
-    return BERG_OK;
+    size_t n = fp->n;
+    double *hp = w->stage[0];
+    laplacian(ft, &w->fft, w->psi, hp);
+    for (size_t i = 0; i < n; i++)
+        hp[i] -= ft->U[i] * w->psi[i];
+    double rate = weighted_l1(ft->r, hp, n) / weighted_l1(ft->r, w->psi, n);
+    return (rate > 0.0) ? fmin(t, pow(fp->tol, 1.0 / (2 * STAGES)) / rate) : t;
 }
 
-berg_status berg__fp_fourier_evolve(berg_fp *fp, double t, const double *in, double *out,
-                                    const char *fn)
+/* p = r (c0 r + rest) into out; what the approximation makes negative is
+ * set to zero and the mass restored by scaling */
+static void from_psi(const fourier_flow *f, const double *rest, double *out)
 {
-    struct berg__fp_fourier *fr = fp->fr;
-    size_t n = fp->n;
-    const double *r = fr->r;
-    double *psi = fr->psi, **T = fr->T;
-    const int K = BERG_FR_ORDER;
-    berg_status st;
-    fp->accepted = fp->rejected = 0;
-    double mass0 = berg__sum(in, n);
-    if (t == 0.0 || mass0 == 0.0) {
-        memmove(out, in, n * sizeof(double));
-        return BERG_OK;
-    }
-    if ((st = to_psi(fp, in, psi, fn)))
-        return st;
-    unsigned ftz = berg__ftz_enter();
-    double tail = fourier_tail(&fr->x, psi);
-    if (!isfinite(tail)) {
-        berg__ftz_leave(ftz);
-        return berg__error(BERG_ERR_DOMAIN,
-                           "%s: p e^{V/2} overflows in the transform: the data do not decay "
-                           "like e^{-V/2}; use the finite-volume discretization (flags 0)",
-                           fn);
-    }
-    if (!(tail <= BERG_FR_RESOLVE_P)) {
-        berg__ftz_leave(ftz);
-        return berg__error(BERG_ERR_DOMAIN,
-                           "%s: p e^{V/2} is not resolved on this periodic grid (Fourier tail "
-                           "%.2g > %g): smooth data decaying at least like e^{-V/2} is needed; "
-                           "use the finite-volume discretization (flags 0) or a finer grid",
-                           fn, tail, BERG_FR_RESOLVE_P);
-    }
-    /* psi = c r + (the rest, orthogonal to r): the flow keeps c r (H r = 0)
-     * and, H being symmetric, keeps the rest orthogonal to r; only the rest
-     * is stepped, and its component along r is removed after every step */
-    const double c0 = mass0 / fr->rr; /* mass0 = sum p = sum r psi */
-    const double rnorm = sqrt(fr->rr);
-    double nrest = 0.0; /* |rest|_2 */
-    for (size_t i = 0; i < n; i++) {
-        psi[i] -= c0 * r[i];
-        nrest += psi[i] * psi[i];
-    }
-    nrest = sqrt(nrest);
-    /* first step: tol^{1/(2K)} / (the rate |H psi| / |psi|), at most t */
-    double tau = t;
-    {
-        double *hp = T[0];
-        laplacian(&fr->x, fr->qfull, psi, hp);
-        for (size_t i = 0; i < n; i++)
-            hp[i] -= fr->U[i] * psi[i];
-        double rate = l1r(r, hp, n) / l1r(r, psi, n);
-        if (rate > 0.0)
-            tau = fmin(t, pow(fp->tol, 1.0 / (2 * K)) / rate);
-    }
-    const double tol = fp->tol;
-    double elapsed = 0.0;
-    while (elapsed < t) {
-        double rest = t - elapsed;
-        int last = 0;
-        if (tau >= rest * (1.0 - 1e-12)) {
-            tau = rest;
-            last = 1;
-        }
-        set_tau(fr, n, tau);
-        for (int j = 0; j < K; j++)
-            strang_steps(fr, n, j, psi, T[j]);
-        /* Aitken-Neville in tau^2 over n_j = j + 1: after column k,
-         * T[j] = T_{j+1,k+1} */
-        double err = 0.0;
-        for (int k = 1; k < K; k++)
-            for (int j = K - 1; j >= k; j--) {
-                double ratio = (double)(j + 1) / (double)(j + 1 - k);
-                double f = 1.0 / (ratio * ratio - 1.0);
-                double *a = T[j], *b = T[j - 1];
-                if (k == K - 1)
-                    for (size_t i = 0; i < n; i++) {
-                        double dlt = (a[i] - b[i]) * f;
-                        err += r[i] * fabs(dlt);
-                        a[i] += dlt;
-                    }
-                else
-                    for (size_t i = 0; i < n; i++)
-                        a[i] += (a[i] - b[i]) * f;
-            }
-        /* relative to the mass, or to the part still out of equilibrium
-         * when that is smaller: errors injected near equilibrium stay a
-         * fraction of what is left to decay, so the stop below is reached */
-        double sc = fmin(mass0, fmax(nrest * rnorm, 1e-2 * tol * mass0));
-        err = (sc > 0.0) ? err / sc : 0.0;
-        if (!isfinite(err))
-            err = 1e300;
-        double fac;
-        if (err <= tol) {
-            double *res = T[K - 1];
-            double m = 0.0;
-            for (size_t i = 0; i < n; i++)
-                m += r[i] * res[i];
-            double cr = m / fr->rr;
-            for (size_t i = 0; i < n; i++)
-                psi[i] = res[i] - cr * r[i];
-            elapsed = last ? t : elapsed + tau;
-            /* at equilibrium to the tolerance: |rest|_2 bounds every later
-             * |rest(t)|_2 (H <= 0 on the complement of r) and
-             * sum r |rest| <= |r|_2 |rest|_2, so once |rest|_2 <=
-             * tol/10 |c0 r|_2 the rest can be dropped with a relative L1
-             * error below tol/10 at any later time: any finite t takes
-             * finitely many steps, Strang steps much longer than 1/max|U|
-             * being inaccurate */
-            nrest = 0.0;
-            for (size_t i = 0; i < n; i++)
-                nrest += psi[i] * psi[i];
-            nrest = sqrt(nrest);
-            if (nrest <= 0.1 * tol * c0 * rnorm) {
-                memset(psi, 0, n * sizeof(double));
-                elapsed = t;
-            }
-            fp->accepted++;
-            fac = (err > 0.0) ? 0.9 * pow(tol / err, 1.0 / (2 * K - 1)) : 4.0;
-            /* keep the factor tables when the change would be small */
-            if (fac >= 1.0 && fac < 1.3)
-                fac = 1.0;
-        } else {
-            fp->rejected++;
-            fac = 0.9 * pow(tol / err, 1.0 / (2 * K - 1));
-        }
-        if (fac > 4.0)
-            fac = 4.0;
-        if (fac < 0.2)
-            fac = 0.2;
-        tau *= fac;
-        if ((tau < t * 1e-13 && tau * (fr->qmax + fr->umax) < 1e-6) ||
-            fp->accepted + fp->rejected > 10000000) {
-            berg__ftz_leave(ftz);
-            return berg__error(BERG_ERR_NO_CONVERGENCE,
-                               "%s: the step size fell to %g at time %g of %g (tolerance %g)",
-                               fn, tau, elapsed, t, tol);
-        }
-    }
-    berg__ftz_leave(ftz);
-    /* p = r (c0 r + rest); what the approximation makes negative is set to
-     * zero and the mass restored by scaling */
+    const double *r = f->ft->r;
+    size_t n = f->fp->n;
     int clipped = 0;
     double m = 0.0;
     for (size_t i = 0; i < n; i++) {
-        double v = r[i] * (c0 * r[i] + psi[i]);
+        double v = r[i] * (f->c0 * r[i] + rest[i]);
         if (v < 0.0) {
             v = 0.0;
             clipped = 1;
@@ -515,77 +506,114 @@ berg_status berg__fp_fourier_evolve(berg_fp *fp, double t, const double *in, dou
         m += v;
     }
     if (clipped && m > 0.0) {
-        double f = mass0 / m;
+        double c = f->mass0 / m;
         for (size_t i = 0; i < n; i++)
-            out[i] *= f;
+            out[i] *= c;
     }
+}
+
+static berg_status fourier_evolve(const berg_fp *fp, double t, const double *in, double *out,
+                                  void *scratch, berg__fp_steps *steps, const char *fn)
+{
+    const fourier_tables *ft = fp->tables;
+    size_t n = fp->n;
+    const double *r = ft->r;
+    fourier_work w;
+    fourier_carve(fp, ft, scratch, &w);
+    BERG_TRY(to_psi(fp, ft, in, w.psi, fn));
+    unsigned ftz = berg__ftz_enter();
+    berg_status st = check_resolved(ft, &w, fn);
+    if (st) {
+        berg__ftz_leave(ftz);
+        return st;
+    }
+    /* psi = c0 r + (the rest, orthogonal to r): the flow keeps c0 r (H r =
+     * 0) and, H being symmetric, keeps the rest orthogonal to r; only the
+     * rest is stepped */
+    fourier_flow flow = {fp, ft, &w, -1.0, berg__sum(in, n), 0.0, 0.0, fp->tol};
+    flow.c0 = flow.mass0 / ft->r_norm2; /* mass0 = sum p = sum r psi */
+    double nrest = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        w.psi[i] -= flow.c0 * r[i];
+        nrest += w.psi[i] * w.psi[i];
+    }
+    flow.rest_norm = sqrt(nrest);
+    double tau = first_step(fp, ft, &w, t);
+    berg__extrap e = {
+        .n = n,
+        .stages = STAGES,
+        .in_tau_squared = 1,
+        .weight = r,
+        .tol = fp->tol,
+        .exponent = 1.0 / (2.0 * STAGES - 1.0),
+        .hold_small_growth = 1, /* keep the factor tables */
+        .tau_max = INFINITY,
+        .stiffness = ft->wave_max + ft->umax,
+        .step = fourier_step,
+        .error_scale = fourier_scale,
+        .accept = fourier_accept,
+        .ctx = &flow,
+    };
+    st = berg__extrap_run(&e, t, tau, w.psi, w.stage, steps, fn);
+    berg__ftz_leave(ftz);
+    if (st)
+        return st;
+    from_psi(&flow, w.psi, out);
     return BERG_OK;
 }
 
-berg_status berg__fp_fourier_generator(const berg_fp *fp, const double *in, double *out,
-                                       int transpose, const char *fn)
+/* ---- the generator and its matrix ---------------------------------------- */
+
+/* out = L in = r H (in / r) (transpose: L^T in = H (r in) / r, 0 where r
+ * underflows) */
+static berg_status fourier_generator(const berg_fp *fp, const double *in, double *out,
+                                     int transpose, void *scratch, const char *fn)
 {
-    const struct berg__fp_fourier *fr = fp->fr;
+    const fourier_tables *ft = fp->tables;
     size_t n = fp->n;
-    const double *r = fr->r;
-    berg__xform x;
-    berg_status st = berg__xform_init(&x, &fp->space, 1, 1, BERG__XF_ESTIMATE, fn);
-    double *y = berg__alloc(n, sizeof(double), fn);
-    if (st || !y) {
-        berg__xform_free(&x);
-        berg__free(y);
-        return st ? st : BERG_ERR_NOMEM;
-    }
-    if (!transpose) {
-        if ((st = to_psi(fp, in, y, fn))) {
-            berg__xform_free(&x);
-            berg__free(y);
-            return st;
-        }
-    } else {
+    const double *r = ft->r;
+    fourier_work w;
+    fourier_carve(fp, ft, scratch, &w);
+    double *y = w.psi, *hy = w.stage[0];
+    if (!transpose)
+        BERG_TRY(to_psi(fp, ft, in, y, fn));
+    else
         for (size_t i = 0; i < n; i++)
             y[i] = r[i] * in[i];
-    }
     unsigned ftz = berg__ftz_enter();
-    double *hy = x.rbuf2; /* nreal doubles of scratch */
-    laplacian(&x, fr->qfull, y, hy);
+    laplacian(ft, &w.fft, y, hy);
     berg__ftz_leave(ftz);
     for (size_t i = 0; i < n; i++) {
-        double v = hy[i] - fr->U[i] * y[i];
+        double v = hy[i] - ft->U[i] * y[i];
         if (!transpose)
             out[i] = r[i] * v;
         else
             out[i] = (r[i] > 0.0) ? v / r[i] : 0.0;
     }
-    berg__xform_free(&x);
-    berg__free(y);
     return BERG_OK;
 }
 
-berg_status berg__fp_fourier_matrix(const berg_fp *fp, double *S, const char *fn)
+/* S = the symmetric H = R^{-1} L R: the circulant Delta_g minus diag(U) */
+static berg_status fourier_symmetric(const berg_fp *fp, double *S, void *scratch,
+                                     const char *fn)
 {
-    const struct berg__fp_fourier *fr = fp->fr;
+    (void)fn;
+    const fourier_tables *ft = fp->tables;
     const berg_space *s = &fp->space;
-    size_t n = fp->n;
-    int d = s->ndim;
-    berg__xform x;
-    berg_status st = berg__xform_init(&x, s, 1, 1, BERG__XF_ESTIMATE, fn);
-    double *col = berg__alloc(n, sizeof(double), fn);
-    if (st || !col) {
-        berg__xform_free(&x);
-        berg__free(col);
-        return st ? st : BERG_ERR_NOMEM;
-    }
+    size_t n = fp->n, d = (size_t)s->ndim;
+    fourier_work w;
+    fourier_carve(fp, ft, scratch, &w);
     /* column 0 of the circulant Delta_g; entry (i, j) is col[(i - j) mod n] */
+    double *col = w.psi;
     memset(col, 0, n * sizeof(double));
     col[0] = 1.0;
     unsigned ftz = berg__ftz_enter();
-    laplacian(&x, fr->qfull, col, col);
+    laplacian(ft, &w.fft, col, col);
     berg__ftz_leave(ftz);
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < n; j++) {
             size_t off = 0;
-            for (int a = 0; a < d; a++) {
+            for (size_t a = 0; a < d; a++) {
                 size_t na = s->n[a], sa = s->stride[a];
                 size_t ci = (i / sa) % na, cj = (j / sa) % na;
                 off += ((ci + na - cj) % na) * sa;
@@ -597,9 +625,10 @@ berg_status berg__fp_fourier_matrix(const berg_fp *fp, double *S, const char *fn
             double v = 0.5 * (S[i * n + j] + S[j * n + i]);
             S[i * n + j] = S[j * n + i] = v;
         }
-        S[i * n + i] -= fr->U[i];
+        S[i * n + i] -= ft->U[i];
     }
-    berg__xform_free(&x);
-    berg__free(col);
     return BERG_OK;
 }
+
+static const berg__fp_ops fourier_ops = {fourier_evolve, fourier_generator, fourier_symmetric,
+                                         fourier_destroy};

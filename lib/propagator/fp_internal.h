@@ -1,63 +1,174 @@
 /*
- * lib/propagator/fp_internal.h - the layout of berg_fp (Scharfetter-Gummel
- * finite-volume Fokker-Planck generator) for the files of issue 4. Not
- * installed.
+ * lib/propagator/fp_internal.h - the layout of berg_fp: the data shared by
+ * both discretizations of the Fokker-Planck flow, a small table of the
+ * operations that differ (finite volume: fp_volume.c, Fourier:
+ * fp_fourier.c), the adaptive extrapolation controller both time steppers
+ * use (extrapolate.c) and the grid-line solvers of the finite-volume
+ * stepper (fp_lines.c). Not installed.
+ *
+ * A berg_fp is immutable after creation except for its tolerance
+ * (configuration). Every call that needs a workspace takes one block of
+ * the handle's scratch pool, so one handle serves many threads at once.
  */
 #ifndef BERG_PROPAGATOR_FP_INTERNAL_H
 #define BERG_PROPAGATOR_FP_INTERNAL_H
 
-#include "berg/propagator.h"
+#include <stdint.h>
+
+#include "berg/fokker_planck.h"
 #include "space/internal.h"
 
-#define BERG_FP_KMAX 6
+/* steps of one evolve */
+typedef struct berg__fp_steps {
+    size_t accepted, rejected;
+} berg__fp_steps;
+
+/* What differs between the two discretizations. `scratch` is one block of
+ * the handle's pool (at least the size the discretization asked for). */
+typedef struct berg__fp_ops {
+    /* out = e^{tL} in, t > 0, sum in > 0; in is finite and >= 0; out may
+     * equal in and is written only on success */
+    berg_status (*evolve)(const berg_fp *fp, double t, const double *in, double *out,
+                          void *scratch, berg__fp_steps *steps, const char *fn);
+    /* out = L in (transpose: L^T in); out may equal in */
+    berg_status (*generator)(const berg_fp *fp, const double *in, double *out, int transpose,
+                             void *scratch, const char *fn);
+    /* S (n x n, row-major, zero on entry) = the symmetric form of L:
+     * R^{-1} L R with R = diag(e^{-(V - min V)/2}) */
+    berg_status (*symmetric)(const berg_fp *fp, double *S, void *scratch, const char *fn);
+    void (*destroy)(void *tables);
+} berg__fp_ops;
 
 struct berg_fp {
     berg_space space;
-    size_t n;           /* grid size */
-    double *V;          /* V - min V (>= 0) */
-    double vmin, vmax;  /* of the original V */
-    /* jump rates per axis a (arrays a * n + i):
-     *   rp: cell i -> its + neighbour on axis a (wrapping on periodic axes),
-     *   rm: cell i -> its - neighbour, ra: i -> absorbing wall (Dirichlet). */
-    double *rp, *rm, *ra;
-    double *out_rate;   /* sum over axes of rp + rm + ra: -L_ii */
-    /* symmetric form of each line (axis a, arrays a * n + i): the line's
-     * generator is D S D^{-1} with D = diag(sc), sc = e^{-(V - min_line V)/2};
-     * sym = D_a/h_a^2 (dV/2)/sinh(dV/2) on the face to the + neighbour.
-     * lsym[a * n + i] = 1 when the line through i has a V range <= 700 and
-     * is solved in this form (LAPACK dptsv), else by dgtsv. */
-    double *sc, *isc, *sym;
-    unsigned char *lsym;
-    int absorbing;      /* some axis is Dirichlet */
-    double max_rate;    /* max_i -L_ii */
-    double tol;
-    size_t accepted, rejected;
-    /* scratch for berg_fp_evolve */
-    int order;          /* extrapolation stages K: T_{j1} for j = 1..K, order K */
-    double *y, *tmp;
-    double *T[BERG_FP_KMAX];
-    double *ldl, *ld, *ldu, *lb; /* one line: n_a-1, n_a, n_a-1, 2 n_a */
-    size_t maxline;
-    /* BERG_FP_FOURIER: the pseudo-spectral discretization (fp_fourier.c);
-     * NULL for the finite-volume one, whose tables above are then unused */
-    struct berg__fp_fourier *fr;
+    size_t n;                 /* grid size */
+    double *V;                /* V - min V (>= 0) */
+    double vmin, vmax;        /* of the original V */
+    int absorbing;            /* some axis is Dirichlet (mass leaks) */
+    double tol;               /* configuration: berg_fp_set_tolerance */
+    uint64_t id;              /* unique per handle: key of the thread-local step reports */
+    const berg__fp_ops *ops;  /* the discretization */
+    void *tables;             /* its immutable tables */
+    berg__pool scratch;       /* per-call workspace */
 };
 
-/* fp_fourier.c */
-struct berg__fp_fourier;
-berg_status berg__fp_fourier_init(berg_fp *fp, unsigned flags, const char *fn);
-void berg__fp_fourier_free(struct berg__fp_fourier *fr);
-berg_status berg__fp_fourier_evolve(berg_fp *fp, double t, const double *in, double *out,
-                                    const char *fn);
-/* out = L in (transpose: L^T in) of the Fourier discretization */
-berg_status berg__fp_fourier_generator(const berg_fp *fp, const double *in, double *out,
-                                       int transpose, const char *fn);
-/* S (n x n, row-major) = the symmetric H = R^{-1} L R, R = diag(e^{-(V - min V)/2}) */
-berg_status berg__fp_fourier_matrix(const berg_fp *fp, double *S, const char *fn);
+/* the scratch pool of a handle used through a const pointer (the pool is
+ * the one mutable, internally locked part of the handle) */
+static inline berg__pool *berg__fp_pool(const berg_fp *fp)
+{
+    return (berg__pool *)(uintptr_t)&fp->scratch;
+}
+
+/* Discretization set-up: fills fp->ops and fp->tables and the number of
+ * scratch bytes a call needs. fp->space, n, V, vmin, vmax and absorbing are
+ * set; on failure the tables are freed by the callee. */
+berg_status berg__fp_volume_init(berg_fp *fp, size_t *scratch_bytes, const char *fn);
+berg_status berg__fp_fourier_init(berg_fp *fp, unsigned flags, size_t *scratch_bytes,
+                                  const char *fn);
+
+/* Carving a scratch block into arrays: a first pass with base NULL counts
+ * the bytes, a second pass over the block hands out the arrays. Every array
+ * starts at a multiple of 64 bytes from the (aligned) block, so FFTW plans
+ * made on berg__alloc buffers execute on them. */
+typedef struct berg__fp_arena {
+    char *base;
+    size_t used;
+} berg__fp_arena;
+
+static inline void *berg__fp_take(berg__fp_arena *a, size_t count, size_t size)
+{
+    void *p = a->base ? (void *)(a->base + a->used) : NULL;
+    a->used += (count * size + 63u) / 64u * 64u;
+    return p;
+}
+
+/* index of the neighbour of cell i on axis a in direction dir (+1 / -1),
+ * wrapping on periodic axes; SIZE_MAX where there is none */
+static inline size_t berg__fp_neighbour(const berg_space *s, size_t i, size_t a, int dir)
+{
+    size_t stride = s->stride[a], na = s->n[a];
+    size_t c = (i / stride) % na;
+    if (dir > 0) {
+        if (c + 1 < na)
+            return i + stride;
+        if (s->bc[a] == BERG_PERIODIC && na > 1)
+            return i - (na - 1) * stride;
+        return SIZE_MAX;
+    }
+    if (c > 0)
+        return i - stride;
+    if (s->bc[a] == BERG_PERIODIC && na > 1)
+        return i + (na - 1) * stride;
+    return SIZE_MAX;
+}
 
 /* Bernoulli function B(x) = x / (e^x - 1), B(0) = 1, stable everywhere. */
 double berg__bernoulli(double x);
 /* (x/2) / sinh(x/2): the symmetrized rate factor sqrt(B(x) B(-x)). */
 double berg__bernoulli_sym(double x);
+
+/* ---- the adaptive extrapolation controller (extrapolate.c) --------------
+ * Integrates y' = L y over [0, t] with a first-order (or symmetric,
+ * second-order) one-step method Phi: T_j = Phi_{tau/j}^j y for j = 1..K
+ * are extrapolated by Aitken-Neville over the harmonic sequence (in tau, or
+ * in tau^2 for a symmetric Phi) to T_KK; the weighted L1 norm of its last
+ * correction, relative to error_scale(y), is kept below tol by adapting tau.
+ */
+typedef struct berg__extrap {
+    size_t n;                 /* values per state */
+    size_t stages;            /* K >= 2 */
+    int in_tau_squared;       /* the error of Phi expands in powers of tau^2 */
+    const double *weight;     /* error weight per value, or NULL for 1 */
+    double tol;
+    double exponent;          /* step factor 0.9 (tol / err)^exponent, clamped to [0.2, 4] */
+    int hold_small_growth;    /* keep tau when an accepted factor is in [1, 1.3) */
+    double tau_max;           /* longest step (INFINITY: none) */
+    double stiffness;         /* largest rate: collapse when tau < 1e-13 t and tau
+                                 stiffness < 1e-6 */
+    /* out = Phi_{tau/j}^j y */
+    berg_status (*step)(void *ctx, double tau, size_t j, const double *y, double *out);
+    /* the scale the error estimate is relative to (> 0, or 0: any error passes) */
+    double (*error_scale)(void *ctx, const double *y);
+    /* y = the accepted T_KK (res may be modified); returns 1 when y is the
+     * equilibrium to the tolerance, which ends the integration */
+    int (*accept)(void *ctx, double *res, double *y);
+    void *ctx;
+} berg__extrap;
+
+/* y <- y(t), starting with the step tau; T holds K arrays of n values.
+ * BERG_ERR_NO_CONVERGENCE (named fn) when the step size collapses; a step's
+ * failure is forwarded. */
+berg_status berg__extrap_run(const berg__extrap *e, double t, double tau, double *y,
+                             double *const *T, berg__fp_steps *steps, const char *fn);
+
+/* ---- finite-volume tables and their grid-line solvers (fp_lines.c) ----- */
+typedef struct berg__fp_volume {
+    /* jump rates per axis a (arrays a * n + i): cell i to its + neighbour on
+     * axis a (wrapping on periodic axes), to its - neighbour, to the
+     * absorbing wall (Dirichlet edge cells) */
+    double *rate_up, *rate_down, *rate_wall;
+    double *exit_rate;        /* sum over axes: -L_ii */
+    double max_rate;          /* max_i -L_ii */
+    /* symmetric form of each line (axis a, arrays a * n + i): the line's
+     * generator is D S D^{-1}, D = diag(line_scale), line_scale = e^{-(V -
+     * min over the line of V)/2}, line_unscale = 1 / line_scale; face_sym =
+     * D_a/h_a^2 (dV/2)/sinh(dV/2) on the face to the + neighbour.
+     * line_symmetric = 1 when the line through i has a V range <= 700 and is
+     * solved in this form (LAPACK dptsv), else by dgtsv. */
+    double *line_scale, *line_unscale, *face_sym;
+    unsigned char *line_symmetric;
+    size_t longest_line;
+} berg__fp_volume;
+
+/* scratch of one sweep: four arrays of longest_line values (the right-hand
+ * side twice that: the Sherman-Morrison vector follows it) */
+typedef struct berg__fp_line_work {
+    double *sub, *diag, *super, *rhs;
+} berg__fp_line_work;
+
+/* x <- (I - tau L_a)^{-1} x on every grid line of axis a */
+berg_status berg__fp_sweep_axis(const berg_fp *fp, const berg__fp_volume *fv, size_t a,
+                                double tau, double *x, const berg__fp_line_work *w,
+                                const char *fn);
 
 #endif

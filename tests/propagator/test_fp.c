@@ -858,6 +858,36 @@ static void test_bad_input(void)
     berg_space_destroy(s);
 }
 
+/* one handle (finite volume) evolved from 8 threads at once gives the serial
+ * result bit for bit; flags of other creators are refused by name */
+static void test_threads_and_flags(void)
+{
+    size_t n[2] = {48, 40};
+    double lo[2] = {-4, -4}, hi[2] = {4, 4}, g[4] = {1.0, 0.0, 0.0, 2.0};
+    berg_boundary bc[2] = {BERG_PERIODIC, BERG_NEUMANN};
+    berg_space *s = NULL;
+    CHECK_STATUS(berg_space_create(&s, 2, n, lo, hi, bc, g), BERG_OK, "2-D space");
+    double *V = grid_fn(s, quad, NULL), *p = malloc(48 * 40 * sizeof(double));
+    for (size_t i = 0; i < 48 * 40; i++)
+        p[i] = 1.0 + 0.5 * sin(0.1 * (double)i);
+    CHECK(fp_refuses_foreign_flag(s, V, BERG_SINKHORN_LOG_DOMAIN, "BERG_SINKHORN_LOG_DOMAIN"),
+          "a Sinkhorn flag is refused by name, out untouched");
+    CHECK(fp_refuses_foreign_flag(s, V, BERG_SYMBOL_FD, "BERG_SYMBOL_FD"),
+          "a heat flag is refused by name, out untouched");
+    berg_fp *fp = NULL;
+    CHECK_STATUS(berg_fp_create(&fp, s, V, BERG_PLAN_ESTIMATE), BERG_OK,
+                 "finite volume accepts BERG_PLAN_ESTIMATE");
+    CHECK(fp_threads_bitwise(fp, 0.7, p, 48 * 40), "8 threads on one handle: serial result");
+    size_t acc = 99, rej = 99;
+    CHECK_STATUS(berg_fp_evolve(fp, 0.0, p, p), BERG_OK, "t = 0");
+    berg_fp_last_steps(fp, &acc, &rej);
+    CHECK(acc == 0 && rej == 0, "t = 0 reports no steps");
+    berg_fp_destroy(fp);
+    free(V);
+    free(p);
+    berg_space_destroy(s);
+}
+
 #include <time.h>
 static void timed(void (*f)(void), const char *name)
 {
@@ -869,6 +899,7 @@ static void timed(void (*f)(void), const char *name)
 int main(void)
 {
     timed(test_bad_input, "bad input");
+    timed(test_threads_and_flags, "threads and flags");
     timed(test_generator_properties, "generator properties");
     timed(test_mass_positivity_kl, "mass, positivity, KL");
     timed(test_spectral_agreement, "stepper vs spectral");

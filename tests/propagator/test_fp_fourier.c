@@ -390,8 +390,15 @@ static void test_refusals(void)
     CHECK_STATUS(berg_fp_create(&fp, s3, V, BERG_FP_FOURIER), BERG_ERR_SIZE, "3 cells");
     CHECK_STATUS(berg_fp_create(&fp, s, V, BERG_FP_FOURIER | BERG_SYMBOL_FD), BERG_ERR_DOMAIN,
                  "unknown flag with Fourier");
-    CHECK_STATUS(berg_fp_create(&fp, s, V, BERG_PLAN_ESTIMATE), BERG_ERR_DOMAIN,
-                 "ESTIMATE without Fourier");
+    CHECK_STATUS(berg_fp_create(&fp, s, V, BERG_PLAN_ESTIMATE), BERG_OK,
+                 "ESTIMATE without Fourier: accepted (finite volume plans nothing)");
+    berg_fp_destroy(fp);
+    fp = NULL;
+    CHECK(fp_refuses_foreign_flag(s, V, BERG_FP_FOURIER | BERG_SINKHORN_LOG_DOMAIN,
+                                  "BERG_SINKHORN_LOG_DOMAIN"),
+          "a Sinkhorn flag is refused by name, out untouched");
+    CHECK(fp_refuses_foreign_flag(s, V, BERG_FP_FOURIER | BERG_SYMBOL_FD, "BERG_SYMBOL_FD"),
+          "a heat flag is refused by name, out untouched");
     double *lin = malloc(n * sizeof(double));
     for (size_t i = 0; i < n; i++)
         lin[i] = 0.3 * (lo + (i + 0.5) * h);
@@ -506,7 +513,7 @@ static void test_refusals(void)
 /* V = (x^2 - 1)^2 / 4 + y^2 / 2 + 0.3 x y (not quadratic: no closed form) */
 static double vnq(double x, double y) { return 0.25 * (x * x - 1) * (x * x - 1) + 0.5 * y * y + 0.3 * x * y; }
 
-static int grad_vnq(int ndim, const double *x, double *g, void *ud)
+static int grad_vnq(size_t ndim, const double *x, double *g, void *ud)
 {
     (void)ndim;
     (void)ud;
@@ -520,7 +527,7 @@ static double chi2_2d(const berg_space *s, size_t n, size_t b, const double *his
                       const double *p, double count, int *dof)
 {
     double w;
-    berg_space_cell_weight(s, &w);
+    w = berg_space_cell_weight(s);
     size_t nb = n / b;
     double chi = 0.0, po = 0.0, pe = 0.0;
     int k = 0;
@@ -599,13 +606,13 @@ static void test_particles_coupled(void)
         }
     }
     berg_particles *ps = NULL;
-    CHECK_STATUS(berg_particles_create(&ps, 2, g, 77), BERG_OK, "particles, coupled metric");
-    CHECK_STATUS(berg_particles_euler(ps, count, x, 1e-3, 500, grad_vnq, NULL), BERG_OK,
+    CHECK_STATUS(berg_particles_create(&ps, 2, 77, g), BERG_OK, "particles, coupled metric");
+    CHECK_STATUS(berg_particles_euler(ps, 1e-3, 500, count, x, grad_vnq, NULL), BERG_OK,
                  "Euler-Maruyama");
     size_t outside = 0;
-    CHECK_STATUS(berg_particles_histogram(s, count, x, hist, &outside), BERG_OK, "histogram");
+    CHECK_STATUS(berg_space_histogram(s, count, x, hist, &outside), BERG_OK, "histogram");
     double w;
-    berg_space_cell_weight(s, &w);
+    w = berg_space_cell_weight(s);
     for (size_t i = 0; i < N; i++)
         hist[i] *= (double)count * w; /* back to counts */
     int dof, dofd;
@@ -632,8 +639,35 @@ static void test_particles_coupled(void)
     free(x);
 }
 
+/* one Fourier handle (coupled metric) evolved from 8 threads at once gives
+ * the serial result bit for bit */
+static void test_threads(void)
+{
+    size_t n[2] = {32, 32};
+    double lo[2] = {-6, -6}, hi[2] = {6, 6}, g[4] = {1.0, 0.3, 0.3, 1.5};
+    berg_boundary bc[2] = {BERG_PERIODIC, BERG_PERIODIC};
+    berg_space *s = NULL;
+    CHECK_STATUS(berg_space_create(&s, 2, n, lo, hi, bc, g), BERG_OK, "coupled space");
+    size_t N = 32 * 32;
+    double *V = malloc(N * sizeof(double)), *p = malloc(N * sizeof(double));
+    for (size_t i = 0; i < N; i++) {
+        double x = -6 + ((double)(i / 32) + 0.5) * 12.0 / 32, y = -6 + ((double)(i % 32) + 0.5) * 12.0 / 32;
+        V[i] = 0.5 * x * x + 0.5 * y * y;
+        p[i] = exp(-(x - 1) * (x - 1) - y * y);
+    }
+    berg_fp *fp = NULL;
+    CHECK_STATUS(berg_fp_create(&fp, s, V, BERG_FP_FOURIER | BERG_PLAN_ESTIMATE), BERG_OK,
+                 "Fourier create");
+    CHECK(fp_threads_bitwise(fp, 0.5, p, N), "8 threads on one Fourier handle: serial result");
+    berg_fp_destroy(fp);
+    free(V);
+    free(p);
+    berg_space_destroy(s);
+}
+
 int main(void)
 {
+    test_threads();
     test_refusals();
     test_ou_1d();
     test_ou_2d();

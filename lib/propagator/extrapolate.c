@@ -1,0 +1,97 @@
+/*
+ * The adaptive Aitken-Neville extrapolation controller shared by the two
+ * discretizations of the Fokker-Planck flow (the SEULEX idea of Hairer &
+ * Wanner with a fixed order).
+ *
+ * For a one-step method Phi whose error expands in powers of tau (or of
+ * tau^2 when Phi is symmetric), T_{j1} = Phi_{tau/j}^j y, j = 1..K, are
+ * combined column by column,
+ *   T_{j,k+1} = T_{jk} + (T_{jk} - T_{j-1,k}) / ((j / (j - k))^p - 1),
+ * p = 1 or 2, to T_KK. The last correction T_KK - T_{K,K-1} estimates the
+ * local error; its weighted L1 norm relative to the caller's scale is kept
+ * below tol: a step is accepted when it is, and the next step is
+ * tau 0.9 (tol / err)^exponent, the factor clamped to [0.2, 4].
+ */
+#include <math.h>
+
+#include "propagator/fp_internal.h"
+
+/* Aitken-Neville over n_j = j (T[j - 1] = T_{j1} on entry, T[K - 1] = T_KK
+ * on return); returns the weighted L1 norm of the last correction */
+static double extrapolate(const berg__extrap *e, double *const *T)
+{
+    const size_t K = e->stages, n = e->n;
+    double err = 0.0;
+    for (size_t k = 1; k < K; k++) {
+        /* after column k, T[j] = T_{j+1,k+1} */
+        for (size_t j = K - 1; j >= k; j--) {
+            double ratio = (double)(j + 1) / (double)(j + 1 - k);
+            if (e->in_tau_squared)
+                ratio *= ratio;
+            double f = 1.0 / (ratio - 1.0);
+            double *a = T[j];
+            const double *b = T[j - 1];
+            if (k < K - 1) {
+                for (size_t i = 0; i < n; i++)
+                    a[i] += (a[i] - b[i]) * f;
+            } else if (e->weight) {
+                for (size_t i = 0; i < n; i++) {
+                    double d = (a[i] - b[i]) * f;
+                    err += e->weight[i] * fabs(d);
+                    a[i] += d;
+                }
+            } else {
+                for (size_t i = 0; i < n; i++) {
+                    double d = (a[i] - b[i]) * f;
+                    err += fabs(d);
+                    a[i] += d;
+                }
+            }
+        }
+    }
+    return err;
+}
+
+berg_status berg__extrap_run(const berg__extrap *e, double t, double tau, double *y,
+                             double *const *T, berg__fp_steps *steps, const char *fn)
+{
+    const size_t K = e->stages;
+    const double tol = e->tol;
+    double elapsed = 0.0;
+    while (elapsed < t) {
+        if (tau > e->tau_max)
+            tau = e->tau_max;
+        double rest = t - elapsed;
+        int last = 0;
+        if (tau >= rest * (1.0 - 1e-12)) {
+            tau = rest;
+            last = 1;
+        }
+        for (size_t j = 1; j <= K; j++)
+            BERG_TRY(e->step(e->ctx, tau, j, y, T[j - 1]));
+        double err = extrapolate(e, T);
+        double scale = e->error_scale(e->ctx, y);
+        err = (scale > 0.0) ? err / scale : 0.0;
+        if (!isfinite(err))
+            err = 1e300;
+        int accepted = (err <= tol);
+        if (accepted) {
+            int equilibrium = e->accept(e->ctx, T[K - 1], y);
+            elapsed = (last || equilibrium) ? t : elapsed + tau;
+            steps->accepted++;
+        } else {
+            steps->rejected++;
+        }
+        double fac = (err > 0.0) ? 0.9 * pow(tol / err, e->exponent) : 4.0;
+        if (accepted && e->hold_small_growth && fac >= 1.0 && fac < 1.3)
+            fac = 1.0; /* the step's tables stay valid */
+        fac = fmin(fmax(fac, 0.2), 4.0);
+        tau *= fac;
+        BERG_REQUIRE(!(tau < t * 1e-13 && tau * e->stiffness < 1e-6) &&
+                         steps->accepted + steps->rejected <= 10000000,
+                     BERG_ERR_NO_CONVERGENCE,
+                     "%s: the step size fell to %g at time %g of %g (tolerance %g)", fn, tau,
+                     elapsed, t, tol);
+    }
+    return BERG_OK;
+}
