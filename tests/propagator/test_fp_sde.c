@@ -329,17 +329,17 @@ static int free_grad(size_t size, const double *phi, double *g, void *ud)
     return 0;
 }
 
-static int reg_exp(int ndim, const double *k, double *c, void *ud)
+static int reg_exp(size_t ndim, const double *k, double *c, void *ud)
 {
     (void)ud;
     double k2 = 0;
-    for (int a = 0; a < ndim; a++)
+    for (size_t a = 0; a < ndim; a++)
         k2 += k[a] * k[a];
     *c = exp(-k2 / 4.0);
     return 0;
 }
 
-static int reg_neg(int ndim, const double *k, double *c, void *ud)
+static int reg_neg(size_t ndim, const double *k, double *c, void *ud)
 {
     (void)ndim;
     (void)ud;
@@ -468,7 +468,7 @@ static void test_langevin_field(void)
 
 /* exp(-|k|_g^2 / 32) with g^{-1} = ginv (2-D): on a coupled metric it differs
  * between the two k that a Nyquist corner mode stands for */
-static int reg_coupled(int ndim, const double *k, double *c, void *ud)
+static int reg_coupled(size_t ndim, const double *k, double *c, void *ud)
 {
     const double *gi = ud;
     (void)ndim;
