@@ -20,11 +20,13 @@ __all__ = ["fisher_from_scores", "FisherAccumulator", "fisher_location", "fisher
 _vp = ctypes.c_void_p
 _sz = ctypes.c_size_t
 
-_LOGLIK = ctypes.CFUNCTYPE(ctypes.c_int, _sz, c_double_p, _vp, c_double_p, _vp)
-_SCORE = ctypes.CFUNCTYPE(ctypes.c_int, _sz, c_double_p, _vp, c_double_p, c_double_p, _vp)
+# berg_grid_loglik_fn, berg_grid_score_fn, berg_forward_fn, berg_jacobian_fn,
+# berg_scalar_metric_fn
+_GRID_LOGLIK = ctypes.CFUNCTYPE(ctypes.c_int, _sz, c_double_p, _vp, c_double_p, _vp)
+_GRID_SCORE = ctypes.CFUNCTYPE(ctypes.c_int, _sz, c_double_p, _vp, c_double_p, c_double_p, _vp)
 _FORWARD = ctypes.CFUNCTYPE(ctypes.c_int, _sz, c_double_p, _sz, c_double_p, _vp)
 _JACOBIAN = ctypes.CFUNCTYPE(ctypes.c_int, _sz, c_double_p, _sz, c_double_p, _vp)
-_METRIC1 = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_double, c_double_p, _vp)
+_SCALAR_METRIC = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_double, c_double_p, _vp)
 
 _from_scores = fn("berg_fisher_from_scores", [_sz, _sz, c_double_p, c_double_p])
 _acc_create = fn("berg_fisher_acc_create", [ctypes.POINTER(_vp), _sz, ctypes.c_uint])
@@ -38,18 +40,19 @@ _acc_destroy = fn("berg_fisher_acc_destroy", [_vp], None)
 _location = fn("berg_fisher_location", [_vp, c_double_p, c_double_p])
 _expfam = fn("berg_fisher_expfam", [_vp, _sz, c_double_p, c_double_p, c_double_p, c_double_p,
                                     c_double_p, c_double_p, c_double_p])
-_model = fn("berg_fisher_model", [_vp, _sz, c_double_p, _LOGLIK, _SCORE, c_double_p, _vp])
-_jacobian = fn("berg_fisher_jacobian", [_sz, c_double_p, _sz, _FORWARD, _JACOBIAN, c_double_p,
+_model = fn("berg_fisher_model", [_vp, _sz, c_double_p, c_double_p, _GRID_LOGLIK, _GRID_SCORE,
+                                  _vp])
+_jacobian = fn("berg_fisher_jacobian", [_sz, _sz, c_double_p, c_double_p, _FORWARD, _JACOBIAN,
                                         _vp])
 _param_metric = fn("berg_fisher_parameter_metric", [_sz, _sz, c_double_p, c_double_p, c_double_p])
 _pullback = fn("berg_fisher_pullback", [_sz, _sz, c_double_p, c_double_p, c_double_p])
 _inverse = fn("berg_fisher_inverse", [_sz, c_double_p, c_double_p])
 _eigen = fn("berg_fisher_eigen", [_sz, c_double_p, c_double_p, c_double_p])
 _condition = fn("berg_fisher_condition", [_sz, c_double_p, c_double_p])
-_wick = fn("berg_fisher_wick", [_sz, c_double_p, ctypes.c_double, _sz, c_size_t_p, c_double_p])
+_wick = fn("berg_fisher_wick", [_sz, ctypes.c_double, _sz, c_double_p, c_size_t_p, c_double_p])
 _rao_gauss = fn("berg_fisher_rao_gaussian", [ctypes.c_double] * 4 + [c_double_p])
-_rao_dist = fn("berg_fisher_rao_distance", [_METRIC1, ctypes.c_double, ctypes.c_double,
-                                            c_double_p, _vp])
+_rao_dist = fn("berg_fisher_rao_distance", [ctypes.c_double, ctypes.c_double, c_double_p,
+                                            _SCALAR_METRIC, _vp])
 
 #: flag of FisherAccumulator(..., stderr=False)
 ACC_NO_STDERR = _lib.constant("BERG_FISHER_ACC_NO_STDERR")
@@ -184,10 +187,10 @@ def fisher_model(space, u, loglik=None, score=None):
         np.ctypeslib.as_array(sc, shape=(npar * n,))[:] = np.asarray(s, dtype=float).reshape(-1)
         return 0
 
-    f_ll = _LOGLIK(cb.wrap(_ll)) if loglik is not None else _LOGLIK()
-    f_sc = _SCORE(cb.wrap(_sc)) if score is not None else _SCORE()
+    f_ll = _GRID_LOGLIK(cb.wrap(_ll)) if loglik is not None else _GRID_LOGLIK()
+    f_sc = _GRID_SCORE(cb.wrap(_sc)) if score is not None else _GRID_SCORE()
     I = np.empty((k, k))
-    cb.check(_model(space.handle, k, ptr(u), f_ll, f_sc, ptr(I), None))
+    cb.check(_model(space.handle, k, ptr(u), ptr(I), f_ll, f_sc, None))
     return I
 
 
@@ -216,19 +219,20 @@ def fisher_jacobian(u, dy, G=None, jac=None):
     fg = _FORWARD(cb.wrap(_g)) if G is not None else _FORWARD()
     fj = _JACOBIAN(cb.wrap(_j)) if jac is not None else _JACOBIAN()
     J = np.empty((dy, du))
-    cb.check(_jacobian(du, ptr(u), dy, fg, fj, ptr(J), None))
+    cb.check(_jacobian(du, dy, ptr(u), ptr(J), fg, fj, None))
     return J
 
 
-def fisher_parameter_metric(J, IN):
-    """J^T I_N J: the parameter-space metric of Y = G(U) + N."""
+def fisher_parameter_metric(J, Inoise):
+    """J^T I_N J: the parameter-space metric of Y = G(U) + N (Inoise: the
+    noise metric I_N, dy x dy)."""
     J = _matrix(J, "J")
-    IN = _square(IN, "IN")
+    Inoise = _square(Inoise, "Inoise")
     dy, du = J.shape
-    if IN.shape[0] != dy:
-        raise ValueError(f"IN is {IN.shape[0]} x {IN.shape[0]}, J has {dy} rows")
+    if Inoise.shape[0] != dy:
+        raise ValueError(f"Inoise is {Inoise.shape[0]} x {Inoise.shape[0]}, J has {dy} rows")
     out = np.empty((du, du))
-    check(_param_metric(dy, du, ptr(J), ptr(IN), ptr(out)))
+    check(_param_metric(dy, du, ptr(J), ptr(Inoise), ptr(out)))
     return out
 
 
@@ -279,7 +283,7 @@ def fisher_wick(Iinv, idx, T=1.0):
     idx = [_lib.size_t(i, "idx entries") for i in np.atleast_1d(idx)] if np.size(idx) else []
     arr = (ctypes.c_size_t * max(len(idx), 1))(*idx)
     out = ctypes.c_double()
-    check(_wick(C.shape[0], ptr(C), float(T), len(idx), arr, ctypes.byref(out)))
+    check(_wick(C.shape[0], float(T), len(idx), ptr(C), arr, ctypes.byref(out)))
     return out.value
 
 
@@ -297,7 +301,7 @@ def fisher_rao_distance(metric, a, b):
     def _m(theta, out, ud):
         out[0] = float(metric(theta))
 
-    cb = _lib.Callback(_METRIC1, _m)
+    cb = _lib.Callback(_SCALAR_METRIC, _m)
     out = ctypes.c_double()
-    cb.check(_rao_dist(cb.c_fn, float(a), float(b), ctypes.byref(out), None))
+    cb.check(_rao_dist(float(a), float(b), ctypes.byref(out), cb.c_fn, None))
     return out.value
