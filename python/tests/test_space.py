@@ -93,3 +93,28 @@ def test_clip_roundoff_after_heat():
     bad[3, 4] = -1e-3
     with pytest.raises(berg.NegativeDensityError, match="index"):
         s.clip_roundoff(bad)
+
+
+def test_scalar_queries_and_histogram():
+    s = berg.Space((2, 4), [0, 0], [2, 1], bc=["periodic", "neumann"],
+                   metric=[[4.0, 0], [0, 1.0]])
+    assert s.volume_factor == pytest.approx(2.0, rel=1e-15)
+    assert s.cell_weight == pytest.approx(2.0 * 1.0 * 0.25, rel=1e-15)
+    assert s.volume == pytest.approx(4.0, rel=1e-15)
+    x = np.array([[0.5, 0.1], [2.5, 0.1], [-0.5, 0.9], [1.5, 1.5], [1.2, 0.3]])
+    hist, outside = s.histogram(x)
+    assert outside == 1 and hist.shape == (2, 4)
+    assert hist[0, 0] == pytest.approx(2 / (5 * s.cell_weight), rel=1e-15)
+    assert hist[1, 3] == pytest.approx(1 / (5 * s.cell_weight), rel=1e-15)
+    assert s.integrate(hist) == pytest.approx(0.8, rel=1e-14)
+    with pytest.raises(ValueError, match="multiple of ndim"):
+        s.histogram(np.ones(3))
+    x[1, 1] = np.nan
+    with pytest.raises(berg.NonFiniteError, match="berg_space_histogram"):
+        s.histogram(x)
+
+
+def test_boundary_constants_from_the_library():
+    assert berg.PERIODIC == berg._lib.constant("BERG_PERIODIC")
+    assert berg.NEUMANN == berg._lib.constant("BERG_NEUMANN")
+    assert berg.DIRICHLET == berg._lib.constant("BERG_DIRICHLET")
