@@ -160,6 +160,55 @@ static inline double tu_uniform(unsigned long long *state)
     return (double)(z >> 11) * 0x1.0p-53;
 }
 
+/* max_i |a_i| */
+static inline double tu_max_abs(const double *a, size_t n)
+{
+    double m = 0.0;
+    for (size_t i = 0; i < n; i++)
+        m = fabs(a[i]) > m ? fabs(a[i]) : m;
+    return m;
+}
+
+/* the coordinates x[0 .. rank-1] of the centre of grid cell k (C order) */
+static inline void tu_grid_point(const berg_space *s, size_t k, double *x)
+{
+    size_t d = berg_space_rank(s), n[8];
+    double lo[8], hi[8];
+    berg_space_shape(s, n);
+    berg_space_bounds(s, lo, hi);
+    for (size_t a = d; a-- > 0;) {
+        size_t i = k % n[a];
+        k /= n[a];
+        x[a] = lo[a] + ((double)i + 0.5) * (hi[a] - lo[a]) / (double)n[a];
+    }
+}
+
+/* p = the Gaussian N(mu, Sigma) on a grid of rank 1 or 2, as a density with
+ * respect to Vol (berg_space_normalize: divided by its grid mass) */
+static inline void tu_gaussian(const berg_space *s, const double *mu, const double *Sig, double *p)
+{
+    size_t d = berg_space_rank(s);
+    double P[4];
+    if (d == 1) {
+        P[0] = 1.0 / Sig[0];
+    } else {
+        double det = Sig[0] * Sig[3] - Sig[1] * Sig[2];
+        P[0] = Sig[3] / det;
+        P[1] = P[2] = -Sig[1] / det;
+        P[3] = Sig[0] / det;
+    }
+    for (size_t k = 0; k < berg_space_size(s); k++) {
+        double x[2];
+        tu_grid_point(s, k, x);
+        double q = 0.0;
+        for (size_t a = 0; a < d; a++)
+            for (size_t b = 0; b < d; b++)
+                q += (x[a] - mu[a]) * P[a * d + b] * (x[b] - mu[b]);
+        p[k] = exp(-0.5 * q);
+    }
+    berg_space_normalize(s, p, NULL);
+}
+
 static inline int test_summary(const char *name)
 {
     printf("%s: %d checks, %d passed, %d failed\n", name, tu_checks, tu_checks - tu_failures,

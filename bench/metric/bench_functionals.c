@@ -59,7 +59,7 @@ static void run_fisher(void *c)
 {
     ctx_t *x = c;
     double J;
-    berg_fisher_information(x->s, x->p, &J);
+    berg_density_fisher_information(x->s, x->p, &J);
     x->sink += J;
 }
 
@@ -83,11 +83,11 @@ static void run_poisson(void *c)
     berg_multiplier_apply(x->poisson, x->eta, x->out);
 }
 
-static int inv_lap(int d, const double *k, double *c, void *u)
+static int inv_lap(size_t d, const double *k, double *c, void *u)
 {
     (void)u;
     double q = 0;
-    for (int a = 0; a < d; a++)
+    for (size_t a = 0; a < d; a++)
         q += k[a] * k[a];
     *c = q > 0 ? 1 / q : 0;
     return 0;
@@ -162,7 +162,7 @@ static int regularization_table(void)
             berg_w2_metric *m = NULL;
             size_t it = 0;
             double res = NAN;
-            berg_status st = berg_w2_metric_create(&m, s, p, deltas[k], BERG_PLAN_ESTIMATE);
+            berg_status st = berg_w2_metric_create(&m, s, deltas[k], p, BERG_PLAN_ESTIMATE);
             if (st == BERG_OK)
                 st = berg_w2_metric_potential(m, eta, x, &it, &res);
             berg_w2_metric_destroy(m);
@@ -208,8 +208,8 @@ int main(void)
         for (size_t i = 0; i < x.n; i++)
             x.eta[i] = x.out[i];
         berg_space_project_tangent(x.s, x.eta, x.eta);
-        if (berg_w2_metric_create(&x.m, x.s, x.p, 0.0, 0) != BERG_OK ||
-            berg_multiplier_create(&x.poisson, x.s, inv_lap, NULL, 0) != BERG_OK) {
+        if (berg_w2_metric_create(&x.m, x.s, 0.0, x.p, 0) != BERG_OK ||
+            berg_multiplier_create(&x.poisson, x.s, 0, inv_lap, NULL) != BERG_OK) {
             printf("setup failed: %s\n", berg_last_error());
             release(&x);
             return 1;

@@ -1,5 +1,41 @@
-/*
- * berg/functional.h - information functionals of densities and their first variations (seed eq 14-24).
+/**
+ * @file berg/functional.h
+ * @brief Information functionals of densities on a grid and their first
+ * variations.
+ *
+ * Entropy, relative entropy (KL divergence), cross-entropy, potential and
+ * free energy, Dirichlet energy, Fisher information and relative Fisher
+ * information of densities on a berg_space grid, and the first variation
+ * delta F / delta p of each, with the signs of the conventions page
+ * ("Otto calculus").
+ *
+ * Densities. Every array argument named p or q is a "density": finite,
+ * >= 0, normalized to 1 within berg_density_mass_tolerance(); an
+ * unnormalized one is refused (BERG_ERR_MASS). Normalization is with
+ * respect to Vol_S: w * sum_i p_i = 1 with w the cell weight. These
+ * functions never normalize (call berg_space_normalize first): negative
+ * values are refused with BERG_ERR_NEGATIVE, NaN or infinite values with
+ * BERG_ERR_NONFINITE, each message naming the first offending index.
+ * 0 ln 0 = 0. Every array has berg_space_size(space) entries in C order.
+ *
+ * Discretization. Integrals are cell sums times the cell weight w (with
+ * compensated summation). Gradients live on cell faces: (f_j - f_i) / h_a
+ * between neighbours along axis a (periodic axes wrap). The discrete
+ * Laplacian Delta_h (berg_discrete_laplacian) is the flux form
+ * sum_a g^{aa} (f_{i+1} - 2 f_i + f_{i-1}) / h_a^2, with a Neumann axis
+ * closed (zero flux) and a Dirichlet axis seeing zero outside. The
+ * Wasserstein-2 operator L_p u = div(p g^{-1} grad u) of berg/w2_geometry.h
+ * weighs each face by the logarithmic mean of p over it,
+ * (p_i - p_j) / (ln p_i - ln p_j); with it, grad_W2 S = Delta_h p holds to
+ * rounding on periodic and Neumann axes, and along the discrete flows the
+ * dissipation identities (de Bruijn, KL decay) are exact. Functions that
+ * differentiate on the grid (Dirichlet energy, the Fisher informations,
+ * Delta_h) need a diagonal metric and refuse a coupled one with
+ * BERG_ERR_UNSUPPORTED naming the two axes; entropy, KL, cross-entropy,
+ * potential and free energy accept any metric.
+ *
+ * Thread safety: every function here may be called from several threads at
+ * once (they keep no state).
  */
 #ifndef BERG_FUNCTIONAL_H
 #define BERG_FUNCTIONAL_H
@@ -12,122 +48,339 @@
 extern "C" {
 #endif
 
-/*
- * Information functionals of densities on a grid and the l2 / Wasserstein-2
- * geometry of the space of densities (seed eq 12-24), with the signs of
- * docs/conventions.md ("Otto calculus"). See docs/metric.md.
+/**
+ * @brief The relative tolerance on the mass of a density.
  *
- * Densities. Every argument named p or q is a density with respect to
- * Vol_S: finite, >= 0, and normalized, w * sum_i p_i = 1 within a relative
- * berg_density_mass_tolerance() (1e-9). These functions do not normalize:
- * an unnormalized density is refused with BERG_ERR_MASS (call
- * berg_space_normalize first), negative values with BERG_ERR_NEGATIVE,
- * NaN/Inf with BERG_ERR_NONFINITE. 0 ln 0 = 0.
+ * A density p is accepted when |w sum_i p_i - 1| <= this value (1e-9).
  *
- * Discretization. Integrals are cell sums times the cell weight w. Gradients
- * live on cell faces: (f_j - f_i) / h_a between neighbours along axis a
- * (periodic axes wrap). The discrete Laplacian Delta_h (berg_discrete_laplacian)
- * is the flux form sum_a g^{aa} (f_{i+1} - 2 f_i + f_{i-1}) / h_a^2 with a
- * Neumann axis closed (zero flux) and a Dirichlet axis seeing zero outside.
- * The W2 operator L_p u = div(p g^{-1} grad u) weighs each face by the
- * logarithmic mean of p over it, (p_i - p_j) / (ln p_i - ln p_j), and has
- * no flux through the walls of non-periodic axes (p vanishes beyond a
- * Dirichlet wall). With this choice grad_W2 S = Delta_h p holds exactly
- * (to rounding) on periodic and Neumann axes, L_p is symmetric negative
- * semi-definite and annihilates constants, and along the discrete flows
- * the dissipation identities (de Bruijn, KL decay) are exact. Functions
- * that differentiate on the grid need a diagonal metric (coupled periodic
- * axes would need mixed-derivative stencils): BERG_ERR_UNSUPPORTED
- * otherwise. Entropy, KL, cross-entropy, potential and free energy,
- * moments and the heat-channel information accept any metric.
- *
- * Every function here may be called from several threads at once, except
- * that one berg_w2_metric handle is used by one thread at a time.
+ * @return the tolerance, 1e-9.
+ * @since 1.0
  */
-
-/* The relative tolerance on the mass of a density (1e-9). */
 BERG_API double berg_density_mass_tolerance(void);
 
-/* ---- functionals: values ---- */
+/* ---- values ---- */
 
-/* *S = -integral p ln p Vol_S (0 ln 0 = 0). */
+/**
+ * @brief Entropy S[p] = -integral p ln p Vol_S.
+ *
+ * Computed as -w sum_i p_i ln p_i with 0 ln 0 = 0. Any metric.
+ *
+ * @param[in]  space  the grid.
+ * @param[in]  p      density (berg_space_size(space) values).
+ * @param[out] S      the entropy.
+ * @return BERG_OK; BERG_ERR_NULL when space, p or S is NULL;
+ *         BERG_ERR_NONFINITE, BERG_ERR_NEGATIVE or BERG_ERR_MASS when p is
+ *         not a density.
+ * @since 1.0
+ */
 BERG_API berg_status berg_entropy(const berg_space *space, const double *p, double *S);
 
-/* *D = integral p ln(p / q) Vol_S >= 0; +infinity (HUGE_VAL) when q vanishes
- * somewhere p does not. */
+/**
+ * @brief Relative entropy KL(p || q) = integral p ln(p / q) Vol_S >= 0.
+ *
+ * +infinity (HUGE_VAL, never NaN) when q vanishes somewhere p does not;
+ * terms with p_i = 0 contribute 0. Any metric.
+ *
+ * @param[in]  space  the grid.
+ * @param[in]  p      density (berg_space_size(space) values).
+ * @param[in]  q      density (berg_space_size(space) values).
+ * @param[out] D      the divergence, >= 0 or +infinity.
+ * @return BERG_OK; BERG_ERR_NULL when an argument is NULL;
+ *         BERG_ERR_NONFINITE, BERG_ERR_NEGATIVE or BERG_ERR_MASS when p or q
+ *         is not a density.
+ * @since 1.0
+ */
 BERG_API berg_status berg_kl_divergence(const berg_space *space, const double *p, const double *q,
                                         double *D);
 
-/* *H = -integral p ln q Vol_S = S[p] + KL(p||q); +infinity where q vanishes
- * on the support of p. */
+/**
+ * @brief Cross-entropy H(p, q) = -integral p ln q Vol_S = S[p] + KL(p || q).
+ *
+ * +infinity where q vanishes on the support of p. Any metric.
+ *
+ * @param[in]  space  the grid.
+ * @param[in]  p      density (berg_space_size(space) values).
+ * @param[in]  q      density (berg_space_size(space) values).
+ * @param[out] H      the cross-entropy, or +infinity.
+ * @return BERG_OK; BERG_ERR_NULL when an argument is NULL;
+ *         BERG_ERR_NONFINITE, BERG_ERR_NEGATIVE or BERG_ERR_MASS when p or q
+ *         is not a density.
+ * @since 1.0
+ */
 BERG_API berg_status berg_cross_entropy(const berg_space *space, const double *p, const double *q,
                                         double *H);
 
-/* *E = integral p V Vol_S for a finite potential V. */
+/**
+ * @brief Potential energy E_V[p] = integral p V Vol_S.
+ *
+ * Any metric.
+ *
+ * @param[in]  space  the grid.
+ * @param[in]  p      density (berg_space_size(space) values).
+ * @param[in]  V      the potential, any finite values (berg_space_size(space) values).
+ * @param[out] E      the energy.
+ * @return BERG_OK; BERG_ERR_NULL when an argument is NULL;
+ *         BERG_ERR_NONFINITE when V has a NaN or infinite value;
+ *         BERG_ERR_NONFINITE, BERG_ERR_NEGATIVE or BERG_ERR_MASS when p is
+ *         not a density.
+ * @since 1.0
+ */
 BERG_API berg_status berg_potential_energy(const berg_space *space, const double *p,
                                            const double *V, double *E);
 
-/* *F = integral p V Vol_S - S[p]. With Z = integral e^{-V} Vol_S,
- * F + ln Z = KL(p || e^{-V}/Z) (eq 23). */
+/**
+ * @brief Free energy F[p] = integral p V Vol_S - S[p].
+ *
+ * With Z = integral e^{-V} Vol_S (the grid sum), F + ln Z = KL(p || e^{-V}/Z)
+ * holds exactly on the grid. Any metric.
+ *
+ * @param[in]  space  the grid.
+ * @param[in]  p      density (berg_space_size(space) values).
+ * @param[in]  V      the potential, any finite values (berg_space_size(space) values).
+ * @param[out] F      the free energy.
+ * @return BERG_OK; BERG_ERR_NULL when an argument is NULL;
+ *         BERG_ERR_NONFINITE when V has a NaN or infinite value;
+ *         BERG_ERR_NONFINITE, BERG_ERR_NEGATIVE or BERG_ERR_MASS when p is
+ *         not a density.
+ * @since 1.0
+ */
 BERG_API berg_status berg_free_energy(const berg_space *space, const double *p, const double *V,
                                       double *F);
 
-/* *E = 1/2 integral |grad p|^2_g Vol_S on the faces (Dirichlet walls count
- * their zero outside value), so that delta E / delta p = -Delta_h p
- * exactly. Diagonal metric. */
+/**
+ * @brief Dirichlet energy E[p] = 1/2 integral |grad p|^2_g Vol_S on the cell faces.
+ *
+ * Discretized as w/2 sum_faces g^{aa}/h_a^2 (p_j - p_i)^2, where a Dirichlet
+ * wall counts the difference to its zero outside value, so that
+ * delta E / delta p = -Delta_h p exactly. Diagonal metric.
+ *
+ * @param[in]  space  the grid (diagonal metric).
+ * @param[in]  p      density (berg_space_size(space) values).
+ * @param[out] E      the energy.
+ * @return BERG_OK; BERG_ERR_NULL when an argument is NULL;
+ *         BERG_ERR_NONFINITE, BERG_ERR_NEGATIVE or BERG_ERR_MASS when p is
+ *         not a density; BERG_ERR_UNSUPPORTED when the metric couples axes.
+ * @since 1.0
+ */
 BERG_API berg_status berg_dirichlet_energy(const berg_space *space, const double *p, double *E);
 
-/* *J = integral p |grad ln p|^2_g Vol_S, discretized as
- * w sum_faces g^{aa}/h_a^2 (p_j - p_i)(ln p_j - ln p_i) (walls carry no
- * flux). +infinity when a zero of p neighbours a positive value. Along the
- * discrete heat flow d/dt p = Delta_h p, d S / dt = J exactly (de Bruijn).
- * Diagonal metric. */
-BERG_API berg_status berg_fisher_information(const berg_space *space, const double *p,
-                                             double *J);
+/**
+ * @brief Fisher information of a density, J[p] = integral p |grad ln p|^2_g Vol_S.
+ *
+ * Discretized as w sum_faces g^{aa}/h_a^2 (p_j - p_i)(ln p_j - ln p_i)
+ * (walls carry no flux): the entropy production of the discrete heat flow,
+ * so that along d/dt p = Delta_h p, dS/dt = J exactly (de Bruijn).
+ * +infinity when a zero of p neighbours a positive value. Diagonal metric.
+ * (The Fisher information of a parametric family is berg/fisher.h.)
+ *
+ * @param[in]  space  the grid (diagonal metric).
+ * @param[in]  p      density (berg_space_size(space) values).
+ * @param[out] J      the Fisher information, >= 0 or +infinity.
+ * @return BERG_OK; BERG_ERR_NULL when an argument is NULL;
+ *         BERG_ERR_NONFINITE, BERG_ERR_NEGATIVE or BERG_ERR_MASS when p is
+ *         not a density; BERG_ERR_UNSUPPORTED when the metric couples axes;
+ *         BERG_ERR_NOMEM when scratch cannot be allocated.
+ * @since 1.0
+ */
+BERG_API berg_status berg_density_fisher_information(const berg_space *space, const double *p,
+                                                     double *J);
 
-/* *info = integral p |grad ln(p/q)|^2_g Vol_S, discretized with the log-mean
- * face weights of the W2 operator, so that along the discrete
- * Fokker-Planck flow d/dt p = L_p ln(p/q), d KL(p||q) / dt = -info
- * exactly and ||d/dt p||^2_W2 = info. q must be > 0 everywhere (BERG_ERR_DOMAIN);
- * +infinity when a zero of p neighbours a positive value. Diagonal metric. */
+/**
+ * @brief Relative Fisher information I(p || q) = integral p |grad ln(p/q)|^2_g Vol_S.
+ *
+ * Discretized with the log-mean face weights theta(p_i, p_j) of the W2
+ * operator, w sum_faces g^{aa}/h_a^2 theta (u_j - u_i)^2 with u = ln(p/q),
+ * so that along the discrete Fokker-Planck flow d/dt p = L_p ln(p/q),
+ * d KL(p || q) / dt = -I exactly and ||d/dt p||^2_W2 = I. +infinity when a
+ * zero of p neighbours a positive value. Diagonal metric.
+ *
+ * @param[in]  space  the grid (diagonal metric).
+ * @param[in]  p      density (berg_space_size(space) values).
+ * @param[in]  q      density, > 0 in every cell (berg_space_size(space) values).
+ * @param[out] info   the relative Fisher information, >= 0 or +infinity.
+ * @return BERG_OK; BERG_ERR_NULL when an argument is NULL;
+ *         BERG_ERR_NONFINITE, BERG_ERR_NEGATIVE or BERG_ERR_MASS when p or q
+ *         is not a density; BERG_ERR_DOMAIN when q vanishes somewhere (the
+ *         message names the first zero); BERG_ERR_UNSUPPORTED when the metric
+ *         couples axes; BERG_ERR_NOMEM when scratch cannot be allocated.
+ * @since 1.0
+ */
 BERG_API berg_status berg_relative_fisher_information(const berg_space *space, const double *p,
                                                       const double *q, double *info);
 
-/* ---- functionals: first variations delta F / delta p on the grid ----
- * out (berg_space_size values) receives the array whose l2 pairing with a
- * tangent vector eta is the directional derivative: d/de F[p + e eta] at
- * e = 0 equals integral out * eta Vol_S. Wherever a logarithm of p or q
- * enters, that density must be > 0 everywhere (BERG_ERR_DOMAIN naming the
- * first zero). out may alias any input. */
+/* ---- first variations delta F / delta p ---- */
 
-/* -ln p - 1 */
+/**
+ * @brief First variation of the entropy: out = delta S / delta p = -ln p - 1.
+ *
+ * Like every first variation here, out is the array whose l2 pairing with
+ * a tangent vector eta is the directional derivative:
+ * d/de F[p + e eta] at e = 0 equals integral out * eta Vol_S. Any metric.
+ *
+ * @param[in]  space  the grid.
+ * @param[in]  p      density, > 0 in every cell (berg_space_size(space) values).
+ * @param[out] out    delta S / delta p (berg_space_size(space) values); may alias p.
+ * @return BERG_OK; BERG_ERR_NULL when an argument is NULL;
+ *         BERG_ERR_NONFINITE, BERG_ERR_NEGATIVE or BERG_ERR_MASS when p is
+ *         not a density; BERG_ERR_DOMAIN when p vanishes somewhere (the
+ *         message names the first zero). out is untouched on failure.
+ * @since 1.0
+ */
 BERG_API berg_status berg_entropy_derivative(const berg_space *space, const double *p,
                                              double *out);
-/* ln(p / q) + 1 */
+
+/**
+ * @brief First variation of KL(p || q) in p: out = ln(p / q) + 1.
+ *
+ * Any metric.
+ *
+ * @param[in]  space  the grid.
+ * @param[in]  p      density, > 0 in every cell (berg_space_size(space) values).
+ * @param[in]  q      density, > 0 in every cell (berg_space_size(space) values).
+ * @param[out] out    delta KL / delta p (berg_space_size(space) values); may alias p or q.
+ * @return BERG_OK; BERG_ERR_NULL when an argument is NULL;
+ *         BERG_ERR_NONFINITE, BERG_ERR_NEGATIVE or BERG_ERR_MASS when p or q
+ *         is not a density; BERG_ERR_DOMAIN when p or q vanishes somewhere
+ *         (the message names the first zero). out is untouched on failure.
+ * @since 1.0
+ */
 BERG_API berg_status berg_kl_derivative(const berg_space *space, const double *p, const double *q,
                                         double *out);
-/* -ln q */
+
+/**
+ * @brief First variation of the cross-entropy in p: out = -ln q.
+ *
+ * Any metric.
+ *
+ * @param[in]  space  the grid.
+ * @param[in]  p      density (berg_space_size(space) values).
+ * @param[in]  q      density, > 0 in every cell (berg_space_size(space) values).
+ * @param[out] out    delta H / delta p (berg_space_size(space) values); may alias p or q.
+ * @return BERG_OK; BERG_ERR_NULL when an argument is NULL;
+ *         BERG_ERR_NONFINITE, BERG_ERR_NEGATIVE or BERG_ERR_MASS when p or q
+ *         is not a density; BERG_ERR_DOMAIN when q vanishes somewhere (the
+ *         message names the first zero). out is untouched on failure.
+ * @since 1.0
+ */
 BERG_API berg_status berg_cross_entropy_derivative(const berg_space *space, const double *p,
                                                    const double *q, double *out);
-/* V */
+
+/**
+ * @brief First variation of the potential energy: out = V.
+ *
+ * Any metric.
+ *
+ * @param[in]  space  the grid.
+ * @param[in]  p      density (berg_space_size(space) values).
+ * @param[in]  V      the potential, any finite values (berg_space_size(space) values).
+ * @param[out] out    delta E_V / delta p (berg_space_size(space) values); may alias p or V.
+ * @return BERG_OK; BERG_ERR_NULL when an argument is NULL;
+ *         BERG_ERR_NONFINITE when V has a NaN or infinite value;
+ *         BERG_ERR_NONFINITE, BERG_ERR_NEGATIVE or BERG_ERR_MASS when p is
+ *         not a density. out is untouched on failure.
+ * @since 1.0
+ */
 BERG_API berg_status berg_potential_energy_derivative(const berg_space *space, const double *p,
                                                       const double *V, double *out);
-/* V + ln p + 1 */
+
+/**
+ * @brief First variation of the free energy: out = V + ln p + 1.
+ *
+ * Any metric.
+ *
+ * @param[in]  space  the grid.
+ * @param[in]  p      density, > 0 in every cell (berg_space_size(space) values).
+ * @param[in]  V      the potential, any finite values (berg_space_size(space) values).
+ * @param[out] out    delta F / delta p (berg_space_size(space) values); may alias p or V.
+ * @return BERG_OK; BERG_ERR_NULL when an argument is NULL;
+ *         BERG_ERR_NONFINITE when V has a NaN or infinite value;
+ *         BERG_ERR_NONFINITE, BERG_ERR_NEGATIVE or BERG_ERR_MASS when p is
+ *         not a density; BERG_ERR_DOMAIN when p vanishes somewhere (the
+ *         message names the first zero). out is untouched on failure.
+ * @since 1.0
+ */
 BERG_API berg_status berg_free_energy_derivative(const berg_space *space, const double *p,
                                                  const double *V, double *out);
-/* -Delta_h p */
+
+/**
+ * @brief First variation of the Dirichlet energy: out = -Delta_h p.
+ *
+ * The exact derivative of the discrete berg_dirichlet_energy. Diagonal metric.
+ *
+ * @param[in]  space  the grid (diagonal metric).
+ * @param[in]  p      density (berg_space_size(space) values).
+ * @param[out] out    delta E / delta p (berg_space_size(space) values); may alias p.
+ * @return BERG_OK; BERG_ERR_NULL when an argument is NULL;
+ *         BERG_ERR_NONFINITE, BERG_ERR_NEGATIVE or BERG_ERR_MASS when p is
+ *         not a density; BERG_ERR_UNSUPPORTED when the metric couples axes;
+ *         BERG_ERR_NOMEM when scratch cannot be allocated. out is untouched
+ *         on failure.
+ * @since 1.0
+ */
 BERG_API berg_status berg_dirichlet_energy_derivative(const berg_space *space, const double *p,
                                                       double *out);
-/* -Delta_h ln p - (Delta_h p) / p  (continuum: -2 Delta p / p + |grad ln p|^2) */
-BERG_API berg_status berg_fisher_information_derivative(const berg_space *space, const double *p,
-                                                        double *out);
-/* exact derivative of the discrete relative Fisher information */
+
+/**
+ * @brief First variation of the Fisher information of a density.
+ *
+ * The exact derivative of the discrete berg_density_fisher_information,
+ * out = -Delta_h ln p - (Delta_h p) / p (continuum: -2 Delta p / p +
+ * |grad ln p|^2_g). Diagonal metric.
+ *
+ * @param[in]  space  the grid (diagonal metric).
+ * @param[in]  p      density, > 0 in every cell (berg_space_size(space) values).
+ * @param[out] out    delta J / delta p (berg_space_size(space) values); may alias p.
+ * @return BERG_OK; BERG_ERR_NULL when an argument is NULL;
+ *         BERG_ERR_NONFINITE, BERG_ERR_NEGATIVE or BERG_ERR_MASS when p is
+ *         not a density; BERG_ERR_DOMAIN when p vanishes somewhere (the
+ *         message names the first zero); BERG_ERR_UNSUPPORTED when the metric
+ *         couples axes; BERG_ERR_NOMEM when scratch cannot be allocated. out
+ *         is untouched on failure.
+ * @since 1.0
+ */
+BERG_API berg_status berg_density_fisher_information_derivative(const berg_space *space,
+                                                                const double *p, double *out);
+
+/**
+ * @brief First variation in p of the relative Fisher information I(p || q).
+ *
+ * The exact derivative of the discrete berg_relative_fisher_information,
+ * including the derivative of the log-mean face weights. Diagonal metric.
+ *
+ * @param[in]  space  the grid (diagonal metric).
+ * @param[in]  p      density, > 0 in every cell (berg_space_size(space) values).
+ * @param[in]  q      density, > 0 in every cell (berg_space_size(space) values).
+ * @param[out] out    delta I / delta p (berg_space_size(space) values); may alias p or q.
+ * @return BERG_OK; BERG_ERR_NULL when an argument is NULL;
+ *         BERG_ERR_NONFINITE, BERG_ERR_NEGATIVE or BERG_ERR_MASS when p or q
+ *         is not a density; BERG_ERR_DOMAIN when p or q vanishes somewhere
+ *         (the message names the first zero) or when the derivative
+ *         overflows because neighbouring values of p differ by hundreds of
+ *         orders of magnitude; BERG_ERR_UNSUPPORTED when the metric couples
+ *         axes; BERG_ERR_NOMEM when scratch cannot be allocated. out is
+ *         untouched on failure.
+ * @since 1.0
+ */
 BERG_API berg_status berg_relative_fisher_information_derivative(const berg_space *space,
                                                                  const double *p, const double *q,
                                                                  double *out);
 
-/* out = Delta_h f (the flux-form Laplacian above) for any finite f. out may
- * alias f. Diagonal metric. */
+/**
+ * @brief The discrete Laplacian out = Delta_h f.
+ *
+ * The flux form sum_a g^{aa} (f_{i+1} - 2 f_i + f_{i-1}) / h_a^2: periodic
+ * axes wrap, a Neumann wall has zero flux, a Dirichlet wall sees the value
+ * 0 outside (ghost cell -f). Second-order accurate. Diagonal metric.
+ *
+ * @param[in]  space  the grid (diagonal metric).
+ * @param[in]  f      any finite values (berg_space_size(space) values).
+ * @param[out] out    Delta_h f (berg_space_size(space) values); may alias f.
+ * @return BERG_OK; BERG_ERR_NULL when an argument is NULL;
+ *         BERG_ERR_NONFINITE when f has a NaN or infinite value;
+ *         BERG_ERR_UNSUPPORTED when the metric couples axes; BERG_ERR_NOMEM
+ *         when scratch cannot be allocated. out is untouched on failure.
+ * @since 1.0
+ */
 BERG_API berg_status berg_discrete_laplacian(const berg_space *space, const double *f,
                                              double *out);
 

@@ -1,5 +1,34 @@
-/*
- * berg/w2_geometry.h - l2 and Wasserstein-2 gradients and the W2 metric tensor at a density (seed eq 15-20).
+/**
+ * @file berg/w2_geometry.h
+ * @brief The l2 and Wasserstein-2 geometry of densities on a grid: gradients
+ * of functionals and the W2 metric tensor at a density.
+ *
+ * Tangent vectors eta at a density p integrate to zero. The W2 operator is
+ * L_p u = div(p g^{-1} grad u), discretized on cell faces with the
+ * logarithmic mean of p over each face, (p_i - p_j) / (ln p_i - ln p_j),
+ * and no flux through the walls of non-periodic axes (p vanishes beyond a
+ * Dirichlet wall). L_p is symmetric, negative semi-definite and annihilates
+ * constants. With the signs of the conventions page ("Otto calculus"):
+ * grad_l2 F = delta F / delta p projected to zero integral,
+ * grad_W2 F = -L_p (delta F / delta p), the potential eta_hat of a tangent
+ * vector solves L_p eta_hat = eta, and
+ * G_W2(eta1, eta2) = integral p grad eta_hat1 . g^{-1} grad eta_hat2 Vol_S
+ * = -integral eta1 eta_hat2 Vol_S.
+ *
+ * Densities. Every argument named p is a "density": finite, >= 0,
+ * normalized to 1 within berg_density_mass_tolerance(); an unnormalized one
+ * is refused (BERG_ERR_MASS). Functions that differentiate on the grid need
+ * a diagonal metric (BERG_ERR_UNSUPPORTED naming the coupled axes
+ * otherwise). Every array has berg_space_size(space) entries in C order.
+ *
+ * Thread safety: berg_l2_gradient and berg_w2_gradient keep no state. A
+ * berg_w2_metric is immutable between configuration calls:
+ * berg_w2_metric_potential, berg_w2_metric_inner and berg_w2_metric_tangent
+ * take a const handle and may be called from many threads at once on one
+ * handle (each concurrent caller gets its own scratch). The configuration
+ * calls berg_w2_metric_set_density, berg_w2_metric_set_tolerance and
+ * berg_w2_metric_set_max_iterations must not run concurrently with any
+ * other call on that handle.
  */
 #ifndef BERG_W2_GEOMETRY_H
 #define BERG_W2_GEOMETRY_H
@@ -14,87 +43,237 @@ extern "C" {
 
 /* ---- gradients ---- */
 
-/* grad_l2 F = delta F / delta p projected onto the tangent space (zero
- * integral). dF must be finite. out may alias dF. */
+/**
+ * @brief The l2 gradient: out = delta F / delta p projected onto the
+ * tangent space (zero integral).
+ *
+ * out_i = dF_i - integral dF Vol_S / volume. Any metric.
+ *
+ * @param[in]  space  the grid.
+ * @param[in]  dF     the first variation delta F / delta p, any finite
+ *                    values (berg_space_size(space) values).
+ * @param[out] out    grad_l2 F, a tangent vector (berg_space_size(space)
+ *                    values); may alias dF.
+ * @return BERG_OK; BERG_ERR_NULL when an argument is NULL;
+ *         BERG_ERR_NONFINITE when dF has a NaN or infinite value. out is
+ *         untouched on failure.
+ * @since 1.0
+ */
 BERG_API berg_status berg_l2_gradient(const berg_space *space, const double *dF, double *out);
 
-/* grad_W2 F = -div(p g^{-1} grad dF) = -L_p dF (eq 20) with the log-mean
- * face weights, dF = delta F / delta p (finite). The result is a tangent
- * vector. With dF = berg_entropy_derivative(p) it equals Delta_h p on
+/**
+ * @brief The Wasserstein-2 gradient: out = grad_W2 F = -div(p g^{-1} grad dF) = -L_p dF.
+ *
+ * With the log-mean face weights; the result is a tangent vector. With
+ * dF = berg_entropy_derivative(p) it equals Delta_h p to rounding on
  * periodic and Neumann axes; with dF = berg_kl_derivative(p, q) it is minus
  * the Fokker-Planck right-hand side div(g^{-1}(grad p + p grad V)),
- * q = e^{-V}/Z (eq 24, 26). out may alias p or dF. Diagonal metric. */
+ * q = e^{-V}/Z. Diagonal metric.
+ *
+ * @param[in]  space  the grid (diagonal metric).
+ * @param[in]  p      density (berg_space_size(space) values).
+ * @param[in]  dF     the first variation delta F / delta p, any finite
+ *                    values (berg_space_size(space) values).
+ * @param[out] out    grad_W2 F (berg_space_size(space) values); may alias p or dF.
+ * @return BERG_OK; BERG_ERR_NULL when an argument is NULL;
+ *         BERG_ERR_NONFINITE, BERG_ERR_NEGATIVE or BERG_ERR_MASS when p is
+ *         not a density; BERG_ERR_NONFINITE when dF has a NaN or infinite
+ *         value; BERG_ERR_UNSUPPORTED when the metric couples axes;
+ *         BERG_ERR_NOMEM when scratch cannot be allocated. out is untouched
+ *         on failure.
+ * @since 1.0
+ */
 BERG_API berg_status berg_w2_gradient(const berg_space *space, const double *p, const double *dF,
                                       double *out);
 
-/* ---- the W2 metric tensor at a density p ---- */
+/* ---- the W2 metric tensor at a density ---- */
 
+/**
+ * @brief The Wasserstein-2 metric tensor at a density p: an opaque handle.
+ *
+ * It holds the face mobilities of p, the preconditioner (a Fourier
+ * multiplier) and the solver settings; scratch for the solves comes from a
+ * pool in the handle, so serial use never allocates after creation.
+ * @since 1.0
+ */
 typedef struct berg_w2_metric berg_w2_metric;
 
-/*
- * The Wasserstein-2 metric at p: solves L_p eta_hat = eta (eq 18) by
- * preconditioned conjugate gradients. The preconditioner is the exact
- * inverse of the constant-coefficient operator mean(p) Delta_h (an FFT /
- * DCT Poisson solve, berg_multiplier), applied as s^{-1/2} Delta_h^{-1}
- * s^{-1/2} with s the cell mobility, so the iteration count depends on how
- * much p varies, not on the grid size.
+/**
+ * @brief Create the W2 metric tensor at a density p.
  *
- * regularization delta >= 0: the face mobilities are theta_f(p) +
- * delta * max p. With delta = 0 (exact metric) p must be > 0 everywhere: a
- * zero cell gives each of its faces the log-mean mobility L(0, b) = 0, which
- * can disconnect the grid, and BERG_ERR_DOMAIN names the first such cell and
- * asks for delta > 0 (also when delta * max p underflows to 0).
- * delta ~ 1e-6 .. 1e-2 keeps the metric of densities with compact support
- * computable; the iteration count grows slowly as delta shrinks
- * (docs/metric.md: 20 at 1e-2, 130 at 1e-6 on a 256^2 grid).
- * flags: 0, or BERG_PLAN_ESTIMATE (propagator.h) for a fast creation.
- * Defaults: relative tolerance 1e-10, at most 1000 iterations.
- * Dirichlet axes: zero flux (as in L_p), the preconditioner uses the DCT.
- * Errors: as for densities, BERG_ERR_UNSUPPORTED (coupled metric),
- * BERG_ERR_DOMAIN, BERG_ERR_NOMEM, BERG_ERR_INTERNAL.
+ * The potential of a tangent vector, L_p eta_hat = eta, is solved by
+ * preconditioned conjugate gradients. The preconditioner is the exact
+ * inverse of the constant-coefficient operator Delta_h (an FFT / cosine
+ * transform Poisson solve on the finite-difference wave numbers) applied as
+ * s^{-1/2} Delta_h^{-1} s^{-1/2}, with s the regularized cell mobility, so
+ * that the iteration count depends on how much p varies, not on the grid
+ * size. Dirichlet axes have no flux through their walls (as in L_p) and
+ * use the cosine transform.
+ *
+ * The face mobilities are theta_f(p) + regularization * max p. With
+ * regularization 0 (the exact metric) p must be > 0 in every cell: a zero
+ * cell gives each of its faces the log-mean mobility 0, which can
+ * disconnect the grid; the cell is refused (also when
+ * regularization * max p underflows to 0). A regularization of 1e-6 .. 1e-2
+ * keeps the metric of densities with compact support computable; the
+ * iteration count grows slowly as it shrinks.
+ *
+ * Defaults: relative tolerance 1e-10, at most 1000 iterations
+ * (berg_w2_metric_set_tolerance, berg_w2_metric_set_max_iterations).
+ * *out is untouched on failure.
+ *
+ * @param[out] out             the new handle (free with berg_w2_metric_destroy).
+ * @param[in]  space           the grid (diagonal metric); the handle keeps a copy.
+ * @param[in]  regularization  delta >= 0, finite: the mobility floor as a
+ *                             fraction of max p.
+ * @param[in]  p               density (berg_space_size(space) values).
+ * @param[in]  flags           0 or BERG_PLAN_ESTIMATE (plan the
+ *                             preconditioner's transforms quickly).
+ * @return BERG_OK; BERG_ERR_NULL when out, space or p is NULL;
+ *         BERG_ERR_NONFINITE, BERG_ERR_NEGATIVE or BERG_ERR_MASS when p is
+ *         not a density; BERG_ERR_UNSUPPORTED when the metric couples axes;
+ *         BERG_ERR_DOMAIN when regularization is negative or not finite,
+ *         when a flag other than BERG_PLAN_ESTIMATE is set (the message names
+ *         it), or when p vanishes in a cell with a zero mobility floor (the
+ *         message names the cell and asks for a regularization > 0);
+ *         BERG_ERR_SIZE when the grid exceeds what CBLAS can index;
+ *         BERG_ERR_NOMEM; BERG_ERR_INTERNAL when FFTW cannot plan.
+ * @since 1.0
  */
 BERG_API berg_status berg_w2_metric_create(berg_w2_metric **out, const berg_space *space,
-                                           const double *p, double regularization, unsigned flags);
+                                           double regularization, const double *p,
+                                           unsigned flags);
 
-/* Replace the density (same rules as at creation), keeping the plans. On
- * failure the handle keeps its previous density. */
+/**
+ * @brief Replace the density of the metric, keeping its plans and settings.
+ *
+ * The same rules as at creation apply to p. On failure the handle keeps its
+ * previous density. Configuration: not to be called concurrently with any
+ * other call on this handle.
+ *
+ * @param[in,out] m  the handle.
+ * @param[in]     p  density (berg_space_size(space) values).
+ * @return BERG_OK; BERG_ERR_NULL when m or p is NULL; BERG_ERR_NONFINITE,
+ *         BERG_ERR_NEGATIVE or BERG_ERR_MASS when p is not a density;
+ *         BERG_ERR_DOMAIN when p vanishes in a cell with a zero mobility
+ *         floor; BERG_ERR_NOMEM when scratch cannot be allocated.
+ * @since 1.0
+ */
 BERG_API berg_status berg_w2_metric_set_density(berg_w2_metric *m, const double *p);
 
-/* CG stopping rule: ||L eta_hat - eta||_2 <= rtol ||eta||_2, rtol in
- * [1e-15, 1) (default 1e-10); at most max_iterations >= 1 (default 1000).
- * The residual recomputed from eta_hat floors at rounding (4e-14 measured
- * on a 48 x 40 grid): an rtol below the floor gives BERG_ERR_NO_CONVERGENCE
- * with a message naming the floor. */
+/**
+ * @brief Set the relative tolerance of the conjugate-gradient solves.
+ *
+ * A solve stops when ||L_p eta_hat - eta||_2 <= rtol ||eta||_2. The
+ * residual recomputed from eta_hat floors at rounding: an rtol below that
+ * floor gives BERG_ERR_NO_CONVERGENCE from the solves, with a message
+ * naming the floor. Configuration: not to
+ * be called concurrently with any other call on this handle.
+ *
+ * @param[in,out] m     the handle.
+ * @param[in]     rtol  the relative tolerance, in [1e-15, 1) (default 1e-10).
+ * @return BERG_OK; BERG_ERR_NULL when m is NULL; BERG_ERR_DOMAIN when rtol
+ *         is outside [1e-15, 1) or NaN.
+ * @since 1.0
+ */
 BERG_API berg_status berg_w2_metric_set_tolerance(berg_w2_metric *m, double rtol);
+
+/**
+ * @brief Set the iteration cap of the conjugate-gradient solves.
+ *
+ * Configuration: not to be called concurrently with any other call on this
+ * handle.
+ *
+ * @param[in,out] m               the handle.
+ * @param[in]     max_iterations  the cap, >= 1 (default 1000).
+ * @return BERG_OK; BERG_ERR_NULL when m is NULL; BERG_ERR_DOMAIN when
+ *         max_iterations is 0.
+ * @since 1.0
+ */
 BERG_API berg_status berg_w2_metric_set_max_iterations(berg_w2_metric *m, size_t max_iterations);
 
-/*
- * eta_hat with L_p eta_hat = eta and zero mean, for a tangent vector eta
- * (|integral eta| <= 1e-10 integral |eta|, else BERG_ERR_NOT_TANGENT).
- * iterations and residual (either may be NULL) receive the CG iterations
- * and the achieved relative residual ||L eta_hat - eta|| / ||eta|| (also on
- * failure). BERG_ERR_NO_CONVERGENCE (eta_hat untouched) when the tolerance
- * is not reached within the cap, or when the residual stalls at its rounding
- * floor above the tolerance first; the message gives the residual reached
- * and says which.
- * eta_hat may alias eta.
+/**
+ * @brief The potential eta_hat of a tangent vector: L_p eta_hat = eta, zero mean.
+ *
+ * eta must be a tangent vector: |integral eta| <= 1e-10 integral |eta|.
+ * Safe from many threads at once on one handle.
+ *
+ * @param[in]  m           the handle.
+ * @param[in]  eta         tangent vector, finite (berg_space_size(space) values).
+ * @param[out] eta_hat     the potential, zero mean (berg_space_size(space)
+ *                         values); may alias eta. Untouched on failure.
+ * @param[out] iterations  the CG iterations taken, also on failure; may be NULL.
+ * @param[out] residual    the achieved relative residual
+ *                         ||L_p eta_hat - eta|| / ||eta||, recomputed from
+ *                         eta_hat, also on failure; may be NULL.
+ * @return BERG_OK; BERG_ERR_NULL when m, eta or eta_hat is NULL;
+ *         BERG_ERR_NONFINITE when eta has a NaN or infinite value (the
+ *         message names the index); BERG_ERR_NOT_TANGENT when eta does not
+ *         integrate to zero; BERG_ERR_NO_CONVERGENCE when the tolerance is
+ *         not reached within the cap, or when the residual stalls at its
+ *         rounding floor above the tolerance first (the message gives the
+ *         residual reached and says which); BERG_ERR_NOMEM when scratch
+ *         cannot be allocated.
+ * @since 1.0
  */
-BERG_API berg_status berg_w2_metric_potential(berg_w2_metric *m, const double *eta,
+BERG_API berg_status berg_w2_metric_potential(const berg_w2_metric *m, const double *eta,
                                               double *eta_hat, size_t *iterations,
                                               double *residual);
 
-/* *G = G_W2(eta1, eta2) = -integral eta1 eta_hat2 Vol_S (eq 17), one CG
- * solve; iterations and residual as above. */
-BERG_API berg_status berg_w2_metric_inner(berg_w2_metric *m, const double *eta1,
+/**
+ * @brief The W2 inner product G = G_W2(eta1, eta2) = -integral eta1 eta_hat2 Vol_S.
+ *
+ * One conjugate-gradient solve (for eta_hat2). Symmetric in its arguments
+ * up to the solver tolerance, positive for eta1 = eta2 != 0. Safe from many
+ * threads at once on one handle.
+ *
+ * @param[in]  m           the handle.
+ * @param[in]  eta1        tangent vector, finite (berg_space_size(space) values).
+ * @param[in]  eta2        tangent vector, finite (berg_space_size(space) values).
+ * @param[out] G           the inner product. Untouched on failure.
+ * @param[out] iterations  the CG iterations taken, also on failure; may be NULL.
+ * @param[out] residual    the achieved relative residual of the solve for
+ *                         eta_hat2, also on failure; may be NULL.
+ * @return BERG_OK; BERG_ERR_NULL when m, eta1, eta2 or G is NULL;
+ *         BERG_ERR_NONFINITE when eta1 or eta2 has a NaN or infinite value;
+ *         BERG_ERR_NOT_TANGENT when eta1 or eta2 does not integrate to zero
+ *         (the message names which); BERG_ERR_NO_CONVERGENCE as for
+ *         berg_w2_metric_potential; BERG_ERR_NOMEM when scratch cannot be
+ *         allocated.
+ * @since 1.0
+ */
+BERG_API berg_status berg_w2_metric_inner(const berg_w2_metric *m, const double *eta1,
                                           const double *eta2, double *G, size_t *iterations,
                                           double *residual);
 
-/* eta = L_p eta_hat (the tangent vector of a potential; regularized
- * mobility). eta may alias eta_hat. */
-BERG_API berg_status berg_w2_metric_tangent(berg_w2_metric *m, const double *eta_hat,
+/**
+ * @brief The tangent vector of a potential: eta = L_p eta_hat.
+ *
+ * With the handle's regularized mobilities. Safe from many threads at once
+ * on one handle.
+ *
+ * @param[in]  m        the handle.
+ * @param[in]  eta_hat  the potential, any finite values (berg_space_size(space) values).
+ * @param[out] eta      L_p eta_hat, a tangent vector (berg_space_size(space)
+ *                      values); may alias eta_hat. Untouched on failure.
+ * @return BERG_OK; BERG_ERR_NULL when an argument is NULL;
+ *         BERG_ERR_NONFINITE when eta_hat has a NaN or infinite value (the
+ *         message names the index); BERG_ERR_NOMEM when scratch cannot be
+ *         allocated.
+ * @since 1.0
+ */
+BERG_API berg_status berg_w2_metric_tangent(const berg_w2_metric *m, const double *eta_hat,
                                             double *eta);
 
-/* Free the handle. NULL is a no-op. */
+/**
+ * @brief Free a W2 metric handle.
+ *
+ * Not concurrently with other calls on the handle. Takes no global lock
+ * beyond what destroying its preconditioner needs.
+ *
+ * @param[in] m  the handle; NULL is a no-op.
+ * @since 1.0
+ */
 BERG_API void berg_w2_metric_destroy(berg_w2_metric *m);
 
 #ifdef __cplusplus

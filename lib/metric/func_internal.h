@@ -1,6 +1,6 @@
 /*
  * lib/metric/func_internal.h - grid stencils shared by the information
- * functionals and the l2 / W2 geometry (issue 5). Not installed.
+ * functionals and the l2 / W2 geometry. Not installed.
  *
  * Faces: axis a has a face between cell i and its + neighbour along a for
  * i = 0 .. n_a - 2, plus the wrap face from cell n_a - 1 to cell 0 on a
@@ -21,17 +21,32 @@
 /* relative tolerance |mass - 1| within which a density counts as normalized */
 #define BERG__MASS_TOL 1e-9
 
-/* Check that p is a finite, non-negative density with mass 1 (within
- * BERG__MASS_TOL). *mass (may be NULL) receives w * sum p. */
-berg_status berg__func_density(const berg_space *space, const double *p, const char *fn,
-                               const char *name, double *mass);
+/* The "density" argument kind: p is finite, >= 0 and has mass w sum p = 1
+ * within BERG__MASS_TOL (BERG_ERR_MASS naming fn and name otherwise). */
+berg_status berg__check_normalized(const berg_space *space, const double *p, const char *fn,
+                                   const char *name);
+
+/* The public-boundary checks of a functional: space non-NULL, p (and q
+ * when q_name is not NULL) a density, out non-NULL. */
+berg_status berg__check_functional_args(const berg_space *space, const double *p,
+                                        const double *q, const char *q_name, const void *out,
+                                        const char *out_name, const char *fn);
+/* The same for functionals of a density p and a finite potential V. */
+berg_status berg__check_potential_args(const berg_space *space, const double *p, const double *V,
+                                       const void *out, const char *out_name, const char *fn);
+
+/* Record the last error again as "fn: context: <last message>" (context may
+ * be NULL) and return st: how a composite function names itself in the
+ * failure of a call it made. */
+berg_status berg__prefix_last_error(berg_status st, const char *fn, const char *context);
 
 /* BERG_ERR_UNSUPPORTED unless g^{-1} is diagonal (the face stencils have no
- * mixed-derivative terms). */
-berg_status berg__func_diagonal(const berg_space *space, const char *fn);
+ * mixed-derivative terms); the message names the first coupled axes. */
+berg_status berg__require_diagonal_metric(const berg_space *space, const char *fn);
 
-/* BERG_ERR_DOMAIN unless every a[i] > 0 (names the first bad index). */
-berg_status berg__func_positive(const double *a, size_t n, const char *fn, const char *name);
+/* BERG_ERR_DOMAIN unless every a[i] > 0 (names the first bad index): for
+ * arrays whose logarithm enters. */
+berg_status berg__check_positive(const double *a, size_t n, const char *fn, const char *name);
 
 /* Logarithmic mean (a - b) / (ln a - ln b), with L(a, a) = a and L(0, b) = 0;
  * it makes theta * (ln b - ln a) = b - a, so the W2 gradient of the entropy
@@ -46,7 +61,7 @@ void berg__laplacian(const berg_space *s, const double *f, double *out);
 /* The log mean from the values and their logarithms (one log per cell
  * instead of one per face): (b - a) / (lb - la), with the series
  * sqrt(ab) (1 + x^2/6 + x^4/120), x = (lb - la)/2, when |lb - la| < 1e-3. */
-static inline double berg__log_mean_l(double a, double b, double la, double lb)
+static inline double berg__log_mean_from_logs(double a, double b, double la, double lb)
 {
     if (a <= 0.0 || b <= 0.0)
         return a == b ? a : 0.0;
@@ -60,9 +75,9 @@ static inline double berg__log_mean_l(double a, double b, double la, double lb)
 
 /* g^{aa} / h_a^2: the coefficient of a face difference along axis a in the
  * second-order stencils (diagonal metric) */
-static inline double berg__axis_coef(const berg_space *s, int a)
+static inline double berg__axis_coef(const berg_space *s, size_t a)
 {
-    return s->ginv[a * s->ndim + a] / (s->h[a] * s->h[a]);
+    return s->ginv[a * (size_t)s->ndim + a] / (s->h[a] * s->h[a]);
 }
 
 /* mob[a * size + i] = log mean of p over each face of axis a (0 on non-faces)
@@ -71,18 +86,18 @@ void berg__face_mobility(const berg_space *s, const double *p, double floor, dou
                          double *logs);
 
 /* Sum of EXPR (an expression of the size_t index I) for I < N into RESULT:
- * blocks of 256 terms summed pairwise, blocks combined with compensation. */
+ * blocks of 256 terms summed pairwise, blocks combined with Neumaier
+ * compensation. */
 #define BERG__BLOCK_SUM(N, I, EXPR, RESULT)                                                      \
     do {                                                                                         \
-        double buf_[256];                                                                        \
-        berg__acc acc_ = {0.0, 0.0};                                                             \
+        double buf_[256], sum_ = 0.0, comp_ = 0.0;                                               \
         for (size_t b_ = 0; b_ < (N); b_ += 256) {                                               \
             size_t e_ = (N) - b_ < 256 ? (N) : b_ + 256;                                         \
             for (size_t I = b_; I < e_; I++)                                                     \
                 buf_[I - b_] = (EXPR);                                                           \
-            berg__acc_add(&acc_, berg__sum(buf_, e_ - b_));                                      \
+            berg__neumaier_add(&sum_, &comp_, berg__sum(buf_, e_ - b_));                         \
         }                                                                                        \
-        (RESULT) = berg__acc_value(&acc_);                                                       \
+        (RESULT) = sum_ + comp_;                                                                 \
     } while (0)
 
 /* out = div(mob g^{-1} grad u) = sum over faces of g^{aa}/h_a^2 mob (u_j - u_i)
@@ -120,22 +135,20 @@ void berg__div_mobility(const berg_space *s, const double *mob, const double *u,
         }                                                                                        \
     } while (0)
 
-/* Neumaier-compensated running sum */
-typedef struct berg__acc {
-    double s, c;
-} berg__acc;
-static inline void berg__acc_add(berg__acc *acc, double x)
-{
-    double t = acc->s + x;
-    if (fabs(acc->s) >= fabs(x))
-        acc->c += (acc->s - t) + x;
-    else
-        acc->c += (x - t) + acc->s;
-    acc->s = t;
-}
-static inline double berg__acc_value(const berg__acc *acc)
-{
-    return acc->s + acc->c;
-}
+/* Run the statements (...) for each pair of wall cells (FIRST, LAST) of a
+ * non-periodic axis A: the first and last cell of every grid line along A. */
+#define BERG__FOR_WALLS(S, A, FIRST, LAST, ...)                                                 \
+    do {                                                                                         \
+        const size_t wst_ = (S)->stride[A], wn_ = (S)->n[A];                                     \
+        const size_t wouter_ = (S)->size / (wn_ * wst_);                                         \
+        for (size_t wo_ = 0; wo_ < wouter_; wo_++)                                               \
+            for (size_t wj_ = 0; wj_ < wst_; wj_++) {                                            \
+                const size_t FIRST = wo_ * wn_ * wst_ + wj_, LAST = FIRST + (wn_ - 1) * wst_;    \
+                __VA_ARGS__                                                                      \
+            }                                                                                    \
+    } while (0)
+
+/* the rank of a space as a size_t loop bound */
+#define BERG__RANK(S) ((size_t)(S)->ndim)
 
 #endif

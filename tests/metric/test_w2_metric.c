@@ -67,7 +67,7 @@ static size_t iterations(int d, size_t n1, berg_boundary bc)
     berg_w2_metric *m = NULL;
     size_t it = 0;
     double res = 1;
-    CHECK_STATUS(berg_w2_metric_create(&m, s, p, 0.0, BERG_PLAN_ESTIMATE), BERG_OK, "create");
+    CHECK_STATUS(berg_w2_metric_create(&m, s, 0.0, p, BERG_PLAN_ESTIMATE), BERG_OK, "create");
     if (m) {
         CHECK_STATUS(berg_w2_metric_potential(m, eta, x, &it, &res), BERG_OK, "potential");
         CHECK(res <= 1e-10, "residual reported %g <= tolerance", res);
@@ -119,7 +119,7 @@ static void test_failures(void)
     density(s, p);
     smooth_eta(s, p, eta);
     berg_w2_metric *m = NULL;
-    CHECK_STATUS(berg_w2_metric_create(&m, s, p, 0.0, BERG_PLAN_ESTIMATE), BERG_OK, "create");
+    CHECK_STATUS(berg_w2_metric_create(&m, s, 0.0, p, BERG_PLAN_ESTIMATE), BERG_OK, "create");
     if (!m)
         return;
     /* CG cap too small: NO_CONVERGENCE with the residual in the message */
@@ -173,11 +173,11 @@ static void test_failures(void)
         pz[0 * n[1] + j] = 0; /* the first row of axis 0 */
     berg_space_normalize(s, pz, NULL);
     berg_w2_metric *mz = NULL;
-    CHECK_STATUS(berg_w2_metric_create(&mz, s, pz, 0.0, 0), BERG_ERR_DOMAIN, "vanishing p");
+    CHECK_STATUS(berg_w2_metric_create(&mz, s, 0.0, pz, 0), BERG_ERR_DOMAIN, "vanishing p");
     CHECK_MESSAGE("regularization", "suggests a regularization");
     CHECK(mz == NULL, "out untouched");
     CHECK_STATUS(berg_w2_metric_set_density(m, pz), BERG_ERR_DOMAIN, "set vanishing density");
-    CHECK_STATUS(berg_w2_metric_create(&mz, s, pz, 1e-4, BERG_PLAN_ESTIMATE), BERG_OK,
+    CHECK_STATUS(berg_w2_metric_create(&mz, s, 1e-4, pz, BERG_PLAN_ESTIMATE), BERG_OK,
                  "regularized");
     if (mz) {
         CHECK_STATUS(berg_w2_metric_potential(mz, eta, x, &it, &res), BERG_OK,
@@ -193,7 +193,7 @@ static void test_failures(void)
     berg_w2_metric_set_tolerance(m, 1e-12);
     CHECK_STATUS(berg_w2_metric_set_density(m, q), BERG_OK, "set density");
     berg_w2_metric_potential(m, eta, x, NULL, NULL);
-    CHECK_STATUS(berg_w2_metric_create(&mz, s, q, 0.0, BERG_PLAN_ESTIMATE), BERG_OK, "new");
+    CHECK_STATUS(berg_w2_metric_create(&mz, s, 0.0, q, BERG_PLAN_ESTIMATE), BERG_OK, "new");
     if (mz) {
         berg_w2_metric_set_tolerance(mz, 1e-12);
         berg_w2_metric_potential(mz, eta, x2, NULL, NULL);
@@ -201,12 +201,12 @@ static void test_failures(void)
         berg_w2_metric_destroy(mz);
     }
     /* bad arguments */
-    CHECK_STATUS(berg_w2_metric_create(NULL, s, p, 0, 0), BERG_ERR_NULL, "NULL out");
-    CHECK_STATUS(berg_w2_metric_create(&mz, s, p, -1, 0), BERG_ERR_DOMAIN, "negative delta");
-    CHECK_STATUS(berg_w2_metric_create(&mz, s, p, 0, 0x100), BERG_ERR_DOMAIN, "unknown flag");
+    CHECK_STATUS(berg_w2_metric_create(NULL, s, 0, p, 0), BERG_ERR_NULL, "NULL out");
+    CHECK_STATUS(berg_w2_metric_create(&mz, s, -1, p, 0), BERG_ERR_DOMAIN, "negative delta");
+    CHECK_STATUS(berg_w2_metric_create(&mz, s, 0, p, 0x100), BERG_ERR_DOMAIN, "unknown flag");
     for (size_t i = 0; i < N; i++)
         q[i] = 2 * p[i];
-    CHECK_STATUS(berg_w2_metric_create(&mz, s, q, 0, 0), BERG_ERR_MASS, "unnormalized p");
+    CHECK_STATUS(berg_w2_metric_create(&mz, s, 0, q, 0), BERG_ERR_MASS, "unnormalized p");
     CHECK_STATUS(berg_w2_metric_potential(NULL, eta, x, NULL, NULL), BERG_ERR_NULL, "NULL m");
     CHECK_STATUS(berg_w2_metric_potential(m, eta, NULL, NULL, NULL), BERG_ERR_NULL, "NULL out");
     /* in place */
