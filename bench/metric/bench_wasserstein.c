@@ -1,4 +1,5 @@
-/* Benchmarks of issue 6, each against a baseline measured in the same run:
+/* Benchmarks of the transport functions, each against a baseline measured
+ * in the same run:
  *   - exact 1-D W2 on 2^20 cells vs one plain pass summing both arrays
  *     (the O(n) quantile walk costs a few memory passes);
  *   - one Sinkhorn iteration (tolerance 0, fixed count) on 256^2 in the

@@ -1,5 +1,5 @@
 """Wasserstein distances and convolutional Sinkhorn: libberg against POT on the
-same machine and the same inputs (issue 6). Prints median times of
+same machine and the same inputs. Prints median times of
 interleaved runs, the ratio POT / libberg (> 1: libberg is faster) and the
 difference of the results. Run:
 

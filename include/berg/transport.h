@@ -1,5 +1,28 @@
-/*
- * berg/transport.h - Wasserstein distances and entropic optimal transport (seed eq 17-24).
+/**
+ * @file berg/transport.h
+ * @brief Wasserstein distances and entropic optimal transport.
+ *
+ * Optimal transport for the quadratic cost c(x, y) = |x - y|_g^2 =
+ * (x - y).g(x - y) on a berg_space: exact distances in one dimension
+ * (quantile functions), the closed form between Gaussians (Bures), and
+ * entropic transport (convolutional Sinkhorn: costs, debiased divergences,
+ * dual potentials and barycenters) on a space of any rank. Distances are
+ * returned, not their squares; entropic costs and divergences are in units
+ * of c, like W2^2.
+ *
+ * Every array argument named p, q or densities is a "measure": finite,
+ * >= 0, with positive finite mass (integral over Vol_S); it is normalized
+ * internally, so only its shape matters. Negative or non-finite values and
+ * zero or infinite mass are refused (BERG_ERR_NEGATIVE, BERG_ERR_NONFINITE,
+ * BERG_ERR_MASS, the message naming the argument and the first offending
+ * index). Outputs that are densities are normalized to 1. Nothing the
+ * caller owns is written when a call fails.
+ *
+ * Thread safety: the distance functions are reentrant. A berg_sinkhorn is
+ * immutable after creation except through its setters (configuration: do
+ * not call them concurrently with other calls on the same handle); cost,
+ * divergence, solve and barycenter take a const handle and may run on many
+ * threads at once on one handle.
  */
 #ifndef BERG_TRANSPORT_H
 #define BERG_TRANSPORT_H
@@ -7,186 +30,340 @@
 #include <stddef.h>
 #include "berg/core.h"
 #include "berg/space.h"
-#include "berg/heat.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/*
- * Optimal transport for the quadratic cost c(x, y) = |x - y|_g^2 =
- * (x - y).g(x - y) (seed eq 17-24). Distances are returned, not their
- * squares. Densities follow berg/space.h (with respect to Vol_S); they need
- * not be normalized: every function here divides a density by its mass, so
- * only its shape matters. Negative or non-finite values and zero mass are
- * refused (BERG_ERR_NEGATIVE / _NONFINITE / _MASS), mismatched spaces give
- * BERG_ERR_MISMATCH, and nothing the caller owns is written on failure.
- * See docs/wasserstein.md.
- */
-
-/* ---- one dimension: exact, via quantile functions -------------------- */
-
-/*
- * Exact W2 between densities p and q on a rank-1 space, read as piecewise
- * constant on the cells (so the quantile functions are piecewise linear and
- * |F^{-1}(s) - G^{-1}(s)|^2 is integrated exactly over the merged
- * breakpoints, O(n)). The distance is that of the interval [lo, hi] with
- * the metric g (a 1x1 g scales it by sqrt(g)), for every boundary kind: on a
- * periodic axis it is not the (possibly smaller) distance on the circle.
+/**
+ * @brief Exact W2 distance between two measures on a rank-1 space.
+ *
+ * The measures are read as constant on each cell, so their quantile
+ * functions F^{-1}, G^{-1} are piecewise linear and
+ *   W2(p, q) = ( integral_0^1 |F^{-1}(s) - G^{-1}(s)|^2 ds )^{1/2}
+ * is integrated exactly over the merged breakpoints, in O(n). The distance
+ * is that of the interval [lower, upper] with the 1x1 metric g (it scales
+ * by sqrt(g)), for every boundary kind: on a periodic axis it is not the
+ * (possibly smaller) distance on the circle.
+ *
+ * @param[in]  space  a rank-1 space with n cells.
+ * @param[in]  p      measure, n values.
+ * @param[in]  q      measure, n values.
+ * @param[out] w2     the distance W2(p, q) (not its square).
+ * @return BERG_OK; BERG_ERR_NULL for a NULL argument; BERG_ERR_DOMAIN when
+ *         the space's rank is not 1; BERG_ERR_NEGATIVE, BERG_ERR_NONFINITE
+ *         or BERG_ERR_MASS for a p or q that is not a measure.
+ * @since 1.0
  */
 BERG_API berg_status berg_w2_distance_1d(const berg_space *space, const double *p,
                                          const double *q, double *w2);
 
-/* W_order for order >= 1 (finite), same reading as berg_w2_distance_1d:
- * (integral_0^1 |F^{-1}(s) - G^{-1}(s)|^order ds)^{1/order}, exact per
- * segment. order < 1 or non-finite: BERG_ERR_DOMAIN. */
+/**
+ * @brief Exact W_order distance between two measures on a rank-1 space.
+ *
+ * W_order(p, q) = ( integral_0^1 |F^{-1}(s) - G^{-1}(s)|^order ds )^{1/order},
+ * with the same reading as berg_w2_distance_1d (piecewise constant on
+ * cells, exact per merged quantile segment, written without cancellation).
+ *
+ * @param[in]  space  a rank-1 space with n cells.
+ * @param[in]  order  the exponent, finite and >= 1 (a real number).
+ * @param[in]  p      measure, n values.
+ * @param[in]  q      measure, n values.
+ * @param[out] wp     the distance W_order(p, q).
+ * @return BERG_OK; BERG_ERR_NULL for a NULL argument; BERG_ERR_DOMAIN for
+ *         order < 1 or not finite, or a space whose rank is not 1;
+ *         BERG_ERR_NEGATIVE, BERG_ERR_NONFINITE or BERG_ERR_MASS for a p or
+ *         q that is not a measure.
+ * @since 1.0
+ */
 BERG_API berg_status berg_wp_distance_1d(const berg_space *space, double order, const double *p,
                                          const double *q, double *wp);
 
-/*
- * Displacement interpolation (McCann) on a rank-1 space: out is the density
- * of ((1 - t) F^{-1} + t G^{-1})_# Lebesgue[0,1], t in [0, 1], exact for
- * piecewise constant p and q: each merged quantile segment spreads its mass
- * uniformly over its image, and out gets the mass of each cell divided by
- * the cell weight (so out is normalized). W2(p, out) = t W2(p, q) up to
- * the re-binning into cells (docs/wasserstein.md).
- * t outside [0, 1]: BERG_ERR_DOMAIN. out may alias p or q.
+/**
+ * @brief McCann's displacement interpolation between two measures on a
+ * rank-1 space.
+ *
+ * out is the density of ((1 - t) F^{-1} + t G^{-1})_# Lebesgue[0, 1],
+ * exact for piecewise constant p and q: each merged quantile segment
+ * spreads its mass uniformly over its image, and each cell receives the
+ * mass it covers divided by the cell weight. W2(p, out) = t W2(p, q) up to
+ * this re-binning into cells. For two measures it is also the exact W2
+ * barycenter with weights (1 - t, t).
+ *
+ * @param[in]  space  a rank-1 space with n cells.
+ * @param[in]  t      the interpolation time, in [0, 1].
+ * @param[in]  p      measure at t = 0, n values.
+ * @param[in]  q      measure at t = 1, n values.
+ * @param[out] out    density (normalized to 1), n values; may be the same
+ *                    array as p or q.
+ * @return BERG_OK; BERG_ERR_NULL for a NULL argument; BERG_ERR_DOMAIN for t
+ *         outside [0, 1] or a space whose rank is not 1; BERG_ERR_NEGATIVE,
+ *         BERG_ERR_NONFINITE or BERG_ERR_MASS for a p or q that is not a
+ *         measure; BERG_ERR_NOMEM.
+ * @since 1.0
  */
-BERG_API berg_status berg_w2_interpolate_1d(const berg_space *space, const double *p,
-                                            const double *q, double t, double *out);
+BERG_API berg_status berg_w2_interpolate_1d(const berg_space *space, double t, const double *p,
+                                            const double *q, double *out);
 
-/* ---- Gaussians: the Bures closed form ---------------------------------- */
-
-/*
- * W2 between N(m1, S1) and N(m2, S2) in R^d (Euclidean cost), d >= 1:
+/**
+ * @brief W2 distance between two Gaussians N(m1, S1) and N(m2, S2) in R^d
+ * (Euclidean cost), by the Bures closed form.
+ *
  *   W2^2 = |m1 - m2|^2 + tr S1 + tr S2 - 2 tr (S1^{1/2} S2 S1^{1/2})^{1/2},
  * evaluated without cancellation as |m1 - m2|^2 + ||S1^{1/2} - S2^{1/2} Q||_F^2
- * with Q the orthogonal polar factor of S2^{1/2} S1^{1/2} (square roots by
- * LAPACKE dsyevr, Q by dgesvd), so tiny distances keep full relative
- * accuracy. S1, S2: d x d row-major, symmetric to a relative 1e-12, positive
- * SEMI-definite: singular covariances (degenerate Gaussians) are accepted,
- * eigenvalues below -1e-12 * max|eigenvalue| are refused (BERG_ERR_NOT_SPD)
- * and smaller negative ones (round-off) are clamped to 0.
+ * with Q the orthogonal polar factor of S2^{1/2} S1^{1/2}, so tiny distances
+ * keep full relative accuracy (an absolute error of a few ulps of the
+ * square roots' norms). Singular covariances (degenerate Gaussians) are
+ * accepted; eigenvalues below -1e-12 times the largest magnitude are
+ * refused, smaller negative ones are round-off and clamped to 0.
+ *
+ * @param[in]  d   the dimension, >= 1.
+ * @param[in]  m1  mean of the first Gaussian, d finite values.
+ * @param[in]  S1  covariance of the first Gaussian, d x d row-major,
+ *                 symmetric (to a relative 1e-10 of its largest entry) and
+ *                 positive semi-definite.
+ * @param[in]  m2  mean of the second Gaussian, d finite values.
+ * @param[in]  S2  covariance of the second Gaussian, as S1.
+ * @param[out] w2  the distance W2 (not its square).
+ * @return BERG_OK; BERG_ERR_NULL for a NULL argument; BERG_ERR_SIZE for
+ *         d = 0 or d too large for BLAS; BERG_ERR_NONFINITE for a non-finite
+ *         mean or covariance entry; BERG_ERR_NOT_SPD for an asymmetric or
+ *         indefinite covariance; BERG_ERR_NOMEM; BERG_ERR_INTERNAL when
+ *         LAPACK fails.
+ * @since 1.0
  */
-BERG_API berg_status berg_w2_gaussian(int d, const double *m1, const double *S1,
+BERG_API berg_status berg_w2_gaussian(size_t d, const double *m1, const double *S1,
                                       const double *m2, const double *S2, double *w2);
 
-/* ---- entropic transport: convolutional Sinkhorn ------------------------ */
-
-/*
- * A berg_sinkhorn solves entropic OT between densities on one space
- * (Solomon et al. 2015) for the cost c = |x - y|_g^2 and regularization
- * eps > 0 (units of c):
- *   OT_eps(p, q) = min_pi  int c dpi + eps KL(pi | p (x) q),
- * whose Gibbs kernel e^{-c/eps} is the heat kernel e^{t Delta_g} with
- * t = eps/4 (berg_heat). On a periodic axis c is the wrapped cost and on a
- * Neumann axis the reflected one (sum over images): for supports further
- * than ~sqrt(eps) from a wall or half a period apart it is |x - y|_g^2.
- * Dirichlet axes are refused (BERG_ERR_UNSUPPORTED).
+/**
+ * @brief An entropic optimal transport solver on one space (convolutional
+ * Sinkhorn).
  *
- * Two modes:
- *   flags = 0                   scaling iterations with the FFT heat kernel:
- *                               fast, any metric. Accurate while the kernel
- *                               is resolved across the supports, D^2/eps <~ 30
- *                               for D the largest distance between points
- *                               where the densities are non-zero (FFT
- *                               round-off is ~1e-16 of the peak), and
- *                               eps >~ 10 h^2. Outside that range the solve
- *                               stalls or its scalings overflow, and it
- *                               returns BERG_ERR_NO_CONVERGENCE.
- *   BERG_SINKHORN_LOG_DOMAIN    log-domain iterations on the potentials with a
- *                               separable log-sum-exp kernel (the sampled
- *                               image-sum Gaussian per axis, applied by dgemm
- *                               on max-shifted fibers, exact log-sum-exp where
- *                               a sum could underflow): finite for any
- *                               eps > 0; O(N sum_a n_a) per kernel
- *                               application; needs a diagonal metric and
- *                               n_a <= 4096 on every axis. Its image sums
- *                               cover eps <= 99 g_aa L_a^2 on a periodic
- *                               axis of length L_a and 396 g_aa L_a^2 on a
- *                               Neumann one; larger eps is refused
- *                               (BERG_ERR_DOMAIN: use the scaling mode).
+ * It solves, for the cost c = |x - y|_g^2 and a regularization eps > 0
+ * (units of c),
+ *   OT_eps(p, q) = min_pi  integral c dpi + eps KL(pi | p (x) q),
+ * whose Gibbs kernel e^{-c/eps} is, up to the constant (pi eps)^{d/2}, the
+ * heat kernel e^{t Delta_g} at t = eps/4 (Solomon et al. 2015). On a
+ * periodic axis c is the wrapped cost and on a Neumann axis the reflected
+ * one (a sum over images): for supports further than ~sqrt(eps) from a
+ * wall and less than half a period apart it is |x - y|_g^2. Dirichlet axes
+ * are refused.
  *
- * A handle holds scratch buffers and the report of its last solve: use one
- * handle from one thread at a time (distinct handles are independent).
+ * Two modes, chosen at creation:
+ * - scaling (flags without BERG_SINKHORN_LOG_DOMAIN): scaling iterations
+ *   with the FFT heat kernel; fast, any metric. Accurate while the kernel
+ *   is resolved across the supports, D^2/eps <~ 30 for D the largest
+ *   distance between points where the measures are non-zero (FFT round-off
+ *   is ~1e-16 of the peak), and eps >~ 10 h^2. Outside that range a solve
+ *   stalls or its scalings overflow, and it returns BERG_ERR_NO_CONVERGENCE.
+ * - BERG_SINKHORN_LOG_DOMAIN: log-domain iterations on the potentials with
+ *   a separable log-sum-exp kernel (the sampled image-sum Gaussian per
+ *   axis), finite for any eps > 0; O(N sum_a n_a) per kernel application;
+ *   needs a diagonal metric and at most 4096 cells per axis. Its image sums
+ *   cover eps <= 99 g_aa L_a^2 on a periodic axis of length L_a and
+ *   396 g_aa L_a^2 on a Neumann one; larger eps is refused (use the scaling
+ *   mode there).
+ *
+ * Solves take a const handle and are safe from many threads at once on
+ * one handle (each concurrent call gets its own scratch); the setters are
+ * configuration and must not run concurrently with other calls on the
+ * handle.
+ * @since 1.0
  */
 typedef struct berg_sinkhorn berg_sinkhorn;
 
-/* Flags of berg_sinkhorn_create (pinned values). */
-
-/* Create a solver on space (copied) with regularization eps > 0 (finite;
- * else BERG_ERR_DOMAIN; also BERG_ERR_DOMAIN for a log-domain eps beyond
- * its image sums, see above). Defaults: 10000 iterations, tolerance 1e-9. */
+/**
+ * @brief Create a Sinkhorn solver on a space with regularization eps.
+ *
+ * Defaults: 10000 iterations, tolerance 1e-9, one FFT thread.
+ *
+ * @param[out] out    the new solver; untouched on failure.
+ * @param[in]  space  the space (copied); no Dirichlet axis.
+ * @param[in]  eps    the regularization, finite and > 0, units of c.
+ * @param[in]  flags  0 or a combination of BERG_SINKHORN_LOG_DOMAIN (the
+ *                    log-domain mode) and BERG_PLAN_ESTIMATE (plan the
+ *                    scaling mode's FFTs with FFTW_ESTIMATE; it does not
+ *                    select the log domain).
+ * @return BERG_OK; BERG_ERR_NULL for a NULL out or space; BERG_ERR_DOMAIN
+ *         for eps not finite or <= 0, a log-domain eps beyond its image
+ *         sums, or a flag of another creator (the message names it);
+ *         BERG_ERR_UNSUPPORTED for a Dirichlet axis, or in the log domain a
+ *         coupled metric or an axis of more than 4096 cells; BERG_ERR_SIZE;
+ *         BERG_ERR_NOMEM; BERG_ERR_INTERNAL when FFTW cannot plan.
+ * @since 1.0
+ */
 BERG_API berg_status berg_sinkhorn_create(berg_sinkhorn **out, const berg_space *space,
                                           double eps, unsigned flags);
 
-/* Free a solver. NULL is a no-op. */
+/**
+ * @brief Free a Sinkhorn solver.
+ * @param[in] sk  the solver; NULL is a no-op.
+ * @since 1.0
+ */
 BERG_API void berg_sinkhorn_destroy(berg_sinkhorn *sk);
 
-/* Threads for the heat-kernel transforms of the scaling mode (>= 1;
- * default 1): the FFTs of every iteration then run on nthreads threads
- * (berg_heat_create_ex); the pointwise work stays on the calling thread.
- * Re-plans the kernel. BERG_ERR_DOMAIN for nthreads < 1,
- * BERG_ERR_UNSUPPORTED for a log-domain handle (which uses no FFT); on
- * failure the handle is unchanged. */
-BERG_API berg_status berg_sinkhorn_set_threads(berg_sinkhorn *sk, int nthreads);
+/**
+ * @brief Threads for the heat-kernel FFTs of the scaling mode
+ * (configuration).
+ *
+ * The FFTs of every iteration then run on nthreads threads; the pointwise
+ * work stays on the calling thread. Re-plans the kernel. Do not call it
+ * concurrently with other calls on the handle.
+ *
+ * @param[in,out] sk        the solver (scaling mode).
+ * @param[in]     nthreads  the thread count, >= 1 (default 1).
+ * @return BERG_OK; BERG_ERR_NULL for a NULL sk; BERG_ERR_DOMAIN for
+ *         nthreads = 0; BERG_ERR_UNSUPPORTED for a log-domain solver (it
+ *         uses no FFT); BERG_ERR_NOMEM; BERG_ERR_INTERNAL when FFTW cannot
+ *         plan. On failure the handle is unchanged.
+ * @since 1.0
+ */
+BERG_API berg_status berg_sinkhorn_set_threads(berg_sinkhorn *sk, size_t nthreads);
 
-/* Iteration cap (>= 1; default 10000). */
+/**
+ * @brief The iteration cap of every solve (configuration).
+ *
+ * Do not call it concurrently with other calls on the handle.
+ *
+ * @param[in,out] sk              the solver.
+ * @param[in]     max_iterations  the cap, >= 1 (default 10000).
+ * @return BERG_OK; BERG_ERR_NULL for a NULL sk; BERG_ERR_DOMAIN for 0.
+ * @since 1.0
+ */
 BERG_API berg_status berg_sinkhorn_set_max_iterations(berg_sinkhorn *sk, size_t max_iterations);
 
-/* Stopping tolerance on the marginal error (finite, >= 0; default 1e-9).
+/**
+ * @brief The stopping tolerance on the marginal error (configuration).
+ *
  * The marginal error is the L1 norm integral |p_hat - p| of the gap between
  * the plan's first marginal and p (the second marginal is exact after each
  * iteration); for barycenters it is the L1 change of the barycenter in one
- * iteration. tolerance = 0 runs exactly max_iterations iterations and never
- * reports non-convergence. */
+ * iteration. tolerance = 0 runs exactly the iteration cap and never
+ * reports non-convergence. Do not call it concurrently with other calls on
+ * the handle.
+ *
+ * @param[in,out] sk         the solver.
+ * @param[in]     tolerance  finite and >= 0 (default 1e-9).
+ * @return BERG_OK; BERG_ERR_NULL for a NULL sk; BERG_ERR_DOMAIN for a
+ *         negative or non-finite tolerance.
+ * @since 1.0
+ */
 BERG_API berg_status berg_sinkhorn_set_tolerance(berg_sinkhorn *sk, double tolerance);
 
-/* The regularization eps of the solver. */
-BERG_API berg_status berg_sinkhorn_epsilon(const berg_sinkhorn *sk, double *eps);
-
-/*
- * Entropic cost OT_eps(p, q) (the dual value <f, p> + <g, q>). When the
- * marginal error is still above the tolerance after the iteration cap:
- * BERG_ERR_NO_CONVERGENCE, *cost untouched, and berg_sinkhorn_report gives
- * the error reached. OT_eps(p, q) -> W2(p, q)^2 as eps -> 0.
+/**
+ * @brief The regularization eps of a solver.
+ * @param[in] sk  the solver.
+ * @return eps; NaN for a NULL sk.
+ * @since 1.0
  */
-BERG_API berg_status berg_sinkhorn_cost(berg_sinkhorn *sk, const double *p, const double *q,
-                                        double *cost);
+BERG_API double berg_sinkhorn_epsilon(const berg_sinkhorn *sk);
 
-/*
- * Debiased Sinkhorn divergence S_eps(p, q) = OT_eps(p, q) - (OT_eps(p, p) +
- * OT_eps(q, q)) / 2 (Feydy et al. 2019): >= 0, zero iff p = q, -> W2^2 as
- * eps -> 0. Three solves; when p and q are the same array, one solve
- * (which still reports convergence failures) and *div = 0.
+/**
+ * @brief Entropic transport cost OT_eps(p, q).
+ *
+ * The dual value <f, p> + <g, q> of the discrete problem; OT_eps(p, q) ->
+ * W2(p, q)^2 as eps -> 0, with an entropic bias ~ (eps/2) log(1/eps).
+ * Safe from many threads at once on one handle.
+ *
+ * @param[in]  sk    the solver.
+ * @param[in]  p     measure on the solver's space (berg_space_size values).
+ * @param[in]  q     measure on the solver's space.
+ * @param[out] cost  OT_eps(p, q), units of c.
+ * @return BERG_OK; BERG_ERR_NULL for a NULL argument; BERG_ERR_NEGATIVE,
+ *         BERG_ERR_NONFINITE or BERG_ERR_MASS for a p or q that is not a
+ *         measure; BERG_ERR_NO_CONVERGENCE when the marginal error is still
+ *         above the tolerance after the iteration cap, or the scaling
+ *         mode's scalings under- or overflowed (berg_sinkhorn_report gives
+ *         the error reached); BERG_ERR_NOMEM.
+ * @since 1.0
  */
-BERG_API berg_status berg_sinkhorn_divergence(berg_sinkhorn *sk, const double *p,
+BERG_API berg_status berg_sinkhorn_cost(const berg_sinkhorn *sk, const double *p,
+                                        const double *q, double *cost);
+
+/**
+ * @brief Debiased Sinkhorn divergence S_eps(p, q).
+ *
+ * S_eps(p, q) = OT_eps(p, q) - (OT_eps(p, p) + OT_eps(q, q)) / 2 (Feydy et
+ * al. 2019): >= 0, zero iff p = q, -> W2^2 as eps -> 0 (faster than
+ * OT_eps). Three solves; when p and q are the same array, one solve (which
+ * still reports convergence failures) and *div = 0. Safe from many threads
+ * at once on one handle.
+ *
+ * @param[in]  sk   the solver.
+ * @param[in]  p    measure on the solver's space.
+ * @param[in]  q    measure on the solver's space.
+ * @param[out] div  S_eps(p, q), units of c.
+ * @return as berg_sinkhorn_cost.
+ * @since 1.0
+ */
+BERG_API berg_status berg_sinkhorn_divergence(const berg_sinkhorn *sk, const double *p,
                                               const double *q, double *div);
 
-/*
- * Entropic cost and dual potentials f, g (functions on the grid, units of c)
- * of the last solve: the optimal plan is
- *   pi(x, y) = p(x) q(y) exp((f(x) + g(y) - c(x, y)) / eps).
- * f and g may be NULL when not wanted; cost too.
+/**
+ * @brief Entropic transport cost and dual potentials.
+ *
+ * The optimal plan is pi(x, y) = p(x) q(y) exp((f(x) + g(y) - c(x, y)) / eps)
+ * (p and q normalized). Safe from many threads at once on one handle.
+ *
+ * @param[in]  sk    the solver.
+ * @param[in]  p     measure on the solver's space.
+ * @param[in]  q     measure on the solver's space.
+ * @param[out] cost  OT_eps(p, q), or NULL when not wanted.
+ * @param[out] f     the potential of p (berg_space_size values, units of
+ *                   c), or NULL when not wanted.
+ * @param[out] g     the potential of q (as f), or NULL when not wanted.
+ * @return as berg_sinkhorn_cost (cost may be NULL).
+ * @since 1.0
  */
-BERG_API berg_status berg_sinkhorn_solve(berg_sinkhorn *sk, const double *p, const double *q,
-                                         double *cost, double *f, double *g);
+BERG_API berg_status berg_sinkhorn_solve(const berg_sinkhorn *sk, const double *p,
+                                         const double *q, double *cost, double *f, double *g);
 
-/*
- * Entropic Wasserstein barycenter of k >= 1 densities (convolutional
- * iterative Bregman projections, Solomon et al. 2015 / Benamou et al. 2015):
- * densities holds k arrays on the space back to back (k * size doubles),
- * weights k non-negative finite values with a positive sum (they are
- * normalized); out (size doubles) receives the normalized barycenter.
+/**
+ * @brief Entropic W2 barycenter of k measures.
+ *
+ * The minimizer of sum_r lambda_r OT_eps(b, p_r) by convolutional iterative
+ * Bregman projections (Benamou et al. 2015, Solomon et al. 2015), with
+ * lambda the normalized weights. The workspace (4 k + 2 arrays of the
+ * space) is allocated per call. Safe from many threads at once on one
+ * handle.
+ *
+ * @param[in]  sk         the solver.
+ * @param[in]  k          the number of measures, >= 1.
+ * @param[in]  densities  k measures on the solver's space, back to back
+ *                        (k * berg_space_size values).
+ * @param[in]  weights    k finite values >= 0 with a positive sum
+ *                        (normalized internally).
+ * @param[out] out        the barycenter, a density normalized to 1
+ *                        (berg_space_size values).
+ * @return BERG_OK; BERG_ERR_NULL for a NULL argument; BERG_ERR_SIZE for
+ *         k = 0 or a workspace that overflows size_t; BERG_ERR_NEGATIVE,
+ *         BERG_ERR_NONFINITE or BERG_ERR_MASS for a measure (named
+ *         densities[r]) or a weight that is not valid, or weights summing to
+ *         zero; BERG_ERR_NO_CONVERGENCE when the barycenter's change is
+ *         still above the tolerance after the iteration cap, or the scalings
+ *         under- or overflowed; BERG_ERR_NOMEM.
+ * @since 1.0
  */
-BERG_API berg_status berg_sinkhorn_barycenter(berg_sinkhorn *sk, size_t k,
+BERG_API berg_status berg_sinkhorn_barycenter(const berg_sinkhorn *sk, size_t k,
                                               const double *densities, const double *weights,
                                               double *out);
 
-/* Report of the last solve on this handle (successful or not): the
- * marginal error reached and the iterations used (summed over the solves
- * of a divergence, whose error is the largest of the three). Either
- * pointer may be NULL. */
+/**
+ * @brief Report of this thread's last solve on this handle.
+ *
+ * The marginal error reached and the iterations used by the calling
+ * thread's last cost, divergence, solve or barycenter call on sk,
+ * successful or not (for a divergence: the largest error and the total
+ * iterations of its solves). Calls of other threads on the same handle do
+ * not change it. Before any such call of this thread on sk: error NaN, 0
+ * iterations.
+ *
+ * @param[in]  sk              the solver.
+ * @param[out] marginal_error  the error reached, or NULL when not wanted.
+ * @param[out] iterations      the iterations used, or NULL when not wanted.
+ * @return BERG_OK; BERG_ERR_NULL for a NULL sk.
+ * @since 1.0
+ */
 BERG_API berg_status berg_sinkhorn_report(const berg_sinkhorn *sk, double *marginal_error,
                                           size_t *iterations);
 

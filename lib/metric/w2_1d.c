@@ -1,6 +1,6 @@
 /*
  * Exact 1-D Wasserstein distances and displacement interpolation through
- * quantile functions (issue 6).
+ * quantile functions.
  *
  * A density that is constant on each cell has a piecewise linear CDF, so
  * its quantile function F^{-1} is piecewise linear on [0, 1] with one
@@ -12,8 +12,8 @@
 #include <float.h>
 #include <math.h>
 
-#include "berg/metric.h"
-#include "metric/func_internal.h"
+#include "berg/transport.h"
+#include "space/internal.h"
 
 /* The walk over merged quantile segments. Positions are in cell units
  * relative to lo (x = lo + u h), masses in units of each density's mass. */
@@ -157,18 +157,18 @@ static double seg_pow(double a, double b, double r)
     return pow(y, r) * expm1((r + 1) * L) / ((r + 1) * expm1(L));
 }
 
+/* the checks of every function here: a rank-1 space, measures p and q
+ * (their masses into *mp, *mq) and a non-NULL output named out_name */
 static berg_status check_1d(const char *fn, const berg_space *space, const double *p,
-                            const double *q, double *mp, double *mq)
+                            const double *q, const void *out, const char *out_name, double *mp,
+                            double *mq)
 {
-    berg_status st = berg__space_check(space, fn);
-    if (st != BERG_OK)
-        return st;
-    if (space->ndim != 1)
-        return berg__error(BERG_ERR_DOMAIN, "%s: space has rank %d; a 1-D space is required", fn,
-                           space->ndim);
-    if ((st = berg__check_density(p, space->size, fn, "p", mp)) != BERG_OK)
-        return st;
-    return berg__check_density(q, space->size, fn, "q", mq);
+    BERG_TRY(berg__space_check(space, fn));
+    BERG_REQUIRE((size_t)space->ndim == 1, BERG_ERR_DOMAIN,
+                 "%s: space has rank %zu; a 1-D space is required", fn, (size_t)space->ndim);
+    BERG_TRY(berg__check_density(p, space->size, fn, "p", mp));
+    BERG_TRY(berg__check_density(q, space->size, fn, "q", mq));
+    return berg__check_ptr(out, fn, out_name);
 }
 
 static double wp_walk(const berg_space *space, double r, const double *p, const double *q,
@@ -176,8 +176,7 @@ static double wp_walk(const berg_space *space, double r, const double *p, const 
 {
     seg_walk w;
     walk_init(&w, p, q, space->size, mp, mq);
-    double ds, u0, u1, v0, v1, block = 0.0;
-    berg__acc acc = {0.0, 0.0};
+    double ds, u0, u1, v0, v1, block = 0.0, sum = 0.0, comp = 0.0;
     unsigned count = 0;
     while (walk_next(&w, &ds, &u0, &u1, &v0, &v1)) {
         double a = u0 - v0, b = u1 - v1;
@@ -185,15 +184,15 @@ static double wp_walk(const berg_space *space, double r, const double *p, const 
         block += ds * (r == 2.0 ? seg_sq(a, b) : seg_pow(a, b, r));
         if (++count == 256) {
             /* blocks of 256 plain sums, blocks combined with compensation */
-            berg__acc_add(&acc, block);
+            berg__neumaier_add(&sum, &comp, block);
             block = 0.0;
             count = 0;
         }
     }
-    berg__acc_add(&acc, block);
+    berg__neumaier_add(&sum, &comp, block);
     /* the sum is in cell units^r: the distance scales by h sqrt(g) */
     double scale = space->h[0] * sqrt(space->g[0]);
-    return scale * pow(berg__acc_value(&acc), 1.0 / r);
+    return scale * pow(sum + comp, 1.0 / r);
 }
 
 berg_status berg_w2_distance_1d(const berg_space *space, const double *p, const double *q,
@@ -201,11 +200,7 @@ berg_status berg_w2_distance_1d(const berg_space *space, const double *p, const 
 {
     static const char fn[] = "berg_w2_distance_1d";
     double mp, mq;
-    berg_status st = check_1d(fn, space, p, q, &mp, &mq);
-    if (st != BERG_OK)
-        return st;
-    if ((st = berg__check_ptr(w2, fn, "w2")) != BERG_OK)
-        return st;
+    BERG_TRY(check_1d(fn, space, p, q, w2, "w2", &mp, &mq));
     *w2 = wp_walk(space, 2.0, p, q, mp, mq);
     return BERG_OK;
 }
@@ -214,34 +209,25 @@ berg_status berg_wp_distance_1d(const berg_space *space, double order, const dou
                                 const double *q, double *wp)
 {
     static const char fn[] = "berg_wp_distance_1d";
-    if (!isfinite(order) || order < 1.0)
-        return berg__error(BERG_ERR_DOMAIN, "%s: order = %g must be finite and >= 1", fn, order);
+    BERG_REQUIRE(isfinite(order) && order >= 1.0, BERG_ERR_DOMAIN,
+                 "%s: order = %g must be finite and >= 1", fn, order);
     double mp, mq;
-    berg_status st = check_1d(fn, space, p, q, &mp, &mq);
-    if (st != BERG_OK)
-        return st;
-    if ((st = berg__check_ptr(wp, fn, "wp")) != BERG_OK)
-        return st;
+    BERG_TRY(check_1d(fn, space, p, q, wp, "wp", &mp, &mq));
     *wp = wp_walk(space, order, p, q, mp, mq);
     return BERG_OK;
 }
 
-berg_status berg_w2_interpolate_1d(const berg_space *space, const double *p, const double *q,
-                                   double t, double *out)
+berg_status berg_w2_interpolate_1d(const berg_space *space, double t, const double *p,
+                                   const double *q, double *out)
 {
     static const char fn[] = "berg_w2_interpolate_1d";
-    if (!(t >= 0.0 && t <= 1.0))
-        return berg__error(BERG_ERR_DOMAIN, "%s: t = %g must lie in [0, 1]", fn, t);
+    BERG_REQUIRE(t >= 0.0 && t <= 1.0, BERG_ERR_DOMAIN, "%s: t = %g must lie in [0, 1]", fn, t);
     double mp, mq;
-    berg_status st = check_1d(fn, space, p, q, &mp, &mq);
-    if (st != BERG_OK)
-        return st;
-    if ((st = berg__check_ptr(out, fn, "out")) != BERG_OK)
-        return st;
+    BERG_TRY(check_1d(fn, space, p, q, out, "out", &mp, &mq));
     size_t n = space->size;
     double *mass = berg__alloc(n, sizeof(double), fn);
     if (!mass)
-        return BERG_ERR_NOMEM;
+        return berg_last_status();
     for (size_t k = 0; k < n; k++)
         mass[k] = 0.0;
     seg_walk w;

@@ -1,4 +1,4 @@
-"""Wasserstein distances and entropic transport (include/berg/metric.h, issue 6).
+"""Wasserstein distances and entropic transport (include/berg/transport.h).
 
 Exact 1-D distances and displacement interpolation (quantile functions of
 densities read as piecewise constant on cells), the Bures distance between
@@ -17,20 +17,21 @@ __all__ = ["w2_distance_1d", "wp_distance_1d", "w2_interpolate_1d", "w2_gaussian
 
 #: flag of berg_sinkhorn_create: log-domain iterations (stable at small eps)
 SINKHORN_LOG_DOMAIN = _lib.constant("BERG_SINKHORN_LOG_DOMAIN")
+_PLAN_ESTIMATE = _lib.constant("BERG_PLAN_ESTIMATE")
 
 _vp = ctypes.c_void_p
 _w2_1d = fn("berg_w2_distance_1d", [_vp, c_double_p, c_double_p, c_double_p])
 _wp_1d = fn("berg_wp_distance_1d", [_vp, ctypes.c_double, c_double_p, c_double_p, c_double_p])
-_interp = fn("berg_w2_interpolate_1d", [_vp, c_double_p, c_double_p, ctypes.c_double, c_double_p])
-_gauss = fn("berg_w2_gaussian", [ctypes.c_int, c_double_p, c_double_p, c_double_p, c_double_p,
+_interp = fn("berg_w2_interpolate_1d", [_vp, ctypes.c_double, c_double_p, c_double_p, c_double_p])
+_gauss = fn("berg_w2_gaussian", [ctypes.c_size_t, c_double_p, c_double_p, c_double_p, c_double_p,
                                  c_double_p])
 _sk_create = fn("berg_sinkhorn_create", [ctypes.POINTER(_vp), _vp, ctypes.c_double,
                                          ctypes.c_uint])
 _sk_destroy = fn("berg_sinkhorn_destroy", [_vp], None)
 _sk_maxit = fn("berg_sinkhorn_set_max_iterations", [_vp, ctypes.c_size_t])
-_sk_threads = fn("berg_sinkhorn_set_threads", [_vp, ctypes.c_int])
+_sk_threads = fn("berg_sinkhorn_set_threads", [_vp, ctypes.c_size_t])
 _sk_tol = fn("berg_sinkhorn_set_tolerance", [_vp, ctypes.c_double])
-_sk_eps = fn("berg_sinkhorn_epsilon", [_vp, c_double_p])
+_sk_eps = fn("berg_sinkhorn_epsilon", [_vp], ctypes.c_double)
 _sk_cost = fn("berg_sinkhorn_cost", [_vp, c_double_p, c_double_p, c_double_p])
 _sk_div = fn("berg_sinkhorn_divergence", [_vp, c_double_p, c_double_p, c_double_p])
 _sk_solve = fn("berg_sinkhorn_solve", [_vp, c_double_p, c_double_p, c_double_p, c_double_p,
@@ -64,7 +65,7 @@ def w2_interpolate_1d(space, p, q, t, out=None):
     """McCann's displacement interpolant at t in [0, 1] (a normalized density)."""
     p, q = _pair(space, p, q)
     out = _lib.out_array(out, space.shape)
-    check(_interp(space.handle, ptr(p), ptr(q), float(t), ptr(out)))
+    check(_interp(space.handle, float(t), ptr(p), ptr(q), ptr(out)))
     return out
 
 
@@ -82,7 +83,7 @@ def w2_gaussian(m1, S1, m2, S2):
 
 class Sinkhorn(_lib.Handle):
     """Convolutional entropic OT on a Space: Sinkhorn(space, eps, log_domain=False,
-    max_iterations=10000, tolerance=1e-9).
+    max_iterations=10000, tolerance=1e-9, threads=1, plan_estimate=False).
 
     Cost |x - y|_g^2, Gibbs kernel = heat kernel at t = eps/4 (wrapped on
     periodic axes, reflected on Neumann axes). log_domain=True iterates on the
@@ -91,16 +92,22 @@ class Sinkhorn(_lib.Handle):
     where the image sum would be cut: eps <= 99 g L^2 on periodic axes,
     396 g L^2 on Neumann ones; the scaling mode has no such limit). A solve that does not reach the
     tolerance raises ConvergenceError; `report` then gives the error reached.
-    Use one instance from one thread at a time.
+    plan_estimate=True plans the scaling mode's FFTs with FFTW_ESTIMATE.
+
+    cost, divergence, solve and barycenter may run from many threads at once
+    on one instance (the C calls release the GIL); `report` is that of the
+    calling thread's last solve. Setting max_iterations or tolerance is
+    configuration: not concurrently with solves.
     """
 
     _destroy = _sk_destroy
 
     def __init__(self, space, eps, log_domain=False, max_iterations=None, tolerance=None,
-                 threads=1):
+                 threads=1, plan_estimate=False):
         h = _vp()
-        check(_sk_create(ctypes.byref(h), space.handle, float(eps),
-                         SINKHORN_LOG_DOMAIN if log_domain else 0))
+        flags = (SINKHORN_LOG_DOMAIN if log_domain else 0) | \
+            (_PLAN_ESTIMATE if plan_estimate else 0)
+        check(_sk_create(ctypes.byref(h), space.handle, float(eps), flags))
         self._h = h
         self._shape = space.shape
         self.log_domain = bool(log_domain)
@@ -109,13 +116,11 @@ class Sinkhorn(_lib.Handle):
         if tolerance is not None:
             self.tolerance = tolerance
         if threads != 1:
-            check(_sk_threads(self._h, int(threads)))
+            check(_sk_threads(self._h, _lib.size_t(threads, "threads")))
 
     @property
     def eps(self):
-        e = ctypes.c_double()
-        check(_sk_eps(self._h, ctypes.byref(e)))
-        return e.value
+        return _sk_eps(self._h)
 
     @property
     def max_iterations(self):
@@ -141,7 +146,8 @@ class Sinkhorn(_lib.Handle):
 
     @property
     def report(self):
-        """(marginal error, iterations) of the last solve, successful or not."""
+        """(marginal error, iterations) of this thread's last solve on this instance,
+        successful or not ((nan, 0) before any)."""
         e, n = ctypes.c_double(), ctypes.c_size_t()
         check(_sk_report(self._h, ctypes.byref(e), ctypes.byref(n)))
         return e.value, int(n.value)

@@ -1,4 +1,4 @@
-"""Wasserstein distances and entropic transport against POT and scipy (issue 6)."""
+"""Wasserstein distances and entropic transport against POT and scipy."""
 import numpy as np
 import pytest
 import scipy.linalg
@@ -213,3 +213,28 @@ def test_sinkhorn_threads_same_result():
         berg.Sinkhorn(s, 0.02, threads=0)
     with pytest.raises(berg.UnsupportedError, match="log-domain"):
         berg.Sinkhorn(s, 0.02, log_domain=True, threads=2)
+
+
+def test_sinkhorn_flags_and_epsilon():
+    s = berg.Space((64,), 0.0, 1.0, bc="neumann")
+    sk = berg.Sinkhorn(s, 0.01, plan_estimate=True)
+    assert sk.eps == 0.01
+    assert not sk.log_domain
+    x = s.coordinates(0)
+    p, q = np.exp(-((x - 0.4) / 0.1) ** 2), np.exp(-((x - 0.6) / 0.1) ** 2)
+    assert sk.cost(p, q) == pytest.approx(berg.Sinkhorn(s, 0.01).cost(p, q), rel=1e-9)
+    assert np.isnan(berg.Sinkhorn(s, 0.01).report[0])
+
+
+def test_sinkhorn_one_instance_many_threads():
+    from concurrent.futures import ThreadPoolExecutor
+    s = berg.Space((96,), 0.0, 1.0, bc="neumann")
+    x = s.coordinates(0)
+    pairs = [(np.exp(-((x - 0.3 - 0.02 * k) / 0.08) ** 2), np.exp(-((x - 0.6) / 0.1) ** 2))
+             for k in range(8)]
+    for log_domain in (False, True):
+        sk = berg.Sinkhorn(s, 0.01, log_domain=log_domain)
+        serial = [sk.divergence(p, q) for p, q in pairs]
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            threaded = list(pool.map(lambda pq: sk.divergence(*pq), pairs))
+        assert threaded == serial

@@ -1,7 +1,8 @@
 /* Wasserstein distances, exact: 1-D quantile formulas, displacement
- * interpolation and the Bures formula between Gaussians (issue 6). */
+ * interpolation and the Bures formula between Gaussians. */
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "testutil.h"
@@ -155,7 +156,7 @@ static void test_subnormal_cells(void)
     CHECK_REL(w, 0.5, 1e-12, "halves shifted by 1/2");
     CHECK_STATUS(berg_wp_distance_1d(s, 3.0, p, q, &w), BERG_OK, "subnormal cells W3");
     CHECK_REL(w, 0.5, 1e-12, "W3 of halves shifted by 1/2");
-    CHECK_STATUS(berg_w2_interpolate_1d(s, p, q, 0.5, m), BERG_OK, "subnormal interpolation");
+    CHECK_STATUS(berg_w2_interpolate_1d(s, 0.5, p, q, m), BERG_OK, "subnormal interpolation");
     int finite = 1;
     for (size_t i = 0; i < n; i++)
         finite &= isfinite(m[i]);
@@ -171,7 +172,7 @@ static void test_interpolation(void)
     double *e = malloc(n * sizeof *e);
     box(p, n, 0, 100);
     box(q, n, 200, 300);
-    CHECK_STATUS(berg_w2_interpolate_1d(s, p, q, 0.5, m), BERG_OK, "interpolate");
+    CHECK_STATUS(berg_w2_interpolate_1d(s, 0.5, p, q, m), BERG_OK, "interpolate");
     box(e, n, 100, 200);
     for (size_t i = 0; i < n; i++)
         e[i] /= 1.0; /* density 1 on [1, 2] */
@@ -184,7 +185,7 @@ static void test_interpolation(void)
     double wpq, wpt, wtq, mass;
     berg_w2_distance_1d(s, p, q, &wpq);
     for (double t = 0.0; t <= 1.0; t += 0.25) {
-        CHECK_STATUS(berg_w2_interpolate_1d(s, p, q, t, m), BERG_OK, "interpolate t = %g", t);
+        CHECK_STATUS(berg_w2_interpolate_1d(s, t, p, q, m), BERG_OK, "interpolate t = %g", t);
         berg_space_integrate(s, m, &mass);
         CHECK_REL(mass, 1.0, 1e-13, "interpolant is normalized");
         berg_w2_distance_1d(s, p, m, &wpt);
@@ -196,15 +197,15 @@ static void test_interpolation(void)
     }
     /* endpoints reproduce the inputs */
     double pm;
-    berg_w2_interpolate_1d(s, p, q, 0.0, m);
+    berg_w2_interpolate_1d(s, 0.0, p, q, m);
     berg_space_integrate(s, p, &pm);
     for (size_t i = 0; i < n; i++)
         e[i] = p[i] / pm;
     CHECK(tu_max_abs_diff(m, e, n) < 1e-10, "t = 0 gives p");
     /* in place */
     memcpy(e, p, n * sizeof *p);
-    CHECK_STATUS(berg_w2_interpolate_1d(s, e, q, 0.3, e), BERG_OK, "in place");
-    berg_w2_interpolate_1d(s, p, q, 0.3, m);
+    CHECK_STATUS(berg_w2_interpolate_1d(s, 0.3, e, q, e), BERG_OK, "in place");
+    berg_w2_interpolate_1d(s, 0.3, p, q, m);
     CHECK(tu_max_abs_diff(m, e, n) == 0.0, "in place equals out of place");
     berg_space_destroy(s);
     free(p);
@@ -243,10 +244,10 @@ static void test_bad_1d(void)
     CHECK_STATUS(berg_wp_distance_1d(s, NAN, p, q, &w), BERG_ERR_DOMAIN, "order NaN");
     CHECK(w == -7.0, "w untouched");
     tu_fill(out, n, -3.0);
-    CHECK_STATUS(berg_w2_interpolate_1d(s, p, q, 1.5, out), BERG_ERR_DOMAIN, "t > 1");
-    CHECK_STATUS(berg_w2_interpolate_1d(s, p, q, NAN, out), BERG_ERR_DOMAIN, "t NaN");
+    CHECK_STATUS(berg_w2_interpolate_1d(s, 1.5, p, q, out), BERG_ERR_DOMAIN, "t > 1");
+    CHECK_STATUS(berg_w2_interpolate_1d(s, NAN, p, q, out), BERG_ERR_DOMAIN, "t NaN");
     q[3] = -1;
-    CHECK_STATUS(berg_w2_interpolate_1d(s, p, q, 0.5, out), BERG_ERR_NEGATIVE, "negative q");
+    CHECK_STATUS(berg_w2_interpolate_1d(s, 0.5, p, q, out), BERG_ERR_NEGATIVE, "negative q");
     CHECK(tu_untouched(out, n, -3.0), "out untouched");
     berg_space_destroy(s);
     berg_space_destroy(s2);
@@ -383,7 +384,7 @@ static void test_gaussian_bad(void)
     double m[2] = {0, 0}, S[4] = {1, 0, 0, 1}, w = -5;
     double indef[4] = {1, 2, 2, 1}, asym[4] = {1, 0.5, 0.4, 1}, nanS[4] = {1, 0, NAN, 1};
     CHECK_STATUS(berg_w2_gaussian(0, m, S, m, S, &w), BERG_ERR_SIZE, "d = 0");
-    CHECK_STATUS(berg_w2_gaussian(-3, m, S, m, S, &w), BERG_ERR_SIZE, "d < 0");
+    CHECK_STATUS(berg_w2_gaussian(SIZE_MAX, m, S, m, S, &w), BERG_ERR_SIZE, "d too large");
     CHECK_STATUS(berg_w2_gaussian(2, NULL, S, m, S, &w), BERG_ERR_NULL, "NULL m1");
     CHECK_STATUS(berg_w2_gaussian(2, m, S, m, NULL, &w), BERG_ERR_NULL, "NULL S2");
     CHECK_STATUS(berg_w2_gaussian(2, m, S, m, S, NULL), BERG_ERR_NULL, "NULL w2");
@@ -421,7 +422,7 @@ static void test_metric_rounding_floor(void)
     berg_space_normalize(s, p, NULL);
     CHECK_STATUS(berg_w2_gradient(s, p, u, eta), BERG_OK, "tangent vector");
     berg_w2_metric *m = NULL;
-    CHECK_STATUS(berg_w2_metric_create(&m, s, p, 0.0, BERG_PLAN_ESTIMATE), BERG_OK, "metric");
+    CHECK_STATUS(berg_w2_metric_create(&m, s, 0.0, p, BERG_PLAN_ESTIMATE), BERG_OK, "metric");
     size_t it = 0;
     double res = 0;
     CHECK_STATUS(berg_w2_metric_set_tolerance(m, 1e-13), BERG_OK, "rtol 1e-13");
@@ -449,13 +450,13 @@ static void test_metric_rounding_floor(void)
     p[5 * n[1] + 7] = 0.0;
     berg_space_normalize(s, p, NULL);
     m = NULL;
-    CHECK_STATUS(berg_w2_metric_create(&m, s, p, 0.0, BERG_PLAN_ESTIMATE), BERG_ERR_DOMAIN,
+    CHECK_STATUS(berg_w2_metric_create(&m, s, 0.0, p, BERG_PLAN_ESTIMATE), BERG_ERR_DOMAIN,
                  "a zero cell without regularization");
-    CHECK_MESSAGE("index 207", "names the zero cell");
-    CHECK_STATUS(berg_w2_metric_create(&m, s, p, 4.9e-324, BERG_PLAN_ESTIMATE), BERG_ERR_DOMAIN,
+    CHECK_MESSAGE("p[207]", "names the zero cell");
+    CHECK_STATUS(berg_w2_metric_create(&m, s, 4.9e-324, p, BERG_PLAN_ESTIMATE), BERG_ERR_DOMAIN,
                  "a zero cell, regularization underflowing to a zero floor");
     CHECK(m == NULL, "out untouched");
-    CHECK_STATUS(berg_w2_metric_create(&m, s, p, 1e-6, BERG_PLAN_ESTIMATE), BERG_OK,
+    CHECK_STATUS(berg_w2_metric_create(&m, s, 1e-6, p, BERG_PLAN_ESTIMATE), BERG_OK,
                  "a zero cell with regularization 1e-6");
     berg_w2_metric_destroy(m);
     berg_space_destroy(s);

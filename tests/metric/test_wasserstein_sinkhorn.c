@@ -1,7 +1,9 @@
 /* Entropic transport: convolutional Sinkhorn costs, debiased divergences,
- * the log-domain mode and barycenters (issue 6). */
+ * the log-domain mode, barycenters, flags, and one handle solving from many
+ * threads at once. */
 #include <float.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "testutil.h"
@@ -249,7 +251,7 @@ static void test_barycenter(void)
     berg_space_moments(s, b2, &mean, &cov);
     CHECK_REL(mean, 0.25 * 0.4 + 0.75 * 0.6, 1e-3, "barycenter mean, eps 2e-4");
     /* the exact W2 barycenter of two 1-D densities is McCann's interpolant */
-    berg_w2_interpolate_1d(s, P, P + n, 0.75, m);
+    berg_w2_interpolate_1d(s, 0.75, P, P + n, m);
     double w;
     berg_w2_distance_1d(s, m, b2, &w);
     CHECK(w < 0.01, "entropic barycenter is W2-close to the exact one (W2 %g)", w);
@@ -431,8 +433,9 @@ static void test_bad(void)
     CHECK_STATUS(berg_sinkhorn_set_tolerance(sk, -1), BERG_ERR_DOMAIN, "negative tolerance");
     CHECK_STATUS(berg_sinkhorn_set_tolerance(sk, NAN), BERG_ERR_DOMAIN, "NaN tolerance");
     CHECK_STATUS(berg_sinkhorn_set_tolerance(NULL, 1), BERG_ERR_NULL, "NULL handle");
-    CHECK_STATUS(berg_sinkhorn_epsilon(sk, &e), BERG_OK, "epsilon");
+    e = berg_sinkhorn_epsilon(sk);
     CHECK(e == 0.01, "epsilon value");
+    CHECK(isnan(berg_sinkhorn_epsilon(NULL)), "epsilon of NULL is NaN");
     CHECK_STATUS(berg_sinkhorn_cost(NULL, p, q, &c), BERG_ERR_NULL, "NULL sk");
     CHECK_STATUS(berg_sinkhorn_cost(sk, p, q, NULL), BERG_ERR_NULL, "NULL cost");
     q[7] = -1;
@@ -542,6 +545,197 @@ static void test_threads(void)
     free(b2);
 }
 
+/* The flag table: BERG_PLAN_ESTIMATE is the heat kernel's planning flag and
+ * no longer selects the log domain (the two used to share a value); flags of
+ * other creators are refused by name and out is left alone. */
+static void test_flags(void)
+{
+    size_t n = 64;
+    berg_space *s = box1(n, BERG_NEUMANN);
+    double p[64], q[64];
+    bump(s, 0.25, 0.04, p);
+    bump(s, 0.7, 0.06, q);
+    /* at eps = 0.4 h^2 only the log domain converges: a handle created with
+     * BERG_PLAN_ESTIMATE behaves as the scaling mode */
+    berg_sinkhorn *est = solver(s, 1e-4, BERG_PLAN_ESTIMATE);
+    berg_sinkhorn *lg = solver(s, 1e-4, BERG_SINKHORN_LOG_DOMAIN);
+    double c = -1;
+    CHECK_STATUS(berg_sinkhorn_set_threads(est, 1), BERG_OK,
+                 "BERG_PLAN_ESTIMATE gives a scaling (FFT) handle");
+    CHECK_STATUS(berg_sinkhorn_cost(est, p, q, &c), BERG_ERR_NO_CONVERGENCE,
+                 "BERG_PLAN_ESTIMATE: the scaling mode's underflow");
+    CHECK_MESSAGE("BERG_SINKHORN_LOG_DOMAIN", "the message points to the log domain");
+    CHECK_STATUS(berg_sinkhorn_set_max_iterations(lg, 100000), BERG_OK, "cap");
+    CHECK_STATUS(berg_sinkhorn_cost(lg, p, q, &c), BERG_OK, "the log domain converges");
+    berg_sinkhorn_destroy(est);
+    berg_sinkhorn_destroy(lg);
+    /* both flags together: a log-domain handle */
+    lg = solver(s, 1e-2, BERG_SINKHORN_LOG_DOMAIN | BERG_PLAN_ESTIMATE);
+    CHECK_STATUS(berg_sinkhorn_set_threads(lg, 2), BERG_ERR_UNSUPPORTED,
+                 "LOG_DOMAIN | PLAN_ESTIMATE is a log-domain handle");
+    berg_sinkhorn_destroy(lg);
+    /* the scaling mode planned with FFTW_ESTIMATE agrees with FFTW_MEASURE */
+    double c1 = NAN, c2 = NAN;
+    cbump1(s, 0.35, 0.12, p);
+    cbump1(s, 0.6, 0.15, q);
+    berg_sinkhorn *a = solver(s, 1e-2, 0), *b = solver(s, 1e-2, BERG_PLAN_ESTIMATE);
+    CHECK_STATUS(berg_sinkhorn_cost(a, p, q, &c1), BERG_OK, "measured plans");
+    CHECK_STATUS(berg_sinkhorn_cost(b, p, q, &c2), BERG_OK, "estimated plans");
+    CHECK_REL(c2, c1, 1e-9, "FFTW_ESTIMATE and FFTW_MEASURE plans agree");
+    berg_sinkhorn_destroy(a);
+    berg_sinkhorn_destroy(b);
+    /* flags of other creators */
+    const unsigned foreign[3] = {BERG_FP_FOURIER, BERG_SYMBOL_FD, BERG_FISHER_ACC_NO_STDERR};
+    const char *names[3] = {"BERG_FP_FOURIER", "BERG_SYMBOL_FD", "BERG_FISHER_ACC_NO_STDERR"};
+    for (int k = 0; k < 3; k++) {
+        berg_sinkhorn *sentinel = (berg_sinkhorn *)&c, *sk = sentinel;
+        CHECK_STATUS(berg_sinkhorn_create(&sk, s, 1e-2, foreign[k] | BERG_SINKHORN_LOG_DOMAIN),
+                     BERG_ERR_DOMAIN, "%s refused", names[k]);
+        CHECK_MESSAGE(names[k], "the message names the flag");
+        CHECK_MESSAGE("berg_sinkhorn_create", "the message names the function");
+        CHECK(sk == sentinel, "out untouched (%s)", names[k]);
+    }
+    berg_space_destroy(s);
+}
+
+/* ---- one handle, many threads ------------------------------------------- */
+
+#define NTHREADS 8
+
+typedef struct sk_job {
+    const berg_sinkhorn *sk;
+    int kind; /* 0 cost, 1 solve (potentials), 2 divergence, 3 barycenter */
+    const double *p, *q;
+    size_t n;
+    double value, *f, *g;
+    berg_status status;
+    double err;
+    size_t iters;
+} sk_job;
+
+static pthread_barrier_t sk_start;
+
+static void run_job(sk_job *j)
+{
+    double wts[2] = {1.0, 2.0};
+    switch (j->kind) {
+    case 0: j->status = berg_sinkhorn_cost(j->sk, j->p, j->q, &j->value); break;
+    case 1: j->status = berg_sinkhorn_solve(j->sk, j->p, j->q, &j->value, j->f, j->g); break;
+    case 2: j->status = berg_sinkhorn_divergence(j->sk, j->p, j->q, &j->value); break;
+    default: j->status = berg_sinkhorn_barycenter(j->sk, 2, j->p, wts, j->f); break;
+    }
+    berg_sinkhorn_report(j->sk, &j->err, &j->iters);
+}
+
+static void *sk_worker(void *arg)
+{
+    sk_job *j = arg;
+    pthread_barrier_wait(&sk_start);
+    run_job(j);
+    return NULL;
+}
+
+static int same_bits(const double *a, const double *b, size_t n)
+{
+    return memcmp(a, b, n * sizeof(double)) == 0;
+}
+
+/* every thread solves its own pair (or barycenter) on the one handle at the
+ * same time; each result and each thread's report equal the serial ones
+ * bitwise */
+static void concurrent_solves(const berg_sinkhorn *sk, const char *mode, const berg_space *s)
+{
+    size_t N = berg_space_size(s);
+    double *x = malloc(N * sizeof *x), *data = malloc(2 * NTHREADS * N * sizeof *data);
+    double *outs = malloc(4 * NTHREADS * N * sizeof *outs);
+    berg_space_coordinates(s, 0, x);
+    for (size_t t = 0; t < 2 * NTHREADS; t++)
+        for (size_t i = 0; i < N; i++)
+            data[t * N + i] = cbump(fabs(x[i] - 0.3 - 0.02 * (double)t), 0.1 + 0.005 * (double)t);
+    sk_job serial[NTHREADS], conc[NTHREADS];
+    for (size_t t = 0; t < NTHREADS; t++) {
+        /* barycenters read p and the array after it */
+        serial[t] = (sk_job){sk, (int)(t % 4), data + 2 * t * N, data + (2 * t + 1) * N, N, NAN,
+                             outs + 4 * t * N, outs + (4 * t + 1) * N, BERG_OK, NAN, 0};
+        conc[t] = serial[t];
+        conc[t].f = outs + (4 * t + 2) * N;
+        conc[t].g = outs + (4 * t + 3) * N;
+        run_job(&serial[t]);
+        CHECK(serial[t].status == BERG_OK, "%s serial %zu: %s", mode, t, berg_last_error());
+    }
+    pthread_t th[NTHREADS];
+    pthread_barrier_init(&sk_start, NULL, NTHREADS);
+    for (size_t t = 0; t < NTHREADS; t++)
+        pthread_create(&th[t], NULL, sk_worker, &conc[t]);
+    for (size_t t = 0; t < NTHREADS; t++)
+        pthread_join(th[t], NULL);
+    pthread_barrier_destroy(&sk_start);
+    for (size_t t = 0; t < NTHREADS; t++) {
+        int kind = serial[t].kind;
+        CHECK(conc[t].status == BERG_OK, "%s thread %zu (kind %d): status %d", mode, t, kind,
+              (int)conc[t].status);
+        if (kind != 3)
+            CHECK(same_bits(&conc[t].value, &serial[t].value, 1),
+                  "%s thread %zu (kind %d): %.17g differs from serial %.17g", mode, t, kind,
+                  conc[t].value, serial[t].value);
+        if (kind == 1 || kind == 3)
+            CHECK(same_bits(conc[t].f, serial[t].f, N), "%s thread %zu (kind %d): array differs",
+                  mode, t, kind);
+        if (kind == 1)
+            CHECK(same_bits(conc[t].g, serial[t].g, N), "%s thread %zu: g differs", mode, t);
+        CHECK(conc[t].iters == serial[t].iters && same_bits(&conc[t].err, &serial[t].err, 1),
+              "%s thread %zu (kind %d): its report (%zu, %g) is its own solve's (%zu, %g)", mode,
+              t, kind, conc[t].iters, conc[t].err, serial[t].iters, serial[t].err);
+    }
+    free(x);
+    free(data);
+    free(outs);
+}
+
+/* the report is this thread's: a fresh handle has none, another thread's
+ * solves do not change it */
+static void *foreign_solve(void *arg)
+{
+    sk_job *j = arg;
+    run_job(j);
+    return NULL;
+}
+
+static void test_concurrent(void)
+{
+    size_t n = 128;
+    berg_space *s = box1(n, BERG_NEUMANN);
+    berg_sinkhorn *a = solver(s, 1e-2, 0), *l = solver(s, 1e-2, BERG_SINKHORN_LOG_DOMAIN);
+    concurrent_solves(a, "scaling", s);
+    concurrent_solves(l, "log domain", s);
+    double err = 0.0, p[128], q[128];
+    size_t it = 99;
+    berg_sinkhorn *fresh = solver(s, 1e-2, BERG_SINKHORN_LOG_DOMAIN);
+    CHECK_STATUS(berg_sinkhorn_report(fresh, &err, &it), BERG_OK, "report before any solve");
+    CHECK(isnan(err) && it == 0, "no solve yet: NaN and 0 (%g, %zu)", err, it);
+    cbump1(s, 0.4, 0.1, p);
+    cbump1(s, 0.6, 0.1, q);
+    berg_sinkhorn_set_max_iterations(fresh, 3);
+    berg_sinkhorn_set_tolerance(fresh, 0.0);
+    double c;
+    CHECK_STATUS(berg_sinkhorn_cost(fresh, p, q, &c), BERG_OK, "3 iterations");
+    berg_sinkhorn_report(fresh, &err, &it);
+    CHECK(it == 3, "this thread's report: 3 iterations (%zu)", it);
+    sk_job other = {fresh, 0, q, p, n, NAN, NULL, NULL, BERG_OK, NAN, 0};
+    pthread_t th;
+    berg_sinkhorn_set_max_iterations(fresh, 5);
+    pthread_create(&th, NULL, foreign_solve, &other);
+    pthread_join(th, NULL);
+    CHECK(other.status == BERG_OK && other.iters == 5, "the other thread's report: 5 (%zu)",
+          other.iters);
+    berg_sinkhorn_report(fresh, &err, &it);
+    CHECK(it == 3, "another thread's solve leaves this thread's report (%zu)", it);
+    berg_sinkhorn_destroy(fresh);
+    berg_sinkhorn_destroy(a);
+    berg_sinkhorn_destroy(l);
+    berg_space_destroy(s);
+}
+
 int main(void)
 {
     test_threads();
@@ -552,5 +746,7 @@ int main(void)
     test_barycenter();
     test_rank3_and_metric();
     test_bad();
+    test_flags();
+    test_concurrent();
     return test_summary("wasserstein-sinkhorn");
 }

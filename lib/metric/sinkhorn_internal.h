@@ -1,0 +1,100 @@
+/*
+ * lib/metric/sinkhorn_internal.h - the berg_sinkhorn handle and the pieces
+ * its solves share: the two Gibbs kernels, scratch, reports, messages.
+ *
+ * Discrete problem. With cell weight w, a_i = p_i w, b_j = q_j w (p, q
+ * normalized) and K_ij = exp(-c_ij / eps),
+ *   OT_eps = max_{f,g} <f, a> + <g, b> - eps <a (x) b, e^{(f+g-c)/eps} - 1>.
+ * The heat kernel of Delta_g at t = eps/4 is, as a density on Vol_S,
+ * H(x, y) = (pi eps)^{-d/2} e^{-|x-y|_g^2 / eps} (summed over images on
+ * periodic / Neumann axes), and berg_heat_apply computes
+ * heat(f)_i = sum_j H_ij f_j w. So K(b v) = C heat(q v) with C = (pi eps)^{d/2}.
+ *
+ * Scaling mode iterates u = 1 / heat(q v), v = 1 / heat(p u) (the constant
+ * split evenly between the two scalings); the potentials are
+ * f = eps log u - (eps/2) log C, g likewise.
+ *
+ * Log-domain mode iterates on F = f/eps, G = g/eps:
+ *   F = -Klog(log q + G),  G = -Klog(log p + F),
+ *   Klog(phi)_i = log sum_j K_ij w e^{phi_j},
+ * evaluated exactly (row-wise max shift) axis by axis, since for a diagonal
+ * metric K is the tensor product of 1-D kernels K^a_ij = sum over images
+ * exp(-g_aa (x_i - y'_j)^2 / eps).
+ */
+#ifndef BERG_SINKHORN_INTERNAL_H
+#define BERG_SINKHORN_INTERNAL_H
+
+#include <stdint.h>
+
+#include "berg/heat.h"
+#include "berg/transport.h"
+#include "space/internal.h"
+
+#define BERG__SINKHORN_LOG_MAX_AXIS 4096 /* log-domain tables are n_a^2 doubles */
+#define BERG__SINKHORN_MAX_IMAGES 64     /* images on each side in the log-domain kernel */
+
+/* Immutable after creation but for the configuration setters; the pool is
+ * internally locked (solves take scratch from it through a const handle). */
+struct berg_sinkhorn {
+    berg_space space;
+    uint64_t id;                 /* unique per handle: keys the thread-local reports */
+    double eps;
+    unsigned flags;              /* BERG_PLAN_ESTIMATE is passed on to the heat kernel */
+    int log_domain;
+    size_t max_iter;
+    double tol;
+    berg_heat *heat;             /* scaling mode: e^{(eps/4) Delta_g} */
+    double *log_kernel[BERG_MAX_RANK]; /* log mode: n_a x n_a log-kernel per axis */
+    double *kernel[BERG_MAX_RANK];     /* log mode: its exponential (may underflow) */
+    size_t max_axis;             /* largest n_a */
+    size_t lse_words;            /* log mode: doubles of log-sum-exp scratch */
+    berg__pool scratch;          /* blocks of 6 N + lse_words doubles */
+};
+
+/* A solve's outcome for berg_sinkhorn_report. */
+typedef struct berg__sinkhorn_run {
+    double err;
+    size_t iters;
+} berg__sinkhorn_run;
+
+/* Record run as the calling thread's last solve on sk. */
+void berg__sinkhorn_record(const berg_sinkhorn *sk, berg__sinkhorn_run run);
+
+/* A scratch block (6 N + sk->lse_words doubles), or NULL with NOMEM recorded;
+ * give it back with berg__sinkhorn_scratch_put. */
+double *berg__sinkhorn_scratch_get(const berg_sinkhorn *sk, const char *fn);
+void berg__sinkhorn_scratch_put(const berg_sinkhorn *sk, double *block);
+
+/* Scaling mode: out = heat(in) at t = eps/4. Returns the floor to divide by
+ * (a fixed fraction of max out), 0 when the output has no positive finite
+ * maximum (the scalings under- or overflowed). */
+double berg__sinkhorn_heat(const berg_sinkhorn *sk, const double *in, double *out);
+
+/* Log mode, in place: x <- Klog(x); x may hold -inf. scratch holds
+ * sk->lse_words doubles. */
+void berg__sinkhorn_logsumexp(const berg_sinkhorn *sk, double *x, double *scratch);
+
+/* Fill the log-kernel tables of a log-domain handle (space, eps set). */
+void berg__sinkhorn_fill_kernels(berg_sinkhorn *sk);
+
+/* Image sums: how far the axis-a kernel reaches (in axis lengths), and
+ * whether the log domain's image sums cover it. */
+double berg__sinkhorn_image_reach(const berg_space *s, size_t a, double eps);
+int berg__sinkhorn_images_cover(const berg_space *s, size_t a, double eps);
+
+/* BERG_ERR_NO_CONVERGENCE: the scaling mode's scalings left the floating
+ * point range at index i (eps too small for the scaling mode). */
+berg_status berg__sinkhorn_lost_at(const berg_sinkhorn *sk, const char *fn, size_t i);
+/* the same, at the first index of a (n values) that is not finite, else the
+ * first that is not positive */
+berg_status berg__sinkhorn_lost(const berg_sinkhorn *sk, const char *fn, const double *a,
+                                size_t n);
+/* BERG_ERR_NO_CONVERGENCE when tolerance > 0 and err > tolerance, naming
+ * what the error measures; BERG_OK otherwise */
+berg_status berg__sinkhorn_converged(const berg_sinkhorn *sk, const char *fn, const char *what,
+                                     berg__sinkhorn_run run);
+
+/* dst = src / (mass * w): a measure normalized to a density (src validated) */
+void berg__sinkhorn_normalize(const berg_space *s, const double *src, double mass, double *dst);
+
+#endif
