@@ -32,7 +32,7 @@ FP_FOURIER = _lib.constant("BERG_FP_FOURIER")
 
 _vp = ctypes.c_void_p
 _sz = ctypes.c_size_t
-_GRAD = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, c_double_p, c_double_p, _vp)
+_GRAD = ctypes.CFUNCTYPE(ctypes.c_int, _sz, c_double_p, c_double_p, _vp)
 _AGRAD = ctypes.CFUNCTYPE(ctypes.c_int, _sz, c_double_p, c_double_p, _vp)
 
 _fp_create = fn("berg_fp_create", [ctypes.POINTER(_vp), _vp, c_double_p, ctypes.c_uint])
@@ -50,19 +50,18 @@ _sp_evolve = fn("berg_fp_spectral_evolve", [_vp, ctypes.c_double, c_double_p, c_
 _sp_eig = fn("berg_fp_spectral_eigenvalues", [_vp, c_double_p])
 _sp_mode = fn("berg_fp_spectral_mode", [_vp, _sz, c_double_p])
 _sp_destroy = fn("berg_fp_spectral_destroy", [_vp], None)
-_ps_create = fn("berg_particles_create", [ctypes.POINTER(_vp), ctypes.c_int, c_double_p,
-                                          ctypes.c_ulonglong])
-_ps_euler = fn("berg_particles_euler", [_vp, _sz, c_double_p, ctypes.c_double, _sz, _GRAD, _vp])
-_ps_ou = fn("berg_particles_ou", [_vp, _sz, c_double_p, ctypes.c_double, c_double_p,
+_ps_create = fn("berg_particles_create", [ctypes.POINTER(_vp), _sz, ctypes.c_ulonglong,
+                                          c_double_p])
+_ps_euler = fn("berg_particles_euler", [_vp, ctypes.c_double, _sz, _sz, c_double_p, _GRAD, _vp])
+_ps_ou = fn("berg_particles_ou", [_vp, ctypes.c_double, _sz, c_double_p, c_double_p,
                                   c_double_p])
-_ps_hist = fn("berg_particles_histogram", [_vp, _sz, c_double_p, c_double_p,
-                                           ctypes.POINTER(_sz)])
+_ps_hist = fn("berg_space_histogram", [_vp, _sz, c_double_p, c_double_p, ctypes.POINTER(_sz)])
 _ps_destroy = fn("berg_particles_destroy", [_vp], None)
-_lf_create = fn("berg_langevin_create", [ctypes.POINTER(_vp), _vp, _SYMBOL, _vp,
-                                         ctypes.c_ulonglong])
+_lf_create = fn("berg_langevin_create", [ctypes.POINTER(_vp), _vp, ctypes.c_ulonglong, _SYMBOL,
+                                         _vp])
 _lf_create_reg = fn("berg_langevin_create_regulator", [ctypes.POINTER(_vp), _vp, ctypes.c_int,
                                                       ctypes.c_double, ctypes.c_ulonglong])
-_lf_step = fn("berg_langevin_step", [_vp, c_double_p, ctypes.c_double, _sz, _AGRAD, _vp])
+_lf_step = fn("berg_langevin_step", [_vp, ctypes.c_double, _sz, c_double_p, _AGRAD, _vp])
 _lf_destroy = fn("berg_langevin_destroy", [_vp], None)
 
 
@@ -238,7 +237,7 @@ class Particles(_lib.Handle):
         self.ndim = int(ndim)
         g = None if metric is None else _lib.as_array(metric, (ndim, ndim), "metric")
         h = _vp()
-        check(_ps_create(ctypes.byref(h), self.ndim, ptr(g), int(seed)))
+        check(_ps_create(ctypes.byref(h), _lib.size_t(self.ndim, "ndim"), int(seed), ptr(g)))
         self._h = h
 
     def euler(self, x, dt, nsteps, grad):
@@ -246,7 +245,7 @@ class Particles(_lib.Handle):
         x, count = _particle_array(x, self.ndim)
         nsteps = _lib.size_t(nsteps, "nsteps")
         cb = _grad_callback(grad)
-        cb.check(_ps_euler(self._h, count, ptr(x), float(dt), nsteps, cb.c_fn, None))
+        cb.check(_ps_euler(self._h, float(dt), nsteps, count, ptr(x), cb.c_fn, None))
         return x
 
     def ou(self, x, t, A, m=None):
@@ -254,7 +253,7 @@ class Particles(_lib.Handle):
         x, count = _particle_array(x, self.ndim)
         A = _lib.as_array(A, (self.ndim, self.ndim), "A")
         m = None if m is None else _lib.as_array(m, (self.ndim,), "m")
-        check(_ps_ou(self._h, count, ptr(x), float(t), ptr(A), ptr(m)))
+        check(_ps_ou(self._h, float(t), count, ptr(A), ptr(m), ptr(x)))
         return x
 
 
@@ -288,7 +287,7 @@ class Langevin(_lib.Handle):
         self.shape = tuple(space.shape)
         cb = _Symbol(regulator)
         h = _vp()
-        cb.check(_lf_create(ctypes.byref(h), space.handle, cb.c_fn, None, int(seed)))
+        cb.check(_lf_create(ctypes.byref(h), space.handle, int(seed), cb.c_fn, None))
         self._h = h
 
     @classmethod
@@ -314,5 +313,5 @@ class Langevin(_lib.Handle):
                 grad(ff), dtype=np.float64).reshape(size)
 
         cb = _lib.Callback(_AGRAD, body)
-        cb.check(_lf_step(self._h, ptr(phi), float(dt), nsteps, cb.c_fn, None))
+        cb.check(_lf_step(self._h, float(dt), nsteps, ptr(phi), cb.c_fn, None))
         return phi
