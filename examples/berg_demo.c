@@ -50,6 +50,33 @@ static int fail(const char *what)
     return 1;
 }
 
+/* along the heat flow of p0 (a density on Y) at the times t[k]: the
+ * entropy of p_t and the information I(Y0; Yt) the heat channel keeps about
+ * Y0 ~ p0; pt: scratch of the size of Y */
+static int heat_information(const berg_space *Y, const double *p0, size_t nt, const double *t,
+                            double *entropy, double *mutual, double *pt)
+{
+    berg_heat *heat = NULL;
+    size_t n = berg_space_size(Y);
+    if (berg_heat_create(&heat, Y, 0))
+        return 1;
+    for (size_t k = 0; k < nt; k++) {
+        if (berg_heat_apply(heat, t[k], p0, pt) ||
+            berg_heat_channel_information(heat, t[k], p0, &mutual[k]))
+            break;
+        for (size_t j = 0; j < n; j++) /* spectral round-off at or below 0 in far tails */
+            pt[j] = fmax(pt[j], 1e-300);
+        if (berg_entropy(Y, pt, &entropy[k]))
+            break;
+        if (k + 1 == nt) {
+            berg_heat_destroy(heat);
+            return 0;
+        }
+    }
+    berg_heat_destroy(heat);
+    return 1;
+}
+
 /* prior N(pm, ps^2) on the parameter grid, flat when ps = 0 */
 static int run(const char *name, model *M, double pm, double ps, size_t nu, double ulo,
                double uhi, size_t ny, double ylo, double yhi, const char *outdir)
@@ -79,13 +106,13 @@ static int run(const char *name, model *M, double pm, double ps, size_t nu, doub
     }
     berg_space_normalize(Y, ref, &mass);
     berg_bayes *b = NULL;
-    if (berg_bayes_create(&b, U, flat, Y, 0) ||
-        berg_bayes_set_location(b, G_fn, NULL, NULL, noise_fn, M) || berg_bayes_set_truth(b, pstar))
+    if (berg_bayes_create(&b, U, Y, flat, 0) ||
+        berg_bayes_set_location(b, NULL, NULL, G_fn, noise_fn, M) || berg_bayes_set_truth(b, pstar))
         return fail("bayes");
     /* p_0: the likelihood at the MAP of tau = 0, the start of the backward flow */
     memcpy(p0, pstar, ny * sizeof *p0);
     berg_space_normalize(Y, p0, &mass);
-    double tvals[NTAU], info[NTAU * BERG_FLOW_INFO_COUNT], K0 = 0.0;
+    double tvals[NTAU], mutual[NTAU], entropy[NTAU], K0 = 0.0;
     berg_dictionary *d0 = NULL;
     if (berg_dictionary_create(&d0, b, taus[0]))
         return fail("dictionary");
@@ -93,7 +120,7 @@ static int run(const char *name, model *M, double pm, double ps, size_t nu, doub
     berg_dictionary_destroy(d0);
     for (int k = 0; k < NTAU; k++)
         tvals[k] = 0.5 * K0 * taus[k];
-    if (berg_flow_information(Y, NULL, p0, NTAU, tvals, info))
+    if (heat_information(Y, p0, NTAU, tvals, entropy, mutual, pf))
         return fail("information");
 
     char path[4096];
@@ -136,7 +163,7 @@ static int run(const char *name, model *M, double pm, double ps, size_t nu, doub
         berg_space_normalize(Y, pd, &mass);
         double klq;
         berg_kl_divergence(Y, pd, q, &klq);
-        if (berg_dictionary_discrepancy(b, tau, 1, &l1, &kl))
+        if (berg_bayes_flow_discrepancy(b, tau, 1, &l1, &kl))
             return fail("discrepancy");
         /* Petz: undo the heat channel of the flow (t = K tau / 2) on p_0 */
         berg_channel *ch = NULL;
@@ -148,7 +175,7 @@ static int run(const char *name, model *M, double pm, double ps, size_t nu, doub
         for (size_t j = 0; j < ny; j++)
             if (Ep[j] < 0.0)
                 Ep[j] = 0.0;
-        if (berg_petz_recover(ch, ref, Ep, R))
+        if (berg_channel_petz_recover(ch, ref, Ep, R))
             return fail("petz");
         for (size_t j = 0; j < ny; j++) { /* spectral round-off below 0 in far tails */
             Er[j] = fmax(Er[j], 0.0);
@@ -158,19 +185,18 @@ static int run(const char *name, model *M, double pm, double ps, size_t nu, doub
             berg_kl_divergence(Y, p0, R, &Drec))
             return fail("petz divergences");
         berg_channel_destroy(ch);
-        const double *r = info + k * BERG_FLOW_INFO_COUNT;
         printf("%6.3f %8.5f %6.3f %7.4f %8.4f %7.4f %7.4f %8.2e %8.4f %9.2e %9.2e %9.2e\n", tau, t,
-               K, gam, m, V[jstar], Sg[jstar], klq, r[BERG_FLOW_INFO_MUTUAL], l1, Drec, D0 - D1);
+               K, gam, m, V[jstar], Sg[jstar], klq, mutual[k], l1, Drec, D0 - D1);
         fprintf(csv, "%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,"
                      "%.17g,%.17g,%.17g\n",
-                tau, t, K, Iinv, gam, m, V[jstar], Sg[jstar], klq, r[BERG_FLOW_INFO_MUTUAL],
-                r[BERG_FLOW_INFO_ENTROPY], l1, kl, Drec, D0 - D1);
+                tau, t, K, Iinv, gam, m, V[jstar], Sg[jstar], klq, mutual[k], entropy[k], l1, kl, Drec,
+                D0 - D1);
         if (k == 3) { /* predictive curves at tau = 0.04 for the plot */
             char p2[4096];
             snprintf(p2, sizeof p2, "%s/predictive_%s.csv", outdir, name);
             FILE *f2 = fopen(p2, "w");
             if (f2) {
-                if (berg_dictionary_flow(b, 0.0, tau, 1, p0, pf))
+                if (berg_bayes_backward_flow(b, 0.0, tau, 1, p0, pf))
                     return fail("flow");
                 berg_space_normalize(Y, pf, &mass);
                 fprintf(f2, "y,p_direct,p_flow,p0\n");

@@ -6,7 +6,7 @@
  *            callback API must) into a plain array;
  *   predictive: berg_bayes_predictive (blocked dgemv) vs the naive double
  *            loop of the same quadrature;
- *   ERG flow vs Bayes: berg_dictionary_flow (spectral shift + heat step on
+ *   ERG flow vs Bayes: berg_bayes_backward_flow (spectral shift + heat step on
  *            the data grid) vs the direct predictive it replaces.
  */
 #include <math.h>
@@ -88,7 +88,7 @@ static void run_predictive_naive(void *c)
 static void run_flow(void *c)
 {
     ctx *x = c;
-    berg_dictionary_flow(x->b, x->tau1, x->tau2, 1, x->p1, x->p);
+    berg_bayes_backward_flow(x->b, x->tau1, x->tau2, 1, x->p1, x->p);
 }
 
 static void run_direct(void *c)
@@ -126,8 +126,8 @@ int main(void)
     x.y = y;
     berg_space_coordinates(U, 0, x.u);
     berg_space_coordinates(Y, 0, x.ycoord);
-    berg_bayes_create(&x.b, U, flat, Y, 0);
-    berg_bayes_set_location(x.b, G_id, NULL, NULL, normal, NULL);
+    berg_bayes_create(&x.b, U, Y, flat, 0);
+    berg_bayes_set_location(x.b, NULL, NULL, G_id, normal, NULL);
     bench_pair("observe 1000 points, 1000 cells", run_observe, &x, "bare loop", run_observe_bare,
                &x, 9);
     berg_bayes_reset(x.b);

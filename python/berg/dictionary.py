@@ -1,5 +1,5 @@
 """Dynamical Bayesian inference and the ERG <-> Bayes dictionary
-(include/berg/dictionary.h, docs/dictionary.md).
+(include/berg/bayes.h, dictionary.h, channel.h; docs/dictionary.md).
 
     U = Space(401, -1, 3, 'neumann'); Y = Space(512, -10, 10, 'neumann')
     b = Bayes(U, np.ones(401), Y)
@@ -8,6 +8,7 @@
     b.posterior(), b.map(), b.mean(), b.predictive()
     b.set_truth(pstar); b.expected(T)          # expected-data flow pi_0 e^{-T D}
     d = Dictionary(b, tau)          # K, I^{-1}, V, Sigma, m, t at gamma_tau
+    dictionary_flow(b, tau1, tau2, p1)  # the backward drift-diffusion (b.backward_flow)
     dictionary_discrepancy(b, tau)  # the backward flow vs the direct predictive
 
 Callbacks are Python functions called once per grid point (keep grids
@@ -23,8 +24,7 @@ from ._lib import c_double_p, check, fn, ptr
 from .fisher import _FORWARD
 
 __all__ = ["Bayes", "Dictionary", "Channel", "CHANNEL_HEAT", "CHANNEL_FP", "dictionary_flow",
-           "dictionary_discrepancy", "dictionary_from_erg", "flow_information",
-           "FLOW_INFO_COLUMNS", "diffusion_learning"]
+           "dictionary_discrepancy", "dictionary_from_erg"]
 
 _vp = ctypes.c_void_p
 _sz = ctypes.c_size_t
@@ -33,16 +33,16 @@ _d = ctypes.c_double
 _NOISE = ctypes.CFUNCTYPE(ctypes.c_int, _sz, c_double_p, c_double_p, _vp)
 _LOGLIK = ctypes.CFUNCTYPE(ctypes.c_int, _sz, c_double_p, _sz, c_double_p, c_double_p, _vp)
 
-_create = fn("berg_bayes_create", [ctypes.POINTER(_vp), _vp, c_double_p, _vp, ctypes.c_uint])
+_create = fn("berg_bayes_create", [ctypes.POINTER(_vp), _vp, _vp, c_double_p, ctypes.c_uint])
 _b_destroy = fn("berg_bayes_destroy", [_vp], None)
-_set_location = fn("berg_bayes_set_location", [_vp, _FORWARD, _vp, c_double_p, _NOISE, _vp])
+_set_location = fn("berg_bayes_set_location", [_vp, _vp, c_double_p, _FORWARD, _NOISE, _vp])
 _set_loglik = fn("berg_bayes_set_loglik", [_vp, _LOGLIK, _vp])
 _reset = fn("berg_bayes_reset", [_vp])
 _observe = fn("berg_bayes_observe", [_vp, _sz, c_double_p])
 _set_truth = fn("berg_bayes_set_truth", [_vp, c_double_p])
 _divergence = fn("berg_bayes_divergence", [_vp, c_double_p])
 _expected = fn("berg_bayes_expected", [_vp, _d])
-_count = fn("berg_bayes_count", [_vp, c_double_p])
+_time = fn("berg_bayes_time", [_vp], _d)
 _posterior = fn("berg_bayes_posterior", [_vp, c_double_p])
 _log_posterior = fn("berg_bayes_log_posterior", [_vp, c_double_p])
 _map = fn("berg_bayes_map", [_vp, c_double_p])
@@ -58,26 +58,18 @@ _d_getters = {name: fn("berg_dictionary_" + name, [_vp, c_double_p])
               for name in ("map", "inverse_metric", "parameter_inverse_metric", "fisher",
                            "jacobian", "drift", "potential", "heat_time")}
 _d_scheme = fn("berg_dictionary_scheme", [_vp, c_double_p, c_double_p])
-_d_flow = fn("berg_dictionary_flow", [_vp, _d, _d, _sz, c_double_p, c_double_p])
-_d_discrepancy = fn("berg_dictionary_discrepancy", [_vp, _d, _sz, c_double_p, c_double_p])
+_flow = fn("berg_bayes_backward_flow", [_vp, _d, _d, _sz, c_double_p, c_double_p])
+_discrepancy = fn("berg_bayes_flow_discrepancy", [_vp, _d, _sz, c_double_p, c_double_p])
 _d_from_erg = fn("berg_dictionary_from_erg", [_vp, c_double_p, c_double_p, c_double_p])
 
 _ch_create = fn("berg_channel_create", [ctypes.POINTER(_vp), _vp, ctypes.c_int, _d, c_double_p])
 _ch_destroy = fn("berg_channel_destroy", [_vp], None)
 _ch_apply = fn("berg_channel_apply", [_vp, c_double_p, c_double_p])
 _ch_adjoint = fn("berg_channel_adjoint", [_vp, c_double_p, c_double_p])
-_petz = fn("berg_petz_recover", [_vp, c_double_p, c_double_p, c_double_p])
+_petz = fn("berg_channel_petz_recover", [_vp, c_double_p, c_double_p, c_double_p])
 
-_flow_info = fn("berg_flow_information", [_vp, c_double_p, c_double_p, _sz, c_double_p,
-                                          c_double_p])
-_learning = fn("berg_diffusion_learning", [_vp, c_double_p, _d, _sz, _sz, ctypes.c_ulonglong,
-                                           c_double_p, c_double_p, c_double_p, c_double_p,
-                                           c_double_p])
-
-CHANNEL_HEAT, CHANNEL_FP = 0, 1
-
-#: the columns of flow_information (BERG_FLOW_INFO_*)
-FLOW_INFO_COLUMNS = ("kl", "entropy", "fisher", "mutual", "kappa1", "kappa2", "kappa3", "kappa4")
+CHANNEL_HEAT = _lib.constant("BERG_CHANNEL_HEAT")
+CHANNEL_FP = _lib.constant("BERG_CHANNEL_FP")
 
 
 def _grid(space, a, name):
@@ -95,7 +87,7 @@ class Bayes(_lib.Handle):
         self.du, self.dy = param.ndim, data.ndim
         pr = _grid(param, prior, "prior")
         h = _vp()
-        check(_create(ctypes.byref(h), param.handle, ptr(pr), data.handle, 0))
+        check(_create(ctypes.byref(h), param.handle, data.handle, ptr(pr), 0))
         self._h = h
         self._guard = _lib.CallbackGuard()
         self._keep = ()
@@ -124,13 +116,13 @@ class Bayes(_lib.Handle):
                 lp[0] = float(logp0(np.ctypeslib.as_array(n, (dy,)).copy()))
                 return 0
             cn = _NOISE(g.wrap(noisef))
-            self._call(_set_location(self._h, cf, None, None, cn, None))
+            self._call(_set_location(self._h, None, None, cf, cn, None))
             self._keep = (cf, cn)
         else:
             if noise_space is None or noise is None:
                 raise ValueError("give logp0, or noise_space and noise")
             arr = _grid(noise_space, noise, "noise")
-            self._call(_set_location(self._h, cf, noise_space.handle, ptr(arr),
+            self._call(_set_location(self._h, noise_space.handle, ptr(arr), cf,
                                      _NOISE(), None))
             self._keep = (cf,)
         return self
@@ -176,9 +168,8 @@ class Bayes(_lib.Handle):
 
     @property
     def count(self):
-        v = _d()
-        check(_count(self._h, ctypes.byref(v)))
-        return v.value
+        """The amount of data T (observations, or the T of expected())."""
+        return _time(self._h)
 
     def posterior(self):
         out = np.empty(self.param.shape)
@@ -219,6 +210,21 @@ class Bayes(_lib.Handle):
         out = np.empty(self.data.shape)
         self._call(_predictive_fft(self._h, ptr(out)))
         return out
+
+    def backward_flow(self, tau1, tau2, p1, nsteps=1):
+        """The backward drift-diffusion (eq 57) of p1 from tau1 to tau2."""
+        p1 = _grid(self.data, p1, "p1")
+        out = np.empty(self.data.shape)
+        self._call(_flow(self._h, float(tau1), float(tau2), _lib.size_t(nsteps, "nsteps"),
+                         ptr(p1), ptr(out)))
+        return out
+
+    def flow_discrepancy(self, tau, nsteps=1):
+        """(L1, KL) between the direct predictive at tau and the backward flow from 0."""
+        l1, kl = _d(), _d()
+        self._call(_discrepancy(self._h, float(tau), _lib.size_t(nsteps, "nsteps"),
+                                ctypes.byref(l1), ctypes.byref(kl)))
+        return l1.value, kl.value
 
 
 class Dictionary(_lib.Handle):
@@ -285,21 +291,15 @@ class Dictionary(_lib.Handle):
 
 
 def dictionary_flow(bayes, tau1, tau2, p1, nsteps=1):
-    """The backward drift-diffusion (eq 57) of p1 from tau1 to tau2."""
-    p1 = _grid(bayes.data, p1, "p1")
-    out = np.empty(bayes.data.shape)
-    bayes._call(_d_flow(bayes.handle, float(tau1), float(tau2), _lib.size_t(nsteps, "nsteps"),
-                        ptr(p1), ptr(out)))
-    return out
+    """The backward drift-diffusion (eq 57) of p1 from tau1 to tau2
+    (Bayes.backward_flow)."""
+    return bayes.backward_flow(tau1, tau2, p1, nsteps)
 
 
 def dictionary_discrepancy(bayes, tau, nsteps=1):
-    """(L1, KL) between the direct predictive at tau and the backward flow from 0."""
-    l1, kl = _d(), _d()
-    bayes._call(_d_discrepancy(bayes.handle, float(tau), _lib.size_t(nsteps, "nsteps"),
-                               ctypes.byref(l1),
-                               ctypes.byref(kl)))
-    return l1.value, kl.value
+    """(L1, KL) between the direct predictive at tau and the backward flow
+    from 0 (Bayes.flow_discrepancy)."""
+    return bayes.flow_discrepancy(tau, nsteps)
 
 
 def dictionary_from_erg(data, V):
@@ -350,31 +350,3 @@ class Channel(_lib.Handle):
         out = np.empty(self.space.shape)
         check(_petz(self._h, ptr(s), ptr(r), ptr(out)))
         return out
-
-
-def flow_information(space, p0, t, V=None):
-    """Information along the heat (V=None) or Fokker-Planck flow of p0 at the
-    times t: a dict of arrays keyed by FLOW_INFO_COLUMNS."""
-    p0 = _grid(space, p0, "p0")
-    Va = None if V is None else _grid(space, V, "V")
-    t = np.ascontiguousarray(np.atleast_1d(t), dtype=float)
-    out = np.empty((t.size, len(FLOW_INFO_COLUMNS)))
-    check(_flow_info(space.handle, ptr(Va), ptr(p0), t.size, ptr(t), ptr(out)))
-    return {name: out[:, k].copy() for k, name in enumerate(FLOW_INFO_COLUMNS)}
-
-
-def diffusion_learning(space, p0, T, nsteps, nparticles=0, seed=0):
-    """Forward OU noising of p0 to time T and the reverse-time flow on nsteps
-    steps. Returns a dict: recovered, kl (KL(p0||recovered)), kl_forward
-    (KL(p_T||N(0,1))) and, with particles, recovered_particles and
-    kl_particles (KL(histogram||p0))."""
-    p0 = _grid(space, p0, "p0")
-    rec, hist = np.empty(space.shape), np.empty(space.shape)
-    kl, klp, klf = _d(), _d(), _d()
-    check(_learning(space.handle, ptr(p0), float(T), _lib.size_t(nsteps, "nsteps"),
-                    _lib.size_t(nparticles, "nparticles"), int(seed),
-                    ptr(rec), ctypes.byref(kl), ptr(hist), ctypes.byref(klp), ctypes.byref(klf)))
-    res = {"recovered": rec, "kl": kl.value, "kl_forward": klf.value}
-    if nparticles:
-        res.update(recovered_particles=hist, kl_particles=klp.value)
-    return res

@@ -59,8 +59,6 @@ def test_every_size_t_argument_is_checked():
         (lambda n: berg.fisher_wick(np.eye(2), [0, n]), "idx"),
         (lambda n: berg.W2Metric(s, p, max_iterations=n), "max_iterations"),
         (lambda n: berg.Sinkhorn(s, 0.1, max_iterations=n), "max_iterations"),
-        (lambda n: berg.diffusion_learning(s, p, 1.0, n), "nsteps"),
-        (lambda n: berg.diffusion_learning(s, p, 1.0, 2, nparticles=n), "nparticles"),
     ]
     for make, name in cases:
         for bad in (-1, 1.5):

@@ -98,8 +98,12 @@ def test_normal_dictionary_and_flow():
     np.testing.assert_allclose(p2, stats.norm.pdf(y, 1.0, s * np.sqrt(1.4)), atol=1e-12)
     pf = berg.dictionary_flow(b, 0.1, 0.4, p1)
     assert np.max(np.abs(pf - p2)) < 1e-11
+    np.testing.assert_array_equal(b.backward_flow(0.1, 0.4, p1), pf)
     l1, kl = berg.dictionary_discrepancy(b, 0.2)
     assert l1 < 1e-10
+    assert b.flow_discrepancy(0.2) == (l1, kl)
+    b.expected(7.5)
+    assert b.count == 7.5
 
 
 def test_petz_against_channel_matrix():
@@ -132,30 +136,6 @@ def test_from_erg():
     p0, K = berg.dictionary_from_erg(Y, 0.5 * y ** 2 / 3.0)
     np.testing.assert_allclose(p0, stats.norm.pdf(y, 0, np.sqrt(3.0)), rtol=1e-7, atol=1e-15)
     assert K[0, 0] == pytest.approx(3.0, rel=1e-6)  # measured 2.8e-7
-
-
-def test_flow_information_ou_against_scipy():
-    S = Space(300, -9.0, 9.0, "neumann")
-    x = S.coordinates(0)
-    p0 = stats.norm.pdf(x, 1.0, 0.6)
-    t = np.array([0.3, 1.0])
-    info = berg.flow_information(S, p0, t, V=0.5 * x ** 2)
-    m, v = np.exp(-t), 1 + (0.36 - 1) * np.exp(-2 * t)
-    # measured: kappa1 6.0e-4, kappa2 1.4e-4, entropy 5.8e-5 relative
-    np.testing.assert_allclose(info["kappa1"], m, rtol=1e-3)
-    np.testing.assert_allclose(info["kappa2"], v, rtol=1e-3)
-    np.testing.assert_allclose(info["entropy"], stats.norm(0, np.sqrt(v)).entropy(), rtol=1e-3)
-
-
-def test_diffusion_learning_converges():
-    S = Space(200, -8.0, 8.0, "neumann")
-    x = S.coordinates(0)
-    p0 = 0.5 * stats.norm.pdf(x, -2, 0.6) + 0.5 * stats.norm.pdf(x, 1.5, 0.8)
-    kls = [berg.diffusion_learning(S, p0, 2.5, n)["kl"] for n in (4, 16)]
-    assert kls[1] < kls[0] / 8
-    r = berg.diffusion_learning(S, p0, 2.5, 16, nparticles=20000, seed=3)
-    assert r["kl_particles"] < 0.05
-    assert abs(np.sum(r["recovered"]) * S.spacing[0] - 1) < 1e-6
 
 
 def test_predictive_fft_matches_scipy():

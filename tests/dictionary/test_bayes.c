@@ -96,8 +96,8 @@ static void test_normal_posterior(void)
     for (size_t i = 0; i < nu; i++)
         flat[i] = 1.0;
     berg_bayes *b = NULL, *b2 = NULL, *b3 = NULL;
-    CHECK_STATUS(berg_bayes_create(&b, U, flat, Y, 0), BERG_OK, "create");
-    CHECK_STATUS(berg_bayes_set_location(b, G_affine, NULL, NULL, normal_logpdf, &M), BERG_OK,
+    CHECK_STATUS(berg_bayes_create(&b, U, Y, flat, 0), BERG_OK, "create");
+    CHECK_STATUS(berg_bayes_set_location(b, NULL, NULL, G_affine, normal_logpdf, &M), BERG_OK,
                  "set_location");
     double y[50], ybar = 0.0;
     unsigned long long seed = 42;
@@ -110,19 +110,17 @@ static void test_normal_posterior(void)
     gaussian(U, ybar, M.sigma * M.sigma / 50, want);
     CHECK(tu_max_abs_diff(pi, want, nu) < 1e-12 * 3.0, "posterior = N(ybar, sigma^2/T): %.3g",
           tu_max_abs_diff(pi, want, nu));
-    double T;
-    berg_bayes_count(b, &T);
-    CHECK(T == 50.0, "count 50");
+    CHECK(berg_bayes_time(b) == 50.0, "T = 50 observations");
     /* one at a time gives the same posterior */
-    berg_bayes_create(&b2, U, flat, Y, 0);
-    berg_bayes_set_location(b2, G_affine, NULL, NULL, normal_logpdf, &M);
+    berg_bayes_create(&b2, U, Y, flat, 0);
+    berg_bayes_set_location(b2, NULL, NULL, G_affine, normal_logpdf, &M);
     for (int k = 0; k < 50; k++)
         berg_bayes_observe(b2, 1, &y[k]);
     berg_bayes_posterior(b2, pi2);
     CHECK(tu_max_abs_diff(pi, pi2, nu) < 1e-12, "one at a time = batch: %.3g",
           tu_max_abs_diff(pi, pi2, nu));
     /* general log-likelihood model: the same posterior */
-    berg_bayes_create(&b3, U, flat, Y, 0);
+    berg_bayes_create(&b3, U, Y, flat, 0);
     berg_bayes_set_loglik(b3, normal_loglik, &M);
     berg_bayes_observe(b3, 50, y);
     berg_bayes_posterior(b3, pi2);
@@ -148,10 +146,9 @@ static void test_normal_posterior(void)
     M.nan_above = HUGE_VAL;
     berg_bayes_log_posterior(b, lp_after);
     CHECK(memcmp(lp_before, lp_after, sizeof lp_before) == 0, "state unchanged after failures");
-    berg_bayes_count(b, &T);
-    CHECK(T == 50.0, "count unchanged");
+    CHECK(berg_bayes_time(b) == 50.0, "T unchanged");
     CHECK_STATUS(berg_bayes_expected(b, 1.0), BERG_ERR_DOMAIN, "expected without a truth");
-    CHECK_STATUS(berg_bayes_set_location(b, failing_G, NULL, NULL, normal_logpdf, &M),
+    CHECK_STATUS(berg_bayes_set_location(b, NULL, NULL, failing_G, normal_logpdf, &M),
                  BERG_ERR_CALLBACK, "G fails");
     berg_bayes_log_posterior(b, lp_after);
     CHECK(memcmp(lp_before, lp_after, sizeof lp_before) == 0, "state unchanged after failed G");
@@ -162,8 +159,8 @@ static void test_normal_posterior(void)
     for (int j = 0; j < 200; j++)
         unif[j] = 1.0;
     berg_bayes *bu = NULL;
-    berg_bayes_create(&bu, U, flat, Y, 0);
-    CHECK_STATUS(berg_bayes_set_location(bu, G_affine, N, unif, NULL, &M), BERG_OK, "grid noise");
+    berg_bayes_create(&bu, U, Y, flat, 0);
+    CHECK_STATUS(berg_bayes_set_location(bu, N, unif, G_affine, NULL, &M), BERG_OK, "grid noise");
     double y1 = 1.0, yfar = 8.0;
     CHECK_STATUS(berg_bayes_observe(bu, 1, &y1), BERG_OK, "possible datum");
     berg_bayes_posterior(bu, pi2);
@@ -174,7 +171,7 @@ static void test_normal_posterior(void)
     CHECK_STATUS(berg_bayes_observe(bu, 1, &yfar), BERG_ERR_MASS, "impossible datum");
     berg_bayes_log_posterior(bu, lp_after);
     CHECK(memcmp(lp_before, lp_after, sizeof lp_before) == 0, "state unchanged after MASS");
-    CHECK_STATUS(berg_bayes_set_location(bu, G_affine, N, unif, normal_logpdf, &M), BERG_ERR_NULL,
+    CHECK_STATUS(berg_bayes_set_location(bu, N, unif, G_affine, normal_logpdf, &M), BERG_ERR_NULL,
                  "two noises");
     berg_bayes_destroy(bu);
     berg_space_destroy(N);
@@ -213,8 +210,8 @@ static void test_million(void)
         flat[i] = 1.0;
     coords(U, x);
     berg_bayes *b = NULL;
-    berg_bayes_create(&b, U, flat, Y, 0);
-    berg_bayes_set_location(b, G_affine, NULL, NULL, normal_logpdf, &M);
+    berg_bayes_create(&b, U, Y, flat, 0);
+    berg_bayes_set_location(b, NULL, NULL, G_affine, normal_logpdf, &M);
     CHECK_STATUS(berg_bayes_observe(b, K / 2, y), BERG_OK, "first half");
     CHECK_STATUS(berg_bayes_observe(b, K - K / 2, y + K / 2), BERG_OK, "second half");
     berg_bayes_log_posterior(b, lp);
@@ -249,8 +246,8 @@ static void test_expected_flow(void)
     gaussian(Y, ustar, 1.0, pstar);
     coords(U, x);
     berg_bayes *b = NULL;
-    berg_bayes_create(&b, U, prior, Y, 0);
-    berg_bayes_set_location(b, G_affine, NULL, NULL, normal_logpdf, &M);
+    berg_bayes_create(&b, U, Y, prior, 0);
+    berg_bayes_set_location(b, NULL, NULL, G_affine, normal_logpdf, &M);
     CHECK_STATUS(berg_bayes_set_truth(b, pstar), BERG_OK, "set_truth");
     berg_bayes_divergence(b, D);
     double err = 0.0;
@@ -330,8 +327,8 @@ static void test_wick(void)
     for (size_t j = 0; j < ny; j++)
         pstar[j] = 0.5 * exp(-fabs(y[j] - ustar));
     berg_bayes *b = NULL;
-    berg_bayes_create(&b, U, flat, Y, 0);
-    berg_bayes_set_location(b, G_affine, NULL, NULL, laplace_logpdf, &M);
+    berg_bayes_create(&b, U, Y, flat, 0);
+    berg_bayes_set_location(b, NULL, NULL, G_affine, laplace_logpdf, &M);
     berg_bayes_set_truth(b, pstar);
     double Iinv = 1.0, rel2[2], rel4[2], Ts[2] = {400.0, 6400.0};
     for (int r = 0; r < 2; r++) {
@@ -339,9 +336,9 @@ static void test_wick(void)
         berg_bayes_posterior(b, pi);
         double mom[5], w2, w4;
         size_t idx[4] = {0, 0, 0, 0};
-        berg_central_moments(U, pi, 4, mom);
-        berg_fisher_wick(1, &Iinv, Ts[r], 2, idx, &w2);
-        berg_fisher_wick(1, &Iinv, Ts[r], 4, idx, &w4);
+        berg_central_moments(U, 4, pi, mom);
+        berg_fisher_wick(1, Ts[r], 2, &Iinv, idx, &w2);
+        berg_fisher_wick(1, Ts[r], 4, &Iinv, idx, &w4);
         rel2[r] = fabs(mom[2] / w2 - 1.0);
         rel4[r] = fabs(mom[4] / w4 - 1.0);
         printf("Wick T = %g: second moment rel. error %.3g, fourth %.3g\n", Ts[r], rel2[r],
@@ -375,10 +372,10 @@ static void test_bayesian_diffusion(void)
     for (int k = 0; k < 40; k++)
         y40[k] = y10[k % 10];
     berg_bayes *b10 = NULL, *b40 = NULL;
-    berg_bayes_create(&b10, U, flat, Y, 0);
-    berg_bayes_create(&b40, U, flat, Y, 0);
-    berg_bayes_set_location(b10, G_affine, NULL, NULL, normal_logpdf, &M);
-    berg_bayes_set_location(b40, G_affine, NULL, NULL, normal_logpdf, &M);
+    berg_bayes_create(&b10, U, Y, flat, 0);
+    berg_bayes_create(&b40, U, Y, flat, 0);
+    berg_bayes_set_location(b10, NULL, NULL, G_affine, normal_logpdf, &M);
+    berg_bayes_set_location(b40, NULL, NULL, G_affine, normal_logpdf, &M);
     berg_bayes_observe(b10, 10, y10);
     berg_bayes_observe(b40, 40, y40);
     berg_bayes_posterior(b40, p1);
@@ -415,8 +412,8 @@ static void test_predictive_fft(void)
         berg_space *YY = k ? Y2 : Y;
         size_t ny = berg_space_size(YY);
         berg_bayes *b = NULL;
-        berg_bayes_create(&b, U, prior, YY, 0);
-        berg_bayes_set_location(b, G_affine, NULL, NULL, normal_logpdf, &M);
+        berg_bayes_create(&b, U, YY, prior, 0);
+        berg_bayes_set_location(b, NULL, NULL, G_affine, normal_logpdf, &M);
         berg_bayes_observe(b, 3, y);
         berg_bayes_predictive(b, p1);
         CHECK_STATUS(berg_bayes_predictive_fft(b, p2), BERG_OK, "predictive_fft");
@@ -430,8 +427,8 @@ static void test_predictive_fft(void)
         berg_bayes_destroy(b);
     }
     berg_bayes *b = NULL;
-    berg_bayes_create(&b, U, prior, Y, 0);
-    berg_bayes_set_location(b, failing_G, NULL, NULL, normal_logpdf, &M);
+    berg_bayes_create(&b, U, Y, prior, 0);
+    berg_bayes_set_location(b, NULL, NULL, failing_G, normal_logpdf, &M);
     berg_bayes_set_loglik(b, normal_loglik, &M);
     CHECK_STATUS(berg_bayes_predictive_fft(b, p2), BERG_ERR_DOMAIN, "not a location model");
     berg_bayes_destroy(b);
@@ -452,29 +449,38 @@ static void test_bad_input(void)
         z[i] = 0.0;
     }
     berg_bayes *b = (berg_bayes *)&p; /* sentinel */
-    CHECK_STATUS(berg_bayes_create(NULL, U, p, Y, 0), BERG_ERR_NULL, "out NULL");
-    CHECK_STATUS(berg_bayes_create(&b, NULL, p, Y, 0), BERG_ERR_NULL, "param NULL");
+    CHECK_STATUS(berg_bayes_create(NULL, U, Y, p, 0), BERG_ERR_NULL, "out NULL");
+    CHECK_STATUS(berg_bayes_create(&b, NULL, Y, p, 0), BERG_ERR_NULL, "param NULL");
     CHECK_MESSAGE("param is NULL", "param named");
-    CHECK_STATUS(berg_bayes_create(&b, U, NULL, Y, 0), BERG_ERR_NULL, "prior NULL");
-    CHECK_STATUS(berg_bayes_create(&b, U, p, NULL, 0), BERG_ERR_NULL, "data NULL");
+    CHECK_STATUS(berg_bayes_create(&b, U, Y, NULL, 0), BERG_ERR_NULL, "prior NULL");
+    CHECK_STATUS(berg_bayes_create(&b, U, NULL, p, 0), BERG_ERR_NULL, "data NULL");
     CHECK_MESSAGE("data is NULL", "data named");
-    CHECK_STATUS(berg_bayes_create(&b, U, z, Y, 0), BERG_ERR_MASS, "zero prior");
+    CHECK_STATUS(berg_bayes_create(&b, U, Y, z, 0), BERG_ERR_MASS, "zero prior");
     p[3] = -1.0;
-    CHECK_STATUS(berg_bayes_create(&b, U, p, Y, 0), BERG_ERR_NEGATIVE, "negative prior");
+    CHECK_STATUS(berg_bayes_create(&b, U, Y, p, 0), BERG_ERR_NEGATIVE, "negative prior");
     CHECK_MESSAGE("3", "names the index");
     p[3] = NAN;
-    CHECK_STATUS(berg_bayes_create(&b, U, p, Y, 0), BERG_ERR_NONFINITE, "NaN prior");
+    CHECK_STATUS(berg_bayes_create(&b, U, Y, p, 0), BERG_ERR_NONFINITE, "NaN prior");
     p[3] = 1.0;
-    CHECK_STATUS(berg_bayes_create(&b, U, p, Y, 5), BERG_ERR_DOMAIN, "flags");
+    CHECK_STATUS(berg_bayes_create(&b, U, Y, p, 5), BERG_ERR_DOMAIN, "flags");
+    /* the flags are reserved: another creator's flag is refused by name */
+    CHECK_STATUS(berg_bayes_create(&b, U, Y, p, BERG_PLAN_ESTIMATE), BERG_ERR_DOMAIN,
+                 "BERG_PLAN_ESTIMATE refused");
+    CHECK_MESSAGE("BERG_PLAN_ESTIMATE", "the message names the flag");
+    CHECK_STATUS(berg_bayes_create(&b, U, Y, p, BERG_SINKHORN_LOG_DOMAIN), BERG_ERR_DOMAIN,
+                 "BERG_SINKHORN_LOG_DOMAIN refused");
+    CHECK_MESSAGE("BERG_SINKHORN_LOG_DOMAIN", "the message names the flag");
     CHECK(b == (berg_bayes *)&p, "out untouched on failure");
-    CHECK_STATUS(berg_bayes_create(&b, U, p, Y, 0), BERG_OK, "create");
+    CHECK(isnan(berg_bayes_time(NULL)), "T of a NULL state is NaN");
+    CHECK_STATUS(berg_bayes_create(&b, U, Y, p, 0), BERG_OK, "create");
     double y = 0.5;
     CHECK_STATUS(berg_bayes_observe(b, 1, &y), BERG_ERR_DOMAIN, "observe without a model");
     CHECK_STATUS(berg_bayes_set_location(b, NULL, NULL, NULL, laplace_logpdf, NULL), BERG_ERR_NULL,
                  "G NULL");
-    CHECK_STATUS(berg_bayes_set_location(b, G_affine, NULL, NULL, NULL, NULL), BERG_ERR_NULL,
+    CHECK_STATUS(berg_bayes_set_location(b, NULL, NULL, G_affine, NULL, NULL), BERG_ERR_NULL,
                  "no noise");
     CHECK_STATUS(berg_bayes_set_truth(b, p), BERG_ERR_DOMAIN, "truth without a model");
+    CHECK_STATUS(berg_bayes_trajectory(b, 0, p, z, NULL), BERG_ERR_SIZE, "nT = 0");
     CHECK_STATUS(berg_bayes_map(b, NULL), BERG_ERR_NULL, "map NULL");
     berg_dictionary *d = NULL;
     CHECK_STATUS(berg_dictionary_create(&d, b, 0.0), BERG_ERR_TIME, "tau = 0");

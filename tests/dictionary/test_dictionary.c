@@ -14,6 +14,7 @@ typedef struct {
     double sigma, a, c;
     int cubic;   /* G(u) = u^3 */
     int laplace; /* 0 normal, 1 Laplace (scale 1), 2 Student-t with 4 degrees of freedom */
+    int nan_far; /* G returns NaN for |u| > 50 (off every grid of these tests) */
 } model;
 
 static int G_fn(size_t du, const double *u, size_t dy, double *y, void *ud)
@@ -22,6 +23,8 @@ static int G_fn(size_t du, const double *u, size_t dy, double *y, void *ud)
     (void)dy;
     const model *m = ud;
     y[0] = m->cubic ? u[0] * u[0] * u[0] : m->a * u[0] + m->c;
+    if (m->nan_far && fabs(u[0]) > 50.0)
+        y[0] = NAN;
     return 0;
 }
 
@@ -63,8 +66,8 @@ static berg_bayes *make(model *M, berg_space *U, berg_space *Y, const double *pr
     for (size_t i = 0; i < nu; i++)
         flat[i] = 1.0;
     berg_bayes *b = NULL;
-    berg_bayes_create(&b, U, prior ? prior : flat, Y, 0);
-    CHECK_STATUS(berg_bayes_set_location(b, G_fn, NULL, NULL, noise_fn, M), BERG_OK, "location");
+    berg_bayes_create(&b, U, Y, prior ? prior : flat, 0);
+    CHECK_STATUS(berg_bayes_set_location(b, NULL, NULL, G_fn, noise_fn, M), BERG_OK, "location");
     G_fn(1, &ustar, 1, &g, M);
     berg_space_coordinates(Y, 0, y);
     for (size_t j = 0; j < ny; j++) {
@@ -81,7 +84,7 @@ static berg_bayes *make(model *M, berg_space *U, berg_space *Y, const double *pr
 
 static void test_normal_dictionary(void)
 {
-    model M = {1.5, 1.0, 0.0, 0, 0};
+    model M = {1.5, 1.0, 0.0, 0, 0, 0};
     double ustar = 1.0, s2 = M.sigma * M.sigma;
     berg_space *U = line(500, -4.0, 6.0), *Y = line(1024, -14.0, 16.0);
     size_t ny = 1024;
@@ -126,24 +129,30 @@ static void test_normal_dictionary(void)
     berg_bayes_predictive(b, p1);
     berg_bayes_expected(b, 1.0 / 0.2);
     berg_bayes_predictive(b, p2);
-    CHECK_STATUS(berg_dictionary_flow(b, 0.05, 0.2, 1, p1, pf), BERG_OK, "flow");
+    CHECK_STATUS(berg_bayes_backward_flow(b, 0.05, 0.2, 1, p1, pf), BERG_OK, "flow");
     for (size_t j = 0; j < ny; j++)
         p1[j] = pf[j] - p2[j];
     CHECK(max_abs(p1, ny) < 1e-11 * max_abs(p2, ny), "normal: flow = direct, %.3g",
           max_abs(p1, ny) / max_abs(p2, ny));
     double l1, kl;
-    CHECK_STATUS(berg_dictionary_discrepancy(b, 0.1, 1, &l1, &kl), BERG_OK, "discrepancy");
+    CHECK_STATUS(berg_bayes_flow_discrepancy(b, 0.1, 1, &l1, &kl), BERG_OK, "discrepancy");
     CHECK(l1 < 1e-10 && kl < 1e-12, "normal: discrepancy l1 %.3g kl %.3g", l1, kl);
 
     /* bad input */
-    CHECK_STATUS(berg_dictionary_flow(b, 0.2, 0.1, 1, p1, pf), BERG_ERR_TIME, "tau2 < tau1");
-    CHECK_STATUS(berg_dictionary_flow(b, 0.1, 0.2, 0, p1, pf), BERG_ERR_SIZE, "nsteps 0");
-    CHECK_STATUS(berg_dictionary_flow(b, -1.0, 0.2, 1, p1, pf), BERG_ERR_TIME, "tau1 < 0");
+    CHECK_STATUS(berg_bayes_backward_flow(b, 0.2, 0.1, 1, p1, pf), BERG_ERR_TIME, "tau2 < tau1");
+    CHECK_STATUS(berg_bayes_backward_flow(b, 0.1, 0.2, 0, p1, pf), BERG_ERR_SIZE, "nsteps 0");
+    CHECK_STATUS(berg_bayes_backward_flow(b, -1.0, 0.2, 1, p1, pf), BERG_ERR_TIME, "tau1 < 0");
     p1[3] = NAN;
     memcpy(p2, pf, ny * sizeof *p2);
-    CHECK_STATUS(berg_dictionary_flow(b, 0.1, 0.2, 1, p1, pf), BERG_ERR_NONFINITE, "NaN p1");
+    CHECK_STATUS(berg_bayes_backward_flow(b, 0.1, 0.2, 1, p1, pf), BERG_ERR_NONFINITE, "NaN p1");
     CHECK(memcmp(p2, pf, ny * sizeof *p2) == 0, "p2 untouched");
-    CHECK_STATUS(berg_dictionary_discrepancy(b, 0.0, 1, &l1, &kl), BERG_ERR_TIME, "tau = 0");
+    CHECK_STATUS(berg_bayes_flow_discrepancy(b, 0.0, 1, &l1, &kl), BERG_ERR_TIME, "tau = 0");
+    /* the forward model's output is checked off the grid too */
+    double ufar = 100.0;
+    M.nan_far = 1;
+    CHECK_STATUS(berg_dictionary_scheme(d, &ufar, S), BERG_ERR_CALLBACK, "G returns NaN at u");
+    CHECK_MESSAGE("berg_dictionary_scheme", "names the function called");
+    M.nan_far = 0;
     /* a new truth invalidates the scheme */
     for (size_t j = 0; j < ny; j++)
         p2[j] = fabs(p2[j]) + 1e-3;
@@ -163,13 +172,13 @@ static void test_normal_dictionary(void)
 
 static void test_linear_gaussian(void)
 {
-    model M = {0.8, 2.0, 0.5, 0, 0};
+    model M = {0.8, 2.0, 0.5, 0, 0, 0};
     double ustar = 0.7;
     berg_space *U = line(600, -3.0, 4.0), *Y = line(1024, -10.0, 14.0);
     size_t nu = 600;
     berg_bayes *b = make(&M, U, Y, NULL, ustar);
     double l1, kl;
-    CHECK_STATUS(berg_dictionary_discrepancy(b, 0.3, 1, &l1, &kl), BERG_OK, "discrepancy");
+    CHECK_STATUS(berg_bayes_flow_discrepancy(b, 0.3, 1, &l1, &kl), BERG_OK, "discrepancy");
     CHECK(l1 < 1e-10, "linear-Gaussian, flat prior: discrepancy %.3g", l1);
     berg_bayes_destroy(b);
     /* Gaussian prior N(0, 1): the MAP moves (drift) and the predictive variance
@@ -191,7 +200,7 @@ static void test_linear_gaussian(void)
     berg_dictionary_destroy(d);
     double taus[3] = {0.05, 0.1, 0.2}, l[3];
     for (int r = 0; r < 3; r++)
-        berg_dictionary_discrepancy(b, taus[r], 4, &l[r], NULL);
+        berg_bayes_flow_discrepancy(b, taus[r], 4, &l[r], NULL);
     double o1 = log2(l[1] / l[0]), o2 = log2(l[2] / l[1]);
     printf("linear-Gaussian with a N(0,1) prior: discrepancy %.3g %.3g %.3g, order %.3f %.3f\n",
            l[0], l[1], l[2], o1, o2);
@@ -224,11 +233,11 @@ static void test_nonlinear_order(void)
     berg_space *U = line(1400, 0.3, 1.7), *Y = line(4096, -30.0, 32.0);
     double taus[3] = {0.005, 0.01, 0.02};
     for (int c = 0; c < 4; c++) {
-        model M = {1.0, 1.0, 0.0, cases[c].cubic, cases[c].noise};
+        model M = {1.0, 1.0, 0.0, cases[c].cubic, cases[c].noise, 0};
         berg_bayes *b = make(&M, U, Y, NULL, ustar);
         double l[3];
         for (int r = 0; r < 3; r++)
-            CHECK_STATUS(berg_dictionary_discrepancy(b, taus[r], 1, &l[r], NULL), BERG_OK,
+            CHECK_STATUS(berg_bayes_flow_discrepancy(b, taus[r], 1, &l[r], NULL), BERG_OK,
                          "discrepancy");
         double o1 = log2(l[1] / l[0]), o2 = log2(l[2] / l[1]);
         printf("%-22s L1 discrepancy %.3g %.3g %.3g at tau %g %g %g: order %.3f %.3f\n",
@@ -282,8 +291,8 @@ static void test_two_dimensional(void)
         ps[j] = exp(lp);
     }
     berg_bayes *b = NULL;
-    berg_bayes_create(&b, U, flat, Y, 0);
-    berg_bayes_set_location(b, G2, NULL, NULL, noise2, NULL);
+    berg_bayes_create(&b, U, Y, flat, 0);
+    berg_bayes_set_location(b, NULL, NULL, G2, noise2, NULL);
     CHECK_STATUS(berg_bayes_set_truth(b, ps), BERG_OK, "2-D truth");
     berg_dictionary *d = NULL;
     CHECK_STATUS(berg_dictionary_create(&d, b, 0.1), BERG_OK, "2-D dictionary");
@@ -299,7 +308,7 @@ static void test_two_dimensional(void)
     CHECK_ABS(gam[1], 0.5, 1e-9, "gamma2");
     CHECK_REL(J[1], 0.3, 1e-9, "J12");
     double l1;
-    CHECK_STATUS(berg_dictionary_discrepancy(b, 0.1, 1, &l1, NULL), BERG_OK, "2-D discrepancy");
+    CHECK_STATUS(berg_bayes_flow_discrepancy(b, 0.1, 1, &l1, NULL), BERG_OK, "2-D discrepancy");
     CHECK(l1 < 1e-9, "2-D linear-Gaussian: flow = direct (%.3g)", l1);
     berg_dictionary_destroy(d);
     berg_bayes_destroy(b);
@@ -336,10 +345,10 @@ static void test_from_erg(void)
     double flat[201];
     for (int i = 0; i < 201; i++)
         flat[i] = 1.0;
-    model M = {1.0, 1.0, 0.0, 0, 0};
+    model M = {1.0, 1.0, 0.0, 0, 0, 0};
     berg_bayes *b = NULL;
-    berg_bayes_create(&b, U, flat, Y, 0);
-    CHECK_STATUS(berg_bayes_set_location(b, G_fn, Y, p0, NULL, &M), BERG_OK, "grid noise");
+    berg_bayes_create(&b, U, Y, flat, 0);
+    CHECK_STATUS(berg_bayes_set_location(b, Y, p0, G_fn, NULL, &M), BERG_OK, "grid noise");
     CHECK_STATUS(berg_bayes_set_truth(b, p0), BERG_OK, "truth = p0");
     berg_dictionary *d = NULL;
     CHECK_STATUS(berg_dictionary_create(&d, b, 0.05), BERG_OK, "dictionary of the ERG model");

@@ -68,7 +68,7 @@ static void run(berg_channel_kind kind, berg_boundary bc, double tol)
     CHECK_REL(inner(S, Ef, g), inner(S, f, Ag), tol, "%s: <E f, g> = <f, E^dagger g>", name);
     /* R(E(sigma)) = sigma */
     berg_channel_apply(ch, sig, Es);
-    CHECK_STATUS(berg_petz_recover(ch, sig, Es, R), BERG_OK, "recover");
+    CHECK_STATUS(berg_channel_petz_recover(ch, sig, Es, R), BERG_OK, "recover");
     double err = 0.0, mx = 0.0;
     for (size_t i = 0; i < n; i++) {
         err = fmax(err, fabs(R[i] - sig[i]));
@@ -77,10 +77,10 @@ static void run(berg_channel_kind kind, berg_boundary bc, double tol)
     CHECK(err < tol * mx, "%s: R(E sigma) = sigma (%.3g)", name, err / mx);
     /* data processing and the recovery bound */
     berg_channel_apply(ch, rho, Er);
-    berg_petz_recover(ch, sig, Er, R);
+    berg_channel_petz_recover(ch, sig, Er, R);
     double D0 = kl(S, rho, sig), D1 = kl(S, Er, Es), Drec = kl(S, rho, R);
     double bc2 = 0.0, w;
-    berg_space_cell_weight(S, &w);
+    w = berg_space_cell_weight(S);
     for (size_t i = 0; i < n; i++)
         bc2 += sqrt(rho[i] * R[i]) * w;
     double fid = -2.0 * log(bc2);
@@ -99,7 +99,15 @@ static void run(berg_channel_kind kind, berg_boundary bc, double tol)
     double keep[256];
     memcpy(keep, R, sizeof keep);
     Er[5] = -1.0;
-    CHECK_STATUS(berg_petz_recover(ch, sig, Er, R), BERG_ERR_NEGATIVE, "%s: negative rho1", name);
+    CHECK_STATUS(berg_channel_petz_recover(ch, sig, Er, R), BERG_ERR_NEGATIVE, "%s: negative rho1",
+                 name);
+    CHECK(memcmp(keep, R, sizeof keep) == 0, "%s: out untouched", name);
+    /* sigma is a density: mass 1 within berg_density_mass_tolerance() */
+    for (size_t i = 0; i < n; i++)
+        f[i] = 2.0 * sig[i];
+    CHECK_STATUS(berg_channel_petz_recover(ch, f, Es, R), BERG_ERR_MASS, "%s: sigma of mass 2",
+                 name);
+    CHECK_MESSAGE("berg_channel_petz_recover", "names the function");
     CHECK(memcmp(keep, R, sizeof keep) == 0, "%s: out untouched", name);
     berg_channel_destroy(ch);
     berg_space_destroy(S);

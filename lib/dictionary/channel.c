@@ -1,0 +1,190 @@
+/*
+ * lib/dictionary/channel.c - heat and Fokker-Planck channels, their adjoints
+ * and the Petz recovery map (seed p.36-37, eq 59). The handle is immutable
+ * after creation; the scratch of adjoint and Petz recovery comes from a pool.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "berg/fokker_planck.h"
+#include "berg/functional.h"
+#include "berg/heat.h"
+#include "dictionary/internal.h"
+
+struct berg_channel {
+    struct berg_space space;
+    berg_channel_kind kind;
+    double t;
+    berg_heat *heat;
+    berg_fp *fp;
+    double *stationary; /* FP: q = e^{-V}/Z */
+    berg__pool scratch; /* 2 x size doubles per concurrent caller */
+};
+
+static berg_status check_kind(const berg_space *space, berg_channel_kind kind, const double *V,
+                              const char *fn)
+{
+    BERG_REQUIRE(kind == BERG_CHANNEL_HEAT || kind == BERG_CHANNEL_FP, BERG_ERR_DOMAIN,
+                 "%s: unknown channel kind %d", fn, (int)kind);
+    if (kind == BERG_CHANNEL_FP)
+        return berg__check_ptr(V, fn, "V");
+    for (int a = 0; a < space->ndim; a++)
+        BERG_REQUIRE(space->bc[a] != BERG_DIRICHLET, BERG_ERR_UNSUPPORTED,
+                     "%s: axis %d is Dirichlet: the heat flow leaks mass there and is not a "
+                     "channel",
+                     fn, a);
+    return BERG_OK;
+}
+
+berg_status berg_channel_create(berg_channel **out, const berg_space *space,
+                                berg_channel_kind kind, double t, const double *V)
+{
+    static const char fn[] = "berg_channel_create";
+    berg_status st;
+    BERG_TRY(berg__check_ptr(out, fn, "out"));
+    BERG_TRY(berg__space_check(space, fn));
+    BERG_TRY(berg__check_time(t, fn, "t"));
+    BERG_TRY(check_kind(space, kind, V, fn));
+    berg_channel *ch = berg__alloc(1, sizeof *ch, fn);
+    if (!ch)
+        return berg_last_status();
+    memset(ch, 0, sizeof *ch);
+    ch->space = *space;
+    ch->kind = kind;
+    ch->t = t;
+    BERG_TRY_GOTO(st, berg__pool_init(&ch->scratch, 2 * space->size, sizeof(double), fn), fail);
+    if (kind == BERG_CHANNEL_HEAT) {
+        if ((st = berg_heat_create(&ch->heat, space, 0))) {
+            berg__dict_rewrap(st, fn, "heat semigroup");
+            goto fail;
+        }
+    } else {
+        if (!(ch->stationary = berg__alloc(space->size, sizeof(double), fn))) {
+            st = berg_last_status();
+            goto fail;
+        }
+        if ((st = berg_fp_create(&ch->fp, space, V, 0)) ||
+            (st = berg_fp_stationary(ch->fp, ch->stationary))) {
+            berg__dict_rewrap(st, fn, "Fokker-Planck flow");
+            goto fail;
+        }
+    }
+    *out = ch;
+    return BERG_OK;
+fail:
+    berg_channel_destroy(ch);
+    return st;
+}
+
+void berg_channel_destroy(berg_channel *ch)
+{
+    if (!ch)
+        return;
+    berg_heat_destroy(ch->heat);
+    berg_fp_destroy(ch->fp);
+    berg__free(ch->stationary);
+    berg__pool_free(&ch->scratch);
+    berg__free(ch);
+}
+
+/* out = E(in); in == out allowed */
+static berg_status forward(const berg_channel *ch, const double *in, double *out, const char *fn)
+{
+    berg_status st = ch->kind == BERG_CHANNEL_HEAT ? berg_heat_apply(ch->heat, ch->t, in, out)
+                                                   : berg_fp_evolve(ch->fp, ch->t, in, out);
+    if (st != BERG_OK)
+        berg__dict_rewrap(st, fn, "the channel");
+    return st;
+}
+
+/* out = E^dagger f: heat is symmetric; FP: E(q f) / q by detailed balance.
+ * work: size scratch values; f == out allowed */
+static berg_status adjoint(const berg_channel *ch, const double *f, double *out, double *work,
+                           const char *fn)
+{
+    if (ch->kind == BERG_CHANNEL_HEAT)
+        return forward(ch, f, out, fn);
+    size_t n = ch->space.size;
+    const double *q = ch->stationary;
+    for (size_t i = 0; i < n; i++)
+        work[i] = q[i] * f[i];
+    BERG_TRY(forward(ch, work, work, fn));
+    for (size_t i = 0; i < n; i++)
+        out[i] = q[i] > 0.0 ? work[i] / q[i] : 0.0;
+    return BERG_OK;
+}
+
+berg_status berg_channel_apply(const berg_channel *ch, const double *in, double *out)
+{
+    static const char fn[] = "berg_channel_apply";
+    BERG_TRY(berg__check_ptr(ch, fn, "ch"));
+    BERG_TRY(berg__check_ptr(in, fn, "in"));
+    BERG_TRY(berg__check_ptr(out, fn, "out"));
+    BERG_TRY(berg__check_nonneg(in, ch->space.size, fn, "in"));
+    return forward(ch, in, out, fn);
+}
+
+berg_status berg_channel_adjoint(const berg_channel *ch, const double *f, double *out)
+{
+    static const char fn[] = "berg_channel_adjoint";
+    BERG_TRY(berg__check_ptr(ch, fn, "ch"));
+    BERG_TRY(berg__check_ptr(f, fn, "f"));
+    BERG_TRY(berg__check_ptr(out, fn, "out"));
+    BERG_TRY(berg__check_nonneg(f, ch->space.size, fn, "f"));
+    berg__pool *pool = (berg__pool *)&ch->scratch; /* the pool is internally locked */
+    double *work = berg__pool_get(pool, fn);
+    if (!work)
+        return berg_last_status();
+    berg_status st = adjoint(ch, f, out, work, fn);
+    berg__pool_put(pool, work);
+    return st;
+}
+
+/* sigma: finite, >= 0, mass 1 within berg_density_mass_tolerance() */
+static berg_status check_density(const berg_channel *ch, const double *sigma, const char *fn)
+{
+    double sum;
+    BERG_TRY(berg__check_density(sigma, ch->space.size, fn, "sigma", &sum));
+    double mass = sum * ch->space.weight;
+    BERG_REQUIRE(fabs(mass - 1.0) <= berg_density_mass_tolerance(), BERG_ERR_MASS,
+                 "%s: sigma has mass %.17g, not 1 (a density is normalized to within %g)", fn,
+                 mass, berg_density_mass_tolerance());
+    return BERG_OK;
+}
+
+berg_status berg_channel_petz_recover(const berg_channel *ch, const double *sigma,
+                                      const double *rho1, double *out)
+{
+    static const char fn[] = "berg_channel_petz_recover";
+    berg_status st;
+    BERG_TRY(berg__check_ptr(ch, fn, "ch"));
+    BERG_TRY(berg__check_ptr(sigma, fn, "sigma"));
+    BERG_TRY(berg__check_ptr(rho1, fn, "rho1"));
+    BERG_TRY(berg__check_ptr(out, fn, "out"));
+    BERG_TRY(check_density(ch, sigma, fn));
+    BERG_TRY(berg__check_nonneg(rho1, ch->space.size, fn, "rho1"));
+    size_t n = ch->space.size;
+    berg__pool *pool = (berg__pool *)&ch->scratch; /* the pool is internally locked */
+    double *ratio = berg__pool_get(pool, fn);
+    if (!ratio)
+        return berg_last_status();
+    double *work = ratio + n;
+    BERG_TRY_GOTO(st, forward(ch, sigma, ratio, fn), done);
+    for (size_t i = 0; i < n; i++) {
+        if (rho1[i] > 0.0 && !(ratio[i] > 1e-300)) {
+            st = berg__error(BERG_ERR_DOMAIN,
+                             "%s: E(sigma) vanishes at cell %zu where rho1 does not: the Petz map "
+                             "is undefined there",
+                             fn, i);
+            goto done;
+        }
+        ratio[i] = rho1[i] > 0.0 ? rho1[i] / ratio[i] : 0.0;
+    }
+    BERG_TRY_GOTO(st, adjoint(ch, ratio, ratio, work, fn), done);
+    for (size_t i = 0; i < n; i++)
+        out[i] = sigma[i] * ratio[i];
+done:
+    berg__pool_put(pool, ratio);
+    return st;
+}
