@@ -171,6 +171,31 @@ def test_fourier_refusals():
         fp.evolve(box, 0.1)
 
 
+@pytest.mark.parametrize("discretization", ["finite_volume", "fourier"])
+def test_one_handle_from_many_threads(discretization):
+    """One handle evolved from 8 threads at once gives the serial result bit
+    for bit (ctypes releases the GIL during the call)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    sp = berg.Space((48, 40), -5, 5, bc="periodic")
+    x, y = np.meshgrid(sp.coordinates(0), sp.coordinates(1), indexing="ij")
+    fp = berg.FokkerPlanck(sp, 0.5 * x**2 + 0.5 * y**2, discretization=discretization,
+                           estimate=True)
+    p = np.exp(-(x - 1) ** 2 - y**2)
+    serial = fp.evolve(p, 0.4)
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda _: fp.evolve(p, 0.4), range(16)))
+    for r in results:
+        assert np.array_equal(r, serial)
+    spec = berg.FokkerPlanck(berg.Space((32,), -5, 5, bc="neumann"),
+                             0.5 * berg.Space((32,), -5, 5).coordinates(0) ** 2).spectral()
+    q = np.ones(32)
+    ref = spec.evolve(q, 0.3)
+    with ThreadPoolExecutor(8) as pool:
+        assert all(np.array_equal(r, ref)
+                   for r in pool.map(lambda _: spec.evolve(q, 0.3), range(16)))
+
+
 def test_wegner_morris_velocity():
     sp = berg.Space((400,), -5, 5, bc="neumann")
     x = sp.coordinates(0)
