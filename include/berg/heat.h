@@ -1,5 +1,50 @@
-/*
- * berg/heat.h - heat kernels, Fourier multipliers, regulators, Gaussian random fields and FFTW wisdom (seed eq 9-11, 16, 22).
+/**
+ * @file berg/heat.h
+ * @brief Heat kernels, Fourier multipliers, regulators, Gaussian random
+ * fields, the information of a heat channel and FFTW wisdom.
+ *
+ * Heat semigroup convention: d/dt p = Delta_g p = g^{ab} d_a d_b p, so on
+ * R^d with g = I a point mass spreads to covariance 2 t I. Spectral
+ * propagation multiplies each mode by exp(-t k.g^{-1}k) with the grid's
+ * modes: periodic k = 2 pi m / L (real FFT), Neumann k = pi m / L
+ * (DCT-II/III), Dirichlet k = pi (m + 1) / L (DST-II/III).
+ *
+ * Argument kinds: a "state" (the arrays of the linear flows here: heat and
+ * multiplier inputs) is any finite array, not normalized (the flows are
+ * linear; non-finite values are not checked and propagate to the output);
+ * a "density" is finite, >= 0, normalized to 1 within
+ * berg_density_mass_tolerance() (an unnormalized one is refused with
+ * BERG_ERR_MASS).
+ *
+ * Flags of the heat, multiplier and random-field creators (bitwise or of
+ * berg_flag values; 0 is the default: FFTW_MEASURE planning and the exact
+ * continuum symbol; any other bit is refused with BERG_ERR_DOMAIN naming it):
+ * - BERG_PLAN_ESTIMATE: plan with FFTW_ESTIMATE (fast creation, applies
+ *   possibly slower). Either way wisdom imported with
+ *   berg_wisdom_import_string() or berg_wisdom_import_file() is used, and
+ *   makes FFTW_MEASURE creation fast too.
+ * - BERG_SYMBOL_FD: heat: use the exact semigroup of the second-order
+ *   cell-centred finite-difference Laplacian, symbol
+ *   sum_a g^{aa} (4/h_a^2) sin^2(k_a h_a/2) (plus cross terms
+ *   g^{ab} sin(k_a h_a) sin(k_b h_b)/(h_a h_b) on coupled periodic axes)
+ *   instead of k.g^{-1}k. With a diagonal metric it is the transition kernel
+ *   of a nearest-neighbour random walk: positivity preserving.
+ *   Multipliers: the symbol receives the finite-difference wave numbers
+ *   2 sin(k_a h_a/2)/h_a (with a coupled metric, |k|_g^2 of those is not the
+ *   stencil's symbol: its cross terms differ).
+ *
+ * Thread safety: berg_heat and berg_multiplier handles are immutable after
+ * creation. Their apply functions take a const handle and may be called on
+ * one handle from any number of threads at once; each call takes a scratch
+ * block from the handle (one is allocated at creation, so serial use never
+ * allocates; a concurrent caller gets its own block). Applies never plan.
+ * Creation and destruction are safe from any thread at once: creation
+ * plans under libberg's FFTW planner lock (FFTW's own planner lock is
+ * switched on with fftw_make_planner_thread_safe(), so a host program that
+ * plans at the same time is safe too); destruction never waits for another
+ * thread's planning (a plan whose destruction would wait is destroyed by
+ * the planning thread when it is done). A handle may not be destroyed
+ * while another thread applies it.
  */
 #ifndef BERG_HEAT_H
 #define BERG_HEAT_H
@@ -12,249 +57,422 @@
 extern "C" {
 #endif
 
-/*
- * Heat semigroup convention: d/dt p = Delta_g p = g^{ab} d_a d_b p, so on R^d
- * with g = I a point mass spreads to covariance 2 t I. Spectral propagation
- * multiplies each mode by exp(-t k.g^{-1}k) with the grid's modes:
- * periodic k = 2 pi m / L (real FFT), Neumann k = pi m / L (DCT-II/III),
- * Dirichlet k = pi (m + 1) / L (DST-II/III).
- */
-
-/* ---- flags -------------------------------------------------------------- */
-
-/*
- * Flags of the heat, multiplier and random-field creators (bitwise or;
- * values are pinned; 0 is the default: FFTW_MEASURE planning and the exact
- * continuum symbol). Unknown bits are BERG_ERR_DOMAIN.
- *   BERG_PLAN_ESTIMATE  plan with FFTW_ESTIMATE: creation in milliseconds
- *                       (16 ms vs 3.3 s for 1024^2), applies possibly
- *                       slower (FFTW_MEASURE by default; either way wisdom
- *                       imported with berg_wisdom_import_string/file is
- *                       used, and makes MEASURE creation fast too).
- *   BERG_SYMBOL_FD      heat: use the exact semigroup of the second-order
- *                       cell-centred finite-difference Laplacian, symbol
- *                       sum_a g^{aa} (4/h_a^2) sin^2(k_a h_a/2) (plus cross
- *                       terms g^{ab} sin(k_a h_a) sin(k_b h_b)/(h_a h_b) on
- *                       coupled periodic axes) instead of k.g^{-1}k. With a
- *                       diagonal metric it is the transition kernel of a
- *                       nearest-neighbour random walk: positivity preserving.
- *                       Multipliers: the symbol callback receives the
- *                       finite-difference wave numbers 2 sin(k_a h_a/2)/h_a
- *                       (with a coupled metric, |k|_g^2 of those is not the
- *                       stencil's symbol: its cross terms differ, see
- *                       docs/propagator.md).
- */
-
-/* ---- heat semigroup ---------------------------------------------------- */
-
-/*
- * A berg_heat handle owns its plans and scratch buffers: one handle may not
- * be applied from several threads at once (use one handle per thread;
- * creating handles is safe from any thread at once). Apply calls do no
- * allocation and no planning. The input values are not checked for NaN
- * (they propagate to the output).
+/**
+ * @brief A heat propagator e^{t Delta_g} on a space (opaque, immutable
+ * after creation).
  *
  * Algorithm: out = T^{-1} [ e^{-t q(k)} T in ] with T the real transform of
- * each axis (r2c DFT, DCT-II, DST-II; see docs/propagator.md). When g^{-1}
- * is diagonal the factor is a product of per-axis tables (O(sum n_a)
- * exponentials per new t, the last t is cached); coupled periodic axes use
- * a per-mode table of q(k) with one exponential per mode per new t.
+ * each axis (r2c DFT, DCT-II, DST-II). When g^{-1} is diagonal the factor
+ * is a product of per-axis tables (O(sum n_a) exponentials per new t);
+ * coupled periodic axes use a per-mode table of q(k) with one exponential
+ * per mode per new t. Each scratch block keeps the tables of its last t.
+ * @since 1.0
  */
 typedef struct berg_heat berg_heat;
 
-/*
- * Create a heat propagator e^{t Delta_g} on space (the space is copied).
- * flags = 0: FFTW_MEASURE-quality plans, exact continuum symbol, one thread.
- * Planning is serialized behind libberg's FFTW lock.
+/**
+ * @brief Create a heat propagator e^{t Delta_g} on a space, for one array
+ * per call and single-threaded FFTs.
+ *
+ * Equivalent to berg_heat_create_ex(out, space, 1, 1, flags).
+ * @param[out] out    the new handle; untouched on failure. Free with
+ *                    berg_heat_destroy().
+ * @param[in]  space  the space (copied: it may be destroyed afterwards).
+ * @param[in]  flags  0 or a bitwise or of BERG_PLAN_ESTIMATE and
+ *                    BERG_SYMBOL_FD.
+ * @return BERG_OK; BERG_ERR_NULL when out or space is NULL;
+ *         BERG_ERR_DOMAIN when flags has a bit of another creator (the
+ *         message names it); BERG_ERR_SIZE when the spectral arrays would
+ *         be too large; BERG_ERR_NOMEM; BERG_ERR_INTERNAL when FFTW cannot
+ *         plan.
+ * @since 1.0
  */
 BERG_API berg_status berg_heat_create(berg_heat **out, const berg_space *space, unsigned flags);
 
-/* out = e^{t Delta_g} in, t >= 0. in == out allowed, any alignment. */
-BERG_API berg_status berg_heat_apply(berg_heat *heat, double t, const double *in, double *out);
-
-/*
- * General creator: a handle for batches of `batch` arrays (>= 1; one FFTW
- * "many" plan transforms them together) whose FFTs use `nthreads` threads
- * (>= 1; 1 = single-threaded). berg_heat_create(out, space, flags) is
- * berg_heat_create_ex(out, space, 1, 1, flags).
- * Errors: BERG_ERR_NULL, BERG_ERR_SIZE (batch 0 or too large),
- * BERG_ERR_DOMAIN (nthreads < 1, unknown flags), BERG_ERR_NOMEM,
- * BERG_ERR_INTERNAL (FFTW could not plan).
+/**
+ * @brief Create a heat propagator for batches of arrays, with multi-threaded
+ * FFTs.
+ *
+ * One FFTW "many" plan transforms the `batch` arrays of a call together.
+ * @param[out] out       the new handle; untouched on failure. Free with
+ *                       berg_heat_destroy().
+ * @param[in]  space     the space (copied).
+ * @param[in]  batch     arrays per call, >= 1.
+ * @param[in]  nthreads  FFTW threads of each transform, >= 1 (1 =
+ *                       single-threaded).
+ * @param[in]  flags     0 or a bitwise or of BERG_PLAN_ESTIMATE and
+ *                       BERG_SYMBOL_FD.
+ * @return BERG_OK; BERG_ERR_NULL when out or space is NULL; BERG_ERR_SIZE
+ *         when batch is 0 or batch * berg_space_size() is too large;
+ *         BERG_ERR_DOMAIN when nthreads is 0 or above INT_MAX, or flags has
+ *         a bit of another creator; BERG_ERR_NOMEM; BERG_ERR_INTERNAL when
+ *         FFTW cannot plan.
+ * @since 1.0
  */
 BERG_API berg_status berg_heat_create_ex(berg_heat **out, const berg_space *space, size_t batch,
-                                         int nthreads, unsigned flags);
+                                         size_t nthreads, unsigned flags);
 
-/* The batch size a handle was created for (0 for NULL). */
+/**
+ * @brief out = e^{t Delta_g} in, for a handle of batch 1.
+ * @param[in]  heat  the handle (batch 1).
+ * @param[in]  t     the time, finite and >= 0 (t = 0 copies).
+ * @param[in]  in    state: berg_space_size() values, any alignment.
+ * @param[out] out   berg_space_size() values; may equal in (in place).
+ * @return BERG_OK; BERG_ERR_NULL when heat, in or out is NULL;
+ *         BERG_ERR_TIME when t is negative or not finite;
+ *         BERG_ERR_MISMATCH when heat was created for batches of more than
+ *         one array (use berg_heat_apply_batch()); BERG_ERR_NOMEM when a
+ *         concurrent call needs a scratch block and none can be allocated.
+ * @since 1.0
+ */
+BERG_API berg_status berg_heat_apply(const berg_heat *heat, double t, const double *in,
+                                     double *out);
+
+/**
+ * @brief The batch size a handle was created for.
+ * @param[in] heat  the handle.
+ * @return the batch, or 0 when heat is NULL.
+ * @since 1.0
+ */
 BERG_API size_t berg_heat_batch(const berg_heat *heat);
 
-/*
- * Apply to a batch: in and out hold `count` arrays one after the other
- * (count * berg_space_size values); count must equal berg_heat_batch(heat)
- * (BERG_ERR_SIZE when 0, BERG_ERR_MISMATCH otherwise). in == out allowed.
- * berg_heat_apply on a handle with batch > 1 is BERG_ERR_MISMATCH.
+/**
+ * @brief out = e^{t Delta_g} in for each of the `count` arrays of a batch.
+ * @param[in]  heat   the handle.
+ * @param[in]  t      the time, finite and >= 0.
+ * @param[in]  count  arrays in in and out; must equal berg_heat_batch(heat).
+ * @param[in]  in     state: count * berg_space_size() values, the arrays one
+ *                    after the other, any alignment.
+ * @param[out] out    count * berg_space_size() values; may equal in.
+ * @return BERG_OK; BERG_ERR_NULL when heat, in or out is NULL;
+ *         BERG_ERR_SIZE when count is 0; BERG_ERR_MISMATCH when count is not
+ *         the handle's batch; BERG_ERR_TIME when t is negative or not
+ *         finite; BERG_ERR_NOMEM when no scratch block can be allocated.
+ * @since 1.0
  */
-BERG_API berg_status berg_heat_apply_batch(berg_heat *heat, double t, size_t count,
+BERG_API berg_status berg_heat_apply_batch(const berg_heat *heat, double t, size_t count,
                                            const double *in, double *out);
 
-/*
- * Several times from one forward transform: out[j] = e^{t[j] Delta_g} in
- * for j < nt, out holding nt consecutive blocks of batch * berg_space_size
- * values (in holds one block). in may equal out (the first block) but may
- * not overlap it otherwise. Results equal nt separate applies bitwise.
- * Errors: BERG_ERR_NULL, BERG_ERR_SIZE (nt = 0), BERG_ERR_TIME (t[j] < 0
- * or not finite; the message names j).
+/**
+ * @brief Several times from one forward transform:
+ * out[j] = e^{t[j] Delta_g} in for j < nt.
+ *
+ * Results equal nt separate applies bitwise.
+ * @param[in]  heat  the handle (any batch B).
+ * @param[in]  nt    number of times, >= 1.
+ * @param[in]  t     nt times, each finite and >= 0.
+ * @param[in]  in    state: one block of B * berg_space_size() values.
+ * @param[out] out   nt consecutive blocks of B * berg_space_size() values;
+ *                   the first block may equal in, other overlap is not
+ *                   allowed.
+ * @return BERG_OK; BERG_ERR_NULL when heat, t, in or out is NULL;
+ *         BERG_ERR_SIZE when nt is 0 or nt * block overflows;
+ *         BERG_ERR_TIME when some t[j] is negative or not finite (the
+ *         message names j); BERG_ERR_NOMEM when no scratch block can be
+ *         allocated.
+ * @since 1.0
  */
-BERG_API berg_status berg_heat_apply_times(berg_heat *heat, size_t nt, const double *t,
+BERG_API berg_status berg_heat_apply_times(const berg_heat *heat, size_t nt, const double *t,
                                            const double *in, double *out);
 
-/* Free a heat propagator. NULL is a no-op. */
+/**
+ * @brief Information kept by the heat channel: *info = I(X_0; X_t) for
+ * X_0 ~ p and X_t = X_0 diffused by e^{t Delta_g}.
+ *
+ * I = S[e^{t Delta_g} p] - H(X_t | X_0), where the conditional entropy is
+ * the entropy of the grid's heat kernel averaged over p (translation
+ * invariant on periodic axes; per starting cell on Neumann axes). This is
+ * the exact mutual information of the discrete channel of the handle (its
+ * BERG_SYMBOL_FD flag, which keeps kernels positive for small t, applies).
+ * Uses the handle's plans (no planning); costs max(1, max n_a over the
+ * Neumann axes) + 1 applies. Kernel values below -1e-6 times the kernel's
+ * maximum (spectral ringing at t << h^2) are refused; smaller negative
+ * rounding is set to 0. Safe from several threads at once on one handle.
+ * @param[in]  heat  the handle (batch 1) on a space without Dirichlet axes.
+ * @param[in]  t     the time, finite and >= 0.
+ * @param[in]  p     density: berg_space_size() values, the law of X_0.
+ * @param[out] info  the mutual information in nats; untouched on failure.
+ * @return BERG_OK; BERG_ERR_NULL when heat, p or info is NULL;
+ *         BERG_ERR_MISMATCH when heat has a batch above 1; BERG_ERR_TIME
+ *         when t is negative or not finite; BERG_ERR_NONFINITE,
+ *         BERG_ERR_NEGATIVE or BERG_ERR_MASS when p is not a density;
+ *         BERG_ERR_UNSUPPORTED when an axis is Dirichlet (mass leaks: no
+ *         channel); BERG_ERR_DOMAIN when a kernel rings (use a larger t or
+ *         a handle created with BERG_SYMBOL_FD); BERG_ERR_NOMEM.
+ * @since 1.0
+ */
+BERG_API berg_status berg_heat_channel_information(const berg_heat *heat, double t,
+                                                   const double *p, double *info);
+
+/**
+ * @brief Free a heat propagator (takes no global lock, never waits for
+ * another thread's planning).
+ * @param[in] heat  the handle, or NULL (a no-op).
+ * @since 1.0
+ */
 BERG_API void berg_heat_destroy(berg_heat *heat);
 
-/* ---- Fourier multipliers ---------------------------------------------- */
-
-/*
- * A symbol c(k): write c(k) for the wave (co)vector k[0..ndim-1] of one grid
- * mode (|k|_g^2 = k . g^{-1} k) into *c. Return 0 on success; any other
- * value is a failure that the calling libberg function reports as
- * BERG_ERR_CALLBACK. Evaluated once per mode, at creation.
+/**
+ * @brief A symbol c(k) of a Fourier multiplier (also the regulator of a
+ * Langevin field).
+ *
+ * Evaluated once per mode, at creation.
+ * @param[in]  ndim       rank d of the space.
+ * @param[in]  k          the wave (co)vector k[0..d-1] of one grid mode
+ *                        (|k|_g^2 = k . g^{-1} k).
+ * @param[out] c          the symbol's value, finite.
+ * @param[in]  user_data  the pointer given to the creator.
+ * @return 0 on success; any other value is a failure that the calling
+ *         libberg function reports as BERG_ERR_CALLBACK (as it reports a
+ *         non-finite *c).
+ * @since 1.0
  */
-typedef int (*berg_symbol_fn)(int ndim, const double *k, double *c, void *user_data);
+typedef int (*berg_symbol_fn)(size_t ndim, const double *k, double *c, void *user_data);
 
+/**
+ * @brief A Fourier multiplier: a symbol c(k) tabulated on the grid's modes
+ * (opaque, immutable after creation).
+ * @since 1.0
+ */
 typedef struct berg_multiplier berg_multiplier;
 
-/*
- * A Fourier multiplier with symbol c on space (the space is copied); flags
- * as for berg_heat_create. Like berg_heat, a multiplier owns scratch: one
- * handle may not be applied from several threads at once.
+/**
+ * @brief Create a Fourier multiplier with symbol c on a space, with
+ * single-threaded FFTs.
+ *
+ * Equivalent to berg_multiplier_create_ex(out, space, 1, flags, symbol,
+ * user_data); see there for the modes the symbol is evaluated on.
+ * @param[out] out        the new handle; untouched on failure. Free with
+ *                        berg_multiplier_destroy().
+ * @param[in]  space      the space (copied).
+ * @param[in]  flags      0 or a bitwise or of BERG_PLAN_ESTIMATE and
+ *                        BERG_SYMBOL_FD.
+ * @param[in]  symbol     the symbol c(k).
+ * @param[in]  user_data  passed to symbol.
+ * @return BERG_OK; BERG_ERR_NULL when out, space or symbol is NULL;
+ *         BERG_ERR_DOMAIN when flags has a bit of another creator;
+ *         BERG_ERR_CALLBACK when symbol returns nonzero or a non-finite
+ *         value (the message gives the mode's k); BERG_ERR_NOMEM;
+ *         BERG_ERR_INTERNAL when FFTW cannot plan.
+ * @since 1.0
  */
 BERG_API berg_status berg_multiplier_create(berg_multiplier **out, const berg_space *space,
-                                            berg_symbol_fn symbol, void *user_data,
-                                            unsigned flags);
+                                            unsigned flags, berg_symbol_fn symbol,
+                                            void *user_data);
 
-/* out = c(k) applied mode by mode to in. in == out allowed. */
-BERG_API berg_status berg_multiplier_apply(berg_multiplier *m, const double *in, double *out);
-
-/* out = e^{-t c(k)} applied mode by mode to in, t >= 0 (c must be >= 0 on
- * every mode, else BERG_ERR_DOMAIN). in == out allowed. */
-BERG_API berg_status berg_multiplier_exp_apply(berg_multiplier *m, double t, const double *in,
-                                               double *out);
-
-/*
- * As berg_multiplier_create, with FFTs on nthreads threads (>= 1).
+/**
+ * @brief Create a Fourier multiplier with symbol c, with FFTs on nthreads
+ * threads.
+ *
  * The symbol is evaluated once per spectral mode, at creation, with k the
  * mode's wave vector: periodic axes k_a = 2 pi m / L_a with m in
  * (-n/2, n/2], except that on the last periodic axis only m >= 0 is
  * evaluated (FFTW's half spectrum); the Nyquist mode m = n/2 of an even
  * axis is both +pi n / L and -pi n / L, and its symbol is the average of the
  * two (of all 2^r sign choices for r such axes), as the heat symbol drops
- * the cross terms g^{ab} k_a k_b there;
- * Neumann k_a = pi m / L_a, Dirichlet k_a = pi (m + 1) / L_a. The symbol must
- * therefore be even, c(-k) = c(k), and even in each non-periodic k_a
- * (every function of |k|_g is). With BERG_SYMBOL_FD each k_a is replaced by
- * 2 sin(k_a h_a / 2) / h_a.
- * Errors: BERG_ERR_NULL, BERG_ERR_DOMAIN (nthreads, flags),
- * BERG_ERR_CALLBACK (the symbol returned nonzero or a non-finite value; the
- * message gives the mode's k), BERG_ERR_NOMEM, BERG_ERR_INTERNAL.
+ * the cross terms g^{ab} k_a k_b there; Neumann k_a = pi m / L_a, Dirichlet
+ * k_a = pi (m + 1) / L_a. The symbol must therefore be even, c(-k) = c(k),
+ * and even in each non-periodic k_a (every function of |k|_g is). With
+ * BERG_SYMBOL_FD each k_a is replaced by 2 sin(k_a h_a / 2) / h_a.
+ * @param[out] out        the new handle; untouched on failure.
+ * @param[in]  space      the space (copied).
+ * @param[in]  nthreads   FFTW threads, >= 1.
+ * @param[in]  flags      0 or a bitwise or of BERG_PLAN_ESTIMATE and
+ *                        BERG_SYMBOL_FD.
+ * @param[in]  symbol     the symbol c(k).
+ * @param[in]  user_data  passed to symbol.
+ * @return BERG_OK; BERG_ERR_NULL when out, space or symbol is NULL;
+ *         BERG_ERR_DOMAIN when nthreads is 0 or above INT_MAX, or flags has
+ *         a bit of another creator; BERG_ERR_CALLBACK when symbol returns
+ *         nonzero or a non-finite value (the message gives the mode's k);
+ *         BERG_ERR_NOMEM; BERG_ERR_INTERNAL when FFTW cannot plan.
+ * @since 1.0
  */
 BERG_API berg_status berg_multiplier_create_ex(berg_multiplier **out, const berg_space *space,
-                                               berg_symbol_fn symbol, void *user_data,
-                                               int nthreads, unsigned flags);
+                                               size_t nthreads, unsigned flags,
+                                               berg_symbol_fn symbol, void *user_data);
 
-/*
- * A multiplier whose symbol is a radial profile c(|k|_g), |k|_g^2 =
- * k . g^{-1} k, tabulated at np >= 2 strictly increasing, finite knots
- * kp[0..np-1] >= 0 with finite values cp[]; linear interpolation between
- * knots, constant (the end values) outside [kp[0], kp[np-1]].
- * Errors: BERG_ERR_NULL, BERG_ERR_SIZE (np < 2), BERG_ERR_NONFINITE,
- * BERG_ERR_DOMAIN (knots negative or not increasing), as above otherwise.
+/**
+ * @brief A multiplier whose symbol is a tabulated radial profile c(|k|_g),
+ * |k|_g^2 = k . g^{-1} k.
+ *
+ * Linear interpolation between the knots, constant (the end values)
+ * outside [kp[0], kp[np-1]].
+ * @param[out] out    the new handle; untouched on failure.
+ * @param[in]  space  the space (copied).
+ * @param[in]  np     number of knots, >= 2.
+ * @param[in]  kp     np finite knots, kp[0] >= 0, strictly increasing.
+ * @param[in]  cp     np finite profile values at the knots.
+ * @param[in]  flags  0 or a bitwise or of BERG_PLAN_ESTIMATE and
+ *                    BERG_SYMBOL_FD.
+ * @return BERG_OK; BERG_ERR_NULL when out, space, kp or cp is NULL;
+ *         BERG_ERR_SIZE when np < 2; BERG_ERR_NONFINITE when a knot or value
+ *         is not finite; BERG_ERR_DOMAIN when the knots are negative or not
+ *         increasing, or flags has a bit of another creator; BERG_ERR_NOMEM;
+ *         BERG_ERR_INTERNAL when FFTW cannot plan.
+ * @since 1.0
  */
 BERG_API berg_status berg_multiplier_create_radial(berg_multiplier **out, const berg_space *space,
                                                    size_t np, const double *kp, const double *cp,
                                                    unsigned flags);
 
-/*
- * Built-in regulators of the Wegner-Morris scheme (seed eq 9-11) as
- * functions of |k| = |k|_g and the scale Lambda > 0. Values are pinned.
- *   SHARP            theta(Lambda - |k|)  (1 for |k| <= Lambda, else 0)
- *   EXPONENTIAL      exp(-|k|^2 / Lambda^2)
- *   LITIM            (Lambda^2 - |k|^2) theta(Lambda^2 - |k|^2)
- *   EXPONENTIAL_DOT  Lambda d/dLambda of EXPONENTIAL
- *                    = (2 |k|^2 / Lambda^2) exp(-|k|^2 / Lambda^2)
- *   LITIM_DOT        Lambda d/dLambda of LITIM = 2 Lambda^2 theta(Lambda^2 - |k|^2)
- * (Lambda d/dLambda of SHARP is a delta shell, not a grid function.)
+/**
+ * @brief Built-in regulators of the Wegner-Morris scheme as functions of
+ * |k| = |k|_g and the scale Lambda > 0. Values are pinned.
+ *
+ * Lambda d/dLambda of SHARP is a delta shell, not a grid function.
+ * @since 1.0
  */
 typedef enum berg_regulator {
+    /** theta(Lambda - |k|): 1 for |k| <= Lambda, else 0. */
     BERG_REGULATOR_SHARP = 0,
+    /** exp(-|k|^2 / Lambda^2). */
     BERG_REGULATOR_EXPONENTIAL = 1,
+    /** (Lambda^2 - |k|^2) theta(Lambda^2 - |k|^2). */
     BERG_REGULATOR_LITIM = 2,
+    /** Lambda d/dLambda of EXPONENTIAL = (2 |k|^2 / Lambda^2) exp(-|k|^2 / Lambda^2). */
     BERG_REGULATOR_EXPONENTIAL_DOT = 3,
+    /** Lambda d/dLambda of LITIM = 2 Lambda^2 theta(Lambda^2 - |k|^2). */
     BERG_REGULATOR_LITIM_DOT = 4
 } berg_regulator;
 
-/* The regulator's value at |k| (k >= 0 finite, Lambda > 0 finite), for
- * checking and plotting. Errors: BERG_ERR_NULL, BERG_ERR_DOMAIN,
- * BERG_ERR_NONFINITE. */
+/**
+ * @brief The value of a regulator at |k|, for checking and plotting.
+ * @param[in]  kind    the regulator.
+ * @param[in]  lambda  the scale Lambda, finite and > 0.
+ * @param[in]  k       |k|, finite and >= 0.
+ * @param[out] value   the regulator's value; untouched on failure.
+ * @return BERG_OK; BERG_ERR_NULL when value is NULL; BERG_ERR_DOMAIN when
+ *         kind is unknown, lambda is not positive and finite, or k < 0;
+ *         BERG_ERR_NONFINITE when k is not finite.
+ * @since 1.0
+ */
 BERG_API berg_status berg_regulator_value(berg_regulator kind, double lambda, double k,
                                           double *value);
 
-/* A multiplier whose symbol is the regulator `kind` at scale lambda.
- * Errors: BERG_ERR_DOMAIN (unknown kind, lambda <= 0 or not finite), as
- * berg_multiplier_create otherwise. */
+/**
+ * @brief A multiplier whose symbol is a regulator at scale lambda.
+ * @param[out] out     the new handle; untouched on failure.
+ * @param[in]  space   the space (copied).
+ * @param[in]  kind    the regulator.
+ * @param[in]  lambda  the scale Lambda, finite and > 0.
+ * @param[in]  flags   0 or a bitwise or of BERG_PLAN_ESTIMATE and
+ *                     BERG_SYMBOL_FD.
+ * @return BERG_OK; BERG_ERR_NULL when out or space is NULL;
+ *         BERG_ERR_DOMAIN when kind is unknown, lambda is not positive and
+ *         finite, or flags has a bit of another creator; BERG_ERR_NOMEM;
+ *         BERG_ERR_INTERNAL when FFTW cannot plan.
+ * @since 1.0
+ */
 BERG_API berg_status berg_multiplier_create_regulator(berg_multiplier **out,
                                                       const berg_space *space,
                                                       berg_regulator kind, double lambda,
                                                       unsigned flags);
 
-/*
- * Gaussian random field with spectrum C(k) = the multiplier's symbol (which
- * must be >= 0 on every mode, else BERG_ERR_DOMAIN): out = T^{-1} sqrt(C) T xi
- * with xi white noise of variance 1/w per cell (w = cell weight), so that
+/**
+ * @brief out = c(k) applied mode by mode to in.
+ * @param[in]  m    the multiplier.
+ * @param[in]  in   state: berg_space_size() values, any alignment.
+ * @param[out] out  berg_space_size() values; may equal in.
+ * @return BERG_OK; BERG_ERR_NULL when m, in or out is NULL; BERG_ERR_NOMEM
+ *         when no scratch block can be allocated.
+ * @since 1.0
+ */
+BERG_API berg_status berg_multiplier_apply(const berg_multiplier *m, const double *in,
+                                           double *out);
+
+/**
+ * @brief out = e^{-t c(k)} applied mode by mode to in.
+ * @param[in]  m    the multiplier; its symbol must be >= 0 on every mode.
+ * @param[in]  t    the time, finite and >= 0 (t = 0 copies).
+ * @param[in]  in   state: berg_space_size() values, any alignment.
+ * @param[out] out  berg_space_size() values; may equal in.
+ * @return BERG_OK; BERG_ERR_NULL when m, in or out is NULL; BERG_ERR_TIME
+ *         when t is negative or not finite; BERG_ERR_DOMAIN when the symbol
+ *         is negative on some mode (the message gives its k);
+ *         BERG_ERR_NOMEM when no scratch block can be allocated.
+ * @since 1.0
+ */
+BERG_API berg_status berg_multiplier_exp_apply(const berg_multiplier *m, double t,
+                                               const double *in, double *out);
+
+/**
+ * @brief A Gaussian random field whose spectrum C(k) is the multiplier's
+ * symbol.
+ *
+ * out = T^{-1} sqrt(C) T xi with xi white noise of variance 1/w per cell
+ * (w = cell weight), so that
  *   E[out_i out_j] = (1/V) sum_k C(k) e_k(x_i) e_k(x_j)
  * (the lattice version of E[phi(x) phi(y)] = C(x - y); on periodic axes
  * e_k e_k -> e^{i k (x_i - x_j)}, on Neumann / Dirichlet axes the cosine /
  * sine eigenfunctions normalised on the box). xi_i = z_i / sqrt(w) where
  * z_0, z_1, ... are the standard normals (Marsaglia polar method) of the
- * xoshiro256** generator seeded by splitmix64 from (seed, stream) (see
- * lib/core/rng.c): the same (seed, stream) gives the same field on every
- * platform; different streams give independent fields.
+ * xoshiro256** generator seeded by splitmix64 from (seed, stream): the same
+ * (seed, stream) gives the same field on every platform; different streams
+ * give independent fields.
+ * @param[in]  m       the multiplier; its symbol must be >= 0 on every mode.
+ * @param[in]  seed    the generator's seed.
+ * @param[in]  stream  the generator's stream.
+ * @param[out] out     berg_space_size() values.
+ * @return BERG_OK; BERG_ERR_NULL when m or out is NULL; BERG_ERR_DOMAIN
+ *         when the symbol is negative on some mode (the message gives its
+ *         k); BERG_ERR_NOMEM when no scratch block can be allocated.
+ * @since 1.0
  */
-BERG_API berg_status berg_multiplier_random_field(berg_multiplier *m, unsigned long long seed,
+BERG_API berg_status berg_multiplier_random_field(const berg_multiplier *m,
+                                                  unsigned long long seed,
                                                   unsigned long long stream, double *out);
 
-/* Free a multiplier. NULL is a no-op. */
+/**
+ * @brief Free a multiplier (takes no global lock, never waits for another
+ * thread's planning).
+ * @param[in] m  the multiplier, or NULL (a no-op).
+ * @since 1.0
+ */
 BERG_API void berg_multiplier_destroy(berg_multiplier *m);
 
-/* ---- FFTW wisdom ------------------------------------------------------ */
-
-/*
+/**
+ * @brief A copy of FFTW's accumulated wisdom.
+ *
  * FFTW_MEASURE planning (the default) costs time at creation; wisdom saved
- * once per machine makes later creations fast. These pass through to FFTW's
- * global wisdom (shared with the host program's own FFTW use; libberg only
- * ever adds wisdom, never forgets it), under libberg's planner lock.
+ * once per machine makes later creations fast. The wisdom functions pass
+ * through to FFTW's global wisdom (shared with the host program's own FFTW
+ * use; libberg only ever adds wisdom, never forgets it), under libberg's
+ * planner lock.
+ * @param[out] out  a NUL-terminated string; free it with berg_free().
+ *                  Untouched on failure.
+ * @return BERG_OK; BERG_ERR_NULL when out is NULL; BERG_ERR_NOMEM.
+ * @since 1.0
  */
-/* *out = a NUL-terminated copy of FFTW's wisdom; free it with berg_free. */
 BERG_API berg_status berg_wisdom_export_string(char **out);
-/* Add wisdom from a string. BERG_ERR_PARSE if it is not FFTW wisdom. */
-BERG_API berg_status berg_wisdom_import_string(const char *wisdom);
-/* Write / read wisdom to / from a file. BERG_ERR_IO if the file cannot be
- * opened or written, BERG_ERR_PARSE if its content is not wisdom. */
-BERG_API berg_status berg_wisdom_export_file(const char *path);
-BERG_API berg_status berg_wisdom_import_file(const char *path);
 
-/* ---- information kept by a heat channel ----
- * *info = I(X_0; X_t) for X_0 ~ p and X_t = X_0 diffused by e^{t Delta_g}:
- * S[e^{t Delta_g} p] - H(X_t | X_0), where the conditional entropy is the
- * entropy of the grid's heat kernel averaged over p (translation invariant
- * on periodic axes; per starting cell on Neumann axes). This is the exact
- * mutual information of the discrete channel. flags are passed to
- * berg_heat_create (0, BERG_PLAN_ESTIMATE, BERG_SYMBOL_FD: the latter keeps
- * kernels positive for small t); each call plans its transforms, so pass
- * BERG_PLAN_ESTIMATE when calling it often. Kernel values below -1e-6 * max (spectral
- * ringing at t << h^2) are refused with BERG_ERR_DOMAIN; smaller negative
- * rounding is set to 0. Dirichlet axes (mass leaks: no channel) are
- * BERG_ERR_UNSUPPORTED. t >= 0 (BERG_ERR_TIME). */
-BERG_API berg_status berg_heat_mutual_information(const berg_space *space, const double *p,
-                                                  double t, unsigned flags, double *info);
+/**
+ * @brief Add wisdom from a string (as made by berg_wisdom_export_string()).
+ * @param[in] wisdom  the NUL-terminated wisdom text.
+ * @return BERG_OK; BERG_ERR_NULL when wisdom is NULL; BERG_ERR_PARSE when it
+ *         is not FFTW wisdom (or is for another FFTW version or precision).
+ * @since 1.0
+ */
+BERG_API berg_status berg_wisdom_import_string(const char *wisdom);
+
+/**
+ * @brief Write FFTW's wisdom to a file.
+ * @param[in] path  the file name (created or truncated).
+ * @return BERG_OK; BERG_ERR_NULL when path is NULL; BERG_ERR_IO when the
+ *         file cannot be opened or written.
+ * @since 1.0
+ */
+BERG_API berg_status berg_wisdom_export_file(const char *path);
+
+/**
+ * @brief Add wisdom read from a file.
+ * @param[in] path  the file name.
+ * @return BERG_OK; BERG_ERR_NULL when path is NULL; BERG_ERR_IO when the
+ *         file cannot be opened; BERG_ERR_PARSE when its content is not
+ *         wisdom.
+ * @since 1.0
+ */
+BERG_API berg_status berg_wisdom_import_file(const char *path);
 
 #ifdef __cplusplus
 }

@@ -1,202 +1,244 @@
-/* The heat semigroup e^{t Delta_g} by spectral multiplication (seed eq 16, 22, 32-36). */
+/* The heat semigroup e^{t Delta_g} by spectral multiplication (seed eq 16, 22, 32-36).
+ *
+ * The handle is immutable after creation: the plans, the symbol tables
+ * q(k) and the transform's mode tables. Every apply takes one scratch block
+ * from the handle's pool: the transform's buffers and the factor tables
+ * e^{-t q} of the block's last time t. */
 #include <math.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <string.h>
 
-#include "berg/propagator.h"
-#include "propagator/transform.h"
+#include "berg/heat.h"
+#include "propagator/heat_internal.h"
 
-struct berg_heat {
-    berg__xform x;
-    int separable;                 /* g^{-1} diagonal: per-axis factor tables */
-    double *qaxis[BERG_MAX_RANK];  /* separable: g^{aa} k_a^2 per spectral index */
-    double *faxis[BERG_MAX_RANK];  /* separable: e^{-t qaxis} * axis_norm for cached_t */
-    double *qfull;                 /* coupled: q(k) per mode */
-    double *efull;                 /* coupled: e^{-t q} * norm for cached_t */
-    double cached_t;
-    int cache_valid;
-};
+#define ALLOWED_FLAGS (BERG_PLAN_ESTIMATE | BERG_SYMBOL_FD)
 
-#define KNOWN_FLAGS (BERG_PLAN_ESTIMATE | BERG_SYMBOL_FD)
+/* the head of a scratch block: which handle's factor tables it holds, for
+ * which t; ids are never reused, so a block that a new allocation happens
+ * to fill with an old head names another handle and is recomputed */
+typedef struct {
+    uint64_t id;
+    double t;
+} block_head;
+#define HEAD_DOUBLES ((size_t)8) /* 64 bytes */
+
+static atomic_uint_fast64_t next_id = 1;
 
 void berg_heat_destroy(berg_heat *heat)
 {
     if (heat == NULL)
         return;
     berg__xform_free(&heat->x);
-    for (int a = 0; a < BERG_MAX_RANK; a++) {
+    for (int a = 0; a < BERG_MAX_RANK; a++)
         berg__free(heat->qaxis[a]);
-        berg__free(heat->faxis[a]);
-    }
     berg__free(heat->qfull);
-    berg__free(heat->efull);
+    berg__pool_free(&heat->pool);
     berg__free(heat);
 }
 
-berg_status berg_heat_create_ex(berg_heat **out, const berg_space *space, size_t batch,
-                                int nthreads, unsigned flags)
+/* the symbol tables q(k) (per axis when g^{-1} is diagonal) and the layout
+ * of a scratch block */
+static berg_status make_tables(berg_heat *h, int fd, const char *fn)
 {
-    static const char fn[] = "berg_heat_create";
-    if (out == NULL)
-        return berg__error(BERG_ERR_NULL, "%s: out is NULL", fn);
-    if (space == NULL)
-        return berg__error(BERG_ERR_NULL, "%s: space is NULL", fn);
-    if (batch == 0)
-        return berg__error(BERG_ERR_SIZE, "%s: batch is 0 (need at least one array)", fn);
-    if (nthreads < 1)
-        return berg__error(BERG_ERR_DOMAIN, "%s: nthreads = %d must be at least 1", fn, nthreads);
-    if (flags & ~KNOWN_FLAGS)
-        return berg__error(BERG_ERR_DOMAIN, "%s: unknown flag bits 0x%x", fn, flags & ~KNOWN_FLAGS);
+    size_t off = HEAD_DOUBLES + berg__xform_scratch_doubles(&h->x, 2);
+    if (h->separable) {
+        for (int a = 0; a < h->x.space.ndim; a++) {
+            size_t m = h->x.sshape[a];
+            h->qaxis[a] = berg__alloc(m, sizeof(double), fn);
+            if (!h->qaxis[a])
+                return berg_last_status();
+            berg__xform_axis_quad(&h->x, a, fd, h->qaxis[a]);
+            h->fac_off[a] = off;
+            off += berg__xround(m);
+        }
+    } else {
+        h->qfull = berg__alloc(h->x.nspec, sizeof(double), fn);
+        if (!h->qfull)
+            return berg_last_status();
+        berg__xform_quad_table(&h->x, fd, h->qfull);
+        h->fac_off[0] = off;
+        off += berg__xround(h->x.nspec);
+    }
+    h->block_doubles = off;
+    return BERG_OK;
+}
+
+berg_status berg__heat_create(berg_heat **out, const berg_space *space, size_t batch,
+                              size_t nthreads, unsigned flags, const char *fn)
+{
+    BERG_TRY(berg__check_ptr(out, fn, "out"));
+    BERG_TRY(berg__check_ptr(space, fn, "space"));
+    BERG_REQUIRE(batch > 0, BERG_ERR_SIZE, "%s: batch is 0 (need at least one array)", fn);
+    BERG_REQUIRE(nthreads >= 1 && nthreads <= INT_MAX, BERG_ERR_DOMAIN,
+                 "%s: nthreads = %zu must be at least 1 and at most INT_MAX", fn, nthreads);
+    BERG_TRY(berg__check_flags(flags, ALLOWED_FLAGS, fn));
 
     berg_heat *h = berg__alloc(1, sizeof *h, fn);
     if (h == NULL)
         return berg_last_status();
     memset(h, 0, sizeof *h);
-    int d = space->ndim;
     h->separable = space->diagonal;
+    h->flags = flags;
+    h->id = (uint64_t)atomic_fetch_add(&next_id, 1);
     /* a separable symbol is even in every k_a: mixed spaces may use one r2r plan */
     unsigned xf = ((flags & BERG_PLAN_ESTIMATE) ? BERG__XF_ESTIMATE : 0u) |
-                  (h->separable ? BERG__XF_EVEN : 0u) | BERG__XF_SPEC2;
-    berg_status st = berg__xform_init(&h->x, space, batch, nthreads, xf, fn);
-    if (st != BERG_OK) {
-        berg__free(h);
-        return st;
-    }
-    if (h->separable) {
-        for (int a = 0; a < d; a++) {
-            size_t m = h->x.sshape[a];
-            h->qaxis[a] = berg__alloc(m, sizeof(double), fn);
-            h->faxis[a] = berg__alloc(m, sizeof(double), fn);
-            if (!h->qaxis[a] || !h->faxis[a]) {
-                berg_heat_destroy(h);
-                return BERG_ERR_NOMEM;
-            }
-            berg__xform_axis_quad(&h->x, a, (flags & BERG_SYMBOL_FD) != 0, h->qaxis[a]);
-        }
-    } else {
-        h->qfull = berg__alloc(h->x.nspec, sizeof(double), fn);
-        h->efull = berg__alloc(h->x.nspec, sizeof(double), fn);
-        if (!h->qfull || !h->efull) {
-            berg_heat_destroy(h);
-            return BERG_ERR_NOMEM;
-        }
-        berg__xform_quad_table(&h->x, (flags & BERG_SYMBOL_FD) != 0, h->qfull);
-    }
+                  (h->separable ? BERG__XF_EVEN : 0u) | BERG__XF_NOBUFS;
+    berg_status st;
+    BERG_TRY_GOTO(st, berg__xform_init(&h->x, space, batch, nthreads, xf, fn), fail);
+    BERG_TRY_GOTO(st, make_tables(h, (flags & BERG_SYMBOL_FD) != 0, fn), fail);
+    BERG_TRY_GOTO(st, berg__pool_init(&h->pool, h->block_doubles, sizeof(double), fn), fail);
     *out = h;
     return BERG_OK;
+fail:
+    berg_heat_destroy(h);
+    return st;
+}
+
+berg_status berg_heat_create_ex(berg_heat **out, const berg_space *space, size_t batch,
+                                size_t nthreads, unsigned flags)
+{
+    static const char fn[] = "berg_heat_create_ex";
+    return berg__heat_create(out, space, batch, nthreads, flags, fn);
 }
 
 berg_status berg_heat_create(berg_heat **out, const berg_space *space, unsigned flags)
 {
-    return berg_heat_create_ex(out, space, 1, 1, flags);
+    static const char fn[] = "berg_heat_create";
+    return berg__heat_create(out, space, 1, 1, flags, fn);
 }
 
 size_t berg_heat_batch(const berg_heat *heat) { return heat ? heat->x.batch : 0; }
 
-/* the factor tables for time t (cached for the last t) */
-static void set_time(berg_heat *h, double t)
+/* ---- per-call workspace ---------------------------------------------------- */
+
+berg_status berg__heat_begin(const berg_heat *h, berg__heat_work *w, const char *fn)
 {
-    if (h->cache_valid && h->cached_t == t)
+    w->block = berg__pool_get((berg__pool *)(uintptr_t)&h->pool, fn);
+    if (w->block == NULL)
+        return berg_last_status();
+    berg__xform_scratch_carve(&h->x, w->block + HEAD_DOUBLES, 2, &w->s);
+    if (h->separable) {
+        for (int a = 0; a < h->x.space.ndim; a++)
+            w->faxis[a] = w->block + h->fac_off[a];
+        w->efull = NULL;
+    } else {
+        w->efull = w->block + h->fac_off[0];
+    }
+    return BERG_OK;
+}
+
+void berg__heat_end(const berg_heat *h, berg__heat_work *w)
+{
+    berg__pool_put((berg__pool *)(uintptr_t)&h->pool, w->block);
+    w->block = NULL;
+}
+
+/* the factor tables of the block for time t (kept for the block's last t) */
+static void set_time(const berg_heat *h, berg__heat_work *w, double t)
+{
+    block_head *head = (block_head *)(void *)w->block;
+    if (head->id == h->id && head->t == t)
         return;
     if (h->separable) {
         for (int a = 0; a < h->x.space.ndim; a++) {
             const double *q = h->qaxis[a];
-            double *f = h->faxis[a], an = h->x.axis_norm[a];
+            double *f = w->faxis[a], an = h->x.axis_norm[a];
             for (size_t i = 0; i < h->x.sshape[a]; i++)
                 f[i] = exp(-t * q[i]) * an;
         }
     } else {
         double nm = h->x.norm;
         for (size_t i = 0; i < h->x.nspec; i++)
-            h->efull[i] = exp(-t * h->qfull[i]) * nm;
+            w->efull[i] = exp(-t * h->qfull[i]) * nm;
     }
-    h->cached_t = t;
-    h->cache_valid = 1;
+    head->id = h->id;
+    head->t = t;
 }
 
-static void multiply(berg_heat *h, const double *src, double *dst)
+static void multiply(const berg_heat *h, const berg__heat_work *w, const double *src, double *dst)
 {
     if (h->separable)
-        berg__xform_mul_separable(&h->x, h->faxis, src, dst);
+        berg__xform_mul_separable(&h->x, w->faxis, src, dst);
     else
-        berg__xform_mul_table(&h->x, h->efull, src, dst);
+        berg__xform_mul_table(&h->x, w->efull, src, dst);
 }
 
-static berg_status apply_common(berg_heat *heat, double t, const double *in, double *out,
-                                const char *fn)
+void berg__heat_run(const berg_heat *h, berg__heat_work *w, double t, const double *in,
+                    double *out)
 {
-    berg_status st;
-    if ((st = berg__check_time(t, fn, "t")) != BERG_OK)
-        return st;
-    if (in == NULL)
-        return berg__error(BERG_ERR_NULL, "%s: in is NULL", fn);
-    if (out == NULL)
-        return berg__error(BERG_ERR_NULL, "%s: out is NULL", fn);
-    berg__xform *x = &heat->x;
+    const berg__xform *x = &h->x;
     if (t == 0.0) {
         if (in != out)
             memmove(out, in, x->batch * x->nreal * sizeof(double));
-        return BERG_OK;
+        return;
     }
     unsigned fp = berg__ftz_enter();
-    set_time(heat, t);
-    berg__xform_forward(x, in);
-    multiply(heat, x->spec, x->spec);
-    berg__xform_inverse(x, x->spec, out);
+    set_time(h, w, t);
+    berg__xform_forward_s(x, &w->s, in, w->s.spec);
+    multiply(h, w, w->s.spec, w->s.spec);
+    berg__xform_inverse_s(x, &w->s, w->s.spec, out);
     berg__ftz_leave(fp);
+}
+
+/* ---- apply ------------------------------------------------------------------ */
+
+static berg_status apply_common(const berg_heat *heat, double t, const double *in, double *out,
+                                const char *fn)
+{
+    BERG_TRY(berg__check_time(t, fn, "t"));
+    BERG_TRY(berg__check_ptr(in, fn, "in"));
+    BERG_TRY(berg__check_ptr(out, fn, "out"));
+    berg__heat_work w;
+    BERG_TRY(berg__heat_begin(heat, &w, fn));
+    berg__heat_run(heat, &w, t, in, out);
+    berg__heat_end(heat, &w);
     return BERG_OK;
 }
 
-berg_status berg_heat_apply(berg_heat *heat, double t, const double *in, double *out)
+berg_status berg_heat_apply(const berg_heat *heat, double t, const double *in, double *out)
 {
     static const char fn[] = "berg_heat_apply";
-    if (heat == NULL)
-        return berg__error(BERG_ERR_NULL, "%s: heat is NULL", fn);
-    if (heat->x.batch != 1)
-        return berg__error(BERG_ERR_MISMATCH,
-                           "%s: heat was created for batches of %zu arrays; use "
-                           "berg_heat_apply_batch",
-                           fn, heat->x.batch);
+    BERG_TRY(berg__check_ptr(heat, fn, "heat"));
+    BERG_REQUIRE(heat->x.batch == 1, BERG_ERR_MISMATCH,
+                 "%s: heat was created for batches of %zu arrays; use berg_heat_apply_batch", fn,
+                 heat->x.batch);
     return apply_common(heat, t, in, out, fn);
 }
 
-berg_status berg_heat_apply_batch(berg_heat *heat, double t, size_t count, const double *in,
+berg_status berg_heat_apply_batch(const berg_heat *heat, double t, size_t count, const double *in,
                                   double *out)
 {
     static const char fn[] = "berg_heat_apply_batch";
-    if (heat == NULL)
-        return berg__error(BERG_ERR_NULL, "%s: heat is NULL", fn);
-    if (count == 0)
-        return berg__error(BERG_ERR_SIZE, "%s: count is 0 (need at least one array)", fn);
-    if (count != heat->x.batch)
-        return berg__error(BERG_ERR_MISMATCH,
-                           "%s: count = %zu but heat was created for batches of %zu", fn, count,
-                           heat->x.batch);
+    BERG_TRY(berg__check_ptr(heat, fn, "heat"));
+    BERG_REQUIRE(count > 0, BERG_ERR_SIZE, "%s: count is 0 (need at least one array)", fn);
+    BERG_REQUIRE(count == heat->x.batch, BERG_ERR_MISMATCH,
+                 "%s: count = %zu but heat was created for batches of %zu", fn, count,
+                 heat->x.batch);
     return apply_common(heat, t, in, out, fn);
 }
 
-berg_status berg_heat_apply_times(berg_heat *heat, size_t nt, const double *t, const double *in,
-                                  double *out)
+static berg_status check_times(size_t nt, const double *t, const char *fn)
+{
+    BERG_REQUIRE(nt > 0, BERG_ERR_SIZE, "%s: nt is 0 (need at least one time)", fn);
+    BERG_TRY(berg__check_ptr(t, fn, "t"));
+    for (size_t j = 0; j < nt; j++)
+        BERG_REQUIRE(isfinite(t[j]) && t[j] >= 0.0, BERG_ERR_TIME,
+                     "%s: t[%zu] = %g must be finite and >= 0", fn, j, t[j]);
+    return BERG_OK;
+}
+
+berg_status berg_heat_apply_times(const berg_heat *heat, size_t nt, const double *t,
+                                  const double *in, double *out)
 {
     static const char fn[] = "berg_heat_apply_times";
-    if (heat == NULL)
-        return berg__error(BERG_ERR_NULL, "%s: heat is NULL", fn);
-    if (nt == 0)
-        return berg__error(BERG_ERR_SIZE, "%s: nt is 0 (need at least one time)", fn);
-    if (t == NULL)
-        return berg__error(BERG_ERR_NULL, "%s: t is NULL", fn);
-    for (size_t j = 0; j < nt; j++)
-        if (!isfinite(t[j]) || t[j] < 0.0)
-            return berg__error(BERG_ERR_TIME, "%s: t[%zu] = %g must be finite and >= 0", fn, j,
-                               t[j]);
-    if (in == NULL)
-        return berg__error(BERG_ERR_NULL, "%s: in is NULL", fn);
-    if (out == NULL)
-        return berg__error(BERG_ERR_NULL, "%s: out is NULL", fn);
-    berg__xform *x = &heat->x;
+    BERG_TRY(berg__check_ptr(heat, fn, "heat"));
+    BERG_TRY(check_times(nt, t, fn));
+    BERG_TRY(berg__check_ptr(in, fn, "in"));
+    BERG_TRY(berg__check_ptr(out, fn, "out"));
+    const berg__xform *x = &heat->x;
     size_t block = x->batch * x->nreal, total;
-    if (berg__mul_size(nt, block, &total, fn, "nt * block size") != BERG_OK)
-        return berg_last_status();
-    (void)total;
+    BERG_TRY(berg__mul_size(nt, block, &total, fn, "nt * block size"));
     /* zero times are exact copies, made before anything overwrites in */
     int any_positive = 0;
     for (size_t j = 0; j < nt; j++) {
@@ -209,15 +251,18 @@ berg_status berg_heat_apply_times(berg_heat *heat, size_t nt, const double *t, c
     }
     if (!any_positive)
         return BERG_OK;
+    berg__heat_work w;
+    BERG_TRY(berg__heat_begin(heat, &w, fn));
     unsigned fp = berg__ftz_enter();
-    berg__xform_forward(x, in);
+    berg__xform_forward_s(x, &w.s, in, w.s.spec);
     for (size_t j = 0; j < nt; j++) {
         if (t[j] == 0.0)
             continue;
-        set_time(heat, t[j]);
-        multiply(heat, x->spec, x->spec2);
-        berg__xform_inverse(x, x->spec2, out + j * block);
+        set_time(heat, &w, t[j]);
+        multiply(heat, &w, w.s.spec, w.s.spec2);
+        berg__xform_inverse_s(x, &w.s, w.s.spec2, out + j * block);
     }
     berg__ftz_leave(fp);
+    berg__heat_end(heat, &w);
     return BERG_OK;
 }

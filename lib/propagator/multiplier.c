@@ -3,22 +3,38 @@
 #include <math.h>
 #include <string.h>
 
-#include "berg/propagator.h"
+#include <limits.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "berg/heat.h"
 #include "propagator/transform.h"
 
-enum { CACHE_NONE = 0, CACHE_EXP = 1, CACHE_SQRT = 2 };
-
+/* Immutable after creation: plans, symbol tables. The exp table of
+ * berg_multiplier_exp_apply lives in the scratch block of each call. */
 struct berg_multiplier {
-    berg__xform x;
+    berg__xform x;      /* plans only (BERG__XF_NOBUFS) */
     double *c;          /* symbol per mode */
     double *cn;         /* c * norm */
-    double *cache;      /* e^{-t c} * norm (CACHE_EXP) or sqrt(c / w) * norm (CACHE_SQRT) */
-    int cache_kind;
-    double cached_t;
+    double *csqrt;      /* sqrt(c / w) * norm (random fields), NULL when some c < 0 */
     size_t neg_mode;    /* first mode with c < 0, or nspec */
+    uint64_t id;        /* unique over the process (never reused) */
+    size_t exp_off;     /* offset of the exp table in a block */
+    berg__pool pool;    /* scratch blocks, one per concurrent call */
 };
 
-#define KNOWN_FLAGS (BERG_PLAN_ESTIMATE | BERG_SYMBOL_FD)
+#define ALLOWED_FLAGS (BERG_PLAN_ESTIMATE | BERG_SYMBOL_FD)
+
+/* the head of a scratch block: the handle id and t of its exp table (ids
+ * are never reused, so stale heads never match) */
+typedef struct {
+    uint64_t id;
+    double t;
+} block_head;
+#define HEAD_DOUBLES ((size_t)8) /* 64 bytes */
+
+static atomic_uint_fast64_t next_id = 1;
 
 void berg_multiplier_destroy(berg_multiplier *m)
 {
@@ -27,7 +43,8 @@ void berg_multiplier_destroy(berg_multiplier *m)
     berg__xform_free(&m->x);
     berg__free(m->c);
     berg__free(m->cn);
-    berg__free(m->cache);
+    berg__free(m->csqrt);
+    berg__pool_free(&m->pool);
     berg__free(m);
 }
 
@@ -78,50 +95,65 @@ static int symbol_even(const berg_space *s, int even_if_uncoupled)
     return even_if_uncoupled ? s->diagonal : nper <= 1;
 }
 
-static berg_status build(berg_multiplier **out, const berg_space *space, int nthreads,
-                         unsigned flags, int radial, mode_symbol sym, void *ctx, const char *fn)
+/* the derived tables: c * norm, sqrt(c / w) * norm, the first negative mode */
+static berg_status derive_tables(berg_multiplier *m, const char *fn)
 {
-    if (out == NULL)
-        return berg__error(BERG_ERR_NULL, "%s: out is NULL", fn);
-    if (space == NULL)
-        return berg__error(BERG_ERR_NULL, "%s: space is NULL", fn);
-    if (nthreads < 1)
-        return berg__error(BERG_ERR_DOMAIN, "%s: nthreads = %d must be at least 1", fn, nthreads);
-    if (flags & ~KNOWN_FLAGS)
-        return berg__error(BERG_ERR_DOMAIN, "%s: unknown flag bits 0x%x", fn, flags & ~KNOWN_FLAGS);
-    berg_multiplier *m = berg__alloc(1, sizeof *m, fn);
-    if (m == NULL)
-        return berg_last_status();
-    memset(m, 0, sizeof *m);
-    unsigned xf = ((flags & BERG_PLAN_ESTIMATE) ? BERG__XF_ESTIMATE : 0u) |
-                  (symbol_even(space, radial) ? BERG__XF_EVEN : 0u);
-    berg_status st = berg__xform_init(&m->x, space, 1, nthreads, xf, fn);
-    if (st != BERG_OK) {
-        berg__free(m);
-        return st;
-    }
     size_t ns = m->x.nspec;
-    m->c = berg__alloc(ns, sizeof(double), fn);
-    m->cn = berg__alloc(ns, sizeof(double), fn);
-    m->cache = berg__alloc(ns, sizeof(double), fn);
-    if (!m->c || !m->cn || !m->cache) {
-        berg_multiplier_destroy(m);
-        return BERG_ERR_NOMEM;
-    }
-    fill_ctx f = {m, sym, ctx, (flags & BERG_SYMBOL_FD) != 0, fn};
-    if (berg__xform_each_mode(&m->x, fill_mode, &f) != 0) {
-        berg_status err = berg_last_status();
-        berg_multiplier_destroy(m);
-        return err;
-    }
     m->neg_mode = ns;
     for (size_t i = 0; i < ns; i++) {
         m->cn[i] = m->c[i] * m->x.norm;
         if (m->c[i] < 0.0 && m->neg_mode == ns)
             m->neg_mode = i;
     }
+    if (m->neg_mode == ns) {
+        m->csqrt = berg__alloc(ns, sizeof(double), fn);
+        if (m->csqrt == NULL)
+            return berg_last_status();
+        double s = m->x.norm / sqrt(m->x.space.weight);
+        for (size_t i = 0; i < ns; i++)
+            m->csqrt[i] = sqrt(m->c[i]) * s;
+    }
+    return BERG_OK;
+}
+
+static berg_status build(berg_multiplier **out, const berg_space *space, size_t nthreads,
+                         unsigned flags, int radial, mode_symbol sym, void *ctx, const char *fn)
+{
+    BERG_TRY(berg__check_ptr(out, fn, "out"));
+    BERG_TRY(berg__check_ptr(space, fn, "space"));
+    BERG_REQUIRE(nthreads >= 1 && nthreads <= INT_MAX, BERG_ERR_DOMAIN,
+                 "%s: nthreads = %zu must be at least 1 and at most INT_MAX", fn, nthreads);
+    BERG_TRY(berg__check_flags(flags, ALLOWED_FLAGS, fn));
+    berg_multiplier *m = berg__alloc(1, sizeof *m, fn);
+    if (m == NULL)
+        return berg_last_status();
+    memset(m, 0, sizeof *m);
+    m->id = (uint64_t)atomic_fetch_add(&next_id, 1);
+    unsigned xf = ((flags & BERG_PLAN_ESTIMATE) ? BERG__XF_ESTIMATE : 0u) |
+                  (symbol_even(space, radial) ? BERG__XF_EVEN : 0u) | BERG__XF_NOBUFS;
+    berg_status st;
+    BERG_TRY_GOTO(st, berg__xform_init(&m->x, space, 1, nthreads, xf, fn), fail);
+    size_t ns = m->x.nspec;
+    m->c = berg__alloc(ns, sizeof(double), fn);
+    m->cn = berg__alloc(ns, sizeof(double), fn);
+    if (!m->c || !m->cn) {
+        st = berg_last_status();
+        goto fail;
+    }
+    fill_ctx f = {m, sym, ctx, (flags & BERG_SYMBOL_FD) != 0, fn};
+    if (berg__xform_each_mode(&m->x, fill_mode, &f) != 0) {
+        st = berg_last_status();
+        goto fail;
+    }
+    BERG_TRY_GOTO(st, derive_tables(m, fn), fail);
+    m->exp_off = HEAD_DOUBLES + berg__xform_scratch_doubles(&m->x, 1);
+    BERG_TRY_GOTO(st, berg__pool_init(&m->pool, m->exp_off + berg__xround(ns), sizeof(double), fn),
+                  fail);
     *out = m;
     return BERG_OK;
+fail:
+    berg_multiplier_destroy(m);
+    return st;
 }
 
 /* ---- user callbacks ----------------------------------------------------- */
@@ -161,14 +193,17 @@ static int cb_symbol(const berg__xform *x, const size_t *idx, const double *k, i
             if (pat & (1u << j))
                 ks[nyq[j]] = -ks[nyq[j]];
         mode_k(x, ks, fd, kk);
-        int rc = cb->fnp(d, kk, &cv, cb->user_data);
-        if (rc != 0 || !isfinite(cv)) {
+        int rc = cb->fnp((size_t)d, kk, &cv, cb->user_data);
+        if (rc != 0) {
             format_k(kb, sizeof kb, d, kk);
-            if (rc != 0)
-                berg__error(BERG_ERR_CALLBACK, "%s: symbol returned %d at k = (%s)", fn, rc, kb);
-            else
-                berg__error(BERG_ERR_CALLBACK,
-                            "%s: symbol gave the non-finite value %g at k = (%s)", fn, cv, kb);
+            berg__error(BERG_ERR_CALLBACK, "%s: symbol returned %d at k = (%s)", fn, rc, kb);
+            return 1;
+        }
+        if (!isfinite(cv)) {
+            char what[300];
+            format_k(kb, sizeof kb, d, kk);
+            snprintf(what, sizeof what, "symbol at k = (%s)", kb);
+            berg__check_callback_output(&cv, 1, fn, what);
             return 1;
         }
         sum += cv;
@@ -178,20 +213,22 @@ static int cb_symbol(const berg__xform *x, const size_t *idx, const double *k, i
 }
 
 berg_status berg_multiplier_create_ex(berg_multiplier **out, const berg_space *space,
-                                      berg_symbol_fn symbol, void *user_data, int nthreads,
-                                      unsigned flags)
+                                      size_t nthreads, unsigned flags, berg_symbol_fn symbol,
+                                      void *user_data)
 {
-    static const char fn[] = "berg_multiplier_create";
-    if (symbol == NULL)
-        return berg__error(BERG_ERR_NULL, "%s: symbol is NULL", fn);
+    static const char fn[] = "berg_multiplier_create_ex";
+    BERG_REQUIRE(symbol != NULL, BERG_ERR_NULL, "%s: symbol is NULL", fn);
     cb_ctx cb = {symbol, user_data};
     return build(out, space, nthreads, flags, 0, cb_symbol, &cb, fn);
 }
 
-berg_status berg_multiplier_create(berg_multiplier **out, const berg_space *space,
-                                   berg_symbol_fn symbol, void *user_data, unsigned flags)
+berg_status berg_multiplier_create(berg_multiplier **out, const berg_space *space, unsigned flags,
+                                   berg_symbol_fn symbol, void *user_data)
 {
-    return berg_multiplier_create_ex(out, space, symbol, user_data, 1, flags);
+    static const char fn[] = "berg_multiplier_create";
+    BERG_REQUIRE(symbol != NULL, BERG_ERR_NULL, "%s: symbol is NULL", fn);
+    cb_ctx cb = {symbol, user_data};
+    return build(out, space, 1, flags, 0, cb_symbol, &cb, fn);
 }
 
 /* |k|_g of a mode (continuum or finite-difference) */
@@ -242,21 +279,15 @@ berg_status berg_multiplier_create_radial(berg_multiplier **out, const berg_spac
                                           unsigned flags)
 {
     static const char fn[] = "berg_multiplier_create_radial";
-    berg_status st;
-    if (out == NULL)
-        return berg__error(BERG_ERR_NULL, "%s: out is NULL", fn);
-    if (np < 2)
-        return berg__error(BERG_ERR_SIZE, "%s: np = %zu, need at least 2 knots", fn, np);
-    if ((st = berg__check_finite(kp, np, fn, "kp")) != BERG_OK ||
-        (st = berg__check_finite(cp, np, fn, "cp")) != BERG_OK)
-        return st;
-    if (kp[0] < 0.0)
-        return berg__error(BERG_ERR_DOMAIN, "%s: kp[0] = %g is negative", fn, kp[0]);
+    BERG_TRY(berg__check_ptr(out, fn, "out"));
+    BERG_REQUIRE(np >= 2, BERG_ERR_SIZE, "%s: np = %zu, need at least 2 knots", fn, np);
+    BERG_TRY(berg__check_finite(kp, np, fn, "kp"));
+    BERG_TRY(berg__check_finite(cp, np, fn, "cp"));
+    BERG_REQUIRE(kp[0] >= 0.0, BERG_ERR_DOMAIN, "%s: kp[0] = %g is negative", fn, kp[0]);
     for (size_t i = 1; i < np; i++)
-        if (!(kp[i] > kp[i - 1]))
-            return berg__error(BERG_ERR_DOMAIN,
-                               "%s: knots must increase strictly, but kp[%zu] = %g <= kp[%zu] = %g",
-                               fn, i, kp[i], i - 1, kp[i - 1]);
+        BERG_REQUIRE(kp[i] > kp[i - 1], BERG_ERR_DOMAIN,
+                     "%s: knots must increase strictly, but kp[%zu] = %g <= kp[%zu] = %g", fn, i,
+                     kp[i], i - 1, kp[i - 1]);
     radial_ctx r = {np, kp, cp};
     return build(out, space, 1, flags, 1, radial_symbol, &r, fn);
 }
@@ -283,26 +314,20 @@ static double regulator(berg_regulator kind, double L, double k)
 
 static berg_status check_regulator(berg_regulator kind, double lambda, const char *fn)
 {
-    if ((int)kind < 0 || (int)kind > (int)BERG_REGULATOR_LITIM_DOT)
-        return berg__error(BERG_ERR_DOMAIN, "%s: unknown regulator kind %d", fn, (int)kind);
-    if (!isfinite(lambda) || !(lambda > 0.0))
-        return berg__error(BERG_ERR_DOMAIN, "%s: lambda = %g must be positive and finite", fn,
-                           lambda);
+    BERG_REQUIRE((int)kind >= 0 && (int)kind <= (int)BERG_REGULATOR_LITIM_DOT, BERG_ERR_DOMAIN,
+                 "%s: unknown regulator kind %d", fn, (int)kind);
+    BERG_REQUIRE(isfinite(lambda) && lambda > 0.0, BERG_ERR_DOMAIN,
+                 "%s: lambda = %g must be positive and finite", fn, lambda);
     return BERG_OK;
 }
 
 berg_status berg_regulator_value(berg_regulator kind, double lambda, double k, double *value)
 {
     static const char fn[] = "berg_regulator_value";
-    berg_status st;
-    if (value == NULL)
-        return berg__error(BERG_ERR_NULL, "%s: value is NULL", fn);
-    if ((st = check_regulator(kind, lambda, fn)) != BERG_OK)
-        return st;
-    if (!isfinite(k))
-        return berg__error(BERG_ERR_NONFINITE, "%s: k = %g is not finite", fn, k);
-    if (k < 0.0)
-        return berg__error(BERG_ERR_DOMAIN, "%s: k = %g is negative", fn, k);
+    BERG_TRY(berg__check_ptr(value, fn, "value"));
+    BERG_TRY(check_regulator(kind, lambda, fn));
+    BERG_REQUIRE(isfinite(k), BERG_ERR_NONFINITE, "%s: k = %g is not finite", fn, k);
+    BERG_REQUIRE(k >= 0.0, BERG_ERR_DOMAIN, "%s: k = %g is negative", fn, k);
     *value = regulator(kind, lambda, k);
     return BERG_OK;
 }
@@ -326,11 +351,8 @@ berg_status berg_multiplier_create_regulator(berg_multiplier **out, const berg_s
                                              berg_regulator kind, double lambda, unsigned flags)
 {
     static const char fn[] = "berg_multiplier_create_regulator";
-    berg_status st;
-    if (out == NULL)
-        return berg__error(BERG_ERR_NULL, "%s: out is NULL", fn);
-    if ((st = check_regulator(kind, lambda, fn)) != BERG_OK)
-        return st;
+    BERG_TRY(berg__check_ptr(out, fn, "out"));
+    BERG_TRY(check_regulator(kind, lambda, fn));
     reg_ctx r = {kind, lambda};
     return build(out, space, 1, flags, 1, reg_symbol, &r, fn);
 }
@@ -340,10 +362,9 @@ berg_status berg_multiplier_create_regulator(berg_multiplier **out, const berg_s
 static berg_status check_io(const berg_multiplier *m, const double *in, const double *out,
                             const char *fn)
 {
-    berg_status st;
-    if ((st = berg__check_ptr(m, fn, "m")) || (st = berg__check_ptr(in, fn, "in")) ||
-        (st = berg__check_ptr(out, fn, "out")))
-        return st;
+    BERG_TRY(berg__check_ptr(m, fn, "m"));
+    BERG_TRY(berg__check_ptr(in, fn, "in"));
+    BERG_TRY(berg__check_ptr(out, fn, "out"));
     return BERG_OK;
 }
 
@@ -362,30 +383,57 @@ static berg_status negative_symbol(const berg_multiplier *m, const char *fn, con
                        m->c[m->neg_mode], kb);
 }
 
-berg_status berg_multiplier_apply(berg_multiplier *m, const double *in, double *out)
+/* one call's workspace: a block from the pool */
+typedef struct {
+    double *block;
+    berg__xscratch s;
+    double *table; /* the exp table (berg_multiplier_exp_apply) */
+} work;
+
+static berg_status begin(const berg_multiplier *m, work *w, const char *fn)
 {
-    static const char fn[] = "berg_multiplier_apply";
-    berg_status st = check_io(m, in, out, fn);
-    if (st != BERG_OK)
-        return st;
-    unsigned fp = berg__ftz_enter();
-    berg__xform_forward(&m->x, in);
-    berg__xform_mul_table(&m->x, m->cn, m->x.spec, m->x.spec);
-    berg__xform_inverse(&m->x, m->x.spec, out);
-    berg__ftz_leave(fp);
+    w->block = berg__pool_get((berg__pool *)(uintptr_t)&m->pool, fn);
+    if (w->block == NULL)
+        return berg_last_status();
+    berg__xform_scratch_carve(&m->x, w->block + HEAD_DOUBLES, 1, &w->s);
+    w->table = w->block + m->exp_off;
     return BERG_OK;
 }
 
-berg_status berg_multiplier_exp_apply(berg_multiplier *m, double t, const double *in, double *out)
+static void end(const berg_multiplier *m, work *w)
+{
+    berg__pool_put((berg__pool *)(uintptr_t)&m->pool, w->block);
+}
+
+/* out = T^{-1} table T in */
+static void run(const berg_multiplier *m, const work *w, const double *table, const double *in,
+                double *out)
+{
+    unsigned fp = berg__ftz_enter();
+    berg__xform_forward_s(&m->x, &w->s, in, w->s.spec);
+    berg__xform_mul_table(&m->x, table, w->s.spec, w->s.spec);
+    berg__xform_inverse_s(&m->x, &w->s, w->s.spec, out);
+    berg__ftz_leave(fp);
+}
+
+berg_status berg_multiplier_apply(const berg_multiplier *m, const double *in, double *out)
+{
+    static const char fn[] = "berg_multiplier_apply";
+    BERG_TRY(check_io(m, in, out, fn));
+    work w;
+    BERG_TRY(begin(m, &w, fn));
+    run(m, &w, m->cn, in, out);
+    end(m, &w);
+    return BERG_OK;
+}
+
+berg_status berg_multiplier_exp_apply(const berg_multiplier *m, double t, const double *in,
+                                      double *out)
 {
     static const char fn[] = "berg_multiplier_exp_apply";
-    berg_status st;
-    if (m == NULL)
-        return berg__error(BERG_ERR_NULL, "%s: m is NULL", fn);
-    if ((st = berg__check_time(t, fn, "t")) != BERG_OK)
-        return st;
-    if ((st = check_io(m, in, out, fn)) != BERG_OK)
-        return st;
+    BERG_TRY(berg__check_ptr(m, fn, "m"));
+    BERG_TRY(berg__check_time(t, fn, "t"));
+    BERG_TRY(check_io(m, in, out, fn));
     if (m->neg_mode < m->x.nspec)
         return negative_symbol(m, fn, "e^{-t c} needs c >= 0");
     if (t == 0.0) {
@@ -393,43 +441,34 @@ berg_status berg_multiplier_exp_apply(berg_multiplier *m, double t, const double
             memmove(out, in, m->x.nreal * sizeof(double));
         return BERG_OK;
     }
-    unsigned fp = berg__ftz_enter();
-    if (m->cache_kind != CACHE_EXP || m->cached_t != t) {
+    work w;
+    BERG_TRY(begin(m, &w, fn));
+    block_head *head = (block_head *)(void *)w.block;
+    if (head->id != m->id || head->t != t) {
         for (size_t i = 0; i < m->x.nspec; i++)
-            m->cache[i] = exp(-t * m->c[i]) * m->x.norm;
-        m->cache_kind = CACHE_EXP;
-        m->cached_t = t;
+            w.table[i] = exp(-t * m->c[i]) * m->x.norm;
+        head->id = m->id;
+        head->t = t;
     }
-    berg__xform_forward(&m->x, in);
-    berg__xform_mul_table(&m->x, m->cache, m->x.spec, m->x.spec);
-    berg__xform_inverse(&m->x, m->x.spec, out);
-    berg__ftz_leave(fp);
+    run(m, &w, w.table, in, out);
+    end(m, &w);
     return BERG_OK;
 }
 
-berg_status berg_multiplier_random_field(berg_multiplier *m, unsigned long long seed,
+berg_status berg_multiplier_random_field(const berg_multiplier *m, unsigned long long seed,
                                          unsigned long long stream, double *out)
 {
     static const char fn[] = "berg_multiplier_random_field";
-    if (m == NULL)
-        return berg__error(BERG_ERR_NULL, "%s: m is NULL", fn);
-    if (out == NULL)
-        return berg__error(BERG_ERR_NULL, "%s: out is NULL", fn);
+    BERG_TRY(berg__check_ptr(m, fn, "m"));
+    BERG_TRY(berg__check_ptr(out, fn, "out"));
     if (m->neg_mode < m->x.nspec)
         return negative_symbol(m, fn, "a spectrum must be >= 0");
-    if (m->cache_kind != CACHE_SQRT) {
-        double s = m->x.norm / sqrt(m->x.space.weight);
-        for (size_t i = 0; i < m->x.nspec; i++)
-            m->cache[i] = sqrt(m->c[i]) * s;
-        m->cache_kind = CACHE_SQRT;
-    }
+    work w;
+    BERG_TRY(begin(m, &w, fn));
     berg__rng rng;
     berg__rng_seed(&rng, (uint64_t)seed, (uint64_t)stream);
-    berg__rng_normals(&rng, m->x.rbuf2, m->x.nreal);
-    unsigned fp = berg__ftz_enter();
-    berg__xform_forward(&m->x, m->x.rbuf2);
-    berg__xform_mul_table(&m->x, m->cache, m->x.spec, m->x.spec);
-    berg__xform_inverse(&m->x, m->x.spec, out);
-    berg__ftz_leave(fp);
+    berg__rng_normals(&rng, w.s.rbuf2, m->x.nreal);
+    run(m, &w, m->csqrt, w.s.rbuf2, out);
+    end(m, &w);
     return BERG_OK;
 }

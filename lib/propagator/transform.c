@@ -1,4 +1,4 @@
-/* The spectral transform of a space: planning, execution, mode tables. */
+/* The spectral transform of a space: planning, serial and const execution, mode tables. */
 #include <math.h>
 #include <string.h>
 
@@ -13,18 +13,11 @@ void berg__xform_free(berg__xform *x)
 {
     if (x == NULL)
         return;
-    if (x->a_fwd || x->a_bwd || x->b_fwd || x->b_bwd) {
-        berg__fftw_lock();
-        if (x->a_fwd)
-            fftw_destroy_plan(x->a_fwd);
-        if (x->a_bwd)
-            fftw_destroy_plan(x->a_bwd);
-        if (x->b_fwd)
-            fftw_destroy_plan(x->b_fwd);
-        if (x->b_bwd)
-            fftw_destroy_plan(x->b_bwd);
-        berg__fftw_unlock();
-    }
+    /* never waits for another thread's planning */
+    berg__fftw_destroy_plan(x->a_fwd);
+    berg__fftw_destroy_plan(x->a_bwd);
+    berg__fftw_destroy_plan(x->b_fwd);
+    berg__fftw_destroy_plan(x->b_bwd);
     x->a_fwd = x->a_bwd = x->b_fwd = x->b_bwd = NULL;
     berg__free(x->rbuf);
     berg__free(x->rbuf2);
@@ -128,8 +121,8 @@ static berg_status make_plans(berg__xform *x, unsigned pflags, const char *fn)
     return BERG_OK;
 }
 
-berg_status berg__xform_init(berg__xform *x, const berg_space *space, size_t batch, int nthreads,
-                             unsigned flags, const char *fn)
+berg_status berg__xform_init(berg__xform *x, const berg_space *space, size_t batch,
+                             size_t nthreads, unsigned flags, const char *fn)
 {
     memset(x, 0, sizeof *x);
     x->space = *space;
@@ -214,7 +207,7 @@ berg_status berg__xform_init(berg__xform *x, const berg_space *space, size_t bat
     unsigned pflags = (flags & BERG__XF_ESTIMATE) ? FFTW_ESTIMATE : FFTW_MEASURE;
     berg__fftw_lock();
     int prev = fftw_planner_nthreads();
-    fftw_plan_with_nthreads(nthreads);
+    fftw_plan_with_nthreads((int)nthreads);
     berg_status st = make_plans(x, pflags, fn);
     fftw_plan_with_nthreads(prev);
     x->align = fftw_alignment_of(x->rbuf2);
@@ -223,40 +216,99 @@ berg_status berg__xform_init(berg__xform *x, const berg_space *space, size_t bat
         berg__xform_free(x);
         return st;
     }
+    if (flags & BERG__XF_NOBUFS) {
+        berg__free(x->rbuf);
+        berg__free(x->rbuf2);
+        berg__free(x->spec);
+        berg__free(x->spec2);
+        x->rbuf = x->rbuf2 = x->spec = x->spec2 = NULL;
+    }
     return BERG_OK;
 }
 
-void berg__xform_forward(berg__xform *x, const double *in)
+size_t berg__xform_scratch_doubles(const berg__xform *x, int nspec_bufs)
+{
+    size_t nr = berg__xround(x->batch * x->nreal), ns = berg__xround(x->batch * x->nspec_doubles);
+    size_t two_stage = (x->has_r2r && x->has_r2c) ? 1u : 0u;
+    return (1u + two_stage) * nr + (size_t)nspec_bufs * ns;
+}
+
+double *berg__xform_scratch_carve(const berg__xform *x, double *block, int nspec_bufs,
+                                  berg__xscratch *s)
+{
+    size_t nr = berg__xround(x->batch * x->nreal), ns = berg__xround(x->batch * x->nspec_doubles);
+    s->rbuf2 = block;
+    block += nr;
+    s->rbuf = NULL;
+    if (x->has_r2r && x->has_r2c) {
+        s->rbuf = block;
+        block += nr;
+    }
+    s->spec = block;
+    block += ns;
+    s->spec2 = NULL;
+    if (nspec_bufs > 1) {
+        s->spec2 = block;
+        block += ns;
+    }
+    return block;
+}
+
+/* the plans were made out of place on buffers of alignment x->align; the
+ * new-array execute functions need the same, so misaligned user arrays go
+ * through s->rbuf2 */
+void berg__xform_forward_s(const berg__xform *x, const berg__xscratch *s, const double *in,
+                           double *spec)
 {
     double *src = (double *)(uintptr_t)in;
     if (!aligned_like(x, in)) {
-        memcpy(x->rbuf2, in, x->batch * x->nreal * sizeof(double));
-        src = x->rbuf2;
+        memcpy(s->rbuf2, in, x->batch * x->nreal * sizeof(double));
+        src = s->rbuf2;
     }
     if (x->has_r2r && x->has_r2c) {
-        fftw_execute_r2r(x->a_fwd, src, x->rbuf);
-        fftw_execute_dft_r2c(x->b_fwd, x->rbuf, (fftw_complex *)x->spec);
+        fftw_execute_r2r(x->a_fwd, src, s->rbuf);
+        fftw_execute_dft_r2c(x->b_fwd, s->rbuf, (fftw_complex *)spec);
     } else if (x->has_r2r) {
-        fftw_execute_r2r(x->a_fwd, src, x->spec);
+        fftw_execute_r2r(x->a_fwd, src, spec);
     } else {
-        fftw_execute_dft_r2c(x->b_fwd, src, (fftw_complex *)x->spec);
+        fftw_execute_dft_r2c(x->b_fwd, src, (fftw_complex *)spec);
     }
 }
 
-void berg__xform_inverse(berg__xform *x, double *src, double *out)
+void berg__xform_inverse_s(const berg__xform *x, const berg__xscratch *s, double *src,
+                           double *out)
 {
     int direct = aligned_like(x, out);
-    double *dst = direct ? out : x->rbuf2;
+    double *dst = direct ? out : s->rbuf2;
     if (x->has_r2c && x->has_r2r) {
-        fftw_execute_dft_c2r(x->b_bwd, (fftw_complex *)src, x->rbuf);
-        fftw_execute_r2r(x->a_bwd, x->rbuf, dst);
+        fftw_execute_dft_c2r(x->b_bwd, (fftw_complex *)src, s->rbuf);
+        fftw_execute_r2r(x->a_bwd, s->rbuf, dst);
     } else if (x->has_r2c) {
         fftw_execute_dft_c2r(x->b_bwd, (fftw_complex *)src, dst);
     } else {
         fftw_execute_r2r(x->a_bwd, src, dst);
     }
     if (!direct)
-        memcpy(out, x->rbuf2, x->batch * x->nreal * sizeof(double));
+        memcpy(out, s->rbuf2, x->batch * x->nreal * sizeof(double));
+}
+
+/* the serial form: the transform's own buffers */
+static berg__xscratch own_scratch(const berg__xform *x)
+{
+    berg__xscratch s = {x->rbuf, x->rbuf2, x->spec, x->spec2};
+    return s;
+}
+
+void berg__xform_forward(berg__xform *x, const double *in)
+{
+    berg__xscratch s = own_scratch(x);
+    berg__xform_forward_s(x, &s, in, x->spec);
+}
+
+void berg__xform_inverse(berg__xform *x, double *src, double *out)
+{
+    berg__xscratch s = own_scratch(x);
+    berg__xform_inverse_s(x, &s, src, out);
 }
 
 /* one row of the separable product: dst[j] = src[j] * outer * fl[j] (complex

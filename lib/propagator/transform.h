@@ -33,8 +33,21 @@
  * (periodic) or 2 n_a (Neumann, Dirichlet); berg__xform.axis_norm[a] =
  * 1 / s_a is folded into the multiplier tables by the callers.
  *
- * A berg__xform owns its scratch: one transform may not be used from two
- * threads at once. Creation takes the FFTW planner lock.
+ * Two ways to execute a transform:
+ *   serial     berg__xform_forward / berg__xform_inverse use the buffers the
+ *              transform owns (x->spec, x->rbuf2): one caller at a time.
+ *   const      berg__xform_forward_s / berg__xform_inverse_s take the
+ *              buffers from a caller's scratch block (berg__xscratch, cut from
+ *              a berg__pool block by berg__xform_scratch_carve) and execute
+ *              the plans with FFTW's new-array functions: any number of
+ *              threads at once on one transform. With BERG__XF_NOBUFS the
+ *              planning buffers are freed after planning (only the const
+ *              form may then be used).
+ * Every scratch part starts at a multiple of 64 bytes of a block allocated
+ * by berg__alloc, so it has the alignment of the planning buffers, which
+ * FFTW's new-array execution requires. Creation takes the FFTW planner lock;
+ * destruction never waits for another thread's planning (the plans are
+ * handed to berg__fftw_destroy_plan).
  */
 #ifndef BERG_PROPAGATOR_TRANSFORM_H
 #define BERG_PROPAGATOR_TRANSFORM_H
@@ -75,11 +88,13 @@ static inline void berg__ftz_leave(unsigned old) { (void)old; }
 #define BERG__XF_EVEN 0x2u
 /* allocate spec2, the second spectral buffer (berg_heat_apply_times) */
 #define BERG__XF_SPEC2 0x4u
+/* free the planning buffers after planning: const execution only */
+#define BERG__XF_NOBUFS 0x8u
 
 typedef struct berg__xform {
     berg_space space;           /* a copy of the space */
     size_t batch;               /* arrays per call */
-    int nthreads;               /* FFTW threads of the plans */
+    size_t nthreads;            /* FFTW threads of the plans */
     int has_r2r, has_r2c;       /* which stages exist */
     int halfcomplex;            /* periodic axes transformed by R2HC inside the r2r stage */
     int is_complex;             /* spectral data complex */
@@ -108,9 +123,39 @@ typedef struct berg__xform {
 /* Plan a transform for batch arrays on space with nthreads FFTW threads.
  * flags: BERG__XF_ESTIMATE for FFTW_ESTIMATE (default FFTW_MEASURE).
  * On failure x is left empty (berg__xform_free is still safe). */
-berg_status berg__xform_init(berg__xform *x, const berg_space *space, size_t batch, int nthreads,
-                             unsigned flags, const char *fn);
+berg_status berg__xform_init(berg__xform *x, const berg_space *space, size_t batch,
+                             size_t nthreads, unsigned flags, const char *fn);
 void berg__xform_free(berg__xform *x);
+
+/* The buffers of one const execution (parts of a caller's scratch block). */
+typedef struct berg__xscratch {
+    double *rbuf;   /* two-stage intermediate (NULL when there is one stage) */
+    double *rbuf2;  /* misaligned input / output, random-field noise */
+    double *spec;   /* batch spectral arrays */
+    double *spec2;  /* second spectral arrays (nspec_bufs = 2), else NULL */
+} berg__xscratch;
+
+/* round n doubles up to a multiple of 64 bytes */
+static inline size_t berg__xround(size_t n) { return (n + 7u) & ~(size_t)7u; }
+/* doubles of scratch one const execution needs (nspec_bufs = 1 or 2
+ * spectral arrays), every part rounded to 64 bytes */
+size_t berg__xform_scratch_doubles(const berg__xform *x, int nspec_bufs);
+/* cut the parts of s out of block (64-byte aligned); returns the first
+ * double after them */
+double *berg__xform_scratch_carve(const berg__xform *x, double *block, int nspec_bufs,
+                                  berg__xscratch *s);
+/* spec = forward transform of in (batch arrays, any alignment), using s */
+void berg__xform_forward_s(const berg__xform *x, const berg__xscratch *s, const double *in,
+                           double *spec);
+/* out = inverse transform of src (destroyed; a spectral part of s), any
+ * alignment of out, out may equal the in of the preceding forward */
+void berg__xform_inverse_s(const berg__xform *x, const berg__xscratch *s, double *src,
+                           double *out);
+
+/* Destroy an FFTW plan without waiting for another thread's planning: now
+ * when the planner lock is free, else deferred to the end of the current
+ * planning (lib/core/fftw_lock.c). NULL is a no-op. */
+void berg__fftw_destroy_plan(fftw_plan p);
 
 /* spec = forward transform of in (batch arrays). in may be any alignment. */
 void berg__xform_forward(berg__xform *x, const double *in);

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <fftw3.h>
 
-#include "berg/propagator.h"
+#include "berg/heat.h"
 #include "core/internal.h"
 
 berg_status berg_wisdom_export_string(char **out)

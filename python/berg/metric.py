@@ -18,7 +18,7 @@ __all__ = [
     "potential_energy_derivative", "free_energy_derivative", "dirichlet_energy_derivative",
     "fisher_information_derivative", "relative_fisher_information_derivative",
     "discrete_laplacian", "l2_gradient", "w2_gradient", "W2Metric", "moments",
-    "central_moments", "cumulants", "heat_mutual_information",
+    "central_moments", "cumulants",
 ]
 
 _vp = ctypes.c_void_p
@@ -234,13 +234,3 @@ def central_moments(space, p, order):
 def cumulants(space, p, order):
     """Cumulants (connected moments) kappa_alpha, same layout as moments()."""
     return _tensor(_cumulants, space, p, order)
-
-
-_mi = fn("berg_heat_mutual_information", [_vp, c_double_p, ctypes.c_double, ctypes.c_uint, _dref])
-
-
-def heat_mutual_information(space, p, t, flags=0):
-    """I(X_0; X_t) of the heat channel e^{t Delta_g} for a prior p."""
-    out = ctypes.c_double()
-    check(_mi(space.handle, ptr(_arr(space, p, "p")), float(t), int(flags), ctypes.byref(out)))
-    return out.value

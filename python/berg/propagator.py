@@ -1,13 +1,16 @@
-"""Heat semigroup, Fourier multipliers, regulators, Gaussian random fields and
-FFTW wisdom: the bindings of the issue-3 part of include/berg/propagator.h.
+"""Heat semigroup, Fourier multipliers, regulators, Gaussian random fields,
+the information of a heat channel and FFTW wisdom: the bindings of
+include/berg/heat.h.
 
     heat = Heat(space)                 # e^{t Delta_g}, spectral (FFTW)
     q = heat(p, t)                     # or heat.apply(p, t, out=...)
     qs = heat.apply_times(p, [0.1, 0.2, 0.4])   # one forward transform
     m = Multiplier(space, lambda k: k @ k)      # symbol c(k), evaluated once
     m.apply(f); m.exp_apply(f, t); m.random_field(seed=1)
+    heat.channel_information(p, t)     # I(X_0; X_t) of the heat channel
 
-Handles are not thread-safe (one per thread); see docs/propagator.md.
+Handles are immutable after creation: one Heat or Multiplier may be applied
+from several threads at once (see docs/propagator.md).
 """
 import ctypes
 
@@ -23,24 +26,30 @@ __all__ = ["Heat", "Multiplier", "regulator_value", "wisdom_export", "wisdom_imp
 
 PLAN_ESTIMATE = _lib.constant("BERG_PLAN_ESTIMATE")
 SYMBOL_FD = _lib.constant("BERG_SYMBOL_FD")
-REGULATOR_SHARP, REGULATOR_EXPONENTIAL, REGULATOR_LITIM = 0, 1, 2
-REGULATOR_EXPONENTIAL_DOT, REGULATOR_LITIM_DOT = 3, 4
-_REG_NAMES = {"sharp": 0, "exponential": 1, "litim": 2, "exponential_dot": 3, "litim_dot": 4}
+REGULATOR_SHARP = _lib.constant("BERG_REGULATOR_SHARP")
+REGULATOR_EXPONENTIAL = _lib.constant("BERG_REGULATOR_EXPONENTIAL")
+REGULATOR_LITIM = _lib.constant("BERG_REGULATOR_LITIM")
+REGULATOR_EXPONENTIAL_DOT = _lib.constant("BERG_REGULATOR_EXPONENTIAL_DOT")
+REGULATOR_LITIM_DOT = _lib.constant("BERG_REGULATOR_LITIM_DOT")
+_REG_NAMES = {"sharp": REGULATOR_SHARP, "exponential": REGULATOR_EXPONENTIAL,
+              "litim": REGULATOR_LITIM, "exponential_dot": REGULATOR_EXPONENTIAL_DOT,
+              "litim_dot": REGULATOR_LITIM_DOT}
 
 _vp = ctypes.c_void_p
 _sz = ctypes.c_size_t
-_SYMBOL = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, c_double_p, c_double_p, _vp)
+_SYMBOL = ctypes.CFUNCTYPE(ctypes.c_int, _sz, c_double_p, c_double_p, _vp)
 
-_heat_create = fn("berg_heat_create_ex", [ctypes.POINTER(_vp), _vp, _sz, ctypes.c_int,
-                                          ctypes.c_uint])
+_heat_create = fn("berg_heat_create_ex", [ctypes.POINTER(_vp), _vp, _sz, _sz, ctypes.c_uint])
 _heat_apply = fn("berg_heat_apply", [_vp, ctypes.c_double, c_double_p, c_double_p])
 _heat_apply_batch = fn("berg_heat_apply_batch", [_vp, ctypes.c_double, _sz, c_double_p,
                                                  c_double_p])
 _heat_apply_times = fn("berg_heat_apply_times", [_vp, _sz, c_double_p, c_double_p, c_double_p])
 _heat_destroy = fn("berg_heat_destroy", [_vp], None)
+_heat_info = fn("berg_heat_channel_information", [_vp, ctypes.c_double, c_double_p,
+                                                  ctypes.POINTER(ctypes.c_double)])
 
-_mult_create = fn("berg_multiplier_create_ex", [ctypes.POINTER(_vp), _vp, _SYMBOL, _vp,
-                                                ctypes.c_int, ctypes.c_uint])
+_mult_create = fn("berg_multiplier_create_ex", [ctypes.POINTER(_vp), _vp, _sz, ctypes.c_uint,
+                                                _SYMBOL, _vp])
 _mult_radial = fn("berg_multiplier_create_radial", [ctypes.POINTER(_vp), _vp, _sz, c_double_p,
                                                     c_double_p, ctypes.c_uint])
 _mult_regulator = fn("berg_multiplier_create_regulator", [ctypes.POINTER(_vp), _vp, ctypes.c_int,
@@ -89,8 +98,8 @@ class Heat(_lib.Handle):
         self.space = space  # keeps the Space alive for .shape queries
         batch = _lib.size_t(batch, "batch")
         h = _vp()
-        check(_heat_create(ctypes.byref(h), _space_arg(space), batch, int(threads),
-                           _flags(estimate, fd)))
+        check(_heat_create(ctypes.byref(h), _space_arg(space), batch,
+                           _lib.size_t(threads, "threads"), _flags(estimate, fd)))
         self._h = h
         self.batch = batch
         self.shape = tuple(space.shape) if self.batch == 1 else (self.batch,) + tuple(space.shape)
@@ -117,6 +126,15 @@ class Heat(_lib.Handle):
         out = _lib.out_array(out, (ts.size,) + self.shape)
         check(_heat_apply_times(self._h, ts.size, ptr(ts), ptr(p), ptr(out)))
         return out
+
+    def channel_information(self, p, t):
+        """I(X_0; X_t) in nats for X_0 ~ p (a density) and X_t = X_0
+        diffused by this handle's e^{t Delta_g} (its fd flag applies); the
+        handle must have batch 1 and no Dirichlet axis."""
+        p = _lib.as_array(p, self.shape, "p")
+        v = ctypes.c_double()
+        check(_heat_info(self._h, float(t), ptr(p), ctypes.byref(v)))
+        return v.value
 
 
 class _Symbol(_lib.Callback):
@@ -153,8 +171,8 @@ class Multiplier(_lib.Handle):
             raise TypeError("symbol must be callable: symbol(k) -> float")
         cb = _Symbol(symbol)
         h = _vp()
-        cb.check(_mult_create(ctypes.byref(h), _space_arg(space), cb.c_fn, None, int(threads),
-                              _flags(estimate, fd)))
+        cb.check(_mult_create(ctypes.byref(h), _space_arg(space), _lib.size_t(threads, "threads"),
+                              _flags(estimate, fd), cb.c_fn, None))
         self._h = h
 
     @classmethod

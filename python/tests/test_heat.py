@@ -146,6 +146,45 @@ def test_bad_input():
         heat(np.ones(15), 0.1)
 
 
+
+def test_channel_information_gaussian():
+    g = np.array([[1.2, 0.3], [0.3, 0.9]])
+    # the box is wide enough that the wrapped kernel and prior are Gaussian to 1e-9
+    s = berg.Space((160, 160), -20, 20, metric=g)
+    cov = np.array([[2.0, -0.4], [-0.4, 1.5]])
+    X = np.stack(s.grid(), axis=-1) - np.array([0.2, 0.1])
+    P = np.linalg.inv(cov)
+    p = s.normalize(np.exp(-0.5 * np.einsum("...a,ab,...b->...", X, P, X)))[0]
+    heat = berg.Heat(s, estimate=True)
+    for t in (0.3, 1.0, 2.5):
+        want = 0.5 * np.log(np.linalg.det(np.eye(2) + cov @ g / (2 * t)))
+        assert heat.channel_information(p, t) == pytest.approx(want, rel=1e-8)
+    with pytest.raises(berg.MassError):
+        heat.channel_information(0.5 * p, 1.0)
+
+
+def test_one_handle_many_threads():
+    from concurrent.futures import ThreadPoolExecutor
+    rng = np.random.default_rng(9)
+    s = berg.Space((48, 40), 0, 1, metric=[[1.3, 0.2], [0.2, 0.9]])
+    heat = berg.Heat(s, estimate=True)
+    ps = [rng.random((48, 40)) for _ in range(8)]
+    ts = [0.001 * (1 + j % 3) for j in range(8)]
+    want = [heat(p, t) for p, t in zip(ps, ts)]
+    with ThreadPoolExecutor(8) as ex:
+        got = list(ex.map(lambda j: heat(ps[j], ts[j]), range(8)))
+    for a, b in zip(want, got):
+        assert np.array_equal(a, b)
+
+
+def test_foreign_flag_refused():
+    s = berg.Space(16, 0, 1)
+    h = berg.propagator._heat_create
+    out = berg.propagator._vp()
+    st = h(berg.propagator.ctypes.byref(out), s.handle, 1, 1, berg._lib.constant("BERG_FP_FOURIER"))
+    assert st != 0 and out.value is None
+
+
 # ---- multipliers --------------------------------------------------------
 def test_multiplier_symbol_and_exp():
     rng = np.random.default_rng(6)

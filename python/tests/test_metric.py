@@ -152,17 +152,6 @@ def test_w2_potential_against_sparse_solve():
                                atol=1e-10 * np.abs(lap).max())
 
 
-def test_mutual_information_gaussian():
-    g = np.array([[1.2, 0.3], [0.3, 0.9]])
-    # the box is wide enough that the wrapped kernel and prior are Gaussian to 1e-9
-    s = berg.Space((160, 160), -20, 20, metric=g)
-    cov = np.array([[2.0, -0.4], [-0.4, 1.5]])
-    p = gaussian(s, [0.2, 0.1], cov)
-    for t in (0.3, 1.0, 2.5):
-        want = 0.5 * np.log(np.linalg.det(np.eye(2) + cov @ g / (2 * t)))
-        assert berg.heat_mutual_information(s, p, t, flags=0x1) == pytest.approx(want, rel=1e-8)
-
-
 def test_errors():
     s = berg.Space((16,), 0, 1)
     p = np.ones(16)

@@ -1,10 +1,12 @@
 /* heat: closed forms per boundary kind and metric, algebraic properties,
- * batch / multi-time / alignment equivalence, finite-difference symbol, bad input. */
+ * batch / multi-time / alignment equivalence, finite-difference symbol,
+ * one handle from 8 threads, the heat channel's information, bad input. */
 #include <float.h>
 #include <math.h>
 #include <fftw3.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "testutil.h"
 
@@ -102,7 +104,7 @@ static void test_gaussian_spreading(void)
     berg_heat *h = heat_of(s, 0);
     double ginv[4], sd, t = 0.4, s0 = 0.6;
     berg_space_inverse_metric(s, ginv);
-    berg_space_volume_factor(s, &sd);
+    sd = berg_space_volume_factor(s);
     size_t N = n[0] * n[1];
     double *p = tu_vec(N), *out = tu_vec(N), x[96];
     berg_space_coordinates(s, 0, x);
@@ -646,7 +648,7 @@ static void test_bad_input(void)
     CHECK_STATUS(berg_heat_create(NULL, s, 0), BERG_ERR_NULL, "NULL out");
     CHECK_STATUS(berg_heat_create(&hx, NULL, 0), BERG_ERR_NULL, "NULL space");
     CHECK_MESSAGE("space", "NULL space message");
-    CHECK_STATUS(berg_heat_create(&hx, s, 0x100u), BERG_ERR_DOMAIN, "unknown flag");
+    CHECK_STATUS(berg_heat_create(&hx, s, 0x40u), BERG_ERR_DOMAIN, "unknown flag");
     CHECK_STATUS(berg_heat_create_ex(&hx, s, 0, 1, 0), BERG_ERR_SIZE, "batch 0");
     CHECK_MESSAGE("batch", "batch message");
     CHECK_STATUS(berg_heat_create_ex(&hx, s, 1, 0, 0), BERG_ERR_DOMAIN, "0 threads");
@@ -712,6 +714,262 @@ static void test_wisdom(void)
     CHECK_STATUS(berg_wisdom_import_file(NULL), BERG_ERR_NULL, "NULL path");
 }
 
+/* a flag of another creator is refused, names the flag, leaves out alone */
+static void test_foreign_flags(void)
+{
+    const size_t n = 16;
+    double lo = 0, hi = 1;
+    berg_space *s = tu_space(1, &n, &lo, &hi, NULL, NULL);
+    berg_heat *sentinel = (berg_heat *)(void *)&n, *h = sentinel;
+    CHECK_STATUS(berg_heat_create(&h, s, BERG_FP_FOURIER), BERG_ERR_DOMAIN,
+                 "BERG_FP_FOURIER refused");
+    CHECK_MESSAGE("BERG_FP_FOURIER", "names the flag");
+    CHECK_MESSAGE("berg_heat_create", "names the function");
+    CHECK_STATUS(berg_heat_create_ex(&h, s, 1, 1, BERG_SINKHORN_LOG_DOMAIN | BERG_PLAN_ESTIMATE),
+                 BERG_ERR_DOMAIN, "BERG_SINKHORN_LOG_DOMAIN refused");
+    CHECK_MESSAGE("BERG_SINKHORN_LOG_DOMAIN", "names the flag");
+    CHECK_MESSAGE("berg_heat_create_ex", "names the function the caller called");
+    CHECK(h == sentinel, "out untouched");
+    berg_space_destroy(s);
+}
+
+/* ---- one handle applied from 8 threads at once ---------------------------- */
+
+#define MT_THREADS 8
+#define MT_ROUNDS 12
+
+typedef struct {
+    const berg_heat *h;
+    const double *in;
+    size_t N;
+    int id;
+    double *out; /* 4 * N: apply at t_id, apply_times at {t_id / 2, 0, t_id} */
+    int failures;
+} mt_arg;
+
+static double mt_time(int id) { return 0.002 * (1 + id % 3); }
+
+static void *mt_main(void *v)
+{
+    mt_arg *a = v;
+    double *o = malloc(4 * a->N * sizeof(double));
+    double t = mt_time(a->id), ts[3] = {0.5 * t, 0.0, t};
+    for (int r = 0; r < MT_ROUNDS; r++) {
+        int bad = berg_heat_apply(a->h, t, a->in, o) != BERG_OK ||
+                  berg_heat_apply_times(a->h, 3, ts, a->in, o + a->N) != BERG_OK;
+        if (bad || (r > 0 && memcmp(o, a->out, 4 * a->N * sizeof(double)) != 0))
+            a->failures++;
+        memcpy(a->out, o, 4 * a->N * sizeof(double));
+    }
+    free(o);
+    return NULL;
+}
+
+static void mt_case(const berg_space *s, const char *what)
+{
+    berg_heat *h = heat_of(s, BERG_PLAN_ESTIMATE);
+    size_t N = berg_space_size(s);
+    double *in = tu_vec(N), *ref = tu_vec(4 * N * MT_THREADS), *got = tu_vec(4 * N * MT_THREADS);
+    for (size_t i = 0; i < N; i++)
+        in[i] = sin(0.37 * (double)i) + 0.1 * (double)(i % 7);
+    for (int j = 0; j < MT_THREADS; j++) {
+        double *o = ref + 4 * N * (size_t)j, t = mt_time(j), ts[3] = {0.5 * t, 0.0, t};
+        berg_heat_apply(h, t, in, o);
+        berg_heat_apply_times(h, 3, ts, in, o + N);
+    }
+    pthread_t th[MT_THREADS];
+    mt_arg args[MT_THREADS];
+    for (int j = 0; j < MT_THREADS; j++) {
+        args[j] = (mt_arg){h, in, N, j, got + 4 * N * (size_t)j, 0};
+        pthread_create(&th[j], NULL, mt_main, &args[j]);
+    }
+    int failures = 0;
+    for (int j = 0; j < MT_THREADS; j++) {
+        pthread_join(th[j], NULL);
+        failures += args[j].failures;
+    }
+    CHECK(failures == 0, "%s: every call succeeded and repeated itself (%d failures)", what,
+          failures);
+    CHECK(memcmp(ref, got, 4 * N * MT_THREADS * sizeof(double)) == 0,
+          "%s: 8 threads on one handle = serial results, bitwise", what);
+    free(in), free(ref), free(got);
+    berg_heat_destroy(h);
+}
+
+static void test_one_handle_8_threads(void)
+{
+    size_t n[2] = {64, 48};
+    double lo[2] = {0, 0}, hi[2] = {1, 1}, g[4] = {1.3, 0.2, 0.2, 0.9};
+    berg_boundary mixed[2] = {BERG_NEUMANN, BERG_PERIODIC};
+    berg_space *s = tu_space(2, n, lo, hi, mixed, NULL);
+    mt_case(s, "separable, Neumann x periodic");
+    berg_space_destroy(s);
+    s = tu_space(2, n, lo, hi, NULL, g);
+    mt_case(s, "coupled periodic");
+    berg_space_destroy(s);
+}
+
+/* ---- information of the heat channel -------------------------------------- */
+
+/* coordinates of grid point k (C order) */
+static void point(const berg_space *s, size_t k, double *x)
+{
+    size_t d = berg_space_rank(s), n[8];
+    double lo[8], hi[8];
+    berg_space_shape(s, n);
+    berg_space_bounds(s, lo, hi);
+    for (size_t a = d; a-- > 0;) {
+        size_t i = k % n[a];
+        k /= n[a];
+        x[a] = lo[a] + ((double)i + 0.5) * (hi[a] - lo[a]) / (double)n[a];
+    }
+}
+
+/* Gaussian N(mu, Sigma) (2-D), normalized on the grid */
+static void gaussian2(const berg_space *s, const double *mu, const double *Sig, double *p)
+{
+    double det = Sig[0] * Sig[3] - Sig[1] * Sig[2];
+    double P[4] = {Sig[3] / det, -Sig[1] / det, -Sig[1] / det, Sig[0] / det};
+    for (size_t k = 0; k < berg_space_size(s); k++) {
+        double x[2], q = 0.0;
+        point(s, k, x);
+        for (int a = 0; a < 2; a++)
+            for (int b = 0; b < 2; b++)
+                q += (x[a] - mu[a]) * P[a * 2 + b] * (x[b] - mu[b]);
+        p[k] = exp(-0.5 * q);
+    }
+    berg_space_normalize(s, p, NULL);
+}
+
+static void smooth_random(const berg_space *s, double *p, unsigned long long seed, double amp)
+{
+    double c[6];
+    for (int i = 0; i < 6; i++)
+        c[i] = amp * (2.0 * tu_uniform(&seed) - 1.0);
+    for (size_t k = 0; k < berg_space_size(s); k++) {
+        double x[8] = {0};
+        point(s, k, x);
+        p[k] = exp(c[0] * sin(x[0] + c[5]) + c[1] * cos(2.0 * x[0]) + c[2] * sin(x[1] + 0.3) +
+                   c[3] * cos(x[0] + x[1]) + c[4] * x[0] * 0.1);
+    }
+    berg_space_normalize(s, p, NULL);
+}
+
+static void test_channel_information(void)
+{
+    /* against the brute-force information of the channel matrix */
+    size_t n[2] = {12, 10};
+    double lo[2] = {0, 0}, hi[2] = {3, 2}, g[4] = {1.2, 0, 0, 0.8};
+    berg_boundary bc[2] = {BERG_PERIODIC, BERG_NEUMANN};
+    berg_space *s = tu_space(2, n, lo, hi, bc, g);
+    size_t N = berg_space_size(s);
+    double *p = calloc(N, sizeof(double)), *K = calloc(N * N, sizeof(double));
+    double *pt = calloc(N, sizeof(double)), w = berg_space_cell_weight(s);
+    smooth_random(s, p, 2, 1.2);
+    berg_heat *fd = heat_of(s, BERG_SYMBOL_FD | BERG_PLAN_ESTIMATE);
+    berg_heat *sp = heat_of(s, BERG_PLAN_ESTIMATE);
+    double t = 0.05;
+    if (fd && sp) {
+        for (size_t j = 0; j < N; j++) {
+            double *col = K + j * N;
+            col[j] = 1.0 / w;
+            berg_heat_apply(fd, t, col, col); /* density of X_t given X_0 = cell j */
+        }
+        berg_heat_apply(fd, t, p, pt);
+        double mi = 0.0;
+        for (size_t j = 0; j < N; j++)
+            for (size_t i = 0; i < N; i++) {
+                double kij = K[j * N + i];
+                if (kij > 0)
+                    mi += w * p[j] * w * kij * log(kij / pt[i]);
+            }
+        double I;
+        CHECK_STATUS(berg_heat_channel_information(fd, t, p, &I), BERG_OK, "channel information");
+        CHECK_REL(I, mi, 1e-10, "I(X0;Xt) = brute-force channel information");
+        /* t = 0: the discrete entropy of the cell probabilities */
+        double H = 0;
+        for (size_t i = 0; i < N; i++)
+            H -= w * p[i] * log(w * p[i]);
+        CHECK_STATUS(berg_heat_channel_information(sp, 0.0, p, &I), BERG_OK, "t = 0");
+        CHECK_REL(I, H, 1e-12, "I(X0;X0) = H(X0)");
+        /* data processing: information decreases with t */
+        double I1, I2;
+        berg_heat_channel_information(sp, 0.1, p, &I1);
+        berg_heat_channel_information(sp, 0.4, p, &I2);
+        CHECK(I2 < I1 && I1 < H, "information decreases along the heat flow");
+    }
+    berg_heat_destroy(fd);
+    berg_heat_destroy(sp);
+    free(K), free(pt), free(p);
+    berg_space_destroy(s);
+
+    /* Gaussian prior on a large periodic box with a metric: the kernel has
+     * covariance 2t g^{-1}, so I = 1/2 ln det(1 + Sigma g / (2t)) */
+    size_t n2[2] = {128, 128};
+    double lo2[2] = {-16, -16}, hi2[2] = {16, 16}, g2[4] = {1.5, 0.4, 0.4, 0.8};
+    double mu[2] = {0.5, -0.3}, Sig[4] = {2.0, 0.5, 0.5, 1.0};
+    s = tu_space(2, n2, lo2, hi2, NULL, g2);
+    N = berg_space_size(s);
+    p = calloc(N, sizeof(double));
+    gaussian2(s, mu, Sig, p);
+    berg_heat *h = heat_of(s, BERG_PLAN_ESTIMATE);
+    double tt[2] = {0.5, 2.0};
+    for (int c = 0; c < 2; c++) {
+        double I, A[4];
+        /* A = Sigma g / (2t) */
+        A[0] = (Sig[0] * g2[0] + Sig[1] * g2[2]) / (2 * tt[c]);
+        A[1] = (Sig[0] * g2[1] + Sig[1] * g2[3]) / (2 * tt[c]);
+        A[2] = (Sig[2] * g2[0] + Sig[3] * g2[2]) / (2 * tt[c]);
+        A[3] = (Sig[2] * g2[1] + Sig[3] * g2[3]) / (2 * tt[c]);
+        double want = 0.5 * log((1 + A[0]) * (1 + A[3]) - A[1] * A[2]);
+        CHECK_STATUS(berg_heat_channel_information(h, tt[c], p, &I), BERG_OK,
+                     "Gaussian information");
+        CHECK_REL(I, want, 1e-8, "Gaussian I = 1/2 ln det(1 + Sigma g / 2t), t = %g", tt[c]);
+    }
+    berg_heat_destroy(h);
+    free(p);
+    berg_space_destroy(s);
+}
+
+static void test_channel_bad_input(void)
+{
+    size_t n = 16;
+    double lo = 0, hi = 1;
+    berg_boundary dir = BERG_DIRICHLET;
+    berg_space *s = tu_space(1, &n, &lo, &hi, NULL, NULL);
+    berg_space *sd = tu_space(1, &n, &lo, &hi, &dir, NULL);
+    berg_heat *h = heat_of(s, BERG_PLAN_ESTIMATE), *hfd = heat_of(s, BERG_PLAN_ESTIMATE | BERG_SYMBOL_FD);
+    berg_heat *hd = heat_of(sd, BERG_PLAN_ESTIMATE), *hb = NULL;
+    double p[16], half[16], v = 1234.5;
+    tu_fill(p, 16, 1.0);
+    tu_fill(half, 16, 0.5);
+    CHECK_STATUS(berg_heat_channel_information(h, -1.0, p, &v), BERG_ERR_TIME, "negative t");
+    CHECK_STATUS(berg_heat_channel_information(h, 1e-5, p, &v), BERG_ERR_DOMAIN,
+                 "spectral ringing of the kernel at t << h^2");
+    CHECK_MESSAGE("BERG_SYMBOL_FD", "suggests the positive finite-difference kernel");
+    CHECK(v == 1234.5, "output untouched");
+    CHECK_STATUS(berg_heat_channel_information(hfd, 1e-5, p, &v), BERG_OK,
+                 "positive kernel with BERG_SYMBOL_FD");
+    v = 1234.5;
+    CHECK_STATUS(berg_heat_channel_information(hd, 1.0, p, &v), BERG_ERR_UNSUPPORTED,
+                 "Dirichlet channel");
+    CHECK_STATUS(berg_heat_channel_information(h, 0.1, half, &v), BERG_ERR_MASS,
+                 "unnormalized density refused");
+    CHECK_STATUS(berg_heat_channel_information(NULL, 0.1, p, &v), BERG_ERR_NULL, "NULL heat");
+    CHECK_STATUS(berg_heat_channel_information(h, 0.1, NULL, &v), BERG_ERR_NULL, "NULL p");
+    CHECK_STATUS(berg_heat_channel_information(h, 0.1, p, NULL), BERG_ERR_NULL, "NULL info");
+    berg_heat_create_ex(&hb, s, 2, 1, BERG_PLAN_ESTIMATE);
+    CHECK_STATUS(berg_heat_channel_information(hb, 0.1, p, &v), BERG_ERR_MISMATCH,
+                 "batch handle");
+    CHECK(v == 1234.5, "output untouched");
+    berg_heat_destroy(h);
+    berg_heat_destroy(hfd);
+    berg_heat_destroy(hd);
+    berg_heat_destroy(hb);
+    berg_space_destroy(s);
+    berg_space_destroy(sd);
+}
+
 int main(void)
 {
     test_modes_1d();
@@ -728,5 +986,9 @@ int main(void)
     test_concurrent_creation();
     test_bad_input();
     test_wisdom();
+    test_foreign_flags();
+    test_one_handle_8_threads();
+    test_channel_information();
+    test_channel_bad_input();
     return test_summary("heat");
 }

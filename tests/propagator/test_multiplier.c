@@ -1,6 +1,8 @@
 /* multipliers: user symbols, exp, regulators, radial profiles, random fields, bad input. */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "testutil.h"
 
@@ -10,7 +12,7 @@ typedef struct {
 } knorm_ctx;
 
 /* |k|_g^2 for a rank-2 space */
-static int k2_symbol(int d, const double *k, double *c, void *ud)
+static int k2_symbol(size_t d, const double *k, double *c, void *ud)
 {
     knorm_ctx *g = ud;
     g->calls++;
@@ -22,7 +24,7 @@ static int k2_symbol(int d, const double *k, double *c, void *ud)
 
 /* 1/|k|^2 with 0 at k = 0: the inverse of -Delta on mean-zero functions (the
  * W2 Poisson preconditioner) */
-static int inv_k2_symbol(int d, const double *k, double *c, void *ud)
+static int inv_k2_symbol(size_t d, const double *k, double *c, void *ud)
 {
     knorm_ctx *g = ud;
     double q = 0;
@@ -41,11 +43,11 @@ static void test_symbols(void)
     knorm_ctx ctx = {{0}, 0};
     berg_space_inverse_metric(s, ctx.ginv);
     berg_multiplier *m = NULL, *minv = NULL;
-    CHECK_STATUS(berg_multiplier_create(&m, s, k2_symbol, &ctx, 0), BERG_OK, "create");
+    CHECK_STATUS(berg_multiplier_create(&m, s, 0, k2_symbol, &ctx), BERG_OK, "create");
     /* once per half-spectrum mode, twice (+-k) per Nyquist axis of a mode:
      * 152 plain modes, 27 with one Nyquist axis, 1 with two */
     CHECK(ctx.calls == 152 + 2 * 27 + 4, "symbol evaluations (%d)", ctx.calls);
-    CHECK_STATUS(berg_multiplier_create(&minv, s, inv_k2_symbol, &ctx, BERG_PLAN_ESTIMATE),
+    CHECK_STATUS(berg_multiplier_create(&minv, s, BERG_PLAN_ESTIMATE, inv_k2_symbol, &ctx),
                  BERG_OK, "create inverse");
     size_t N = 320;
     double *f = tu_vec(N), *o = tu_vec(N), *o2 = tu_vec(N), x0[20], x1[16];
@@ -92,7 +94,7 @@ static void test_symbols(void)
 }
 
 /* |k|^2 for rank 3 with a diagonal inverse metric in ud */
-static int k2_diag3(int d, const double *k, double *c, void *ud)
+static int k2_diag3(size_t d, const double *k, double *c, void *ud)
 {
     const double *gi = ud;
     (void)d;
@@ -112,7 +114,7 @@ static void test_two_paths(void)
     berg_space *s = tu_space(3, n, lo, hi, bc, g);
     berg_multiplier *m = NULL;
     berg_heat *h = NULL;
-    CHECK_STATUS(berg_multiplier_create(&m, s, k2_diag3, gi, 0), BERG_OK, "multiplier");
+    CHECK_STATUS(berg_multiplier_create(&m, s, 0, k2_diag3, gi), BERG_OK, "multiplier");
     CHECK_STATUS(berg_heat_create(&h, s, 0), BERG_OK, "heat");
     size_t N = berg_space_size(s);
     double *f = tu_vec(N), *a = tu_vec(N), *b = tu_vec(N);
@@ -136,10 +138,10 @@ static void test_two_paths(void)
 
 /* symbols on non-periodic axes receive k = pi m / L (Neumann), pi (m+1) / L
  * (Dirichlet); the FD flag hands over 2 sin(kh/2)/h */
-static int record_k(int d, const double *k, double *c, void *ud)
+static int record_k(size_t d, const double *k, double *c, void *ud)
 {
     double *kmax = ud;
-    for (int a = 0; a < d; a++)
+    for (size_t a = 0; a < d; a++)
         kmax[a] = fmax(kmax[a], k[a]);
     *c = 1.0;
     return 0;
@@ -153,12 +155,12 @@ static void test_mode_k(void)
     berg_space *s = tu_space(2, n, lo, hi, bc, NULL);
     double kmax[2] = {0, 0};
     berg_multiplier *m = NULL;
-    CHECK_STATUS(berg_multiplier_create(&m, s, record_k, kmax, 0), BERG_OK, "create");
+    CHECK_STATUS(berg_multiplier_create(&m, s, 0, record_k, kmax), BERG_OK, "create");
     CHECK_REL(kmax[0], M_PI * 9 / 2.0, 1e-15, "Neumann largest k");
     CHECK_REL(kmax[1], M_PI * 8 / 1.0, 1e-15, "Dirichlet largest k");
     berg_multiplier_destroy(m);
     kmax[0] = kmax[1] = 0;
-    CHECK_STATUS(berg_multiplier_create(&m, s, record_k, kmax, BERG_SYMBOL_FD), BERG_OK, "FD");
+    CHECK_STATUS(berg_multiplier_create(&m, s, BERG_SYMBOL_FD, record_k, kmax), BERG_OK, "FD");
     CHECK_REL(kmax[0], 2 * sin(M_PI * 9 / 2.0 * 0.1) / 0.2, 1e-15, "FD Neumann largest k");
     CHECK_REL(kmax[1], 2 * sin(M_PI * 8 * 0.125 / 2) / 0.125, 1e-15, "FD Dirichlet largest k");
     /* identity symbol is the identity */
@@ -253,11 +255,11 @@ static void test_regulators(void)
     berg_space_destroy(s);
 }
 
-static int affine_symbol(int d, const double *k, double *c, void *ud)
+static int affine_symbol(size_t d, const double *k, double *c, void *ud)
 {
     (void)ud;
     double q = 0;
-    for (int a = 0; a < d; a++)
+    for (size_t a = 0; a < d; a++)
         q += k[a] * k[a];
     *c = 3.0 * sqrt(q) + 1.0;
     return 0;
@@ -273,7 +275,7 @@ static void test_radial(void)
     double kp[3] = {0, 20, 200}, cp[3] = {1, 61, 601};
     berg_multiplier *mr = NULL, *mc = NULL;
     CHECK_STATUS(berg_multiplier_create_radial(&mr, s, 3, kp, cp, 0), BERG_OK, "radial");
-    berg_multiplier_create(&mc, s, affine_symbol, NULL, 0);
+    berg_multiplier_create(&mc, s, 0, affine_symbol, NULL);
     double f[160], a[160], b[160];
     unsigned long long seed = 4;
     for (int i = 0; i < 160; i++)
@@ -311,7 +313,7 @@ static void test_radial(void)
     berg_space_destroy(s);
 }
 
-static int gauss_spectrum(int d, const double *k, double *c, void *ud)
+static int gauss_spectrum(size_t d, const double *k, double *c, void *ud)
 {
     double ell = *(double *)ud;
     (void)d;
@@ -325,7 +327,7 @@ static void test_random_field(void)
     double lo = 0, hi = 8, ell = 0.7;
     berg_space *s = tu_space(1, &n, &lo, &hi, NULL, NULL);
     berg_multiplier *m = NULL;
-    CHECK_STATUS(berg_multiplier_create(&m, s, gauss_spectrum, &ell, 0), BERG_OK, "create");
+    CHECK_STATUS(berg_multiplier_create(&m, s, 0, gauss_spectrum, &ell), BERG_OK, "create");
     double a[64], b[64], c[64];
     CHECK_STATUS(berg_multiplier_random_field(m, 123, 0, a), BERG_OK, "field");
     berg_multiplier_random_field(m, 123, 0, b);
@@ -372,7 +374,7 @@ static void test_random_field(void)
     berg_space_destroy(s);
 }
 
-static int failing_symbol(int d, const double *k, double *c, void *ud)
+static int failing_symbol(size_t d, const double *k, double *c, void *ud)
 {
     (void)d;
     (void)ud;
@@ -380,7 +382,7 @@ static int failing_symbol(int d, const double *k, double *c, void *ud)
     return k[0] > 3 ? -2 : 0;
 }
 
-static int nan_symbol(int d, const double *k, double *c, void *ud)
+static int nan_symbol(size_t d, const double *k, double *c, void *ud)
 {
     (void)d;
     (void)ud;
@@ -388,7 +390,7 @@ static int nan_symbol(int d, const double *k, double *c, void *ud)
     return 0;
 }
 
-static int negative_symbol(int d, const double *k, double *c, void *ud)
+static int negative_symbol(size_t d, const double *k, double *c, void *ud)
 {
     (void)d;
     (void)ud;
@@ -402,22 +404,22 @@ static void test_bad_input(void)
     double lo = 0, hi = 1;
     berg_space *s = tu_space(1, &n, &lo, &hi, NULL, NULL);
     berg_multiplier *m = NULL;
-    CHECK_STATUS(berg_multiplier_create(&m, s, failing_symbol, NULL, 0), BERG_ERR_CALLBACK,
+    CHECK_STATUS(berg_multiplier_create(&m, s, 0, failing_symbol, NULL), BERG_ERR_CALLBACK,
                  "symbol error");
     CHECK_MESSAGE("returned -2", "reports the return value");
-    CHECK_STATUS(berg_multiplier_create(&m, s, nan_symbol, NULL, 0), BERG_ERR_CALLBACK, "NaN");
+    CHECK_STATUS(berg_multiplier_create(&m, s, 0, nan_symbol, NULL), BERG_ERR_CALLBACK, "NaN");
     CHECK_MESSAGE("k = (", "reports the mode");
-    CHECK_STATUS(berg_multiplier_create(&m, s, NULL, NULL, 0), BERG_ERR_NULL, "NULL symbol");
-    CHECK_STATUS(berg_multiplier_create(&m, NULL, negative_symbol, NULL, 0), BERG_ERR_NULL,
+    CHECK_STATUS(berg_multiplier_create(&m, s, 0, NULL, NULL), BERG_ERR_NULL, "NULL symbol");
+    CHECK_STATUS(berg_multiplier_create(&m, NULL, 0, negative_symbol, NULL), BERG_ERR_NULL,
                  "NULL space");
-    CHECK_STATUS(berg_multiplier_create(NULL, s, negative_symbol, NULL, 0), BERG_ERR_NULL,
+    CHECK_STATUS(berg_multiplier_create(NULL, s, 0, negative_symbol, NULL), BERG_ERR_NULL,
                  "NULL out");
-    CHECK_STATUS(berg_multiplier_create(&m, s, negative_symbol, NULL, 0x40u), BERG_ERR_DOMAIN,
+    CHECK_STATUS(berg_multiplier_create(&m, s, 0x40u, negative_symbol, NULL), BERG_ERR_DOMAIN,
                  "unknown flags");
-    CHECK_STATUS(berg_multiplier_create_ex(&m, s, negative_symbol, NULL, 0, 0), BERG_ERR_DOMAIN,
+    CHECK_STATUS(berg_multiplier_create_ex(&m, s, 0, 0, negative_symbol, NULL), BERG_ERR_DOMAIN,
                  "nthreads 0");
     CHECK(m == NULL, "out untouched");
-    CHECK_STATUS(berg_multiplier_create_ex(&m, s, negative_symbol, NULL, 2, 0), BERG_OK, "create");
+    CHECK_STATUS(berg_multiplier_create_ex(&m, s, 2, 0, negative_symbol, NULL), BERG_OK, "create");
     double in[16], out[16];
     tu_fill(in, 16, 1);
     tu_fill(out, 16, 9.5);
@@ -435,6 +437,96 @@ static void test_bad_input(void)
     berg_space_destroy(s);
 }
 
+/* a flag of another creator is refused, names the flag, leaves out alone */
+static void test_foreign_flags(void)
+{
+    const size_t n = 16;
+    double lo = 0, hi = 1;
+    berg_space *s = tu_space(1, &n, &lo, &hi, NULL, NULL);
+    berg_multiplier *m = (berg_multiplier *)(void *)&n; /* a sentinel */
+    CHECK_STATUS(berg_multiplier_create(&m, s, BERG_FP_FOURIER, negative_symbol, NULL),
+                 BERG_ERR_DOMAIN, "BERG_FP_FOURIER refused");
+    CHECK_MESSAGE("BERG_FP_FOURIER", "names the flag");
+    CHECK_STATUS(berg_multiplier_create_regulator(&m, s, BERG_REGULATOR_SHARP, 1.0,
+                                                  BERG_SINKHORN_LOG_DOMAIN),
+                 BERG_ERR_DOMAIN, "BERG_SINKHORN_LOG_DOMAIN refused");
+    CHECK_MESSAGE("BERG_SINKHORN_LOG_DOMAIN", "names the flag");
+    CHECK(m == (berg_multiplier *)(void *)&n, "out untouched");
+    berg_space_destroy(s);
+}
+
+/* ---- one handle applied from 8 threads at once --------------------------- */
+
+#define NTHREADS 8
+#define ROUNDS 20
+
+typedef struct {
+    const berg_multiplier *m;
+    const double *in;
+    size_t N;
+    int id;
+    double *out; /* 3 * N: apply, exp_apply (t depends on id), random field */
+    int failures;
+} mt_arg;
+
+static void *mt_main(void *v)
+{
+    mt_arg *a = v;
+    double *o = malloc(3 * a->N * sizeof(double));
+    for (int r = 0; r < ROUNDS; r++) {
+        int bad = berg_multiplier_apply(a->m, a->in, o) != BERG_OK ||
+                  berg_multiplier_exp_apply(a->m, 0.001 * (1 + a->id % 3), a->in, o + a->N) !=
+                      BERG_OK ||
+                  berg_multiplier_random_field(a->m, 7, (unsigned long long)a->id, o + 2 * a->N) !=
+                      BERG_OK;
+        if (bad || (r > 0 && memcmp(o, a->out, 3 * a->N * sizeof(double)) != 0))
+            a->failures++;
+        memcpy(a->out, o, 3 * a->N * sizeof(double));
+    }
+    free(o);
+    return NULL;
+}
+
+static void test_threads(void)
+{
+    size_t n[2] = {64, 48};
+    double lo[2] = {0, 0}, hi[2] = {1, 1}, g[4] = {1.3, 0.2, 0.2, 0.9};
+    berg_space *s = tu_space(2, n, lo, hi, NULL, g);
+    knorm_ctx ctx = {{0}, 0};
+    berg_space_inverse_metric(s, ctx.ginv);
+    berg_multiplier *m = NULL;
+    CHECK_STATUS(berg_multiplier_create(&m, s, BERG_PLAN_ESTIMATE, k2_symbol, &ctx), BERG_OK,
+                 "create");
+    size_t N = n[0] * n[1];
+    double *in = tu_vec(N), *ref = tu_vec(3 * N * NTHREADS), *got = tu_vec(3 * N * NTHREADS);
+    for (size_t i = 0; i < N; i++)
+        in[i] = sin(0.37 * (double)i) + 0.1 * (double)(i % 7);
+    /* serial references */
+    for (int j = 0; j < NTHREADS; j++) {
+        double *o = ref + 3 * N * (size_t)j;
+        berg_multiplier_apply(m, in, o);
+        berg_multiplier_exp_apply(m, 0.001 * (1 + j % 3), in, o + N);
+        berg_multiplier_random_field(m, 7, (unsigned long long)j, o + 2 * N);
+    }
+    pthread_t th[NTHREADS];
+    mt_arg args[NTHREADS];
+    for (int j = 0; j < NTHREADS; j++) {
+        args[j] = (mt_arg){m, in, N, j, got + 3 * N * (size_t)j, 0};
+        pthread_create(&th[j], NULL, mt_main, &args[j]);
+    }
+    int failures = 0;
+    for (int j = 0; j < NTHREADS; j++) {
+        pthread_join(th[j], NULL);
+        failures += args[j].failures;
+    }
+    CHECK(failures == 0, "every call succeeded and repeated itself (%d failures)", failures);
+    CHECK(memcmp(ref, got, 3 * N * NTHREADS * sizeof(double)) == 0,
+          "8 threads on one handle = serial results, bitwise");
+    free(in), free(ref), free(got);
+    berg_multiplier_destroy(m);
+    berg_space_destroy(s);
+}
+
 int main(void)
 {
     test_symbols();
@@ -444,5 +536,7 @@ int main(void)
     test_radial();
     test_random_field();
     test_bad_input();
+    test_foreign_flags();
+    test_threads();
     return test_summary("multiplier");
 }
