@@ -1,6 +1,7 @@
 /* metric / W2 metric tensor: the CG solve of div(p g^-1 grad eta_hat) = eta,
  * its preconditioner (iterations independent of the grid), residuals,
  * regularization and failures. */
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "testutil.h"
@@ -203,7 +204,20 @@ static void test_failures(void)
     /* bad arguments */
     CHECK_STATUS(berg_w2_metric_create(NULL, s, 0, p, 0), BERG_ERR_NULL, "NULL out");
     CHECK_STATUS(berg_w2_metric_create(&mz, s, -1, p, 0), BERG_ERR_DOMAIN, "negative delta");
-    CHECK_STATUS(berg_w2_metric_create(&mz, s, 0, p, 0x100), BERG_ERR_DOMAIN, "unknown flag");
+    /* flags of other creators are refused by name, out untouched */
+    mz = NULL;
+    CHECK_STATUS(berg_w2_metric_create(&mz, s, 0, p, BERG_SYMBOL_FD), BERG_ERR_DOMAIN,
+                 "BERG_SYMBOL_FD is not a W2 metric flag");
+    CHECK_MESSAGE("BERG_SYMBOL_FD", "names the flag");
+    CHECK_MESSAGE("berg_w2_metric_create", "names the function");
+    CHECK(mz == NULL, "out untouched");
+    CHECK_STATUS(berg_w2_metric_create(&mz, s, 0, p, BERG_PLAN_ESTIMATE | BERG_SINKHORN_LOG_DOMAIN),
+                 BERG_ERR_DOMAIN, "BERG_SINKHORN_LOG_DOMAIN is not a W2 metric flag");
+    CHECK_MESSAGE("BERG_SINKHORN_LOG_DOMAIN", "names the flag");
+    CHECK(mz == NULL, "out untouched");
+    CHECK_STATUS(berg_w2_metric_create(&mz, s, 0, p, 0x80000000u), BERG_ERR_DOMAIN,
+                 "a bit that is no libberg flag");
+    CHECK(mz == NULL, "out untouched");
     for (size_t i = 0; i < N; i++)
         q[i] = 2 * p[i];
     CHECK_STATUS(berg_w2_metric_create(&mz, s, 0, q, 0), BERG_ERR_MASS, "unnormalized p");
@@ -220,9 +234,97 @@ static void test_failures(void)
     berg_space_destroy(s);
 }
 
+/* ---- one handle, many threads ------------------------------------------- */
+
+#define NTHREADS 8
+
+typedef struct {
+    const berg_w2_metric *m;
+    const double *eta;  /* NTHREADS tangent vectors */
+    double *out;        /* NTHREADS potentials, tangents, inner products */
+    size_t N, id;
+    berg_status st;
+} job_t;
+
+static void *worker(void *arg)
+{
+    job_t *j = arg;
+    size_t N = j->N, k = j->id;
+    const double *eta = j->eta + k * N, *eta2 = j->eta + ((k + 1) % NTHREADS) * N;
+    double *x = j->out + k * 2 * N, *back = x + N, *G = j->out + 2 * NTHREADS * N + k;
+    for (int rep = 0; rep < 3 && !j->st; rep++) {
+        size_t it;
+        double res;
+        j->st = berg_w2_metric_potential(j->m, eta, x, &it, &res);
+        if (!j->st)
+            j->st = berg_w2_metric_tangent(j->m, x, back);
+        if (!j->st)
+            j->st = berg_w2_metric_inner(j->m, eta, eta2, G, NULL, NULL);
+    }
+    return NULL;
+}
+
+static void run_jobs(const berg_w2_metric *m, const double *eta, double *out, size_t N,
+                     int threaded)
+{
+    job_t jobs[NTHREADS];
+    pthread_t th[NTHREADS];
+    for (size_t k = 0; k < NTHREADS; k++) {
+        jobs[k] = (job_t){m, eta, out, N, k, BERG_OK};
+        if (!threaded)
+            worker(&jobs[k]);
+        else if (pthread_create(&th[k], NULL, worker, &jobs[k]) != 0)
+            worker(&jobs[k]);
+        else
+            continue;
+        CHECK_STATUS(jobs[k].st, BERG_OK, "serial job %zu", k);
+    }
+    if (threaded)
+        for (size_t k = 0; k < NTHREADS; k++) {
+            pthread_join(th[k], NULL);
+            CHECK_STATUS(jobs[k].st, BERG_OK, "thread %zu", k);
+        }
+}
+
+/* one const handle solved from 8 threads at once gives the serial results
+ * bit for bit */
+static void test_threads(void)
+{
+    size_t n[2] = {48, 40};
+    double lo[2] = {-3, -3}, hi[2] = {3, 3};
+    berg_boundary bc[2] = {BERG_NEUMANN, BERG_PERIODIC};
+    berg_space *s = tu_space(2, n, lo, hi, bc, NULL);
+    size_t N = berg_space_size(s);
+    double *p = malloc(N * sizeof(double)), *eta = malloc(NTHREADS * N * sizeof(double));
+    size_t nout = 2 * NTHREADS * N + NTHREADS;
+    double *serial = malloc(nout * sizeof(double)), *threaded = malloc(nout * sizeof(double));
+    density(s, p);
+    unsigned long long seed = 17;
+    for (size_t k = 0; k < NTHREADS; k++) {
+        for (size_t i = 0; i < N; i++)
+            eta[k * N + i] = 2.0 * tu_uniform(&seed) - 1.0;
+        berg_space_project_tangent(s, eta + k * N, eta + k * N);
+    }
+    berg_w2_metric *m = NULL;
+    CHECK_STATUS(berg_w2_metric_create(&m, s, 1e-3, p, BERG_PLAN_ESTIMATE), BERG_OK, "create");
+    if (m) {
+        tu_fill(serial, nout, -7.0);
+        tu_fill(threaded, nout, -8.0);
+        run_jobs(m, eta, serial, N, 0);
+        run_jobs(m, eta, threaded, N, 1);
+        CHECK(memcmp(serial, threaded, nout * sizeof(double)) == 0,
+              "%d threads on one handle = serial, bitwise (max difference %g)", NTHREADS,
+              tu_max_abs_diff(serial, threaded, nout));
+        berg_w2_metric_destroy(m);
+    }
+    free(p), free(eta), free(serial), free(threaded);
+    berg_space_destroy(s);
+}
+
 int main(void)
 {
     test_grid_independence();
     test_failures();
+    test_threads();
     return test_summary("metric/w2_metric");
 }
