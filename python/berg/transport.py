@@ -46,7 +46,8 @@ def _pair(space, p, q):
 
 
 def w2_distance_1d(space, p, q):
-    """Exact W2 between densities p, q on a 1-D Space (piecewise constant on cells)."""
+    """Exact W2 between measures p, q on a 1-D Space (piecewise constant on cells;
+    normalized internally)."""
     p, q = _pair(space, p, q)
     out = ctypes.c_double()
     check(_w2_1d(space.handle, ptr(p), ptr(q), ctypes.byref(out)))
@@ -54,7 +55,7 @@ def w2_distance_1d(space, p, q):
 
 
 def wp_distance_1d(space, p, q, order):
-    """Exact W_order (order >= 1) between densities on a 1-D Space."""
+    """Exact W_order (order >= 1) between measures on a 1-D Space."""
     p, q = _pair(space, p, q)
     out = ctypes.c_double()
     check(_wp_1d(space.handle, float(order), ptr(p), ptr(q), ctypes.byref(out)))
@@ -178,7 +179,7 @@ class Sinkhorn(_lib.Handle):
         return out.value, f, g
 
     def barycenter(self, densities, weights=None, out=None):
-        """Entropic W2 barycenter of k densities (array of shape (k,) + space shape)."""
+        """Entropic W2 barycenter of k measures (array of shape (k,) + space shape)."""
         dens = np.ascontiguousarray(densities, dtype=np.float64)
         if dens.shape[1:] != tuple(self._shape):
             raise ValueError(f"densities have shape {dens.shape}, expected (k,) + {self._shape}")
