@@ -202,7 +202,7 @@ BERG_API berg_status berg_bayes_divergence(const berg_bayes *b, double *D);
 /**
  * @brief Set the state to the expected-data posterior pi_T = pi_0 e^{-T D} / Z (eq 7).
  *
- * The solution of the replicator equation d/dT ln pi_T = -(D - <D>_{pi_T}).
+ * The solution of the replicator equation d/dT ln pi_T = -(D - E_{pi_T}[D]).
  * @param[in,out] b the state (a truth must be set)
  * @param[in]     T the amount of data, finite and >= 0
  * @return BERG_OK; BERG_ERR_NULL; BERG_ERR_TIME (T not finite or < 0);
