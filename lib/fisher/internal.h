@@ -31,4 +31,21 @@ berg_status berg__fisher_callback_output(const double *a, size_t n, int allow_ne
  * callback forgets to write is reported rather than read as garbage. */
 void berg__fisher_poison(double *a, size_t n);
 
+/* ---- kernels for other modules -------------------------------------------
+ * The work of the public functions of the same name without their argument
+ * checks: the caller has validated (non-NULL pointers, dimensions in
+ * 1..INT_MAX whose products fit, finite inputs, symmetric matrices, exactly
+ * one callback). They report only what can fail inside (a matrix that is
+ * not positive definite, a callback, an overflow, memory), with messages
+ * that name fn, the caller's public function. */
+berg_status berg__fisher_jacobian(size_t du, size_t dy, const double *u, double *J,
+                                  berg_forward_fn G, berg_jacobian_fn jac, void *user_data,
+                                  const char *fn);
+berg_status berg__fisher_model(const berg_space *space, size_t npar, const double *u,
+                               double *Imat, berg_grid_loglik_fn loglik,
+                               berg_grid_score_fn score_fn, void *user_data, const char *fn);
+berg_status berg__fisher_pullback(size_t dy, size_t du, const double *J, const double *Imat,
+                                  double *K, const char *fn);
+berg_status berg__fisher_inverse(size_t dim, const double *Imat, double *Iinv, const char *fn);
+
 #endif

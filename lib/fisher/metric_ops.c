@@ -35,16 +35,11 @@ static berg_status check_jacobian_arg(size_t dy, size_t du, const double *J, siz
     return berg__check_finite(J, *nj, fn, "J");
 }
 
-berg_status berg_fisher_pullback(size_t dy, size_t du, const double *J, const double *Imat,
-                                 double *K)
+berg_status berg__fisher_pullback(size_t dy, size_t du, const double *J, const double *Imat,
+                                  double *K, const char *fn)
 {
-    static const char fn[] = "berg_fisher_pullback";
     berg_status st;
-    size_t nj, ni, nk;
-    BERG_TRY(berg__check_ptr(K, fn, "K"));
-    BERG_TRY(check_jacobian_arg(dy, du, J, &nj, fn));
-    BERG_TRY(check_sym_arg(du, Imat, &ni, fn, "du", "Imat"));
-    BERG_TRY(berg__mul_size(dy, dy, &nk, fn, "K"));
+    const size_t nj = dy * du, ni = du * du, nk = dy * dy;
     double *L = berg__alloc(ni + nj + nk, sizeof(double), fn);
     if (!L)
         return berg_last_status();
@@ -69,6 +64,18 @@ berg_status berg_fisher_pullback(size_t dy, size_t du, const double *J, const do
 fail:
     berg__free(L);
     return st;
+}
+
+berg_status berg_fisher_pullback(size_t dy, size_t du, const double *J, const double *Imat,
+                                 double *K)
+{
+    static const char fn[] = "berg_fisher_pullback";
+    size_t nj, ni, nk;
+    BERG_TRY(berg__check_ptr(K, fn, "K"));
+    BERG_TRY(check_jacobian_arg(dy, du, J, &nj, fn));
+    BERG_TRY(check_sym_arg(du, Imat, &ni, fn, "du", "Imat"));
+    BERG_TRY(berg__mul_size(dy, dy, &nk, fn, "K"));
+    return berg__fisher_pullback(dy, du, J, Imat, K, fn);
 }
 
 berg_status berg_fisher_parameter_metric(size_t dy, size_t du, const double *J,
@@ -98,13 +105,10 @@ fail:
     return st;
 }
 
-berg_status berg_fisher_inverse(size_t dim, const double *Imat, double *Iinv)
+berg_status berg__fisher_inverse(size_t dim, const double *Imat, double *Iinv, const char *fn)
 {
-    static const char fn[] = "berg_fisher_inverse";
     berg_status st;
-    size_t n;
-    BERG_TRY(berg__check_ptr(Iinv, fn, "Iinv"));
-    BERG_TRY(check_sym_arg(dim, Imat, &n, fn, "dim", "Imat"));
+    const size_t n = dim * dim;
     double *A = berg__alloc(n, sizeof(double), fn);
     if (!A)
         return berg_last_status();
@@ -114,6 +118,15 @@ berg_status berg_fisher_inverse(size_t dim, const double *Imat, double *Iinv)
 fail:
     berg__free(A);
     return st;
+}
+
+berg_status berg_fisher_inverse(size_t dim, const double *Imat, double *Iinv)
+{
+    static const char fn[] = "berg_fisher_inverse";
+    size_t n;
+    BERG_TRY(berg__check_ptr(Iinv, fn, "Iinv"));
+    BERG_TRY(check_sym_arg(dim, Imat, &n, fn, "dim", "Imat"));
+    return berg__fisher_inverse(dim, Imat, Iinv, fn);
 }
 
 /* eigenvector columns of A (ascending, from berg__linalg_eigh) into evecs in

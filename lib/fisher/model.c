@@ -187,24 +187,12 @@ static berg_status scores_by_differences(const berg_space *space, size_t npar, c
     return BERG_OK;
 }
 
-berg_status berg_fisher_model(const berg_space *space, size_t npar, const double *u,
-                              double *Imat, berg_grid_loglik_fn loglik,
-                              berg_grid_score_fn score_fn, void *user_data)
+berg_status berg__fisher_model(const berg_space *space, size_t npar, const double *u,
+                               double *Imat, berg_grid_loglik_fn loglik,
+                               berg_grid_score_fn score_fn, void *user_data, const char *fn)
 {
-    static const char fn[] = "berg_fisher_model";
     berg_status st;
-    BERG_TRY(berg__space_check(space, fn));
-    BERG_TRY(berg__check_ptr(u, fn, "u"));
-    BERG_TRY(berg__check_ptr(Imat, fn, "Imat"));
-    BERG_TRY(berg__linalg_check_dim(npar, fn, "npar"));
-    BERG_TRY(berg__linalg_check_dim(space->size, fn, "the grid size"));
-    BERG_REQUIRE(loglik || score_fn, BERG_ERR_NULL, "%s: loglik and score_fn are both NULL", fn);
-    BERG_REQUIRE(!(loglik && score_fn), BERG_ERR_DOMAIN,
-                 "%s: give either loglik (finite differences) or score_fn, not both", fn);
-    BERG_TRY(berg__check_finite(u, npar, fn, "u"));
-    const size_t n = space->size;
-    size_t kn;
-    BERG_TRY(berg__mul_size(npar, n, &kn, fn, "score"));
+    const size_t n = space->size, kn = npar * n;
     size_t extra = score_fn ? 0 : 4 * n + npar;
     double *C = berg__alloc(npar * npar + n + kn + extra, sizeof(double), fn);
     if (!C)
@@ -232,6 +220,25 @@ berg_status berg_fisher_model(const berg_space *space, size_t npar, const double
 fail:
     berg__free(C);
     return st;
+}
+
+berg_status berg_fisher_model(const berg_space *space, size_t npar, const double *u,
+                              double *Imat, berg_grid_loglik_fn loglik,
+                              berg_grid_score_fn score_fn, void *user_data)
+{
+    static const char fn[] = "berg_fisher_model";
+    size_t kn;
+    BERG_TRY(berg__space_check(space, fn));
+    BERG_TRY(berg__check_ptr(u, fn, "u"));
+    BERG_TRY(berg__check_ptr(Imat, fn, "Imat"));
+    BERG_TRY(berg__linalg_check_dim(npar, fn, "npar"));
+    BERG_TRY(berg__linalg_check_dim(space->size, fn, "the grid size"));
+    BERG_REQUIRE(loglik || score_fn, BERG_ERR_NULL, "%s: loglik and score_fn are both NULL", fn);
+    BERG_REQUIRE(!(loglik && score_fn), BERG_ERR_DOMAIN,
+                 "%s: give either loglik (finite differences) or score_fn, not both", fn);
+    BERG_TRY(berg__check_finite(u, npar, fn, "u"));
+    BERG_TRY(berg__mul_size(npar, space->size, &kn, fn, "score"));
+    return berg__fisher_model(space, npar, u, Imat, loglik, score_fn, user_data, fn);
 }
 
 /* ---- Jacobian of a forward model --------------------------------------- */
@@ -263,21 +270,12 @@ static berg_status jacobian_by_differences(size_t du, size_t dy, const double *u
     return BERG_OK;
 }
 
-berg_status berg_fisher_jacobian(size_t du, size_t dy, const double *u, double *J,
-                                 berg_forward_fn G, berg_jacobian_fn jac, void *user_data)
+berg_status berg__fisher_jacobian(size_t du, size_t dy, const double *u, double *J,
+                                  berg_forward_fn G, berg_jacobian_fn jac, void *user_data,
+                                  const char *fn)
 {
-    static const char fn[] = "berg_fisher_jacobian";
     berg_status st;
-    BERG_TRY(berg__check_ptr(u, fn, "u"));
-    BERG_TRY(berg__check_ptr(J, fn, "J"));
-    BERG_TRY(berg__linalg_check_dim(du, fn, "du"));
-    BERG_TRY(berg__linalg_check_dim(dy, fn, "dy"));
-    BERG_REQUIRE(G || jac, BERG_ERR_NULL, "%s: G and jac are both NULL", fn);
-    BERG_REQUIRE(!(G && jac), BERG_ERR_DOMAIN,
-                 "%s: give either G (finite differences) or jac, not both", fn);
-    BERG_TRY(berg__check_finite(u, du, fn, "u"));
-    size_t nj;
-    BERG_TRY(berg__mul_size(dy, du, &nj, fn, "J"));
+    const size_t nj = dy * du;
     double *T = berg__alloc(nj + (jac ? 0 : 4 * dy + du), sizeof(double), fn);
     if (!T)
         return berg_last_status();
@@ -296,4 +294,21 @@ berg_status berg_fisher_jacobian(size_t du, size_t dy, const double *u, double *
 fail:
     berg__free(T);
     return st;
+}
+
+berg_status berg_fisher_jacobian(size_t du, size_t dy, const double *u, double *J,
+                                 berg_forward_fn G, berg_jacobian_fn jac, void *user_data)
+{
+    static const char fn[] = "berg_fisher_jacobian";
+    size_t nj;
+    BERG_TRY(berg__check_ptr(u, fn, "u"));
+    BERG_TRY(berg__check_ptr(J, fn, "J"));
+    BERG_TRY(berg__linalg_check_dim(du, fn, "du"));
+    BERG_TRY(berg__linalg_check_dim(dy, fn, "dy"));
+    BERG_REQUIRE(G || jac, BERG_ERR_NULL, "%s: G and jac are both NULL", fn);
+    BERG_REQUIRE(!(G && jac), BERG_ERR_DOMAIN,
+                 "%s: give either G (finite differences) or jac, not both", fn);
+    BERG_TRY(berg__check_finite(u, du, fn, "u"));
+    BERG_TRY(berg__mul_size(dy, du, &nj, fn, "J"));
+    return berg__fisher_jacobian(du, dy, u, J, G, jac, user_data, fn);
 }
