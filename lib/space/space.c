@@ -8,6 +8,7 @@
 
 #include "core/linalg.h"
 #include "space/internal.h"
+#include "space/iter.h"
 
 size_t berg_space_max_rank(void) { return BERG_MAX_RANK; }
 
@@ -422,11 +423,7 @@ static void moments(const berg_space *space, const double *p, double mass, doubl
             }
             c[(d - 1) * d + (d - 1)] += s2;
             /* advance the multi-index of the leading axes */
-            for (int a = d - 2; a >= 0; a--) {
-                if (++idx[a] < space->n[a])
-                    break;
-                idx[a] = 0;
-            }
+            berg__index_next((size_t)(d - 1), space->n, idx);
         }
         for (int a = 0; a < d; a++)
             for (int b = a; b < d; b++) {

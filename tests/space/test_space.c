@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "space/internal.h"
+#include "space/iter.h"
 #include "testutil.h"
 
 static void test_queries(void)
@@ -395,8 +396,34 @@ static void test_moment_messages(void)
     berg_space_destroy(s);
 }
 
+static void test_iter(void)
+{
+    size_t n[2] = {3, 4};
+    double lo[2] = {0, 0}, hi[2] = {1, 1};
+    berg_boundary bc[2] = {BERG_NEUMANN, BERG_PERIODIC};
+    berg_space *s = tu_space(2, n, lo, hi, bc, NULL);
+    if (!s)
+        return;
+    size_t idx[2] = {0, 0}, visited = 1, flat = 0, nb = 99;
+    int in_order = 1;
+    while (berg__index_next(2, n, idx)) {
+        visited++;
+        flat++;
+        in_order &= (idx[0] * 4 + idx[1] == flat);
+    }
+    CHECK(visited == 12 && in_order && idx[0] == 0 && idx[1] == 0, "C-order walk of 12 cells");
+    size_t c[2] = {0, 3}; /* flat 3 */
+    CHECK(berg__neighbour(s, c, 3, 1, +1, &nb) && nb == 0, "periodic axis wraps forward");
+    CHECK(berg__neighbour(s, c, 3, 1, -1, &nb) && nb == 2, "periodic axis backward");
+    nb = 99;
+    CHECK(!berg__neighbour(s, c, 3, 0, -1, &nb) && nb == 99, "Neumann wall: no neighbour");
+    CHECK(berg__neighbour(s, c, 3, 0, +1, &nb) && nb == 7, "Neumann axis forward");
+    berg_space_destroy(s);
+}
+
 int main(void)
 {
+    test_iter();
     test_histogram();
     test_moment_messages();
     test_clip();
