@@ -83,13 +83,13 @@ berg_status berg_w2_gaussian(size_t d, const double *m1, const double *S1, const
     double *R1 = buf, *R2 = buf + dd, *M = buf + 2 * dd, *U = buf + 3 * dd, *VT = buf + 4 * dd,
            *work = buf + 5 * dd, *sv = buf + 7 * dd + d;
     berg_status st;
-    BERG_TRY_GOTO(st, sqrtm_psd(fn, "S1", d, S1, R1, work), done);
-    BERG_TRY_GOTO(st, sqrtm_psd(fn, "S2", d, S2, R2, work), done);
+    BERG_TRY_GOTO(st, sqrtm_psd(fn, "S1", d, S1, R1, work), fail);
+    BERG_TRY_GOTO(st, sqrtm_psd(fn, "S2", d, S2, R2, work), fail);
     /* M = R2 R1 = U diag(sv) VT ; Q = U VT */
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0, R2, n, R1, n, 0.0, M, n);
     lapack_int info = LAPACKE_dgesvd(LAPACK_ROW_MAJOR, 'A', 'A', n, n, M, n, sv, U, n, VT, n,
                                      work);
-    BERG_TRY_GOTO(st, berg__lapack_status((long)info, fn, "LAPACKE_dgesvd"), done);
+    BERG_TRY_GOTO(st, berg__lapack_status((long)info, fn, "LAPACKE_dgesvd"), fail);
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0, U, n, VT, n, 0.0, M, n);
     /* R1 <- R1 - R2 Q */
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, -1.0, R2, n, M, n, 1.0, R1,
@@ -100,7 +100,7 @@ berg_status berg_w2_gaussian(size_t d, const double *m1, const double *S1, const
     double mean_part = cblas_dnrm2(n, U, 1);
     *w2 = hypot(mean_part, cov_part);
     st = BERG_OK;
-done:
+fail:
     berg__free(buf);
     return st;
 }
