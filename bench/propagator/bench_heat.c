@@ -141,7 +141,7 @@ static void fftw_teardown(fftw_ctx *c)
 }
 
 static berg_heat *heat_setup(heat_ctx *c, int d, const int *n, berg_boundary bc, double t,
-                             int nthreads, double **bufs)
+                             size_t nthreads, double **bufs)
 {
     size_t nn[3];
     double lo[3] = {0, 0, 0}, hi[3] = {1, 1, 1};
