@@ -13,6 +13,7 @@
 #include "berg/functional.h"
 #include "berg/heat.h"
 #include "dictionary/internal.h"
+#include "fisher/internal.h"
 
 /* ---- geometry at the MAP ------------------------------------------------ */
 
@@ -47,16 +48,12 @@ static double T_of_tau(double tau)
 berg_status berg__bayes_geometry_at(const berg_bayes *b, double tau, int known, double *gamma,
                                     double *J, double *Imat, double *K, const char *fn)
 {
-    berg_status st;
     if (!known)
         BERG_TRY(berg__bayes_map_at(b, T_of_tau(tau), gamma, fn));
-    if ((st = berg_fisher_jacobian(b->du, b->dy, gamma, J, b->G, NULL, b->user_data)))
-        return berg__dict_rewrap(st, fn, "Jacobian of G at the MAP");
-    if ((st = berg_fisher_model(&b->data, b->du, gamma, Imat, grid_loglik, NULL, (void *)b)))
-        return berg__dict_rewrap(st, fn, "Fisher metric at the MAP");
-    if ((st = berg_fisher_pullback(b->dy, b->du, J, Imat, K)))
-        return berg__dict_rewrap(st, fn, "K = J I^{-1} J^T at the MAP");
-    return BERG_OK;
+    /* the fisher kernels trust their (validated) inputs and name fn */
+    BERG_TRY(berg__fisher_jacobian(b->du, b->dy, gamma, J, b->G, NULL, b->user_data, fn));
+    BERG_TRY(berg__fisher_model(&b->data, b->du, gamma, Imat, grid_loglik, NULL, (void *)b, fn));
+    return berg__fisher_pullback(b->dy, b->du, J, Imat, K, fn);
 }
 
 /* ---- the translation: a phase factor per mode of the periodic data grid -- */
@@ -115,8 +112,7 @@ static berg_status heat_cov(const struct berg_space *Y, const double *A, double 
 {
     double Ainv[BERG_MAX_RANK * BERG_MAX_RANK];
     berg_status st;
-    if ((st = berg_fisher_inverse((size_t)Y->ndim, A, Ainv)))
-        return berg__dict_rewrap(st, fn, "accumulated covariance");
+    BERG_TRY(berg__fisher_inverse((size_t)Y->ndim, A, Ainv, fn));
     berg_space *S = NULL;
     berg_heat *h = NULL;
     if ((st = berg_space_create(&S, (size_t)Y->ndim, Y->n, Y->lo, Y->hi, Y->bc, Ainv)))

@@ -8,6 +8,7 @@
 
 #include "berg/fisher.h"
 #include "dictionary/internal.h"
+#include "fisher/internal.h"
 
 struct berg_dictionary {
     const berg_bayes *b;          /* borrowed: for berg_dictionary_scheme */
@@ -64,10 +65,7 @@ berg_status berg_dictionary_create(berg_dictionary **out, const berg_bayes *b, d
                   berg__bayes_geometry_at(b, tau, 0, d->gamma, d->jacobian, d->fisher,
                                           d->inverse_metric, fn),
                   fail);
-    if ((st = berg_fisher_inverse(d->du, d->fisher, d->fisher_inv))) {
-        berg__dict_rewrap(st, fn, "inverse of the Fisher metric at the MAP");
-        goto fail;
-    }
+    BERG_TRY_GOTO(st, berg__fisher_inverse(d->du, d->fisher, d->fisher_inv, fn), fail);
     BERG_TRY_GOTO(st, drift_at(b, d, fn), fail);
     BERG_TRY_GOTO(st, berg__bayes_phi_grid(b, d->gamma, d->potential, fn), fail);
     for (size_t j = 0; j < d->ny; j++)
