@@ -1,5 +1,5 @@
-"""Information functionals and the l2 / W2 geometry of densities (include/berg/metric.h,
-functionals section; docs/metric.md).
+"""Information functionals, moments and the l2 / W2 geometry of densities
+(berg/functional.h, berg/moments.h, berg/w2_geometry.h; docs/metric.md).
 
 Densities are arrays of the space's shape, with respect to Vol_S and normalized
 (``Space.normalize`` first): an unnormalized density raises ``MassError``.
@@ -17,6 +17,7 @@ __all__ = [
     "entropy_derivative", "kl_derivative", "cross_entropy_derivative",
     "potential_energy_derivative", "free_energy_derivative", "dirichlet_energy_derivative",
     "fisher_information_derivative", "relative_fisher_information_derivative",
+    "density_fisher_information", "density_fisher_information_derivative",
     "discrete_laplacian", "l2_gradient", "w2_gradient", "W2Metric", "moments",
     "central_moments", "cumulants",
 ]
@@ -89,8 +90,10 @@ free_energy = _scalar2("berg_free_energy", "V")
 free_energy.__doc__ = "integral p V Vol_S - S[p]; F + ln Z = KL(p || e^-V / Z)."
 dirichlet_energy = _scalar1("berg_dirichlet_energy")
 dirichlet_energy.__doc__ = "1/2 integral |grad p|_g^2 Vol_S on cell faces."
-fisher_information = _scalar1("berg_fisher_information")
-fisher_information.__doc__ = "integral p |grad ln p|_g^2 Vol_S on cell faces."
+density_fisher_information = _scalar1("berg_density_fisher_information")
+density_fisher_information.__doc__ = "integral p |grad ln p|_g^2 Vol_S on cell faces."
+#: the same function under its name of libberg 0.x
+fisher_information = density_fisher_information
 relative_fisher_information = _scalar2("berg_relative_fisher_information", "q")
 relative_fisher_information.__doc__ = "integral p |grad ln(p/q)|_g^2 Vol_S (log-mean faces)."
 
@@ -100,13 +103,14 @@ cross_entropy_derivative = _array2("berg_cross_entropy_derivative", "q")
 potential_energy_derivative = _array2("berg_potential_energy_derivative", "V")
 free_energy_derivative = _array2("berg_free_energy_derivative", "V")
 dirichlet_energy_derivative = _array1("berg_dirichlet_energy_derivative")
-fisher_information_derivative = _array1("berg_fisher_information_derivative")
+density_fisher_information_derivative = _array1("berg_density_fisher_information_derivative")
+fisher_information_derivative = density_fisher_information_derivative
 relative_fisher_information_derivative = _array2(
     "berg_relative_fisher_information_derivative", "q")
 for _f in (entropy_derivative, kl_derivative, cross_entropy_derivative,
            potential_energy_derivative, free_energy_derivative, dirichlet_energy_derivative,
            fisher_information_derivative, relative_fisher_information_derivative):
-    _f.__doc__ = "First variation delta F / delta p on the grid (see berg/metric.h)."
+    _f.__doc__ = "First variation delta F / delta p on the grid (see berg/functional.h)."
 
 _laplacian = fn("berg_discrete_laplacian", [_vp, c_double_p, c_double_p])
 _l2_grad = fn("berg_l2_gradient", [_vp, c_double_p, c_double_p])
@@ -134,7 +138,7 @@ def w2_gradient(space, p, dF, out=None):
     return o
 
 
-_m_create = fn("berg_w2_metric_create", [ctypes.POINTER(_vp), _vp, c_double_p, ctypes.c_double,
+_m_create = fn("berg_w2_metric_create", [ctypes.POINTER(_vp), _vp, ctypes.c_double, c_double_p,
                                          ctypes.c_uint])
 _m_destroy = fn("berg_w2_metric_destroy", [_vp], None)
 _m_set_density = fn("berg_w2_metric_set_density", [_vp, c_double_p])
@@ -155,7 +159,12 @@ class W2Metric(_lib.Handle):
     ``potential(eta)`` solves div(p g^-1 grad eta_hat) = eta by preconditioned CG;
     ``inner(eta1, eta2)`` is G_W2 = -integral eta1 eta_hat2. After each solve,
     ``iterations`` and ``residual`` hold the CG iterations and achieved relative
-    residual. Not for concurrent use from several threads.
+    residual. flags: 0 or ``berg._lib.constant("BERG_PLAN_ESTIMATE")``.
+
+    ``potential``, ``inner`` and ``tangent`` may run in several threads at once
+    (the C handle is const for them; ``iterations`` and ``residual`` then hold
+    those of whichever solve finished last); ``set_density``, ``set_tolerance``
+    and ``set_max_iterations`` must not run concurrently with other calls.
     """
 
     _destroy = _m_destroy
@@ -163,8 +172,8 @@ class W2Metric(_lib.Handle):
     def __init__(self, space, p, regularization=0.0, rtol=1e-10, max_iterations=1000, flags=0):
         self.space = space
         h = _vp()
-        check(_m_create(ctypes.byref(h), space.handle, ptr(_arr(space, p, "p")),
-                        float(regularization), int(flags)))
+        check(_m_create(ctypes.byref(h), space.handle, float(regularization),
+                        ptr(_arr(space, p, "p")), int(flags)))
         self._h = h
         self.iterations = 0
         self.residual = 0.0
@@ -207,9 +216,9 @@ class W2Metric(_lib.Handle):
         return o
 
 
-_moments = fn("berg_moments", [_vp, c_double_p, ctypes.c_int, c_double_p])
-_central = fn("berg_central_moments", [_vp, c_double_p, ctypes.c_int, c_double_p])
-_cumulants = fn("berg_cumulants", [_vp, c_double_p, ctypes.c_int, c_double_p])
+_moments = fn("berg_moments", [_vp, ctypes.c_size_t, c_double_p, c_double_p])
+_central = fn("berg_central_moments", [_vp, ctypes.c_size_t, c_double_p, c_double_p])
+_cumulants = fn("berg_cumulants", [_vp, ctypes.c_size_t, c_double_p, c_double_p])
 
 
 def _tensor(f, space, p, order):
@@ -217,7 +226,7 @@ def _tensor(f, space, p, order):
     if not 1 <= order <= 16:
         raise _lib.DomainError(f"order = {order} must be between 1 and 16")
     out = np.empty((order + 1,) * space.ndim)
-    check(f(space.handle, ptr(_arr(space, p, "p")), order, ptr(out)))
+    check(f(space.handle, order, ptr(_arr(space, p, "p")), ptr(out)))
     return out
 
 

@@ -127,7 +127,7 @@ def test_w2_potential_against_sparse_solve():
     p, _ = s.normalize(np.exp(-0.5 * X**2 + 0.4 * np.cos(np.pi * Y)))
     rng = np.random.default_rng(0)
     eta = s.project_tangent(rng.standard_normal(s.shape))
-    m = berg.W2Metric(s, p, flags=0x1)
+    m = berg.W2Metric(s, p, flags=berg._lib.constant("BERG_PLAN_ESTIMATE"))
     eh = m.potential(eta)
     assert m.residual <= 1e-10 and 0 < m.iterations < 60
     L = assemble(s, p)
@@ -178,11 +178,41 @@ def test_errors():
                     ("cumulants", berg.metric._cumulants)):
         for order in (0, 17):
             with pytest.raises(berg.DomainError, match=f"berg_{name}: order = {order} "):
-                berg._lib.check(f(s.handle, berg._lib.ptr(p), order, berg._lib.ptr(out)))
+                berg._lib.check(f(s.handle, order, berg._lib.ptr(p), berg._lib.ptr(out)))
     with pytest.raises(ValueError, match="max_iterations"):
         m.set_max_iterations(-1)
     with pytest.raises(berg.DomainError, match="berg_w2_metric_set_max_iterations"):
         m.set_max_iterations(0)
     g = berg.Space((4, 4), 0, 1, metric=[[1, 0.2], [0.2, 1]])
     with pytest.raises(berg.UnsupportedError, match="axes 0 and 1"):
-        berg.fisher_information(g, np.ones((4, 4)) / g.cell_weight / 16)
+        berg.density_fisher_information(g, np.ones((4, 4)) / g.cell_weight / 16)
+    # flags of another creator are refused by name
+    with pytest.raises(berg.DomainError, match="BERG_SYMBOL_FD"):
+        berg.W2Metric(s, s.normalize(np.ones(16))[0], flags=berg._lib.constant("BERG_SYMBOL_FD"))
+
+
+def test_fisher_information_of_a_gaussian():
+    # the density Fisher information of N(mu, sigma^2) with metric g is 1/(g sigma^2),
+    # exactly on the grid; the 0.x name is the same function
+    s = berg.Space((400,), -12.0, 12.0, metric=[[4.0]])
+    p = gaussian(s, [0.3], [[1.7]])
+    assert berg.density_fisher_information(s, p) == pytest.approx(1 / (4.0 * 1.7), rel=1e-12)
+    assert berg.fisher_information(s, p) == berg.density_fisher_information(s, p)
+    d = berg.density_fisher_information_derivative(s, p)
+    assert d.shape == p.shape and np.all(np.isfinite(d))
+
+
+def test_w2_metric_from_threads():
+    # one W2Metric solved from several threads at once gives the serial answers
+    from concurrent.futures import ThreadPoolExecutor
+    s = berg.Space((40, 32), [-3, -2], [3, 2], bc=["neumann", "periodic"])
+    X, Y = s.grid()
+    p, _ = s.normalize(np.exp(-0.5 * X**2 + 0.3 * np.sin(Y)))
+    rng = np.random.default_rng(5)
+    etas = [s.project_tangent(rng.standard_normal(s.shape)) for _ in range(8)]
+    m = berg.W2Metric(s, p, flags=berg._lib.constant("BERG_PLAN_ESTIMATE"))
+    serial = [m.potential(e) for e in etas]
+    with ThreadPoolExecutor(max_workers=8) as ex:
+        threaded = list(ex.map(m.potential, etas))
+    for a, b in zip(serial, threaded):
+        np.testing.assert_array_equal(a, b)
