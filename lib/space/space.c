@@ -14,8 +14,7 @@ size_t berg_space_max_rank(void) { return BERG_MAX_RANK; }
 
 berg_status berg__space_check(const berg_space *space, const char *fn)
 {
-    if (space == NULL)
-        return berg__error(BERG_ERR_NULL, "%s: space is NULL", fn);
+    BERG_REQUIRE(space != NULL, BERG_ERR_NULL, "%s: space is NULL", fn);
     return BERG_OK;
 }
 
@@ -40,20 +39,16 @@ berg_status berg__space_match(const berg_space *a, const berg_space *b, const ch
 {
     if (berg_space_equal(a, b))
         return BERG_OK;
-    if (a->ndim != b->ndim)
-        return berg__error(BERG_ERR_MISMATCH, "%s: %s has rank %d but %s has rank %d", fn, name_a,
-                           a->ndim, name_b, b->ndim);
+    BERG_REQUIRE(a->ndim == b->ndim, BERG_ERR_MISMATCH, "%s: %s has rank %d but %s has rank %d",
+                 fn, name_a, a->ndim, name_b, b->ndim);
     for (int i = 0; i < a->ndim; i++) {
-        if (a->n[i] != b->n[i])
-            return berg__error(BERG_ERR_MISMATCH, "%s: axis %d has %zu cells in %s but %zu in %s",
-                               fn, i, a->n[i], name_a, b->n[i], name_b);
-        if (a->lo[i] != b->lo[i] || a->hi[i] != b->hi[i])
-            return berg__error(BERG_ERR_MISMATCH, "%s: axis %d bounds differ between %s and %s", fn,
-                               i, name_a, name_b);
-        if (a->bc[i] != b->bc[i])
-            return berg__error(BERG_ERR_MISMATCH,
-                               "%s: axis %d boundary kinds differ between %s and %s", fn, i, name_a,
-                               name_b);
+        BERG_REQUIRE(a->n[i] == b->n[i], BERG_ERR_MISMATCH,
+                     "%s: axis %d has %zu cells in %s but %zu in %s", fn, i, a->n[i], name_a,
+                     b->n[i], name_b);
+        BERG_REQUIRE(a->lo[i] == b->lo[i] && a->hi[i] == b->hi[i], BERG_ERR_MISMATCH,
+                     "%s: axis %d bounds differ between %s and %s", fn, i, name_a, name_b);
+        BERG_REQUIRE(a->bc[i] == b->bc[i], BERG_ERR_MISMATCH,
+                     "%s: axis %d boundary kinds differ between %s and %s", fn, i, name_a, name_b);
     }
     return berg__error(BERG_ERR_MISMATCH, "%s: the metrics of %s and %s differ", fn, name_a, name_b);
 }
@@ -109,6 +104,28 @@ static berg_status set_metric(berg_space *s, const double *metric)
     return BERG_OK;
 }
 
+/* Validate and set axis a: n cells on [lo, hi] with boundary kind b. */
+static berg_status set_axis(berg_space *s, int a, size_t n, double lo, double hi, berg_boundary b)
+{
+    static const char fn[] = "berg_space_create";
+    BERG_REQUIRE(n > 0, BERG_ERR_SIZE, "%s: n[%d] = 0; every axis needs at least one cell", fn, a);
+    BERG_REQUIRE(isfinite(lo) && isfinite(hi), BERG_ERR_NONFINITE,
+                 "%s: bounds of axis %d (%g, %g) are not finite", fn, a, lo, hi);
+    BERG_REQUIRE(hi > lo, BERG_ERR_DOMAIN, "%s: upper[%d] = %g is not greater than lower[%d] = %g",
+                 fn, a, hi, a, lo);
+    BERG_REQUIRE(b == BERG_PERIODIC || b == BERG_NEUMANN || b == BERG_DIRICHLET, BERG_ERR_DOMAIN,
+                 "%s: bc[%d] = %d is not BERG_PERIODIC, BERG_NEUMANN or BERG_DIRICHLET", fn, a,
+                 (int)b);
+    s->n[a] = n;
+    s->lo[a] = lo;
+    s->hi[a] = hi;
+    s->h[a] = (hi - lo) / (double)n;
+    s->bc[a] = b;
+    BERG_REQUIRE(s->h[a] > 0.0 && isfinite(s->h[a]), BERG_ERR_DOMAIN,
+                 "%s: cell width of axis %d is %g", fn, a, s->h[a]);
+    return BERG_OK;
+}
+
 berg_status berg_space_create(berg_space **out, size_t rank, const size_t *n, const double *lower,
                               const double *upper, const berg_boundary *bc, const double *metric)
 {
@@ -126,48 +143,22 @@ berg_status berg_space_create(berg_space **out, size_t rank, const size_t *n, co
     s.ndim = ndim;
     size_t size = 1;
     for (int a = 0; a < ndim; a++) {
-        if (n[a] == 0)
-            return berg__error(BERG_ERR_SIZE, "%s: n[%d] = 0; every axis needs at least one cell",
-                               fn, a);
-        if (berg__mul_size(size, n[a], &size, fn, "grid size") != BERG_OK)
-            return BERG_ERR_SIZE;
-        if (!isfinite(lower[a]) || !isfinite(upper[a]))
-            return berg__error(BERG_ERR_NONFINITE, "%s: bounds of axis %d (%g, %g) are not finite",
-                               fn, a, lower[a], upper[a]);
-        if (!(upper[a] > lower[a]))
-            return berg__error(BERG_ERR_DOMAIN,
-                               "%s: upper[%d] = %g is not greater than lower[%d] = %g", fn, a,
-                               upper[a], a, lower[a]);
-        berg_boundary b = bc ? bc[a] : BERG_PERIODIC;
-        if ((int)b < 0 || (int)b > 2)
-            return berg__error(BERG_ERR_DOMAIN,
-                               "%s: bc[%d] = %d is not BERG_PERIODIC, BERG_NEUMANN or "
-                               "BERG_DIRICHLET", fn, a, (int)b);
-        s.n[a] = n[a];
-        s.lo[a] = lower[a];
-        s.hi[a] = upper[a];
-        s.h[a] = (upper[a] - lower[a]) / (double)n[a];
-        s.bc[a] = b;
-        if (!(s.h[a] > 0.0) || !isfinite(s.h[a]))
-            return berg__error(BERG_ERR_DOMAIN, "%s: cell width of axis %d is %g", fn, a, s.h[a]);
+        BERG_TRY(set_axis(&s, a, n[a], lower[a], upper[a], bc ? bc[a] : BERG_PERIODIC));
+        BERG_TRY(berg__mul_size(size, n[a], &size, fn, "grid size"));
     }
     /* arrays of size doubles, and complex half-spectra, must be addressable */
-    if (size > SIZE_MAX / (4 * sizeof(double)))
-        return berg__error(BERG_ERR_SIZE, "%s: a grid of %zu points is too large to address", fn,
-                           size);
+    BERG_REQUIRE(size <= SIZE_MAX / (4 * sizeof(double)), BERG_ERR_SIZE,
+                 "%s: a grid of %zu points is too large to address", fn, size);
     s.size = size;
     s.stride[ndim - 1] = 1;
     for (int a = ndim - 2; a >= 0; a--)
         s.stride[a] = s.stride[a + 1] * s.n[a + 1];
-    berg_status st = set_metric(&s, metric);
-    if (st != BERG_OK)
-        return st;
+    BERG_TRY(set_metric(&s, metric));
     s.weight = s.sqrt_det_g;
     for (int a = 0; a < ndim; a++)
         s.weight *= s.h[a];
-    if (!(s.weight > 0.0) || !isfinite(s.weight))
-        return berg__error(BERG_ERR_DOMAIN, "%s: cell weight %g is not a positive finite number",
-                           fn, s.weight);
+    BERG_REQUIRE(s.weight > 0.0 && isfinite(s.weight), BERG_ERR_DOMAIN,
+                 "%s: cell weight %g is not a positive finite number", fn, s.weight);
 
     berg_space *p = berg__alloc(1, sizeof *p, fn);
     if (p == NULL)
@@ -277,10 +268,9 @@ berg_status berg_space_coordinates(const berg_space *space, size_t axis, double 
 berg_status berg_space_integrate(const berg_space *space, const double *f, double *out)
 {
     static const char fn[] = "berg_space_integrate";
-    berg_status st;
-    if ((st = berg__space_check(space, fn)) || (st = berg__check_ptr(out, fn, "out")) ||
-        (st = berg__check_finite(f, space->size, fn, "f")))
-        return st;
+    BERG_TRY(berg__space_check(space, fn));
+    BERG_TRY(berg__check_ptr(out, fn, "out"));
+    BERG_TRY(berg__check_finite(f, space->size, fn, "f"));
     *out = space->weight * berg__sum(f, space->size);
     return BERG_OK;
 }
@@ -288,16 +278,14 @@ berg_status berg_space_integrate(const berg_space *space, const double *f, doubl
 berg_status berg_space_normalize(const berg_space *space, double *p, double *mass)
 {
     static const char fn[] = "berg_space_normalize";
-    berg_status st;
     double s;
-    if ((st = berg__space_check(space, fn)) || (st = berg__check_density(p, space->size, fn, "p", &s)))
-        return st;
+    BERG_TRY(berg__space_check(space, fn));
+    BERG_TRY(berg__check_density(p, space->size, fn, "p", &s));
     double m = s * space->weight;
-    if (!(m > 0.0) || !isfinite(m))
-        return berg__error(BERG_ERR_MASS, "%s: p has mass %g, which cannot be normalized", fn, m);
+    BERG_REQUIRE(m > 0.0 && isfinite(m), BERG_ERR_MASS,
+                 "%s: p has mass %g, which cannot be normalized", fn, m);
     double inv = 1.0 / m;
-    if (!isfinite(inv))
-        return berg__error(BERG_ERR_MASS, "%s: p has mass %g, too small to normalize", fn, m);
+    BERG_REQUIRE(isfinite(inv), BERG_ERR_MASS, "%s: p has mass %g, too small to normalize", fn, m);
     for (size_t i = 0; i < space->size; i++)
         p[i] *= inv;
     if (mass)
@@ -309,11 +297,10 @@ berg_status berg_space_clip_roundoff(const berg_space *space, double rtol, doubl
                                      double *clipped)
 {
     static const char fn[] = "berg_space_clip_roundoff";
-    berg_status st;
-    if ((st = berg__space_check(space, fn)) || (st = berg__check_finite(p, space->size, fn, "p")))
-        return st;
-    if (!(rtol > 0.0 && rtol < 1.0))
-        return berg__error(BERG_ERR_DOMAIN, "%s: rtol = %g must be in (0, 1)", fn, rtol);
+    BERG_TRY(berg__space_check(space, fn));
+    BERG_TRY(berg__check_finite(p, space->size, fn, "p"));
+    BERG_REQUIRE(rtol > 0.0 && rtol < 1.0, BERG_ERR_DOMAIN, "%s: rtol = %g must be in (0, 1)", fn,
+                 rtol);
     /* one pass for max|p| and min p, one to clip (a third only to name the
      * first offending index of a failure) */
     double amax = 0.0, pmin = 0.0;
@@ -324,10 +311,10 @@ berg_status berg_space_clip_roundoff(const berg_space *space, double rtol, doubl
     const double floor = -rtol * amax;
     if (pmin < floor)
         for (size_t i = 0; i < space->size; i++)
-            if (p[i] < floor)
-                return berg__error(BERG_ERR_NEGATIVE,
-                                   "%s: p has a negative value %g at index %zu, beyond round-off "
-                                   "(%g = -rtol * max|p|)", fn, p[i], i, floor);
+            BERG_REQUIRE(p[i] >= floor, BERG_ERR_NEGATIVE,
+                         "%s: p has a negative value %g at index %zu, beyond round-off "
+                         "(%g = -rtol * max|p|)",
+                         fn, p[i], i, floor);
     double removed = 0.0;
     for (size_t i = 0; i < space->size; i++)
         if (p[i] < 0.0) {
@@ -343,11 +330,10 @@ berg_status berg_space_inner_l2(const berg_space *space, const double *f1, const
                                 double *out)
 {
     static const char fn[] = "berg_space_inner_l2";
-    berg_status st;
-    if ((st = berg__space_check(space, fn)) || (st = berg__check_ptr(out, fn, "out")) ||
-        (st = berg__check_finite(f1, space->size, fn, "f1")) ||
-        (st = berg__check_finite(f2, space->size, fn, "f2")))
-        return st;
+    BERG_TRY(berg__space_check(space, fn));
+    BERG_TRY(berg__check_ptr(out, fn, "out"));
+    BERG_TRY(berg__check_finite(f1, space->size, fn, "f1"));
+    BERG_TRY(berg__check_finite(f2, space->size, fn, "f2"));
     /* blocked dot products combined pairwise keep the rounding error small */
     size_t n = space->size, block = 4096;
     double acc[64];
@@ -369,10 +355,9 @@ berg_status berg_space_inner_l2(const berg_space *space, const double *f1, const
 berg_status berg_space_project_tangent(const berg_space *space, const double *f, double *out)
 {
     static const char fn[] = "berg_space_project_tangent";
-    berg_status st;
-    if ((st = berg__space_check(space, fn)) || (st = berg__check_ptr(out, fn, "out")) ||
-        (st = berg__check_finite(f, space->size, fn, "f")))
-        return st;
+    BERG_TRY(berg__space_check(space, fn));
+    BERG_TRY(berg__check_ptr(out, fn, "out"));
+    BERG_TRY(berg__check_finite(f, space->size, fn, "f"));
     double mean = berg__sum(f, space->size) / (double)space->size;
     for (size_t i = 0; i < space->size; i++)
         out[i] = f[i] - mean;
