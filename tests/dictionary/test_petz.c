@@ -6,6 +6,7 @@
  * convexity (the difference is the average over y of KL between the two
  * posteriors rho(x|y) and the Petz reverse channel R(x|y)). */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -124,11 +125,69 @@ static void run(berg_channel_kind kind, berg_boundary bc, double tol)
     free(Ag);
 }
 
+/* ---- one const channel handle from 8 threads at once ------------------- */
+
+enum { NTHREADS = 8, NCELLS = 128 };
+
+typedef struct {
+    const berg_channel *ch;
+    const double *sigma, *rho1;
+    double apply[NCELLS], adjoint[NCELLS], petz[NCELLS];
+    berg_status st;
+} worker;
+
+static void *work(void *arg)
+{
+    worker *w = arg;
+    for (int rep = 0; rep < 20 && w->st == BERG_OK; rep++)
+        if ((w->st = berg_channel_apply(w->ch, w->sigma, w->apply)) ||
+            (w->st = berg_channel_adjoint(w->ch, w->rho1, w->adjoint)) ||
+            (w->st = berg_channel_petz_recover(w->ch, w->sigma, w->rho1, w->petz)))
+            break;
+    return NULL;
+}
+
+static void threads(berg_channel_kind kind)
+{
+    size_t n = NCELLS;
+    double lo = -6.0, hi = 6.0, V[NCELLS], sig[NCELLS], rho[NCELLS];
+    berg_boundary bc = BERG_NEUMANN;
+    berg_space *S = NULL;
+    berg_space_create(&S, 1, &n, &lo, &hi, &bc, NULL);
+    berg_space_coordinates(S, 0, V);
+    for (size_t i = 0; i < n; i++)
+        V[i] = 0.5 * V[i] * V[i];
+    mixture(S, 0.5, 2.0, -2.0, 0.7, 0.6, sig);
+    mixture(S, -1.0, 0.5, 2.0, 1.0, 0.3, rho);
+    berg_channel *ch = NULL;
+    CHECK_STATUS(berg_channel_create(&ch, S, kind, 0.2, V), BERG_OK, "channel for threads");
+    worker serial = {ch, sig, rho, {0}, {0}, {0}, BERG_OK}, w[NTHREADS];
+    work(&serial);
+    pthread_t tid[NTHREADS];
+    for (int k = 0; k < NTHREADS; k++) {
+        w[k] = (worker){ch, sig, rho, {0}, {0}, {0}, BERG_OK};
+        pthread_create(&tid[k], NULL, work, &w[k]);
+    }
+    int same = serial.st == BERG_OK;
+    for (int k = 0; k < NTHREADS; k++) {
+        pthread_join(tid[k], NULL);
+        same &= w[k].st == BERG_OK && memcmp(w[k].apply, serial.apply, sizeof serial.apply) == 0 &&
+                memcmp(w[k].adjoint, serial.adjoint, sizeof serial.adjoint) == 0 &&
+                memcmp(w[k].petz, serial.petz, sizeof serial.petz) == 0;
+    }
+    CHECK(same, "%s: one channel from %d threads at once = serial, bitwise",
+          kind == BERG_CHANNEL_HEAT ? "heat" : "fp", NTHREADS);
+    berg_channel_destroy(ch);
+    berg_space_destroy(S);
+}
+
 int main(void)
 {
     run(BERG_CHANNEL_HEAT, BERG_PERIODIC, 1e-12);
     run(BERG_CHANNEL_HEAT, BERG_NEUMANN, 1e-12);
     run(BERG_CHANNEL_FP, BERG_NEUMANN, 1e-6);
+    threads(BERG_CHANNEL_HEAT);
+    threads(BERG_CHANNEL_FP);
     berg_channel *ch = NULL;
     size_t n = 16;
     double lo = 0, hi = 1;
