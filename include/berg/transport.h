@@ -356,7 +356,8 @@ BERG_API berg_status berg_sinkhorn_barycenter(const berg_sinkhorn *sk, size_t k,
  * successful or not (for a divergence: the largest error and the total
  * iterations of its solves). Calls of other threads on the same handle do
  * not change it. Before any such call of this thread on sk: error NaN, 0
- * iterations.
+ * iterations. A thread keeps the reports of the 16 handles it solved on
+ * last; an older handle's report reads as before any call.
  *
  * @param[in]  sk              the solver.
  * @param[out] marginal_error  the error reached, or NULL when not wanted.

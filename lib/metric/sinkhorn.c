@@ -14,9 +14,7 @@
 
 #define SINKHORN_FLAGS ((unsigned)BERG_SINKHORN_LOG_DOMAIN | (unsigned)BERG_PLAN_ESTIMATE)
 
-/* Prefix the last error (recorded by a callee under its own name) with fn,
- * the function the caller called. */
-static berg_status reprefix(const char *fn, berg_status st)
+berg_status berg__sinkhorn_reprefix(const char *fn, berg_status st)
 {
     char msg[512];
     snprintf(msg, sizeof msg, "%s", berg_last_error());
@@ -87,7 +85,7 @@ static berg_status make_heat(const berg_sinkhorn *sk, size_t nthreads, berg_heat
 {
     berg_status st = berg_heat_create_ex(heat, &sk->space, 1, nthreads,
                                          sk->flags & (unsigned)BERG_PLAN_ESTIMATE);
-    return st == BERG_OK ? BERG_OK : reprefix(fn, st);
+    return st == BERG_OK ? BERG_OK : berg__sinkhorn_reprefix(fn, st);
 }
 
 berg_status berg_sinkhorn_create(berg_sinkhorn **out, const berg_space *space, double eps,

@@ -79,14 +79,11 @@ static berg_status project_scaling(bary *B, size_t r)
     size_t N = B->N;
     const double *Pr = B->P + r * N, *Vr = B->V + r * N;
     double *Ur = B->U + r * N, *KUr = B->KU + r * N;
-    double fl = berg__sinkhorn_heat(B->sk, Vr, KUr);
-    if (!(fl > 0.0))
-        return berg__sinkhorn_lost(B->sk, B->fn, KUr, N);
+    double fl;
+    BERG_TRY(berg__sinkhorn_heat(B->sk, B->fn, Vr, KUr, &fl));
     for (size_t i = 0; i < N; i++)
         Ur[i] = Pr[i] > 0.0 ? Pr[i] / (KUr[i] > fl ? KUr[i] : fl) : 0.0;
-    fl = berg__sinkhorn_heat(B->sk, Ur, KUr);
-    if (!(fl > 0.0))
-        return berg__sinkhorn_lost(B->sk, B->fn, KUr, N);
+    BERG_TRY(berg__sinkhorn_heat(B->sk, B->fn, Ur, KUr, &fl));
     for (size_t i = 0; i < N; i++)
         if (!(KUr[i] > fl))
             KUr[i] = fl;

@@ -65,10 +65,17 @@ void berg__sinkhorn_record(const berg_sinkhorn *sk, berg__sinkhorn_run run);
 double *berg__sinkhorn_scratch_get(const berg_sinkhorn *sk, const char *fn);
 void berg__sinkhorn_scratch_put(const berg_sinkhorn *sk, double *block);
 
-/* Scaling mode: out = heat(in) at t = eps/4. Returns the floor to divide by
- * (a fixed fraction of max out), 0 when the output has no positive finite
- * maximum (the scalings under- or overflowed). */
-double berg__sinkhorn_heat(const berg_sinkhorn *sk, const double *in, double *out);
+/* Scaling mode: out = heat(in) at t = eps/4, and *kfloor the value to
+ * divide by at least (a fixed fraction of max out). Fails (messages naming
+ * fn) when the heat apply fails (BERG_ERR_NOMEM for a concurrent caller's
+ * scratch) or the output has no positive finite maximum (the scalings
+ * under- or overflowed: BERG_ERR_NO_CONVERGENCE). */
+berg_status berg__sinkhorn_heat(const berg_sinkhorn *sk, const char *fn, const double *in,
+                                double *out, double *kfloor);
+
+/* Prefix the last error (recorded by a callee under its own name) with fn,
+ * the function the caller called; returns st. */
+berg_status berg__sinkhorn_reprefix(const char *fn, berg_status st);
 
 /* Log mode, in place: x <- Klog(x); x may hold -inf. scratch holds
  * sk->lse_words doubles. */

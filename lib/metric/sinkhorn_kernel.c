@@ -90,15 +90,21 @@ void berg__sinkhorn_fill_kernels(berg_sinkhorn *sk)
  * BERG_ERR_NO_CONVERGENCE (use the log domain). */
 #define KFLOOR 1e-13
 
-double berg__sinkhorn_heat(const berg_sinkhorn *sk, const double *in, double *out)
+berg_status berg__sinkhorn_heat(const berg_sinkhorn *sk, const char *fn, const double *in,
+                                double *out, double *kfloor)
 {
-    /* the handle, t and pointers are valid: this cannot fail */
-    (void)berg_heat_apply(sk->heat, 0.25 * sk->eps, in, out);
+    /* the handle, t and pointers are valid: only scratch can fail */
+    berg_status st = berg_heat_apply(sk->heat, 0.25 * sk->eps, in, out);
+    if (st != BERG_OK)
+        return berg__sinkhorn_reprefix(fn, st);
     double m = 0.0;
     for (size_t i = 0; i < sk->space.size; i++)
         if (out[i] > m)
             m = out[i];
-    return (m < HUGE_VAL) ? KFLOOR * m : 0.0;
+    *kfloor = (m < HUGE_VAL) ? KFLOOR * m : 0.0;
+    if (!(*kfloor > 0.0))
+        return berg__sinkhorn_lost(sk, fn, out, sk->space.size);
+    return BERG_OK;
 }
 
 /* ---- log domain: separable log-sum-exp ------------------------------------ */

@@ -66,9 +66,8 @@ static berg_status scaling_step(const berg_sinkhorn *sk, const char *fn, const d
     size_t N = sk->space.size;
     for (size_t j = 0; j < N; j++)
         tmp[j] = weight[j] > 0.0 ? weight[j] * scal[j] : 0.0;
-    double fl = berg__sinkhorn_heat(sk, tmp, kout);
-    if (!(fl > 0.0))
-        return berg__sinkhorn_lost(sk, fn, kout, N);
+    double fl;
+    BERG_TRY(berg__sinkhorn_heat(sk, fn, tmp, kout, &fl));
     for (size_t i = 0; i < N; i++)
         out[i] = 1.0 / (kout[i] > fl ? kout[i] : fl);
     return BERG_OK;
@@ -90,9 +89,8 @@ static berg_status solve_scaling(const berg_sinkhorn *sk, const char *fn, const 
         /* t1 = heat(q v) */
         for (size_t j = 0; j < N; j++)
             t2[j] = qn[j] * G[j];
-        double fl = berg__sinkhorn_heat(sk, t2, t1);
-        if (!(fl > 0.0))
-            return berg__sinkhorn_lost(sk, fn, t1, N);
+        double fl;
+        BERG_TRY(berg__sinkhorn_heat(sk, fn, t2, t1, &fl));
         if (run->iters > 0) {
             double e = 0.0;
             for (size_t i = 0; i < N; i++)
