@@ -190,9 +190,37 @@ berg_status berg__bayes_loglik_at(const berg_bayes *b, const double *u, const do
     return loglik_general(b, u, y, lp, fn);
 }
 
+/* the location model with a noise callback: one pass without per-cell dispatch */
+static berg_status loglik_row_location(const berg_bayes *b, const double *y, const double *active,
+                                       double *row, const char *fn)
+{
+    static const char what[] = "the noise log-density callback";
+    size_t dy = b->dy;
+    double n[BERG_MAX_RANK];
+    for (size_t i = 0; i < b->nu; i++) {
+        if (active && !(active[i] > -HUGE_VAL)) {
+            row[i] = -HUGE_VAL;
+            continue;
+        }
+        const double *g = b->G_at_cells + i * dy;
+        for (size_t a = 0; a < dy; a++)
+            n[a] = y[a] - g[a];
+        double v = 0.0;
+        int rc = b->logp0(dy, n, &v, b->user_data);
+        if (BERG_UNLIKELY(rc != 0))
+            return callback_rc(rc, fn, what);
+        if (BERG_UNLIKELY(isnan(v) || v == HUGE_VAL))
+            return check_logp(v, fn, what);
+        row[i] = v;
+    }
+    return BERG_OK;
+}
+
 berg_status berg__bayes_loglik_row(const berg_bayes *b, const double *y, const double *active,
                                    double *row, const char *fn)
 {
+    if (b->model == BERG__MODEL_LOCATION && !b->grid_noise)
+        return loglik_row_location(b, y, active, row, fn);
     for (size_t i = 0; i < b->nu; i++) {
         if (active && !(active[i] > -HUGE_VAL)) {
             row[i] = -HUGE_VAL;
