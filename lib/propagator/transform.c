@@ -121,6 +121,41 @@ static berg_status make_plans(berg__xform *x, unsigned pflags, const char *fn)
     return BERG_OK;
 }
 
+/* the signed k of each spectral index per axis, and the Nyquist indices */
+static berg_status make_kaxis(berg__xform *x, const char *fn)
+{
+    const berg_space *s = &x->space;
+    int d = s->ndim;
+    for (int a = 0; a < d; a++) {
+        size_t m = x->sshape[a], n = s->n[a];
+        double L = s->hi[a] - s->lo[a];
+        x->kaxis[a] = berg__alloc(m, sizeof(double), fn);
+        if (!x->kaxis[a])
+            return berg_last_status();
+        x->nyquist[a] = -1;
+        for (size_t i = 0; i < m; i++) {
+            double k;
+            if (s->bc[a] == BERG_PERIODIC && x->halfcomplex) {
+                double mm = (i <= n / 2) ? (double)i : (double)(n - i);
+                k = 2.0 * M_PI * mm / L;
+                if (n % 2 == 0 && i == n / 2)
+                    x->nyquist[a] = (int)i;
+            } else if (s->bc[a] == BERG_PERIODIC) {
+                double mm = (i <= n / 2) ? (double)i : (double)i - (double)n;
+                k = 2.0 * M_PI * mm / L;
+                if (n % 2 == 0 && i == n / 2)
+                    x->nyquist[a] = (int)i;
+            } else if (s->bc[a] == BERG_NEUMANN) {
+                k = M_PI * (double)i / L;
+            } else {
+                k = M_PI * (double)(i + 1) / L;
+            }
+            x->kaxis[a][i] = k;
+        }
+    }
+    return BERG_OK;
+}
+
 berg_status berg__xform_init(berg__xform *x, const berg_space *space, size_t batch,
                              size_t nthreads, unsigned flags, const char *fn)
 {
@@ -172,36 +207,11 @@ berg_status berg__xform_init(berg__xform *x, const berg_space *space, size_t bat
     if ((two_stage && !x->rbuf) || !x->rbuf2 || !x->spec ||
         ((flags & BERG__XF_SPEC2) && !x->spec2)) {
         berg__xform_free(x);
-        return BERG_ERR_NOMEM;
+        return berg_last_status();
     }
-    for (int a = 0; a < d; a++) {
-        size_t m = x->sshape[a], n = s->n[a];
-        double L = s->hi[a] - s->lo[a];
-        x->kaxis[a] = berg__alloc(m, sizeof(double), fn);
-        if (!x->kaxis[a]) {
-            berg__xform_free(x);
-            return BERG_ERR_NOMEM;
-        }
-        x->nyquist[a] = -1;
-        for (size_t i = 0; i < m; i++) {
-            double k;
-            if (s->bc[a] == BERG_PERIODIC && x->halfcomplex) {
-                double mm = (i <= n / 2) ? (double)i : (double)(n - i);
-                k = 2.0 * M_PI * mm / L;
-                if (n % 2 == 0 && i == n / 2)
-                    x->nyquist[a] = (int)i;
-            } else if (s->bc[a] == BERG_PERIODIC) {
-                double mm = (i <= n / 2) ? (double)i : (double)i - (double)n;
-                k = 2.0 * M_PI * mm / L;
-                if (n % 2 == 0 && i == n / 2)
-                    x->nyquist[a] = (int)i;
-            } else if (s->bc[a] == BERG_NEUMANN) {
-                k = M_PI * (double)i / L;
-            } else {
-                k = M_PI * (double)(i + 1) / L;
-            }
-            x->kaxis[a][i] = k;
-        }
+    if (make_kaxis(x, fn) != BERG_OK) {
+        berg__xform_free(x);
+        return berg_last_status();
     }
 
     unsigned pflags = (flags & BERG__XF_ESTIMATE) ? FFTW_ESTIMATE : FFTW_MEASURE;

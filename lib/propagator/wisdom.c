@@ -1,4 +1,5 @@
-/* FFTW wisdom pass-through, so that users pay FFTW_MEASURE planning once per machine. */
+/* FFTW wisdom pass-through, so that users pay FFTW_MEASURE planning once per machine
+ * (under libberg's planner lock: FFTW's wisdom functions are planner calls). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,8 +12,7 @@
 berg_status berg_wisdom_export_string(char **out)
 {
     static const char fn[] = "berg_wisdom_export_string";
-    if (out == NULL)
-        return berg__error(BERG_ERR_NULL, "%s: out is NULL", fn);
+    BERG_TRY(berg__check_ptr(out, fn, "out"));
     berg__fftw_lock();
     char *w = fftw_export_wisdom_to_string();
     berg__fftw_unlock();
@@ -22,7 +22,7 @@ berg_status berg_wisdom_export_string(char **out)
     char *copy = berg__alloc(len, 1, fn);
     if (copy == NULL) {
         free(w); /* FFTW documents free() for this string */
-        return BERG_ERR_NOMEM;
+        return berg_last_status();
     }
     memcpy(copy, w, len);
     free(w);
@@ -33,8 +33,7 @@ berg_status berg_wisdom_export_string(char **out)
 berg_status berg_wisdom_import_string(const char *wisdom)
 {
     static const char fn[] = "berg_wisdom_import_string";
-    if (wisdom == NULL)
-        return berg__error(BERG_ERR_NULL, "%s: wisdom is NULL", fn);
+    BERG_TRY(berg__check_ptr(wisdom, fn, "wisdom"));
     berg__fftw_lock();
     int ok = fftw_import_wisdom_from_string(wisdom);
     berg__fftw_unlock();
@@ -49,8 +48,7 @@ berg_status berg_wisdom_import_string(const char *wisdom)
 berg_status berg_wisdom_export_file(const char *path)
 {
     static const char fn[] = "berg_wisdom_export_file";
-    if (path == NULL)
-        return berg__error(BERG_ERR_NULL, "%s: path is NULL", fn);
+    BERG_TRY(berg__check_ptr(path, fn, "path"));
     FILE *f = fopen(path, "w");
     if (f == NULL)
         return berg__error(BERG_ERR_IO, "%s: cannot open \"%s\" for writing: %s", fn, path,
@@ -67,8 +65,7 @@ berg_status berg_wisdom_export_file(const char *path)
 berg_status berg_wisdom_import_file(const char *path)
 {
     static const char fn[] = "berg_wisdom_import_file";
-    if (path == NULL)
-        return berg__error(BERG_ERR_NULL, "%s: path is NULL", fn);
+    BERG_TRY(berg__check_ptr(path, fn, "path"));
     FILE *f = fopen(path, "r");
     if (f == NULL)
         return berg__error(BERG_ERR_IO, "%s: cannot open \"%s\" for reading: %s", fn, path,
