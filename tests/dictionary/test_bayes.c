@@ -8,8 +8,6 @@
 
 #include "testutil.h"
 
-static const double PI = 3.14159265358979323846;
-
 typedef struct {
     double sigma;      /* normal noise sd */
     double a, c;       /* G(u) = a u + c */
@@ -33,7 +31,7 @@ static int normal_logpdf(size_t dy, const double *n, double *lp, void *ud)
         *lp = NAN;
         return 0;
     }
-    *lp = -0.5 * n[0] * n[0] / (m->sigma * m->sigma) - 0.5 * log(2 * PI * m->sigma * m->sigma);
+    *lp = -0.5 * n[0] * n[0] / (m->sigma * m->sigma) - 0.5 * log(2 * M_PI * m->sigma * m->sigma);
     return 0;
 }
 

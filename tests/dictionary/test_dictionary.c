@@ -8,8 +8,6 @@
 
 #include "testutil.h"
 
-static const double PI = 3.14159265358979323846;
-
 typedef struct {
     double sigma, a, c;
     int cubic;   /* G(u) = u^3 */
@@ -37,7 +35,7 @@ static int noise_fn(size_t dy, const double *n, double *lp, void *ud)
     else if (m->laplace == 2) /* Gamma(5/2) / (Gamma(2) sqrt(4 pi)) = 3/8 */
         *lp = log(0.375) - 2.5 * log1p(0.25 * n[0] * n[0]);
     else
-        *lp = -0.5 * n[0] * n[0] / (m->sigma * m->sigma) - 0.5 * log(2 * PI * m->sigma * m->sigma);
+        *lp = -0.5 * n[0] * n[0] / (m->sigma * m->sigma) - 0.5 * log(2 * M_PI * m->sigma * m->sigma);
     return 0;
 }
 
@@ -115,7 +113,7 @@ static void test_normal_dictionary(void)
     double u = 0.3, ev = 0.0, es = 0.0;
     berg_dictionary_scheme(d, &u, S);
     for (size_t j = 0; j < ny; j++) {
-        double vw = 0.5 * (y[j] - gam) * (y[j] - gam) / s2 + 0.5 * log(2 * PI * s2);
+        double vw = 0.5 * (y[j] - gam) * (y[j] - gam) / s2 + 0.5 * log(2 * M_PI * s2);
         double sw = -0.5 * (y[j] - u) * (y[j] - u) / s2 + 0.5 * (y[j] - gam) * (y[j] - gam) / s2;
         ev = fmax(ev, fabs(V[j] - vw) / fmax(1.0, vw));
         es = fmax(es, fabs(S[j] - sw) / fmax(1.0, fabs(sw)));
@@ -265,7 +263,7 @@ static int noise2(size_t dy, const double *n, double *lp, void *ud)
 {
     (void)dy;
     (void)ud;
-    *lp = -0.5 * (n[0] * n[0] + n[1] * n[1] / 0.49) - log(2 * PI * 0.7);
+    *lp = -0.5 * (n[0] * n[0] + n[1] * n[1] / 0.49) - log(2 * M_PI * 0.7);
     return 0;
 }
 
@@ -334,7 +332,7 @@ static void test_from_erg(void)
     /* berg_fisher_location is fourth order on a smooth density: measured
      * 6.2e-9 relative at h = 0.03 */
     CHECK_REL(K, s2, 1e-7, "K_model = I_N^-1 = s^2 (fourth-order Fisher quadrature)");
-    CHECK_REL(p0[400], exp(-0.5 * y[400] * y[400] / s2) / sqrt(2 * PI * s2), 1e-10, "p0 = q");
+    CHECK_REL(p0[400], exp(-0.5 * y[400] * y[400] / s2) / sqrt(2 * M_PI * s2), 1e-10, "p0 = q");
     /* round trip with a non-Gaussian fixed point: the Bayesian model built
      * from the scheme (G = u, noise p0 on the grid, truth u* = 0) gives back
      * V up to a constant and an inverse metric close to K_model */
