@@ -7,8 +7,10 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "testutil.h"
+#include "core/internal.h" /* berg__fftw_lock: stands in for another thread's planning */
 
 static berg_heat *heat_of(const berg_space *s, unsigned flags)
 {
@@ -970,6 +972,47 @@ static void test_channel_bad_input(void)
     berg_space_destroy(sd);
 }
 
+/* destruction does not wait for another thread's planning: with the
+ * planner lock held (as during a long FFTW_MEASURE planning), a destroy on
+ * another thread returns; its plans are destroyed when the lock is let go */
+static volatile int destroy_done = 0;
+
+static void *destroy_main(void *v)
+{
+    berg_heat_destroy(v);
+    berg_multiplier_destroy(NULL);
+    __atomic_store_n(&destroy_done, 1, __ATOMIC_SEQ_CST);
+    return NULL;
+}
+
+static void test_destroy_during_planning(void)
+{
+    size_t n[2] = {32, 24};
+    double lo[2] = {0, 0}, hi[2] = {1, 1};
+    berg_boundary bc[2] = {BERG_NEUMANN, BERG_PERIODIC};
+    berg_space *s = tu_space(2, n, lo, hi, bc, NULL);
+    berg_heat *h = heat_of(s, BERG_PLAN_ESTIMATE);
+    berg__fftw_lock();
+    pthread_t th;
+    pthread_create(&th, NULL, destroy_main, h);
+    for (int i = 0; i < 10000 && !__atomic_load_n(&destroy_done, __ATOMIC_SEQ_CST); i++) {
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    CHECK(__atomic_load_n(&destroy_done, __ATOMIC_SEQ_CST),
+          "berg_heat_destroy returned while another thread held the planner lock");
+    berg__fftw_unlock(); /* destroys the deferred plans */
+    pthread_join(th, NULL);
+    /* the planner still works afterwards */
+    berg_heat *h2 = heat_of(s, BERG_PLAN_ESTIMATE);
+    double in[32 * 24], out[32 * 24];
+    tu_fill(in, 32 * 24, 1.0);
+    CHECK_STATUS(berg_heat_apply(h2, 0.01, in, out), BERG_OK, "apply after deferred destroy");
+    CHECK_REL(out[100], 1.0, 1e-13, "constants are preserved");
+    berg_heat_destroy(h2);
+    berg_space_destroy(s);
+}
+
 int main(void)
 {
     test_modes_1d();
@@ -990,5 +1033,6 @@ int main(void)
     test_one_handle_8_threads();
     test_channel_information();
     test_channel_bad_input();
+    test_destroy_during_planning();
     return test_summary("heat");
 }
