@@ -79,7 +79,7 @@ static void concurrent_equals_serial(const char *what, int kind, const void *han
 }
 
 /* NTHREADS different smooth densities (bumps at different places) */
-static double *bumps(const berg_space *S, size_t n, double width)
+static double *bumps(const berg_space *S, size_t n, double width, double floor)
 {
     size_t d = berg_space_rank(S);
     double *p = calloc(NTHREADS * n, sizeof(double));
@@ -100,7 +100,7 @@ static double *bumps(const berg_space *S, size_t n, double width)
                 rem /= shape[a];
                 r2 += xa * xa;
             }
-            p[(size_t)t * n + i] = exp(-r2 / (2 * width * width)) + 1e-3;
+            p[(size_t)t * n + i] = exp(-r2 / (2 * width * width)) + floor;
         }
         berg_space_normalize(S, p + (size_t)t * n, NULL);
     }
@@ -119,7 +119,7 @@ static void test_heat(void)
     CHECK(berg_space_create(&S, 2, n, lo, hi, bc, NULL) == BERG_OK, "space");
     CHECK(berg_heat_create(&H, S, 0) == BERG_OK, "heat: %s", berg_last_error());
     size_t N = berg_space_size(S);
-    double *p = bumps(S, N, 0.7);
+    double *p = bumps(S, N, 0.7, 0.0);
     concurrent_equals_serial("heat", 0, H, p, NULL, N);
     free(p);
     berg_heat_destroy(H);
@@ -128,20 +128,20 @@ static void test_heat(void)
 
 static void test_fp(unsigned flags, int kind, const char *what)
 {
-    size_t n[2] = {48, 40};
-    double lo[2] = {-6, -6}, hi[2] = {6, 6};
+    size_t n[2] = {64, 56};
+    double lo[2] = {-8, -8}, hi[2] = {8, 8};
     berg_space *S = NULL;
     berg_fp *F = NULL;
     CHECK(berg_space_create(&S, 2, n, lo, hi, NULL, NULL) == BERG_OK, "space");
     size_t N = berg_space_size(S);
-    double *V = calloc(N, sizeof(double)), x[48], y[40];
+    double *V = calloc(N, sizeof(double)), x[64], y[56];
     berg_space_coordinates(S, 0, x);
     berg_space_coordinates(S, 1, y);
-    for (size_t i = 0; i < 48; i++)
-        for (size_t j = 0; j < 40; j++)
-            V[i * 40 + j] = 0.5 * x[i] * x[i] + 0.25 * y[j] * y[j];
+    for (size_t i = 0; i < 64; i++)
+        for (size_t j = 0; j < 56; j++)
+            V[i * 56 + j] = 0.5 * x[i] * x[i] + 0.5 * y[j] * y[j];
     CHECK(berg_fp_create(&F, S, V, flags) == BERG_OK, "%s: %s", what, berg_last_error());
-    double *p = bumps(S, N, 1.0);
+    double *p = bumps(S, N, 0.7, 0.0);
     concurrent_equals_serial(what, kind, F, p, NULL, N);
     free(p);
     free(V);
@@ -157,9 +157,10 @@ static void test_sinkhorn(void)
     berg_space *S = NULL;
     berg_sinkhorn *K = NULL;
     CHECK(berg_space_create(&S, 1, n, lo, hi, bc, NULL) == BERG_OK, "space");
-    CHECK(berg_sinkhorn_create(&K, S, 0.5, 0) == BERG_OK, "sinkhorn: %s", berg_last_error());
+    CHECK(berg_sinkhorn_create(&K, S, 1.0, 0) == BERG_OK, "sinkhorn: %s", berg_last_error());
+    CHECK(berg_sinkhorn_set_tolerance(K, 1e-8) == BERG_OK, "tolerance");
     size_t N = berg_space_size(S);
-    double *p = bumps(S, N, 0.6);
+    double *p = bumps(S, N, 0.6, 1e-3);
     concurrent_equals_serial("sinkhorn", 3, K, p, p + 3 * N, N);
     free(p);
     berg_sinkhorn_destroy(K);
