@@ -167,8 +167,8 @@ BERG_API berg_status berg_w2_metric_set_density(berg_w2_metric *m, const double 
  * A solve stops when ||L_p eta_hat - eta||_2 <= rtol ||eta||_2. The
  * residual recomputed from eta_hat floors at rounding: an rtol below that
  * floor gives BERG_ERR_NO_CONVERGENCE from the solves, with a message
- * naming the floor. Configuration: not to
- * be called concurrently with any other call on this handle.
+ * naming the floor. Configuration: not to be called concurrently with any
+ * other call on this handle.
  *
  * @param[in,out] m     the handle.
  * @param[in]     rtol  the relative tolerance, in [1e-15, 1) (default 1e-10).
@@ -268,8 +268,8 @@ BERG_API berg_status berg_w2_metric_tangent(const berg_w2_metric *m, const doubl
 /**
  * @brief Free a W2 metric handle.
  *
- * Not concurrently with other calls on the handle. Takes no global lock
- * beyond what destroying its preconditioner needs.
+ * Not concurrently with other calls on the handle. Takes no global lock and
+ * never waits for another thread's FFT planning.
  *
  * @param[in] m  the handle; NULL is a no-op.
  * @since 1.0
