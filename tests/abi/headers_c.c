@@ -1,10 +1,19 @@
 /* Each public header is self-contained (compiles when included first) and
  * the library the test links matches the headers' version. */
+#include "berg/bayes.h"
+#include "berg/channel.h"
+#include "berg/core.h"
 #include "berg/dictionary.h"
 #include "berg/fisher.h"
-#include "berg/metric.h"
-#include "berg/propagator.h"
+#include "berg/fokker_planck.h"
+#include "berg/functional.h"
+#include "berg/heat.h"
+#include "berg/moments.h"
 #include "berg/space.h"
+#include "berg/stochastic.h"
+#include "berg/transport.h"
+#include "berg/version.h"
+#include "berg/w2_geometry.h"
 #include "berg.h"
 #include <stdio.h>
 #include <string.h>
