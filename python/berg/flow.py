@@ -1,6 +1,6 @@
 """Fokker-Planck / Wegner-Morris flows, the exact spectral propagator,
-particle ensembles and the lattice-field Langevin flow: the bindings of the
-issue-4 part of include/berg/propagator.h (docs/fokker_planck.md).
+particle ensembles and the lattice-field Langevin flow: the bindings of
+berg/fokker_planck.h and berg/stochastic.h (docs/fokker_planck.md).
 
     fp = FokkerPlanck(space, V)        # d/dt p = div(g^{-1}(grad p + p grad V))
     fp = FokkerPlanck(space, V, discretization="fourier")  # spectral, periodic boxes
@@ -15,7 +15,8 @@ issue-4 part of include/berg/propagator.h (docs/fokker_planck.md).
     lf = Langevin(space, regulator, seed=0)
     lf.step(phi, dt, nsteps, grad)     # d phi = -Cdot dS/dphi dt + sqrt(2 Cdot) dW
 
-Handles are not thread-safe (one per thread).
+FokkerPlanck and FPSpectral handles may be used from many threads at once
+(setting fp.tolerance excepted: configure before sharing).
 """
 import ctypes
 
@@ -91,6 +92,8 @@ class FokkerPlanck(_lib.Handle):
         periodic boxes, any metric, spectral accuracy for smooth data,
         Strang steps around the FFT heat step extrapolated to order 8.
         Refuses (berg.BergError) potentials and inputs it cannot resolve.
+    estimate=True plans the Fourier transforms with FFTW_ESTIMATE
+    (BERG_PLAN_ESTIMATE; no effect on the finite-volume discretization).
     Tolerance of the time stepping: fp.tolerance, default 1e-8.
     """
 
@@ -105,9 +108,6 @@ class FokkerPlanck(_lib.Handle):
                              % (discretization,))
         flags = self._DISCRETIZATIONS[discretization]
         if estimate:
-            if not flags:
-                raise ValueError("estimate=True (FFTW_ESTIMATE planning) needs "
-                                 "discretization='fourier'")
             flags |= _lib.constant("BERG_PLAN_ESTIMATE")
         self.discretization = discretization
         V = _lib.as_array(V, self.shape, "V")
@@ -127,7 +127,7 @@ class FokkerPlanck(_lib.Handle):
 
     @property
     def last_steps(self):
-        """(accepted, rejected) steps of the last evolve."""
+        """(accepted, rejected) steps of this thread's last evolve on this handle."""
         a, r = _sz(), _sz()
         check(_fp_steps(self._h, ctypes.byref(a), ctypes.byref(r)))
         return a.value, r.value
