@@ -177,11 +177,11 @@ def test_one_handle_from_many_threads(discretization):
     for bit (ctypes releases the GIL during the call)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    sp = berg.Space((48, 40), -5, 5, bc="periodic")
+    sp = berg.Space((64, 48), -8, 8, bc="periodic")
     x, y = np.meshgrid(sp.coordinates(0), sp.coordinates(1), indexing="ij")
     fp = berg.FokkerPlanck(sp, 0.5 * x**2 + 0.5 * y**2, discretization=discretization,
                            estimate=True)
-    p = np.exp(-(x - 1) ** 2 - y**2)
+    p = np.exp(-((x - 1) ** 2 + y**2) / 2)
     serial = fp.evolve(p, 0.4)
     with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(lambda _: fp.evolve(p, 0.4), range(16)))
