@@ -1,5 +1,5 @@
 /*
- * Fokker-Planck benchmarks (issue 4):
+ * Fokker-Planck benchmarks:
  *  1. berg_fp_evolve per unit of time versus the FFT heat step
  *     berg_heat_apply over the same time on the same grid (ratio);
  *  2. berg_fp_evolve versus an explicit finite-difference solver (forward
