@@ -15,13 +15,36 @@
 #define ALLOWED_FLAGS (BERG_PLAN_ESTIMATE | BERG_SYMBOL_FD)
 
 /* the head of a scratch block: which handle's factor tables it holds, for
- * which t; ids are never reused, so a block that a new allocation happens
- * to fill with an old head names another handle and is recomputed */
+ * which t; ids are never reused, so the head of a block of another (even a
+ * destroyed) handle never matches */
 typedef struct {
     uint64_t id;
     double t;
+    uint64_t check; /* id ^ the bits of t ^ HEAD_MAGIC */
 } block_head;
+#define HEAD_MAGIC 0x9e3779b97f4a7c15u
 #define HEAD_DOUBLES ((size_t)8) /* 64 bytes */
+
+static uint64_t head_check(uint64_t id, double t)
+{
+    uint64_t bits;
+    memcpy(&bits, &t, sizeof bits);
+    return id ^ bits ^ HEAD_MAGIC;
+}
+
+static int head_holds(const void *block, uint64_t id, double t)
+{
+    const block_head *head = block;
+    return head->id == id && head->t == t && head->check == head_check(id, t);
+}
+
+static void head_set(void *block, uint64_t id, double t)
+{
+    block_head *head = block;
+    head->id = id;
+    head->t = t;
+    head->check = head_check(id, t);
+}
 
 static atomic_uint_fast64_t next_id = 1;
 
@@ -114,7 +137,9 @@ size_t berg_heat_batch(const berg_heat *heat) { return heat ? heat->x.batch : 0;
 
 berg_status berg__heat_begin(const berg_heat *h, berg__heat_work *w, const char *fn)
 {
-    w->block = berg__pool_get((berg__pool *)(uintptr_t)&h->pool, fn);
+    w->block = berg__headed_get((berg__pool *)(uintptr_t)&h->pool,
+                                (berg__block_registry *)(uintptr_t)&h->reg,
+                                HEAD_DOUBLES * sizeof(double), fn);
     if (w->block == NULL)
         return berg_last_status();
     berg__xform_scratch_carve(&h->x, w->block + HEAD_DOUBLES, 2, &w->s);
@@ -137,8 +162,7 @@ void berg__heat_end(const berg_heat *h, berg__heat_work *w)
 /* the factor tables of the block for time t (kept for the block's last t) */
 static void set_time(const berg_heat *h, berg__heat_work *w, double t)
 {
-    block_head *head = (block_head *)(void *)w->block;
-    if (head->id == h->id && head->t == t)
+    if (head_holds(w->block, h->id, t))
         return;
     if (h->separable) {
         for (int a = 0; a < h->x.space.ndim; a++) {
@@ -152,8 +176,7 @@ static void set_time(const berg_heat *h, berg__heat_work *w, double t)
         for (size_t i = 0; i < h->x.nspec; i++)
             w->efull[i] = exp(-t * h->qfull[i]) * nm;
     }
-    head->id = h->id;
-    head->t = t;
+    head_set(w->block, h->id, t);
 }
 
 static void multiply(const berg_heat *h, const berg__heat_work *w, const double *src, double *dst)

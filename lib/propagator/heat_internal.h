@@ -22,6 +22,7 @@ struct berg_heat {
     size_t fac_off[BERG_MAX_RANK]; /* offsets of the factor tables in a block */
     size_t block_doubles;          /* doubles per scratch block */
     berg__pool pool;               /* scratch blocks, one per concurrent call */
+    berg__block_registry reg;      /* blocks whose head was initialised */
 };
 
 /* one call's workspace: a pool block cut into the transform's buffers and

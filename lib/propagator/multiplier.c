@@ -22,6 +22,7 @@ struct berg_multiplier {
     uint64_t id;        /* unique over the process (never reused) */
     size_t exp_off;     /* offset of the exp table in a block */
     berg__pool pool;    /* scratch blocks, one per concurrent call */
+    berg__block_registry reg; /* blocks whose head was initialised */
 };
 
 #define ALLOWED_FLAGS (BERG_PLAN_ESTIMATE | BERG_SYMBOL_FD)
@@ -31,8 +32,31 @@ struct berg_multiplier {
 typedef struct {
     uint64_t id;
     double t;
+    uint64_t check; /* id ^ the bits of t ^ HEAD_MAGIC */
 } block_head;
+#define HEAD_MAGIC 0x9e3779b97f4a7c15u
 #define HEAD_DOUBLES ((size_t)8) /* 64 bytes */
+
+static uint64_t head_check(uint64_t id, double t)
+{
+    uint64_t bits;
+    memcpy(&bits, &t, sizeof bits);
+    return id ^ bits ^ HEAD_MAGIC;
+}
+
+static int head_holds(const void *block, uint64_t id, double t)
+{
+    const block_head *head = block;
+    return head->id == id && head->t == t && head->check == head_check(id, t);
+}
+
+static void head_set(void *block, uint64_t id, double t)
+{
+    block_head *head = block;
+    head->id = id;
+    head->t = t;
+    head->check = head_check(id, t);
+}
 
 static atomic_uint_fast64_t next_id = 1;
 
@@ -392,7 +416,9 @@ typedef struct {
 
 static berg_status begin(const berg_multiplier *m, work *w, const char *fn)
 {
-    w->block = berg__pool_get((berg__pool *)(uintptr_t)&m->pool, fn);
+    w->block = berg__headed_get((berg__pool *)(uintptr_t)&m->pool,
+                                (berg__block_registry *)(uintptr_t)&m->reg,
+                                HEAD_DOUBLES * sizeof(double), fn);
     if (w->block == NULL)
         return berg_last_status();
     berg__xform_scratch_carve(&m->x, w->block + HEAD_DOUBLES, 1, &w->s);
@@ -443,12 +469,10 @@ berg_status berg_multiplier_exp_apply(const berg_multiplier *m, double t, const 
     }
     work w;
     BERG_TRY(begin(m, &w, fn));
-    block_head *head = (block_head *)(void *)w.block;
-    if (head->id != m->id || head->t != t) {
+    if (!head_holds(w.block, m->id, t)) {
         for (size_t i = 0; i < m->x.nspec; i++)
             w.table[i] = exp(-t * m->c[i]) * m->x.norm;
-        head->id = m->id;
-        head->t = t;
+        head_set(w.block, m->id, t);
     }
     run(m, &w, w.table, in, out);
     end(m, &w);

@@ -302,6 +302,28 @@ void berg__xform_inverse_s(const berg__xform *x, const berg__xscratch *s, double
         memcpy(out, s->rbuf2, x->batch * x->nreal * sizeof(double));
 }
 
+void *berg__headed_get(berg__pool *pool, berg__block_registry *reg, size_t head_bytes,
+                       const char *fn)
+{
+    void *block = berg__pool_get(pool, fn);
+    if (block == NULL)
+        return NULL;
+    for (size_t i = 0; i < BERG__POOL_KEEP; i++) {
+        void *k = atomic_load(&reg->known[i]);
+        if (k == block)
+            return block; /* its head was written by libberg */
+        if (k == NULL)
+            break;
+    }
+    memset(block, 0, head_bytes);
+    for (size_t i = 0; i < BERG__POOL_KEEP; i++) {
+        void *expected = NULL;
+        if (atomic_compare_exchange_strong(&reg->known[i], &expected, block) || expected == block)
+            break;
+    }
+    return block;
+}
+
 /* the serial form: the transform's own buffers */
 static berg__xscratch own_scratch(const berg__xform *x)
 {

@@ -52,6 +52,7 @@
 #ifndef BERG_PROPAGATOR_TRANSFORM_H
 #define BERG_PROPAGATOR_TRANSFORM_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <fftw3.h>
 
@@ -151,6 +152,21 @@ void berg__xform_forward_s(const berg__xform *x, const berg__xscratch *s, const 
  * alignment of out, out may equal the in of the preceding forward */
 void berg__xform_inverse_s(const berg__xform *x, const berg__xscratch *s, double *src,
                            double *out);
+
+/* Scratch blocks with a head: the first bytes of a block hold what the
+ * block's tables were computed for (heat: handle id and t). A block the
+ * pool allocates for a concurrent caller starts with arbitrary bytes, so
+ * berg__headed_get zeroes the head of every block the first time it sees
+ * it (the registry remembers up to BERG__POOL_KEEP blocks; the heads of
+ * blocks beyond that are zeroed on every call: their tables are then
+ * recomputed). The head is read only after libberg wrote it. */
+typedef struct berg__block_registry {
+    _Atomic(void *) known[BERG__POOL_KEEP];
+} berg__block_registry;
+/* a block of pool (NULL with BERG_ERR_NOMEM recorded); head_bytes of it
+ * are zero when the block is new */
+void *berg__headed_get(berg__pool *pool, berg__block_registry *reg, size_t head_bytes,
+                       const char *fn);
 
 /* Destroy an FFTW plan without waiting for another thread's planning: now
  * when the planner lock is free, else deferred to the end of the current
