@@ -1,6 +1,6 @@
-/* Tangent space of densities: l2 and W2 gradients, and the W2 metric tensor
- * through the potential eta_hat solving div(p g^{-1} grad eta_hat) = eta
- * by preconditioned conjugate gradients.
+/* The W2 metric tensor at a density, through the potential eta_hat solving
+ * div(p g^{-1} grad eta_hat) = eta by preconditioned conjugate gradients
+ * (the gradients of functionals are in gradients.c).
  *
  * A berg_w2_metric is immutable between configuration calls: the solves
  * read the mobilities, the settings and the preconditioner (a multiplier
@@ -16,39 +16,6 @@
 #include "metric/func_internal.h"
 
 #define TANGENT_TOL 1e-10
-
-berg_status berg_l2_gradient(const berg_space *space, const double *dF, double *out)
-{
-    static const char fn[] = "berg_l2_gradient";
-    BERG_TRY(berg__space_check(space, fn));
-    BERG_TRY(berg__check_finite(dF, space->size, fn, "dF"));
-    BERG_TRY(berg__check_ptr(out, fn, "out"));
-    return berg_space_project_tangent(space, dF, out);
-}
-
-berg_status berg_w2_gradient(const berg_space *space, const double *p, const double *dF,
-                             double *out)
-{
-    static const char fn[] = "berg_w2_gradient";
-    BERG_TRY(berg__space_check(space, fn));
-    BERG_TRY(berg__check_normalized(space, p, fn, "p"));
-    BERG_TRY(berg__check_finite(dF, space->size, fn, "dF"));
-    BERG_TRY(berg__check_ptr(out, fn, "out"));
-    BERG_TRY(berg__require_diagonal_metric(space, fn));
-    const size_t n = space->size, d = BERG__RANK(space);
-    double *mob = berg__alloc(n * (d + 1), sizeof(double), fn);
-    if (!mob)
-        return berg_last_status();
-    double *tmp = mob + n * d;
-    berg__face_mobility(space, p, 0.0, mob, tmp);
-    berg__div_mobility(space, mob, dF, tmp);
-    for (size_t i = 0; i < n; i++)
-        out[i] = -tmp[i];
-    berg__free(mob);
-    return BERG_OK;
-}
-
-/* ---- the W2 metric handle ------------------------------------------- */
 
 /* the CG vectors of one solve, one pool block of SCRATCH_VECTORS * size */
 enum { CG_R, CG_Z, CG_DIR, CG_AD, CG_X, SCRATCH_VECTORS };
