@@ -202,10 +202,12 @@ BERG_API berg_status berg_w2_metric_set_max_iterations(berg_w2_metric *m, size_t
  * @param[in]  eta         tangent vector, finite (berg_space_size(space) values).
  * @param[out] eta_hat     the potential, zero mean (berg_space_size(space)
  *                         values); may alias eta. Untouched on failure.
- * @param[out] iterations  the CG iterations taken, also on failure; may be NULL.
+ * @param[out] iterations  the CG iterations taken (also written when
+ *                         the solve does not converge); may be NULL.
  * @param[out] residual    the achieved relative residual
  *                         ||L_p eta_hat - eta|| / ||eta||, recomputed from
- *                         eta_hat, also on failure; may be NULL.
+ *                         eta_hat (also written when the solve does
+ *                         not converge); may be NULL.
  * @return BERG_OK; BERG_ERR_NULL when m, eta or eta_hat is NULL;
  *         BERG_ERR_NONFINITE when eta has a NaN or infinite value (the
  *         message names the index); BERG_ERR_NOT_TANGENT when eta does not
@@ -231,9 +233,11 @@ BERG_API berg_status berg_w2_metric_potential(const berg_w2_metric *m, const dou
  * @param[in]  eta1        tangent vector, finite (berg_space_size(space) values).
  * @param[in]  eta2        tangent vector, finite (berg_space_size(space) values).
  * @param[out] G           the inner product. Untouched on failure.
- * @param[out] iterations  the CG iterations taken, also on failure; may be NULL.
+ * @param[out] iterations  the CG iterations taken (also written when
+ *                         the solve does not converge); may be NULL.
  * @param[out] residual    the achieved relative residual of the solve for
- *                         eta_hat2, also on failure; may be NULL.
+ *                         eta_hat2 (also written when the solve
+ *                         does not converge); may be NULL.
  * @return BERG_OK; BERG_ERR_NULL when m, eta1, eta2 or G is NULL;
  *         BERG_ERR_NONFINITE when eta1 or eta2 has a NaN or infinite value;
  *         BERG_ERR_NOT_TANGENT when eta1 or eta2 does not integrate to zero
