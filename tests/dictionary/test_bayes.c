@@ -483,6 +483,8 @@ static void test_bad_input(void)
     berg_dictionary *d = NULL;
     CHECK_STATUS(berg_dictionary_create(&d, b, 0.0), BERG_ERR_TIME, "tau = 0");
     CHECK_STATUS(berg_dictionary_create(&d, b, 0.1), BERG_ERR_DOMAIN, "no location model");
+    CHECK_MESSAGE("berg_dictionary_create", "names the function called");
+    CHECK(d == NULL, "out untouched");
     berg_bayes_destroy(b);
     berg_bayes_destroy(NULL);
     berg_dictionary_destroy(NULL);

@@ -138,6 +138,7 @@ static void test_normal_dictionary(void)
 
     /* bad input */
     CHECK_STATUS(berg_bayes_backward_flow(b, 0.2, 0.1, 1, p1, pf), BERG_ERR_TIME, "tau2 < tau1");
+    CHECK_MESSAGE("berg_bayes_backward_flow: tau2", "names the function and the argument");
     CHECK_STATUS(berg_bayes_backward_flow(b, 0.1, 0.2, 0, p1, pf), BERG_ERR_SIZE, "nsteps 0");
     CHECK_STATUS(berg_bayes_backward_flow(b, -1.0, 0.2, 1, p1, pf), BERG_ERR_TIME, "tau1 < 0");
     p1[3] = NAN;
@@ -145,6 +146,8 @@ static void test_normal_dictionary(void)
     CHECK_STATUS(berg_bayes_backward_flow(b, 0.1, 0.2, 1, p1, pf), BERG_ERR_NONFINITE, "NaN p1");
     CHECK(memcmp(p2, pf, ny * sizeof *p2) == 0, "p2 untouched");
     CHECK_STATUS(berg_bayes_flow_discrepancy(b, 0.0, 1, &l1, &kl), BERG_ERR_TIME, "tau = 0");
+    CHECK_MESSAGE("berg_bayes_flow_discrepancy: tau", "names the function and the argument");
+    CHECK_STATUS(berg_bayes_flow_discrepancy(b, 0.1, 0, &l1, &kl), BERG_ERR_SIZE, "nsteps = 0");
     /* the forward model's output is checked off the grid too */
     double ufar = 100.0;
     M.nan_far = 1;
