@@ -189,7 +189,7 @@ int main(void)
         bench_pair("entropy 1024^2", run_entropy, &x, "plain sum", plain_pass, &x, 11);
         bench_pair("entropy 1024^2", run_entropy, &x, "sum p log p", plain_plogp, &x, 11);
         bench_pair("kl_divergence 1024^2", run_kl, &x, "plain sum", plain_pass, &x, 11);
-        bench_pair("fisher_information 1024^2", run_fisher, &x, "plain sum", plain_pass, &x, 11);
+        bench_pair("density_fisher_information 1024^2", run_fisher, &x, "plain sum", plain_pass, &x, 11);
         bench_pair("w2_gradient 1024^2", run_w2_gradient, &x, "plain sum", plain_pass, &x, 11);
         release(&x);
     }
