@@ -121,8 +121,8 @@ BERG_API berg_status berg_fp_create(berg_fp **out, const berg_space *space, cons
  *
  * @param[in]  fp   the flow.
  * @param[in]  t    the time, finite and >= 0 (t = 0 copies in).
- * @param[in]  in   the initial state: berg_space_size values, finite and
- *                  >= 0 (need not be normalized: the flow is linear).
+ * @param[in]  in   the initial "state": berg_space_size finite values
+ *                  >= 0, not normalized (the flow is linear).
  * @param[out] out  the state at time t, berg_space_size values; may equal
  *                  in. Untouched on failure.
  * @return BERG_OK;
@@ -145,7 +145,8 @@ BERG_API berg_status berg_fp_evolve(const berg_fp *fp, double t, const double *i
  * Computed as exp(-(V - min V)) / Z, so it never underflows everywhere.
  *
  * @param[in]  fp  the flow.
- * @param[out] q   the stationary density, berg_space_size values.
+ * @param[out] q   the stationary "density", berg_space_size values
+ *                 (normalized with the cell weight).
  * @return BERG_OK; BERG_ERR_NULL (fp or q is NULL).
  * @since 1.0
  */
@@ -194,8 +195,8 @@ BERG_API berg_status berg_fp_last_steps(const berg_fp *fp, size_t *accepted, siz
  * Fourier: L p = r H (p / r).
  *
  * @param[in]  fp   the flow.
- * @param[in]  p    a state, berg_space_size finite values (Fourier: 0
- *                  where e^{-V} underflows).
+ * @param[in]  p    a "state": berg_space_size finite values, not
+ *                  normalized (Fourier: 0 where e^{-V} underflows).
  * @param[out] out  L p, berg_space_size values; may equal p.
  * @return BERG_OK; BERG_ERR_NULL (fp, p or out is NULL); BERG_ERR_NONFINITE
  *         (p); BERG_ERR_DOMAIN (Fourier: p nonzero where e^{-V} underflows);
@@ -213,7 +214,8 @@ BERG_API berg_status berg_fp_generator_apply(const berg_fp *fp, const double *p,
  * berg_fp_generator_apply (Fourier: 0 where e^{-V/2} underflows).
  *
  * @param[in]  fp   the flow.
- * @param[in]  f    an observable, berg_space_size finite values.
+ * @param[in]  f    an observable, a "state": berg_space_size finite
+ *                  values.
  * @param[out] out  A f, berg_space_size values; may equal f.
  * @return BERG_OK; BERG_ERR_NULL (fp, f or out is NULL); BERG_ERR_NONFINITE
  *         (f); BERG_ERR_NOMEM (a concurrent caller could not get a
@@ -231,7 +233,8 @@ BERG_API berg_status berg_fp_backward_apply(const berg_fp *fp, const double *f, 
  * them (for example at DBL_MIN) where no particle is to be moved.
  *
  * @param[in]  fp   the flow.
- * @param[in]  p    berg_space_size values, finite and > 0.
+ * @param[in]  p    a "state": berg_space_size finite values > 0, not
+ *                  normalized (Sigma shifts by a constant).
  * @param[out] psi  d consecutive grid arrays (component a at psi + a *
  *                  berg_space_size), d the rank of the space.
  * @return BERG_OK; BERG_ERR_NULL (fp, p or psi is NULL); BERG_ERR_NONFINITE
@@ -247,7 +250,8 @@ BERG_API berg_status berg_fp_velocity(const berg_fp *fp, const double *p, double
  * grid (relative entropy density S_q - S_p up to a constant).
  *
  * @param[in]  fp     the flow.
- * @param[in]  p      berg_space_size values, finite and > 0.
+ * @param[in]  p      a "state": berg_space_size finite values > 0, not
+ *                    normalized (the mean is removed).
  * @param[out] sigma  berg_space_size values.
  * @return BERG_OK; BERG_ERR_NULL (fp, p or sigma is NULL);
  *         BERG_ERR_NONFINITE (p); BERG_ERR_DOMAIN (p has a value <= 0; the
@@ -291,7 +295,7 @@ BERG_API berg_status berg_fp_spectral_create(berg_fp_spectral **out, const berg_
  *
  * @param[in]  sp   the propagator.
  * @param[in]  t    the time, finite and >= 0.
- * @param[in]  in   a state, N finite values.
+ * @param[in]  in   a "state": N finite values, not normalized.
  * @param[out] out  e^{tL} in, N values; may equal in. Untouched on failure.
  * @return BERG_OK; BERG_ERR_NULL (sp, in or out is NULL); BERG_ERR_TIME (t
  *         negative or not finite); BERG_ERR_NONFINITE (in); BERG_ERR_NOMEM
