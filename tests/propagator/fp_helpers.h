@@ -1,7 +1,9 @@
 /*
- * tests/propagator/fp_helpers.h - grid measures shared by the Fokker-Planck
- * tests (finite volume and Fourier): L1 distance, mass, minimum and
- * KL(p || q) with the space's cell weight.
+ * tests/propagator/fp_helpers.h - what the Fokker-Planck tests (finite
+ * volume, Fourier, Wegner-Morris, randomized properties) share: grid
+ * measures (L1 distance, mass, minimum, KL(p || q) with the space's cell
+ * weight), 1-D spaces and grid functions, a Gaussian, one handle evolved
+ * from many threads, and the refusal of a foreign flag.
  */
 #ifndef BERG_TEST_FP_HELPERS_H
 #define BERG_TEST_FP_HELPERS_H
@@ -12,8 +14,9 @@
 #include <string.h>
 
 #include "berg.h"
+#include "testutil.h"
 
-static double l1_dist(const berg_space *s, const double *a, const double *b)
+static inline double l1_dist(const berg_space *s, const double *a, const double *b)
 {
     size_t n = berg_space_size(s);
     double w, sum = 0.0;
@@ -23,14 +26,14 @@ static double l1_dist(const berg_space *s, const double *a, const double *b)
     return sum * w;
 }
 
-static double mass(const berg_space *s, const double *p)
+static inline double mass(const berg_space *s, const double *p)
 {
     double m;
     berg_space_integrate(s, p, &m);
     return m;
 }
 
-static double min_of(const double *a, size_t n)
+static inline double min_of(const double *a, size_t n)
 {
     double m = a[0];
     for (size_t i = 1; i < n; i++)
@@ -39,7 +42,7 @@ static double min_of(const double *a, size_t n)
 }
 
 /* KL(p || q) with p normalized by its own mass */
-static double kl(const berg_space *s, const double *p, const double *q)
+static inline double kl(const berg_space *s, const double *p, const double *q)
 {
     size_t n = berg_space_size(s);
     double w, m = mass(s, p), sum = 0.0;
@@ -48,6 +51,50 @@ static double kl(const berg_space *s, const double *p, const double *q)
         if (p[i] > 0)
             sum += p[i] / m * log((p[i] / m) / q[i]);
     return sum * w;
+}
+
+/* ---- grids and closed forms ---------------------------------------------- */
+/* a 1-D space of n cells on [lo, hi] */
+static inline berg_space *space1(size_t n, double lo, double hi, berg_boundary bc)
+{
+    berg_space *s = NULL;
+    CHECK_STATUS(berg_space_create(&s, 1, &n, &lo, &hi, &bc, NULL), BERG_OK, "space 1-D");
+    return s;
+}
+
+static inline double *grid_fn(const berg_space *s, double (*f)(const double *x, void *), void *ctx)
+{
+    size_t d = berg_space_rank(s);
+    size_t n = berg_space_size(s), shape[8];
+    berg_space_shape(s, shape);
+    double *c[8], *out = malloc(n * sizeof(double));
+    for (size_t a = 0; a < d; a++) {
+        c[a] = malloc(shape[a] * sizeof(double));
+        berg_space_coordinates(s, a, c[a]);
+    }
+    for (size_t i = 0; i < n; i++) {
+        double x[8];
+        size_t r = i;
+        for (size_t a = d; a-- > 0;) {
+            x[a] = c[a][r % shape[a]];
+            r /= shape[a];
+        }
+        out[i] = f(x, ctx);
+    }
+    for (size_t a = 0; a < d; a++)
+        free(c[a]);
+    return out;
+}
+
+static inline double quad(const double *x, void *ctx)
+{
+    double a = ctx ? *(double *)ctx : 1.0;
+    return 0.5 * a * x[0] * x[0];
+}
+
+static inline double gauss1(double x, double m, double v)
+{
+    return exp(-(x - m) * (x - m) / (2 * v)) / sqrt(2 * M_PI * v);
 }
 
 /* ---- one handle evolved from many threads at once ------------------------ */
