@@ -16,7 +16,8 @@ berg/fokker_planck.h and berg/stochastic.h (docs/fokker_planck.md).
     lf.step(phi, dt, nsteps, grad)     # d phi = -Cdot dS/dphi dt + sqrt(2 Cdot) dW
 
 FokkerPlanck and FPSpectral handles may be used from many threads at once
-(setting fp.tolerance excepted: configure before sharing).
+(setting fp.tolerance excepted: configure before sharing); a Particles or
+Langevin handle is used by one thread at a time.
 """
 import ctypes
 
