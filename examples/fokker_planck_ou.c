@@ -85,7 +85,7 @@ static int run(const char *name, size_t n, double L, berg_boundary bc, const dou
     }
     size_t steps;
     berg_fp_last_steps(fp, &steps, NULL);
-    berg_space_cell_weight(space, &w);
+    w = berg_space_cell_weight(space);
     berg_space_integrate(space, p, &m1);
     double e = 0.0;
     for (size_t i = 0; i < N; i++) {
