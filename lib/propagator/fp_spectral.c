@@ -3,14 +3,14 @@
  * symmetric S = R^{-1} L R, R = Q^{1/2} = diag(e^{-(V - min V)/2})
  * (detailed balance; finite volume: off-diagonal entries sqrt(r_ij r_ji) =
  * D/h^2 (dV/2)/sinh(dV/2), Fourier: the circulant Laplacian minus U).
- * S = U Lambda U^T by LAPACKE_dsyevd, then
+ * S = U Lambda U^T by dsyevd (berg__linalg_eigh), then
  * e^{tL} = R U e^{t Lambda} U^T R^{-1} (two cblas_dgemv).
  */
 #include <cblas.h>
-#include <lapacke.h>
 #include <math.h>
 #include <string.h>
 
+#include "core/linalg.h"
 #include "propagator/fp_internal.h"
 
 struct berg_fp_spectral {
@@ -87,12 +87,9 @@ berg_status berg_fp_spectral_create(berg_fp_spectral **out, const berg_fp *fp)
         sp->inv_sqrt_q[i] = exp(0.5 * fp->V[i]);
     }
     BERG_TRY_GOTO(st, symmetric_form(fp, sp->U, fn), fail);
-    lapack_int info = LAPACKE_dsyevd(LAPACK_ROW_MAJOR, 'V', 'U', (lapack_int)n, sp->U,
-                                     (lapack_int)n, sp->lambda);
-    if (info != 0) {
-        st = berg__error(BERG_ERR_INTERNAL, "%s: LAPACKE_dsyevd failed (info %d)", fn, (int)info);
-        goto fail;
-    }
+    /* S is exactly symmetric (both triangles written), so the lower one the
+     * shared solver reads is the whole matrix */
+    BERG_TRY_GOTO(st, berg__linalg_eigh(n, sp->U, sp->lambda, 1, fn, "the generator"), fail);
     /* the exact top eigenvalue is 0 without absorption: remove rounding */
     if (!fp->absorbing && fabs(sp->lambda[n - 1]) < 1e-12 * fabs(sp->lambda[0]))
         sp->lambda[n - 1] = 0.0;
