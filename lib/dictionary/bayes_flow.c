@@ -95,8 +95,7 @@ static berg_status shift_spectral(const struct berg_space *Y, const double *delt
     berg__xform x;
     st = berg__xform_init(&x, ring, 1, 1, BERG__XF_ESTIMATE, fn);
     berg_space_destroy(ring);
-    if (st != BERG_OK)
-        return st;
+    BERG_TRY(st);
     shift_ctx ctx = {&x, delta};
     berg__xform_forward(&x, a);
     berg__xform_each_mode(&x, shift_mode, &ctx);
@@ -115,11 +114,16 @@ static berg_status heat_cov(const struct berg_space *Y, const double *A, double 
     BERG_TRY(berg__fisher_inverse((size_t)Y->ndim, A, Ainv, fn));
     berg_space *S = NULL;
     berg_heat *h = NULL;
-    if ((st = berg_space_create(&S, (size_t)Y->ndim, Y->n, Y->lo, Y->hi, Y->bc, Ainv)))
-        return berg__dict_rewrap(st, fn,
-                                 "the accumulated inverse metric is not usable on the data space");
-    if ((st = berg_heat_create(&h, S, BERG_PLAN_ESTIMATE)) || (st = berg_heat_apply(h, 1.0, a, a)))
-        berg__dict_rewrap(st, fn, "heat step of the backward flow");
+    const char *ctx = "the accumulated inverse metric is not usable on the data space";
+    BERG_TRY_GOTO(st, berg_space_create(&S, (size_t)Y->ndim, Y->n, Y->lo, Y->hi, Y->bc, Ainv),
+                  rewrap);
+    ctx = "heat step of the backward flow";
+    BERG_TRY_GOTO(st, berg_heat_create(&h, S, BERG_PLAN_ESTIMATE), rewrap);
+    BERG_TRY_GOTO(st, berg_heat_apply(h, 1.0, a, a), rewrap);
+    goto done;
+rewrap:
+    berg__dict_rewrap(st, fn, ctx);
+done:
     berg_heat_destroy(h);
     berg_space_destroy(S);
     return st;
@@ -258,14 +262,15 @@ berg_status berg_bayes_flow_discrepancy(const berg_bayes *b, double tau, size_t 
         pd[j] /= sd * b->data.weight;
         s1 += fabs(pd[j] - pf[j]);
     }
-    if (kl && (st = berg_kl_divergence(&b->data, pd, pf, &klv))) {
-        berg__dict_rewrap(st, fn, "KL of the two predictives");
-        goto done;
-    }
+    if (kl)
+        BERG_TRY_GOTO(st, berg_kl_divergence(&b->data, pd, pf, &klv), rewrap);
     if (l1)
         *l1 = s1 * b->data.weight;
     if (kl)
         *kl = klv;
+    goto done;
+rewrap:
+    berg__dict_rewrap(st, fn, "KL of the two predictives");
 done:
     berg__free(pf);
     berg__free(pd);

@@ -255,8 +255,9 @@ berg_status berg__bayes_map_at(const berg_bayes *b, double T, double *u, const c
     double *lp = berg__alloc(b->nu, sizeof(double), fn);
     if (!lp)
         return berg_last_status();
-    if (!(st = berg__bayes_expected_log(b, T, lp, fn)))
-        st = berg__bayes_map_from_log(b, lp, u, fn);
+    BERG_TRY_GOTO(st, berg__bayes_expected_log(b, T, lp, fn), done);
+    st = berg__bayes_map_from_log(b, lp, u, fn);
+done:
     berg__free(lp);
     return st;
 }
@@ -294,26 +295,24 @@ berg_status berg_bayes_trajectory(const berg_bayes *b, size_t nT, const double *
         st = berg_last_status();
         goto done;
     }
+    char ctx[64];
     for (size_t j = 0; j < nT; j++) {
-        char ctx[64];
         snprintf(ctx, sizeof ctx, "at T[%zu] = %g", j, T[j]);
-        if ((st = berg__bayes_expected_log(b, T[j], lp, fn)) ||
-            (map && (st = berg__bayes_map_from_log(b, lp, mp + j * du, fn)))) {
-            berg__dict_rewrap(st, fn, ctx);
-            goto done;
-        }
+        BERG_TRY_GOTO(st, berg__bayes_expected_log(b, T[j], lp, fn), rewrap);
+        if (map)
+            BERG_TRY_GOTO(st, berg__bayes_map_from_log(b, lp, mp + j * du, fn), rewrap);
         if (mean) {
             berg__bayes_density_from_log(b, lp, NULL, pi);
-            if ((st = berg_space_mean(&b->param, pi, mn + j * du))) {
-                berg__dict_rewrap(st, fn, ctx);
-                goto done;
-            }
+            BERG_TRY_GOTO(st, berg_space_mean(&b->param, pi, mn + j * du), rewrap);
         }
     }
     if (map)
         memcpy(map, mp, total * sizeof(double));
     if (mean)
         memcpy(mean, mn, total * sizeof(double));
+    goto done;
+rewrap:
+    berg__dict_rewrap(st, fn, ctx);
 done:
     berg__free(lp);
     berg__free(pi);

@@ -54,24 +54,23 @@ berg_status berg_channel_create(berg_channel **out, const berg_space *space,
     ch->kind = kind;
     ch->t = t;
     BERG_TRY_GOTO(st, berg__pool_init(&ch->scratch, 2 * space->size, sizeof(double), fn), fail);
+    const char *ctx;
     if (kind == BERG_CHANNEL_HEAT) {
-        if ((st = berg_heat_create(&ch->heat, space, 0))) {
-            berg__dict_rewrap(st, fn, "heat semigroup");
-            goto fail;
-        }
+        ctx = "heat semigroup";
+        BERG_TRY_GOTO(st, berg_heat_create(&ch->heat, space, 0), rewrap);
     } else {
         if (!(ch->stationary = berg__alloc(space->size, sizeof(double), fn))) {
             st = berg_last_status();
             goto fail;
         }
-        if ((st = berg_fp_create(&ch->fp, space, V, 0)) ||
-            (st = berg_fp_stationary(ch->fp, ch->stationary))) {
-            berg__dict_rewrap(st, fn, "Fokker-Planck flow");
-            goto fail;
-        }
+        ctx = "Fokker-Planck flow";
+        BERG_TRY_GOTO(st, berg_fp_create(&ch->fp, space, V, 0), rewrap);
+        BERG_TRY_GOTO(st, berg_fp_stationary(ch->fp, ch->stationary), rewrap);
     }
     *out = ch;
     return BERG_OK;
+rewrap:
+    berg__dict_rewrap(st, fn, ctx);
 fail:
     berg_channel_destroy(ch);
     return st;

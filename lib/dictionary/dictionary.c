@@ -169,14 +169,16 @@ berg_status berg_dictionary_from_erg(const berg_space *data, const double *V, do
     double z = berg__sum(q, n) * data->weight;
     for (size_t j = 0; j < n; j++)
         q[j] /= z;
-    if ((st = berg_fisher_location(data, q, Imat)))
-        berg__dict_rewrap(st, fn, "Fisher metric of the fixed point exp(-V)");
-    else if ((st = berg_fisher_inverse(d, Imat, Ki)))
-        berg__dict_rewrap(st, fn, "inverse of the Fisher metric of exp(-V)");
-    else {
-        memcpy(p0, q, n * sizeof(double));
-        memcpy(Kmodel, Ki, d * d * sizeof(double));
-    }
+    const char *ctx = "Fisher metric of the fixed point exp(-V)";
+    BERG_TRY_GOTO(st, berg_fisher_location(data, q, Imat), rewrap);
+    ctx = "inverse of the Fisher metric of exp(-V)";
+    BERG_TRY_GOTO(st, berg_fisher_inverse(d, Imat, Ki), rewrap);
+    memcpy(p0, q, n * sizeof(double));
+    memcpy(Kmodel, Ki, d * d * sizeof(double));
+    goto done;
+rewrap:
+    berg__dict_rewrap(st, fn, ctx);
+done:
     berg__free(q);
     return st;
 }
