@@ -209,6 +209,34 @@ static inline void tu_gaussian(const berg_space *s, const double *mu, const doub
     berg_space_normalize(s, p, NULL);
 }
 
+/* tu_line(n, lo, hi, bc): a 1-D space of n cells on [lo, hi], checked as
+ * tu_space */
+static inline berg_space *tu_line_at(const char *file, int line, size_t n, double lo, double hi,
+                                     berg_boundary bc)
+{
+    return tu_space_at(file, line, 1, &n, &lo, &hi, &bc, NULL);
+}
+#define tu_line(n, lo, hi, bc) tu_line_at(__FILE__, __LINE__, (n), (lo), (hi), (bc))
+
+/* p = the 1-D Gaussian N(m, v) (v the variance), as tu_gaussian */
+static inline void tu_gaussian1(const berg_space *s, double m, double v, double *p)
+{
+    tu_gaussian(s, &m, &v, p);
+}
+
+/* KL(p || q) = sum_i p_i ln(p_i / q_i) times the cell weight, with p
+ * normalized by its own grid mass (q taken as given; p_i = 0 terms are 0) */
+static inline double tu_kl(const berg_space *s, const double *p, const double *q)
+{
+    size_t n = berg_space_size(s);
+    double m, sum = 0.0, w = berg_space_cell_weight(s);
+    berg_space_integrate(s, p, &m);
+    for (size_t i = 0; i < n; i++)
+        if (p[i] > 0)
+            sum += p[i] / m * log((p[i] / m) / q[i]);
+    return sum * w;
+}
+
 static inline int test_summary(const char *name)
 {
     printf("%s: %d checks, %d passed, %d failed\n", name, tu_checks, tu_checks - tu_failures,

@@ -60,34 +60,16 @@ static int failing_G(size_t du, const double *u, size_t dy, double *y, void *ud)
     return u[0] > 1.0 ? 7 : 0;
 }
 
-static berg_space *line(size_t n, double lo, double hi, berg_boundary bc)
-{
-    berg_space *s = NULL;
-    berg_space_create(&s, 1, &n, &lo, &hi, &bc, NULL);
-    return s;
-}
-
 static void coords(const berg_space *s, double *x)
 {
     berg_space_coordinates(s, 0, x);
 }
 
-/* normalised sampled Gaussian on a 1-D grid */
-static void gaussian(const berg_space *s, double m, double v, double *p)
-{
-    size_t n = berg_space_size(s);
-    double *x = malloc(n * sizeof *x), mass;
-    coords(s, x);
-    for (size_t i = 0; i < n; i++)
-        p[i] = exp(-0.5 * (x[i] - m) * (x[i] - m) / v);
-    berg_space_normalize(s, p, &mass);
-    free(x);
-}
-
 static void test_normal_posterior(void)
 {
     model M = {1.5, 1.0, 0.0, HUGE_VAL};
-    berg_space *U = line(401, -1.0, 3.0, BERG_NEUMANN), *Y = line(512, -10.0, 10.0, BERG_NEUMANN);
+    berg_space *U = tu_line(401, -1.0, 3.0, BERG_NEUMANN);
+    berg_space *Y = tu_line(512, -10.0, 10.0, BERG_NEUMANN);
     size_t nu = 401;
     double *flat = malloc(nu * sizeof *flat), *pi = malloc(nu * sizeof *pi);
     double *want = malloc(nu * sizeof *want), *pi2 = malloc(nu * sizeof *pi2);
@@ -105,7 +87,7 @@ static void test_normal_posterior(void)
     }
     CHECK_STATUS(berg_bayes_observe(b, 50, y), BERG_OK, "observe batch");
     berg_bayes_posterior(b, pi);
-    gaussian(U, ybar, M.sigma * M.sigma / 50, want);
+    tu_gaussian1(U, ybar, M.sigma * M.sigma / 50, want);
     CHECK(tu_max_abs_diff(pi, want, nu) < 1e-12 * 3.0, "posterior = N(ybar, sigma^2/T): %.3g",
           tu_max_abs_diff(pi, want, nu));
     CHECK(berg_bayes_time(b) == 50.0, "T = 50 observations");
@@ -152,7 +134,7 @@ static void test_normal_posterior(void)
     CHECK(memcmp(lp_before, lp_after, sizeof lp_before) == 0, "state unchanged after failed G");
 
     /* grid noise, compactly supported: impossible data */
-    berg_space *N = line(200, -1.0, 1.0, BERG_NEUMANN);
+    berg_space *N = tu_line(200, -1.0, 1.0, BERG_NEUMANN);
     double unif[200];
     for (int j = 0; j < 200; j++)
         unif[j] = 1.0;
@@ -201,8 +183,8 @@ static void test_million(void)
         ybar += y[k];
     ybar /= (double)K;
     size_t nu = 101;
-    berg_space *U = line(nu, ybar - 0.01, ybar + 0.01, BERG_NEUMANN);
-    berg_space *Y = line(64, -5.0, 5.0, BERG_NEUMANN);
+    berg_space *U = tu_line(nu, ybar - 0.01, ybar + 0.01, BERG_NEUMANN);
+    berg_space *Y = tu_line(64, -5.0, 5.0, BERG_NEUMANN);
     double flat[101], lp[101], x[101];
     for (size_t i = 0; i < nu; i++)
         flat[i] = 1.0;
@@ -235,13 +217,14 @@ static void test_expected_flow(void)
     model M = {1.0, 1.0, 0.0, HUGE_VAL};
     double m0 = 0.0, s0 = 1.0, ustar = 1.2;
     size_t nu = 650, ny = 1024;
-    berg_space *U = line(nu, -6.0, 7.0, BERG_NEUMANN), *Y = line(ny, -12.0, 14.0, BERG_NEUMANN);
+    berg_space *U = tu_line(nu, -6.0, 7.0, BERG_NEUMANN);
+    berg_space *Y = tu_line(ny, -12.0, 14.0, BERG_NEUMANN);
     double *prior = malloc(nu * sizeof *prior), *pstar = malloc(ny * sizeof *pstar);
     double *D = malloc(nu * sizeof *D), *x = malloc(nu * sizeof *x);
     double *lp1 = malloc(nu * sizeof *lp1), *lp2 = malloc(nu * sizeof *lp2);
     double *pi = malloc(nu * sizeof *pi);
-    gaussian(U, m0, s0 * s0, prior);
-    gaussian(Y, ustar, 1.0, pstar);
+    tu_gaussian1(U, m0, s0 * s0, prior);
+    tu_gaussian1(Y, ustar, 1.0, pstar);
     coords(U, x);
     berg_bayes *b = NULL;
     berg_bayes_create(&b, U, Y, prior, 0);
@@ -284,11 +267,11 @@ static void test_expected_flow(void)
     berg_bayes_expected(b, 4.0);
     CHECK_STATUS(berg_bayes_predictive(b, pred), BERG_OK, "predictive");
     double mT = (m0 + 4.0 * ustar) / 5.0, vT = 1.0 / 5.0;
-    gaussian(Y, mT, vT + 1.0, want);
+    tu_gaussian1(Y, mT, vT + 1.0, want);
     CHECK(tu_max_abs_diff(pred, want, ny) < 1e-9, "predictive = N(m_T, v_T + sigma^2): %.3g",
           tu_max_abs_diff(pred, want, ny));
     /* the MAP leaves the grid: truth far outside the parameter box */
-    gaussian(Y, 7.0, 1.0, pstar);
+    tu_gaussian1(Y, 7.0, 1.0, pstar);
     berg_bayes_set_truth(b, pstar);
     double Tbad[2] = {0.0, 1000.0};
     CHECK_STATUS(berg_bayes_trajectory(b, 2, Tbad, map, NULL), BERG_ERR_OUT_OF_RANGE,
@@ -316,7 +299,8 @@ static void test_wick(void)
     model M = {1.0, 1.0, 0.0, HUGE_VAL};
     size_t nu = 801, ny = 4096;
     double ustar = 1.0;
-    berg_space *U = line(nu, 0.5, 1.5, BERG_NEUMANN), *Y = line(ny, -17.0, 19.0, BERG_NEUMANN);
+    berg_space *U = tu_line(nu, 0.5, 1.5, BERG_NEUMANN);
+    berg_space *Y = tu_line(ny, -17.0, 19.0, BERG_NEUMANN);
     double *flat = malloc(nu * sizeof *flat), *pstar = malloc(ny * sizeof *pstar);
     double *y = malloc(ny * sizeof *y), *pi = malloc(nu * sizeof *pi);
     for (size_t i = 0; i < nu; i++)
@@ -362,7 +346,8 @@ static void test_bayesian_diffusion(void)
 {
     model M = {1.5, 1.0, 0.0, HUGE_VAL};
     size_t nu = 256;
-    berg_space *U = line(nu, -4.0, 6.0, BERG_PERIODIC), *Y = line(256, -10.0, 12.0, BERG_NEUMANN);
+    berg_space *U = tu_line(nu, -4.0, 6.0, BERG_PERIODIC);
+    berg_space *Y = tu_line(256, -10.0, 12.0, BERG_NEUMANN);
     double flat[256], p1[256], p2[256];
     for (size_t i = 0; i < nu; i++)
         flat[i] = 1.0;
@@ -399,11 +384,11 @@ static void test_bayesian_diffusion(void)
 static void test_predictive_fft(void)
 {
     model M = {0.9, 2.0, 0.5, HUGE_VAL};
-    berg_space *U = line(500, -4.0, 6.0, BERG_NEUMANN);
-    berg_space *Y = line(900, -15.5, 20.5, BERG_NEUMANN); /* h_y = 0.04 = a h_u, aligned */
-    berg_space *Y2 = line(777, -15.0, 21.0, BERG_NEUMANN);
+    berg_space *U = tu_line(500, -4.0, 6.0, BERG_NEUMANN);
+    berg_space *Y = tu_line(900, -15.5, 20.5, BERG_NEUMANN); /* h_y = 0.04 = a h_u, aligned */
+    berg_space *Y2 = tu_line(777, -15.0, 21.0, BERG_NEUMANN);
     double *prior = malloc(500 * sizeof *prior);
-    gaussian(U, 0.3, 0.8, prior);
+    tu_gaussian1(U, 0.3, 0.8, prior);
     double *p1 = malloc(900 * sizeof *p1), *p2 = malloc(900 * sizeof *p2);
     double y[3] = {1.1, 2.5, 0.4};
     for (int k = 0; k < 2; k++) {
@@ -440,7 +425,7 @@ static void test_predictive_fft(void)
 
 static void test_bad_input(void)
 {
-    berg_space *U = line(10, 0.0, 1.0, BERG_NEUMANN), *Y = line(10, 0.0, 1.0, BERG_NEUMANN);
+    berg_space *U = tu_line(10, 0.0, 1.0, BERG_NEUMANN), *Y = tu_line(10, 0.0, 1.0, BERG_NEUMANN);
     double p[10], z[10];
     for (int i = 0; i < 10; i++) {
         p[i] = 1.0;

@@ -39,22 +39,6 @@ static int noise_fn(size_t dy, const double *n, double *lp, void *ud)
     return 0;
 }
 
-static berg_space *line(size_t n, double lo, double hi)
-{
-    berg_space *s = NULL;
-    berg_boundary bc = BERG_NEUMANN;
-    berg_space_create(&s, 1, &n, &lo, &hi, &bc, NULL);
-    return s;
-}
-
-static double max_abs(const double *a, size_t n)
-{
-    double m = 0.0;
-    for (size_t i = 0; i < n; i++)
-        m = fmax(m, fabs(a[i]));
-    return m;
-}
-
 /* a Bayesian state of model M with prior (NULL: flat) and truth p0(y - G(ustar)) */
 static berg_bayes *make(model *M, berg_space *U, berg_space *Y, const double *prior, double ustar)
 {
@@ -84,7 +68,8 @@ static void test_normal_dictionary(void)
 {
     model M = {1.5, 1.0, 0.0, 0, 0, 0};
     double ustar = 1.0, s2 = M.sigma * M.sigma;
-    berg_space *U = line(500, -4.0, 6.0), *Y = line(1024, -14.0, 16.0);
+    berg_space *U = tu_line(500, -4.0, 6.0, BERG_NEUMANN);
+    berg_space *Y = tu_line(1024, -14.0, 16.0, BERG_NEUMANN);
     size_t ny = 1024;
     berg_bayes *b = make(&M, U, Y, NULL, ustar);
     berg_dictionary *d = NULL;
@@ -130,8 +115,8 @@ static void test_normal_dictionary(void)
     CHECK_STATUS(berg_bayes_backward_flow(b, 0.05, 0.2, 1, p1, pf), BERG_OK, "flow");
     for (size_t j = 0; j < ny; j++)
         p1[j] = pf[j] - p2[j];
-    CHECK(max_abs(p1, ny) < 1e-11 * max_abs(p2, ny), "normal: flow = direct, %.3g",
-          max_abs(p1, ny) / max_abs(p2, ny));
+    CHECK(tu_max_abs(p1, ny) < 1e-11 * tu_max_abs(p2, ny), "normal: flow = direct, %.3g",
+          tu_max_abs(p1, ny) / tu_max_abs(p2, ny));
     double l1, kl;
     CHECK_STATUS(berg_bayes_flow_discrepancy(b, 0.1, 1, &l1, &kl), BERG_OK, "discrepancy");
     CHECK(l1 < 1e-10 && kl < 1e-12, "normal: discrepancy l1 %.3g kl %.3g", l1, kl);
@@ -175,7 +160,8 @@ static void test_linear_gaussian(void)
 {
     model M = {0.8, 2.0, 0.5, 0, 0, 0};
     double ustar = 0.7;
-    berg_space *U = line(600, -3.0, 4.0), *Y = line(1024, -10.0, 14.0);
+    berg_space *U = tu_line(600, -3.0, 4.0, BERG_NEUMANN);
+    berg_space *Y = tu_line(1024, -10.0, 14.0, BERG_NEUMANN);
     size_t nu = 600;
     berg_bayes *b = make(&M, U, Y, NULL, ustar);
     double l1, kl;
@@ -231,7 +217,8 @@ static void test_nonlinear_order(void)
         {1, 2, 0.8, 1.3, 0, 0, "G = u^3, Student-t(4)"},
     };
     double ustar = 1.0;
-    berg_space *U = line(1400, 0.3, 1.7), *Y = line(4096, -30.0, 32.0);
+    berg_space *U = tu_line(1400, 0.3, 1.7, BERG_NEUMANN);
+    berg_space *Y = tu_line(4096, -30.0, 32.0, BERG_NEUMANN);
     double taus[3] = {0.005, 0.01, 0.02};
     for (int c = 0; c < 4; c++) {
         model M = {1.0, 1.0, 0.0, cases[c].cubic, cases[c].noise, 0};
@@ -324,7 +311,7 @@ static void test_two_dimensional(void)
  * Gaussian fixed point V = y^2 / (2 s^2) the model metric is s^2 */
 static void test_from_erg(void)
 {
-    berg_space *Y = line(800, -12.0, 12.0);
+    berg_space *Y = tu_line(800, -12.0, 12.0, BERG_NEUMANN);
     size_t ny = 800;
     double *V = malloc(ny * sizeof *V), *p0 = malloc(ny * sizeof *p0), *y = malloc(ny * sizeof *y);
     double s2 = 2.0, K = 0.0;
@@ -342,7 +329,7 @@ static void test_from_erg(void)
     for (size_t j = 0; j < ny; j++)
         V[j] = 0.25 * y[j] * y[j] + 0.02 * y[j] * y[j] * y[j] * y[j];
     CHECK_STATUS(berg_dictionary_from_erg(Y, V, p0, &K), BERG_OK, "from_erg quartic");
-    berg_space *U = line(201, -1.0, 1.0);
+    berg_space *U = tu_line(201, -1.0, 1.0, BERG_NEUMANN);
     double flat[201];
     for (int i = 0; i < 201; i++)
         flat[i] = 1.0;

@@ -12,13 +12,6 @@
 
 #include "testutil.h"
 
-static double kl(const berg_space *s, const double *p, const double *q)
-{
-    double d = NAN;
-    berg_kl_divergence(s, p, q, &d);
-    return d;
-}
-
 static double inner(const berg_space *s, const double *a, const double *b)
 {
     double v = NAN;
@@ -79,7 +72,7 @@ static void run(berg_channel_kind kind, berg_boundary bc, double tol)
     /* data processing and the recovery bound */
     berg_channel_apply(ch, rho, Er);
     berg_channel_petz_recover(ch, sig, Er, R);
-    double D0 = kl(S, rho, sig), D1 = kl(S, Er, Es), Drec = kl(S, rho, R);
+    double D0 = tu_kl(S, rho, sig), D1 = tu_kl(S, Er, Es), Drec = tu_kl(S, rho, R);
     double bc2 = 0.0, w;
     w = berg_space_cell_weight(S);
     for (size_t i = 0; i < n; i++)

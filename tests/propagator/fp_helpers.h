@@ -1,8 +1,8 @@
 /*
  * tests/propagator/fp_helpers.h - what the Fokker-Planck tests (finite
  * volume, Fourier, Wegner-Morris, randomized properties) share: grid
- * measures (L1 distance, mass, minimum, KL(p || q) with the space's cell
- * weight), 1-D spaces and grid functions, a Gaussian, one handle evolved
+ * measures (L1 distance, mass, minimum; KL(p || q) is tu_kl of
+ * testutil.h), 1-D spaces and grid functions, a Gaussian, one handle evolved
  * from many threads, and the refusal of a foreign flag.
  */
 #ifndef BERG_TEST_FP_HELPERS_H
@@ -39,18 +39,6 @@ static inline double min_of(const double *a, size_t n)
     for (size_t i = 1; i < n; i++)
         m = a[i] < m ? a[i] : m;
     return m;
-}
-
-/* KL(p || q) with p normalized by its own mass */
-static inline double kl(const berg_space *s, const double *p, const double *q)
-{
-    size_t n = berg_space_size(s);
-    double w, m = mass(s, p), sum = 0.0;
-    w = berg_space_cell_weight(s);
-    for (size_t i = 0; i < n; i++)
-        if (p[i] > 0)
-            sum += p[i] / m * log((p[i] / m) / q[i]);
-    return sum * w;
 }
 
 /* ---- grids and closed forms ---------------------------------------------- */
