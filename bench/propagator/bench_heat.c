@@ -1,10 +1,13 @@
 /*
  * Heat propagator vs bare FFTW in the same process: r2c (or r2r), pointwise
  * multiply by a precomputed table, inverse, on pre-planned aligned buffers
- * with FFTW_MEASURE, single thread. Then 2 threads vs 1 on 2-D / 3-D.
+ * with FFTW_MEASURE, single thread. Then 2 threads vs 1 on 2-D / 3-D, and
+ * one const handle applied by 2 threads at once vs the same 2 applies in
+ * a row.
  *   build/bench/propagator/bench_heat [samples] [substring of the case names to run]
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <fftw3.h>
@@ -239,6 +242,54 @@ static void threads(const char *name, int d, const int *n, int samples)
     berg_free(h1.out);
 }
 
+/* one handle, two callers at once: each applies to its own arrays */
+typedef struct {
+    heat_ctx a, b;
+} shared_ctx;
+
+static void *run_heat_thread(void *v)
+{
+    run_heat(v);
+    return NULL;
+}
+
+static void run_shared(void *v)
+{
+    shared_ctx *c = v;
+    pthread_t th;
+    pthread_create(&th, NULL, run_heat_thread, &c->b);
+    run_heat(&c->a);
+    pthread_join(th, NULL);
+}
+
+static void run_serial(void *v)
+{
+    shared_ctx *c = v;
+    run_heat(&c->a);
+    run_heat(&c->b);
+}
+
+static void shared_handle(const char *name, int d, const int *n, int samples)
+{
+    if (filter && !strstr(name, filter))
+        return;
+    shared_ctx c;
+    heat_setup(&c.a, d, n, BERG_PERIODIC, 1e-4, 1, NULL);
+    c.b = c.a;
+    size_t N = 1;
+    for (int a = 0; a < d; a++)
+        N *= (size_t)n[a];
+    berg_alloc((void **)&c.b.in, N, sizeof(double));
+    berg_alloc((void **)&c.b.out, N, sizeof(double));
+    memcpy(c.b.in, c.a.in, N * sizeof(double));
+    bench_pair(name, run_shared, &c, "2 in a row", run_serial, &c, samples);
+    berg_heat_destroy(c.a.h);
+    berg_free(c.a.in);
+    berg_free(c.a.out);
+    berg_free(c.b.in);
+    berg_free(c.b.out);
+}
+
 int main(int argc, char **argv)
 {
     int samples = argc > 1 ? atoi(argv[1]) : 21;
@@ -257,5 +308,7 @@ int main(int argc, char **argv)
     mixed_versus_r2r("heat Neumann x periodic 2-D 256^2", 256, 256, samples);
     threads("heat 2 threads 2-D 1024^2", 2, n2, samples);
     threads("heat 2 threads 3-D 128^3", 3, n3, samples);
+    shared_handle("heat one handle 2 callers 2-D 1024^2", 2, n2, samples);
+    shared_handle("heat one handle 2 callers 3-D 128^3", 3, n3, samples);
     return 0;
 }
