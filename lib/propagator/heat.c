@@ -5,7 +5,6 @@
  * from the handle's pool: the transform's buffers and the factor tables
  * e^{-t q} of the block's last time t. */
 #include <math.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -13,40 +12,6 @@
 #include "propagator/heat_internal.h"
 
 #define ALLOWED_FLAGS (BERG_PLAN_ESTIMATE | BERG_SYMBOL_FD)
-
-/* the head of a scratch block: which handle's factor tables it holds, for
- * which t; ids are never reused, so the head of a block of another (even a
- * destroyed) handle never matches */
-typedef struct {
-    uint64_t id;
-    double t;
-    uint64_t check; /* id ^ the bits of t ^ HEAD_MAGIC */
-} block_head;
-#define HEAD_MAGIC 0x9e3779b97f4a7c15u
-#define HEAD_DOUBLES ((size_t)8) /* 64 bytes */
-
-static uint64_t head_check(uint64_t id, double t)
-{
-    uint64_t bits;
-    memcpy(&bits, &t, sizeof bits);
-    return id ^ bits ^ HEAD_MAGIC;
-}
-
-static int head_holds(const void *block, uint64_t id, double t)
-{
-    const block_head *head = block;
-    return head->id == id && head->t == t && head->check == head_check(id, t);
-}
-
-static void head_set(void *block, uint64_t id, double t)
-{
-    block_head *head = block;
-    head->id = id;
-    head->t = t;
-    head->check = head_check(id, t);
-}
-
-static atomic_uint_fast64_t next_id = 1;
 
 void berg_heat_destroy(berg_heat *heat)
 {
@@ -64,7 +29,7 @@ void berg_heat_destroy(berg_heat *heat)
  * of a scratch block */
 static berg_status make_tables(berg_heat *h, int fd, const char *fn)
 {
-    size_t off = HEAD_DOUBLES + berg__xform_scratch_doubles(&h->x, 2);
+    size_t off = BERG__HEAD_DOUBLES + berg__xform_scratch_doubles(&h->x, 2);
     if (h->separable) {
         for (int a = 0; a < h->x.space.ndim; a++) {
             size_t m = h->x.sshape[a];
@@ -103,7 +68,7 @@ berg_status berg__heat_create(berg_heat **out, const berg_space *space, size_t b
     memset(h, 0, sizeof *h);
     h->separable = space->diagonal;
     h->flags = flags;
-    h->id = (uint64_t)atomic_fetch_add(&next_id, 1);
+    h->id = berg__handle_id();
     /* a separable symbol is even in every k_a: mixed spaces may use one r2r plan */
     unsigned xf = ((flags & BERG_PLAN_ESTIMATE) ? BERG__XF_ESTIMATE : 0u) |
                   (h->separable ? BERG__XF_EVEN : 0u) | BERG__XF_NOBUFS;
@@ -139,10 +104,10 @@ berg_status berg__heat_begin(const berg_heat *h, berg__heat_work *w, const char 
 {
     w->block = berg__headed_get((berg__pool *)(uintptr_t)&h->pool,
                                 (berg__block_registry *)(uintptr_t)&h->reg,
-                                HEAD_DOUBLES * sizeof(double), fn);
+                                BERG__HEAD_DOUBLES * sizeof(double), fn);
     if (w->block == NULL)
         return berg_last_status();
-    berg__xform_scratch_carve(&h->x, w->block + HEAD_DOUBLES, 2, &w->s);
+    berg__xform_scratch_carve(&h->x, w->block + BERG__HEAD_DOUBLES, 2, &w->s);
     if (h->separable) {
         for (int a = 0; a < h->x.space.ndim; a++)
             w->faxis[a] = w->block + h->fac_off[a];
@@ -162,7 +127,7 @@ void berg__heat_end(const berg_heat *h, berg__heat_work *w)
 /* the factor tables of the block for time t (kept for the block's last t) */
 static void set_time(const berg_heat *h, berg__heat_work *w, double t)
 {
-    if (head_holds(w->block, h->id, t))
+    if (berg__head_holds(w->block, h->id, t))
         return;
     if (h->separable) {
         for (int a = 0; a < h->x.space.ndim; a++) {
@@ -176,7 +141,7 @@ static void set_time(const berg_heat *h, berg__heat_work *w, double t)
         for (size_t i = 0; i < h->x.nspec; i++)
             w->efull[i] = exp(-t * h->qfull[i]) * nm;
     }
-    head_set(w->block, h->id, t);
+    berg__head_set(w->block, h->id, t);
 }
 
 static void multiply(const berg_heat *h, const berg__heat_work *w, const double *src, double *dst)

@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include <limits.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -26,39 +25,6 @@ struct berg_multiplier {
 };
 
 #define ALLOWED_FLAGS (BERG_PLAN_ESTIMATE | BERG_SYMBOL_FD)
-
-/* the head of a scratch block: the handle id and t of its exp table (ids
- * are never reused, so stale heads never match) */
-typedef struct {
-    uint64_t id;
-    double t;
-    uint64_t check; /* id ^ the bits of t ^ HEAD_MAGIC */
-} block_head;
-#define HEAD_MAGIC 0x9e3779b97f4a7c15u
-#define HEAD_DOUBLES ((size_t)8) /* 64 bytes */
-
-static uint64_t head_check(uint64_t id, double t)
-{
-    uint64_t bits;
-    memcpy(&bits, &t, sizeof bits);
-    return id ^ bits ^ HEAD_MAGIC;
-}
-
-static int head_holds(const void *block, uint64_t id, double t)
-{
-    const block_head *head = block;
-    return head->id == id && head->t == t && head->check == head_check(id, t);
-}
-
-static void head_set(void *block, uint64_t id, double t)
-{
-    block_head *head = block;
-    head->id = id;
-    head->t = t;
-    head->check = head_check(id, t);
-}
-
-static atomic_uint_fast64_t next_id = 1;
 
 void berg_multiplier_destroy(berg_multiplier *m)
 {
@@ -152,7 +118,7 @@ static berg_status build(berg_multiplier **out, const berg_space *space, size_t 
     if (m == NULL)
         return berg_last_status();
     memset(m, 0, sizeof *m);
-    m->id = (uint64_t)atomic_fetch_add(&next_id, 1);
+    m->id = berg__handle_id();
     unsigned xf = ((flags & BERG_PLAN_ESTIMATE) ? BERG__XF_ESTIMATE : 0u) |
                   (symbol_even(space, radial) ? BERG__XF_EVEN : 0u) | BERG__XF_NOBUFS;
     berg_status st;
@@ -170,7 +136,7 @@ static berg_status build(berg_multiplier **out, const berg_space *space, size_t 
         goto fail;
     }
     BERG_TRY_GOTO(st, derive_tables(m, fn), fail);
-    m->exp_off = HEAD_DOUBLES + berg__xform_scratch_doubles(&m->x, 1);
+    m->exp_off = BERG__HEAD_DOUBLES + berg__xform_scratch_doubles(&m->x, 1);
     BERG_TRY_GOTO(st, berg__pool_init(&m->pool, m->exp_off + berg__xround(ns), sizeof(double), fn),
                   fail);
     *out = m;
@@ -418,10 +384,10 @@ static berg_status begin(const berg_multiplier *m, work *w, const char *fn)
 {
     w->block = berg__headed_get((berg__pool *)(uintptr_t)&m->pool,
                                 (berg__block_registry *)(uintptr_t)&m->reg,
-                                HEAD_DOUBLES * sizeof(double), fn);
+                                BERG__HEAD_DOUBLES * sizeof(double), fn);
     if (w->block == NULL)
         return berg_last_status();
-    berg__xform_scratch_carve(&m->x, w->block + HEAD_DOUBLES, 1, &w->s);
+    berg__xform_scratch_carve(&m->x, w->block + BERG__HEAD_DOUBLES, 1, &w->s);
     w->table = w->block + m->exp_off;
     return BERG_OK;
 }
@@ -469,10 +435,10 @@ berg_status berg_multiplier_exp_apply(const berg_multiplier *m, double t, const 
     }
     work w;
     BERG_TRY(begin(m, &w, fn));
-    if (!head_holds(w.block, m->id, t)) {
+    if (!berg__head_holds(w.block, m->id, t)) {
         for (size_t i = 0; i < m->x.nspec; i++)
             w.table[i] = exp(-t * m->c[i]) * m->x.norm;
-        head_set(w.block, m->id, t);
+        berg__head_set(w.block, m->id, t);
     }
     run(m, &w, w.table, in, out);
     end(m, &w);

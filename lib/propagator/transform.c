@@ -324,6 +324,38 @@ void *berg__headed_get(berg__pool *pool, berg__block_registry *reg, size_t head_
     return block;
 }
 
+typedef struct {
+    uint64_t id;
+    double t;
+    uint64_t check; /* id ^ the bits of t ^ HEAD_MAGIC */
+} block_head;
+#define HEAD_MAGIC 0x9e3779b97f4a7c15u
+
+static atomic_uint_fast64_t next_handle_id = 1;
+
+uint64_t berg__handle_id(void) { return (uint64_t)atomic_fetch_add(&next_handle_id, 1); }
+
+static uint64_t head_check(uint64_t id, double t)
+{
+    uint64_t bits;
+    memcpy(&bits, &t, sizeof bits);
+    return id ^ bits ^ HEAD_MAGIC;
+}
+
+int berg__head_holds(const double *block, uint64_t id, double t)
+{
+    const block_head *head = (const block_head *)(const void *)block;
+    return head->id == id && head->t == t && head->check == head_check(id, t);
+}
+
+void berg__head_set(double *block, uint64_t id, double t)
+{
+    block_head *head = (block_head *)(void *)block;
+    head->id = id;
+    head->t = t;
+    head->check = head_check(id, t);
+}
+
 /* the serial form: the transform's own buffers */
 static berg__xscratch own_scratch(const berg__xform *x)
 {

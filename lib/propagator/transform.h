@@ -54,6 +54,7 @@
 
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <fftw3.h>
 
 #include "space/internal.h"
@@ -167,6 +168,18 @@ typedef struct berg__block_registry {
  * are zero when the block is new */
 void *berg__headed_get(berg__pool *pool, berg__block_registry *reg, size_t head_bytes,
                        const char *fn);
+
+/* The head of a heat / multiplier block: the handle id and the t its
+ * factor tables were made for, and a check word; 64 bytes, so the parts
+ * after it keep the block's alignment. Handle ids are unique over the
+ * process (never reused), so a block never holds another handle's tables
+ * for this one. */
+#define BERG__HEAD_DOUBLES ((size_t)8)
+/* a new handle id (1, 2, ...; thread-safe) */
+uint64_t berg__handle_id(void);
+/* the head of block says: tables of handle id for time t */
+int berg__head_holds(const double *block, uint64_t id, double t);
+void berg__head_set(double *block, uint64_t id, double t);
 
 /* Destroy an FFTW plan without waiting for another thread's planning: now
  * when the planner lock is free, else deferred to the end of the current
