@@ -88,14 +88,19 @@ typedef struct berg__pool {
     size_t nfree;
     int live;                     /* initialised (berg__pool_free is then needed) */
 } berg__pool;
-/* blocks of count * size bytes, aligned as berg__alloc; count or size 0
- * gives a pool whose get returns NULL */
+/* blocks of count * size bytes, aligned as berg__alloc and zero-filled
+ * when new; count or size 0 gives a pool whose get returns NULL */
 berg_status berg__pool_init(berg__pool *pool, size_t count, size_t size, const char *fn);
 /* a block, or NULL with BERG_ERR_NOMEM recorded */
 void *berg__pool_get(berg__pool *pool, const char *fn);
 void berg__pool_put(berg__pool *pool, void *block);
 /* NULL-safe on a zeroed pool */
 void berg__pool_free(berg__pool *pool);
+
+/* A process-wide serial number for a handle (1, 2, ...; thread-safe): the
+ * key of per-thread reports, which an address cannot be (a later handle may
+ * reuse it). */
+uint64_t berg__handle_id(void);
 
 /* Pairwise (cascade) summation: error O(log n) ulps, at memory speed. */
 double berg__sum(const double *a, size_t n);

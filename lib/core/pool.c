@@ -2,7 +2,10 @@
  * take a const handle and may run on many threads at once. A pool hands out
  * equal blocks; a block goes back to the pool after the call, so serial use
  * reuses one block (allocated at creation) and n concurrent callers hold n
- * blocks. The lock is held only to pop or push a pointer. */
+ * blocks. The lock is held only to pop or push a pointer. A new block is
+ * zero-filled, so a handle may keep tables in its blocks behind a header
+ * that reads "empty" until the handle writes it. */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +25,7 @@ berg_status berg__pool_init(berg__pool *pool, size_t count, size_t size, const c
         berg__pool_free(pool);
         return berg_last_status();
     }
+    memset(first, 0, pool->bytes);
     pool->free[pool->nfree++] = first;
     return BERG_OK;
 }
@@ -35,8 +39,11 @@ void *berg__pool_get(berg__pool *pool, const char *fn)
     if (pool->nfree > 0)
         block = pool->free[--pool->nfree];
     pthread_mutex_unlock(&pool->lock);
-    if (block == NULL)
+    if (block == NULL) { /* more concurrent callers than blocks so far */
         block = berg__alloc(pool->bytes, 1, fn); /* NULL with BERG_ERR_NOMEM recorded */
+        if (block != NULL)
+            memset(block, 0, pool->bytes);
+    }
     return block;
 }
 
@@ -61,4 +68,10 @@ void berg__pool_free(berg__pool *pool)
         berg__free(pool->free[i]);
     pthread_mutex_destroy(&pool->lock);
     memset(pool, 0, sizeof *pool);
+}
+
+uint64_t berg__handle_id(void)
+{
+    static atomic_uint_fast64_t next = 1;
+    return (uint64_t)atomic_fetch_add(&next, 1);
 }

@@ -5,7 +5,6 @@
  * sinkhorn_kernel.c; the mathematics is in sinkhorn_internal.h.
  */
 #include <math.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -92,7 +91,6 @@ berg_status berg_sinkhorn_create(berg_sinkhorn **out, const berg_space *space, d
                                  unsigned flags)
 {
     static const char fn[] = "berg_sinkhorn_create";
-    static atomic_uint_fast64_t serial = 1;
     BERG_TRY(check_create(out, space, eps, flags, fn));
     size_t N = space->size, words;
     BERG_TRY(berg__mul_size(N, 6, &words, fn, "workspace"));
@@ -101,7 +99,7 @@ berg_status berg_sinkhorn_create(berg_sinkhorn **out, const berg_space *space, d
         return berg_last_status();
     memset(sk, 0, sizeof *sk);
     sk->space = *space;
-    sk->id = (uint64_t)atomic_fetch_add(&serial, 1);
+    sk->id = berg__handle_id();
     sk->eps = eps;
     sk->flags = flags;
     sk->log_domain = (flags & (unsigned)BERG_SINKHORN_LOG_DOMAIN) != 0;

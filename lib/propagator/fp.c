@@ -6,7 +6,6 @@
  * fp_fourier.c: Fourier) through fp->ops.
  */
 #include <math.h>
-#include <stdatomic.h>
 #include <string.h>
 
 #include "propagator/fp_internal.h"
@@ -23,7 +22,6 @@ typedef struct step_report {
 } step_report;
 static _Thread_local step_report step_reports[STEP_REPORTS];
 static _Thread_local size_t step_report_next;
-static atomic_uint_fast64_t next_id = 1;
 
 static void record_steps(const berg_fp *fp, const berg__fp_steps *steps)
 {
@@ -100,7 +98,7 @@ berg_status berg_fp_create(berg_fp **out, const berg_space *space, const double 
     if (scratch_bytes < fp->n * sizeof(double))
         scratch_bytes = fp->n * sizeof(double);
     BERG_TRY_GOTO(st, berg__pool_init(&fp->scratch, scratch_bytes, 1, fn), fail);
-    fp->id = atomic_fetch_add(&next_id, 1);
+    fp->id = berg__handle_id();
     *out = fp;
     return BERG_OK;
 fail:

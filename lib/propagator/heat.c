@@ -68,7 +68,6 @@ berg_status berg__heat_create(berg_heat **out, const berg_space *space, size_t b
     memset(h, 0, sizeof *h);
     h->separable = space->diagonal;
     h->flags = flags;
-    h->id = berg__handle_id();
     /* a separable symbol is even in every k_a: mixed spaces may use one r2r plan */
     unsigned xf = ((flags & BERG_PLAN_ESTIMATE) ? BERG__XF_ESTIMATE : 0u) |
                   (h->separable ? BERG__XF_EVEN : 0u) | BERG__XF_NOBUFS;
@@ -102,9 +101,7 @@ size_t berg_heat_batch(const berg_heat *heat) { return heat ? heat->x.batch : 0;
 
 berg_status berg__heat_begin(const berg_heat *h, berg__heat_work *w, const char *fn)
 {
-    w->block = berg__headed_get((berg__pool *)(uintptr_t)&h->pool,
-                                (berg__block_registry *)(uintptr_t)&h->reg,
-                                BERG__HEAD_DOUBLES * sizeof(double), fn);
+    w->block = berg__pool_get((berg__pool *)(uintptr_t)&h->pool, fn);
     if (w->block == NULL)
         return berg_last_status();
     berg__xform_scratch_carve(&h->x, w->block + BERG__HEAD_DOUBLES, 2, &w->s);
@@ -127,7 +124,7 @@ void berg__heat_end(const berg_heat *h, berg__heat_work *w)
 /* the factor tables of the block for time t (kept for the block's last t) */
 static void set_time(const berg_heat *h, berg__heat_work *w, double t)
 {
-    if (berg__head_holds(w->block, h->id, t))
+    if (berg__head_holds(w->block, t))
         return;
     if (h->separable) {
         for (int a = 0; a < h->x.space.ndim; a++) {
@@ -141,7 +138,7 @@ static void set_time(const berg_heat *h, berg__heat_work *w, double t)
         for (size_t i = 0; i < h->x.nspec; i++)
             w->efull[i] = exp(-t * h->qfull[i]) * nm;
     }
-    berg__head_set(w->block, h->id, t);
+    berg__head_set(w->block, t);
 }
 
 static void multiply(const berg_heat *h, const berg__heat_work *w, const double *src, double *dst)

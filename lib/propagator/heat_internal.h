@@ -16,13 +16,11 @@ struct berg_heat {
     berg__xform x;                 /* plans (no buffers: BERG__XF_NOBUFS) */
     int separable;                 /* g^{-1} diagonal: per-axis factor tables */
     unsigned flags;                /* the creation flags */
-    uint64_t id;                   /* unique over the process (never reused) */
     double *qaxis[BERG_MAX_RANK];  /* separable: g^{aa} k_a^2 per spectral index */
     double *qfull;                 /* coupled: q(k) per mode */
     size_t fac_off[BERG_MAX_RANK]; /* offsets of the factor tables in a block */
     size_t block_doubles;          /* doubles per scratch block */
     berg__pool pool;               /* scratch blocks, one per concurrent call */
-    berg__block_registry reg;      /* blocks whose head was initialised */
 };
 
 /* one call's workspace: a pool block cut into the transform's buffers and

@@ -18,10 +18,8 @@ struct berg_multiplier {
     double *cn;         /* c * norm */
     double *csqrt;      /* sqrt(c / w) * norm (random fields), NULL when some c < 0 */
     size_t neg_mode;    /* first mode with c < 0, or nspec */
-    uint64_t id;        /* unique over the process (never reused) */
     size_t exp_off;     /* offset of the exp table in a block */
     berg__pool pool;    /* scratch blocks, one per concurrent call */
-    berg__block_registry reg; /* blocks whose head was initialised */
 };
 
 #define ALLOWED_FLAGS (BERG_PLAN_ESTIMATE | BERG_SYMBOL_FD)
@@ -118,7 +116,6 @@ static berg_status build(berg_multiplier **out, const berg_space *space, size_t 
     if (m == NULL)
         return berg_last_status();
     memset(m, 0, sizeof *m);
-    m->id = berg__handle_id();
     unsigned xf = ((flags & BERG_PLAN_ESTIMATE) ? BERG__XF_ESTIMATE : 0u) |
                   (symbol_even(space, radial) ? BERG__XF_EVEN : 0u) | BERG__XF_NOBUFS;
     berg_status st;
@@ -382,9 +379,7 @@ typedef struct {
 
 static berg_status begin(const berg_multiplier *m, work *w, const char *fn)
 {
-    w->block = berg__headed_get((berg__pool *)(uintptr_t)&m->pool,
-                                (berg__block_registry *)(uintptr_t)&m->reg,
-                                BERG__HEAD_DOUBLES * sizeof(double), fn);
+    w->block = berg__pool_get((berg__pool *)(uintptr_t)&m->pool, fn);
     if (w->block == NULL)
         return berg_last_status();
     berg__xform_scratch_carve(&m->x, w->block + BERG__HEAD_DOUBLES, 1, &w->s);
@@ -435,10 +430,10 @@ berg_status berg_multiplier_exp_apply(const berg_multiplier *m, double t, const 
     }
     work w;
     BERG_TRY(begin(m, &w, fn));
-    if (!berg__head_holds(w.block, m->id, t)) {
+    if (!berg__head_holds(w.block, t)) {
         for (size_t i = 0; i < m->x.nspec; i++)
             w.table[i] = exp(-t * m->c[i]) * m->x.norm;
-        berg__head_set(w.block, m->id, t);
+        berg__head_set(w.block, t);
     }
     run(m, &w, w.table, in, out);
     end(m, &w);

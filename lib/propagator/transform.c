@@ -302,58 +302,22 @@ void berg__xform_inverse_s(const berg__xform *x, const berg__xscratch *s, double
         memcpy(out, s->rbuf2, x->batch * x->nreal * sizeof(double));
 }
 
-void *berg__headed_get(berg__pool *pool, berg__block_registry *reg, size_t head_bytes,
-                       const char *fn)
-{
-    void *block = berg__pool_get(pool, fn);
-    if (block == NULL)
-        return NULL;
-    for (size_t i = 0; i < BERG__POOL_KEEP; i++) {
-        void *k = atomic_load(&reg->known[i]);
-        if (k == block)
-            return block; /* its head was written by libberg */
-        if (k == NULL)
-            break;
-    }
-    memset(block, 0, head_bytes);
-    for (size_t i = 0; i < BERG__POOL_KEEP; i++) {
-        void *expected = NULL;
-        if (atomic_compare_exchange_strong(&reg->known[i], &expected, block) || expected == block)
-            break;
-    }
-    return block;
-}
-
 typedef struct {
-    uint64_t id;
     double t;
-    uint64_t check; /* id ^ the bits of t ^ HEAD_MAGIC */
+    uint64_t holds; /* 0 in a new (zero-filled) block */
 } block_head;
-#define HEAD_MAGIC 0x9e3779b97f4a7c15u
 
-static atomic_uint_fast64_t next_handle_id = 1;
-
-uint64_t berg__handle_id(void) { return (uint64_t)atomic_fetch_add(&next_handle_id, 1); }
-
-static uint64_t head_check(uint64_t id, double t)
-{
-    uint64_t bits;
-    memcpy(&bits, &t, sizeof bits);
-    return id ^ bits ^ HEAD_MAGIC;
-}
-
-int berg__head_holds(const double *block, uint64_t id, double t)
+int berg__head_holds(const double *block, double t)
 {
     const block_head *head = (const block_head *)(const void *)block;
-    return head->id == id && head->t == t && head->check == head_check(id, t);
+    return head->holds && head->t == t;
 }
 
-void berg__head_set(double *block, uint64_t id, double t)
+void berg__head_set(double *block, double t)
 {
     block_head *head = (block_head *)(void *)block;
-    head->id = id;
     head->t = t;
-    head->check = head_check(id, t);
+    head->holds = 1;
 }
 
 /* the serial form: the transform's own buffers */

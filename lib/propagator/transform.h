@@ -52,7 +52,6 @@
 #ifndef BERG_PROPAGATOR_TRANSFORM_H
 #define BERG_PROPAGATOR_TRANSFORM_H
 
-#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <fftw3.h>
@@ -154,32 +153,14 @@ void berg__xform_forward_s(const berg__xform *x, const berg__xscratch *s, const 
 void berg__xform_inverse_s(const berg__xform *x, const berg__xscratch *s, double *src,
                            double *out);
 
-/* Scratch blocks with a head: the first bytes of a block hold what the
- * block's tables were computed for (heat: handle id and t). A block the
- * pool allocates for a concurrent caller starts with arbitrary bytes, so
- * berg__headed_get zeroes the head of every block the first time it sees
- * it (the registry remembers up to BERG__POOL_KEEP blocks; the heads of
- * blocks beyond that are zeroed on every call: their tables are then
- * recomputed). The head is read only after libberg wrote it. */
-typedef struct berg__block_registry {
-    _Atomic(void *) known[BERG__POOL_KEEP];
-} berg__block_registry;
-/* a block of pool (NULL with BERG_ERR_NOMEM recorded); head_bytes of it
- * are zero when the block is new */
-void *berg__headed_get(berg__pool *pool, berg__block_registry *reg, size_t head_bytes,
-                       const char *fn);
-
-/* The head of a heat / multiplier block: the handle id and the t its
- * factor tables were made for, and a check word; 64 bytes, so the parts
- * after it keep the block's alignment. Handle ids are unique over the
- * process (never reused), so a block never holds another handle's tables
- * for this one. */
+/* The head of a heat / multiplier scratch block: the time t its factor
+ * tables were made for; 64 bytes, so the parts after it keep the block's
+ * alignment. Pool blocks start zero-filled, which reads "no tables"; a block
+ * never leaves the pool of its handle. */
 #define BERG__HEAD_DOUBLES ((size_t)8)
-/* a new handle id (1, 2, ...; thread-safe) */
-uint64_t berg__handle_id(void);
-/* the head of block says: tables of handle id for time t */
-int berg__head_holds(const double *block, uint64_t id, double t);
-void berg__head_set(double *block, uint64_t id, double t);
+/* the head of block says: tables for time t */
+int berg__head_holds(const double *block, double t);
+void berg__head_set(double *block, double t);
 
 /* Destroy an FFTW plan without waiting for another thread's planning: now
  * when the planner lock is free, else deferred to the end of the current
