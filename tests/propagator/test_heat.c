@@ -813,20 +813,6 @@ static void test_one_handle_8_threads(void)
 
 /* ---- information of the heat channel -------------------------------------- */
 
-/* coordinates of grid point k (C order) */
-static void point(const berg_space *s, size_t k, double *x)
-{
-    size_t d = berg_space_rank(s), n[8];
-    double lo[8], hi[8];
-    berg_space_shape(s, n);
-    berg_space_bounds(s, lo, hi);
-    for (size_t a = d; a-- > 0;) {
-        size_t i = k % n[a];
-        k /= n[a];
-        x[a] = lo[a] + ((double)i + 0.5) * (hi[a] - lo[a]) / (double)n[a];
-    }
-}
-
 /* Gaussian N(mu, Sigma) (2-D), normalized on the grid */
 static void gaussian2(const berg_space *s, const double *mu, const double *Sig, double *p)
 {
@@ -834,7 +820,7 @@ static void gaussian2(const berg_space *s, const double *mu, const double *Sig, 
     double P[4] = {Sig[3] / det, -Sig[1] / det, -Sig[1] / det, Sig[0] / det};
     for (size_t k = 0; k < berg_space_size(s); k++) {
         double x[2], q = 0.0;
-        point(s, k, x);
+        tu_grid_point(s, k, x);
         for (int a = 0; a < 2; a++)
             for (int b = 0; b < 2; b++)
                 q += (x[a] - mu[a]) * P[a * 2 + b] * (x[b] - mu[b]);
@@ -850,7 +836,7 @@ static void smooth_random(const berg_space *s, double *p, unsigned long long see
         c[i] = amp * (2.0 * tu_uniform(&seed) - 1.0);
     for (size_t k = 0; k < berg_space_size(s); k++) {
         double x[8] = {0};
-        point(s, k, x);
+        tu_grid_point(s, k, x);
         p[k] = exp(c[0] * sin(x[0] + c[5]) + c[1] * cos(2.0 * x[0]) + c[2] * sin(x[1] + 0.3) +
                    c[3] * cos(x[0] + x[1]) + c[4] * x[0] * 0.1);
     }
