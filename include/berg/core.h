@@ -62,8 +62,34 @@ typedef enum berg_status {
     BERG_ERR_IO = 15,             /**< a file could not be read or written */
     BERG_ERR_NOT_TANGENT = 16,    /**< a tangent vector does not integrate to zero */
     BERG_ERR_OUT_OF_RANGE = 17,   /**< a point or trajectory lies outside the grid */
-    BERG_ERR_INTERNAL = 18        /**< a failure inside a dependency (FFTW planner, LAPACK) */
+    BERG_ERR_INTERNAL = 18,       /**< a failure inside a dependency (FFTW planner, LAPACK) */
+    BERG_ERR_CANCELLED = 19       /**< a progress callback asked the call to stop (::berg_progress_fn) */
 } berg_status;
+
+/**
+ * @brief Progress callback of the calls that can run long.
+ *
+ * Set on a handle (berg_sinkhorn_set_progress(), berg_fp_set_progress(),
+ * berg_w2_metric_set_progress(), berg_bayes_set_progress()) or passed to a
+ * creator (berg_fp_spectral_create_progress()). The call invokes it on the
+ * calling thread only: once when its work starts, then at its iteration
+ * boundaries at most about every 10 ms of work, and once when the work is
+ * done, before any output is written. A non-zero return stops the call: it
+ * returns ::BERG_ERR_CANCELLED and leaves its outputs and the handle as
+ * they were.
+ *
+ * @param[in] fraction   the fraction of the work done, in [0, 1] (1 at the
+ *                       last call of a call that completes), or NaN when
+ *                       the call cannot estimate it. For iterations that
+ *                       stop at a tolerance it is an estimate.
+ * @param[in] iteration  the iterations (or items) done so far.
+ * @param[in] error      the current error of an iteration (what it measures
+ *                       is documented with the setter), or NaN when none.
+ * @param[in] user_data  the pointer given with the callback.
+ * @return 0 to continue, non-zero to stop the call (BERG_ERR_CANCELLED).
+ * @since 1.0
+ */
+typedef int (*berg_progress_fn)(double fraction, size_t iteration, double error, void *user_data);
 
 /**
  * @brief Flags of libberg's creators: one table of disjoint bits.
@@ -109,7 +135,7 @@ BERG_API berg_status berg_constant_value(const char *name, long long *value);
 
 /**
  * @brief Number of status codes (one more than the largest value).
- * @return 19 in 1.0; codes are only appended.
+ * @return 20 in 1.0; codes are only appended.
  * @since 1.0
  */
 BERG_API int berg_status_count(void);

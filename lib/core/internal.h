@@ -76,6 +76,37 @@ berg_status berg__check_flags(unsigned flags, unsigned allowed, const char *fn);
 berg_status berg__check_callback_output(const double *a, size_t n, const char *fn,
                                         const char *what);
 
+/* ---- progress and cancellation (lib/core/progress.c) ------------------
+ * One per call of a long-running function, on its stack:
+ *   berg__progress pr;
+ *   berg__progress_start(&pr, h->progress, h->progress_data);
+ *   ... per iteration: BERG_TRY_GOTO(st, berg__progress_report(&pr, 0, frac, it, err, fn), fail);
+ *   ... done, before writing outputs: berg__progress_report(&pr, 1, 1.0, it, err, fn)
+ * report calls the callback when forced, at the first report, and when
+ * BERG__PROGRESS_INTERVAL seconds of work passed since the last call; a
+ * non-zero return records BERG_ERR_CANCELLED naming fn and the iteration.
+ * Without a callback it returns BERG_OK at once (no clock read). */
+#define BERG__PROGRESS_INTERVAL 0.01
+typedef struct berg__progress {
+    berg_progress_fn cb;
+    void *user_data;
+    double next; /* monotonic seconds of the next due call; 0 before the first */
+} berg__progress;
+void berg__progress_start(berg__progress *pr, berg_progress_fn cb, void *user_data);
+berg_status berg__progress_call(berg__progress *pr, int force, double fraction, size_t iteration,
+                                double error, const char *fn);
+static inline berg_status berg__progress_report(berg__progress *pr, int force, double fraction,
+                                                size_t iteration, double error, const char *fn)
+{
+    if (pr->cb == NULL)
+        return BERG_OK;
+    return berg__progress_call(pr, force, fraction, iteration, error, fn);
+}
+/* the estimated fraction of an iteration that stops when its error falls
+ * from err0 (first) to tol, or at its cap: max(iteration / cap,
+ * log(err0 / err) / log(err0 / tol)) in [0, 1), NaN-free */
+double berg__progress_fraction(size_t iteration, size_t cap, double err0, double err, double tol);
+
 /* ---- scratch pools (lib/core/pool.c) -----------------------------------
  * Workspaces of handles applied through const pointers from many threads:
  * get a block at the start of a call, put it back at the end. One block is

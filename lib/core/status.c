@@ -25,6 +25,7 @@ static const char *const status_strings[] = {
     [BERG_ERR_NOT_TANGENT] = "a tangent vector does not integrate to zero",
     [BERG_ERR_OUT_OF_RANGE] = "a point lies outside the grid",
     [BERG_ERR_INTERNAL] = "a dependency (FFTW, LAPACK) failed",
+    [BERG_ERR_CANCELLED] = "the call was stopped by its progress callback",
 };
 
 #define NSTATUS ((int)(sizeof status_strings / sizeof status_strings[0]))

@@ -5,7 +5,8 @@ exception class (all subclasses of BergError) carrying berg_last_error().
 Each module of the C library adds its classes here.
 """
 from ._lib import (  # noqa: F401
-    BergError, BergIOError, CallbackError, ConvergenceError, DomainError, InternalError,
+    BergError, BergIOError, CallbackError, CancelledError, ConvergenceError, DomainError,
+    InternalError,
     MassError, MismatchError, NegativeDensityError, NonFiniteError, NotSPDError,
     NotTangentError, NullError, OutOfMemoryError, OutOfRangeError, ParseError, SizeError,
     TimeError, UnsupportedError, version, version_number)

@@ -165,11 +165,17 @@ class InternalError(BergError, RuntimeError):
     status = 18
 
 
+class CancelledError(BergError, RuntimeError):
+    """A progress callback stopped the call (BERG_ERR_CANCELLED); the outputs
+    and the handle are as they were before the call."""
+    status = 19
+
+
 _EXCEPTIONS = {cls.status: cls for cls in (
     NullError, SizeError, NonFiniteError, NegativeDensityError, MassError, TimeError,
     NotSPDError, MismatchError, DomainError, UnsupportedError, OutOfMemoryError,
     CallbackError, ConvergenceError, ParseError, BergIOError, NotTangentError,
-    OutOfRangeError, InternalError)}
+    OutOfRangeError, InternalError, CancelledError)}
 
 
 def check(status):

@@ -10,7 +10,7 @@ from berg import _lib
 
 def test_every_status_has_an_exception_class():
     count = _lib.fn("berg_status_count", [], ctypes.c_int)()
-    assert count == 19
+    assert count == 20
     for status in range(1, count):
         cls = _lib._EXCEPTIONS[status]
         assert issubclass(cls, berg.BergError)
