@@ -272,9 +272,62 @@ def size_t(n, name="count"):
 
 
 # ---- arrays -------------------------------------------------------------
+def _refuse_dtype(dtype, name):
+    """TypeError naming the argument for an element type libberg cannot take
+    without losing information (complex) or that is not a number."""
+    if dtype.kind == "c":
+        raise TypeError(f"{name} is complex ({dtype}); libberg computes with real "
+                        f"float64 data and would drop the imaginary part: pass "
+                        f"{name}.real or abs({name}) explicitly")
+    if dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be an array of real numbers (float64, float32, "
+                        f"int or bool), not {dtype}")
+
+
 def as_array(a, shape=None, name="array"):
-    """A C-contiguous float64 view of a (a copy only when the layout needs it)."""
-    arr = np.ascontiguousarray(a, dtype=np.float64)
+    """Input policy of every libberg array argument.
+
+    Parameters
+    ----------
+    a : array_like
+        float64 is used as it is; float32, float16, integer and bool arrays
+        are converted to float64 (one copy); Fortran-order and non-contiguous
+        arrays are copied to C order. Nested sequences are accepted.
+    shape : tuple of int, optional
+        The shape libberg expects. A flat array of the same number of
+        elements is accepted too (viewed in ``shape``).
+    name : str
+        The argument's name, used in error messages.
+
+    Returns
+    -------
+    numpy.ndarray
+        A C-contiguous float64 array of ``shape`` (``a`` itself when it already
+        is one: no copy).
+
+    Raises
+    ------
+    TypeError
+        ``a`` is complex (its imaginary part would be lost) or not numeric.
+    ValueError
+        ``a`` has neither ``shape`` nor the same number of elements as a flat
+        array.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from berg import _lib
+    >>> _lib.as_array(np.arange(4, dtype=np.int32), (2, 2), "p")
+    array([[0., 1.],
+           [2., 3.]])
+    >>> _lib.as_array(np.ones(2, dtype=complex), (2,), "p")
+    Traceback (most recent call last):
+    ...
+    TypeError: p is complex (complex128); libberg computes with real float64 data and would drop the imaginary part: pass p.real or abs(p) explicitly
+    """
+    arr = np.asarray(a)
+    _refuse_dtype(arr.dtype, name)
+    arr = np.ascontiguousarray(arr, dtype=np.float64)
     if shape is not None and arr.shape != tuple(shape):
         if arr.size == int(np.prod(shape)) and arr.ndim == 1 and len(shape) > 1:
             arr = arr.reshape(shape)
@@ -283,21 +336,43 @@ def as_array(a, shape=None, name="array"):
     return arr
 
 
-def inout_array(a, shape=None, name="out"):
+def _shapes(shape, like):
+    """The shapes an output may have: ``shape``, and the shape of the caller's
+    input ``like`` when it holds the same number of elements (a flat input
+    gives a flat output)."""
+    shape = tuple(shape)
+    if like is None:
+        return shape, (shape,)
+    ls = tuple(np.shape(like))
+    if ls != shape and int(np.prod(ls, dtype=np.int64)) == int(np.prod(shape, dtype=np.int64)):
+        return ls, (ls, shape)
+    return shape, (shape,)
+
+
+def inout_array(a, shape=None, name="out", like=None):
     """The caller's array that libberg writes into: it must be a writeable
-    C-contiguous float64 numpy array (of shape, when given); never a copy."""
+    C-contiguous float64 numpy array (of ``shape``, or of the shape of the
+    input ``like``, when given); never a copy, so the caller sees the result.
+    A complex array raises TypeError, any other mismatch ValueError, both
+    naming the argument."""
+    if isinstance(a, np.ndarray):
+        _refuse_dtype(a.dtype, name)
+    allowed = None if shape is None else _shapes(shape, like)[1]
     if not (isinstance(a, np.ndarray) and a.dtype == np.float64 and a.flags.c_contiguous
-            and a.flags.writeable and (shape is None or a.shape == tuple(shape))):
-        what = "" if shape is None else f" of shape {tuple(shape)}"
+            and a.flags.writeable and (allowed is None or a.shape in allowed)):
+        what = "" if shape is None else f" of shape {allowed[0]}"
         raise ValueError(f"{name} must be a writeable C-contiguous float64 array{what}")
     return a
 
 
-def out_array(out, shape, name="out"):
-    """The caller's output array (see inout_array), or a new one when out is None."""
+def out_array(out, shape, name="out", like=None):
+    """The caller's output array (see inout_array), or a new float64 array
+    when out is None: of the shape of the input ``like`` when that holds as
+    many elements as ``shape`` (outputs in the input's shape), else of
+    ``shape``."""
     if out is None:
-        return np.empty(shape, dtype=np.float64)
-    return inout_array(out, shape, name)
+        return np.empty(_shapes(shape, like)[0], dtype=np.float64)
+    return inout_array(out, shape, name, like)
 
 
 def ptr(arr):

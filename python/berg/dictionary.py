@@ -332,8 +332,8 @@ class Channel(_lib.Handle):
         self._h = h
 
     def _run(self, f, a, name):
+        out = _lib.out_array(None, self.space.shape, like=a)
         a = _grid(self.space, a, name)
-        out = np.empty(self.space.shape)
         check(f(self._h, ptr(a), ptr(out)))
         return out
 
@@ -347,6 +347,6 @@ class Channel(_lib.Handle):
         """Petz map R(rho1) = sigma . E^dagger(rho1 / E(sigma))."""
         s = _grid(self.space, sigma, "sigma")
         r = _grid(self.space, rho1, "rho1")
-        out = np.empty(self.space.shape)
+        out = _lib.out_array(None, self.space.shape, like=rho1)
         check(_petz(self._h, ptr(s), ptr(r), ptr(out)))
         return out

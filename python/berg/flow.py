@@ -135,8 +135,8 @@ class FokkerPlanck(_lib.Handle):
 
     def evolve(self, p, t, out=None):
         """p_t from p_0 = p (>= 0, finite) at time t >= 0."""
+        out = _lib.out_array(out, self.shape, like=p)
         p = _lib.as_array(p, self.shape, "p")
-        out = _lib.out_array(out, self.shape)
         check(_fp_evolve(self._h, float(t), ptr(p), ptr(out)))
         return out
 
@@ -195,8 +195,8 @@ class FPSpectral(_lib.Handle):
         self._h = h
 
     def evolve(self, p, t, out=None):
+        out = _lib.out_array(out, self.shape, like=p)
         p = _lib.as_array(p, self.shape, "p")
-        out = _lib.out_array(out, self.shape)
         check(_sp_evolve(self._h, float(t), ptr(p), ptr(out)))
         return out
 

@@ -61,7 +61,7 @@ def _array1(cname):
     f = fn(cname, [_vp, c_double_p, c_double_p])
 
     def call(space, p, out=None):
-        o = _lib.out_array(out, space.shape)
+        o = _lib.out_array(out, space.shape, like=p)
         check(f(space.handle, ptr(_arr(space, p, "p")), ptr(o)))
         return o
     return call
@@ -71,7 +71,7 @@ def _array2(cname, second):
     f = fn(cname, [_vp, c_double_p, c_double_p, c_double_p])
 
     def call(space, p, other, out=None):
-        o = _lib.out_array(out, space.shape)
+        o = _lib.out_array(out, space.shape, like=p)
         check(f(space.handle, ptr(_arr(space, p, "p")), ptr(_arr(space, other, second)),
                 ptr(o)))
         return o
@@ -119,21 +119,21 @@ _w2_grad = fn("berg_w2_gradient", [_vp, c_double_p, c_double_p, c_double_p])
 
 def discrete_laplacian(space, f, out=None):
     """Delta_h f: the flux-form second-order Laplacian with the space's boundaries."""
-    o = _lib.out_array(out, space.shape)
+    o = _lib.out_array(out, space.shape, like=f)
     check(_laplacian(space.handle, ptr(_arr(space, f, "f")), ptr(o)))
     return o
 
 
 def l2_gradient(space, dF, out=None):
     """grad_l2 F: dF projected to zero integral."""
-    o = _lib.out_array(out, space.shape)
+    o = _lib.out_array(out, space.shape, like=dF)
     check(_l2_grad(space.handle, ptr(_arr(space, dF, "dF")), ptr(o)))
     return o
 
 
 def w2_gradient(space, p, dF, out=None):
     """grad_W2 F = -div(p g^-1 grad dF) with log-mean face weights (eq 20)."""
-    o = _lib.out_array(out, space.shape)
+    o = _lib.out_array(out, space.shape, like=p)
     check(_w2_grad(space.handle, ptr(_arr(space, p, "p")), ptr(_arr(space, dF, "dF")), ptr(o)))
     return o
 
@@ -191,7 +191,7 @@ class W2Metric(_lib.Handle):
 
     def potential(self, eta, out=None):
         """eta_hat with L_p eta_hat = eta, zero mean."""
-        o = _lib.out_array(out, self.space.shape)
+        o = _lib.out_array(out, self.space.shape, like=eta)
         it, res = ctypes.c_size_t(), ctypes.c_double()
         st = _m_potential(self._h, ptr(_arr(self.space, eta, "eta")), ptr(o), ctypes.byref(it),
                           ctypes.byref(res))
@@ -211,7 +211,7 @@ class W2Metric(_lib.Handle):
 
     def tangent(self, eta_hat, out=None):
         """eta = div(p g^-1 grad eta_hat)."""
-        o = _lib.out_array(out, self.space.shape)
+        o = _lib.out_array(out, self.space.shape, like=eta_hat)
         check(_m_tangent(self._h, ptr(_arr(self.space, eta_hat, "eta_hat")), ptr(o)))
         return o
 

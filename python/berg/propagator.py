@@ -106,8 +106,8 @@ class Heat(_lib.Handle):
 
     def apply(self, p, t, out=None):
         """e^{t Delta_g} p. out (optional) may be p itself (in place)."""
+        out = _lib.out_array(out, self.shape, like=p)
         p = _lib.as_array(p, self.shape, "p")
-        out = _lib.out_array(out, self.shape)
         if self.batch == 1:
             check(_heat_apply(self._h, float(t), ptr(p), ptr(out)))
         else:
@@ -200,8 +200,8 @@ class Multiplier(_lib.Handle):
 
     def apply(self, f, out=None):
         """c(k) applied mode by mode to f."""
+        out = _lib.out_array(out, self.shape, like=f)
         f = _lib.as_array(f, self.shape, "f")
-        out = _lib.out_array(out, self.shape)
         check(_mult_apply(self._h, ptr(f), ptr(out)))
         return out
 
@@ -209,8 +209,8 @@ class Multiplier(_lib.Handle):
 
     def exp_apply(self, f, t, out=None):
         """e^{-t c(k)} applied to f (c must be >= 0 on every mode)."""
+        out = _lib.out_array(out, self.shape, like=f)
         f = _lib.as_array(f, self.shape, "f")
-        out = _lib.out_array(out, self.shape)
         check(_mult_exp_apply(self._h, float(t), ptr(f), ptr(out)))
         return out
 

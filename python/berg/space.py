@@ -178,7 +178,7 @@ class Space(_lib.Handle):
 
     def normalize(self, p):
         """Return (p / mass, mass); p itself is not modified."""
-        q = np.array(self._arr(p, "p"), dtype=np.float64, copy=True)
+        q = np.array(self._arr(p, "p"), dtype=np.float64, copy=True).reshape(np.shape(p))
         mass = ctypes.c_double()
         check(_normalize(self._h, ptr(q), ctypes.byref(mass)))
         return q, mass.value
@@ -192,8 +192,8 @@ class Space(_lib.Handle):
 
     def project_tangent(self, f):
         """f minus its mean: a tangent vector (integral zero)."""
+        out = _lib.out_array(None, self.shape, like=f)
         f = self._arr(f, "f")
-        out = np.empty(self.shape)
         check(_project(self._h, ptr(f), ptr(out)))
         return out
 
@@ -203,7 +203,7 @@ class Space(_lib.Handle):
         Spectral propagators leave values of order 1e-16 of the peak, of
         either sign, in the tails; density functions refuse negative values.
         Larger negative values raise NegativeDensityError."""
-        q = np.array(self._arr(p, "p"), dtype=np.float64, copy=True)
+        q = np.array(self._arr(p, "p"), dtype=np.float64, copy=True).reshape(np.shape(p))
         removed = ctypes.c_double()
         check(_clip(self._h, float(rtol), ptr(q), ctypes.byref(removed)))
         return q, removed.value

@@ -64,8 +64,8 @@ def wp_distance_1d(space, p, q, order):
 
 def w2_interpolate_1d(space, p, q, t, out=None):
     """McCann's displacement interpolant at t in [0, 1] (a normalized density)."""
+    out = _lib.out_array(out, space.shape, like=p)
     p, q = _pair(space, p, q)
-    out = _lib.out_array(out, space.shape)
     check(_interp(space.handle, float(t), ptr(p), ptr(q), ptr(out)))
     return out
 
