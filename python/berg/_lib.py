@@ -81,12 +81,45 @@ if version_number // 10000 != WRITTEN_FOR // 10000 or version_number < WRITTEN_F
 
 # ---- errors -------------------------------------------------------------
 class BergError(Exception):
-    """A libberg call failed. .status is the berg_status value, .detail the
-    library's berg_last_error() message."""
+    """A libberg call failed: the base class of every libberg exception.
+
+    Each ``berg_status`` of the C library is one subclass; the subclasses
+    also derive from the matching Python built-in (``ValueError`` for bad
+    arguments, ``MemoryError``, ``OSError``, ``RuntimeError``), so
+    ``except ValueError`` catches refused inputs.
+
+    Parameters
+    ----------
+    detail : str
+        The library's ``berg_last_error()`` message, naming the function and
+        the argument.
+    status : int, optional
+        The ``berg_status`` value (default: the class's ``status``).
+
+    Attributes
+    ----------
+    status : int
+        The ``berg_status`` value.
+    detail : str
+        The message.
+
+    Raises
+    ------
+    BergError
+        Raised by libberg calls, never by its constructor.
+
+    Examples
+    --------
+    >>> try:
+    ...     berg.Space((0,), 0.0, 1.0)
+    ... except berg.BergError as exc:
+    ...     print(type(exc).__name__, exc.status, exc.detail)
+    SizeError 2 berg_space_create: n[0] = 0; every axis needs at least one cell
+    """
 
     status = None
 
-    def __init__(self, detail, status=None):
+    def __init__(self, detail: str, status: int | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
         if status is not None:
@@ -94,80 +127,236 @@ class BergError(Exception):
 
 
 class NullError(BergError, ValueError):
+    """BERG_ERR_NULL: a required pointer argument was NULL (a closed handle).
+
+    Examples
+    --------
+    >>> issubclass(berg.NullError, ValueError)
+    True
+    """
     status = 1
 
 
 class SizeError(BergError, ValueError):
+    """BERG_ERR_SIZE: a count, rank or dimension is zero or too large.
+
+    Examples
+    --------
+    >>> berg.Space((0,), 0.0, 1.0)
+    Traceback (most recent call last):
+    ...
+    berg._lib.SizeError: berg_space_create: n[0] = 0; every axis needs at least one cell
+    """
     status = 2
 
 
 class NonFiniteError(BergError, ValueError):
+    """BERG_ERR_NONFINITE: an input (or a callback's output) is NaN or infinite.
+
+    Examples
+    --------
+    >>> berg.Space((2,), 0.0, 1.0).integrate([np.nan, 0.0])
+    Traceback (most recent call last):
+    ...
+    berg._lib.NonFiniteError: berg_space_integrate: f[0] = nan is not finite
+    """
     status = 3
 
 
 class NegativeDensityError(BergError, ValueError):
+    """BERG_ERR_NEGATIVE: a density or measure has a negative value.
+
+    Examples
+    --------
+    >>> berg.entropy(berg.Space((2,), 0.0, 1.0), [-1.0, 3.0])
+    Traceback (most recent call last):
+    ...
+    berg._lib.NegativeDensityError: berg_entropy: density p has a negative value -1 at index 0
+    """
     status = 4
 
 
 class MassError(BergError, ValueError):
+    """BERG_ERR_MASS: a "density" is not normalized, or a "measure" has no positive finite mass.
+
+    Examples
+    --------
+    >>> berg.entropy(berg.Space((2,), 0.0, 1.0), [3.0, 3.0])
+    Traceback (most recent call last):
+    ...
+    berg._lib.MassError: berg_entropy: density p has mass 3; it must be normalized to 1 ...
+    """
     status = 5
 
 
 class TimeError(BergError, ValueError):
+    """BERG_ERR_TIME: a time or step is negative or not finite.
+
+    Examples
+    --------
+    >>> berg.Heat(berg.Space((4,), 0.0, 1.0), estimate=True).apply(np.ones(4), -1.0)
+    Traceback (most recent call last):
+    ...
+    berg._lib.TimeError: berg_heat_apply: t = -1 must be finite and >= 0
+    """
     status = 6
 
 
 class NotSPDError(BergError, ValueError):
+    """BERG_ERR_NOT_SPD: a matrix that must be symmetric positive definite is not.
+
+    Examples
+    --------
+    >>> berg.Space((4, 4), 0.0, 1.0, metric=[[1, 2], [2, 1]])
+    Traceback (most recent call last):
+    ...
+    berg._lib.NotSPDError: berg_space_create: metric is not positive definite: ...
+    """
     status = 7
 
 
 class MismatchError(BergError, ValueError):
+    """BERG_ERR_MISMATCH: two arguments that must agree (spaces, shapes, dimensions) do not.
+
+    Examples
+    --------
+    >>> issubclass(berg.MismatchError, ValueError)
+    True
+    """
     status = 8
 
 
 class DomainError(BergError, ValueError):
+    """BERG_ERR_DOMAIN: a parameter is outside its domain (bounds, flags, tolerances).
+
+    Examples
+    --------
+    >>> berg.Space((4,), 1.0, 0.0)
+    Traceback (most recent call last):
+    ...
+    berg._lib.DomainError: berg_space_create: upper[0] = 0 is not greater than lower[0] = 1
+    """
     status = 9
 
 
 class UnsupportedError(BergError, ValueError):
+    """BERG_ERR_UNSUPPORTED: a valid combination libberg does not implement.
+
+    Examples
+    --------
+    >>> berg.Space((4, 4), 0.0, 1.0, bc="neumann", metric=[[1, 0.1], [0.1, 1]])
+    Traceback (most recent call last):
+    ...
+    berg._lib.UnsupportedError: berg_space_create: metric[0][1] = 0.1 couples axis 0, ...
+    """
     status = 10
 
 
 class OutOfMemoryError(BergError, MemoryError):
+    """BERG_ERR_NOMEM: an allocation failed; nothing the caller owns was changed.
+
+    Examples
+    --------
+    >>> issubclass(berg.OutOfMemoryError, MemoryError)
+    True
+    """
     status = 11
 
 
 class CallbackError(BergError, RuntimeError):
+    """BERG_ERR_CALLBACK: a Python callback raised or returned non-zero; the Python exception is chained as ``__cause__``.
+
+    Examples
+    --------
+    >>> berg.Multiplier(berg.Space((4,), 0.0, 1.0), lambda k: 1 / 0, estimate=True)
+    Traceback (most recent call last):
+    ...
+    berg._lib.CallbackError: berg_multiplier_create_ex: symbol returned -1 at k = (0)
+    """
     status = 12
 
 
 class ConvergenceError(BergError, RuntimeError):
+    """BERG_ERR_CONVERGENCE: an iteration did not reach its tolerance within its iteration limit.
+
+    Examples
+    --------
+    >>> issubclass(berg.ConvergenceError, RuntimeError)
+    True
+    """
     status = 13
 
 
 class ParseError(BergError, ValueError):
+    """BERG_ERR_PARSE: text (FFTW wisdom) could not be parsed.
+
+    Examples
+    --------
+    >>> berg.wisdom_import("not wisdom")
+    Traceback (most recent call last):
+    ...
+    berg._lib.ParseError: berg_wisdom_import_string: the string is not FFTW wisdom ...
+    """
     status = 14
 
 
 class BergIOError(BergError, OSError):
+    """BERG_ERR_IO: a file could not be opened, read or written.
+
+    Examples
+    --------
+    >>> berg.wisdom_import_file("/nonexistent/wisdom")
+    Traceback (most recent call last):
+    ...
+    berg._lib.BergIOError: berg_wisdom_import_file: cannot open "/nonexistent/wisdom" for reading: ...
+    """
     status = 15
 
 
 class NotTangentError(BergError, ValueError):
+    """BERG_ERR_NOT_TANGENT: a tangent vector does not integrate to zero (eq 13).
+
+    Examples
+    --------
+    >>> issubclass(berg.NotTangentError, ValueError)
+    True
+    """
     status = 16
 
 
 class OutOfRangeError(BergError, ValueError):
+    """BERG_ERR_RANGE: an index is out of range.
+
+    Examples
+    --------
+    >>> berg.fisher_wick(np.eye(2), [0, 5])
+    Traceback (most recent call last):
+    ...
+    berg._lib.OutOfRangeError: berg_fisher_wick: idx[1] = 5 is not below dim = 2
+    """
     status = 17
 
 
 class InternalError(BergError, RuntimeError):
+    """BERG_ERR_INTERNAL: a libberg bug or a failure of a library it calls (FFTW, LAPACK).
+
+    Examples
+    --------
+    >>> issubclass(berg.InternalError, RuntimeError)
+    True
+    """
     status = 18
 
 
 class CancelledError(BergError, RuntimeError):
     """A progress callback stopped the call (BERG_ERR_CANCELLED); the outputs
-    and the handle are as they were before the call."""
+    and the handle are as they were before the call.
+
+    Examples
+    --------
+    >>> issubclass(berg.CancelledError, berg.BergError)
+    True
+    """
     status = 19
 
 
