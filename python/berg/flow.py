@@ -19,13 +19,18 @@ FokkerPlanck and FPSpectral handles may be used from many threads at once
 (setting fp.tolerance excepted: configure before sharing); a Particles or
 Langevin handle is used by one thread at a time.
 """
+from __future__ import annotations
+
 import ctypes
+from collections.abc import Callable
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import _lib
 from ._lib import c_double_p, check, fn, ptr
 from .propagator import _SYMBOL, _Symbol, _reg_kind
+from .space import Space
 
 __all__ = ["FokkerPlanck", "FPSpectral", "Particles", "Langevin", "particle_histogram",
            "FP_FOURIER"]
@@ -80,28 +85,60 @@ def _grad_callback(grad):
 
 
 class FokkerPlanck(_lib.Handle):
-    """The Fokker-Planck / ERG flow towards q = e^{-V}/Z on a Space.
+    """The Fokker-Planck / ERG flow towards ``q = e^{-V}/Z`` on a Space.
 
-    FokkerPlanck(space, V, discretization="finite_volume"): V on the grid
-    (shape space.shape), finite. The space's metric is the inverse diffusion
-    tensor.
-      "finite_volume" (default): Scharfetter-Gummel finite volumes (exact
-        stationary state, mass, positivity; second order in space; any
-        boundary kind; diagonal metrics), adaptive extrapolated
-        implicit-Euler time stepping.
-      "fourier": the pseudo-spectral discretization (BERG_FP_FOURIER):
-        periodic boxes, any metric, spectral accuracy for smooth data,
-        Strang steps around the FFT heat step extrapolated to order 8.
-        Refuses (berg.BergError) potentials and inputs it cannot resolve.
-    estimate=True plans the Fourier transforms with FFTW_ESTIMATE
-    (BERG_PLAN_ESTIMATE; no effect on the finite-volume discretization).
-    Tolerance of the time stepping: fp.tolerance, default 1e-8.
+    ``d/dt p = div(g^-1 (grad p + p grad V))`` (eq 22, 24, 26), with the
+    space's metric ``g`` as inverse diffusion tensor. Discretizations:
+
+    ``"finite_volume"`` (default)
+        Scharfetter-Gummel finite volumes: exact stationary state, mass and
+        positivity; second order in space; any boundary kind; diagonal
+        metrics; adaptive extrapolated implicit-Euler time stepping.
+    ``"fourier"``
+        Pseudo-spectral (``BERG_FP_FOURIER``): periodic boxes, any metric,
+        spectral accuracy for smooth data; refuses potentials and inputs it
+        cannot resolve.
+
+    The handle is immutable after creation except for :attr:`tolerance`
+    (set it before sharing the handle between threads).
+
+    Parameters
+    ----------
+    space : Space
+        The grid.
+    V : array_like
+        The potential on the grid, finite, shape ``space.shape``.
+    discretization : {"finite_volume", "fourier"}, optional
+        See above.
+    estimate : bool, optional
+        Plan the Fourier transforms with FFTW_ESTIMATE (no effect on the
+        finite-volume discretization).
+
+    Raises
+    ------
+    ValueError
+        Unknown ``discretization`` or ``V`` of the wrong shape.
+    NonFiniteError
+        ``V`` has a NaN or infinite value.
+    UnsupportedError
+        ``"fourier"`` on a non-periodic space, or ``"finite_volume"`` with a
+        non-diagonal metric.
+
+    Examples
+    --------
+    >>> sp = berg.Space((64,), -6.0, 6.0, bc="neumann")
+    >>> x = sp.coordinates(0)
+    >>> fp = berg.FokkerPlanck(sp, x ** 2 / 2)
+    >>> q = fp.stationary()
+    >>> round(sp.integrate(q), 12), round(float(sp.covariance(q)[0, 0]), 4)
+    (1.0, 1.0)
     """
 
     _DISCRETIZATIONS = {"finite_volume": 0, "fourier": FP_FOURIER}
     _destroy = _fp_destroy
 
-    def __init__(self, space, V, discretization="finite_volume", estimate=False):
+    def __init__(self, space: Space, V: ArrayLike, discretization: str = "finite_volume",
+                 estimate: bool = False) -> None:
         self.space = space
         self.shape = tuple(space.shape)
         if discretization not in self._DISCRETIZATIONS:
@@ -118,23 +155,86 @@ class FokkerPlanck(_lib.Handle):
         self._tol = 1e-8
 
     @property
-    def tolerance(self):
+    def tolerance(self) -> float:
+        """Relative tolerance of the adaptive time stepping (default 1e-8).
+
+        Setting it raises DomainError for a value outside (0, 1); it is
+        configuration: do not set it while another thread uses the handle.
+
+        Examples
+        --------
+        >>> sp = berg.Space((64,), -6.0, 6.0, bc="neumann")
+        >>> x = sp.coordinates(0)
+        >>> fp = berg.FokkerPlanck(sp, x ** 2 / 2)
+        >>> fp.tolerance = 1e-6
+        >>> fp.tolerance
+        1e-06
+        """
         return self._tol
 
     @tolerance.setter
-    def tolerance(self, tol):
+    def tolerance(self, tol: float) -> None:
         check(_fp_set_tol(self._h, float(tol)))
         self._tol = float(tol)
 
     @property
-    def last_steps(self):
-        """(accepted, rejected) steps of this thread's last evolve on this handle."""
+    def last_steps(self) -> tuple[int, int]:
+        """``(accepted, rejected)`` time steps of this thread's last evolve on this handle.
+
+        Examples
+        --------
+        >>> sp = berg.Space((64,), -6.0, 6.0, bc="neumann")
+        >>> x = sp.coordinates(0)
+        >>> fp = berg.FokkerPlanck(sp, x ** 2 / 2)
+        >>> _ = fp.evolve(fp.stationary(), 1.0)
+        >>> accepted, rejected = fp.last_steps
+        >>> accepted > 0
+        True
+        """
         a, r = _sz(), _sz()
         check(_fp_steps(self._h, ctypes.byref(a), ctypes.byref(r)))
         return a.value, r.value
 
-    def evolve(self, p, t, out=None):
-        """p_t from p_0 = p (>= 0, finite) at time t >= 0."""
+    def evolve(self, p: ArrayLike, t: float, out: np.ndarray | None = None) -> np.ndarray:
+        """``p_t`` from ``p_0 = p``: the flow over a time ``t``.
+
+        Parameters
+        ----------
+        p : array_like
+            A "state": finite, >= 0 (not normalized: the flow is linear), shape
+            ``space.shape`` or flat.
+        t : float
+            The time, finite and >= 0.
+        out : numpy.ndarray, optional
+            Writeable C-contiguous float64 array for the result (may be ``p``).
+
+        Returns
+        -------
+        numpy.ndarray
+            ``p_t``, in the shape of ``p``; its mass is that of ``p`` (Neumann
+            and periodic axes).
+
+        Raises
+        ------
+        TimeError
+            ``t`` is negative or not finite.
+        NegativeDensityError
+            ``p`` has a negative value.
+        NonFiniteError
+            ``p`` has a NaN or infinite value.
+        ConvergenceError
+            The adaptive stepping could not reach the tolerance.
+
+        Examples
+        --------
+        >>> sp = berg.Space((64,), -6.0, 6.0, bc="neumann")
+        >>> x = sp.coordinates(0)
+        >>> fp = berg.FokkerPlanck(sp, x ** 2 / 2)
+        >>> p = np.exp(-(x - 2) ** 2 / 2); p /= sp.integrate(p)
+        >>> pt = fp.evolve(p, 1.0)       # the mean relaxes as 2 e^{-t}
+        >>> abs(float(sp.mean(pt)[0]) - 2 * np.exp(-1.0)) < 0.01
+        True
+        """
         out = _lib.out_array(out, self.shape, like=p)
         p = _lib.as_array(p, self.shape, "p")
         check(_fp_evolve(self._h, float(t), ptr(p), ptr(out)))
@@ -142,51 +242,213 @@ class FokkerPlanck(_lib.Handle):
 
     __call__ = evolve
 
-    def stationary(self):
-        """q = e^{-V}/Z on the grid (normalized)."""
+    def stationary(self) -> np.ndarray:
+        """The stationary state ``q = e^{-V}/Z`` on the grid (normalized).
+
+        Returns
+        -------
+        numpy.ndarray
+            ``q``, shape ``space.shape``, a density.
+
+        Raises
+        ------
+        BergError
+            Not raised for a valid handle.
+
+        Examples
+        --------
+        >>> sp = berg.Space((64,), -6.0, 6.0, bc="neumann")
+        >>> x = sp.coordinates(0)
+        >>> fp = berg.FokkerPlanck(sp, x ** 2 / 2)
+        >>> q = fp.stationary()
+        >>> float(np.abs(fp.generator(q)).max()) < 1e-12
+        True
+        """
         q = np.empty(self.shape)
         check(_fp_stationary(self._h, ptr(q)))
         return q
 
-    def generator(self, p):
-        """L p (= d p/dt), the discrete Fokker-Planck operator."""
+    def generator(self, p: ArrayLike) -> np.ndarray:
+        """``L p = dp/dt``: the discrete Fokker-Planck operator applied to ``p``.
+
+        Parameters
+        ----------
+        p : array_like
+            A "state" (any finite values), shape ``space.shape``.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``L p``, shape ``space.shape``.
+
+        Raises
+        ------
+        NonFiniteError
+            ``p`` has a NaN or infinite value.
+
+        Examples
+        --------
+        >>> sp = berg.Space((64,), -6.0, 6.0, bc="neumann")
+        >>> x = sp.coordinates(0)
+        >>> fp = berg.FokkerPlanck(sp, x ** 2 / 2)
+        >>> float(abs(sp.integrate(fp.generator(np.exp(-x ** 2))))) < 1e-12   # mass conserved
+        True
+        """
         p = _lib.as_array(p, self.shape, "p")
         out = np.empty(self.shape)
         check(_fp_gen(self._h, ptr(p), ptr(out)))
         return out
 
-    def backward(self, f):
-        """A f = L^T f: the generator of the process on observables (eq 36)."""
+    def backward(self, f: ArrayLike) -> np.ndarray:
+        """``A f = L^T f``: the generator of the process on observables (eq 36).
+
+        Parameters
+        ----------
+        f : array_like
+            An observable (any finite values), shape ``space.shape``.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``L^T f``, shape ``space.shape``.
+
+        Raises
+        ------
+        NonFiniteError
+            ``f`` has a NaN or infinite value.
+
+        Examples
+        --------
+        >>> sp = berg.Space((64,), -6.0, 6.0, bc="neumann")
+        >>> x = sp.coordinates(0)
+        >>> fp = berg.FokkerPlanck(sp, x ** 2 / 2)
+        >>> float(np.abs(fp.backward(np.ones(64))).max()) < 1e-12   # constants are invariant
+        True
+        """
         f = _lib.as_array(f, self.shape, "f")
         out = np.empty(self.shape)
         check(_fp_back(self._h, ptr(f), ptr(out)))
         return out
 
-    def velocity(self, p):
-        """Wegner-Morris velocity Psi = -g^{-1} grad(V + ln p), shape (d,) + shape."""
+    def velocity(self, p: ArrayLike) -> np.ndarray:
+        """The Wegner-Morris velocity ``Psi = -g^-1 grad(V + ln p)`` (eq 25-26).
+
+        Parameters
+        ----------
+        p : array_like
+            A "state": finite, > 0 where ``ln p`` is taken, shape ``space.shape``.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(ndim,) + space.shape``: component ``a`` of ``Psi``.
+
+        Raises
+        ------
+        NegativeDensityError
+            ``p`` has a negative value.
+        NonFiniteError
+            ``p`` has a NaN or infinite value.
+
+        Examples
+        --------
+        >>> sp = berg.Space((64,), -6.0, 6.0, bc="neumann")
+        >>> x = sp.coordinates(0)
+        >>> fp = berg.FokkerPlanck(sp, x ** 2 / 2)
+        >>> float(np.abs(fp.velocity(fp.stationary())).max()) < 1e-12   # at rest at q
+        True
+        """
         p = _lib.as_array(p, self.shape, "p")
         out = np.empty((len(self.shape),) + self.shape)
         check(_fp_velocity(self._h, ptr(p), ptr(out)))
         return out
 
-    def scheme(self, p):
-        """Sigma = S_q - S_p = V + ln p (zero mean on the grid)."""
+    def scheme(self, p: ArrayLike) -> np.ndarray:
+        """The scheme function ``Sigma = S_q - S_p = V + ln p`` (zero mean on the grid).
+
+        Parameters
+        ----------
+        p : array_like
+            A "state": finite, > 0, shape ``space.shape``.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``Sigma`` with its grid mean removed, shape ``space.shape``.
+
+        Raises
+        ------
+        NegativeDensityError
+            ``p`` has a negative value.
+        NonFiniteError
+            ``p`` has a NaN or infinite value.
+
+        Examples
+        --------
+        >>> sp = berg.Space((64,), -6.0, 6.0, bc="neumann")
+        >>> x = sp.coordinates(0)
+        >>> fp = berg.FokkerPlanck(sp, x ** 2 / 2)
+        >>> float(np.abs(fp.scheme(fp.stationary())).max()) < 1e-12
+        True
+        """
         p = _lib.as_array(p, self.shape, "p")
         out = np.empty(self.shape)
         check(_fp_scheme(self._h, ptr(p), ptr(out)))
         return out
 
-    def spectral(self):
-        """The exact spectral propagator of this flow (N^2 memory)."""
+    def spectral(self) -> FPSpectral:
+        """The exact spectral propagator of this flow (``N^2`` memory).
+
+        Returns
+        -------
+        FPSpectral
+            The eigen-decomposition of the generator.
+
+        Raises
+        ------
+        OutOfMemoryError
+            The ``N x N`` matrix cannot be allocated.
+
+        Examples
+        --------
+        >>> sp = berg.Space((64,), -6.0, 6.0, bc="neumann")
+        >>> x = sp.coordinates(0)
+        >>> fp = berg.FokkerPlanck(sp, x ** 2 / 2)
+        >>> round(fp.spectral().gap, 2)      # the OU gap is 1
+        0.99
+        """
         return FPSpectral(self)
 
 
 class FPSpectral(_lib.Handle):
-    """Eigen-decomposition of the symmetrized generator: exact e^{tL}."""
+    """Eigen-decomposition of the symmetrized generator: the exact ``e^{tL}``.
+
+    Parameters
+    ----------
+    fp : FokkerPlanck
+        The flow (finite-volume discretization).
+
+    Raises
+    ------
+    OutOfMemoryError
+        The ``N x N`` matrix cannot be allocated.
+    InternalError
+        LAPACK failed.
+
+    Examples
+    --------
+    >>> sp = berg.Space((64,), -6.0, 6.0, bc="neumann")
+    >>> x = sp.coordinates(0)
+    >>> fp = berg.FokkerPlanck(sp, x ** 2 / 2)
+    >>> spec = berg.FPSpectral(fp)
+    >>> p = np.exp(-(x - 2) ** 2 / 2); p /= sp.integrate(p)
+    >>> float(np.abs(spec.evolve(p, 1.0) - fp.evolve(p, 1.0)).max()) < 1e-6
+    True
+    """
 
     _destroy = _sp_destroy
 
-    def __init__(self, fp):
+    def __init__(self, fp: FokkerPlanck) -> None:
         self.fp = fp
         self.shape = fp.shape
         self.size = int(np.prod(self.shape))
@@ -194,7 +456,40 @@ class FPSpectral(_lib.Handle):
         check(_sp_create(ctypes.byref(h), fp.handle))
         self._h = h
 
-    def evolve(self, p, t, out=None):
+    def evolve(self, p: ArrayLike, t: float, out: np.ndarray | None = None) -> np.ndarray:
+        """``e^{tL} p`` exactly (to round-off) from the eigen-decomposition.
+
+        Parameters
+        ----------
+        p : array_like
+            A "state": finite values, shape ``fp.shape`` or flat.
+        t : float
+            The time, finite and >= 0.
+        out : numpy.ndarray, optional
+            Writeable C-contiguous float64 array for the result.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``p_t``, in the shape of ``p``.
+
+        Raises
+        ------
+        TimeError
+            ``t`` is negative or not finite.
+        NonFiniteError
+            ``p`` has a NaN or infinite value.
+
+        Examples
+        --------
+        >>> sp = berg.Space((64,), -6.0, 6.0, bc="neumann")
+        >>> x = sp.coordinates(0)
+        >>> fp = berg.FokkerPlanck(sp, x ** 2 / 2)
+        >>> spec = fp.spectral()
+        >>> q = fp.stationary()
+        >>> float(np.abs(spec.evolve(q, 5.0) - q).max()) < 1e-12
+        True
+        """
         out = _lib.out_array(out, self.shape, like=p)
         p = _lib.as_array(p, self.shape, "p")
         check(_sp_evolve(self._h, float(t), ptr(p), ptr(out)))
@@ -202,17 +497,74 @@ class FPSpectral(_lib.Handle):
 
     __call__ = evolve
 
-    def eigenvalues(self):
-        """Eigenvalues of L, decreasing: 0 = lambda_0 >= lambda_1 >= ..."""
+    def eigenvalues(self) -> np.ndarray:
+        """Eigenvalues of ``L``, decreasing: ``0 = lambda_0 >= lambda_1 >= ...``.
+
+        Returns
+        -------
+        numpy.ndarray
+            All ``N`` eigenvalues.
+
+        Raises
+        ------
+        BergError
+            Not raised for a valid handle.
+
+        Examples
+        --------
+        >>> sp = berg.Space((64,), -6.0, 6.0, bc="neumann")
+        >>> x = sp.coordinates(0)
+        >>> fp = berg.FokkerPlanck(sp, x ** 2 / 2)
+        >>> np.round(fp.spectral().eigenvalues()[:3], 2)
+        array([ 0.  , -0.99, -1.98])
+        """
         lam = np.empty(self.size)
         check(_sp_eig(self._h, ptr(lam)))
         return lam
 
     @property
-    def gap(self):
+    def gap(self) -> float:
+        """The spectral gap ``-lambda_1``: the slowest relaxation rate.
+
+        Examples
+        --------
+        >>> sp = berg.Space((64,), -6.0, 6.0, bc="neumann")
+        >>> x = sp.coordinates(0)
+        >>> fp = berg.FokkerPlanck(sp, x ** 2 / 2)
+        >>> round(fp.spectral().gap, 2)
+        0.99
+        """
         return -self.eigenvalues()[1]
 
-    def mode(self, k):
+    def mode(self, k: int) -> np.ndarray:
+        """The eigenmode of ``lambda_k`` (``L mode = lambda_k mode``).
+
+        Parameters
+        ----------
+        k : int
+            The index, ``0 <= k < N``; mode 0 is proportional to ``q``.
+
+        Returns
+        -------
+        numpy.ndarray
+            The mode, shape ``fp.shape``.
+
+        Raises
+        ------
+        OutOfRangeError
+            ``k >= N``.
+        ValueError
+            ``k`` is negative.
+
+        Examples
+        --------
+        >>> sp = berg.Space((64,), -6.0, 6.0, bc="neumann")
+        >>> x = sp.coordinates(0)
+        >>> fp = berg.FokkerPlanck(sp, x ** 2 / 2)
+        >>> m0, q = fp.spectral().mode(0), fp.stationary()
+        >>> np.allclose(m0 / m0.sum(), q / q.sum())
+        True
+        """
         out = np.empty(self.shape)
         check(_sp_mode(self._h, _lib.size_t(k, "k"), ptr(out)))
         return out
@@ -226,31 +578,129 @@ def _particle_array(x, ndim):
 
 
 class Particles(_lib.Handle):
-    """An ensemble driver for dX = -g^{-1} grad V dt + sqrt(2) g^{-1/2} dW.
+    """An ensemble driver for ``dX = -g^-1 grad V dt + sqrt(2) g^-1/2 dW`` (eq 31).
 
-    Particles(ndim, metric=None, seed=0). Positions are a float64 array of
-    shape (count, ndim) (or (count,) for ndim 1), updated in place.
+    Positions are a float64 array of shape ``(count, ndim)`` (or ``(count,)``
+    for ``ndim`` 1), updated in place. The noise depends only on the seed and
+    the number of earlier calls. One thread at a time per handle.
+
+    Parameters
+    ----------
+    ndim : int
+        Dimension of a point.
+    metric : array_like, optional
+        ``ndim x ndim`` symmetric positive definite ``g`` (default identity).
+    seed : int, optional
+        Seed of the noise streams (default 0).
+
+    Raises
+    ------
+    SizeError
+        ``ndim`` is zero.
+    NotSPDError
+        ``metric`` is not symmetric positive definite.
+
+    Examples
+    --------
+    >>> ps = berg.Particles(1, seed=3)
+    >>> X = np.full((20000, 1), 2.0)
+    >>> _ = ps.ou(X, 1.0, [[1.0]])     # exact: mean 2/e, variance 1 - e^-2
+    >>> abs(X.mean() - 2 / np.e) < 0.03, abs(X.var() - (1 - np.exp(-2))) < 0.03
+    (True, True)
     """
 
     _destroy = _ps_destroy
 
-    def __init__(self, ndim, metric=None, seed=0):
+    def __init__(self, ndim: int, metric: ArrayLike | None = None, seed: int = 0) -> None:
         self.ndim = int(ndim)
         g = None if metric is None else _lib.as_array(metric, (ndim, ndim), "metric")
         h = _vp()
         check(_ps_create(ctypes.byref(h), _lib.size_t(self.ndim, "ndim"), int(seed), ptr(g)))
         self._h = h
 
-    def euler(self, x, dt, nsteps, grad):
-        """nsteps Euler-Maruyama steps; grad(x) -> grad V(x) for one point."""
+    def euler(self, x: np.ndarray, dt: float, nsteps: int,
+              grad: Callable[[np.ndarray], ArrayLike]) -> np.ndarray:
+        """``nsteps`` Euler-Maruyama steps of every particle, in place.
+
+        Parameters
+        ----------
+        x : numpy.ndarray
+            Positions, writeable C-contiguous float64, shape ``(count, ndim)``;
+            updated in place (never copied).
+        dt : float
+            The step, finite and > 0.
+        nsteps : int
+            Number of steps.
+        grad : callable
+            ``grad(point) -> grad V(point)`` (array of length ``ndim``).
+
+        Returns
+        -------
+        numpy.ndarray
+            ``x``.
+
+        Raises
+        ------
+        ValueError
+            ``x`` is not a writeable C-contiguous float64 array.
+        TypeError
+            ``grad`` is not callable.
+        CallbackError
+            ``grad`` raised (chained).
+        NonFiniteError
+            ``grad`` returned a NaN or infinite value.
+
+        Examples
+        --------
+        >>> X = np.zeros((100, 1))
+        >>> _ = berg.Particles(1, seed=1).euler(X, 0.01, 10, lambda p: p)
+        >>> X.shape, bool(X.std() > 0)
+        ((100, 1), True)
+        """
         x, count = _particle_array(x, self.ndim)
         nsteps = _lib.size_t(nsteps, "nsteps")
         cb = _grad_callback(grad)
         cb.check(_ps_euler(self._h, float(dt), nsteps, count, ptr(x), cb.c_fn, None))
         return x
 
-    def ou(self, x, t, A, m=None):
-        """Exact OU transition over t for V = (x - m)^T A (x - m) / 2."""
+    def ou(self, x: np.ndarray, t: float, A: ArrayLike, m: ArrayLike | None = None) -> np.ndarray:
+        """The exact Ornstein-Uhlenbeck transition over ``t``, in place.
+
+        For ``V = (x - m)^T A (x - m) / 2`` each particle is moved by the exact
+        Gaussian transition kernel of the SDE.
+
+        Parameters
+        ----------
+        x : numpy.ndarray
+            Positions, writeable C-contiguous float64, shape ``(count, ndim)``.
+        t : float
+            The time, finite and >= 0.
+        A : array_like
+            ``ndim x ndim`` symmetric positive definite matrix.
+        m : array_like, optional
+            The centre (default 0).
+
+        Returns
+        -------
+        numpy.ndarray
+            ``x``.
+
+        Raises
+        ------
+        NotSPDError
+            ``A`` is not symmetric positive definite.
+        TimeError
+            ``t`` is negative or not finite.
+        ValueError
+            ``x`` is not a writeable C-contiguous float64 array.
+
+        Examples
+        --------
+        >>> X = np.full((1000, 1), 3.0)
+        >>> _ = berg.Particles(1).ou(X, 50.0, [[1.0]], [1.0])   # relaxed to N(1, 1)
+        >>> abs(X.mean() - 1) < 0.15
+        True
+        """
         x, count = _particle_array(x, self.ndim)
         A = _lib.as_array(A, (self.ndim, self.ndim), "A")
         m = None if m is None else _lib.as_array(m, (self.ndim,), "m")
@@ -258,8 +708,36 @@ class Particles(_lib.Handle):
         return x
 
 
-def particle_histogram(space, x):
-    """(density histogram on space's cells, number of particles outside)."""
+def particle_histogram(space: Space, x: ArrayLike) -> tuple[np.ndarray, int]:
+    """The density histogram of particles on a space's cells.
+
+    Parameters
+    ----------
+    space : Space
+        The grid (periodic axes wrap).
+    x : array_like
+        Points, shape ``(count, space.ndim)``.
+
+    Returns
+    -------
+    density : numpy.ndarray
+        ``(points in the cell) / (count * cell_weight)``, shape ``space.shape``.
+    outside : int
+        Points outside the box along a non-periodic axis.
+
+    Raises
+    ------
+    ValueError
+        The number of values is not a multiple of ``space.ndim``.
+    NonFiniteError
+        A point is NaN or infinite.
+
+    Examples
+    --------
+    >>> sp = berg.Space((4,), 0.0, 1.0, bc="neumann")
+    >>> berg.particle_histogram(sp, [[0.1], [0.6], [2.0]])
+    (array([1.33333333, 0.        , 1.33333333, 0.        ]), 1)
+    """
     d = space.ndim
     x = _lib.as_array(x, name="x")
     if x.size % d != 0:
@@ -271,12 +749,44 @@ def particle_histogram(space, x):
 
 
 class Langevin(_lib.Handle):
-    """Lattice-field Langevin flow d phi = -Cdot dS/dphi dt + sqrt(2 Cdot) dW
-    on a periodic Space, Cdot the multiplier of regulator(k) >= 0."""
+    """Lattice-field Langevin flow ``d phi = -Cdot dS/dphi dt + sqrt(2 Cdot) dW``.
+
+    On a periodic Space, ``Cdot`` the Fourier multiplier of
+    ``regulator(k) >= 0`` (the regulated two-point function of eq 11).
+    One thread at a time per handle.
+
+    Parameters
+    ----------
+    space : Space
+        A periodic grid.
+    regulator : callable
+        ``regulator(k) -> float >= 0`` of the wave vector ``k``.
+    seed : int, optional
+        Seed of the noise streams (default 0).
+
+    Raises
+    ------
+    TypeError
+        ``regulator`` is not callable.
+    UnsupportedError
+        ``space`` has a non-periodic axis.
+    CallbackError
+        ``regulator`` raised (chained).
+
+    Examples
+    --------
+    >>> sp = berg.Space((16,), 0.0, 2 * np.pi)
+    >>> lf = berg.Langevin(sp, lambda k: 1.0, seed=1)
+    >>> phi = np.zeros(16)
+    >>> _ = lf.step(phi, 0.01, 10, lambda f: f)
+    >>> bool(phi.std() > 0)
+    True
+    """
 
     _destroy = _lf_destroy
 
-    def __init__(self, space, regulator, seed=0, _handle=None):
+    def __init__(self, space: Space, regulator: Callable[[np.ndarray], float] | None,
+                 seed: int = 0, _handle: ctypes.c_void_p | None = None) -> None:
         if _handle is not None:
             self.space = space
             self.shape = tuple(space.shape)
@@ -292,16 +802,82 @@ class Langevin(_lib.Handle):
         self._h = h
 
     @classmethod
-    def regulator(cls, space, kind, lam, seed=0):
-        """Cdot a built-in regulator of |k|_g at scale lam: kind is 'sharp',
-        'exponential', 'litim', 'exponential_dot', 'litim_dot' (or its value)."""
+    def regulator(cls, space: Space, kind: str | int, lam: float, seed: int = 0) -> Langevin:
+        """A Langevin flow whose ``Cdot`` is a built-in regulator of ``|k|_g`` at scale ``lam``.
+
+        Parameters
+        ----------
+        space : Space
+            A periodic grid.
+        kind : str or int
+            ``'sharp'``, ``'exponential'``, ``'litim'``, ``'exponential_dot'``,
+            ``'litim_dot'`` (or its value).
+        lam : float
+            The scale, finite and > 0.
+        seed : int, optional
+            Seed of the noise streams (default 0).
+
+        Returns
+        -------
+        Langevin
+            The new handle.
+
+        Raises
+        ------
+        ValueError
+            Unknown ``kind`` name.
+        DomainError
+            ``lam`` is not finite and > 0.
+
+        Examples
+        --------
+        >>> sp = berg.Space((16,), 0.0, 2 * np.pi)
+        >>> lf = berg.Langevin.regulator(sp, "exponential", 2.0, seed=1)
+        >>> lf.shape
+        (16,)
+        """
         h = _vp()
         check(_lf_create_reg(ctypes.byref(h), space.handle, _reg_kind(kind), float(lam),
                              int(seed)))
         return cls(space, None, _handle=h)
 
-    def step(self, phi, dt, nsteps, grad):
-        """nsteps Euler-Maruyama steps on phi in place; grad(phi) -> dS/dphi."""
+    def step(self, phi: np.ndarray, dt: float, nsteps: int,
+             grad: Callable[[np.ndarray], ArrayLike]) -> np.ndarray:
+        """``nsteps`` Euler-Maruyama steps on the field ``phi``, in place.
+
+        Parameters
+        ----------
+        phi : numpy.ndarray
+            The field, writeable C-contiguous float64 of shape ``space.shape``;
+            updated in place (never copied).
+        dt : float
+            The step, finite and > 0.
+        nsteps : int
+            Number of steps.
+        grad : callable
+            ``grad(phi) -> dS/dphi`` (array of shape ``space.shape``).
+
+        Returns
+        -------
+        numpy.ndarray
+            ``phi``.
+
+        Raises
+        ------
+        ValueError
+            ``phi`` is not a writeable C-contiguous float64 array of the shape.
+        TypeError
+            ``grad`` is not callable.
+        CallbackError
+            ``grad`` raised (chained).
+
+        Examples
+        --------
+        >>> sp = berg.Space((16,), 0.0, 2 * np.pi)
+        >>> phi = np.zeros(16)
+        >>> berg.Langevin(sp, lambda k: 1.0, seed=2).step(phi, 0.01, 5, lambda f: f) is phi
+        True
+        """
         phi = _lib.inout_array(phi, self.shape, "phi (updated in place)")
         nsteps = _lib.size_t(nsteps, "nsteps")
         shape = self.shape
