@@ -134,7 +134,9 @@ BERG_API berg_status berg_fp_create(berg_fp **out, const berg_space *space, cons
  *         BERG_ERR_DOMAIN (Fourier: p e^{V/2} not resolved, or p > 0 where
  *         e^{-V} underflows);
  *         BERG_ERR_NOMEM (a concurrent caller could not get a workspace);
- *         BERG_ERR_INTERNAL (a tridiagonal solve failed).
+ *         BERG_ERR_INTERNAL (a tridiagonal solve failed);
+ *         BERG_ERR_CANCELLED (the progress callback of berg_fp_set_progress()
+ *         stopped the call; out unchanged).
  * @since 1.0
  */
 BERG_API berg_status berg_fp_evolve(const berg_fp *fp, double t, const double *in, double *out);
@@ -172,6 +174,31 @@ BERG_API void berg_fp_destroy(berg_fp *fp);
  * @since 1.0
  */
 BERG_API berg_status berg_fp_set_tolerance(berg_fp *fp, double tol);
+
+/**
+ * @brief The progress callback of berg_fp_evolve on this handle
+ * (configuration).
+ *
+ * berg_fp_evolve then calls progress on the calling thread (see
+ * ::berg_progress_fn): when the integration starts, after its time steps
+ * at most about every 10 ms, and once when it reaches t, before writing
+ * out. Its fraction is the time reached over t, its iteration the time
+ * steps made (accepted and rejected), its error the last step's error
+ * estimate relative to the tolerance's scale (NaN before the first step).
+ * A call that returns at once (t = 0, zero mass) does not call it. When
+ * progress returns non-zero, berg_fp_evolve returns BERG_ERR_CANCELLED and
+ * leaves out unchanged. Do not call it concurrently with other calls on
+ * fp; with several threads evolving at once, progress is called from each
+ * of them.
+ *
+ * @param[in,out] fp         the flow.
+ * @param[in]     progress   the callback, or NULL for none (the default).
+ * @param[in]     user_data  passed to progress unchanged.
+ * @return BERG_OK; BERG_ERR_NULL (fp is NULL).
+ * @since 1.0
+ */
+BERG_API berg_status berg_fp_set_progress(berg_fp *fp, berg_progress_fn progress,
+                                          void *user_data);
 
 /**
  * @brief Steps accepted and rejected by this thread's last berg_fp_evolve
@@ -289,6 +316,29 @@ typedef struct berg_fp_spectral berg_fp_spectral;
  * @since 1.0
  */
 BERG_API berg_status berg_fp_spectral_create(berg_fp_spectral **out, const berg_fp *fp);
+
+/**
+ * @brief Decompose the generator of a flow, reporting progress.
+ *
+ * As berg_fp_spectral_create(). The decomposition is one LAPACK call that
+ * cannot be interrupted, so progress (see ::berg_progress_fn) is called
+ * twice, on the calling thread: before the work (fraction 0, iteration 0)
+ * and after the decomposition (fraction 1, iteration 1), both with error
+ * NaN. When it returns non-zero the creation stops with BERG_ERR_CANCELLED,
+ * frees what it made and leaves *out untouched.
+ *
+ * @param[out] out        the propagator; untouched on failure.
+ * @param[in]  fp         the flow (not referenced after the call; its own
+ *                        progress callback is not used).
+ * @param[in]  progress   the callback, or NULL for none.
+ * @param[in]  user_data  passed to progress unchanged.
+ * @return as berg_fp_spectral_create(), and BERG_ERR_CANCELLED when progress
+ *         stopped the creation.
+ * @since 1.0
+ */
+BERG_API berg_status berg_fp_spectral_create_progress(berg_fp_spectral **out, const berg_fp *fp,
+                                                      berg_progress_fn progress,
+                                                      void *user_data);
 
 /**
  * @brief out = e^{tL} in.

@@ -251,6 +251,33 @@ BERG_API berg_status berg_sinkhorn_set_max_iterations(berg_sinkhorn *sk, size_t 
 BERG_API berg_status berg_sinkhorn_set_tolerance(berg_sinkhorn *sk, double tolerance);
 
 /**
+ * @brief The progress callback of every solve on this handle
+ * (configuration).
+ *
+ * berg_sinkhorn_cost, _divergence, _solve and _barycenter then call
+ * progress on the calling thread (see ::berg_progress_fn): at the start, at
+ * iteration boundaries at most about every 10 ms, and once at the end
+ * before writing any output. Its error is the marginal error of the
+ * current iteration (barycenters: the barycenter's L1 change; NaN before
+ * the first is known); its iteration counts the iterations of the call (a
+ * divergence's three solves together); its fraction estimates the work
+ * done from the iteration cap and from the error's decrease towards the
+ * tolerance. When progress returns non-zero the solve returns
+ * BERG_ERR_CANCELLED, writes no output and leaves berg_sinkhorn_report as
+ * before the call. Do not call it concurrently with other calls on the
+ * handle; with several threads solving at once, progress is called from
+ * each of them (user_data is shared).
+ *
+ * @param[in,out] sk         the solver.
+ * @param[in]     progress   the callback, or NULL for none (the default).
+ * @param[in]     user_data  passed to progress unchanged.
+ * @return BERG_OK; BERG_ERR_NULL for a NULL sk.
+ * @since 1.0
+ */
+BERG_API berg_status berg_sinkhorn_set_progress(berg_sinkhorn *sk, berg_progress_fn progress,
+                                                void *user_data);
+
+/**
  * @brief The regularization eps of a solver.
  * @param[in] sk  the solver.
  * @return eps; NaN for a NULL sk.

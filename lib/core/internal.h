@@ -91,6 +91,7 @@ typedef struct berg__progress {
     berg_progress_fn cb;
     void *user_data;
     double next; /* monotonic seconds of the next due call; 0 before the first */
+    double fraction; /* the largest fraction reported: fractions never decrease */
 } berg__progress;
 void berg__progress_start(berg__progress *pr, berg_progress_fn cb, void *user_data);
 berg_status berg__progress_call(berg__progress *pr, int force, double fraction, size_t iteration,

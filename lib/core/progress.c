@@ -17,6 +17,7 @@ void berg__progress_start(berg__progress *pr, berg_progress_fn cb, void *user_da
     pr->cb = cb;
     pr->user_data = user_data;
     pr->next = 0.0;
+    pr->fraction = 0.0;
 }
 
 berg_status berg__progress_call(berg__progress *pr, int force, double fraction, size_t iteration,
@@ -26,10 +27,10 @@ berg_status berg__progress_call(berg__progress *pr, int force, double fraction, 
     if (!force && pr->next != 0.0 && t < pr->next)
         return BERG_OK;
     pr->next = t + BERG__PROGRESS_INTERVAL;
-    if (!(fraction >= 0.0))
-        fraction = isnan(fraction) ? NAN : 0.0;
-    else if (fraction > 1.0)
-        fraction = 1.0;
+    if (!isnan(fraction)) {
+        fraction = fraction < pr->fraction ? pr->fraction : fraction > 1.0 ? 1.0 : fraction;
+        pr->fraction = fraction;
+    }
     if (pr->cb(fraction, iteration, error, pr->user_data) != 0)
         return berg__error(BERG_ERR_CANCELLED,
                            "%s: stopped by the progress callback after %zu iterations", fn,

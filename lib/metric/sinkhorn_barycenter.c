@@ -24,6 +24,7 @@ typedef struct bary {
     double wsum;
     double *P, *U, *V, *KU, *b, *bold;
     double *lse; /* log-sum-exp scratch (log domain) */
+    berg__progress *pr;
 } bary;
 
 /* k, the weights and out; the weights' sum into *wsum, k N into *kN */
@@ -148,7 +149,11 @@ static berg_status iterate(bary *B, berg__sinkhorn_run *run)
     for (size_t i = 0; i < B->N; i++)
         B->bold[i] = 0.0;
     run->err = INFINITY;
+    double err0 = NAN;
     for (run->iters = 0; run->iters < sk->max_iter; run->iters++) {
+        double frac = berg__progress_fraction(run->iters, sk->max_iter, err0, run->err, sk->tol);
+        BERG_TRY(berg__progress_report(B->pr, 0, frac, run->iters,
+                                       isfinite(run->err) ? run->err : NAN, B->fn));
         for (size_t r = 0; r < B->k; r++) {
             if (sk->log_domain)
                 project_log(B, r);
@@ -163,6 +168,8 @@ static berg_status iterate(bary *B, berg__sinkhorn_run *run)
             run->iters++;
             break;
         }
+        if (run->iters == 1)
+            err0 = run->err;
     }
     return berg__sinkhorn_converged(sk, B->fn, "barycenter change", *run);
 }
@@ -196,7 +203,7 @@ berg_status berg_sinkhorn_barycenter(const berg_sinkhorn *sk, size_t k, const do
     if (!work)
         return berg_last_status();
     bary B = {sk, fn, k, N, weights, wsum, work, work + kN, work + 2 * kN, work + 3 * kN,
-              work + 4 * kN, work + 4 * kN + N, NULL};
+              work + 4 * kN, work + 4 * kN + N, NULL, NULL};
     BERG_TRY_GOTO(st, load_measures(&B, densities), fail);
     block = berg__sinkhorn_scratch_get(sk, fn);
     if (!block) {
@@ -204,9 +211,15 @@ berg_status berg_sinkhorn_barycenter(const berg_sinkhorn *sk, size_t k, const do
         goto fail;
     }
     B.lse = block + 6 * N;
+    berg__progress pr;
+    berg__progress_start(&pr, sk->progress, sk->progress_data);
+    B.pr = &pr;
     berg__sinkhorn_run run = {NAN, 0};
     st = iterate(&B, &run);
-    berg__sinkhorn_record(sk, run);
+    if (st == BERG_OK)
+        st = berg__progress_report(&pr, 1, 1.0, run.iters, run.err, fn);
+    if (st != BERG_ERR_CANCELLED) /* a stopped call leaves the report as it was */
+        berg__sinkhorn_record(sk, run);
     if (st == BERG_OK)
         st = write_out(&B, out);
 fail:

@@ -49,6 +49,8 @@ struct berg_sinkhorn {
     size_t max_axis;             /* largest n_a */
     size_t lse_words;            /* log mode: doubles of log-sum-exp scratch */
     berg__pool scratch;          /* blocks of 6 N + lse_words doubles */
+    berg_progress_fn progress;   /* berg_sinkhorn_set_progress (configuration) */
+    void *progress_data;
 };
 
 /* A solve's outcome for berg_sinkhorn_report. */

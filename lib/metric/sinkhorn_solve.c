@@ -13,23 +13,35 @@
  * two kernel buffers, and the log-sum-exp scratch. */
 typedef struct pair_work {
     double *pn, *qn, *F, *G, *t1, *t2, *lse;
+    berg__progress *pr; /* the call's progress; this solve covers [base, base + span] of it */
+    double base, span;
+    size_t it0;         /* iterations of the call's earlier solves */
 } pair_work;
 
 static pair_work pair_layout(const berg_sinkhorn *sk, double *block)
 {
     size_t N = sk->space.size;
     pair_work w = {block, block + N, block + 2 * N, block + 3 * N, block + 4 * N, block + 5 * N,
-                   block + 6 * N};
+                   block + 6 * N, NULL, 0.0, 1.0, 0};
     return w;
+}
+
+/* the progress report of an iteration (err0: the first error known) */
+static berg_status progress_at(const berg_sinkhorn *sk, const char *fn, const pair_work *w,
+                               berg__sinkhorn_run run, double err0)
+{
+    double frac = berg__progress_fraction(run.iters, sk->max_iter, err0, run.err, sk->tol);
+    return berg__progress_report(w->pr, 0, w->base + w->span * frac, w->it0 + run.iters,
+                                 isfinite(run.err) ? run.err : NAN, fn);
 }
 
 /* Log domain: F = -Klog(log q + G), G = -Klog(log p + F) until the first
  * marginal is within tolerance. On return F, G hold f/eps, g/eps. */
-static berg__sinkhorn_run solve_log(const berg_sinkhorn *sk, const double *pn, const double *qn,
-                                    const pair_work *w)
+static berg_status solve_log(const berg_sinkhorn *sk, const char *fn, const double *pn,
+                             const double *qn, const pair_work *w, berg__sinkhorn_run *out)
 {
     size_t N = sk->space.size;
-    double *F = w->F, *G = w->G, *t1 = w->t1, *t2 = w->t2;
+    double *F = w->F, *G = w->G, *t1 = w->t1, *t2 = w->t2, err0 = NAN;
     berg__sinkhorn_run run = {INFINITY, 0};
     for (size_t i = 0; i < N; i++)
         G[i] = 0.0;
@@ -46,7 +58,11 @@ static berg__sinkhorn_run solve_log(const berg_sinkhorn *sk, const double *pn, c
             run.err = e * sk->space.weight;
             if ((sk->tol > 0.0 && run.err <= sk->tol) || run.iters >= sk->max_iter)
                 break;
+            if (run.iters == 1)
+                err0 = run.err;
         }
+        *out = run;
+        BERG_TRY(progress_at(sk, fn, w, run, err0));
         for (size_t i = 0; i < N; i++)
             F[i] = -t1[i];
         for (size_t i = 0; i < N; i++)
@@ -55,7 +71,8 @@ static berg__sinkhorn_run solve_log(const berg_sinkhorn *sk, const double *pn, c
         for (size_t j = 0; j < N; j++)
             G[j] = -t2[j];
     }
-    return run;
+    *out = run;
+    return BERG_OK;
 }
 
 /* One scaling half-step: out = 1 / max(heat(weight * scal), floor), where
@@ -81,7 +98,7 @@ static berg_status solve_scaling(const berg_sinkhorn *sk, const char *fn, const 
 {
     const berg_space *s = &sk->space;
     size_t N = s->size;
-    double *F = w->F, *G = w->G, *t1 = w->t1, *t2 = w->t2;
+    double *F = w->F, *G = w->G, *t1 = w->t1, *t2 = w->t2, err0 = NAN;
     run->err = INFINITY;
     for (size_t i = 0; i < N; i++)
         G[i] = 1.0;
@@ -105,7 +122,10 @@ static berg_status solve_scaling(const berg_sinkhorn *sk, const char *fn, const 
             }
             if ((sk->tol > 0.0 && run->err <= sk->tol) || run->iters >= sk->max_iter)
                 break;
+            if (run->iters == 1)
+                err0 = run->err;
         }
+        BERG_TRY(progress_at(sk, fn, w, *run, err0));
         for (size_t i = 0; i < N; i++)
             F[i] = 1.0 / (t1[i] > fl ? t1[i] : fl);
         BERG_TRY(scaling_step(sk, fn, pn, F, t2, t1, G));
@@ -126,13 +146,10 @@ static berg_status solve_between(const berg_sinkhorn *sk, const char *fn, const 
                                  berg__sinkhorn_run *run)
 {
     size_t N = sk->space.size;
-    if (sk->log_domain) {
-        *run = solve_log(sk, pn, qn, w);
-    } else {
-        berg_status st = solve_scaling(sk, fn, pn, qn, w, run);
-        if (st != BERG_OK)
-            return st;
-    }
+    berg_status st = sk->log_domain ? solve_log(sk, fn, pn, qn, w, run)
+                                    : solve_scaling(sk, fn, pn, qn, w, run);
+    if (st != BERG_OK)
+        return st;
     BERG_TRY(berg__sinkhorn_converged(sk, fn, "marginal error", *run));
     double acc = 0.0;
     for (size_t i = 0; i < N; i++) {
@@ -173,7 +190,10 @@ static berg_status solve_pair(const berg_sinkhorn *sk, const char *fn, const dou
     berg__sinkhorn_normalize(&sk->space, q, mq, w.qn);
     berg__sinkhorn_run run = {NAN, 0};
     berg_status st = solve_between(sk, fn, w.pn, w.qn, &w, &c, &run);
-    berg__sinkhorn_record(sk, run);
+    if (st == BERG_OK)
+        st = berg__progress_report(&pr, 1, 1.0, run.iters, run.err, fn);
+    if (st != BERG_ERR_CANCELLED) /* a stopped call leaves the report as it was */
+        berg__sinkhorn_record(sk, run);
     if (st == BERG_OK) {
         size_t N = sk->space.size;
         if (f)
@@ -188,6 +208,9 @@ static berg_status solve_pair(const berg_sinkhorn *sk, const char *fn, const dou
     berg__sinkhorn_scratch_put(sk, block);
     return st;
 }
+    berg__progress pr;
+    berg__progress_start(&pr, sk->progress, sk->progress_data);
+    w.pr = &pr;
 
 berg_status berg_sinkhorn_solve(const berg_sinkhorn *sk, const double *p, const double *q,
                                 double *cost, double *f, double *g)
@@ -217,7 +240,11 @@ static berg_status divergence_solves(const berg_sinkhorn *sk, const char *fn, in
     run->err = NAN;
     run->iters = 0;
     for (size_t k = start; k < stop; k++) {
-        berg_status st = solve_between(sk, fn, first[k], second[k], w, costs[k], &one);
+        pair_work wk = *w;
+        wk.span = 1.0 / (double)(stop - start);
+        wk.base = (double)(k - start) * wk.span;
+        wk.it0 = run->iters;
+        berg_status st = solve_between(sk, fn, first[k], second[k], &wk, costs[k], &one);
         run->err = k == start ? one.err : fmax(run->err, one.err);
         run->iters += one.iters;
         if (st != BERG_OK)
@@ -241,9 +268,15 @@ berg_status berg_sinkhorn_divergence(const berg_sinkhorn *sk, const double *p, c
     berg__sinkhorn_normalize(&sk->space, q, mq, w.qn);
     berg__sinkhorn_run run = {NAN, 0};
     berg_status st = divergence_solves(sk, fn, p == q, &w, &d, &run);
-    berg__sinkhorn_record(sk, run);
+    if (st == BERG_OK)
+        st = berg__progress_report(&pr, 1, 1.0, run.iters, run.err, fn);
+    if (st != BERG_ERR_CANCELLED) /* a stopped call leaves the report as it was */
+        berg__sinkhorn_record(sk, run);
     berg__sinkhorn_scratch_put(sk, block);
     if (st == BERG_OK)
         *div = d;
     return st;
 }
+    berg__progress pr;
+    berg__progress_start(&pr, sk->progress, sk->progress_data);
+    w.pr = &pr;

@@ -57,8 +57,13 @@ berg_status berg__extrap_run(const berg__extrap *e, double t, double tau, double
 {
     const size_t K = e->stages;
     const double tol = e->tol;
-    double elapsed = 0.0;
+    double elapsed = 0.0, err = NAN;
+    berg__progress *pr = steps->progress;
     while (elapsed < t) {
+        /* elapsed / t: the fraction of the time interval done */
+        if (pr)
+            BERG_TRY(berg__progress_report(pr, 0, elapsed / t,
+                                           steps->accepted + steps->rejected, err, fn));
         if (tau > e->tau_max)
             tau = e->tau_max;
         double rest = t - elapsed;
@@ -69,7 +74,7 @@ berg_status berg__extrap_run(const berg__extrap *e, double t, double tau, double
         }
         for (size_t j = 1; j <= K; j++)
             BERG_TRY(e->step(e->ctx, tau, j, y, T[j - 1]));
-        double err = extrapolate(e, T);
+        err = extrapolate(e, T);
         double scale = e->error_scale(e->ctx, y);
         err = (scale > 0.0) ? err / scale : 0.0;
         if (!isfinite(err))
@@ -93,5 +98,7 @@ berg_status berg__extrap_run(const berg__extrap *e, double t, double tau, double
                      "%s: the step size fell to %g at time %g of %g (tolerance %g)", fn, tau,
                      elapsed, t, tol);
     }
+    if (pr) /* before the caller writes its output */
+        BERG_TRY(berg__progress_report(pr, 1, 1.0, steps->accepted + steps->rejected, err, fn));
     return BERG_OK;
 }

@@ -118,11 +118,20 @@ berg_status berg_fp_set_tolerance(berg_fp *fp, double tol)
     return BERG_OK;
 }
 
+berg_status berg_fp_set_progress(berg_fp *fp, berg_progress_fn progress, void *user_data)
+{
+    static const char fn[] = "berg_fp_set_progress";
+    BERG_TRY(berg__check_ptr(fp, fn, "fp"));
+    fp->progress = progress;
+    fp->progress_data = progress ? user_data : NULL;
+    return BERG_OK;
+}
+
 berg_status berg_fp_last_steps(const berg_fp *fp, size_t *accepted, size_t *rejected)
 {
     static const char fn[] = "berg_fp_last_steps";
     BERG_TRY(berg__check_ptr(fp, fn, "fp"));
-    berg__fp_steps steps = {0, 0};
+    berg__fp_steps steps = {0, 0, NULL};
     for (size_t k = 0; k < STEP_REPORTS; k++)
         if (step_reports[k].id == fp->id)
             steps = step_reports[k].steps;
@@ -157,8 +166,12 @@ berg_status berg_fp_evolve(const berg_fp *fp, double t, const double *in, double
     BERG_TRY(berg__check_ptr(out, fn, "out"));
     BERG_TRY(berg__check_time(t, fn, "t"));
     BERG_TRY(berg__check_nonneg(in, fp->n, fn, "in"));
-    berg__fp_steps steps = {0, 0};
+    berg__fp_steps steps = {0, 0, NULL};
     record_steps(fp, &steps);
+    berg__progress pr;
+    berg__progress_start(&pr, fp->progress, fp->progress_data);
+    if (fp->progress)
+        steps.progress = &pr;
     if (t == 0.0 || berg__sum(in, fp->n) == 0.0) {
         memmove(out, in, fp->n * sizeof(double));
         return BERG_OK;
@@ -168,6 +181,7 @@ berg_status berg_fp_evolve(const berg_fp *fp, double t, const double *in, double
         return berg_last_status();
     berg_status st = fp->ops->evolve(fp, t, in, out, scratch, &steps, fn);
     berg__pool_put(berg__fp_pool(fp), scratch);
+    steps.progress = NULL;
     record_steps(fp, &steps);
     return st;
 }

@@ -21,6 +21,7 @@
 /* steps of one evolve */
 typedef struct berg__fp_steps {
     size_t accepted, rejected;
+    berg__progress *progress; /* the evolve's progress (berg_fp_set_progress), or NULL */
 } berg__fp_steps;
 
 /* What differs between the two discretizations. `scratch` is one block of
@@ -50,6 +51,8 @@ struct berg_fp {
     const berg__fp_ops *ops;  /* the discretization */
     void *tables;             /* its immutable tables */
     berg__pool scratch;       /* per-call workspace */
+    berg_progress_fn progress; /* configuration: berg_fp_set_progress */
+    void *progress_data;
 };
 
 /* the scratch pool of a handle used through a const pointer (the pool is

@@ -61,12 +61,17 @@ static berg_status check_spectral(const berg_fp *fp, const char *fn)
     return BERG_OK;
 }
 
-berg_status berg_fp_spectral_create(berg_fp_spectral **out, const berg_fp *fp)
+/* the creation; progress (may be NULL) is called at the start and after
+ * the decomposition (one LAPACK call that cannot be interrupted) */
+static berg_status spectral_create(berg_fp_spectral **out, const berg_fp *fp,
+                                   berg_progress_fn progress, void *user_data, const char *fn)
 {
-    static const char fn[] = "berg_fp_spectral_create";
     BERG_TRY(berg__check_ptr(out, fn, "out"));
     BERG_TRY(berg__check_ptr(fp, fn, "fp"));
     BERG_TRY(check_spectral(fp, fn));
+    berg__progress pr;
+    berg__progress_start(&pr, progress, user_data);
+    BERG_TRY(berg__progress_report(&pr, 1, 0.0, 0, NAN, fn));
     size_t n = fp->n;
     berg_fp_spectral *sp = berg__alloc(1, sizeof *sp, fn);
     if (!sp)
@@ -95,11 +100,25 @@ berg_status berg_fp_spectral_create(berg_fp_spectral **out, const berg_fp *fp)
         sp->lambda[n - 1] = 0.0;
     if (sp->lambda[n - 1] > 0.0)
         sp->lambda[n - 1] = 0.0;
+    BERG_TRY_GOTO(st, berg__progress_report(&pr, 1, 1.0, 1, NAN, fn), fail);
     *out = sp;
     return BERG_OK;
 fail:
     berg_fp_spectral_destroy(sp);
     return st;
+}
+
+berg_status berg_fp_spectral_create(berg_fp_spectral **out, const berg_fp *fp)
+{
+    static const char fn[] = "berg_fp_spectral_create";
+    return spectral_create(out, fp, NULL, NULL, fn);
+}
+
+berg_status berg_fp_spectral_create_progress(berg_fp_spectral **out, const berg_fp *fp,
+                                             berg_progress_fn progress, void *user_data)
+{
+    static const char fn[] = "berg_fp_spectral_create_progress";
+    return spectral_create(out, fp, progress, user_data, fn);
 }
 
 berg_status berg_fp_spectral_evolve(const berg_fp_spectral *sp, double t, const double *in,
