@@ -176,6 +176,16 @@ berg_status berg_sinkhorn_set_tolerance(berg_sinkhorn *sk, double tolerance)
     return BERG_OK;
 }
 
+berg_status berg_sinkhorn_set_progress(berg_sinkhorn *sk, berg_progress_fn progress,
+                                       void *user_data)
+{
+    static const char fn[] = "berg_sinkhorn_set_progress";
+    BERG_TRY(berg__check_ptr(sk, fn, "sk"));
+    sk->progress = progress;
+    sk->progress_data = progress ? user_data : NULL;
+    return BERG_OK;
+}
+
 double berg_sinkhorn_epsilon(const berg_sinkhorn *sk)
 {
     return sk ? sk->eps : NAN;
@@ -201,16 +211,6 @@ void berg__sinkhorn_record(const berg_sinkhorn *sk, berg__sinkhorn_run run)
         if (reports[i].id == sk->id) {
             reports[i].run = run;
             return;
-berg_status berg_sinkhorn_set_progress(berg_sinkhorn *sk, berg_progress_fn progress,
-                                       void *user_data)
-{
-    static const char fn[] = "berg_sinkhorn_set_progress";
-    BERG_TRY(berg__check_ptr(sk, fn, "sk"));
-    sk->progress = progress;
-    sk->progress_data = progress ? user_data : NULL;
-    return BERG_OK;
-}
-
         }
     report_slot *slot = &reports[report_next];
     report_next = (report_next + 1) % REPORT_SLOTS;
@@ -251,7 +251,7 @@ void berg__sinkhorn_normalize(const berg_space *s, const double *src, double mas
 {
     double c = 1.0 / (mass * s->weight);
     for (size_t i = 0; i < s->size; i++)
-        dst[i] = src[i] / mass / s->weight;
+        dst[i] = src[i] * c;
 }
 
 berg_status berg__sinkhorn_lost_at(const berg_sinkhorn *sk, const char *fn, size_t i)

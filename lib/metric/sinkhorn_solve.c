@@ -186,6 +186,9 @@ static berg_status solve_pair(const berg_sinkhorn *sk, const char *fn, const dou
     if (!block)
         return berg_last_status();
     pair_work w = pair_layout(sk, block);
+    berg__progress pr;
+    berg__progress_start(&pr, sk->progress, sk->progress_data);
+    w.pr = &pr;
     berg__sinkhorn_normalize(&sk->space, p, mp, w.pn);
     berg__sinkhorn_normalize(&sk->space, q, mq, w.qn);
     berg__sinkhorn_run run = {NAN, 0};
@@ -208,9 +211,6 @@ static berg_status solve_pair(const berg_sinkhorn *sk, const char *fn, const dou
     berg__sinkhorn_scratch_put(sk, block);
     return st;
 }
-    berg__progress pr;
-    berg__progress_start(&pr, sk->progress, sk->progress_data);
-    w.pr = &pr;
 
 berg_status berg_sinkhorn_solve(const berg_sinkhorn *sk, const double *p, const double *q,
                                 double *cost, double *f, double *g)
@@ -264,6 +264,9 @@ berg_status berg_sinkhorn_divergence(const berg_sinkhorn *sk, const double *p, c
     if (!block)
         return berg_last_status();
     pair_work w = pair_layout(sk, block);
+    berg__progress pr;
+    berg__progress_start(&pr, sk->progress, sk->progress_data);
+    w.pr = &pr;
     berg__sinkhorn_normalize(&sk->space, p, mp, w.pn);
     berg__sinkhorn_normalize(&sk->space, q, mq, w.qn);
     berg__sinkhorn_run run = {NAN, 0};
@@ -277,6 +280,3 @@ berg_status berg_sinkhorn_divergence(const berg_sinkhorn *sk, const double *p, c
         *div = d;
     return st;
 }
-    berg__progress pr;
-    berg__progress_start(&pr, sk->progress, sk->progress_data);
-    w.pr = &pr;
