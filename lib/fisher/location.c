@@ -21,6 +21,7 @@
  * The measured convergence of this rule and of the alternatives is in
  * docs/fisher.md.
  */
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -107,8 +108,9 @@ static void neighbour_table(const berg_space *space, size_t a, nb4 *t)
         }
 }
 
-/* sum over the lines along axis a of sum_k weight_k (D_k^2 + variance):
- * the integral of (d_a r)^2 divided by the cell volume. buf holds n + 4
+/* sum over the lines along axis a of sum_k weight_k (D_k^2 + variance),
+ * differences per cell (h_a = 1): h_a^2 times the integral of (d_a r)^2
+ * for r = sqrt(p0 / (mass w)) (the weight cancels). buf holds n + 4
  * values (the line with two ghosts at each end), D n + 3 slopes. */
 static double diagonal_entry(const berg_space *space, const double *R, size_t a, double *buf,
                              double *D)
@@ -122,7 +124,6 @@ static double diagonal_entry(const berg_space *space, const double *R, size_t a,
      * (periodic: n intervals, the last wraps) or k = GHOST - 1 .. n + 1
      * (walls at both ends, half weight). */
     const long klo = periodic ? GHOST : GHOST - 1, khi = n + 1, kmax = n + 2;
-    const double invh = 1.0 / space->h[a];
     long gsrc[2 * GHOST];
     double gsg[2 * GHOST];
     for (long g = 0; g < GHOST; g++) {
@@ -143,7 +144,7 @@ static double diagonal_entry(const berg_space *space, const double *R, size_t a,
             buf[n + GHOST + g] = gsg[GHOST + g] * R[base + (size_t)gsrc[GHOST + g] * st];
         }
         for (long k = 0; k <= kmax; k++)
-            D[k] = (buf[k + 1] - buf[k]) * invh;
+            D[k] = buf[k + 1] - buf[k];
         double line = 0.0;
         for (long k = klo; k <= khi; k++) {
             long nb[5];
@@ -175,15 +176,12 @@ static double diagonal_entry(const berg_space *space, const double *R, size_t a,
 }
 
 /* sum over the cells of g_a g_b (a > b, lower triangle of off) with g the
- * fourth-order central differences of R, ghosts through the tables */
+ * fourth-order central differences of R per cell (h = 1), ghosts through
+ * the tables */
 static void off_diagonal(const berg_space *space, const double *R, nb4 *const *tab, double *off)
 {
     const size_t d = (size_t)space->ndim;
-    double c1[BERG_MAX_RANK], c2[BERG_MAX_RANK];
-    for (size_t a = 0; a < d; a++) {
-        c1[a] = 8.0 / (12.0 * space->h[a]);
-        c2[a] = -1.0 / (12.0 * space->h[a]);
-    }
+    const double c1 = 8.0 / 12.0, c2 = -1.0 / 12.0;
     double comp[BERG_MAX_RANK * BERG_MAX_RANK] = {0};
     double line[BERG_MAX_RANK * BERG_MAX_RANK];
     size_t idx[BERG_MAX_RANK] = {0};
@@ -196,8 +194,8 @@ static void off_diagonal(const berg_space *space, const double *R, nb4 *const *t
             double g[BERG_MAX_RANK];
             for (size_t a = 0; a < d; a++) {
                 const nb4 *t = &tab[a][idx[a]];
-                g[a] = c1[a] * (t->sg[2] * c[t->off[2]] - t->sg[1] * c[t->off[1]]) +
-                       c2[a] * (t->sg[3] * c[t->off[3]] - t->sg[0] * c[t->off[0]]);
+                g[a] = c1 * (t->sg[2] * c[t->off[2]] - t->sg[1] * c[t->off[1]]) +
+                       c2 * (t->sg[3] * c[t->off[3]] - t->sg[0] * c[t->off[0]]);
             }
             for (size_t a = 1; a < d; a++)
                 for (size_t b = 0; b < a; b++)
@@ -255,9 +253,10 @@ berg_status berg_fisher_location(const berg_space *space, const double *p0, doub
         return berg_last_status();
     }
     double *buf = R + space->size, *D = buf + nmax + 2 * GHOST;
-    const double inv = 1.0 / (mass * space->weight);
+    /* R = sqrt(p0 / mass) lies in [0, 1] for any finite p0, subnormal
+     * values and masses included; the cell widths enter at the end */
     for (size_t j = 0; j < space->size; j++)
-        R[j] = sqrt(p0[j] * inv);
+        R[j] = sqrt(p0[j] / mass);
 
     double off[BERG_MAX_RANK * BERG_MAX_RANK] = {0};
     if (d > 1)
@@ -268,11 +267,20 @@ berg_status berg_fisher_location(const berg_space *space, const double *p0, doub
     berg__free(R);
     berg__free(tables);
 
-    const double cw = 4.0 * space->weight;
+    /* I_ab = 4 S_ab / (h_a h_b): a diagonal entry out of the normal range
+     * (cells so narrow or wide that 1/h^2 over- or underflows) is refused */
+    double I[BERG_MAX_RANK * BERG_MAX_RANK];
     for (size_t a = 0; a < d; a++) {
-        Imat[a * d + a] = cw * diag[a];
+        double h = space->h[a];
+        I[a * d + a] = 4.0 * diag[a] / h / h;
+        BERG_REQUIRE(isfinite(I[a * d + a]) && (diag[a] == 0.0 || I[a * d + a] >= DBL_MIN),
+                     BERG_ERR_DOMAIN,
+                     "%s: Imat[%zu][%zu] = 4 S / h^2 (S = %g, cell width h = %g) is outside the "
+                     "normal double range on this space",
+                     fn, a, a, diag[a], h);
         for (size_t b = 0; b < a; b++)
-            Imat[a * d + b] = Imat[b * d + a] = cw * off[a * d + b];
+            I[a * d + b] = I[b * d + a] = 4.0 * off[a * d + b] / h / space->h[b];
     }
+    memcpy(Imat, I, d * d * sizeof(double));
     return BERG_OK;
 }

@@ -4,6 +4,7 @@
  * sinkhorn_solve.c and sinkhorn_barycenter.c, the kernels in
  * sinkhorn_kernel.c; the mathematics is in sinkhorn_internal.h.
  */
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -45,6 +46,41 @@ static berg_status check_log_domain(const berg_space *space, double eps, const c
     return BERG_OK;
 }
 
+/* The cost c = |x - y|_g^2 must be representable: the bound
+ * sum_ab |g_ab| L_a L_b of its largest value over the box (L_a the axis
+ * lengths) is finite. A box such as [1e300, 2e300] is refused here, naming
+ * the axes whose lengths overflow it. */
+static double cost_bound(const berg_space *space)
+{
+    size_t rank = (size_t)space->ndim;
+    double bound = 0.0;
+    for (size_t a = 0; a < rank; a++)
+        for (size_t b = 0; b < rank; b++)
+            bound += fabs(space->g[a * rank + b]) * (space->hi[a] - space->lo[a]) *
+                     (space->hi[b] - space->lo[b]);
+    return bound;
+}
+
+static berg_status check_cost_range(const berg_space *space, const char *fn)
+{
+    size_t rank = (size_t)space->ndim;
+    for (size_t a = 0; a < rank; a++)
+        BERG_REQUIRE(isfinite(space->hi[a] - space->lo[a]), BERG_ERR_DOMAIN,
+                     "%s: axis %zu has a length that overflows: the transport cost "
+                     "c = |x - y|_g^2 is not representable on this space",
+                     fn, a);
+    size_t big = 0; /* the longest axis, named in the message */
+    for (size_t a = 1; a < rank; a++)
+        if (space->hi[a] - space->lo[a] > space->hi[big] - space->lo[big])
+            big = a;
+    BERG_REQUIRE(isfinite(cost_bound(space)), BERG_ERR_DOMAIN,
+                 "%s: the squared box diameter sum_ab |g_ab| L_a L_b overflows (axis %zu has "
+                 "length %g): the transport cost c = |x - y|_g^2 is not representable on this "
+                 "space; rescale the coordinates",
+                 fn, big, space->hi[big] - space->lo[big]);
+    return BERG_OK;
+}
+
 static berg_status check_create(berg_sinkhorn **out, const berg_space *space, double eps,
                                 unsigned flags, const char *fn)
 {
@@ -58,6 +94,10 @@ static berg_status check_create(berg_sinkhorn **out, const berg_space *space, do
                      "%s: axis %zu is Dirichlet (absorbing): transport needs a mass-conserving "
                      "kernel; use periodic or Neumann axes",
                      fn, a);
+    BERG_TRY(check_cost_range(space, fn));
+    BERG_REQUIRE(isfinite(1.0 / space->weight), BERG_ERR_DOMAIN,
+                 "%s: the cell volume %g is so small that a normalized density overflows", fn,
+                 space->weight);
     if (flags & (unsigned)BERG_SINKHORN_LOG_DOMAIN)
         BERG_TRY(check_log_domain(space, eps, fn));
     return BERG_OK;
@@ -105,6 +145,7 @@ berg_status berg_sinkhorn_create(berg_sinkhorn **out, const berg_space *space, d
     sk->log_domain = (flags & (unsigned)BERG_SINKHORN_LOG_DOMAIN) != 0;
     sk->max_iter = 10000;
     sk->tol = 1e-9;
+    sk->cost_bound = cost_bound(space);
     sk->max_axis = 1;
     for (size_t a = 0; a < (size_t)space->ndim; a++)
         if (space->n[a] > sk->max_axis)
@@ -249,9 +290,10 @@ void berg__sinkhorn_scratch_put(const berg_sinkhorn *sk, double *block)
 
 void berg__sinkhorn_normalize(const berg_space *s, const double *src, double mass, double *dst)
 {
-    double c = 1.0 / (mass * s->weight);
+    /* src / mass <= 1; no reciprocal of mass * w, which over- or
+     * underflows for measures whose integral leaves the double range */
     for (size_t i = 0; i < s->size; i++)
-        dst[i] = src[i] * c;
+        dst[i] = src[i] / mass / s->weight;
 }
 
 berg_status berg__sinkhorn_lost_at(const berg_sinkhorn *sk, const char *fn, size_t i)
@@ -273,6 +315,22 @@ berg_status berg__sinkhorn_lost(const berg_sinkhorn *sk, const char *fn, const d
         for (i = 0; i + 1 < n && a[i] > 0.0; i++)
             ;
     return berg__sinkhorn_lost_at(sk, fn, i);
+}
+
+berg_status berg__sinkhorn_check_resolution(const berg_sinkhorn *sk, const char *fn)
+{
+    if (!sk->log_domain)
+        return BERG_OK;
+    /* without a tolerance (a fixed number of iterations) the marginals
+     * must still mean something: a rounding floor of at most 1e-3 */
+    double tol = sk->tol > 0.0 ? sk->tol : 1e-3;
+    double floor = 4.0 * DBL_EPSILON * (sk->cost_bound / sk->eps);
+    BERG_REQUIRE(!(floor > tol), BERG_ERR_DOMAIN,
+                 "%s: eps = %g is too small for the log domain at tolerance %g: the potentials "
+                 "f/eps reach %.3g (cost bound %.3g over eps), whose rounding %.3g exceeds the "
+                 "tolerance; raise eps or the tolerance",
+                 fn, sk->eps, tol, sk->cost_bound / sk->eps, sk->cost_bound, floor);
+    return BERG_OK;
 }
 
 berg_status berg__sinkhorn_converged(const berg_sinkhorn *sk, const char *fn, const char *what,

@@ -192,6 +192,7 @@ berg_status berg_sinkhorn_barycenter(const berg_sinkhorn *sk, size_t k, const do
     double wsum = 0.0;
     size_t kN, words;
     BERG_TRY(check_inputs(sk, fn, k, densities, weights, out, &wsum, &kN));
+    BERG_TRY(berg__sinkhorn_check_resolution(sk, fn));
     size_t N = sk->space.size;
     /* 4 k N + 2 N doubles; kN >= N, so 2 N cannot wrap once 4 kN did not */
     BERG_TRY(berg__mul_size(kN, 4, &words, fn, "workspace"));

@@ -43,6 +43,7 @@ struct berg_sinkhorn {
     int log_domain;
     size_t max_iter;
     double tol;
+    double cost_bound;           /* sum_ab |g_ab| L_a L_b >= max c over the box */
     berg_heat *heat;             /* scaling mode: e^{(eps/4) Delta_g} */
     double *log_kernel[BERG_MAX_RANK]; /* log mode: n_a x n_a log-kernel per axis */
     double *kernel[BERG_MAX_RANK];     /* log mode: its exponential (may underflow) */
@@ -98,6 +99,12 @@ berg_status berg__sinkhorn_lost_at(const berg_sinkhorn *sk, const char *fn, size
  * first that is not positive */
 berg_status berg__sinkhorn_lost(const berg_sinkhorn *sk, const char *fn, const double *a,
                                 size_t n);
+/* Log domain: BERG_ERR_DOMAIN when the tolerance is below the rounding
+ * floor of the potentials F = f/eps, which reach cost_bound / eps (their
+ * rounding, 4 DBL_EPSILON cost_bound / eps, is the error of the measured
+ * marginal gap; 1e-3 stands for a tolerance of 0); BERG_OK otherwise and
+ * in the scaling mode. */
+berg_status berg__sinkhorn_check_resolution(const berg_sinkhorn *sk, const char *fn);
 /* BERG_ERR_NO_CONVERGENCE when tolerance > 0 and err > tolerance, naming
  * what the error measures; BERG_OK otherwise */
 berg_status berg__sinkhorn_converged(const berg_sinkhorn *sk, const char *fn, const char *what,

@@ -93,6 +93,11 @@ void berg__sinkhorn_fill_kernels(berg_sinkhorn *sk)
 berg_status berg__sinkhorn_heat(const berg_sinkhorn *sk, const char *fn, const double *in,
                                 double *out, double *kfloor)
 {
+    /* scalings that overflowed are this solve's failure, not a bad input
+     * of the heat apply */
+    for (size_t i = 0; i < sk->space.size; i++)
+        if (!isfinite(in[i]))
+            return berg__sinkhorn_lost_at(sk, fn, i);
     /* the handle, t and pointers are valid: only scratch can fail */
     berg_status st = berg_heat_apply(sk->heat, 0.25 * sk->eps, in, out);
     if (st != BERG_OK)

@@ -146,19 +146,29 @@ static berg_status solve_between(const berg_sinkhorn *sk, const char *fn, const 
                                  berg__sinkhorn_run *run)
 {
     size_t N = sk->space.size;
+    BERG_TRY(berg__sinkhorn_check_resolution(sk, fn));
     berg_status st = sk->log_domain ? solve_log(sk, fn, pn, qn, w, run)
                                     : solve_scaling(sk, fn, pn, qn, w, run);
     if (st != BERG_OK)
         return st;
     BERG_TRY(berg__sinkhorn_converged(sk, fn, "marginal error", *run));
-    double acc = 0.0;
+    /* sum of the cell masses (pn w <= 1) times F, G: no product of the
+     * weight and eps, which over- or underflows on extreme boxes */
+    double acc = 0.0, wgt = sk->space.weight;
     for (size_t i = 0; i < N; i++) {
         if (pn[i] > 0.0)
-            acc += pn[i] * w->F[i];
+            acc += (pn[i] * wgt) * w->F[i];
         if (qn[i] > 0.0)
-            acc += qn[i] * w->G[i];
+            acc += (qn[i] * wgt) * w->G[i];
     }
-    *cost = sk->eps * sk->space.weight * acc;
+    /* the dual value grows like eps log eps at large eps (the image sums of
+     * a bounded box); beyond the double range it is refused, not -inf */
+    double c = sk->eps * acc;
+    BERG_REQUIRE(isfinite(c), BERG_ERR_DOMAIN,
+                 "%s: the entropic cost overflows at eps = %g (it grows like eps log eps); use "
+                 "a smaller eps",
+                 fn, sk->eps);
+    *cost = c;
     return BERG_OK;
 }
 
@@ -173,6 +183,18 @@ static berg_status check_pair(const berg_sinkhorn *sk, const char *fn, const dou
     BERG_TRY(berg__check_density(q, sk->space.size, fn, "q", mq));
     if (out_name)
         BERG_TRY(berg__check_ptr(out, fn, out_name));
+    return BERG_OK;
+}
+
+/* BERG_ERR_DOMAIN unless the potentials f = eps F and g = eps G are finite
+ * (a huge eps times the logarithms of the scalings may overflow) */
+static berg_status check_potentials(const berg_sinkhorn *sk, const char *fn, const pair_work *w)
+{
+    for (size_t i = 0; i < sk->space.size; i++)
+        BERG_REQUIRE(isfinite(sk->eps * w->F[i]) && isfinite(sk->eps * w->G[i]), BERG_ERR_DOMAIN,
+                     "%s: the potentials overflow at index %zu (eps = %g times the logarithm of "
+                     "a scaling); use a smaller eps",
+                     fn, i, sk->eps);
     return BERG_OK;
 }
 
@@ -193,6 +215,8 @@ static berg_status solve_pair(const berg_sinkhorn *sk, const char *fn, const dou
     berg__sinkhorn_normalize(&sk->space, q, mq, w.qn);
     berg__sinkhorn_run run = {NAN, 0};
     berg_status st = solve_between(sk, fn, w.pn, w.qn, &w, &c, &run);
+    if (st == BERG_OK && (f || g))
+        st = check_potentials(sk, fn, &w);
     if (st == BERG_OK)
         st = berg__progress_report(&pr, 1, 1.0, run.iters, run.err, fn);
     if (st != BERG_ERR_CANCELLED) /* a stopped call leaves the report as it was */

@@ -11,6 +11,7 @@
  */
 #include <float.h>
 #include <math.h>
+#include <string.h>
 
 #include "berg/transport.h"
 #include "space/internal.h"
@@ -20,7 +21,8 @@
 typedef struct seg_walk {
     const double *p, *q;
     size_t n, lastp, lastq; /* last cells with positive mass */
-    double wp, wq; /* 1 / (mass * ...) factors: mass of cell i = p[i] * wp */
+    double mp, mq; /* the masses: mass of cell i = p[i] / mp (a division, so a
+                    * subnormal mass, whose reciprocal overflows, is exact) */
     size_t i, j;   /* current cells (with positive mass) */
     double ai, bj; /* masses of the current cells (normalized) */
     double ria, rjb; /* their inverses */
@@ -47,12 +49,12 @@ static void walk_init(seg_walk *w, const double *p, const double *q, size_t n, d
     w->lastq = n - 1;
     while (w->lastq > 0 && !(q[w->lastq] > 0.0))
         w->lastq--;
-    w->wp = 1.0 / mp;
-    w->wq = 1.0 / mq;
+    w->mp = mp;
+    w->mq = mq;
     w->i = next_cell(p, n, 0);
     w->j = next_cell(q, n, 0);
-    w->ai = p[w->i] * w->wp;
-    w->bj = q[w->j] * w->wq;
+    w->ai = p[w->i] / w->mp;
+    w->bj = q[w->j] / w->mq;
     w->ria = 1.0 / w->ai;
     w->rjb = 1.0 / w->bj;
     w->Ai = 0.0;
@@ -112,13 +114,13 @@ static int walk_next(seg_walk *w, double *ds, double *u0, double *u1, double *v0
     if (advA && !lastA) {
         w->Ai = endA;
         w->i = next_cell(w->p, w->n, w->i + 1);
-        w->ai = w->p[w->i] * w->wp;
+        w->ai = w->p[w->i] / w->mp;
         w->ria = 1.0 / w->ai;
     }
     if (advB && !lastB) {
         w->Bj = endB;
         w->j = next_cell(w->q, w->n, w->j + 1);
-        w->bj = w->q[w->j] * w->wq;
+        w->bj = w->q[w->j] / w->mq;
         w->rjb = 1.0 / w->bj;
     }
     return 1;
@@ -171,28 +173,108 @@ static berg_status check_1d(const char *fn, const berg_space *space, const doubl
     return berg__check_ptr(out, fn, out_name);
 }
 
-static double wp_walk(const berg_space *space, double r, const double *p, const double *q,
-                      double mp, double mq)
+/* log of int_0^1 |a + (b - a) s|^r ds for |a|, |b| <= 1 (-inf when it is 0):
+ * the terms of seg_pow in logarithms, for orders whose powers underflow */
+static double seg_logpow(double a, double b, double r)
+{
+    double x = fabs(a), y = fabs(b);
+    if ((a >= 0) != (b >= 0) && a != 0 && b != 0) {
+        double m = x > y ? x : y, lo = (x > y ? y : x) / m;
+        return r * log(m) + log1p(pow(lo, r + 1)) - log1p(r) - log1p(lo);
+    }
+    if (x > y) {
+        double t = x;
+        x = y;
+        y = t;
+    }
+    if (y == 0.0)
+        return -INFINITY;
+    double rho = x / y, ly = r * log(y);
+    if (rho == 1.0)
+        return ly;
+    if (rho == 0.0)
+        return ly - log1p(r);
+    double L = log(rho);
+    return ly + log(expm1((r + 1) * L) / expm1(L)) - log1p(r);
+}
+
+/* the largest |F^{-1} - G^{-1}| over the merged segments of positive
+ * length (cell units), rounded up to a power of two (0 when p = q) */
+static double walk_max(const berg_space *space, const double *p, const double *q, double mp,
+                       double mq)
 {
     seg_walk w;
     walk_init(&w, p, q, space->size, mp, mq);
-    double ds, u0, u1, v0, v1, block = 0.0, sum = 0.0, comp = 0.0;
+    double ds, u0, u1, v0, v1, M = 0.0;
+    while (walk_next(&w, &ds, &u0, &u1, &v0, &v1))
+        if (ds > 0.0)
+            M = fmax(M, fmax(fabs(u0 - v0), fabs(u1 - v1)));
+    if (!(M > 0.0))
+        return 0.0;
+    int e;
+    frexp(M, &e);
+    return ldexp(1.0, e);
+}
+
+/* sum over the merged segments of ds int |D / M|^r (cell units), Neumaier
+ * sums of blocks of 256 plain sums; with log_domain, the logarithm of that
+ * sum by a running log-sum-exp (no term underflows) */
+static double walk_sum(const berg_space *space, double r, double M, int log_domain,
+                       const double *p, const double *q, double mp, double mq)
+{
+    seg_walk w;
+    walk_init(&w, p, q, space->size, mp, mq);
+    double ds, u0, u1, v0, v1, block = 0.0, sum = 0.0, comp = 0.0, lmax = -INFINITY;
     unsigned count = 0;
     while (walk_next(&w, &ds, &u0, &u1, &v0, &v1)) {
-        double a = u0 - v0, b = u1 - v1;
-        /* ds = 0 segments (ties, round-off) contribute nothing */
+        if (!(ds > 0.0))
+            continue; /* ties and round-off contribute nothing */
+        double a = (u0 - v0) / M, b = (u1 - v1) / M;
+        if (log_domain) {
+            double l = log(ds) + seg_logpow(a, b, r);
+            if (l == -INFINITY)
+                continue;
+            if (l > lmax) { /* rescale what was summed to the new maximum */
+                double f = exp(lmax - l);
+                sum *= f;
+                comp *= f;
+                lmax = l;
+            }
+            berg__neumaier_add(&sum, &comp, exp(l - lmax));
+            continue;
+        }
         block += ds * (r == 2.0 ? seg_sq(a, b) : seg_pow(a, b, r));
         if (++count == 256) {
-            /* blocks of 256 plain sums, blocks combined with compensation */
             berg__neumaier_add(&sum, &comp, block);
             block = 0.0;
             count = 0;
         }
     }
+    if (log_domain)
+        return lmax + log(sum + comp);
     berg__neumaier_add(&sum, &comp, block);
-    /* the sum is in cell units^r: the distance scales by h sqrt(g) */
+    return sum + comp;
+}
+
+/* W_r in the space's units: (sum)^{1/r} in cell units, scaled by h sqrt(g).
+ * r = 2 sums the differences directly (squares of cell counts cannot
+ * overflow); other orders divide them by their largest value M (a power of
+ * two) first, and when the scaled sum leaves the normal range (large r:
+ * the powers underflow) it is summed again in logarithms. */
+static double wp_walk(const berg_space *space, double r, const double *p, const double *q,
+                      double mp, double mq)
+{
     double scale = space->h[0] * sqrt(space->g[0]);
-    return scale * pow(sum + comp, 1.0 / r);
+    if (r == 2.0)
+        return scale * sqrt(walk_sum(space, r, 1.0, 0, p, q, mp, mq));
+    double M = walk_max(space, p, q, mp, mq);
+    if (M == 0.0)
+        return 0.0;
+    double sum = walk_sum(space, r, M, 0, p, q, mp, mq);
+    if (sum > 0x1p-800 && sum < HUGE_VAL)
+        return scale * (M * pow(sum, 1.0 / r));
+    double lsum = walk_sum(space, r, M, 1, p, q, mp, mq);
+    return scale * (M * exp(lsum / r));
 }
 
 berg_status berg_w2_distance_1d(const berg_space *space, const double *p, const double *q,
@@ -257,10 +339,20 @@ berg_status berg_w2_interpolate_1d(const berg_space *space, double t, const doub
             mass[k] += dens;
         mass[k1] += dens * (x1 - (double)k1);
     }
-    /* normalize exactly to one (round-off of the walk) */
+    /* normalize exactly to one (round-off of the walk); a cell volume so
+     * small that the density overflows is refused before out is written */
     double total = berg__sum(mass, n), wgt = space->weight;
-    for (size_t k = 0; k < n; k++)
-        out[k] = mass[k] / (total * wgt);
+    for (size_t k = 0; k < n; k++) {
+        mass[k] = mass[k] / total / wgt;
+        if (!isfinite(mass[k])) {
+            berg__free(mass);
+            return berg__error(BERG_ERR_DOMAIN,
+                               "%s: out[%zu] overflows: the cell volume %g is too small for "
+                               "the interpolated density",
+                               fn, k, wgt);
+        }
+    }
+    memcpy(out, mass, n * sizeof(double));
     berg__free(mass);
     return BERG_OK;
 }
