@@ -12,15 +12,25 @@
  * stay the same from the moment it is set to the end of the planning,
  * and the wisdom functions.
  *
+ * The first time the mutex is taken (the first planning or wisdom call of
+ * the process) libberg imports the system wisdom: the file named by
+ * $BERG_WISDOM, or when that is unset BERG_SYSTEM_WISDOM
+ * (<sysconfdir>/berg/wisdom, written by berg-wisdom); $BERG_WISDOM set to
+ * the empty string imports nothing. A missing or unreadable file, or one
+ * that is not FFTW wisdom, is skipped (FFTW's import is all or nothing), so
+ * planning never fails because of it.
+ *
  * Destruction never waits for a libberg planning of another thread (a
  * FFTW_MEASURE plan may take seconds): berg__fftw_destroy_plan destroys the
  * plan at once when the mutex is free, and otherwise puts it on a deferred
  * list that the thread holding the mutex empties before it lets go of it.
  */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <fftw3.h>
 
+#include "core/berg_paths.h"
 #include "core/internal.h"
 
 static pthread_mutex_t planner_mutex = PTHREAD_MUTEX_INITIALIZER;
@@ -65,10 +75,29 @@ static int have_deferred(void)
     return any;
 }
 
+/* the system wisdom, once; the caller holds planner_mutex */
+static int system_wisdom_read = 0;
+static void import_system_wisdom(void)
+{
+    system_wisdom_read = 1;
+    const char *path = getenv("BERG_WISDOM");
+    if (path == NULL)
+        path = BERG_SYSTEM_WISDOM;
+    if (path[0] == '\0')
+        return;
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return;
+    (void)fftw_import_wisdom_from_file(f);
+    fclose(f);
+}
+
 void berg__fftw_lock(void)
 {
     pthread_once(&threads_once, init_threads);
     pthread_mutex_lock(&planner_mutex);
+    if (!system_wisdom_read)
+        import_system_wisdom();
     drain_deferred();
 }
 

@@ -1,15 +1,19 @@
 """Loading libberg through ctypes, status -> exception mapping, array helpers.
 
 The library is found, in order, at
-  1. the path in the environment variable BERG_LIBRARY,
-  2. a build tree next to this package (../../build*/lib/libberg.so*),
-  3. the system's libberg.so.1 (ctypes.util.find_library / the loader).
+  1. the path in the environment variable BERG_LIBRARY (the only way to load
+     a build tree's library, and the only way a sanitizer build is loaded),
+  2. the library installed with this package: the file named in the
+     berg/_install.py that `meson install` or the wheel writes (inside the
+     package for a wheel, in the prefix's libdir for `meson install`),
+  3. the system's libberg.so.1, through the dynamic loader's search path.
+No folder is searched by pattern. The first candidate that exists is loaded
+(a candidate that exists but fails to load is an ImportError, not a reason
+to try the next one). The loaded file is `library_path` (berg.library_path).
 Its berg_version_number() must have the major version this package was
 written for and be at least the minor version.
 """
 import ctypes
-import ctypes.util
-import glob
 import operator
 import os
 
@@ -23,33 +27,98 @@ c_size_t_p = ctypes.POINTER(ctypes.c_size_t)
 c_int_p = ctypes.POINTER(ctypes.c_int)
 
 
+SONAME = "libberg.so.1"
+_SANITIZER_RUNTIMES = (b"libasan.so", b"libtsan.so", b"libubsan.so", b"libmsan.so", b"liblsan.so")
+
+
 def _candidates():
+    """(path, how) pairs in the loader's order; see the module docstring."""
     env = os.environ.get("BERG_LIBRARY")
     if env:
-        yield env
+        yield env, "BERG_LIBRARY"
         return
     here = os.path.dirname(os.path.abspath(__file__))
-    root = os.path.dirname(os.path.dirname(here))
-    for path in sorted(glob.glob(os.path.join(root, "build*", "lib", "libberg.so*"))):
-        yield path
-    found = ctypes.util.find_library("berg")
-    if found:
-        yield found
-    yield "libberg.so.1"
+    try:
+        from . import _install  # written at install time; absent in the source tree
+    except ImportError:
+        _install = None
+    if _install is not None:
+        yield os.path.normpath(os.path.join(here, _install.LIBRARY)), "installed with the package"
+    yield SONAME, "the system's dynamic loader"
+
+
+def _sanitizers(path):
+    """The sanitizer runtimes the ELF file at path needs (an ASan, TSan or
+    UBSan build names them); empty for a normal build."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return []
+    return [rt.decode() for rt in _SANITIZER_RUNTIMES if rt in data]
+
+
+def _runtime_missing(runtimes):
+    """The runtimes among `runtimes` that must come first in the process
+    (ASan, TSan) but are not loaded (not preloaded with LD_PRELOAD)."""
+    probe = {"libasan.so": "__asan_init", "libtsan.so": "__tsan_init"}
+    try:
+        process = ctypes.CDLL(None)
+    except OSError:
+        return []
+    return [rt for rt in runtimes if rt in probe and not hasattr(process, probe[rt])]
+
+
+def _loaded_path(cdll):
+    """The file the dynamic loader mapped for cdll (dladdr of one of its
+    functions), or None when that cannot be asked."""
+    class _DlInfo(ctypes.Structure):
+        _fields_ = [("dli_fname", ctypes.c_char_p), ("dli_fbase", ctypes.c_void_p),
+                    ("dli_sname", ctypes.c_char_p), ("dli_saddr", ctypes.c_void_p)]
+    try:
+        dladdr = ctypes.CDLL(None).dladdr
+    except (OSError, AttributeError):
+        return None
+    dladdr.argtypes = [ctypes.c_void_p, ctypes.POINTER(_DlInfo)]
+    dladdr.restype = ctypes.c_int
+    info = _DlInfo()
+    if not dladdr(ctypes.cast(cdll.berg_version_number, ctypes.c_void_p), ctypes.byref(info)):
+        return None
+    return os.path.realpath(info.dli_fname.decode()) if info.dli_fname else None
 
 
 def _load():
-    errors = []
-    for path in _candidates():
+    tried = []
+    for path, how in _candidates():
+        is_file = os.path.sep in path
+        if is_file and not os.path.exists(path):
+            if how == "BERG_LIBRARY":
+                raise ImportError(f"BERG_LIBRARY={path}: no such file")
+            tried.append(f"{path} ({how}): no such file")
+            continue
+        runtimes = _sanitizers(path) if is_file else []
+        if runtimes and how != "BERG_LIBRARY":
+            raise ImportError(f"{path} ({how}) is a sanitizer build; it is loaded only when "
+                              "named by BERG_LIBRARY (with the sanitizer runtime preloaded)")
+        missing = _runtime_missing(runtimes)
+        if missing:
+            raise ImportError(f"BERG_LIBRARY={path} is a sanitizer build: preload its runtime "
+                              f"(LD_PRELOAD=$(gcc -print-file-name={missing[0]})) to load it")
         try:
-            return ctypes.CDLL(path)
+            cdll = ctypes.CDLL(path)
         except OSError as exc:
-            errors.append(f"{path}: {exc}")
-    raise ImportError("libberg could not be loaded; set BERG_LIBRARY to the path of "
-                      "libberg.so.1. Tried:\n  " + "\n  ".join(errors))
+            if is_file:
+                raise ImportError(f"libberg at {path} ({how}) could not be loaded: {exc}") from exc
+            tried.append(f"{path} ({how}): {exc}")
+            continue
+        return cdll, _loaded_path(cdll) or (os.path.abspath(path) if is_file else path)
+    raise ImportError("libberg could not be loaded; install it (libberg.so.1) or set "
+                      "BERG_LIBRARY to the path of libberg.so.1. Tried:\n  " + "\n  ".join(tried))
 
 
-lib = _load()
+#: lib: the loaded libberg (ctypes.CDLL); library_path: the file it was
+#: loaded from (absolute, symbolic links resolved)
+lib, library_path = _load()
 lib.berg_version_number.restype = ctypes.c_int
 lib.berg_version_number.argtypes = []
 lib.berg_version_string.restype = ctypes.c_char_p
