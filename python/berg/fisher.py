@@ -5,12 +5,17 @@ subclass of its status (NotSPDError for an indefinite metric, with the
 offending eigenvalue in the message; CallbackError when a Python callback
 raised, chained to the callback's exception).
 """
+from __future__ import annotations
+
 import ctypes
+from collections.abc import Callable, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import _lib
 from ._lib import c_double_p, c_size_t_p, check, fn, ptr
+from .space import Space
 
 __all__ = ["fisher_from_scores", "FisherAccumulator", "fisher_location", "fisher_expfam",
            "fisher_model", "fisher_jacobian", "fisher_parameter_metric", "fisher_pullback", "fisher_inverse",
@@ -75,8 +80,35 @@ def _matrix(a, name):
 
 
 # ---- from samples ---------------------------------------------------------
-def fisher_from_scores(scores):
-    """I = (1/N) sum_t s_t s_t^T from an N x d array of scores (CBLAS dsyrk)."""
+def fisher_from_scores(scores: ArrayLike) -> np.ndarray:
+    """The Fisher metric estimated from score samples: ``I = (1/N) sum_t s_t s_t^T``.
+
+    Parameters
+    ----------
+    scores : array_like
+        ``N x d`` array of scores ``s_t = grad_u ln p(y_t | u)`` (one row per
+        sample; a 1-D array is one row).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``d x d`` symmetric estimate (CBLAS ``dsyrk``).
+
+    Raises
+    ------
+    NonFiniteError
+        A score is NaN or infinite.
+    SizeError
+        No sample or no column.
+    TypeError
+        ``scores`` is complex.
+
+    Examples
+    --------
+    >>> s = np.random.default_rng(0).normal(size=(100000, 2)) * [1, 2]
+    >>> np.round(np.diag(berg.fisher_from_scores(s)), 1)
+    array([1., 4.])
+    """
     s = _matrix(scores, "scores")
     n, d = s.shape
     out = np.empty((d, d))
@@ -85,14 +117,40 @@ def fisher_from_scores(scores):
 
 
 class FisherAccumulator(_lib.Handle):
-    """Fisher estimate from batches of scores, with standard errors.
+    """A Fisher estimate from batches of scores, with standard errors.
 
-    acc = FisherAccumulator(d); acc.add(batch) ...; I, se = acc.result()
-    Accumulators of several threads are combined with merge()."""
+    Add batches with :meth:`add`; accumulators of several threads are
+    combined with :meth:`merge`; :meth:`result` gives the estimate and the
+    standard error of each entry. One thread at a time per accumulator.
+
+    Parameters
+    ----------
+    dim : int
+        The number of parameters ``d``.
+    stderr : bool, optional
+        Track the standard errors (default True; False sets
+        ``ACC_NO_STDERR`` and saves the fourth-moment sums).
+
+    Raises
+    ------
+    SizeError
+        ``dim`` is zero.
+    ValueError
+        ``dim`` is negative.
+
+    Examples
+    --------
+    >>> s = np.random.default_rng(0).normal(size=(100000, 2)) * [1, 2]
+    >>> acc = berg.FisherAccumulator(2).add(s[:50000])
+    >>> _ = acc.merge(berg.FisherAccumulator(2).add(s[50000:]))
+    >>> I, se = acc.result()
+    >>> acc.count, np.round(np.diag(I), 1), bool(se.max() < 0.05)
+    (100000, array([1., 4.]), True)
+    """
 
     _destroy = _acc_destroy
 
-    def __init__(self, dim, stderr=True):
+    def __init__(self, dim: int, stderr: bool = True) -> None:
         h = _vp()
         check(_acc_create(ctypes.byref(h), _lib.size_t(dim, "dim"),
                           0 if stderr else ACC_NO_STDERR))
@@ -100,33 +158,131 @@ class FisherAccumulator(_lib.Handle):
         self.stderr = bool(stderr)
 
     @property
-    def dim(self):
+    def dim(self) -> int:
+        """The number of parameters ``d``.
+
+        Examples
+        --------
+        >>> berg.FisherAccumulator(3).dim
+        3
+        """
         return int(_acc_dim(self._h))
 
     @property
-    def count(self):
+    def count(self) -> int:
+        """The number of scores added so far.
+
+        Examples
+        --------
+        >>> berg.FisherAccumulator(2).add(np.ones((5, 2))).count
+        5
+        """
         return int(_acc_count(self._h))
 
-    def add(self, scores):
+    def add(self, scores: ArrayLike) -> FisherAccumulator:
+        """Add a batch of scores.
+
+        Parameters
+        ----------
+        scores : array_like
+            ``n x d`` array of scores (a 1-D array is one score).
+
+        Returns
+        -------
+        FisherAccumulator
+            ``self`` (calls chain).
+
+        Raises
+        ------
+        ValueError
+            ``scores`` does not have ``dim`` columns.
+        NonFiniteError
+            A score is NaN or infinite; nothing is added.
+
+        Examples
+        --------
+        >>> berg.FisherAccumulator(2).add([[1.0, 0.0], [0.0, 1.0]]).count
+        2
+        """
         s = _matrix(scores, "scores")
         if s.shape[1] != self.dim:
             raise ValueError(f"scores have {s.shape[1]} columns, the accumulator {self.dim}")
         check(_acc_add(self._h, s.shape[0], ptr(s)))
         return self
 
-    def merge(self, other):
+    def merge(self, other: FisherAccumulator) -> FisherAccumulator:
+        """Add the sums of another accumulator (e.g. of another thread).
+
+        Parameters
+        ----------
+        other : FisherAccumulator
+            An accumulator of the same ``dim`` and ``stderr`` setting; unchanged.
+
+        Returns
+        -------
+        FisherAccumulator
+            ``self``.
+
+        Raises
+        ------
+        TypeError
+            ``other`` is not a FisherAccumulator.
+        MismatchError
+            ``other`` has another ``dim`` or ``stderr`` setting.
+
+        Examples
+        --------
+        >>> a = berg.FisherAccumulator(1).add([[1.0]])
+        >>> a.merge(berg.FisherAccumulator(1).add([[3.0]])).count
+        2
+        """
         if not isinstance(other, FisherAccumulator):
             raise TypeError("merge needs a FisherAccumulator")
         check(_acc_merge(self._h, other._h))
         return self
 
-    def reset(self):
+    def reset(self) -> FisherAccumulator:
+        """Forget every score added.
+
+        Returns
+        -------
+        FisherAccumulator
+            ``self``, with ``count == 0``.
+
+        Raises
+        ------
+        BergError
+            Not raised for a valid accumulator.
+
+        Examples
+        --------
+        >>> berg.FisherAccumulator(1).add([[1.0]]).reset().count
+        0
+        """
         check(_acc_reset(self._h))
         return self
 
-    def result(self):
-        """(I, se): the estimate and its standard errors (se is None
-        without stderr tracking)."""
+    def result(self) -> tuple[np.ndarray, np.ndarray | None]:
+        """The estimate and its standard errors.
+
+        Returns
+        -------
+        I : numpy.ndarray
+            ``d x d`` mean of ``s s^T``.
+        se : numpy.ndarray or None
+            ``d x d`` standard error of each entry (None without stderr tracking).
+
+        Raises
+        ------
+        SizeError
+            No score has been added (or one, for the standard errors).
+
+        Examples
+        --------
+        >>> I, se = berg.FisherAccumulator(1).add([[1.0], [-1.0], [3.0]]).result()
+        >>> float(I[0, 0])
+        3.6666666666666665
+        """
         d = self.dim
         I = np.empty((d, d))
         se = np.empty((d, d)) if self.stderr else None
@@ -135,8 +291,39 @@ class FisherAccumulator(_lib.Handle):
 
 
 # ---- grids ------------------------------------------------------------------
-def fisher_location(space, p0):
-    """Fisher metric of the location family p0(y - theta) on space (d x d)."""
+def fisher_location(space: Space, p0: ArrayLike) -> np.ndarray:
+    """The Fisher metric of the location family ``p0(y - theta)`` (eq 41, 56).
+
+    ``I_ab = integral (d_a p0)(d_b p0) / p0 Vol_S``, by fourth-order
+    differences on the grid.
+
+    Parameters
+    ----------
+    space : Space
+        The grid.
+    p0 : array_like
+        The noise density, a "measure": finite, >= 0, positive finite mass;
+        normalized internally.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``d x d`` Fisher metric.
+
+    Raises
+    ------
+    MassError
+        ``p0`` has zero or non-finite mass.
+    NegativeDensityError
+        ``p0`` has a negative value.
+
+    Examples
+    --------
+    >>> sp = berg.Space((256,), -10.0, 10.0)
+    >>> y = sp.coordinates(0)
+    >>> np.round(berg.fisher_location(sp, np.exp(-y ** 2 / 2)), 4)   # 1 / sigma^2
+    array([[1.]])
+    """
     p = _lib.as_array(p0, space.shape, "p0")
     d = space.ndim
     out = np.empty((d, d))
@@ -144,13 +331,48 @@ def fisher_location(space, p0):
     return out
 
 
-def fisher_expfam(space, q, u, log_h=None):
-    """Exponential family h(y) exp(u.q(y) - psi(u)) on space.
+def fisher_expfam(space: Space, q: ArrayLike, u: ArrayLike, log_h: ArrayLike | None = None
+                  ) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
+    """An exponential family ``h(y) exp(u.q(y) - psi(u))`` on a grid (eq 5).
 
-    q: k statistics, shape (k,) + space.shape; u: k natural parameters;
-    log_h: log base measure on the grid (None: h = 1).
-    Returns (psi, mean, I, p): log-partition, mean parameters E[q],
-    Fisher metric Cov(q) (k x k) and the normalised density."""
+    Parameters
+    ----------
+    space : Space
+        The grid.
+    q : array_like
+        The ``k`` statistics, shape ``(k,) + space.shape``.
+    u : array_like
+        The ``k`` natural parameters.
+    log_h : array_like, optional
+        Log base measure on the grid (default ``h = 1``).
+
+    Returns
+    -------
+    psi : float
+        The log-partition function ``psi(u)``.
+    mean : numpy.ndarray
+        The mean parameters ``E[q]`` (length ``k``).
+    I : numpy.ndarray
+        The Fisher metric ``Cov(q)`` (``k x k``).
+    p : numpy.ndarray
+        The normalized density on the grid.
+
+    Raises
+    ------
+    NonFiniteError
+        An input is NaN or infinite, or ``psi`` overflows.
+    ValueError
+        ``q`` does not hold ``k`` grid arrays.
+
+    Examples
+    --------
+    >>> sp = berg.Space((256,), -10.0, 10.0)
+    >>> y = sp.coordinates(0)
+    >>> psi, mean, I, p = berg.fisher_expfam(sp, [y, y ** 2], [0.0, -0.5])   # N(0, 1)
+    >>> round(psi, 6), np.round(mean, 6) + 0.0, np.round(I, 4) + 0.0
+    (0.918939, array([0., 1.]), array([[1., 0.],
+           [0., 2.]]))
+    """
     u = np.atleast_1d(_lib.as_array(u, name="u"))
     k = u.size
     q = _lib.as_array(q, name="q").reshape(k, space.size)
@@ -162,12 +384,50 @@ def fisher_expfam(space, q, u, log_h=None):
     return psi.value, mean, I, p
 
 
-def fisher_model(space, u, loglik=None, score=None):
-    """Fisher metric of a parametric model at u by quadrature over space.
+def fisher_model(space: Space, u: ArrayLike,
+                 loglik: Callable[[np.ndarray, Space], ArrayLike] | None = None,
+                 score: Callable[[np.ndarray, Space], tuple[ArrayLike, ArrayLike]] | None = None
+                 ) -> np.ndarray:
+    """The Fisher metric of a parametric model at ``u`` by quadrature over a grid.
 
-    loglik(u, space) -> ln p(y | u) on the grid (shape space.shape), with
-    scores by fourth-order central differences; or
-    score(u, space) -> (logp, s) with s of shape (len(u),) + space.shape."""
+    Give exactly one of ``loglik`` (scores by fourth-order central
+    differences in ``u``) and ``score``.
+
+    Parameters
+    ----------
+    space : Space
+        The grid of ``y``.
+    u : array_like
+        The parameters (length ``k``).
+    loglik : callable, optional
+        ``loglik(u, space) -> ln p(y | u)`` on the grid.
+    score : callable, optional
+        ``score(u, space) -> (ln p, s)`` with ``s`` of shape
+        ``(k,) + space.shape``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``k x k`` Fisher metric ``E[s s^T]``.
+
+    Raises
+    ------
+    ValueError
+        Neither or both of ``loglik`` and ``score`` are given.
+    CallbackError
+        A callback raised (chained).
+    NonFiniteError
+        A callback returned a NaN or infinite value.
+
+    Examples
+    --------
+    >>> sp = berg.Space((256,), -10.0, 10.0)
+    >>> def loglik(u, space):
+    ...     y = space.coordinates(0)
+    ...     return -(y - u[0]) ** 2 / 2 - 0.5 * np.log(2 * np.pi)
+    >>> np.round(berg.fisher_model(sp, [0.0], loglik=loglik), 6)
+    array([[1.]])
+    """
     u = np.atleast_1d(_lib.as_array(u, name="u"))
     k, n = u.size, space.size
     cb = _lib.CallbackGuard()
@@ -195,9 +455,42 @@ def fisher_model(space, u, loglik=None, score=None):
 
 
 # ---- location model Y = G(U) + N ----------------------------------------------
-def fisher_jacobian(u, dy, G=None, jac=None):
-    """Jacobian dG/du (dy x du) at u: jac(u) when given, else fourth-order
-    central differences of G(u) -> y (dy values)."""
+def fisher_jacobian(u: ArrayLike, dy: int, G: Callable[[np.ndarray], ArrayLike] | None = None,
+                    jac: Callable[[np.ndarray], ArrayLike] | None = None) -> np.ndarray:
+    """The Jacobian ``J = dG/du`` of the forward map of ``Y = G(U) + N`` (eq 38, 56).
+
+    ``jac(u)`` when given, else fourth-order central differences of ``G``.
+
+    Parameters
+    ----------
+    u : array_like
+        The point (length ``du``).
+    dy : int
+        The dimension of ``y``.
+    G : callable, optional
+        ``G(u) -> y`` (``dy`` values).
+    jac : callable, optional
+        ``jac(u) -> J`` (``dy x du``).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``J``, shape ``(dy, du)``.
+
+    Raises
+    ------
+    ValueError
+        Neither or both of ``G`` and ``jac`` are given.
+    CallbackError
+        A callback raised (chained).
+    NonFiniteError
+        A callback returned a NaN or infinite value.
+
+    Examples
+    --------
+    >>> berg.fisher_jacobian([1.0, 2.0], 1, G=lambda u: [u[0] * u[1]])
+    array([[2., 1.]])
+    """
     u = np.atleast_1d(_lib.as_array(u, name="u"))
     du = u.size
     dy = _lib.size_t(dy, "dy")
@@ -223,9 +516,34 @@ def fisher_jacobian(u, dy, G=None, jac=None):
     return J
 
 
-def fisher_parameter_metric(J, Inoise):
-    """J^T I_N J: the parameter-space metric of Y = G(U) + N (Inoise: the
-    noise metric I_N, dy x dy)."""
+def fisher_parameter_metric(J: ArrayLike, Inoise: ArrayLike) -> np.ndarray:
+    """The parameter-space metric ``J^T I_N J`` of ``Y = G(U) + N``.
+
+    Parameters
+    ----------
+    J : array_like
+        The Jacobian ``dG/du``, ``dy x du``.
+    Inoise : array_like
+        The noise's Fisher metric ``I_N``, ``dy x dy`` symmetric.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``du x du`` metric.
+
+    Raises
+    ------
+    ValueError
+        The shapes disagree.
+    NonFiniteError
+        An entry is NaN or infinite.
+
+    Examples
+    --------
+    >>> berg.fisher_parameter_metric([[2.0, 1.0]], [[1.0]])
+    array([[4., 2.],
+           [2., 1.]])
+    """
     J = _matrix(J, "J")
     Inoise = _square(Inoise, "Inoise")
     dy, du = J.shape
@@ -236,8 +554,33 @@ def fisher_parameter_metric(J, Inoise):
     return out
 
 
-def fisher_pullback(J, I):
-    """K = J I^{-1} J^T (eq 56), by Cholesky; NotSPDError for indefinite I."""
+def fisher_pullback(J: ArrayLike, I: ArrayLike) -> np.ndarray:
+    """``K = J I^-1 J^T``: the inverse Fisher metric pushed to data space (eq 56).
+
+    Parameters
+    ----------
+    J : array_like
+        The Jacobian ``dG/du``, ``dy x du``.
+    I : array_like
+        The parameter Fisher metric, ``du x du`` symmetric positive definite.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``K``, ``dy x dy``.
+
+    Raises
+    ------
+    NotSPDError
+        The matrix is not symmetric positive definite (the message names the eigenvalue).
+    ValueError
+        The shapes disagree.
+
+    Examples
+    --------
+    >>> berg.fisher_pullback([[1.0, 0.0]], np.diag([2.0, 4.0]))
+    array([[0.5]])
+    """
     J = _matrix(J, "J")
     I = _square(I, "I")
     dy, du = J.shape
@@ -249,17 +592,68 @@ def fisher_pullback(J, I):
 
 
 # ---- linear algebra --------------------------------------------------------------
-def fisher_inverse(I):
-    """I^{-1} by Cholesky."""
+def fisher_inverse(I: ArrayLike) -> np.ndarray:
+    """The inverse of a Fisher metric, by Cholesky with a condition check.
+
+    Parameters
+    ----------
+    I : array_like
+        ``d x d`` symmetric positive definite.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``I^-1``.
+
+    Raises
+    ------
+    NotSPDError
+        The matrix is not symmetric positive definite (the message names the eigenvalue).
+    ValueError
+        The matrix is not square.
+
+    Examples
+    --------
+    >>> np.allclose(berg.fisher_inverse(np.diag([2.0, 4.0])), np.diag([0.5, 0.25]))
+    True
+    """
     I = _square(I, "I")
     out = np.empty_like(I)
     check(_inverse(I.shape[0], ptr(I), ptr(out)))
     return out
 
 
-def fisher_eigen(I, vectors=True):
-    """(evals, evecs): eigenvalues in decreasing order (the sloppy spectrum,
-    stiffest first) and eigenvectors as columns."""
+def fisher_eigen(I: ArrayLike, vectors: bool = True) -> tuple[np.ndarray, np.ndarray] | np.ndarray:
+    """The eigen-decomposition of a Fisher metric: the sloppy spectrum, stiffest first.
+
+    Parameters
+    ----------
+    I : array_like
+        ``d x d`` symmetric.
+    vectors : bool, optional
+        Also return the eigenvectors (default True).
+
+    Returns
+    -------
+    evals : numpy.ndarray
+        Eigenvalues in decreasing order.
+    evecs : numpy.ndarray
+        Eigenvectors as columns (only when ``vectors``).
+
+    Raises
+    ------
+    ValueError
+        The matrix is not square.
+    NotSPDError
+        ``I`` is not symmetric (the message names the entries).
+    InternalError
+        LAPACK failed.
+
+    Examples
+    --------
+    >>> berg.fisher_eigen(np.diag([2.0, 4.0]), vectors=False)
+    array([4., 2.])
+    """
     I = _square(I, "I")
     d = I.shape[0]
     w = np.empty(d)
@@ -268,17 +662,73 @@ def fisher_eigen(I, vectors=True):
     return (w, v) if vectors else w
 
 
-def fisher_condition(I):
-    """lambda_max / lambda_min of an SPD metric."""
+def fisher_condition(I: ArrayLike) -> float:
+    """The condition number ``lambda_max / lambda_min`` of a positive definite metric.
+
+    Parameters
+    ----------
+    I : array_like
+        ``d x d`` symmetric positive definite.
+
+    Returns
+    -------
+    float
+        The condition number (>= 1).
+
+    Raises
+    ------
+    NotSPDError
+        The matrix is not symmetric positive definite (the message names the eigenvalue).
+    ValueError
+        The matrix is not square.
+
+    Examples
+    --------
+    >>> berg.fisher_condition(np.diag([2.0, 4.0]))
+    2.0
+    """
     I = _square(I, "I")
     c = ctypes.c_double()
     check(_condition(I.shape[0], ptr(I), ctypes.byref(c)))
     return c.value
 
 
-def fisher_wick(Iinv, idx, T=1.0):
-    """E[prod_j (U - u*)_{idx[j]}] = T^{-m/2} sum over pairings of prod Iinv,
-    m = len(idx) (seed eq 43): the moments of N(u*, Iinv / T)."""
+def fisher_wick(Iinv: ArrayLike, idx: Sequence[int], T: float = 1.0) -> float:
+    """A moment of the large-``T`` posterior by Wick's theorem (eq 43).
+
+    ``E[prod_j (U - u*)_{idx[j]}] = T^{-m/2} sum over pairings of prod Iinv``
+    with ``m = len(idx)``: the moments of ``N(u*, Iinv / T)``.
+
+    Parameters
+    ----------
+    Iinv : array_like
+        The inverse Fisher metric, ``d x d`` symmetric.
+    idx : sequence of int
+        The component of each factor, each ``< d``.
+    T : float, optional
+        The number of observations (default 1), finite and > 0.
+
+    Returns
+    -------
+    float
+        The moment (0 for an odd number of factors).
+
+    Raises
+    ------
+    OutOfRangeError
+        An index is not below ``d``.
+    DomainError
+        ``T`` is not finite and > 0.
+    ValueError
+        The matrix is not square.
+
+    Examples
+    --------
+    >>> berg.fisher_wick(np.diag([2.0, 4.0]), [0, 0, 1, 1])    # E[U0^2] E[U1^2]
+    8.0
+    >>> berg.fisher_wick(np.eye(1), [0, 0], T=4.0)
+    0.25
+    """
     C = _square(Iinv, "Iinv")
     idx = [_lib.size_t(i, "idx entries") for i in np.atleast_1d(idx)] if np.size(idx) else []
     arr = (ctypes.c_size_t * max(len(idx), 1))(*idx)
@@ -288,16 +738,71 @@ def fisher_wick(Iinv, idx, T=1.0):
 
 
 # ---- Fisher-Rao distances -----------------------------------------------------------
-def fisher_rao_gaussian(mu1, sigma1, mu2, sigma2):
-    """Fisher-Rao distance between N(mu1, sigma1^2) and N(mu2, sigma2^2)."""
+def fisher_rao_gaussian(mu1: float, sigma1: float, mu2: float, sigma2: float) -> float:
+    """The Fisher-Rao distance between ``N(mu1, sigma1^2)`` and ``N(mu2, sigma2^2)``.
+
+    Closed form of the hyperbolic geometry of the normal family.
+
+    Parameters
+    ----------
+    mu1, sigma1 : float
+        Mean and standard deviation (> 0) of the first normal.
+    mu2, sigma2 : float
+        Mean and standard deviation (> 0) of the second normal.
+
+    Returns
+    -------
+    float
+        The distance.
+
+    Raises
+    ------
+    DomainError
+        A standard deviation is not finite and > 0.
+
+    Examples
+    --------
+    >>> round(berg.fisher_rao_gaussian(0.0, 1.0, 0.0, np.e), 12)   # sqrt(2) ln(sigma2/sigma1)
+    1.414213562373
+    """
     out = ctypes.c_double()
     check(_rao_gauss(float(mu1), float(sigma1), float(mu2), float(sigma2), ctypes.byref(out)))
     return out.value
 
 
-def fisher_rao_distance(metric, a, b):
-    """|integral_a^b sqrt(I(theta)) dtheta| for a one-parameter family with
-    Fisher metric metric(theta) -> float (tanh-sinh quadrature)."""
+def fisher_rao_distance(metric: Callable[[float], float], a: float, b: float) -> float:
+    """The Fisher-Rao distance in a one-parameter family.
+
+    ``|integral_a^b sqrt(I(theta)) dtheta|`` by tanh-sinh quadrature.
+
+    Parameters
+    ----------
+    metric : callable
+        ``metric(theta) -> I(theta) >= 0``.
+    a, b : float
+        The end points.
+
+    Returns
+    -------
+    float
+        The distance.
+
+    Raises
+    ------
+    CallbackError
+        ``metric`` raised (chained).
+    DomainError
+        ``metric`` returned a negative value.
+    NonFiniteError
+        ``metric`` returned a NaN or infinite value.
+    ConvergenceError
+        The quadrature did not converge.
+
+    Examples
+    --------
+    >>> round(berg.fisher_rao_distance(lambda th: 1 / th ** 2, 1.0, np.e), 12)   # ln e
+    1.0
+    """
     def _m(theta, out, ud):
         out[0] = float(metric(theta))
 
