@@ -28,7 +28,12 @@
  *   sum_a g^{aa} (4/h_a^2) sin^2(k_a h_a/2) (plus cross terms
  *   g^{ab} sin(k_a h_a) sin(k_b h_b)/(h_a h_b) on coupled periodic axes)
  *   instead of k.g^{-1}k. With a diagonal metric it is the transition kernel
- *   of a nearest-neighbour random walk: positivity preserving.
+ *   of a nearest-neighbour random walk: positivity preserving, and on
+ *   Dirichlet axes the total mass never increases (absorbing walls).
+ *   The default continuum symbol does not have these properties on coarse
+ *   grids: its kernel has negative lobes, and on Dirichlet axes a spike
+ *   can gain total mass for small t (a few percent at 4-16 cells); use
+ *   BERG_SYMBOL_FD where positivity or non-increasing mass matter.
  *   Multipliers: the symbol receives the finite-difference wave numbers
  *   2 sin(k_a h_a/2)/h_a (with a coupled metric, |k|_g^2 of those is not the
  *   stencil's symbol: its cross terms differ).
@@ -82,9 +87,11 @@ typedef struct berg_heat berg_heat;
  *                    BERG_SYMBOL_FD.
  * @return BERG_OK; BERG_ERR_NULL when out or space is NULL;
  *         BERG_ERR_DOMAIN when flags has a bit of another creator (the
- *         message names it); BERG_ERR_SIZE when the spectral arrays would
- *         be too large; BERG_ERR_NOMEM; BERG_ERR_INTERNAL when FFTW cannot
- *         plan.
+ *         message names it), or when the symbol |k|^2_g of the highest
+ *         modes overflows (cells so small that 1/h^2 times the inverse
+ *         metric exceeds DBL_MAX; the message names the axis and 1/h^2);
+ *         BERG_ERR_SIZE when the spectral arrays would be too large;
+ *         BERG_ERR_NOMEM; BERG_ERR_INTERNAL when FFTW cannot plan.
  * @since 1.0
  */
 BERG_API berg_status berg_heat_create(berg_heat **out, const berg_space *space, unsigned flags);
@@ -104,9 +111,10 @@ BERG_API berg_status berg_heat_create(berg_heat **out, const berg_space *space, 
  *                       BERG_SYMBOL_FD.
  * @return BERG_OK; BERG_ERR_NULL when out or space is NULL; BERG_ERR_SIZE
  *         when batch is 0 or batch * berg_space_size() is too large;
- *         BERG_ERR_DOMAIN when nthreads is 0 or above INT_MAX, or flags has
- *         a bit of another creator; BERG_ERR_NOMEM; BERG_ERR_INTERNAL when
- *         FFTW cannot plan.
+ *         BERG_ERR_DOMAIN when nthreads is 0 or above INT_MAX, flags has
+ *         a bit of another creator, or the symbol |k|^2_g of the highest
+ *         modes overflows (as berg_heat_create()); BERG_ERR_NOMEM;
+ *         BERG_ERR_INTERNAL when FFTW cannot plan.
  * @since 1.0
  */
 BERG_API berg_status berg_heat_create_ex(berg_heat **out, const berg_space *space, size_t batch,
@@ -114,12 +122,23 @@ BERG_API berg_status berg_heat_create_ex(berg_heat **out, const berg_space *spac
 
 /**
  * @brief out = e^{t Delta_g} in, for a handle of batch 1.
+ *
+ * Inputs with values so large that the transforms' sums (up to 2^(d+1)
+ * berg_space_size() max|in|) would overflow are transformed scaled by an
+ * exact power of two, so any finite input gives the finite result (the
+ * semigroup is linear); the call is refused only when the result itself
+ * exceeds DBL_MAX. Values below DBL_MIN (subnormal) in the spectral sums
+ * are flushed to zero; a subnormal t > 0 is a time, not 0.
  * @param[in]  heat  the handle (batch 1).
  * @param[in]  t     the time, finite and >= 0 (t = 0 copies).
- * @param[in]  in    state: berg_space_size() values, any alignment.
+ * @param[in]  in    state: berg_space_size() finite values, any alignment.
  * @param[out] out   berg_space_size() values; may equal in (in place).
+ *                   Untouched on failure.
  * @return BERG_OK; BERG_ERR_NULL when heat, in or out is NULL;
  *         BERG_ERR_TIME when t is negative or not finite;
+ *         BERG_ERR_NONFINITE when in has a NaN or infinity (the message
+ *         names the index); BERG_ERR_DOMAIN when the result exceeds
+ *         DBL_MAX;
  *         BERG_ERR_MISMATCH when heat was created for batches of more than
  *         one array (use berg_heat_apply_batch()); BERG_ERR_NOMEM when a
  *         concurrent call needs a scratch block and none can be allocated.
@@ -141,13 +160,17 @@ BERG_API size_t berg_heat_batch(const berg_heat *heat);
  * @param[in]  heat   the handle.
  * @param[in]  t      the time, finite and >= 0.
  * @param[in]  count  arrays in in and out; must equal berg_heat_batch(heat).
- * @param[in]  in     state: count * berg_space_size() values, the arrays one
- *                    after the other, any alignment.
+ * @param[in]  in     state: count * berg_space_size() finite values, the
+ *                    arrays one after the other, any alignment (scaled as
+ *                    in berg_heat_apply() when they are huge).
  * @param[out] out    count * berg_space_size() values; may equal in.
+ *                    Untouched on failure.
  * @return BERG_OK; BERG_ERR_NULL when heat, in or out is NULL;
  *         BERG_ERR_SIZE when count is 0; BERG_ERR_MISMATCH when count is not
  *         the handle's batch; BERG_ERR_TIME when t is negative or not
- *         finite; BERG_ERR_NOMEM when no scratch block can be allocated.
+ *         finite; BERG_ERR_NONFINITE when in has a NaN or infinity;
+ *         BERG_ERR_DOMAIN when the result exceeds DBL_MAX; BERG_ERR_NOMEM
+ *         when no scratch block can be allocated.
  * @since 1.0
  */
 BERG_API berg_status berg_heat_apply_batch(const berg_heat *heat, double t, size_t count,
@@ -157,18 +180,22 @@ BERG_API berg_status berg_heat_apply_batch(const berg_heat *heat, double t, size
  * @brief Several times from one forward transform:
  * out[j] = e^{t[j] Delta_g} in for j < nt.
  *
- * Results equal nt separate applies bitwise.
+ * Results equal nt separate applies bitwise (huge inputs are scaled as
+ * in berg_heat_apply(); a subnormal t[j] > 0 is a time, not 0). Every count
+ * is checked before the first element of t is read.
  * @param[in]  heat  the handle (any batch B).
- * @param[in]  nt    number of times, >= 1.
+ * @param[in]  nt    number of times, >= 1; nt blocks must be addressable.
  * @param[in]  t     nt times, each finite and >= 0.
- * @param[in]  in    state: one block of B * berg_space_size() values.
+ * @param[in]  in    state: one block of B * berg_space_size() finite values.
  * @param[out] out   nt consecutive blocks of B * berg_space_size() values;
  *                   the first block may equal in, other overlap is not
- *                   allowed.
+ *                   allowed. Untouched on failure.
  * @return BERG_OK; BERG_ERR_NULL when heat, t, in or out is NULL;
- *         BERG_ERR_SIZE when nt is 0 or nt * block overflows;
- *         BERG_ERR_TIME when some t[j] is negative or not finite (the
- *         message names j); BERG_ERR_NOMEM when no scratch block can be
+ *         BERG_ERR_SIZE when nt is 0 or nt * block * sizeof(double)
+ *         exceeds the address space; BERG_ERR_TIME when some t[j] is
+ *         negative or not finite (the message names j); BERG_ERR_NONFINITE
+ *         when in has a NaN or infinity; BERG_ERR_DOMAIN when a result
+ *         exceeds DBL_MAX; BERG_ERR_NOMEM when no scratch block can be
  *         allocated.
  * @since 1.0
  */

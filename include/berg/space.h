@@ -86,8 +86,13 @@ BERG_API size_t berg_space_max_rank(void);
  *                     NULL for the identity.
  * @return BERG_OK;
  *   BERG_ERR_NULL when out, n, lower or upper is NULL;
- *   BERG_ERR_DOMAIN for a rank outside 1..berg_space_max_rank(), upper[a] <= lower[a]
- *   or an unknown boundary kind;
+ *   BERG_ERR_DOMAIN for a rank outside 1..berg_space_max_rank(), upper[a] <= lower[a],
+ *   an unknown boundary kind, or a box whose scales a density cannot take
+ *   (the message names the quantity): a cell width (upper[a] - lower[a]) /
+ *   n[a] below DBL_MIN (subnormal), a cell volume sqrt(det g) prod h_a
+ *   below DBL_MIN (1 / cell volume, the density of one cell, would
+ *   overflow), or a volume sqrt(det g) prod (upper[a] - lower[a]) above
+ *   1 / DBL_MIN (a normalized density, 1 / volume, would be subnormal);
  *   BERG_ERR_SIZE for a zero cell count or a grid too large to address;
  *   BERG_ERR_NONFINITE for a non-finite bound;
  *   BERG_ERR_NOT_SPD for an asymmetric, indefinite or numerically singular metric;
@@ -289,11 +294,14 @@ BERG_API berg_status berg_space_clip_roundoff(const berg_space *space, double rt
  *
  * @param[in]  space    the space (rank d).
  * @param[in]  count    number of points, >= 1.
- * @param[in]  x        count*d finite coordinates, one row per point.
+ * @param[in]  x        count*d finite coordinates, one row per point
+ *                      (count*d*sizeof(double) must fit the address space;
+ *                      checked before x is read).
  * @param[out] hist     berg_space_size() values.
  * @param[out] outside  the number of points outside the box, or NULL.
  * @return BERG_OK; BERG_ERR_NULL when space, x or hist is NULL;
- *   BERG_ERR_SIZE when count is 0 or count*d overflows; BERG_ERR_NONFINITE
+ *   BERG_ERR_SIZE when count is 0 or count*d doubles exceed the address
+ *   space; BERG_ERR_NONFINITE
  *   for a non-finite coordinate.
  * @since 1.0
  */

@@ -185,8 +185,8 @@ typedef struct berg_langevin berg_langevin;
  * @param[in]  user_data  passed to regulator (during this call only).
  * @return BERG_OK; BERG_ERR_NULL when out, space or regulator is NULL;
  *   BERG_ERR_UNSUPPORTED when an axis is not periodic; BERG_ERR_DOMAIN when
- *   the symbol is negative or not finite on some mode; BERG_ERR_CALLBACK
- *   when it fails; BERG_ERR_INTERNAL when FFTW cannot plan; BERG_ERR_NOMEM.
+ *   the symbol is negative on some mode; BERG_ERR_CALLBACK when it fails or
+ *   returns a value that is not finite (as berg_multiplier_create); BERG_ERR_INTERNAL when FFTW cannot plan; BERG_ERR_NOMEM.
  * @since 1.0
  */
 BERG_API berg_status berg_langevin_create(berg_langevin **out, const berg_space *space,

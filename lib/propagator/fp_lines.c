@@ -1,10 +1,9 @@
 /*
  * The grid-line solvers of the finite-volume Fokker-Planck stepper: one
  * implicit Euler factor (I - tau L_a)^{-1} of axis a is one tridiagonal
- * solve per grid line (LAPACK dptsv in the symmetric form, dgtsv
- * otherwise), cyclic on periodic axes by Sherman-Morrison.
+ * solve per grid line (cyclic on periodic axes), by subtraction-free
+ * Gaussian elimination.
  */
-#include <lapacke.h>
 #include <math.h>
 
 #include "propagator/fp_internal.h"
@@ -17,100 +16,90 @@ typedef struct line {
     double *sub, *diag, *super, *rhs;
 } line;
 
-/* Sherman-Morrison for the corner entries A[0][m-1] = beta, A[m-1][0] =
- * alpha of a cyclic tridiagonal matrix: diag is modified so that the
- * tridiagonal part is T' = A - u v^T, u = (gamma, 0, .., alpha),
- * v = (1, 0, .., beta / gamma); u goes to the second right-hand side. */
-static double cyclic_prepare(const line *L, double alpha, double beta)
+/*
+ * (I - tau L_a) x = b on one line by Gaussian elimination in the order of
+ * the cells, the wrap-around entries of a periodic line (row and column of
+ * the last cell) carried as a border. I - tau L_a is an M-matrix whose
+ * column k sums to s_k = 1 + tau wall_k >= 1 (L conserves mass but for the
+ * walls), and so is every Schur complement of it, with column sums that
+ * only grow: eliminating pivot k adds |A_kj| ex_k / p_k to the excess ex_j
+ * of column j. Each pivot is therefore formed as its column's excess plus
+ * the magnitudes of the column's remaining off-diagonal entries (Grassmann,
+ * Taksar & Heyman 1985): no subtraction anywhere, so every pivot is >= 1,
+ * the solve never breaks down, and for b >= 0 each value of x has a small
+ * relative error for ANY tau (also tau |L| >> 1/DBL_EPSILON, where the 1 of
+ * I - tau L is lost in rounding and dgtsv met exact zero pivots).
+ *
+ * Storage (magnitudes): sub[k] = |A[k][m-1]| (the border column, k < m-2),
+ * super[k] = |A[k][k+1]|, diag[k] = the pivot p_k, rhs = b, then x.
+ */
+static void solve_line(const line *L, size_t base, double tau)
 {
-    size_t m = L->cells;
-    double gamma = -L->diag[0], *u = L->rhs + m;
-    L->diag[0] -= gamma;
-    L->diag[m - 1] -= alpha * beta / gamma;
-    for (size_t k = 0; k < m; k++)
-        u[k] = 0.0;
-    u[0] = gamma;
-    u[m - 1] = alpha;
-    return gamma;
-}
-
-static void cyclic_finish(const line *L, double beta, double gamma)
-{
-    size_t m = L->cells;
-    double *b = L->rhs, *u = L->rhs + m;
-    double vy = b[0] + beta / gamma * b[m - 1];
-    double vz = u[0] + beta / gamma * u[m - 1];
-    double f = vy / (1.0 + vz);
-    for (size_t k = 0; k < m; k++)
-        b[k] -= f * u[k];
-}
-
-/* D^{-1} (I - tau L_a) D = I - tau S_a with D = diag(scale): a symmetric
- * positive definite tridiagonal M-matrix (LAPACK dptsv; no cancellation for
- * a non-negative right-hand side). */
-static lapack_int solve_symmetric(const line *L, size_t base, double tau)
-{
-    size_t m = L->cells, st = L->stride;
-    double *dd = L->diag, *e = L->super, *b = L->rhs;
-    for (size_t k = 0; k < m; k++) {
-        size_t i = base + k * st;
-        b[k] *= L->unscale[i];
-        dd[k] = 1.0 + tau * (L->rate_up[i] + L->rate_down[i] + L->rate_wall[i]);
-        if (k + 1 < m)
-            e[k] = -tau * L->face_sym[i];
+    const size_t m = L->cells, st = L->stride;
+    const int per = L->periodic;
+    double *R = L->sub, *p = L->diag, *U = L->super, *y = L->rhs;
+#define UP(k) (tau * L->rate_up[base + (k) * st])
+#define DOWN(k) (tau * L->rate_down[base + (k) * st])
+#define EXCESS(k) (1.0 + tau * L->rate_wall[base + (k) * st])
+    /* the original entries: column k sends UP(k) to row k + 1 and DOWN(k)
+     * to row k - 1 (cyclically on a periodic line; the rates to no cell are
+     * 0 on the other lines); with 2 cells both go to the other cell */
+    for (size_t k = 0; k + 1 < m; k++) {
+        U[k] = DOWN(k + 1) + ((per && m == 2) ? UP(k + 1) : 0.0);
+        R[k] = 0.0;
     }
-    if (L->periodic && m == 2)
-        e[0] = -tau * (L->face_sym[base] + L->face_sym[base + st]);
-    lapack_int info;
-    if (!L->cyclic) {
-        info = LAPACKE_dptsv_work(LAPACK_COL_MAJOR, (lapack_int)m, 1, dd, e, b, (lapack_int)m);
-    } else {
-        double corner = -tau * L->face_sym[base + (m - 1) * st];
-        double gamma = cyclic_prepare(L, corner, corner);
-        info = LAPACKE_dptsv_work(LAPACK_COL_MAJOR, (lapack_int)m, 2, dd, e, b, (lapack_int)m);
-        if (info == 0)
-            cyclic_finish(L, corner, gamma);
-    }
-    for (size_t k = 0; k < m; k++)
-        b[k] *= L->scale[base + k * st];
-    return info;
-}
-
-/* I - tau L_a itself (LAPACK dgtsv), for lines whose V range is too wide
- * for the diagonal scaling. */
-static lapack_int solve_general(const line *L, size_t base, double tau)
-{
-    size_t m = L->cells, st = L->stride;
-    double *dl = L->sub, *dd = L->diag, *du = L->super, *b = L->rhs;
-    for (size_t k = 0; k < m; k++) {
-        size_t i = base + k * st;
-        dd[k] = 1.0 + tau * (L->rate_up[i] + L->rate_down[i] + L->rate_wall[i]);
-        if (k + 1 < m) {
-            dl[k] = -tau * L->rate_up[i];        /* A[k+1][k] */
-            du[k] = -tau * L->rate_down[i + st]; /* A[k][k+1] */
+    if (per && m >= 3)
+        R[0] = UP(m - 1); /* A[0][m-1] */
+    double low = UP(0) + ((per && m == 2) ? DOWN(0) : 0.0); /* |A[k+1][k]| */
+    double q = (per && m >= 3) ? DOWN(0) : 0.0;               /* |A[m-1][k]|, k < m-2 */
+    double ex = EXCESS(0), ex_last = EXCESS(m - 1);
+    for (size_t k = 0; k + 1 < m; k++) {
+        const int border = k + 2 < m; /* row/column m-1 is not the neighbour k+1 */
+        double pk = ex + low + (border ? q : 0.0);
+        p[k] = pk;
+        double ynext = y[k + 1] + low / pk * y[k];
+        /* column k + 1 gets only from row k, but the last column from every
+         * border row too */
+        double ex_next = ((k + 2 < m) ? EXCESS(k + 1) : ex_last) + U[k] * ex / pk;
+        double low_next = (k + 2 < m) ? UP(k + 1) : 0.0, q_next = 0.0;
+        if (border) {
+            y[m - 1] += q / pk * y[k];
+            ex_last += R[k] * ex / pk;
+            if (k + 2 < m - 1) { /* the fill stays in the border */
+                R[k + 1] += low * R[k] / pk;
+                q_next = q * U[k] / pk;
+            } else { /* k + 1 = m - 2: the border is the neighbour of k + 1 */
+                U[k + 1] += low * R[k] / pk;
+                low_next += q * U[k] / pk;
+            }
+        }
+        y[k + 1] = ynext;
+        if (k + 2 < m) {
+            ex = ex_next;
+            low = low_next;
+            q = q_next;
+        } else {
+            ex_last = ex_next; /* k + 1 = m - 1: the last column */
         }
     }
-    if (L->periodic && m == 2) {
-        dl[0] = -tau * (L->rate_up[base] + L->rate_down[base]);
-        du[0] = -tau * (L->rate_down[base + st] + L->rate_up[base + st]);
+    p[m - 1] = ex_last;
+    y[m - 1] /= p[m - 1];
+    for (size_t k = m - 1; k-- > 0;) {
+        double v = y[k] + U[k] * y[k + 1];
+        if (k + 2 < m)
+            v += R[k] * y[m - 1];
+        y[k] = v / p[k];
     }
-    if (!L->cyclic)
-        return LAPACKE_dgtsv_work(LAPACK_COL_MAJOR, (lapack_int)m, 1, dl, dd, du, b,
-                                  (lapack_int)m);
-    double beta = -tau * L->rate_up[base + (m - 1) * st]; /* A[0][m-1] */
-    double alpha = -tau * L->rate_down[base];             /* A[m-1][0] */
-    double gamma = cyclic_prepare(L, alpha, beta);
-    lapack_int info =
-        LAPACKE_dgtsv_work(LAPACK_COL_MAJOR, (lapack_int)m, 2, dl, dd, du, b, (lapack_int)m);
-    if (info == 0)
-        cyclic_finish(L, beta, gamma);
-    return info;
+#undef UP
+#undef DOWN
+#undef EXCESS
 }
 
 berg_status berg__fp_sweep_axis(const berg_fp *fp, const berg__fp_volume *fv, size_t a,
                                 double tau, double *x, const berg__fp_line_work *w,
                                 const char *fn)
 {
+    (void)fn; /* the elimination cannot fail */
     const berg_space *s = &fp->space;
     size_t n = fp->n, m = s->n[a], st = s->stride[a], off = a * n;
     if (m == 1 && s->bc[a] != BERG_DIRICHLET)
@@ -136,11 +125,7 @@ berg_status berg__fp_sweep_axis(const berg_fp *fp, const berg__fp_volume *fv, si
                 b[k] = x[base + k * st];
                 mass_in += b[k];
             }
-            lapack_int info = fv->line_symmetric[off + base] ? solve_symmetric(&L, base, tau)
-                                                             : solve_general(&L, base, tau);
-            BERG_REQUIRE(info == 0, BERG_ERR_INTERNAL,
-                         "%s: the tridiagonal solve failed (LAPACK info %d) on axis %zu", fn,
-                         (int)info, a);
+            solve_line(&L, base, tau);
             double f = 1.0;
             if (conserve) {
                 /* the exact line solution conserves the line's mass */

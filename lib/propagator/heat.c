@@ -4,6 +4,7 @@
  * q(k) and the transform's mode tables. Every apply takes one scratch block
  * from the handle's pool: the transform's buffers and the factor tables
  * e^{-t q} of the block's last time t. */
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -23,6 +24,36 @@ void berg_heat_destroy(berg_heat *heat)
     berg__free(heat->qfull);
     berg__pool_free(&heat->pool);
     berg__free(heat);
+}
+
+/* every symbol value finite: on cells so small that 1/h^2 (times g^{aa})
+ * overflows, the highest modes' |k|^2_g is inf (and with a coupled metric
+ * inf - inf is NaN): refuse at creation rather than give NaN later */
+static berg_status check_tables(const berg_heat *h, const char *fn)
+{
+    const berg__xform *x = &h->x;
+    const int d = x->space.ndim;
+    for (int a = 0; a < d; a++) {
+        size_t m = x->sshape[a];
+        double qa = NAN;
+        if (h->separable) {
+            qa = 0.0;
+            for (size_t i = 0; i < m; i++)
+                qa = isfinite(h->qaxis[a][i]) ? fmax(qa, h->qaxis[a][i]) : h->qaxis[a][i];
+        }
+        double ha = x->space.h[a];
+        BERG_REQUIRE(!h->separable || isfinite(qa), BERG_ERR_DOMAIN,
+                     "%s: the heat symbol g^{aa} k^2 of axis %d overflows (cell width %g, "
+                     "1/h^2 = %g, g^{aa} = %g)",
+                     fn, a, ha, 1.0 / (ha * ha), x->space.ginv[a * d + a]);
+    }
+    if (!h->separable)
+        for (size_t i = 0; i < x->nspec; i++)
+            BERG_REQUIRE(isfinite(h->qfull[i]), BERG_ERR_DOMAIN,
+                         "%s: the heat symbol k . g^{-1} k overflows at spectral mode %zu "
+                         "(1/h^2 times the inverse metric is beyond DBL_MAX)",
+                         fn, i);
+    return BERG_OK;
 }
 
 /* the symbol tables q(k) (per axis when g^{-1} is diagonal) and the layout
@@ -49,7 +80,7 @@ static berg_status make_tables(berg_heat *h, int fd, const char *fn)
         off += berg__xround(h->x.nspec);
     }
     h->block_doubles = off;
-    return BERG_OK;
+    return check_tables(h, fn);
 }
 
 berg_status berg__heat_create(berg_heat **out, const berg_space *space, size_t batch,
@@ -158,8 +189,9 @@ void berg__heat_run(const berg_heat *h, berg__heat_work *w, double t, const doub
             memmove(out, in, x->batch * x->nreal * sizeof(double));
         return;
     }
-    unsigned fp = berg__ftz_enter();
+    /* the factor tables outside flush-to-zero: a subnormal t is not 0 */
     set_time(h, w, t);
+    unsigned fp = berg__ftz_enter();
     berg__xform_forward_s(x, &w->s, in, w->s.spec);
     multiply(h, w, w->s.spec, w->s.spec);
     berg__xform_inverse_s(x, &w->s, w->s.spec, out);
@@ -168,17 +200,66 @@ void berg__heat_run(const berg_heat *h, berg__heat_work *w, double t, const doub
 
 /* ---- apply ------------------------------------------------------------------ */
 
+/* in (n values) is finite, and *scale is the power of two the transforms
+ * must run at: the forward and inverse sums of a transform reach at most
+ * 2^(d+1) n max|in|, which must stay below 2^1000; 1 for every input whose
+ * sums cannot overflow (all but values near DBL_MAX / n) */
+static berg_status input_scale(const berg__xform *x, const double *in, const char *fn,
+                               const char *name, double *scale)
+{
+    size_t n = x->batch * x->nreal;
+    double m = 0.0, z = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double v = fabs(in[i]);
+        m = v > m ? v : m;
+        z += in[i] * 0.0; /* NaN when some value is not finite */
+    }
+    if (z != 0.0)
+        return berg__check_finite(in, n, fn, name);
+    /* log2 of the bound, rounded up (the bound itself may overflow) */
+    int e = m > 0.0 ? ilogb(m) + ilogb((double)n) + 2 + x->space.ndim + 1 : 0;
+    *scale = e >= 1000 ? ldexp(1.0, 999 - e) : 1.0;
+    return BERG_OK;
+}
+
+/* w's rbuf2 = e^{t Delta} (scale in) / scale, refused (nothing written
+ * to out) when it overflows; then out = rbuf2. in may equal out. */
+static berg_status run_scaled(const berg_heat *h, berg__heat_work *w, double t, double scale,
+                              const double *in, double *out, const char *fn)
+{
+    size_t n = h->x.batch * h->x.nreal;
+    double *buf = w->s.rbuf2, m = 0.0;
+    for (size_t i = 0; i < n; i++)
+        buf[i] = in[i] * scale;
+    berg__heat_run(h, w, t, buf, buf);
+    for (size_t i = 0; i < n; i++)
+        m = fmax(m, fabs(buf[i]));
+    BERG_REQUIRE(m <= DBL_MAX * scale, BERG_ERR_DOMAIN,
+                 "%s: the result at t = %g has values beyond DBL_MAX (in is within a factor "
+                 "%g of DBL_MAX)",
+                 fn, t, 1.0 / scale);
+    for (size_t i = 0; i < n; i++)
+        out[i] = buf[i] / scale;
+    return BERG_OK;
+}
+
 static berg_status apply_common(const berg_heat *heat, double t, const double *in, double *out,
                                 const char *fn)
 {
     BERG_TRY(berg__check_time(t, fn, "t"));
     BERG_TRY(berg__check_ptr(in, fn, "in"));
     BERG_TRY(berg__check_ptr(out, fn, "out"));
+    double scale;
+    BERG_TRY(input_scale(&heat->x, in, fn, "in", &scale));
     berg__heat_work w;
     BERG_TRY(berg__heat_begin(heat, &w, fn));
-    berg__heat_run(heat, &w, t, in, out);
+    berg_status st = BERG_OK;
+    if (scale == 1.0)
+        berg__heat_run(heat, &w, t, in, out);
+    else
+        st = run_scaled(heat, &w, t, scale, in, out, fn);
     berg__heat_end(heat, &w);
-    return BERG_OK;
+    return st;
 }
 
 berg_status berg_heat_apply(const berg_heat *heat, double t, const double *in, double *out)
@@ -205,11 +286,66 @@ berg_status berg_heat_apply_batch(const berg_heat *heat, double t, size_t count,
 
 static berg_status check_times(size_t nt, const double *t, const char *fn)
 {
-    BERG_REQUIRE(nt > 0, BERG_ERR_SIZE, "%s: nt is 0 (need at least one time)", fn);
     BERG_TRY(berg__check_ptr(t, fn, "t"));
     for (size_t j = 0; j < nt; j++)
         BERG_REQUIRE(isfinite(t[j]) && t[j] >= 0.0, BERG_ERR_TIME,
                      "%s: t[%zu] = %g must be finite and >= 0", fn, j, t[j]);
+    return BERG_OK;
+}
+
+/* dst = e^{t Delta} of the spectrum in w's spec (kept), through spec2; the
+ * factor tables are made outside flush-to-zero (a subnormal t is not 0) */
+static void time_block(const berg_heat *h, berg__heat_work *w, double t, double *dst)
+{
+    set_time(h, w, t);
+    unsigned fp = berg__ftz_enter();
+    multiply(h, w, w->s.spec, w->s.spec2);
+    berg__xform_inverse_s(&h->x, &w->s, w->s.spec2, dst);
+    berg__ftz_leave(fp);
+}
+
+/* the zero times are exact copies of in, made before anything overwrites in */
+static void copy_zero_times(size_t nt, const double *t, size_t block, const double *in,
+                            double *out)
+{
+    for (size_t j = 0; j < nt; j++)
+        if (t[j] == 0.0 && out + j * block != in)
+            memmove(out + j * block, in, block * sizeof(double));
+}
+
+/* the positive times of an input scaled by `scale`: a first pass checks that
+ * no result overflows (nothing is written before), a second writes them */
+static berg_status times_scaled(const berg_heat *h, berg__heat_work *w, size_t nt,
+                                const double *t, double scale, const double *in, double *out,
+                                const char *fn)
+{
+    size_t block = h->x.batch * h->x.nreal;
+    double *buf = w->s.rbuf2;
+    for (size_t i = 0; i < block; i++)
+        buf[i] = in[i] * scale;
+    unsigned fp = berg__ftz_enter();
+    berg__xform_forward_s(&h->x, &w->s, buf, w->s.spec);
+    berg__ftz_leave(fp);
+    for (size_t j = 0; j < nt; j++) {
+        if (t[j] == 0.0)
+            continue;
+        time_block(h, w, t[j], buf);
+        double m = 0.0;
+        for (size_t i = 0; i < block; i++)
+            m = fmax(m, fabs(buf[i]));
+        BERG_REQUIRE(m <= DBL_MAX * scale, BERG_ERR_DOMAIN,
+                     "%s: the result at t[%zu] = %g has values beyond DBL_MAX (in is within a "
+                     "factor %g of DBL_MAX)",
+                     fn, j, t[j], 1.0 / scale);
+    }
+    copy_zero_times(nt, t, block, in, out);
+    for (size_t j = 0; j < nt; j++) {
+        if (t[j] == 0.0)
+            continue;
+        time_block(h, w, t[j], buf);
+        for (size_t i = 0; i < block; i++)
+            out[j * block + i] = buf[i] / scale;
+    }
     return BERG_OK;
 }
 
@@ -218,36 +354,40 @@ berg_status berg_heat_apply_times(const berg_heat *heat, size_t nt, const double
 {
     static const char fn[] = "berg_heat_apply_times";
     BERG_TRY(berg__check_ptr(heat, fn, "heat"));
+    const berg__xform *x = &heat->x;
+    size_t block = x->batch * x->nreal, total;
+    /* every count before the first element of t is read */
+    BERG_REQUIRE(nt > 0, BERG_ERR_SIZE, "%s: nt is 0 (need at least one time)", fn);
+    BERG_TRY(berg__mul_size(nt, block, &total, fn, "nt * block size"));
+    BERG_REQUIRE(total <= (size_t)PTRDIFF_MAX / sizeof(double), BERG_ERR_SIZE,
+                 "%s: out would hold nt * block = %zu doubles, beyond the address space", fn,
+                 total);
     BERG_TRY(check_times(nt, t, fn));
     BERG_TRY(berg__check_ptr(in, fn, "in"));
     BERG_TRY(berg__check_ptr(out, fn, "out"));
-    const berg__xform *x = &heat->x;
-    size_t block = x->batch * x->nreal, total;
-    BERG_TRY(berg__mul_size(nt, block, &total, fn, "nt * block size"));
-    /* zero times are exact copies, made before anything overwrites in */
+    double scale;
+    BERG_TRY(input_scale(x, in, fn, "in", &scale));
     int any_positive = 0;
-    for (size_t j = 0; j < nt; j++) {
-        if (t[j] == 0.0) {
-            if (out + j * block != in)
-                memmove(out + j * block, in, block * sizeof(double));
-        } else {
-            any_positive = 1;
-        }
-    }
-    if (!any_positive)
+    for (size_t j = 0; j < nt; j++)
+        any_positive |= t[j] != 0.0;
+    if (!any_positive) {
+        copy_zero_times(nt, t, block, in, out);
         return BERG_OK;
+    }
     berg__heat_work w;
     BERG_TRY(berg__heat_begin(heat, &w, fn));
-    unsigned fp = berg__ftz_enter();
-    berg__xform_forward_s(x, &w.s, in, w.s.spec);
-    for (size_t j = 0; j < nt; j++) {
-        if (t[j] == 0.0)
-            continue;
-        set_time(heat, &w, t[j]);
-        multiply(heat, &w, w.s.spec, w.s.spec2);
-        berg__xform_inverse_s(x, &w.s, w.s.spec2, out + j * block);
+    berg_status st = BERG_OK;
+    if (scale != 1.0) {
+        st = times_scaled(heat, &w, nt, t, scale, in, out, fn);
+    } else {
+        copy_zero_times(nt, t, block, in, out);
+        unsigned fp = berg__ftz_enter();
+        berg__xform_forward_s(x, &w.s, in, w.s.spec);
+        berg__ftz_leave(fp);
+        for (size_t j = 0; j < nt; j++)
+            if (t[j] != 0.0)
+                time_block(heat, &w, t[j], out + j * block);
     }
-    berg__ftz_leave(fp);
     berg__heat_end(heat, &w);
-    return BERG_OK;
+    return st;
 }

@@ -39,7 +39,9 @@ static int checked_symbol(size_t ndim, const double *k, double *c, void *user_da
         s->rc = rc;
         return rc;
     }
-    if (!(*c >= 0.0) || !isfinite(*c)) {
+    /* a non-finite value is the multiplier's BERG_ERR_CALLBACK, as for
+     * every callback; only a finite negative one is a domain error */
+    if (isfinite(*c) && *c < 0.0) {
         s->negative = 1;
         return -1;
     }
@@ -118,8 +120,7 @@ berg_status berg_langevin_create(berg_langevin **out, const berg_space *space,
     berg_status st = berg_multiplier_create(&c, space, 0, checked_symbol, &cc);
     if (st != BERG_OK) {
         BERG_REQUIRE(!cc.negative, BERG_ERR_DOMAIN,
-                     "%s: the regulator symbol is negative or not finite on some mode; Cdot "
-                     "must be >= 0",
+                     "%s: the regulator symbol is negative on some mode; Cdot must be >= 0",
                      fn);
         BERG_REQUIRE(cc.rc == 0, BERG_ERR_CALLBACK, "%s: regulator returned %d", fn, cc.rc);
         return reprefix(st, fn);

@@ -268,6 +268,9 @@ berg_status berg_multiplier_create_radial(berg_multiplier **out, const berg_spac
     static const char fn[] = "berg_multiplier_create_radial";
     BERG_TRY(berg__check_ptr(out, fn, "out"));
     BERG_REQUIRE(np >= 2, BERG_ERR_SIZE, "%s: np = %zu, need at least 2 knots", fn, np);
+    BERG_TRY(berg__check_addressable(np, sizeof(double), fn, "np knots"));
+    BERG_TRY(berg__check_ptr(kp, fn, "kp"));
+    BERG_TRY(berg__check_ptr(cp, fn, "cp"));
     BERG_TRY(berg__check_finite(kp, np, fn, "kp"));
     BERG_TRY(berg__check_finite(cp, np, fn, "cp"));
     BERG_REQUIRE(kp[0] >= 0.0, BERG_ERR_DOMAIN, "%s: kp[0] = %g is negative", fn, kp[0]);

@@ -89,6 +89,8 @@ static berg_status check_ensemble(const berg_particles *ps, size_t count, const 
     BERG_REQUIRE((count >> 32) == 0, BERG_ERR_SIZE,
                  "%s: count %zu exceeds 2^32 noise streams per call", fn, count);
     BERG_TRY(berg__mul_size(count, ps->d, total, fn, "count x ndim"));
+    /* the array must be able to exist before any element of it is read */
+    BERG_TRY(berg__check_addressable(*total, sizeof(double), fn, "x (count x ndim doubles)"));
     return berg__check_finite(x, *total, fn, "x");
 }
 

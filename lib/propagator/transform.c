@@ -464,8 +464,10 @@ void berg__axis_symbol(const berg__xform *x, int axis, size_t m, int fd, double 
     double k = x->kaxis[axis][m], h = x->space.h[axis];
     int nyq = x->nyquist[axis] == (int)m;
     if (fd) {
-        double sn = sin(0.5 * k * h);
-        *diag = 4.0 * sn * sn / (h * h);
+        /* (2 sin(kh/2) / h)^2: h * h may underflow on tiny cells (and 0/0
+         * at k = 0 was NaN) */
+        double kf = 2.0 * sin(0.5 * k * h) / h;
+        *diag = kf * kf;
         *cross = nyq ? 0.0 : sin(k * h) / h;
     } else {
         *diag = k * k;

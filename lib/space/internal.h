@@ -32,6 +32,18 @@ berg_status berg__space_match(const berg_space *a, const berg_space *b, const ch
 /* BERG_ERR_NULL with a message unless space is non-NULL. */
 berg_status berg__space_check(const berg_space *space, const char *fn);
 
+/* BERG_ERR_SIZE (naming fn and what) unless an array of count elements of
+ * size bytes can exist (count * size <= PTRDIFF_MAX): checked before any
+ * element of a caller's array is read. */
+static inline berg_status berg__check_addressable(size_t count, size_t size, const char *fn,
+                                                  const char *what)
+{
+    BERG_REQUIRE(size == 0 || count <= (size_t)PTRDIFF_MAX / size, BERG_ERR_SIZE,
+                 "%s: %s: %zu elements of %zu bytes exceed the address space", fn, what, count,
+                 size);
+    return BERG_OK;
+}
+
 /* coordinate of cell i on axis a */
 static inline double berg__coord(const berg_space *s, int a, size_t i)
 {

@@ -1,4 +1,5 @@
 /* The sample space: a gridded box with boundary kinds and a constant metric. */
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -123,6 +124,29 @@ static berg_status set_axis(berg_space *s, int a, size_t n, double lo, double hi
     s->bc[a] = b;
     BERG_REQUIRE(s->h[a] > 0.0 && isfinite(s->h[a]), BERG_ERR_DOMAIN,
                  "%s: cell width of axis %d is %g", fn, a, s->h[a]);
+    /* a subnormal width carries fewer than 53 bits and every product with
+     * it loses more: refuse rather than return rounded-away integrals */
+    BERG_REQUIRE(s->h[a] >= DBL_MIN, BERG_ERR_DOMAIN,
+                 "%s: cell width of axis %d, (upper[%d] - lower[%d]) / n[%d] = %g, is below "
+                 "DBL_MIN = %g (subnormal)",
+                 fn, a, a, a, a, s->h[a], DBL_MIN);
+    return BERG_OK;
+}
+
+/* The scales a density on the space must be able to take: a normalized
+ * density concentrated on one cell has the value 1 / weight, a uniform one
+ * 1 / volume; both (and the mass sum of either) must be normal doubles. */
+static berg_status check_scales(const berg_space *s, const char *fn)
+{
+    BERG_REQUIRE(isfinite(s->weight) && s->weight >= DBL_MIN, BERG_ERR_DOMAIN,
+                 "%s: cell volume sqrt(det g) prod h = %g is %s; a density of one cell "
+                 "(1 / cell volume) would not be a finite normal number",
+                 fn, s->weight, isfinite(s->weight) ? "below DBL_MIN" : "not finite");
+    double vol = s->weight * (double)s->size;
+    BERG_REQUIRE(isfinite(vol) && vol <= 1.0 / DBL_MIN, BERG_ERR_DOMAIN,
+                 "%s: volume sqrt(det g) prod (upper - lower) = %g exceeds 1/DBL_MIN = %g; a "
+                 "normalized density on it (1 / volume) would be subnormal",
+                 fn, vol, 1.0 / DBL_MIN);
     return BERG_OK;
 }
 
@@ -157,8 +181,7 @@ berg_status berg_space_create(berg_space **out, size_t rank, const size_t *n, co
     s.weight = s.sqrt_det_g;
     for (int a = 0; a < ndim; a++)
         s.weight *= s.h[a];
-    BERG_REQUIRE(s.weight > 0.0 && isfinite(s.weight), BERG_ERR_DOMAIN,
-                 "%s: cell weight %g is not a positive finite number", fn, s.weight);
+    BERG_TRY(check_scales(&s, fn));
 
     berg_space *p = berg__alloc(1, sizeof *p, fn);
     if (p == NULL)
@@ -468,6 +491,8 @@ berg_status berg_space_histogram(const berg_space *space, size_t count, const do
     size_t total;
     const int d = space->ndim;
     BERG_TRY(berg__mul_size(count, (size_t)d, &total, fn, "count x ndim"));
+    BERG_TRY(berg__check_addressable(total, sizeof(double), fn, "x (count x ndim doubles)"));
+    BERG_TRY(berg__check_ptr(x, fn, "x"));
     BERG_TRY(berg__check_finite(x, total, fn, "x"));
     size_t n = space->size, out = 0;
     memset(hist, 0, n * sizeof(double));
