@@ -168,10 +168,32 @@ BERG_API berg_status berg_bayes_reset(berg_bayes *b);
  *         space's box, naming the observation and component);
  *         BERG_ERR_CALLBACK (a callback fails or returns NaN or +inf);
  *         BERG_ERR_MASS (the data are impossible under every parameter of
- *         positive posterior mass); BERG_ERR_NOMEM.
+ *         positive posterior mass); BERG_ERR_NOMEM; BERG_ERR_CANCELLED (the
+ *         progress callback of berg_bayes_set_progress() stopped the call).
  * @since 1.0
  */
 BERG_API berg_status berg_bayes_observe(berg_bayes *b, size_t count, const double *y);
+
+/**
+ * @brief The progress callback of berg_bayes_observe (configuration).
+ *
+ * berg_bayes_observe then calls progress on the calling thread (see
+ * ::berg_progress_fn): before the first observation, between observations
+ * at most about every 10 ms, and once after the last, before the posterior
+ * is updated. Its fraction is the observations processed over count, its
+ * iteration the observations processed, its error NaN. When progress
+ * returns non-zero, berg_bayes_observe returns BERG_ERR_CANCELLED and the
+ * posterior and T are exactly as before the call. Not to be called
+ * concurrently with other calls on b.
+ *
+ * @param[in,out] b          the state.
+ * @param[in]     progress   the callback, or NULL for none (the default).
+ * @param[in]     user_data  passed to progress unchanged.
+ * @return BERG_OK; BERG_ERR_NULL (b is NULL).
+ * @since 1.0
+ */
+BERG_API berg_status berg_bayes_set_progress(berg_bayes *b, berg_progress_fn progress,
+                                             void *user_data);
 
 /**
  * @brief Set the truth p* of the expected-data flow (eq 7, 42).

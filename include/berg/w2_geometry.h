@@ -193,6 +193,32 @@ BERG_API berg_status berg_w2_metric_set_tolerance(berg_w2_metric *m, double rtol
 BERG_API berg_status berg_w2_metric_set_max_iterations(berg_w2_metric *m, size_t max_iterations);
 
 /**
+ * @brief The progress callback of the conjugate-gradient solves
+ * (configuration).
+ *
+ * berg_w2_metric_potential and berg_w2_metric_inner then call progress on
+ * the calling thread (see ::berg_progress_fn): when the solve starts, at
+ * its iterations at most about every 10 ms, and once when it ends, before
+ * writing any output. Its error is the relative residual of the CG
+ * recursion (NaN before the first iteration; the last call gives the
+ * residual recomputed from the solution), its iteration the CG iterations
+ * done, its fraction an estimate from the cap and the residual's decrease
+ * towards the tolerance. When progress returns non-zero the solve returns
+ * BERG_ERR_CANCELLED and writes none of its outputs (iterations and
+ * residual included). Not to be called concurrently with any other call
+ * on this handle; with several threads solving at once, progress is
+ * called from each of them.
+ *
+ * @param[in,out] m          the handle.
+ * @param[in]     progress   the callback, or NULL for none (the default).
+ * @param[in]     user_data  passed to progress unchanged.
+ * @return BERG_OK; BERG_ERR_NULL when m is NULL.
+ * @since 1.0
+ */
+BERG_API berg_status berg_w2_metric_set_progress(berg_w2_metric *m, berg_progress_fn progress,
+                                                 void *user_data);
+
+/**
  * @brief The potential eta_hat of a tangent vector: L_p eta_hat = eta, zero mean.
  *
  * eta must be a tangent vector: |integral eta| <= 1e-10 integral |eta|.
@@ -215,7 +241,8 @@ BERG_API berg_status berg_w2_metric_set_max_iterations(berg_w2_metric *m, size_t
  *         not reached within the cap, or when the residual stalls at its
  *         rounding floor above the tolerance first (the message gives the
  *         residual reached and says which); BERG_ERR_NOMEM when scratch
- *         cannot be allocated.
+ *         cannot be allocated; BERG_ERR_CANCELLED when the progress callback
+ *         (berg_w2_metric_set_progress()) stopped the solve.
  * @since 1.0
  */
 BERG_API berg_status berg_w2_metric_potential(const berg_w2_metric *m, const double *eta,
@@ -243,7 +270,8 @@ BERG_API berg_status berg_w2_metric_potential(const berg_w2_metric *m, const dou
  *         BERG_ERR_NOT_TANGENT when eta1 or eta2 does not integrate to zero
  *         (the message names which); BERG_ERR_NO_CONVERGENCE as for
  *         berg_w2_metric_potential; BERG_ERR_NOMEM when scratch cannot be
- *         allocated.
+ *         allocated; BERG_ERR_CANCELLED when the progress callback stopped
+ *         the solve.
  * @since 1.0
  */
 BERG_API berg_status berg_w2_metric_inner(const berg_w2_metric *m, const double *eta1,

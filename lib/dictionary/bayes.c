@@ -402,6 +402,15 @@ berg_status berg_bayes_set_loglik(berg_bayes *b, berg_point_loglik_fn loglik, vo
     return BERG_OK;
 }
 
+berg_status berg_bayes_set_progress(berg_bayes *b, berg_progress_fn progress, void *user_data)
+{
+    static const char fn[] = "berg_bayes_set_progress";
+    BERG_TRY(berg__check_ptr(b, fn, "b"));
+    b->progress = progress;
+    b->progress_data = progress ? user_data : NULL;
+    return BERG_OK;
+}
+
 /* ---- observation ------------------------------------------------------ */
 
 /* commit a trial log state: shift by its max (fold the compensation in first) */
@@ -466,7 +475,12 @@ berg_status berg_bayes_observe(berg_bayes *b, size_t count, const double *y)
     double *row = berg__alloc(b->nu, sizeof(double), fn);
     if (!row)
         return berg_last_status();
+    berg__progress pr;
+    berg__progress_start(&pr, b->progress, b->progress_data);
     for (size_t k = 0; k < count; k++) {
+        /* the trial state is not committed when the callback stops the call */
+        BERG_TRY_GOTO(st, berg__progress_report(&pr, 0, (double)k / (double)count, k, NAN, fn),
+                      done);
         BERG_TRY_GOTO(st, berg__bayes_loglik_row(b, y + k * b->dy, b->trial, row, fn), done);
         for (size_t i = 0; i < b->nu; i++) {
             if (row[i] == -HUGE_VAL) {
@@ -477,6 +491,7 @@ berg_status berg_bayes_observe(berg_bayes *b, size_t count, const double *y)
             }
         }
     }
+    BERG_TRY_GOTO(st, berg__progress_report(&pr, 1, 1.0, count, NAN, fn), done);
     BERG_TRY_GOTO(st,
                   commit(b, b->trial, b->trial_comp, fn,
                          count == 1 ? "the observation" : "the data"),

@@ -35,6 +35,8 @@ struct berg_bayes {
     double *noise;                 /* normalized noise density on noise_space */
     double *G_at_cells;            /* nu x dy values of G at the parameter cells */
     double *divergence;            /* KL(p* || p(.|u)) per parameter cell, or NULL */
+    berg_progress_fn progress;     /* configuration: berg_bayes_set_progress */
+    void *progress_data;
 };
 
 /* ---- callbacks (bayes.c): the one place their outputs are checked ---- */

@@ -29,6 +29,8 @@ struct berg_w2_metric {
     double *mob;              /* ndim * size face mobilities, then size scale */
     double *scale;            /* size: s^{-1/2}, s = regularized cell mobility */
     berg__pool scratch;       /* CG vectors */
+    berg_progress_fn progress; /* configuration: berg_w2_metric_set_progress */
+    void *progress_data;
 };
 
 static int inverse_laplacian_symbol(size_t ndim, const double *k, double *c, void *user_data)
@@ -195,6 +197,16 @@ berg_status berg_w2_metric_set_max_iterations(berg_w2_metric *m, size_t max_iter
     return BERG_OK;
 }
 
+berg_status berg_w2_metric_set_progress(berg_w2_metric *m, berg_progress_fn progress,
+                                        void *user_data)
+{
+    static const char fn[] = "berg_w2_metric_set_progress";
+    BERG_TRY(berg__check_ptr(m, fn, "m"));
+    m->progress = progress;
+    m->progress_data = progress ? user_data : NULL;
+    return BERG_OK;
+}
+
 static void project_mean(double *v, size_t n)
 {
     double mean = berg__sum(v, n) / (double)n;
@@ -252,7 +264,7 @@ static double true_residual(const berg_w2_metric *m, const double *eta, const do
  * w[CG_X] of the scratch block w. *early is set when CG stopped before the
  * cap (tolerance met by the recursion, or breakdown). */
 static berg_status cg(const berg_w2_metric *m, const double *eta, double *w, size_t *iterations,
-                      double *residual, int *early, const char *fn)
+                      double *residual, int *early, berg__progress *pr, const char *fn)
 {
     const berg_space *s = &m->space;
     const size_t n = s->size;
@@ -272,9 +284,12 @@ static berg_status cg(const berg_w2_metric *m, const double *eta, double *w, siz
         return BERG_OK;
     BERG_TRY(precondition(m, r, z, fn));
     memcpy(dir, z, sizeof(double) * n);
-    double rz = cblas_ddot(ni, r, 1, z, 1);
+    double rz = cblas_ddot(ni, r, 1, z, 1), rel = NAN;
     size_t it = 0;
     while (it < m->max_iter) {
+        /* the relative residual falls from 1 towards rtol */
+        BERG_TRY(berg__progress_report(
+            pr, 0, berg__progress_fraction(it, m->max_iter, 1.0, rel, m->rtol), it, rel, fn));
         berg__div_mobility(s, m->mob, dir, ad);
         cblas_dscal(ni, -1.0, ad, 1);
         double dad = cblas_ddot(ni, dir, 1, ad, 1);
@@ -286,7 +301,8 @@ static berg_status cg(const berg_w2_metric *m, const double *eta, double *w, siz
         cblas_daxpy(ni, alpha, dir, 1, x, 1);
         cblas_daxpy(ni, -alpha, ad, 1, r, 1);
         it++;
-        if (cblas_dnrm2(ni, r, 1) / bnorm <= m->rtol) {
+        rel = cblas_dnrm2(ni, r, 1) / bnorm;
+        if (rel <= m->rtol) {
             *early = 1;
             break;
         }
@@ -311,7 +327,13 @@ static berg_status solve(const berg_w2_metric *m, const double *eta, double *w,
     size_t it = 0;
     double res = 0.0;
     int early = 0;
-    berg_status st = cg(m, eta, w, &it, &res, &early, fn);
+    berg__progress pr;
+    berg__progress_start(&pr, m->progress, m->progress_data);
+    berg_status st = cg(m, eta, w, &it, &res, &early, &pr, fn);
+    if (st == BERG_OK) /* the last call, before any output is written */
+        st = berg__progress_report(&pr, 1, 1.0, it, res, fn);
+    if (st == BERG_ERR_CANCELLED)
+        return st;
     if (iterations)
         *iterations = it;
     if (residual)
