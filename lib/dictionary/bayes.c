@@ -291,6 +291,7 @@ void berg_bayes_destroy(berg_bayes *b)
     berg__free(b->noise);
     berg__free(b->G_at_cells);
     berg__free(b->divergence);
+    berg__free(b->truth);
     berg__free(b);
 }
 
@@ -311,7 +312,8 @@ static void clear_model(berg_bayes *b)
     berg__free(b->noise);
     berg__free(b->G_at_cells);
     berg__free(b->divergence);
-    b->noise = b->G_at_cells = b->divergence = NULL;
+    berg__free(b->truth);
+    b->noise = b->G_at_cells = b->divergence = b->truth = NULL;
     b->model = BERG__MODEL_NONE;
     b->G = NULL;
     b->logp0 = NULL;

@@ -40,16 +40,11 @@ static int grid_loglik(size_t npar, const double *u, const berg_space *space, do
     return berg__bayes_phi_grid(user_data, u, logp, "berg_fisher_model") != BERG_OK;
 }
 
-static double T_of_tau(double tau)
-{
-    return tau == 0.0 ? HUGE_VAL : 1.0 / tau;
-}
-
 berg_status berg__bayes_geometry_at(const berg_bayes *b, double tau, int known, double *gamma,
                                     double *J, double *Imat, double *K, const char *fn)
 {
     if (!known)
-        BERG_TRY(berg__bayes_map_at(b, T_of_tau(tau), gamma, fn));
+        BERG_TRY(berg__bayes_map_exact(b, tau, gamma, NULL, fn));
     /* the fisher kernels trust their (validated) inputs and name fn */
     BERG_TRY(berg__fisher_jacobian(b->du, b->dy, gamma, J, b->G, NULL, b->user_data, fn));
     BERG_TRY(berg__fisher_model(&b->data, b->du, gamma, Imat, grid_loglik, NULL, (void *)b, fn));
@@ -217,7 +212,7 @@ static berg_status flowed_likelihood(const berg_bayes *b, double tau, size_t nst
                                      const char *fn)
 {
     double g0[BERG_MAX_RANK], y[BERG_MAX_RANK];
-    BERG_TRY(berg__bayes_map_at(b, HUGE_VAL, g0, fn));
+    BERG_TRY(berg__bayes_map_exact(b, 0.0, g0, NULL, fn));
     for (size_t j = 0; j < b->ny; j++) {
         double lp;
         berg__bayes_data_point(b, j, y);

@@ -70,7 +70,8 @@ berg_status berg_bayes_set_truth(berg_bayes *b, const double *pstar)
     double *D = berg__alloc(b->nu, sizeof(double), fn);
     double *row = berg__alloc(b->ny, sizeof(double), fn);
     double *ys = berg__alloc(b->ny * b->dy, sizeof(double), fn);
-    if (!D || !row || !ys) {
+    double *truth = berg__alloc(b->ny, sizeof(double), fn);
+    if (!D || !row || !ys || !truth) {
         st = berg_last_status();
         goto fail;
     }
@@ -78,11 +79,12 @@ berg_status berg_bayes_set_truth(berg_bayes *b, const double *pstar)
     for (size_t j = 0; j < b->ny; j++)
         berg__bayes_data_point(b, j, ys + j * b->dy);
     double negS = 0.0; /* sum p* ln p* w, p* normalized */
-    for (size_t j = 0; j < b->ny; j++)
-        if (pstar[j] > 0.0) {
-            double p = pstar[j] / zs;
+    for (size_t j = 0; j < b->ny; j++) {
+        double p = pstar[j] / zs;
+        truth[j] = p;
+        if (p > 0.0)
             negS += p * log(p) * w;
-        }
+    }
     int any = 0;
     for (size_t i = 0; i < b->nu; i++) {
         BERG_TRY_GOTO(st, divergence_at(b, i, pstar, zs, negS, ys, row, &D[i], fn), fail);
@@ -97,10 +99,14 @@ berg_status berg_bayes_set_truth(berg_bayes *b, const double *pstar)
     berg__free(row);
     berg__free(ys);
     berg__free(b->divergence);
+    berg__free(b->truth);
     b->divergence = D;
+    b->truth = truth;
+    b->truth_negS = negS;
     b->generation++;
     return BERG_OK;
 fail:
+    berg__free(truth);
     berg__free(D);
     berg__free(row);
     berg__free(ys);

@@ -23,16 +23,18 @@ struct berg_dictionary {
     double *potential;            /* V on the data grid */
 };
 
-/* m = J dgamma/dtau by a central difference in tau (relative step 0.05) */
-static berg_status drift_at(const berg_bayes *b, berg_dictionary *d, const char *fn)
+/* gamma_tau and dgamma/dtau from the continuous MAP (bayes_map.c), then
+ * J, I, K at gamma_tau and m = J dgamma/dtau */
+static berg_status geometry(const berg_bayes *b, berg_dictionary *d, const char *fn)
 {
-    double eps = 0.05, tau = d->tau, gp[BERG_MAX_RANK], gm[BERG_MAX_RANK];
-    BERG_TRY(berg__bayes_map_at(b, 1.0 / (tau * (1.0 + eps)), gp, fn));
-    BERG_TRY(berg__bayes_map_at(b, 1.0 / (tau * (1.0 - eps)), gm, fn));
+    double dgam[BERG_MAX_RANK];
+    BERG_TRY(berg__bayes_map_exact(b, d->tau, d->gamma, dgam, fn));
+    BERG_TRY(berg__bayes_geometry_at(b, d->tau, 1, d->gamma, d->jacobian, d->fisher,
+                                     d->inverse_metric, fn));
     for (size_t i = 0; i < d->dy; i++) {
         double s = 0.0;
         for (size_t k = 0; k < d->du; k++)
-            s += d->jacobian[i * d->du + k] * (gp[k] - gm[k]) / (2.0 * eps * tau);
+            s += d->jacobian[i * d->du + k] * dgam[k];
         d->drift[i] = s;
     }
     return BERG_OK;
@@ -61,12 +63,8 @@ berg_status berg_dictionary_create(berg_dictionary **out, const berg_bayes *b, d
         st = berg_last_status();
         goto fail;
     }
-    BERG_TRY_GOTO(st,
-                  berg__bayes_geometry_at(b, tau, 0, d->gamma, d->jacobian, d->fisher,
-                                          d->inverse_metric, fn),
-                  fail);
+    BERG_TRY_GOTO(st, geometry(b, d, fn), fail);
     BERG_TRY_GOTO(st, berg__fisher_inverse(d->du, d->fisher, d->fisher_inv, fn), fail);
-    BERG_TRY_GOTO(st, drift_at(b, d, fn), fail);
     BERG_TRY_GOTO(st, berg__bayes_phi_grid(b, d->gamma, d->potential, fn), fail);
     for (size_t j = 0; j < d->ny; j++)
         d->potential[j] = -d->potential[j];

@@ -35,6 +35,8 @@ struct berg_bayes {
     double *noise;                 /* normalized noise density on noise_space */
     double *G_at_cells;            /* nu x dy values of G at the parameter cells */
     double *divergence;            /* KL(p* || p(.|u)) per parameter cell, or NULL */
+    double *truth;                 /* the truth p*, normalized (ny values), with divergence */
+    double truth_negS;             /* sum p* ln p* w of the normalized truth */
     berg_progress_fn progress;     /* configuration: berg_bayes_set_progress */
     void *progress_data;
 };
@@ -79,6 +81,16 @@ berg_status berg__bayes_map_from_log(const berg_bayes *b, const double *lp, doub
 /* the MAP of the expected-data flow at T (T = +inf: the minimizer of D on
  * the prior's support) */
 berg_status berg__bayes_map_at(const berg_bayes *b, double T, double *u, const char *fn);
+
+/* ---- the continuous MAP (bayes_map.c) ------------------------------- */
+
+/* The MAP gamma of F(u) = ln pi_0(u) - D(G(u)) / tau (tau = 0: of -D) on
+ * the continuous parameter space by Newton iterations from the grid MAP,
+ * converged to 1e-10 or refused (BERG_ERR_NO_CONVERGENCE); dgamma (NULL:
+ * not computed; tau > 0 only) receives dgamma/dtau by the implicit-function
+ * theorem. Location model with a truth only. */
+berg_status berg__bayes_map_exact(const berg_bayes *b, double tau, double *gamma, double *dgamma,
+                                  const char *fn);
 
 /* ---- predictive (bayes_predictive.c) -------------------------------- */
 
