@@ -285,8 +285,10 @@ BERG_API void berg_fisher_acc_destroy(berg_fisher_acc *acc);
  * kinks (Laplace, edges of a compact support) recognised and accounted for:
  * fourth order for smooth densities, second order across kinks wherever
  * they fall. Off-diagonal entries: fourth-order central differences at the
- * cell centres. p0 is normalized internally (the metric of c p0 is c times
- * that of p0). Boundaries: periodic axes wrap; on a Neumann axis r is
+ * cell centres. p0 is normalized internally: the metric of c p0 is that of
+ * p0 for every c > 0, subnormal values included (r is formed as
+ * sqrt(p0 / sum p0) and the cell widths enter last, I_ab = 4 S_ab /
+ * (h_a h_b) with S_ab the sums in cell units). Boundaries: periodic axes wrap; on a Neumann axis r is
  * reflected evenly (no flux through the wall); on a Dirichlet axis r is
  * reflected oddly (p0 = 0 on the wall). The space's metric enters through
  * Vol_S only: I is in the box coordinates.
@@ -300,6 +302,9 @@ BERG_API void berg_fisher_acc_destroy(berg_fisher_acc *acc);
  *   BERG_ERR_NONFINITE for a non-finite value of p0;
  *   BERG_ERR_NEGATIVE for a negative value (with its index);
  *   BERG_ERR_MASS when p0 has zero or infinite mass;
+ *   BERG_ERR_DOMAIN when a non-zero diagonal entry over- or underflows the
+ *   normal double range (cells so narrow or wide that 1/h^2 does; the
+ *   message names the entry), Imat untouched;
  *   BERG_ERR_NOMEM.
  * @since 1.0
  */

@@ -12,8 +12,10 @@
  *
  * Every array argument named p, q or densities is a "measure": finite,
  * >= 0, with positive finite mass (integral over Vol_S); it is normalized
- * internally, so only its shape matters. Negative or non-finite values and
- * zero or infinite mass are refused (BERG_ERR_NEGATIVE, BERG_ERR_NONFINITE,
+ * internally, so only its shape matters: values may be subnormal, and an
+ * integral beyond the double range is fine while the sum of the values is
+ * finite. Negative or non-finite values and zero or infinite mass (sum of
+ * the values) are refused (BERG_ERR_NEGATIVE, BERG_ERR_NONFINITE,
  * BERG_ERR_MASS, the message naming the argument and the first offending
  * index). Outputs that are densities are normalized to 1. Nothing the
  * caller owns is written when a call fails.
@@ -64,6 +66,10 @@ BERG_API berg_status berg_w2_distance_1d(const berg_space *space, const double *
  * W_order(p, q) = ( integral_0^1 |F^{-1}(s) - G^{-1}(s)|^order ds )^{1/order},
  * with the same reading as berg_w2_distance_1d (piecewise constant on
  * cells, exact per merged quantile segment, written without cancellation).
+ * The differences are divided by their largest value first and, when the
+ * powers underflow (large orders), summed in logarithms, so every finite
+ * order gives a finite result (tending to the largest quantile gap, W_inf,
+ * as the order grows).
  *
  * @param[in]  space  a rank-1 space with n cells.
  * @param[in]  order  the exponent, finite and >= 1 (a real number).
@@ -97,9 +103,10 @@ BERG_API berg_status berg_wp_distance_1d(const berg_space *space, double order, 
  * @param[out] out    density (normalized to 1), n values; may be the same
  *                    array as p or q.
  * @return BERG_OK; BERG_ERR_NULL for a NULL argument; BERG_ERR_DOMAIN for t
- *         outside [0, 1] or a space whose rank is not 1; BERG_ERR_NEGATIVE,
- *         BERG_ERR_NONFINITE or BERG_ERR_MASS for a p or q that is not a
- *         measure; BERG_ERR_NOMEM.
+ *         outside [0, 1] or a space whose rank is not 1, or when a value of
+ *         out overflows (cells too small for the interpolated density; the
+ *         message names the cell); BERG_ERR_NEGATIVE, BERG_ERR_NONFINITE or
+ *         BERG_ERR_MASS for a p or q that is not a measure; BERG_ERR_NOMEM.
  * @since 1.0
  */
 BERG_API berg_status berg_w2_interpolate_1d(const berg_space *space, double t, const double *p,
@@ -158,11 +165,25 @@ BERG_API berg_status berg_w2_gaussian(size_t d, const double *m1, const double *
  *   stalls or its scalings overflow, and it returns BERG_ERR_NO_CONVERGENCE.
  * - BERG_SINKHORN_LOG_DOMAIN: log-domain iterations on the potentials with
  *   a separable log-sum-exp kernel (the sampled image-sum Gaussian per
- *   axis), finite for any eps > 0; O(N sum_a n_a) per kernel application;
+ *   axis), finite at small eps where the scaling mode under- or
+ *   overflows; O(N sum_a n_a) per kernel application;
  *   needs a diagonal metric and at most 4096 cells per axis. Its image sums
  *   cover eps <= 99 g_aa L_a^2 on a periodic axis of length L_a and
  *   396 g_aa L_a^2 on a Neumann one; larger eps is refused (use the scaling
- *   mode there).
+ *   mode there). The potentials f/eps reach C/eps, C = sum_ab |g_ab| L_a L_b
+ *   (a bound of the cost over the box), and are rounded to
+ *   4 DBL_EPSILON C/eps: a solve whose tolerance (1e-3 for a tolerance of
+ *   0) is below that floor is refused with BERG_ERR_DOMAIN before it
+ *   iterates, since its marginal error could not be measured (with the
+ *   default tolerance 1e-9: eps >= ~9e-7 C).
+ *
+ * Range: the cost c must be representable, so a box whose C overflows is
+ * refused at creation, as are cells so small that a normalized density
+ * overflows. At large eps the image sums make OT_eps ~ -(eps d/2) log(pi eps)
+ * (on a bounded box the Gibbs kernel tends to a constant); a cost or
+ * potential that leaves the double range is refused (BERG_ERR_DOMAIN), not
+ * returned as an infinity. Everything else scales exactly with the box:
+ * OT_eps on a box scaled by s at eps s^2 is s^2 times the unscaled value.
  *
  * Solves take a const handle and are safe from many threads at once on
  * one handle (each concurrent call gets its own scratch); the setters are
@@ -186,7 +207,9 @@ typedef struct berg_sinkhorn berg_sinkhorn;
  *                    select the log domain).
  * @return BERG_OK; BERG_ERR_NULL for a NULL out or space; BERG_ERR_DOMAIN
  *         for eps not finite or <= 0, a log-domain eps beyond its image
- *         sums, or a flag of another creator (the message names it);
+ *         sums, a box whose squared diameter overflows or whose cells are
+ *         too small for a normalized density, or a flag of another creator
+ *         (the message names it);
  *         BERG_ERR_UNSUPPORTED for a Dirichlet axis, or in the log domain a
  *         coupled metric or an axis of more than 4096 cells; BERG_ERR_SIZE;
  *         BERG_ERR_NOMEM; BERG_ERR_INTERNAL when FFTW cannot plan.
@@ -298,10 +321,12 @@ BERG_API double berg_sinkhorn_epsilon(const berg_sinkhorn *sk);
  * @param[out] cost  OT_eps(p, q), units of c.
  * @return BERG_OK; BERG_ERR_NULL for a NULL argument; BERG_ERR_NEGATIVE,
  *         BERG_ERR_NONFINITE or BERG_ERR_MASS for a p or q that is not a
- *         measure; BERG_ERR_NO_CONVERGENCE when the marginal error is still
- *         above the tolerance after the iteration cap, or the scaling
- *         mode's scalings under- or overflowed (berg_sinkhorn_report gives
- *         the error reached); BERG_ERR_NOMEM.
+ *         measure; BERG_ERR_DOMAIN when the cost overflows (huge eps) or,
+ *         in the log domain, eps is below what the tolerance can resolve
+ *         (see berg_sinkhorn); BERG_ERR_NO_CONVERGENCE when the marginal
+ *         error is still above the tolerance after the iteration cap, or
+ *         the scaling mode's scalings under- or overflowed
+ *         (berg_sinkhorn_report gives the error reached); BERG_ERR_NOMEM.
  * @since 1.0
  */
 BERG_API berg_status berg_sinkhorn_cost(const berg_sinkhorn *sk, const double *p,
@@ -339,7 +364,8 @@ BERG_API berg_status berg_sinkhorn_divergence(const berg_sinkhorn *sk, const dou
  * @param[out] f     the potential of p (berg_space_size values, units of
  *                   c), or NULL when not wanted.
  * @param[out] g     the potential of q (as f), or NULL when not wanted.
- * @return as berg_sinkhorn_cost (cost may be NULL).
+ * @return as berg_sinkhorn_cost (cost may be NULL), and BERG_ERR_DOMAIN
+ *         when a requested potential overflows (huge eps).
  * @since 1.0
  */
 BERG_API berg_status berg_sinkhorn_solve(const berg_sinkhorn *sk, const double *p,
@@ -366,7 +392,8 @@ BERG_API berg_status berg_sinkhorn_solve(const berg_sinkhorn *sk, const double *
  *         k = 0 or a workspace that overflows size_t; BERG_ERR_NEGATIVE,
  *         BERG_ERR_NONFINITE or BERG_ERR_MASS for a measure (named
  *         densities[r]) or a weight that is not valid, or weights summing to
- *         zero; BERG_ERR_NO_CONVERGENCE when the barycenter's change is
+ *         zero; BERG_ERR_DOMAIN in the log domain when eps is below what
+ *         the tolerance can resolve; BERG_ERR_NO_CONVERGENCE when the barycenter's change is
  *         still above the tolerance after the iteration cap, or the scalings
  *         under- or overflowed; BERG_ERR_NOMEM.
  * @since 1.0
