@@ -96,7 +96,8 @@ class FokkerPlanck(_lib.Handle):
         metrics; adaptive extrapolated implicit-Euler time stepping.
     ``"fourier"``
         Pseudo-spectral (``BERG_FP_FOURIER``): periodic boxes, any metric,
-        spectral accuracy for smooth data; refuses potentials and inputs it
+        spectral accuracy for smooth data, Strang steps around the FFT heat
+        step extrapolated to order 8; refuses potentials and inputs it
         cannot resolve.
 
     The handle is immutable after creation except for :attr:`tolerance`
