@@ -112,9 +112,13 @@ static berg_status moments_about(const berg_space *s, const double *p, size_t K,
         }
     accumulate(s, p, K1, pw, off, idx, nval, rows, acc);
     double mass = acc[0]; /* alpha = 0 comes first */
+    for (size_t u = 0; u < nval; u++)
+        acc[u] /= mass;
+    /* powers of coordinates beyond the double range: refused, m untouched */
+    BERG_TRY_GOTO(st, berg__check_result(s, acc, nval, fn, "moment"), fail);
     memset(m, 0, sizeof(double) * len);
     for (size_t u = 0; u < nval; u++)
-        m[idx[u * (d + 1)]] = acc[u] / mass;
+        m[idx[u * (d + 1)]] = acc[u];
 fail:
     berg__free(pw);
     berg__free(idx);
@@ -233,6 +237,7 @@ berg_status berg_cumulants(const berg_space *space, size_t order, const double *
     cumulants_from_central(d, K, len, stride, mu, k);
     for (size_t a = 0; a < d; a++)
         k[stride[a]] = mean[a];
+    BERG_TRY_GOTO(st, berg__check_result(space, k, len, fn, "kappa"), fail);
     memcpy(kappa, k, sizeof(double) * len);
 fail:
     berg__free(mu);

@@ -35,6 +35,18 @@ berg_status berg__check_functional_args(const berg_space *space, const double *p
 berg_status berg__check_potential_args(const berg_space *space, const double *p, const double *V,
                                        const void *out, const char *out_name, const char *fn);
 
+/* BERG_ERR_DOMAIN unless the n values of a are finite: the message names
+ * fn, name[i] and the space's cell widths (a result that overflows on an
+ * extreme box is refused, not returned). */
+berg_status berg__check_result(const berg_space *space, const double *a, size_t n,
+                               const char *fn, const char *name);
+
+/* A scalar integral v = raw * scale that must be right in the double range:
+ * BERG_ERR_DOMAIN when v is not finite, or when raw != 0 but v underflows
+ * below DBL_MIN (no significant digits left); BERG_OK otherwise. */
+berg_status berg__check_scaled(const berg_space *space, double v, double raw, const char *fn,
+                               const char *name);
+
 /* Record the last error again as "fn: context: <last message>" (context may
  * be NULL) and return st: how a composite function names itself in the
  * failure of a call it made. */

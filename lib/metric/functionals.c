@@ -18,25 +18,30 @@ berg_status berg_entropy(const berg_space *space, const double *p, double *S)
 {
     static const char fn[] = "berg_entropy";
     BERG_TRY(berg__check_functional_args(space, p, NULL, NULL, S, "S", fn));
+    /* cell masses w p_i <= 1 times ln p_i: no p ln p that overflows on
+     * tiny cells */
+    const double w = space->weight;
     double sum;
-    BERG__BLOCK_SUM(space->size, i, p[i] > 0.0 ? p[i] * log(p[i]) : 0.0, sum);
-    *S = -space->weight * sum;
+    BERG__BLOCK_SUM(space->size, i, p[i] > 0.0 ? (w * p[i]) * log(p[i]) : 0.0, sum);
+    *S = -sum;
     return BERG_OK;
 }
 
-/* w * sum over the support of p of p (ln p - ln q) (with_p) or -p ln q;
- * +inf when q vanishes on the support of p */
+/* sum over the support of p of (w p) (ln p - ln q) (with_p) or -(w p) ln q
+ * (cell masses times logarithms); +inf when q vanishes on the support of p */
 static double kl_sum(const berg_space *s, const double *p, const double *q, int with_p)
 {
     for (size_t i = 0; i < s->size; i++)
         if (p[i] > 0.0 && q[i] == 0.0)
             return HUGE_VAL;
+    const double w = s->weight;
     double sum;
     if (with_p)
-        BERG__BLOCK_SUM(s->size, i, p[i] > 0.0 ? p[i] * (log(p[i]) - log(q[i])) : 0.0, sum);
+        BERG__BLOCK_SUM(s->size, i, p[i] > 0.0 ? (w * p[i]) * (log(p[i]) - log(q[i])) : 0.0,
+                        sum);
     else
-        BERG__BLOCK_SUM(s->size, i, p[i] > 0.0 ? -p[i] * log(q[i]) : 0.0, sum);
-    return s->weight * sum;
+        BERG__BLOCK_SUM(s->size, i, p[i] > 0.0 ? -(w * p[i]) * log(q[i]) : 0.0, sum);
+    return sum;
 }
 
 berg_status berg_kl_divergence(const berg_space *space, const double *p, const double *q,
@@ -64,9 +69,11 @@ berg_status berg_potential_energy(const berg_space *space, const double *p, cons
 {
     static const char fn[] = "berg_potential_energy";
     BERG_TRY(berg__check_potential_args(space, p, V, E, "E", fn));
+    const double w = space->weight;
     double sum;
-    BERG__BLOCK_SUM(space->size, i, p[i] * V[i], sum);
-    *E = space->weight * sum;
+    BERG__BLOCK_SUM(space->size, i, (w * p[i]) * V[i], sum);
+    BERG_REQUIRE(isfinite(sum), BERG_ERR_DOMAIN, "%s: E overflows (V too large)", fn);
+    *E = sum;
     return BERG_OK;
 }
 
@@ -74,9 +81,11 @@ berg_status berg_free_energy(const berg_space *space, const double *p, const dou
 {
     static const char fn[] = "berg_free_energy";
     BERG_TRY(berg__check_potential_args(space, p, V, F, "F", fn));
+    const double w = space->weight;
     double sum;
-    BERG__BLOCK_SUM(space->size, i, p[i] > 0.0 ? p[i] * (V[i] + log(p[i])) : 0.0, sum);
-    *F = space->weight * sum;
+    BERG__BLOCK_SUM(space->size, i, p[i] > 0.0 ? (w * p[i]) * (V[i] + log(p[i])) : 0.0, sum);
+    BERG_REQUIRE(isfinite(sum), BERG_ERR_DOMAIN, "%s: F overflows (V too large)", fn);
+    *F = sum;
     return BERG_OK;
 }
 
@@ -85,20 +94,28 @@ berg_status berg_dirichlet_energy(const berg_space *space, const double *p, doub
     static const char fn[] = "berg_dirichlet_energy";
     BERG_TRY(berg__check_functional_args(space, p, NULL, NULL, E, "E", fn));
     BERG_TRY(berg__require_diagonal_metric(space, fn));
-    double sum = 0.0, comp = 0.0;
+    /* per axis, the sum of squared differences of cell masses m = w p
+     * (<= 1), then g^{aa} / (h_a^2 w): no 1/h^2 or p^2 that over- or
+     * underflows on extreme boxes while E is representable */
+    const double w = space->weight;
+    double E_total = 0.0, raw_total = 0.0;
     for (size_t a = 0; a < BERG__RANK(space); a++) {
-        const double c = berg__axis_coef(space, a);
+        double sum = 0.0, comp = 0.0;
         BERG__FOR_FACES(space, a, lo, hi, {
-            double d = p[hi] - p[lo];
-            berg__neumaier_add(&sum, &comp, c * d * d);
+            double d = (p[hi] - p[lo]) * w;
+            berg__neumaier_add(&sum, &comp, d * d);
         });
         if (space->bc[a] == BERG_DIRICHLET)
             BERG__FOR_WALLS(space, a, first, last, {
-                berg__neumaier_add(&sum, &comp,
-                                   2.0 * c * (p[first] * p[first] + p[last] * p[last]));
+                double m0 = w * p[first], m1 = w * p[last];
+                berg__neumaier_add(&sum, &comp, 2.0 * (m0 * m0 + m1 * m1));
             });
+        double raw = sum + comp, h = space->h[a];
+        raw_total += raw;
+        E_total += 0.5 * raw * space->ginv[a * BERG__RANK(space) + a] / h / h / w;
     }
-    *E = 0.5 * space->weight * (sum + comp);
+    BERG_TRY(berg__check_scaled(space, E_total, raw_total, fn, "E"));
+    *E = E_total;
     return BERG_OK;
 }
 
@@ -106,29 +123,40 @@ berg_status berg_dirichlet_energy(const berg_space *space, const double *p, doub
  * informations: with u = ln p and theta = (p_j - p_i)/(u_j - u_i) it is the
  * Fisher information of p, with u = ln(p/q) and theta the log mean the
  * relative one. lg (ln p, 0 where p = 0), u and t are size-n arrays; t is
- * scratch. +inf when a zero of p neighbours a positive value. */
+ * scratch. Per axis the faces sum w theta du^2 (theta is homogeneous, so
+ * that is the theta of the cell masses), then c_a = g^{aa}/h_a^2 scales
+ * it: no 1/h^2 that over- or underflows on its own. *raw is the unscaled
+ * total (0 exactly when the information is). +inf, and *raw +inf, when a
+ * zero of p neighbours a positive value. */
 static double face_information(const berg_space *s, const double *p, const double *lg,
-                               const double *u, double *t)
+                               const double *u, double *t, double *raw)
 {
-    const size_t n = s->size;
-    memset(t, 0, sizeof(double) * n);
+    const size_t n = s->size, d = BERG__RANK(s);
+    const double w = s->weight;
     int infinite = 0;
-    for (size_t a = 0; a < BERG__RANK(s); a++) {
-        const double c = berg__axis_coef(s, a);
+    double total = 0.0;
+    *raw = 0.0;
+    for (size_t a = 0; a < d; a++) {
+        memset(t, 0, sizeof(double) * n);
         BERG__FOR_FACES(s, a, lo, hi, {
             double x = p[lo], y = p[hi];
             if (x > 0.0 && y > 0.0) {
                 double du = u[hi] - u[lo];
                 if (u == lg) /* theta du^2 = (y - x) du exactly */
-                    t[lo] += c * (y - x) * du;
+                    t[lo] += ((y - x) * w) * du;
                 else
-                    t[lo] += c * berg__log_mean_from_logs(x, y, lg[lo], lg[hi]) * du * du;
+                    t[lo] += (berg__log_mean_from_logs(x, y, lg[lo], lg[hi]) * w) * du * du;
             } else if (x != y) {
                 infinite = 1;
             }
         });
+        double sa = berg__sum(t, n), h = s->h[a];
+        *raw += sa;
+        total += sa * s->ginv[a * d + a] / h / h;
     }
-    return infinite ? HUGE_VAL : s->weight * berg__sum(t, n);
+    if (infinite)
+        *raw = HUGE_VAL;
+    return infinite ? HUGE_VAL : total;
 }
 
 berg_status berg_density_fisher_information(const berg_space *space, const double *p, double *J)
@@ -142,8 +170,11 @@ berg_status berg_density_fisher_information(const berg_space *space, const doubl
         return berg_last_status();
     for (size_t i = 0; i < n; i++)
         lg[i] = p[i] > 0.0 ? log(p[i]) : 0.0;
-    *J = face_information(space, p, lg, lg, lg + n);
+    double raw, v = face_information(space, p, lg, lg, lg + n, &raw);
     berg__free(lg);
+    if (raw != HUGE_VAL) /* +inf is the documented value of a zero next to mass */
+        BERG_TRY(berg__check_scaled(space, v, raw, fn, "J"));
+    *J = v;
     return BERG_OK;
 }
 
@@ -163,7 +194,10 @@ berg_status berg_relative_fisher_information(const berg_space *space, const doub
         lg[i] = p[i] > 0.0 ? log(p[i]) : 0.0;
         u[i] = lg[i] - log(q[i]);
     }
-    *info = face_information(space, p, lg, u, u + n);
+    double raw, v = face_information(space, p, lg, u, u + n, &raw);
     berg__free(lg);
+    if (raw != HUGE_VAL) /* +inf is the documented value of a zero next to mass */
+        BERG_TRY(berg__check_scaled(space, v, raw, fn, "info"));
+    *info = v;
     return BERG_OK;
 }

@@ -1,6 +1,7 @@
 /* Face stencils on the grid: Laplacian, log-mean mobilities, the weighted
  * divergence operator div(m g^{-1} grad .) used by the W2 geometry, and the
  * argument checks the functionals share. */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -38,6 +39,43 @@ berg_status berg__check_potential_args(const berg_space *space, const double *p,
     BERG_TRY(berg__check_normalized(space, p, fn, "p"));
     BERG_TRY(berg__check_finite(V, space->size, fn, "V"));
     return berg__check_ptr(out, fn, out_name);
+}
+
+/* the cell widths of a space, "h = (h_0, h_1, ...)", for messages */
+static void widths(const berg_space *space, char *buf, size_t len)
+{
+    size_t used = (size_t)snprintf(buf, len, "h = (");
+    for (size_t a = 0; a < BERG__RANK(space) && used < len; a++)
+        used += (size_t)snprintf(buf + used, len - used, "%s%g", a ? ", " : "", space->h[a]);
+    if (used < len)
+        snprintf(buf + used, len - used, ")");
+}
+
+berg_status berg__check_result(const berg_space *space, const double *a, size_t n,
+                               const char *fn, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(a[i])) {
+            char h[160];
+            widths(space, h, sizeof h);
+            return berg__error(BERG_ERR_DOMAIN,
+                               "%s: %s[%zu] overflows the double range on this space (cell "
+                               "widths %s)",
+                               fn, name, i, h);
+        }
+    return BERG_OK;
+}
+
+berg_status berg__check_scaled(const berg_space *space, double v, double raw, const char *fn,
+                               const char *name)
+{
+    if (isfinite(v) && (raw == 0.0 || fabs(v) >= DBL_MIN))
+        return BERG_OK;
+    char h[160];
+    widths(space, h, sizeof h);
+    return berg__error(BERG_ERR_DOMAIN,
+                       "%s: %s %s the double range on this space (cell widths %s)", fn, name,
+                       isfinite(v) ? "underflows" : "overflows", h);
 }
 
 berg_status berg__prefix_last_error(berg_status st, const char *fn, const char *context)

@@ -74,9 +74,11 @@ berg_status berg_discrete_laplacian(const berg_space *space, const double *f, do
     if (!tmp)
         return berg_last_status();
     berg__laplacian(space, f, tmp);
-    memcpy(out, tmp, sizeof(double) * space->size);
+    berg_status st = berg__check_result(space, tmp, space->size, fn, "out");
+    if (st == BERG_OK)
+        memcpy(out, tmp, sizeof(double) * space->size);
     berg__free(tmp);
-    return BERG_OK;
+    return st;
 }
 
 berg_status berg_dirichlet_energy_derivative(const berg_space *space, const double *p,
@@ -89,10 +91,12 @@ berg_status berg_dirichlet_energy_derivative(const berg_space *space, const doub
     if (!tmp)
         return berg_last_status();
     berg__laplacian(space, p, tmp);
-    for (size_t i = 0; i < space->size; i++)
-        out[i] = -tmp[i];
+    berg_status st = berg__check_result(space, tmp, space->size, fn, "out");
+    if (st == BERG_OK)
+        for (size_t i = 0; i < space->size; i++)
+            out[i] = -tmp[i];
     berg__free(tmp);
-    return BERG_OK;
+    return st;
 }
 
 berg_status berg_density_fisher_information_derivative(const berg_space *space, const double *p,
@@ -116,9 +120,11 @@ berg_status berg_density_fisher_information_derivative(const berg_space *space, 
             tmp[hi] += c * (-dl + (y - x) / y);
         });
     }
-    memcpy(out, tmp, sizeof(double) * space->size);
+    berg_status st = berg__check_result(space, tmp, space->size, fn, "out");
+    if (st == BERG_OK)
+        memcpy(out, tmp, sizeof(double) * space->size);
     berg__free(tmp);
-    return BERG_OK;
+    return st;
 }
 
 /* d theta(a, b) / d a for the log mean, as a function of L = ln a - ln b:
