@@ -29,6 +29,11 @@
 
 #include <berg.h>
 
+/* ISO C11 has no M_PI (POSIX does): this example builds with -std=c11 alone */
+#ifndef M_PI
+#define M_PI 3.14159265358979323846
+#endif
+
 typedef struct {
     size_t n;
     double lo, hi, h;

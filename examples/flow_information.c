@@ -27,6 +27,11 @@
 
 #include <berg.h>
 
+/* ISO C11 has no M_PI (POSIX does): this example builds with -std=c11 alone */
+#ifndef M_PI
+#define M_PI 3.14159265358979323846
+#endif
+
 enum { KL, ENTROPY, FISHER, MUTUAL, KAPPA1, KAPPA2, KAPPA3, KAPPA4, NCOL };
 
 static int failures = 0;

@@ -17,6 +17,11 @@
 
 #include "berg.h"
 
+/* ISO C11 has no M_PI (POSIX does): this example builds with -std=c11 alone */
+#ifndef M_PI
+#define M_PI 3.14159265358979323846
+#endif
+
 /* S <- the Lyapunov solution at time t (RK4, 4000 steps) */
 static void lyapunov(const double *B, const double *gi, double t, double *S)
 {
