@@ -13,7 +13,10 @@ BERG_PACKAGES=(
   gcc g++ pkg-config meson ninja-build
   libfftw3-dev libopenblas-dev liblapacke-dev
   python3 python3-numpy python3-scipy python3-pytest python3-pot python3-matplotlib
+  python3-tqdm
   abigail-tools binutils doxygen graphviz
+  python3-mesonpy python3-venv cmake   # scripts/check-install: pip wheel, venv, CMake consumer
+  clang libclang-rt-14-dev
 )
 
 log() { printf '==> %s\n' "$*"; }
