@@ -159,7 +159,7 @@ class FokkerPlanck(_lib.Handle):
     def tolerance(self) -> float:
         """Relative tolerance of the adaptive time stepping (default 1e-8).
 
-        Setting it raises DomainError for a value outside (0, 1); it is
+        Setting it raises DomainError for a value outside [1e-14, 0.1]; it is
         configuration: do not set it while another thread uses the handle.
 
         Examples
@@ -337,7 +337,8 @@ class FokkerPlanck(_lib.Handle):
         Parameters
         ----------
         p : array_like
-            A "state": finite, > 0 where ``ln p`` is taken, shape ``space.shape``.
+            A "state": finite and > 0 everywhere (``ln p`` is taken), shape
+            ``space.shape``.
 
         Returns
         -------
@@ -346,8 +347,8 @@ class FokkerPlanck(_lib.Handle):
 
         Raises
         ------
-        NegativeDensityError
-            ``p`` has a negative value.
+        DomainError
+            ``p`` is not > 0 everywhere.
         NonFiniteError
             ``p`` has a NaN or infinite value.
 
@@ -379,8 +380,8 @@ class FokkerPlanck(_lib.Handle):
 
         Raises
         ------
-        NegativeDensityError
-            ``p`` has a negative value.
+        DomainError
+            ``p`` is not > 0 everywhere.
         NonFiniteError
             ``p`` has a NaN or infinite value.
 
@@ -552,7 +553,7 @@ class FPSpectral(_lib.Handle):
 
         Raises
         ------
-        OutOfRangeError
+        DomainError
             ``k >= N``.
         ValueError
             ``k`` is negative.
@@ -588,7 +589,7 @@ class Particles(_lib.Handle):
     Parameters
     ----------
     ndim : int
-        Dimension of a point.
+        Dimension of a point, 1 to 8.
     metric : array_like, optional
         ``ndim x ndim`` symmetric positive definite ``g`` (default identity).
     seed : int, optional
@@ -596,8 +597,8 @@ class Particles(_lib.Handle):
 
     Raises
     ------
-    SizeError
-        ``ndim`` is zero.
+    DomainError
+        ``ndim`` is outside 1..8.
     NotSPDError
         ``metric`` is not symmetric positive definite.
 
@@ -677,7 +678,8 @@ class Particles(_lib.Handle):
         t : float
             The time, finite and >= 0.
         A : array_like
-            ``ndim x ndim`` symmetric positive definite matrix.
+            ``ndim x ndim`` symmetric matrix (the transition is
+            ``P = exp(-g^-1 A t)``).
         m : array_like, optional
             The centre (default 0).
 
@@ -689,7 +691,7 @@ class Particles(_lib.Handle):
         Raises
         ------
         NotSPDError
-            ``A`` is not symmetric positive definite.
+            ``A`` is not symmetric.
         TimeError
             ``t`` is negative or not finite.
         ValueError

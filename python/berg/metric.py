@@ -503,12 +503,12 @@ class W2Metric(_lib.Handle):
         Parameters
         ----------
         rtol : float
-            In (0, 1).
+            In [1e-15, 1).
 
         Raises
         ------
         DomainError
-            ``rtol`` is outside (0, 1).
+            ``rtol`` is outside [1e-15, 1).
 
         Examples
         --------

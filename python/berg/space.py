@@ -77,9 +77,11 @@ class Space(_lib.Handle):
         An unknown boundary name, or ``bc`` / ``metric`` of the wrong length
         or shape, or a negative cell count.
     SizeError
-        A zero cell count or a rank outside 1..8.
+        A zero cell count.
     DomainError
-        ``upper <= lower`` or non-finite bounds.
+        ``upper <= lower``, or a rank outside 1..8.
+    NonFiniteError
+        A bound is NaN or infinite.
     NotSPDError
         ``metric`` is not symmetric positive definite.
     UnsupportedError

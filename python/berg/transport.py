@@ -523,7 +523,8 @@ class Sinkhorn(_lib.Handle):
             Shape ``(k,) + space.shape``: ``k`` measures (finite, >= 0, positive
             finite mass; normalized internally).
         weights : array_like, optional
-            ``k`` non-negative weights summing to 1 (default uniform).
+            ``k`` finite weights >= 0 with a positive sum (normalized
+            internally; default uniform).
         out : numpy.ndarray, optional
             Writeable C-contiguous float64 array of shape ``space.shape``.
 
@@ -536,8 +537,10 @@ class Sinkhorn(_lib.Handle):
         ------
         ValueError
             ``densities`` does not have shape ``(k,) + space.shape``.
+        NegativeDensityError
+            A weight is negative.
         DomainError
-            The weights are negative or do not sum to 1.
+            The weights sum to 0.
         ConvergenceError
             The tolerance was not reached within ``max_iterations``.
         TypeError
