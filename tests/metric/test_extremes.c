@@ -154,6 +154,105 @@ static void test_interpolate_overflow(void)
     berg_space_destroy(s);
 }
 
+/* a normalized bump on a line [0, L] of n cells */
+static void bump(size_t n, double L, double centre, double *p)
+{
+    double t = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double x = (i + 0.5) / (double)n;
+        p[i] = exp(-20.0 * (x - centre) * (x - centre)) + 0.1;
+        t += p[i];
+    }
+    for (size_t i = 0; i < n; i++)
+        p[i] /= t * (L / (double)n);
+}
+
+static void test_functionals_extreme_boxes(void)
+{
+    /* the functionals on [0, L] against [0, 1] by their exact scaling laws:
+     * S(L) = S(1) + ln L, KL and E_V invariant, J and I as 1/L^2, the
+     * Dirichlet energy as 1/L^3, second moments as L^2; where a value
+     * leaves the normal double range the call is refused, outputs kept */
+    const size_t n = 16;
+    double p1[16], q1[16], V[16], S1, K1, E1, J1, I1, D1, m1[3];
+    for (size_t i = 0; i < n; i++)
+        V[i] = ((double)i - 7.5) * ((double)i - 7.5) / 100.0;
+    berg_space *s1 = tu_line(n, 0.0, 1.0, BERG_NEUMANN);
+    bump(n, 1.0, 0.4, p1);
+    bump(n, 1.0, 0.6, q1);
+    CHECK_STATUS(berg_entropy(s1, p1, &S1), BERG_OK, "entropy");
+    CHECK_STATUS(berg_kl_divergence(s1, p1, q1, &K1), BERG_OK, "KL");
+    CHECK_STATUS(berg_potential_energy(s1, p1, V, &E1), BERG_OK, "potential energy");
+    CHECK_STATUS(berg_density_fisher_information(s1, p1, &J1), BERG_OK, "Fisher information");
+    CHECK_STATUS(berg_relative_fisher_information(s1, p1, q1, &I1), BERG_OK, "relative Fisher");
+    CHECK_STATUS(berg_dirichlet_energy(s1, p1, &D1), BERG_OK, "Dirichlet energy");
+    CHECK_STATUS(berg_moments(s1, 2, p1, m1), BERG_OK, "moments");
+    berg_space_destroy(s1);
+    const double Ls[6] = {1e-300, 1e-150, 1e-90, 1e90, 1e150, 1e300};
+    for (size_t k = 0; k < 6; k++) {
+        const double L = Ls[k];
+        double p[16], q[16], v = SENTINEL, out[16], m[3];
+        berg_space *s = tu_line(n, 0.0, L, BERG_NEUMANN);
+        bump(n, L, 0.4, p);
+        bump(n, L, 0.6, q);
+        CHECK_STATUS(berg_entropy(s, p, &v), BERG_OK, "entropy (L = %g)", L);
+        CHECK_ABS(v, S1 + log(L), 1e-12 * fabs(S1 + log(L)), "S(L) = S(1) + ln L (L = %g)", L);
+        CHECK_STATUS(berg_kl_divergence(s, p, q, &v), BERG_OK, "KL (L = %g)", L);
+        CHECK_REL(v, K1, 1e-12, "KL is scale free (L = %g)", L);
+        CHECK_STATUS(berg_potential_energy(s, p, V, &v), BERG_OK, "E_V (L = %g)", L);
+        CHECK_REL(v, E1, 1e-12, "E_V is scale free (L = %g)", L);
+        /* J, I ~ 1/L^2: right for L = 1e+-90 and 1e+-150, refused at 1e+-300 */
+        const int in2 = fabs(log10(L)) < 200;
+        v = SENTINEL;
+        CHECK_STATUS(berg_density_fisher_information(s, p, &v), in2 ? BERG_OK : BERG_ERR_DOMAIN,
+                     "J (L = %g)", L);
+        if (in2)
+            CHECK_REL(v * L * L, J1, 1e-12, "J scales as 1/L^2 (L = %g)", L);
+        else
+            CHECK(v == SENTINEL, "J untouched when refused (L = %g)", L);
+        v = SENTINEL;
+        CHECK_STATUS(berg_relative_fisher_information(s, p, q, &v),
+                     in2 ? BERG_OK : BERG_ERR_DOMAIN, "I (L = %g)", L);
+        if (in2)
+            CHECK_REL(v * L * L, I1, 1e-12, "I scales as 1/L^2 (L = %g)", L);
+        else
+            CHECK(v == SENTINEL, "I untouched when refused (L = %g)", L);
+        /* the Dirichlet energy ~ 1/L^3: right at 1e+-90, refused beyond */
+        const int in3 = fabs(log10(L)) < 100;
+        v = SENTINEL;
+        CHECK_STATUS(berg_dirichlet_energy(s, p, &v), in3 ? BERG_OK : BERG_ERR_DOMAIN,
+                     "Dirichlet energy (L = %g)", L);
+        if (in3)
+            CHECK_REL(v * L * L * L, D1, 1e-12, "E scales as 1/L^3 (L = %g)", L);
+        else
+            CHECK(v == SENTINEL, "E untouched when refused (L = %g)", L);
+        /* the Laplacian of p ~ 1/L^3 as well: refused where it overflows
+         * (L <= 1e-150), values below the double range round towards 0 */
+        tu_fill(out, n, SENTINEL);
+        berg_status st = berg_discrete_laplacian(s, p, out);
+        if (in3 || L > 1.0)
+            CHECK(st == BERG_OK && tu_max_abs(out, n) < 1e300, "Laplacian (L = %g): %s", L,
+                  berg_last_error());
+        else
+            CHECK(st == BERG_ERR_DOMAIN && tu_untouched(out, n, SENTINEL),
+                  "Laplacian refused with out untouched (L = %g): %s", L, berg_last_error());
+        /* second moments ~ L^2: refused at 1e300 where they overflow;
+         * below the double range (L = 1e-300) they round towards 0 */
+        tu_fill(m, 3, SENTINEL);
+        st = berg_moments(s, 2, p, m);
+        if (L < 1e-200)
+            CHECK(st == BERG_OK && m[2] >= 0.0 && m[2] < 1e-300,
+                  "second moment below the double range rounds to ~0 (L = %g)", L);
+        else if (L < 1e200)
+            CHECK(st == BERG_OK && fabs(m[2] / (L * L) / m1[2] - 1.0) < 1e-12,
+                  "second moment scales as L^2 (L = %g)", L);
+        else
+            CHECK(st == BERG_ERR_DOMAIN && tu_untouched(m, 3, SENTINEL),
+                  "moments refused with m untouched (L = %g)", L);
+        berg_space_destroy(s);
+    }
+}
+
 static berg_sinkhorn *solver(const berg_space *s, double eps, unsigned flags)
 {
     berg_sinkhorn *sk = NULL;
@@ -331,6 +430,7 @@ int main(void)
     test_wp_huge_order();
     test_w2_extreme_boxes();
     test_interpolate_overflow();
+    test_functionals_extreme_boxes();
     test_sinkhorn_huge_eps();
     test_sinkhorn_tiny_eps();
     test_sinkhorn_boxes();
