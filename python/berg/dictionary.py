@@ -183,7 +183,8 @@ class Bayes(_lib.Handle):
         g = self._guard
 
         def fwd(_du, u, _dy, y, _ud):
-            val = np.atleast_1d(np.asarray(G(np.ctypeslib.as_array(u, (du,)).copy()), float))
+            val = np.atleast_1d(_lib.as_array(G(np.ctypeslib.as_array(u, (du,)).copy()),
+                                              name="G(u)"))
             if val.shape != (dy,):
                 raise ValueError(f"G returned shape {val.shape}, expected {(dy,)}")
             for i in range(dy):

@@ -437,14 +437,16 @@ def fisher_model(space: Space, u: ArrayLike,
     def _ll(npar, up, sp, logp, ud):
         uu = np.ctypeslib.as_array(up, shape=(npar,)).copy()
         out = np.ctypeslib.as_array(logp, shape=(n,))
-        out[:] = np.asarray(loglik(uu, space), dtype=float).reshape(n)
+        out[:] = _lib.as_array(loglik(uu, space), name="loglik(u, space)").reshape(n)
         return 0
 
     def _sc(npar, up, sp, logp, sc, ud):
         uu = np.ctypeslib.as_array(up, shape=(npar,)).copy()
         lp, s = score(uu, space)
-        np.ctypeslib.as_array(logp, shape=(n,))[:] = np.asarray(lp, dtype=float).reshape(n)
-        np.ctypeslib.as_array(sc, shape=(npar * n,))[:] = np.asarray(s, dtype=float).reshape(-1)
+        np.ctypeslib.as_array(logp, shape=(n,))[:] = \
+            _lib.as_array(lp, name="score(u, space)[0]").reshape(n)
+        np.ctypeslib.as_array(sc, shape=(npar * n,))[:] = \
+            _lib.as_array(s, name="score(u, space)[1]").reshape(-1)
         return 0
 
     f_ll = _GRID_LOGLIK(cb.wrap(_ll)) if loglik is not None else _GRID_LOGLIK()
@@ -500,13 +502,13 @@ def fisher_jacobian(u: ArrayLike, dy: int, G: Callable[[np.ndarray], ArrayLike] 
 
     def _g(n_u, up, n_y, yp, ud):
         uu = np.ctypeslib.as_array(up, shape=(n_u,)).copy()
-        np.ctypeslib.as_array(yp, shape=(n_y,))[:] = np.asarray(G(uu), dtype=float).reshape(n_y)
+        np.ctypeslib.as_array(yp, shape=(n_y,))[:] = _lib.as_array(G(uu), name="G(u)").reshape(n_y)
         return 0
 
     def _j(n_u, up, n_y, jp, ud):
         uu = np.ctypeslib.as_array(up, shape=(n_u,)).copy()
         np.ctypeslib.as_array(jp, shape=(n_y * n_u,))[:] = \
-            np.asarray(jac(uu), dtype=float).reshape(-1)
+            _lib.as_array(jac(uu), name="jac(u)").reshape(-1)
         return 0
 
     fg = _FORWARD(cb.wrap(_g)) if G is not None else _FORWARD()

@@ -78,7 +78,7 @@ def _grad_callback(grad):
 
     def body(ndim, x, g, _ud):
         xx = np.ctypeslib.as_array(x, shape=(ndim,)).copy()
-        gg = np.asarray(grad(xx), dtype=np.float64).reshape(ndim)
+        gg = _lib.as_array(grad(xx), name="grad(x)").reshape(ndim)
         np.ctypeslib.as_array(g, shape=(ndim,))[:] = gg
 
     return _lib.Callback(_GRAD, body)
@@ -889,8 +889,8 @@ class Langevin(_lib.Handle):
 
         def body(size, f, g, _ud):
             ff = np.ctypeslib.as_array(f, shape=(size,)).reshape(shape).copy()
-            np.ctypeslib.as_array(g, shape=(size,))[:] = np.asarray(
-                grad(ff), dtype=np.float64).reshape(size)
+            np.ctypeslib.as_array(g, shape=(size,))[:] = _lib.as_array(
+                grad(ff), name="grad(phi)").reshape(size)
 
         cb = _lib.Callback(_AGRAD, body)
         cb.check(_lf_step(self._h, float(dt), nsteps, ptr(phi), cb.c_fn, None))

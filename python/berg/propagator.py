@@ -228,7 +228,7 @@ class Heat(_lib.Handle):
         ((2, 32), True)
         """
         p = _lib.as_array(p, self.shape, "p")
-        ts = np.ascontiguousarray(np.atleast_1d(np.asarray(times, dtype=np.float64)))
+        ts = np.atleast_1d(_lib.as_array(times, name="times"))
         if ts.ndim != 1:
             raise ValueError("times must be a 1-D sequence")
         out = _lib.out_array(out, (ts.size,) + self.shape)

@@ -103,8 +103,8 @@ class Space(_lib.Handle):
                  metric: ArrayLike | None = None) -> None:
         shape = tuple(_lib.size_t(n, "shape entries") for n in np.atleast_1d(shape))
         d = len(shape)
-        lo = np.ascontiguousarray(np.broadcast_to(np.asarray(lower, dtype=float), (d,)))
-        hi = np.ascontiguousarray(np.broadcast_to(np.asarray(upper, dtype=float), (d,)))
+        lo = np.ascontiguousarray(np.broadcast_to(_lib.as_array(lower, name="lower"), (d,)))
+        hi = np.ascontiguousarray(np.broadcast_to(_lib.as_array(upper, name="upper"), (d,)))
         if bc is None:
             bcs = None
         else:
@@ -113,7 +113,7 @@ class Space(_lib.Handle):
             if len(bc) != d:
                 raise ValueError(f"bc has {len(bc)} entries for {d} axes")
             bcs = (ctypes.c_int * d)(*[_bc_code(b) for b in bc])
-        g = None if metric is None else np.ascontiguousarray(metric, dtype=float)
+        g = None if metric is None else _lib.as_array(metric, name="metric")
         if g is not None and g.shape != (d, d):
             raise ValueError(f"metric has shape {g.shape}, expected {(d, d)}")
         n = (ctypes.c_size_t * d)(*shape)

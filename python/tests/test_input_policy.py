@@ -138,3 +138,30 @@ def test_in_place_arrays_are_never_copied():
         _lib.inout_array(x, name="x (updated in place)")
     with pytest.raises(TypeError, match="x is complex"):
         _lib.inout_array(np.zeros(4, dtype=complex), name="x")
+
+
+def test_complex_parameters_are_refused():
+    with pytest.raises(TypeError, match="^lower is complex"):
+        berg.Space((4,), 0j, 1.0)
+    with pytest.raises(TypeError, match="^metric is complex"):
+        berg.Space((4,), 0.0, 1.0, metric=[[1 + 1j]])
+    sp = berg.Space((8,), 0.0, 1.0)
+    with pytest.raises(TypeError, match="^times is complex"):
+        berg.Heat(sp, estimate=True).apply_times(np.ones(8), [0.1j])
+    with pytest.raises(TypeError, match="^m1 is complex"):
+        berg.w2_gaussian(1j, 1.0, 0.0, 1.0)
+
+
+def test_complex_callback_results_are_refused():
+    """A callback that returns complex values fails the call (CallbackError
+    chained to the TypeError naming the callback), never drops the
+    imaginary part."""
+    with pytest.raises(berg.CallbackError) as info:
+        berg.fisher_jacobian([1.0, 2.0], 1, G=lambda u: [u[0] * 1j])
+    assert isinstance(info.value.__cause__, TypeError)
+    assert str(info.value.__cause__).startswith("G(u) is complex")
+    x = np.zeros((4, 1))
+    with pytest.raises(berg.CallbackError) as info:
+        berg.Particles(1, seed=1).euler(x, 0.01, 1, lambda p: p + 1j)
+    assert str(info.value.__cause__).startswith("grad(x) is complex")
+    np.testing.assert_array_equal(x, 0.0)  # nothing the caller owns changed
