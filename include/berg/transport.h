@@ -135,8 +135,10 @@ BERG_API berg_status berg_w2_interpolate_1d(const berg_space *space, double t, c
  * @return BERG_OK; BERG_ERR_NULL for a NULL argument; BERG_ERR_SIZE for
  *         d = 0 or d too large for BLAS; BERG_ERR_NONFINITE for a non-finite
  *         mean or covariance entry; BERG_ERR_NOT_SPD for an asymmetric or
- *         indefinite covariance; BERG_ERR_NOMEM; BERG_ERR_INTERNAL when
- *         LAPACK fails.
+ *         indefinite covariance; BERG_ERR_DOMAIN when the distance exceeds
+ *         DBL_MAX (finite means far apart; the difference of the means is
+ *         formed in halves, so it never overflows on its own);
+ *         BERG_ERR_NOMEM; BERG_ERR_INTERNAL when LAPACK fails.
  * @since 1.0
  */
 BERG_API berg_status berg_w2_gaussian(size_t d, const double *m1, const double *S1,

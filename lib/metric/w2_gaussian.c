@@ -95,10 +95,18 @@ berg_status berg_w2_gaussian(size_t d, const double *m1, const double *S1, const
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, -1.0, R2, n, M, n, 1.0, R1,
                 n);
     double cov_part = cblas_dnrm2((int)dd, R1, 1);
+    /* halves: m1 - m2 overflows for finite means of opposite sign near
+     * DBL_MAX, (m1 - m2)/2 does not; dnrm2 and hypot scale internally */
     for (size_t a = 0; a < d; a++)
-        U[a] = m1[a] - m2[a];
-    double mean_part = cblas_dnrm2(n, U, 1);
-    *w2 = hypot(mean_part, cov_part);
+        U[a] = 0.5 * m1[a] - 0.5 * m2[a];
+    double half = hypot(cblas_dnrm2(n, U, 1), 0.5 * cov_part), dist = 2.0 * half;
+    if (!isfinite(dist)) {
+        st = berg__error(BERG_ERR_DOMAIN,
+                         "%s: the distance overflows the double range (half of it is %g)", fn,
+                         half);
+        goto fail;
+    }
+    *w2 = dist;
     st = BERG_OK;
 fail:
     berg__free(buf);

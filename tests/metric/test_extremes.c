@@ -253,6 +253,26 @@ static void test_functionals_extreme_boxes(void)
     }
 }
 
+static void test_w2_gaussian_huge(void)
+{
+    /* means of opposite sign near DBL_MAX: m1 - m2 overflows although the
+     * distance may not (fuzz/crashes/w2/gaussian-huge-means-inf) */
+    double S = 16.01, m1 = DBL_MAX / 2, m2 = -DBL_MAX / 4, w = SENTINEL;
+    CHECK_STATUS(berg_w2_gaussian(1, &m1, &S, &m2, &S, &w), BERG_OK, "means 0.5 and -0.25 DBL_MAX");
+    CHECK_REL(w, 0.75 * DBL_MAX, 1e-15, "W2 is |m1 - m2| for equal covariances");
+    m1 = 1e300;
+    m2 = -DBL_MAX;
+    w = SENTINEL;
+    CHECK_STATUS(berg_w2_gaussian(1, &m1, &S, &m2, &S, &w), BERG_ERR_DOMAIN,
+                 "a distance beyond DBL_MAX");
+    CHECK_MESSAGE("overflows", "the message says it overflows");
+    CHECK(w == SENTINEL, "w2 untouched");
+    /* covariances near DBL_MAX: W2 = |sqrt(S1) - sqrt(S2)| in 1-D */
+    double S1 = DBL_MAX, S2 = DBL_MAX / 4, z = 0.0;
+    CHECK_STATUS(berg_w2_gaussian(1, &z, &S1, &z, &S2, &w), BERG_OK, "covariances near DBL_MAX");
+    CHECK_REL(w, sqrt(DBL_MAX) / 2, 1e-14, "W2 = sqrt(S1) - sqrt(S2)");
+}
+
 static berg_sinkhorn *solver(const berg_space *s, double eps, unsigned flags)
 {
     berg_sinkhorn *sk = NULL;
@@ -431,6 +451,7 @@ int main(void)
     test_w2_extreme_boxes();
     test_interpolate_overflow();
     test_functionals_extreme_boxes();
+    test_w2_gaussian_huge();
     test_sinkhorn_huge_eps();
     test_sinkhorn_tiny_eps();
     test_sinkhorn_boxes();
