@@ -468,6 +468,8 @@ class CallbackGuard:
 
     def check(self, status):
         err, self.error = self.error, None
+        if status != 0 and isinstance(err, KeyboardInterrupt):
+            raise err  # Ctrl-C inside a callback: stop, as Python would
         if status != 0 and err is not None:
             try:
                 check(status)

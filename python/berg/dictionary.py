@@ -23,7 +23,7 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import _lib
+from . import _lib, _progress
 from ._lib import c_double_p, check, fn, ptr
 from .fisher import _FORWARD
 from .space import Space
@@ -44,6 +44,7 @@ _set_location = fn("berg_bayes_set_location", [_vp, _vp, c_double_p, _FORWARD, _
 _set_loglik = fn("berg_bayes_set_loglik", [_vp, _LOGLIK, _vp])
 _reset = fn("berg_bayes_reset", [_vp])
 _observe = fn("berg_bayes_observe", [_vp, _sz, c_double_p])
+_b_progress = fn("berg_bayes_set_progress", [_vp, _progress.PROGRESS_FN, _vp])
 _set_truth = fn("berg_bayes_set_truth", [_vp, c_double_p])
 _divergence = fn("berg_bayes_divergence", [_vp, c_double_p])
 _expected = fn("berg_bayes_expected", [_vp, _d])
@@ -101,6 +102,13 @@ class Bayes(_lib.Handle):
         finite mass; normalized internally).
     data : Space
         The data grid ``S_Y``.
+    progress : bool or callable, optional
+        The default ``progress=`` of :meth:`observe`: ``True`` for a progress
+        bar (tqdm when installed, else a line on stderr), or a callable
+        ``progress(fraction, iteration, error)`` (``iteration`` the
+        observations processed, ``error`` NaN) returning a true value to stop
+        (:class:`CancelledError`; the posterior is unchanged). Ctrl-C stops
+        an observe with KeyboardInterrupt, with or without ``progress``.
 
     Raises
     ------
@@ -124,13 +132,16 @@ class Bayes(_lib.Handle):
 
     _destroy = _b_destroy
 
-    def __init__(self, param: Space, prior: ArrayLike, data: Space) -> None:
+    def __init__(self, param: Space, prior: ArrayLike, data: Space,
+                 progress: _progress.ProgressArg = None) -> None:
         self.param, self.data = param, data
         self.du, self.dy = param.ndim, data.ndim
         pr = _grid(param, prior, "prior")
         h = _vp()
         check(_create(ctypes.byref(h), param.handle, data.handle, ptr(pr), 0))
         self._h = h
+        _progress.attach(_b_progress, h)
+        self.progress = progress
         self._guard = _lib.CallbackGuard()
         self._keep = ()
 
@@ -267,7 +278,7 @@ class Bayes(_lib.Handle):
         """
         check(_reset(self._h))
 
-    def observe(self, y: ArrayLike) -> None:
+    def observe(self, y: ArrayLike, progress: _progress.ProgressArg = None) -> None:
         """Update the posterior with observed data (eq 6); all or nothing.
 
         Parameters
@@ -275,6 +286,9 @@ class Bayes(_lib.Handle):
         y : array_like
             A scalar or 1-D array of scalars (``data.ndim == 1``), or an array
             of shape ``(count, data.ndim)``.
+        progress : bool or callable, optional
+            This call's progress (overrides the instance's ``progress``): see
+            :class:`Bayes`.
 
         Raises
         ------
@@ -292,6 +306,8 @@ class Bayes(_lib.Handle):
             A data point is outside the data box.
         MassError
             The data are impossible under every parameter of positive posterior mass.
+        CancelledError
+            ``progress`` returned a true value; the state is unchanged.
 
         Examples
         --------
@@ -307,7 +323,12 @@ class Bayes(_lib.Handle):
         y = y.reshape(-1, self.dy) if y.ndim <= 1 else y
         if y.shape[1] != self.dy:
             raise ValueError(f"data have {y.shape[1]} components, the data space {self.dy}")
-        self._call(_observe(self._h, y.shape[0], ptr(y)))
+        with _progress.Call(self.progress if progress is None else progress,
+                            "Bayes observe") as call:
+            st = _observe(self._h, y.shape[0], ptr(y))
+            if st == _progress.CANCELLED:
+                call.check(st)
+        self._call(st)
 
     def set_truth(self, pstar: ArrayLike) -> None:
         """Set the truth ``p*`` of the expected-data flow and of :meth:`divergence`.

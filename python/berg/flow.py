@@ -27,7 +27,7 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import _lib
+from . import _lib, _progress
 from ._lib import c_double_p, check, fn, ptr
 from .propagator import _SYMBOL, _Symbol, _reg_kind
 from .space import Space
@@ -52,7 +52,9 @@ _fp_gen = fn("berg_fp_generator_apply", [_vp, c_double_p, c_double_p])
 _fp_back = fn("berg_fp_backward_apply", [_vp, c_double_p, c_double_p])
 _fp_velocity = fn("berg_fp_velocity", [_vp, c_double_p, c_double_p])
 _fp_scheme = fn("berg_fp_scheme", [_vp, c_double_p, c_double_p])
-_sp_create = fn("berg_fp_spectral_create", [ctypes.POINTER(_vp), _vp])
+_fp_progress = fn("berg_fp_set_progress", [_vp, _progress.PROGRESS_FN, _vp])
+_sp_create = fn("berg_fp_spectral_create_progress", [ctypes.POINTER(_vp), _vp,
+                                                       _progress.PROGRESS_FN, _vp])
 _sp_evolve = fn("berg_fp_spectral_evolve", [_vp, ctypes.c_double, c_double_p, c_double_p])
 _sp_eig = fn("berg_fp_spectral_eigenvalues", [_vp, c_double_p])
 _sp_mode = fn("berg_fp_spectral_mode", [_vp, _sz, c_double_p])
@@ -114,6 +116,15 @@ class FokkerPlanck(_lib.Handle):
     estimate : bool, optional
         Plan the Fourier transforms with FFTW_ESTIMATE (no effect on the
         finite-volume discretization).
+    progress : bool or callable, optional
+        The default ``progress=`` of :meth:`evolve`: ``True`` for a progress
+        bar (tqdm when installed, else a line on stderr), or a callable
+        ``progress(fraction, iteration, error)`` (``fraction`` the time
+        reached over ``t``, ``iteration`` the time steps, ``error`` the last
+        step's error estimate) returning a true value to stop the evolve
+        (:class:`CancelledError`, ``out`` unchanged). Ctrl-C stops an evolve
+        after its current time step with KeyboardInterrupt, with or without
+        ``progress``.
 
     Raises
     ------
@@ -139,7 +150,7 @@ class FokkerPlanck(_lib.Handle):
     _destroy = _fp_destroy
 
     def __init__(self, space: Space, V: ArrayLike, discretization: str = "finite_volume",
-                 estimate: bool = False) -> None:
+                 estimate: bool = False, progress: _progress.ProgressArg = None) -> None:
         self.space = space
         self.shape = tuple(space.shape)
         if discretization not in self._DISCRETIZATIONS:
@@ -154,6 +165,8 @@ class FokkerPlanck(_lib.Handle):
         check(_fp_create(ctypes.byref(h), space.handle, ptr(V), flags))
         self._h = h
         self._tol = 1e-8
+        _progress.attach(_fp_progress, h)
+        self.progress = progress
 
     @property
     def tolerance(self) -> float:
@@ -196,7 +209,8 @@ class FokkerPlanck(_lib.Handle):
         check(_fp_steps(self._h, ctypes.byref(a), ctypes.byref(r)))
         return a.value, r.value
 
-    def evolve(self, p: ArrayLike, t: float, out: np.ndarray | None = None) -> np.ndarray:
+    def evolve(self, p: ArrayLike, t: float, out: np.ndarray | None = None,
+               progress: _progress.ProgressArg = None) -> np.ndarray:
         """``p_t`` from ``p_0 = p``: the flow over a time ``t``.
 
         Parameters
@@ -208,6 +222,9 @@ class FokkerPlanck(_lib.Handle):
             The time, finite and >= 0.
         out : numpy.ndarray, optional
             Writeable C-contiguous float64 array for the result (may be ``p``).
+        progress : bool or callable, optional
+            This call's progress (overrides the instance's ``progress``): see
+            :class:`FokkerPlanck`.
 
         Returns
         -------
@@ -225,6 +242,10 @@ class FokkerPlanck(_lib.Handle):
             ``p`` has a NaN or infinite value.
         ConvergenceError
             The adaptive stepping could not reach the tolerance.
+        CancelledError
+            ``progress`` returned a true value (``out`` unchanged).
+        KeyboardInterrupt
+            Ctrl-C during the evolve.
 
         Examples
         --------
@@ -238,7 +259,9 @@ class FokkerPlanck(_lib.Handle):
         """
         out = _lib.out_array(out, self.shape, like=p)
         p = _lib.as_array(p, self.shape, "p")
-        check(_fp_evolve(self._h, float(t), ptr(p), ptr(out)))
+        with _progress.Call(self.progress if progress is None else progress,
+                            "Fokker-Planck evolve") as call:
+            call.check(_fp_evolve(self._h, float(t), ptr(p), ptr(out)))
         return out
 
     __call__ = evolve
@@ -429,9 +452,18 @@ class FPSpectral(_lib.Handle):
     ----------
     fp : FokkerPlanck
         The flow (finite-volume discretization).
+    progress : bool or callable, optional
+        Progress of the decomposition, one LAPACK call that cannot be
+        interrupted: reported before it (fraction 0) and after it (fraction
+        1). ``True`` for a progress bar, or a callable ``progress(fraction,
+        iteration, error)`` returning a true value to stop
+        (:class:`CancelledError`). Ctrl-C during the decomposition raises
+        KeyboardInterrupt when it ends.
 
     Raises
     ------
+    CancelledError
+        ``progress`` returned a true value.
     OutOfMemoryError
         The ``N x N`` matrix cannot be allocated.
     InternalError
@@ -450,12 +482,13 @@ class FPSpectral(_lib.Handle):
 
     _destroy = _sp_destroy
 
-    def __init__(self, fp: FokkerPlanck) -> None:
+    def __init__(self, fp: FokkerPlanck, progress: _progress.ProgressArg = None) -> None:
         self.fp = fp
         self.shape = fp.shape
         self.size = int(np.prod(self.shape))
         h = _vp()
-        check(_sp_create(ctypes.byref(h), fp.handle))
+        with _progress.Call(progress, "Fokker-Planck spectral decomposition") as call:
+            call.check(_sp_create(ctypes.byref(h), fp.handle, _progress.trampoline(), None))
         self._h = h
 
     def evolve(self, p: ArrayLike, t: float, out: np.ndarray | None = None) -> np.ndarray:

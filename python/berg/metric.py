@@ -12,7 +12,7 @@ import inspect
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import _lib
+from . import _lib, _progress
 from ._lib import c_double_p, check, fn, ptr
 from .space import Space
 
@@ -407,6 +407,7 @@ _m_potential = fn("berg_w2_metric_potential", [_vp, c_double_p, c_double_p,
 _m_inner = fn("berg_w2_metric_inner", [_vp, c_double_p, c_double_p, _dref,
                                        ctypes.POINTER(ctypes.c_size_t), _dref])
 _m_tangent = fn("berg_w2_metric_tangent", [_vp, c_double_p, c_double_p])
+_m_progress = fn("berg_w2_metric_set_progress", [_vp, _progress.PROGRESS_FN, _vp])
 
 
 class W2Metric(_lib.Handle):
@@ -437,6 +438,14 @@ class W2Metric(_lib.Handle):
         CG iteration cap (default 1000).
     flags : int, optional
         0 or ``berg._lib.constant("BERG_PLAN_ESTIMATE")``.
+    progress : bool or callable, optional
+        The default ``progress=`` of :meth:`potential` and :meth:`inner`:
+        ``True`` for a progress bar (tqdm when installed, else a line on
+        stderr), or a callable ``progress(fraction, iteration, error)``
+        (``error`` the relative CG residual) returning a true value to stop
+        the solve (:class:`CancelledError`; nothing is written, ``iterations``
+        and ``residual`` included). Ctrl-C stops a solve with
+        KeyboardInterrupt, with or without ``progress``.
 
     Raises
     ------
@@ -461,12 +470,15 @@ class W2Metric(_lib.Handle):
     _destroy = _m_destroy
 
     def __init__(self, space: Space, p: ArrayLike, regularization: float = 0.0, rtol: float = 1e-10,
-                 max_iterations: int = 1000, flags: int = 0) -> None:
+                 max_iterations: int = 1000, flags: int = 0,
+                 progress: _progress.ProgressArg = None) -> None:
         self.space = space
         h = _vp()
         check(_m_create(ctypes.byref(h), space.handle, float(regularization),
                         ptr(_arr(space, p, "p")), int(flags)))
         self._h = h
+        _progress.attach(_m_progress, h)
+        self.progress = progress
         self.iterations = 0
         self.residual = 0.0
         self.set_tolerance(rtol)
@@ -543,7 +555,8 @@ class W2Metric(_lib.Handle):
         """
         check(_m_set_iter(self._h, _lib.size_t(n, "max_iterations")))
 
-    def potential(self, eta: ArrayLike, out: np.ndarray | None = None) -> np.ndarray:
+    def potential(self, eta: ArrayLike, out: np.ndarray | None = None,
+                  progress: _progress.ProgressArg = None) -> np.ndarray:
         """The potential ``eta_hat`` of a tangent vector: ``div(p g^-1 grad eta_hat) = eta``.
 
         Parameters
@@ -552,6 +565,9 @@ class W2Metric(_lib.Handle):
             A tangent vector (finite, integral zero within round-off).
         out : numpy.ndarray, optional
             Writeable C-contiguous float64 array for the result.
+        progress : bool or callable, optional
+            This call's progress (overrides the instance's ``progress``): see
+            :class:`W2Metric`.
 
         Returns
         -------
@@ -566,6 +582,8 @@ class W2Metric(_lib.Handle):
             CG did not reach ``rtol`` within ``max_iterations``.
         NonFiniteError
             ``eta`` has a NaN or infinite value.
+        CancelledError
+            ``progress`` returned a true value.
 
         Examples
         --------
@@ -579,19 +597,26 @@ class W2Metric(_lib.Handle):
         """
         o = _lib.out_array(out, self.space.shape, like=eta)
         it, res = ctypes.c_size_t(), ctypes.c_double()
-        st = _m_potential(self._h, ptr(_arr(self.space, eta, "eta")), ptr(o), ctypes.byref(it),
-                          ctypes.byref(res))
-        self.iterations, self.residual = it.value, res.value
-        check(st)
+        eta = _arr(self.space, eta, "eta")
+        with _progress.Call(self.progress if progress is None else progress,
+                            "W2 metric potential") as call:
+            st = _m_potential(self._h, ptr(eta), ptr(o), ctypes.byref(it), ctypes.byref(res))
+            if st != _progress.CANCELLED:
+                self.iterations, self.residual = it.value, res.value
+            call.check(st)
         return o
 
-    def inner(self, eta1: ArrayLike, eta2: ArrayLike) -> float:
+    def inner(self, eta1: ArrayLike, eta2: ArrayLike,
+              progress: _progress.ProgressArg = None) -> float:
         """The Wasserstein inner product ``G_W2(eta1, eta2) = -integral eta1 eta_hat2 Vol_S``.
 
         Parameters
         ----------
         eta1, eta2 : array_like
             Tangent vectors (finite, integral zero).
+        progress : bool or callable, optional
+            This call's progress (overrides the instance's ``progress``): see
+            :class:`W2Metric`.
 
         Returns
         -------
@@ -616,11 +641,14 @@ class W2Metric(_lib.Handle):
         True
         """
         g, it, res = ctypes.c_double(), ctypes.c_size_t(), ctypes.c_double()
-        st = _m_inner(self._h, ptr(_arr(self.space, eta1, "eta1")),
-                      ptr(_arr(self.space, eta2, "eta2")), ctypes.byref(g), ctypes.byref(it),
-                      ctypes.byref(res))
-        self.iterations, self.residual = it.value, res.value
-        check(st)
+        eta1, eta2 = _arr(self.space, eta1, "eta1"), _arr(self.space, eta2, "eta2")
+        with _progress.Call(self.progress if progress is None else progress,
+                            "W2 metric inner product") as call:
+            st = _m_inner(self._h, ptr(eta1), ptr(eta2), ctypes.byref(g), ctypes.byref(it),
+                          ctypes.byref(res))
+            if st != _progress.CANCELLED:
+                self.iterations, self.residual = it.value, res.value
+            call.check(st)
         return g.value
 
     def tangent(self, eta_hat: ArrayLike, out: np.ndarray | None = None) -> np.ndarray:

@@ -12,7 +12,7 @@ import ctypes
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import _lib
+from . import _lib, _progress
 from ._lib import c_double_p, check, fn, ptr
 from .space import Space
 
@@ -43,6 +43,7 @@ _sk_solve = fn("berg_sinkhorn_solve", [_vp, c_double_p, c_double_p, c_double_p, 
 _sk_bary = fn("berg_sinkhorn_barycenter", [_vp, ctypes.c_size_t, c_double_p, c_double_p,
                                            c_double_p])
 _sk_report = fn("berg_sinkhorn_report", [_vp, c_double_p, ctypes.POINTER(ctypes.c_size_t)])
+_sk_progress = fn("berg_sinkhorn_set_progress", [_vp, _progress.PROGRESS_FN, _vp])
 
 
 def _pair(space, p, q):
@@ -259,6 +260,13 @@ class Sinkhorn(_lib.Handle):
         Threads of the scaling mode's transforms (default 1).
     plan_estimate : bool, optional
         Plan the scaling mode's FFTs with FFTW_ESTIMATE.
+    progress : bool or callable, optional
+        The default ``progress=`` of the solves: ``True`` for a progress bar
+        (tqdm when installed, else a line on stderr), or a callable
+        ``progress(fraction, iteration, error)`` (``error`` the marginal
+        error, NaN before the first iteration) returning a true value to stop
+        the solve (:class:`CancelledError`). Ctrl-C stops a solve within about
+        10 ms of work with KeyboardInterrupt, with or without ``progress``.
 
     Raises
     ------
@@ -283,12 +291,15 @@ class Sinkhorn(_lib.Handle):
 
     def __init__(self, space: Space, eps: float, log_domain: bool = False,
                  max_iterations: int | None = None, tolerance: float | None = None,
-                 threads: int = 1, plan_estimate: bool = False) -> None:
+                 threads: int = 1, plan_estimate: bool = False,
+                 progress: _progress.ProgressArg = None) -> None:
         h = _vp()
         flags = (SINKHORN_LOG_DOMAIN if log_domain else 0) | \
             (_PLAN_ESTIMATE if plan_estimate else 0)
         check(_sk_create(ctypes.byref(h), space.handle, float(eps), flags))
         self._h = h
+        _progress.attach(_sk_progress, h)
+        self.progress = progress
         self._shape = space.shape
         self.log_domain = bool(log_domain)
         if max_iterations is not None:
@@ -387,13 +398,22 @@ class Sinkhorn(_lib.Handle):
     def _pq(self, p, q):
         return _lib.as_array(p, self._shape, "p"), _lib.as_array(q, self._shape, "q")
 
-    def cost(self, p: ArrayLike, q: ArrayLike) -> float:
+    def _run(self, progress, what, cfunc, *args):
+        """cfunc(handle, *args) under the progress of this call (or the default)."""
+        with _progress.Call(self.progress if progress is None else progress,
+                            f"Sinkhorn {what}") as call:
+            return call.check(cfunc(self._h, *args))
+
+    def cost(self, p: ArrayLike, q: ArrayLike, progress: _progress.ProgressArg = None) -> float:
         """The entropic transport cost ``OT_eps(p, q)`` (tends to ``W2^2`` as ``eps -> 0``).
 
         Parameters
         ----------
         p, q : array_like
             A "measure": finite, >= 0, positive finite mass; normalized internally, shape ``space.shape``.
+        progress : bool or callable, optional
+            This call's progress (overrides the instance's ``progress``): see
+            :class:`Sinkhorn`.
 
         Returns
         -------
@@ -405,6 +425,10 @@ class Sinkhorn(_lib.Handle):
         ConvergenceError
             The tolerance was not reached within ``max_iterations`` (see
             :attr:`report`).
+        CancelledError
+            ``progress`` returned a true value (nothing is written).
+        KeyboardInterrupt
+            Ctrl-C during the solve (it stops within about 10 ms of work).
         MassError
             A measure has zero or non-finite mass.
         NegativeDensityError
@@ -424,16 +448,20 @@ class Sinkhorn(_lib.Handle):
         """
         p, q = self._pq(p, q)
         out = ctypes.c_double()
-        check(_sk_cost(self._h, ptr(p), ptr(q), ctypes.byref(out)))
+        self._run(progress, "cost", _sk_cost, ptr(p), ptr(q), ctypes.byref(out))
         return out.value
 
-    def divergence(self, p: ArrayLike, q: ArrayLike) -> float:
+    def divergence(self, p: ArrayLike, q: ArrayLike,
+                   progress: _progress.ProgressArg = None) -> float:
         """The debiased Sinkhorn divergence ``OT(p, q) - (OT(p, p) + OT(q, q)) / 2 >= 0``.
 
         Parameters
         ----------
         p, q : array_like
             A "measure": finite, >= 0, positive finite mass; normalized internally, shape ``space.shape``.
+        progress : bool or callable, optional
+            This call's progress (overrides the instance's ``progress``): see
+            :class:`Sinkhorn`.
 
         Returns
         -------
@@ -445,6 +473,10 @@ class Sinkhorn(_lib.Handle):
         ConvergenceError
             The tolerance was not reached within ``max_iterations`` (see
             :attr:`report`).
+        CancelledError
+            ``progress`` returned a true value (nothing is written).
+        KeyboardInterrupt
+            Ctrl-C during the solve (it stops within about 10 ms of work).
         MassError
             A measure has zero or non-finite mass.
         NegativeDensityError
@@ -464,10 +496,11 @@ class Sinkhorn(_lib.Handle):
         """
         p, q = self._pq(p, q)
         out = ctypes.c_double()
-        check(_sk_div(self._h, ptr(p), ptr(q), ctypes.byref(out)))
+        self._run(progress, "divergence", _sk_div, ptr(p), ptr(q), ctypes.byref(out))
         return out.value
 
-    def solve(self, p: ArrayLike, q: ArrayLike) -> tuple[float, np.ndarray, np.ndarray]:
+    def solve(self, p: ArrayLike, q: ArrayLike,
+              progress: _progress.ProgressArg = None) -> tuple[float, np.ndarray, np.ndarray]:
         """The cost and the dual potentials of the entropic plan.
 
         The plan is ``p(x) q(y) exp((f(x) + g(y) - c(x, y)) / eps)``.
@@ -476,6 +509,9 @@ class Sinkhorn(_lib.Handle):
         ----------
         p, q : array_like
             A "measure": finite, >= 0, positive finite mass; normalized internally, shape ``space.shape``.
+        progress : bool or callable, optional
+            This call's progress (overrides the instance's ``progress``): see
+            :class:`Sinkhorn`.
 
         Returns
         -------
@@ -489,6 +525,10 @@ class Sinkhorn(_lib.Handle):
         ConvergenceError
             The tolerance was not reached within ``max_iterations`` (see
             :attr:`report`).
+        CancelledError
+            ``progress`` returned a true value (nothing is written).
+        KeyboardInterrupt
+            Ctrl-C during the solve (it stops within about 10 ms of work).
         MassError
             A measure has zero or non-finite mass.
         NegativeDensityError
@@ -510,11 +550,12 @@ class Sinkhorn(_lib.Handle):
         p, q = self._pq(p, q)
         f, g = np.empty(self._shape), np.empty(self._shape)
         out = ctypes.c_double()
-        check(_sk_solve(self._h, ptr(p), ptr(q), ctypes.byref(out), ptr(f), ptr(g)))
+        self._run(progress, "solve", _sk_solve, ptr(p), ptr(q), ctypes.byref(out), ptr(f), ptr(g))
         return out.value, f, g
 
     def barycenter(self, densities: ArrayLike, weights: ArrayLike | None = None,
-                   out: np.ndarray | None = None) -> np.ndarray:
+                   out: np.ndarray | None = None,
+                   progress: _progress.ProgressArg = None) -> np.ndarray:
         """The entropic Wasserstein-2 barycenter of ``k`` measures [S].
 
         Parameters
@@ -527,6 +568,9 @@ class Sinkhorn(_lib.Handle):
             internally; default uniform).
         out : numpy.ndarray, optional
             Writeable C-contiguous float64 array of shape ``space.shape``.
+        progress : bool or callable, optional
+            This call's progress (overrides the instance's ``progress``): see
+            :class:`Sinkhorn`.
 
         Returns
         -------
@@ -543,6 +587,10 @@ class Sinkhorn(_lib.Handle):
             The weights sum to 0.
         ConvergenceError
             The tolerance was not reached within ``max_iterations``.
+        CancelledError
+            ``progress`` returned a true value (nothing is written).
+        KeyboardInterrupt
+            Ctrl-C during the solve (it stops within about 10 ms of work).
         TypeError
             An input is complex.
 
@@ -564,5 +612,5 @@ class Sinkhorn(_lib.Handle):
         w = np.full(k, 1.0 / max(k, 1)) if weights is None else \
             _lib.as_array(weights, (k,), "weights")
         out = _lib.out_array(out, self._shape)
-        check(_sk_bary(self._h, k, ptr(dens), ptr(w), ptr(out)))
+        self._run(progress, "barycenter", _sk_bary, k, ptr(dens), ptr(w), ptr(out))
         return out
