@@ -34,6 +34,17 @@
  * BERG_ERR_UNSUPPORTED naming the two axes; entropy, KL, cross-entropy,
  * potential and free energy accept any metric.
  *
+ * Range. Integrals are formed from cell masses w p_i (<= 1) and the cell
+ * widths enter last, so every value that is a normal double is computed on
+ * any box the space accepts (the functionals obey their scaling laws
+ * exactly: S + ln s, KL invariant, Fisher informations as s^-2, Dirichlet
+ * energy as s^-(d+2) for a box scaled by s). A scalar whose value leaves
+ * the normal double range (the Dirichlet energy or a Fisher information on
+ * extreme cell widths, an energy with a huge V) and an array output with a
+ * value beyond DBL_MAX are refused with BERG_ERR_DOMAIN naming the output
+ * and the cell widths, the output untouched; array values below the normal
+ * range round towards 0.
+ *
  * Thread safety: every function here may be called from several threads at
  * once (they keep no state).
  */
@@ -122,7 +133,9 @@ BERG_API berg_status berg_cross_entropy(const berg_space *space, const double *p
  * @return BERG_OK; BERG_ERR_NULL when an argument is NULL;
  *         BERG_ERR_NONFINITE when V has a NaN or infinite value;
  *         BERG_ERR_NONFINITE, BERG_ERR_NEGATIVE or BERG_ERR_MASS when p is
- *         not a density.
+ *         not a density;
+ *         BERG_ERR_DOMAIN when the result leaves the double range on this
+ *         space (see Range above), the output untouched.
  * @since 1.0
  */
 BERG_API berg_status berg_potential_energy(const berg_space *space, const double *p,
@@ -141,7 +154,9 @@ BERG_API berg_status berg_potential_energy(const berg_space *space, const double
  * @return BERG_OK; BERG_ERR_NULL when an argument is NULL;
  *         BERG_ERR_NONFINITE when V has a NaN or infinite value;
  *         BERG_ERR_NONFINITE, BERG_ERR_NEGATIVE or BERG_ERR_MASS when p is
- *         not a density.
+ *         not a density;
+ *         BERG_ERR_DOMAIN when the result leaves the double range on this
+ *         space (see Range above), the output untouched.
  * @since 1.0
  */
 BERG_API berg_status berg_free_energy(const berg_space *space, const double *p, const double *V,
@@ -159,7 +174,9 @@ BERG_API berg_status berg_free_energy(const berg_space *space, const double *p, 
  * @param[out] E      the energy.
  * @return BERG_OK; BERG_ERR_NULL when an argument is NULL;
  *         BERG_ERR_NONFINITE, BERG_ERR_NEGATIVE or BERG_ERR_MASS when p is
- *         not a density; BERG_ERR_UNSUPPORTED when the metric couples axes.
+ *         not a density; BERG_ERR_UNSUPPORTED when the metric couples axes;
+ *         BERG_ERR_DOMAIN when the result leaves the double range on this
+ *         space (see Range above), the output untouched.
  * @since 1.0
  */
 BERG_API berg_status berg_dirichlet_energy(const berg_space *space, const double *p, double *E);
@@ -179,7 +196,9 @@ BERG_API berg_status berg_dirichlet_energy(const berg_space *space, const double
  * @return BERG_OK; BERG_ERR_NULL when an argument is NULL;
  *         BERG_ERR_NONFINITE, BERG_ERR_NEGATIVE or BERG_ERR_MASS when p is
  *         not a density; BERG_ERR_UNSUPPORTED when the metric couples axes;
- *         BERG_ERR_NOMEM when scratch cannot be allocated.
+ *         BERG_ERR_NOMEM when scratch cannot be allocated;
+ *         BERG_ERR_DOMAIN when the result leaves the double range on this
+ *         space (see Range above), the output untouched.
  * @since 1.0
  */
 BERG_API berg_status berg_density_fisher_information(const berg_space *space, const double *p,
@@ -202,7 +221,9 @@ BERG_API berg_status berg_density_fisher_information(const berg_space *space, co
  *         BERG_ERR_NONFINITE, BERG_ERR_NEGATIVE or BERG_ERR_MASS when p or q
  *         is not a density; BERG_ERR_DOMAIN when q vanishes somewhere (the
  *         message names the first zero); BERG_ERR_UNSUPPORTED when the metric
- *         couples axes; BERG_ERR_NOMEM when scratch cannot be allocated.
+ *         couples axes; BERG_ERR_NOMEM when scratch cannot be allocated;
+ *         BERG_ERR_DOMAIN when the result leaves the double range on this
+ *         space (see Range above), the output untouched.
  * @since 1.0
  */
 BERG_API berg_status berg_relative_fisher_information(const berg_space *space, const double *p,
@@ -314,7 +335,9 @@ BERG_API berg_status berg_free_energy_derivative(const berg_space *space, const 
  *         BERG_ERR_NONFINITE, BERG_ERR_NEGATIVE or BERG_ERR_MASS when p is
  *         not a density; BERG_ERR_UNSUPPORTED when the metric couples axes;
  *         BERG_ERR_NOMEM when scratch cannot be allocated. out is untouched
- *         on failure.
+ *         on failure;
+ *         BERG_ERR_DOMAIN when the result leaves the double range on this
+ *         space (see Range above), the output untouched.
  * @since 1.0
  */
 BERG_API berg_status berg_dirichlet_energy_derivative(const berg_space *space, const double *p,
@@ -335,7 +358,9 @@ BERG_API berg_status berg_dirichlet_energy_derivative(const berg_space *space, c
  *         not a density; BERG_ERR_DOMAIN when p vanishes somewhere (the
  *         message names the first zero); BERG_ERR_UNSUPPORTED when the metric
  *         couples axes; BERG_ERR_NOMEM when scratch cannot be allocated. out
- *         is untouched on failure.
+ *         is untouched on failure;
+ *         BERG_ERR_DOMAIN when the result leaves the double range on this
+ *         space (see Range above), the output untouched.
  * @since 1.0
  */
 BERG_API berg_status berg_density_fisher_information_derivative(const berg_space *space,
@@ -378,7 +403,9 @@ BERG_API berg_status berg_relative_fisher_information_derivative(const berg_spac
  * @return BERG_OK; BERG_ERR_NULL when an argument is NULL;
  *         BERG_ERR_NONFINITE when f has a NaN or infinite value;
  *         BERG_ERR_UNSUPPORTED when the metric couples axes; BERG_ERR_NOMEM
- *         when scratch cannot be allocated. out is untouched on failure.
+ *         when scratch cannot be allocated. out is untouched on failure;
+ *         BERG_ERR_DOMAIN when the result leaves the double range on this
+ *         space (see Range above), the output untouched.
  * @since 1.0
  */
 BERG_API berg_status berg_discrete_laplacian(const berg_space *space, const double *f,

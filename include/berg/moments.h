@@ -40,7 +40,9 @@ extern "C" {
  *                    |alpha| > order are 0; m[0] = 1). May alias p when it
  *                    is large enough.
  * @return BERG_OK; BERG_ERR_NULL when an argument is NULL; BERG_ERR_DOMAIN
- *         when order is outside 1 .. 16; BERG_ERR_SIZE when the tensor
+ *         when order is outside 1 .. 16 or an entry overflows the double
+ *         range (coordinates so large that x^order does; entries below the
+ *         normal range round towards 0); BERG_ERR_SIZE when the tensor
  *         length overflows size_t; BERG_ERR_NONFINITE, BERG_ERR_NEGATIVE or
  *         BERG_ERR_MASS when p is not a density; BERG_ERR_NOMEM when scratch
  *         cannot be allocated. m is untouched on failure.
@@ -61,7 +63,9 @@ BERG_API berg_status berg_moments(const berg_space *space, size_t order, const d
  *                    |alpha| > order are 0). May alias p when it is large
  *                    enough.
  * @return BERG_OK; BERG_ERR_NULL when an argument is NULL; BERG_ERR_DOMAIN
- *         when order is outside 1 .. 16; BERG_ERR_SIZE when the tensor
+ *         when order is outside 1 .. 16 or an entry overflows the double
+ *         range (coordinates so large that x^order does; entries below the
+ *         normal range round towards 0); BERG_ERR_SIZE when the tensor
  *         length overflows size_t; BERG_ERR_NONFINITE, BERG_ERR_NEGATIVE or
  *         BERG_ERR_MASS when p is not a density; BERG_ERR_NOMEM when scratch
  *         cannot be allocated. m is untouched on failure.
@@ -84,7 +88,9 @@ BERG_API berg_status berg_central_moments(const berg_space *space, size_t order,
  * @param[out] kappa  (order + 1)^d cumulants in C order (kappa[0] = 0,
  *                    entries with |alpha| > order are 0).
  * @return BERG_OK; BERG_ERR_NULL when an argument is NULL; BERG_ERR_DOMAIN
- *         when order is outside 1 .. 16; BERG_ERR_SIZE when the tensor
+ *         when order is outside 1 .. 16 or an entry overflows the double
+ *         range (coordinates so large that x^order does; entries below the
+ *         normal range round towards 0); BERG_ERR_SIZE when the tensor
  *         length overflows size_t; BERG_ERR_NONFINITE, BERG_ERR_NEGATIVE or
  *         BERG_ERR_MASS when p is not a density; BERG_ERR_NOMEM when scratch
  *         cannot be allocated. kappa is untouched on failure.
