@@ -190,6 +190,23 @@ def test_every_cited_equation_is_listed_in_references():
     assert len(files) > 15
 
 
+def test_every_cited_page_is_listed_in_references():
+    text = (ROOT / "docs" / "references.md").read_text()
+    listed = set()
+    for a, b in re.findall(r"^- \*\*p\.(\d+)(?:[-–](\d+))?\*\*", text, re.M):
+        listed.update(range(int(a), int(b or a) + 1))
+    files = sorted((ROOT / "include").rglob("*.h")) + sorted((ROOT / "docs").rglob("*.md")) \
+        + [ROOT / "README.md"]
+    unresolved = []
+    for path in files:
+        for a, b in re.findall(r"(?<![\w.])p\.(\d+)(?:[-–](\d+))?", path.read_text(errors="replace")):
+            for n in range(int(a), int(b or a) + 1):
+                if n not in listed:
+                    unresolved.append(f"{path.relative_to(ROOT)}: p.{n}")
+    assert {33, 35, 36, 37, 38, 39} <= listed
+    assert not unresolved, "\n".join(unresolved)
+
+
 def test_references_name_the_literature():
     text = (ROOT / "docs" / "references.md").read_text()
     for needle in ("2212.11379", "2204.12939", "Wegner", "Morris", "2202.11737",
