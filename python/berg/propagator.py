@@ -191,7 +191,8 @@ class Heat(_lib.Handle):
 
     __call__ = apply
 
-    def apply_times(self, p: ArrayLike, times: ArrayLike, out: np.ndarray | None = None) -> np.ndarray:
+    def apply_times(self, p: ArrayLike, times: ArrayLike,
+                    out: np.ndarray | None = None) -> np.ndarray:
         """``e^{t_j Delta_g} p`` for every ``t_j``, from one forward transform.
 
         Parameters

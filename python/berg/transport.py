@@ -61,7 +61,8 @@ def w2_distance_1d(space: Space, p: ArrayLike, q: ArrayLike) -> float:
     space : Space
         A rank-1 grid.
     p, q : array_like
-        A "measure": finite, >= 0, positive finite mass; normalized internally, shape ``space.shape``.
+        A "measure": finite, >= 0, positive finite mass; normalized internally,
+        shape ``space.shape``.
 
     Returns
     -------
@@ -99,7 +100,8 @@ def wp_distance_1d(space: Space, p: ArrayLike, q: ArrayLike, order: float) -> fl
     space : Space
         A rank-1 grid.
     p, q : array_like
-        A "measure": finite, >= 0, positive finite mass; normalized internally, shape ``space.shape``.
+        A "measure": finite, >= 0, positive finite mass; normalized internally,
+        shape ``space.shape``.
     order : float
         The order, finite and >= 1.
 
@@ -410,7 +412,8 @@ class Sinkhorn(_lib.Handle):
         Parameters
         ----------
         p, q : array_like
-            A "measure": finite, >= 0, positive finite mass; normalized internally, shape ``space.shape``.
+            A "measure": finite, >= 0, positive finite mass; normalized internally,
+            shape ``space.shape``.
         progress : bool or callable, optional
             This call's progress (overrides the instance's ``progress``): see
             :class:`Sinkhorn`.
@@ -458,7 +461,8 @@ class Sinkhorn(_lib.Handle):
         Parameters
         ----------
         p, q : array_like
-            A "measure": finite, >= 0, positive finite mass; normalized internally, shape ``space.shape``.
+            A "measure": finite, >= 0, positive finite mass; normalized internally,
+            shape ``space.shape``.
         progress : bool or callable, optional
             This call's progress (overrides the instance's ``progress``): see
             :class:`Sinkhorn`.
@@ -508,7 +512,8 @@ class Sinkhorn(_lib.Handle):
         Parameters
         ----------
         p, q : array_like
-            A "measure": finite, >= 0, positive finite mass; normalized internally, shape ``space.shape``.
+            A "measure": finite, >= 0, positive finite mass; normalized internally,
+            shape ``space.shape``.
         progress : bool or callable, optional
             This call's progress (overrides the instance's ``progress``): see
             :class:`Sinkhorn`.

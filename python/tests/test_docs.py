@@ -199,7 +199,8 @@ def test_every_cited_page_is_listed_in_references():
         + [ROOT / "README.md"]
     unresolved = []
     for path in files:
-        for a, b in re.findall(r"(?<![\w.])p\.(\d+)(?:[-–](\d+))?", path.read_text(errors="replace")):
+        text = path.read_text(errors="replace")
+        for a, b in re.findall(r"(?<![\w.])p\.(\d+)(?:[-–](\d+))?", text):
             for n in range(int(a), int(b or a) + 1):
                 if n not in listed:
                     unresolved.append(f"{path.relative_to(ROOT)}: p.{n}")
