@@ -134,8 +134,11 @@ typedef struct berg_w2_metric berg_w2_metric;
  *         not a density; BERG_ERR_UNSUPPORTED when the metric couples axes;
  *         BERG_ERR_DOMAIN when regularization is negative or not finite,
  *         when a flag other than BERG_PLAN_ESTIMATE is set (the message names
- *         it), or when p vanishes in a cell with a zero mobility floor (the
- *         message names the cell and asks for a regularization > 0);
+ *         it), when p vanishes in a cell with a zero mobility floor (the
+ *         message names the cell and asks for a regularization > 0), or
+ *         when on some axis the operator's coefficient g^{aa} / h^2 or its
+ *         product with max p lies outside [1e-300, 1e300] (extreme cell
+ *         widths; inside, the metric scales exactly with the box);
  *         BERG_ERR_SIZE when the grid exceeds what CBLAS can index;
  *         BERG_ERR_NOMEM; BERG_ERR_INTERNAL when FFTW cannot plan.
  * @since 1.0
@@ -156,7 +159,9 @@ BERG_API berg_status berg_w2_metric_create(berg_w2_metric **out, const berg_spac
  * @return BERG_OK; BERG_ERR_NULL when m or p is NULL; BERG_ERR_NONFINITE,
  *         BERG_ERR_NEGATIVE or BERG_ERR_MASS when p is not a density;
  *         BERG_ERR_DOMAIN when p vanishes in a cell with a zero mobility
- *         floor; BERG_ERR_NOMEM when scratch cannot be allocated.
+ *         floor, or when g^{aa} max p / h^2 leaves [1e-300, 1e300] (as
+ *         berg_w2_metric_create); BERG_ERR_NOMEM when scratch cannot be
+ *         allocated.
  * @since 1.0
  */
 BERG_API berg_status berg_w2_metric_set_density(berg_w2_metric *m, const double *p);

@@ -88,6 +88,29 @@ static berg_status make_mobility(const berg_space *s, const double *p, double de
     return BERG_OK;
 }
 
+/* The operator's coefficients g^{aa} p / h_a^2 and its inverse's scale
+ * h_a^2 / g^{aa} must lie well inside the double range for the CG sums
+ * (RANGE leaves 1e8 of headroom): on extreme boxes (cell widths ~1e-100
+ * or ~1e150) they do not, and the metric is refused here, naming the
+ * quantity, instead of failing later with a NaN residual. */
+#define RANGE 1e300
+static berg_status check_operator_range(const berg_space *s, const double *p, const char *fn)
+{
+    double pmax = 0.0;
+    for (size_t i = 0; i < s->size; i++)
+        pmax = p[i] > pmax ? p[i] : pmax;
+    for (size_t a = 0; a < BERG__RANK(s); a++) {
+        double h = s->h[a], c = s->ginv[a * BERG__RANK(s) + a] / h / h, top = c * pmax;
+        BERG_REQUIRE(top < RANGE && top > 1.0 / RANGE && c < RANGE && c > 1.0 / RANGE,
+                     BERG_ERR_DOMAIN,
+                     "%s: on axis %zu the W2 operator's coefficient g^{aa} / h^2 = %g (cell "
+                     "width h = %g; times max p: %g) is outside [1e-300, 1e300], where its "
+                     "solves are computed; rescale the coordinates",
+                     fn, a, c, h, top);
+    }
+    return BERG_OK;
+}
+
 /* the preconditioner: the inverse finite-difference Laplacian on the
  * space's grid, Dirichlet axes replaced by Neumann ones (L_p has no flux
  * through their walls, so they use the cosine transform) */
@@ -130,6 +153,7 @@ berg_status berg_w2_metric_create(berg_w2_metric **out, const berg_space *space,
     BERG_REQUIRE(regularization >= 0.0 && regularization < HUGE_VAL, BERG_ERR_DOMAIN,
                  "%s: regularization = %g must be finite and >= 0", fn, regularization);
     BERG_TRY(berg__check_flags(flags, BERG_PLAN_ESTIMATE, fn));
+    BERG_TRY(check_operator_range(space, p, fn));
     const size_t n = space->size, d = BERG__RANK(space);
     BERG_REQUIRE(n <= (size_t)INT_MAX, BERG_ERR_SIZE,
                  "%s: %zu grid points exceed the %d that CBLAS can index", fn, n, INT_MAX);
@@ -165,6 +189,7 @@ berg_status berg_w2_metric_set_density(berg_w2_metric *m, const double *p)
     static const char fn[] = "berg_w2_metric_set_density";
     BERG_TRY(berg__check_ptr(m, fn, "m"));
     BERG_TRY(berg__check_normalized(&m->space, p, fn, "p"));
+    BERG_TRY(check_operator_range(&m->space, p, fn));
     const size_t n = m->space.size, d = BERG__RANK(&m->space);
     /* build on a separate buffer: on failure the handle keeps its density */
     berg_status st;

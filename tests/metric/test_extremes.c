@@ -273,6 +273,44 @@ static void test_w2_gaussian_huge(void)
     CHECK_REL(w, sqrt(DBL_MAX) / 2, 1e-14, "W2 = sqrt(S1) - sqrt(S2)");
 }
 
+static void test_w2_metric_boxes(void)
+{
+    /* the W2 metric tensor scales as L^2 (eta a difference of densities):
+     * right while its operator's coefficients are well inside the double
+     * range (box widths 1e-97 .. 1e100 on 16 cells), refused at creation
+     * beyond (it failed with a NaN residual) */
+    const size_t n = 16;
+    double p[16], q[16], eta[16], G1 = NAN, G, res;
+    size_t it;
+    const double Ls[5] = {1.0, 1e-90, 1e90, 1e-150, 1e150};
+    for (size_t k = 0; k < 5; k++) {
+        const double L = Ls[k];
+        berg_space *s = tu_line(n, 0.0, L, BERG_NEUMANN);
+        bump(n, L, 0.4, p);
+        bump(n, L, 0.6, q);
+        for (size_t i = 0; i < n; i++)
+            eta[i] = q[i] - p[i];
+        berg_w2_metric *m = (berg_w2_metric *)&G;
+        if (k < 3) {
+            m = NULL;
+            CHECK_STATUS(berg_w2_metric_create(&m, s, 0.0, p, 0), BERG_OK, "W2 metric (L = %g)",
+                         L);
+            CHECK_STATUS(berg_w2_metric_inner(m, eta, eta, &G, &it, &res), BERG_OK,
+                         "inner (L = %g)", L);
+            if (k == 0)
+                G1 = G;
+            CHECK_REL(G / (L * L), G1, 1e-11, "G scales as L^2 (L = %g)", L);
+            berg_w2_metric_destroy(m);
+        } else {
+            CHECK_STATUS(berg_w2_metric_create(&m, s, 0.0, p, 0), BERG_ERR_DOMAIN,
+                         "W2 metric on [0, %g]", L);
+            CHECK_MESSAGE("h^2", "the message names the coefficient");
+            CHECK(m == (berg_w2_metric *)&G, "*out untouched");
+        }
+        berg_space_destroy(s);
+    }
+}
+
 static berg_sinkhorn *solver(const berg_space *s, double eps, unsigned flags)
 {
     berg_sinkhorn *sk = NULL;
@@ -452,6 +490,7 @@ int main(void)
     test_interpolate_overflow();
     test_functionals_extreme_boxes();
     test_w2_gaussian_huge();
+    test_w2_metric_boxes();
     test_sinkhorn_huge_eps();
     test_sinkhorn_tiny_eps();
     test_sinkhorn_boxes();
