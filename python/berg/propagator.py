@@ -667,9 +667,9 @@ def wisdom_export_file(path: str | os.PathLike) -> None:
     Examples
     --------
     >>> import os, tempfile
-    >>> path = os.path.join(tempfile.mkdtemp(), "wisdom")
-    >>> berg.wisdom_export_file(path)
-    >>> berg.wisdom_import_file(path)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     berg.wisdom_export_file(os.path.join(folder, "wisdom"))
+    ...     berg.wisdom_import_file(os.path.join(folder, "wisdom"))
     """
     check(_w_export_file(str(path).encode()))
 
