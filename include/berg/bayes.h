@@ -124,7 +124,8 @@ BERG_API void berg_bayes_destroy(berg_bayes *b);
  * @param[in]     user_data   passed to G and logp0
  * @return BERG_OK; BERG_ERR_NULL (b or G NULL, or not exactly one noise);
  *         BERG_ERR_MISMATCH (noise_space rank is not dy); the measure errors
- *         of noise; BERG_ERR_CALLBACK (G fails or returns a non-finite
+ *         of noise (BERG_ERR_MASS also when noise / (its mass) overflows on
+ *         cells of tiny volume); BERG_ERR_CALLBACK (G fails or returns a non-finite
  *         value); BERG_ERR_NOMEM.
  * @since 1.0
  */
@@ -163,7 +164,8 @@ BERG_API berg_status berg_bayes_reset(berg_bayes *b);
  * @param[in]     count number of data points
  * @param[in]     y     the data, count x dy values, row-major, inside the data box
  * @return BERG_OK; BERG_ERR_NULL; BERG_ERR_DOMAIN (no model);
- *         BERG_ERR_SIZE (count * dy overflows); BERG_ERR_NONFINITE or
+ *         BERG_ERR_SIZE (count * dy values exceed the address space:
+ *         checked before y is read); BERG_ERR_NONFINITE or
  *         BERG_ERR_OUT_OF_RANGE (a datum not finite or outside the data
  *         space's box, naming the observation and component);
  *         BERG_ERR_CALLBACK (a callback fails or returns NaN or +inf);
@@ -207,7 +209,8 @@ BERG_API berg_status berg_bayes_set_progress(berg_bayes *b, berg_progress_fn pro
  * @return BERG_OK; BERG_ERR_NULL; BERG_ERR_DOMAIN (no model); the measure
  *         errors of pstar; BERG_ERR_CALLBACK; BERG_ERR_MASS (p(.|u) has no
  *         mass on the data grid for some u, or D = +inf wherever the prior
- *         lives); BERG_ERR_NOMEM.
+ *         lives, or pstar / (its mass) overflows on cells of tiny volume);
+ *         BERG_ERR_NOMEM.
  * @since 1.0
  */
 BERG_API berg_status berg_bayes_set_truth(berg_bayes *b, const double *pstar);
@@ -284,7 +287,9 @@ BERG_API berg_status berg_bayes_map(const berg_bayes *b, double *u);
  * @param[in]  b    the state
  * @param[out] mean du values
  * @param[out] cov  du x du values, row-major, or NULL
- * @return BERG_OK; BERG_ERR_NULL (b or mean NULL); BERG_ERR_NOMEM.
+ * @return BERG_OK; BERG_ERR_NULL (b or mean NULL); BERG_ERR_NONFINITE (the
+ *         mean or covariance overflows on a huge parameter box; mean and
+ *         cov untouched); BERG_ERR_NOMEM.
  * @since 1.0
  */
 BERG_API berg_status berg_bayes_mean(const berg_bayes *b, double *mean, double *cov);
@@ -299,7 +304,8 @@ BERG_API berg_status berg_bayes_mean(const berg_bayes *b, double *mean, double *
  * @param[in]  T    nT values, finite and >= 0
  * @param[out] map  nT x du values (MAP at each T[j]), or NULL
  * @param[out] mean nT x du values (posterior mean at each T[j]), or NULL
- * @return BERG_OK; BERG_ERR_NULL; BERG_ERR_SIZE (nT = 0); BERG_ERR_TIME
+ * @return BERG_OK; BERG_ERR_NULL; BERG_ERR_SIZE (nT = 0, or nT * du
+ *         values exceed the address space: checked before T is read); BERG_ERR_TIME
  *         (naming T[j]); BERG_ERR_DOMAIN (no truth); the errors of
  *         berg_bayes_map (the message names T[j]); BERG_ERR_NOMEM.
  * @since 1.0
@@ -356,7 +362,10 @@ BERG_API berg_status berg_bayes_predictive_fft(const berg_bayes *b, double *p);
  * for every location model with dy = du). The translation is spectral (the
  * data grid taken as periodic) and the heat step is exact in time, so for
  * the normal and linear-Gaussian models the result equals the directly
- * computed predictive to round-off. p2 is untouched on failure.
+ * computed predictive to round-off. A covariance A below the grid's
+ * resolution (A (pi/h)^2 <= eps/4 on every axis) is the identity. The MAPs
+ * are those of berg_dictionary_create (continuous, by Newton). p2 is
+ * untouched on failure.
  * @param[in]  b      the state (a location model and a truth must be set)
  * @param[in]  tau1   start, finite and >= 0
  * @param[in]  tau2   end, finite and >= tau1
@@ -392,7 +401,10 @@ BERG_API berg_status berg_bayes_backward_flow(const berg_bayes *b, double tau1, 
  * @param[in]  nsteps trapezoid intervals of the flow, >= 1
  * @param[out] l1     the L1 distance, or NULL
  * @param[out] kl     the KL divergence, or NULL
- * @return BERG_OK; BERG_ERR_NULL; BERG_ERR_TIME (tau not finite or <= 0);
+ * @return BERG_OK; BERG_ERR_NULL; BERG_ERR_TIME (tau not finite or <= 0,
+ *         or so small that the posterior's standard deviation
+ *         sqrt(tau (I^-1)_kk) at gamma_tau is below a parameter cell: the
+ *         direct predictive is then not resolved by the grid);
  *         BERG_ERR_SIZE (nsteps 0); BERG_ERR_MASS (a predictive has no
  *         mass on the data grid); and the errors of berg_bayes_backward_flow.
  * @since 1.0

@@ -76,7 +76,9 @@ BERG_API void berg_channel_destroy(berg_channel *ch);
  * @param[in]  in  a state on the space, finite and >= 0 (size of space values)
  * @param[out] out E(in) (in == out allowed)
  * @return BERG_OK; BERG_ERR_NULL; BERG_ERR_NONFINITE or BERG_ERR_NEGATIVE
- *         (in, naming the index); the errors of the heat or FP flow.
+ *         (in, naming the index); BERG_ERR_NONFINITE also when E(in)
+ *         overflows (values near DBL_MAX; out untouched); the errors of the
+ *         heat or FP flow; BERG_ERR_NOMEM.
  * @since 1.0
  */
 BERG_API berg_status berg_channel_apply(const berg_channel *ch, const double *in, double *out);
@@ -87,7 +89,8 @@ BERG_API berg_status berg_channel_apply(const berg_channel *ch, const double *in
  * @param[in]  f   a state on the space, finite and >= 0 (size of space values)
  * @param[out] out E^dagger(f) (f == out allowed)
  * @return BERG_OK; BERG_ERR_NULL; BERG_ERR_NONFINITE or BERG_ERR_NEGATIVE
- *         (f); the errors of the heat or FP flow; BERG_ERR_NOMEM.
+ *         (f); BERG_ERR_NONFINITE also when E^dagger(f) overflows (out
+ *         untouched); the errors of the heat or FP flow; BERG_ERR_NOMEM.
  * @since 1.0
  */
 BERG_API berg_status berg_channel_adjoint(const berg_channel *ch, const double *f, double *out);
@@ -104,7 +107,9 @@ BERG_API berg_status berg_channel_adjoint(const berg_channel *ch, const double *
  * @return BERG_OK; BERG_ERR_NULL; BERG_ERR_NONFINITE, BERG_ERR_NEGATIVE,
  *         BERG_ERR_MASS (sigma not a density, rho1 not finite and >= 0);
  *         BERG_ERR_DOMAIN (E(sigma) vanishes where rho1 does not, naming
- *         the cell); the errors of the heat or FP flow; BERG_ERR_NOMEM.
+ *         the cell); BERG_ERR_NONFINITE (rho1 / E(sigma) or the recovered
+ *         state overflows, naming the cell); the errors of the heat or FP
+ *         flow; BERG_ERR_NOMEM.
  * @since 1.0
  */
 BERG_API berg_status berg_channel_petz_recover(const berg_channel *ch, const double *sigma,

@@ -77,7 +77,8 @@ typedef struct berg_dictionary berg_dictionary;
  *         iterations for gamma_tau do not reach the relative step 1e-10 in
  *         100 steps, or the Hessian of F is not negative definite: the
  *         message gives the step reached); BERG_ERR_NOT_SPD
- *         (I singular); BERG_ERR_CALLBACK (G or the noise fails or returns
+ *         (I singular); BERG_ERR_NONFINITE (the drift overflows);
+ *         BERG_ERR_CALLBACK (G or the noise fails or returns
  *         a non-finite value); BERG_ERR_NOMEM.
  * @since 1.0
  */
@@ -189,7 +190,8 @@ BERG_API berg_status berg_dictionary_scheme(const berg_dictionary *d, const doub
  * For the normal model t = sigma^2 tau / 2.
  * @param[in]  d the dictionary
  * @param[out] t the heat time
- * @return BERG_OK; BERG_ERR_NULL; BERG_ERR_UNSUPPORTED (dy != 1).
+ * @return BERG_OK; BERG_ERR_NULL; BERG_ERR_UNSUPPORTED (dy != 1);
+ *         BERG_ERR_NONFINITE (K tau / 2 overflows; t untouched).
  * @since 1.0
  */
 BERG_API berg_status berg_dictionary_heat_time(const berg_dictionary *d, double *t);

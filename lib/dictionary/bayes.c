@@ -263,7 +263,9 @@ berg_status berg_bayes_create(berg_bayes **out, const berg_space *param, const b
         !(b->trial = berg__alloc(nu, sizeof(double), fn)) ||
         !(b->trial_comp = berg__alloc(nu, sizeof(double), fn)))
         goto fail;
-    double lz = log(sum * param->weight);
+    /* in log form: sum * weight over- or underflows for extreme but
+     * finite priors (values near DBL_MAX, or subnormal) */
+    double lz = log(sum) + log(param->weight);
     for (size_t i = 0; i < nu; i++) {
         for (size_t a = 0; a < b->du; a++)
             b->ucoord[i * b->du + a] =
@@ -337,9 +339,17 @@ static berg_status copy_grid_noise(const berg_bayes *b, const berg_space *noise_
     double *c = berg__alloc(noise_space->size, sizeof(double), fn);
     if (!c)
         return berg_last_status();
-    double z = sum * noise_space->weight;
-    for (size_t j = 0; j < noise_space->size; j++)
-        c[j] = noise[j] / z;
+    /* noise / (sum w) without forming sum w, which over- or underflows for
+     * extreme but finite values */
+    for (size_t j = 0; j < noise_space->size; j++) {
+        c[j] = noise[j] / sum / noise_space->weight;
+        if (!isfinite(c[j])) {
+            berg__free(c);
+            return berg__error(BERG_ERR_MASS,
+                               "%s: the normalized noise overflows at index %zu (cell volume %g)",
+                               fn, j, noise_space->weight);
+        }
+    }
     *copy = c;
     return BERG_OK;
 }
@@ -471,6 +481,7 @@ berg_status berg_bayes_observe(berg_bayes *b, size_t count, const double *y)
     BERG_TRY(berg__check_ptr(y, fn, "y"));
     size_t total;
     BERG_TRY(berg__mul_size(count, b->dy, &total, fn, "count * dy"));
+    BERG_TRY(berg__check_addressable(total, sizeof(double), fn, "y (count * dy values)"));
     BERG_TRY(check_data(b, count, y, fn));
     memcpy(b->trial, b->logpost, b->nu * sizeof(double));
     memcpy(b->trial_comp, b->logpost_comp, b->nu * sizeof(double));
@@ -554,9 +565,26 @@ berg_status berg_bayes_mean(const berg_bayes *b, double *mean, double *cov)
     if (!pi)
         return berg_last_status();
     berg__bayes_density_from_log(b, b->logpost, b->logpost_comp, pi);
-    berg_status st = berg_space_moments(&b->param, pi, mean, cov);
-    if (st != BERG_OK)
-        berg__dict_rewrap(st, fn, "moments of the posterior");
+    /* into scratch first: on a huge parameter box the moments overflow, and
+     * the caller's arrays are written only with finite results */
+    double m[BERG_MAX_RANK], c[BERG_MAX_RANK * BERG_MAX_RANK];
+    size_t du = b->du;
+    berg_status st = berg_space_moments(&b->param, pi, m, cov ? c : NULL);
     berg__free(pi);
-    return st;
+    if (st != BERG_OK)
+        return berg__dict_rewrap(st, fn, "moments of the posterior");
+    for (size_t k = 0; k < du; k++)
+        BERG_REQUIRE(isfinite(m[k]), BERG_ERR_NONFINITE,
+                     "%s: the posterior mean overflows on parameter axis %zu (box [%g, %g])", fn,
+                     k, b->param.lo[k], b->param.hi[k]);
+    if (cov)
+        for (size_t k = 0; k < du * du; k++)
+            BERG_REQUIRE(isfinite(c[k]), BERG_ERR_NONFINITE,
+                         "%s: the posterior covariance overflows at entry %zu (the parameter "
+                         "box is too large for its second moments)",
+                         fn, k);
+    memcpy(mean, m, du * sizeof(double));
+    if (cov)
+        memcpy(cov, c, du * du * sizeof(double));
+    return BERG_OK;
 }

@@ -5,6 +5,7 @@
  */
 #include "propagator/transform.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +107,17 @@ static berg_status heat_cov(const struct berg_space *Y, const double *A, double 
 {
     double Ainv[BERG_MAX_RANK * BERG_MAX_RANK];
     berg_status st;
+    /* a covariance so small that even the grid's highest mode decays by
+     * less than round-off (A (pi/h)^2 <= eps/4 on every axis; |A_ab| is at
+     * most sqrt(A_aa A_bb)): the heat step is the identity to double
+     * precision, and A^{-1} would overflow */
+    int identity = 1;
+    for (int k = 0; k < Y->ndim; k++) {
+        double kmax = M_PI / Y->h[k];
+        identity &= A[k * Y->ndim + k] * kmax * kmax <= 0.25 * DBL_EPSILON;
+    }
+    if (identity)
+        return BERG_OK;
     BERG_TRY(berg__fisher_inverse((size_t)Y->ndim, A, Ainv, fn));
     berg_space *S = NULL;
     berg_heat *h = NULL;
@@ -222,6 +234,28 @@ static berg_status flowed_likelihood(const berg_bayes *b, double tau, size_t nst
     return flow_impl(b, 0.0, tau, nsteps, g0, pf, fn);
 }
 
+/* The direct predictive at T = 1/tau is a quadrature over the parameter
+ * grid: it is resolved only while the posterior, of covariance about
+ * tau I^{-1} at gamma_tau, spans at least a cell on every axis. Below that
+ * the comparison measures the grid, not the flow: BERG_ERR_TIME naming tau. */
+static berg_status check_resolved(const berg_bayes *b, double tau, const char *fn)
+{
+    double gam[BERG_MAX_RANK], J[BERG_MAX_RANK * BERG_MAX_RANK];
+    double Imat[BERG_MAX_RANK * BERG_MAX_RANK], K[BERG_MAX_RANK * BERG_MAX_RANK];
+    double Iinv[BERG_MAX_RANK * BERG_MAX_RANK];
+    BERG_TRY(berg__bayes_geometry_at(b, tau, 0, gam, J, Imat, K, fn));
+    BERG_TRY(berg__fisher_inverse(b->du, Imat, Iinv, fn));
+    for (size_t k = 0; k < b->du; k++) {
+        double sd = sqrt(tau * Iinv[k * b->du + k]);
+        BERG_REQUIRE(sd >= b->param.h[k], BERG_ERR_TIME,
+                     "%s: tau = %g is too small for the parameter grid: the posterior's standard "
+                     "deviation sqrt(tau (I^-1)_kk) = %g on parameter axis %zu is below its cell "
+                     "width %g, so the direct predictive is not resolved",
+                     fn, tau, sd, k, b->param.h[k]);
+    }
+    return BERG_OK;
+}
+
 berg_status berg_bayes_flow_discrepancy(const berg_bayes *b, double tau, size_t nsteps,
                                         double *l1, double *kl)
 {
@@ -232,6 +266,7 @@ berg_status berg_bayes_flow_discrepancy(const berg_bayes *b, double tau, size_t 
                  "%s: tau = %g must be finite and > 0", fn, tau);
     BERG_TRY(berg__bayes_need_location_truth(b, fn));
     BERG_REQUIRE(nsteps > 0, BERG_ERR_SIZE, "%s: nsteps must be >= 1", fn);
+    BERG_TRY(check_resolved(b, tau, fn));
     size_t ny = b->ny;
     double *pf = berg__alloc(ny, sizeof(double), fn), *pd = berg__alloc(ny, sizeof(double), fn);
     if (!pf || !pd) {

@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "dictionary/internal.h"
+#include "core/linalg.h"
 #include "fisher/internal.h"
 
 #define R BERG_MAX_RANK
@@ -302,16 +303,21 @@ static berg_status evaluate(const berg_bayes *b, double T, const double *u, map_
     return BERG_OK;
 }
 
-/* x = (-H)^{-1} rhs; nonzero when -H is not positive definite. -H is
+/* x = (-H)^{-1} rhs; *spd = 0 when -H is not positive definite. -H is
  * symmetric, so the column-major call reads the same matrix and LAPACKE
- * allocates nothing (no transposed copy) */
-static int solve_neg(size_t d, const double *H, const double *rhs, double *x)
+ * makes no transposed copy; any allocation failure inside LAPACKE is still
+ * BERG_ERR_NOMEM (berg__lapack_status), never "not definite" */
+static berg_status solve_neg(size_t d, const double *H, const double *rhs, double *x, int *spd,
+                             const char *fn)
 {
     double A[R * R];
     for (size_t q = 0; q < d * d; q++)
         A[q] = -H[q];
     memcpy(x, rhs, d * sizeof(double));
-    return LAPACKE_dposv(LAPACK_COL_MAJOR, 'L', (lapack_int)d, 1, A, (lapack_int)d, x, (lapack_int)d) != 0;
+    lapack_int info =
+        LAPACKE_dposv(LAPACK_COL_MAJOR, 'L', (lapack_int)d, 1, A, (lapack_int)d, x, (lapack_int)d);
+    *spd = info == 0;
+    return info > 0 ? BERG_OK : berg__lapack_status((long)info, fn, "dposv");
 }
 
 /* ---- Newton ------------------------------------------------------------ */
@@ -338,7 +344,9 @@ berg_status berg__bayes_map_exact(const berg_bayes *b, double tau, double *gamma
     BERG_TRY(evaluate(b, T, u, &ev, fn));
     int converged = 0;
     for (size_t it = 0; it < MAP_MAX_STEPS && !converged; it++) {
-        BERG_REQUIRE(!solve_neg(du, ev.H, ev.grad, s), BERG_ERR_NO_CONVERGENCE,
+        int spd;
+        BERG_TRY(solve_neg(du, ev.H, ev.grad, s, &spd, fn));
+        BERG_REQUIRE(spd, BERG_ERR_NO_CONVERGENCE,
                      "%s: the Hessian of ln pi_T at u[0] = %.17g is not negative definite at "
                      "Newton step %zu (tau = %g): the MAP is not an isolated maximum",
                      fn, u[0], it, tau);
@@ -381,9 +389,11 @@ berg_status berg__bayes_map_exact(const berg_bayes *b, double tau, double *gamma
             double q = 0.0;
             for (size_t a = 0; a < b->dy; a++)
                 q += ev.J[a * du + k] * ev.Dg[a];
-            rhs[k] = q / (tau * tau);
+            rhs[k] = q / tau / tau; /* tau * tau underflows for tiny tau */
         }
-        BERG_REQUIRE(!solve_neg(du, ev.H, rhs, dgamma), BERG_ERR_NO_CONVERGENCE,
+        int spd;
+        BERG_TRY(solve_neg(du, ev.H, rhs, dgamma, &spd, fn));
+        BERG_REQUIRE(spd, BERG_ERR_NO_CONVERGENCE,
                      "%s: the Hessian of ln pi_T at the MAP u[0] = %.17g (tau = %g) is not "
                      "negative definite",
                      fn, u[0], tau);

@@ -33,8 +33,9 @@ static double log_mass(const double *lp, size_t n, double w)
 }
 
 /* D(u_i) = KL(p* || p(.|u_i)) with p(.|u_i) normalized on the data grid;
- * row: scratch of ny values; ys: the data cell coordinates; negS: sum p* ln p* w */
-static berg_status divergence_at(const berg_bayes *b, size_t i, const double *pstar, double zs,
+ * pstar: the normalized truth; row: scratch of ny values; ys: the data cell
+ * coordinates; negS: sum p* ln p* w */
+static berg_status divergence_at(const berg_bayes *b, size_t i, const double *pstar,
                                  double negS, const double *ys, double *row, double *D,
                                  const char *fn)
 {
@@ -52,7 +53,7 @@ static berg_status divergence_at(const berg_bayes *b, size_t i, const double *ps
             *D = HUGE_VAL;
             return BERG_OK;
         }
-        cross += (pstar[j] / zs) * (row[j] - lz) * w;
+        cross += pstar[j] * (row[j] - lz) * w;
     }
     *D = fmax(negS - cross, 0.0);
     return BERG_OK;
@@ -75,19 +76,28 @@ berg_status berg_bayes_set_truth(berg_bayes *b, const double *pstar)
         st = berg_last_status();
         goto fail;
     }
-    double w = b->data.weight, zs = sum * w;
+    double w = b->data.weight;
     for (size_t j = 0; j < b->ny; j++)
         berg__bayes_data_point(b, j, ys + j * b->dy);
     double negS = 0.0; /* sum p* ln p* w, p* normalized */
     for (size_t j = 0; j < b->ny; j++) {
-        double p = pstar[j] / zs;
+        /* p* / (sum w) without forming sum w, which over- or underflows for
+         * extreme but finite values */
+        double p = pstar[j] / sum / w;
+        if (!isfinite(p)) {
+            st = berg__error(BERG_ERR_MASS,
+                             "%s: the normalized truth pstar overflows at index %zu (cell volume "
+                             "%g)",
+                             fn, j, w);
+            goto fail;
+        }
         truth[j] = p;
         if (p > 0.0)
             negS += p * log(p) * w;
     }
     int any = 0;
     for (size_t i = 0; i < b->nu; i++) {
-        BERG_TRY_GOTO(st, divergence_at(b, i, pstar, zs, negS, ys, row, &D[i], fn), fail);
+        BERG_TRY_GOTO(st, divergence_at(b, i, truth, negS, ys, row, &D[i], fn), fail);
         if (D[i] != HUGE_VAL && b->logprior[i] != -HUGE_VAL)
             any = 1;
     }
@@ -194,7 +204,10 @@ static void newton_refine(const berg_bayes *b, const double *lp, size_t im, doub
             H[a * d + c] = H[c * d + a] = -0.25 * (fpp - fpm - fmp + fmm);
         }
     }
-    if (LAPACKE_dposv(LAPACK_ROW_MAJOR, 'L', (lapack_int)d, 1, H, (lapack_int)d, g, 1) != 0)
+    /* H is symmetric: the column-major call reads the same matrix and
+     * LAPACKE allocates nothing (no transposed copy that could fail) */
+    if (LAPACKE_dposv(LAPACK_COL_MAJOR, 'L', (lapack_int)d, 1, H, (lapack_int)d, g,
+                      (lapack_int)d) != 0)
         return;
     for (size_t a = 0; a < d; a++)
         if (!(fabs(g[a]) <= 1.0))
@@ -290,9 +303,12 @@ berg_status berg_bayes_trajectory(const berg_bayes *b, size_t nT, const double *
     BERG_TRY(berg__check_ptr(T, fn, "T"));
     BERG_REQUIRE(nT > 0, BERG_ERR_SIZE, "%s: nT must be >= 1", fn);
     BERG_TRY(berg__bayes_need_truth(b, fn));
-    BERG_TRY(check_times(T, nT, fn));
+    /* every count checked before the caller's array is read */
     size_t du = b->du, total;
+    BERG_TRY(berg__check_addressable(nT, sizeof(double), fn, "T (nT values)"));
     BERG_TRY(berg__mul_size(nT, du, &total, fn, "nT * du"));
+    BERG_TRY(berg__check_addressable(total, sizeof(double), fn, "map and mean (nT * du values)"));
+    BERG_TRY(check_times(T, nT, fn));
     double *lp = berg__alloc(b->nu, sizeof(double), fn);
     double *pi = berg__alloc(b->nu, sizeof(double), fn);
     double *mp = berg__alloc(total, sizeof(double), fn);

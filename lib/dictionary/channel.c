@@ -114,6 +114,18 @@ static berg_status adjoint(const berg_channel *ch, const double *f, double *out,
     return BERG_OK;
 }
 
+/* the first non-finite value of a result computed into scratch (values
+ * near DBL_MAX overflow the flow): BERG_ERR_NONFINITE before anything is
+ * copied to the caller */
+static berg_status result_finite(const double *a, size_t n, const char *fn, const char *what)
+{
+    for (size_t i = 0; i < n; i++)
+        BERG_REQUIRE(isfinite(a[i]), BERG_ERR_NONFINITE,
+                     "%s: %s overflows at cell %zu (input values too large for the flow)", fn,
+                     what, i);
+    return BERG_OK;
+}
+
 berg_status berg_channel_apply(const berg_channel *ch, const double *in, double *out)
 {
     static const char fn[] = "berg_channel_apply";
@@ -121,7 +133,17 @@ berg_status berg_channel_apply(const berg_channel *ch, const double *in, double 
     BERG_TRY(berg__check_ptr(in, fn, "in"));
     BERG_TRY(berg__check_ptr(out, fn, "out"));
     BERG_TRY(berg__check_nonneg(in, ch->space.size, fn, "in"));
-    return forward(ch, in, out, fn);
+    berg__pool *pool = (berg__pool *)&ch->scratch; /* the pool is internally locked */
+    double *work = berg__pool_get(pool, fn);
+    if (!work)
+        return berg_last_status();
+    berg_status st;
+    BERG_TRY_GOTO(st, forward(ch, in, work, fn), done);
+    BERG_TRY_GOTO(st, result_finite(work, ch->space.size, fn, "E(in)"), done);
+    memcpy(out, work, ch->space.size * sizeof(double));
+done:
+    berg__pool_put(pool, work);
+    return st;
 }
 
 berg_status berg_channel_adjoint(const berg_channel *ch, const double *f, double *out)
@@ -132,11 +154,16 @@ berg_status berg_channel_adjoint(const berg_channel *ch, const double *f, double
     BERG_TRY(berg__check_ptr(out, fn, "out"));
     BERG_TRY(berg__check_nonneg(f, ch->space.size, fn, "f"));
     berg__pool *pool = (berg__pool *)&ch->scratch; /* the pool is internally locked */
-    double *work = berg__pool_get(pool, fn);
-    if (!work)
+    double *res = berg__pool_get(pool, fn);
+    if (!res)
         return berg_last_status();
-    berg_status st = adjoint(ch, f, out, work, fn);
-    berg__pool_put(pool, work);
+    berg_status st;
+    size_t n = ch->space.size;
+    BERG_TRY_GOTO(st, adjoint(ch, f, res, res + n, fn), done);
+    BERG_TRY_GOTO(st, result_finite(res, n, fn, "E^dagger(f)"), done);
+    memcpy(out, res, n * sizeof(double));
+done:
+    berg__pool_put(pool, res);
     return st;
 }
 
@@ -180,9 +207,12 @@ berg_status berg_channel_petz_recover(const berg_channel *ch, const double *sigm
         }
         ratio[i] = rho1[i] > 0.0 ? rho1[i] / ratio[i] : 0.0;
     }
+    BERG_TRY_GOTO(st, result_finite(ratio, n, fn, "rho1 / E(sigma)"), done);
     BERG_TRY_GOTO(st, adjoint(ch, ratio, ratio, work, fn), done);
     for (size_t i = 0; i < n; i++)
-        out[i] = sigma[i] * ratio[i];
+        ratio[i] *= sigma[i];
+    BERG_TRY_GOTO(st, result_finite(ratio, n, fn, "the recovered state"), done);
+    memcpy(out, ratio, n * sizeof(double));
 done:
     berg__pool_put(pool, ratio);
     return st;

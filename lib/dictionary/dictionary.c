@@ -35,6 +35,8 @@ static berg_status geometry(const berg_bayes *b, berg_dictionary *d, const char 
         double s = 0.0;
         for (size_t k = 0; k < d->du; k++)
             s += d->jacobian[i * d->du + k] * dgam[k];
+        BERG_REQUIRE(isfinite(s), BERG_ERR_NONFINITE,
+                     "%s: the drift m[%zu] = J dgamma/dtau overflows at tau = %g", fn, i, d->tau);
         d->drift[i] = s;
     }
     return BERG_OK;
@@ -114,7 +116,11 @@ berg_status berg_dictionary_heat_time(const berg_dictionary *d, double *t)
     BERG_TRY(berg__check_ptr(t, fn, "t"));
     BERG_REQUIRE(d->dy == 1, BERG_ERR_UNSUPPORTED,
                  "%s: a scalar heat time exists only for dy = 1 (dy = %zu)", fn, d->dy);
-    *t = 0.5 * d->inverse_metric[0] * d->tau;
+    double v = 0.5 * d->inverse_metric[0] * d->tau;
+    BERG_REQUIRE(isfinite(v), BERG_ERR_NONFINITE,
+                 "%s: t = K tau / 2 overflows (K = %g, tau = %g)", fn, d->inverse_metric[0],
+                 d->tau);
+    *t = v;
     return BERG_OK;
 }
 

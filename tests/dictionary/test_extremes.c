@@ -1,0 +1,329 @@
+/* Regression tests of issue 13 in the dictionary layer: extreme but finite
+ * inputs give a right answer or a refusal with a message, never NaN, inf or
+ * a crash with BERG_OK; counts are checked before the caller's arrays are
+ * read; outputs are untouched on failure (sentinel-filled buffers). */
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+static const double SENTINEL = -12345.5;
+
+typedef struct {
+    double sigma;
+    int inf_far; /* G returns +inf for |u| > 50 */
+} model;
+
+static int G_fn(size_t du, const double *u, size_t dy, double *y, void *ud)
+{
+    (void)du;
+    (void)dy;
+    const model *m = ud;
+    y[0] = (m->inf_far && fabs(u[0]) > 50.0) ? INFINITY : u[0];
+    return 0;
+}
+
+static int noise_fn(size_t dy, const double *n, double *lp, void *ud)
+{
+    (void)dy;
+    const model *m = ud;
+    *lp = -0.5 * n[0] * n[0] / (m->sigma * m->sigma) - 0.5 * log(2 * M_PI * m->sigma * m->sigma);
+    return 0;
+}
+
+static int all_finite(const double *a, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(a[i]))
+            return 0;
+    return 1;
+}
+
+static int untouched(const double *a, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != SENTINEL)
+            return 0;
+    return 1;
+}
+
+static void fill(double *a, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        a[i] = SENTINEL;
+}
+
+/* right or refused: OK with finite values, or the status `want` with a
+ * message and the output untouched */
+static void right_or_refused(berg_status st, berg_status want, const double *out, size_t n,
+                             const char *what)
+{
+    if (st == BERG_OK)
+        CHECK(all_finite(out, n), "%s: OK must give finite values", what);
+    else {
+        CHECK(st == want, "%s: status %d, want %d (%s)", what, (int)st, (int)want,
+              berg_last_error());
+        CHECK(strlen(berg_last_error()) > 0, "%s: a message", what);
+        CHECK(untouched(out, n), "%s: output untouched on failure", what);
+    }
+}
+
+/* a prior whose mass overflows (DBL_MAX on a wide cell) or underflows (a
+ * subnormal value): the posterior is finite and normalized */
+static void test_extreme_priors(void)
+{
+    model M = {1.0, 0};
+    double prior_max[2] = {DBL_MAX, 0.0}, post[9];
+    berg_space *U = tu_line(2, -4.0, 6.0, BERG_NEUMANN), *Y = tu_line(64, -10.0, 10.0, BERG_NEUMANN);
+    berg_bayes *b = NULL;
+    CHECK_STATUS(berg_bayes_create(&b, U, Y, prior_max, 0), BERG_OK, "prior {DBL_MAX, 0}");
+    CHECK_STATUS(berg_bayes_set_location(b, NULL, NULL, G_fn, noise_fn, &M), BERG_OK, "location");
+    CHECK_STATUS(berg_bayes_posterior(b, post), BERG_OK, "posterior");
+    CHECK(all_finite(post, 2) && post[0] > 0.0 && post[1] == 0.0,
+          "prior {DBL_MAX, 0}: posterior finite (%g, %g)", post[0], post[1]);
+    CHECK_REL(post[0] * 5.0, 1.0, 1e-12, "prior {DBL_MAX, 0}: normalized");
+    double y = 0.5;
+    CHECK_STATUS(berg_bayes_observe(b, 1, &y), BERG_OK, "observe");
+    CHECK_STATUS(berg_bayes_posterior(b, post), BERG_OK, "posterior after data");
+    CHECK(all_finite(post, 2), "prior {DBL_MAX, 0}: posterior after data finite");
+    berg_bayes_destroy(b);
+    berg_space_destroy(U);
+
+    double prior_sub[9] = {4.94e-324, 0, 0, 0, 0, 0, 0, 0, 0};
+    U = tu_line(9, -1.0, 2.0, BERG_NEUMANN);
+    b = NULL;
+    CHECK_STATUS(berg_bayes_create(&b, U, Y, prior_sub, 0), BERG_OK, "prior {4.94e-324, 0...}");
+    CHECK_STATUS(berg_bayes_set_location(b, NULL, NULL, G_fn, noise_fn, &M), BERG_OK, "location");
+    CHECK_STATUS(berg_bayes_posterior(b, post), BERG_OK, "posterior");
+    CHECK(all_finite(post, 9), "subnormal prior: posterior finite");
+    CHECK_REL(post[0] * (3.0 / 9.0), 1.0, 1e-12, "subnormal prior: normalized");
+    berg_bayes_destroy(b);
+    berg_space_destroy(U);
+    berg_space_destroy(Y);
+}
+
+/* a truth with values near 1e300 (its mass 2.6e302 is finite, its mass
+ * times the cell volume is not formed): D finite and the same as for the
+ * same truth scaled to 1 */
+static void test_huge_truth(void)
+{
+    model M = {1.0, 0};
+    size_t ny = 256, nu = 50;
+    berg_space *U = tu_line(nu, -2.0, 2.0, BERG_NEUMANN), *Y = tu_line(ny, -10.0, 10.0, BERG_NEUMANN);
+    double *flat = malloc(nu * sizeof *flat), *ps = malloc(ny * sizeof *ps), *y = malloc(ny * sizeof *y);
+    double *D1 = malloc(nu * sizeof *D1), *D2 = malloc(nu * sizeof *D2);
+    for (size_t i = 0; i < nu; i++)
+        flat[i] = 1.0;
+    berg_space_coordinates(Y, 0, y);
+    for (size_t j = 0; j < ny; j++)
+        ps[j] = exp(-0.5 * (y[j] - 0.3) * (y[j] - 0.3));
+    berg_bayes *b = NULL;
+    berg_bayes_create(&b, U, Y, flat, 0);
+    berg_bayes_set_location(b, NULL, NULL, G_fn, noise_fn, &M);
+    CHECK_STATUS(berg_bayes_set_truth(b, ps), BERG_OK, "truth");
+    berg_bayes_divergence(b, D1);
+    for (size_t j = 0; j < ny; j++)
+        ps[j] *= 1e300;
+    CHECK_STATUS(berg_bayes_set_truth(b, ps), BERG_OK, "truth near 1e300");
+    berg_bayes_divergence(b, D2);
+    double dev = 0.0;
+    for (size_t i = 0; i < nu; i++)
+        dev = fmax(dev, fabs(D2[i] - D1[i]));
+    CHECK(all_finite(D2, nu) && dev < 1e-12, "truth near 1e300: D as for the unscaled truth (%.3g)",
+          dev);
+    berg_bayes_destroy(b);
+    berg_space_destroy(U);
+    berg_space_destroy(Y);
+    free(flat);
+    free(ps);
+    free(y);
+    free(D1);
+    free(D2);
+}
+
+/* a count whose byte size overflows: refused before the (one-element)
+ * array is read */
+static void test_huge_counts(void)
+{
+    model M = {1.0, 0};
+    size_t ny = 64, nu = 40;
+    berg_space *U = tu_line(nu, -2.0, 2.0, BERG_NEUMANN), *Y = tu_line(ny, -10.0, 10.0, BERG_NEUMANN);
+    double flat[40], ps[64], post0[40], post1[40], y1 = 0.1, yg[64];
+    for (size_t i = 0; i < nu; i++)
+        flat[i] = 1.0;
+    berg_space_coordinates(Y, 0, yg);
+    for (size_t j = 0; j < ny; j++)
+        ps[j] = exp(-0.5 * yg[j] * yg[j]);
+    berg_bayes *b = NULL;
+    berg_bayes_create(&b, U, Y, flat, 0);
+    berg_bayes_set_location(b, NULL, NULL, G_fn, noise_fn, &M);
+    berg_bayes_set_truth(b, ps);
+    berg_bayes_observe(b, 1, &y1);
+    berg_bayes_posterior(b, post0);
+    double T0 = berg_bayes_time(b);
+    size_t counts[3] = {SIZE_MAX, SIZE_MAX / 8 + 1, (size_t)PTRDIFF_MAX / 8 + 1};
+    for (int k = 0; k < 3; k++) {
+        CHECK_STATUS(berg_bayes_observe(b, counts[k], &y1), BERG_ERR_SIZE, "observe count %zu",
+                     counts[k]);
+        berg_bayes_posterior(b, post1);
+        CHECK(memcmp(post0, post1, sizeof post0) == 0 && berg_bayes_time(b) == T0,
+              "observe count %zu: posterior and T unchanged", counts[k]);
+        double map[4], mean[4], T1 = 1.0;
+        fill(map, 4);
+        fill(mean, 4);
+        CHECK_STATUS(berg_bayes_trajectory(b, counts[k], &T1, map, mean), BERG_ERR_SIZE,
+                     "trajectory nT = %zu", counts[k]);
+        CHECK(untouched(map, 4) && untouched(mean, 4), "trajectory nT = %zu: outputs untouched",
+              counts[k]);
+    }
+    double map[2], T1 = 1.0;
+    fill(map, 2);
+    CHECK_STATUS(berg_bayes_trajectory(b, 0, &T1, map, NULL), BERG_ERR_SIZE, "trajectory nT = 0");
+    CHECK(untouched(map, 2), "trajectory nT = 0: map untouched");
+    berg_bayes_destroy(b);
+    berg_space_destroy(U);
+    berg_space_destroy(Y);
+}
+
+/* the dictionary's heat time overflowing, the scheme's G returning +inf,
+ * a tiny tau in the discrepancy */
+static void test_dictionary_extremes(void)
+{
+    model M = {2.0, 1};
+    size_t ny = 256, nu = 200;
+    berg_space *U = tu_line(nu, -3.0, 3.0, BERG_NEUMANN), *Y = tu_line(ny, -16.0, 16.0, BERG_NEUMANN);
+    double *prior = malloc(nu * sizeof *prior), *ps = malloc(ny * sizeof *ps);
+    double *yg = malloc(ny * sizeof *yg), *sig = malloc(ny * sizeof *sig);
+    berg_space_coordinates(U, 0, prior);
+    for (size_t i = 0; i < nu; i++)
+        prior[i] = exp(-0.5 * prior[i] * prior[i]);
+    berg_space_coordinates(Y, 0, yg);
+    for (size_t j = 0; j < ny; j++)
+        ps[j] = exp(-0.125 * (yg[j] - 0.5) * (yg[j] - 0.5));
+    berg_bayes *b = NULL;
+    berg_bayes_create(&b, U, Y, prior, 0);
+    CHECK_STATUS(berg_bayes_set_location(b, NULL, NULL, G_fn, noise_fn, &M), BERG_OK, "location");
+    CHECK_STATUS(berg_bayes_set_truth(b, ps), BERG_OK, "truth");
+    berg_dictionary *d = NULL;
+    /* tau = 1e308: K = sigma^2 = 4, t = K tau / 2 = 2e308 overflows */
+    CHECK_STATUS(berg_dictionary_create(&d, b, 1e308), BERG_OK, "dictionary at tau = 1e308");
+    if (d) {
+        double t = SENTINEL, m = SENTINEL, g = SENTINEL;
+        CHECK_STATUS(berg_dictionary_heat_time(d, &t), BERG_ERR_NONFINITE, "heat time overflows");
+        CHECK(t == SENTINEL, "heat time untouched");
+        berg_dictionary_drift(d, &m);
+        berg_dictionary_map(d, &g);
+        CHECK(isfinite(m) && isfinite(g), "tau = 1e308: gamma %g and drift %g finite", g, m);
+        berg_dictionary_destroy(d);
+    }
+    d = NULL;
+    CHECK_STATUS(berg_dictionary_create(&d, b, 0.1), BERG_OK, "dictionary at tau = 0.1");
+    if (d) {
+        double u = 100.0;
+        fill(sig, ny);
+        CHECK_STATUS(berg_dictionary_scheme(d, &u, sig), BERG_ERR_CALLBACK, "scheme: G(u) = +inf");
+        CHECK(untouched(sig, ny), "scheme: sigma untouched");
+        berg_dictionary_destroy(d);
+    }
+    /* a tiny tau: the flow has nothing to do; right (l1 ~ 0) or refused naming tau */
+    double l1 = SENTINEL, kl = SENTINEL;
+    berg_status st = berg_bayes_flow_discrepancy(b, 1e-300, 1, &l1, &kl);
+    if (st == BERG_OK) {
+        CHECK(isfinite(l1) && isfinite(kl) && l1 < 1e-6, "tau = 1e-300: discrepancy %g %g", l1, kl);
+    } else {
+        CHECK(st == BERG_ERR_TIME && strstr(berg_last_error(), "tau") != NULL,
+              "tau = 1e-300: status %d (%s), want BERG_ERR_TIME naming tau", (int)st,
+              berg_last_error());
+        CHECK(l1 == SENTINEL && kl == SENTINEL, "tau = 1e-300: outputs untouched");
+    }
+    /* the backward flow over a tiny tau: the identity, not a refusal about
+     * an internal matrix */
+    double *p2 = malloc(ny * sizeof *p2), dev = 0.0;
+    st = berg_bayes_backward_flow(b, 0.0, 1e-300, 1, ps, p2);
+    CHECK_STATUS(st, BERG_OK, "backward flow over tau = 1e-300");
+    for (size_t j = 0; st == BERG_OK && j < ny; j++)
+        dev = fmax(dev, fabs(p2[j] - ps[j]));
+    CHECK(st == BERG_OK && dev < 1e-12, "backward flow over tau = 1e-300: identity (%.3g)", dev);
+    free(p2);
+    berg_bayes_destroy(b);
+    berg_space_destroy(U);
+    berg_space_destroy(Y);
+    free(prior);
+    free(ps);
+    free(yg);
+    free(sig);
+}
+
+/* posterior moments on a box near 1e307 overflow: refused, outputs untouched */
+static void test_huge_box_mean(void)
+{
+    size_t n = 16;
+    double lo = 1e307, hi = 2e307, flat[16], mean[1], cov[1];
+    berg_boundary bc = BERG_DIRICHLET;
+    berg_space *U = NULL, *Y = tu_line(8, -1.0, 1.0, BERG_NEUMANN);
+    CHECK_STATUS(berg_space_create(&U, 1, &n, &lo, &hi, &bc, NULL), BERG_OK, "huge box");
+    for (size_t i = 0; i < n; i++)
+        flat[i] = 1.0;
+    berg_bayes *b = NULL;
+    CHECK_STATUS(berg_bayes_create(&b, U, Y, flat, 0), BERG_OK, "bayes on the huge box");
+    if (b) {
+        fill(mean, 1);
+        fill(cov, 1);
+        berg_status st = berg_bayes_mean(b, mean, cov);
+        right_or_refused(st, BERG_ERR_NONFINITE, mean, 1, "mean on [1e307, 2e307]");
+        if (st != BERG_OK)
+            CHECK(untouched(cov, 1), "cov untouched");
+        else
+            CHECK(isfinite(cov[0]), "cov finite");
+    }
+    berg_bayes_destroy(b);
+    berg_space_destroy(U);
+    berg_space_destroy(Y);
+}
+
+/* the heat channel on values near DBL_MAX and a Petz ratio that overflows */
+static void test_channel_extremes(void)
+{
+    size_t n = 64;
+    berg_space *S = tu_line(n, -5.0, 5.0, BERG_PERIODIC);
+    berg_channel *ch = NULL;
+    CHECK_STATUS(berg_channel_create(&ch, S, BERG_CHANNEL_HEAT, 0.05, NULL), BERG_OK, "channel");
+    double *in = malloc(n * sizeof *in), *out = malloc(n * sizeof *out);
+    double *sigma = malloc(n * sizeof *sigma), x[64], mass;
+    berg_space_coordinates(S, 0, x);
+    for (size_t i = 0; i < n; i++)
+        in[i] = DBL_MAX * (0.5 + 0.5 * (i % 2));
+    fill(out, n);
+    right_or_refused(berg_channel_apply(ch, in, out), BERG_ERR_NONFINITE, out, n,
+                     "channel apply near DBL_MAX");
+    fill(out, n);
+    right_or_refused(berg_channel_adjoint(ch, in, out), BERG_ERR_NONFINITE, out, n,
+                     "channel adjoint near DBL_MAX");
+    for (size_t i = 0; i < n; i++)
+        sigma[i] = exp(-0.5 * x[i] * x[i]); /* E(sigma) ~ 1e-6 in the tails */
+    berg_space_normalize(S, sigma, &mass);
+    for (size_t i = 0; i < n; i++)
+        in[i] = 0.5 * DBL_MAX;
+    fill(out, n);
+    right_or_refused(berg_channel_petz_recover(ch, sigma, in, out), BERG_ERR_NONFINITE, out, n,
+                     "Petz with rho1 = DBL_MAX / 2");
+    berg_channel_destroy(ch);
+    berg_space_destroy(S);
+    free(in);
+    free(out);
+    free(sigma);
+}
+
+int main(void)
+{
+    test_extreme_priors();
+    test_huge_truth();
+    test_huge_counts();
+    test_dictionary_extremes();
+    test_huge_box_mean();
+    test_channel_extremes();
+    return test_summary("dictionary-extremes");
+}
