@@ -466,6 +466,14 @@ BERG_API void berg_multiplier_destroy(berg_multiplier *m);
  * through to FFTW's global wisdom (shared with the host program's own FFTW
  * use; libberg only ever adds wisdom, never forgets it), under libberg's
  * planner lock.
+ *
+ * System wisdom: at the first planning or wisdom call of the process
+ * libberg imports the file named by the environment variable BERG_WISDOM,
+ * or when it is unset SYSCONFDIR/berg/wisdom of the install prefix
+ * (/etc/berg/wisdom for /usr); BERG_WISDOM set to the empty string imports
+ * nothing. A missing file, or one that is not FFTW wisdom, is skipped
+ * without error. The berg-wisdom command plans named grids and writes that
+ * file, so that MEASURE creation on those grids afterwards plans from wisdom.
  * @param[out] out  a NUL-terminated string; free it with berg_free().
  *                  Untouched on failure.
  * @return BERG_OK; BERG_ERR_NULL when out is NULL; BERG_ERR_NOMEM.
