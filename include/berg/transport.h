@@ -328,7 +328,9 @@ BERG_API double berg_sinkhorn_epsilon(const berg_sinkhorn *sk);
  *         (see berg_sinkhorn); BERG_ERR_NO_CONVERGENCE when the marginal
  *         error is still above the tolerance after the iteration cap, or
  *         the scaling mode's scalings under- or overflowed
- *         (berg_sinkhorn_report gives the error reached); BERG_ERR_NOMEM.
+ *         (berg_sinkhorn_report gives the error reached); BERG_ERR_NOMEM;
+ *         BERG_ERR_CANCELLED when the progress callback
+ *         (berg_sinkhorn_set_progress()) stopped the solve.
  * @since 1.0
  */
 BERG_API berg_status berg_sinkhorn_cost(const berg_sinkhorn *sk, const double *p,
@@ -397,7 +399,8 @@ BERG_API berg_status berg_sinkhorn_solve(const berg_sinkhorn *sk, const double *
  *         zero; BERG_ERR_DOMAIN in the log domain when eps is below what
  *         the tolerance can resolve; BERG_ERR_NO_CONVERGENCE when the barycenter's change is
  *         still above the tolerance after the iteration cap, or the scalings
- *         under- or overflowed; BERG_ERR_NOMEM.
+ *         under- or overflowed; BERG_ERR_NOMEM; BERG_ERR_CANCELLED when the
+ *         progress callback stopped the iterations.
  * @since 1.0
  */
 BERG_API berg_status berg_sinkhorn_barycenter(const berg_sinkhorn *sk, size_t k,

@@ -72,8 +72,13 @@ berg_status berg__extrap_run(const berg__extrap *e, double t, double tau, double
             tau = rest;
             last = 1;
         }
-        for (size_t j = 1; j <= K; j++)
+        for (size_t j = 1; j <= K; j++) {
             BERG_TRY(e->step(e->ctx, tau, j, y, T[j - 1]));
+            /* between stages too: one step of a large grid can take long */
+            if (pr && j < K)
+                BERG_TRY(berg__progress_report(pr, 0, elapsed / t,
+                                               steps->accepted + steps->rejected, err, fn));
+        }
         err = extrapolate(e, T);
         double scale = e->error_scale(e->ctx, y);
         err = (scale > 0.0) ? err / scale : 0.0;
