@@ -117,7 +117,12 @@ BERG_API berg_status berg_fp_create(berg_fp **out, const berg_space *space, cons
  * exactly. Fourier: the Strang steps under the same tolerance; mass exact.
  * The spatial error is separate. Any finite t takes finitely many steps:
  * once the state is at equilibrium to the tolerance, the result is the
- * equilibrium.
+ * equilibrium. The finite-volume line solves are subtraction-free
+ * eliminations valid for any step (also where tau |L| exceeds
+ * 1/DBL_EPSILON, on boxes of very unequal sides or across huge potential
+ * barriers). A run is limited to 20000 steps (smooth runs take tens to a
+ * few hundred). The flow is linear: a state with values near DBL_MAX / n
+ * or below 2^-500 is evolved at a power-of-two scale and scaled back.
  *
  * @param[in]  fp   the flow.
  * @param[in]  t    the time, finite and >= 0 (t = 0 copies in).
@@ -130,11 +135,13 @@ BERG_API berg_status berg_fp_create(berg_fp **out, const berg_space *space, cons
  *         BERG_ERR_TIME (t negative or not finite);
  *         BERG_ERR_NONFINITE, BERG_ERR_NEGATIVE (in; the message names the
  *         index);
- *         BERG_ERR_NO_CONVERGENCE (the step size collapsed);
+ *         BERG_ERR_NO_CONVERGENCE (the step size collapsed, or the step
+ *         budget ran out; the message says which and the time reached);
  *         BERG_ERR_DOMAIN (Fourier: p e^{V/2} not resolved, or p > 0 where
- *         e^{-V} underflows);
- *         BERG_ERR_NOMEM (a concurrent caller could not get a workspace);
- *         BERG_ERR_INTERNAL (a tridiagonal solve failed);
+ *         e^{-V} underflows; the result has a value beyond DBL_MAX: a state
+ *         near DBL_MAX gathering where e^{-V} is largest);
+ *         BERG_ERR_NOMEM (a concurrent caller could not get a workspace,
+ *         or a scaled copy of a state near the ends of the double range);
  *         BERG_ERR_CANCELLED (the progress callback of berg_fp_set_progress()
  *         stopped the call; out unchanged).
  * @since 1.0

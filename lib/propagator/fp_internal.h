@@ -138,6 +138,9 @@ typedef struct berg__extrap {
     void *ctx;
 } berg__extrap;
 
+/* the step budget of one integration (accepted + rejected) */
+#define BERG__EXTRAP_MAX_STEPS ((size_t)20000)
+
 /* y <- y(t), starting with the step tau; T holds K arrays of n values.
  * BERG_ERR_NO_CONVERGENCE (named fn) when the step size collapses; a step's
  * failure is forwarded. */

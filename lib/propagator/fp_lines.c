@@ -30,17 +30,23 @@ typedef struct line {
  * relative error for ANY tau (also tau |L| >> 1/DBL_EPSILON, where the 1 of
  * I - tau L is lost in rounding and dgtsv met exact zero pivots).
  *
+ * Every product is formed as (ratio <= 1) * entry, so nothing overflows
+ * before a division.
+ *
  * Storage (magnitudes): sub[k] = |A[k][m-1]| (the border column, k < m-2),
  * super[k] = |A[k][k+1]|, diag[k] = the pivot p_k, rhs = b, then x.
  */
-static void solve_line(const line *L, size_t base, double tau)
+static void solve_line(const line *L, size_t base, double td, double inv_d)
 {
     const size_t m = L->cells, st = L->stride;
     const int per = L->periodic;
     double *R = L->sub, *p = L->diag, *U = L->super, *y = L->rhs;
-#define UP(k) (tau * L->rate_up[base + (k) * st])
-#define DOWN(k) (tau * L->rate_down[base + (k) * st])
-#define EXCESS(k) (1.0 + tau * L->rate_wall[base + (k) * st])
+    /* the system divided by D (td = tau / D, inv_d = 1 / D) */
+    for (size_t k = 0; k < m; k++)
+        y[k] *= inv_d;
+#define UP(k) (td * L->rate_up[base + (k) * st])
+#define DOWN(k) (td * L->rate_down[base + (k) * st])
+#define EXCESS(k) (inv_d + td * L->rate_wall[base + (k) * st])
     /* the original entries: column k sends UP(k) to row k + 1 and DOWN(k)
      * to row k - 1 (cyclically on a periodic line; the rates to no cell are
      * 0 on the other lines); with 2 cells both go to the other cell */
@@ -57,20 +63,20 @@ static void solve_line(const line *L, size_t base, double tau)
         const int border = k + 2 < m; /* row/column m-1 is not the neighbour k+1 */
         double pk = ex + low + (border ? q : 0.0);
         p[k] = pk;
-        double ynext = y[k + 1] + low / pk * y[k];
+        double ynext = y[k + 1] + (low / pk) * y[k];
         /* column k + 1 gets only from row k, but the last column from every
          * border row too */
-        double ex_next = ((k + 2 < m) ? EXCESS(k + 1) : ex_last) + U[k] * ex / pk;
+        double ex_next = ((k + 2 < m) ? EXCESS(k + 1) : ex_last) + U[k] * (ex / pk);
         double low_next = (k + 2 < m) ? UP(k + 1) : 0.0, q_next = 0.0;
         if (border) {
-            y[m - 1] += q / pk * y[k];
-            ex_last += R[k] * ex / pk;
+            y[m - 1] += (q / pk) * y[k];
+            ex_last += R[k] * (ex / pk);
             if (k + 2 < m - 1) { /* the fill stays in the border */
-                R[k + 1] += low * R[k] / pk;
-                q_next = q * U[k] / pk;
+                R[k + 1] += (low / pk) * R[k];
+                q_next = (q / pk) * U[k];
             } else { /* k + 1 = m - 2: the border is the neighbour of k + 1 */
-                U[k + 1] += low * R[k] / pk;
-                low_next += q * U[k] / pk;
+                U[k + 1] += (low / pk) * R[k];
+                low_next += (q / pk) * U[k];
             }
         }
         y[k + 1] = ynext;
@@ -84,8 +90,14 @@ static void solve_line(const line *L, size_t base, double tau)
     }
     p[m - 1] = ex_last;
     y[m - 1] /= p[m - 1];
+    /* a mass-conserving line at tau |L| beyond ~1e300 (1/D underflowed):
+     * the solution is the line's equilibrium, which the back substitution
+     * of the last column alone gives (the caller restores the mass) */
+    int equilibrium = !(y[m - 1] <= 1e250);
+    if (equilibrium)
+        y[m - 1] = 1.0;
     for (size_t k = m - 1; k-- > 0;) {
-        double v = y[k] + U[k] * y[k + 1];
+        double v = (equilibrium ? 0.0 : y[k]) + U[k] * y[k + 1];
         if (k + 2 < m)
             v += R[k] * y[m - 1];
         y[k] = v / p[k];
@@ -111,13 +123,17 @@ berg_status berg__fp_sweep_axis(const berg_fp *fp, const berg__fp_volume *fv, si
               w->sub,               w->diag,                w->super,
               w->rhs};
     int conserve = (s->bc[a] != BERG_DIRICHLET);
+    /* I - tau L_a divided by D = max(1, tau max_rate / 1e280): its entries
+     * stay below 1e280 (no sum of them overflows) for any tau */
+    const double cap = 1e280 / fmax(fv->max_rate, 1e-300);
+    const double td = fmin(tau, cap), inv_d = tau > cap ? cap / tau : 1.0;
     double *b = w->rhs;
     size_t block = m * st, nblocks = n / block;
     for (size_t o = 0; o < nblocks; o++) {
         for (size_t r = 0; r < st; r++) {
             size_t base = o * block + r;
             if (m == 1) { /* a single cell between two absorbing walls */
-                x[base] /= 1.0 + tau * L.rate_wall[base];
+                x[base] = x[base] * inv_d / (inv_d + td * L.rate_wall[base]);
                 continue;
             }
             double mass_in = 0.0;
@@ -125,7 +141,7 @@ berg_status berg__fp_sweep_axis(const berg_fp *fp, const berg__fp_volume *fv, si
                 b[k] = x[base + k * st];
                 mass_in += b[k];
             }
-            solve_line(&L, base, tau);
+            solve_line(&L, base, td, inv_d);
             double f = 1.0;
             if (conserve) {
                 /* the exact line solution conserves the line's mass */

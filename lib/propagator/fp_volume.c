@@ -334,8 +334,8 @@ static berg_status volume_evolve(const berg_fp *fp, double t, const double *in, 
         .tol = fp->tol,
         .exponent = 1.0 / (double)K,
         .hold_small_growth = 0,
-        /* steps beyond this would overflow the matrices I - tau L */
-        .tau_max = 1e100 / fmax(fv->max_rate, 1e-300),
+        /* the line solves take any tau (fp_lines.c) */
+        .tau_max = INFINITY,
         .stiffness = fv->max_rate,
         .step = volume_step,
         .error_scale = volume_scale,
