@@ -5,6 +5,8 @@
  * called, the outputs and the handle (and its thread's report) unchanged;
  * a callback that never stops changes no result bit. */
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -426,6 +428,73 @@ static void test_bayes(void)
     berg_space_destroy(Y);
 }
 
+/* ---- the calling thread only -------------------------------------------- */
+
+/* four threads solve on one handle at once; the callback (shared
+ * user_data) must run on the thread whose call it reports */
+static _Thread_local int thread_tag;
+
+typedef struct thread_check {
+    atomic_size_t calls, foreign;
+} thread_check;
+
+static int on_caller(double fraction, size_t iteration, double error, void *user_data)
+{
+    (void)fraction, (void)iteration, (void)error;
+    thread_check *tc = user_data;
+    atomic_fetch_add(&tc->calls, 1);
+    if (thread_tag != 1)
+        atomic_fetch_add(&tc->foreign, 1);
+    return 0;
+}
+
+typedef struct solve_job {
+    const berg_sinkhorn *sk;
+    const double *p, *q;
+    double cost;
+    berg_status st;
+} solve_job;
+
+static void *solve_thread(void *arg)
+{
+    solve_job *job = arg;
+    thread_tag = 1;
+    job->st = berg_sinkhorn_cost(job->sk, job->p, job->q, &job->cost);
+    thread_tag = 0;
+    return NULL;
+}
+
+static void test_threads(void)
+{
+    size_t n = 200;
+    berg_space *s = tu_line(n, 0.0, 1.0, BERG_NEUMANN);
+    berg_sinkhorn *sk = NULL;
+    CHECK_STATUS(berg_sinkhorn_create(&sk, s, 1e-2, BERG_SINKHORN_LOG_DOMAIN), BERG_OK, "create");
+    double *p = tu_vec(n), *q = tu_vec(n), c0;
+    bumps(s, p, q);
+    CHECK_STATUS(berg_sinkhorn_cost(sk, p, q, &c0), BERG_OK, "reference");
+    thread_check tc;
+    atomic_init(&tc.calls, 0);
+    atomic_init(&tc.foreign, 0);
+    berg_sinkhorn_set_progress(sk, on_caller, &tc);
+    solve_job jobs[4];
+    pthread_t th[4];
+    for (size_t k = 0; k < 4; k++) {
+        jobs[k] = (solve_job){sk, p, q, 0.0, BERG_ERR_INTERNAL};
+        pthread_create(&th[k], NULL, solve_thread, &jobs[k]);
+    }
+    for (size_t k = 0; k < 4; k++) {
+        pthread_join(th[k], NULL);
+        CHECK(jobs[k].st == BERG_OK && jobs[k].cost == c0, "thread %zu: same cost", k);
+    }
+    size_t calls = atomic_load(&tc.calls), foreign = atomic_load(&tc.foreign);
+    CHECK(calls >= 8 && foreign == 0, "callback on the calling threads only (%zu calls, %zu "
+          "elsewhere)", calls, foreign);
+    free(p), free(q);
+    berg_sinkhorn_destroy(sk);
+    berg_space_destroy(s);
+}
+
 static void test_status(void)
 {
     long long v = 0;
@@ -445,5 +514,6 @@ int main(void)
     test_fp_spectral();
     test_w2_metric();
     test_bayes();
+    test_threads();
     return test_summary("test_progress");
 }
