@@ -413,15 +413,19 @@ BERG_API berg_status berg_sinkhorn_barycenter(const berg_sinkhorn *sk, size_t k,
  * The marginal error reached and the iterations used by the calling
  * thread's last cost, divergence, solve or barycenter call on sk,
  * successful or not (for a divergence: the largest error and the total
- * iterations of its solves). Calls of other threads on the same handle do
- * not change it. Before any such call of this thread on sk: error NaN, 0
- * iterations. A thread keeps the reports of the 16 handles it solved on
- * last; an older handle's report reads as before any call.
+ * iterations of its solves), among the calls that measured a finite error
+ * (a call refused or stopped before that leaves the report as it was).
+ * Calls of other threads on the same handle do not change it. A thread
+ * keeps the reports of the 16 handles it solved on last.
  *
  * @param[in]  sk              the solver.
- * @param[out] marginal_error  the error reached, or NULL when not wanted.
- * @param[out] iterations      the iterations used, or NULL when not wanted.
- * @return BERG_OK; BERG_ERR_NULL for a NULL sk.
+ * @param[out] marginal_error  the error reached (finite), or NULL when not
+ *                             wanted; untouched on failure.
+ * @param[out] iterations      the iterations used, or NULL when not wanted;
+ *                             untouched on failure.
+ * @return BERG_OK; BERG_ERR_NULL for a NULL sk; BERG_ERR_DOMAIN when this
+ *         thread has no report on sk (no such call yet, or 16 other handles
+ *         solved on since).
  * @since 1.0
  */
 BERG_API berg_status berg_sinkhorn_report(const berg_sinkhorn *sk, double *marginal_error,

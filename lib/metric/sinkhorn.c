@@ -248,6 +248,8 @@ static _Thread_local size_t report_next;
 
 void berg__sinkhorn_record(const berg_sinkhorn *sk, berg__sinkhorn_run run)
 {
+    if (!isfinite(run.err))
+        return; /* refused or lost before an error was measured: nothing to report */
     for (size_t i = 0; i < REPORT_SLOTS; i++)
         if (reports[i].id == sk->id) {
             reports[i].run = run;
@@ -264,10 +266,18 @@ berg_status berg_sinkhorn_report(const berg_sinkhorn *sk, double *marginal_error
 {
     static const char fn[] = "berg_sinkhorn_report";
     BERG_TRY(berg__check_ptr(sk, fn, "sk"));
+    int found = 0;
     berg__sinkhorn_run run = {NAN, 0};
     for (size_t i = 0; i < REPORT_SLOTS; i++)
-        if (reports[i].id == sk->id)
+        if (reports[i].id == sk->id) {
             run = reports[i].run;
+            found = 1;
+        }
+    /* no report is not a NaN one: refused, outputs untouched */
+    BERG_REQUIRE(found, BERG_ERR_DOMAIN,
+                 "%s: sk has no report for this thread: no cost, divergence, solve or "
+                 "barycenter call of this thread on it yet (or 16 other handles since)",
+                 fn);
     if (marginal_error)
         *marginal_error = run.err;
     if (iterations)

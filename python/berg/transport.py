@@ -379,7 +379,8 @@ class Sinkhorn(_lib.Handle):
     def report(self) -> tuple[float, int]:
         """``(marginal error, iterations)`` of this thread's last solve on this instance.
 
-        Successful or not; ``(nan, 0)`` before any.
+        Successful or not; raises :class:`berg.DomainError` before any
+        (no solve of this thread on this instance).
 
         Examples
         --------

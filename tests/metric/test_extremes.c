@@ -473,11 +473,24 @@ static void test_sinkhorn_report_before_solve(void)
 {
     berg_space *s = tu_line(16, 0.0, 1.0, BERG_PERIODIC);
     berg_sinkhorn *sk = solver(s, 0.05, 0);
-    double e = 0.0;
+    double e = SENTINEL, p[16], q[16];
     size_t it = 99;
-    CHECK_STATUS(berg_sinkhorn_report(sk, &e, &it), BERG_OK, "report before any solve");
-    CHECK(isnan(e) && it == 0, "before any solve: error NaN, 0 iterations (documented): %g %zu",
-          e, it);
+    CHECK_STATUS(berg_sinkhorn_report(sk, &e, &it), BERG_ERR_DOMAIN, "report before any solve");
+    CHECK_MESSAGE("no report", "the message says why");
+    CHECK(e == SENTINEL && it == 99, "outputs untouched: %g %zu", e, it);
+    smooth_pair(16, p, q);
+    CHECK_STATUS(berg_sinkhorn_cost(sk, p, q, &e), BERG_OK, "a solve");
+    CHECK_STATUS(berg_sinkhorn_report(sk, &e, &it), BERG_OK, "report after it");
+    CHECK(isfinite(e) && e <= 1e-9 && it > 0, "a finite report: %g %zu", e, it);
+    /* a solve refused before iterating (log domain at a tiny eps) leaves
+     * no NaN report behind */
+    berg_sinkhorn *tiny = solver(s, 1e-300, BERG_SINKHORN_LOG_DOMAIN);
+    CHECK_STATUS(berg_sinkhorn_cost(tiny, p, q, &e), BERG_ERR_DOMAIN, "refused solve");
+    e = SENTINEL;
+    CHECK_STATUS(berg_sinkhorn_report(tiny, &e, &it), BERG_ERR_DOMAIN,
+                 "no report after a refused solve");
+    CHECK(e == SENTINEL, "report untouched");
+    berg_sinkhorn_destroy(tiny);
     berg_sinkhorn_destroy(sk);
     berg_space_destroy(s);
 }

@@ -711,8 +711,9 @@ static void test_concurrent(void)
     double err = 0.0, p[128], q[128];
     size_t it = 99;
     berg_sinkhorn *fresh = solver(s, 1e-2, BERG_SINKHORN_LOG_DOMAIN);
-    CHECK_STATUS(berg_sinkhorn_report(fresh, &err, &it), BERG_OK, "report before any solve");
-    CHECK(isnan(err) && it == 0, "no solve yet: NaN and 0 (%g, %zu)", err, it);
+    CHECK_STATUS(berg_sinkhorn_report(fresh, &err, &it), BERG_ERR_DOMAIN,
+                 "report before any solve");
+    CHECK(err == 0.0 && it == 99, "no solve yet: refused, outputs untouched (%g, %zu)", err, it);
     cbump1(s, 0.4, 0.1, p);
     cbump1(s, 0.6, 0.1, q);
     berg_sinkhorn_set_max_iterations(fresh, 3);
