@@ -67,6 +67,15 @@ static inline void fz_reset(void)
     fz_ctx[0] = '\0';
 }
 
+/* FZ_VERBOSE=1 in the environment: print what the last input decoded to */
+static void fz_print_ctx(void) { fprintf(stderr, "last input:%s\n", fz_ctx); }
+__attribute__((constructor)) static void fz_verbose_init(void)
+{
+    const char *v = getenv("FZ_VERBOSE");
+    if (v != NULL && v[0] == '1')
+        atexit(fz_print_ctx);
+}
+
 #define FZ_FAIL(...)                                                                              \
     do {                                                                                          \
         fprintf(stderr, "BROKEN PROMISE %s:%d: ", __FILE__, __LINE__);                            \
@@ -276,6 +285,7 @@ static inline int fz_untouched(const void *buf, size_t bytes)
  */
 static inline void fz_check_refusal(berg_status st, const char *fn)
 {
+    fz_note(" [refused: %s]", berg_last_error());
     FZ_CHECK(st > BERG_OK && (int)st < berg_status_count(), "%s returned unknown status %d", fn,
              (int)st);
     FZ_CHECK(berg_last_status() == st, "%s returned %s but berg_last_status() is %s", fn,

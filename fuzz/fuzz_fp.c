@@ -102,7 +102,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (size_t i = 0; i < n; i++)
             FZ_CHECK(out[i] >= -1e-7 * m_in / w, "berg_fp_evolve: out[%zu] = %g < 0 (mass %g)", i,
                      out[i], m_in);
-        if (!fz_has_dirichlet(s))
+        /* a state whose integral overflows has no mass to compare */
+        if (!isfinite(m_in))
+            ;
+        else if (!fz_has_dirichlet(s))
             FZ_CHECK(fabs(m_out - m_in) <= 1e-9 * m_in, "berg_fp_evolve: mass %.17g -> %.17g", m_in,
                      m_out);
         else

@@ -142,7 +142,9 @@ static void fuzz_multiplier(fz_in *f, const berg_space *s)
         cfn = "berg_multiplier_create_regulator";
         uint8_t kind = fz_byte(f);
         berg_regulator k = (berg_regulator)(kind < 250 ? kind % 5 : kind);
-        st = berg_multiplier_create_regulator(&m, s, k, fz_double(f), flags);
+        double lambda = fz_double(f);
+        fz_note(" regulator kind %d lambda %.17g flags 0x%x", (int)k, lambda, flags);
+        st = berg_multiplier_create_regulator(&m, s, k, lambda, flags);
     } else {
         cfn = "berg_multiplier_create_radial";
         size_t np = fz_range(f, 1, 8);
@@ -153,6 +155,9 @@ static void fuzz_multiplier(fz_in *f, const berg_space *s)
             k += fz_byte(f) < 230 ? 0.25 + (double)fz_byte(f) / 8.0 : fz_double(f);
             cp[i] = fz_byte(f) < 200 ? (double)fz_byte(f) / 32.0 : fz_double(f);
         }
+        fz_note(" radial flags 0x%x", flags);
+        fz_note_array("kp", kp, np);
+        fz_note_array("cp", cp, np);
         st = berg_multiplier_create_radial(&m, s, np, kp, cp, flags);
     }
     if (st != BERG_OK) {
