@@ -402,7 +402,10 @@ BERG_API berg_status berg_fisher_model(const berg_space *space, size_t npar, con
  * @param[in]  user_data  passed to the callback.
  * @return BERG_OK;
  *   BERG_ERR_NULL when u or J is NULL or both callbacks are NULL;
- *   BERG_ERR_DOMAIN when both callbacks are given;
+ *   BERG_ERR_DOMAIN when both callbacks are given, when a u[k] is so large
+ *   that the difference stencil u[k] +- 2h leaves the double range, or when
+ *   an entry of J overflows (differences are formed in halves, so values of
+ *   G near DBL_MAX do not overflow on their own);
  *   BERG_ERR_SIZE when du or dy is 0 or dy x du overflows;
  *   BERG_ERR_NONFINITE for a non-finite u;
  *   BERG_ERR_CALLBACK when a callback failed or wrote a non-finite value;

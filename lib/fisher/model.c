@@ -255,6 +255,10 @@ static berg_status jacobian_by_differences(size_t du, size_t dy, const double *u
         double h = 1e-3 * fmax(fabs(u[k]), 1.0);
         volatile double up = u[k] + h;
         h = up - u[k];
+        BERG_REQUIRE(isfinite(u[k] + 2.0 * h) && isfinite(u[k] - 2.0 * h), BERG_ERR_DOMAIN,
+                     "%s: u[%zu] = %g is too large for the difference stencil u +- 2h "
+                     "(h = %g); pass jac",
+                     fn, k, u[k], h);
         memcpy(uu, u, du * sizeof(double));
         for (size_t e = 0; e < 4; e++) {
             uu[k] = u[k] + step[e] * h;
@@ -264,8 +268,18 @@ static berg_status jacobian_by_differences(size_t du, size_t dy, const double *u
                          k, step[e] * h);
             BERG_TRY(berg__fisher_callback_output(f[e], dy, 0, fn, "G"));
         }
-        for (size_t i = 0; i < dy; i++)
-            J[i * du + k] = (-f[0][i] + 8.0 * f[1][i] - 8.0 * f[2][i] + f[3][i]) / (12.0 * h);
+        /* in halves: differences of values near DBL_MAX must not overflow
+         * (J = (8 (f1 - f2) - (f0 - f3)) / 12h); a J beyond the range is
+         * refused, not returned as inf or NaN */
+        for (size_t i = 0; i < dy; i++) {
+            double a = 0.5 * f[1][i] - 0.5 * f[2][i], b = 0.5 * f[0][i] - 0.5 * f[3][i];
+            double v = (a / h) * (4.0 / 3.0) - (b / h) / 6.0;
+            BERG_REQUIRE(isfinite(v), BERG_ERR_DOMAIN,
+                         "%s: J[%zu][%zu] overflows the double range (G changes by %g over "
+                         "u[%zu] +- h, h = %g)",
+                         fn, i, k, 2.0 * a, k, h);
+            J[i * du + k] = v;
+        }
     }
     return BERG_OK;
 }

@@ -90,9 +90,39 @@ static void test_extreme_boxes(void)
     free(p);
 }
 
+/* G(u) = (u_0, -u_0 / 2): values near DBL_MAX */
+static int linear_model(size_t du, const double *u, size_t dy, double *y, void *user_data)
+{
+    (void)du;
+    (void)dy;
+    (void)user_data;
+    y[0] = u[0];
+    y[1] = -0.5 * u[0];
+    return 0;
+}
+
+static void test_jacobian_huge_u(void)
+{
+    /* finite differences at u = 1e308: the stencil's values are near
+     * DBL_MAX and 8 f overflowed (inf/NaN with OK); now exact for a linear G */
+    double u = 1e308, J[2] = {SENTINEL, SENTINEL};
+    CHECK_STATUS(berg_fisher_jacobian(1, 2, &u, J, linear_model, NULL, NULL), BERG_OK,
+                 "Jacobian at u = 1e308");
+    CHECK_REL(J[0], 1.0, 1e-12, "dG_0/du = 1");
+    CHECK_REL(J[1], -0.5, 1e-12, "dG_1/du = -1/2");
+    /* at DBL_MAX the stencil u +- 2h leaves the range: refused, J untouched */
+    u = DBL_MAX;
+    J[0] = J[1] = SENTINEL;
+    CHECK_STATUS(berg_fisher_jacobian(1, 2, &u, J, linear_model, NULL, NULL), BERG_ERR_DOMAIN,
+                 "Jacobian at u = DBL_MAX");
+    CHECK_MESSAGE("u[0]", "the message names u[0]");
+    CHECK(J[0] == SENTINEL && J[1] == SENTINEL, "J untouched");
+}
+
 int main(void)
 {
     test_subnormal_density();
     test_extreme_boxes();
+    test_jacobian_huge_u();
     return test_summary("fisher-extremes");
 }
