@@ -83,7 +83,10 @@ typedef int (*berg_point_loglik_fn)(size_t du, const double *u, size_t dy, const
  *
  * Both spaces are copied. The model is set afterwards with
  * berg_bayes_set_location or berg_bayes_set_loglik. The prior may vanish on
- * part of the grid. *out is untouched on failure.
+ * part of the grid. The prior is normalized in scaled form (max and
+ * relative sum), so finite values whose sum overflows (near DBL_MAX) or
+ * whose mass underflows (subnormal) are accepted and normalized exactly.
+ * *out is untouched on failure.
  * @param[out] out    the new state
  * @param[in]  param  the parameter space U (rank du)
  * @param[in]  data   the data space Y (rank dy)
@@ -287,9 +290,9 @@ BERG_API berg_status berg_bayes_map(const berg_bayes *b, double *u);
  * @param[in]  b    the state
  * @param[out] mean du values
  * @param[out] cov  du x du values, row-major, or NULL
- * @return BERG_OK; BERG_ERR_NULL (b or mean NULL); BERG_ERR_NONFINITE (the
- *         mean or covariance overflows on a huge parameter box; mean and
- *         cov untouched); BERG_ERR_NOMEM.
+ * @return BERG_OK; BERG_ERR_NULL (b or mean NULL); BERG_ERR_NONFINITE or
+ *         BERG_ERR_DOMAIN (the mean or covariance overflows on a huge
+ *         parameter box; mean and cov untouched); BERG_ERR_NOMEM.
  * @since 1.0
  */
 BERG_API berg_status berg_bayes_mean(const berg_bayes *b, double *mean, double *cov);

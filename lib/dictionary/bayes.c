@@ -19,6 +19,22 @@ berg_status berg__dict_rewrap(berg_status st, const char *fn, const char *contex
     return berg__error(st, "%s: %s: %s", fn, context, msg);
 }
 
+berg_status berg__dict_measure(const double *a, size_t n, const char *fn, const char *name,
+                               double *scale, double *ssum)
+{
+    BERG_TRY(berg__check_nonneg(a, n, fn, name));
+    double m = 0.0;
+    for (size_t i = 0; i < n; i++)
+        m = fmax(m, a[i]);
+    BERG_REQUIRE(m > 0.0, BERG_ERR_MASS, "%s: measure %s has total mass 0", fn, name);
+    double s = 0.0;
+    for (size_t i = 0; i < n; i++)
+        s += a[i] / m;
+    *scale = m;
+    *ssum = s;
+    return BERG_OK;
+}
+
 void berg__bayes_data_point(const berg_bayes *b, size_t j, double *y)
 {
     for (size_t a = 0; a < b->dy; a++) {
@@ -244,8 +260,8 @@ berg_status berg_bayes_create(berg_bayes **out, const berg_space *param, const b
     BERG_TRY(berg__check_ptr(prior, fn, "prior"));
     BERG_TRY(berg__check_flags(flags, 0, fn));
     size_t nu = param->size;
-    double sum = 0.0;
-    BERG_TRY(berg__check_density(prior, nu, fn, "prior", &sum));
+    double scale, ssum;
+    BERG_TRY(berg__dict_measure(prior, nu, fn, "prior", &scale, &ssum));
     berg_bayes *b = berg__alloc(1, sizeof *b, fn);
     if (!b)
         return berg_last_status();
@@ -265,7 +281,7 @@ berg_status berg_bayes_create(berg_bayes **out, const berg_space *param, const b
         goto fail;
     /* in log form: sum * weight over- or underflows for extreme but
      * finite priors (values near DBL_MAX, or subnormal) */
-    double lz = log(sum) + log(param->weight);
+    double lz = log(scale) + log(ssum) + log(param->weight);
     for (size_t i = 0; i < nu; i++) {
         for (size_t a = 0; a < b->du; a++)
             b->ucoord[i * b->du + a] =
@@ -334,15 +350,15 @@ static berg_status copy_grid_noise(const berg_bayes *b, const berg_space *noise_
     BERG_REQUIRE((size_t)noise_space->ndim == b->dy, BERG_ERR_MISMATCH,
                  "%s: noise_space has rank %d but the data space has rank %zu", fn,
                  noise_space->ndim, b->dy);
-    double sum;
-    BERG_TRY(berg__check_density(noise, noise_space->size, fn, "noise", &sum));
+    double scale, ssum;
+    BERG_TRY(berg__dict_measure(noise, noise_space->size, fn, "noise", &scale, &ssum));
     double *c = berg__alloc(noise_space->size, sizeof(double), fn);
     if (!c)
         return berg_last_status();
     /* noise / (sum w) without forming sum w, which over- or underflows for
      * extreme but finite values */
     for (size_t j = 0; j < noise_space->size; j++) {
-        c[j] = noise[j] / sum / noise_space->weight;
+        c[j] = noise[j] / scale / ssum / noise_space->weight;
         if (!isfinite(c[j])) {
             berg__free(c);
             return berg__error(BERG_ERR_MASS,

@@ -66,8 +66,8 @@ berg_status berg_bayes_set_truth(berg_bayes *b, const double *pstar)
     BERG_TRY(berg__check_ptr(b, fn, "b"));
     BERG_TRY(berg__bayes_need_model(b, fn));
     BERG_TRY(berg__check_ptr(pstar, fn, "pstar"));
-    double sum;
-    BERG_TRY(berg__check_density(pstar, b->ny, fn, "pstar", &sum));
+    double scale, ssum;
+    BERG_TRY(berg__dict_measure(pstar, b->ny, fn, "pstar", &scale, &ssum));
     double *D = berg__alloc(b->nu, sizeof(double), fn);
     double *row = berg__alloc(b->ny, sizeof(double), fn);
     double *ys = berg__alloc(b->ny * b->dy, sizeof(double), fn);
@@ -83,7 +83,7 @@ berg_status berg_bayes_set_truth(berg_bayes *b, const double *pstar)
     for (size_t j = 0; j < b->ny; j++) {
         /* p* / (sum w) without forming sum w, which over- or underflows for
          * extreme but finite values */
-        double p = pstar[j] / sum / w;
+        double p = pstar[j] / scale / ssum / w;
         if (!isfinite(p)) {
             st = berg__error(BERG_ERR_MASS,
                              "%s: the normalized truth pstar overflows at index %zu (cell volume "

@@ -108,6 +108,13 @@ berg_status berg__bayes_geometry_at(const berg_bayes *b, double tau, int known, 
 berg_status berg__bayes_phi_grid(const berg_bayes *b, const double *u, double *logp,
                                  const char *fn);
 
+/* A measure (finite, >= 0, positive mass) in scaled form: *scale = max a,
+ * *ssum = sum a / max (in [1, n]), so that the mass sum a w = scale ssum w
+ * is never formed (values near DBL_MAX overflow it, subnormal ones lose
+ * it); BERG_ERR_MASS naming `name` when every value is 0. */
+berg_status berg__dict_measure(const double *a, size_t n, const char *fn, const char *name,
+                               double *scale, double *ssum);
+
 /* ---- messages ------------------------------------------------------- */
 
 /* Re-record the last error of a callee with a prefix ("fn: context:
