@@ -218,13 +218,22 @@ berg_status berg_multiplier_create(berg_multiplier **out, const berg_space *spac
     return build(out, space, 1, flags, 0, cb_symbol, &cb, fn);
 }
 
-/* |k|_g of a mode (continuum or finite-difference) */
-static double mode_norm(const berg__xform *x, const size_t *idx, int fd)
+/* |k|_g of a mode (continuum or finite-difference); NaN with BERG_ERR_DOMAIN
+ * recorded when the form is not a number (1/h^2 so large that the cross
+ * terms of a coupled metric give inf - inf) */
+static double mode_norm(const berg__xform *x, const size_t *idx, int fd, const char *fn)
 {
     double dg[BERG_MAX_RANK], cr[BERG_MAX_RANK];
     for (int a = 0; a < x->space.ndim; a++)
         berg__axis_symbol(x, a, idx[a], fd, &dg[a], &cr[a]);
     double q = berg__quad_form(&x->space, dg, cr);
+    if (isnan(q)) {
+        berg__error(BERG_ERR_DOMAIN,
+                    "%s: |k|_g overflows on this grid (1/h^2 times the inverse metric is beyond "
+                    "DBL_MAX)",
+                    fn);
+        return NAN;
+    }
     return sqrt(q > 0.0 ? q : 0.0);
 }
 
@@ -239,9 +248,10 @@ static int radial_symbol(const berg__xform *x, const size_t *idx, const double *
                          double *c, void *vctx, const char *fn)
 {
     (void)k;
-    (void)fn;
     radial_ctx *r = vctx;
-    double kn = mode_norm(x, idx, fd);
+    double kn = mode_norm(x, idx, fd, fn);
+    if (isnan(kn))
+        return 1;
     if (kn <= r->kp[0]) {
         *c = r->cp[0];
     } else if (kn >= r->kp[r->np - 1]) {
@@ -331,9 +341,11 @@ static int reg_symbol(const berg__xform *x, const size_t *idx, const double *k, 
                       void *vctx, const char *fn)
 {
     (void)k;
-    (void)fn;
     reg_ctx *r = vctx;
-    *c = regulator(r->kind, r->lambda, mode_norm(x, idx, fd));
+    double kn = mode_norm(x, idx, fd, fn);
+    if (isnan(kn))
+        return 1;
+    *c = regulator(r->kind, r->lambda, kn);
     return 0;
 }
 

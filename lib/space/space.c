@@ -294,7 +294,22 @@ berg_status berg_space_integrate(const berg_space *space, const double *f, doubl
     BERG_TRY(berg__space_check(space, fn));
     BERG_TRY(berg__check_ptr(out, fn, "out"));
     BERG_TRY(berg__check_finite(f, space->size, fn, "f"));
-    *out = space->weight * berg__sum(f, space->size);
+    double sum = berg__sum(f, space->size), v = space->weight * sum;
+    if (!isfinite(v)) {
+        /* a sum of finite values may overflow: sum at the power-of-two scale
+         * of the largest |f|, then scale back if the integral fits */
+        double m = 0.0, c = 0.0, s = 0.0;
+        for (size_t i = 0; i < space->size; i++)
+            m = fmax(m, fabs(f[i]));
+        int e = ilogb(m);
+        for (size_t i = 0; i < space->size; i++)
+            berg__neumaier_add(&s, &c, ldexp(f[i], -e));
+        v = ldexp((s + c) * space->weight, e);
+        BERG_REQUIRE(isfinite(v), BERG_ERR_DOMAIN,
+                     "%s: the integral of f is %g x 2^%d, beyond DBL_MAX", fn,
+                     (s + c) * space->weight, e);
+    }
+    *out = v;
     return BERG_OK;
 }
 
@@ -387,10 +402,16 @@ berg_status berg_space_project_tangent(const berg_space *space, const double *f,
     return BERG_OK;
 }
 
-/* mean and/or covariance of a checked measure p of mass `mass` */
+/* mean and/or covariance of a checked measure p of (plain) sum `mass`.
+ * The values enter at the power-of-two scale 2^e that puts the mass in
+ * [1, 2): values near DBL_MAX cannot overflow the weighted sums and a mass
+ * of subnormal values keeps its bits. */
 static void moments(const berg_space *space, const double *p, double mass, double *mean,
                     double *cov)
 {
+    /* exact scaling by 2^e (ldexp: 2^e itself may not be a double) */
+    const int e = -ilogb(mass);
+    mass = ldexp(mass, e);
     int d = space->ndim;
     /* first pass: mean; second pass: centred second moments (stable) */
     double m[BERG_MAX_RANK] = {0};
@@ -406,7 +427,7 @@ static void moments(const berg_space *space, const double *p, double mass, doubl
             double s = 0.0;
             for (size_t o = 0; o < outer; o++)
                 s += berg__sum(p + o * len * inner + i * inner, inner);
-            acc += s * berg__coord(space, a, i);
+            acc += ldexp(s, e) * berg__coord(space, a, i);
         }
         m[a] = acc / mass;
     }
@@ -419,10 +440,10 @@ static void moments(const berg_space *space, const double *p, double mass, doubl
             double s0 = 0.0, s1 = 0.0, s2 = 0.0;
             for (size_t j = 0; j < nlast; j++) {
                 double y = berg__coord(space, d - 1, j) - m[d - 1];
-                double pj = p[row + j];
+                double pj = ldexp(p[row + j], e);
                 s0 += pj;
                 s1 += pj * y;
-                s2 += pj * y * y;
+                s2 += (pj * y) * y;
             }
             for (int a = 0; a < d - 1; a++) {
                 for (int b = a; b < d - 1; b++)
@@ -443,6 +464,21 @@ static void moments(const berg_space *space, const double *p, double mass, doubl
         memcpy(mean, m, sizeof(double) * (size_t)d);
 }
 
+/* computed moments are finite (a covariance of a box wider than ~1e154
+ * can exceed DBL_MAX: refused naming it; the caller's arrays untouched) */
+static berg_status check_moments(const berg_space *space, const double *m, const double *c,
+                                 const char *fn)
+{
+    const int d = space->ndim;
+    for (int a = 0; a < d; a++)
+        BERG_REQUIRE(isfinite(m[a]), BERG_ERR_DOMAIN, "%s: mean[%d] is not finite", fn, a);
+    for (int k = 0; c && k < d * d; k++)
+        BERG_REQUIRE(isfinite(c[k]), BERG_ERR_DOMAIN,
+                     "%s: cov[%d][%d] exceeds DBL_MAX (the box is too wide for a second moment)",
+                     fn, k / d, k % d);
+    return BERG_OK;
+}
+
 /* the public boundary of the three moment functions: p is a measure */
 static berg_status check_measure(const berg_space *space, const double *p, double *mass,
                                  const char *fn)
@@ -457,7 +493,13 @@ berg_status berg_space_moments(const berg_space *space, const double *p, double 
     static const char fn[] = "berg_space_moments";
     double mass;
     BERG_TRY(check_measure(space, p, &mass, fn));
-    moments(space, p, mass, mean, cov);
+    double m[BERG_MAX_RANK], c[BERG_MAX_RANK * BERG_MAX_RANK];
+    moments(space, p, mass, m, cov ? c : NULL);
+    BERG_TRY(check_moments(space, m, cov ? c : NULL, fn));
+    if (mean)
+        memcpy(mean, m, sizeof(double) * (size_t)space->ndim);
+    if (cov)
+        memcpy(cov, c, sizeof(double) * (size_t)(space->ndim * space->ndim));
     return BERG_OK;
 }
 
@@ -467,7 +509,10 @@ berg_status berg_space_mean(const berg_space *space, const double *p, double *me
     double mass;
     BERG_TRY(berg__check_ptr(mean, fn, "mean"));
     BERG_TRY(check_measure(space, p, &mass, fn));
-    moments(space, p, mass, mean, NULL);
+    double m[BERG_MAX_RANK];
+    moments(space, p, mass, m, NULL);
+    BERG_TRY(check_moments(space, m, NULL, fn));
+    memcpy(mean, m, sizeof(double) * (size_t)space->ndim);
     return BERG_OK;
 }
 
@@ -477,7 +522,10 @@ berg_status berg_space_covariance(const berg_space *space, const double *p, doub
     double mass;
     BERG_TRY(berg__check_ptr(cov, fn, "cov"));
     BERG_TRY(check_measure(space, p, &mass, fn));
-    moments(space, p, mass, NULL, cov);
+    double m[BERG_MAX_RANK], c[BERG_MAX_RANK * BERG_MAX_RANK];
+    moments(space, p, mass, m, c);
+    BERG_TRY(check_moments(space, m, c, fn));
+    memcpy(cov, c, sizeof(double) * (size_t)(space->ndim * space->ndim));
     return BERG_OK;
 }
 

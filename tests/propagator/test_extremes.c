@@ -81,6 +81,77 @@ static void test_space_scales(void)
     }
 }
 
+/* integrals and moments of values near the ends of the double range (the
+ * fuzz findings of /tmp/berg-spec/bugs.md, space) */
+static void test_space_values(void)
+{
+    /* two cells of 0.75 DBL_MAX on [0, 1]: the sum overflows, the integral
+     * 0.75 DBL_MAX does not */
+    berg_space *s = line_or_null(2, 0.0, 1.0, BERG_PERIODIC);
+    double f[2] = {0.75 * DBL_MAX, 0.75 * DBL_MAX}, v = SENTINEL;
+    CHECK_STATUS(berg_space_integrate(s, f, &v), BERG_OK, "integral of 2 x 0.75 DBL_MAX");
+    CHECK_REL(v, 0.75 * DBL_MAX, 1e-15, "integral of 2 x 0.75 DBL_MAX");
+    berg_space_destroy(s);
+    /* one cell on [-5, 3] with f = DBL_MAX: 8 DBL_MAX is refused */
+    s = line_or_null(1, -5.0, 3.0, BERG_PERIODIC);
+    double g = DBL_MAX;
+    v = SENTINEL;
+    CHECK_STATUS(berg_space_integrate(s, &g, &v), BERG_ERR_DOMAIN, "integral 8 DBL_MAX");
+    CHECK_MESSAGE("berg_space_integrate", "integral 8 DBL_MAX");
+    CHECK(v == SENTINEL, "integral 8 DBL_MAX: out untouched");
+    berg_space_destroy(s);
+
+    /* 57 cells on [-3, 4], p = {DBL_MAX, 1000, 0, ...}: the mean is the
+     * first cell's centre to the weight 1000 / DBL_MAX */
+    s = line_or_null(57, -3.0, 4.0, BERG_PERIODIC);
+    double p57[57] = {DBL_MAX, 1000.0}, mean = SENTINEL, cov = SENTINEL;
+    double h = 7.0 / 57.0, x0 = -3.0 + 0.5 * h;
+    CHECK_STATUS(berg_space_moments(s, p57, &mean, &cov), BERG_OK, "moments of DBL_MAX");
+    CHECK_REL(mean, x0, 1e-15, "mean of {DBL_MAX, 1000, 0..}");
+    CHECK_ABS(cov, 0.0, 1e-290, "covariance of {DBL_MAX, 1000, 0..}");
+    berg_space_destroy(s);
+
+    /* subnormal masses: 1 cell with 2.0257e-322, 55 cells with 4.94e-324
+     * in the first: the mean is that cell's centre (was outside the box) */
+    s = line_or_null(1, -21.4912109375, -21.490234375, BERG_PERIODIC);
+    double sub = 2.0257e-322;
+    CHECK_STATUS(berg_space_mean(s, &sub, &mean), BERG_OK, "mean of a subnormal mass");
+    CHECK_REL(mean, -21.4912109375 + 0.5 * 0.0009765625, 1e-15, "mean of a subnormal mass");
+    berg_space_destroy(s);
+    s = line_or_null(55, 0.0009765625, 2.13671875, BERG_DIRICHLET);
+    double p55[55] = {4.94e-324};
+    CHECK_STATUS(berg_space_mean(s, p55, &mean), BERG_OK, "mean of DBL_TRUE_MIN");
+    CHECK_REL(mean, 0.0009765625 + 0.5 * (2.13671875 - 0.0009765625) / 55.0, 1e-15,
+              "mean of DBL_TRUE_MIN in cell 0");
+    berg_space_destroy(s);
+
+    /* 29 cells on [-7.58e176, 5.02]: the variance ~ L^2 / 12 ~ 5e352 exceeds
+     * DBL_MAX: refused, the mean is not written either */
+    size_t n29 = 29;
+    double lo = -7.58e176, hi = 5.02, gm = 0.28125, p29[29];
+    berg_boundary neu = BERG_NEUMANN;
+    s = NULL;
+    CHECK_STATUS(berg_space_create(&s, 1, &n29, &lo, &hi, &neu, &gm), BERG_OK, "wide box");
+    tu_fill(p29, 29, 0.01);
+    mean = cov = SENTINEL;
+    CHECK_STATUS(berg_space_moments(s, p29, &mean, &cov), BERG_ERR_DOMAIN, "covariance overflow");
+    CHECK_MESSAGE("cov", "covariance overflow");
+    CHECK(mean == SENTINEL && cov == SENTINEL, "covariance overflow: outputs untouched");
+    CHECK_STATUS(berg_space_mean(s, p29, &mean), BERG_OK, "mean on the wide box");
+    CHECK_REL(mean, 0.5 * (lo + hi), 1e-14, "mean on the wide box");
+    berg_space_destroy(s);
+
+    /* messages name the function the caller called */
+    s = line_or_null(8, 0.0, 1.0, BERG_PERIODIC);
+    berg_heat *hh = NULL;
+    CHECK_STATUS(berg_heat_create_ex(&hh, s, 1, 1, BERG_FP_FOURIER), BERG_ERR_DOMAIN,
+                 "heat_create_ex foreign flag");
+    CHECK_MESSAGE("berg_heat_create_ex", "heat_create_ex foreign flag");
+    CHECK_STATUS(berg_space_mean(s, NULL, &mean), BERG_ERR_NULL, "space_mean NULL p");
+    CHECK_MESSAGE("berg_space_mean", "space_mean NULL p");
+    berg_space_destroy(s);
+}
+
 /* one cell of width 1e-300 with a metric: the finite-difference heat step
  * was NaN (0/0 at k = 0); the only mode is constant, so out = in */
 static void test_tiny_cells_heat(void)
@@ -476,6 +547,7 @@ static void test_fp_extreme_values(void)
 int main(void)
 {
     test_space_scales();
+    test_space_values();
     test_tiny_cells_heat();
     test_count_overflow();
     test_subnormal_times();
