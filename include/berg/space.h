@@ -238,11 +238,15 @@ BERG_API berg_status berg_space_coordinates(const berg_space *space, size_t axis
 
 /**
  * @brief Integral of f over S: *out = w sum_i f_i (pairwise summation).
+ *
+ * When the plain sum overflows, the values are summed at a power-of-two
+ * scale, so every integral that is a finite double is returned.
  * @param[in]  space  the space.
  * @param[in]  f      state: berg_space_size() finite values.
- * @param[out] out    the integral.
+ * @param[out] out    the integral; untouched on failure.
  * @return BERG_OK; BERG_ERR_NULL when an argument is NULL; BERG_ERR_NONFINITE
- *   when f has a non-finite value.
+ *   when f has a non-finite value; BERG_ERR_DOMAIN when the integral
+ *   exceeds DBL_MAX.
  * @since 1.0
  */
 BERG_API berg_status berg_space_integrate(const berg_space *space, const double *f, double *out);
@@ -340,9 +344,10 @@ BERG_API berg_status berg_space_project_tangent(const berg_space *space, const d
  * @param[in]  space  the space.
  * @param[in]  p      measure: berg_space_size() values, finite, >= 0, with
  *                    positive finite mass (divided out).
- * @param[out] mean   d values.
+ * @param[out] mean   d values; untouched on failure.
  * @return BERG_OK; BERG_ERR_NULL when an argument is NULL; BERG_ERR_NONFINITE,
- *   BERG_ERR_NEGATIVE, BERG_ERR_MASS when p is not a measure.
+ *   BERG_ERR_NEGATIVE, BERG_ERR_MASS when p is not a measure. Values near
+ *   DBL_MAX and subnormal masses are weighed at a power-of-two scale.
  * @since 1.0
  */
 BERG_API berg_status berg_space_mean(const berg_space *space, const double *p, double *mean);
@@ -353,9 +358,11 @@ BERG_API berg_status berg_space_mean(const berg_space *space, const double *p, d
  * @param[in]  space  the space.
  * @param[in]  p      measure: berg_space_size() values, finite, >= 0, with
  *                    positive finite mass (divided out).
- * @param[out] cov    d*d values, row-major, symmetric.
+ * @param[out] cov    d*d values, row-major, symmetric; untouched on failure.
  * @return BERG_OK; BERG_ERR_NULL when an argument is NULL; BERG_ERR_NONFINITE,
- *   BERG_ERR_NEGATIVE, BERG_ERR_MASS when p is not a measure.
+ *   BERG_ERR_NEGATIVE, BERG_ERR_MASS when p is not a measure;
+ *   BERG_ERR_DOMAIN when a covariance entry exceeds DBL_MAX (boxes wider
+ *   than about 1e154; the message names the entry).
  * @since 1.0
  */
 BERG_API berg_status berg_space_covariance(const berg_space *space, const double *p, double *cov);
@@ -366,10 +373,12 @@ BERG_API berg_status berg_space_covariance(const berg_space *space, const double
  * @param[in]  space  the space.
  * @param[in]  p      measure: berg_space_size() values, finite, >= 0, with
  *                    positive finite mass (divided out).
- * @param[out] mean   d values, or NULL.
- * @param[out] cov    d*d values, row-major, or NULL.
+ * @param[out] mean   d values, or NULL; untouched on failure.
+ * @param[out] cov    d*d values, row-major, or NULL; untouched on failure.
  * @return BERG_OK; BERG_ERR_NULL when space or p is NULL; BERG_ERR_NONFINITE,
- *   BERG_ERR_NEGATIVE, BERG_ERR_MASS when p is not a measure.
+ *   BERG_ERR_NEGATIVE, BERG_ERR_MASS when p is not a measure;
+ *   BERG_ERR_DOMAIN when a covariance entry exceeds DBL_MAX (neither output
+ *   is written then).
  * @since 1.0
  */
 BERG_API berg_status berg_space_moments(const berg_space *space, const double *p, double *mean,
