@@ -180,9 +180,148 @@ static void test_demo_cubic(void)
     berg_space_destroy(Y);
 }
 
+/* ---- two parameters, two data: coupled G, correlated prior ------------- */
+
+typedef struct {
+    double sigma, gstar[2], pm[2], P[4]; /* P: the prior's precision matrix */
+} model2;
+
+static void G2(const double *u, double *g)
+{
+    g[0] = sinh(u[0]) + 0.3 * u[1];
+    g[1] = u[1] + 0.2 * u[0] * u[0];
+}
+
+static int G2_fn(size_t du, const double *u, size_t dy, double *y, void *ud)
+{
+    (void)du;
+    (void)dy;
+    (void)ud;
+    G2(u, y);
+    return 0;
+}
+
+static int noise2_fn(size_t dy, const double *n, double *lp, void *ud)
+{
+    (void)dy;
+    const model2 *m = ud;
+    double s2 = m->sigma * m->sigma;
+    *lp = -0.5 * (n[0] * n[0] + n[1] * n[1]) / s2 - log(2 * M_PI * s2);
+    return 0;
+}
+
+/* the test's own MAP of F = -(u-pm)^T P (u-pm)/2 - |G(u) - g*|^2 / (2 sigma^2 tau)
+ * by Newton with the analytic gradient and Hessian; J receives dG/du */
+static void map2(const model2 *m, double tau, double *u, double *J)
+{
+    double s2 = m->sigma * m->sigma;
+    u[0] = m->pm[0];
+    u[1] = m->pm[1];
+    for (int it = 0; it < 100; it++) {
+        double g[2], r[2], Jm[4] = {cosh(u[0]), 0.3, 0.4 * u[0], 1.0};
+        G2(u, g);
+        r[0] = g[0] - m->gstar[0];
+        r[1] = g[1] - m->gstar[1];
+        double d0 = u[0] - m->pm[0], d1 = u[1] - m->pm[1];
+        double gr[2], H[4];
+        for (int k = 0; k < 2; k++) {
+            gr[k] = -(m->P[2 * k] * d0 + m->P[2 * k + 1] * d1) -
+                    (Jm[k] * r[0] + Jm[2 + k] * r[1]) / (s2 * tau);
+            for (int l = 0; l < 2; l++)
+                H[2 * k + l] = -m->P[2 * k + l] -
+                               (Jm[k] * Jm[l] + Jm[2 + k] * Jm[2 + l]) / (s2 * tau);
+        }
+        /* second derivatives of G: G0'' = sinh(u0) in (0,0), G1'' = 0.4 in (0,0) */
+        H[0] -= (r[0] * sinh(u[0]) + r[1] * 0.4) / (s2 * tau);
+        double det = H[0] * H[3] - H[1] * H[2];
+        double s0 = -(H[3] * gr[0] - H[1] * gr[1]) / det, s1 = -(-H[2] * gr[0] + H[0] * gr[1]) / det;
+        u[0] += s0;
+        u[1] += s1;
+        if (fabs(s0) + fabs(s1) < 1e-15)
+            break;
+    }
+    J[0] = cosh(u[0]);
+    J[1] = 0.3;
+    J[2] = 0.4 * u[0];
+    J[3] = 1.0;
+}
+
+static void test_two_parameters(void)
+{
+    model2 M = {0.5, {0}, {0.8, 0.4}, {0}};
+    double ustar[2] = {1.0, 0.5};
+    G2(ustar, M.gstar);
+    /* prior covariance [[0.25^2, 0.3 0.25 0.3], [., 0.3^2]]: precision by hand */
+    double c00 = 0.0625, c11 = 0.09, c01 = 0.3 * 0.25 * 0.3, det = c00 * c11 - c01 * c01;
+    M.P[0] = c11 / det;
+    M.P[1] = M.P[2] = -c01 / det;
+    M.P[3] = c00 / det;
+    size_t nu[2] = {40, 40}, ny[2] = {128, 128};
+    double ulo[2] = {0.0, -0.5}, uhi[2] = {2.0, 1.5}, ylo[2] = {-3.0, -3.5}, yhi[2] = {6.0, 5.0};
+    berg_boundary bc[2] = {BERG_NEUMANN, BERG_NEUMANN};
+    berg_space *U = tu_space(2, nu, ulo, uhi, bc, NULL), *Y = tu_space(2, ny, ylo, yhi, bc, NULL);
+    size_t nU = nu[0] * nu[1], nY = ny[0] * ny[1];
+    double *prior = tu_vec(nU), *ps = tu_vec(nY), x[2];
+    for (size_t i = 0; i < nU; i++) {
+        tu_grid_point(U, i, x);
+        double d0 = x[0] - M.pm[0], d1 = x[1] - M.pm[1];
+        prior[i] = exp(-0.5 * (M.P[0] * d0 * d0 + 2.0 * M.P[1] * d0 * d1 + M.P[3] * d1 * d1));
+    }
+    for (size_t j = 0; j < nY; j++) {
+        double n[2], lp;
+        tu_grid_point(Y, j, x);
+        n[0] = x[0] - M.gstar[0];
+        n[1] = x[1] - M.gstar[1];
+        noise2_fn(2, n, &lp, &M);
+        ps[j] = exp(lp);
+    }
+    berg_bayes *b = NULL;
+    CHECK_STATUS(berg_bayes_create(&b, U, Y, prior, 0), BERG_OK, "2-D bayes");
+    CHECK_STATUS(berg_bayes_set_location(b, NULL, NULL, G2_fn, noise2_fn, &M), BERG_OK,
+                 "2-D location");
+    CHECK_STATUS(berg_bayes_set_truth(b, ps), BERG_OK, "2-D truth");
+    double worst = 0.0;
+    static const double t2[3] = {0.02, 0.08, 0.3};
+    for (int k = 0; k < 3; k++) {
+        double tau = t2[k], gam[2], m[2], u[2], J[4], up[2], um[2], up2[2], um2[2], Jd[4];
+        berg_dictionary *d = NULL;
+        CHECK_STATUS(berg_dictionary_create(&d, b, tau), BERG_OK, "2-D dictionary at tau %g", tau);
+        if (!d)
+            continue;
+        berg_dictionary_map(d, gam);
+        berg_dictionary_drift(d, m);
+        map2(&M, tau, u, J);
+        double h = 1e-3 * tau;
+        map2(&M, tau + h, up, Jd);
+        map2(&M, tau - h, um, Jd);
+        map2(&M, tau + 2 * h, up2, Jd);
+        map2(&M, tau - 2 * h, um2, Jd);
+        double dg[2], mref[2];
+        for (int a = 0; a < 2; a++)
+            dg[a] = (8.0 * (up[a] - um[a]) - (up2[a] - um2[a])) / (12.0 * h);
+        mref[0] = J[0] * dg[0] + J[1] * dg[1];
+        mref[1] = J[2] * dg[0] + J[3] * dg[1];
+        double nrm = hypot(mref[0], mref[1]), err = hypot(m[0] - mref[0], m[1] - mref[1]);
+        CHECK(fabs(gam[0] - u[0]) < 1e-9 && fabs(gam[1] - u[1]) < 1e-9,
+              "2-D gamma at tau %g: (%.12g, %.12g) vs (%.12g, %.12g)", tau, gam[0], gam[1], u[0],
+              u[1]);
+        CHECK(err <= 1e-6 * nrm, "2-D drift at tau %g: (%.10g, %.10g) vs (%.10g, %.10g)", tau,
+              m[0], m[1], mref[0], mref[1]);
+        worst = fmax(worst, err / nrm);
+        berg_dictionary_destroy(d);
+    }
+    printf("2 parameters, coupled G, correlated prior: drift within %.2g relative\n", worst);
+    berg_bayes_destroy(b);
+    berg_space_destroy(U);
+    berg_space_destroy(Y);
+    free(prior);
+    free(ps);
+}
+
 int main(void)
 {
     test_smooth();
     test_demo_cubic();
+    test_two_parameters();
     return test_summary("dictionary-drift");
 }
