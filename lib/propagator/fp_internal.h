@@ -155,19 +155,11 @@ typedef struct berg__fp_volume {
     double *rate_up, *rate_down, *rate_wall;
     double *exit_rate;        /* sum over axes: -L_ii */
     double max_rate;          /* max_i -L_ii */
-    /* symmetric form of each line (axis a, arrays a * n + i): the line's
-     * generator is D S D^{-1}, D = diag(line_scale), line_scale = e^{-(V -
-     * min over the line of V)/2}, line_unscale = 1 / line_scale; face_sym =
-     * D_a/h_a^2 (dV/2)/sinh(dV/2) on the face to the + neighbour.
-     * line_symmetric = 1 when the line through i has a V range <= 700 and is
-     * solved in this form (LAPACK dptsv), else by dgtsv. */
-    double *line_scale, *line_unscale, *face_sym;
-    unsigned char *line_symmetric;
     size_t longest_line;
 } berg__fp_volume;
 
 /* scratch of one sweep: four arrays of longest_line values (the right-hand
- * side twice that: the Sherman-Morrison vector follows it) */
+ * side has room for twice that) */
 typedef struct berg__fp_line_work {
     double *sub, *diag, *super, *rhs;
 } berg__fp_line_work;

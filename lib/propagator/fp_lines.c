@@ -10,9 +10,9 @@
 
 /* one grid line of axis a: its tables (offset to the axis) and scratch */
 typedef struct line {
-    const double *rate_up, *rate_down, *rate_wall, *scale, *unscale, *face_sym;
+    const double *rate_up, *rate_down, *rate_wall;
     size_t cells, stride;
-    int periodic, cyclic; /* cyclic: periodic with >= 3 cells (corner entries) */
+    int periodic;
     double *sub, *diag, *super, *rhs;
 } line;
 
@@ -116,12 +116,8 @@ berg_status berg__fp_sweep_axis(const berg_fp *fp, const berg__fp_volume *fv, si
     size_t n = fp->n, m = s->n[a], st = s->stride[a], off = a * n;
     if (m == 1 && s->bc[a] != BERG_DIRICHLET)
         return BERG_OK; /* no faces */
-    line L = {fv->rate_up + off,    fv->rate_down + off,   fv->rate_wall + off,
-              fv->line_scale + off, fv->line_unscale + off, fv->face_sym + off,
-              m,                    st,                     s->bc[a] == BERG_PERIODIC,
-              s->bc[a] == BERG_PERIODIC && m >= 3,
-              w->sub,               w->diag,                w->super,
-              w->rhs};
+    line L = {fv->rate_up + off, fv->rate_down + off, fv->rate_wall + off, m, st,
+              s->bc[a] == BERG_PERIODIC, w->sub, w->diag, w->super, w->rhs};
     int conserve = (s->bc[a] != BERG_DIRICHLET);
     /* I - tau L_a divided by D = max(1, tau max_rate / 1e280): its entries
      * stay below 1e280 (no sum of them overflows) for any tau */

@@ -54,10 +54,6 @@ static void volume_destroy(void *tables)
     berg__free(fv->rate_down);
     berg__free(fv->rate_wall);
     berg__free(fv->exit_rate);
-    berg__free(fv->line_scale);
-    berg__free(fv->line_unscale);
-    berg__free(fv->face_sym);
-    berg__free(fv->line_symmetric);
     berg__free(fv);
 }
 
@@ -98,43 +94,6 @@ static berg_status build_rates(const berg_fp *fp, berg__fp_volume *fv, const cha
     for (size_t i = 0; i < n; i++)
         fv->max_rate = fmax(fv->max_rate, fv->exit_rate[i]);
     return BERG_OK;
-}
-
-/* the symmetric form of every grid line (see berg__fp_volume) */
-static void build_line_forms(const berg_fp *fp, berg__fp_volume *fv)
-{
-    const berg_space *s = &fp->space;
-    size_t n = fp->n, d = (size_t)s->ndim;
-    const double *V = fp->V;
-    for (size_t a = 0; a < d; a++) {
-        size_t m = s->n[a], st = s->stride[a], block = m * st;
-        double c = s->ginv[a * d + a] / (s->h[a] * s->h[a]);
-        double *scale = fv->line_scale + a * n, *unscale = fv->line_unscale + a * n,
-               *sym = fv->face_sym + a * n;
-        unsigned char *ok = fv->line_symmetric + a * n;
-        for (size_t o = 0; o < n / block; o++)
-            for (size_t r = 0; r < st; r++) {
-                size_t base = o * block + r;
-                double lo = V[base], hi = V[base];
-                for (size_t k = 1; k < m; k++) {
-                    lo = fmin(lo, V[base + k * st]);
-                    hi = fmax(hi, V[base + k * st]);
-                }
-                for (size_t k = 0; k < m; k++) {
-                    size_t i = base + k * st, j = SIZE_MAX;
-                    if (k + 1 < m)
-                        j = i + st;
-                    else if (s->bc[a] == BERG_PERIODIC && m > 1)
-                        j = base;
-                    ok[i] = (hi - lo <= 700.0);
-                    scale[i] = exp(-0.5 * (V[i] - lo));
-                    unscale[i] = 1.0 / scale[i];
-                    sym[i] = (j == SIZE_MAX) ? 0.0 : c * berg__bernoulli_sym(V[j] - V[i]);
-                    if (!ok[i])
-                        scale[i] = unscale[i] = 1.0;
-                }
-            }
-    }
 }
 
 /* ---- the generator ------------------------------------------------------- */
@@ -370,11 +329,7 @@ berg_status berg__fp_volume_init(berg_fp *fp, size_t *scratch_bytes, const char 
     if (!(fv->rate_up = berg__alloc(dn, sizeof(double), fn)) ||
         !(fv->rate_down = berg__alloc(dn, sizeof(double), fn)) ||
         !(fv->rate_wall = berg__alloc(dn, sizeof(double), fn)) ||
-        !(fv->exit_rate = berg__alloc(n, sizeof(double), fn)) ||
-        !(fv->line_scale = berg__alloc(dn, sizeof(double), fn)) ||
-        !(fv->line_unscale = berg__alloc(dn, sizeof(double), fn)) ||
-        !(fv->face_sym = berg__alloc(dn, sizeof(double), fn)) ||
-        !(fv->line_symmetric = berg__alloc(dn, 1, fn))) {
+        !(fv->exit_rate = berg__alloc(n, sizeof(double), fn))) {
         st = berg_last_status();
         goto fail;
     }
@@ -382,7 +337,6 @@ berg_status berg__fp_volume_init(berg_fp *fp, size_t *scratch_bytes, const char 
     for (size_t a = 0; a < d; a++)
         fv->longest_line = s->n[a] > fv->longest_line ? s->n[a] : fv->longest_line;
     BERG_TRY_GOTO(st, build_rates(fp, fv, fn), fail);
-    build_line_forms(fp, fv);
     volume_work w;
     *scratch_bytes = volume_carve(fp, fv, NULL, &w);
     fp->ops = &volume_ops;
