@@ -60,7 +60,10 @@ static berg_status eval_sqrt(berg_scalar_metric_fn metric, double theta, void *u
     int rc = metric(theta, &I, user_data);
     BERG_REQUIRE(rc == 0, BERG_ERR_CALLBACK, "%s: metric returned %d at theta = %.17g", fn, rc,
                  theta);
-    BERG_TRY(berg__fisher_callback_output(&I, 1, 0, fn, "metric"));
+    if (berg__fisher_callback_output(&I, 1, 0, fn, "metric") != BERG_OK) /* says where */
+        return berg__error(berg_last_status(),
+                           "%s: metric wrote %g at theta = %.17g (a node between a and b)", fn, I,
+                           theta);
     BERG_REQUIRE(I >= 0.0, BERG_ERR_DOMAIN,
                  "%s: metric wrote a negative value %g at theta = %.17g", fn, I, theta);
     *f = sqrt(I);

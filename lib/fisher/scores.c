@@ -70,7 +70,10 @@ static berg_status check_common(size_t nsamples, size_t dim, const double *score
     BERG_TRY(berg__check_ptr(scores, fn, "scores"));
     BERG_TRY(berg__linalg_check_dim(dim, fn, "dim"));
     BERG_TRY(berg__mul_size(nsamples, dim, &nd, fn, "scores"));
-    return berg__mul_size(nd, sizeof(double), &nd, fn, "scores bytes");
+    BERG_REQUIRE(nd <= SIZE_MAX / sizeof(double), BERG_ERR_SIZE,
+                 "%s: nsamples x dim = %zu x %zu scores overflow size_t in bytes", fn, nsamples,
+                 dim);
+    return BERG_OK;
 }
 
 berg_status berg_fisher_from_scores(size_t nsamples, size_t dim, const double *scores, double *Imat)

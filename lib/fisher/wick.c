@@ -136,7 +136,7 @@ berg_status berg_fisher_wick(size_t dim, double T, size_t order, const double *I
         *out = r;
         st = BERG_OK;
     } else {
-        st = berg__error(BERG_ERR_NONFINITE, "%s: the moment overflows (order %zu)", fn, order);
+        st = berg__error(BERG_ERR_NONFINITE, "%s: the moment overflows (order %zu, T = %g)", fn, order, T);
     }
 fail:
     berg__free(E);

@@ -11,11 +11,12 @@
 
 /* validate and return the tensor length (order + 1)^d */
 static berg_status check_args(const berg_space *space, size_t order, const double *p,
-                              const double *out, const char *fn, size_t *len)
+                              const double *out, const char *out_name, const char *fn,
+                              size_t *len)
 {
     BERG_TRY(berg__space_check(space, fn));
     BERG_TRY(berg__check_normalized(space, p, fn, "p"));
-    BERG_TRY(berg__check_ptr(out, fn, "out"));
+    BERG_TRY(berg__check_ptr(out, fn, out_name));
     BERG_REQUIRE(order >= 1 && order <= MAX_ORDER, BERG_ERR_DOMAIN,
                  "%s: order = %zu must be between 1 and %d", fn, order, MAX_ORDER);
     size_t n = 1, bytes;
@@ -115,7 +116,7 @@ static berg_status moments_about(const berg_space *s, const double *p, size_t K,
     for (size_t u = 0; u < nval; u++)
         acc[u] /= mass;
     /* powers of coordinates beyond the double range: refused, m untouched */
-    BERG_TRY_GOTO(st, berg__check_result(s, acc, nval, fn, "moment"), fail);
+    BERG_TRY_GOTO(st, berg__check_result(s, acc, nval, fn, "moment", "p"), fail);
     memset(m, 0, sizeof(double) * len);
     for (size_t u = 0; u < nval; u++)
         m[idx[u * (d + 1)]] = acc[u];
@@ -129,7 +130,7 @@ berg_status berg_moments(const berg_space *space, size_t order, const double *p,
 {
     static const char fn[] = "berg_moments";
     size_t len = 0;
-    BERG_TRY(check_args(space, order, p, m, fn, &len));
+    BERG_TRY(check_args(space, order, p, m, "m", fn, &len));
     double zero[BERG_MAX_RANK] = {0};
     return moments_about(space, p, order, zero, m, len, fn);
 }
@@ -149,7 +150,7 @@ berg_status berg_central_moments(const berg_space *space, size_t order, const do
 {
     static const char fn[] = "berg_central_moments";
     size_t len = 0;
-    BERG_TRY(check_args(space, order, p, m, fn, &len));
+    BERG_TRY(check_args(space, order, p, m, "m", fn, &len));
     double mean[BERG_MAX_RANK];
     BERG_TRY(central(space, order, p, m, len, mean, fn));
     /* exact zeros for the first central moments */
@@ -219,7 +220,7 @@ berg_status berg_cumulants(const berg_space *space, size_t order, const double *
 {
     static const char fn[] = "berg_cumulants";
     size_t len = 0;
-    BERG_TRY(check_args(space, order, p, kappa, fn, &len));
+    BERG_TRY(check_args(space, order, p, kappa, "kappa", fn, &len));
     const size_t d = BERG__RANK(space), K = order;
     double mean[BERG_MAX_RANK];
     berg_status st;
@@ -237,7 +238,7 @@ berg_status berg_cumulants(const berg_space *space, size_t order, const double *
     cumulants_from_central(d, K, len, stride, mu, k);
     for (size_t a = 0; a < d; a++)
         k[stride[a]] = mean[a];
-    BERG_TRY_GOTO(st, berg__check_result(space, k, len, fn, "kappa"), fail);
+    BERG_TRY_GOTO(st, berg__check_result(space, k, len, fn, "kappa", "p"), fail);
     memcpy(kappa, k, sizeof(double) * len);
 fail:
     berg__free(mu);

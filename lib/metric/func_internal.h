@@ -36,10 +36,10 @@ berg_status berg__check_potential_args(const berg_space *space, const double *p,
                                        const void *out, const char *out_name, const char *fn);
 
 /* BERG_ERR_DOMAIN unless the n values of a are finite: the message names
- * fn, name[i] and the space's cell widths (a result that overflows on an
- * extreme box is refused, not returned). */
+ * fn, name[i], the inputs it was computed from and the space's cell widths
+ * (a result that overflows on an extreme box is refused, not returned). */
 berg_status berg__check_result(const berg_space *space, const double *a, size_t n,
-                               const char *fn, const char *name);
+                               const char *fn, const char *name, const char *inputs);
 
 /* A scalar integral v = raw * scale that must be right in the double range:
  * BERG_ERR_DOMAIN when v is not finite, or when raw != 0 but v underflows

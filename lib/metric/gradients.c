@@ -30,7 +30,7 @@ berg_status berg_w2_gradient(const berg_space *space, const double *p, const dou
     double *tmp = mob + n * d;
     berg__face_mobility(space, p, 0.0, mob, tmp);
     berg__div_mobility(space, mob, dF, tmp);
-    berg_status st = berg__check_result(space, tmp, n, fn, "out");
+    berg_status st = berg__check_result(space, tmp, n, fn, "out", "p and dF");
     if (st == BERG_OK)
         for (size_t i = 0; i < n; i++)
             out[i] = -tmp[i];

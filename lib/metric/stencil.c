@@ -52,16 +52,16 @@ static void widths(const berg_space *space, char *buf, size_t len)
 }
 
 berg_status berg__check_result(const berg_space *space, const double *a, size_t n,
-                               const char *fn, const char *name)
+                               const char *fn, const char *name, const char *inputs)
 {
     for (size_t i = 0; i < n; i++)
         if (!isfinite(a[i])) {
             char h[160];
             widths(space, h, sizeof h);
             return berg__error(BERG_ERR_DOMAIN,
-                               "%s: %s[%zu] overflows the double range on this space (cell "
-                               "widths %s)",
-                               fn, name, i, h);
+                               "%s: %s[%zu] overflows the double range for this %s on this "
+                               "space (cell widths %s)",
+                               fn, name, i, inputs, h);
         }
     return BERG_OK;
 }

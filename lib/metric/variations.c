@@ -74,7 +74,7 @@ berg_status berg_discrete_laplacian(const berg_space *space, const double *f, do
     if (!tmp)
         return berg_last_status();
     berg__laplacian(space, f, tmp);
-    berg_status st = berg__check_result(space, tmp, space->size, fn, "out");
+    berg_status st = berg__check_result(space, tmp, space->size, fn, "out", "f");
     if (st == BERG_OK)
         memcpy(out, tmp, sizeof(double) * space->size);
     berg__free(tmp);
@@ -91,7 +91,7 @@ berg_status berg_dirichlet_energy_derivative(const berg_space *space, const doub
     if (!tmp)
         return berg_last_status();
     berg__laplacian(space, p, tmp);
-    berg_status st = berg__check_result(space, tmp, space->size, fn, "out");
+    berg_status st = berg__check_result(space, tmp, space->size, fn, "out", "p");
     if (st == BERG_OK)
         for (size_t i = 0; i < space->size; i++)
             out[i] = -tmp[i];
@@ -120,7 +120,7 @@ berg_status berg_density_fisher_information_derivative(const berg_space *space, 
             tmp[hi] += c * (-dl + (y - x) / y);
         });
     }
-    berg_status st = berg__check_result(space, tmp, space->size, fn, "out");
+    berg_status st = berg__check_result(space, tmp, space->size, fn, "out", "p");
     if (st == BERG_OK)
         memcpy(out, tmp, sizeof(double) * space->size);
     berg__free(tmp);
