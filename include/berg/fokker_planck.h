@@ -350,13 +350,19 @@ BERG_API berg_status berg_fp_spectral_create_progress(berg_fp_spectral **out, co
 /**
  * @brief out = e^{tL} in.
  *
+ * The computed eigenvalues carry an absolute error of about
+ * 8 N DBL_EPSILON |lambda_min|; a mode whose e^{t lambda} matters at this t
+ * and is known to worse than 1e-8 relative (slow modes of metastable or
+ * absorbing flows at long times; the exact 0 of a mass-conserving flow is
+ * exempt) makes the call refuse rather than return it.
  * @param[in]  sp   the propagator.
  * @param[in]  t    the time, finite and >= 0.
  * @param[in]  in   a "state": N finite values, not normalized.
  * @param[out] out  e^{tL} in, N values; may equal in. Untouched on failure.
  * @return BERG_OK; BERG_ERR_NULL (sp, in or out is NULL); BERG_ERR_TIME (t
- *         negative or not finite); BERG_ERR_NONFINITE (in); BERG_ERR_NOMEM
- *         (a concurrent caller could not get a workspace).
+ *         negative or not finite); BERG_ERR_NONFINITE (in); BERG_ERR_DOMAIN
+ *         (a mode is not resolved at this t; use berg_fp_evolve());
+ *         BERG_ERR_NOMEM (a concurrent caller could not get a workspace).
  * @since 1.0
  */
 BERG_API berg_status berg_fp_spectral_evolve(const berg_fp_spectral *sp, double t,

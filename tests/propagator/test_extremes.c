@@ -544,6 +544,54 @@ static void test_fp_extreme_values(void)
     CHECK_REL(out4[3], exp(-0.1) / z, 1e-7, "barrier 100: equilibrium, cell 3");
 }
 
+/* a well of depth 40 between absorbing walls leaks at the rate lambda_0
+ * ~ 2.4e-15: the mass decays as one exponential once the fast modes are
+ * gone (the start is the quasi-stationary shape), so -ln m(t) / t is the
+ * same at t = 1e12 and 4e14; the spectral propagator cannot resolve
+ * lambda_0 in double precision and refuses */
+static void test_fp_slow_leak(void)
+{
+    enum { N = 64 };
+    double V[N], in[N], out[N], rate[2];
+    const double t[2] = {1e12, 4e14};
+    for (int i = 0; i < N; i++) {
+        double x = -1.0 + (i + 0.5) * 2.0 / N;
+        V[i] = 40.0 * (x * x - 1.0);
+        in[i] = exp(-V[i] - 40.0);
+    }
+    size_t n = N;
+    double lo = -1.0, hi = 1.0, m0 = 0.0;
+    berg_boundary dir = BERG_DIRICHLET;
+    for (int i = 0; i < N; i++)
+        m0 += in[i];
+    for (int k = 0; k < 2; k++) {
+        CHECK_STATUS(fp_run(1, &n, &lo, &hi, &dir, V, in, t[k], out), BERG_OK,
+                     "leak t = %g", t[k]);
+        double m = 0.0;
+        for (int i = 0; i < N; i++)
+            m += out[i];
+        rate[k] = -log(m / m0) / t[k];
+    }
+    CHECK(rate[0] > 1e-16 && rate[0] < 1e-13, "leak rate %g", rate[0]);
+    CHECK_REL(rate[1], rate[0], 1e-4, "the leak is one exponential");
+
+    berg_space *s = NULL;
+    berg_fp *fp = NULL;
+    berg_fp_spectral *sp = NULL;
+    CHECK_STATUS(berg_space_create(&s, 1, &n, &lo, &hi, &dir, NULL), BERG_OK, "leak space");
+    CHECK_STATUS(berg_fp_create(&fp, s, V, 0), BERG_OK, "leak fp");
+    CHECK_STATUS(berg_fp_spectral_create(&sp, fp), BERG_OK, "leak spectral");
+    tu_fill(out, N, SENTINEL);
+    CHECK_STATUS(berg_fp_spectral_evolve(sp, t[0], in, out), BERG_ERR_DOMAIN,
+                 "spectral at t = 1e12");
+    CHECK_MESSAGE("berg_fp_evolve", "spectral refusal names the alternative");
+    CHECK(tu_untouched(out, N, SENTINEL), "spectral refusal: out untouched");
+    CHECK_STATUS(berg_fp_spectral_evolve(sp, 1e-3, in, out), BERG_OK, "spectral at t = 1e-3");
+    berg_fp_spectral_destroy(sp);
+    berg_fp_destroy(fp);
+    berg_space_destroy(s);
+}
+
 int main(void)
 {
     test_space_scales();
@@ -556,5 +604,6 @@ int main(void)
     test_dirichlet_mass();
     test_fp_thin_boxes();
     test_fp_extreme_values();
+    test_fp_slow_leak();
     return test_summary("test_extremes");
 }
