@@ -380,8 +380,9 @@ BERG_API berg_status berg_density_fisher_information_derivative(const berg_space
  *         BERG_ERR_NONFINITE, BERG_ERR_NEGATIVE or BERG_ERR_MASS when p or q
  *         is not a density; BERG_ERR_DOMAIN when p or q vanishes somewhere
  *         (the message names the first zero) or when the derivative
- *         overflows because neighbouring values of p differ by hundreds of
- *         orders of magnitude; BERG_ERR_UNSUPPORTED when the metric couples
+ *         overflows (neighbouring values of p differing by hundreds of
+ *         orders of magnitude, or extreme cell widths; see Range above);
+ *         BERG_ERR_UNSUPPORTED when the metric couples
  *         axes; BERG_ERR_NOMEM when scratch cannot be allocated. out is
  *         untouched on failure.
  * @since 1.0

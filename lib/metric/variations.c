@@ -164,22 +164,14 @@ berg_status berg_relative_fisher_information_derivative(const berg_space *space,
     BERG_TRY(berg__require_diagonal_metric(space, fn));
     BERG_TRY(berg__check_positive(p, space->size, fn, "p"));
     BERG_TRY(berg__check_positive(q, space->size, fn, "q"));
-    berg_status st = BERG_OK;
     double *tmp = berg__alloc(space->size, sizeof(double), fn);
     if (!tmp)
         return berg_last_status();
     relative_fisher_gradient(space, p, q, tmp);
-    for (size_t i = 0; i < space->size; i++) {
-        if (!isfinite(tmp[i])) {
-            st = berg__error(BERG_ERR_DOMAIN,
-                             "%s: the derivative overflows at index %zu (p[%zu] = %g, q[%zu] = %g "
-                             "are too far apart in scale from their neighbours)",
-                             fn, i, i, p[i], i, q[i]);
-            goto fail;
-        }
-    }
-    memcpy(out, tmp, sizeof(double) * space->size);
-fail:
+    /* overflow: neighbours far apart in scale, or extreme cell widths */
+    berg_status st = berg__check_result(space, tmp, space->size, fn, "out", "p and q");
+    if (st == BERG_OK)
+        memcpy(out, tmp, sizeof(double) * space->size);
     berg__free(tmp);
     return st;
 }
