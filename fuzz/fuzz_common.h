@@ -35,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* ---- broken promises ------------------------------------------------------ */
 
 /* what the harness decoded so far, printed with a broken promise */
-static char fz_ctx[4096];
+static char fz_ctx[16384];
 static size_t fz_ctx_len;
 
 static inline void fz_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -56,9 +56,9 @@ static inline void fz_note(const char *fmt, ...)
 static inline void fz_note_array(const char *name, const double *x, size_t n)
 {
     fz_note(" %s[%zu] = {", name, n);
-    for (size_t i = 0; i < n && i < 8; i++)
+    for (size_t i = 0; i < n && i < 64; i++)
         fz_note("%s%.17g", i ? ", " : "", x[i]);
-    fz_note("%s}", n > 8 ? ", ..." : "");
+    fz_note("%s}", n > 64 ? ", ..." : "");
 }
 
 static inline void fz_reset(void)
