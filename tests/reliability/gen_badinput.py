@@ -35,6 +35,10 @@ SIZE_VALID = {"ndim": "1", "d": "1", "dim": "1", "du": "1", "dy": "1", "npar": "
 SIZE_BY_FN = {("berg_sinkhorn_barycenter", "k"): "2", ("berg_fp_spectral_mode", "k"): "1",
               ("berg_alloc", "count"): "4", ("berg_alloc", "size"): "8",
               ("berg_fisher_expfam", "k"): "1", ("berg_heat_apply_batch", "count"): "1"}
+DOUBLE_BY_FN = {("berg_bayes_flow_discrepancy", "tau"): "1.0",
+                ("berg_heat_channel_information", "t"): "1.0"}
+# pointers passed as NULL in the valid call (one of two alternatives)
+POINTER_NULL = {("berg_bayes_set_location", "noise_space"), ("berg_bayes_set_location", "noise")}
 # callbacks passed as NULL in the valid call (the function takes one of two)
 CALLBACK_NULL = {("berg_fisher_model", "score_fn"), ("berg_fisher_jacobian", "jac")}
 DOUBLE_VALID = {"t": "0.1", "dt": "0.01", "tau": "0.05", "T": "1.0", "tau1": "0.1",
@@ -44,7 +48,7 @@ DOUBLE_VALID = {"t": "0.1", "dt": "0.01", "tau": "0.05", "T": "1.0", "tau1": "0.
                 "b": "1.0", "theta": "0.5"}
 ENUM_VALID = {"berg_regulator": "BERG_REGULATOR_EXPONENTIAL", "berg_channel_kind": "BERG_CHANNEL_HEAT",
               "berg_status": "BERG_OK", "berg_boundary": "BERG_NEUMANN"}
-ARRAY_FILL = {"eta": "(i % 2 ? 0.01 : -0.01)", "eta1": "(i % 2 ? 0.01 : -0.01)",
+ARRAY_FILL = {"V": "0.5 * pow(-3.75 + 0.5 * (double)(i % 16), 2)", "eta": "(i % 2 ? 0.01 : -0.01)", "eta1": "(i % 2 ? 0.01 : -0.01)",
               "eta2": "(i % 2 ? -0.02 : 0.02)", "lower": "-4.0", "upper": "4.0", "weights": "0.5", "metric": "1.0", "g": "1.0",
               "kp": "(double)i", "cp": "1.0 / (1.0 + (double)i)"}
 STRINGS = {"name": '"BERG_PLAN_ESTIMATE"', "path": '"berg_badinput_wisdom.tmp"',
@@ -108,7 +112,9 @@ def gen_function(fn, ret, params, docs, handles, enums):
         stars = t.count("*")
         direction = docs.get(name, ("", ""))[0]
         doc_text = docs.get(name, ("", ""))[1]
-        if re.fullmatch(r"berg_\w+_fn", t):
+        if (fn, name) in POINTER_NULL:
+            decls.append(f"{t} {v} = NULL;")
+        elif re.fullmatch(r"berg_\w+_fn", t):
             decls.append(f"{t} {v} = {'NULL' if (fn, name) in CALLBACK_NULL else 'cb_' + t};")
             muts.append((name, "NULL", f"{v} = NULL;"))
         elif name == "user_data" and stars == 1:
@@ -126,7 +132,7 @@ def gen_function(fn, ret, params, docs, handles, enums):
             for lab, mv in SIZE_MUTS:
                 muts.append((name, lab, f"{v} = {mv};"))
         elif t == "double":
-            decls.append(f"double {v} = {DOUBLE_VALID.get(name, '0.5')};")
+            decls.append(f"double {v} = {DOUBLE_BY_FN.get((fn, name), DOUBLE_VALID.get(name, '0.5'))};")
             for lab, mv in DOUBLE_MUTS:
                 muts.append((name, lab, f"{v} = {mv};"))
         elif stars == 0 and base in enums:
