@@ -1,4 +1,7 @@
 """Wasserstein distances and entropic transport against POT and scipy."""
+import math
+import sys
+
 import numpy as np
 import pytest
 import scipy.linalg
@@ -243,3 +246,24 @@ def test_sinkhorn_one_instance_many_threads():
         with ThreadPoolExecutor(max_workers=4) as pool:
             threaded = list(pool.map(lambda pq: sk.divergence(*pq), pairs))
         assert threaded == serial
+
+
+def test_extreme_values_right_or_refused():
+    # issue 13: subnormal measures and huge orders are computed, a cost
+    # beyond the double range and an unresolvable log-domain eps are refused
+    s = berg.Space((64,), 0.0, 1.0, bc="neumann")
+    p = np.ones(64)
+    q = np.where(np.arange(64) < 10, 1.0, 0.0)
+    a = 10 / 64
+    for r in (1000.0, 1e6, 1e300):
+        want = (1 - a) * math.exp(-math.log1p(r) / r)
+        assert berg.wp_distance_1d(s, p, q, r) == pytest.approx(want, rel=1e-12)
+    tiny = 5e-324  # the smallest subnormal
+    assert berg.w2_distance_1d(s, tiny * p, tiny * q) == pytest.approx(
+        berg.w2_distance_1d(s, p, q), rel=1e-13)
+    x = s.coordinates(0)
+    f, g = _bump(x, 0.4, 0.12), _bump(x, 0.6, 0.15)
+    with pytest.raises(berg.DomainError, match="eps"):
+        berg.Sinkhorn(s, sys.float_info.max).cost(f, g)
+    with pytest.raises(berg.DomainError, match="eps"):
+        berg.Sinkhorn(s, 1e-300, log_domain=True).cost(f, g)
