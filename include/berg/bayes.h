@@ -372,11 +372,11 @@ BERG_API berg_status berg_bayes_predictive_fft(const berg_bayes *b, double *p);
  * @param[in]  b      the state (a location model and a truth must be set)
  * @param[in]  tau1   start, finite and >= 0
  * @param[in]  tau2   end, finite and >= tau1
- * @param[in]  nsteps trapezoid intervals for A, >= 1
+ * @param[in]  nsteps trapezoid intervals for A, 1 .. 100000
  * @param[in]  p1     a state on the data space (size of the data space values)
  * @param[out] p2     the flowed state (p1 == p2 allowed)
  * @return BERG_OK; BERG_ERR_NULL; BERG_ERR_TIME (tau1 or tau2 not finite,
- *         negative, or tau2 < tau1); BERG_ERR_SIZE (nsteps 0);
+ *         negative, or tau2 < tau1); BERG_ERR_SIZE (nsteps 0 or above 100000);
  *         BERG_ERR_NONFINITE (p1); BERG_ERR_DOMAIN (no location model or
  *         truth); BERG_ERR_UNSUPPORTED (A couples non-periodic data axes);
  *         BERG_ERR_OUT_OF_RANGE (a MAP leaves the grid); BERG_ERR_NOT_SPD
@@ -401,14 +401,14 @@ BERG_API berg_status berg_bayes_backward_flow(const berg_bayes *b, double tau1, 
  * noise; O(tau) for curved G.
  * @param[in]  b      the state (a location model and a truth must be set)
  * @param[in]  tau    finite and > 0
- * @param[in]  nsteps trapezoid intervals of the flow, >= 1
+ * @param[in]  nsteps trapezoid intervals of the flow, 1 .. 100000
  * @param[out] l1     the L1 distance, or NULL
  * @param[out] kl     the KL divergence, or NULL
  * @return BERG_OK; BERG_ERR_NULL; BERG_ERR_TIME (tau not finite or <= 0,
  *         or so small that the posterior's standard deviation
  *         sqrt(tau (I^-1)_kk) at gamma_tau is below a parameter cell: the
  *         direct predictive is then not resolved by the grid);
- *         BERG_ERR_SIZE (nsteps 0); BERG_ERR_MASS (a predictive has no
+ *         BERG_ERR_SIZE (nsteps 0 or above 100000); BERG_ERR_MASS (a predictive has no
  *         mass on the data grid); and the errors of berg_bayes_backward_flow.
  * @since 1.0
  */

@@ -445,15 +445,24 @@ berg_status berg_bayes_set_progress(berg_bayes *b, berg_progress_fn progress, vo
 static berg_status commit(berg_bayes *b, const double *lp, const double *cp, const char *fn,
                           const char *what)
 {
-    double m = -HUGE_VAL;
+    /* The state is the pair (lp, cp) of a compensated sum. Fold each into
+     * v + r (v = fl(lp + cp), |r| <= ulp(v)/2) and shift by the largest
+     * pair in double-double order, so that the maximum becomes exactly 0 + 0.
+     * With log-likelihoods of 1e46 the residuals are 1e29: shifting by v
+     * alone would leave one at the maximum and exp of every cell 0. */
+    size_t im = b->nu;
+    double vm = -HUGE_VAL, rm = 0.0;
     for (size_t i = 0; i < b->nu; i++) {
         if (lp[i] == -HUGE_VAL)
             continue;
-        double v = lp[i] + cp[i];
-        if (v > m)
-            m = v;
+        double v = lp[i] + cp[i], r = (lp[i] - v) + cp[i];
+        if (im == b->nu || v > vm || (v == vm && r > rm)) {
+            im = i;
+            vm = v;
+            rm = r;
+        }
     }
-    BERG_REQUIRE(m > -HUGE_VAL, BERG_ERR_MASS,
+    BERG_REQUIRE(im < b->nu && vm > -HUGE_VAL, BERG_ERR_MASS,
                  "%s: %s has zero probability under every parameter of positive posterior mass",
                  fn, what);
     for (size_t i = 0; i < b->nu; i++) {
@@ -462,11 +471,15 @@ static berg_status commit(berg_bayes *b, const double *lp, const double *cp, con
             b->logpost_comp[i] = 0.0;
             continue;
         }
-        /* (lp - m) + cp keeps the compensation: lp - m is exact near the max */
-        double s = lp[i] - m;
-        b->logpost_comp[i] = cp[i] + ((lp[i] - (s + m)));
-        b->logpost[i] = s;
+        double v = lp[i] + cp[i], r = (lp[i] - v) + cp[i];
+        /* v - vm is exact near the maximum (Sterbenz); its rounding error
+         * elsewhere goes to the compensation */
+        double d = v - vm;
+        b->logpost_comp[i] = ((v - (d + vm)) + (r - rm));
+        b->logpost[i] = d;
     }
+    b->logpost_comp[im] = 0.0;
+    b->logpost[im] = 0.0;
     return BERG_OK;
 }
 

@@ -16,6 +16,10 @@
 #include "dictionary/internal.h"
 #include "fisher/internal.h"
 
+/* The cap on the trapezoid intervals of the backward flow: each costs a
+ * Newton MAP; the O(h^2) error of 1/2 int K dtau is at round-off by 1e4. */
+enum { BERG__FLOW_MAX_STEPS = 100000 };
+
 /* ---- geometry at the MAP ------------------------------------------------ */
 
 berg_status berg__bayes_phi_grid(const berg_bayes *b, const double *u, double *logp,
@@ -204,7 +208,10 @@ berg_status berg_bayes_backward_flow(const berg_bayes *b, double tau1, double ta
     BERG_REQUIRE(tau2 >= tau1, BERG_ERR_TIME,
                  "%s: tau2 = %g < tau1 = %g: the backward flow runs towards larger tau", fn, tau2,
                  tau1);
-    BERG_REQUIRE(nsteps > 0, BERG_ERR_SIZE, "%s: nsteps must be >= 1", fn);
+    BERG_REQUIRE(nsteps > 0 && nsteps <= BERG__FLOW_MAX_STEPS, BERG_ERR_SIZE,
+                 "%s: nsteps = %zu must be in 1..%d (the trapezoid error of 1/2 int K dtau "
+                 "reaches round-off long before)",
+                 fn, nsteps, BERG__FLOW_MAX_STEPS);
     BERG_TRY(berg__check_finite(p1, b->ny, fn, "p1"));
     double *a = berg__alloc(b->ny, sizeof(double), fn);
     if (!a)
@@ -265,7 +272,10 @@ berg_status berg_bayes_flow_discrepancy(const berg_bayes *b, double tau, size_t 
     BERG_REQUIRE(isfinite(tau) && tau > 0.0, BERG_ERR_TIME,
                  "%s: tau = %g must be finite and > 0", fn, tau);
     BERG_TRY(berg__bayes_need_location_truth(b, fn));
-    BERG_REQUIRE(nsteps > 0, BERG_ERR_SIZE, "%s: nsteps must be >= 1", fn);
+    BERG_REQUIRE(nsteps > 0 && nsteps <= BERG__FLOW_MAX_STEPS, BERG_ERR_SIZE,
+                 "%s: nsteps = %zu must be in 1..%d (the trapezoid error of 1/2 int K dtau "
+                 "reaches round-off long before)",
+                 fn, nsteps, BERG__FLOW_MAX_STEPS);
     BERG_TRY(check_resolved(b, tau, fn));
     size_t ny = b->ny;
     double *pf = berg__alloc(ny, sizeof(double), fn), *pd = berg__alloc(ny, sizeof(double), fn);

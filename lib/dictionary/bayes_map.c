@@ -398,6 +398,7 @@ berg_status berg__bayes_map_exact(const berg_bayes *b, double tau, double *gamma
                      "negative definite",
                      fn, u[0], tau);
     }
+    berg__bayes_wrap_periodic(b, u);
     memcpy(gamma, u, du * sizeof(double));
     return BERG_OK;
 }

@@ -218,6 +218,21 @@ static void newton_refine(const berg_bayes *b, const double *lp, size_t im, doub
     }
 }
 
+void berg__bayes_wrap_periodic(const berg_bayes *b, double *u)
+{
+    const struct berg_space *S = &b->param;
+    for (size_t a = 0; a < b->du; a++) {
+        if (S->bc[a] != BERG_PERIODIC)
+            continue;
+        double L = S->hi[a] - S->lo[a], x = fmod(u[a] - S->lo[a], L);
+        if (x < 0.0)
+            x += L;
+        u[a] = S->lo[a] + x;
+        if (!(u[a] < S->hi[a])) /* x + lo rounded up to hi */
+            u[a] = S->lo[a];
+    }
+}
+
 /* the vertex of the parabola through the max cell im and its neighbours on axis a */
 static double parabola_vertex(const struct berg_space *S, const double *lp, size_t im, size_t a)
 {
@@ -256,6 +271,7 @@ berg_status berg__bayes_map_from_log(const berg_bayes *b, const double *lp, doub
     }
     if (b->du > 1)
         newton_refine(b, lp, im, res);
+    berg__bayes_wrap_periodic(b, res);
     memcpy(u, res, b->du * sizeof(double));
     return BERG_OK;
 }

@@ -155,7 +155,7 @@ berg_status berg_dictionary_from_erg(const berg_space *data, const double *V, do
 {
     static const char fn[] = "berg_dictionary_from_erg";
     berg_status st;
-    BERG_TRY(berg__space_check(data, fn));
+    BERG_TRY(berg__check_ptr(data, fn, "data"));
     BERG_TRY(berg__check_ptr(V, fn, "V"));
     BERG_TRY(berg__check_ptr(p0, fn, "p0"));
     BERG_TRY(berg__check_ptr(Kmodel, fn, "Kmodel"));

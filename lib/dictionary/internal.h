@@ -75,6 +75,8 @@ void berg__bayes_density_from_log(const berg_bayes *b, const double *lp, const d
 
 /* ln pi_0 - T D shifted by its max into lp; T = +inf: -D on the prior's support */
 berg_status berg__bayes_expected_log(const berg_bayes *b, double T, double *lp, const char *fn);
+/* u (du values) moved into [lo, hi) on the periodic parameter axes */
+void berg__bayes_wrap_periodic(const berg_bayes *b, double *u);
 /* the MAP of a shifted log state, refined as berg_bayes_map */
 berg_status berg__bayes_map_from_log(const berg_bayes *b, const double *lp, double *u,
                                      const char *fn);

@@ -119,6 +119,91 @@ static void test_extreme_priors(void)
     berg_space_destroy(Y);
 }
 
+typedef struct {
+    double a, b, sigma;
+} affine;
+
+static int affine_G(size_t du, const double *u, size_t dy, double *y, void *ud)
+{
+    (void)du;
+    (void)dy;
+    const affine *m = ud;
+    y[0] = m->a * u[0] + m->b;
+    return 0;
+}
+
+static int affine_noise(size_t dy, const double *n, double *lp, void *ud)
+{
+    (void)dy;
+    const affine *m = ud;
+    *lp = -0.5 * n[0] * n[0] / (m->sigma * m->sigma);
+    return 0;
+}
+
+/* log-likelihoods of -1e46 (sigma = 1e-20): the compensated sum's residual
+ * at the maximum is 1e29 and must not be left in the shifted state; and a
+ * prior spanning 1e300 on a box of width 1e150 */
+static void test_huge_loglik(void)
+{
+    size_t n = 3, ny = 1;
+    double lo = -3.0, hi = 1.0, ylo = -7.0, yhi = 5.0, pi[3], lp[3];
+    berg_boundary bc = BERG_NEUMANN;
+    berg_space *U = NULL, *Y = NULL;
+    berg_space_create(&U, 1, &n, &lo, &hi, &bc, NULL);
+    berg_space_create(&Y, 1, &ny, &ylo, &yhi, &bc, NULL);
+    double prior[3] = {0.01, 0.01, 0.01}, y[3] = {-7.0, -7.0, -7.0};
+    affine M = {1000.0, 2.6875, 1e-20};
+    berg_bayes *b = NULL;
+    berg_bayes_create(&b, U, Y, prior, 0);
+    berg_bayes_set_location(b, NULL, NULL, affine_G, affine_noise, &M);
+    CHECK_STATUS(berg_bayes_observe(b, 3, y), BERG_OK, "observe with sigma = 1e-20");
+    CHECK_STATUS(berg_bayes_posterior(b, pi), BERG_OK, "posterior");
+    CHECK(all_finite(pi, 3) && pi[0] == 0.0 && pi[1] == 0.0, "sigma = 1e-20: posterior finite");
+    CHECK_REL(pi[2], 0.75, 1e-12, "sigma = 1e-20: all mass in the best cell (1 / h)");
+    CHECK_STATUS(berg_bayes_log_posterior(b, lp), BERG_OK, "log posterior");
+    CHECK(isfinite(lp[0]) && isfinite(lp[2]), "sigma = 1e-20: log posterior finite");
+    berg_bayes_destroy(b);
+    berg_space_destroy(U);
+    berg_space_destroy(Y);
+
+    size_t n12 = 12, n1 = 1;
+    double lo12 = 1e-150, hi12 = 1e150, p12[12] = {22, 1e300, 100, 2.251708984375e42}, pi12[12];
+    double y1lo = -1.0, y1hi = 1.0, y1 = -1.0;
+    affine M2 = {-4.0, -4.0, 0.05};
+    U = NULL;
+    Y = NULL;
+    berg_space_create(&U, 1, &n12, &lo12, &hi12, &bc, NULL);
+    berg_space_create(&Y, 1, &n1, &y1lo, &y1hi, &bc, NULL);
+    b = NULL;
+    CHECK_STATUS(berg_bayes_create(&b, U, Y, p12, 0), BERG_OK, "prior up to 1e300 on [1e-150, 1e150]");
+    berg_bayes_set_location(b, NULL, NULL, affine_G, affine_noise, &M2);
+    CHECK_STATUS(berg_bayes_posterior(b, pi12), BERG_OK, "posterior");
+    CHECK(all_finite(pi12, 12), "prior up to 1e300: posterior finite");
+    berg_status st = berg_bayes_observe(b, 1, &y1);
+    if (st == BERG_OK) {
+        CHECK_STATUS(berg_bayes_posterior(b, pi12), BERG_OK, "posterior after data");
+        CHECK(all_finite(pi12, 12), "prior up to 1e300: posterior after data finite");
+    }
+    berg_bayes_destroy(b);
+    berg_space_destroy(U);
+    berg_space_destroy(Y);
+}
+
+/* a MAP refined across the wrap of a periodic axis lies in [lo, hi) */
+static void test_periodic_map(void)
+{
+    berg_space *U = tu_line(8, -1.0, 1.0, BERG_PERIODIC), *Y = tu_line(16, -2.0, 2.0, BERG_NEUMANN);
+    double prior[8] = {1.0, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 1.0}, u = SENTINEL;
+    berg_bayes *b = NULL;
+    berg_bayes_create(&b, U, Y, prior, 0);
+    CHECK_STATUS(berg_bayes_map(b, &u), BERG_OK, "periodic map");
+    CHECK(u >= -1.0 && u < 1.0, "periodic map %.17g in [-1, 1)", u);
+    CHECK_ABS(fabs(u), 1.0, 1e-15, "periodic map at the wrap");
+    berg_bayes_destroy(b);
+    berg_space_destroy(U);
+    berg_space_destroy(Y);
+}
+
 /* a truth with values near 1e300 (its mass 2.6e302 is finite, its mass
  * times the cell volume is not formed): D finite and the same as for the
  * same truth scaled to 1 */
@@ -266,6 +351,13 @@ static void test_dictionary_extremes(void)
     for (size_t j = 0; st == BERG_OK && j < ny; j++)
         dev = fmax(dev, fabs(p2[j] - ps[j]));
     CHECK(st == BERG_OK && dev < 1e-12, "backward flow over tau = 1e-300: identity (%.3g)", dev);
+    /* caller-requested work has a bound */
+    fill(p2, ny);
+    CHECK_STATUS(berg_bayes_backward_flow(b, 0.0, 0.1, SIZE_MAX, ps, p2), BERG_ERR_SIZE,
+                 "backward flow with nsteps = SIZE_MAX");
+    CHECK(untouched(p2, ny), "backward flow refused: p2 untouched");
+    CHECK_STATUS(berg_bayes_flow_discrepancy(b, 0.1, SIZE_MAX, &l1, &kl), BERG_ERR_SIZE,
+                 "discrepancy with nsteps = SIZE_MAX");
     free(p2);
     berg_bayes_destroy(b);
     berg_space_destroy(U);
@@ -342,6 +434,8 @@ int main(void)
 {
     test_extreme_priors();
     test_huge_truth();
+    test_huge_loglik();
+    test_periodic_map();
     test_huge_counts();
     test_dictionary_extremes();
     test_huge_box_mean();
