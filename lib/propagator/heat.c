@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <cblas.h>
+
 #include "berg/heat.h"
 #include "propagator/heat_internal.h"
 
@@ -202,22 +204,28 @@ void berg__heat_run(const berg_heat *h, berg__heat_work *w, double t, const doub
 
 /* in (n values) is finite, and *scale is the power of two the transforms
  * must run at: the forward and inverse sums of a transform reach at most
- * 2^(d+1) n max|in|, which must stay below 2^1000; 1 for every input whose
- * sums cannot overflow (all but values near DBL_MAX / n) */
+ * 2^(d+1) sum |in|, which must stay below 2^1000; 1 for every input whose
+ * sums cannot overflow (all but values near DBL_MAX / n). One BLAS dasum
+ * pass: a NaN or infinity makes the sum NaN or inf (then the slow checks
+ * name the index or find the largest value). */
 static berg_status input_scale(const berg__xform *x, const double *in, const char *fn,
                                const char *name, double *scale)
 {
-    size_t n = x->batch * x->nreal;
-    double m = 0.0, z = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        double v = fabs(in[i]);
-        m = v > m ? v : m;
-        z += in[i] * 0.0; /* NaN when some value is not finite */
+    const size_t n = x->batch * x->nreal, chunk = (size_t)1 << 30;
+    double sum = 0.0;
+    for (size_t i = 0; i < n; i += chunk)
+        sum += cblas_dasum((blasint)(n - i < chunk ? n - i : chunk), in + i, 1);
+    if (!isfinite(sum)) {
+        BERG_TRY(berg__check_finite(in, n, fn, name));
+        double m = 0.0; /* all finite: the sum overflowed, bound it by n max */
+        for (size_t i = 0; i < n; i++)
+            m = fmax(m, fabs(in[i]));
+        int e = ilogb(m) + ilogb((double)n) + 2 + x->space.ndim + 1;
+        *scale = ldexp(1.0, 999 - e);
+        return BERG_OK;
     }
-    if (z != 0.0)
-        return berg__check_finite(in, n, fn, name);
-    /* log2 of the bound, rounded up (the bound itself may overflow) */
-    int e = m > 0.0 ? ilogb(m) + ilogb((double)n) + 2 + x->space.ndim + 1 : 0;
+    /* log2 of the bound, rounded up */
+    int e = sum > 0.0 ? ilogb(sum) + 1 + x->space.ndim + 1 : 0;
     *scale = e >= 1000 ? ldexp(1.0, 999 - e) : 1.0;
     return BERG_OK;
 }
