@@ -72,6 +72,11 @@ BERG_API void berg_channel_destroy(berg_channel *ch);
 
 /**
  * @brief Apply the channel: out = E(in).
+ *
+ * E is linear: the flow runs on in scaled by a power of two (maximum in
+ * [1/2, 1)) and the result is scaled back exactly, so subnormal states and
+ * states near DBL_MAX keep their mass (the same in the adjoint and the Petz
+ * map).
  * @param[in]  ch  the channel
  * @param[in]  in  a state on the space, finite and >= 0 (size of space values)
  * @param[out] out E(in) (in == out allowed)

@@ -87,14 +87,27 @@ void berg_channel_destroy(berg_channel *ch)
     berg__free(ch);
 }
 
-/* out = E(in); in == out allowed */
+/* out = E(in); in == out allowed; out is scratch (written before a failure).
+ * E is linear: the flow runs on in scaled by a power of two to a maximum in
+ * [1/2, 1), and the result is scaled back exactly, so subnormal states (the
+ * flows flush them to zero) and states near DBL_MAX (their transforms
+ * overflow) keep their mass */
 static berg_status forward(const berg_channel *ch, const double *in, double *out, const char *fn)
 {
-    berg_status st = ch->kind == BERG_CHANNEL_HEAT ? berg_heat_apply(ch->heat, ch->t, in, out)
-                                                   : berg_fp_evolve(ch->fp, ch->t, in, out);
+    size_t n = ch->space.size;
+    double m = 0.0;
+    for (size_t i = 0; i < n; i++)
+        m = fmax(m, fabs(in[i]));
+    int e = m > 0.0 ? ilogb(m) + 1 : 0;
+    for (size_t i = 0; i < n; i++)
+        out[i] = ldexp(in[i], -e);
+    berg_status st = ch->kind == BERG_CHANNEL_HEAT ? berg_heat_apply(ch->heat, ch->t, out, out)
+                                                   : berg_fp_evolve(ch->fp, ch->t, out, out);
     if (st != BERG_OK)
-        berg__dict_rewrap(st, fn, "the channel");
-    return st;
+        return berg__dict_rewrap(st, fn, "the channel");
+    for (size_t i = 0; i < n; i++)
+        out[i] = ldexp(out[i], e);
+    return BERG_OK;
 }
 
 /* out = E^dagger f: heat is symmetric; FP: E(q f) / q by detailed balance.
