@@ -13,6 +13,7 @@ typedef struct bi_result {
     int nonfinite;       /* an output is non-finite after success */
     int handle_escaped;  /* a creator changed *out on failure */
     int value_nan;       /* a double-returning query returned NaN */
+    int state_changed;   /* a refused call changed its handle's state */
     char msg[240];
 } bi_result;
 
@@ -79,6 +80,44 @@ static void bi_out_handle(void **p, bi_destroy_fn d, int nulled)
     bi_outs[bi_nouts].handle_before = *p;
     bi_nouts++;
 }
+/* a fingerprint of a handle's observable state, for the functions that
+ * change a handle (non-const object): a refusal must leave it as it was */
+#define BI_FP 64
+static const void *bi_state_handle;
+static int bi_state_kind; /* 1 bayes, 2 fisher_acc, 3 w2_metric */
+static double bi_state[BI_FP];
+static void bi_fingerprint(double *fp)
+{
+    for (size_t i = 0; i < BI_FP; i++)
+        fp[i] = 0.0;
+    if (bi_state_kind == 1) {
+        const berg_bayes *b = bi_state_handle;
+        fp[0] = berg_bayes_time(b);
+        fp[1] = (double)berg_bayes_log_posterior(b, fp + 2);           /* 16 values */
+        fp[18] = (double)berg_bayes_divergence(b, fp + 19);            /* 16 values */
+    } else if (bi_state_kind == 2) {
+        const berg_fisher_acc *a = bi_state_handle;
+        fp[0] = (double)berg_fisher_acc_count(a);
+        fp[1] = (double)berg_fisher_acc_dim(a);
+        fp[2] = (double)berg_fisher_acc_result(a, fp + 3, fp + 4);
+    } else if (bi_state_kind == 3) {
+        const berg_w2_metric *m = bi_state_handle;
+        double eta[BI_N];
+        size_t it = 0;
+        for (size_t i = 0; i < BI_N; i++)
+            eta[i] = i % 2 ? 0.01 : -0.01;
+        fp[0] = (double)berg_w2_metric_inner(m, eta, eta, fp + 1, &it, fp + 2);
+        fp[3] = (double)it;
+    }
+}
+static void bi_state_of(const void *h, int kind)
+{
+    bi_state_handle = h;
+    bi_state_kind = h ? kind : 0;
+    if (bi_state_kind)
+        bi_fingerprint(bi_state);
+}
+
 static void bi_before(void)
 {
     for (size_t k = 0; k < bi_nouts; k++)
@@ -113,6 +152,12 @@ static void bi_after(bi_result *r, int returns_status, berg_status st)
         }
         free(bi_outs[k].copy);
     }
+    if (st != BERG_OK && bi_state_kind) {
+        double now[BI_FP];
+        bi_fingerprint(now);
+        r->state_changed = memcmp(now, bi_state, sizeof now) != 0;
+    }
+    bi_state_kind = 0;
     bi_nouts = 0;
     bi_release();
 }

@@ -39,6 +39,8 @@ DOUBLE_BY_FN = {("berg_bayes_flow_discrepancy", "tau"): "1.0",
                 ("berg_heat_channel_information", "t"): "1.0"}
 # pointers passed as NULL in the valid call (one of two alternatives)
 POINTER_NULL = {("berg_bayes_set_location", "noise_space"), ("berg_bayes_set_location", "noise")}
+# handles whose state the driver fingerprints (badinput_driver.h)
+STATE_KIND = {"berg_bayes": 1, "berg_fisher_acc": 2, "berg_w2_metric": 3}
 # callbacks passed as NULL in the valid call (the function takes one of two)
 CALLBACK_NULL = {("berg_fisher_model", "score_fn"), ("berg_fisher_jacobian", "jac")}
 DOUBLE_VALID = {"t": "0.1", "dt": "0.01", "tau": "0.05", "T": "1.0", "tau1": "0.1",
@@ -149,6 +151,8 @@ def gen_function(fn, ret, params, docs, handles, enums):
             if base == "berg_space" and fn.startswith("berg_langevin_create"):
                 fx = "fx_periodic_space"   # the lattice field flow needs periodic axes
             decls.append(f"{base} *{v} = {fx}();")
+            if i == 0 and not t.startswith("const") and not is_destroy and base in STATE_KIND:
+                checks.append(f"bi_state_of({v}, {STATE_KIND[base]});")
             if is_destroy and i == 0:
                 decls.append("bi_nowned--; /* the call destroys it */")
                 muts.append((name, "NULL", f"bi_owned[bi_nowned++].h = {v}, bi_owned[bi_nowned - 1].d = (bi_destroy_fn){fn}; {v} = NULL;"))

@@ -5,7 +5,9 @@
  *   - no crash (scripts/test runs this under ASan+UBSan) and no hang (5 s);
  *   - a refusal names the called function, sets berg_last_status() to the
  *     returned status, leaves every output untouched (sentinel-filled
- *     buffers, in-out arrays as they were) and *out as the caller set it;
+ *     buffers, in-out arrays as they were), *out as the caller set it, and
+ *     the state of a Bayes, Fisher-accumulator or W2-metric handle it was
+ *     to change as it was;
  *   - a success with finite inputs gives finite outputs.
  * Reported, not failed: refusals whose message does not name the mutated
  * argument, NULL accepted for a parameter whose doc does not say NULL, and
@@ -132,6 +134,9 @@ int main(int argc, char **argv)
                          r.status, r.last_status);
             else if (r.touched)
                 snprintf(problem, sizeof problem, "output written on failure (%s)", r.msg);
+            else if (r.state_changed)
+                snprintf(problem, sizeof problem, "the handle's state changed on failure (%s)",
+                         r.msg);
             else if (r.handle_escaped)
                 snprintf(problem, sizeof problem, "*out changed on failure (%s)", r.msg);
             if (!problem[0] && c->mut != 0 && c->param[0] && !name_in(r.msg, c->param)) {
