@@ -189,6 +189,48 @@ static void test_huge_loglik(void)
     berg_space_destroy(Y);
 }
 
+/* G ignores u0 and the prior is flat along u0 (a periodic axis, so no
+ * edge): the MAP is not isolated, and the dictionary refuses it rather than
+ * return one point of the ridge */
+static int G_u1(size_t du, const double *u, size_t dy, double *y, void *ud)
+{
+    (void)du;
+    (void)dy;
+    (void)ud;
+    y[0] = u[1];
+    return 0;
+}
+
+static void test_ridge_refused(void)
+{
+    model M = {1.0, 0};
+    size_t nu[2] = {16, 40}, ny = 128;
+    double lo[2] = {-1.0, -2.0}, hi[2] = {1.0, 2.0};
+    berg_boundary bc[2] = {BERG_PERIODIC, BERG_NEUMANN};
+    berg_space *U = NULL, *Y = tu_line(ny, -8.0, 8.0, BERG_NEUMANN);
+    berg_space_create(&U, 2, nu, lo, hi, bc, NULL);
+    double prior[640], ps[128], y[128];
+    for (size_t i = 0; i < 640; i++)
+        prior[i] = 1.0;
+    berg_space_coordinates(Y, 0, y);
+    for (size_t j = 0; j < ny; j++)
+        ps[j] = exp(-0.5 * (y[j] - 0.3) * (y[j] - 0.3));
+    berg_bayes *b = NULL;
+    berg_bayes_create(&b, U, Y, prior, 0);
+    berg_bayes_set_location(b, NULL, NULL, G_u1, noise_fn, &M);
+    CHECK_STATUS(berg_bayes_set_truth(b, ps), BERG_OK, "ridge truth");
+    berg_dictionary *d = NULL;
+    CHECK_STATUS(berg_dictionary_create(&d, b, 0.1), BERG_ERR_NO_CONVERGENCE,
+                 "a ridge of MAPs is refused");
+    CHECK(d == NULL && strstr(berg_last_error(), "berg_dictionary_create") &&
+              strstr(berg_last_error(), "Newton step"),
+          "ridge: *out untouched, the message names the function and the step (%s)",
+          berg_last_error());
+    berg_bayes_destroy(b);
+    berg_space_destroy(U);
+    berg_space_destroy(Y);
+}
+
 /* a MAP refined across the wrap of a periodic axis lies in [lo, hi) */
 static void test_periodic_map(void)
 {
@@ -483,6 +525,7 @@ int main(void)
     test_huge_truth();
     test_huge_loglik();
     test_periodic_map();
+    test_ridge_refused();
     test_huge_counts();
     test_dictionary_extremes();
     test_huge_box_mean();
