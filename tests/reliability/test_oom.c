@@ -6,7 +6,8 @@
  * transposed copy), then once for every k with the k-th allocation
  * failing. Every call must either succeed or return BERG_ERR_NOMEM with a
  * message; a creator that fails leaves *out as the caller set it; an apply
- * that fails leaves its sentinel-filled output untouched. Leaks are found
+ * that fails leaves its sentinel-filled output untouched, and the message
+ * starts with the name of the function called. Leaks are found
  * by LeakSanitizer in the ASan build (scripts/test).
  *
  * FFTW's own allocations are not injected: libfftw3 allocates through its
@@ -149,6 +150,11 @@ static int step_ok(berg_status st, const char *what, int before)
     CHECK(berg_last_status() == st, "k = %ld: %s: berg_last_status %d != returned %d", fail_at,
           what, (int)berg_last_status(), (int)st);
     CHECK(berg_last_error()[0] != '\0', "k = %ld: %s: no message", fail_at, what);
+    /* the message starts with the function the caller called */
+    size_t len = strcspn(what, "(");
+    CHECK(strncmp(berg_last_error(), what, len) == 0 && berg_last_error()[len] == ':',
+          "k = %ld: %.*s: the message names another function: %s", fail_at, (int)len, what,
+          berg_last_error());
     return 0;
 }
 
