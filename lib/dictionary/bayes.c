@@ -260,7 +260,7 @@ berg_status berg_bayes_create(berg_bayes **out, const berg_space *param, const b
     BERG_TRY(berg__check_ptr(prior, fn, "prior"));
     BERG_TRY(berg__check_flags(flags, 0, fn));
     size_t nu = param->size;
-    double scale, ssum;
+    double scale = 1.0, ssum = 1.0;
     BERG_TRY(berg__dict_measure(prior, nu, fn, "prior", &scale, &ssum));
     berg_bayes *b = berg__alloc(1, sizeof *b, fn);
     if (!b)
@@ -350,7 +350,7 @@ static berg_status copy_grid_noise(const berg_bayes *b, const berg_space *noise_
     BERG_REQUIRE((size_t)noise_space->ndim == b->dy, BERG_ERR_MISMATCH,
                  "%s: noise_space has rank %d but the data space has rank %zu", fn,
                  noise_space->ndim, b->dy);
-    double scale, ssum;
+    double scale = 1.0, ssum = 1.0;
     BERG_TRY(berg__dict_measure(noise, noise_space->size, fn, "noise", &scale, &ssum));
     double *c = berg__alloc(noise_space->size, sizeof(double), fn);
     if (!c)

@@ -216,7 +216,7 @@ static berg_status logprior_at(const berg_bayes *b, const double *u, double *f, 
     for (size_t a = 0; a < du; a++)
         total *= 4;
     for (size_t c = 0; c < total; c++) {
-        size_t e[R], idx = 0, r = c;
+        size_t e[R] = {0}, idx = 0, r = c;
         for (size_t a = 0; a < du; a++) {
             e[a] = r % 4;
             r /= 4;

@@ -66,7 +66,7 @@ berg_status berg_bayes_set_truth(berg_bayes *b, const double *pstar)
     BERG_TRY(berg__check_ptr(b, fn, "b"));
     BERG_TRY(berg__bayes_need_model(b, fn));
     BERG_TRY(berg__check_ptr(pstar, fn, "pstar"));
-    double scale, ssum;
+    double scale = 1.0, ssum = 1.0;
     BERG_TRY(berg__dict_measure(pstar, b->ny, fn, "pstar", &scale, &ssum));
     double *D = berg__alloc(b->nu, sizeof(double), fn);
     double *row = berg__alloc(b->ny, sizeof(double), fn);
