@@ -15,6 +15,7 @@ static const double SENTINEL = -12345.5;
 typedef struct {
     double sigma;
     int inf_far; /* G returns +inf for |u| > 50 */
+    int nan_now; /* G returns NaN everywhere (switched on after the model is set) */
 } model;
 
 static int G_fn(size_t du, const double *u, size_t dy, double *y, void *ud)
@@ -23,6 +24,8 @@ static int G_fn(size_t du, const double *u, size_t dy, double *y, void *ud)
     (void)dy;
     const model *m = ud;
     y[0] = (m->inf_far && fabs(u[0]) > 50.0) ? INFINITY : u[0];
+    if (m->nan_now)
+        y[0] = NAN;
     return 0;
 }
 
@@ -75,7 +78,7 @@ static void right_or_refused(berg_status st, berg_status want, const double *out
  * subnormal value): the posterior is finite and normalized */
 static void test_extreme_priors(void)
 {
-    model M = {1.0, 0};
+    model M = {1.0, 0, 0};
     double prior_max[2] = {DBL_MAX, 0.0}, post[9];
     berg_space *U = tu_line(2, -4.0, 6.0, BERG_NEUMANN), *Y = tu_line(64, -10.0, 10.0, BERG_NEUMANN);
     berg_bayes *b = NULL;
@@ -203,7 +206,7 @@ static int G_u1(size_t du, const double *u, size_t dy, double *y, void *ud)
 
 static void test_ridge_refused(void)
 {
-    model M = {1.0, 0};
+    model M = {1.0, 0, 0};
     size_t nu[2] = {16, 40}, ny = 128;
     double lo[2] = {-1.0, -2.0}, hi[2] = {1.0, 2.0};
     berg_boundary bc[2] = {BERG_PERIODIC, BERG_NEUMANN};
@@ -251,7 +254,7 @@ static void test_periodic_map(void)
  * same truth scaled to 1 */
 static void test_huge_truth(void)
 {
-    model M = {1.0, 0};
+    model M = {1.0, 0, 0};
     size_t ny = 256, nu = 50;
     berg_space *U = tu_line(nu, -2.0, 2.0, BERG_NEUMANN), *Y = tu_line(ny, -10.0, 10.0, BERG_NEUMANN);
     double *flat = malloc(nu * sizeof *flat), *ps = malloc(ny * sizeof *ps), *y = malloc(ny * sizeof *y);
@@ -294,7 +297,7 @@ static void test_huge_truth(void)
  * array is read */
 static void test_huge_counts(void)
 {
-    model M = {1.0, 0};
+    model M = {1.0, 0, 0};
     size_t ny = 64, nu = 40;
     berg_space *U = tu_line(nu, -2.0, 2.0, BERG_NEUMANN), *Y = tu_line(ny, -10.0, 10.0, BERG_NEUMANN);
     double flat[40], ps[64], post0[40], post1[40], y1 = 0.1, yg[64];
@@ -338,7 +341,7 @@ static void test_huge_counts(void)
  * a tiny tau in the discrepancy */
 static void test_dictionary_extremes(void)
 {
-    model M = {2.0, 1};
+    model M = {2.0, 1, 0};
     size_t ny = 256, nu = 200;
     berg_space *U = tu_line(nu, -3.0, 3.0, BERG_NEUMANN), *Y = tu_line(ny, -16.0, 16.0, BERG_NEUMANN);
     double *prior = malloc(nu * sizeof *prior), *ps = malloc(ny * sizeof *ps);
@@ -374,6 +377,13 @@ static void test_dictionary_extremes(void)
         CHECK(untouched(sig, ny), "scheme: sigma untouched");
         berg_dictionary_destroy(d);
     }
+    /* G(gamma) = NaN at creation: refused, never stored */
+    M.nan_now = 1;
+    d = NULL;
+    CHECK_STATUS(berg_dictionary_create(&d, b, 0.1), BERG_ERR_CALLBACK, "dictionary with G = NaN");
+    CHECK(d == NULL && strstr(berg_last_error(), "berg_dictionary_create"),
+          "G = NaN: *out untouched, message names berg_dictionary_create (%s)", berg_last_error());
+    M.nan_now = 0;
     /* a tiny tau: the flow has nothing to do; right (l1 ~ 0) or refused naming tau */
     double l1 = SENTINEL, kl = SENTINEL;
     berg_status st = berg_bayes_flow_discrepancy(b, 1e-300, 1, &l1, &kl);
