@@ -398,10 +398,16 @@ BERG_API berg_status berg_multiplier_create_regulator(berg_multiplier **out,
 
 /**
  * @brief out = c(k) applied mode by mode to in.
+ *
+ * When the transform sums (up to 2^(d+1) sum|in| max(1, max|c|)) could
+ * overflow, the input is transformed at an exact power-of-two scale.
  * @param[in]  m    the multiplier.
- * @param[in]  in   state: berg_space_size() values, any alignment.
- * @param[out] out  berg_space_size() values; may equal in.
- * @return BERG_OK; BERG_ERR_NULL when m, in or out is NULL; BERG_ERR_NOMEM
+ * @param[in]  in   state: berg_space_size() finite values, any alignment.
+ * @param[out] out  berg_space_size() values; may equal in. Untouched on
+ *                  failure.
+ * @return BERG_OK; BERG_ERR_NULL when m, in or out is NULL;
+ *         BERG_ERR_NONFINITE when in has a NaN or infinity;
+ *         BERG_ERR_DOMAIN when the result exceeds DBL_MAX; BERG_ERR_NOMEM
  *         when no scratch block can be allocated.
  * @since 1.0
  */
@@ -412,12 +418,15 @@ BERG_API berg_status berg_multiplier_apply(const berg_multiplier *m, const doubl
  * @brief out = e^{-t c(k)} applied mode by mode to in.
  * @param[in]  m    the multiplier; its symbol must be >= 0 on every mode.
  * @param[in]  t    the time, finite and >= 0 (t = 0 copies).
- * @param[in]  in   state: berg_space_size() values, any alignment.
- * @param[out] out  berg_space_size() values; may equal in.
+ * @param[in]  in   state: berg_space_size() finite values, any alignment
+ *                  (scaled as in berg_multiplier_apply() when huge).
+ * @param[out] out  berg_space_size() values; may equal in. Untouched on
+ *                  failure.
  * @return BERG_OK; BERG_ERR_NULL when m, in or out is NULL; BERG_ERR_TIME
- *         when t is negative or not finite; BERG_ERR_DOMAIN when the symbol
- *         is negative on some mode (the message gives its k);
- *         BERG_ERR_NOMEM when no scratch block can be allocated.
+ *         when t is negative or not finite; BERG_ERR_NONFINITE when in has
+ *         a NaN or infinity; BERG_ERR_DOMAIN when the symbol is negative on
+ *         some mode (the message gives its k) or the result exceeds
+ *         DBL_MAX; BERG_ERR_NOMEM when no scratch block can be allocated.
  * @since 1.0
  */
 BERG_API berg_status berg_multiplier_exp_apply(const berg_multiplier *m, double t,

@@ -7,6 +7,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <cblas.h>
+#include <float.h>
+
 #include "berg/heat.h"
 #include "propagator/transform.h"
 
@@ -18,6 +21,7 @@ struct berg_multiplier {
     double *cn;         /* c * norm */
     double *csqrt;      /* sqrt(c / w) * norm (random fields), NULL when some c < 0 */
     size_t neg_mode;    /* first mode with c < 0, or nspec */
+    double cmax;        /* max |c| */
     size_t exp_off;     /* offset of the exp table in a block */
     berg__pool pool;    /* scratch blocks, one per concurrent call */
 };
@@ -88,7 +92,9 @@ static berg_status derive_tables(berg_multiplier *m, const char *fn)
 {
     size_t ns = m->x.nspec;
     m->neg_mode = ns;
+    m->cmax = 0.0;
     for (size_t i = 0; i < ns; i++) {
+        m->cmax = fmax(m->cmax, fabs(m->c[i]));
         m->cn[i] = m->c[i] * m->x.norm;
         if (m->c[i] < 0.0 && m->neg_mode == ns)
             m->neg_mode = i;
@@ -296,7 +302,8 @@ berg_status berg_multiplier_create_radial(berg_multiplier **out, const berg_spac
 
 static double regulator(berg_regulator kind, double L, double k)
 {
-    double z = (k * k) / (L * L);
+    /* (k / L)^2: L * L underflows for L below ~1e-154 (0/0 at k = 0) */
+    double r = k / L, z = r * r;
     switch (kind) {
     case BERG_REGULATOR_SHARP:
         return k <= L ? 1.0 : 0.0;
@@ -305,7 +312,7 @@ static double regulator(berg_regulator kind, double L, double k)
     case BERG_REGULATOR_LITIM:
         return k <= L ? L * L - k * k : 0.0;
     case BERG_REGULATOR_EXPONENTIAL_DOT:
-        return 2.0 * z * exp(-z);
+        return z > 1e3 ? 0.0 : 2.0 * z * exp(-z); /* inf * 0 at z = inf */
     case BERG_REGULATOR_LITIM_DOT:
         return k <= L ? 2.0 * L * L : 0.0;
     }
@@ -418,15 +425,66 @@ static void run(const berg_multiplier *m, const work *w, const double *table, co
     berg__ftz_leave(fp);
 }
 
+/* log2 of a bound on the transform sums of T^{-1} table T in, where the
+ * table is at most fmax * norm: 2^(d+1) sum|in| max(1, fmax); in is
+ * checked finite (one BLAS dasum pass) */
+static berg_status sums_log2(const berg_multiplier *m, const double *in, double fmaxv,
+                             const char *fn, int *e)
+{
+    const size_t n = m->x.nreal, chunk = (size_t)1 << 30;
+    double sum = 0.0;
+    for (size_t i = 0; i < n; i += chunk)
+        sum += cblas_dasum((blasint)(n - i < chunk ? n - i : chunk), in + i, 1);
+    int es;
+    if (isfinite(sum)) {
+        es = sum > 0.0 ? ilogb(sum) + 1 : -1100;
+    } else {
+        BERG_TRY(berg__check_finite(in, n, fn, "in"));
+        double mx = 0.0; /* finite values whose sum overflowed */
+        for (size_t i = 0; i < n; i++)
+            mx = fmax(mx, fabs(in[i]));
+        es = ilogb(mx) + ilogb((double)n) + 2;
+    }
+    *e = es + m->x.space.ndim + 1 + (fmaxv > 1.0 ? ilogb(fmaxv) + 1 : 0);
+    return BERG_OK;
+}
+
+/* out = T^{-1} table T in, at the power-of-two scale that keeps the sums
+ * below 2^1000 when they could overflow; a result beyond DBL_MAX is refused
+ * with out untouched */
+static berg_status run_checked(const berg_multiplier *m, const work *w, const double *table,
+                               double fmaxv, const double *in, double *out, const char *fn)
+{
+    int e;
+    BERG_TRY(sums_log2(m, in, fmaxv, fn, &e));
+    if (e < 1000) {
+        run(m, w, table, in, out);
+        return BERG_OK;
+    }
+    const size_t n = m->x.nreal;
+    const int k = 999 - e; /* in * 2^k, exactly (ldexp: 2^k may not be a double) */
+    double *buf = w->s.rbuf2, mx = 0.0;
+    for (size_t i = 0; i < n; i++)
+        buf[i] = ldexp(in[i], k);
+    run(m, w, table, buf, buf);
+    for (size_t i = 0; i < n; i++)
+        mx = fmax(mx, fabs(buf[i]));
+    BERG_REQUIRE(isfinite(ldexp(mx, -k)), BERG_ERR_DOMAIN,
+                 "%s: the result has values of about 2^%d, beyond DBL_MAX", fn, ilogb(mx) - k);
+    for (size_t i = 0; i < n; i++)
+        out[i] = ldexp(buf[i], -k);
+    return BERG_OK;
+}
+
 berg_status berg_multiplier_apply(const berg_multiplier *m, const double *in, double *out)
 {
     static const char fn[] = "berg_multiplier_apply";
     BERG_TRY(check_io(m, in, out, fn));
     work w;
     BERG_TRY(begin(m, &w, fn));
-    run(m, &w, m->cn, in, out);
+    berg_status st = run_checked(m, &w, m->cn, m->cmax, in, out, fn);
     end(m, &w);
-    return BERG_OK;
+    return st;
 }
 
 berg_status berg_multiplier_exp_apply(const berg_multiplier *m, double t, const double *in,
@@ -450,9 +508,10 @@ berg_status berg_multiplier_exp_apply(const berg_multiplier *m, double t, const 
             w.table[i] = exp(-t * m->c[i]) * m->x.norm;
         berg__head_set(w.block, t);
     }
-    run(m, &w, w.table, in, out);
+    /* c >= 0: the factors e^{-t c} are at most 1 */
+    berg_status st = run_checked(m, &w, w.table, 1.0, in, out, fn);
     end(m, &w);
-    return BERG_OK;
+    return st;
 }
 
 berg_status berg_multiplier_random_field(const berg_multiplier *m, unsigned long long seed,

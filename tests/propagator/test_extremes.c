@@ -393,6 +393,92 @@ static void test_symbol_statuses(void)
     berg_space_destroy(s);
 }
 
+/* multipliers on inputs near DBL_MAX and regulators with a tiny lambda
+ * (bugs.md, propagator) */
+static void test_multiplier_extremes(void)
+{
+    enum { N = 64 };
+    berg_space *s = line_or_null(N, 0.0, 1.0, BERG_PERIODIC);
+    double in[N], out[N];
+    for (int i = 0; i < N; i++)
+        in[i] = 0.3 * DBL_MAX * (1.5 + sin(2.0 * M_PI * (i + 0.5) / N));
+    const double half = 0.5, two = 2.0;
+    berg_multiplier *m = NULL;
+    /* c = 1/2: out = in / 2 (the sums of the transform overflow unscaled) */
+    CHECK_STATUS(berg_multiplier_create(&m, s, BERG_PLAN_ESTIMATE, symbol_value,
+                                        (void *)(uintptr_t)&half),
+                 BERG_OK, "multiplier c = 1/2");
+    CHECK_STATUS(berg_multiplier_apply(m, in, out), BERG_OK, "c = 1/2 near DBL_MAX");
+    for (int i = 0; i < N; i++)
+        CHECK_REL(out[i], 0.5 * in[i], 1e-12, "c = 1/2 near DBL_MAX, cell %d", i);
+    /* e^{-t c} with c = 1/2: out = e^{-t/2} in */
+    CHECK_STATUS(berg_multiplier_exp_apply(m, 2.0, in, out), BERG_OK, "exp_apply near DBL_MAX");
+    for (int i = 0; i < N; i++)
+        CHECK_REL(out[i], exp(-1.0) * in[i], 1e-12, "exp_apply near DBL_MAX, cell %d", i);
+    berg_multiplier_destroy(m);
+    /* c = 2: 2 in exceeds DBL_MAX where in > DBL_MAX / 2: refused */
+    m = NULL;
+    CHECK_STATUS(berg_multiplier_create(&m, s, BERG_PLAN_ESTIMATE, symbol_value,
+                                        (void *)(uintptr_t)&two),
+                 BERG_OK, "multiplier c = 2");
+    tu_fill(out, N, SENTINEL);
+    CHECK_STATUS(berg_multiplier_apply(m, in, out), BERG_ERR_DOMAIN, "2 x near DBL_MAX");
+    CHECK_MESSAGE("berg_multiplier_apply", "2 x near DBL_MAX");
+    CHECK(tu_untouched(out, N, SENTINEL), "2 x near DBL_MAX: out untouched");
+    in[3] = NAN;
+    CHECK_STATUS(berg_multiplier_apply(m, in, out), BERG_ERR_NONFINITE, "NaN into a multiplier");
+    CHECK(tu_untouched(out, N, SENTINEL), "NaN into a multiplier: out untouched");
+    berg_multiplier_destroy(m);
+    berg_space_destroy(s);
+
+    /* the fuzz case: regulator EXPONENTIAL, lambda 30.37, 12 x 2 x 2 Neumann
+     * cells on [-2, 8]^3, in = 21 x 30.37, -DBL_MAX, zeros: right or refused */
+    size_t n3[3] = {12, 2, 2};
+    double lo3[3] = {-2, -2, -2}, hi3[3] = {8, 8, 8}, big[48] = {0}, o3[48];
+    berg_boundary nb[3] = {BERG_NEUMANN, BERG_NEUMANN, BERG_NEUMANN};
+    for (int i = 0; i < 21; i++)
+        big[i] = 30.37;
+    big[21] = -DBL_MAX;
+    s = NULL;
+    CHECK_STATUS(berg_space_create(&s, 3, n3, lo3, hi3, nb, NULL), BERG_OK, "12x2x2 space");
+    m = NULL;
+    CHECK_STATUS(berg_multiplier_create_regulator(&m, s, BERG_REGULATOR_EXPONENTIAL, 30.37,
+                                                  BERG_PLAN_ESTIMATE),
+                 BERG_OK, "regulator 30.37");
+    tu_fill(o3, 48, SENTINEL);
+    berg_status st = berg_multiplier_apply(m, big, o3);
+    if (st == BERG_OK) {
+        int finite = 1;
+        for (int i = 0; i < 48; i++)
+            finite &= isfinite(o3[i]) != 0;
+        CHECK(finite, "regulator on -DBL_MAX: finite output");
+    } else {
+        CHECK_STATUS(st, BERG_ERR_DOMAIN, "regulator on -DBL_MAX refused");
+        CHECK(tu_untouched(o3, 48, SENTINEL), "regulator on -DBL_MAX: out untouched");
+    }
+    berg_multiplier_destroy(m);
+    berg_space_destroy(s);
+
+    /* lambda = DBL_MIN (lambda^2 underflows): one Neumann cell has only
+     * k = 0, where every exponential regulator is 1 (EXPONENTIAL) or 0 */
+    s = line_or_null(1, -1.0, 1.0, BERG_NEUMANN);
+    const berg_regulator kinds[2] = {BERG_REGULATOR_EXPONENTIAL, BERG_REGULATOR_EXPONENTIAL_DOT};
+    const double lambdas[2] = {DBL_MIN, 1.77e-319};
+    for (int k = 0; k < 2; k++)
+        for (int l = 0; l < 2; l++) {
+            double x = 3.0, y = SENTINEL;
+            m = NULL;
+            CHECK_STATUS(berg_multiplier_create_regulator(&m, s, kinds[k], lambdas[l],
+                                                          BERG_PLAN_ESTIMATE),
+                         BERG_OK, "regulator %d lambda %g", k, lambdas[l]);
+            CHECK_STATUS(berg_multiplier_apply(m, &x, &y), BERG_OK, "apply");
+            CHECK(y == (k == 0 ? 3.0 : 0.0), "regulator %d lambda %g at k = 0: %g", k,
+                  lambdas[l], y);
+            berg_multiplier_destroy(m);
+        }
+    berg_space_destroy(s);
+}
+
 /* ---- Dirichlet mass ---------------------------------------------------- */
 
 /* the largest total mass of e^{t Delta} e_i over spikes e_i and times */
@@ -601,6 +687,7 @@ int main(void)
     test_subnormal_times();
     test_huge_inputs();
     test_symbol_statuses();
+    test_multiplier_extremes();
     test_dirichlet_mass();
     test_fp_thin_boxes();
     test_fp_extreme_values();
