@@ -233,8 +233,10 @@ BERG_API berg_status berg_fp_last_steps(const berg_fp *fp, size_t *accepted, siz
  *                  normalized (Fourier: 0 where e^{-V} underflows).
  * @param[out] out  L p, berg_space_size values; may equal p.
  * @return BERG_OK; BERG_ERR_NULL (fp, p or out is NULL); BERG_ERR_NONFINITE
- *         (p); BERG_ERR_DOMAIN (Fourier: p nonzero where e^{-V} underflows);
- *         BERG_ERR_NOMEM (a concurrent caller could not get a workspace).
+ *         (p); BERG_ERR_DOMAIN (Fourier: p nonzero where e^{-V} underflows;
+ *         the result exceeds DBL_MAX: out untouched);
+ *         BERG_ERR_NOMEM (a concurrent caller could not get a workspace, or
+ *         a scaled copy of values near DBL_MAX or below 2^-500).
  * @since 1.0
  */
 BERG_API berg_status berg_fp_generator_apply(const berg_fp *fp, const double *p, double *out);
@@ -252,8 +254,9 @@ BERG_API berg_status berg_fp_generator_apply(const berg_fp *fp, const double *p,
  *                  values.
  * @param[out] out  A f, berg_space_size values; may equal f.
  * @return BERG_OK; BERG_ERR_NULL (fp, f or out is NULL); BERG_ERR_NONFINITE
- *         (f); BERG_ERR_NOMEM (a concurrent caller could not get a
- *         workspace).
+ *         (f); BERG_ERR_DOMAIN (the result exceeds DBL_MAX: out untouched);
+ *         BERG_ERR_NOMEM (a concurrent caller could not get a workspace, or
+ *         a scaled copy of values near DBL_MAX or below 2^-500).
  * @since 1.0
  */
 BERG_API berg_status berg_fp_backward_apply(const berg_fp *fp, const double *f, double *out);
@@ -361,7 +364,9 @@ BERG_API berg_status berg_fp_spectral_create_progress(berg_fp_spectral **out, co
  * @param[out] out  e^{tL} in, N values; may equal in. Untouched on failure.
  * @return BERG_OK; BERG_ERR_NULL (sp, in or out is NULL); BERG_ERR_TIME (t
  *         negative or not finite); BERG_ERR_NONFINITE (in); BERG_ERR_DOMAIN
- *         (a mode is not resolved at this t; use berg_fp_evolve());
+ *         (a mode is not resolved at this t, use berg_fp_evolve(); or the
+ *         result exceeds DBL_MAX; values near DBL_MAX or below 2^-500 are
+ *         propagated at a power-of-two scale);
  *         BERG_ERR_NOMEM (a concurrent caller could not get a workspace).
  * @since 1.0
  */

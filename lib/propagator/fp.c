@@ -169,23 +169,22 @@ static double state_scale(const double *in, size_t n)
 {
     double m = 0.0;
     for (size_t i = 0; i < n; i++)
-        m = in[i] > m ? in[i] : m;
+        m = fmax(m, fabs(in[i]));
     if (m == 0.0 || (m >= 0x1p-500 && m * (double)n <= 0x1p500))
         return 1.0;
-    return ldexp(1.0, -ilogb(m));
+    int e = -ilogb(m);
+    return ldexp(1.0, e > 1000 ? 1000 : e); /* 2^1074 is not a double */
 }
 
 /* out = y / scale, refused (out untouched) when that exceeds DBL_MAX */
-static berg_status unscale(const double *y, size_t n, double scale, double t, double *out,
-                           const char *fn)
+static berg_status unscale(const double *y, size_t n, double scale, const char *what,
+                           double *out, const char *fn)
 {
     double m = 0.0;
     for (size_t i = 0; i < n; i++)
-        m = fmax(m, y[i]);
+        m = fmax(m, fabs(y[i]));
     BERG_REQUIRE(m <= DBL_MAX * scale, BERG_ERR_DOMAIN,
-                 "%s: the state at t = %g has a value %g times DBL_MAX (its mass gathers where "
-                 "e^{-V} is largest)",
-                 fn, t, m / (DBL_MAX * scale));
+                 "%s: %s has a value %g times DBL_MAX", fn, what, m / (DBL_MAX * scale));
     for (size_t i = 0; i < n; i++)
         out[i] = y[i] / scale;
     return BERG_OK;
@@ -225,7 +224,8 @@ berg_status berg_fp_evolve(const berg_fp *fp, double t, const double *in, double
                          : fp->ops->evolve(fp, t, in, out, scratch, &steps, fn);
     berg__pool_put(berg__fp_pool(fp), scratch);
     if (st == BERG_OK && tmp)
-        st = unscale(tmp, fp->n, scale, t, out, fn);
+        st = unscale(tmp, fp->n, scale, "the state at time t (its mass gathers where e^{-V} is "
+                     "largest)", out, fn);
     berg__free(tmp);
     steps.progress = NULL;
     record_steps(fp, &steps);
@@ -238,11 +238,26 @@ static berg_status generator_common(const berg_fp *fp, const double *in, double 
     BERG_TRY(berg__check_ptr(fp, fn, "fp"));
     BERG_TRY(berg__check_ptr(out, fn, "out"));
     BERG_TRY(berg__check_finite(in, fp->n, fn, transpose ? "f" : "p"));
+    /* values near DBL_MAX or subnormal: computed at a power-of-two scale in
+     * a copy, refused when the result exceeds DBL_MAX (out untouched) */
+    double scale = state_scale(in, fp->n), *tmp = NULL;
+    if (scale != 1.0) {
+        if (!(tmp = berg__alloc(fp->n, sizeof(double), fn)))
+            return berg_last_status();
+        for (size_t i = 0; i < fp->n; i++)
+            tmp[i] = in[i] * scale;
+    }
     void *scratch = berg__pool_get(berg__fp_pool(fp), fn);
-    if (!scratch)
+    if (!scratch) {
+        berg__free(tmp);
         return berg_last_status();
-    berg_status st = fp->ops->generator(fp, in, out, transpose, scratch, fn);
+    }
+    berg_status st = tmp ? fp->ops->generator(fp, tmp, tmp, transpose, scratch, fn)
+                         : fp->ops->generator(fp, in, out, transpose, scratch, fn);
     berg__pool_put(berg__fp_pool(fp), scratch);
+    if (st == BERG_OK && tmp)
+        st = unscale(tmp, fp->n, scale, transpose ? "L^T f" : "L p", out, fn);
+    berg__free(tmp);
     return st;
 }
 

@@ -163,16 +163,33 @@ berg_status berg_fp_spectral_evolve(const berg_fp_spectral *sp, double t, const 
     if (!x)
         return berg_last_status();
     double *c = x + n;
+    /* values near DBL_MAX or subnormal enter at a power-of-two scale (the
+     * propagator is linear), the result leaves unscaled or is refused */
+    double mx = 0.0, sc = 1.0;
     for (size_t i = 0; i < n; i++)
-        x[i] = in[i] * sp->inv_sqrt_q[i];
+        mx = fmax(mx, fabs(in[i]));
+    if (mx > 0.0 && (mx > 0x1p500 || mx < 0x1p-500)) {
+        int e = -ilogb(mx);
+        sc = ldexp(1.0, e > 1000 ? 1000 : e);
+    }
+    for (size_t i = 0; i < n; i++)
+        x[i] = (in[i] * sc) * sp->inv_sqrt_q[i];
     cblas_dgemv(CblasRowMajor, CblasTrans, (int)n, (int)n, 1.0, sp->U, (int)n, x, 1, 0.0, c, 1);
     for (size_t k = 0; k < n; k++)
         c[k] *= exp(t * sp->lambda[k]);
     cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)n, (int)n, 1.0, sp->U, (int)n, c, 1, 0.0, x, 1);
-    for (size_t i = 0; i < n; i++)
-        out[i] = x[i] * sp->sqrt_q[i];
+    berg_status st = BERG_OK;
+    for (size_t i = 0; i < n && st == BERG_OK; i++)
+        if (!isfinite(x[i] * sp->sqrt_q[i] / sc))
+            st = berg__error(BERG_ERR_DOMAIN,
+                             "%s: out[%zu] of e^{tL} in is beyond DBL_MAX (or not a number: "
+                             "in * e^{V/2} overflows)",
+                             fn, i);
+    if (st == BERG_OK)
+        for (size_t i = 0; i < n; i++)
+            out[i] = x[i] * sp->sqrt_q[i] / sc;
     berg__pool_put((berg__pool *)(uintptr_t)&sp->scratch, x);
-    return BERG_OK;
+    return st;
 }
 
 berg_status berg_fp_spectral_eigenvalues(const berg_fp_spectral *sp, double *lambda)

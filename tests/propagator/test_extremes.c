@@ -678,6 +678,74 @@ static void test_fp_slow_leak(void)
     berg_space_destroy(s);
 }
 
+/* generator, backward generator and spectral propagator on 16 Neumann
+ * cells of [-4, 4] with p = {big, 1/8, ...}: linear, so the result is
+ * big * (result of e_0) + (result of the rest), each computed unscaled */
+static void test_fp_linear_extremes(void)
+{
+    enum { N = 16 };
+    size_t n = N;
+    double lo = -4.0, hi = 4.0, V[N], e0[N] = {1.0}, rest[N], in[N], a[N], b[N], out[N];
+    berg_boundary neu = BERG_NEUMANN;
+    for (int i = 0; i < N; i++) {
+        double x = -4.0 + (i + 0.5) * 0.5;
+        V[i] = 0.5 * x * x;
+        rest[i] = i ? 0.125 : 0.0;
+    }
+    berg_space *s = NULL;
+    berg_fp *fp = NULL;
+    berg_fp_spectral *sp = NULL;
+    CHECK_STATUS(berg_space_create(&s, 1, &n, &lo, &hi, &neu, NULL), BERG_OK, "space");
+    CHECK_STATUS(berg_fp_create(&fp, s, V, 0), BERG_OK, "fp");
+    CHECK_STATUS(berg_fp_spectral_create(&sp, fp), BERG_OK, "spectral");
+    const double bigs[2] = {1e307, 1e308};
+    for (int op = 0; op < 3; op++)
+        for (int k = 0; k < 2; k++) {
+            const char *name[3] = {"generator", "backward", "spectral"};
+            for (int i = 0; i < N; i++)
+                in[i] = i ? 0.125 : bigs[k];
+            berg_status sa, sb, st;
+            if (op == 0) {
+                sa = berg_fp_generator_apply(fp, e0, a);
+                sb = berg_fp_generator_apply(fp, rest, b);
+            } else if (op == 1) {
+                sa = berg_fp_backward_apply(fp, e0, a);
+                sb = berg_fp_backward_apply(fp, rest, b);
+            } else {
+                sa = berg_fp_spectral_evolve(sp, 0.05, e0, a);
+                sb = berg_fp_spectral_evolve(sp, 0.05, rest, b);
+            }
+            CHECK(sa == BERG_OK && sb == BERG_OK, "%s of the parts", name[op]);
+            tu_fill(out, N, SENTINEL);
+            if (op == 0)
+                st = berg_fp_generator_apply(fp, in, out);
+            else if (op == 1)
+                st = berg_fp_backward_apply(fp, in, out);
+            else
+                st = berg_fp_spectral_evolve(sp, 0.05, in, out);
+            double amax = 0.0;
+            int overflows = 0;
+            for (int i = 0; i < N; i++) {
+                amax = fmax(amax, fabs(a[i]));
+                overflows |= !isfinite(bigs[k] * a[i] + b[i]);
+            }
+            if (overflows) {
+                CHECK_STATUS(st, BERG_ERR_DOMAIN, "%s with %g: result beyond DBL_MAX", name[op],
+                             bigs[k]);
+                CHECK(tu_untouched(out, N, SENTINEL), "%s with %g: out untouched", name[op],
+                      bigs[k]);
+                continue;
+            }
+            CHECK_STATUS(st, BERG_OK, "%s with %g", name[op], bigs[k]);
+            for (int i = 0; i < N; i++)
+                CHECK_ABS(out[i] / bigs[k], a[i] + b[i] / bigs[k], 1e-13 * amax,
+                          "%s with %g, cell %d", name[op], bigs[k], i);
+        }
+    berg_fp_spectral_destroy(sp);
+    berg_fp_destroy(fp);
+    berg_space_destroy(s);
+}
+
 int main(void)
 {
     test_space_scales();
@@ -692,5 +760,6 @@ int main(void)
     test_fp_thin_boxes();
     test_fp_extreme_values();
     test_fp_slow_leak();
+    test_fp_linear_extremes();
     return test_summary("test_extremes");
 }
