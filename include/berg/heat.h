@@ -387,8 +387,9 @@ BERG_API berg_status berg_regulator_value(berg_regulator kind, double lambda, do
  *                     BERG_SYMBOL_FD.
  * @return BERG_OK; BERG_ERR_NULL when out or space is NULL;
  *         BERG_ERR_DOMAIN when kind is unknown, lambda is not positive and
- *         finite, or flags has a bit of another creator; BERG_ERR_NOMEM;
- *         BERG_ERR_INTERNAL when FFTW cannot plan.
+ *         finite, the regulator overflows on some mode (lambda^2 beyond
+ *         DBL_MAX for the Litim kinds), or flags has a bit of another
+ *         creator; BERG_ERR_NOMEM; BERG_ERR_INTERNAL when FFTW cannot plan.
  * @since 1.0
  */
 BERG_API berg_status berg_multiplier_create_regulator(berg_multiplier **out,

@@ -93,6 +93,12 @@ static berg_status derive_tables(berg_multiplier *m, const char *fn)
     size_t ns = m->x.nspec;
     m->neg_mode = ns;
     m->cmax = 0.0;
+    /* callback symbols are checked as they are evaluated; a built-in one can
+     * still overflow (LITIM_DOT's 2 lambda^2 for lambda > 1e154) */
+    for (size_t i = 0; i < ns; i++)
+        BERG_REQUIRE(isfinite(m->c[i]), BERG_ERR_DOMAIN,
+                     "%s: the symbol is %g at spectral mode %zu (lambda^2 or k^2 overflows)", fn,
+                     m->c[i], i);
     for (size_t i = 0; i < ns; i++) {
         m->cmax = fmax(m->cmax, fabs(m->c[i]));
         m->cn[i] = m->c[i] * m->x.norm;
@@ -445,6 +451,7 @@ static berg_status sums_log2(const berg_multiplier *m, const double *in, double 
             mx = fmax(mx, fabs(in[i]));
         es = ilogb(mx) + ilogb((double)n) + 2;
     }
+    /* fmaxv is finite (derive_tables): ilogb is at most 1023 */
     *e = es + m->x.space.ndim + 1 + (fmaxv > 1.0 ? ilogb(fmaxv) + 1 : 0);
     return BERG_OK;
 }

@@ -459,6 +459,17 @@ static void test_multiplier_extremes(void)
     berg_multiplier_destroy(m);
     berg_space_destroy(s);
 
+    /* LITIM with lambda = 1e200: lambda^2 overflows: refused at creation
+     * (an inf symbol reached the apply's scale exponent) */
+    s = line_or_null(8, -1.0, 1.0, BERG_NEUMANN);
+    m = (berg_multiplier *)(uintptr_t)0x55;
+    CHECK_STATUS(berg_multiplier_create_regulator(&m, s, BERG_REGULATOR_LITIM, 1e200,
+                                                  BERG_PLAN_ESTIMATE),
+                 BERG_ERR_DOMAIN, "LITIM lambda = 1e200");
+    CHECK_MESSAGE("lambda^2", "LITIM lambda = 1e200");
+    CHECK(m == (berg_multiplier *)(uintptr_t)0x55, "LITIM lambda = 1e200: out untouched");
+    berg_space_destroy(s);
+
     /* lambda = DBL_MIN (lambda^2 underflows): one Neumann cell has only
      * k = 0, where every exponential regulator is 1 (EXPONENTIAL) or 0 */
     s = line_or_null(1, -1.0, 1.0, BERG_NEUMANN);
