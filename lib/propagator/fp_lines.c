@@ -36,6 +36,35 @@ typedef struct line {
  * Storage (magnitudes): sub[k] = |A[k][m-1]| (the border column, k < m-2),
  * super[k] = |A[k][k+1]|, diag[k] = the pivot p_k, rhs = b, then x.
  */
+/* the same elimination on a line without wrap-around (no border): the
+ * common case, kept lean (one division per cell, inverse pivots stored) */
+static void solve_open(const line *L, size_t base, double td, double inv_d)
+{
+    const size_t m = L->cells, st = L->stride;
+    const double *up = L->rate_up + base, *down = L->rate_down + base,
+                 *wall = L->rate_wall + base;
+    double *ip = L->diag, *U = L->super, *y = L->rhs;
+    double ex = inv_d + td * wall[0];
+    y[0] *= inv_d;
+    for (size_t k = 0; k + 1 < m; k++) {
+        const size_t i = k * st;
+        double low = td * up[i], inv = 1.0 / (ex + low);
+        ip[k] = inv;
+        U[k] = td * down[i + st];
+        y[k + 1] = y[k + 1] * inv_d + (low * inv) * y[k];
+        ex = inv_d + td * wall[i + st] + U[k] * (ex * inv);
+    }
+    ip[m - 1] = 1.0 / ex;
+    y[m - 1] *= ip[m - 1];
+    /* a mass-conserving line at tau |L| beyond ~1e300 (1/D underflowed):
+     * the line's equilibrium, as in solve_line */
+    int equilibrium = !(y[m - 1] <= 1e250);
+    if (equilibrium)
+        y[m - 1] = 1.0;
+    for (size_t k = m - 1; k-- > 0;)
+        y[k] = ((equilibrium ? 0.0 : y[k]) + U[k] * y[k + 1]) * ip[k];
+}
+
 static void solve_line(const line *L, size_t base, double td, double inv_d)
 {
     const size_t m = L->cells, st = L->stride;
@@ -137,7 +166,10 @@ berg_status berg__fp_sweep_axis(const berg_fp *fp, const berg__fp_volume *fv, si
                 b[k] = x[base + k * st];
                 mass_in += b[k];
             }
-            solve_line(&L, base, td, inv_d);
+            if (L.periodic)
+                solve_line(&L, base, td, inv_d);
+            else
+                solve_open(&L, base, td, inv_d);
             double f = 1.0;
             if (conserve) {
                 /* the exact line solution conserves the line's mass */
