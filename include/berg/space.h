@@ -317,9 +317,11 @@ BERG_API berg_status berg_space_histogram(const berg_space *space, size_t count,
  * @param[in]  space  the space.
  * @param[in]  f1     state: berg_space_size() finite values.
  * @param[in]  f2     state: berg_space_size() finite values.
- * @param[out] out    the inner product.
+ * @param[out] out    the inner product (products and sums that overflow
+ *                    are formed at power-of-two scales); untouched on failure.
  * @return BERG_OK; BERG_ERR_NULL when an argument is NULL; BERG_ERR_NONFINITE
- *   for a non-finite value.
+ *   for a non-finite value; BERG_ERR_DOMAIN when the inner product exceeds
+ *   DBL_MAX.
  * @since 1.0
  */
 BERG_API berg_status berg_space_inner_l2(const berg_space *space, const double *f1,
@@ -330,9 +332,11 @@ BERG_API berg_status berg_space_inner_l2(const berg_space *space, const double *
  * an array of zero integral.
  * @param[in]  space  the space.
  * @param[in]  f      state: berg_space_size() finite values.
- * @param[out] out    berg_space_size() values; may be f itself.
+ * @param[out] out    berg_space_size() values; may be f itself. Untouched on
+ *                    failure.
  * @return BERG_OK; BERG_ERR_NULL when an argument is NULL; BERG_ERR_NONFINITE
- *   for a non-finite value.
+ *   for a non-finite value; BERG_ERR_DOMAIN when some f_i - mean exceeds
+ *   DBL_MAX (values of both signs near it; the message names i).
  * @since 1.0
  */
 BERG_API berg_status berg_space_project_tangent(const berg_space *space, const double *f,

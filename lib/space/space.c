@@ -386,7 +386,23 @@ berg_status berg_space_inner_l2(const berg_space *space, const double *f1, const
         }
     }
     total += berg__sum(acc, nb);
-    *out = total * space->weight;
+    double v = total * space->weight;
+    if (!isfinite(v)) {
+        /* products or their sum overflowed: at the scales of max|f1|, max|f2| */
+        double m1 = 0.0, m2 = 0.0, sum = 0.0, c = 0.0;
+        for (size_t i = 0; i < n; i++) {
+            m1 = fmax(m1, fabs(f1[i]));
+            m2 = fmax(m2, fabs(f2[i]));
+        }
+        int e1 = ilogb(m1), e2 = ilogb(m2);
+        for (size_t i = 0; i < n; i++)
+            berg__neumaier_add(&sum, &c, ldexp(f1[i], -e1) * ldexp(f2[i], -e2));
+        v = ldexp((sum + c) * space->weight, e1 + e2);
+        BERG_REQUIRE(isfinite(v), BERG_ERR_DOMAIN,
+                     "%s: the inner product is %g x 2^%d, beyond DBL_MAX", fn,
+                     (sum + c) * space->weight, e1 + e2);
+    }
+    *out = v;
     return BERG_OK;
 }
 
@@ -396,8 +412,20 @@ berg_status berg_space_project_tangent(const berg_space *space, const double *f,
     BERG_TRY(berg__space_check(space, fn));
     BERG_TRY(berg__check_ptr(out, fn, "out"));
     BERG_TRY(berg__check_finite(f, space->size, fn, "f"));
-    double mean = berg__sum(f, space->size) / (double)space->size;
-    for (size_t i = 0; i < space->size; i++)
+    const size_t n = space->size;
+    double mean = berg__sum(f, n) / (double)n;
+    if (!isfinite(mean)) { /* the sum overflowed: the mean of f_i / n */
+        double c = 0.0;
+        mean = 0.0;
+        for (size_t i = 0; i < n; i++)
+            berg__neumaier_add(&mean, &c, f[i] / (double)n);
+        mean += c;
+    }
+    /* f_i - mean can exceed DBL_MAX (values of both signs near it) */
+    for (size_t i = 0; i < n; i++)
+        BERG_REQUIRE(isfinite(f[i] - mean), BERG_ERR_DOMAIN,
+                     "%s: f[%zu] - mean(f) = %g - %g exceeds DBL_MAX", fn, i, f[i], mean);
+    for (size_t i = 0; i < n; i++)
         out[i] = f[i] - mean;
     return BERG_OK;
 }

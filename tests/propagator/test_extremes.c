@@ -141,6 +141,25 @@ static void test_space_values(void)
     CHECK_REL(mean, 0.5 * (lo + hi), 1e-14, "mean on the wide box");
     berg_space_destroy(s);
 
+    /* inner product and tangent projection of values near DBL_MAX */
+    s = line_or_null(4, 0.0, 1e-300, BERG_PERIODIC);
+    double f4[4] = {1e300, -1e300, 1e300, 1e300}, g4[4] = {1e10, -1e10, 1e10, 1e10}, o4[4];
+    CHECK_STATUS(berg_space_inner_l2(s, f4, g4, &v), BERG_OK, "inner_l2 of products 1e310");
+    /* four products of 1e310 on cells of 2.5e-301 */
+    CHECK_REL(v, 1e10, 1e-14, "inner_l2 of products 1e310");
+    berg_space_destroy(s);
+    s = line_or_null(4, 0.0, 1.0, BERG_PERIODIC);
+    double t4[4] = {DBL_MAX, DBL_MAX, 0.5 * DBL_MAX, 0.5 * DBL_MAX};
+    CHECK_STATUS(berg_space_project_tangent(s, t4, o4), BERG_OK, "project_tangent near DBL_MAX");
+    CHECK_REL(o4[0], 0.25 * DBL_MAX, 1e-15, "project_tangent near DBL_MAX, 0");
+    CHECK_REL(o4[3], -0.25 * DBL_MAX, 1e-15, "project_tangent near DBL_MAX, 3");
+    double u4[4] = {DBL_MAX, -DBL_MAX, DBL_MAX, DBL_MAX};
+    tu_fill(o4, 4, SENTINEL);
+    CHECK_STATUS(berg_space_project_tangent(s, u4, o4), BERG_ERR_DOMAIN,
+                 "project_tangent beyond DBL_MAX");
+    CHECK(tu_untouched(o4, 4, SENTINEL), "project_tangent beyond DBL_MAX: out untouched");
+    berg_space_destroy(s);
+
     /* messages name the function the caller called */
     s = line_or_null(8, 0.0, 1.0, BERG_PERIODIC);
     berg_heat *hh = NULL;
