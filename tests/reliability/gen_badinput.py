@@ -53,7 +53,7 @@ ENUM_VALID = {"berg_regulator": "BERG_REGULATOR_EXPONENTIAL", "berg_channel_kind
 ARRAY_FILL = {"V": "0.5 * pow(-3.75 + 0.5 * (double)(i % 16), 2)", "eta": "(i % 2 ? 0.01 : -0.01)", "eta1": "(i % 2 ? 0.01 : -0.01)",
               "eta2": "(i % 2 ? -0.02 : 0.02)", "lower": "-4.0", "upper": "4.0", "weights": "0.5", "metric": "1.0", "g": "1.0",
               "kp": "(double)i", "cp": "1.0 / (1.0 + (double)i)"}
-STRINGS = {"name": '"BERG_PLAN_ESTIMATE"', "path": '"berg_badinput_wisdom.tmp"',
+STRINGS = {"name": '"BERG_PLAN_ESTIMATE"', "path": '"/tmp/berg_badinput_wisdom.tmp"',
            "wisdom": '"(fftw-3.3.10 fftw_wisdom)"'}
 DOUBLE_MUTS = [("NaN", "NAN"), ("+inf", "INFINITY"), ("-inf", "-INFINITY"), ("-1", "-1.0"),
                ("0", "0.0"), ("1e308", "1e308"), ("subnormal", "4.9406564584124654e-324")]
