@@ -305,7 +305,9 @@ BERG_API berg_status berg_space_clip_roundoff(const berg_space *space, double rt
  * @param[out] outside  the number of points outside the box, or NULL.
  * @return BERG_OK; BERG_ERR_NULL when space, x or hist is NULL;
  *   BERG_ERR_SIZE when count is 0 or count*d doubles exceed the address
- *   space; BERG_ERR_NONFINITE
+ *   space; BERG_ERR_DOMAIN when the density of one point in a cell,
+ *   1 / (count w), is below 2^-1042 (it would keep fewer than 32 bits);
+ *   BERG_ERR_NONFINITE
  *   for a non-finite coordinate.
  * @since 1.0
  */

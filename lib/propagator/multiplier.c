@@ -503,6 +503,7 @@ berg_status berg_multiplier_exp_apply(const berg_multiplier *m, double t, const 
     BERG_TRY(check_io(m, in, out, fn));
     if (m->neg_mode < m->x.nspec)
         return negative_symbol(m, fn, "e^{-t c} needs c >= 0");
+    BERG_TRY(berg__check_finite(in, m->x.nreal, fn, "in")); /* also for the t = 0 copy */
     if (t == 0.0) {
         if (in != out)
             memmove(out, in, m->x.nreal * sizeof(double));

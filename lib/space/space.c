@@ -570,6 +570,13 @@ berg_status berg_space_histogram(const berg_space *space, size_t count, const do
     BERG_TRY(berg__check_addressable(total, sizeof(double), fn, "x (count x ndim doubles)"));
     BERG_TRY(berg__check_ptr(x, fn, "x"));
     BERG_TRY(berg__check_finite(x, total, fn, "x"));
+    /* a density of one point that would round to fewer than ~32 bits
+     * (below 2^-1042, deep in the subnormals) is refused */
+    const double one = (1.0 / (double)count) / space->weight;
+    BERG_REQUIRE(one >= 0x1p-1042, BERG_ERR_DOMAIN,
+                 "%s: one point in a cell is the density 1 / (count w) = %g, below 2^-1042 "
+                 "(cell volume w = %g, count = %zu)",
+                 fn, one, space->weight, count);
     size_t n = space->size, out = 0;
     memset(hist, 0, n * sizeof(double));
     for (size_t j = 0; j < count; j++) {
@@ -598,9 +605,9 @@ berg_status berg_space_histogram(const berg_space *space, size_t count, const do
         else
             out++;
     }
-    double f = 1.0 / ((double)count * space->weight);
+    /* (k / count) / w: 1 / (count w) overflowed to 0 for cells near 1e307 */
     for (size_t i = 0; i < n; i++)
-        hist[i] *= f;
+        hist[i] = (hist[i] / (double)count) / space->weight;
     if (outside)
         *outside = out;
     return BERG_OK;

@@ -141,6 +141,19 @@ static void test_space_values(void)
     CHECK_REL(mean, 0.5 * (lo + hi), 1e-14, "mean on the wide box");
     berg_space_destroy(s);
 
+    /* histogram on one cell of 4.3268e307 with 7 points: 1 / (count w)
+     * overflowed to 0; the density 1 / w integrates to 1 */
+    size_t n1c = 1;
+    double lo1 = -2.44e-238, hi1 = 4.3268e307, pts[7], hist1 = SENTINEL;
+    s = NULL;
+    CHECK_STATUS(berg_space_create(&s, 1, &n1c, &lo1, &hi1, NULL, NULL), BERG_OK, "cell 4.3e307");
+    for (int i = 0; i < 7; i++)
+        pts[i] = 1e300 * (i + 1);
+    CHECK_STATUS(berg_space_histogram(s, 7, pts, &hist1, NULL), BERG_OK, "histogram 4.3e307");
+    CHECK_STATUS(berg_space_integrate(s, &hist1, &v), BERG_OK, "integrate histogram");
+    CHECK_REL(v, 1.0, 1e-12, "histogram on 4.3e307 integrates to 1");
+    berg_space_destroy(s);
+
     /* inner product and tangent projection of values near DBL_MAX */
     s = line_or_null(4, 0.0, 1e-300, BERG_PERIODIC);
     double f4[4] = {1e300, -1e300, 1e300, 1e300}, g4[4] = {1e10, -1e10, 1e10, 1e10}, o4[4];
@@ -447,6 +460,9 @@ static void test_multiplier_extremes(void)
     in[3] = NAN;
     CHECK_STATUS(berg_multiplier_apply(m, in, out), BERG_ERR_NONFINITE, "NaN into a multiplier");
     CHECK(tu_untouched(out, N, SENTINEL), "NaN into a multiplier: out untouched");
+    CHECK_STATUS(berg_multiplier_exp_apply(m, 0.0, in, out), BERG_ERR_NONFINITE,
+                 "NaN into exp_apply at t = 0");
+    CHECK(tu_untouched(out, N, SENTINEL), "NaN into exp_apply at t = 0: out untouched");
     berg_multiplier_destroy(m);
     berg_space_destroy(s);
 
