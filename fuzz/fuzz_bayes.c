@@ -77,7 +77,7 @@ static void check_posterior(berg_bayes *b, const berg_space *param)
         FZ_CHECK(fz_all_finite(mean, d) && fz_all_finite(cov, d * d),
                  "berg_bayes_mean: OK with non-finite moments");
         for (size_t i = 0; i < d; i++) {
-            double tol = 1e-9 * (hi[i] - lo[i]);
+            double tol = 1e-9 * (hi[i] - lo[i]) + 64.0 * DBL_EPSILON * fmax(fabs(lo[i]), fabs(hi[i]));
             FZ_CHECK(mean[i] >= lo[i] - tol && mean[i] <= hi[i] + tol,
                      "berg_bayes_mean: mean[%zu] = %g outside [%g, %g]", i, mean[i], lo[i], hi[i]);
             FZ_CHECK(cov[i * d + i] >= 0.0, "berg_bayes_mean: cov[%zu][%zu] = %g", i, i,

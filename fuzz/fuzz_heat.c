@@ -32,7 +32,10 @@ static void check_state(const berg_space *s, const char *fn, double t, const dou
     size_t n = berg_space_size(s);
     FZ_CHECK(fz_all_finite(out, n), "%s: OK with a non-finite output (t = %g)", fn, t);
     if (t == 0.0)
-        FZ_CHECK(memcmp(in, out, n * sizeof(double)) == 0, "%s: t = 0 did not copy", fn);
+        for (size_t i = 0; i < n; i++)
+            FZ_CHECK(memcmp(in + i, out + i, sizeof(double)) == 0,
+                     "%s: t = 0 did not copy: in[%zu] = %.17g, out[%zu] = %.17g", fn, i, in[i], i,
+                     out[i]);
     double amax = 0.0;
     int nonneg = 1;
     for (size_t i = 0; i < n; i++) {

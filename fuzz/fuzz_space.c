@@ -116,9 +116,9 @@ static void check_arrays(fz_in *f, const berg_space *s)
         FZ_CHECK(fz_all_finite(mean, d) && fz_all_finite(cov, d * d),
                  "berg_space_moments: OK with non-finite moments");
         for (size_t i = 0; i < d; i++) {
-            double tol = 1e-9 * (hi[i] - lo[i]);
+            double tol = 1e-9 * (hi[i] - lo[i]) + 64.0 * DBL_EPSILON * fmax(fabs(lo[i]), fabs(hi[i]));
             FZ_CHECK(mean[i] >= lo[i] - tol && mean[i] <= hi[i] + tol,
-                     "berg_space_moments: mean[%zu] = %g outside [%g, %g]", i, mean[i], lo[i],
+                     "berg_space_moments: mean[%zu] = %.17g outside [%.17g, %.17g]", i, mean[i], lo[i],
                      hi[i]);
             FZ_CHECK(cov[i * d + i] >= 0.0, "berg_space_moments: cov[%zu][%zu] = %g", i, i,
                      cov[i * d + i]);
