@@ -133,6 +133,21 @@ static berg_status set_axis(berg_space *s, int a, size_t n, double lo, double hi
     return BERG_OK;
 }
 
+/* first * f[0] * ... * f[n-1] (all > 0) without an intermediate overflow
+ * or underflow: mantissas and exponents separately (frexp), one rounding
+ * per factor; inf or 0 only when the product itself is out of range */
+static double scaled_product(double first, const double *f, int n)
+{
+    int e, ea, eb;
+    double v = frexp(first, &e);
+    for (int a = 0; a < n; a++) {
+        double m = frexp(f[a], &ea);
+        v = frexp(v * m, &eb); /* v m in [1/4, 1): renormalize */
+        e += ea + eb;
+    }
+    return ldexp(v, e);
+}
+
 /* The scales a density on the space must be able to take: a normalized
  * density concentrated on one cell has the value 1 / weight, a uniform one
  * 1 / volume; both (and the mass sum of either) must be normal doubles. */
@@ -178,9 +193,7 @@ berg_status berg_space_create(berg_space **out, size_t rank, const size_t *n, co
     for (int a = ndim - 2; a >= 0; a--)
         s.stride[a] = s.stride[a + 1] * s.n[a + 1];
     BERG_TRY(set_metric(&s, metric));
-    s.weight = s.sqrt_det_g;
-    for (int a = 0; a < ndim; a++)
-        s.weight *= s.h[a];
+    s.weight = scaled_product(s.sqrt_det_g, s.h, ndim);
     BERG_TRY(check_scales(&s, fn));
 
     berg_space *p = berg__alloc(1, sizeof *p, fn);
@@ -271,10 +284,11 @@ double berg_space_volume(const berg_space *space)
 {
     if (space == NULL)
         return NAN;
-    double v = space->sqrt_det_g;
+    double L[BERG_MAX_RANK];
     for (int a = 0; a < space->ndim; a++)
-        v *= space->hi[a] - space->lo[a];
-    return v;
+        L[a] = space->hi[a] - space->lo[a];
+    /* finite: berg_space_create refuses volumes above 1/DBL_MIN */
+    return scaled_product(space->sqrt_det_g, L, space->ndim);
 }
 
 berg_status berg_space_coordinates(const berg_space *space, size_t axis, double *x)

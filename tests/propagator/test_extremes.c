@@ -154,6 +154,18 @@ static void test_space_values(void)
     CHECK_REL(v, 1.0, 1e-12, "histogram on 4.3e307 integrates to 1");
     berg_space_destroy(s);
 
+    /* the volume of 4x1x1x63 cells on [-4,1] x [5.23e250, 1e307] x [-4,3] x
+     * [-0.0176, 0]: 5 * 1e307 * 7 overflowed before * 0.0176 */
+    size_t n4d[4] = {4, 1, 1, 63};
+    double lo4[4] = {-4, 5.23e250, -4, -0.0176}, hi4[4] = {1, 1e307, 3, 0};
+    s = NULL;
+    CHECK_STATUS(berg_space_create(&s, 4, n4d, lo4, hi4, NULL, NULL), BERG_OK, "4-D wide box");
+    CHECK_REL(berg_space_volume(s), 0.0176 * 5.0 * 7.0 * (1e307 - 5.23e250), 1e-15,
+              "volume of the 4-D wide box");
+    CHECK_REL(berg_space_cell_weight(s) * 252.0, berg_space_volume(s), 1e-14,
+              "cell weight x cells = volume");
+    berg_space_destroy(s);
+
     /* inner product and tangent projection of values near DBL_MAX */
     s = line_or_null(4, 0.0, 1e-300, BERG_PERIODIC);
     double f4[4] = {1e300, -1e300, 1e300, 1e300}, g4[4] = {1e10, -1e10, 1e10, 1e10}, o4[4];
@@ -329,6 +341,26 @@ static void test_subnormal_times(void)
     berg_heat_destroy(hu);
     berg_space_destroy(s);
     berg_space_destroy(u);
+}
+
+/* t = 0 is an exact copy, also of subnormal values next to -DBL_MAX (the
+ * scaled transform flushed them), and apply equals apply_times bitwise */
+static void test_heat_t0_copy(void)
+{
+    size_t n[3] = {6, 8, 2};
+    double lo[3] = {0, 1e307, 0}, hi[3] = {1, 1.0000001e307, 1};
+    berg_space *s = NULL;
+    CHECK_STATUS(berg_space_create(&s, 3, n, lo, hi, NULL, NULL), BERG_OK, "6x8x2 space");
+    berg_heat *h = NULL;
+    CHECK_STATUS(berg_heat_create(&h, s, BERG_PLAN_ESTIMATE), BERG_OK, "heat");
+    double in[96] = {100.0, -DBL_MAX, 1.26e-321}, a[96], b[96], t0 = 0.0;
+    in[50] = 2.94e-319;
+    CHECK_STATUS(berg_heat_apply(h, 0.0, in, a), BERG_OK, "apply t = 0");
+    CHECK_STATUS(berg_heat_apply_times(h, 1, &t0, in, b), BERG_OK, "apply_times t = 0");
+    CHECK(memcmp(a, in, sizeof in) == 0, "apply at t = 0 copies in exactly");
+    CHECK(memcmp(b, in, sizeof in) == 0, "apply_times at t = 0 copies in exactly");
+    berg_heat_destroy(h);
+    berg_space_destroy(s);
 }
 
 /* ---- inputs near DBL_MAX -------------------------------------------------- */
@@ -800,6 +832,7 @@ int main(void)
     test_count_overflow();
     test_subnormal_times();
     test_huge_inputs();
+    test_heat_t0_copy();
     test_symbol_statuses();
     test_multiplier_extremes();
     test_dirichlet_mass();
