@@ -76,14 +76,19 @@ BERG_API void berg_channel_destroy(berg_channel *ch);
  * E is linear: the flow runs on in scaled by a power of two (maximum in
  * [1/2, 1)) and the result is scaled back exactly, so subnormal states and
  * states near DBL_MAX keep their mass (the same in the adjoint and the Petz
- * map).
+ * map). A channel maps states >= 0 to states >= 0: negative values within
+ * 1e-12 of the maximum (round-off of the spectral heat step) are set to 0;
+ * a heat kernel that rings further below zero (structure at the cell scale
+ * at t of order h^2 or less) is refused with BERG_ERR_DOMAIN, as in the
+ * adjoint and the Petz map.
  * @param[in]  ch  the channel
  * @param[in]  in  a state on the space, finite and >= 0 (size of space values)
  * @param[out] out E(in) (in == out allowed)
  * @return BERG_OK; BERG_ERR_NULL; BERG_ERR_NONFINITE or BERG_ERR_NEGATIVE
  *         (in, naming the index); BERG_ERR_NONFINITE also when E(in)
- *         overflows (values near DBL_MAX; out untouched); the errors of the
- *         heat or FP flow; BERG_ERR_NOMEM.
+ *         overflows (values near DBL_MAX; out untouched); BERG_ERR_DOMAIN
+ *         (the heat kernel rings below zero on this state, naming the cell);
+ *         the errors of the heat or FP flow; BERG_ERR_NOMEM.
  * @since 1.0
  */
 BERG_API berg_status berg_channel_apply(const berg_channel *ch, const double *in, double *out);
@@ -95,7 +100,8 @@ BERG_API berg_status berg_channel_apply(const berg_channel *ch, const double *in
  * @param[out] out E^dagger(f) (f == out allowed)
  * @return BERG_OK; BERG_ERR_NULL; BERG_ERR_NONFINITE or BERG_ERR_NEGATIVE
  *         (f); BERG_ERR_NONFINITE also when E^dagger(f) overflows (out
- *         untouched); the errors of the heat or FP flow; BERG_ERR_NOMEM.
+ *         untouched); BERG_ERR_DOMAIN (the heat kernel rings below zero);
+ *         the errors of the heat or FP flow; BERG_ERR_NOMEM.
  * @since 1.0
  */
 BERG_API berg_status berg_channel_adjoint(const berg_channel *ch, const double *f, double *out);
@@ -112,9 +118,9 @@ BERG_API berg_status berg_channel_adjoint(const berg_channel *ch, const double *
  * @return BERG_OK; BERG_ERR_NULL; BERG_ERR_NONFINITE, BERG_ERR_NEGATIVE,
  *         BERG_ERR_MASS (sigma not a density, rho1 not finite and >= 0);
  *         BERG_ERR_DOMAIN (E(sigma) vanishes where rho1 does not, naming
- *         the cell); BERG_ERR_NONFINITE (rho1 / E(sigma) or the recovered
- *         state overflows, naming the cell); the errors of the heat or FP
- *         flow; BERG_ERR_NOMEM.
+ *         the cell, or the heat kernel rings below zero); BERG_ERR_NONFINITE
+ *         (rho1 / E(sigma) or the recovered state overflows, naming the
+ *         cell); the errors of the heat or FP flow; BERG_ERR_NOMEM.
  * @since 1.0
  */
 BERG_API berg_status berg_channel_petz_recover(const berg_channel *ch, const double *sigma,

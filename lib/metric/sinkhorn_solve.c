@@ -5,6 +5,7 @@
  * each call takes its scratch from the handle's pool and records its report
  * for the calling thread.
  */
+#include <float.h>
 #include <math.h>
 
 #include "metric/sinkhorn_internal.h"
@@ -141,9 +142,12 @@ static berg_status solve_scaling(const berg_sinkhorn *sk, const char *fn, const 
 
 /* One entropic OT solve between normalized pn and qn: F and G of w hold
  * f/eps and g/eps, *cost the dual value; *run the outcome (also on failure). */
+/* The entropic cost between pn and qn into *cost, and a bound on its
+ * rounding error into *rounding (the dual value is a sum of eps F p and
+ * eps G q whose terms may cancel far below their size) */
 static berg_status solve_between(const berg_sinkhorn *sk, const char *fn, const double *pn,
                                  const double *qn, const pair_work *w, double *cost,
-                                 berg__sinkhorn_run *run)
+                                 double *rounding, berg__sinkhorn_run *run)
 {
     size_t N = sk->space.size;
     BERG_TRY(berg__sinkhorn_check_resolution(sk, fn));
@@ -154,12 +158,16 @@ static berg_status solve_between(const berg_sinkhorn *sk, const char *fn, const 
     BERG_TRY(berg__sinkhorn_converged(sk, fn, "marginal error", *run));
     /* sum of the cell masses (pn w <= 1) times F, G: no product of the
      * weight and eps, which over- or underflows on extreme boxes */
-    double acc = 0.0, wgt = sk->space.weight;
+    double acc = 0.0, size = 0.0, wgt = sk->space.weight;
     for (size_t i = 0; i < N; i++) {
-        if (pn[i] > 0.0)
+        if (pn[i] > 0.0) {
             acc += (pn[i] * wgt) * w->F[i];
-        if (qn[i] > 0.0)
+            size += (pn[i] * wgt) * fabs(w->F[i]);
+        }
+        if (qn[i] > 0.0) {
             acc += (qn[i] * wgt) * w->G[i];
+            size += (qn[i] * wgt) * fabs(w->G[i]);
+        }
     }
     /* the dual value grows like eps log eps at large eps (the image sums of
      * a bounded box); beyond the double range it is refused, not -inf */
@@ -169,6 +177,7 @@ static berg_status solve_between(const berg_sinkhorn *sk, const char *fn, const 
                  "a smaller eps",
                  fn, sk->eps);
     *cost = c;
+    *rounding = 8.0 * DBL_EPSILON * sk->eps * size;
     return BERG_OK;
 }
 
@@ -214,7 +223,8 @@ static berg_status solve_pair(const berg_sinkhorn *sk, const char *fn, const dou
     berg__sinkhorn_normalize(&sk->space, p, mp, w.pn);
     berg__sinkhorn_normalize(&sk->space, q, mq, w.qn);
     berg__sinkhorn_run run = {NAN, 0};
-    berg_status st = solve_between(sk, fn, w.pn, w.qn, &w, &c, &run);
+    double rounding;
+    berg_status st = solve_between(sk, fn, w.pn, w.qn, &w, &c, &rounding, &run);
     if (st == BERG_OK && (f || g))
         st = check_potentials(sk, fn, &w);
     if (st == BERG_OK)
@@ -255,7 +265,7 @@ berg_status berg_sinkhorn_cost(const berg_sinkhorn *sk, const double *p, const d
 static berg_status divergence_solves(const berg_sinkhorn *sk, const char *fn, int same,
                                      const pair_work *w, double *div, berg__sinkhorn_run *run)
 {
-    double cpq, cpp, cqq;
+    double cpq, cpp, cqq, rounding[3] = {0.0, 0.0, 0.0};
     berg__sinkhorn_run one = {NAN, 0};
     const double *pn = w->pn, *qn = w->qn;
     const double *first[3] = {pn, pn, qn}, *second[3] = {qn, pn, qn};
@@ -268,13 +278,37 @@ static berg_status divergence_solves(const berg_sinkhorn *sk, const char *fn, in
         wk.span = 1.0 / (double)(stop - start);
         wk.base = (double)(k - start) * wk.span;
         wk.it0 = run->iters;
-        berg_status st = solve_between(sk, fn, first[k], second[k], &wk, costs[k], &one);
+        berg_status st =
+            solve_between(sk, fn, first[k], second[k], &wk, costs[k], &rounding[k], &one);
         run->err = k == start ? one.err : fmax(run->err, one.err);
         run->iters += one.iters;
         if (st != BERG_OK)
             return st;
     }
-    *div = same ? 0.0 : cpq - 0.5 * (cpp + cqq);
+    if (same) {
+        *div = 0.0;
+        return BERG_OK;
+    }
+    /* S = OT(p,q) - (OT(p,p) + OT(q,q))/2 >= 0 (the Gibbs kernel is positive
+     * definite), of the size of the squared diameter max c. Its error is the
+     * rounding of the three dual values plus their marginal errors (a
+     * potential's oscillation is at most max c). When that error exceeds
+     * max c, the difference says nothing about S (eps = 1e103 on a box of
+     * squared diameter 16 gave -2.5e89 with OK): refuse. A negative value
+     * within the error is the rounding of a zero divergence. */
+    double d = cpq - 0.5 * (cpp + cqq);
+    double err = rounding[0] + 0.5 * (rounding[1] + rounding[2]) +
+                 2.0 * sk->cost_bound * run->err;
+    BERG_REQUIRE(err <= sk->cost_bound, BERG_ERR_DOMAIN,
+                 "%s: eps = %g is too large for this box: the divergence (at most the squared "
+                 "diameter %g) is lost in the error %g of the three entropic costs; use a "
+                 "smaller eps",
+                 fn, sk->eps, sk->cost_bound, err);
+    BERG_REQUIRE(d >= -err, BERG_ERR_NO_CONVERGENCE,
+                 "%s: the divergence came out %g, below its error bound -%g: the solves did not "
+                 "converge far enough (lower the tolerance)",
+                 fn, d, err);
+    *div = fmax(d, 0.0);
     return BERG_OK;
 }
 
