@@ -55,7 +55,9 @@ typedef struct berg_channel berg_channel;
  * @param[in]  V     the potential (size of space finite values) for
  *                   BERG_CHANNEL_FP; ignored (may be NULL) for heat
  * @return BERG_OK; BERG_ERR_NULL (out or space NULL, V NULL for FP);
- *         BERG_ERR_TIME (t); BERG_ERR_DOMAIN (unknown kind);
+ *         BERG_ERR_TIME (t); BERG_ERR_DOMAIN (unknown kind, or an FP
+ *         potential whose e^{-V}/Z underflows at some cell: the adjoint
+ *         E(q f)/q needs q > 0 everywhere; the message names the cell);
  *         BERG_ERR_UNSUPPORTED (heat on a Dirichlet axis); the errors of
  *         berg_heat_create and berg_fp_create; BERG_ERR_NOMEM.
  * @since 1.0

@@ -3,6 +3,7 @@
  * and the Petz recovery map (seed p.36-37, eq 59). The handle is immutable
  * after creation; the scratch of adjoint and Petz recovery comes from a pool.
  */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,15 @@ static berg_status check_kind(const berg_space *space, berg_channel_kind kind, c
     return BERG_OK;
 }
 
+/* the smallest value of a[0 .. n-1] */
+static double min_value(const double *a, size_t n)
+{
+    double m = a[0];
+    for (size_t i = 1; i < n; i++)
+        m = a[i] < m ? a[i] : m;
+    return m;
+}
+
 berg_status berg_channel_create(berg_channel **out, const berg_space *space,
                                 berg_channel_kind kind, double t, const double *V)
 {
@@ -66,6 +76,18 @@ berg_status berg_channel_create(berg_channel **out, const berg_space *space,
         ctx = "Fokker-Planck flow";
         BERG_TRY_GOTO(st, berg_fp_create(&ch->fp, space, V, 0), rewrap);
         BERG_TRY_GOTO(st, berg_fp_stationary(ch->fp, ch->stationary), rewrap);
+        /* the adjoint is E(q f) / q (detailed balance): it needs q > 0 in the
+         * normal range everywhere; where e^{-V} underflows the division
+         * loses the cell (the Petz map then fails to recover sigma there) */
+        for (size_t i = 0; i < space->size; i++)
+            if (!(ch->stationary[i] >= DBL_MIN)) {
+                st = berg__error(BERG_ERR_DOMAIN,
+                                 "%s: the stationary state e^{-V}/Z underflows at cell %zu "
+                                 "(V[%zu] - min V = %g): the Fokker-Planck channel's adjoint "
+                                 "E(q f)/q needs q > 0 everywhere; bound the range of V",
+                                 fn, i, i, V[i] - min_value(V, space->size));
+                goto fail;
+            }
     }
     *out = ch;
     return BERG_OK;

@@ -221,6 +221,21 @@ int main(void)
     CHECK_STATUS(berg_channel_create(&ch, S, BERG_CHANNEL_HEAT, -0.1, NULL), BERG_ERR_TIME,
                  "t < 0");
     CHECK(ch == NULL, "out untouched");
+    {   /* e^{-V} underflowing at a cell: the detailed-balance adjoint would
+           lose it, so the FP channel is refused at creation */
+        size_t m = 16;
+        double a = 0, b = 1, V[16] = {0};
+        berg_boundary nb = BERG_NEUMANN;
+        berg_space *S2 = NULL;
+        V[15] = 1e20;
+        CHECK(berg_space_create(&S2, 1, &m, &a, &b, &nb, NULL) == BERG_OK, "space");
+        CHECK_STATUS(berg_channel_create(&ch, S2, BERG_CHANNEL_FP, 0.5, V), BERG_ERR_DOMAIN,
+                     "FP channel with an underflowing stationary state");
+        CHECK(strstr(berg_last_error(), "cell 15") != NULL, "names the cell: %s",
+              berg_last_error());
+        CHECK(ch == NULL, "out untouched");
+        berg_space_destroy(S2);
+    }
     berg_channel_destroy(NULL);
     berg_space_destroy(S);
     return test_summary("dictionary-petz");
