@@ -300,13 +300,20 @@ static inline void fz_check_refusal(berg_status st, const char *fn)
 }
 
 /* integral of x over the space: sum times the cell weight, in long double */
-static inline double fz_mass(const berg_space *s, const double *x)
+/* the integral of x in long double: a mass within rounding of DBL_MAX stays
+ * comparable (in double it may round to inf on one side only) */
+static inline long double fz_mass_ld(const berg_space *s, const double *x)
 {
     size_t n = berg_space_size(s);
     long double sum = 0.0L;
     for (size_t i = 0; i < n; i++)
         sum += (long double)x[i];
-    return (double)(sum * (long double)berg_space_cell_weight(s));
+    return sum * (long double)berg_space_cell_weight(s);
+}
+
+static inline double fz_mass(const berg_space *s, const double *x)
+{
+    return (double)fz_mass_ld(s, x);
 }
 
 static inline double fz_abs_mass(const berg_space *s, const double *x)

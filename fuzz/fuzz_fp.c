@@ -97,7 +97,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FZ_CHECK(fz_all_finite(out, n), "berg_fp_evolve: OK with a non-finite value (t = %g)", t);
         if (t == 0.0)
             FZ_CHECK(memcmp(in, out, n * sizeof(double)) == 0, "berg_fp_evolve: t = 0 did not copy");
-        double m_in = fz_mass(s, in), m_out = fz_mass(s, out);
+        double m_in = fz_mass(s, in);
+        long double lm_in = fz_mass_ld(s, in), lm_out = fz_mass_ld(s, out);
         double w = berg_space_cell_weight(s);
         for (size_t i = 0; i < n; i++)
             FZ_CHECK(out[i] >= -1e-7 * m_in / w, "berg_fp_evolve: out[%zu] = %g < 0 (mass %g)", i,
@@ -106,12 +107,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!isfinite(m_in))
             ;
         else if (!fz_has_dirichlet(s))
-            FZ_CHECK(fabs(m_out - m_in) <= 1e-9 * m_in + 4.0 * (double)n * w * DBL_TRUE_MIN,
-                     "berg_fp_evolve: mass %.17g -> %.17g", m_in,
-                     m_out);
+            FZ_CHECK(fabsl(lm_out - lm_in) <= 1e-9L * lm_in + 4.0L * (long double)n * w * DBL_TRUE_MIN,
+                     "berg_fp_evolve: mass %.17Lg -> %.17Lg", lm_in, lm_out);
         else
-            FZ_CHECK(m_out <= m_in * (1.0 + 1e-9), "berg_fp_evolve: Dirichlet mass %.17g -> %.17g",
-                     m_in, m_out);
+            FZ_CHECK(lm_out <= lm_in * (1.0L + 1e-9L),
+                     "berg_fp_evolve: Dirichlet mass %.17Lg -> %.17Lg", lm_in, lm_out);
     } else {
         fz_check_refusal(st, "berg_fp_evolve");
         FZ_CHECK(fz_untouched(out, n * sizeof(double)), "berg_fp_evolve wrote out on failure");

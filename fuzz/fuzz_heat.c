@@ -45,10 +45,10 @@ static void check_state(const berg_space *s, const char *fn, double t, const dou
     if (!fz_has_dirichlet(s)) {
         double abs_in = fz_abs_mass(s, in);
         if (isfinite(abs_in)) {
-            double m_in = fz_mass(s, in), m_out = fz_mass(s, out);
-            FZ_CHECK(fabs(m_out - m_in) <= 1e-9 * abs_in + 1e-300,
-                     "%s: mass %.17g -> %.17g (t = %g, integral of |in| %g)", fn, m_in, m_out, t,
-                     abs_in);
+            long double m_in = fz_mass_ld(s, in), m_out = fz_mass_ld(s, out);
+            FZ_CHECK(fabsl(m_out - m_in) <= 1e-9L * abs_in + 1e-300L,
+                     "%s: mass %.17Lg -> %.17Lg (t = %g, integral of |in| %g)", fn, m_in, m_out,
+                     t, abs_in);
         }
     }
     if (fd && nonneg && diagonal_metric(s))
