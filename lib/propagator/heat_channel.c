@@ -39,14 +39,15 @@ static berg_status clean(double *f, size_t n, const char *fn, const char *what, 
     return BERG_OK;
 }
 
-/* -w sum f ln f over n values with cell weight w */
+/* -w sum f ln f over n values with cell weight w, summed over the cell
+ * masses w f (at most 1): on a box of tiny cells f ln f itself overflows */
 static double entropy_of(const double *f, size_t n, double w)
 {
     double sum = 0.0, comp = 0.0;
     for (size_t i = 0; i < n; i++)
         if (f[i] > 0.0)
-            berg__neumaier_add(&sum, &comp, f[i] * log(f[i]));
-    return -w * (sum + comp);
+            berg__neumaier_add(&sum, &comp, (w * f[i]) * log(f[i]));
+    return -(sum + comp);
 }
 
 /* the flat index of a cell without axis a (keep_axis >= 0: only the index
@@ -202,7 +203,13 @@ berg_status berg_heat_channel_information(const berg_heat *heat, double t, const
     double S_out = entropy_of(pt, n, s->weight);
     for (size_t r = 0; r < R; r++)
         BERG_TRY_GOTO(st, kernel_from(&c, r), fail);
-    *info = S_out - conditional_entropy(&c, p);
+    double I = S_out - conditional_entropy(&c, p);
+    if (!isfinite(I)) {
+        st = berg__error(BERG_ERR_DOMAIN, "%s: the information is not representable on this "
+                         "box (its entropies leave the double range)", fn);
+        goto fail;
+    }
+    *info = I;
 fail:
     if (work.block)
         berg__heat_end(heat, &work);
