@@ -124,6 +124,9 @@ static berg_status forward(const berg_channel *ch, const double *in, double *out
     double m = 0.0;
     for (size_t i = 0; i < n; i++)
         m = fmax(m, fabs(in[i]));
+    BERG_REQUIRE(isfinite(m), BERG_ERR_NONFINITE,
+                 "%s: the state the channel is applied to overflows (an intermediate of the "
+                 "adjoint or the Petz map)", fn);
     int e = m > 0.0 ? ilogb(m) + 1 : 0;
     for (size_t i = 0; i < n; i++)
         out[i] = ldexp(in[i], -e);
@@ -163,11 +166,17 @@ static berg_status adjoint(const berg_channel *ch, const double *f, double *out,
         return forward(ch, f, out, fn);
     size_t n = ch->space.size;
     const double *q = ch->stationary;
+    /* E is linear: q f is formed from f scaled by a power of two (q f of a
+     * finite f near DBL_MAX overflows) and the result scaled back */
+    double fm = 0.0;
     for (size_t i = 0; i < n; i++)
-        work[i] = q[i] * f[i];
+        fm = fmax(fm, fabs(f[i]));
+    int e = fm > 0.0 ? ilogb(fm) + 1 : 0;
+    for (size_t i = 0; i < n; i++)
+        work[i] = q[i] * ldexp(f[i], -e);
     BERG_TRY(forward(ch, work, work, fn));
     for (size_t i = 0; i < n; i++)
-        out[i] = q[i] > 0.0 ? work[i] / q[i] : 0.0;
+        out[i] = q[i] > 0.0 ? ldexp(work[i] / q[i], e) : 0.0;
     return BERG_OK;
 }
 
