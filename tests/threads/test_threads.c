@@ -200,6 +200,151 @@ static void test_errors(void)
     pthread_barrier_destroy(&start);
 }
 
+/* ---- every handle type created, applied and destroyed by 8 threads at once */
+
+static int normal_logpdf(size_t dy, const double *n, double *logp, void *user_data)
+{
+    (void)user_data;
+    double r2 = 0.0;
+    for (size_t i = 0; i < dy; i++)
+        r2 += n[i] * n[i];
+    *logp = -0.5 * r2 - 0.5 * (double)dy * log(2.0 * M_PI);
+    return 0;
+}
+
+static int identity_model(size_t du, const double *u, size_t dy, double *y, void *user_data)
+{
+    (void)user_data;
+    for (size_t i = 0; i < dy; i++)
+        y[i] = u[i % du];
+    return 0;
+}
+
+static int free_field(size_t size, const double *phi, double *grad, void *user_data)
+{
+    (void)user_data;
+    for (size_t i = 0; i < size; i++)
+        grad[i] = phi[i];
+    return 0;
+}
+
+/* one thread's life: every handle type, created, used and destroyed; the
+ * number of failed calls is returned */
+static void *lifecycle(void *arg)
+{
+    int bad = 0;
+    (void)arg;
+    pthread_barrier_wait(&start);
+    size_t n[1] = {64};
+    double lo[1] = {-6}, hi[1] = {6};
+    berg_space *S = NULL;
+    bad += berg_space_create(&S, 1, n, lo, hi, NULL, NULL) != BERG_OK;
+    if (bad)
+        return (void *)(intptr_t)bad;
+    double x[64], p[64], q[64], V[64], out[64], eta[64], phi[64];
+    berg_space_coordinates(S, 0, x);
+    for (int i = 0; i < 64; i++) {
+        p[i] = exp(-0.5 * x[i] * x[i]);
+        q[i] = exp(-0.5 * (x[i] - 1) * (x[i] - 1));
+        V[i] = 0.5 * x[i] * x[i];
+        phi[i] = 0.01 * x[i];
+    }
+    berg_space_normalize(S, p, NULL);
+    berg_space_normalize(S, q, NULL);
+    for (int i = 0; i < 64; i++)
+        eta[i] = p[i] - q[i];
+
+    berg_heat *h = NULL;
+    bad += berg_heat_create(&h, S, BERG_PLAN_ESTIMATE) != BERG_OK;
+    bad += berg_heat_apply(h, 0.1, p, out) != BERG_OK;
+    berg_heat_destroy(h);
+
+    berg_multiplier *m = NULL;
+    bad += berg_multiplier_create_regulator(&m, S, BERG_REGULATOR_EXPONENTIAL, 2.0,
+                                            BERG_PLAN_ESTIMATE) != BERG_OK;
+    bad += berg_multiplier_apply(m, p, out) != BERG_OK;
+    berg_multiplier_destroy(m);
+
+    unsigned fp_flags[2] = {0, BERG_FP_FOURIER | BERG_PLAN_ESTIMATE};
+    for (int k = 0; k < 2; k++) {
+        berg_fp *f = NULL;
+        bad += berg_fp_create(&f, S, V, fp_flags[k]) != BERG_OK;
+        bad += berg_fp_evolve(f, 0.1, p, out) != BERG_OK;
+        if (k == 0) {
+            berg_fp_spectral *sp = NULL;
+            bad += berg_fp_spectral_create(&sp, f) != BERG_OK;
+            bad += berg_fp_spectral_evolve(sp, 0.1, p, out) != BERG_OK;
+            berg_fp_spectral_destroy(sp);
+        }
+        berg_fp_destroy(f);
+    }
+
+    berg_sinkhorn *k = NULL;
+    bad += berg_sinkhorn_create(&k, S, 1.0, BERG_PLAN_ESTIMATE) != BERG_OK;
+    bad += berg_sinkhorn_set_tolerance(k, 1e-8) != BERG_OK;
+    double cost;
+    bad += berg_sinkhorn_cost(k, p, q, &cost) != BERG_OK;
+    berg_sinkhorn_destroy(k);
+
+    berg_w2_metric *w = NULL;
+    bad += berg_w2_metric_create(&w, S, 0.0, p, BERG_PLAN_ESTIMATE) != BERG_OK;
+    bad += berg_w2_metric_potential(w, eta, out, NULL, NULL) != BERG_OK;
+    berg_w2_metric_destroy(w);
+
+    berg_channel *c = NULL;
+    bad += berg_channel_create(&c, S, BERG_CHANNEL_HEAT, 0.5, NULL) != BERG_OK;
+    bad += berg_channel_apply(c, p, out) != BERG_OK;
+    berg_channel_destroy(c);
+
+    berg_fisher_acc *acc = NULL;
+    double scores[6] = {1, 0, 0, 1, 1, 1};
+    bad += berg_fisher_acc_create(&acc, 2, 0) != BERG_OK;
+    bad += berg_fisher_acc_add(acc, 3, scores) != BERG_OK;
+    berg_fisher_acc_destroy(acc);
+
+    berg_particles *ps = NULL;
+    double A[1] = {1.0}, xs[16] = {0};
+    bad += berg_particles_create(&ps, 1, 7, NULL) != BERG_OK;
+    bad += berg_particles_ou(ps, 0.5, 16, A, NULL, xs) != BERG_OK;
+    berg_particles_destroy(ps);
+
+    berg_langevin *lf = NULL;
+    bad += berg_langevin_create_regulator(&lf, S, BERG_REGULATOR_EXPONENTIAL, 2.0, 7) != BERG_OK;
+    bad += berg_langevin_step(lf, 0.01, 2, phi, free_field, NULL) != BERG_OK;
+    berg_langevin_destroy(lf);
+
+    berg_bayes *b = NULL;
+    berg_dictionary *d = NULL;
+    double prior[64];
+    for (int i = 0; i < 64; i++)
+        prior[i] = 1.0;
+    bad += berg_bayes_create(&b, S, S, prior, 0) != BERG_OK;
+    bad += berg_bayes_set_location(b, NULL, NULL, identity_model, normal_logpdf, NULL) != BERG_OK;
+    double y[2] = {0.5, 0.7};
+    bad += berg_bayes_observe(b, 2, y) != BERG_OK;
+    bad += berg_bayes_set_truth(b, q) != BERG_OK;
+    bad += berg_dictionary_create(&d, b, 0.05) != BERG_OK;
+    berg_dictionary_destroy(d);
+    berg_bayes_destroy(b);
+    berg_space_destroy(S);
+    return (void *)(intptr_t)bad;
+}
+
+static void test_lifecycles(void)
+{
+    pthread_t th[NTHREADS];
+    pthread_barrier_init(&start, NULL, NTHREADS);
+    for (int t = 0; t < NTHREADS; t++)
+        pthread_create(&th[t], NULL, lifecycle, NULL);
+    for (int t = 0; t < NTHREADS; t++) {
+        void *bad;
+        pthread_join(th[t], &bad);
+        CHECK(bad == (void *)0, "thread %d: %d calls failed creating, using and destroying every "
+              "handle type (last error: %s)", t, (int)(intptr_t)bad, berg_last_error());
+    }
+    pthread_barrier_destroy(&start);
+}
+
 int main(void)
 {
     test_heat();
@@ -207,5 +352,6 @@ int main(void)
     test_fp(BERG_FP_FOURIER, 2, "fp (Fourier)");
     test_sinkhorn();
     test_errors();
+    test_lifecycles();
     return test_summary("threads");
 }
