@@ -609,9 +609,11 @@ berg_status berg_space_histogram(const berg_space *space, size_t count, const do
                 break;
             }
             double c = floor((v - space->lo[a]) / space->h[a]);
-            size_t ci = (c < 0.0) ? 0 : (size_t)c;
-            if (ci >= space->n[a])
-                ci = space->n[a] - 1;
+            if (!isfinite(c)) /* v - lo and h both overflow on a box near +-DBL_MAX: halves */
+                c = floor((0.5 * v - 0.5 * space->lo[a]) /
+                          (0.5 * space->hi[a] - 0.5 * space->lo[a]) * (double)space->n[a]);
+            size_t ci = !(c > 0.0) ? 0
+                        : (c >= (double)space->n[a]) ? space->n[a] - 1 : (size_t)c;
             idx += ci * space->stride[a];
         }
         if (in)
