@@ -80,7 +80,7 @@ static inline unsigned berg__ftz_enter(void) { return 0u; }
 static inline void berg__ftz_leave(unsigned old) { (void)old; }
 #endif
 
-/* flags understood by the transform layer (public values in propagator.h) */
+/* flags understood by the transform layer (the public flags are in berg/core.h; callers translate them) */
 #define BERG__XF_ESTIMATE 0x1u
 /* the symbols used with this transform are even in every k_a separately
  * (no coupling g^{ab} between periodic axes, or at most one periodic
