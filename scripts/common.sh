@@ -17,6 +17,7 @@ BERG_PACKAGES=(
   abigail-tools binutils doxygen graphviz
   python3-mesonpy python3-venv cmake   # scripts/check-install: pip wheel, venv, CMake consumer
   clang libclang-rt-14-dev
+  openmpi-bin libopenmpi-dev libfftw3-mpi-dev python3-mpi4py   # libberg_mpi (issue 16)
 )
 
 log() { printf '==> %s\n' "$*"; }

@@ -217,6 +217,33 @@ BERG_API void berg_free(void *ptr);
  */
 BERG_API size_t berg_alignment(void);
 
+/**
+ * @brief Set the library-wide number of threads that libberg's calls may
+ * use (FFTW's threads for plans created afterwards, and the pointwise and
+ * per-line loops libberg runs itself).
+ *
+ * The default is 1, so that a caller who runs threads of its own is not
+ * oversubscribed. A handle may override the setting with its own
+ * `berg_<object>_set_threads()`; a handle's setting of 0 follows this one.
+ * libberg's threads are POSIX threads, started per call; they do not touch
+ * OpenBLAS's own thread count (set that with OPENBLAS_NUM_THREADS or
+ * openblas_set_num_threads(); docs/performance.md says when to use which).
+ * Results do not depend on the number of threads beyond what each
+ * function documents (reductions are split in fixed chunks).
+ * @param[in] nthreads  1 to 1024.
+ * @return BERG_OK; BERG_ERR_DOMAIN (nthreads is 0 or above 1024; the
+ * setting is unchanged).
+ * @since 1.1
+ */
+BERG_API berg_status berg_set_threads(size_t nthreads);
+
+/**
+ * @brief The library-wide number of threads (berg_set_threads()).
+ * @return the setting, 1 unless changed.
+ * @since 1.1
+ */
+BERG_API size_t berg_threads(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -161,6 +161,28 @@ void berg__fftw_lock(void);
 void berg__fftw_unlock(void);
 
 
+/* ---- threads (lib/core/threads.c) -------------------------------------
+ * BERG__THREADS_MAX is the largest setting berg_set_threads() takes.
+ * berg__threads(h): the number of threads a call runs with, given a
+ * handle's own setting h (0: the library-wide one).
+ * berg__parallel_for(n, nthreads, grain, body, ctx) runs body over [0, n)
+ * in contiguous ranges of at least `grain` items, at most nthreads of them;
+ * range k goes to worker k (0 is the calling thread), so a reduction that
+ * stores one partial per range and adds them in range order gives the
+ * same answer on any number of threads as long as the ranges are the same
+ * (use berg__parallel_ranges for that). If a thread cannot be started its
+ * ranges run in the calling thread: the call never fails. */
+#define BERG__THREADS_MAX 1024
+size_t berg__threads(size_t handle_setting);
+typedef void (*berg__range_fn)(void *ctx, size_t begin, size_t end, size_t range);
+void berg__parallel_for(size_t n, size_t nthreads, size_t grain, berg__range_fn body, void *ctx);
+/* Like berg__parallel_for, but with exactly `nranges` fixed ranges (the
+ * same split whatever nthreads is), shared among min(nthreads, nranges)
+ * threads: for reductions whose result must not depend on nthreads. */
+void berg__parallel_ranges(size_t n, size_t nranges, size_t nthreads, berg__range_fn body,
+                           void *ctx);
+
+
 /* ---- random numbers --------------------------------------------------
  * xoshiro256** (Blackman & Vigna 2018) seeded through splitmix64 from a
  * (seed, stream) pair: the same pair gives the same sequence on every

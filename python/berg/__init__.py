@@ -9,7 +9,7 @@ from ._lib import (  # noqa: F401
     InternalError,
     MassError, MismatchError, NegativeDensityError, NonFiniteError, NotSPDError,
     NotTangentError, NullError, OutOfMemoryError, OutOfRangeError, ParseError, SizeError,
-    TimeError, UnsupportedError, library_path, version, version_number)
+    TimeError, UnsupportedError, library_path, set_threads, threads, version, version_number)
 from .space import DIRICHLET, NEUMANN, PERIODIC, Space  # noqa: F401
 
 __version__ = version

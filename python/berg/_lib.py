@@ -20,7 +20,7 @@ import os
 import numpy as np
 
 #: the library version this package was written for (MAJOR*10000+MINOR*100+PATCH)
-WRITTEN_FOR = 10000
+WRITTEN_FOR = 10100
 
 c_double_p = ctypes.POINTER(ctypes.c_double)
 c_size_t_p = ctypes.POINTER(ctypes.c_size_t)
@@ -640,3 +640,58 @@ def ptr(arr):
     if arr is None:
         return None
     return arr.ctypes.data_as(c_double_p)
+
+
+lib.berg_set_threads.restype = ctypes.c_int
+lib.berg_set_threads.argtypes = [ctypes.c_size_t]
+lib.berg_threads.restype = ctypes.c_size_t
+lib.berg_threads.argtypes = []
+
+
+def set_threads(nthreads: int) -> None:
+    """Set the library-wide number of threads libberg's calls may use.
+
+    The default is 1. A handle's own setting (its ``set_threads`` method,
+    where it has one) overrides this one; 0 there follows it. libberg's
+    threads do not change OpenBLAS's (``OPENBLAS_NUM_THREADS``).
+
+    Parameters
+    ----------
+    nthreads : int
+        1 to 1024.
+
+    Raises
+    ------
+    DomainError
+        ``nthreads`` is 0 or above 1024 (the setting is unchanged).
+
+    Examples
+    --------
+    >>> berg.set_threads(2); berg.threads()
+    2
+    >>> berg.set_threads(1)
+    """
+    if isinstance(nthreads, bool) or not isinstance(nthreads, int) or nthreads < 0:
+        raise DomainError(f"set_threads: nthreads must be a non-negative int, not {nthreads!r}")
+    check(lib.berg_set_threads(nthreads))
+
+
+def threads() -> int:
+    """The library-wide number of threads (see :func:`set_threads`).
+
+    Returns
+    -------
+    int
+        The setting, 1 unless changed.
+
+    Raises
+    ------
+    None
+        It cannot fail.
+
+    Examples
+    --------
+    >>> berg.threads() >= 1
+    True
+    """
+    return int(lib.berg_threads())

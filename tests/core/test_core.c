@@ -180,8 +180,74 @@ static void test_rng(void)
     free(z);
 }
 
+/* berg__parallel_ranges: every index visited once, by its fixed range */
+typedef struct {
+    unsigned *hits;
+    size_t *owner;
+    double *partial;
+} par_ctx;
+
+static void par_body(void *ctx, size_t b, size_t e, size_t r)
+{
+    par_ctx *c = ctx;
+    double s = 0;
+    for (size_t i = b; i < e; i++) {
+        __atomic_fetch_add(&c->hits[i], 1u, __ATOMIC_RELAXED);
+        c->owner[i] = r;
+        s += 1.0 / (double)(i + 1);
+    }
+    c->partial[r] = s;
+}
+
+static void test_threads(void)
+{
+    CHECK(berg_threads() == 1, "default thread setting is 1");
+    CHECK_STATUS(berg_set_threads(0), BERG_ERR_DOMAIN, "0 threads refused");
+    CHECK_MESSAGE("nthreads", "set_threads message names the argument");
+    CHECK_STATUS(berg_set_threads(BERG__THREADS_MAX + 1), BERG_ERR_DOMAIN, "too many refused");
+    CHECK(berg_threads() == 1, "a refused setting leaves the old one");
+    CHECK_STATUS(berg_set_threads(3), BERG_OK, "3 threads");
+    CHECK(berg_threads() == 3 && berg__threads(0) == 3 && berg__threads(2) == 2,
+          "handle setting overrides, 0 follows the library");
+    CHECK_STATUS(berg_set_threads(1), BERG_OK, "back to 1");
+
+    const size_t sizes[] = {1, 2, 7, 100, 1001};
+    for (size_t si = 0; si < sizeof sizes / sizeof *sizes; si++) {
+        size_t n = sizes[si];
+        unsigned *hits = calloc(n, sizeof *hits);
+        size_t *owner = calloc(n, sizeof *owner), *owner1 = calloc(n, sizeof *owner1);
+        double part[16] = {0}, part1[16] = {0};
+        par_ctx c1 = {hits, owner1, part1};
+        berg__parallel_ranges(n, 16, 1, par_body, &c1);
+        for (size_t nt = 1; nt <= 5; nt++) {
+            memset(hits, 0, n * sizeof *hits);
+            memset(part, 0, sizeof part);
+            par_ctx c = {hits, owner, part};
+            berg__parallel_ranges(n, 16, nt, par_body, &c);
+            int once = 1, same = 1;
+            for (size_t i = 0; i < n; i++) {
+                once &= hits[i] == 1;
+                same &= owner[i] == owner1[i];
+            }
+            CHECK(once, "n=%zu threads=%zu: each index once", n, nt);
+            CHECK(same && memcmp(part, part1, sizeof part) == 0,
+                  "n=%zu threads=%zu: fixed ranges, bitwise equal partials", n, nt);
+            memset(hits, 0, n * sizeof *hits);
+            berg__parallel_for(n, nt, 3, par_body, &c);
+            once = 1;
+            for (size_t i = 0; i < n; i++)
+                once &= hits[i] == 1;
+            CHECK(once, "parallel_for n=%zu threads=%zu: each index once", n, nt);
+        }
+        free(hits);
+        free(owner);
+        free(owner1);
+    }
+}
+
 int main(void)
 {
+    test_threads();
     test_rng();
     test_status();
     test_errors();
