@@ -36,5 +36,7 @@
 #include "berg/bayes.h"
 #include "berg/dictionary.h"
 #include "berg/channel.h"
+#include "berg/erg.h"
+#include "berg/couplings.h"
 
 #endif /* BERG_H */

@@ -12,6 +12,11 @@ typedef struct named { const char *name; long long value; } named;
 static const named constants[] = {
     C(BERG_PLAN_ESTIMATE), C(BERG_SYMBOL_FD), C(BERG_FP_FOURIER), C(BERG_SINKHORN_LOG_DOMAIN),
     C(BERG_FISHER_ACC_NO_STDERR),
+    /* heat flags (1.1) */
+    /* sinkhorn flags (1.1) */
+    /* fp flags (1.1) */
+    /* erg constants (1.1) */
+    /* couplings constants (1.1) */
     C(BERG_OK), C(BERG_ERR_NULL), C(BERG_ERR_SIZE), C(BERG_ERR_NONFINITE), C(BERG_ERR_NEGATIVE),
     C(BERG_ERR_MASS), C(BERG_ERR_TIME), C(BERG_ERR_NOT_SPD), C(BERG_ERR_MISMATCH),
     C(BERG_ERR_DOMAIN), C(BERG_ERR_UNSUPPORTED), C(BERG_ERR_NOMEM), C(BERG_ERR_CALLBACK),

@@ -19,3 +19,5 @@ from .metric import *  # noqa: F401,F403,E402
 from .transport import *  # noqa: F401,F403,E402
 from .fisher import *  # noqa: F401,F403,E402
 from .dictionary import *  # noqa: F401,F403,E402
+from .erg import *  # noqa: F401,F403,E402
+from .couplings import *  # noqa: F401,F403,E402

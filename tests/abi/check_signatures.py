@@ -37,6 +37,9 @@ OWNER = {
     "berg_bayes_": "bayes.h",
     "berg_dictionary_": "dictionary.h",
     "berg_channel_": "channel.h",
+    "berg_scheme_": "erg.h", "berg_erg_": "erg.h",
+    "berg_couplings_": "couplings.h", "berg_basis_": "couplings.h",
+    "berg_mpi_": "mpi.h",
 }
 CONST_VERBS = ("_apply", "_apply_batch", "_apply_times", "_exp_apply", "_evolve", "_stationary",
                "_random_field", "_cost", "_divergence", "_solve", "_barycenter", "_report",

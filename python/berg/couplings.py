@@ -1,0 +1,3 @@
+"""Couplings and beta functions (berg/couplings.h)."""
+
+__all__: list = []
