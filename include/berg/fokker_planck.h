@@ -299,6 +299,156 @@ BERG_API berg_status berg_fp_velocity(const berg_fp *fp, const double *p, double
 BERG_API berg_status berg_fp_scheme(const berg_fp *fp, const double *p, double *sigma);
 
 /**
+ * @brief The potential and metric of a time-dependent flow at time t (see
+ * berg_fp_evolve_field()).
+ *
+ * Fill V with V(t) at the n cell centres (C order, as every grid array);
+ * g arrives holding the metric of the flow's space (row-major ndim x
+ * ndim) and may be overwritten with g(t), the inverse diffusion tensor at
+ * time t (a scalar diffusion coefficient D(t) is g = I / D(t)); leaving it
+ * unchanged keeps the space's metric. The contents of V on entry are
+ * unspecified. Return 0, or anything else to stop the evolution
+ * (BERG_ERR_CALLBACK).
+ *
+ * @param[in]  t          the time.
+ * @param[in]  n          the grid size (berg_space_size).
+ * @param[in]  ndim       the rank of the space.
+ * @param[out] V          n values: V(t), finite.
+ * @param[in,out] g       ndim * ndim values: the metric g(t), symmetric
+ *                        positive definite.
+ * @param[in]  user_data  as passed to berg_fp_evolve_field().
+ * @return 0 on success.
+ * @since 1.1
+ */
+typedef int (*berg_fp_field_fn)(double t, size_t n, size_t ndim, double *V, double *g,
+                                void *user_data);
+
+/**
+ * @brief out = p(t1) for the flow d/dt p = div(g(t)^{-1} (grad p + p grad
+ * V(t))) with p(t0) = in: a time-dependent potential (and metric) given by
+ * a callback.
+ *
+ * The handle supplies the grid, its boundary kinds and discretization, the
+ * tolerance, the progress callback and the step report
+ * (berg_fp_last_steps); its own potential is not used. The discretization
+ * at time t is the handle's with V(t) and g(t) in place of V and g, and
+ * every value of field is checked as berg_fp_create checks V and
+ * berg_space_create checks a metric.
+ *
+ * Time stepping (docs/fokker_planck.md, "Time-dependent potentials"):
+ * every substep of length h starting at s uses the generator frozen at its
+ * midpoint, L(s + h/2) (the exponential midpoint rule, a symmetric
+ * second-order method; Fourier: its Strang splitting, also symmetric;
+ * finite volume: linearly implicit Euler sweeps with L(s + h/2), first
+ * order), so that the stage values T_j = Phi_{tau/j}^j have the error
+ * expansions in tau^2 (Fourier) and tau (finite volume) that the
+ * extrapolation of berg_fp_evolve assumes, for V and g smooth in t.
+ *
+ * - step = 0: adaptive and extrapolated as berg_fp_evolve (Fourier to
+ *   order 8, finite volume to order 6); the L1 error estimate of every
+ *   step is kept below the tolerance relative to the mass.
+ * - step > 0: equal steps of length at most step, no extrapolation beyond
+ *   second order (Fourier: one Strang midpoint step of length h per step;
+ *   finite volume: 2 Phi_{h/2}^2 - Phi_h): second order in h. Each step's
+ *   error is still estimated (Fourier: 4/3 |Phi_{h/2}^2 - Phi_h|_1; finite
+ *   volume: |Phi_{h/2}^2 - Phi_h|_1) and a step above the tolerance
+ *   stops the call with BERG_ERR_NO_CONVERGENCE.
+ *
+ * There is no equilibrium stop (the equilibrium moves): a run is limited
+ * to 20000 steps. Extreme states are scaled as in berg_fp_evolve. Fourier:
+ * p e^{V(t)/2} must stay resolved (checked at every step, refused with
+ * BERG_ERR_DOMAIN naming the time), and e^{-V(t)/2} is checked as at
+ * creation for every V(t) used. Finite volume: g(t) must be diagonal.
+ * The mass sum_i p_i is conserved on periodic and Neumann axes (the state
+ * is a density in the box coordinates: with a time-dependent metric the
+ * volume form sqrt(det g(t)) changes and p is not divided by it).
+ *
+ * Thread safety: fp is not modified (many threads may evolve with one
+ * handle at once); each call allocates its workspace (a few grid arrays
+ * more than berg_fp_evolve uses). field is called on the calling thread,
+ * once at t0 and at the midpoint of every substep (10 calls per adaptive
+ * Fourier step, 21 per finite-volume step, 3 per fixed step).
+ *
+ * @param[in]  fp         the flow (its grid, discretization, tolerance and
+ *                        progress callback).
+ * @param[in]  t0         the start time, finite.
+ * @param[in]  t1         the end time, finite, >= t0 (t1 = t0 copies in).
+ * @param[in]  step       0 (adaptive), or the longest fixed step, finite
+ *                        and > 0, giving at most 20000 steps.
+ * @param[in]  in         the state at t0: berg_space_size finite values
+ *                        >= 0, not normalized.
+ * @param[out] out        the state at t1; may equal in. Untouched on
+ *                        failure.
+ * @param[in]  field      fills V(t) and g(t) (::berg_fp_field_fn).
+ * @param[in]  user_data  passed to field unchanged.
+ * @return BERG_OK;
+ *         BERG_ERR_NULL (fp, in, out or field is NULL);
+ *         BERG_ERR_TIME (t0 or t1 not finite, or t1 < t0);
+ *         BERG_ERR_DOMAIN (step negative, not finite or giving more than
+ *         20000 steps; the range of V(t) overflows; finite volume: a rate
+ *         overflows; Fourier: e^{-V(t)/2} or p e^{V(t)/2} not resolved, or
+ *         p > 0 where e^{-V(t)} underflows; the result exceeds DBL_MAX);
+ *         BERG_ERR_NONFINITE, BERG_ERR_NEGATIVE (in);
+ *         BERG_ERR_CALLBACK (field returned non-zero, or a non-finite value
+ *         of V or g; the message names the time and index);
+ *         BERG_ERR_NOT_SPD (g(t) not symmetric positive definite);
+ *         BERG_ERR_UNSUPPORTED (g(t) couples a non-periodic axis;
+ *         finite volume: g(t) not diagonal);
+ *         BERG_ERR_NO_CONVERGENCE (the step size collapsed, the step budget
+ *         ran out, or a fixed step's error estimate exceeds the tolerance;
+ *         the message gives the time and error reached);
+ *         BERG_ERR_CANCELLED (the progress callback stopped the call);
+ *         BERG_ERR_NOMEM.
+ * @since 1.1
+ */
+BERG_API berg_status berg_fp_evolve_field(const berg_fp *fp, double t0, double t1, double step,
+                                          const double *in, double *out,
+                                          berg_fp_field_fn field, void *user_data);
+
+/**
+ * @brief out = p(t1) for a time-dependent potential (and metric) given as
+ * a table of times, interpolated linearly in t.
+ *
+ * As berg_fp_evolve_field() with V(t) and g(t) the piecewise-linear
+ * interpolants of the knots (a convex combination of symmetric positive
+ * definite metrics is one). The interpolant is smooth between knots and
+ * only continuous at them, so the steps land on every knot inside
+ * (t0, t1) (a step across a kink would lose the error expansions the
+ * extrapolation relies on, and the fixed-step mode its second order):
+ * the result is the flow of the interpolated coefficients to the
+ * tolerance. As an approximation of smooth coefficients sampled at the
+ * knots the interpolation itself is second order in the knot spacing
+ * (|V - V_lin| <= dt^2 max|d^2V/dt^2| / 8).
+ *
+ * @param[in]  fp      the flow (its grid, discretization, tolerance and
+ *                     progress callback; its own potential is not used).
+ * @param[in]  t0      the start time, finite, >= times[0].
+ * @param[in]  t1      the end time, finite, t0 <= t1 <= times[ntimes - 1].
+ * @param[in]  step    0 (adaptive) or the longest fixed step, as in
+ *                     berg_fp_evolve_field().
+ * @param[in]  ntimes  the number of knots, >= 2.
+ * @param[in]  times   ntimes finite, strictly increasing times.
+ * @param[in]  V       ntimes * berg_space_size finite values: V at knot k
+ *                     is V + k * berg_space_size.
+ * @param[in]  g       ntimes * ndim * ndim values, the metric at each knot
+ *                     (each symmetric positive definite; finite volume:
+ *                     diagonal); may be NULL for the space's metric at all
+ *                     times.
+ * @param[in]  in      the state at t0: berg_space_size finite values >= 0.
+ * @param[out] out     the state at t1; may equal in. Untouched on failure.
+ * @return as berg_fp_evolve_field() (the knots are checked before the
+ *         evolution: BERG_ERR_NONFINITE naming the index of V or g,
+ *         BERG_ERR_NOT_SPD and BERG_ERR_UNSUPPORTED naming the knot,
+ *         BERG_ERR_DOMAIN for times not strictly increasing or [t0, t1]
+ *         not inside [times[0], times[ntimes - 1]]), and BERG_ERR_SIZE
+ *         (ntimes < 2, or the table's size overflows).
+ * @since 1.1
+ */
+BERG_API berg_status berg_fp_evolve_table(const berg_fp *fp, double t0, double t1, double step,
+                                          size_t ntimes, const double *times, const double *V,
+                                          const double *g, const double *in, double *out);
+
+/**
  * @brief The exact spectral propagator of a berg_fp (opaque, immutable):
  * e^{tL} = Q^{1/2} U e^{t Lambda} U^T Q^{-1/2} at any t in two
  * matrix-vector products.

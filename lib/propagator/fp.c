@@ -24,7 +24,7 @@ typedef struct step_report {
 static _Thread_local step_report step_reports[STEP_REPORTS];
 static _Thread_local size_t step_report_next;
 
-static void record_steps(const berg_fp *fp, const berg__fp_steps *steps)
+void berg__fp_record_steps(const berg_fp *fp, const berg__fp_steps *steps)
 {
     for (size_t k = 0; k < STEP_REPORTS; k++)
         if (step_reports[k].id == fp->id) {
@@ -82,6 +82,7 @@ berg_status berg_fp_create(berg_fp **out, const berg_space *space, const double 
     fp->space = *space;
     fp->n = space->size;
     fp->tol = 1e-8;
+    fp->fourier = (flags & BERG_FP_FOURIER) != 0;
     for (size_t a = 0; a < (size_t)space->ndim; a++)
         if (space->bc[a] == BERG_DIRICHLET)
             fp->absorbing = 1;
@@ -165,7 +166,7 @@ berg_status berg_fp_stationary(const berg_fp *fp, double *q)
  * whenever its values could overflow the sums (max > 2^500 / n) or lose
  * bits as subnormals (max < 2^-500); 1 otherwise (no copy, bitwise the
  * unscaled computation). */
-static double state_scale(const double *in, size_t n)
+double berg__fp_state_scale(const double *in, size_t n)
 {
     double m = 0.0;
     for (size_t i = 0; i < n; i++)
@@ -177,7 +178,7 @@ static double state_scale(const double *in, size_t n)
 }
 
 /* out = y / scale, refused (out untouched) when that exceeds DBL_MAX */
-static berg_status unscale(const double *y, size_t n, double scale, const char *what,
+berg_status berg__fp_unscale(const double *y, size_t n, double scale, const char *what,
                            double *out, const char *fn)
 {
     double m = 0.0;
@@ -198,7 +199,7 @@ berg_status berg_fp_evolve(const berg_fp *fp, double t, const double *in, double
     BERG_TRY(berg__check_time(t, fn, "t"));
     BERG_TRY(berg__check_nonneg(in, fp->n, fn, "in"));
     berg__fp_steps steps = {0, 0, NULL};
-    record_steps(fp, &steps);
+    berg__fp_record_steps(fp, &steps);
     berg__progress pr;
     berg__progress_start(&pr, fp->progress, fp->progress_data);
     if (fp->progress)
@@ -207,7 +208,7 @@ berg_status berg_fp_evolve(const berg_fp *fp, double t, const double *in, double
         memmove(out, in, fp->n * sizeof(double));
         return BERG_OK;
     }
-    double scale = state_scale(in, fp->n);
+    double scale = berg__fp_state_scale(in, fp->n);
     double *tmp = NULL;
     if (scale != 1.0) {
         if (!(tmp = berg__alloc(fp->n, sizeof(double), fn)))
@@ -224,11 +225,12 @@ berg_status berg_fp_evolve(const berg_fp *fp, double t, const double *in, double
                          : fp->ops->evolve(fp, t, in, out, scratch, &steps, fn);
     berg__pool_put(berg__fp_pool(fp), scratch);
     if (st == BERG_OK && tmp)
-        st = unscale(tmp, fp->n, scale, "the state at time t (its mass gathers where e^{-V} is "
-                     "largest)", out, fn);
+        st = berg__fp_unscale(tmp, fp->n, scale,
+                              "the state at time t (its mass gathers where e^{-V} is largest)",
+                              out, fn);
     berg__free(tmp);
     steps.progress = NULL;
-    record_steps(fp, &steps);
+    berg__fp_record_steps(fp, &steps);
     return st;
 }
 
@@ -240,7 +242,7 @@ static berg_status generator_common(const berg_fp *fp, const double *in, double 
     BERG_TRY(berg__check_finite(in, fp->n, fn, transpose ? "f" : "p"));
     /* values near DBL_MAX or subnormal: computed at a power-of-two scale in
      * a copy, refused when the result exceeds DBL_MAX (out untouched) */
-    double scale = state_scale(in, fp->n), *tmp = NULL;
+    double scale = berg__fp_state_scale(in, fp->n), *tmp = NULL;
     if (scale != 1.0) {
         if (!(tmp = berg__alloc(fp->n, sizeof(double), fn)))
             return berg_last_status();
@@ -256,7 +258,7 @@ static berg_status generator_common(const berg_fp *fp, const double *in, double 
                          : fp->ops->generator(fp, in, out, transpose, scratch, fn);
     berg__pool_put(berg__fp_pool(fp), scratch);
     if (st == BERG_OK && tmp)
-        st = unscale(tmp, fp->n, scale, transpose ? "L^T f" : "L p", out, fn);
+        st = berg__fp_unscale(tmp, fp->n, scale, transpose ? "L^T f" : "L p", out, fn);
     berg__free(tmp);
     return st;
 }

@@ -173,22 +173,15 @@ static void fd_derivative(const berg_space *s, size_t a, const double *f, double
     }
 }
 
-/* U = |grad V|_g^2 / 4 - Delta_g V / 2 by finite differences, stored into
- * U at the cells where r < R_THRESHOLD (the others are untouched) */
-static berg_status potential_fd(const berg_fp *fp, fourier_tables *ft, const char *fn)
+/* U = |grad V|_g^2 / 4 - Delta_g V / 2 by finite differences (the metric
+ * of s), stored into U at the cells where r < R_THRESHOLD (the others are
+ * untouched); grad: d n doubles, second and acc: n doubles each */
+static void potential_fd_into(const berg_space *s, const double *V, const double *r, double *U,
+                              double *grad, double *second, double *acc)
 {
-    const berg_space *s = &fp->space;
-    size_t n = fp->n, d = (size_t)s->ndim;
-    berg_status st = BERG_OK;
-    double *grad = berg__alloc(d * n, sizeof(double), fn);
-    double *second = berg__alloc(n, sizeof(double), fn);
-    double *acc = berg__alloc(n, sizeof(double), fn);
-    if (!grad || !second || !acc) {
-        st = berg_last_status();
-        goto done;
-    }
+    size_t n = s->size, d = (size_t)s->ndim;
     for (size_t a = 0; a < d; a++)
-        fd_derivative(s, a, fp->V, grad + a * n);
+        fd_derivative(s, a, V, grad + a * n);
     memset(acc, 0, n * sizeof(double));
     for (size_t a = 0; a < d; a++)
         for (size_t b = 0; b < d; b++) {
@@ -201,9 +194,22 @@ static berg_status potential_fd(const berg_fp *fp, fourier_tables *ft, const cha
                 acc[i] += D * (0.25 * ga[i] * gb[i] - 0.5 * second[i]);
         }
     for (size_t i = 0; i < n; i++)
-        if (ft->r[i] < R_THRESHOLD)
-            ft->U[i] = acc[i];
-done:
+        if (r[i] < R_THRESHOLD)
+            U[i] = acc[i];
+}
+
+static berg_status potential_fd(const berg_fp *fp, fourier_tables *ft, const char *fn)
+{
+    const berg_space *s = &fp->space;
+    size_t n = fp->n, d = (size_t)s->ndim;
+    berg_status st = BERG_OK;
+    double *grad = berg__alloc(d * n, sizeof(double), fn);
+    double *second = berg__alloc(n, sizeof(double), fn);
+    double *acc = berg__alloc(n, sizeof(double), fn);
+    if (!grad || !second || !acc)
+        st = berg_last_status();
+    else
+        potential_fd_into(s, fp->V, ft->r, ft->U, grad, second, acc);
     berg__free(grad);
     berg__free(second);
     berg__free(acc);
@@ -368,8 +374,10 @@ static void tabulate(fourier_flow *f, double tau)
 }
 
 /* out = S(tau/j)^j y */
-static berg_status fourier_step(void *ctx, double tau, size_t j, const double *y, double *out)
+static berg_status fourier_step(void *ctx, double t, double tau, size_t j, const double *y,
+                                double *out)
 {
+    (void)t;
     fourier_flow *f = ctx;
     if (f->tabulated_tau != tau)
         tabulate(f, tau);
@@ -630,5 +638,311 @@ static berg_status fourier_symmetric(const berg_fp *fp, double *S, void *scratch
     return BERG_OK;
 }
 
+/* ---- time-dependent coefficients (berg_fp_evolve_field / _table) --------
+ * The state is p itself (r changes with t). A substep [s, s + h] uses the
+ * frame of the midpoint m = s + h/2: r_m = e^{-(V(m) - min V(m))/2},
+ * U_m = (Delta_{g(m)} r_m) / r_m, and
+ *   p -> r_m (c r_m + S_m(h) (p / r_m - c r_m)),   c = mass0 / |r_m|^2,
+ * S_m the Strang step of H_m = Delta_{g(m)} - U_m: the exponential
+ * midpoint rule e^{h L(m)} split symmetrically, a symmetric method, so the
+ * stage values extrapolate in tau^2 as in the autonomous stepper. With
+ * time-independent coefficients every substep is berg_fp_evolve's (c r
+ * kept, S applied to the rest; the accepted step removes the rest's
+ * component along r), up to the rounding of p / r. */
+typedef struct fourier_tflow {
+    const berg_fp *fp;
+    const fourier_tables *ft;
+    const berg__fp_field *src;
+    const char *fn;
+    berg__xform xg;            /* ft->x with the space's ginv = g(t)^{-1} of the frame */
+    double *V, *V_built;       /* the last evaluated V(t) - min V(t), the frame's */
+    double ginv[BERG_MAX_RANK * BERG_MAX_RANK];
+    int built;
+    double frame_t;            /* the time of the frame */
+    double *r, *U, *wave;      /* the frame: r_m, U_m, k.g(m)^{-1}k */
+    double r_norm2, umax, wave_max;
+    double *half, *heat, *psi; /* the substep's factors, the rest */
+    double *grad, *second, *acc;
+    berg__xscratch fft;
+    double mass0, rest_norm, tol;
+} fourier_tflow;
+
+typedef struct fourier_twork {
+    double *y;
+    double *stage[STAGES];
+} fourier_twork;
+
+/* the frame of time t (rebuilt when V or g changed): r, U, the symbol;
+ * refuses an unresolved e^{-V(t)/2} or an overflowing U */
+static berg_status fourier_frame(fourier_tflow *f, double t)
+{
+    const berg_fp *fp = f->fp;
+    size_t n = fp->n, d = (size_t)fp->space.ndim;
+    BERG_TRY(berg__fp_field_eval(fp, f->src, t, 0, f->V, f->ginv, f->fn));
+    f->frame_t = t;
+    int same_g = f->built && memcmp(f->ginv, f->xg.space.ginv, d * d * sizeof(double)) == 0;
+    if (same_g && memcmp(f->V, f->V_built, n * sizeof(double)) == 0)
+        return BERG_OK;
+    f->built = 0;
+    const berg__xform *x = &f->xg;
+    if (!same_g) {
+        memcpy(f->xg.space.ginv, f->ginv, d * d * sizeof(double));
+        berg__xform_quad_table(x, 0, f->wave);
+        f->wave_max = 0.0;
+        for (size_t j = 0; j < x->nspec; j++)
+            f->wave_max = fmax(f->wave_max, f->wave[j]);
+    }
+    for (size_t i = 0; i < n; i++)
+        f->r[i] = exp(-0.5 * f->V[i]);
+    /* one forward transform for the resolution check and the Laplacian */
+    berg__xform_forward_s(x, &f->fft, f->r, f->fft.spec);
+    tail_sum c = {x, f->fft.spec, 0.0, 0.0};
+    berg__xform_each_mode(x, tail_mode, &c);
+    double tail = c.total > 0.0 ? sqrt(c.tail / c.total) : 0.0;
+    BERG_REQUIRE(tail <= R_TAIL_MAX, BERG_ERR_DOMAIN,
+                 "%s: e^{-V(t)/2} is not resolved on this periodic grid at t = %g (Fourier tail "
+                 "%.2g > %g): V(t) must be periodic and smooth, or confining with e^{-V(t)/2} "
+                 "negligible at the box edges",
+                 f->fn, t, tail, R_TAIL_MAX);
+    double *sp = f->fft.spec, nm = x->norm;
+    for (size_t j = 0; j < x->nspec; j++) {
+        double v = -f->wave[j] * nm;
+        sp[2 * j] *= v;
+        sp[2 * j + 1] *= v;
+    }
+    berg__xform_inverse_s(x, &f->fft, sp, f->U);
+    for (size_t i = 0; i < n; i++)
+        if (f->r[i] >= R_THRESHOLD)
+            f->U[i] /= f->r[i];
+    potential_fd_into(&f->xg.space, f->V, f->r, f->U, f->grad, f->second, f->acc);
+    f->r_norm2 = 0.0;
+    f->umax = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        f->r_norm2 += f->r[i] * f->r[i];
+        BERG_REQUIRE(isfinite(f->U[i]), BERG_ERR_DOMAIN,
+                     "%s: V(t) is too steep at index %zu at t = %g: the potential term of the "
+                     "symmetrized flow overflows",
+                     f->fn, i, t);
+        f->umax = fmax(f->umax, fabs(f->U[i]));
+    }
+    double *tmp = f->V_built;
+    f->V_built = f->V;
+    f->V = tmp;
+    f->built = 1;
+    return BERG_OK;
+}
+
+/* psi = p / r - c r in the current frame (the rest), refusing mass where r
+ * underflowed */
+static berg_status fourier_rest(fourier_tflow *f, const double *p)
+{
+    const double *r = f->r;
+    double c = f->mass0 / f->r_norm2;
+    for (size_t i = 0; i < f->fp->n; i++) {
+        double v = (p[i] == 0.0) ? 0.0 : p[i] / r[i];
+        BERG_REQUIRE(isfinite(v), BERG_ERR_DOMAIN,
+                     "%s: p[%zu] = %g where e^{-V(t)/2} = %g at t = %g: the Fourier "
+                     "discretization cannot hold mass where q(t) underflows",
+                     f->fn, i, p[i], r[i], f->frame_t);
+        f->psi[i] = v - c * r[i];
+    }
+    return BERG_OK;
+}
+
+/* the rest of the current frame is resolved (spectral tail) */
+static berg_status fourier_rest_resolved(fourier_tflow *f)
+{
+    double tail = fourier_tail(&f->xg, &f->fft, f->psi);
+    BERG_REQUIRE(isfinite(tail) && tail <= PSI_TAIL_MAX, BERG_ERR_DOMAIN,
+                 "%s: p e^{V(t)/2} is not resolved on this periodic grid at t = %g (Fourier "
+                 "tail %.2g > %g): the density must decay at least like e^{-V(t)/2} at every "
+                 "t; use the finite-volume discretization (flags 0)",
+                 f->fn, f->frame_t, tail, PSI_TAIL_MAX);
+    return BERG_OK;
+}
+
+/* out = S_m(tau/j) ... over j substeps, each in the frame of its midpoint */
+static berg_status fourier_tstep(void *ctx, double t, double tau, size_t j, const double *y,
+                                 double *out)
+{
+    fourier_tflow *f = ctx;
+    const berg__xform *x = &f->ft->x;
+    size_t n = f->fp->n;
+    double h = tau / (double)j;
+    const double *src = y;
+    for (size_t k = 0; k < j; k++) {
+        BERG_TRY(fourier_frame(f, t + ((double)k + 0.5) * h));
+        BERG_TRY(fourier_rest(f, src));
+        if (j == 1) /* once per step: the data stay resolved in the new frame */
+            BERG_TRY(fourier_rest_resolved(f));
+        for (size_t i = 0; i < n; i++)
+            f->half[i] = exp(-0.5 * h * f->U[i]);
+        for (size_t m = 0; m < x->nspec; m++)
+            f->heat[m] = exp(-h * f->wave[m]) * x->norm;
+        double *psi = f->psi;
+        for (size_t i = 0; i < n; i++)
+            psi[i] *= f->half[i];
+        berg__xform_forward_s(x, &f->fft, psi, f->fft.spec);
+        berg__xform_mul_table(x, f->heat, f->fft.spec, f->fft.spec);
+        berg__xform_inverse_s(x, &f->fft, f->fft.spec, psi);
+        double c = f->mass0 / f->r_norm2;
+        for (size_t i = 0; i < n; i++)
+            out[i] = f->r[i] * (c * f->r[i] + psi[i] * f->half[i]);
+        src = out;
+    }
+    return BERG_OK;
+}
+
+static double fourier_tscale(void *ctx, const double *y)
+{
+    (void)y;
+    const fourier_tflow *f = ctx;
+    return fmin(f->mass0, fmax(f->rest_norm * sqrt(f->r_norm2), 1e-2 * f->tol * f->mass0));
+}
+
+/* y = res with the mass restored along q of the current frame (berg_fp_evolve
+ * removes the rest's component along r, the same correction); no
+ * equilibrium stop: the equilibrium moves */
+static int fourier_taccept(void *ctx, double *res, double *y)
+{
+    fourier_tflow *f = ctx;
+    const double *r = f->r;
+    size_t n = f->fp->n;
+    double m = 0.0;
+    for (size_t i = 0; i < n; i++)
+        m += res[i];
+    double cr = (m - f->mass0) / f->r_norm2, c = f->mass0 / f->r_norm2, nrest = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        y[i] = res[i] - cr * r[i] * r[i];
+        double v = (r[i] > 0.0) ? y[i] / r[i] - c * r[i] : 0.0;
+        nrest += v * v;
+    }
+    f->rest_norm = sqrt(nrest);
+    return 0;
+}
+
+static berg_status fourier_evolve_field(const berg_fp *fp, const berg__fp_field *src, double t0,
+                                        double t, double step, const double *in, double *out,
+                                        berg__fp_steps *steps, const char *fn)
+{
+    const fourier_tables *ft = fp->tables;
+    const berg__xform *x = &ft->x;
+    size_t n = fp->n, d = (size_t)fp->space.ndim;
+    fourier_tflow f;
+    memset(&f, 0, sizeof f);
+    fourier_twork w;
+    berg__fp_arena ar = {NULL, 0};
+    for (int pass = 0; pass < 2; pass++) {
+        w.y = berg__fp_take(&ar, n, sizeof(double));
+        for (size_t j = 0; j < STAGES; j++)
+            w.stage[j] = berg__fp_take(&ar, n, sizeof(double));
+        f.V = berg__fp_take(&ar, n, sizeof(double));
+        f.V_built = berg__fp_take(&ar, n, sizeof(double));
+        f.r = berg__fp_take(&ar, n, sizeof(double));
+        f.U = berg__fp_take(&ar, n, sizeof(double));
+        f.wave = berg__fp_take(&ar, x->nspec, sizeof(double));
+        f.half = berg__fp_take(&ar, n, sizeof(double));
+        f.heat = berg__fp_take(&ar, x->nspec, sizeof(double));
+        f.psi = berg__fp_take(&ar, n, sizeof(double));
+        f.grad = berg__fp_take(&ar, d * n, sizeof(double));
+        f.second = berg__fp_take(&ar, n, sizeof(double));
+        f.acc = berg__fp_take(&ar, n, sizeof(double));
+        double *fftb = berg__fp_take(&ar, berg__xform_scratch_doubles(x, 1), sizeof(double));
+        if (pass == 0) {
+            char *block = berg__alloc(ar.used, 1, fn);
+            if (!block)
+                return berg_last_status();
+            ar = (berg__fp_arena){block, 0};
+        } else {
+            berg__xform_scratch_carve(x, fftb, 1, &f.fft);
+        }
+    }
+    char *block = ar.base;
+    f.fp = fp;
+    f.ft = ft;
+    f.src = src;
+    f.fn = fn;
+    f.xg = *x;
+    f.tol = fp->tol;
+    f.mass0 = berg__sum(in, n);
+    unsigned ftz = berg__ftz_enter();
+    memcpy(w.y, in, n * sizeof(double));
+    /* the frame of t0: the data resolved, the first trial step as
+     * berg_fp_evolve's */
+    berg_status st = fourier_frame(&f, t0);
+    if (!st)
+        st = fourier_rest(&f, w.y);
+    if (!st)
+        st = fourier_rest_resolved(&f);
+    if (st)
+        goto done;
+    double nrest = 0.0;
+    for (size_t i = 0; i < n; i++)
+        nrest += f.psi[i] * f.psi[i];
+    f.rest_norm = sqrt(nrest);
+    double tau = t;
+    {
+        double *hp = w.stage[0];
+        berg__xform_forward_s(x, &f.fft, f.psi, f.fft.spec);
+        double *sp = f.fft.spec, nm = x->norm;
+        for (size_t j = 0; j < x->nspec; j++) {
+            double v = -f.wave[j] * nm;
+            sp[2 * j] *= v;
+            sp[2 * j + 1] *= v;
+        }
+        berg__xform_inverse_s(x, &f.fft, sp, hp);
+        for (size_t i = 0; i < n; i++)
+            hp[i] -= f.U[i] * f.psi[i];
+        double rate = weighted_l1(f.r, hp, n) / weighted_l1(f.r, f.psi, n);
+        if (rate > 0.0)
+            tau = fmin(t, pow(fp->tol, 1.0 / (2 * STAGES)) / rate);
+    }
+    const int fixed = step > 0.0;
+    berg__extrap e = {
+        .n = n,
+        .stages = fixed ? 2 : STAGES,
+        .in_tau_squared = 1,
+        .weight = NULL,
+        .tol = fp->tol,
+        .exponent = 1.0 / (2.0 * STAGES - 1.0),
+        .hold_small_growth = 1,
+        .tau_max = INFINITY,
+        .stiffness = f.wave_max + f.umax,
+        .t0 = t0,
+        .breaks = src->breaks,
+        .nbreaks = src->nbreaks,
+        .fixed_step = step,
+        .base_result = fixed,
+        .step = fourier_tstep,
+        .error_scale = fourier_tscale,
+        .accept = fourier_taccept,
+        .ctx = &f,
+    };
+    st = berg__extrap_run(&e, t, tau, w.y, w.stage, steps, fn);
+    if (st)
+        goto done;
+    /* what the approximation makes negative is set to zero, the mass
+     * restored by scaling */
+    {
+        int clipped = 0;
+        double m = 0.0;
+        for (size_t i = 0; i < n; i++) {
+            if (w.y[i] < 0.0) {
+                w.y[i] = 0.0;
+                clipped = 1;
+            }
+            m += w.y[i];
+        }
+        if (clipped && m > 0.0)
+            for (size_t i = 0; i < n; i++)
+                w.y[i] *= f.mass0 / m;
+    }
+    memcpy(out, w.y, n * sizeof(double));
+done:
+    berg__ftz_leave(ftz);
+    berg__free(block);
+    return st;
+}
+
 static const berg__fp_ops fourier_ops = {fourier_evolve, fourier_generator, fourier_symmetric,
-                                         fourier_destroy};
+                                         fourier_destroy, fourier_evolve_field};

@@ -24,6 +24,29 @@ typedef struct berg__fp_steps {
     berg__progress *progress; /* the evolve's progress (berg_fp_set_progress), or NULL */
 } berg__fp_steps;
 
+/* The coefficients of a time-dependent flow (berg_fp_evolve_field /
+ * berg_fp_evolve_table; fp_time.c): a callback, or a table interpolated
+ * linearly in t. */
+typedef struct berg__fp_field {
+    berg_fp_field_fn field;   /* the callback, or NULL for the table */
+    void *user_data;
+    size_t ntimes;            /* the table: ntimes knots */
+    const double *times, *V, *g; /* g may be NULL (the space's metric) */
+    const double *breaks;     /* the knots strictly inside (t0, t1), relative to t0 */
+    size_t nbreaks;
+} berg__fp_field;
+
+/* V(t) - min V(t) into V (n values) and g(t)^{-1} into ginv (d x d); the
+ * finite volume needs a diagonal g(t) (volume != 0). Every refusal names
+ * fn and t (callback: BERG_ERR_CALLBACK for a failure or a non-finite
+ * value; BERG_ERR_NOT_SPD, BERG_ERR_UNSUPPORTED for the metric,
+ * BERG_ERR_DOMAIN for the range of V). */
+berg_status berg__fp_field_eval(const berg_fp *fp, const berg__fp_field *src, double t,
+                                int volume, double *V, double *ginv, const char *fn);
+
+/* st with " (at t = ...)" appended to this thread's message */
+berg_status berg__fp_at_time(berg_status st, double t);
+
 /* What differs between the two discretizations. `scratch` is one block of
  * the handle's pool (at least the size the discretization asked for). */
 typedef struct berg__fp_ops {
@@ -38,6 +61,12 @@ typedef struct berg__fp_ops {
      * R^{-1} L R with R = diag(e^{-(V - min V)/2}) */
     berg_status (*symmetric)(const berg_fp *fp, double *S, void *scratch, const char *fn);
     void (*destroy)(void *tables);
+    /* out = p(t0 + t) of the time-dependent flow src from in (t > 0, sum in
+     * > 0; step: 0 adaptive, > 0 fixed); allocates its workspace; out may
+     * equal in and is written only on success */
+    berg_status (*evolve_field)(const berg_fp *fp, const berg__fp_field *src, double t0,
+                                double t, double step, const double *in, double *out,
+                                berg__fp_steps *steps, const char *fn);
 } berg__fp_ops;
 
 struct berg_fp {
@@ -46,6 +75,7 @@ struct berg_fp {
     double *V;                /* V - min V (>= 0) */
     double vmin, vmax;        /* of the original V */
     int absorbing;            /* some axis is Dirichlet (mass leaks) */
+    int fourier;              /* BERG_FP_FOURIER (else finite volume) */
     double tol;               /* configuration: berg_fp_set_tolerance */
     uint64_t id;              /* unique per handle: key of the thread-local step reports */
     const berg__fp_ops *ops;  /* the discretization */
@@ -61,6 +91,14 @@ static inline berg__pool *berg__fp_pool(const berg_fp *fp)
 {
     return (berg__pool *)(uintptr_t)&fp->scratch;
 }
+
+/* fp.c, shared with fp_time.c: the thread's step report of a handle; the
+ * power-of-two scale of a state near the ends of the double range (1:
+ * none); out = y / scale, refused when that exceeds DBL_MAX */
+void berg__fp_record_steps(const berg_fp *fp, const berg__fp_steps *steps);
+double berg__fp_state_scale(const double *in, size_t n);
+berg_status berg__fp_unscale(const double *y, size_t n, double scale, const char *what,
+                             double *out, const char *fn);
 
 /* Discretization set-up: fills fp->ops and fp->tables and the number of
  * scratch bytes a call needs. fp->space, n, V, vmin, vmax and absorbing are
@@ -128,8 +166,17 @@ typedef struct berg__extrap {
     double tau_max;           /* longest step (INFINITY: none) */
     double stiffness;         /* largest rate: collapse when tau < 1e-13 t and tau
                                  stiffness < 1e-6 */
-    /* out = Phi_{tau/j}^j y */
-    berg_status (*step)(void *ctx, double tau, size_t j, const double *y, double *out);
+    /* time-dependent flows (zero for berg_fp_evolve): */
+    double t0;                /* the time of the start: step() gets t0 + elapsed */
+    const double *breaks;     /* nbreaks increasing times in (0, t), relative to the start:
+                                 no step crosses one (knots of a table) */
+    size_t nbreaks;
+    double fixed_step;        /* > 0: equal steps of at most this length between breaks,
+                                 never adapted; an estimate above tol is NO_CONVERGENCE */
+    int base_result;          /* with fixed_step and K = 2: the result is T_11 itself, its
+                                 error (T_21 - T_11) r / (r - 1), r = 2 or 4 */
+    /* out = Phi_{tau/j}^j y for the step starting at time t */
+    berg_status (*step)(void *ctx, double t, double tau, size_t j, const double *y, double *out);
     /* the scale the error estimate is relative to (> 0, or 0: any error passes) */
     double (*error_scale)(void *ctx, const double *y);
     /* y = the accepted T_KK (res may be modified); returns 1 when y is the

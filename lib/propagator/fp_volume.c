@@ -60,11 +60,10 @@ static void volume_destroy(void *tables)
 /* ---- set-up -------------------------------------------------------------- */
 
 /* the jump rates of every cell and axis; BERG_ERR_DOMAIN when one overflows */
-static berg_status build_rates(const berg_fp *fp, berg__fp_volume *fv, const char *fn)
+static berg_status build_rates(const berg_space *s, const double *V, berg__fp_volume *fv,
+                               const char *fn)
 {
-    const berg_space *s = &fp->space;
-    size_t n = fp->n, d = (size_t)s->ndim;
-    const double *V = fp->V;
+    size_t n = s->size, d = (size_t)s->ndim;
     for (size_t i = 0; i < n; i++)
         fv->exit_rate[i] = 0.0;
     for (size_t a = 0; a < d; a++) {
@@ -196,8 +195,10 @@ typedef struct volume_flow {
 } volume_flow;
 
 /* out = Phi_{tau/j}^j y: j rounds of implicit Euler sweeps over the axes */
-static berg_status volume_step(void *ctx, double tau, size_t j, const double *y, double *out)
+static berg_status volume_step(void *ctx, double t, double tau, size_t j, const double *y,
+                               double *out)
 {
+    (void)t;
     const volume_flow *f = ctx;
     size_t d = (size_t)f->fp->space.ndim;
     memcpy(out, y, f->fp->n * sizeof(double));
@@ -228,9 +229,8 @@ static double volume_scale(void *ctx, const double *y)
  * distance at every later time (with absorbing walls |y|_1 bounds it); once
  * below tol/100 of the mass the result is the equilibrium (long times in a
  * few steps) */
-static int volume_accept(void *ctx, double *res, double *y)
+static void clip_and_restore_mass(const volume_flow *f, double *res, double *y)
 {
-    const volume_flow *f = ctx;
     const berg_fp *fp = f->fp;
     size_t n = fp->n;
     int clipped = 0;
@@ -249,6 +249,14 @@ static int volume_accept(void *ctx, double *res, double *y)
                 y[i] *= c;
         }
     }
+}
+
+static int volume_accept(void *ctx, double *res, double *y)
+{
+    const volume_flow *f = ctx;
+    const berg_fp *fp = f->fp;
+    size_t n = fp->n;
+    clip_and_restore_mass(f, res, y);
     const double *eq = f->w->equilibrium;
     double dist = 0.0;
     for (size_t i = 0; i < n; i++)
@@ -306,8 +314,143 @@ static berg_status volume_evolve(const berg_fp *fp, double t, const double *in, 
     return BERG_OK;
 }
 
+/* ---- time-dependent coefficients (berg_fp_evolve_field / _table) --------
+ * Every substep [s, s + h] of Phi uses the rates of V(s + h/2), g(s + h/2):
+ * linearly implicit Euler with the generator frozen at the midpoint, a
+ * one-step method whose error expands in powers of h for coefficients
+ * smooth in t, so the extrapolation in tau stays valid. The rates are
+ * rebuilt only when V or g changed (time-independent coefficients give
+ * berg_fp_evolve's rates bit for bit). */
+typedef struct volume_tflow {
+    volume_flow f;
+    const berg__fp_field *src;
+    berg_space sp;             /* the space with g(t)^{-1} of the rates */
+    berg__fp_volume rates;     /* arrays in the workspace */
+    double *V, *V_built;       /* V(t) - min V(t): the last evaluated, the rates' */
+    double ginv[BERG_MAX_RANK * BERG_MAX_RANK];
+    int built;
+} volume_tflow;
+
+/* the rates of the coefficients at time t */
+static berg_status volume_coefficients(volume_tflow *f, double t)
+{
+    const berg_fp *fp = f->f.fp;
+    size_t n = fp->n, d = (size_t)fp->space.ndim;
+    BERG_TRY(berg__fp_field_eval(fp, f->src, t, 1, f->V, f->ginv, f->f.fn));
+    if (f->built && memcmp(f->V, f->V_built, n * sizeof(double)) == 0 &&
+        memcmp(f->ginv, f->sp.ginv, d * d * sizeof(double)) == 0)
+        return BERG_OK;
+    f->built = 0;
+    memcpy(f->sp.ginv, f->ginv, d * d * sizeof(double));
+    berg_status st = build_rates(&f->sp, f->V, &f->rates, f->f.fn);
+    if (st)
+        return berg__fp_at_time(st, t);
+    double *tmp = f->V_built;
+    f->V_built = f->V;
+    f->V = tmp;
+    f->built = 1;
+    return BERG_OK;
+}
+
+/* out = Phi_{tau/j}^j y with the rates of every substep's midpoint */
+static berg_status volume_tstep(void *ctx, double t, double tau, size_t j, const double *y,
+                                double *out)
+{
+    volume_tflow *f = ctx;
+    const berg_fp *fp = f->f.fp;
+    size_t d = (size_t)fp->space.ndim;
+    double h = tau / (double)j;
+    memcpy(out, y, fp->n * sizeof(double));
+    for (size_t round = 0; round < j; round++) {
+        BERG_TRY(volume_coefficients(f, t + ((double)round + 0.5) * h));
+        for (size_t a = 0; a < d; a++)
+            BERG_TRY(berg__fp_sweep_axis(fp, &f->rates, a, h, out, &f->f.w->line, f->f.fn));
+    }
+    return BERG_OK;
+}
+
+/* no equilibrium stop: the equilibrium moves */
+static int volume_taccept(void *ctx, double *res, double *y)
+{
+    const volume_tflow *f = ctx;
+    clip_and_restore_mass(&f->f, res, y);
+    return 0;
+}
+
+static berg_status volume_evolve_field(const berg_fp *fp, const berg__fp_field *src, double t0,
+                                       double t, double step, const double *in, double *out,
+                                       berg__fp_steps *steps, const char *fn)
+{
+    const berg__fp_volume *fv = fp->tables;
+    size_t n = fp->n, d = (size_t)fp->space.ndim;
+    volume_work w;
+    berg__fp_arena ar = {NULL, 0};
+    size_t base = volume_carve(fp, fv, NULL, &w);
+    ar.used = base;
+    berg__fp_take(&ar, d * n, sizeof(double));
+    berg__fp_take(&ar, d * n, sizeof(double));
+    berg__fp_take(&ar, d * n, sizeof(double));
+    berg__fp_take(&ar, n, sizeof(double));
+    berg__fp_take(&ar, n, sizeof(double));
+    berg__fp_take(&ar, n, sizeof(double));
+    char *block = berg__alloc(ar.used, 1, fn);
+    if (!block)
+        return berg_last_status();
+    volume_carve(fp, fv, block, &w);
+    ar = (berg__fp_arena){block, base};
+    volume_tflow f;
+    memset(&f, 0, sizeof f);
+    f.src = src;
+    f.sp = fp->space;
+    f.rates.rate_up = berg__fp_take(&ar, d * n, sizeof(double));
+    f.rates.rate_down = berg__fp_take(&ar, d * n, sizeof(double));
+    f.rates.rate_wall = berg__fp_take(&ar, d * n, sizeof(double));
+    f.rates.exit_rate = berg__fp_take(&ar, n, sizeof(double));
+    f.rates.longest_line = fv->longest_line;
+    f.V = berg__fp_take(&ar, n, sizeof(double));
+    f.V_built = berg__fp_take(&ar, n, sizeof(double));
+    memcpy(w.y, in, n * sizeof(double));
+    f.f = (volume_flow){fp, &f.rates, &w, berg__sum(w.y, n), fp->tol, fn};
+    const size_t K = (step > 0.0) ? 2 : BERG_FP_VOLUME_STAGES;
+    berg_status st = volume_coefficients(&f, t0);
+    if (st)
+        goto done;
+    /* first trial step as berg_fp_evolve's, with the rates at t0 */
+    double tau = t;
+    apply_L(fp, &f.rates, w.y, w.equilibrium, 0);
+    double ly = l1_norm(w.equilibrium, n), ny = l1_norm(w.y, n);
+    if (ly > 0.0)
+        tau = fmin(tau, pow(fp->tol, 1.0 / (double)K) * ny / ly);
+    berg__extrap e = {
+        .n = n,
+        .stages = K,
+        .in_tau_squared = 0,
+        .weight = NULL,
+        .tol = fp->tol,
+        .exponent = 1.0 / (double)K,
+        .hold_small_growth = 0,
+        .tau_max = INFINITY,
+        .stiffness = f.rates.max_rate,
+        .t0 = t0,
+        .breaks = src->breaks,
+        .nbreaks = src->nbreaks,
+        .fixed_step = step,
+        .base_result = 0,
+        .step = volume_tstep,
+        .error_scale = volume_scale,
+        .accept = volume_taccept,
+        .ctx = &f,
+    };
+    st = berg__extrap_run(&e, t, tau, w.y, w.stage, steps, fn);
+    if (st == BERG_OK)
+        memcpy(out, w.y, n * sizeof(double));
+done:
+    berg__free(block);
+    return st;
+}
+
 static const berg__fp_ops volume_ops = {volume_evolve, volume_generator, volume_symmetric,
-                                        volume_destroy};
+                                        volume_destroy, volume_evolve_field};
 
 berg_status berg__fp_volume_init(berg_fp *fp, size_t *scratch_bytes, const char *fn)
 {
@@ -336,7 +479,7 @@ berg_status berg__fp_volume_init(berg_fp *fp, size_t *scratch_bytes, const char 
     fv->longest_line = 1;
     for (size_t a = 0; a < d; a++)
         fv->longest_line = s->n[a] > fv->longest_line ? s->n[a] : fv->longest_line;
-    BERG_TRY_GOTO(st, build_rates(fp, fv, fn), fail);
+    BERG_TRY_GOTO(st, build_rates(&fp->space, fp->V, fv, fn), fail);
     volume_work w;
     *scratch_bytes = volume_carve(fp, fv, NULL, &w);
     fp->ops = &volume_ops;
