@@ -46,9 +46,17 @@ static berg_status decompose(berg_mpi_space *s, const char *fn)
     ptrdiff_t nn[BERG__MPI_MAX_RANK], ln0 = 0, st0 = 0;
     for (int a = 0; a < s->ndim; a++)
         nn[a] = (ptrdiff_t)s->n[a];
-    fftw_mpi_local_size_many(s->ndim, nn, 1, (ptrdiff_t)s->block0, s->comm, &ln0, &st0);
     size_t start = (size_t)s->rank * s->block0;
     size_t rows = start >= n0 ? 0 : (n0 - start < s->block0 ? n0 - start : s->block0);
+    /* FFTW-MPI's rank-1 layout is that of its complex 1-D transform (a
+     * different split): a rank-1 space, which has no distributed transform,
+     * uses the same blocks as the others */
+    if (s->ndim >= 2)
+        fftw_mpi_local_size_many(s->ndim, nn, 1, (ptrdiff_t)s->block0, s->comm, &ln0, &st0);
+    else {
+        ln0 = (ptrdiff_t)rows;
+        st0 = (ptrdiff_t)start;
+    }
     BERG_MPI_REQUIRE((size_t)ln0 == rows && (rows == 0 || (size_t)st0 == start),
                      BERG_ERR_INTERNAL,
                      "%s: FFTW-MPI gives rank %d the rows %td + %td, expected %zu + %zu", fn,
@@ -331,7 +339,9 @@ static berg_status moments(const berg_mpi_space *s, const double *p, double *mea
     const int e = -ilogb(total) - e0;
     const double mass = ldexp(total, e + e0);
     const int d = s->ndim;
-    const size_t nl = s->n[d - 1], rows = s->size / (nl ? nl : 1);
+    /* rows of the last axis; a rank-1 space has one local row, its slab */
+    const size_t nl = d == 1 ? s->size : s->n[d - 1], rows = nl ? s->size / nl : 0;
+    const size_t j0 = d == 1 ? s->off0 : 0;
     double sm[BERG__MPI_MAX_RANK] = {0}, cm[BERG__MPI_MAX_RANK] = {0};
     size_t idx[BERG__MPI_MAX_RANK] = {0};
     idx[0] = s->off0;
@@ -342,7 +352,7 @@ static berg_status moments(const berg_mpi_space *s, const double *p, double *mea
         for (size_t j = 0; j < nl; j++) {
             double pj = ldexp(row[j], e);
             s0 += pj;
-            s1 += pj * coord(s, d - 1, j);
+            s1 += pj * coord(s, d - 1, j0 + j);
         }
         for (int a = 0; a < d - 1; a++)
             berg__mpi_neumaier(&sm[a], &cm[a], s0 * coord(s, a, idx[a]));
@@ -381,7 +391,7 @@ static berg_status moments(const berg_mpi_space *s, const double *p, double *mea
             x[a] = coord(s, a, idx[a]) - m[a];
         double s0 = 0.0, s1 = 0.0, s2 = 0.0;
         for (size_t j = 0; j < nl; j++) {
-            double y = coord(s, d - 1, j) - m[d - 1];
+            double y = coord(s, d - 1, j0 + j) - m[d - 1];
             double pj = ldexp(row[j], e);
             s0 += pj;
             s1 += pj * y;
