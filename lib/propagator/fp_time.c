@@ -105,12 +105,12 @@ berg_status berg__fp_field_eval(const berg_fp *fp, const berg__fp_field *src, do
         else if (th == 1.0)
             memcpy(V, vb, n * sizeof(double));
         else
-            for (size_t i = 0; i < n; i++)
-                V[i] = (1.0 - th) * va[i] + th * vb[i];
+            for (size_t i = 0; i < n; i++) /* exact where the knots agree */
+                V[i] = va[i] + th * (vb[i] - va[i]);
         if (src->g) {
             const double *ga = src->g + k * d * d, *gb = ga + d * d;
             for (size_t m = 0; m < d * d; m++)
-                g[m] = (th == 0.0) ? ga[m] : (th == 1.0) ? gb[m] : (1.0 - th) * ga[m] + th * gb[m];
+                g[m] = (th == 0.0) ? ga[m] : (th == 1.0) ? gb[m] : ga[m] + th * (gb[m] - ga[m]);
             BERG_TRY(metric_inverse(fp, g, volume, ginv, fn, name));
         } else {
             memcpy(ginv, s->ginv, d * d * sizeof(double));
