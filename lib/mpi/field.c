@@ -2,11 +2,12 @@
  * Distributed Gaussian random fields (issue 16): the field of
  * berg_multiplier_random_field,
  *   out = T^{-1} sqrt(C) T xi,   xi_i = z_i / sqrt(w),
- * on a slab-distributed periodic lattice, with z_i the counter-based normal
- * of (seed, stream, global site index i) (rng_philox.c), so the field of a
- * seed is the same for every number of ranks: only the FFT's round-off
- * depends on the decomposition. Also the symbol tables shared with the
- * field Langevin flow (langevin.c).
+ * on a slab-distributed lattice (any boundary kinds the distributed
+ * transform has), with z_i the counter-based normal of (seed, stream,
+ * global site index i) (rng_philox.c): the field of a seed is the same for
+ * every number of ranks, only the FFT's round-off depends on the
+ * decomposition. Also the symbol tables shared with the field Langevin flow
+ * (langevin.c).
  */
 #include <math.h>
 #include <stdio.h>
@@ -15,146 +16,153 @@
 #include "mpi/field_internal.h"
 
 struct berg_mpi_field {
-    berg__mpix x;
-    double *csqrt; /* sqrt(C / w) / prod n per local spectral mode */
+    berg__mpi_xform x;
+    double *csqrt; /* sqrt(C / w) * norm per local spectral mode */
 };
 
 /* ---- symbol tables -------------------------------------------------------- */
 
+unsigned berg__mpi_symbol_xflags(const berg_mpi_space *space, int regulator, unsigned flags)
+{
+    int nper = 0;
+    for (int a = 0; a < space->ndim; a++)
+        nper += space->bc[a] == BERG_PERIODIC;
+    int even = regulator ? space->diagonal : nper <= 1;
+    return (even ? BERG__MPI_XF_EVEN : 0u) |
+           ((flags & BERG_PLAN_ESTIMATE) ? BERG__MPI_XF_ESTIMATE : 0u);
+}
+
 typedef struct {
-    const berg__mpix *x;
+    const berg__mpi_xform *x;
     berg_symbol_fn fnp;
     void *ud;
     berg_regulator kind;
     double lambda;
     int fd;
-    double *c;
     const char *fn;
 } sym_ctx;
 
-static void wave_k(const berg__mpix *x, const double *k, int fd, double *kk)
+static void wave_k(const berg__mpi_xform *x, const double *k, int fd, double *kk)
 {
-    for (int a = 0; a < x->d; a++) {
-        double h = x->space.h[a];
+    for (int a = 0; a < x->sp.ndim; a++) {
+        double h = x->sp.h[a];
         kk[a] = fd ? 2.0 * sin(0.5 * k[a] * h) / h : k[a];
     }
 }
 
-/* a user symbol, averaged over the signs of the Nyquist indices (as
- * berg_multiplier_create) */
-static int user_mode(size_t mode, const size_t *idx, const double *k, void *vctx)
+static void format_k(char *buf, size_t len, int d, const double *k)
 {
-    sym_ctx *s = vctx;
-    const berg__mpix *x = s->x;
-    int d = x->d, nyq[BERG_MAX_RANK], r = 0;
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int a = 0; a < d && used + 1 < len; a++) {
+        int w = snprintf(buf + used, len - used, "%s%g", a ? ", " : "", k[a]);
+        if (w < 0)
+            break;
+        used += (size_t)w;
+    }
+}
+
+/* a callback symbol averaged over the signs of the Nyquist indices (as
+ * berg_multiplier_create) */
+static berg_status user_mode(const sym_ctx *s, const size_t *idx, double *c)
+{
+    const berg__mpi_xform *x = s->x;
+    int d = x->sp.ndim, nyq[BERG__MPI_MAX_RANK], r = 0;
+    double k[BERG__MPI_MAX_RANK];
+    berg__mpi_xform_k(x, idx, k);
     for (int a = 0; a < d; a++)
-        if (berg__mpix_nyquist(x, a, idx[a]))
+        if (x->nyquist[a] == (int)idx[a])
             nyq[r++] = a;
     double sum = 0.0;
     for (unsigned pat = 0; pat < (1u << r); pat++) {
-        double ks[BERG_MAX_RANK], kk[BERG_MAX_RANK], cv = NAN;
+        double ks[BERG__MPI_MAX_RANK], kk[BERG__MPI_MAX_RANK], cv = NAN;
+        char kb[256];
         memcpy(ks, k, (size_t)d * sizeof(double));
         for (int j = 0; j < r; j++)
             if (pat & (1u << j))
                 ks[nyq[j]] = -ks[nyq[j]];
         wave_k(x, ks, s->fd, kk);
         int rc = s->fnp((size_t)d, kk, &cv, s->ud);
-        if (rc != 0) {
-            berg__error(BERG_ERR_CALLBACK, "%s: symbol returned %d at k = (%g, %g%s)", s->fn, rc,
-                        kk[0], kk[1], d > 2 ? ", ..." : "");
-            return 1;
-        }
-        if (!isfinite(cv)) {
-            berg__error(BERG_ERR_CALLBACK, "%s: symbol returned %g at k = (%g, %g%s)", s->fn, cv,
-                        kk[0], kk[1], d > 2 ? ", ..." : "");
-            return 1;
+        if (rc != 0 || !isfinite(cv)) {
+            format_k(kb, sizeof kb, d, kk);
+            if (rc != 0)
+                return berg__mpi_error(BERG_ERR_CALLBACK, "%s: symbol returned %d at k = (%s)",
+                                       s->fn, rc, kb);
+            return berg__mpi_error(BERG_ERR_CALLBACK,
+                                   "%s: symbol at k = (%s) returned %g (not finite)", s->fn, kb,
+                                   cv);
         }
         sum += cv;
     }
-    s->c[mode] = r ? sum / (double)(1u << r) : sum;
-    return 0;
+    *c = r ? sum / (double)(1u << r) : sum;
+    return BERG_OK;
 }
 
-static int regulator_mode(size_t mode, const size_t *idx, const double *k, void *vctx)
+static berg_status regulator_mode(const sym_ctx *s, const size_t *idx, double *c)
 {
-    sym_ctx *s = vctx;
-    double q = berg__mpix_quad(s->x, idx, k, s->fd), v = NAN;
-    if (isnan(q)) {
-        berg__error(BERG_ERR_DOMAIN, "%s: |k|_g overflows on this grid", s->fn);
-        return 1;
-    }
-    if (berg_regulator_value(s->kind, s->lambda, sqrt(q > 0.0 ? q : 0.0), &v) != BERG_OK ||
-        !isfinite(v)) {
-        berg__error(BERG_ERR_DOMAIN, "%s: the regulator is %g at |k| = %g (lambda^2 overflows)",
-                    s->fn, v, sqrt(q));
-        return 1;
-    }
-    s->c[mode] = v;
-    return 0;
+    double q = berg__mpi_mode_quad(s->x, idx, s->fd), v = NAN;
+    BERG_MPI_REQUIRE(!isnan(q), BERG_ERR_DOMAIN,
+                     "%s: |k|_g overflows on this grid (1/h^2 times the inverse metric is "
+                     "beyond DBL_MAX)",
+                     s->fn);
+    berg_status st = berg_regulator_value(s->kind, s->lambda, sqrt(q > 0.0 ? q : 0.0), &v);
+    BERG_MPI_REQUIRE(st == BERG_OK && isfinite(v), BERG_ERR_DOMAIN,
+                     "%s: the regulator is %g at |k| = %g (lambda^2 or k^2 overflows)", s->fn, v,
+                     sqrt(q));
+    *c = v;
+    return BERG_OK;
 }
 
-berg_status berg__mpi_symbol_table(const berg__mpix *x, unsigned flags, berg_symbol_fn symbol,
-                                   void *user_data, berg_regulator kind, double lambda,
-                                   double **out, const char *fn)
+berg_status berg__mpi_symbol_table(const berg__mpi_xform *x, unsigned flags,
+                                   berg_symbol_fn symbol, void *user_data, berg_regulator kind,
+                                   double lambda, double **out, const char *fn)
 {
-    double *c = berg__alloc(x->nspec ? x->nspec : 1, sizeof(double), fn);
-    berg_status st = c ? BERG_OK : berg_last_status();
-    if (st == BERG_OK) {
-        sym_ctx s = {x, symbol, user_data, kind, lambda, (flags & BERG_SYMBOL_FD) != 0, c, fn};
-        if (berg__mpix_each_mode(x, symbol ? user_mode : regulator_mode, &s) != 0)
-            st = berg_last_status();
+    double *c = berg__mpi_alloc(x->nloc, fn);
+    berg_status st = c ? BERG_OK : berg_mpi_last_status();
+    sym_ctx s = {x, symbol, user_data, kind, lambda, (flags & BERG_SYMBOL_FD) != 0, fn};
+    size_t idx[BERG__MPI_MAX_RANK];
+    for (size_t e = 0; e < x->nloc && st == BERG_OK; e++) {
+        berg__mpi_xform_index(x, e, idx);
+        st = symbol ? user_mode(&s, idx, &c[e]) : regulator_mode(&s, idx, &c[e]);
     }
-    st = berg__mpi_agree(x->comm, st);
+    st = berg__mpi_agree(x->sp.comm, st);
     if (st != BERG_OK) {
-        berg__free(c);
+        berg__mpi_free(c);
         return st;
     }
     *out = c;
     return BERG_OK;
 }
 
-berg_status berg__mpi_sqrt_table(const berg__mpix *x, const double *c, double **out,
+berg_status berg__mpi_sqrt_table(const berg__mpi_xform *x, const double *c, double **out,
                                  const char *fn)
 {
     berg_status st = BERG_OK;
-    size_t bad = SIZE_MAX;
-    for (size_t i = 0; i < x->nspec && bad == SIZE_MAX; i++)
-        if (c[i] < 0.0)
-            bad = i;
-    if (bad != SIZE_MAX)
-        st = berg__error(BERG_ERR_DOMAIN,
-                         "%s: the symbol is %g < 0 at local spectral mode %zu; a spectrum must "
-                         "be >= 0",
-                         fn, c[bad], bad);
+    for (size_t e = 0; e < x->nloc && st == BERG_OK; e++)
+        if (c[e] < 0.0) {
+            size_t idx[BERG__MPI_MAX_RANK];
+            double k[BERG__MPI_MAX_RANK];
+            char kb[256];
+            berg__mpi_xform_index(x, e, idx);
+            berg__mpi_xform_k(x, idx, k);
+            format_k(kb, sizeof kb, x->sp.ndim, k);
+            st = berg__mpi_error(BERG_ERR_DOMAIN,
+                                 "%s: a spectrum must be >= 0, but the symbol is %g at k = (%s)",
+                                 fn, c[e], kb);
+        }
     double *s = NULL;
-    if (st == BERG_OK && !(s = berg__alloc(x->nspec ? x->nspec : 1, sizeof(double), fn)))
-        st = berg_last_status();
-    st = berg__mpi_agree(x->comm, st);
+    if (st == BERG_OK && !(s = berg__mpi_alloc(x->nloc, fn)))
+        st = berg_mpi_last_status();
+    st = berg__mpi_agree(x->sp.comm, st);
     if (st != BERG_OK) {
-        berg__free(s);
+        berg__mpi_free(s);
         return st;
     }
-    double f = x->norm / sqrt(x->space.weight);
-    for (size_t i = 0; i < x->nspec; i++)
-        s[i] = sqrt(c[i]) * f;
+    double f = x->norm / sqrt(x->sp.weight);
+    for (size_t e = 0; e < x->nloc; e++)
+        s[e] = sqrt(c[e]) * f;
     *out = s;
     return BERG_OK;
-}
-
-void berg__mpi_white_noise(const berg__mpix *x, uint64_t seed, uint64_t stream, double *out)
-{
-    const uint64_t first = (uint64_t)x->row0 * (uint64_t)x->row_size;
-    for (size_t i = 0; i < x->nlocal; i++)
-        out[i] = berg__counter_normal(seed, stream, first + i);
-}
-
-void berg__mpi_mul(const berg__mpix *x, const double *table)
-{
-    fftw_complex *c = x->cbuf;
-    for (size_t i = 0; i < x->nspec; i++) {
-        c[i][0] *= table[i];
-        c[i][1] *= table[i];
-    }
 }
 
 /* ---- the public random field ------------------------------------------------ */
@@ -163,98 +171,97 @@ void berg_mpi_field_destroy(berg_mpi_field *f)
 {
     if (!f)
         return;
-    berg__mpix_free(&f->x);
-    berg__free(f->csqrt);
-    berg__free(f);
+    berg__mpi_xform_free(&f->x);
+    berg__mpi_free(f->csqrt);
+    berg__mpi_free(f);
 }
 
-static berg_status check_comm(MPI_Comm comm, const char *fn)
+static berg_status field_build(berg_mpi_field **out, const berg_mpi_space *space, unsigned flags,
+                               berg_symbol_fn symbol, void *user_data, berg_regulator kind,
+                               double lambda, const char *fn)
 {
-    BERG_REQUIRE(comm != MPI_COMM_NULL, BERG_ERR_NULL, "%s: comm is MPI_COMM_NULL", fn);
-    return BERG_OK;
-}
-
-static berg_status field_build(berg_mpi_field **out, MPI_Comm comm, const berg_space *space,
-                               unsigned flags, berg_symbol_fn symbol, void *user_data,
-                               berg_regulator kind, double lambda, const char *fn)
-{
-    berg_mpi_field *f = berg__alloc(1, sizeof *f, fn);
-    berg_status st = f ? BERG_OK : berg_last_status();
-    st = berg__mpi_agree(comm, st);
-    if (st != BERG_OK) {
-        berg__free(f);
-        return st;
-    }
+    berg_mpi_field *f = (berg_mpi_field *)berg__mpi_alloc(
+        (sizeof(berg_mpi_field) + sizeof(double) - 1) / sizeof(double), fn);
+    BERG_MPI_TRY(berg__mpi_agree(space->comm, f ? BERG_OK : berg_mpi_last_status()));
     memset(f, 0, sizeof *f);
     double *c = NULL;
-    BERG_TRY_GOTO(st, berg__mpix_init(&f->x, comm, space, flags, fn), fail);
-    BERG_TRY_GOTO(st, berg__mpi_symbol_table(&f->x, flags, symbol, user_data, kind, lambda, &c, fn),
-                  fail);
-    BERG_TRY_GOTO(st, berg__mpi_sqrt_table(&f->x, c, &f->csqrt, fn), fail);
-    berg__free(c);
+    berg_status st = berg__mpi_xform_init(
+        &f->x, space, 1, berg__mpi_symbol_xflags(space, symbol == NULL, flags), fn);
+    if (st == BERG_OK)
+        st = berg__mpi_symbol_table(&f->x, flags, symbol, user_data, kind, lambda, &c, fn);
+    if (st == BERG_OK)
+        st = berg__mpi_sqrt_table(&f->x, c, &f->csqrt, fn);
+    berg__mpi_free(c);
+    if (st != BERG_OK) {
+        berg_mpi_field_destroy(f);
+        return st;
+    }
     *out = f;
     return BERG_OK;
-fail:
-    berg__free(c);
-    berg_mpi_field_destroy(f);
-    return st;
 }
 
-berg_status berg_mpi_field_create(berg_mpi_field **out, MPI_Comm comm, const berg_space *space,
+#define FIELD_FLAGS ((unsigned)BERG_PLAN_ESTIMATE | (unsigned)BERG_SYMBOL_FD)
+
+static berg_status check_flags(unsigned flags, const char *fn)
+{
+    BERG_MPI_REQUIRE((flags & ~FIELD_FLAGS) == 0, BERG_ERR_DOMAIN,
+                     "%s: flags 0x%x has a bit other than BERG_PLAN_ESTIMATE and "
+                     "BERG_SYMBOL_FD",
+                     fn, flags & ~FIELD_FLAGS);
+    return BERG_OK;
+}
+
+berg_status berg_mpi_field_create(berg_mpi_field **out, const berg_mpi_space *space,
                                   unsigned flags, berg_symbol_fn spectrum, void *user_data)
 {
     static const char fn[] = "berg_mpi_field_create";
-    BERG_TRY(berg__check_ptr(out, fn, "out"));
-    BERG_TRY(check_comm(comm, fn));
-    BERG_TRY(berg__space_check(space, fn));
-    BERG_REQUIRE(spectrum != NULL, BERG_ERR_NULL, "%s: spectrum is NULL", fn);
-    BERG_TRY(berg__check_flags(flags, BERG_PLAN_ESTIMATE | BERG_SYMBOL_FD, fn));
-    return field_build(out, comm, space, flags, spectrum, user_data, BERG_REGULATOR_SHARP, 1.0,
-                       fn);
+    BERG_MPI_TRY(berg__mpi_check_ptr(out, fn, "out"));
+    BERG_MPI_TRY(berg__mpi_check_ptr(space, fn, "space"));
+    berg_status st = spectrum ? check_flags(flags, fn)
+                              : berg__mpi_error(BERG_ERR_NULL, "%s: spectrum is NULL", fn);
+    BERG_MPI_TRY(berg__mpi_agree(space->comm, st));
+    return field_build(out, space, flags, spectrum, user_data, BERG_REGULATOR_SHARP, 1.0, fn);
 }
 
-berg_status berg_mpi_field_create_regulator(berg_mpi_field **out, MPI_Comm comm,
-                                            const berg_space *space, berg_regulator kind,
-                                            double lambda, unsigned flags)
+berg_status berg_mpi_field_create_regulator(berg_mpi_field **out, const berg_mpi_space *space,
+                                            berg_regulator kind, double lambda, unsigned flags)
 {
     static const char fn[] = "berg_mpi_field_create_regulator";
-    BERG_TRY(berg__check_ptr(out, fn, "out"));
-    BERG_TRY(check_comm(comm, fn));
-    BERG_TRY(berg__space_check(space, fn));
+    BERG_MPI_TRY(berg__mpi_check_ptr(out, fn, "out"));
+    BERG_MPI_TRY(berg__mpi_check_ptr(space, fn, "space"));
     double probe;
-    BERG_REQUIRE(berg_regulator_value(kind, lambda, 0.0, &probe) == BERG_OK, BERG_ERR_DOMAIN,
-                 "%s: regulator kind %d with lambda = %g is not valid (a berg_regulator, "
-                 "lambda > 0 finite)",
-                 fn, (int)kind, lambda);
-    BERG_TRY(berg__check_flags(flags, BERG_PLAN_ESTIMATE | BERG_SYMBOL_FD, fn));
-    return field_build(out, comm, space, flags, NULL, NULL, kind, lambda, fn);
-}
-
-berg_status berg_mpi_field_local(const berg_mpi_field *f, size_t *row0, size_t *nrows,
-                                 size_t *count)
-{
-    static const char fn[] = "berg_mpi_field_local";
-    BERG_TRY(berg__check_ptr(f, fn, "f"));
-    if (row0)
-        *row0 = f->x.row0;
-    if (nrows)
-        *nrows = f->x.nrows;
-    if (count)
-        *count = f->x.nlocal;
-    return BERG_OK;
+    berg_status st = BERG_OK;
+    if (berg_regulator_value(kind, lambda, 0.0, &probe) != BERG_OK)
+        st = berg__mpi_error(BERG_ERR_DOMAIN,
+                             "%s: regulator kind %d with lambda = %g is not valid (a "
+                             "berg_regulator, lambda > 0 finite)",
+                             fn, (int)kind, lambda);
+    if (st == BERG_OK)
+        st = check_flags(flags, fn);
+    BERG_MPI_TRY(berg__mpi_agree(space->comm, st));
+    return field_build(out, space, flags, NULL, NULL, kind, lambda, fn);
 }
 
 berg_status berg_mpi_field_sample(berg_mpi_field *f, unsigned long long seed,
                                   unsigned long long stream, double *out)
 {
     static const char fn[] = "berg_mpi_field_sample";
-    BERG_TRY(berg__check_ptr(f, fn, "f"));
-    /* a rank with no rows may pass NULL */
-    BERG_TRY(berg__mpi_agree(f->x.comm, f->x.nlocal ? berg__check_ptr(out, fn, "out") : BERG_OK));
-    berg__mpi_white_noise(&f->x, seed, stream, out);
-    berg__mpix_forward(&f->x, out);
-    berg__mpi_mul(&f->x, f->csqrt);
-    berg__mpix_inverse(&f->x, out);
+    BERG_MPI_TRY(berg__mpi_check_ptr(f, fn, "f"));
+    BERG_MPI_TRY(berg__mpi_agree(f->x.sp.comm, berg__mpi_check_array(out, f->x.sp.size, fn, "out")));
+    berg__mpi_xform *x = &f->x;
+    /* the noise goes through rbuf (padded) directly: out is written only
+     * with the field */
+    double *z = berg__mpi_alloc(x->sp.size, fn);
+    BERG_MPI_TRY(berg__mpi_agree(x->sp.comm, z ? BERG_OK : berg_mpi_last_status()));
+    berg__mpi_white_noise(x, seed, stream, z);
+    unsigned ftz = berg__mpi_ftz_enter();
+    berg__mpi_xform_load(x, z, 1.0);
+    berg__mpi_xform_forward(x);
+    berg__mpi_xform_mul_table(x, f->csqrt, x->sbuf, x->sbuf);
+    berg__mpi_xform_backward(x, x->sbuf);
+    berg__mpi_ftz_leave(ftz);
+    berg__mpi_xform_store(x, out, 1.0);
+    berg__mpi_free(z);
     return BERG_OK;
 }
 
@@ -262,7 +269,7 @@ berg_status berg_mpi_noise_normals(unsigned long long seed, unsigned long long s
                                    unsigned long long first, size_t count, double *out)
 {
     static const char fn[] = "berg_mpi_noise_normals";
-    BERG_REQUIRE(count == 0 || out != NULL, BERG_ERR_NULL, "%s: out is NULL", fn);
+    BERG_MPI_TRY(berg__mpi_check_array(out, count, fn, "out"));
     for (size_t i = 0; i < count; i++)
         out[i] = berg__counter_normal(seed, stream, first + i);
     return BERG_OK;

@@ -3,12 +3,13 @@
  * 27-37; issue 16), the algorithm of berg_langevin_step on a slab of a
  * periodic lattice:
  *   phi += -dt Cdot grad + sqrt(2 dt) T^{-1} sqrt(c) T xi,
- * Cdot the Fourier multiplier of the regulator c(k), xi lattice white noise
- * of variance 1/w per cell whose value at a site is the counter-based
- * normal of (seed, step, global site index): the same seed gives the same
+ * Cdot the Fourier multiplier of the regulator c(k) (Nyquist handling as
+ * berg_langevin_create / _create_regulator), xi lattice white noise of
+ * variance 1/w per cell whose value at a site is the counter-based normal
+ * of (seed, step, global site index): the same seed gives the same
  * trajectory on any number of ranks. Drift and noise share one inverse
- * transform: a step costs three distributed FFTs (grad, noise forward; the
- * sum back).
+ * transform: a step costs three distributed FFTs (grad and noise forward,
+ * their sum back; the serial flow takes four).
  */
 #include <math.h>
 #include <string.h>
@@ -16,118 +17,146 @@
 #include "mpi/field_internal.h"
 
 struct berg_mpi_langevin {
-    berg__mpix x;
-    double *cn;    /* c / prod n */
-    double *csqrt; /* sqrt(c / w) / prod n */
+    berg__mpi_xform x;
+    double *cn;    /* c * norm */
+    double *csqrt; /* sqrt(c / w) * norm */
     unsigned long long seed, steps;
-    double *phi, *grad, *noise; /* local: nlocal each */
-    fftw_complex *drift;        /* the transformed drift: nspec */
+    double *phi, *grad, *noise; /* local: size each (3 size doubles) */
+    double *drift;              /* the transformed drift: the spectral buffer's size */
 };
 
 void berg_mpi_langevin_destroy(berg_mpi_langevin *lf)
 {
     if (!lf)
         return;
-    berg__mpix_free(&lf->x);
-    berg__free(lf->cn);
-    berg__free(lf->csqrt);
-    berg__free(lf->phi);
-    berg__free(lf->drift);
-    berg__free(lf);
+    berg__mpi_xform_free(&lf->x);
+    berg__mpi_free(lf->cn);
+    berg__mpi_free(lf->csqrt);
+    berg__mpi_free(lf->phi);
+    berg__mpi_free(lf->drift);
+    berg__mpi_free(lf);
 }
 
-static berg_status build(berg_mpi_langevin **out, MPI_Comm comm, const berg_space *space,
+static berg_status check_periodic(const berg_mpi_space *space, const char *fn)
+{
+    for (int a = 0; a < space->ndim; a++)
+        BERG_MPI_REQUIRE(space->bc[a] == BERG_PERIODIC, BERG_ERR_UNSUPPORTED,
+                         "%s: axis %d is not periodic; the lattice field flow needs a periodic "
+                         "space",
+                         fn, a);
+    return BERG_OK;
+}
+
+static berg_status build(berg_mpi_langevin **out, const berg_mpi_space *space,
                          unsigned long long seed, berg_symbol_fn regulator, void *user_data,
                          berg_regulator kind, double lambda, const char *fn)
 {
-    berg_mpi_langevin *lf = berg__alloc(1, sizeof *lf, fn);
-    berg_status st = berg__mpi_agree(comm, lf ? BERG_OK : berg_last_status());
-    if (st != BERG_OK) {
-        berg__free(lf);
-        return st;
-    }
+    berg_mpi_langevin *lf = (berg_mpi_langevin *)berg__mpi_alloc(
+        (sizeof(berg_mpi_langevin) + sizeof(double) - 1) / sizeof(double), fn);
+    BERG_MPI_TRY(berg__mpi_agree(space->comm, lf ? BERG_OK : berg_mpi_last_status()));
     memset(lf, 0, sizeof *lf);
     lf->seed = seed;
     double *c = NULL;
-    BERG_TRY_GOTO(st, berg__mpix_init(&lf->x, comm, space, 0, fn), fail);
-    BERG_TRY_GOTO(st, berg__mpi_symbol_table(&lf->x, 0, regulator, user_data, kind, lambda, &c, fn),
-                  fail);
-    BERG_TRY_GOTO(st, berg__mpi_sqrt_table(&lf->x, c, &lf->csqrt, fn), fail);
-    const size_t nl = lf->x.nlocal, ns = lf->x.nspec;
-    lf->cn = berg__alloc(ns ? ns : 1, sizeof(double), fn);
-    lf->phi = berg__alloc(3 * (nl ? nl : 1), sizeof(double), fn);
-    lf->drift = berg__alloc(ns ? ns : 1, sizeof(fftw_complex), fn);
-    st = berg__mpi_agree(comm, (lf->cn && lf->phi && lf->drift) ? BERG_OK : berg_last_status());
-    if (st != BERG_OK)
-        goto fail;
-    for (size_t i = 0; i < ns; i++)
-        lf->cn[i] = c[i] * lf->x.norm;
-    lf->grad = lf->phi + nl;
-    lf->noise = lf->grad + nl;
-    berg__free(c);
+    berg_status st = berg__mpi_xform_init(
+        &lf->x, space, 1, berg__mpi_symbol_xflags(space, regulator == NULL, 0), fn);
+    if (st == BERG_OK)
+        st = berg__mpi_symbol_table(&lf->x, 0, regulator, user_data, kind, lambda, &c, fn);
+    if (st == BERG_OK) {
+        /* a negative callback symbol is the creator's domain error */
+        st = berg__mpi_sqrt_table(&lf->x, c, &lf->csqrt, fn);
+    }
+    if (st == BERG_OK) {
+        const size_t nl = lf->x.sp.size;
+        lf->cn = berg__mpi_alloc(lf->x.nloc, fn);
+        lf->phi = lf->cn ? berg__mpi_alloc(3 * nl, fn) : NULL;
+        lf->drift = lf->phi ? berg__mpi_alloc(lf->x.alloc, fn) : NULL;
+        st = berg__mpi_agree(space->comm, lf->drift ? BERG_OK : berg_mpi_last_status());
+    }
+    if (st != BERG_OK) {
+        berg__mpi_free(c);
+        berg_mpi_langevin_destroy(lf);
+        return st;
+    }
+    for (size_t e = 0; e < lf->x.nloc; e++)
+        lf->cn[e] = c[e] * lf->x.norm;
+    lf->grad = lf->phi + lf->x.sp.size;
+    lf->noise = lf->grad + lf->x.sp.size;
+    berg__mpi_free(c);
     *out = lf;
     return BERG_OK;
-fail:
-    berg__free(c);
-    berg_mpi_langevin_destroy(lf);
-    return st;
 }
 
-berg_status berg_mpi_langevin_create(berg_mpi_langevin **out, MPI_Comm comm,
-                                     const berg_space *space, unsigned long long seed,
-                                     berg_symbol_fn regulator, void *user_data)
+berg_status berg_mpi_langevin_create(berg_mpi_langevin **out, const berg_mpi_space *space,
+                                     unsigned long long seed, berg_symbol_fn regulator,
+                                     void *user_data)
 {
     static const char fn[] = "berg_mpi_langevin_create";
-    BERG_TRY(berg__check_ptr(out, fn, "out"));
-    BERG_REQUIRE(comm != MPI_COMM_NULL, BERG_ERR_NULL, "%s: comm is MPI_COMM_NULL", fn);
-    BERG_TRY(berg__space_check(space, fn));
-    BERG_REQUIRE(regulator != NULL, BERG_ERR_NULL, "%s: regulator is NULL", fn);
-    return build(out, comm, space, seed, regulator, user_data, BERG_REGULATOR_SHARP, 1.0, fn);
+    BERG_MPI_TRY(berg__mpi_check_ptr(out, fn, "out"));
+    BERG_MPI_TRY(berg__mpi_check_ptr(space, fn, "space"));
+    berg_status st = regulator ? check_periodic(space, fn)
+                               : berg__mpi_error(BERG_ERR_NULL, "%s: regulator is NULL", fn);
+    BERG_MPI_TRY(berg__mpi_agree(space->comm, st));
+    return build(out, space, seed, regulator, user_data, BERG_REGULATOR_SHARP, 1.0, fn);
 }
 
-berg_status berg_mpi_langevin_create_regulator(berg_mpi_langevin **out, MPI_Comm comm,
-                                               const berg_space *space, berg_regulator kind,
+berg_status berg_mpi_langevin_create_regulator(berg_mpi_langevin **out,
+                                               const berg_mpi_space *space, berg_regulator kind,
                                                double lambda, unsigned long long seed)
 {
     static const char fn[] = "berg_mpi_langevin_create_regulator";
-    BERG_TRY(berg__check_ptr(out, fn, "out"));
-    BERG_REQUIRE(comm != MPI_COMM_NULL, BERG_ERR_NULL, "%s: comm is MPI_COMM_NULL", fn);
-    BERG_TRY(berg__space_check(space, fn));
+    BERG_MPI_TRY(berg__mpi_check_ptr(out, fn, "out"));
+    BERG_MPI_TRY(berg__mpi_check_ptr(space, fn, "space"));
     double probe;
-    BERG_REQUIRE(berg_regulator_value(kind, lambda, 0.0, &probe) == BERG_OK, BERG_ERR_DOMAIN,
-                 "%s: regulator kind %d with lambda = %g is not valid (a berg_regulator, "
-                 "lambda > 0 finite)",
-                 fn, (int)kind, lambda);
-    return build(out, comm, space, seed, NULL, NULL, kind, lambda, fn);
+    berg_status st = BERG_OK;
+    if (berg_regulator_value(kind, lambda, 0.0, &probe) != BERG_OK)
+        st = berg__mpi_error(BERG_ERR_DOMAIN,
+                             "%s: regulator kind %d with lambda = %g is not valid (a "
+                             "berg_regulator, lambda > 0 finite)",
+                             fn, (int)kind, lambda);
+    if (st == BERG_OK)
+        st = check_periodic(space, fn);
+    BERG_MPI_TRY(berg__mpi_agree(space->comm, st));
+    return build(out, space, seed, NULL, NULL, kind, lambda, fn);
 }
 
 /* one step on lf->phi with the noise of step number `step` */
 static berg_status one_step(berg_mpi_langevin *lf, double dt, unsigned long long step,
                             berg_action_gradient_fn grad, void *user_data, const char *fn)
 {
-    berg__mpix *x = &lf->x;
-    const size_t nl = x->nlocal, ns = x->nspec;
-    /* every rank calls grad (it may communicate), then all agree */
+    berg__mpi_xform *x = &lf->x;
+    const size_t nl = x->sp.size, ns = x->nloc;
+    /* every rank calls grad (it may communicate: halos), then all agree */
     int rc = grad(nl, lf->phi, lf->grad, user_data);
-    berg_status st = (rc != 0) ? berg__error(BERG_ERR_CALLBACK, "%s: grad returned %d at step %llu",
-                                             fn, rc, step)
-                               : berg__check_callback_output(lf->grad, nl, fn, "grad");
-    BERG_TRY(berg__mpi_agree(x->comm, st));
-    berg__mpix_forward(x, lf->grad);
+    berg_status st = BERG_OK;
+    if (rc != 0)
+        st = berg__mpi_error(BERG_ERR_CALLBACK, "%s: grad returned %d at step %llu", fn, rc, step);
+    for (size_t i = 0; i < nl && st == BERG_OK; i++)
+        if (!isfinite(lf->grad[i]))
+            st = berg__mpi_error(BERG_ERR_CALLBACK,
+                                 "%s: grad returned %g at local index %zu (not finite)", fn,
+                                 lf->grad[i], i);
+    BERG_MPI_TRY(berg__mpi_agree(x->sp.comm, st));
     const double amp = sqrt(2.0 * dt);
-    for (size_t i = 0; i < ns; i++) {
-        double f = -dt * lf->cn[i];
-        lf->drift[i][0] = x->cbuf[i][0] * f;
-        lf->drift[i][1] = x->cbuf[i][1] * f;
+    unsigned ftz = berg__mpi_ftz_enter();
+    berg__mpi_xform_load(x, lf->grad, 1.0);
+    berg__mpi_xform_forward(x);
+    double *sp = x->sbuf, *dr = lf->drift;
+    for (size_t e = 0; e < ns; e++) {
+        double f = -dt * lf->cn[e];
+        dr[2 * e] = sp[2 * e] * f;
+        dr[2 * e + 1] = sp[2 * e + 1] * f;
     }
     berg__mpi_white_noise(x, lf->seed, step, lf->noise);
-    berg__mpix_forward(x, lf->noise);
-    for (size_t i = 0; i < ns; i++) {
-        double f = amp * lf->csqrt[i];
-        x->cbuf[i][0] = x->cbuf[i][0] * f + lf->drift[i][0];
-        x->cbuf[i][1] = x->cbuf[i][1] * f + lf->drift[i][1];
+    berg__mpi_xform_load(x, lf->noise, 1.0);
+    berg__mpi_xform_forward(x);
+    for (size_t e = 0; e < ns; e++) {
+        double f = amp * lf->csqrt[e];
+        sp[2 * e] = sp[2 * e] * f + dr[2 * e];
+        sp[2 * e + 1] = sp[2 * e + 1] * f + dr[2 * e + 1];
     }
-    berg__mpix_inverse(x, lf->noise);
+    berg__mpi_xform_backward(x, x->sbuf);
+    berg__mpi_ftz_leave(ftz);
+    berg__mpi_xform_store(x, lf->noise, 1.0);
     for (size_t i = 0; i < nl; i++)
         lf->phi[i] += lf->noise[i];
     return BERG_OK;
@@ -137,29 +166,25 @@ berg_status berg_mpi_langevin_step(berg_mpi_langevin *lf, double dt, size_t nste
                                    berg_action_gradient_fn grad, void *user_data)
 {
     static const char fn[] = "berg_mpi_langevin_step";
-    BERG_TRY(berg__check_ptr(lf, fn, "lf"));
-    const size_t nl = lf->x.nlocal;
-    berg_status st = BERG_OK;
-    if (nl && !phi)
-        st = berg__error(BERG_ERR_NULL, "%s: phi is NULL", fn);
-    else if (!grad)
-        st = berg__error(BERG_ERR_NULL, "%s: grad is NULL", fn);
-    else if (!(dt > 0.0 && isfinite(dt)))
-        st = berg__error(BERG_ERR_TIME, "%s: dt = %g must be finite and > 0", fn, dt);
-    else if (nl)
-        st = berg__check_finite(phi, nl, fn, "phi");
-    BERG_TRY(berg__mpi_agree(lf->x.comm, st));
+    BERG_MPI_TRY(berg__mpi_check_ptr(lf, fn, "lf"));
+    const size_t nl = lf->x.sp.size;
+    berg_status st = berg__mpi_check_finite(phi, nl, fn, "phi");
+    if (st == BERG_OK && !grad)
+        st = berg__mpi_error(BERG_ERR_NULL, "%s: grad is NULL", fn);
+    if (st == BERG_OK && !(dt > 0.0 && isfinite(dt)))
+        st = berg__mpi_error(BERG_ERR_TIME, "%s: dt = %g must be finite and > 0", fn, dt);
+    BERG_MPI_TRY(berg__mpi_agree(lf->x.sp.comm, st));
     if (nl)
         memcpy(lf->phi, phi, nl * sizeof(double));
     for (size_t s = 0; s < nsteps; s++)
-        BERG_TRY(one_step(lf, dt, lf->steps + s, grad, user_data, fn));
-    st = BERG_OK;
+        BERG_MPI_TRY(one_step(lf, dt, lf->steps + s, grad, user_data, fn));
     for (size_t i = 0; i < nl && st == BERG_OK; i++)
         if (!isfinite(lf->phi[i]))
-            st = berg__error(BERG_ERR_NONFINITE,
-                             "%s: the field overflowed at local index %zu (dt = %g too large?)", fn,
-                             i, dt);
-    BERG_TRY(berg__mpi_agree(lf->x.comm, st));
+            st = berg__mpi_error(BERG_ERR_NONFINITE,
+                                 "%s: the field overflowed at local index %zu (dt = %g too "
+                                 "large?)",
+                                 fn, i, dt);
+    BERG_MPI_TRY(berg__mpi_agree(lf->x.sp.comm, st));
     if (nl)
         memcpy(phi, lf->phi, nl * sizeof(double));
     lf->steps += nsteps;

@@ -58,3 +58,10 @@ double berg__counter_normal(uint64_t seed, uint64_t stream, uint64_t index)
     double u1 = uniform53(o[0], o[1]), u2 = uniform53(o[2], o[3]);
     return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
 }
+
+void berg__mpi_white_noise(const berg__mpi_xform *x, uint64_t seed, uint64_t stream, double *out)
+{
+    const uint64_t first = (uint64_t)x->sp.off0 * (uint64_t)x->sp.row;
+    for (size_t i = 0; i < x->sp.size; i++)
+        out[i] = berg__counter_normal(seed, stream, first + i);
+}

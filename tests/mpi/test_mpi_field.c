@@ -28,6 +28,19 @@
 
 static int rank_, nproc_;
 
+/* MPI_STATUS(got, want, "what"): the status, and on a failure a message
+ * from berg_mpi_last_error() */
+#define MPI_STATUS(got, want, ...)                                                                 \
+    do {                                                                                           \
+        char tu_w_[256];                                                                           \
+        TU_WHAT(tu_w_, __VA_ARGS__);                                                               \
+        berg_status tu_g_ = (got), tu_e_ = (want);                                                 \
+        CHECK(tu_g_ == tu_e_, "%s: status %d, want %d (%s)", tu_w_, (int)tu_g_, (int)tu_e_,        \
+              berg_mpi_last_error());                                                              \
+        if (tu_e_ != BERG_OK)                                                                      \
+            CHECK(berg_mpi_last_error()[0] != '\0', "%s: no message", tu_w_);                      \
+    } while (0)
+
 /* ---- helpers ---------------------------------------------------------------- */
 
 static berg_space *grid(size_t d, const size_t *n, const double *metric)
@@ -76,13 +89,21 @@ static MPI_Comm first_ranks(int P)
 
 /* ---- the generator ------------------------------------------------------------ */
 
-/* the Philox4x32-10 known-answer vectors of Random123 (kat_vectors) through
- * the noise: normal i of (seed, stream) is Box-Muller of Philox(ctr = (i,
- * stream), key = seed); checked here on the raw cipher */
-void berg__philox4x32(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]);
+/* the Philox4x32-10 known-answer vectors of Random123 (kat_vectors),
+ * through the public generator: z(seed, stream, i) is Box-Muller of the
+ * cipher of the counter (i, stream) under the key seed */
+static double box_muller(const uint32_t o[4])
+{
+    /* u = (the 53 high bits of the words (o[0], o[1]) or (o[2], o[3]), the
+     * first word high) + 1/2, times 2^-53 */
+    double u1 = ((double)((((uint64_t)o[0] << 32) | o[1]) >> 11) + 0.5) * 0x1.0p-53;
+    double u2 = ((double)((((uint64_t)o[2] << 32) | o[3]) >> 11) + 0.5) * 0x1.0p-53;
+    return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
+}
 
 static void test_philox(void)
 {
+    /* counter words, key words, the cipher's output words */
     static const uint32_t kat[3][10] = {
         {0, 0, 0, 0, 0, 0, 0x6627e8d5u, 0xe169c58du, 0xbc57ac4cu, 0x9b00dbd8u},
         {0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu,
@@ -90,11 +111,14 @@ static void test_philox(void)
         {0x243f6a88u, 0x85a308d3u, 0x13198a2eu, 0x03707344u, 0xa4093822u, 0x299f31d0u,
          0xd16cfe09u, 0x94fdccebu, 0x5001e420u, 0x24126ea1u}};
     for (int v = 0; v < 3; v++) {
-        uint32_t out[4];
-        berg__philox4x32(kat[v], kat[v] + 4, out);
-        for (int j = 0; j < 4; j++)
-            CHECK(out[j] == kat[v][6 + j], "philox KAT %d word %d: %08x, want %08x", v, j, out[j],
-                  kat[v][6 + j]);
+        const uint32_t *k = kat[v];
+        unsigned long long index = ((unsigned long long)k[1] << 32) | k[0];
+        unsigned long long stream = ((unsigned long long)k[3] << 32) | k[2];
+        unsigned long long seed = ((unsigned long long)k[5] << 32) | k[4];
+        double z = NAN;
+        MPI_STATUS(berg_mpi_noise_normals(seed, stream, index, 1, &z), BERG_OK, "KAT %d", v);
+        double want = box_muller(k + 6);
+        CHECK(z == want, "Philox KAT %d: z = %.17g, want %.17g", v, z, want);
     }
 }
 
@@ -102,8 +126,8 @@ static void test_normals(void)
 {
     const size_t n = (size_t)1 << 20;
     double *z = malloc(n * sizeof *z), *y = malloc(n * sizeof *y);
-    CHECK_STATUS(berg_mpi_noise_normals(7, 3, 0, n, z), BERG_OK, "normals");
-    CHECK_STATUS(berg_mpi_noise_normals(7, 4, 0, n, y), BERG_OK, "normals of stream 4");
+    MPI_STATUS(berg_mpi_noise_normals(7, 3, 0, n, z), BERG_OK, "normals");
+    MPI_STATUS(berg_mpi_noise_normals(7, 4, 0, n, y), BERG_OK, "normals of stream 4");
     double m1 = 0, m2 = 0, m3 = 0, m4 = 0, lag = 0, cross = 0;
     for (size_t i = 0; i < n; i++) {
         double v = z[i];
@@ -144,7 +168,7 @@ static void test_normals(void)
     }
     CHECK(chi2 < 41 + 5 * sqrt(2 * 41.0), "histogram chi2 %g for 41 degrees of freedom", chi2);
     /* a block starting at index 1000 is the tail of the block from 0 */
-    CHECK_STATUS(berg_mpi_noise_normals(7, 3, 1000, 16, y), BERG_OK, "offset block");
+    MPI_STATUS(berg_mpi_noise_normals(7, 3, 1000, 16, y), BERG_OK, "offset block");
     CHECK(memcmp(y, z + 1000, 16 * sizeof(double)) == 0, "normals are indexed, not streamed");
     free(z);
     free(y);
@@ -267,18 +291,20 @@ static void test_field_identity(size_t d, const size_t *n, const double *metric,
         if (c == MPI_COMM_NULL)
             continue;
         berg_mpi_field *f = NULL;
+        berg_mpi_space *ms = NULL;
+        MPI_STATUS(berg_mpi_space_create(&ms, s, c), BERG_OK, "space on %d ranks", P);
         berg_status st =
-            regulator ? berg_mpi_field_create_regulator(&f, c, s, BERG_REGULATOR_EXPONENTIAL, 2.0,
+            regulator ? berg_mpi_field_create_regulator(&f, ms, BERG_REGULATOR_EXPONENTIAL, 2.0,
                                                         BERG_PLAN_ESTIMATE)
-                      : berg_mpi_field_create(&f, c, s, BERG_PLAN_ESTIMATE, spectrum, &sd);
-        CHECK_STATUS(st, BERG_OK, "create on %d ranks", P);
+                      : berg_mpi_field_create(&f, ms, BERG_PLAN_ESTIMATE, spectrum, &sd);
+        MPI_STATUS(st, BERG_OK, "create on %d ranks", P);
         size_t row0 = 0, nrows = 0, cnt = 0, w0, wn;
-        berg_mpi_field_local(f, &row0, &nrows, &cnt);
+        berg_mpi_space_local(ms, &nrows, &row0, &cnt);
         slab(n[0], rank_, P, &w0, &wn);
         CHECK((row0 == w0 || nrows == 0) && nrows == wn && cnt == nrows * (N / n[0]),
               "slab of rank %d of %d: rows %zu + %zu", rank_, P, row0, nrows);
         double *loc = malloc((cnt ? cnt : 1) * sizeof *loc), *all = malloc(N * sizeof *all);
-        CHECK_STATUS(berg_mpi_field_sample(f, 11, 5, loc), BERG_OK, "sample on %d ranks", P);
+        MPI_STATUS(berg_mpi_field_sample(f, 11, 5, loc), BERG_OK, "sample on %d ranks", P);
         gather(c, loc, cnt, all);
         if (rank_ == 0) {
             double mx = tu_max_abs(ref, N), err = tu_max_abs_diff(all, ref, N);
@@ -289,6 +315,7 @@ static void test_field_identity(size_t d, const size_t *n, const double *metric,
         free(loc);
         free(all);
         berg_mpi_field_destroy(f);
+        berg_mpi_space_destroy(ms);
         MPI_Comm_free(&c);
     }
     free(ref);
@@ -305,10 +332,12 @@ static void test_field_spectrum(void)
     double L[3] = {2 * M_PI, 3.0, 2.5}, ginv[9] = {1, 0, 0, 0, 0.5, 0, 0, 0, 2};
     sym_data sd = {s, ginv, 3, n, L, 0, 0};
     berg_mpi_field *f = NULL;
-    CHECK_STATUS(berg_mpi_field_create(&f, MPI_COMM_WORLD, s, BERG_PLAN_ESTIMATE, spectrum, &sd),
-                 BERG_OK, "create");
-    size_t cnt = 0;
-    berg_mpi_field_local(f, NULL, NULL, &cnt);
+    berg_mpi_space *ms = NULL;
+    MPI_STATUS(berg_mpi_space_create(&ms, s, MPI_COMM_WORLD), BERG_OK, "space");
+    MPI_STATUS(berg_mpi_field_create(&f, ms, BERG_PLAN_ESTIMATE, spectrum, &sd), BERG_OK,
+                 "create");
+    size_t cnt = 0, rows = 0, off = 0;
+    MPI_STATUS(berg_mpi_space_local(ms, &rows, &off, &cnt), BERG_OK, "local");
     double *loc = malloc((cnt ? cnt : 1) * sizeof *loc), *all = malloc(N * sizeof *all);
     const size_t nh = n[2] / 2 + 1;
     fftw_complex *spec = fftw_alloc_complex(n[0] * n[1] * nh);
@@ -318,7 +347,7 @@ static void test_field_spectrum(void)
     const int M = 48, shells = 6;
     double T = 0, Ts[6] = {0}, dof = 0, dofs[6] = {0}, w = space_weight(s), kmax = 0;
     for (int sample = 0; sample < M; sample++) {
-        CHECK_STATUS(berg_mpi_field_sample(f, 2026, (unsigned long long)sample, loc), BERG_OK,
+        MPI_STATUS(berg_mpi_field_sample(f, 2026, (unsigned long long)sample, loc), BERG_OK,
                      "sample");
         gather(MPI_COMM_WORLD, loc, cnt, all);
         if (rank_ != 0)
@@ -364,40 +393,60 @@ static void test_field_spectrum(void)
     free(loc);
     free(all);
     berg_mpi_field_destroy(f);
+    berg_mpi_space_destroy(ms);
     berg_space_destroy(s);
+}
+
+/* negative at the highest k_1 only (the modes of the last ranks of the
+ * transposed layout) */
+static int negative_somewhere(size_t d, const double *k, double *c, void *ud)
+{
+    (void)d;
+    (void)ud;
+    *c = fabs(k[1]) > 7.0 ? -1.0 : 1.0;
+    return 0;
 }
 
 static void test_field_refusals(void)
 {
-    const size_t n2[2] = {8, 8}, n1[1] = {16};
-    berg_mpi_field *f = NULL;
+    const size_t n2[2] = {8, 8};
     double lo[2] = {0, 0}, hi[2] = {1, 1};
     berg_boundary bc[2] = {BERG_PERIODIC, BERG_NEUMANN};
     berg_space *s = NULL;
+    berg_mpi_space *ms = NULL;
+    berg_mpi_field *f = NULL;
+    berg_mpi_langevin *lf = NULL;
     berg_space_create(&s, 2, n2, lo, hi, bc, NULL);
-    CHECK_STATUS(berg_mpi_field_create_regulator(&f, MPI_COMM_WORLD, s, BERG_REGULATOR_LITIM, 1.0,
+    berg_mpi_space_create(&ms, s, MPI_COMM_WORLD);
+    MPI_STATUS(berg_mpi_langevin_create_regulator(&lf, ms, BERG_REGULATOR_LITIM, 1.0, 1),
+                 BERG_ERR_UNSUPPORTED, "Langevin on a Neumann axis");
+    CHECK(lf == NULL, "out untouched");
+    CHECK(strstr(berg_mpi_last_error(), "not periodic") != NULL, "message: %s",
+          berg_mpi_last_error());
+    /* a random field on a mixed space: a regulator on a diagonal metric is
+     * even in every k_a (R2HC), a callback symbol with one periodic axis too */
+    MPI_STATUS(berg_mpi_field_create_regulator(&f, ms, BERG_REGULATOR_LITIM, 10.0,
                                                  BERG_PLAN_ESTIMATE),
-                 BERG_ERR_UNSUPPORTED, "a Neumann axis");
-    CHECK(f == NULL, "out untouched");
-    CHECK_MESSAGE("not periodic", "Neumann message");
-    berg_space_destroy(s);
-    berg_boundary bc1[1] = {BERG_PERIODIC};
-    berg_space_create(&s, 1, n1, lo, hi, bc1, NULL);
-    CHECK_STATUS(berg_mpi_field_create_regulator(&f, MPI_COMM_WORLD, s, BERG_REGULATOR_LITIM, 1.0,
-                                                 BERG_PLAN_ESTIMATE),
-                 BERG_ERR_UNSUPPORTED, "one axis");
-    berg_space_destroy(s);
-    s = grid(2, n2, NULL);
-    CHECK_STATUS(berg_mpi_field_create_regulator(&f, MPI_COMM_WORLD, s, BERG_REGULATOR_LITIM, -1.0,
+                 BERG_OK, "a regulator field on a mixed space");
+    berg_mpi_field_destroy(f);
+    f = NULL;
+    MPI_STATUS(berg_mpi_field_create_regulator(&f, ms, BERG_REGULATOR_LITIM, -1.0,
                                                  BERG_PLAN_ESTIMATE),
                  BERG_ERR_DOMAIN, "lambda < 0");
-    CHECK_STATUS(berg_mpi_field_create_regulator(&f, MPI_COMM_NULL, s, BERG_REGULATOR_LITIM, 1.0,
-                                                 BERG_PLAN_ESTIMATE),
-                 BERG_ERR_NULL, "MPI_COMM_NULL");
-    CHECK_STATUS(berg_mpi_field_create_regulator(&f, MPI_COMM_WORLD, s, BERG_REGULATOR_LITIM, 1.0,
-                                                 0x4000u),
+    MPI_STATUS(berg_mpi_field_create_regulator(&f, ms, BERG_REGULATOR_LITIM, 1.0, 0x4000u),
                  BERG_ERR_DOMAIN, "a flag of another creator");
+    MPI_STATUS(berg_mpi_field_create(&f, ms, 0, NULL, NULL), BERG_ERR_NULL, "no spectrum");
     CHECK(f == NULL, "out untouched");
+    berg_mpi_space_destroy(ms);
+    berg_space_destroy(s);
+    /* a negative spectrum on the modes of the last rank only: every rank
+     * refuses */
+    s = grid(2, n2, NULL);
+    berg_mpi_space_create(&ms, s, MPI_COMM_WORLD);
+    MPI_STATUS(berg_mpi_field_create(&f, ms, BERG_PLAN_ESTIMATE, negative_somewhere, NULL),
+                 BERG_ERR_DOMAIN, "a negative spectrum");
+    CHECK(f == NULL, "out untouched");
+    berg_mpi_space_destroy(ms);
     berg_space_destroy(s);
 }
 
@@ -477,12 +526,14 @@ static void test_langevin(void)
         double *loc = malloc((cnt ? cnt : 1) * sizeof *loc), *all = malloc(N * sizeof *all);
         action a = {0.7, 0.3, -1, rank_};
         berg_mpi_langevin *lf = NULL, *lg = NULL;
-        CHECK_STATUS(berg_mpi_langevin_create(&lf, c, s, 31, regulator_symbol, NULL), BERG_OK,
+        berg_mpi_space *ms = NULL;
+        MPI_STATUS(berg_mpi_space_create(&ms, s, c), BERG_OK, "space on %d ranks", P);
+        MPI_STATUS(berg_mpi_langevin_create(&lf, ms, 31, regulator_symbol, NULL), BERG_OK,
                      "create on %d ranks", P);
-        CHECK_STATUS(berg_mpi_langevin_create(&lg, c, s, 31, regulator_symbol, NULL), BERG_OK,
+        MPI_STATUS(berg_mpi_langevin_create(&lg, ms, 31, regulator_symbol, NULL), BERG_OK,
                      "second handle");
         memcpy(loc, phi0 + row0 * 40, cnt * sizeof *loc);
-        CHECK_STATUS(berg_mpi_langevin_step(lf, dt, 1, loc, grad_phi4, &a), BERG_OK, "one step");
+        MPI_STATUS(berg_mpi_langevin_step(lf, dt, 1, loc, grad_phi4, &a), BERG_OK, "one step");
         gather(c, loc, cnt, all);
         if (rank_ == 0) {
             double err = tu_max_abs_diff(all, ref, N);
@@ -490,11 +541,11 @@ static void test_langevin(void)
                   "one step on %d ranks differs from the serial algebra by %g", P, err);
         }
         for (int k = 1; k < steps; k++)
-            CHECK_STATUS(berg_mpi_langevin_step(lf, dt, 1, loc, grad_phi4, &a), BERG_OK, "step");
+            MPI_STATUS(berg_mpi_langevin_step(lf, dt, 1, loc, grad_phi4, &a), BERG_OK, "step");
         /* one call of `steps` steps on the second handle: the same */
         double *loc2 = malloc((cnt ? cnt : 1) * sizeof *loc2);
         memcpy(loc2, phi0 + row0 * 40, cnt * sizeof *loc2);
-        CHECK_STATUS(berg_mpi_langevin_step(lg, dt, (size_t)steps, loc2, grad_phi4, &a), BERG_OK,
+        MPI_STATUS(berg_mpi_langevin_step(lg, dt, (size_t)steps, loc2, grad_phi4, &a), BERG_OK,
                      "steps");
         CHECK(cnt == 0 || memcmp(loc, loc2, cnt * sizeof *loc) == 0,
               "%d calls of one step equal one call of %d steps", steps, steps);
@@ -507,11 +558,12 @@ static void test_langevin(void)
          * counter untouched */
         memcpy(loc2, loc, cnt * sizeof *loc);
         action bad = {0.7, 0.3, P - 1, rank_};
-        CHECK_STATUS(berg_mpi_langevin_step(lf, dt, 2, loc2, grad_phi4, &bad), BERG_ERR_CALLBACK,
+        MPI_STATUS(berg_mpi_langevin_step(lf, dt, 2, loc2, grad_phi4, &bad), BERG_ERR_CALLBACK,
                      "callback failing on rank %d of %d", P - 1, P);
         CHECK(cnt == 0 || memcmp(loc, loc2, cnt * sizeof *loc) == 0, "phi untouched");
         if (P > 1 && rank_ == 0)
-            CHECK_MESSAGE("rank", "the message names the failing rank");
+            CHECK(strstr(berg_mpi_last_error(), "rank") != NULL,
+                  "the message names the failing rank: %s", berg_mpi_last_error());
         /* a NaN on the last rank holding rows */
         size_t lr0, lrn;
         int last = P - 1;
@@ -522,20 +574,21 @@ static void test_langevin(void)
         }
         if (rank_ == last && cnt)
             loc2[cnt - 1] = NAN;
-        CHECK_STATUS(berg_mpi_langevin_step(lf, dt, 1, loc2, grad_phi4, &a), BERG_ERR_NONFINITE,
+        MPI_STATUS(berg_mpi_langevin_step(lf, dt, 1, loc2, grad_phi4, &a), BERG_ERR_NONFINITE,
                      "NaN on rank %d", last);
-        CHECK_STATUS(berg_mpi_langevin_step(lf, -dt, 1, loc, grad_phi4, &a), BERG_ERR_TIME,
+        MPI_STATUS(berg_mpi_langevin_step(lf, -dt, 1, loc, grad_phi4, &a), BERG_ERR_TIME,
                      "dt < 0");
         /* the counter did not move: step 6 of lf equals step 6 of lg */
         memcpy(loc2, loc, cnt * sizeof *loc);
-        CHECK_STATUS(berg_mpi_langevin_step(lf, dt, 1, loc, grad_phi4, &a), BERG_OK, "step 6");
-        CHECK_STATUS(berg_mpi_langevin_step(lg, dt, 1, loc2, grad_phi4, &a), BERG_OK, "step 6");
+        MPI_STATUS(berg_mpi_langevin_step(lf, dt, 1, loc, grad_phi4, &a), BERG_OK, "step 6");
+        MPI_STATUS(berg_mpi_langevin_step(lg, dt, 1, loc2, grad_phi4, &a), BERG_OK, "step 6");
         CHECK(cnt == 0 || memcmp(loc, loc2, cnt * sizeof *loc) == 0,
               "failed calls leave the step counter");
         free(loc);
         free(loc2);
         berg_mpi_langevin_destroy(lf);
         berg_mpi_langevin_destroy(lg);
+        berg_mpi_space_destroy(ms);
         MPI_Comm_free(&c);
     }
     if (rank_ == 0) {
