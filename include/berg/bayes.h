@@ -201,6 +201,31 @@ BERG_API berg_status berg_bayes_set_progress(berg_bayes *b, berg_progress_fn pro
                                              void *user_data);
 
 /**
+ * @brief The threads of berg_bayes_observe() and berg_bayes_predictive()
+ * (configuration).
+ *
+ * With more than one thread, berg_bayes_observe() shares the parameter
+ * cells among the threads (every cell still adds the observations in
+ * order, so the posterior is the same, bitwise) and berg_bayes_predictive()
+ * the blocks of data cells (OpenBLAS held at one thread meanwhile:
+ * docs/performance.md). The model's callbacks (berg_bayes_set_location()
+ * with a noise callback, berg_bayes_set_loglik()) are then called from
+ * several threads at once and must be safe for that; a grid noise calls
+ * nothing. A failure reports what the serial loop would: the first failing
+ * observation (or data cell). The progress callback stays on the calling
+ * thread. Loops shorter than a few thousand cells stay on one thread. Not
+ * to be called concurrently with other calls on b.
+ *
+ * @param[in,out] b         the state.
+ * @param[in]     nthreads  0 (the default: follow berg_set_threads()) or 1
+ *                          to 1024.
+ * @return BERG_OK; BERG_ERR_NULL when b is NULL; BERG_ERR_DOMAIN when
+ *   nthreads is above 1024 (the setting is unchanged).
+ * @since 1.1
+ */
+BERG_API berg_status berg_bayes_set_threads(berg_bayes *b, size_t nthreads);
+
+/**
  * @brief Set the truth p* of the expected-data flow (eq 7, 42).
  *
  * Tabulates D(u) = KL(p* || p(.|u)) for every parameter cell by quadrature

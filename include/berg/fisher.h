@@ -133,8 +133,13 @@ typedef int (*berg_scalar_metric_fn)(double theta, double *value, void *user_dat
  * @brief The Fisher metric estimated from samples of the score,
  * I = (1/N) sum_t s_t s_t^T.
  *
- * Row t of scores is the score s_t = grad_u ln p(y_t | u) of sample t;
- * one CBLAS dsyrk.
+ * Row t of scores is the score s_t = grad_u ln p(y_t | u) of sample t.
+ * The rows are cut into a fixed number of ranges that depends on N and d
+ * only (up to 32 ranges of at least max(8192, 8 d) rows), one CBLAS dsyrk
+ * per range, and the range sums are added with Neumaier compensation; the
+ * ranges run on berg_threads() threads (berg_set_threads()), so the result
+ * is the same, bitwise, on any number of threads. While more than one
+ * runs, OpenBLAS is held at one thread (process-wide: docs/performance.md).
  *
  * @param[in]  nsamples  number of samples N, >= 1.
  * @param[in]  dim       dimension d of the scores, >= 1.
@@ -196,6 +201,23 @@ BERG_API berg_status berg_fisher_acc_create(berg_fisher_acc **out, size_t dim, u
  */
 BERG_API berg_status berg_fisher_acc_add(berg_fisher_acc *acc, size_t nsamples,
                                          const double *scores);
+
+/**
+ * @brief The threads berg_fisher_acc_add() uses (configuration).
+ *
+ * A batch is cut into fixed ranges as in berg_fisher_from_scores() (the
+ * result does not depend on the thread count); while more than one thread
+ * runs, OpenBLAS is held at one thread. Not to be called concurrently with
+ * other calls on the same accumulator.
+ *
+ * @param[in,out] acc       the accumulator.
+ * @param[in]     nthreads  0 (the default: follow berg_set_threads()) or 1
+ *                          to 1024.
+ * @return BERG_OK; BERG_ERR_NULL when acc is NULL; BERG_ERR_DOMAIN when
+ *   nthreads is above 1024 (the setting is unchanged).
+ * @since 1.1
+ */
+BERG_API berg_status berg_fisher_acc_set_threads(berg_fisher_acc *acc, size_t nthreads);
 
 /**
  * @brief acc += other, for example to combine the accumulators of several

@@ -224,6 +224,26 @@ BERG_API berg_status berg_w2_metric_set_progress(berg_w2_metric *m, berg_progres
                                                  void *user_data);
 
 /**
+ * @brief The threads of the metric's operator (configuration).
+ *
+ * The operator div(p g^{-1} grad) applied in every conjugate-gradient
+ * iteration of berg_w2_metric_potential() and berg_w2_metric_inner(), and
+ * in berg_w2_metric_tangent(), runs on ranges of cells; each cell's value
+ * is computed exactly as on one thread, so the results are the same,
+ * bitwise. Grids under 32768 cells stay on one thread. The preconditioner's
+ * FFTs use FFTW's threads as set at creation (berg_set_threads()). Not to
+ * be called concurrently with other calls on m.
+ *
+ * @param[in,out] m         the metric.
+ * @param[in]     nthreads  0 (the default: follow berg_set_threads()) or 1
+ *                          to 1024.
+ * @return BERG_OK; BERG_ERR_NULL when m is NULL; BERG_ERR_DOMAIN when
+ *   nthreads is above 1024 (the setting is unchanged).
+ * @since 1.1
+ */
+BERG_API berg_status berg_w2_metric_set_threads(berg_w2_metric *m, size_t nthreads);
+
+/**
  * @brief The potential eta_hat of a tangent vector: L_p eta_hat = eta, zero mean.
  *
  * eta must be a tangent vector: |integral eta| <= 1e-10 integral |eta|.

@@ -208,12 +208,12 @@ berg_status berg__bayes_loglik_at(const berg_bayes *b, const double *u, const do
 
 /* the location model with a noise callback: one pass without per-cell dispatch */
 static berg_status loglik_row_location(const berg_bayes *b, const double *y, const double *active,
-                                       double *row, const char *fn)
+                                       double *row, size_t i0, size_t i1, const char *fn)
 {
     static const char what[] = "the noise log-density callback";
     size_t dy = b->dy;
     double n[BERG_MAX_RANK];
-    for (size_t i = 0; i < b->nu; i++) {
+    for (size_t i = i0; i < i1; i++) {
         if (active && !(active[i] > -HUGE_VAL)) {
             row[i] = -HUGE_VAL;
             continue;
@@ -232,12 +232,13 @@ static berg_status loglik_row_location(const berg_bayes *b, const double *y, con
     return BERG_OK;
 }
 
-berg_status berg__bayes_loglik_row(const berg_bayes *b, const double *y, const double *active,
-                                   double *row, const char *fn)
+/* row[i] for the parameter cells i in [i0, i1) */
+static berg_status loglik_range(const berg_bayes *b, const double *y, const double *active,
+                                double *row, size_t i0, size_t i1, const char *fn)
 {
     if (b->model == BERG__MODEL_LOCATION && !b->grid_noise)
-        return loglik_row_location(b, y, active, row, fn);
-    for (size_t i = 0; i < b->nu; i++) {
+        return loglik_row_location(b, y, active, row, i0, i1, fn);
+    for (size_t i = i0; i < i1; i++) {
         if (active && !(active[i] > -HUGE_VAL)) {
             row[i] = -HUGE_VAL;
             continue;
@@ -245,6 +246,94 @@ berg_status berg__bayes_loglik_row(const berg_bayes *b, const double *y, const d
         BERG_TRY(berg__bayes_loglik_cell(b, i, y, &row[i], fn));
     }
     return BERG_OK;
+}
+
+berg_status berg__bayes_loglik_row(const berg_bayes *b, const double *y, const double *active,
+                                   double *row, const char *fn)
+{
+    return loglik_range(b, y, active, row, 0, b->nu, fn);
+}
+
+/* ---- threads: ranges of parameter cells ------------------------------------
+ * A range that fails keeps its status and berg_last_error() message (the
+ * worker's, thread-local); the caller re-records the first failing range's
+ * in its own thread, so the error is the one the serial loop reports (the
+ * ranges are in cell order and each stops at its first failure). */
+#define BAYES_MSG 512
+
+typedef struct bayes_fail {
+    berg_status st;
+    size_t k; /* the item (observation, data cell) where the range failed */
+    char msg[BAYES_MSG];
+} bayes_fail;
+
+berg_status berg__bayes_fail_first(const void *fails, size_t nranges)
+{
+    const bayes_fail *f = fails, *first = NULL;
+    for (size_t r = 0; r < nranges; r++)
+        if (f[r].st != BERG_OK && (!first || f[r].k < first->k))
+            first = &f[r];
+    return first ? berg__error(first->st, "%s", first->msg) : BERG_OK;
+}
+
+void *berg__bayes_fails(size_t nranges, const char *fn)
+{
+    bayes_fail *f = berg__alloc(nranges, sizeof *f, fn);
+    if (f)
+        for (size_t r = 0; r < nranges; r++)
+            f[r].st = BERG_OK;
+    return f;
+}
+
+void berg__bayes_fail_keep(void *fails, size_t r, size_t k, berg_status st)
+{
+    bayes_fail *f = (bayes_fail *)fails + r;
+    f->st = st;
+    f->k = k;
+    snprintf(f->msg, sizeof f->msg, "%s", berg_last_error());
+}
+
+/* cells per thread below which a loop over the cells stays on one thread */
+#define CELL_GRAIN 4096
+
+size_t berg__bayes_cell_threads(const berg_bayes *b, size_t cost)
+{
+    size_t nt = berg__threads(b->nthreads), most = b->nu * cost / CELL_GRAIN;
+    if (nt > most)
+        nt = most;
+    return nt < 1 ? 1 : nt;
+}
+
+/* observations [k0, k1) added to the trial state on the cells of a range */
+typedef struct observe_job {
+    berg_bayes *b;
+    const double *y;
+    size_t k0, k1;
+    double *row;
+    void *fails;
+    const char *fn;
+} observe_job;
+
+static void observe_range(void *ctx, size_t i0, size_t i1, size_t r)
+{
+    observe_job *job = ctx;
+    berg_bayes *b = job->b;
+    double *row = job->row;
+    for (size_t k = job->k0; k < job->k1; k++) {
+        berg_status st = loglik_range(b, job->y + k * b->dy, b->trial, row, i0, i1, job->fn);
+        if (st != BERG_OK) {
+            berg__bayes_fail_keep(job->fails, r, k, st);
+            return;
+        }
+        for (size_t i = i0; i < i1; i++) {
+            if (row[i] == -HUGE_VAL) {
+                b->trial[i] = -HUGE_VAL;
+                b->trial_comp[i] = 0.0;
+            } else if (b->trial[i] != -HUGE_VAL) {
+                berg__neumaier_add(&b->trial[i], &b->trial_comp[i], row[i]);
+            }
+        }
+    }
 }
 
 /* ---- create / destroy ------------------------------------------------- */
@@ -514,15 +603,32 @@ berg_status berg_bayes_observe(berg_bayes *b, size_t count, const double *y)
     BERG_TRY(check_data(b, count, y, fn));
     memcpy(b->trial, b->logpost, b->nu * sizeof(double));
     memcpy(b->trial_comp, b->logpost_comp, b->nu * sizeof(double));
+    /* the cells split among threads; observations in chunks between which
+     * progress is reported (each cell sees the observations in order, so
+     * the sums are those of the serial loop, bitwise) */
+    const size_t nt = berg__bayes_cell_threads(b, 1);
     double *row = berg__alloc(b->nu, sizeof(double), fn);
-    if (!row)
+    void *fails = nt > 1 ? berg__bayes_fails(nt, fn) : NULL;
+    if (!row || (nt > 1 && !fails)) {
+        berg__free(row);
+        berg__free(fails);
         return berg_last_status();
+    }
+    const size_t chunk = nt > 1 ? 1 + 65536 / b->nu : 1;
+    observe_job job = {b, y, 0, 0, row, fails, fn};
     berg__progress pr;
     berg__progress_start(&pr, b->progress, b->progress_data);
-    for (size_t k = 0; k < count; k++) {
+    for (size_t k = 0; k < count; k += chunk) {
         /* the trial state is not committed when the callback stops the call */
         BERG_TRY_GOTO(st, berg__progress_report(&pr, 0, (double)k / (double)count, k, NAN, fn),
                       done);
+        job.k0 = k;
+        job.k1 = count - k < chunk ? count : k + chunk;
+        if (nt > 1) {
+            berg__parallel_ranges(b->nu, nt, nt, observe_range, &job);
+            BERG_TRY_GOTO(st, berg__bayes_fail_first(fails, nt), done);
+            continue;
+        }
         BERG_TRY_GOTO(st, berg__bayes_loglik_row(b, y + k * b->dy, b->trial, row, fn), done);
         for (size_t i = 0; i < b->nu; i++) {
             if (row[i] == -HUGE_VAL) {
@@ -541,7 +647,19 @@ berg_status berg_bayes_observe(berg_bayes *b, size_t count, const double *y)
     b->T += (double)count;
 done:
     berg__free(row);
+    berg__free(fails);
     return st;
+}
+
+berg_status berg_bayes_set_threads(berg_bayes *b, size_t nthreads)
+{
+    static const char fn[] = "berg_bayes_set_threads";
+    BERG_TRY(berg__check_ptr(b, fn, "b"));
+    BERG_REQUIRE(nthreads <= BERG__THREADS_MAX, BERG_ERR_DOMAIN,
+                 "%s: nthreads is %zu, not in [0, %d] (0: follow berg_set_threads)", fn,
+                 nthreads, BERG__THREADS_MAX);
+    b->nthreads = nthreads;
+    return BERG_OK;
 }
 
 /* ---- summaries -------------------------------------------------------- */

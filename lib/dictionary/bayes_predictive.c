@@ -11,19 +11,66 @@
 #include <string.h>
 
 #include "dictionary/internal.h"
+#include "fisher/blas_threads.h"
 
-/* p(y_j) = sum_i pi_i w_u exp(ln p(y_j|u_i)), blocks of data cells, dgemv */
+/* p(y_j) = sum_i pi_i w_u exp(ln p(y_j|u_i)), blocks of data cells, dgemv.
+ * With threads the blocks (the same blocks as on one thread) are shared
+ * among them, each with its own exponentials, OpenBLAS held at one thread. */
+enum { BLOCK = 8 };
+
+typedef struct predictive_job {
+    const berg_bayes *b;
+    const double *pw, *active;
+    double *E;   /* BLOCK x nu per range */
+    double *res;
+    void *fails; /* NULL on one thread */
+    berg_status st;
+    const char *fn;
+} predictive_job;
+
+/* the blocks [k0, k1) of data cells */
+static void predictive_blocks(void *ctx, size_t k0, size_t k1, size_t r)
+{
+    predictive_job *job = ctx;
+    const berg_bayes *b = job->b;
+    const size_t nu = b->nu;
+    double *E = job->E + r * BLOCK * nu;
+    for (size_t k = k0; k < k1; k++) {
+        size_t j0 = k * BLOCK, nb = b->ny - j0 < BLOCK ? b->ny - j0 : BLOCK;
+        for (size_t q = 0; q < nb; q++) {
+            double y[BERG_MAX_RANK];
+            berg__bayes_data_point(b, j0 + q, y);
+            double *er = E + q * nu;
+            berg_status st = berg__bayes_loglik_row(b, y, job->active, er, job->fn);
+            if (st != BERG_OK) {
+                if (job->fails)
+                    berg__bayes_fail_keep(job->fails, r, j0 + q, st);
+                else
+                    job->st = st;
+                return;
+            }
+            for (size_t i = 0; i < nu; i++)
+                er[i] = exp(er[i]);
+        }
+        cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)nb, (int)nu, 1.0, E, (int)nu, job->pw, 1,
+                    0.0, job->res + j0, 1);
+    }
+}
+
 static berg_status predictive_from(const berg_bayes *b, const double *pi, double *p,
                                    const char *fn)
 {
-    enum { BLOCK = 8 };
-    size_t nu = b->nu;
+    size_t nu = b->nu, nblocks = (b->ny + BLOCK - 1) / BLOCK;
+    size_t nt = berg__bayes_cell_threads(b, b->ny);
+    if (nt > nblocks)
+        nt = nblocks;
     berg_status st = BERG_OK;
-    double *E = berg__alloc(BLOCK * nu, sizeof(double), fn);
+    double *E = berg__alloc(nt * BLOCK * nu, sizeof(double), fn);
     double *pw = berg__alloc(nu, sizeof(double), fn);
     double *res = berg__alloc(b->ny, sizeof(double), fn);
     double *active = berg__alloc(nu, sizeof(double), fn); /* -inf where pi = 0: skipped */
-    if (!E || !pw || !res || !active) {
+    void *fails = nt > 1 ? berg__bayes_fails(nt, fn) : NULL;
+    if (!E || !pw || !res || !active || (nt > 1 && !fails)) {
         st = berg_last_status();
         goto done;
     }
@@ -31,18 +78,16 @@ static berg_status predictive_from(const berg_bayes *b, const double *pi, double
         pw[i] = pi[i] * b->param.weight;
         active[i] = pw[i] > 0.0 ? 0.0 : -HUGE_VAL;
     }
-    for (size_t j0 = 0; j0 < b->ny; j0 += BLOCK) {
-        size_t nb = b->ny - j0 < BLOCK ? b->ny - j0 : BLOCK;
-        for (size_t r = 0; r < nb; r++) {
-            double y[BERG_MAX_RANK];
-            berg__bayes_data_point(b, j0 + r, y);
-            double *er = E + r * nu;
-            BERG_TRY_GOTO(st, berg__bayes_loglik_row(b, y, active, er, fn), done);
-            for (size_t i = 0; i < nu; i++)
-                er[i] = exp(er[i]);
-        }
-        cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)nb, (int)nu, 1.0, E, (int)nu, pw, 1, 0.0,
-                    res + j0, 1);
+    predictive_job job = {b, pw, active, E, res, fails, BERG_OK, fn};
+    if (nt > 1) {
+        int held = berg__blas_hold();
+        berg__parallel_ranges(nblocks, nt, held ? nt : 1, predictive_blocks, &job);
+        if (held)
+            berg__blas_release();
+        BERG_TRY_GOTO(st, berg__bayes_fail_first(fails, nt), done);
+    } else {
+        predictive_blocks(&job, 0, nblocks, 0);
+        BERG_TRY_GOTO(st, job.st, done);
     }
     memcpy(p, res, b->ny * sizeof(double));
 done:
@@ -50,6 +95,7 @@ done:
     berg__free(pw);
     berg__free(res);
     berg__free(active);
+    berg__free(fails);
     return st;
 }
 

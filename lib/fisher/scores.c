@@ -8,6 +8,14 @@
  * or 1e77 / N^(1/4) for the squared-score sums of the standard errors, are
  * refused too), so the check costs d operations; only on failure is the
  * input scanned to name the entry.
+ *
+ * Threads (berg_set_threads / berg_fisher_acc_set_threads): the N rows are
+ * cut into a fixed number of ranges that depends on N and d only (at most
+ * RANGES_MAX, each at least max(RANGE_MIN_ROWS, 8 d) rows), one dsyrk per
+ * range into its own d x d partial, and the partials are added in range
+ * order with Neumaier compensation. The split is the same on any number of
+ * threads, so the result is too (bitwise). While several threads run,
+ * OpenBLAS is held at one thread (fisher/blas_threads.h).
  */
 #include <float.h>
 #include <limits.h>
@@ -15,6 +23,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "fisher/blas_threads.h"
 #include "fisher/internal.h"
 
 /* after the berg headers: OpenBLAS's cblas.h may pull in <complex.h> */
@@ -76,6 +85,87 @@ static berg_status check_common(size_t nsamples, size_t dim, const double *score
     return BERG_OK;
 }
 
+/* ---- the fixed split of the rows ----------------------------------------- */
+
+#define RANGES_MAX 32
+#define RANGE_MIN_ROWS 8192
+
+/* ranges of the split of n rows of d scores: a function of n and d only
+ * (never of the thread count); partials take at most 1/8 of the input */
+static size_t split_ranges(size_t n, size_t d)
+{
+    size_t min_rows = d > RANGE_MIN_ROWS / 8 ? 8 * d : RANGE_MIN_ROWS;
+    size_t r = n / min_rows;
+    return r < 1 ? 1 : (r > RANGES_MAX ? RANGES_MAX : r);
+}
+
+/* Q (upper) = sum over n rows of (s s^T)^2 elementwise, as dsyrk of the
+ * squared scores in blocks of sq_rows rows through sq */
+static void squared_rows(size_t n, size_t d, const double *A, double *sq, size_t sq_rows,
+                         double *Q)
+{
+    double beta = 0.0;
+    for (size_t t0 = 0; t0 < n; t0 += sq_rows) {
+        size_t rows = n - t0 < sq_rows ? n - t0 : sq_rows;
+        const double *src = A + t0 * d;
+        for (size_t k = 0; k < rows * d; k++)
+            sq[k] = src[k] * src[k];
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)d, (int)rows, 1.0, sq, (int)d,
+                    beta, Q, (int)d);
+        beta = 1.0;
+    }
+}
+
+/* one split: range r of the rows into S + r d^2 (and Q + r d^2) */
+typedef struct syrk_job {
+    size_t d, sq_rows;
+    const double *A;
+    double alpha;
+    double *S, *Q, *sq; /* Q, sq NULL: no squared moments */
+} syrk_job;
+
+static void syrk_range(void *ctx, size_t b, size_t e, size_t r)
+{
+    const syrk_job *j = ctx;
+    const size_t d = j->d, dd = d * d;
+    syrk_rows(e - b, d, j->A + b * d, j->alpha, 0.0, j->S + r * dd);
+    if (j->Q)
+        squared_rows(e - b, d, j->A + b * d, j->sq + r * j->sq_rows * d, j->sq_rows,
+                     j->Q + r * dd);
+}
+
+/* P[0] (upper) = sum of the nranges partials P[r], in range order, with
+ * Neumaier compensation (comp: d^2 scratch) */
+static void reduce_partials(size_t d, size_t nranges, double *P, double *comp)
+{
+    const size_t dd = d * d;
+    if (nranges < 2)
+        return;
+    memset(comp, 0, dd * sizeof(double));
+    for (size_t r = 1; r < nranges; r++)
+        for (size_t i = 0; i < d; i++)
+            for (size_t k = i; k < d; k++)
+                berg__neumaier_add(&P[i * d + k], &comp[i * d + k], P[r * dd + i * d + k]);
+    for (size_t i = 0; i < d; i++)
+        for (size_t k = i; k < d; k++)
+            P[i * d + k] += comp[i * d + k];
+}
+
+/* run the split on nthreads threads (OpenBLAS held at one thread while
+ * more than one runs) */
+static void run_split(size_t n, size_t nranges, size_t nthreads, syrk_job *job)
+{
+    int held = 0;
+    if (nthreads > 1 && nranges > 1) {
+        held = berg__blas_hold();
+        if (!held) /* an OpenMP OpenBLAS threads each call itself */
+            nthreads = 1;
+    }
+    berg__parallel_ranges(n, nranges, nthreads, syrk_range, job);
+    if (held)
+        berg__blas_release();
+}
+
 berg_status berg_fisher_from_scores(size_t nsamples, size_t dim, const double *scores, double *Imat)
 {
     static const char fn[] = "berg_fisher_from_scores";
@@ -83,10 +173,14 @@ berg_status berg_fisher_from_scores(size_t nsamples, size_t dim, const double *s
     BERG_TRY(berg__check_ptr(Imat, fn, "Imat"));
     BERG_TRY(check_common(nsamples, dim, scores, fn));
     BERG_REQUIRE(nsamples > 0, BERG_ERR_SIZE, "%s: nsamples is 0 (need at least one sample)", fn);
-    double *C = berg__alloc(dim * dim, sizeof(double), fn);
+    const size_t nranges = split_ranges(nsamples, dim);
+    /* nranges partials and the compensation (nranges > 1 only) */
+    double *C = berg__alloc((nranges > 1 ? nranges + 1 : 1) * dim * dim, sizeof(double), fn);
     if (!C)
         return berg_last_status();
-    syrk_rows(nsamples, dim, scores, 1.0 / (double)nsamples, 0.0, C);
+    syrk_job job = {.d = dim, .A = scores, .alpha = 1.0 / (double)nsamples, .S = C};
+    run_split(nsamples, nranges, berg__threads(0), &job);
+    reduce_partials(dim, nranges, C, C + nranges * dim * dim);
     BERG_TRY_GOTO(st, diag_check(nsamples, dim, scores, C, fn, "sum s s^T", 2), fail);
     berg__linalg_mirror_upper(dim, C);
     memcpy(Imat, C, dim * dim * sizeof(double));
@@ -109,6 +203,7 @@ struct berg_fisher_acc {
     double *bS, *bQ;  /* one batch */
     double *sq;       /* block of squared scores */
     size_t sq_rows;
+    size_t nthreads;  /* configuration: berg_fisher_acc_set_threads (0: berg_threads()) */
 };
 
 berg_status berg_fisher_acc_create(berg_fisher_acc **out, size_t dim, unsigned flags)
@@ -183,23 +278,6 @@ static void neumaier_add_lower(size_t d, double *sum, double *comp, const double
             berg__neumaier_add(&sum[i * d + j], &comp[i * d + j], x[i * d + j]);
 }
 
-/* bQ (upper triangle) = sum over the batch of (s s^T)^2 elementwise, as
- * dsyrk of the squared scores in blocks of sq_rows rows */
-static void squared_moments(berg_fisher_acc *acc, size_t nsamples, const double *scores)
-{
-    const size_t d = acc->d;
-    double beta = 0.0;
-    for (size_t t0 = 0; t0 < nsamples; t0 += acc->sq_rows) {
-        size_t rows = nsamples - t0 < acc->sq_rows ? nsamples - t0 : acc->sq_rows;
-        const double *src = scores + t0 * d;
-        for (size_t k = 0; k < rows * d; k++)
-            acc->sq[k] = src[k] * src[k];
-        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)d, (int)rows, 1.0, acc->sq,
-                    (int)d, beta, acc->bQ, (int)d);
-        beta = 1.0;
-    }
-}
-
 berg_status berg_fisher_acc_add(berg_fisher_acc *acc, size_t nsamples, const double *scores)
 {
     static const char fn[] = "berg_fisher_acc_add";
@@ -209,14 +287,40 @@ berg_status berg_fisher_acc_add(berg_fisher_acc *acc, size_t nsamples, const dou
         return BERG_OK;
     BERG_REQUIRE(acc->count <= SIZE_MAX - nsamples, BERG_ERR_SIZE,
                  "%s: the sample count overflows size_t", fn);
-    const size_t d = acc->d;
+    const size_t d = acc->d, dd = d * d;
+    const int with_se = !(acc->flags & BERG_FISHER_ACC_NO_STDERR);
+    /* the batch sums into bS and bQ: one range in the handle's buffers,
+     * several in partials of their own (then added into bS, bQ) */
+    const size_t nranges = split_ranges(nsamples, d);
+    syrk_job job = {.d = d, .sq_rows = acc->sq_rows, .A = scores, .alpha = 1.0,
+                    .S = acc->bS, .Q = with_se ? acc->bQ : NULL, .sq = acc->sq};
+    double *parts = NULL;
+    if (nranges > 1) {
+        /* S and Q partials, one compensation, the squared-score blocks */
+        size_t per = (with_se ? 2 : 1) * nranges * dd + dd;
+        size_t sq = with_se ? nranges * acc->sq_rows * d : 0;
+        parts = berg__alloc(per + sq, sizeof(double), fn);
+        if (!parts)
+            return berg_last_status();
+        job.S = parts;
+        job.Q = with_se ? parts + nranges * dd : NULL;
+        job.sq = with_se ? parts + per : NULL;
+    }
+    run_split(nsamples, nranges, berg__threads(acc->nthreads), &job);
+    if (parts) {
+        double *comp = parts + (with_se ? 2 : 1) * nranges * dd;
+        reduce_partials(d, nranges, job.S, comp);
+        memcpy(acc->bS, job.S, dd * sizeof(double));
+        if (with_se) {
+            reduce_partials(d, nranges, job.Q, comp);
+            memcpy(acc->bQ, job.Q, dd * sizeof(double));
+        }
+        berg__free(parts);
+    }
     /* both batch sums are checked before either is added: a failed add
      * leaves the accumulator unchanged */
-    syrk_rows(nsamples, d, scores, 1.0, 0.0, acc->bS);
     BERG_TRY(diag_check(nsamples, d, scores, acc->bS, fn, "sum s s^T", 2));
-    const int with_se = !(acc->flags & BERG_FISHER_ACC_NO_STDERR);
     if (with_se) {
-        squared_moments(acc, nsamples, scores);
         BERG_TRY(diag_check(nsamples, d, scores, acc->bQ, fn, "sum (s_i s_j)^2", 4));
         berg__linalg_mirror_upper(d, acc->bQ);
         neumaier_add_lower(d, acc->Q, acc->Qc, acc->bQ);
@@ -224,6 +328,17 @@ berg_status berg_fisher_acc_add(berg_fisher_acc *acc, size_t nsamples, const dou
     berg__linalg_mirror_upper(d, acc->bS);
     neumaier_add_lower(d, acc->S, acc->Sc, acc->bS);
     acc->count += nsamples;
+    return BERG_OK;
+}
+
+berg_status berg_fisher_acc_set_threads(berg_fisher_acc *acc, size_t nthreads)
+{
+    static const char fn[] = "berg_fisher_acc_set_threads";
+    BERG_TRY(berg__check_ptr(acc, fn, "acc"));
+    BERG_REQUIRE(nthreads <= BERG__THREADS_MAX, BERG_ERR_DOMAIN,
+                 "%s: nthreads is %zu, not in [0, %d] (0: follow berg_set_threads)", fn,
+                 nthreads, BERG__THREADS_MAX);
+    acc->nthreads = nthreads;
     return BERG_OK;
 }
 

@@ -31,7 +31,74 @@ struct berg_w2_metric {
     berg__pool scratch;       /* CG vectors */
     berg_progress_fn progress; /* configuration: berg_w2_metric_set_progress */
     void *progress_data;
+    size_t nthreads;          /* configuration: berg_w2_metric_set_threads (0: berg_threads()) */
 };
+
+/* ---- the operator on threads ---------------------------------------------
+ * out = div(mob g^{-1} grad u), the result of berg__div_mobility (stencil.c)
+ * computed cell by cell: each cell adds its faces' fluxes in the order the
+ * face loop does (per axis: the lower face's -flux, then the upper face's
+ * +flux; on a periodic axis the first cell gets its upper face before the
+ * wrap-around face), so the values are those of berg__div_mobility,
+ * bitwise, and contiguous ranges of cells run on threads independently. */
+typedef struct op_job {
+    const berg_space *s;
+    const double *mob, *u;
+    double *out;
+} op_job;
+
+static void op_range(void *ctx, size_t b, size_t e, size_t r)
+{
+    const op_job *job = ctx;
+    const berg_space *s = job->s;
+    const double *u = job->u;
+    double *out = job->out;
+    (void)r;
+    for (size_t i = b; i < e; i++)
+        out[i] = 0.0;
+    for (size_t a = 0; a < BERG__RANK(s); a++) {
+        const double c = berg__axis_coef(s, a);
+        const double *m = job->mob + a * s->size;
+        const size_t st = s->stride[a], n = s->n[a];
+        const int wrap = s->bc[a] == BERG_PERIODIC && n > 1;
+        if (n == 1)
+            continue; /* no faces */
+        size_t rem = b % st, k = (b / st) % n; /* coordinate k of cell i on axis a */
+        for (size_t i = b; i < e; i++) {
+            double v = out[i];
+            if (k > 0) {
+                v -= c * m[i - st] * (u[i] - u[i - st]);
+                if (k + 1 < n)
+                    v += c * m[i] * (u[i + st] - u[i]);
+                else if (wrap) /* the wrap-around face, lower cell i */
+                    v += c * m[i] * (u[i - (n - 1) * st] - u[i]);
+            } else {
+                v += c * m[i] * (u[i + st] - u[i]);
+                if (wrap) /* the wrap-around face, upper cell i */
+                    v -= c * m[i + (n - 1) * st] * (u[i] - u[i + (n - 1) * st]);
+            }
+            out[i] = v;
+            if (++rem == st) {
+                rem = 0;
+                if (++k == n)
+                    k = 0;
+            }
+        }
+    }
+}
+
+/* cells per thread below which the operator stays on one thread */
+#define OP_GRAIN 16384
+
+static void apply_operator(const berg_w2_metric *m, const double *u, double *out)
+{
+    op_job job = {&m->space, m->mob, u, out};
+    size_t nt = berg__threads(m->nthreads);
+    if (nt <= 1 || m->space.size < 2 * OP_GRAIN)
+        op_range(&job, 0, m->space.size, 0);
+    else
+        berg__parallel_for(m->space.size, nt, OP_GRAIN, op_range, &job);
+}
 
 static int inverse_laplacian_symbol(size_t ndim, const double *k, double *c, void *user_data)
 {
@@ -232,6 +299,17 @@ berg_status berg_w2_metric_set_progress(berg_w2_metric *m, berg_progress_fn prog
     return BERG_OK;
 }
 
+berg_status berg_w2_metric_set_threads(berg_w2_metric *m, size_t nthreads)
+{
+    static const char fn[] = "berg_w2_metric_set_threads";
+    BERG_TRY(berg__check_ptr(m, fn, "m"));
+    BERG_REQUIRE(nthreads <= BERG__THREADS_MAX, BERG_ERR_DOMAIN,
+                 "%s: nthreads is %zu, not in [0, %d] (0: follow berg_set_threads)", fn,
+                 nthreads, BERG__THREADS_MAX);
+    m->nthreads = nthreads;
+    return BERG_OK;
+}
+
 static void project_mean(double *v, size_t n)
 {
     double mean = berg__sum(v, n) / (double)n;
@@ -274,7 +352,7 @@ static double true_residual(const berg_w2_metric *m, const double *eta, const do
                             double *ad)
 {
     const size_t n = m->space.size;
-    berg__div_mobility(&m->space, m->mob, x, ad);
+    apply_operator(m, x, ad);
     double e2 = 0.0, b2 = 0.0;
     double mean = berg__sum(eta, n) / (double)n;
     for (size_t i = 0; i < n; i++) {
@@ -315,7 +393,7 @@ static berg_status cg(const berg_w2_metric *m, const double *eta, double *w, siz
         /* the relative residual falls from 1 towards rtol */
         BERG_TRY(berg__progress_report(
             pr, 0, berg__progress_fraction(it, m->max_iter, 1.0, rel, m->rtol), it, rel, fn));
-        berg__div_mobility(s, m->mob, dir, ad);
+        apply_operator(m, dir, ad);
         cblas_dscal(ni, -1.0, ad, 1);
         double dad = cblas_ddot(ni, dir, 1, ad, 1);
         if (!(dad > 0.0)) {
@@ -431,7 +509,7 @@ berg_status berg_w2_metric_tangent(const berg_w2_metric *m, const double *eta_ha
     double *w = berg__pool_get(pool, fn);
     if (!w)
         return berg_last_status();
-    berg__div_mobility(&m->space, m->mob, eta_hat, w);
+    apply_operator(m, eta_hat, w);
     memcpy(eta, w, sizeof(double) * m->space.size);
     berg__pool_put(pool, w);
     return BERG_OK;

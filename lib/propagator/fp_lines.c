@@ -5,6 +5,7 @@
  * Gaussian elimination.
  */
 #include <math.h>
+#include <stdlib.h>
 
 #include "propagator/fp_internal.h"
 
@@ -136,6 +137,64 @@ static void solve_line(const line *L, size_t base, double td, double inv_d)
 #undef EXCESS
 }
 
+/* the lines of one sweep: their shared data, and the scratch of each range */
+typedef struct sweep_job {
+    const berg_space *s;
+    line L;                 /* the tables (scratch pointers unused) */
+    const berg__fp_line_work *work; /* one per range */
+    size_t m, st;
+    double td, inv_d;
+    int conserve;
+    double *x;
+} sweep_job;
+
+/* the grid lines [b, e) (line o * st + r of block o, offset r) with the
+ * scratch of range k */
+static void sweep_lines(void *ctx, size_t b, size_t e, size_t k)
+{
+    const sweep_job *job = ctx;
+    const size_t m = job->m, st = job->st, block = m * st;
+    const double td = job->td, inv_d = job->inv_d;
+    double *x = job->x;
+    line L = job->L;
+    L.sub = job->work[k].sub;
+    L.diag = job->work[k].diag;
+    L.super = job->work[k].super;
+    L.rhs = job->work[k].rhs;
+    double *rhs = L.rhs;
+    for (size_t l = b; l < e; l++) {
+        size_t base = (l / st) * block + l % st;
+        if (m == 1) { /* a single cell between two absorbing walls */
+            x[base] = x[base] * inv_d / (inv_d + td * L.rate_wall[base]);
+            continue;
+        }
+        double mass_in = 0.0;
+        for (size_t c = 0; c < m; c++) {
+            rhs[c] = x[base + c * st];
+            mass_in += rhs[c];
+        }
+        if (L.periodic)
+            solve_line(&L, base, td, inv_d);
+        else
+            solve_open(&L, base, td, inv_d);
+        double f = 1.0;
+        if (job->conserve) {
+            /* the exact line solution conserves the line's mass */
+            double mass = 0.0;
+            for (size_t c = 0; c < m; c++)
+                mass += rhs[c];
+            if (mass > 0.0 && mass_in > 0.0)
+                f = mass_in / mass;
+        }
+        for (size_t c = 0; c < m; c++)
+            x[base + c * st] = rhs[c] * f;
+    }
+}
+
+/* cells per thread below which a sweep stays on one thread (starting a
+ * thread costs about as much as solving this many cells) */
+#define SWEEP_GRAIN_CELLS 32768
+
 berg_status berg__fp_sweep_axis(const berg_fp *fp, const berg__fp_volume *fv, size_t a,
                                 double tau, double *x, const berg__fp_line_work *w,
                                 const char *fn)
@@ -145,43 +204,54 @@ berg_status berg__fp_sweep_axis(const berg_fp *fp, const berg__fp_volume *fv, si
     size_t n = fp->n, m = s->n[a], st = s->stride[a], off = a * n;
     if (m == 1 && s->bc[a] != BERG_DIRICHLET)
         return BERG_OK; /* no faces */
-    line L = {fv->rate_up + off, fv->rate_down + off, fv->rate_wall + off, m, st,
-              s->bc[a] == BERG_PERIODIC, w->sub, w->diag, w->super, w->rhs};
-    int conserve = (s->bc[a] != BERG_DIRICHLET);
     /* I - tau L_a divided by D = max(1, tau max_rate / 1e280): its entries
      * stay below 1e280 (no sum of them overflows) for any tau */
     const double cap = 1e280 / fmax(fv->max_rate, 1e-300);
-    const double td = fmin(tau, cap), inv_d = tau > cap ? cap / tau : 1.0;
-    double *b = w->rhs;
-    size_t block = m * st, nblocks = n / block;
-    for (size_t o = 0; o < nblocks; o++) {
-        for (size_t r = 0; r < st; r++) {
-            size_t base = o * block + r;
-            if (m == 1) { /* a single cell between two absorbing walls */
-                x[base] = x[base] * inv_d / (inv_d + td * L.rate_wall[base]);
-                continue;
-            }
-            double mass_in = 0.0;
-            for (size_t k = 0; k < m; k++) {
-                b[k] = x[base + k * st];
-                mass_in += b[k];
-            }
-            if (L.periodic)
-                solve_line(&L, base, td, inv_d);
-            else
-                solve_open(&L, base, td, inv_d);
-            double f = 1.0;
-            if (conserve) {
-                /* the exact line solution conserves the line's mass */
-                double mass = 0.0;
-                for (size_t k = 0; k < m; k++)
-                    mass += b[k];
-                if (mass > 0.0 && mass_in > 0.0)
-                    f = mass_in / mass;
-            }
-            for (size_t k = 0; k < m; k++)
-                x[base + k * st] = b[k] * f;
-        }
+    sweep_job job = {
+        .s = s,
+        .L = {fv->rate_up + off, fv->rate_down + off, fv->rate_wall + off, m, st,
+              s->bc[a] == BERG_PERIODIC, NULL, NULL, NULL, NULL},
+        .work = w, .m = m, .st = st,
+        .td = fmin(tau, cap), .inv_d = tau > cap ? cap / tau : 1.0,
+        .conserve = s->bc[a] != BERG_DIRICHLET, .x = x};
+    const size_t lines = n / m;
+    size_t nthreads = berg__threads(fp->nthreads), grain = SWEEP_GRAIN_CELLS / m + 1;
+    if (nthreads > lines / grain)
+        nthreads = lines / grain;
+    if (nthreads <= 1) {
+        sweep_lines(&job, 0, lines, 0);
+        return BERG_OK;
     }
+    /* scratch for ranges 1.. (range 0 uses w): the sweep cannot fail, so
+     * without memory it runs on one thread */
+    const size_t per = 5 * fv->longest_line;
+    berg__fp_line_work *works = malloc(nthreads * sizeof *works);
+    double *mem = works ? malloc((nthreads - 1) * per * sizeof(double)) : NULL;
+    if (!mem) {
+        free(works);
+        sweep_lines(&job, 0, lines, 0);
+        return BERG_OK;
+    }
+    works[0] = *w;
+    for (size_t k = 1; k < nthreads; k++) {
+        double *b = mem + (k - 1) * per;
+        works[k] = (berg__fp_line_work){b, b + fv->longest_line, b + 2 * fv->longest_line,
+                                        b + 3 * fv->longest_line};
+    }
+    job.work = works;
+    berg__parallel_ranges(lines, nthreads, nthreads, sweep_lines, &job);
+    free(mem);
+    free(works);
+    return BERG_OK;
+}
+
+berg_status berg_fp_set_threads(berg_fp *fp, size_t nthreads)
+{
+    static const char fn[] = "berg_fp_set_threads";
+    BERG_TRY(berg__check_ptr(fp, fn, "fp"));
+    BERG_REQUIRE(nthreads <= BERG__THREADS_MAX, BERG_ERR_DOMAIN,
+                 "%s: nthreads is %zu, not in [0, %d] (0: follow berg_set_threads)", fn,
+                 nthreads, BERG__THREADS_MAX);
+    fp->nthreads = nthreads;
     return BERG_OK;
 }
