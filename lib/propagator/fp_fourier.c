@@ -749,10 +749,14 @@ static berg_status fourier_rest(fourier_tflow *f, const double *p)
     return BERG_OK;
 }
 
-/* the rest of the current frame is resolved (spectral tail) */
+/* p / r = c r + rest in the current frame is resolved (spectral tail, as
+ * berg_fp_evolve checks it); f->half is the scratch */
 static berg_status fourier_rest_resolved(fourier_tflow *f)
 {
-    double tail = fourier_tail(&f->xg, &f->fft, f->psi);
+    double c = f->mass0 / f->r_norm2;
+    for (size_t i = 0; i < f->fp->n; i++)
+        f->half[i] = c * f->r[i] + f->psi[i];
+    double tail = fourier_tail(&f->xg, &f->fft, f->half);
     BERG_REQUIRE(isfinite(tail) && tail <= PSI_TAIL_MAX, BERG_ERR_DOMAIN,
                  "%s: p e^{V(t)/2} is not resolved on this periodic grid at t = %g (Fourier "
                  "tail %.2g > %g): the density must decay at least like e^{-V(t)/2} at every "

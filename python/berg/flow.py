@@ -5,6 +5,8 @@ berg/fokker_planck.h and berg/stochastic.h (docs/fokker_planck.md).
     fp = FokkerPlanck(space, V)        # d/dt p = div(g^{-1}(grad p + p grad V))
     fp = FokkerPlanck(space, V, discretization="fourier")  # spectral, periodic boxes
     pt = fp.evolve(p, t)               # adaptive, tolerance fp.tolerance
+    pt = fp.evolve_field(p, t0, t1, field)        # V(t) (and g(t)) from field(t)
+    pt = fp.evolve_table(p, t0, t1, times, V, g)  # knots, linear in t
     q = fp.stationary()                # e^{-V}/Z exactly
     sp = fp.spectral()                 # exact e^{tL} by eigen-decomposition
     sp.evolve(p, t); sp.eigenvalues(); sp.mode(k)
@@ -41,6 +43,7 @@ _vp = ctypes.c_void_p
 _sz = ctypes.c_size_t
 _GRAD = ctypes.CFUNCTYPE(ctypes.c_int, _sz, c_double_p, c_double_p, _vp)
 _AGRAD = ctypes.CFUNCTYPE(ctypes.c_int, _sz, c_double_p, c_double_p, _vp)
+_FIELD = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_double, _sz, _sz, c_double_p, c_double_p, _vp)
 
 _fp_create = fn("berg_fp_create", [ctypes.POINTER(_vp), _vp, c_double_p, ctypes.c_uint])
 _fp_evolve = fn("berg_fp_evolve", [_vp, ctypes.c_double, c_double_p, c_double_p])
@@ -53,6 +56,12 @@ _fp_back = fn("berg_fp_backward_apply", [_vp, c_double_p, c_double_p])
 _fp_velocity = fn("berg_fp_velocity", [_vp, c_double_p, c_double_p])
 _fp_scheme = fn("berg_fp_scheme", [_vp, c_double_p, c_double_p])
 _fp_progress = fn("berg_fp_set_progress", [_vp, _progress.PROGRESS_FN, _vp])
+_fp_evolve_field = fn("berg_fp_evolve_field", [_vp, ctypes.c_double, ctypes.c_double,
+                                               ctypes.c_double, c_double_p, c_double_p, _FIELD,
+                                               _vp])
+_fp_evolve_table = fn("berg_fp_evolve_table", [_vp, ctypes.c_double, ctypes.c_double,
+                                               ctypes.c_double, _sz, c_double_p, c_double_p,
+                                               c_double_p, c_double_p, c_double_p])
 _sp_create = fn("berg_fp_spectral_create_progress", [ctypes.POINTER(_vp), _vp,
                                                        _progress.PROGRESS_FN, _vp])
 _sp_evolve = fn("berg_fp_spectral_evolve", [_vp, ctypes.c_double, c_double_p, c_double_p])
@@ -265,6 +274,198 @@ class FokkerPlanck(_lib.Handle):
         return out
 
     __call__ = evolve
+
+    def _metric(self, g, what):
+        """g as an ndim x ndim matrix (a scalar is that multiple of the identity)"""
+        d = len(self.shape)
+        g = np.asarray(g, dtype=np.float64)
+        if g.ndim == 0:
+            return float(g) * np.eye(d)
+        return _lib.as_array(g, (d, d), what)
+
+    def evolve_field(self, p: ArrayLike, t0: float, t1: float,
+                     field: Callable[[float], ArrayLike | tuple[ArrayLike, ArrayLike]],
+                     step: float = 0.0, out: np.ndarray | None = None,
+                     progress: _progress.ProgressArg = None) -> np.ndarray:
+        """``p(t1)`` for a time-dependent potential (and metric) ``field(t)``.
+
+        The flow ``d/dt p = div(g(t)^-1 (grad p + p grad V(t)))`` from
+        ``p(t0) = p`` (``berg_fp_evolve_field``). Every substep uses the
+        generator frozen at its midpoint (the exponential midpoint rule:
+        symmetric, second order), so the adaptive mode extrapolates as
+        :meth:`evolve` does (Fourier to order 8, finite volume to order 6)
+        under :attr:`tolerance`; ``step > 0`` takes equal second-order steps
+        of at most ``step``, each still error-estimated against the
+        tolerance. The handle's own ``V`` is not used.
+
+        Parameters
+        ----------
+        p : array_like
+            The state at ``t0``: finite, >= 0, shape ``space.shape`` or flat.
+        t0, t1 : float
+            The start and end times, finite, ``t1 >= t0``.
+        field : callable
+            ``field(t) -> V`` or ``field(t) -> (V, g)``: ``V(t)`` on the grid
+            (shape ``space.shape``) and optionally the metric ``g(t)`` (the
+            inverse diffusion tensor: an ``ndim x ndim`` symmetric positive
+            definite matrix, or a scalar for that multiple of the identity;
+            a scalar diffusion coefficient ``D(t)`` is ``g = 1 / D(t)``).
+            Without ``g`` the space's metric is used. The finite-volume
+            discretization needs a diagonal ``g``.
+        step : float, optional
+            0 (adaptive, the default) or the longest fixed step.
+        out : numpy.ndarray, optional
+            Writeable C-contiguous float64 array for the result (may be ``p``).
+        progress : bool or callable, optional
+            As in :meth:`evolve` (``fraction`` is ``(t - t0) / (t1 - t0)``).
+
+        Returns
+        -------
+        numpy.ndarray
+            ``p(t1)`` in the shape of ``p``; its mass is that of ``p``
+            (periodic and Neumann axes).
+
+        Raises
+        ------
+        TimeError
+            ``t0`` or ``t1`` not finite, or ``t1 < t0``.
+        CallbackError
+            ``field`` raised (chained) or gave a non-finite value.
+        NotSPDError
+            ``g(t)`` is not symmetric positive definite.
+        UnsupportedError
+            A coupled ``g(t)`` with the finite-volume discretization.
+        DomainError
+            A bad ``step``; Fourier: ``e^{-V(t)/2}`` or ``p e^{V(t)/2}`` not
+            resolved at some ``t`` (the message gives the time).
+        ConvergenceError
+            The stepping could not reach the tolerance (or a fixed step's
+            error estimate is above it).
+        CancelledError
+            ``progress`` returned a true value (``out`` unchanged).
+
+        Examples
+        --------
+        >>> sp = berg.Space((64,), -8.0, 8.0)
+        >>> x = sp.coordinates(0)
+        >>> fp = berg.FokkerPlanck(sp, x ** 2 / 2, discretization="fourier", estimate=True)
+        >>> p = np.exp(-x ** 2 / (2 * 0.5)); p /= p.sum()
+        >>> # stiffness a(t) = 1 + t/2: the variance obeys v' = -2 a v + 2,
+        >>> # from v(0) = 0.5 it stays between 0.5 and 1
+        >>> pt = fp.evolve_field(p, 0.0, 1.0, lambda t: (1 + t / 2) * x ** 2 / 2)
+        >>> v = float((pt * x ** 2).sum() / pt.sum())
+        >>> 0.5 < v < 1.0
+        True
+        """
+        out = _lib.out_array(out, self.shape, like=p)
+        p = _lib.as_array(p, self.shape, "p")
+        if not callable(field):
+            raise TypeError("field must be callable: field(t) -> V or (V, g)")
+
+        def body(t, n, ndim, V, g, _ud):
+            r = field(float(t))
+            Vt, gt = r if isinstance(r, tuple) else (r, None)
+            np.ctypeslib.as_array(V, shape=(n,))[:] = _lib.as_array(
+                Vt, name="V(t)").reshape(n)
+            if gt is not None:
+                np.ctypeslib.as_array(g, shape=(ndim * ndim,))[:] = self._metric(
+                    gt, "g(t)").reshape(ndim * ndim)
+
+        cb = _lib.Callback(_FIELD, body)
+        with _progress.Call(self.progress if progress is None else progress,
+                            "Fokker-Planck evolve") as call:
+            st = _fp_evolve_field(self._h, float(t0), float(t1), float(step), ptr(p), ptr(out),
+                                  cb.c_fn, None)
+            if cb.error is not None:
+                cb.check(st)
+            call.check(st)
+        return out
+
+    def evolve_table(self, p: ArrayLike, t0: float, t1: float, times: ArrayLike,
+                     V: ArrayLike, g: ArrayLike | None = None, step: float = 0.0,
+                     out: np.ndarray | None = None,
+                     progress: _progress.ProgressArg = None) -> np.ndarray:
+        """``p(t1)`` for a potential (and metric) tabulated at knots ``times``.
+
+        As :meth:`evolve_field` with ``V(t)`` and ``g(t)`` interpolated
+        linearly in ``t`` between the knots (``berg_fp_evolve_table``). The
+        steps land on every knot, so the result is the flow of the
+        interpolated coefficients to the tolerance; as an approximation of
+        smooth coefficients the interpolation is second order in the knot
+        spacing.
+
+        Parameters
+        ----------
+        p : array_like
+            The state at ``t0``: finite, >= 0, shape ``space.shape`` or flat.
+        t0, t1 : float
+            The start and end times, ``times[0] <= t0 <= t1 <= times[-1]``.
+        times : array_like
+            The knots, at least 2, finite and strictly increasing.
+        V : array_like
+            ``V`` at each knot, shape ``(len(times),) + space.shape``.
+        g : array_like, optional
+            The metric at each knot, shape ``(len(times), ndim, ndim)``, or
+            ``(len(times),)`` for multiples of the identity; default: the
+            space's metric at all times.
+        step : float, optional
+            0 (adaptive, the default) or the longest fixed step.
+        out : numpy.ndarray, optional
+            Writeable C-contiguous float64 array for the result (may be ``p``).
+        progress : bool or callable, optional
+            As in :meth:`evolve_field`.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``p(t1)`` in the shape of ``p``.
+
+        Raises
+        ------
+        DomainError
+            ``times`` not strictly increasing, ``[t0, t1]`` outside the table,
+            or as in :meth:`evolve_field`.
+        SizeError
+            Fewer than 2 knots.
+        NonFiniteError
+            ``times``, ``V`` or ``g`` has a NaN or infinite value.
+        NotSPDError
+            A knot's ``g`` is not symmetric positive definite.
+        TimeError
+            ``t0`` or ``t1`` not finite, or ``t1 < t0``.
+        ConvergenceError
+            The stepping could not reach the tolerance.
+
+        Examples
+        --------
+        >>> sp = berg.Space((64,), -8.0, 8.0)
+        >>> x = sp.coordinates(0)
+        >>> fp = berg.FokkerPlanck(sp, x ** 2 / 2, discretization="fourier", estimate=True)
+        >>> p = np.exp(-x ** 2 / (2 * 0.5)); p /= p.sum()
+        >>> times = np.array([0.0, 1.0])
+        >>> V = np.array([x ** 2 / 2, 1.5 * x ** 2 / 2])   # a(t) = 1 + t/2: linear
+        >>> a = fp.evolve_table(p, 0.0, 1.0, times, V)
+        >>> b = fp.evolve_field(p, 0.0, 1.0, lambda t: (1 + t / 2) * x ** 2 / 2)
+        >>> bool(np.abs(a - b).sum() < 1e-8)
+        True
+        """
+        out = _lib.out_array(out, self.shape, like=p)
+        p = _lib.as_array(p, self.shape, "p")
+        times = _lib.as_array(times, name="times").reshape(-1)
+        nt = times.size
+        V = _lib.as_array(V, (nt,) + self.shape, "V")
+        if g is not None:
+            d = len(self.shape)
+            g = np.asarray(g, dtype=np.float64)
+            if g.ndim == 1:
+                g = g[:, None, None] * np.eye(d)[None, :, :]
+            g = _lib.as_array(g, (nt, d, d), "g")
+        with _progress.Call(self.progress if progress is None else progress,
+                            "Fokker-Planck evolve") as call:
+            call.check(_fp_evolve_table(self._h, float(t0), float(t1), float(step),
+                                        _lib.size_t(nt, "ntimes"), ptr(times), ptr(V), ptr(g),
+                                        ptr(p), ptr(out)))
+        return out
 
     def stationary(self) -> np.ndarray:
         """The stationary state ``q = e^{-V}/Z`` on the grid (normalized).
