@@ -14,13 +14,14 @@
 #include "berg/heat.h"
 #include "propagator/heat_internal.h"
 
-#define ALLOWED_FLAGS (BERG_PLAN_ESTIMATE | BERG_SYMBOL_FD)
+#define ALLOWED_FLAGS (BERG_PLAN_ESTIMATE | BERG_SYMBOL_FD | BERG_HEAT_DIRECT | BERG_HEAT_SPECTRAL)
 
 void berg_heat_destroy(berg_heat *heat)
 {
     if (heat == NULL)
         return;
     berg__xform_free(&heat->x);
+    berg__hdir_free(&heat->direct);
     for (int a = 0; a < BERG_MAX_RANK; a++)
         berg__free(heat->qaxis[a]);
     berg__free(heat->qfull);
@@ -81,6 +82,9 @@ static berg_status make_tables(berg_heat *h, int fd, const char *fn)
         h->fac_off[0] = off;
         off += berg__xround(h->x.nspec);
     }
+    h->kern_off = off;
+    if (h->separable)
+        off += berg__xround(BERG__HDIR_KERNEL_DOUBLES);
     h->block_doubles = off;
     return check_tables(h, fn);
 }
@@ -94,6 +98,10 @@ berg_status berg__heat_create(berg_heat **out, const berg_space *space, size_t b
     BERG_REQUIRE(nthreads >= 1 && nthreads <= INT_MAX, BERG_ERR_DOMAIN,
                  "%s: nthreads = %zu must be at least 1 and at most INT_MAX", fn, nthreads);
     BERG_TRY(berg__check_flags(flags, ALLOWED_FLAGS, fn));
+    BERG_REQUIRE((flags & (BERG_HEAT_DIRECT | BERG_HEAT_SPECTRAL)) !=
+                     (BERG_HEAT_DIRECT | BERG_HEAT_SPECTRAL),
+                 BERG_ERR_DOMAIN,
+                 "%s: flags BERG_HEAT_DIRECT and BERG_HEAT_SPECTRAL exclude each other", fn);
 
     berg_heat *h = berg__alloc(1, sizeof *h, fn);
     if (h == NULL)
@@ -101,12 +109,17 @@ berg_status berg__heat_create(berg_heat **out, const berg_space *space, size_t b
     memset(h, 0, sizeof *h);
     h->separable = space->diagonal;
     h->flags = flags;
+    h->force = (flags & BERG_HEAT_DIRECT) ? 1 : (flags & BERG_HEAT_SPECTRAL) ? -1 : 0;
     /* a separable symbol is even in every k_a: mixed spaces may use one r2r plan */
     unsigned xf = ((flags & BERG_PLAN_ESTIMATE) ? BERG__XF_ESTIMATE : 0u) |
                   (h->separable ? BERG__XF_EVEN : 0u) | BERG__XF_NOBUFS;
     berg_status st;
     BERG_TRY_GOTO(st, berg__xform_init(&h->x, space, batch, nthreads, xf, fn), fail);
     BERG_TRY_GOTO(st, make_tables(h, (flags & BERG_SYMBOL_FD) != 0, fn), fail);
+    BERG_TRY_GOTO(st,
+                  berg__hdir_init(&h->direct, space, batch, (flags & BERG_SYMBOL_FD) != 0,
+                                  nthreads, fn),
+                  fail);
     BERG_TRY_GOTO(st, berg__pool_init(&h->pool, h->block_doubles, sizeof(double), fn), fail);
     *out = h;
     return BERG_OK;
@@ -142,8 +155,10 @@ berg_status berg__heat_begin(const berg_heat *h, berg__heat_work *w, const char 
         for (int a = 0; a < h->x.space.ndim; a++)
             w->faxis[a] = w->block + h->fac_off[a];
         w->efull = NULL;
+        w->kern = (berg__hdir_kernel *)(void *)(w->block + h->kern_off);
     } else {
         w->efull = w->block + h->fac_off[0];
+        w->kern = NULL;
     }
     return BERG_OK;
 }
@@ -166,6 +181,10 @@ static void set_time(const berg_heat *h, berg__heat_work *w, double t)
             for (size_t i = 0; i < h->x.sshape[a]; i++)
                 f[i] = exp(-t * q[i]) * an;
         }
+        if (h->force >= 0)
+            berg__hdir_kernels(&h->direct, t, w->kern);
+        else
+            w->kern->compact = 0;
     } else {
         double nm = h->x.norm;
         for (size_t i = 0; i < h->x.nspec; i++)
@@ -182,6 +201,59 @@ static void multiply(const berg_heat *h, const berg__heat_work *w, const double 
         berg__xform_mul_table(&h->x, w->efull, src, dst);
 }
 
+/* the spectral step the crossover is measured against: one apply on the
+ * scratch of another block (its content is finite; the result is dropped) */
+typedef struct {
+    const berg_heat *h;
+    double t;
+} probe_ctx;
+
+static void spectral_run(const berg_heat *h, berg__heat_work *w, const double *in, double *out);
+
+static berg_status spectral_probe(void *v, const char *fn)
+{
+    const probe_ctx *p = v;
+    berg__heat_work w;
+    BERG_TRY(berg__heat_begin(p->h, &w, fn));
+    set_time(p->h, &w, p->t);
+    unsigned fp = berg__ftz_enter();
+    spectral_run(p->h, &w, w.s.rbuf2, w.s.rbuf2);
+    berg__ftz_leave(fp);
+    berg__heat_end(p->h, &w);
+    return BERG_OK;
+}
+
+/* the tables of t are set: whether the direct path runs it (measuring the
+ * crossover on first need; a failed measurement means the spectral path) */
+static int direct_for(const berg_heat *h, const berg__heat_work *w, double t)
+{
+    if (!h->separable || w->kern == NULL || !w->kern->compact)
+        return 0;
+    probe_ctx p = {h, t};
+    int use = 0;
+    if (berg__hdir_choose(&h->direct, w->kern, h->force, spectral_probe, &p, &use,
+                          "berg_heat_apply") != BERG_OK)
+        return 0;
+    return use;
+}
+
+int berg__heat_uses_direct(const berg_heat *h, berg__heat_work *w, double t)
+{
+    if (t == 0.0)
+        return 0;
+    set_time(h, w, t);
+    return direct_for(h, w, t);
+}
+
+/* out = T^{-1} e^{-t q} T in with the block's tables (flush-to-zero set) */
+static void spectral_run(const berg_heat *h, berg__heat_work *w, const double *in, double *out)
+{
+    const berg__xform *x = &h->x;
+    berg__xform_forward_s(x, &w->s, in, w->s.spec);
+    multiply(h, w, w->s.spec, w->s.spec);
+    berg__xform_inverse_s(x, &w->s, w->s.spec, out);
+}
+
 void berg__heat_run(const berg_heat *h, berg__heat_work *w, double t, const double *in,
                     double *out)
 {
@@ -193,6 +265,13 @@ void berg__heat_run(const berg_heat *h, berg__heat_work *w, double t, const doub
     }
     /* the factor tables outside flush-to-zero: a subnormal t is not 0 */
     set_time(h, w, t);
+    if (direct_for(h, w, t)) {
+        /* spec holds at least batch * nreal doubles and is neither in nor out */
+        unsigned fp = berg__ftz_enter();
+        berg__hdir_run(&h->direct, w->kern, in, out, w->s.spec);
+        berg__ftz_leave(fp);
+        return;
+    }
     unsigned fp = berg__ftz_enter();
     berg__xform_forward_s(x, &w->s, in, w->s.spec);
     multiply(h, w, w->s.spec, w->s.spec);
@@ -317,6 +396,20 @@ static void time_block(const berg_heat *h, berg__heat_work *w, double t, double 
     berg__ftz_leave(fp);
 }
 
+/* dst = e^{t Delta} of the input: by the direct path from src (the input,
+ * when some time takes it) or from the spectrum in w's spec */
+static void time_or_direct(const berg_heat *h, berg__heat_work *w, double t, const double *src,
+                           double *dst)
+{
+    if (src != NULL && berg__heat_uses_direct(h, w, t)) {
+        unsigned fp = berg__ftz_enter();
+        berg__hdir_run(&h->direct, w->kern, src, dst, w->s.spec2);
+        berg__ftz_leave(fp);
+        return;
+    }
+    time_block(h, w, t, dst);
+}
+
 /* the zero times are exact copies of in, made before anything overwrites in */
 static void copy_zero_times(size_t nt, const double *t, size_t block, const double *in,
                             double *out)
@@ -333,7 +426,16 @@ static berg_status times_scaled(const berg_heat *h, berg__heat_work *w, size_t n
                                 const char *fn)
 {
     size_t block = h->x.batch * h->x.nreal;
-    double *buf = w->s.rbuf2;
+    double *buf = w->s.rbuf2, *scaled = NULL;
+    /* the direct times read the scaled input, kept in its own buffer */
+    for (size_t j = 0; j < nt && scaled == NULL; j++)
+        if (t[j] != 0.0 && berg__heat_uses_direct(h, w, t[j])) {
+            scaled = berg__alloc(block, sizeof(double), fn);
+            if (scaled == NULL)
+                return berg_last_status();
+            for (size_t i = 0; i < block; i++)
+                scaled[i] = in[i] * scale;
+        }
     for (size_t i = 0; i < block; i++)
         buf[i] = in[i] * scale;
     unsigned fp = berg__ftz_enter();
@@ -342,23 +444,27 @@ static berg_status times_scaled(const berg_heat *h, berg__heat_work *w, size_t n
     for (size_t j = 0; j < nt; j++) {
         if (t[j] == 0.0)
             continue;
-        time_block(h, w, t[j], buf);
+        time_or_direct(h, w, t[j], scaled, buf);
         double m = 0.0;
         for (size_t i = 0; i < block; i++)
             m = fmax(m, fabs(buf[i]));
-        BERG_REQUIRE(m <= DBL_MAX * scale, BERG_ERR_DOMAIN,
-                     "%s: the result at t[%zu] = %g has values beyond DBL_MAX (in is within a "
-                     "factor %g of DBL_MAX)",
-                     fn, j, t[j], 1.0 / scale);
+        if (!(m <= DBL_MAX * scale)) {
+            berg__free(scaled);
+            return berg__error(BERG_ERR_DOMAIN,
+                               "%s: the result at t[%zu] = %g has values beyond DBL_MAX (in is "
+                               "within a factor %g of DBL_MAX)",
+                               fn, j, t[j], 1.0 / scale);
+        }
     }
     copy_zero_times(nt, t, block, in, out);
     for (size_t j = 0; j < nt; j++) {
         if (t[j] == 0.0)
             continue;
-        time_block(h, w, t[j], buf);
+        time_or_direct(h, w, t[j], scaled, buf);
         for (size_t i = 0; i < block; i++)
             out[j * block + i] = buf[i] / scale;
     }
+    berg__free(scaled);
     return BERG_OK;
 }
 
@@ -394,12 +500,21 @@ berg_status berg_heat_apply_times(const berg_heat *heat, size_t nt, const double
         st = times_scaled(heat, &w, nt, t, scale, in, out, fn);
     } else {
         copy_zero_times(nt, t, block, in, out);
-        unsigned fp = berg__ftz_enter();
-        berg__xform_forward_s(x, &w.s, in, w.s.spec);
-        berg__ftz_leave(fp);
-        for (size_t j = 0; j < nt; j++)
-            if (t[j] != 0.0)
-                time_block(heat, &w, t[j], out + j * block);
+        /* block 0 (which may be in) last; the spectrum once, when a time
+         * takes the spectral path */
+        int have_spec = 0;
+        for (size_t jj = 0; jj < nt; jj++) {
+            size_t j = (jj + 1) % nt;
+            if (t[j] == 0.0)
+                continue;
+            if (!berg__heat_uses_direct(heat, &w, t[j]) && !have_spec) {
+                unsigned fp = berg__ftz_enter();
+                berg__xform_forward_s(x, &w.s, in, w.s.spec);
+                berg__ftz_leave(fp);
+                have_spec = 1;
+            }
+            time_or_direct(heat, &w, t[j], in, out + j * block);
+        }
     }
     berg__heat_end(heat, &w);
     return st;

@@ -1,0 +1,272 @@
+/* heat, direct path (issue 18): the separable convolution with the exact
+ * discrete kernel equals the spectral path to 1e-14 of the maximum on
+ * random data, for every boundary kind (mixed per axis), diagonal metrics,
+ * both symbols, 1-D / 2-D / 3-D, odd and even sizes, many t around the
+ * width where the kernel stops being compact; in place, batches, several
+ * times (bitwise equal to separate applies), the automatic choice, and
+ * thread counts (bitwise equal); multipliers with the heat symbol. */
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+#include "propagator/heat_internal.h"
+
+static unsigned long long seed = 12345;
+
+static void random_fill(double *a, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        a[i] = 2.0 * tu_uniform(&seed) - 1.0;
+}
+
+static berg_heat *make(const berg_space *s, size_t batch, size_t nthreads, unsigned flags)
+{
+    berg_heat *h = NULL;
+    CHECK_STATUS(berg_heat_create_ex(&h, s, batch, nthreads, flags | BERG_PLAN_ESTIMATE),
+                 BERG_OK, "create flags 0x%x", flags);
+    return h;
+}
+
+/* whether handle h runs time t by the direct path */
+static int takes_direct(const berg_heat *h, double t)
+{
+    berg__heat_work w;
+    if (berg__heat_begin(h, &w, "test") != BERG_OK)
+        return -1;
+    int r = berg__heat_uses_direct(h, &w, t);
+    berg__heat_end(h, &w);
+    return r;
+}
+
+static double rel_diff(const double *a, const double *ref, size_t n)
+{
+    double m = tu_max_abs(ref, n);
+    return tu_max_abs_diff(a, ref, n) / (m > 0 ? m : 1.0);
+}
+
+/* forced direct vs forced spectral on one space, sigma = sqrt(2 t) / h_min
+ * over a sweep; returns how many times went direct */
+static int compare_space(const berg_space *s, unsigned fd, const char *what)
+{
+    size_t n = berg_space_size(s);
+    berg_heat *hd = make(s, 1, 1, fd | BERG_HEAT_DIRECT);
+    berg_heat *hs = make(s, 1, 1, fd | BERG_HEAT_SPECTRAL);
+    double *in = tu_vec(n), *a = tu_vec(n), *b = tu_vec(n);
+    random_fill(in, n);
+    int d = (int)berg_space_rank(s);
+    double hs_[3], hmin = INFINITY;
+    berg_space_spacing(s, hs_);
+    for (int ax = 0; ax < d; ax++)
+        hmin = fmin(hmin, hs_[ax]);
+    static const double sig[] = {0.02, 0.1, 0.3, 0.7, 1.0, 1.5, 2.0, 2.5, 2.8, 3.0, 3.2,
+                                 3.5, 4.0, 5.0, 6.0, 8.0, 12.0, 17.0, 25.0};
+    int direct = 0;
+    for (size_t j = 0; j < sizeof sig / sizeof sig[0]; j++) {
+        double t = 0.5 * sig[j] * sig[j] * hmin * hmin;
+        CHECK_STATUS(berg_heat_apply(hd, t, in, a), BERG_OK, "%s direct t %g", what, t);
+        CHECK_STATUS(berg_heat_apply(hs, t, in, b), BERG_OK, "%s spectral t %g", what, t);
+        double e = rel_diff(a, b, n);
+        CHECK(e <= 1e-14, "%s fd %u sigma %g: direct - spectral = %.3g of the max", what, fd,
+              sig[j], e);
+        direct += takes_direct(hd, t) == 1;
+        CHECK(takes_direct(hs, t) == 0, "%s: BERG_HEAT_SPECTRAL took the direct path", what);
+    }
+    free(in);
+    free(a);
+    free(b);
+    berg_heat_destroy(hd);
+    berg_heat_destroy(hs);
+    return direct;
+}
+
+static void test_boundaries(void)
+{
+    berg_boundary k3[3] = {BERG_PERIODIC, BERG_NEUMANN, BERG_DIRICHLET};
+    /* 1-D, odd and even */
+    size_t n1[3] = {37, 64, 301};
+    for (int b = 0; b < 3; b++)
+        for (int i = 0; i < 3; i++)
+            for (unsigned fd = 0; fd <= BERG_SYMBOL_FD; fd += BERG_SYMBOL_FD) {
+                double lo = -0.3, hi = 1.9;
+                berg_space *s = tu_space(1, &n1[i], &lo, &hi, &k3[b], NULL);
+                char what[64];
+                snprintf(what, sizeof what, "1-D n %zu bc %d", n1[i], b);
+                int nd = compare_space(s, fd, what);
+                /* the FD kernel is compact at small sigma; the continuum
+                 * one from sigma ~3 on, once 2 W + 1 fits the period */
+                if (fd || n1[i] >= 64)
+                    CHECK(nd > 0, "%s fd %u: the direct path was never taken", what, fd);
+                berg_space_destroy(s);
+            }
+    /* 2-D, every pair of kinds, a diagonal metric, odd sizes */
+    size_t n2[2] = {61, 58};
+    double lo2[2] = {0, -1}, hi2[2] = {2.0, 1.5}, g2[4] = {1.7, 0, 0, 0.6};
+    for (int b0 = 0; b0 < 3; b0++)
+        for (int b1 = 0; b1 < 3; b1++)
+            for (unsigned fd = 0; fd <= BERG_SYMBOL_FD; fd += BERG_SYMBOL_FD) {
+                berg_boundary bc[2] = {k3[b0], k3[b1]};
+                berg_space *s = tu_space(2, n2, lo2, hi2, bc, g2);
+                char what[64];
+                snprintf(what, sizeof what, "2-D bc %d x %d", b0, b1);
+                int nd = compare_space(s, fd, what);
+                if (fd)
+                    CHECK(nd > 0, "%s fd: the direct path was never taken", what);
+                berg_space_destroy(s);
+            }
+    /* 3-D, mixed kinds, odd sizes, a diagonal metric */
+    size_t n3[3] = {19, 24, 13};
+    double lo3[3] = {0, 0, 0}, hi3[3] = {1, 1.3, 0.7};
+    double g3[9] = {1.0, 0, 0, 0, 2.5, 0, 0, 0, 0.4};
+    berg_boundary m3[3][3] = {{BERG_PERIODIC, BERG_NEUMANN, BERG_DIRICHLET},
+                              {BERG_DIRICHLET, BERG_PERIODIC, BERG_NEUMANN},
+                              {BERG_NEUMANN, BERG_NEUMANN, BERG_PERIODIC}};
+    for (int c = 0; c < 3; c++)
+        for (unsigned fd = 0; fd <= BERG_SYMBOL_FD; fd += BERG_SYMBOL_FD) {
+            berg_space *s = tu_space(3, n3, lo3, hi3, m3[c], g3);
+            char what[64];
+            snprintf(what, sizeof what, "3-D mix %d", c);
+            int nd = compare_space(s, fd, what);
+            if (fd)
+                CHECK(nd > 0, "%s fd: the direct path was never taken", what);
+            berg_space_destroy(s);
+        }
+    /* 3-D large enough for the continuum kernel at sigma 3-6 */
+    size_t nb[3] = {60, 60, 60};
+    double hb[3] = {1, 1, 1};
+    berg_space *s = tu_space(3, nb, lo3, hb, m3[0], NULL);
+    CHECK(compare_space(s, 0, "3-D 60^3") > 0, "3-D continuum: never direct");
+    berg_space_destroy(s);
+}
+
+/* the automatic choice: any t gives the spectral answer; in place, batch,
+ * several times (bitwise equal to separate applies), threads (bitwise) */
+static void test_forms(void)
+{
+    size_t n[2] = {96, 75};
+    double lo[2] = {0, 0}, hi[2] = {1, 1};
+    berg_boundary bc[2] = {BERG_NEUMANN, BERG_PERIODIC};
+    berg_space *s = tu_space(2, n, lo, hi, bc, NULL);
+    size_t N = berg_space_size(s), B = 3;
+    for (unsigned fd = 0; fd <= BERG_SYMBOL_FD; fd += BERG_SYMBOL_FD) {
+        berg_heat *ha = make(s, 1, 1, fd), *hs = make(s, 1, 1, fd | BERG_HEAT_SPECTRAL);
+        berg_heat *hd = make(s, 1, 1, fd | BERG_HEAT_DIRECT);
+        berg_heat *hd2 = make(s, 1, 2, fd | BERG_HEAT_DIRECT);
+        berg_heat *hb = make(s, B, 2, fd | BERG_HEAT_DIRECT);
+        double *in = tu_vec(B * N), *a = tu_vec(B * N), *b = tu_vec(B * N), *c = tu_vec(B * N);
+        random_fill(in, B * N);
+        double h = 1.0 / 96.0;
+        double ts[6];
+        int k = 0;
+        for (double sg = 0.25; sg < 40.0; sg *= 1.19, k++) {
+            double t = 0.5 * sg * sg * h * h;
+            if (k < 6)
+                ts[k] = fd ? t : 20.0 * t;
+            CHECK_STATUS(berg_heat_apply(ha, t, in, a), BERG_OK, "auto");
+            CHECK_STATUS(berg_heat_apply(hs, t, in, b), BERG_OK, "spectral");
+            double e = rel_diff(a, b, N);
+            CHECK(e <= 1e-14, "auto fd %u sigma %g: %.3g", fd, sg, e);
+            /* threads: bitwise */
+            CHECK_STATUS(berg_heat_apply(hd, t, in, a), BERG_OK, "direct");
+            CHECK_STATUS(berg_heat_apply(hd2, t, in, c), BERG_OK, "direct 2 threads");
+            CHECK(memcmp(a, c, N * sizeof(double)) == 0, "fd %u sigma %g: 2 threads differ", fd,
+                  sg);
+            /* in place */
+            memcpy(c, in, N * sizeof(double));
+            CHECK_STATUS(berg_heat_apply(hd, t, c, c), BERG_OK, "in place");
+            CHECK(memcmp(a, c, N * sizeof(double)) == 0, "fd %u sigma %g: in place differs", fd,
+                  sg);
+            /* batch: each array as alone */
+            CHECK_STATUS(berg_heat_apply_batch(hb, t, B, in, c), BERG_OK, "batch");
+            for (size_t j = 0; j < B; j++) {
+                CHECK_STATUS(berg_heat_apply(hd, t, in + j * N, b), BERG_OK, "one");
+                CHECK(memcmp(b, c + j * N, N * sizeof(double)) == 0,
+                      "fd %u sigma %g: batch array %zu differs", fd, sg, j);
+            }
+        }
+        /* several times at once (one of them 0), out equal to in */
+        ts[2] = 0.0;
+        double *outs = tu_vec(6 * B * N);
+        memcpy(outs, in, B * N * sizeof(double));
+        CHECK_STATUS(berg_heat_apply_times(hb, 6, ts, outs, outs), BERG_OK, "times");
+        for (int j = 0; j < 6; j++) {
+            CHECK_STATUS(berg_heat_apply_batch(hb, ts[j], B, in, c), BERG_OK, "batch t");
+            CHECK(memcmp(c, outs + (size_t)j * B * N, B * N * sizeof(double)) == 0,
+                  "fd %u: apply_times block %d differs from a separate apply", fd, j);
+        }
+        free(outs);
+        free(in);
+        free(a);
+        free(b);
+        free(c);
+        berg_heat_destroy(ha);
+        berg_heat_destroy(hs);
+        berg_heat_destroy(hd);
+        berg_heat_destroy(hd2);
+        berg_heat_destroy(hb);
+    }
+    berg_space_destroy(s);
+}
+
+/* the FD kernel of a single spike against the modified Bessel closed form
+ * on a long periodic line: e^{-2s} I_m(2s), I_m by its series in long
+ * double (an independent reference) */
+static void test_bessel(void)
+{
+    size_t n = 400;
+    double lo = 0, hi = 400; /* h = 1 */
+    berg_boundary bc = BERG_PERIODIC;
+    berg_space *s = tu_space(1, &n, &lo, &hi, &bc, NULL);
+    berg_heat *h = make(s, 1, 1, BERG_SYMBOL_FD | BERG_HEAT_DIRECT);
+    double *in = tu_vec(n), *out = tu_vec(n);
+    double svals[4] = {0.01, 0.7, 3.0, 40.0};
+    for (int j = 0; j < 4; j++) {
+        double sv = svals[j];
+        tu_fill(in, n, 0.0);
+        in[200] = 1.0;
+        CHECK_STATUS(berg_heat_apply(h, sv, in, out), BERG_OK, "spike");
+        CHECK(takes_direct(h, sv) == 1, "s = %g not direct", sv);
+        double err = 0.0;
+        for (int m = 0; m < 60; m++) {
+            long double x = 2.0L * sv, y = x * x / 4.0L, term = expl(-x), sum = 0;
+            for (int q = 1; q <= m; q++)
+                term *= (x / 2.0L) / q;
+            for (int k = 1; k < 400 && term > 0; k++) {
+                sum += term;
+                term *= y / ((long double)k * (long double)(k + m));
+            }
+            err = fmax(err, fabs(out[200 + m] - (double)sum));
+            err = fmax(err, fabs(out[200 - m] - (double)sum));
+        }
+        CHECK(err < 1e-15, "FD spike s = %g: max error vs e^{-2s} I_m(2s) %.3g", sv, err);
+    }
+    free(in);
+    free(out);
+    berg_heat_destroy(h);
+    berg_space_destroy(s);
+}
+
+/* flags: both forcing bits together are refused */
+static void test_flags(void)
+{
+    size_t n = 16;
+    double lo = 0, hi = 1;
+    berg_boundary bc = BERG_PERIODIC;
+    berg_space *s = tu_space(1, &n, &lo, &hi, &bc, NULL);
+    berg_heat *h = NULL;
+    CHECK_STATUS(berg_heat_create(&h, s, BERG_HEAT_DIRECT | BERG_HEAT_SPECTRAL), BERG_ERR_DOMAIN,
+                 "both forcing flags");
+    CHECK(h == NULL, "out written on failure");
+    CHECK_MESSAGE("BERG_HEAT_DIRECT", "both flags");
+    berg_space_destroy(s);
+}
+
+int main(void)
+{
+    test_flags();
+    test_bessel();
+    test_boundaries();
+    test_forms();
+    return test_summary("heat_direct");
+}
