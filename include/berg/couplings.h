@@ -155,7 +155,7 @@ BERG_API berg_status berg_basis_add(berg_basis *basis, berg_operator_fn op, void
 
 /**
  * @brief Number of operators k of a basis.
- * @param[in] basis  the basis.
+ * @param[in] basis  the basis, or NULL (gives 0).
  * @return k; 0 when basis is NULL.
  * @since 1.1
  */
@@ -163,7 +163,7 @@ BERG_API size_t berg_basis_size(const berg_basis *basis);
 
 /**
  * @brief Number of lattice sites (the length of one field) of a basis.
- * @param[in] basis  the basis.
+ * @param[in] basis  the basis, or NULL (gives 0).
  * @return berg_space_size() of its lattice; 0 when basis is NULL.
  * @since 1.1
  */
@@ -457,7 +457,7 @@ BERG_API berg_status berg_couplings_flow_add(berg_couplings_flow *flow, double l
 
 /**
  * @brief Number of scales S added so far.
- * @param[in] flow  the record.
+ * @param[in] flow  the record, or NULL (gives 0).
  * @return S; 0 when flow is NULL.
  * @since 1.1
  */

@@ -281,8 +281,8 @@ berg_status berg_basis_evaluate(const berg_basis *basis, size_t count, const dou
     size_t total, nv;
     BERG_TRY(berg__mul_size(count, basis->ncells, &total, fn, "count x ncells (phi)"));
     BERG_TRY(berg__mul_size(count, basis->k, &nv, fn, "count x k (values)"));
-    BERG_TRY(berg__check_addressable(total, sizeof(double), fn, "phi"));
-    BERG_TRY(berg__check_addressable(nv, sizeof(double), fn, "values"));
+    BERG_TRY(berg__check_addressable(total, sizeof(double), fn, "phi (count x ncells)"));
+    BERG_TRY(berg__check_addressable(nv, sizeof(double), fn, "values (count x k)"));
     BERG_TRY(berg__check_ptr(phi, fn, "phi"));
     BERG_TRY(berg__check_ptr(values, fn, "values"));
     BERG_TRY(berg__check_finite(phi, total, fn, "phi"));

@@ -55,7 +55,7 @@ berg_status berg__couplings_beta(size_t S, size_t k, const double *x, const doub
                 v -= Dm[s * S + t] * lambda[t * k + i];
             beta[s * k + i] = v;
             if (!isfinite(v)) {
-                st = berg__error(BERG_ERR_NONFINITE, "%s: beta overflows at scale %zu", fn, s);
+                st = berg__error(BERG_ERR_NONFINITE, "%s: beta overflows at scale %zu (lambda too large)", fn, s);
                 break;
             }
         }
@@ -80,7 +80,8 @@ berg_status berg__couplings_beta(size_t S, size_t k, const double *x, const doub
                         }
                         if (!isfinite(v)) {
                             st = berg__error(BERG_ERR_NONFINITE,
-                                             "%s: the covariance of beta overflows", fn);
+                                             "%s: the covariance of beta overflows (cov too large)",
+                                             fn);
                             break;
                         }
                         beta_cov[(s * k + i) * n + t * k + j] = v;

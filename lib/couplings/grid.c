@@ -150,7 +150,7 @@ berg_status berg_couplings_grid_score_matching(const berg_basis *basis, const be
             goto done;
         }
     BERG_TRY_GOTO(st, berg__couplings_factor(k, A, D, L, fn,
-                                             "the score-matching matrix A = E[grad L_i . grad L_j]"),
+                                             "the score-matching matrix A = E[grad L_i . grad L_j] over p"),
                   done);
     BERG_TRY_GOTO(st, berg__couplings_solve(k, D, L, 1, lam, fn), done);
     for (size_t i = 0; i < k; i++)
@@ -271,7 +271,7 @@ berg_status berg_couplings_kl_projection(const berg_basis *basis, const berg_spa
         for (size_t i = 0; i < k; i++)
             g[i] = mp[i] - mean[i];
         BERG_TRY_GOTO(st, berg__couplings_factor(k, C, D, L, fn,
-                                                 "the Fisher metric Cov(L_i, L_j) of the model"),
+                                                 "the Fisher metric Cov(L_i, L_j) of the model fitted to p"),
                       done);
         memcpy(dir, g, k * sizeof(double));
         BERG_TRY_GOTO(st, berg__couplings_solve(k, D, L, 1, dir, fn), done);

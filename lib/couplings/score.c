@@ -99,18 +99,21 @@ berg_status berg__couplings_ensemble(const berg_basis *b, size_t count, size_t n
     const size_t k = b->k, N = b->ncells;
     size_t total;
     BERG_TRY(berg__mul_size(count, N, &total, fn, "count x ncells (phi)"));
-    BERG_TRY(berg__check_addressable(total, sizeof(double), fn, "phi"));
+    BERG_TRY(berg__check_addressable(total, sizeof(double), fn, "phi (count x ncells)"));
     BERG_TRY(berg__check_finite(phi, total, fn, "phi"));
     size_t nthreads = berg__threads(0);
     if (nthreads > count)
         nthreads = count;
-    size_t nG, nscr;
+    size_t nG, nscr, kN, nbk;
     BERG_TRY(berg__mul_size(count, k * k + k, &nG, fn, "per-member statistics"));
-    BERG_TRY(berg__mul_size(nthreads, k * N, &nscr, fn, "scratch"));
+    BERG_TRY(berg__mul_size(k, N, &kN, fn, "k x ncells"));
+    BERG_TRY(berg__mul_size(nthreads, kN, &nscr, fn, "scratch"));
+    BERG_TRY(berg__mul_size(nb, k, &nbk, fn, "nbatch x k"));
+    BERG_TRY(berg__check_addressable(nbk + 2 * k * k + 3 * k, sizeof(double), fn, "scratch"));
     berg_status st = BERG_OK;
     double *G = berg__alloc(nG, sizeof(double), fn);
     double *scr = berg__alloc(nscr, sizeof(double), fn);
-    double *work = berg__alloc(2 * k * k + 3 * k + nb * k, sizeof(double), fn);
+    double *work = berg__alloc(2 * k * k + 3 * k + nbk, sizeof(double), fn);
     berg__eval_fail *fail = berg__alloc(nthreads, sizeof *fail, fn);
     size_t *fail_member = berg__alloc(nthreads, sizeof(size_t), fn);
     if (!G || !scr || !work || !fail || !fail_member) {
@@ -160,7 +163,8 @@ berg_status berg__couplings_ensemble(const berg_basis *b, size_t count, size_t n
     }
     berg__linalg_symmetrize(k, A);
     BERG_TRY_GOTO(st, berg__couplings_factor(k, A, D, L, fn,
-                                             "the score-matching matrix A = E[grad L_i . grad L_j]"),
+                                             "the score-matching matrix A = E[grad L_i . grad L_j] over "
+                                             "phi"),
                   done);
     memcpy(lam, bv, k * sizeof(double));
     BERG_TRY_GOTO(st, berg__couplings_solve(k, D, L, 1, lam, fn), done);
@@ -226,6 +230,11 @@ static berg_status check_counts(const berg_basis *basis, size_t count, size_t nb
     BERG_REQUIRE(nbatch != 1 && nbatch <= count, BERG_ERR_SIZE,
                  "%s: nbatch = %zu (0 for independent members, or 2 .. count = %zu batches)", fn,
                  nbatch, count);
+    /* count x ncells (phi) must be addressable: then count, and nbatch <= count,
+     * times k <= 64 fit in size_t */
+    size_t total;
+    BERG_TRY(berg__mul_size(count, basis->ncells, &total, fn, "count x ncells (phi)"));
+    BERG_TRY(berg__check_addressable(total, 64 * sizeof(double), fn, "phi (count x ncells)"));
     return BERG_OK;
 }
 
@@ -276,7 +285,8 @@ berg_status berg_couplings_flow_create(berg_couplings_flow **out, const berg_bas
     const size_t nb = nbatch ? nbatch : count;
     size_t per;
     BERG_TRY(berg__mul_size(nb, basis->k, &per, fn, "nbatch x k"));
-    BERG_TRY(berg__check_addressable(per, 16 * sizeof(double), fn, "the influence record"));
+    BERG_TRY(berg__check_addressable(per, 16 * sizeof(double), fn,
+                                     "the influence record (count or nbatch x k)"));
     berg_couplings_flow *f = berg__alloc(1, sizeof *f, fn);
     if (!f)
         return berg_last_status();
