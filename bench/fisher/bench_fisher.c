@@ -1,8 +1,9 @@
 /*
  * fisher benchmarks: berg_fisher_from_scores against a bare CBLAS dsyrk on
  * the same data (the machine's dsyrk peak, and the cost of validation and
- * symmetrisation), the accumulator, the location rule and Wick moments.
- * Prints figures only.
+ * symmetrisation), the accumulator, the location rule and Wick moments;
+ * first the 10^6 x 64 case at 1 and 2 libberg threads (`bench_fisher
+ * threads` runs that case alone). Prints figures only.
  */
 #include <math.h>
 #include <stdio.h>
@@ -85,8 +86,39 @@ static void fill(double *x, size_t n)
     }
 }
 
-int main(void)
+/* issue 18: berg_fisher_from_scores on N = 10^6, d = 64 at 1 and 2 libberg
+ * threads against the one dsyrk numpy's X.T @ X makes (alpha = 1/N folds
+ * numpy's division), at OpenBLAS's own thread count (the default: one per
+ * core; libberg holds it at one thread only while its own threads run) */
+static void threads_case(void)
 {
+    scores_ctx c = {1000000, 64, NULL, NULL, NULL};
+    c.X = malloc(c.n * c.d * sizeof(double));
+    c.F = malloc(c.d * c.d * sizeof(double));
+    fill(c.X, c.n * c.d);
+    printf("OpenBLAS threads: %d (OPENBLAS_NUM_THREADS = %s)\n", openblas_get_num_threads(),
+           getenv("OPENBLAS_NUM_THREADS") ? getenv("OPENBLAS_NUM_THREADS") : "(unset)");
+    for (size_t t = 1; t <= 2; t++) {
+        berg_set_threads(t);
+        char name[80];
+        snprintf(name, sizeof name, "from_scores 10^6 x 64, %zu libberg thread%s", t,
+                 t > 1 ? "s" : "");
+        double r = bench_pair(name, run_berg, &c, "dsyrk", run_dsyrk, &c, 11);
+        printf("    speed-up over dsyrk (numpy's X.T @ X): %.2fx\n", 1.0 / r);
+    }
+    berg_set_threads(1);
+    printf("OpenBLAS threads after: %d\n", openblas_get_num_threads());
+    free(c.X);
+    free(c.F);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && argv[1][0] == 't') { /* bench_fisher threads: that case alone */
+        threads_case();
+        return 0;
+    }
+    threads_case();
     /* the machine's dsyrk peak: a large, compute-bound shape, measured
      * before and after the cases (the machine is shared: the best of all
      * dsyrk figures of the run is taken as the peak) */

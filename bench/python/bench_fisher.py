@@ -1,6 +1,7 @@
 """berg.fisher_from_scores against numpy's X.T @ X / N on the same BLAS.
 
 Run: BERG_LIBRARY=build/lib/libberg.so PYTHONPATH=python /usr/bin/python3 bench/python/bench_fisher.py
+(append "threads" for the 10^6 x 64 table at 1 and 2 libberg threads alone).
 Prints which BLAS library numpy and libberg have loaded (from /proc/self/maps),
 then per size the median times, the ratio (< 1: libberg faster) and GFLOP/s.
 """
@@ -102,6 +103,31 @@ def main():
               f"({flops / tb * 1e-9:.2f} vs {flops / tn * 1e-9:.2f} GFLOP/s, syrk flop count)")
 
 
+def threads_table(samples=11):
+    """Issue 18: N = 10^6, d = 64 at 1 and 2 libberg threads against numpy's
+    X.T @ X / N at OpenBLAS's default thread count (libberg holds OpenBLAS at
+    one thread only while its own threads run)."""
+    n, d = 1000000, 64
+    X = np.random.default_rng(2).standard_normal((n, d))
+    print(f"\nfrom_scores {n} x {d}, OPENBLAS_NUM_THREADS =",
+          os.environ.get("OPENBLAS_NUM_THREADS", "(unset)"))
+    ref = X.T @ X / n
+    for t in (1, 2):
+        berg.set_threads(t)
+        I = berg.fisher_from_scores(X)
+        tb, tn = median_pair(lambda: berg.fisher_from_scores(X), lambda: X.T @ X / n, samples)
+        err = np.max(np.abs(I - ref)) / np.max(np.abs(ref))
+        print(f"  {t} libberg thread{'s' if t > 1 else ' '}: libberg {1e3 * tb:8.1f} ms   "
+              f"numpy {1e3 * tn:8.1f} ms   libberg is {tn / tb:.2f}x numpy   "
+              f"(max |I - numpy| / max |I| = {err:.1e})")
+    berg.set_threads(1)
+
+
 if __name__ == "__main__":
+    import sys
+    if sys.argv[1:] == ["threads"]:  # the 10^6 x 64 thread table alone
+        threads_table()
+        sys.exit(0)
     main()
+    threads_table()
     location_rules_table()

@@ -45,6 +45,7 @@ _set_loglik = fn("berg_bayes_set_loglik", [_vp, _LOGLIK, _vp])
 _reset = fn("berg_bayes_reset", [_vp])
 _observe = fn("berg_bayes_observe", [_vp, _sz, c_double_p])
 _b_progress = fn("berg_bayes_set_progress", [_vp, _progress.PROGRESS_FN, _vp])
+_b_threads = fn("berg_bayes_set_threads", [_vp, _sz])
 _set_truth = fn("berg_bayes_set_truth", [_vp, c_double_p])
 _divergence = fn("berg_bayes_divergence", [_vp, c_double_p])
 _expected = fn("berg_bayes_expected", [_vp, _d])
@@ -277,6 +278,41 @@ class Bayes(_lib.Handle):
         0.0
         """
         check(_reset(self._h))
+
+    def set_threads(self, nthreads: int) -> None:
+        """Set the threads of observe and predictive (configuration).
+
+        0 (the default) follows :func:`berg.set_threads`; 1 to 1024
+        overrides it for this instance. Results match one thread's
+        (bitwise, or to 1e-14 relative: docs/performance.md, "Threads").
+
+        With more than one thread, :meth:`observe` shares the parameter
+        cells among the threads and :meth:`predictive` the data cells;
+        Python callbacks then run one at a time (they hold the GIL), so
+        only a grid noise (``set_location`` with ``noise``) gains from it.
+        Loops under a few thousand cells stay on one thread.
+
+        Parameters
+        ----------
+        nthreads : int
+            0 to 1024.
+
+        Raises
+        ------
+        DomainError
+            ``nthreads`` is negative or above 1024 (the setting is unchanged).
+
+        Examples
+        --------
+        >>> U = berg.Space((41,), -2.0, 2.0, "neumann")
+        >>> Y = berg.Space((64,), -8.0, 8.0, "neumann")
+        >>> b = berg.Bayes(U, np.ones(41), Y)
+        >>> b.set_threads(2)
+        """
+        if isinstance(nthreads, bool) or not isinstance(nthreads, int) or nthreads < 0:
+            raise _lib.DomainError(
+                f"set_threads: nthreads must be a non-negative int, not {nthreads!r}")
+        check(_b_threads(self._h, nthreads))
 
     def observe(self, y: ArrayLike, progress: _progress.ProgressArg = None) -> None:
         """Update the posterior with observed data (eq 6); all or nothing.

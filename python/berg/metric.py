@@ -402,6 +402,7 @@ _m_destroy = fn("berg_w2_metric_destroy", [_vp], None)
 _m_set_density = fn("berg_w2_metric_set_density", [_vp, c_double_p])
 _m_set_tol = fn("berg_w2_metric_set_tolerance", [_vp, ctypes.c_double])
 _m_set_iter = fn("berg_w2_metric_set_max_iterations", [_vp, ctypes.c_size_t])
+_m_threads = fn("berg_w2_metric_set_threads", [_vp, ctypes.c_size_t])
 _m_potential = fn("berg_w2_metric_potential", [_vp, c_double_p, c_double_p,
                                                ctypes.POINTER(ctypes.c_size_t), _dref])
 _m_inner = fn("berg_w2_metric_inner", [_vp, c_double_p, c_double_p, _dref,
@@ -530,6 +531,35 @@ class W2Metric(_lib.Handle):
         >>> berg.W2Metric(sp, p).set_tolerance(1e-6)
         """
         check(_m_set_tol(self._h, float(rtol)))
+
+    def set_threads(self, nthreads: int) -> None:
+        """Set the threads of the operator div(p g^-1 grad) in every CG iteration (ranges of cells; grids under 32768 cells stay on one thread; the preconditioner's FFTs use the threads set when the metric was created) (configuration).
+
+        0 (the default) follows :func:`berg.set_threads`; 1 to 1024
+        overrides it for this instance. Results match one thread's
+        (bitwise, or to 1e-14 relative: docs/performance.md, "Threads").
+
+        Parameters
+        ----------
+        nthreads : int
+            0 to 1024.
+
+        Raises
+        ------
+        DomainError
+            ``nthreads`` is negative or above 1024 (the setting is unchanged).
+
+        Examples
+        --------
+        >>> sp = berg.Space((64,), -4.0, 4.0)
+        >>> x = sp.coordinates(0)
+        >>> p, _ = sp.normalize(np.exp(-x ** 2 / 2))
+        >>> berg.W2Metric(sp, p).set_threads(2)
+        """
+        if isinstance(nthreads, bool) or not isinstance(nthreads, int) or nthreads < 0:
+            raise _lib.DomainError(
+                f"set_threads: nthreads must be a non-negative int, not {nthreads!r}")
+        check(_m_threads(self._h, nthreads))
 
     def set_max_iterations(self, n: int) -> None:
         """Set the CG iteration cap (configuration).
