@@ -11,6 +11,7 @@
 #include <float.h>
 
 #include "berg/heat.h"
+#include "propagator/heat_internal.h"
 #include "propagator/transform.h"
 
 /* Immutable after creation: plans, symbol tables. The exp table of
@@ -23,16 +24,25 @@ struct berg_multiplier {
     size_t neg_mode;    /* first mode with c < 0, or nspec */
     double cmax;        /* max |c| */
     size_t exp_off;     /* offset of the exp table in a block */
+    size_t kern_off;    /* offset of the direct kernels in a block */
     berg__pool pool;    /* scratch blocks, one per concurrent call */
+    /* the heat symbol: c = lambda q(k) on every mode (q = k.g^{-1}k or its
+     * finite-difference form, diagonal metric): e^{-t c} is the heat
+     * semigroup at time lambda t, with its direct path (issue 18) */
+    int heat_symbol;
+    double lambda;
+    int force;          /* +1 BERG_HEAT_DIRECT, -1 BERG_HEAT_SPECTRAL, 0 */
+    berg__hdir direct;
 };
 
-#define ALLOWED_FLAGS (BERG_PLAN_ESTIMATE | BERG_SYMBOL_FD)
+#define ALLOWED_FLAGS (BERG_PLAN_ESTIMATE | BERG_SYMBOL_FD | BERG_HEAT_DIRECT | BERG_HEAT_SPECTRAL)
 
 void berg_multiplier_destroy(berg_multiplier *m)
 {
     if (m == NULL)
         return;
     berg__xform_free(&m->x);
+    berg__hdir_free(&m->direct);
     berg__free(m->c);
     berg__free(m->cn);
     berg__free(m->csqrt);
@@ -116,6 +126,38 @@ static berg_status derive_tables(berg_multiplier *m, const char *fn)
     return BERG_OK;
 }
 
+/* whether c = lambda q(k) on every mode (to 4e-15 relative) for the heat
+ * symbol q of a diagonal metric; then the engine of the direct path */
+static berg_status detect_heat(berg_multiplier *m, int fd, size_t nthreads, const char *fn)
+{
+    const berg__xform *x = &m->x;
+    size_t ns = x->nspec;
+    m->heat_symbol = 0;
+    if (!x->space.diagonal || m->neg_mode < ns || m->force < 0)
+        return BERG_OK;
+    double *q = berg__alloc(ns, sizeof(double), fn);
+    if (q == NULL)
+        return berg_last_status();
+    berg__xform_quad_table(x, fd, q);
+    size_t top = 0;
+    for (size_t i = 1; i < ns; i++)
+        if (q[i] > q[top])
+            top = i;
+    double lambda = q[top] > 0.0 && isfinite(q[top]) ? m->c[top] / q[top] : 0.0;
+    int ok = lambda > 0.0 && isfinite(lambda);
+    for (size_t i = 0; ok && i < ns; i++) {
+        double want = lambda * q[i];
+        ok = fabs(m->c[i] - want) <= 4e-15 * fmax(m->c[i], want);
+    }
+    berg__free(q);
+    if (!ok)
+        return BERG_OK;
+    m->lambda = lambda;
+    BERG_TRY(berg__hdir_init(&m->direct, &x->space, 1, fd, nthreads, fn));
+    m->heat_symbol = 1;
+    return BERG_OK;
+}
+
 static berg_status build(berg_multiplier **out, const berg_space *space, size_t nthreads,
                          unsigned flags, int radial, mode_symbol sym, void *ctx, const char *fn)
 {
@@ -124,6 +166,10 @@ static berg_status build(berg_multiplier **out, const berg_space *space, size_t 
     BERG_REQUIRE(nthreads >= 1 && nthreads <= INT_MAX, BERG_ERR_DOMAIN,
                  "%s: nthreads = %zu must be at least 1 and at most INT_MAX", fn, nthreads);
     BERG_TRY(berg__check_flags(flags, ALLOWED_FLAGS, fn));
+    BERG_REQUIRE((flags & (BERG_HEAT_DIRECT | BERG_HEAT_SPECTRAL)) !=
+                     (BERG_HEAT_DIRECT | BERG_HEAT_SPECTRAL),
+                 BERG_ERR_DOMAIN,
+                 "%s: flags BERG_HEAT_DIRECT and BERG_HEAT_SPECTRAL exclude each other", fn);
     berg_multiplier *m = berg__alloc(1, sizeof *m, fn);
     if (m == NULL)
         return berg_last_status();
@@ -145,9 +191,12 @@ static berg_status build(berg_multiplier **out, const berg_space *space, size_t 
         goto fail;
     }
     BERG_TRY_GOTO(st, derive_tables(m, fn), fail);
+    m->force = (flags & BERG_HEAT_DIRECT) ? 1 : (flags & BERG_HEAT_SPECTRAL) ? -1 : 0;
+    BERG_TRY_GOTO(st, detect_heat(m, (flags & BERG_SYMBOL_FD) != 0, nthreads, fn), fail);
     m->exp_off = BERG__HEAD_DOUBLES + berg__xform_scratch_doubles(&m->x, 1);
-    BERG_TRY_GOTO(st, berg__pool_init(&m->pool, m->exp_off + berg__xround(ns), sizeof(double), fn),
-                  fail);
+    m->kern_off = m->exp_off + berg__xround(ns);
+    size_t block = m->kern_off + (m->heat_symbol ? berg__xround(BERG__HDIR_KERNEL_DOUBLES) : 0);
+    BERG_TRY_GOTO(st, berg__pool_init(&m->pool, block, sizeof(double), fn), fail);
     *out = m;
     return BERG_OK;
 fail:
@@ -403,6 +452,8 @@ typedef struct {
     double *block;
     berg__xscratch s;
     double *table; /* the exp table (berg_multiplier_exp_apply) */
+    berg__hdir_kernel *kern; /* the direct kernels of the table's t (heat symbol) */
+    int direct;    /* run() takes the direct path with kern */
 } work;
 
 static berg_status begin(const berg_multiplier *m, work *w, const char *fn)
@@ -412,6 +463,8 @@ static berg_status begin(const berg_multiplier *m, work *w, const char *fn)
         return berg_last_status();
     berg__xform_scratch_carve(&m->x, w->block + BERG__HEAD_DOUBLES, 1, &w->s);
     w->table = w->block + m->exp_off;
+    w->kern = m->heat_symbol ? (berg__hdir_kernel *)(void *)(w->block + m->kern_off) : NULL;
+    w->direct = 0;
     return BERG_OK;
 }
 
@@ -425,10 +478,27 @@ static void run(const berg_multiplier *m, const work *w, const double *table, co
                 double *out)
 {
     unsigned fp = berg__ftz_enter();
+    if (w->direct) {
+        /* spec holds nreal doubles and is neither in nor out */
+        berg__hdir_run(&m->direct, w->kern, in, out, w->s.spec);
+        berg__ftz_leave(fp);
+        return;
+    }
     berg__xform_forward_s(&m->x, &w->s, in, w->s.spec);
     berg__xform_mul_table(&m->x, table, w->s.spec, w->s.spec);
     berg__xform_inverse_s(&m->x, &w->s, w->s.spec, out);
     berg__ftz_leave(fp);
+}
+
+/* the spectral step the crossover is measured against, on another block */
+static berg_status spectral_probe(void *v, const char *fn)
+{
+    const berg_multiplier *m = v;
+    work w;
+    BERG_TRY(begin(m, &w, fn));
+    run(m, &w, w.table, w.s.rbuf2, w.s.rbuf2);
+    end(m, &w);
+    return BERG_OK;
 }
 
 /* log2 of a bound on the transform sums of T^{-1} table T in, where the
@@ -514,7 +584,16 @@ berg_status berg_multiplier_exp_apply(const berg_multiplier *m, double t, const 
     if (!berg__head_holds(w.block, t)) {
         for (size_t i = 0; i < m->x.nspec; i++)
             w.table[i] = exp(-t * m->c[i]) * m->x.norm;
+        if (m->heat_symbol)
+            berg__hdir_kernels(&m->direct, m->lambda * t, w.kern);
         berg__head_set(w.block, t);
+    }
+    if (m->heat_symbol) {
+        int use = 0;
+        if (berg__hdir_choose(&m->direct, w.kern, m->force, spectral_probe, (void *)(uintptr_t)m,
+                              &use, fn) != BERG_OK)
+            use = 0; /* the measurement failed: the spectral path */
+        w.direct = use;
     }
     /* c >= 0: the factors e^{-t c} are at most 1 */
     berg_status st = run_checked(m, &w, w.table, 1.0, in, out, fn);

@@ -247,6 +247,95 @@ static void test_bessel(void)
     berg_space_destroy(s);
 }
 
+/* multipliers whose symbol is the heat symbol: e^{-t c} by the direct
+ * path (bitwise the heat handle's direct result when c = |k|^2 exactly),
+ * any other symbol spectral whatever the flag */
+static int sym_k2(size_t d, const double *k, double *c, void *u)
+{
+    double D = *(const double *)u, q = 0.0;
+    for (size_t a = 0; a < d; a++)
+        q += k[a] * k[a];
+    *c = D * q;
+    return 0;
+}
+
+static int sym_k2k4(size_t d, const double *k, double *c, void *u)
+{
+    (void)u;
+    double q = 0.0;
+    for (size_t a = 0; a < d; a++)
+        q += k[a] * k[a];
+    *c = q + 1e-6 * q * q;
+    return 0;
+}
+
+static void test_multiplier(void)
+{
+    size_t n[2] = {90, 77};
+    double lo[2] = {0, 0}, hi[2] = {1, 1.1};
+    berg_boundary bc[2] = {BERG_DIRICHLET, BERG_PERIODIC};
+    berg_space *s = tu_space(2, n, lo, hi, bc, NULL);
+    size_t N = berg_space_size(s);
+    double *in = tu_vec(N), *a = tu_vec(N), *b = tu_vec(N), *c = tu_vec(N);
+    random_fill(in, N);
+    for (unsigned fd = 0; fd <= BERG_SYMBOL_FD; fd += BERG_SYMBOL_FD) {
+        double one = 1.0, D = 0.37;
+        berg_multiplier *md = NULL, *ms = NULL, *mD = NULL, *mx = NULL;
+        unsigned f = fd | BERG_PLAN_ESTIMATE;
+        CHECK_STATUS(berg_multiplier_create(&md, s, f | BERG_HEAT_DIRECT, sym_k2, &one),
+                     BERG_OK, "multiplier direct");
+        CHECK_STATUS(berg_multiplier_create(&ms, s, f | BERG_HEAT_SPECTRAL, sym_k2, &one),
+                     BERG_OK, "multiplier spectral");
+        CHECK_STATUS(berg_multiplier_create(&mD, s, f, sym_k2, &D), BERG_OK, "multiplier D");
+        CHECK_STATUS(berg_multiplier_create(&mx, s, f | BERG_HEAT_DIRECT, sym_k2k4, NULL),
+                     BERG_OK, "multiplier k2k4");
+        berg_heat *hd = make(s, 1, 1, fd | BERG_HEAT_DIRECT);
+        berg_heat *hs = make(s, 1, 1, fd | BERG_HEAT_SPECTRAL);
+        int bitwise = 0, tried = 0;
+        for (double sg = 0.3; sg < 30.0; sg *= 1.6) {
+            double h = 1.0 / 90.0, t = 0.5 * sg * sg * h * h;
+            CHECK_STATUS(berg_multiplier_exp_apply(md, t, in, a), BERG_OK, "exp direct");
+            CHECK_STATUS(berg_multiplier_exp_apply(ms, t, in, b), BERG_OK, "exp spectral");
+            double e = rel_diff(a, b, N);
+            CHECK(e <= 1e-14, "multiplier fd %u sigma %g: direct - spectral %.3g", fd, sg, e);
+            CHECK_STATUS(berg_heat_apply(hd, t, in, c), BERG_OK, "heat direct");
+            if (takes_direct(hd, t) == 1) {
+                tried++;
+                bitwise += memcmp(a, c, N * sizeof(double)) == 0;
+            }
+            /* D |k|^2 at t is the heat semigroup at D t */
+            CHECK_STATUS(berg_multiplier_exp_apply(mD, t, in, a), BERG_OK, "exp D");
+            CHECK_STATUS(berg_heat_apply(hs, D * t, in, b), BERG_OK, "heat D t");
+            e = rel_diff(a, b, N);
+            CHECK(e <= 1e-14, "multiplier D fd %u sigma %g: %.3g", fd, sg, e);
+            /* not the heat symbol: the spectral answer */
+            CHECK_STATUS(berg_multiplier_exp_apply(mx, t, in, a), BERG_OK, "exp k2k4");
+            for (size_t i = 0; i < N; i++)
+                c[i] = in[i];
+            berg_multiplier *mxs = NULL;
+            CHECK_STATUS(berg_multiplier_create(&mxs, s, f | BERG_HEAT_SPECTRAL, sym_k2k4, NULL),
+                         BERG_OK, "k2k4 spectral");
+            CHECK_STATUS(berg_multiplier_exp_apply(mxs, t, in, b), BERG_OK, "exp k2k4 s");
+            CHECK(memcmp(a, b, N * sizeof(double)) == 0, "k2k4 fd %u: not spectral", fd);
+            berg_multiplier_destroy(mxs);
+        }
+        CHECK(tried > 0 && bitwise == tried,
+              "fd %u: the multiplier's direct result equals the heat handle's in %d of %d", fd,
+              bitwise, tried);
+        berg_multiplier_destroy(md);
+        berg_multiplier_destroy(ms);
+        berg_multiplier_destroy(mD);
+        berg_multiplier_destroy(mx);
+        berg_heat_destroy(hd);
+        berg_heat_destroy(hs);
+    }
+    free(in);
+    free(a);
+    free(b);
+    free(c);
+    berg_space_destroy(s);
+}
+
 /* flags: both forcing bits together are refused */
 static void test_flags(void)
 {
@@ -268,5 +357,6 @@ int main(void)
     test_bessel();
     test_boundaries();
     test_forms();
+    test_multiplier();
     return test_summary("heat_direct");
 }
