@@ -180,7 +180,9 @@ BERG_API berg_status berg_scheme_create(berg_scheme **out, const berg_space *spa
  * @param[in]  lambda  the scale, finite and > 0.
  * @param[in]  k       berg_space_rank() finite values: the wave vector
  *                     (used through |k|_g for the built-in and tabulated
- *                     families, as given for a callback).
+ *                     families, dropping the cross terms of an axis at its
+ *                     Nyquist wave number pi/h as the grid does; as given
+ *                     for a callback).
  * @param[out] c       C_Lambda(k); untouched on failure.
  * @param[out] cdot    Cdot_Lambda(k), or NULL when not wanted; untouched on
  *                     failure.
@@ -329,12 +331,14 @@ BERG_API berg_status berg_scheme_transport_gaussian(const berg_scheme *scheme, d
  * d phi / ds = Cdot (C^{-1} phi + dS^u/dphi - 1/2 dS_Lambda/dphi),
  * s = -ln Lambda, in place.
  *
- * nsteps equal steps in ln Lambda, either direction; the linear part
- * exactly (factor r = C1/C0 per mode), the rest by the exponential Heun
- * scheme (second order): with N = dS^u/dphi - 1/2 score,
- * phi^ <- r phi^ + C1 ln(r) N^_0 + (N^_1 - N^_0) C1 ((C1 - C0) - C0 ln r)
- * / (C1 - C0), N_1 at the Euler predictor. Modes with C0 = 0 or C1 = 0
- * are set to 0.
+ * nsteps equal steps in ln Lambda, either direction. The velocity is
+ * split around the scheme's Gaussian point (score C^{-1} phi): the linear
+ * part 1/2 Cdot C^{-1} phi exactly (factor sqrt(C1/C0) per mode), the
+ * remainder N = dS^u/dphi - 1/2 (score - C^{-1} phi), bounded where C is
+ * small, by the exponential Heun scheme (second order): with u = sqrt(C0),
+ * v = sqrt(C1), phi^ <- (v/u) phi^ + 2 v (v - u) N^_0
+ * + (2/3) v (v - u)(v + 2u)/(v + u) (N^_1 - N^_0), N_1 at the Euler
+ * predictor. Modes with C0 = 0 or C1 = 0 are set to 0.
  * @param[in]     scheme     the scheme.
  * @param[in]     lambda0    the starting scale, finite and > 0.
  * @param[in]     lambda1    the final scale, finite and > 0.
