@@ -176,6 +176,63 @@ static berg_heat *heat_setup(heat_ctx *c, int d, const int *n, berg_boundary bc,
 
 static const char *filter = NULL;
 
+/* ---- short times: the direct path (issue 18) ------------------------------------
+ * On the unit box with n cells per axis (h = 1/n), t = sigma^2 h^2 / 2.
+ * For each sigma: the default handle (which picks its path by the measured
+ * crossover) against the bare-FFTW floor at the same t, then the two forced
+ * paths against each other (only where the kernel is compact: the direct
+ * path falls back to the spectral one elsewhere, and the line says so). */
+static berg_heat *make_heat(int d, const int *n, berg_boundary bc, size_t nthreads,
+                            unsigned flags)
+{
+    size_t nn[3];
+    double lo[3] = {0, 0, 0}, hi[3] = {1, 1, 1};
+    berg_boundary b[3] = {bc, bc, bc};
+    for (int a = 0; a < d; a++)
+        nn[a] = (size_t)n[a];
+    berg_space *s = NULL;
+    berg_heat *h = NULL;
+    if (berg_space_create(&s, (size_t)d, nn, lo, hi, b, NULL) != BERG_OK ||
+        berg_heat_create_ex(&h, s, 1, nthreads, flags) != BERG_OK) {
+        fprintf(stderr, "setup failed: %s\n", berg_last_error());
+        exit(1);
+    }
+    berg_space_destroy(s);
+    return h;
+}
+
+/* whether the direct path may run at sigma: FD always compact for the
+ * sigmas used here; the continuum kernel from sigma ~3 (see docs) */
+static void short_times(const char *label, int d, const int *n, berg_boundary bc, unsigned fd,
+                        const double *sig, int nsig, int samples)
+{
+    if (filter && !strstr(label, filter))
+        return;
+    size_t N = 1;
+    for (int a = 0; a < d; a++)
+        N *= (size_t)n[a];
+    berg_heat *ha = make_heat(d, n, bc, 1, fd);
+    berg_heat *hd = make_heat(d, n, bc, 1, fd | BERG_HEAT_DIRECT);
+    berg_heat *hs = make_heat(d, n, bc, 1, fd | BERG_HEAT_SPECTRAL);
+    for (int j = 0; j < nsig; j++) {
+        double h = 1.0 / n[0], t = 0.5 * sig[j] * sig[j] * h * h;
+        fftw_ctx fc;
+        fftw_setup(&fc, d, n, bc, t);
+        heat_ctx ca = {ha, t, fc.in, fc.out}, cd = {hd, t, fc.in, fc.out},
+                 cs = {hs, t, fc.in, fc.out};
+        char name[128];
+        snprintf(name, sizeof name, "%s sigma %.2g", label, sig[j]);
+        bench_pair(name, run_heat, &ca, "fftw", run_fftw, &fc, samples);
+        snprintf(name, sizeof name, "  forced direct, sigma %.2g", sig[j]);
+        bench_pair(name, run_heat, &cd, "spectral", run_heat, &cs, samples);
+        fftw_teardown(&fc);
+    }
+    (void)N;
+    berg_heat_destroy(ha);
+    berg_heat_destroy(hd);
+    berg_heat_destroy(hs);
+}
+
 /* t = 0 uses the default step: the highest mode of the largest axis decays
  * by e^{-6.9} = 1e-3 (nothing reaches the subnormal range, where bare FFTW
  * slows down and libberg does not) */
@@ -242,6 +299,41 @@ static void threads(const char *name, int d, const int *n, int samples)
     berg_free(h1.out);
 }
 
+/* issue 18: libberg on 2 threads against the 1-thread bare-FFTW floor at
+ * the same t (default step), on the arrays of the floor */
+static void threads_vs_floor(const char *name, int d, const int *n, int samples)
+{
+    if (filter && !strstr(name, filter))
+        return;
+    int nmax = 0;
+    for (int a = 0; a < d; a++)
+        nmax = n[a] > nmax ? n[a] : nmax;
+    double t = 6.9 / (M_PI * nmax * M_PI * nmax);
+    fftw_ctx fc;
+    fftw_setup(&fc, d, n, BERG_PERIODIC, t);
+    heat_ctx h2 = {make_heat(d, n, BERG_PERIODIC, 2, 0), t, fc.in, fc.out};
+    bench_pair(name, run_heat, &h2, "fftw 1 thr", run_fftw, &fc, samples);
+    berg_heat_destroy(h2.h);
+    fftw_teardown(&fc);
+}
+
+/* the direct path on 2 threads against 1 (FD symbol, forced direct) */
+static void direct_threads(const char *name, int d, const int *n, double sigma, int samples)
+{
+    if (filter && !strstr(name, filter))
+        return;
+    double h = 1.0 / n[0], t = 0.5 * sigma * sigma * h * h;
+    fftw_ctx fc;
+    fftw_setup(&fc, d, n, BERG_PERIODIC, t);
+    unsigned f = BERG_SYMBOL_FD | BERG_HEAT_DIRECT | BERG_PLAN_ESTIMATE;
+    heat_ctx h2 = {make_heat(d, n, BERG_PERIODIC, 2, f), t, fc.in, fc.out};
+    heat_ctx h1 = {make_heat(d, n, BERG_PERIODIC, 1, f), t, fc.in, fc.out};
+    bench_pair(name, run_heat, &h2, "1 thread", run_heat, &h1, samples);
+    berg_heat_destroy(h1.h);
+    berg_heat_destroy(h2.h);
+    fftw_teardown(&fc);
+}
+
 /* one handle, two callers at once: each applies to its own arrays */
 typedef struct {
     heat_ctx a, b;
@@ -297,6 +389,23 @@ int main(int argc, char **argv)
         samples = 21;
     filter = argc > 2 ? argv[2] : NULL;
     int n1[1] = {1 << 20}, n2[2] = {1024, 1024}, n3[3] = {128, 128, 128}, ns[1] = {4096};
+    /* short times: FD symbol from sigma 0.5 (compact at every t), the
+     * continuum one from sigma 3 (its kernel rings below), up to past the
+     * crossover */
+    static const double sfd[] = {0.5, 1, 2, 3, 4, 6, 8, 12};
+    static const double sct[] = {3, 4, 6, 8, 12};
+    int nfd = (int)(sizeof sfd / sizeof sfd[0]), nct = (int)(sizeof sct / sizeof sct[0]);
+    short_times("short FD periodic 2-D 1024^2", 2, n2, BERG_PERIODIC, BERG_SYMBOL_FD, sfd, nfd,
+                samples);
+    short_times("short FD periodic 3-D 128^3", 3, n3, BERG_PERIODIC, BERG_SYMBOL_FD, sfd, nfd,
+                samples);
+    short_times("short FD periodic 1-D 2^20", 1, n1, BERG_PERIODIC, BERG_SYMBOL_FD, sfd, nfd,
+                samples);
+    short_times("short FD Neumann 2-D 1024^2", 2, n2, BERG_NEUMANN, BERG_SYMBOL_FD, sfd, 4,
+                samples);
+    short_times("short periodic 2-D 1024^2", 2, n2, BERG_PERIODIC, 0, sct, nct, samples);
+    short_times("short periodic 3-D 128^3", 3, n3, BERG_PERIODIC, 0, sct, nct, samples);
+    short_times("short periodic 1-D 2^20", 1, n1, BERG_PERIODIC, 0, sct, nct, samples);
     versus_fftw("heat periodic 1-D 2^20", 1, n1, BERG_PERIODIC, 0, samples);
     versus_fftw("heat periodic 2-D 1024^2", 2, n2, BERG_PERIODIC, 0, samples);
     versus_fftw("heat periodic 3-D 128^3", 3, n3, BERG_PERIODIC, 0, samples);
@@ -306,6 +415,11 @@ int main(int argc, char **argv)
     versus_fftw("heat periodic 2-D 1024^2 t=1e-4 (subn.)", 2, n2, BERG_PERIODIC, 1e-4, samples);
     mixed_versus_r2r("heat Neumann x periodic 2-D 1024^2", 1024, 1024, samples);
     mixed_versus_r2r("heat Neumann x periodic 2-D 256^2", 256, 256, samples);
+    int n2b[2] = {2048, 2048}, n3b[3] = {256, 256, 256};
+    threads_vs_floor("heat 2 threads 2-D 2048^2", 2, n2b, samples);
+    threads_vs_floor("heat 2 threads 3-D 256^3", 3, n3b, samples);
+    direct_threads("direct 2 threads FD sigma 2 2-D 1024^2", 2, n2, 2.0, samples);
+    direct_threads("direct 2 threads FD sigma 2 3-D 128^3", 3, n3, 2.0, samples);
     threads("heat 2 threads 2-D 1024^2", 2, n2, samples);
     threads("heat 2 threads 3-D 128^3", 3, n3, samples);
     shared_handle("heat one handle 2 callers 2-D 1024^2", 2, n2, samples);

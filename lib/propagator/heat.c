@@ -196,9 +196,9 @@ static void set_time(const berg_heat *h, berg__heat_work *w, double t)
 static void multiply(const berg_heat *h, const berg__heat_work *w, const double *src, double *dst)
 {
     if (h->separable)
-        berg__xform_mul_separable(&h->x, w->faxis, src, dst);
+        berg__xform_mul_separable_mt(&h->x, w->faxis, src, dst, h->x.nthreads);
     else
-        berg__xform_mul_table(&h->x, w->efull, src, dst);
+        berg__xform_mul_table_mt(&h->x, w->efull, src, dst, h->x.nthreads);
 }
 
 /* the spectral step the crossover is measured against: one apply on the

@@ -417,6 +417,94 @@ void berg__xform_mul_separable(const berg__xform *x, double *const *fac, const d
     }
 }
 
+/* the separable product over rows [begin, end) of the batch's spectral
+ * rows (each row: the last axis' entries) */
+typedef struct {
+    const berg__xform *x;
+    double *const *fac;
+    const double *src;
+    double *dst;
+} mul_ctx;
+
+static void mul_rows(void *v, size_t begin, size_t end, size_t range)
+{
+    (void)range;
+    const mul_ctx *c = v;
+    const berg__xform *x = c->x;
+    int d = x->space.ndim;
+    size_t inner = x->sshape[d - 1], rows = x->nspec / inner;
+    size_t step = x->is_complex ? 2 * inner : inner;
+    const double *fl = c->fac[d - 1];
+    for (size_t g = begin; g < end; g++) {
+        size_t r = g % rows, idx[BERG_MAX_RANK];
+        for (int a = d - 2; a >= 0; a--) {
+            idx[a] = r % x->sshape[a];
+            r /= x->sshape[a];
+        }
+        double outer = 1.0;
+        for (int a = 0; a < d - 1; a++)
+            outer *= c->fac[a][idx[a]];
+        const double *src = c->src + g * step;
+        double *dst = c->dst + g * step;
+        if (x->is_complex) {
+            for (size_t j = 0; j < inner; j++) {
+                double f = outer * fl[j];
+                dst[2 * j] = src[2 * j] * f;
+                dst[2 * j + 1] = src[2 * j + 1] * f;
+            }
+        } else {
+            for (size_t j = 0; j < inner; j++)
+                dst[j] = src[j] * (outer * fl[j]);
+        }
+    }
+}
+
+void berg__xform_mul_separable_mt(const berg__xform *x, double *const *fac, const double *src,
+                                  double *dst, size_t nthreads)
+{
+    int d = x->space.ndim;
+    size_t rows = x->batch * (x->nspec / x->sshape[d - 1]);
+    if (nthreads <= 1 || x->batch * x->nspec < ((size_t)1 << 16)) {
+        berg__xform_mul_separable(x, fac, src, dst);
+        return;
+    }
+    mul_ctx c = {x, fac, src, dst};
+    berg__parallel_for(rows, nthreads, 1, mul_rows, &c);
+}
+
+typedef struct {
+    const berg__xform *x;
+    const double *table, *src;
+    double *dst;
+} tab_ctx;
+
+static void mul_table_range(void *v, size_t begin, size_t end, size_t range)
+{
+    (void)range;
+    const tab_ctx *c = v;
+    size_t n = c->x->nspec;
+    for (size_t g = begin; g < end; g++) {
+        size_t j = g % n;
+        if (c->x->is_complex) {
+            c->dst[2 * g] = c->src[2 * g] * c->table[j];
+            c->dst[2 * g + 1] = c->src[2 * g + 1] * c->table[j];
+        } else {
+            c->dst[g] = c->src[g] * c->table[j];
+        }
+    }
+}
+
+void berg__xform_mul_table_mt(const berg__xform *x, const double *table, const double *src,
+                              double *dst, size_t nthreads)
+{
+    if (nthreads <= 1 || x->batch * x->nspec < ((size_t)1 << 16)) {
+        berg__xform_mul_table(x, table, src, dst);
+        return;
+    }
+    tab_ctx c = {x, table, src, dst};
+    berg__parallel_for(x->batch * x->nspec, nthreads, 4096, mul_table_range, &c);
+}
+
 void berg__xform_mul_table(const berg__xform *x, const double *table, const double *src,
                            double *dst)
 {

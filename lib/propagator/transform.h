@@ -178,6 +178,13 @@ void berg__xform_inverse(berg__xform *x, double *src, double *out);
  * f(m) = prod_a fac[a][m_a] (fac[a] has sshape[a] entries). dst may be src. */
 void berg__xform_mul_separable(const berg__xform *x, double *const *fac, const double *src,
                                double *dst);
+/* the same products split among nthreads threads (berg__parallel_for;
+ * serial below 2^16 entries); every entry is computed as in the serial
+ * form, so the result does not depend on nthreads */
+void berg__xform_mul_separable_mt(const berg__xform *x, double *const *fac, const double *src,
+                                  double *dst, size_t nthreads);
+void berg__xform_mul_table_mt(const berg__xform *x, const double *table, const double *src,
+                              double *dst, size_t nthreads);
 /* dst = src * table[mode] over the batch (table has nspec entries). */
 void berg__xform_mul_table(const berg__xform *x, const double *table, const double *src,
                            double *dst);

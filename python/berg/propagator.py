@@ -27,11 +27,14 @@ from .space import Space
 
 __all__ = ["Heat", "Multiplier", "regulator_value", "wisdom_export", "wisdom_import",
            "wisdom_export_file", "wisdom_import_file", "PLAN_ESTIMATE", "SYMBOL_FD",
+           "HEAT_DIRECT", "HEAT_SPECTRAL",
            "REGULATOR_SHARP", "REGULATOR_EXPONENTIAL", "REGULATOR_LITIM",
            "REGULATOR_EXPONENTIAL_DOT", "REGULATOR_LITIM_DOT"]
 
 PLAN_ESTIMATE = _lib.constant("BERG_PLAN_ESTIMATE")
 SYMBOL_FD = _lib.constant("BERG_SYMBOL_FD")
+HEAT_DIRECT = _lib.constant("BERG_HEAT_DIRECT")
+HEAT_SPECTRAL = _lib.constant("BERG_HEAT_SPECTRAL")
 REGULATOR_SHARP = _lib.constant("BERG_REGULATOR_SHARP")
 REGULATOR_EXPONENTIAL = _lib.constant("BERG_REGULATOR_EXPONENTIAL")
 REGULATOR_LITIM = _lib.constant("BERG_REGULATOR_LITIM")
@@ -75,8 +78,13 @@ _w_import_file = fn("berg_wisdom_import_file", [ctypes.c_char_p])
 _free = fn("berg_free", [_vp], None)
 
 
-def _flags(estimate, fd):
-    return (PLAN_ESTIMATE if estimate else 0) | (SYMBOL_FD if fd else 0)
+_PATHS = {"auto": 0, "direct": HEAT_DIRECT, "spectral": HEAT_SPECTRAL}
+
+
+def _flags(estimate, fd, path="auto"):
+    if path not in _PATHS:
+        raise ValueError(f"path must be 'auto', 'direct' or 'spectral', not {path!r}")
+    return (PLAN_ESTIMATE if estimate else 0) | (SYMBOL_FD if fd else 0) | _PATHS[path]
 
 
 def _space_arg(space):
@@ -108,13 +116,21 @@ class Heat(_lib.Handle):
         FFTW_ESTIMATE planning (fast creation) instead of FFTW_MEASURE.
     fd : bool, optional
         Use the finite-difference symbol instead of the continuum one.
+    path : str, optional
+        ``'auto'`` (default): at each ``t`` the faster of the spectral path
+        and the direct one (separable convolution with the exact discrete
+        kernel, diagonal metrics, when the kernel is compact), by a
+        crossover measured once per handle; ``'direct'``: the direct path
+        wherever the kernel is compact; ``'spectral'``: always FFTs. The
+        paths agree to 1e-14 of the maximum.
 
     Raises
     ------
     TypeError
         ``space`` is not a Space.
     ValueError
-        ``batch`` or ``threads`` is negative or not an integer.
+        ``batch`` or ``threads`` is negative or not an integer, or ``path``
+        is not one of the three names.
     SizeError
         ``batch`` or ``threads`` is zero.
 
@@ -132,12 +148,12 @@ class Heat(_lib.Handle):
     _destroy = _heat_destroy
 
     def __init__(self, space: Space, batch: int = 1, threads: int = 1, estimate: bool = False,
-                 fd: bool = False) -> None:
+                 fd: bool = False, path: str = "auto") -> None:
         self.space = space  # keeps the Space alive for .shape queries
         batch = _lib.size_t(batch, "batch")
         h = _vp()
         check(_heat_create(ctypes.byref(h), _space_arg(space), batch,
-                           _lib.size_t(threads, "threads"), _flags(estimate, fd)))
+                           _lib.size_t(threads, "threads"), _flags(estimate, fd, path)))
         self._h = h
         self.batch = batch
         self.shape = tuple(space.shape) if self.batch == 1 else (self.batch,) + tuple(space.shape)
@@ -312,11 +328,18 @@ class Multiplier(_lib.Handle):
         FFTW_ESTIMATE planning instead of FFTW_MEASURE.
     fd : bool, optional
         Evaluate the symbol at the finite-difference wave numbers.
+    path : str, optional
+        For :meth:`exp_apply` when the symbol is a multiple of the heat
+        symbol (``D |k|_g^2``, or its finite-difference form with ``fd``, on
+        a diagonal metric): ``'auto'``, ``'direct'`` or ``'spectral'`` as in
+        :class:`Heat`. Other symbols always use FFTs.
 
     Raises
     ------
     TypeError
         ``symbol`` is not callable or ``space`` is not a Space.
+    ValueError
+        ``path`` is not one of the three names.
     CallbackError
         ``symbol`` raised (the exception is chained).
     NonFiniteError
@@ -334,8 +357,8 @@ class Multiplier(_lib.Handle):
     _destroy = _mult_destroy
 
     def __init__(self, space: Space, symbol: Callable[[np.ndarray], float], threads: int = 1,
-                 estimate: bool = False, fd: bool = False, _handle: ctypes.c_void_p | None = None
-                 ) -> None:
+                 estimate: bool = False, fd: bool = False, path: str = "auto",
+                 _handle: ctypes.c_void_p | None = None) -> None:
         self.space = space
         self.shape = tuple(space.shape)
         if _handle is not None:
@@ -346,7 +369,7 @@ class Multiplier(_lib.Handle):
         cb = _Symbol(symbol)
         h = _vp()
         cb.check(_mult_create(ctypes.byref(h), _space_arg(space), _lib.size_t(threads, "threads"),
-                              _flags(estimate, fd), cb.c_fn, None))
+                              _flags(estimate, fd, path), cb.c_fn, None))
         self._h = h
 
     @classmethod

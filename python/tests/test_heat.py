@@ -308,3 +308,60 @@ def test_wisdom_roundtrip(tmp_path):
     berg.wisdom_import_file(path)
     with pytest.raises(berg.BergIOError):
         berg.wisdom_import_file(tmp_path / "missing" / "w.txt")
+
+
+# ---- the direct path (issue 18) -------------------------------------------------
+
+@pytest.mark.parametrize("bc,mode", [("periodic", "wrap"), ("neumann", "reflect")])
+def test_direct_fd_matches_scipy_bessel_convolution(bc, mode):
+    """The FD heat kernel per axis is e^{-2s} I_m(2s) (scipy.special.ive),
+    applied with scipy.ndimage's periodic / half-sample-symmetric extension:
+    an independent reference for the direct path, both axes of a 2-D grid."""
+    import scipy.ndimage
+    import scipy.special
+    rng = np.random.default_rng(18)
+    n0, n1 = 70, 53
+    s = berg.Space((n0, n1), (0, 0), (n0 * 0.1, n1 * 0.2), bc=bc)
+    p = rng.standard_normal((n0, n1))
+    for t in (0.003, 0.02, 0.09):
+        want = p
+        for axis, h in ((0, 0.1), (1, 0.2)):
+            sv = t / (h * h)
+            m = np.arange(-40, 41)
+            want = scipy.ndimage.convolve1d(want, scipy.special.ive(m, 2 * sv), axis=axis,
+                                            mode=mode)
+        got = berg.Heat(s, fd=True, estimate=True, path="direct")(p, t)
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-14 * np.abs(want).max())
+
+
+@pytest.mark.parametrize("fd", [False, True])
+def test_direct_equals_spectral_and_auto(fd):
+    rng = np.random.default_rng(19)
+    s = berg.Space((64, 45), (0, 0), (1, 0.7), bc=("dirichlet", "periodic"),
+                   metric=np.diag([1.4, 0.8]))
+    p = rng.standard_normal((64, 45))
+    hd = berg.Heat(s, fd=fd, estimate=True, path="direct")
+    hs = berg.Heat(s, fd=fd, estimate=True, path="spectral")
+    ha = berg.Heat(s, fd=fd, estimate=True)
+    for sigma in (0.3, 1.0, 2.0, 3.2, 4.0, 8.0, 20.0):
+        t = 0.5 * (sigma / 64) ** 2
+        ref = hs(p, t)
+        tol = 1e-14 * np.abs(ref).max()
+        np.testing.assert_allclose(hd(p, t), ref, rtol=0, atol=tol)
+        np.testing.assert_allclose(ha(p, t), ref, rtol=0, atol=tol)
+
+
+def test_direct_threads_bitwise_and_multiplier():
+    rng = np.random.default_rng(20)
+    s = berg.Space((80, 66), (0, 0), (1, 1), bc=("neumann", "dirichlet"))
+    p = rng.standard_normal((80, 66))
+    t = 0.5 * (2.0 / 80) ** 2
+    one = berg.Heat(s, fd=True, estimate=True, path="direct")(p, t)
+    two = berg.Heat(s, fd=True, threads=2, estimate=True, path="direct")(p, t)
+    assert np.array_equal(one, two)
+    # a multiplier with the heat symbol D |k|^2: the heat flow at D t
+    m = berg.Multiplier(s, lambda k: 0.5 * float(k @ k), fd=True, estimate=True, path="direct")
+    np.testing.assert_allclose(m.exp_apply(p, 2 * t), one, rtol=0,
+                               atol=1e-14 * np.abs(one).max())
+    with pytest.raises(ValueError):
+        berg.Heat(s, path="fast")
