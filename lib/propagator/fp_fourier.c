@@ -160,17 +160,24 @@ static void laplacian(const fourier_tables *ft, const berg__xscratch *fft, const
  * (so that a V that is not periodic is differentiated where it is) */
 static void fd_derivative(const berg_space *s, size_t a, const double *f, double *out)
 {
-    size_t n = s->size, na = s->n[a], st = s->stride[a];
+    size_t n = s->size, na = s->n[a], st = s->stride[a], block = na * st;
     double h = s->h[a];
-    for (size_t i = 0; i < n; i++) {
-        size_t c = (i / st) % na;
-        if (c == 0)
-            out[i] = (-3.0 * f[i] + 4.0 * f[i + st] - f[i + 2 * st]) / (2.0 * h);
-        else if (c == na - 1)
-            out[i] = (3.0 * f[i] - 4.0 * f[i - st] + f[i - 2 * st]) / (2.0 * h);
-        else
-            out[i] = (f[i + st] - f[i - st]) / (2.0 * h);
-    }
+    /* cell i = o block + c st + k: no division per cell */
+    for (size_t o = 0; o < n; o += block)
+        for (size_t c = 0; c < na; c++) {
+            size_t i0 = o + c * st;
+            const double *fi = f + i0;
+            double *oi = out + i0;
+            if (c == 0)
+                for (size_t k = 0; k < st; k++)
+                    oi[k] = (-3.0 * fi[k] + 4.0 * fi[k + st] - fi[k + 2 * st]) / (2.0 * h);
+            else if (c == na - 1)
+                for (size_t k = 0; k < st; k++)
+                    oi[k] = (3.0 * fi[k] - 4.0 * fi[k - st] + fi[k - 2 * st]) / (2.0 * h);
+            else
+                for (size_t k = 0; k < st; k++)
+                    oi[k] = (fi[k + st] - fi[k - st]) / (2.0 * h);
+        }
 }
 
 /* U = |grad V|_g^2 / 4 - Delta_g V / 2 by finite differences (the metric
@@ -180,6 +187,11 @@ static void potential_fd_into(const berg_space *s, const double *V, const double
                               double *grad, double *second, double *acc)
 {
     size_t n = s->size, d = (size_t)s->ndim;
+    size_t small = 0;
+    for (size_t i = 0; i < n; i++)
+        small += (r[i] < R_THRESHOLD);
+    if (!small)
+        return;
     for (size_t a = 0; a < d; a++)
         fd_derivative(s, a, V, grad + a * n);
     memset(acc, 0, n * sizeof(double));
@@ -661,7 +673,12 @@ typedef struct fourier_tflow {
     double frame_t;            /* the time of the frame */
     double *r, *U, *wave;      /* the frame: r_m, U_m, k.g(m)^{-1}k */
     double r_norm2, umax, wave_max;
-    double *half, *heat, *psi; /* the substep's factors, the rest */
+    double *half, *psi;        /* the substep's potential factor, the rest */
+    double *heat[STAGES];      /* heat factors of the substeps tau / j ... */
+    double heat_h[STAGES];     /* ... for these substep lengths ... */
+    size_t heat_version[STAGES]; /* ... and this metric (g_version) */
+    size_t g_version;          /* counts the metrics the frame has held */
+    double *tailw;             /* per mode: its weight in the l2 norm, negative when high */
     double *grad, *second, *acc;
     berg__xscratch fft;
     double mass0, rest_norm, tol;
@@ -671,6 +688,40 @@ typedef struct fourier_twork {
     double *y;
     double *stage[STAGES];
 } fourier_twork;
+
+/* the spectral tail as fourier_tail measures it, from a table of the mode
+ * weights (made once per call: no per-mode callback at every check) */
+typedef struct tail_table {
+    const berg__xform *x;
+    double *w;
+} tail_table;
+
+static int tail_weight(size_t mode, const size_t *idx, const double *k, void *ctx)
+{
+    tail_table *c = ctx;
+    const berg_space *s = &c->x->space;
+    double w = 1.0;
+    int ha = c->x->halved_axis;
+    if (ha >= 0 && idx[ha] != 0 && !(s->n[ha] % 2 == 0 && idx[ha] == s->n[ha] / 2))
+        w = 2.0;
+    for (size_t a = 0; a < (size_t)s->ndim; a++)
+        if (fabs(k[a]) * s->h[a] > (2.0 / 3.0) * M_PI)
+            w = -fabs(w);
+    c->w[mode] = w;
+    return 0;
+}
+
+static double table_tail(const berg__xform *x, const double *w, const double *spec)
+{
+    double tail = 0.0, total = 0.0;
+    for (size_t m = 0; m < x->nspec; m++) {
+        double e = spec[2 * m] * spec[2 * m] + spec[2 * m + 1] * spec[2 * m + 1];
+        total += fabs(w[m]) * e;
+        if (w[m] < 0.0)
+            tail -= w[m] * e;
+    }
+    return total > 0.0 ? sqrt(tail / total) : 0.0;
+}
 
 /* the frame of time t (rebuilt when V or g changed): r, U, the symbol;
  * refuses an unresolved e^{-V(t)/2} or an overflowing U */
@@ -686,6 +737,7 @@ static berg_status fourier_frame(fourier_tflow *f, double t)
     f->built = 0;
     const berg__xform *x = &f->xg;
     if (!same_g) {
+        f->g_version++;
         memcpy(f->xg.space.ginv, f->ginv, d * d * sizeof(double));
         berg__xform_quad_table(x, 0, f->wave);
         f->wave_max = 0.0;
@@ -696,9 +748,7 @@ static berg_status fourier_frame(fourier_tflow *f, double t)
         f->r[i] = exp(-0.5 * f->V[i]);
     /* one forward transform for the resolution check and the Laplacian */
     berg__xform_forward_s(x, &f->fft, f->r, f->fft.spec);
-    tail_sum c = {x, f->fft.spec, 0.0, 0.0};
-    berg__xform_each_mode(x, tail_mode, &c);
-    double tail = c.total > 0.0 ? sqrt(c.tail / c.total) : 0.0;
+    double tail = table_tail(x, f->tailw, f->fft.spec);
     BERG_REQUIRE(tail <= R_TAIL_MAX, BERG_ERR_DOMAIN,
                  "%s: e^{-V(t)/2} is not resolved on this periodic grid at t = %g (Fourier tail "
                  "%.2g > %g): V(t) must be periodic and smooth, or confining with e^{-V(t)/2} "
@@ -756,7 +806,8 @@ static berg_status fourier_rest_resolved(fourier_tflow *f)
     double c = f->mass0 / f->r_norm2;
     for (size_t i = 0; i < f->fp->n; i++)
         f->half[i] = c * f->r[i] + f->psi[i];
-    double tail = fourier_tail(&f->xg, &f->fft, f->half);
+    berg__xform_forward_s(&f->xg, &f->fft, f->half, f->fft.spec);
+    double tail = table_tail(&f->xg, f->tailw, f->fft.spec);
     BERG_REQUIRE(isfinite(tail) && tail <= PSI_TAIL_MAX, BERG_ERR_DOMAIN,
                  "%s: p e^{V(t)/2} is not resolved on this periodic grid at t = %g (Fourier "
                  "tail %.2g > %g): the density must decay at least like e^{-V(t)/2} at every "
@@ -781,13 +832,18 @@ static berg_status fourier_tstep(void *ctx, double t, double tau, size_t j, cons
             BERG_TRY(fourier_rest_resolved(f));
         for (size_t i = 0; i < n; i++)
             f->half[i] = exp(-0.5 * h * f->U[i]);
-        for (size_t m = 0; m < x->nspec; m++)
-            f->heat[m] = exp(-h * f->wave[m]) * x->norm;
+        double *heat = f->heat[j - 1];
+        if (f->heat_h[j - 1] != h || f->heat_version[j - 1] != f->g_version) {
+            for (size_t m = 0; m < x->nspec; m++)
+                heat[m] = exp(-h * f->wave[m]) * x->norm;
+            f->heat_h[j - 1] = h;
+            f->heat_version[j - 1] = f->g_version;
+        }
         double *psi = f->psi;
         for (size_t i = 0; i < n; i++)
             psi[i] *= f->half[i];
         berg__xform_forward_s(x, &f->fft, psi, f->fft.spec);
-        berg__xform_mul_table(x, f->heat, f->fft.spec, f->fft.spec);
+        berg__xform_mul_table(x, heat, f->fft.spec, f->fft.spec);
         berg__xform_inverse_s(x, &f->fft, f->fft.spec, psi);
         double c = f->mass0 / f->r_norm2;
         for (size_t i = 0; i < n; i++)
@@ -846,7 +902,9 @@ static berg_status fourier_evolve_field(const berg_fp *fp, const berg__fp_field 
         f.U = berg__fp_take(&ar, n, sizeof(double));
         f.wave = berg__fp_take(&ar, x->nspec, sizeof(double));
         f.half = berg__fp_take(&ar, n, sizeof(double));
-        f.heat = berg__fp_take(&ar, x->nspec, sizeof(double));
+        for (size_t j = 0; j < STAGES; j++)
+            f.heat[j] = berg__fp_take(&ar, x->nspec, sizeof(double));
+        f.tailw = berg__fp_take(&ar, x->nspec, sizeof(double));
         f.psi = berg__fp_take(&ar, n, sizeof(double));
         f.grad = berg__fp_take(&ar, d * n, sizeof(double));
         f.second = berg__fp_take(&ar, n, sizeof(double));
@@ -869,6 +927,10 @@ static berg_status fourier_evolve_field(const berg_fp *fp, const berg__fp_field 
     f.xg = *x;
     f.tol = fp->tol;
     f.mass0 = berg__sum(in, n);
+    for (size_t j = 0; j < STAGES; j++)
+        f.heat_h[j] = -1.0;
+    tail_table tt = {x, f.tailw};
+    berg__xform_each_mode(x, tail_weight, &tt);
     unsigned ftz = berg__ftz_enter();
     memcpy(w.y, in, n * sizeof(double));
     /* the frame of t0: the data resolved, the first trial step as

@@ -117,9 +117,9 @@ berg_status berg__fp_field_eval(const berg_fp *fp, const berg__fp_field *src, do
         }
     }
     double vmin = V[0], vmax = V[0];
-    for (size_t i = 1; i < n; i++) {
-        vmin = fmin(vmin, V[i]);
-        vmax = fmax(vmax, V[i]);
+    for (size_t i = 1; i < n; i++) { /* finite values */
+        vmin = V[i] < vmin ? V[i] : vmin;
+        vmax = V[i] > vmax ? V[i] : vmax;
     }
     BERG_REQUIRE(isfinite(vmax - vmin), BERG_ERR_DOMAIN,
                  "%s: the range of V(t = %.17g) (%g .. %g) overflows", fn, t, vmin, vmax);
