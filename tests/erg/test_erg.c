@@ -427,6 +427,102 @@ static double gauss2(const double *x, const double *m, const double *S)
     return exp(-0.5 * q) / (2 * M_PI * sqrt(det));
 }
 
+/* the grid Fokker-Planck flow of the same scheme on a one-site lattice
+ * (berg_fp_evolve_field, issue 17's time-dependent berg_fp): with s =
+ * -ln Lambda, g(s)^{-1} = -Cdot / (2 w) and V(s) = 2 S^ = w phi^2 / C(s);
+ * C(s) = exp(-e^{2s}) (cb_reg at k = 0), Cdot = dC/ds = -2 e^{2s} C */
+typedef struct {
+    double w;
+    size_t n;
+    const double *x;
+} fp1_ctx;
+
+static int fp1_field(double t, size_t n, size_t ndim, double *V, double *g, void *ud)
+{
+    (void)ndim;
+    const fp1_ctx *c = ud;
+    double C = Cs(t), mcdot = 2.0 * exp(2.0 * t) * C;
+    for (size_t i = 0; i < n; i++)
+        V[i] = c->w * c->x[i] * c->x[i] / C;
+    g[0] = 2.0 * c->w / mcdot;
+    return 0;
+}
+
+static double mixture1(double x, const double *mu, const double *sd, double wt)
+{
+    double a = (x - mu[0]) / sd[0], b = (x - mu[1]) / sd[1];
+    return wt * exp(-0.5 * a * a) / (sd[0] * sqrt(2 * M_PI)) +
+           (1 - wt) * exp(-0.5 * b * b) / (sd[1] * sqrt(2 * M_PI));
+}
+
+static void test_one_site_fokker_planck(void)
+{
+    const double l0 = 1.5, l1 = 1.0, L = 1.5;
+    const size_t count = 40000, ng = 240;
+    size_t n1[1] = {1};
+    double Ll[1] = {L};
+    berg_space *sp = lattice(1, n1, Ll, NULL);
+    berg_scheme *s = NULL;
+    berg_scheme_create(&s, sp, 0, cb_reg, NULL);
+    const double w = berg_space_cell_weight(sp);
+    const double mu[2] = {-1.2, 0.9}, sd[2] = {0.4, 0.6}, wt = 0.35;
+    double *phi = malloc(count * sizeof(double));
+    for (size_t m = 0; m < count; m++) {
+        int c = urand() < wt ? 0 : 1;
+        phi[m] = mu[c] + sd[c] * nrand();
+    }
+    CHECK_STATUS(berg_scheme_flow(s, l0, l1, 5, count, 79, 0, NULL, phi, NULL, NULL), BERG_OK,
+                 "1-site flow (FP check)");
+    /* the density on a Neumann grid of field values [-4, 4] */
+    size_t ngs[1] = {ng};
+    double lo[1] = {-4.0}, hi[1] = {4.0}, x[240], p0[240], p1[240], V0[240];
+    berg_boundary bc[1] = {BERG_NEUMANN};
+    berg_space *grid = tu_space(1, ngs, lo, hi, bc, NULL);
+    berg_space_coordinates(grid, 0, x);
+    fp1_ctx fc = {w, ng, x};
+    double g0v = 0.0;
+    fp1_field(-log(l0), ng, 1, V0, &g0v, &fc);
+    for (size_t i = 0; i < ng; i++)
+        p0[i] = mixture1(x[i], mu, sd, wt);
+    berg_fp *fp = NULL;
+    CHECK_STATUS(berg_fp_create(&fp, grid, V0, 0), BERG_OK, "fp on the field grid");
+    CHECK_STATUS(berg_fp_evolve_field(fp, -log(l0), -log(l1), 0.0, p0, p1, fp1_field, &fc),
+                 BERG_OK, "time-dependent fp");
+    /* histogram in bins of 4 grid cells against the grid density's masses */
+    const size_t per = 4, nb = ng / per;
+    double hcell = 8.0 / (double)ng, mass = 0.0, chi2 = 0.0;
+    for (size_t i = 0; i < ng; i++)
+        mass += p1[i] * hcell;
+    long cnt[60] = {0};
+    for (size_t m = 0; m < count; m++) {
+        long b = (long)floor((phi[m] + 4.0) / (hcell * (double)per));
+        if (b >= 0 && b < (long)nb)
+            cnt[b]++;
+    }
+    int dof = 0;
+    for (size_t b = 0; b < nb; b++) {
+        double e = 0.0;
+        for (size_t i = b * per; i < (b + 1) * per; i++)
+            e += p1[i] * hcell / mass;
+        e *= (double)count;
+        if (e < 5)
+            continue;
+        chi2 += (cnt[b] - e) * (cnt[b] - e) / e;
+        dof++;
+    }
+    double z = (chi2 - dof) / sqrt(2.0 * dof);
+    printf("1-site lattice vs grid Fokker-Planck (berg_fp_evolve_field): chi2 %.1f on %d bins "
+           "(z = %+.2f)\n",
+           chi2, dof, z);
+    CHECK(dof > 20 && fabs(z) < 4.0, "1-site ensemble vs FP density: chi2 %.1f, %d bins", chi2,
+          dof);
+    berg_fp_destroy(fp);
+    berg_space_destroy(grid);
+    free(phi);
+    berg_scheme_destroy(s);
+    berg_space_destroy(sp);
+}
+
 /* a family whose k = 0 and Nyquist modes both flow moderately */
 static int cb_reg2(size_t ndim, double lambda, const double *k, double *c, void *ud)
 {
@@ -808,6 +904,7 @@ int main(void)
     test_free_field();
     test_strong_order();
     test_sites();
+    test_one_site_fokker_planck();
     test_transport();
     test_seed_action();
     test_threads_and_refusals();
