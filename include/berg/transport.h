@@ -431,6 +431,24 @@ BERG_API berg_status berg_sinkhorn_barycenter(const berg_sinkhorn *sk, size_t k,
 BERG_API berg_status berg_sinkhorn_report(const berg_sinkhorn *sk, double *marginal_error,
                                           size_t *iterations);
 
+/**
+ * @brief The iteration this thread's last solve on this handle ran.
+ *
+ * For the call berg_sinkhorn_report() describes: BERG_SINKHORN_FFT (the
+ * FFT scaling iteration), BERG_SINKHORN_STABILIZED (the stabilized scaling
+ * iteration) or BERG_SINKHORN_LOG_DOMAIN. In the default mode it is the
+ * mode chosen for that call (see berg_sinkhorn); a divergence reports the
+ * last of its solves' modes in that order, a default-mode solve that fell
+ * back on the log domain reports BERG_SINKHORN_LOG_DOMAIN.
+ *
+ * @param[in]  sk    the solver.
+ * @param[out] mode  the mode's flag; untouched on failure.
+ * @return BERG_OK; BERG_ERR_NULL for a NULL sk or mode; BERG_ERR_DOMAIN
+ *         when this thread has no report on sk (as berg_sinkhorn_report).
+ * @since 1.1
+ */
+BERG_API berg_status berg_sinkhorn_report_mode(const berg_sinkhorn *sk, unsigned *mode);
+
 #ifdef __cplusplus
 }
 #endif

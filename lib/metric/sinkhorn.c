@@ -12,7 +12,23 @@
 
 #include "metric/sinkhorn_internal.h"
 
-#define SINKHORN_FLAGS ((unsigned)BERG_SINKHORN_LOG_DOMAIN | (unsigned)BERG_PLAN_ESTIMATE)
+#define MODE_FLAGS                                                                         \
+    ((unsigned)BERG_SINKHORN_LOG_DOMAIN | (unsigned)BERG_SINKHORN_FFT |                    \
+     (unsigned)BERG_SINKHORN_STABILIZED)
+#define SINKHORN_FLAGS (MODE_FLAGS | (unsigned)BERG_PLAN_ESTIMATE)
+
+/* The default mode uses the FFT kernel while the squared distance D^2
+ * across the measures' supports is at most fft_range(tol) eps. The FFT's
+ * round-off (~1e-16 of the kernel's peak) is relative error 1e-16
+ * e^{D^2/eps} on the smallest kernel value the plan needs, and the
+ * marginal error stalls at about that (measured: 9e-8 at D^2/eps = 20 in
+ * 1-D): the FFT is used while it stays 20 times below the tolerance
+ * (1e-9 when the tolerance is 0), D^2/eps <= log(tol / 2.2e-16) - 3, at
+ * most FFT_RANGE. */
+#define FFT_RANGE 25.0
+/* and while eps >= FFT_RESOLUTION max_a g_aa h_a^2 (the FFT's continuum
+ * symbol and the sampled kernel agree there) */
+#define FFT_RESOLUTION 4.0
 
 berg_status berg__sinkhorn_reprefix(const char *fn, berg_status st)
 {
@@ -29,17 +45,18 @@ static berg_status check_log_domain(const berg_space *space, double eps, const c
 {
     size_t rank = (size_t)space->ndim;
     BERG_REQUIRE(space->diagonal, BERG_ERR_UNSUPPORTED,
-                 "%s: the log-domain mode needs a diagonal metric (its kernel is a product "
-                 "over axes)",
+                 "%s: the log-domain and stabilized modes need a diagonal metric (their kernel "
+                 "is a product over axes)",
                  fn);
     for (size_t a = 0; a < rank; a++) {
         BERG_REQUIRE(space->n[a] <= BERG__SINKHORN_LOG_MAX_AXIS, BERG_ERR_UNSUPPORTED,
-                     "%s: axis %zu has %zu cells; the log-domain mode allows at most %d per axis",
+                     "%s: axis %zu has %zu cells; the log-domain and stabilized modes allow at "
+                     "most %d per axis",
                      fn, a, space->n[a], BERG__SINKHORN_LOG_MAX_AXIS);
         BERG_REQUIRE(berg__sinkhorn_images_cover(space, a, eps), BERG_ERR_DOMAIN,
                      "%s: at eps = %g the kernel of axis %zu reaches %.3g axis lengths, more "
-                     "than the log-domain image sum covers (%d images each side); use the "
-                     "scaling mode (no BERG_SINKHORN_LOG_DOMAIN), which is accurate at large eps",
+                     "than the separable kernel's image sum covers (%d images each side); use "
+                     "the FFT scaling mode (flags 0 or BERG_SINKHORN_FFT), accurate at large eps",
                      fn, eps, a, berg__sinkhorn_image_reach(space, a, eps),
                      BERG__SINKHORN_MAX_IMAGES);
     }
@@ -89,6 +106,11 @@ static berg_status check_create(berg_sinkhorn **out, const berg_space *space, do
     BERG_REQUIRE(isfinite(eps) && eps > 0.0, BERG_ERR_DOMAIN,
                  "%s: eps = %g must be finite and > 0", fn, eps);
     BERG_TRY(berg__check_flags(flags, SINKHORN_FLAGS, fn));
+    unsigned modes = flags & MODE_FLAGS;
+    BERG_REQUIRE((modes & (modes - 1)) == 0, BERG_ERR_DOMAIN,
+                 "%s: flags 0x%x ask for more than one of BERG_SINKHORN_LOG_DOMAIN, "
+                 "BERG_SINKHORN_FFT and BERG_SINKHORN_STABILIZED",
+                 fn, flags);
     for (size_t a = 0; a < (size_t)space->ndim; a++)
         BERG_REQUIRE(space->bc[a] != BERG_DIRICHLET, BERG_ERR_UNSUPPORTED,
                      "%s: axis %zu is Dirichlet (absorbing): transport needs a mass-conserving "
@@ -98,7 +120,7 @@ static berg_status check_create(berg_sinkhorn **out, const berg_space *space, do
     BERG_REQUIRE(isfinite(1.0 / space->weight), BERG_ERR_DOMAIN,
                  "%s: the cell volume %g is so small that a normalized density overflows", fn,
                  space->weight);
-    if (flags & (unsigned)BERG_SINKHORN_LOG_DOMAIN)
+    if (flags & ((unsigned)BERG_SINKHORN_LOG_DOMAIN | (unsigned)BERG_SINKHORN_STABILIZED))
         BERG_TRY(check_log_domain(space, eps, fn));
     return BERG_OK;
 }
@@ -116,6 +138,21 @@ static berg_status alloc_log_kernels(berg_sinkhorn *sk, const char *fn)
     }
     berg__sinkhorn_fill_kernels(sk);
     return BERG_OK;
+}
+
+/* The default mode builds the separable tables when it may need them: a
+ * diagonal metric, axes of at most BERG__SINKHORN_AUTO_MAX_AXIS cells
+ * covered by the image sums, eps at or above the grid's resolution and a
+ * box wide enough for the FFT kernel to lose its tails. */
+static int auto_tables(const berg_sinkhorn *sk)
+{
+    const berg_space *s = &sk->space;
+    if (!s->diagonal || sk->eps < sk->res_h2 || sk->cost_bound <= 2.0 * sk->eps)
+        return 0;
+    for (size_t a = 0; a < (size_t)s->ndim; a++)
+        if (s->n[a] > BERG__SINKHORN_AUTO_MAX_AXIS || !berg__sinkhorn_images_cover(s, a, sk->eps))
+            return 0;
+    return 1;
 }
 
 /* the heat kernel of the scaling mode, on nthreads FFT threads */
@@ -143,23 +180,39 @@ berg_status berg_sinkhorn_create(berg_sinkhorn **out, const berg_space *space, d
     sk->eps = eps;
     sk->flags = flags;
     sk->log_domain = (flags & (unsigned)BERG_SINKHORN_LOG_DOMAIN) != 0;
+    sk->mode = sk->log_domain                              ? BERG__SK_LOG
+               : (flags & (unsigned)BERG_SINKHORN_FFT)     ? BERG__SK_FFT
+               : (flags & (unsigned)BERG_SINKHORN_STABILIZED) ? BERG__SK_STAB
+                                                           : BERG__SK_AUTO;
     sk->max_iter = 10000;
     sk->tol = 1e-9;
     sk->cost_bound = cost_bound(space);
     sk->max_axis = 1;
-    for (size_t a = 0; a < (size_t)space->ndim; a++)
+    size_t rank = (size_t)space->ndim;
+    for (size_t a = 0; a < rank; a++) {
+        double h = (space->hi[a] - space->lo[a]) / (double)space->n[a];
+        double r = space->g[a * rank + a] * h * h;
+        if (r > sk->res_h2)
+            sk->res_h2 = r;
         if (space->n[a] > sk->max_axis)
             sk->max_axis = space->n[a];
+        sk->sum_axis += space->n[a];
+        sk->sum_axis2 += space->n[a] * space->n[a];
+    }
     berg_status st;
-    if (sk->log_domain) {
-        /* E, R and the shifts (3 N), two fibers (2 max n_a); no overflow:
-         * 6 N did not overflow and 2 max n_a <= 2 N */
-        sk->lse_words = 3 * N + 2 * sk->max_axis;
+    sk->tables = sk->mode == BERG__SK_LOG || sk->mode == BERG__SK_STAB ||
+                 (sk->mode == BERG__SK_AUTO && auto_tables(sk));
+    if (sk->tables) {
+        /* log domain: E, R and the shifts (3 N), two fibers (2 max n_a);
+         * stabilized: also a kernel buffer (N), one coupling and the
+         * absorption sums. The axes have at most 4096 cells, so the sums
+         * of n_a and n_a^2 are far from overflowing, and 6 N did not. */
+        sk->lse_words = 4 * N + 2 * sk->max_axis + 4 * sk->sum_axis + sk->sum_axis2;
         words += sk->lse_words;
         BERG_TRY_GOTO(st, alloc_log_kernels(sk, fn), fail);
-    } else {
-        BERG_TRY_GOTO(st, make_heat(sk, 1, &sk->heat, fn), fail);
     }
+    if (sk->mode == BERG__SK_FFT || sk->mode == BERG__SK_AUTO)
+        BERG_TRY_GOTO(st, make_heat(sk, berg__threads(0), &sk->heat, fn), fail);
     BERG_TRY_GOTO(st, berg__pool_init(&sk->scratch, words, sizeof(double), fn), fail);
     *out = sk;
     return BERG_OK;
@@ -190,11 +243,16 @@ berg_status berg_sinkhorn_set_threads(berg_sinkhorn *sk, size_t nthreads)
     BERG_REQUIRE(nthreads >= 1, BERG_ERR_DOMAIN, "%s: nthreads = %zu must be >= 1", fn,
                  nthreads);
     BERG_REQUIRE(!sk->log_domain, BERG_ERR_UNSUPPORTED,
-                 "%s: a log-domain handle uses no FFT, threads do not apply", fn);
-    berg_heat *h = NULL;
-    BERG_TRY(make_heat(sk, nthreads, &h, fn));
-    berg_heat_destroy(sk->heat);
-    sk->heat = h;
+                 "%s: a handle created with BERG_SINKHORN_LOG_DOMAIN follows berg_set_threads() "
+                 "(1.0: threads do not apply to it)",
+                 fn);
+    if (sk->heat) {
+        berg_heat *h = NULL;
+        BERG_TRY(make_heat(sk, nthreads, &h, fn));
+        berg_heat_destroy(sk->heat);
+        sk->heat = h;
+    }
+    sk->threads = nthreads;
     return BERG_OK;
 }
 
@@ -261,16 +319,13 @@ void berg__sinkhorn_record(const berg_sinkhorn *sk, berg__sinkhorn_run run)
     slot->run = run;
 }
 
-berg_status berg_sinkhorn_report(const berg_sinkhorn *sk, double *marginal_error,
-                                 size_t *iterations)
+/* this thread's report on sk, or BERG_ERR_DOMAIN naming fn */
+static berg_status find_report(const berg_sinkhorn *sk, const char *fn, berg__sinkhorn_run *out)
 {
-    static const char fn[] = "berg_sinkhorn_report";
-    BERG_TRY(berg__check_ptr(sk, fn, "sk"));
     int found = 0;
-    berg__sinkhorn_run run = {NAN, 0};
     for (size_t i = 0; i < REPORT_SLOTS; i++)
         if (reports[i].id == sk->id) {
-            run = reports[i].run;
+            *out = reports[i].run;
             found = 1;
         }
     /* no report is not a NaN one: refused, outputs untouched */
@@ -278,11 +333,77 @@ berg_status berg_sinkhorn_report(const berg_sinkhorn *sk, double *marginal_error
                  "%s: sk has no report for this thread: no cost, divergence, solve or "
                  "barycenter call of this thread on it yet (or 16 other handles since)",
                  fn);
+    return BERG_OK;
+}
+
+berg_status berg_sinkhorn_report(const berg_sinkhorn *sk, double *marginal_error,
+                                 size_t *iterations)
+{
+    static const char fn[] = "berg_sinkhorn_report";
+    BERG_TRY(berg__check_ptr(sk, fn, "sk"));
+    berg__sinkhorn_run run = {NAN, 0, BERG__SK_FFT};
+    BERG_TRY(find_report(sk, fn, &run));
     if (marginal_error)
         *marginal_error = run.err;
     if (iterations)
         *iterations = run.iters;
     return BERG_OK;
+}
+
+berg_status berg_sinkhorn_report_mode(const berg_sinkhorn *sk, unsigned *mode)
+{
+    static const char fn[] = "berg_sinkhorn_report_mode";
+    BERG_TRY(berg__check_ptr(sk, fn, "sk"));
+    BERG_TRY(berg__check_ptr(mode, fn, "mode"));
+    berg__sinkhorn_run run = {NAN, 0, BERG__SK_FFT};
+    BERG_TRY(find_report(sk, fn, &run));
+    *mode = run.mode == BERG__SK_LOG    ? (unsigned)BERG_SINKHORN_LOG_DOMAIN
+            : run.mode == BERG__SK_STAB ? (unsigned)BERG_SINKHORN_STABILIZED
+                                        : (unsigned)BERG_SINKHORN_FFT;
+    return BERG_OK;
+}
+
+/* ---- the default mode's choice -------------------------------------------- */
+
+int berg__sinkhorn_pick(const berg_sinkhorn *sk, const double *meas, size_t k,
+                        const double *more)
+{
+    if (sk->mode != BERG__SK_AUTO)
+        return sk->mode;
+    /* below the grid's resolution the default keeps 1.0's FFT mode */
+    if (!sk->tables || sk->eps < sk->res_h2)
+        return BERG__SK_FFT;
+    const berg_space *s = &sk->space;
+    size_t d = (size_t)s->ndim, lo[BERG_MAX_RANK], hi[BERG_MAX_RANK];
+    for (size_t a = 0; a < d; a++) {
+        lo[a] = s->n[a];
+        hi[a] = 0;
+    }
+    for (size_t i = 0; i < s->size; i++) {
+        int any = more && more[i] > 0.0;
+        for (size_t r = 0; r < k && !any; r++)
+            any = meas[r * s->size + i] > 0.0;
+        if (!any)
+            continue;
+        for (size_t a = 0; a < d; a++) {
+            size_t j = (i / s->stride[a]) % s->n[a];
+            lo[a] = j < lo[a] ? j : lo[a];
+            hi[a] = j > hi[a] ? j : hi[a];
+        }
+    }
+    double D2 = 0.0;
+    for (size_t a = 0; a < d; a++) {
+        double L = s->hi[a] - s->lo[a], h = L / (double)s->n[a];
+        double ext = hi[a] >= lo[a] ? (double)(hi[a] - lo[a] + 1) * h : 0.0;
+        if (s->bc[a] == BERG_PERIODIC && ext > 0.5 * L)
+            ext = 0.5 * L;
+        D2 += s->g[a * d + a] * ext * ext;
+    }
+    double tol = sk->tol > 0.0 ? sk->tol : 1e-9;
+    double range = fmin(log(tol / DBL_EPSILON) - 3.0, FFT_RANGE);
+    if (D2 <= range * sk->eps && sk->eps >= FFT_RESOLUTION * sk->res_h2)
+        return BERG__SK_FFT;
+    return BERG__SK_STAB;
 }
 
 /* ---- scratch and shared pieces of the solves ------------------------------ */
@@ -329,8 +450,6 @@ berg_status berg__sinkhorn_lost(const berg_sinkhorn *sk, const char *fn, const d
 
 berg_status berg__sinkhorn_check_resolution(const berg_sinkhorn *sk, const char *fn)
 {
-    if (!sk->log_domain)
-        return BERG_OK;
     /* without a tolerance (a fixed number of iterations) the marginals
      * must still mean something: a rounding floor of at most 1e-3 */
     double tol = sk->tol > 0.0 ? sk->tol : 1e-3;
@@ -352,6 +471,7 @@ berg_status berg__sinkhorn_converged(const berg_sinkhorn *sk, const char *fn, co
                        "%s: no convergence in %zu iterations: %s %.3g > tolerance %.3g (raise the "
                        "cap, the tolerance or eps%s)",
                        fn, run.iters, what, run.err, sk->tol,
-                       sk->log_domain ? "" : "; at small eps the FFT kernel loses the far tails: "
-                                             "use BERG_SINKHORN_LOG_DOMAIN");
+                       run.mode != BERG__SK_FFT ? ""
+                                                : "; at small eps the FFT kernel loses the far "
+                                                  "tails: use BERG_SINKHORN_LOG_DOMAIN");
 }

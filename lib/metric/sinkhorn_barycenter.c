@@ -1,10 +1,21 @@
 /*
  * Entropic Wasserstein barycenters: convolutional iterative Bregman
- * projections (Benamou et al. 2015, Solomon et al. 2015) in either mode of
- * berg_sinkhorn. For measures p_r with weights lambda_r, each iteration
- *   u_r = p_r / K v_r,   b = prod_r (v_r K u_r)^{lambda_r},   v_r = b / K u_r
- * (prod v_r^{lambda_r} = 1 is preserved, so b = prod (K u_r)^{lambda_r} as
- * in POT); the log domain iterates on log u_r, log v_r with Klog.
+ * projections (Benamou et al. 2015, Solomon et al. 2015) in the three
+ * iterations of berg_sinkhorn. For measures p_r with weights lambda_r, each
+ * iteration
+ *   u_r = p_r / K v_r,   b = prod_r (v_r K^t u_r)^{lambda_r},   v_r = b / K^t u_r
+ * (prod v_r^{lambda_r} = 1 is preserved, so b = prod (K^t u_r)^{lambda_r} as
+ * in POT); the log domain iterates on log u_r, log v_r with Klog, the
+ * stabilized mode on the scalings left after absorbing the separable part
+ * of the potentials (sinkhorn_dense.c).
+ *
+ * Stopping: the coupling r is diag(u_r) K diag(v_r); after the update of v_r
+ * its second marginal is the barycenter b itself (up to the FFT kernel's
+ * floor, whose gap is measured), and its first marginal u_r K v_r must be
+ * p_r. The error is the largest L1 violation over the k couplings of both
+ * marginals, measured for the barycenter returned (the K v_r of the next
+ * iteration measures the first marginals of the current state before u_r
+ * moves).
  */
 #include <math.h>
 #include <stdint.h>
@@ -22,8 +33,16 @@ typedef struct bary {
     size_t k, N;
     const double *weights;
     double wsum;
+    int mode;
+    double unit; /* the barycenter's unit: w (FFT, log: densities), 1 (stabilized: masses) */
     double *P, *U, *V, *KU, *b, *bold;
-    double *lse; /* log-sum-exp scratch (log domain) */
+    double *fl;    /* k kernel floors (FFT) */
+    double *cpl;   /* k couplings (stabilized) */
+    double *acc;   /* absorption sums (stabilized) */
+    double *tmp;   /* N */
+    double *lse;   /* log-sum-exp scratch (log domain, stabilized start) */
+    double gap;    /* the second marginals' floor gap of the current state (FFT) */
+    int absorb_v;  /* stabilized: some v_r left the range */
     berg__progress *pr;
 } bary;
 
@@ -60,128 +79,395 @@ static berg_status load_measures(bary *B, const double *densities)
     return BERG_OK;
 }
 
-/* log domain, measure r: KU_r = Klog(log p_r - Klog(V_r)) */
-static void project_log(bary *B, size_t r)
+static berg__sk_coupling coupling(const bary *B, size_t r)
 {
-    size_t N = B->N;
-    const double *Pr = B->P + r * N, *Vr = B->V + r * N;
-    double *Ur = B->U + r * N, *KUr = B->KU + r * N;
-    memcpy(KUr, Vr, N * sizeof(double));
-    berg__sinkhorn_logsumexp(B->sk, KUr, B->lse);
-    for (size_t i = 0; i < N; i++)
-        Ur[i] = Pr[i] > 0.0 ? log(Pr[i]) - KUr[i] : -INFINITY;
-    memcpy(KUr, Ur, N * sizeof(double));
-    berg__sinkhorn_logsumexp(B->sk, KUr, B->lse);
+    return berg__sinkhorn_coupling_at(B->sk, B->cpl + r * berg__sinkhorn_coupling_words(B->sk));
 }
 
-/* scaling mode, measure r: U_r = p_r / K V_r, KU_r = K U_r (both floored) */
-static berg_status project_scaling(bary *B, size_t r)
-{
-    size_t N = B->N;
-    const double *Pr = B->P + r * N, *Vr = B->V + r * N;
-    double *Ur = B->U + r * N, *KUr = B->KU + r * N;
-    double fl;
-    BERG_TRY(berg__sinkhorn_heat(B->sk, B->fn, Vr, KUr, &fl));
-    for (size_t i = 0; i < N; i++)
-        Ur[i] = Pr[i] > 0.0 ? Pr[i] / (KUr[i] > fl ? KUr[i] : fl) : 0.0;
-    BERG_TRY(berg__sinkhorn_heat(B->sk, B->fn, Ur, KUr, &fl));
-    for (size_t i = 0; i < N; i++)
-        if (!(KUr[i] > fl))
-            KUr[i] = fl;
-    return BERG_OK;
-}
+/* ---- pointwise loops (threaded, fixed ranges) ------------------------------ */
 
-/* log b = sum_r lambda_r log(V_r KU_r) (log domain: the sum of the logs) */
-static berg_status log_mean(bary *B)
+/* the first marginal of coupling r: e_r = sum |u KV - p| in the unit, and
+ * the update of u from KV (KV the kernel applied to v_r) */
+typedef struct first_job {
+    const bary *B;
+    const double *Pr, *KV;
+    double *Ur;
+    double fl;                /* FFT floor */
+    int measure;              /* accumulate the violation */
+    int update;               /* update u_r */
+    double part[BERG__SK_RANGES];
+    int range_bad[BERG__SK_RANGES]; /* stabilized: 1 out of range, 2 lost */
+} first_job;
+
+static void first_range(void *ctx, size_t begin, size_t end, size_t range)
 {
-    size_t N = B->N;
-    int logmode = B->sk->log_domain;
-    for (size_t i = 0; i < N; i++)
-        B->b[i] = 0.0;
-    for (size_t r = 0; r < B->k; r++) {
-        double lr = B->weights[r] / B->wsum;
-        const double *Vr = B->V + r * N, *KUr = B->KU + r * N;
-        if (lr == 0.0)
-            continue;
-        for (size_t i = 0; i < N; i++) {
-            if (logmode) {
-                B->b[i] += lr * (Vr[i] + KUr[i]);
+    first_job *j = ctx;
+    const bary *B = j->B;
+    const double *P = j->Pr, *KV = j->KV;
+    double *U = j->Ur, e = 0.0, w = B->sk->space.weight;
+    int bad = 0;
+    if (B->mode == BERG__SK_LOG) {
+        double *t = B->tmp;
+        if (j->measure) {
+            for (size_t i = begin; i < end; i++)
+                t[i] = U[i] + KV[i];
+            berg__sinkhorn_vexp(t + begin, t + begin, end - begin);
+            for (size_t i = begin; i < end; i++)
+                e += fabs(t[i] - P[i]);
+            e *= w;
+        }
+        if (j->update) {
+            berg__sinkhorn_vlog(t + begin, P + begin, end - begin);
+            for (size_t i = begin; i < end; i++)
+                U[i] = P[i] > 0.0 ? t[i] - KV[i] : -INFINITY;
+        }
+    } else if (B->mode == BERG__SK_FFT) {
+        if (j->measure) {
+            for (size_t i = begin; i < end; i++)
+                e += fabs(U[i] * KV[i] - P[i]);
+            e *= w;
+        }
+        double fl = j->fl;
+        if (j->update)
+            for (size_t i = begin; i < end; i++)
+                U[i] = P[i] > 0.0 ? P[i] / (KV[i] > fl ? KV[i] : fl) : 0.0;
+    } else {
+        if (j->measure)
+            for (size_t i = begin; i < end; i++)
+                e += fabs(U[i] * KV[i] - P[i] * w);
+        for (size_t i = begin; i < end && j->update; i++) {
+            if (!(P[i] > 0.0)) {
+                U[i] = 0.0;
                 continue;
             }
-            double x = Vr[i] * KUr[i];
-            if (!(x > 0.0 && x < HUGE_VAL))
-                return berg__sinkhorn_lost_at(B->sk, B->fn, i);
-            B->b[i] += lr * log(x);
+            if (!(KV[i] > 0.0 && KV[i] < HUGE_VAL)) {
+                bad = 2;
+                U[i] = 1.0;
+                continue;
+            }
+            U[i] = (P[i] * w) / KV[i];
+            if (!(U[i] <= 1e100 && U[i] >= 1e-100) && bad == 0)
+                bad = 1;
         }
+    }
+    j->part[range] = e;
+    j->range_bad[range] = bad;
+}
+
+/* the barycenter from the second marginals, and v_r = b / K^t u_r */
+typedef struct mean_job {
+    bary *B;
+    double part[BERG__SK_RANGES];  /* FFT: the floor gap of the second marginals */
+    int range_bad[BERG__SK_RANGES];
+} mean_job;
+
+#define CHUNK 256
+
+static void mean_range(void *ctx, size_t begin, size_t end, size_t range)
+{
+    mean_job *j = ctx;
+    bary *B = j->B;
+    size_t N = B->N;
+    int mode = B->mode, bad = 0;
+    double gap = 0.0, x[CHUNK], acc[CHUNK];
+    for (size_t c0 = begin; c0 < end; c0 += CHUNK) {
+        size_t m = end - c0 < CHUNK ? end - c0 : CHUNK;
+        for (size_t i = 0; i < m; i++)
+            acc[i] = 0.0;
+        for (size_t r = 0; r < B->k; r++) {
+            double lr = B->weights[r] / B->wsum;
+            const double *Vr = B->V + r * N + c0, *KUr = B->KU + r * N + c0;
+            if (lr == 0.0)
+                continue;
+            if (mode == BERG__SK_LOG) {
+                for (size_t i = 0; i < m; i++)
+                    acc[i] += lr * (Vr[i] + KUr[i]);
+                continue;
+            }
+            double fl = mode == BERG__SK_FFT ? B->fl[r] : 0.0;
+            for (size_t i = 0; i < m; i++) {
+                double ku = KUr[i] > fl ? KUr[i] : fl;
+                x[i] = Vr[i] * ku;
+                if (!(x[i] > 0.0 && x[i] < HUGE_VAL))
+                    bad = 2;
+            }
+            berg__sinkhorn_vlog(x, x, m);
+            for (size_t i = 0; i < m; i++)
+                acc[i] += lr * x[i];
+        }
+        double *b = B->b + c0, *bold = B->bold + c0;
+        for (size_t i = 0; i < m; i++)
+            b[i] = acc[i];
+        berg__sinkhorn_vexp(bold, b, m);
+        for (size_t r = 0; r < B->k; r++) {
+            double *Vr = B->V + r * N + c0;
+            const double *KUr = B->KU + r * N + c0;
+            if (mode == BERG__SK_LOG) {
+                for (size_t i = 0; i < m; i++)
+                    Vr[i] = b[i] - KUr[i];
+            } else if (mode == BERG__SK_FFT) {
+                double fl = B->fl[r];
+                for (size_t i = 0; i < m; i++) {
+                    if (KUr[i] > fl) {
+                        Vr[i] = bold[i] / KUr[i];
+                    } else {
+                        Vr[i] = bold[i] / fl;
+                        gap += bold[i] * (1.0 - KUr[i] / fl);
+                    }
+                }
+            } else {
+                for (size_t i = 0; i < m; i++) {
+                    Vr[i] = bold[i] > 0.0 ? bold[i] / KUr[i] : 0.0;
+                    if (bold[i] > 0.0 && !(Vr[i] <= 1e100 && Vr[i] >= 1e-100) && bad == 0)
+                        bad = 1;
+                }
+            }
+        }
+    }
+    j->part[range] = gap;
+    j->range_bad[range] = bad;
+}
+
+/* ---- kernels of the three modes -------------------------------------------- */
+
+/* out = K in for measure r (transpose: K^t); FFT: *fl its floor */
+static berg_status kernel(bary *B, size_t r, int transpose, const double *in, double *out,
+                          double *fl)
+{
+    if (B->mode == BERG__SK_FFT)
+        return berg__sinkhorn_heat(B->sk, B->fn, in, out, fl);
+    if (B->mode == BERG__SK_LOG) {
+        memcpy(out, in, B->N * sizeof(double));
+        berg__sinkhorn_logsumexp(B->sk, out, B->lse);
+        return BERG_OK;
+    }
+    berg__sk_coupling c = coupling(B, r);
+    berg__sinkhorn_dense(B->sk, &c, transpose, in, out, B->tmp);
+    return BERG_OK;
+}
+
+static berg_status lost(const bary *B, size_t iters)
+{
+    return berg__error(BERG_ERR_NO_CONVERGENCE,
+                       "%s: the stabilized scalings left the double range after %zu iterations "
+                       "(eps = %g: the potentials' non-separable part exceeds ~600 eps); create "
+                       "the solver with BERG_SINKHORN_LOG_DOMAIN",
+                       B->fn, iters, B->sk->eps);
+}
+
+/* absorb the scalings S_r (U or V, on the cells where weight > 0, or all
+ * when weight is NULL) into the potentials P (A or B) of coupling r; 0
+ * when the rest leaves the range */
+static int absorb(bary *B, size_t r, int v_side, const double *weight)
+{
+    size_t N = B->N;
+    berg__sk_coupling c = coupling(B, r);
+    double *S = (v_side ? B->V : B->U) + r * N;
+    berg__sinkhorn_vlog(B->tmp, S, N);
+    return berg__sinkhorn_absorb(B->sk, v_side ? c.B : c.A, B->tmp, weight, S, B->acc) &&
+           berg__sinkhorn_coupling_tables(B->sk, &c);
+}
+
+/* the first half of an iteration: K v_r (into KU_r, overwritten in the
+ * second half), with measure set the largest first-marginal violation of
+ * the current state into *err, with update set u_r = p_r / K v_r */
+static berg_status first_half(bary *B, size_t iters, int measure, int update, double *err)
+{
+    size_t N = B->N, k = B->k;
+    double e = 0.0;
+    for (size_t r = 0; r < k; r++) {
+        double fl = 0.0;
+        double *KUr = B->KU + r * N, *Ur = B->U + r * N, *Vr = B->V + r * N;
+        BERG_TRY(kernel(B, r, 0, Vr, KUr, &fl));
+        first_job j = {B, B->P + r * N, KUr, Ur, fl, measure, update, {0}, {0}};
+        size_t nr = berg__sinkhorn_ranges(B->sk, N, first_range, &j);
+        double er = 0.0;
+        int bad = 0;
+        for (size_t q = 0; q < nr; q++) {
+            er += j.part[q];
+            bad = j.range_bad[q] > bad ? j.range_bad[q] : bad;
+        }
+        e = fmax(e, er);
+        if (bad == 2 || (bad == 1 && !absorb(B, r, 0, B->P + r * N)))
+            return lost(B, iters);
+    }
+    *err = fmax(e, B->gap);
+    return BERG_OK;
+}
+
+/* one full iteration from the current V; with measure set, *err the
+ * largest violation of the current state and 1 returned in *done when it
+ * is within tolerance (the barycenter then stays the current one) */
+static berg_status step(bary *B, size_t iters, int measure, double *err, int *done)
+{
+    size_t N = B->N, k = B->k;
+    *done = 0;
+    /* the violation of the current state and u_r = p_r / K v_r in one
+     * pass: when the state is within tolerance the barycenter returned is
+     * the current b, which the new u_r do not change */
+    BERG_TRY(first_half(B, iters, measure, 1, err));
+    if (measure) {
+        if (!isfinite(*err))
+            return B->mode == BERG__SK_STAB ? lost(B, iters)
+                                             : berg__sinkhorn_lost(B->sk, B->fn, B->bold, N);
+        if (B->sk->tol > 0.0 && *err <= B->sk->tol) {
+            *done = 1;
+            return BERG_OK;
+        }
+    }
+    for (size_t r = 0; r < k; r++) {
+        double fl = 0.0;
+        BERG_TRY(kernel(B, r, 1, B->U + r * N, B->KU + r * N, &fl));
+        if (B->mode == BERG__SK_FFT)
+            B->fl[r] = fl;
+    }
+    mean_job m = {B, {0}, {0}};
+    size_t nr = berg__sinkhorn_ranges(B->sk, N, mean_range, &m);
+    double gap = 0.0;
+    int bad = 0;
+    for (size_t q = 0; q < nr; q++) {
+        gap += m.part[q];
+        bad = m.range_bad[q] > bad ? m.range_bad[q] : bad;
+    }
+    B->gap = gap * B->unit;
+    if (bad == 2) {
+        if (B->mode == BERG__SK_STAB)
+            return lost(B, iters);
+        return berg__sinkhorn_lost(B->sk, B->fn, B->bold, N);
+    }
+    if (bad == 1)
+        for (size_t r = 0; r < k; r++)
+            if (!absorb(B, r, 1, B->bold))
+                return lost(B, iters);
+    return BERG_OK;
+}
+
+/* Stabilized start: one log-domain iteration from v = 1, then both
+ * potentials of every coupling absorbed (the scalings become ~1) */
+static berg_status stab_start(bary *B)
+{
+    size_t N = B->N, kN = B->k * N;
+    int done;
+    double err;
+    B->mode = BERG__SK_LOG;
+    for (size_t i = 0; i < kN; i++)
+        B->V[i] = 0.0;
+    BERG_TRY(step(B, 0, 0, &err, &done));
+    B->mode = BERG__SK_STAB;
+    /* log scalings of masses: u of p_r w is e^{U - log w}... U = log p - Klog V
+     * with Klog including log w, so e^U is the scaling of the masses p w */
+    for (size_t r = 0; r < B->k; r++) {
+        berg__sk_coupling c = coupling(B, r);
+        berg__sinkhorn_coupling_reset(B->sk, &c);
+        double *Ur = B->U + r * N, *Vr = B->V + r * N;
+        if (!berg__sinkhorn_absorb(B->sk, c.A, Ur, B->P + r * N, Ur, B->acc) ||
+            !berg__sinkhorn_absorb(B->sk, c.B, Vr, NULL, Vr, B->acc) ||
+            !berg__sinkhorn_coupling_tables(B->sk, &c))
+            return lost(B, 1);
     }
     return BERG_OK;
 }
 
-/* bold = e^b and V_r = b / KU_r (log domain: log b - KU_r); returns the L1
- * change of the barycenter */
-static double update(bary *B)
+/* the full log-potential of the scalings S (U or V of coupling r, where
+ * S > 0; -inf elsewhere) into out */
+static void full_log(const bary *B, size_t r, int v_side, const double *S, double *out)
 {
-    size_t N = B->N;
-    int logmode = B->sk->log_domain;
-    double e = 0.0;
-    for (size_t i = 0; i < N; i++) {
-        double bi = exp(B->b[i]);
-        e += fabs(bi - B->bold[i]);
-        B->bold[i] = bi;
+    const berg_space *s = &B->sk->space;
+    berg__sk_coupling c = coupling(B, r);
+    const double *P = v_side ? c.B : c.A;
+    berg__sinkhorn_vlog(out, S, B->N);
+    for (size_t i = 0; i < B->N; i++) {
+        if (!(S[i] > 0.0)) {
+            out[i] = -INFINITY;
+            continue;
+        }
+        size_t voff = 0;
+        for (size_t a = 0; a < (size_t)s->ndim; a++) {
+            out[i] += P[voff + (i / s->stride[a]) % s->n[a]];
+            voff += s->n[a];
+        }
     }
-    for (size_t r = 0; r < B->k; r++) {
-        double *Vr = B->V + r * N;
-        const double *KUr = B->KU + r * N;
-        for (size_t i = 0; i < N; i++)
-            Vr[i] = logmode ? B->b[i] - KUr[i] : B->bold[i] / KUr[i];
-    }
-    return e * B->sk->space.weight;
 }
 
-/* the projections until the barycenter's change is within tolerance or the
- * cap; *run the outcome (also on failure) */
+/* The stabilized result checked with the exact log-domain kernel: the L1
+ * violation of both marginals of every coupling (first p_r w, second the
+ * barycenter's masses) into *err. Overwrites U, V and KU. */
+static void stab_exact_check(bary *B, double *err)
+{
+    size_t N = B->N;
+    double lw = log(B->sk->space.weight), e = 0.0;
+    for (size_t r = 0; r < B->k; r++) {
+        double *Ur = B->U + r * N, *Vr = B->V + r * N, *X = B->KU + r * N, *T = B->tmp;
+        full_log(B, r, 0, Ur, X);
+        full_log(B, r, 1, Vr, T);
+        memcpy(Ur, X, N * sizeof(double));
+        memcpy(Vr, T, N * sizeof(double));
+        /* first: e^{U + Klog(V) - log w} against p w; second: e^{V + Klog(U)
+         * - log w} against b */
+        for (int side = 0; side < 2; side++) {
+            const double *own = side ? Vr : Ur, *target = side ? B->bold : B->P + r * N;
+            memcpy(X, side ? Ur : Vr, N * sizeof(double));
+            berg__sinkhorn_logsumexp(B->sk, X, B->lse);
+            for (size_t i = 0; i < N; i++)
+                X[i] = own[i] + X[i] - lw;
+            berg__sinkhorn_vexp(X, X, N);
+            double es = 0.0, scale = side ? 1.0 : B->sk->space.weight;
+            for (size_t i = 0; i < N; i++)
+                es += fabs(X[i] - target[i] * scale);
+            e = fmax(e, es);
+        }
+    }
+    *err = e;
+}
+
+/* the iterations until the marginals are within tolerance or the cap; *run
+ * the outcome (also on failure) */
 static berg_status iterate(bary *B, berg__sinkhorn_run *run)
 {
     const berg_sinkhorn *sk = B->sk;
     size_t kN = B->k * B->N;
-    for (size_t i = 0; i < kN; i++)
-        B->V[i] = sk->log_domain ? 0.0 : 1.0;
-    for (size_t i = 0; i < B->N; i++)
-        B->bold[i] = 0.0;
+    run->mode = B->mode;
     run->err = INFINITY;
+    B->gap = 0.0;
+    if (B->mode == BERG__SK_STAB)
+        BERG_TRY(stab_start(B));
+    else
+        for (size_t i = 0; i < kN; i++)
+            B->V[i] = B->mode == BERG__SK_LOG ? 0.0 : 1.0;
     double err0 = NAN;
-    for (run->iters = 0; run->iters < sk->max_iter; run->iters++) {
+    for (run->iters = 0;; run->iters++) {
         double frac = berg__progress_fraction(run->iters, sk->max_iter, err0, run->err, sk->tol);
         BERG_TRY(berg__progress_report(B->pr, 0, frac, run->iters,
                                        isfinite(run->err) ? run->err : NAN, B->fn));
-        for (size_t r = 0; r < B->k; r++) {
-            if (sk->log_domain)
-                project_log(B, r);
-            else
-                BERG_TRY(project_scaling(B, r));
-        }
-        BERG_TRY(log_mean(B));
-        run->err = update(B);
-        if (!isfinite(run->err))
-            return berg__sinkhorn_lost(sk, B->fn, B->bold, B->N);
-        if (sk->tol > 0.0 && run->iters > 0 && run->err <= sk->tol) {
-            run->iters++;
+        int done = 0, measure = run->iters > 0;
+        if (run->iters >= sk->max_iter) {
+            /* the cap: measure the last state */
+            BERG_TRY(first_half(B, run->iters, 1, 0, &run->err));
             break;
         }
+        BERG_TRY(step(B, run->iters, measure, &run->err, &done));
+        if (done)
+            break;
         if (run->iters == 1)
             err0 = run->err;
     }
-    return berg__sinkhorn_converged(sk, B->fn, "barycenter change", *run);
+    if (B->mode == BERG__SK_STAB) {
+        double exact;
+        stab_exact_check(B, &exact);
+        run->err = fmax(run->err, exact);
+    }
+    return berg__sinkhorn_converged(sk, B->fn, "marginal error", *run);
 }
 
 /* the barycenter normalized into out */
 static berg_status write_out(const bary *B, double *out)
 {
-    double total = berg__sum(B->bold, B->N) * B->sk->space.weight;
+    double total = berg__sum(B->bold, B->N);
     if (!(total > 0.0) || !isfinite(total))
         return berg__sinkhorn_lost(B->sk, B->fn, B->bold, B->N);
+    double w = B->sk->space.weight;
     for (size_t i = 0; i < B->N; i++)
-        out[i] = B->bold[i] / total;
+        out[i] = B->bold[i] / total / w;
     return BERG_OK;
 }
 
@@ -190,33 +476,53 @@ berg_status berg_sinkhorn_barycenter(const berg_sinkhorn *sk, size_t k, const do
 {
     static const char fn[] = "berg_sinkhorn_barycenter";
     double wsum = 0.0;
-    size_t kN, words;
+    size_t kN, words, N;
     BERG_TRY(check_inputs(sk, fn, k, densities, weights, out, &wsum, &kN));
-    BERG_TRY(berg__sinkhorn_check_resolution(sk, fn));
-    size_t N = sk->space.size;
-    /* 4 k N + 2 N doubles; kN >= N, so 2 N cannot wrap once 4 kN did not */
+    N = sk->space.size;
+    /* 4 k N + 2 N doubles, k floors, and in the stabilized mode k couplings
+     * and the absorption sums */
+    size_t cw = sk->tables ? berg__sinkhorn_coupling_words(sk) : 0, ck;
     BERG_TRY(berg__mul_size(kN, 4, &words, fn, "workspace"));
-    BERG_REQUIRE(words <= SIZE_MAX - 2 * N, BERG_ERR_SIZE,
+    BERG_TRY(berg__mul_size(k, cw + 1, &ck, fn, "workspace"));
+    BERG_REQUIRE(words <= SIZE_MAX - 2 * N - ck - 2 * sk->sum_axis, BERG_ERR_SIZE,
                  "%s: workspace 4 k N + 2 N (k = %zu, N = %zu) overflows size_t", fn, k, N);
-    words += 2 * N;
+    words += 2 * N + ck + 2 * sk->sum_axis;
     berg_status st;
     double *work = berg__alloc(words, sizeof(double), fn), *block = NULL;
     if (!work)
         return berg_last_status();
-    bary B = {sk, fn, k, N, weights, wsum, work, work + kN, work + 2 * kN, work + 3 * kN,
-              work + 4 * kN, work + 4 * kN + N, NULL, NULL};
+    bary B = {sk, fn, k, N, weights, wsum, BERG__SK_FFT, sk->space.weight,
+              work, work + kN, work + 2 * kN, work + 3 * kN, work + 4 * kN,
+              work + 4 * kN + N, work + 4 * kN + 2 * N, work + 4 * kN + 2 * N + k,
+              work + 4 * kN + 2 * N + k + k * cw, NULL, NULL, 0.0, 0, NULL};
     BERG_TRY_GOTO(st, load_measures(&B, densities), fail);
     block = berg__sinkhorn_scratch_get(sk, fn);
     if (!block) {
         st = berg_last_status();
         goto fail;
     }
+    B.tmp = block;
     B.lse = block + 6 * N;
+    B.mode = berg__sinkhorn_pick(sk, B.P, k, NULL);
+    if (B.mode == BERG__SK_LOG)
+        BERG_TRY_GOTO(st, berg__sinkhorn_check_resolution(sk, fn), fail);
+    B.unit = B.mode == BERG__SK_STAB ? 1.0 : sk->space.weight;
     berg__progress pr;
     berg__progress_start(&pr, sk->progress, sk->progress_data);
     B.pr = &pr;
-    berg__sinkhorn_run run = {NAN, 0};
+    berg__sinkhorn_run run = {NAN, 0, B.mode};
     st = iterate(&B, &run);
+    if (st == BERG_ERR_NO_CONVERGENCE && B.mode == BERG__SK_STAB && sk->mode == BERG__SK_AUTO &&
+        (!isfinite(run.err) || (sk->tol > 0.0 && run.iters < sk->max_iter)) &&
+        berg__sinkhorn_check_resolution(sk, fn) == BERG_OK) {
+        /* the default mode falls back on the log domain when the stabilized
+         * scalings left the range or its result fails the exact check */
+        size_t before = run.iters;
+        B.mode = BERG__SK_LOG;
+        B.unit = sk->space.weight;
+        st = iterate(&B, &run);
+        run.iters += before;
+    }
     if (st == BERG_OK)
         st = berg__progress_report(&pr, 1, 1.0, run.iters, run.err, fn);
     if (st != BERG_ERR_CANCELLED) /* a stopped call leaves the report as it was */

@@ -31,7 +31,16 @@
 #include "space/internal.h"
 
 #define BERG__SINKHORN_LOG_MAX_AXIS 4096 /* log-domain tables are n_a^2 doubles */
+#define BERG__SINKHORN_AUTO_MAX_AXIS 1024 /* the default mode builds tables up to this */
 #define BERG__SINKHORN_MAX_IMAGES 64     /* images on each side in the log-domain kernel */
+
+/* The three iterations (berg_sinkhorn_report_mode gives their flags). */
+enum {
+    BERG__SK_AUTO = 0,
+    BERG__SK_FFT = 1,  /* scaling, FFT heat kernel */
+    BERG__SK_STAB = 2, /* scaling, exact separable kernel, absorbed potentials */
+    BERG__SK_LOG = 3   /* log domain */
+};
 
 /* Immutable after creation but for the configuration setters; the pool is
  * internally locked (solves take scratch from it through a const handle). */
@@ -40,15 +49,21 @@ struct berg_sinkhorn {
     uint64_t id;                 /* unique per handle: keys the thread-local reports */
     double eps;
     unsigned flags;              /* BERG_PLAN_ESTIMATE is passed on to the heat kernel */
-    int log_domain;
+    int log_domain;              /* created with BERG_SINKHORN_LOG_DOMAIN */
+    int mode;                    /* BERG__SK_AUTO or the mode the flags fixed */
+    int tables;                  /* log_kernel / kernel filled (STAB and LOG usable) */
+    size_t threads;              /* berg_sinkhorn_set_threads; 0: berg_set_threads() */
     size_t max_iter;
     double tol;
     double cost_bound;           /* sum_ab |g_ab| L_a L_b >= max c over the box */
+    double res_h2;               /* max_a g_aa h_a^2: the grid's kernel resolution */
     berg_heat *heat;             /* scaling mode: e^{(eps/4) Delta_g} */
-    double *log_kernel[BERG_MAX_RANK]; /* log mode: n_a x n_a log-kernel per axis */
-    double *kernel[BERG_MAX_RANK];     /* log mode: its exponential (may underflow) */
+    double *log_kernel[BERG_MAX_RANK]; /* n_a x n_a log-kernel per axis */
+    double *kernel[BERG_MAX_RANK];     /* its exponential (may underflow) */
     size_t max_axis;             /* largest n_a */
-    size_t lse_words;            /* log mode: doubles of log-sum-exp scratch */
+    size_t sum_axis;             /* sum of n_a */
+    size_t sum_axis2;            /* sum of n_a^2 */
+    size_t lse_words;            /* doubles of log-sum-exp / stabilized scratch */
     berg__pool scratch;          /* blocks of 6 N + lse_words doubles */
     berg_progress_fn progress;   /* berg_sinkhorn_set_progress (configuration) */
     void *progress_data;
@@ -58,7 +73,17 @@ struct berg_sinkhorn {
 typedef struct berg__sinkhorn_run {
     double err;
     size_t iters;
+    int mode; /* BERG__SK_FFT, _STAB or _LOG: the iteration that produced it */
 } berg__sinkhorn_run;
+
+/* The iteration a call runs: the handle's fixed mode, or (default mode)
+ * the FFT scaling while the kernel's tails it needs are above the FFT's
+ * round-off (the squared extent D^2 of the union of the k measures'
+ * supports (k measures back to back at meas, and more unless NULL) below 25 eps, eps >= 4 max_a g_aa h_a^2) or below the grid's
+ * resolution (eps < max_a g_aa h_a^2, as in 1.0), else the stabilized one
+ * (which falls back on the log domain when its scalings leave the range). */
+int berg__sinkhorn_pick(const berg_sinkhorn *sk, const double *meas, size_t k,
+                        const double *more);
 
 /* Record run as the calling thread's last solve on sk. */
 void berg__sinkhorn_record(const berg_sinkhorn *sk, berg__sinkhorn_run run);
@@ -109,6 +134,46 @@ berg_status berg__sinkhorn_check_resolution(const berg_sinkhorn *sk, const char 
  * what the error measures; BERG_OK otherwise */
 berg_status berg__sinkhorn_converged(const berg_sinkhorn *sk, const char *fn, const char *what,
                                      berg__sinkhorn_run run);
+
+/* ---- threads and vector math (sinkhorn_vec.c) ---------------------------- */
+
+/* the threads of a call on sk */
+size_t berg__sinkhorn_threads(const berg_sinkhorn *sk);
+/* body over [0, n) in a split that depends on n only (partial sums indexed
+ * by range add up the same on any thread count); at most BERG__SK_RANGES */
+#define BERG__SK_RANGES 16
+size_t berg__sinkhorn_ranges(const berg_sinkhorn *sk, size_t n, berg__range_fn body, void *ctx);
+/* y = exp(x), y = log(x) elementwise (glibc's vector variants where the
+ * compiler can call them; y may be x) */
+void berg__sinkhorn_vexp(double *y, const double *x, size_t n);
+void berg__sinkhorn_vlog(double *y, const double *x, size_t n);
+
+/* ---- the stabilized mode's separable kernel (sinkhorn_dense.c) ----------- */
+
+/* Per-axis potentials of one coupling: A_a (u side) and B_a (v side),
+ * sum_a n_a doubles each, and the tables T_a(i, j) = e^{A_a(i) + B_a(j) +
+ * LK_a(i, j)} (sum_a n_a^2 doubles). */
+typedef struct berg__sk_coupling {
+    double *A, *B, *T;
+} berg__sk_coupling;
+
+/* doubles of one coupling (A, B, T) */
+size_t berg__sinkhorn_coupling_words(const berg_sinkhorn *sk);
+berg__sk_coupling berg__sinkhorn_coupling_at(const berg_sinkhorn *sk, double *block);
+/* A = B = 0, T = the kernel tables */
+void berg__sinkhorn_coupling_reset(const berg_sinkhorn *sk, berg__sk_coupling *c);
+/* T from A, B; 0 when an entry overflowed */
+int berg__sinkhorn_coupling_tables(const berg_sinkhorn *sk, berg__sk_coupling *c);
+/* out = T in (transpose = 0: sum over the v index) or T^t in; tmp holds N */
+void berg__sinkhorn_dense(const berg_sinkhorn *sk, const berg__sk_coupling *c, int transpose,
+                          const double *in, double *out, double *tmp);
+/* Absorb log-scalings L (N values, only where valid[i] > 0) into the
+ * per-axis potentials P (A or B): P += a separable fit r of L, and
+ * (valid may be NULL: every cell)
+ * scal = e^{L - r} where valid, 0 elsewhere; acc holds sum n_a + sum n_a
+ * doubles. Returns 0 when the residual scalings leave [1e-120, 1e120]. */
+int berg__sinkhorn_absorb(const berg_sinkhorn *sk, double *P, const double *L,
+                          const double *valid, double *scal, double *acc);
 
 /* dst = src / (mass * w): a measure normalized to a density (src validated) */
 void berg__sinkhorn_normalize(const berg_space *s, const double *src, double mass, double *dst);

@@ -1,7 +1,9 @@
 /*
  * Entropic transport between two measures: berg_sinkhorn_cost, _solve and
- * _divergence, by the scaling iteration (FFT heat kernel) or the log-domain
- * iteration (sinkhorn_internal.h has the mathematics). The handle is const:
+ * _divergence, by the FFT scaling iteration, the stabilized scaling
+ * iteration (exact separable kernel, sinkhorn_dense.c) or the log-domain
+ * iteration (sinkhorn_internal.h has the mathematics); the default mode
+ * picks one per call (berg__sinkhorn_pick). The handle is const:
  * each call takes its scratch from the handle's pool and records its report
  * for the calling thread.
  */
@@ -37,14 +39,16 @@ static berg_status progress_at(const berg_sinkhorn *sk, const char *fn, const pa
 }
 
 /* Log domain: F = -Klog(log q + G), G = -Klog(log p + F) until the first
- * marginal is within tolerance. On return F, G hold f/eps, g/eps. */
+ * marginal is within tolerance, from G = 0 or (warm) the G of w. On return
+ * F, G hold f/eps, g/eps. */
 static berg_status solve_log(const berg_sinkhorn *sk, const char *fn, const double *pn,
-                             const double *qn, const pair_work *w, berg__sinkhorn_run *out)
+                             const double *qn, const pair_work *w, int warm,
+                             berg__sinkhorn_run *out)
 {
     size_t N = sk->space.size;
     double *F = w->F, *G = w->G, *t1 = w->t1, *t2 = w->t2, err0 = NAN;
-    berg__sinkhorn_run run = {INFINITY, 0};
-    for (size_t i = 0; i < N; i++)
+    berg__sinkhorn_run run = {INFINITY, 0, BERG__SK_LOG};
+    for (size_t i = 0; i < N && !warm; i++)
         G[i] = 0.0;
     for (run.iters = 0;; run.iters++) {
         for (size_t j = 0; j < N; j++)
@@ -77,30 +81,43 @@ static berg_status solve_log(const berg_sinkhorn *sk, const char *fn, const doub
 }
 
 /* One scaling half-step: out = 1 / max(heat(weight * scal), floor), where
- * weight = 0 keeps the product 0. BERG_OK, or the under/overflow. */
+ * weight = 0 keeps the product 0; *gap the L1 violation of the weight's
+ * marginal that the floor leaves (sum weight |out heat(..) - 1| w).
+ * BERG_OK, or the under/overflow. */
 static berg_status scaling_step(const berg_sinkhorn *sk, const char *fn, const double *weight,
-                                const double *scal, double *tmp, double *kout, double *out)
+                                const double *scal, double *tmp, double *kout, double *out,
+                                double *gap)
 {
     size_t N = sk->space.size;
     for (size_t j = 0; j < N; j++)
         tmp[j] = weight[j] > 0.0 ? weight[j] * scal[j] : 0.0;
-    double fl;
+    double fl, e = 0.0;
     BERG_TRY(berg__sinkhorn_heat(sk, fn, tmp, kout, &fl));
-    for (size_t i = 0; i < N; i++)
-        out[i] = 1.0 / (kout[i] > fl ? kout[i] : fl);
+    for (size_t i = 0; i < N; i++) {
+        if (kout[i] > fl) {
+            out[i] = 1.0 / kout[i];
+        } else {
+            out[i] = 1.0 / fl;
+            if (weight[i] > 0.0)
+                e += weight[i] * (1.0 - kout[i] / fl);
+        }
+    }
+    *gap = e * sk->space.weight;
     return BERG_OK;
 }
 
 /* Scaling mode: u = 1 / heat(q v), v = 1 / heat(p u) (F holds u, G holds v)
- * until the first marginal p u heat(q v) is within tolerance; then F, G
- * become f/eps, g/eps. */
+ * until both marginals are within tolerance (the first, p u heat(q v); the
+ * second is exact unless the kernel floor binds, and its gap is measured);
+ * then F, G become f/eps, g/eps. */
 static berg_status solve_scaling(const berg_sinkhorn *sk, const char *fn, const double *pn,
                                  const double *qn, const pair_work *w, berg__sinkhorn_run *run)
 {
     const berg_space *s = &sk->space;
     size_t N = s->size;
-    double *F = w->F, *G = w->G, *t1 = w->t1, *t2 = w->t2, err0 = NAN;
+    double *F = w->F, *G = w->G, *t1 = w->t1, *t2 = w->t2, err0 = NAN, gap = 0.0;
     run->err = INFINITY;
+    run->mode = BERG__SK_FFT;
     for (size_t i = 0; i < N; i++)
         G[i] = 1.0;
     for (run->iters = 0;; run->iters++) {
@@ -114,7 +131,7 @@ static berg_status solve_scaling(const berg_sinkhorn *sk, const char *fn, const 
             for (size_t i = 0; i < N; i++)
                 if (pn[i] > 0.0)
                     e += pn[i] * fabs(F[i] * t1[i] - 1.0);
-            run->err = e * s->weight;
+            run->err = fmax(e * s->weight, gap);
             if (!isfinite(run->err)) {
                 size_t i = 0;
                 while (i + 1 < N && (!(pn[i] > 0.0) || isfinite(F[i] * t1[i])))
@@ -129,7 +146,7 @@ static berg_status solve_scaling(const berg_sinkhorn *sk, const char *fn, const 
         BERG_TRY(progress_at(sk, fn, w, *run, err0));
         for (size_t i = 0; i < N; i++)
             F[i] = 1.0 / (t1[i] > fl ? t1[i] : fl);
-        BERG_TRY(scaling_step(sk, fn, pn, F, t2, t1, G));
+        BERG_TRY(scaling_step(sk, fn, pn, F, t2, t1, G, &gap));
     }
     /* potentials over eps: log u - (1/2) log C, C = (pi eps)^{d/2} */
     double half_logC = 0.25 * (double)s->ndim * log(M_PI * sk->eps);
@@ -138,6 +155,190 @@ static berg_status solve_scaling(const berg_sinkhorn *sk, const char *fn, const 
         G[i] = G[i] > 0.0 ? log(G[i]) - half_logC : HUGE_VAL;
     }
     return BERG_OK;
+}
+
+/* ---- the stabilized mode ---------------------------------------------------- */
+
+#define SCAL_ABSORB 1e100 /* scalings beyond [1/SCAL_ABSORB, SCAL_ABSORB] are absorbed */
+
+/* the stabilized mode's scratch inside the lse region: tmp (N), log-sum-exp
+ * scratch (3 N + 2 max n), the coupling, the absorption accumulators */
+typedef struct stab_work {
+    double *tmp, *lse, *acc;
+    berg__sk_coupling c;
+} stab_work;
+
+static stab_work stab_layout(const berg_sinkhorn *sk, double *lse)
+{
+    size_t N = sk->space.size;
+    stab_work sw;
+    sw.tmp = lse;
+    sw.lse = lse + N;
+    sw.c = berg__sinkhorn_coupling_at(sk, lse + 4 * N + 2 * sk->max_axis);
+    sw.acc = lse + 4 * N + 2 * sk->max_axis + berg__sinkhorn_coupling_words(sk);
+    return sw;
+}
+
+/* out = log(weight) + X where weight > 0, -inf elsewhere */
+static void log_plus(const double *weight, const double *X, double *out, size_t N)
+{
+    berg__sinkhorn_vlog(out, weight, N);
+    for (size_t i = 0; i < N; i++)
+        out[i] = weight[i] > 0.0 ? out[i] + X[i] : -INFINITY;
+}
+
+/* scal = 1 / t where weight > 0 (0 elsewhere); returns 0 when a kernel
+ * output on the support is not positive and finite, 1 when all scalings
+ * are within [1/SCAL_ABSORB, SCAL_ABSORB], 2 when one is not */
+static int invert(const double *weight, const double *t, double *scal, size_t N)
+{
+    int st = 1;
+    for (size_t i = 0; i < N; i++) {
+        if (!(weight[i] > 0.0)) {
+            scal[i] = 0.0;
+            continue;
+        }
+        if (!(t[i] > 0.0 && t[i] < HUGE_VAL))
+            return 0;
+        scal[i] = 1.0 / t[i];
+        if (!(scal[i] <= SCAL_ABSORB && scal[i] >= 1.0 / SCAL_ABSORB))
+            st = 2;
+    }
+    return st;
+}
+
+/* absorb scal (on weight > 0) into P; 0 when the rest leaves the range */
+static int absorb_scaling(const berg_sinkhorn *sk, double *P, const double *weight, double *scal,
+                          stab_work *sw)
+{
+    size_t N = sk->space.size;
+    berg__sinkhorn_vlog(sw->tmp, scal, N);
+    return berg__sinkhorn_absorb(sk, P, sw->tmp, weight, scal, sw->acc) &&
+           berg__sinkhorn_coupling_tables(sk, &sw->c);
+}
+
+/* full potential over eps on the support: P(x) + log scal(x) */
+static void full_potential(const berg_sinkhorn *sk, const double *P, const double *weight,
+                           const double *scal, double *out)
+{
+    const berg_space *s = &sk->space;
+    size_t N = s->size;
+    berg__sinkhorn_vlog(out, scal, N);
+    for (size_t i = 0; i < N; i++) {
+        if (!(weight[i] > 0.0)) {
+            out[i] = 0.0;
+            continue;
+        }
+        size_t voff = 0;
+        for (size_t a = 0; a < (size_t)s->ndim; a++) {
+            out[i] += P[voff + (i / s->stride[a]) % s->n[a]];
+            voff += s->n[a];
+        }
+    }
+}
+
+/* Stabilized mode. Start: one log-domain iteration (G = 0) and the
+ * absorption of both potentials; then u = 1 / T(q v w), v = 1 / T^t(p u w)
+ * with the tables T of the absorbed potentials, absorbing again whenever a
+ * scaling leaves [1e-100, 1e100]. Stops on the first marginal; the last
+ * step recomputes F = -Klog(log q + G) exactly everywhere and measures the
+ * second marginal of the returned (F, G), which is the error reported.
+ * *lost is set when the scalings left the range (the caller may fall back
+ * to the log domain). */
+static berg_status solve_stab(const berg_sinkhorn *sk, const char *fn, const double *pn,
+                              const double *qn, const pair_work *w, berg__sinkhorn_run *run,
+                              int *lost)
+{
+    const berg_space *s = &sk->space;
+    size_t N = s->size;
+    double *u = w->F, *v = w->G, *t1 = w->t1, *t2 = w->t2, err0 = NAN, wgt = s->weight;
+    stab_work sw = stab_layout(sk, w->lse);
+    run->err = INFINITY;
+    run->mode = BERG__SK_STAB;
+    *lost = 0;
+    berg__sinkhorn_coupling_reset(sk, &sw.c);
+    /* the first log-domain iteration from G = 0 */
+    for (size_t i = 0; i < N; i++)
+        t2[i] = 0.0;
+    log_plus(qn, t2, t1, N);
+    berg__sinkhorn_logsumexp(sk, t1, sw.lse);
+    for (size_t i = 0; i < N; i++)
+        u[i] = -t1[i];
+    log_plus(pn, u, t2, N);
+    berg__sinkhorn_logsumexp(sk, t2, sw.lse);
+    for (size_t i = 0; i < N; i++)
+        v[i] = -t2[i];
+    /* e^F = 1 / sum_j K_ij w q_j e^{G_j}: F is already the log of the
+     * scaling u of the masses q w */
+    if (!berg__sinkhorn_absorb(sk, sw.c.A, u, pn, u, sw.acc) ||
+        !berg__sinkhorn_absorb(sk, sw.c.B, v, qn, v, sw.acc) ||
+        !berg__sinkhorn_coupling_tables(sk, &sw.c))
+        goto lost;
+    for (run->iters = 0;; run->iters++) {
+        for (size_t j = 0; j < N; j++)
+            t2[j] = (qn[j] * wgt) * v[j];
+        berg__sinkhorn_dense(sk, &sw.c, 0, t2, t1, sw.tmp);
+        if (run->iters > 0) {
+            double e = 0.0;
+            for (size_t i = 0; i < N; i++)
+                if (pn[i] > 0.0)
+                    e += (pn[i] * wgt) * fabs(u[i] * t1[i] - 1.0);
+            run->err = e;
+            if (!isfinite(e))
+                goto lost;
+            if ((sk->tol > 0.0 && run->err <= sk->tol) || run->iters >= sk->max_iter)
+                break;
+            if (run->iters == 1)
+                err0 = run->err;
+        }
+        BERG_TRY(progress_at(sk, fn, w, *run, err0));
+        int st = invert(pn, t1, u, N);
+        if (st == 0 || (st == 2 && !absorb_scaling(sk, sw.c.A, pn, u, &sw)))
+            goto lost;
+        for (size_t i = 0; i < N; i++)
+            t2[i] = (pn[i] * wgt) * u[i];
+        berg__sinkhorn_dense(sk, &sw.c, 1, t2, t1, sw.tmp);
+        st = invert(qn, t1, v, N);
+        if (st == 0 || (st == 2 && !absorb_scaling(sk, sw.c.B, qn, v, &sw)))
+            goto lost;
+    }
+    /* G on the support of q; F = -Klog(log q + G) everywhere (the first
+     * marginal exact); the second marginal's gap sum q w |e^{G + Klog(log p
+     * + F)} - 1| is the error of what is returned; G off the support of q
+     * is -Klog(log p + F) */
+    full_potential(sk, sw.c.B, qn, v, w->G);
+    double *F = w->F, *G = w->G;
+    log_plus(qn, G, t1, N);
+    berg__sinkhorn_logsumexp(sk, t1, sw.lse);
+    for (size_t i = 0; i < N; i++)
+        F[i] = -t1[i];
+    log_plus(pn, F, t2, N);
+    berg__sinkhorn_logsumexp(sk, t2, sw.lse);
+    for (size_t i = 0; i < N; i++)
+        t1[i] = G[i] + t2[i];
+    berg__sinkhorn_vexp(t1, t1, N);
+    double e = 0.0;
+    for (size_t i = 0; i < N; i++) {
+        if (qn[i] > 0.0)
+            e += (qn[i] * wgt) * fabs(t1[i] - 1.0);
+        else
+            G[i] = -t2[i];
+    }
+    /* the loop converged but the exact kernel disagrees: the tables lost
+     * precision (a non-separable potential); the caller may fall back */
+    if (sk->tol > 0.0 && run->err <= sk->tol && !(e <= sk->tol))
+        *lost = 2;
+    run->err = e;
+    if (!isfinite(e))
+        goto lost;
+    return BERG_OK;
+lost:
+    *lost = 1;
+    return berg__error(BERG_ERR_NO_CONVERGENCE,
+                       "%s: the stabilized scalings left the double range after %zu iterations "
+                       "(eps = %g: the potentials' non-separable part exceeds ~600 eps); create "
+                       "the solver with BERG_SINKHORN_LOG_DOMAIN",
+                       fn, run->iters, sk->eps);
 }
 
 /* One entropic OT solve between normalized pn and qn: F and G of w hold
@@ -150,9 +351,23 @@ static berg_status solve_between(const berg_sinkhorn *sk, const char *fn, const 
                                  double *rounding, berg__sinkhorn_run *run)
 {
     size_t N = sk->space.size;
-    BERG_TRY(berg__sinkhorn_check_resolution(sk, fn));
-    berg_status st = sk->log_domain ? solve_log(sk, fn, pn, qn, w, run)
-                                    : solve_scaling(sk, fn, pn, qn, w, run);
+    int mode = berg__sinkhorn_pick(sk, pn, 1, qn == pn ? NULL : qn), lost = 0;
+    berg_status st = BERG_OK;
+    if (mode == BERG__SK_FFT)
+        st = solve_scaling(sk, fn, pn, qn, w, run);
+    else if (mode == BERG__SK_STAB)
+        st = solve_stab(sk, fn, pn, qn, w, run, &lost);
+    /* the default mode falls back on the log domain when the stabilized
+     * scalings leave the range (from the start) or when the exact check of
+     * its result fails (from its potentials) */
+    int warm = lost == 2;
+    if (mode == BERG__SK_LOG ||
+        (sk->mode == BERG__SK_AUTO && lost && berg__sinkhorn_check_resolution(sk, fn) == BERG_OK)) {
+        BERG_TRY(berg__sinkhorn_check_resolution(sk, fn));
+        size_t before = run->iters;
+        st = solve_log(sk, fn, pn, qn, w, warm, run);
+        run->iters += mode == BERG__SK_STAB ? before : 0;
+    }
     if (st != BERG_OK)
         return st;
     BERG_TRY(berg__sinkhorn_converged(sk, fn, "marginal error", *run));
@@ -222,7 +437,7 @@ static berg_status solve_pair(const berg_sinkhorn *sk, const char *fn, const dou
     w.pr = &pr;
     berg__sinkhorn_normalize(&sk->space, p, mp, w.pn);
     berg__sinkhorn_normalize(&sk->space, q, mq, w.qn);
-    berg__sinkhorn_run run = {NAN, 0};
+    berg__sinkhorn_run run = {NAN, 0, BERG__SK_FFT};
     double rounding;
     berg_status st = solve_between(sk, fn, w.pn, w.qn, &w, &c, &rounding, &run);
     if (st == BERG_OK && (f || g))
@@ -266,7 +481,7 @@ static berg_status divergence_solves(const berg_sinkhorn *sk, const char *fn, in
                                      const pair_work *w, double *div, berg__sinkhorn_run *run)
 {
     double cpq, cpp, cqq, rounding[3] = {0.0, 0.0, 0.0};
-    berg__sinkhorn_run one = {NAN, 0};
+    berg__sinkhorn_run one = {NAN, 0, BERG__SK_FFT};
     const double *pn = w->pn, *qn = w->qn;
     const double *first[3] = {pn, pn, qn}, *second[3] = {qn, pn, qn};
     double *costs[3] = {&cpq, &cpp, &cqq};
@@ -282,6 +497,7 @@ static berg_status divergence_solves(const berg_sinkhorn *sk, const char *fn, in
             solve_between(sk, fn, first[k], second[k], &wk, costs[k], &rounding[k], &one);
         run->err = k == start ? one.err : fmax(run->err, one.err);
         run->iters += one.iters;
+        run->mode = k == start ? one.mode : (one.mode > run->mode ? one.mode : run->mode);
         if (st != BERG_OK)
             return st;
     }
@@ -327,7 +543,7 @@ berg_status berg_sinkhorn_divergence(const berg_sinkhorn *sk, const double *p, c
     w.pr = &pr;
     berg__sinkhorn_normalize(&sk->space, p, mp, w.pn);
     berg__sinkhorn_normalize(&sk->space, q, mq, w.qn);
-    berg__sinkhorn_run run = {NAN, 0};
+    berg__sinkhorn_run run = {NAN, 0, BERG__SK_FFT};
     berg_status st = divergence_solves(sk, fn, p == q, &w, &d, &run);
     if (st == BERG_OK)
         st = berg__progress_report(&pr, 1, 1.0, run.iters, run.err, fn);

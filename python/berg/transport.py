@@ -17,10 +17,17 @@ from ._lib import c_double_p, check, fn, ptr
 from .space import Space
 
 __all__ = ["w2_distance_1d", "wp_distance_1d", "w2_interpolate_1d", "w2_gaussian", "Sinkhorn",
-           "SINKHORN_LOG_DOMAIN"]
+           "SINKHORN_LOG_DOMAIN", "SINKHORN_FFT", "SINKHORN_STABILIZED"]
 
 #: flag of berg_sinkhorn_create: log-domain iterations (stable at small eps)
 SINKHORN_LOG_DOMAIN = _lib.constant("BERG_SINKHORN_LOG_DOMAIN")
+#: flag of berg_sinkhorn_create: the FFT scaling iteration only (1.1)
+SINKHORN_FFT = _lib.constant("BERG_SINKHORN_FFT")
+#: flag of berg_sinkhorn_create: the stabilized scaling iteration only (1.1)
+SINKHORN_STABILIZED = _lib.constant("BERG_SINKHORN_STABILIZED")
+_MODES = {"auto": 0, "fft": SINKHORN_FFT, "stabilized": SINKHORN_STABILIZED,
+          "log": SINKHORN_LOG_DOMAIN}
+_MODE_NAMES = {v: k for k, v in _MODES.items() if v}
 _PLAN_ESTIMATE = _lib.constant("BERG_PLAN_ESTIMATE")
 
 _vp = ctypes.c_void_p
@@ -43,6 +50,7 @@ _sk_solve = fn("berg_sinkhorn_solve", [_vp, c_double_p, c_double_p, c_double_p, 
 _sk_bary = fn("berg_sinkhorn_barycenter", [_vp, ctypes.c_size_t, c_double_p, c_double_p,
                                            c_double_p])
 _sk_report = fn("berg_sinkhorn_report", [_vp, c_double_p, ctypes.POINTER(ctypes.c_size_t)])
+_sk_report_mode = fn("berg_sinkhorn_report_mode", [_vp, ctypes.POINTER(ctypes.c_uint)])
 _sk_progress = fn("berg_sinkhorn_set_progress", [_vp, _progress.PROGRESS_FN, _vp])
 
 
@@ -232,13 +240,19 @@ class Sinkhorn(_lib.Handle):
     """Convolutional entropic optimal transport on a Space [C, S, Sch].
 
     Cost ``|x - y|_g^2``; the Gibbs kernel is the heat kernel at ``t = eps/4``
-    (wrapped on periodic axes, reflected on Neumann axes). ``log_domain=True``
-    iterates on the potentials with an exact separable log-sum-exp kernel: no
-    underflow at small ``eps`` (diagonal metric, <= 4096 cells per axis; large
-    ``eps`` is refused where the image sum would be cut: ``eps <= 99 g L^2`` on
-    periodic axes, ``396 g L^2`` on Neumann ones; the scaling mode has no such
-    limit). A solve that does not reach the tolerance raises ConvergenceError;
-    :attr:`report` then gives the error reached.
+    (wrapped on periodic axes, reflected on Neumann axes). Three iterations:
+    ``"fft"``, scaling with the FFT heat kernel (any metric; accurate while the
+    kernel's tails across the supports stay above the FFT's round-off);
+    ``"stabilized"``, scaling with the exact separable kernel applied as dense
+    per-axis products, large scalings absorbed into potentials; ``"log"``,
+    the log domain with an exact separable log-sum-exp kernel. The last two
+    need a diagonal metric and <= 4096 cells per axis, and refuse large
+    ``eps`` where the image sum would be cut (``eps <= 99 g L^2`` on periodic
+    axes, ``396 g L^2`` on Neumann ones). The default ``"auto"`` picks one per
+    call from ``eps``, the grid and the supports (:attr:`report_mode` says
+    which). A solve whose marginals (every input measure's, in L1) do not
+    reach the tolerance raises ConvergenceError; :attr:`report` then gives the
+    error reached.
 
     ``cost``, ``divergence``, ``solve`` and ``barycenter`` may run from many
     threads at once on one instance (the C calls release the GIL);
@@ -253,15 +267,21 @@ class Sinkhorn(_lib.Handle):
     eps : float
         The entropic regularization, finite and > 0.
     log_domain : bool, optional
-        Iterate in the log domain (``BERG_SINKHORN_LOG_DOMAIN``).
+        Iterate in the log domain (``BERG_SINKHORN_LOG_DOMAIN``; the same as
+        ``mode="log"``).
     max_iterations : int, optional
         Iteration cap (default 10000).
     tolerance : float, optional
         Marginal error at which iterations stop (default 1e-9).
     threads : int, optional
-        Threads of the scaling mode's transforms (default 1).
+        Threads of the solves (transforms, dense products and pointwise
+        loops); by default the library-wide :func:`berg.set_threads` setting
+        (itself 1 by default). Refused with ``log_domain`` (1.0 behaviour: such
+        a handle follows :func:`berg.set_threads`).
     plan_estimate : bool, optional
         Plan the scaling mode's FFTs with FFTW_ESTIMATE.
+    mode : str, optional
+        ``"auto"`` (default), ``"fft"``, ``"stabilized"`` or ``"log"``.
     progress : bool or callable, optional
         The default ``progress=`` of the solves: ``True`` for a progress bar
         (tqdm when installed, else a line on stderr), or a callable
@@ -293,22 +313,27 @@ class Sinkhorn(_lib.Handle):
 
     def __init__(self, space: Space, eps: float, log_domain: bool = False,
                  max_iterations: int | None = None, tolerance: float | None = None,
-                 threads: int = 1, plan_estimate: bool = False,
-                 progress: _progress.ProgressArg = None) -> None:
+                 threads: int | None = None, plan_estimate: bool = False,
+                 progress: _progress.ProgressArg = None, mode: str = "auto") -> None:
         h = _vp()
-        flags = (SINKHORN_LOG_DOMAIN if log_domain else 0) | \
+        if mode not in _MODES:
+            raise ValueError(f"mode must be one of {sorted(_MODES)}, not {mode!r}")
+        if log_domain and mode not in ("auto", "log"):
+            raise ValueError(f"log_domain=True contradicts mode={mode!r}")
+        flags = (SINKHORN_LOG_DOMAIN if log_domain else _MODES[mode]) | \
             (_PLAN_ESTIMATE if plan_estimate else 0)
         check(_sk_create(ctypes.byref(h), space.handle, float(eps), flags))
         self._h = h
         _progress.attach(_sk_progress, h)
         self.progress = progress
         self._shape = space.shape
-        self.log_domain = bool(log_domain)
+        self.log_domain = bool(log_domain) or mode == "log"
+        self.mode = "log" if self.log_domain else mode
         if max_iterations is not None:
             self.max_iterations = max_iterations
         if tolerance is not None:
             self.tolerance = tolerance
-        if threads != 1:
+        if threads is not None:
             check(_sk_threads(self._h, _lib.size_t(threads, "threads")))
 
     @property
@@ -397,6 +422,33 @@ class Sinkhorn(_lib.Handle):
         e, n = ctypes.c_double(), ctypes.c_size_t()
         check(_sk_report(self._h, ctypes.byref(e), ctypes.byref(n)))
         return e.value, int(n.value)
+
+    @property
+    def report_mode(self) -> str:
+        """The iteration of this thread's last solve on this instance.
+
+        ``"fft"``, ``"stabilized"`` or ``"log"``: in the default mode, the one
+        chosen for that call (a solve that fell back on the log domain says
+        ``"log"``). Raises :class:`berg.DomainError` before any solve.
+
+        Examples
+        --------
+        >>> sp = berg.Space((64,), 0.0, 1.0, bc="neumann")
+        >>> x = sp.coordinates(0)
+        >>> p, _ = sp.normalize(np.exp(-(x - 0.3) ** 2 / 0.02))
+        >>> q, _ = sp.normalize(np.exp(-(x - 0.6) ** 2 / 0.02))
+        >>> sk = berg.Sinkhorn(sp, 0.5)
+        >>> _ = sk.cost(p, q)
+        >>> sk.report_mode                          # large eps: the FFT kernel
+        'fft'
+        >>> sk = berg.Sinkhorn(sp, 0.002)
+        >>> _ = sk.cost(p, q)
+        >>> sk.report_mode                          # its tails lost: exact kernel
+        'stabilized'
+        """
+        m = ctypes.c_uint()
+        check(_sk_report_mode(self._h, ctypes.byref(m)))
+        return _MODE_NAMES[m.value]
 
     def _pq(self, p, q):
         return _lib.as_array(p, self._shape, "p"), _lib.as_array(q, self._shape, "q")
