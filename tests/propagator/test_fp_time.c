@@ -553,6 +553,44 @@ static void test_time_independent(void)
     }
 }
 
+/* ---- absorbing walls, extreme scales -------------------------------------- */
+static void test_dirichlet_and_scale(void)
+{
+    berg_space *s = tu_line(200, -6.0, 6.0, BERG_DIRICHLET);
+    size_t n = berg_space_size(s);
+    double *p = tu_vec(n), *a = tu_vec(n), *b = tu_vec(n), *c = tu_vec(n);
+    gauss1(s, 1.0, 0.5, p);
+    berg_fp *fp = fp_1d(s, 0, 1e-8);
+    CHECK_STATUS(berg_fp_evolve(fp, 1.5, p, a), BERG_OK, "dirichlet evolve");
+    CHECK_STATUS(berg_fp_evolve_field(fp, 0.0, 1.5, 0.0, p, b, field_const, (void *)s), BERG_OK,
+                 "dirichlet evolve_field");
+    CHECK(memcmp(a, b, n * sizeof(double)) == 0, "dirichlet: constant V bitwise berg_fp_evolve");
+    /* a(t): mass leaks, the result is the same flow at any scale of the state */
+    ou1 o = {s, 1, 0, INFINITY, 0};
+    CHECK_STATUS(berg_fp_evolve_field(fp, 0.0, 1.5, 0.0, p, b, field_ou1, &o), BERG_OK,
+                 "dirichlet a(t)");
+    double m0 = 0.0, m1 = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        m0 += p[i];
+        m1 += b[i];
+    }
+    CHECK(m1 < m0 && m1 > 0.5 * m0, "dirichlet: mass leaks (%.6g of %.6g)", m1, m0);
+    for (size_t i = 0; i < n; i++)
+        c[i] = p[i] * 1e-300;
+    CHECK_STATUS(berg_fp_evolve_field(fp, 0.0, 1.5, 0.0, c, a, field_ou1, &o), BERG_OK,
+                 "state at 1e-300");
+    double d = 0.0;
+    for (size_t i = 0; i < n; i++)
+        d += fabs(a[i] * 1e300 - b[i]);
+    CHECK(d / m1 < 1e-9, "a state scaled by 1e-300 gives the scaled result (%.3g)", d / m1);
+    berg_fp_destroy(fp);
+    berg_space_destroy(s);
+    free(p);
+    free(a);
+    free(b);
+    free(c);
+}
+
 /* ---- one const handle from many threads ---------------------------------- */
 typedef struct job {
     const berg_fp *fp;
@@ -703,6 +741,7 @@ int main(void)
     test_ou_2d_coupled_metric();
     test_table_vs_callback();
     test_time_independent();
+    test_dirichlet_and_scale();
     test_threads();
     test_refusals();
     return test_summary("test_fp_time");
