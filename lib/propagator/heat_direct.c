@@ -276,6 +276,51 @@ CLONES static void conv_pad(const double *restrict pad, const double *restrict g
     }
 }
 
+/* ROWS output rows at once: out[r][k] = sum_j cf[j][r] rows[j][k] over the
+ * window of nrow = 2 w + ROWS input rows (zero coefficients outside each
+ * output's own window), each loaded vector feeding ROWS accumulators held
+ * in registers */
+#define ROWS 8
+CLONES static void conv_rows_block(const double *const *rows, const double (*cf)[ROWS],
+                                   size_t nrow, size_t len, double *const *out)
+{
+    size_t k0 = 0;
+#ifdef RB
+    const size_t V = sizeof(vrow) / sizeof(double), step = 2 * V;
+    for (; k0 + step <= len; k0 += step) {
+        vrow a0[ROWS], a1[ROWS];
+        for (size_t r = 0; r < ROWS; r++) {
+            a0[r] = (vrow){0};
+            a1[r] = (vrow){0};
+        }
+        for (size_t j = 0; j < nrow; j++) {
+            vrow x, y;
+            memcpy(&x, rows[j] + k0, sizeof x);
+            memcpy(&y, rows[j] + k0 + V, sizeof y);
+            for (size_t r = 0; r < ROWS; r++) {
+                a0[r] += cf[j][r] * x;
+                a1[r] += cf[j][r] * y;
+            }
+        }
+        for (size_t r = 0; r < ROWS; r++) {
+            memcpy(out[r] + k0, &a0[r], sizeof a0[r]);
+            memcpy(out[r] + k0 + V, &a1[r], sizeof a1[r]);
+        }
+    }
+#endif
+    for (size_t r = 0; r < ROWS; r++) {
+        double *restrict o = out[r];
+        for (size_t k = k0; k < len; k++)
+            o[k] = 0.0;
+        for (size_t j = 0; j < nrow; j++) {
+            const double a = cf[j][r];
+            const double *restrict x = rows[j];
+            for (size_t k = k0; k < len; k++)
+                o[k] += a * x[k];
+        }
+    }
+}
+
 /* index j (|j| < 2 n or so: one wrap or reflection) of the extension of an
  * axis of n cells: the cell it reads and its sign */
 static size_t fold(int bc, ptrdiff_t n, ptrdiff_t j, double *sign)
@@ -342,12 +387,33 @@ static void pass_strided(void *v, size_t begin, size_t end, size_t range)
     const size_t w = c->w, inner = c->inner;
     const double *r1[BERG__HDIR_WMAX + 1], *r2[BERG__HDIR_WMAX + 1];
     double c1[BERG__HDIR_WMAX + 1], c2[BERG__HDIR_WMAX + 1];
+    const double *rows[2 * BERG__HDIR_WMAX + ROWS];
+    double cf[2 * BERG__HDIR_WMAX + ROWS][ROWS];
+    double *outs[ROWS];
     for (size_t u = begin; u < end; u++) {
         size_t line = u / c->units_per_line, cb = u % c->units_per_line;
         size_t k0 = cb * COLS, len = inner - k0 < COLS ? inner - k0 : COLS;
         const double *src = c->src + line * c->n * inner + k0;
         double *dst = c->dst + line * c->n * inner + k0;
-        for (ptrdiff_t i = 0; i < n; i++) {
+        ptrdiff_t i = 0;
+        for (; i + ROWS <= n; i += ROWS) {
+            /* the window rows i - w .. i + ROWS - 1 + w, folded */
+            size_t nrow = 2 * w + ROWS;
+            for (size_t j = 0; j < nrow; j++) {
+                double sg;
+                ptrdiff_t jj = i - (ptrdiff_t)w + (ptrdiff_t)j;
+                rows[j] = src + fold(bc, n, jj, &sg) * inner;
+                for (size_t r = 0; r < ROWS; r++) {
+                    ptrdiff_t m = jj - (i + (ptrdiff_t)r);
+                    size_t am = (size_t)(m < 0 ? -m : m);
+                    cf[j][r] = am <= w ? sg * c->g[am] : 0.0;
+                }
+            }
+            for (size_t r = 0; r < ROWS; r++)
+                outs[r] = dst + (size_t)(i + (ptrdiff_t)r) * inner;
+            conv_rows_block(rows, (const double(*)[ROWS])cf, nrow, len, outs);
+        }
+        for (; i < n; i++) {
             for (size_t m = 1; m <= w; m++) {
                 double s1, s2;
                 size_t q1 = fold(bc, n, i - (ptrdiff_t)m, &s1);
