@@ -341,6 +341,33 @@ static void test_grid(void)
     CHECK(err[1] < 1e-4 && err[1] < err[0] / 3.0, "wall flux term: second order (%g, %g)", err[0],
           err[1]);
 
+    /* the sample space's metric is a constant factor of Vol_S: lambda unchanged */
+    {
+        size_t n2[2] = {90, 90};
+        double lo2[2] = {-4.5, -4.5}, hi2[2] = {4.5, 4.5}, g2[4] = {2.0, 0.0, 0.0, 0.5};
+        size_t nl2[1] = {2};
+        double len2[1] = {2.0};
+        berg_space *lat2 = lattice(1, nl2, len2, NULL);
+        berg_operator ob[3] = {BERG_OPERATOR_GRAD2, BERG_OPERATOR_PHI2, BERG_OPERATOR_PHI4};
+        double lt[3] = {0.5, 0.4, 0.1}, a[3], c[3], d[3], e[3];
+        berg_basis *bb = NULL;
+        berg_basis_create(&bb, lat2, 3, ob);
+        berg_space *s1 = tu_space(2, n2, lo2, hi2, NULL, NULL);
+        berg_space *s2 = tu_space(2, n2, lo2, hi2, NULL, g2);
+        double *pp = family_density(bb, s1, lt);
+        berg_couplings_grid_score_matching(bb, s1, pp, a);
+        berg_couplings_grid_score_matching(bb, s2, pp, c);
+        berg_couplings_kl_projection(bb, s1, 1e-12, 100, pp, d);
+        berg_couplings_kl_projection(bb, s2, 1e-12, 100, pp, e);
+        CHECK(tu_max_abs_diff(a, c, 3) < 1e-12 && tu_max_abs_diff(d, e, 3) < 1e-12,
+              "a metric on the sample space does not change lambda");
+        free(pp);
+        berg_space_destroy(s1);
+        berg_space_destroy(s2);
+        berg_basis_destroy(bb);
+        berg_space_destroy(lat2);
+    }
+
     /* moments the family cannot reach: a point mass at the edge of the box */
     berg_operator o1b[1] = {BERG_OPERATOR_PHI2};
     berg_basis *b1 = NULL;
