@@ -272,7 +272,8 @@ int main(int argc, char **argv)
         heat_case(g, s, ms, 1, BERG_PLAN_ESTIMATE);
         heat_case(g, s, ms, 2, BERG_PLAN_ESTIMATE);
         heat_case(g, s, ms, 3, BERG_PLAN_ESTIMATE | BERG_SYMBOL_FD);
-        heat_case(g, s, ms, 1, 0); /* FFTW_MEASURE */
+        if (c < 2)
+            heat_case(g, s, ms, 1, 0); /* FFTW_MEASURE plans (slow to make: two grids) */
         multiplier_case(g, s, ms);
         if (c == 0)
             extremes(s, ms);
