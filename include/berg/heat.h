@@ -37,6 +37,36 @@
  *   Multipliers: the symbol receives the finite-difference wave numbers
  *   2 sin(k_a h_a/2)/h_a (with a coupled metric, |k|_g^2 of those is not the
  *   stencil's symbol: its cross terms differ).
+ * - BERG_HEAT_DIRECT, BERG_HEAT_SPECTRAL (since 1.1; heat creators, and
+ *   multiplier creators for berg_multiplier_exp_apply() with the heat
+ *   symbol): force the direct path at every t where the kernel is compact,
+ *   or the spectral path at every t (see "Short times" below). Both
+ *   together are refused (BERG_ERR_DOMAIN).
+ *
+ * Short times: the direct path (since 1.1). With a diagonal metric the heat
+ * semigroup is a product of per-axis convolutions with the exact discrete
+ * kernel of each axis: the inverse transform of the axis' symbol on the
+ * extension its transform diagonalises (periodic, even about the cell faces
+ * on Neumann axes, odd on Dirichlet axes). In closed form it is
+ * e^{-2s} I_m(2s), s = g^{aa} t / h_a^2, for BERG_SYMBOL_FD (a random
+ * walk), and the sampled Gaussian of variance 2 g^{aa} t for the continuum
+ * symbol once the symbol's out-of-band mass sum_{|j| > N/2} e^{-t g^{aa}
+ * k_j^2} is below 1e-17 (sigma_a = sqrt(2 g^{aa} t)/h_a above about 3;
+ * below that the continuum kernel rings with e^{-pi^2 sigma^2/2}/(pi m)
+ * tails and is not compact). Entries below 1e-17 of the kernel's peak are
+ * dropped; the kernel is compact when the rest spans at most 321 cells and
+ * fits one period of the axis. Where every axis' kernel is compact, the
+ * apply functions (and berg_multiplier_exp_apply() when the symbol is
+ * lambda times the heat symbol of a diagonal metric) run the direct path
+ * when it is faster: the first call that could take it measures, once per
+ * handle and under a lock, one spectral step and a pass of each axis at
+ * two kernel widths; each t is then decided from its kernel widths. The
+ * two paths agree to 1e-14 of the result's maximum (tested on random data,
+ * every boundary kind, mixed, 1-D to 3-D, odd sizes, many t); which one
+ * runs depends on the machine's measured speed, so results of handles
+ * that choose differently may differ at that level. The direct path is
+ * split among the handle's nthreads and gives bitwise the same result on
+ * any number of threads.
  *
  * Thread safety: berg_heat and berg_multiplier handles are immutable after
  * creation. Their apply functions take a const handle and may be called on
@@ -83,11 +113,13 @@ typedef struct berg_heat berg_heat;
  * @param[out] out    the new handle; untouched on failure. Free with
  *                    berg_heat_destroy().
  * @param[in]  space  the space (copied: it may be destroyed afterwards).
- * @param[in]  flags  0 or a bitwise or of BERG_PLAN_ESTIMATE and
- *                    BERG_SYMBOL_FD.
+ * @param[in]  flags  0 or a bitwise or of BERG_PLAN_ESTIMATE,
+ *                    BERG_SYMBOL_FD and one of BERG_HEAT_DIRECT,
+ *                    BERG_HEAT_SPECTRAL (since 1.1).
  * @return BERG_OK; BERG_ERR_NULL when out or space is NULL;
  *         BERG_ERR_DOMAIN when flags has a bit of another creator (the
- *         message names it), or when the symbol |k|^2_g of the highest
+ *         message names it) or both BERG_HEAT_DIRECT and
+ *         BERG_HEAT_SPECTRAL, or when the symbol |k|^2_g of the highest
  *         modes overflows (cells so small that 1/h^2 times the inverse
  *         metric exceeds DBL_MAX; the message names the axis and 1/h^2);
  *         BERG_ERR_SIZE when the spectral arrays would be too large;
@@ -106,14 +138,20 @@ BERG_API berg_status berg_heat_create(berg_heat **out, const berg_space *space, 
  * @param[in]  space     the space (copied).
  * @param[in]  batch     arrays per call, >= 1.
  * @param[in]  nthreads  FFTW threads of each transform, >= 1 (1 =
- *                       single-threaded).
- * @param[in]  flags     0 or a bitwise or of BERG_PLAN_ESTIMATE and
- *                       BERG_SYMBOL_FD.
+ *                       single-threaded); since 1.1 also the threads of
+ *                       the spectral product and of the direct path (the
+ *                       result does not depend on it). 0 stays refused:
+ *                       the library-wide berg_set_threads() setting does
+ *                       not apply to heat handles.
+ * @param[in]  flags     0 or a bitwise or of BERG_PLAN_ESTIMATE,
+ *                       BERG_SYMBOL_FD and one of BERG_HEAT_DIRECT,
+ *                       BERG_HEAT_SPECTRAL (since 1.1).
  * @return BERG_OK; BERG_ERR_NULL when out or space is NULL; BERG_ERR_SIZE
  *         when batch is 0 or batch * berg_space_size() is too large;
  *         BERG_ERR_DOMAIN when nthreads is 0 or above INT_MAX, flags has
- *         a bit of another creator, or the symbol |k|^2_g of the highest
- *         modes overflows (as berg_heat_create()); BERG_ERR_NOMEM;
+ *         a bit of another creator or both forcing flags, or the symbol
+ *         |k|^2_g of the highest modes overflows (as berg_heat_create());
+ *         BERG_ERR_NOMEM;
  *         BERG_ERR_INTERNAL when FFTW cannot plan.
  * @since 1.0
  */
@@ -272,8 +310,11 @@ typedef struct berg_multiplier berg_multiplier;
  * @param[out] out        the new handle; untouched on failure. Free with
  *                        berg_multiplier_destroy().
  * @param[in]  space      the space (copied).
- * @param[in]  flags      0 or a bitwise or of BERG_PLAN_ESTIMATE and
- *                        BERG_SYMBOL_FD.
+ * @param[in]  flags      0 or a bitwise or of BERG_PLAN_ESTIMATE,
+ *                        BERG_SYMBOL_FD and one of BERG_HEAT_DIRECT,
+ *                        BERG_HEAT_SPECTRAL (since 1.1; they choose the
+ *                        path of berg_multiplier_exp_apply() when the
+ *                        symbol is the heat symbol).
  * @param[in]  symbol     the symbol c(k).
  * @param[in]  user_data  passed to symbol.
  * @return BERG_OK; BERG_ERR_NULL when out, space or symbol is NULL;
@@ -304,8 +345,11 @@ BERG_API berg_status berg_multiplier_create(berg_multiplier **out, const berg_sp
  * @param[out] out        the new handle; untouched on failure.
  * @param[in]  space      the space (copied).
  * @param[in]  nthreads   FFTW threads, >= 1.
- * @param[in]  flags      0 or a bitwise or of BERG_PLAN_ESTIMATE and
- *                        BERG_SYMBOL_FD.
+ * @param[in]  flags      0 or a bitwise or of BERG_PLAN_ESTIMATE,
+ *                        BERG_SYMBOL_FD and one of BERG_HEAT_DIRECT,
+ *                        BERG_HEAT_SPECTRAL (since 1.1; they choose the
+ *                        path of berg_multiplier_exp_apply() when the
+ *                        symbol is the heat symbol).
  * @param[in]  symbol     the symbol c(k).
  * @param[in]  user_data  passed to symbol.
  * @return BERG_OK; BERG_ERR_NULL when out, space or symbol is NULL;
@@ -330,8 +374,11 @@ BERG_API berg_status berg_multiplier_create_ex(berg_multiplier **out, const berg
  * @param[in]  np     number of knots, >= 2.
  * @param[in]  kp     np finite knots, kp[0] >= 0, strictly increasing.
  * @param[in]  cp     np finite profile values at the knots.
- * @param[in]  flags  0 or a bitwise or of BERG_PLAN_ESTIMATE and
- *                    BERG_SYMBOL_FD.
+ * @param[in]  flags  0 or a bitwise or of BERG_PLAN_ESTIMATE,
+ *                    BERG_SYMBOL_FD and one of BERG_HEAT_DIRECT,
+ *                    BERG_HEAT_SPECTRAL (since 1.1; they choose the
+ *                    path of berg_multiplier_exp_apply() when the
+ *                    symbol is the heat symbol).
  * @return BERG_OK; BERG_ERR_NULL when out, space, kp or cp is NULL;
  *         BERG_ERR_SIZE when np < 2; BERG_ERR_NONFINITE when a knot or value
  *         is not finite; BERG_ERR_DOMAIN when the knots are negative or not
@@ -383,8 +430,11 @@ BERG_API berg_status berg_regulator_value(berg_regulator kind, double lambda, do
  * @param[in]  space   the space (copied).
  * @param[in]  kind    the regulator.
  * @param[in]  lambda  the scale Lambda, finite and > 0.
- * @param[in]  flags   0 or a bitwise or of BERG_PLAN_ESTIMATE and
- *                     BERG_SYMBOL_FD.
+ * @param[in]  flags   0 or a bitwise or of BERG_PLAN_ESTIMATE,
+ *                     BERG_SYMBOL_FD and one of BERG_HEAT_DIRECT,
+ *                     BERG_HEAT_SPECTRAL (since 1.1; they choose the
+ *                     path of berg_multiplier_exp_apply() when the
+ *                     symbol is the heat symbol).
  * @return BERG_OK; BERG_ERR_NULL when out or space is NULL;
  *         BERG_ERR_DOMAIN when kind is unknown, lambda is not positive and
  *         finite, the regulator overflows on some mode (lambda^2 beyond
@@ -417,6 +467,13 @@ BERG_API berg_status berg_multiplier_apply(const berg_multiplier *m, const doubl
 
 /**
  * @brief out = e^{-t c(k)} applied mode by mode to in.
+ *
+ * Since 1.1, when c = lambda q(k) on every mode (to 4e-15 relative, lambda
+ * > 0) with q the heat symbol of a diagonal metric (k.g^{-1}k, or its
+ * finite-difference form with BERG_SYMBOL_FD), this is the heat semigroup
+ * at time lambda t and takes the direct path where it is faster (see
+ * "Short times" above), agreeing with the spectral path to 1e-14 of the
+ * maximum.
  * @param[in]  m    the multiplier; its symbol must be >= 0 on every mode.
  * @param[in]  t    the time, finite and >= 0 (t = 0 copies).
  * @param[in]  in   state: berg_space_size() finite values, any alignment
