@@ -6,6 +6,8 @@
  * functions (exact on quadratics, second order, propagated covariance),
  * the flow record on a Gaussian whose mass runs analytically, refusals.
  */
+#include <pthread.h>
+
 #include "testutil.h"
 
 /* ---- helpers ------------------------------------------------------------- */
@@ -643,6 +645,65 @@ static void test_refusals(void)
     berg_space_destroy(lat);
 }
 
+/* ---- one basis from several threads at once ------------------------------ */
+
+typedef struct conc {
+    const berg_basis *b;
+    const berg_space *grid;
+    const double *phi, *p;
+    double lam[3], cov[9], sm[3], kl[3];
+    berg_status st[3];
+} conc;
+
+static void *conc_run(void *arg)
+{
+    conc *c = arg;
+    c->st[0] = berg_couplings_score_matching(c->b, 200, 0, c->phi, c->lam, c->cov);
+    c->st[1] = berg_couplings_grid_score_matching(c->b, c->grid, c->p, c->sm);
+    c->st[2] = berg_couplings_kl_projection(c->b, c->grid, 1e-12, 100, c->p, c->kl);
+    return NULL;
+}
+
+static void test_concurrent(void)
+{
+    size_t nl[1] = {2};
+    double len[1] = {2.0};
+    berg_space *lat = lattice(1, nl, len, NULL);
+    berg_operator ops[3] = {BERG_OPERATOR_GRAD2, BERG_OPERATOR_PHI2, BERG_OPERATOR_PHI4};
+    berg_basis *b = NULL;
+    berg_basis_create(&b, lat, 3, ops);
+    size_t n[2] = {60, 60};
+    double lo[2] = {-4, -4}, hi[2] = {4, 4}, lt[3] = {0.5, 0.4, 0.1};
+    berg_space *grid = tu_space(2, n, lo, hi, NULL, NULL);
+    double *p = family_density(b, grid, lt), *phi = tu_vec(400);
+    unsigned long long st = 9;
+    for (size_t i = 0; i < 400; i++)
+        phi[i] = tu_uniform(&st) - 0.5;
+    conc ref = {b, grid, phi, p, {0}, {0}, {0}, {0}, {BERG_OK}};
+    conc_run(&ref);
+    conc c[4];
+    pthread_t th[4];
+    berg_set_threads(2); /* the ensemble estimator also splits its members */
+    for (int t = 0; t < 4; t++) {
+        c[t] = ref;
+        pthread_create(&th[t], NULL, conc_run, &c[t]);
+    }
+    for (int t = 0; t < 4; t++)
+        pthread_join(th[t], NULL);
+    berg_set_threads(1);
+    for (int t = 0; t < 4; t++)
+        CHECK(c[t].st[0] == BERG_OK && c[t].st[1] == BERG_OK && c[t].st[2] == BERG_OK &&
+                  !memcmp(c[t].lam, ref.lam, sizeof ref.lam) &&
+                  !memcmp(c[t].cov, ref.cov, sizeof ref.cov) &&
+                  !memcmp(c[t].sm, ref.sm, sizeof ref.sm) && !memcmp(c[t].kl, ref.kl, sizeof ref.kl),
+              "thread %d: the serial results", t);
+    free(p);
+    free(phi);
+    berg_space_destroy(grid);
+    berg_basis_destroy(b);
+    berg_space_destroy(lat);
+}
+
 int main(void)
 {
     test_basis_derivatives();
@@ -651,5 +712,6 @@ int main(void)
     test_beta();
     test_flow();
     test_refusals();
+    test_concurrent();
     return test_summary("couplings");
 }
