@@ -3,7 +3,9 @@
  * the same data (the machine's dsyrk peak, and the cost of validation and
  * symmetrisation), the accumulator, the location rule and Wick moments;
  * first the 10^6 x 64 case at 1 and 2 libberg threads (`bench_fisher
- * threads` runs that case alone). Prints figures only.
+ * threads` runs the thread cases alone: that one, then the other loops
+ * libberg splits - finite-volume lines, Bayes observe, the W2-metric
+ * operator - at 2 threads against 1). Prints figures only.
  */
 #include <math.h>
 #include <stdio.h>
@@ -112,10 +114,141 @@ static void threads_case(void)
     free(c.F);
 }
 
+/* the other loops libberg splits (issue 18), 2 threads against 1 on the same
+ * handle: finite-volume line solves, Bayes observe over many cells, the W2
+ * metric operator's CG solve */
+typedef struct {
+    berg_fp *fp;
+    berg_bayes *b;
+    berg_w2_metric *m;
+    double *p0, *out, *y, *eta;
+    size_t ny;
+} loops_ctx;
+
+static void run_fp(void *p)
+{
+    loops_ctx *c = p;
+    berg_fp_evolve(c->fp, 0.02, c->p0, c->out);
+}
+
+static void run_observe(void *p)
+{
+    loops_ctx *c = p;
+    berg_bayes_reset(c->b);
+    berg_bayes_observe(c->b, c->ny, c->y);
+}
+
+static void run_w2m(void *p)
+{
+    loops_ctx *c = p;
+    berg_w2_metric_potential(c->m, c->eta, c->out, NULL, NULL);
+}
+
+static int G_id(size_t du, const double *u, size_t dy, double *y, void *ud)
+{
+    (void)du;
+    (void)dy;
+    (void)ud;
+    y[0] = u[0];
+    return 0;
+}
+
+static void loops_case(void)
+{
+    const size_t n2[2] = {512, 512}, N = 512 * 512;
+    double lo2[2] = {-3, -3}, hi2[2] = {3, 3};
+    berg_boundary bc2[2] = {BERG_PERIODIC, BERG_NEUMANN};
+    berg_space *s2 = NULL;
+    berg_space_create(&s2, 2, n2, lo2, hi2, bc2, NULL);
+    loops_ctx c1 = {0};
+    double *V = malloc(N * sizeof(double));
+    c1.p0 = malloc(N * sizeof(double));
+    c1.out = malloc(N * sizeof(double));
+    c1.eta = malloc(N * sizeof(double));
+    for (size_t i = 0; i < 512; i++)
+        for (size_t j = 0; j < 512; j++) {
+            double x = -3 + 6 * (i + 0.5) / 512, y = -3 + 6 * (j + 0.5) / 512;
+            V[i * 512 + j] = 0.5 * (y * y - 1) * (y * y - 1) + 0.3 * sin(x);
+            c1.p0[i * 512 + j] = exp(-0.5 * (x * x + y * y));
+            c1.eta[i * 512 + j] = cos(x) * y;
+        }
+    berg_fp_create(&c1.fp, s2, V, 0);
+    double mass;
+    berg_space_normalize(s2, c1.p0, &mass);
+    berg_space_project_tangent(s2, c1.eta, c1.eta);
+    berg_w2_metric_create(&c1.m, s2, 0.0, c1.p0, 0);
+    berg_w2_metric_set_tolerance(c1.m, 1e-8);
+    /* Bayes: 2^17 parameter cells, a grid noise, 20 observations */
+    size_t nu = (size_t)1 << 17, ny = 256, nn = 301;
+    double lu = -4, hu = 4, ly = -6, hy = 6, ln = -3, hn = 3;
+    berg_boundary nb = BERG_NEUMANN;
+    berg_space *U = NULL, *Y = NULL, *Ns = NULL;
+    berg_space_create(&U, 1, &nu, &lu, &hu, &nb, NULL);
+    berg_space_create(&Y, 1, &ny, &ly, &hy, &nb, NULL);
+    berg_space_create(&Ns, 1, &nn, &ln, &hn, &nb, NULL);
+    double *prior = malloc(nu * sizeof(double)), *noise = malloc(nn * sizeof(double));
+    for (size_t i = 0; i < nu; i++)
+        prior[i] = 1.0;
+    for (size_t k = 0; k < nn; k++) {
+        double x = -3 + 6 * (k + 0.5) / (double)nn;
+        noise[k] = exp(-2 * x * x);
+    }
+    berg_bayes_create(&c1.b, U, Y, prior, 0);
+    berg_bayes_set_location(c1.b, Ns, noise, G_id, NULL, NULL);
+    c1.ny = 20;
+    c1.y = malloc(c1.ny * sizeof(double));
+    for (size_t k = 0; k < c1.ny; k++)
+        c1.y[k] = 0.3 + 0.05 * (double)(k % 7);
+    /* one set of handles: the thread setting is switched between samples */
+    struct { const char *name; bench_fn f; } cases[] = {
+        {"fp evolve 512^2 finite volume, t 0.02", run_fp},
+        {"bayes observe 2^17 cells x 20", run_observe},
+        {"w2 metric potential 512^2 (CG)", run_w2m},
+    };
+    for (size_t k = 0; k < 3; k++) {
+        berg_fp_set_threads(c1.fp, 1);
+        berg_bayes_set_threads(c1.b, 1);
+        berg_w2_metric_set_threads(c1.m, 1);
+        int calls = bench_calibrate(cases[k].f, &c1);
+        double t1[7], t2[7];
+        for (int r = 0; r < 7; r++) {
+            for (int w = 0; w < 2; w++) {
+                int th = (r + w) % 2 ? 2 : 1;
+                berg_fp_set_threads(c1.fp, (size_t)th);
+                berg_bayes_set_threads(c1.b, (size_t)th);
+                berg_w2_metric_set_threads(c1.m, (size_t)th);
+                double t = bench_time_once(cases[k].f, &c1, calls);
+                if (th == 1)
+                    t1[r] = t;
+                else
+                    t2[r] = t;
+            }
+        }
+        double m1 = bench_median(t1, 7), m2 = bench_median(t2, 7);
+        printf("%-40s 2 threads %10.3f ms   1 thread %10.3f ms   ratio %.3f\n", cases[k].name,
+               1e3 * m2, 1e3 * m1, m2 / m1);
+    }
+    berg_fp_destroy(c1.fp);
+    berg_bayes_destroy(c1.b);
+    berg_w2_metric_destroy(c1.m);
+    berg_space_destroy(s2);
+    berg_space_destroy(U);
+    berg_space_destroy(Y);
+    berg_space_destroy(Ns);
+    free(V);
+    free(prior);
+    free(noise);
+    free(c1.p0);
+    free(c1.out);
+    free(c1.eta);
+    free(c1.y);
+}
+
 int main(int argc, char **argv)
 {
-    if (argc > 1 && argv[1][0] == 't') { /* bench_fisher threads: that case alone */
+    if (argc > 1 && argv[1][0] == 't') { /* bench_fisher threads: the thread cases alone */
         threads_case();
+        loops_case();
         return 0;
     }
     threads_case();
