@@ -504,14 +504,16 @@ void berg__hdir_free(berg__hdir *e)
     e->lock_live = 0;
 }
 
-static double now_seconds(void)
+/* the clock of the measurement: the calling thread's CPU time when it runs
+ * alone (other processes' load does not count), else wall time */
+static double now_seconds(const berg__hdir *e)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(e->nthreads <= 1 ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* seconds of one pass of axis a at half-width w: the least of 3 runs */
+/* seconds of one pass of axis a at half-width w */
 static double time_pass(const berg__hdir *e, int a, size_t w, const double *src, double *dst)
 {
     berg__hdir_kernel k;
@@ -519,17 +521,14 @@ static double time_pass(const berg__hdir *e, int a, size_t w, const double *src,
     for (size_t m = 0; m <= w; m++)
         k.g[a][m] = 1.0 / (double)(2 * w + 1);
     k.w[a] = w;
-    double best = INFINITY;
-    for (int r = 0; r < 3; r++) {
-        double t0 = now_seconds();
-        run_pass(e, &k, a, e->nthreads, src, dst);
-        best = fmin(best, now_seconds() - t0);
-    }
-    return best;
+    double t0 = now_seconds(e);
+    run_pass(e, &k, a, e->nthreads, src, dst);
+    return now_seconds(e) - t0;
 }
 
 /* the model: the spectral step's time, and per axis the time of a pass as
- * a + b (2 w + 1) from passes at two widths; measured once per engine */
+ * a + b (2 w + 1) from passes at half-widths 1 and 16; the least of 3
+ * interleaved rounds of each; measured once per engine */
 static berg_status measure(const berg__hdir *ec, berg__hdir_fft_fn fft, void *fft_ctx,
                            const char *fn)
 {
@@ -547,23 +546,30 @@ static berg_status measure(const berg__hdir *ec, berg__hdir_fft_fn fft, void *ff
             memset(buf, 0, 2 * total * sizeof(double));
             for (size_t i = 0; i < total; i++)
                 buf[i] = (double)(i % 7) - 3.0;
-            double tf = INFINITY;
-            for (int r = 0; r < 2 && st == BERG_OK; r++) {
-                double t0 = now_seconds();
+            double tf = INFINITY, p1[BERG_MAX_RANK], p2[BERG_MAX_RANK];
+            size_t w2[BERG_MAX_RANK];
+            for (int a = 0; a < e->ndim; a++) {
+                p1[a] = p2[a] = INFINITY;
+                w2[a] = e->ax[a].period < 33 ? (e->ax[a].period - 1) / 2 : 16;
+            }
+            /* a first spectral step outside the rounds: it may allocate */
+            st = fft(fft_ctx, fn);
+            for (int r = 0; r < 3 && st == BERG_OK; r++) {
+                double t0 = now_seconds(e);
                 st = fft(fft_ctx, fn);
-                tf = fmin(tf, now_seconds() - t0);
+                tf = fmin(tf, now_seconds(e) - t0);
+                for (int a = 0; a < e->ndim && st == BERG_OK; a++) {
+                    p1[a] = fmin(p1[a], time_pass(e, a, 1, buf, buf + total));
+                    if (w2[a] > 1)
+                        p2[a] = fmin(p2[a], time_pass(e, a, w2[a], buf, buf + total));
+                }
             }
             if (st == BERG_OK) {
                 for (int a = 0; a < e->ndim; a++) {
-                    size_t w1 = 1, w2 = 16;
-                    double need = 2.0 * (double)w2 + 1.0;
-                    if ((double)e->ax[a].period < need)
-                        w2 = (e->ax[a].period - 1) / 2;
-                    double p1 = time_pass(e, a, w1, buf, buf + total);
-                    double p2 = w2 > w1 ? time_pass(e, a, w2, buf, buf + total) : p1;
-                    double b = w2 > w1 ? fmax(0.0, (p2 - p1) / (2.0 * (double)(w2 - w1))) : 0.0;
+                    double b = w2[a] > 1 ? fmax(0.0, (p2[a] - p1[a]) / (2.0 * (double)(w2[a] - 1)))
+                                         : 0.0;
                     e->pass_b[a] = b;
-                    e->pass_a[a] = fmax(0.0, p1 - b * 3.0);
+                    e->pass_a[a] = fmax(0.0, p1[a] - 3.0 * b);
                 }
                 e->fft_seconds = tf;
             }
@@ -595,7 +601,10 @@ berg_status berg__hdir_choose(const berg__hdir *e, const berg__hdir_kernel *k, i
         return BERG_OK;
     }
     BERG_TRY(measure(e, fft, fft_ctx, fn));
-    *use = berg__hdir_predict(e, k) < 0.95 * e->fft_seconds;
+    /* a margin for the measurement's noise: the direct path only when it
+     * is predicted at least 15% faster (near the crossover the two cost
+     * about the same and the spectral path runs) */
+    *use = berg__hdir_predict(e, k) < 0.85 * e->fft_seconds;
     return BERG_OK;
 }
 
