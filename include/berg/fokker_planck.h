@@ -208,6 +208,26 @@ BERG_API berg_status berg_fp_set_progress(berg_fp *fp, berg_progress_fn progress
                                           void *user_data);
 
 /**
+ * @brief The threads of the finite-volume line solves (configuration).
+ *
+ * Each implicit sweep of the finite-volume scheme solves one independent
+ * tridiagonal system per grid line; with more than one thread the lines
+ * of a sweep are shared among the threads (each line is solved exactly as
+ * on one thread, so the result is the same, bitwise). The Fourier
+ * discretization's FFTs use FFTW's threads as set at creation
+ * (berg_set_threads()). Not to be called concurrently with other calls on
+ * the handle.
+ *
+ * @param[in,out] fp        the flow.
+ * @param[in]     nthreads  0 (the default: follow berg_set_threads()) or 1
+ *                          to 1024.
+ * @return BERG_OK; BERG_ERR_NULL when fp is NULL; BERG_ERR_DOMAIN when
+ *   nthreads is above 1024 (the setting is unchanged).
+ * @since 1.1
+ */
+BERG_API berg_status berg_fp_set_threads(berg_fp *fp, size_t nthreads);
+
+/**
  * @brief Steps accepted and rejected by this thread's last berg_fp_evolve
  * on this handle.
  *
@@ -299,8 +319,8 @@ BERG_API berg_status berg_fp_velocity(const berg_fp *fp, const double *p, double
 BERG_API berg_status berg_fp_scheme(const berg_fp *fp, const double *p, double *sigma);
 
 /**
- * @brief The potential and metric of a time-dependent flow at time t (see
- * berg_fp_evolve_field()).
+ * @brief The potential and metric of a time-dependent flow at time t (the
+ * callback of berg_fp_evolve_field).
  *
  * Fill V with V(t) at the n cell centres (C order, as every grid array);
  * g arrives holding the metric of the flow's space (row-major ndim x

@@ -83,6 +83,7 @@ struct berg_fp {
     berg__pool scratch;       /* per-call workspace */
     berg_progress_fn progress; /* configuration: berg_fp_set_progress */
     void *progress_data;
+    size_t nthreads;          /* configuration: berg_fp_set_threads (0: berg_threads()) */
 };
 
 /* the scratch pool of a handle used through a const pointer (the pool is

@@ -50,6 +50,7 @@ _fp_evolve = fn("berg_fp_evolve", [_vp, ctypes.c_double, c_double_p, c_double_p]
 _fp_stationary = fn("berg_fp_stationary", [_vp, c_double_p])
 _fp_destroy = fn("berg_fp_destroy", [_vp], None)
 _fp_set_tol = fn("berg_fp_set_tolerance", [_vp, ctypes.c_double])
+_fp_threads = fn("berg_fp_set_threads", [_vp, ctypes.c_size_t])
 _fp_steps = fn("berg_fp_last_steps", [_vp, ctypes.POINTER(_sz), ctypes.POINTER(_sz)])
 _fp_gen = fn("berg_fp_generator_apply", [_vp, c_double_p, c_double_p])
 _fp_back = fn("berg_fp_backward_apply", [_vp, c_double_p, c_double_p])
@@ -199,6 +200,38 @@ class FokkerPlanck(_lib.Handle):
     def tolerance(self, tol: float) -> None:
         check(_fp_set_tol(self._h, float(tol)))
         self._tol = float(tol)
+
+    def set_threads(self, nthreads: int) -> None:
+        """Set the threads of the finite-volume line solves (configuration).
+
+        0 (the default) follows :func:`berg.set_threads`; 1 to 1024
+        overrides it for this instance. The grid lines of each implicit
+        sweep are shared among the threads; every line is solved as on one
+        thread, so the results are the same, bitwise (docs/performance.md,
+        "Threads"). The Fourier discretization's FFTs use the threads set
+        when the flow was created.
+
+        Parameters
+        ----------
+        nthreads : int
+            0 to 1024.
+
+        Raises
+        ------
+        DomainError
+            ``nthreads`` is negative or above 1024 (the setting is unchanged).
+
+        Examples
+        --------
+        >>> sp = berg.Space((64, 64), -3.0, 3.0, "neumann")
+        >>> x = sp.coordinates(0)[:, None] + 0 * sp.coordinates(1)[None, :]
+        >>> fp = berg.FokkerPlanck(sp, 0.5 * x ** 2)
+        >>> fp.set_threads(2)
+        """
+        if isinstance(nthreads, bool) or not isinstance(nthreads, int) or nthreads < 0:
+            raise _lib.DomainError(
+                f"set_threads: nthreads must be a non-negative int, not {nthreads!r}")
+        check(_fp_threads(self._h, nthreads))
 
     @property
     def last_steps(self) -> tuple[int, int]:
