@@ -641,6 +641,49 @@ static void test_threads(void)
     }
 }
 
+/* the line solves of the finite volume on several threads (berg_fp_set_threads)
+ * give the one-thread result bitwise in the time-dependent flow too */
+static int field_radial(double t, size_t n, size_t ndim, double *V, double *g, void *ud)
+{
+    const berg_space *s = ud;
+    (void)ndim;
+    (void)g;
+    for (size_t i = 0; i < n; i++) {
+        double x[2];
+        tu_grid_point(s, i, x);
+        V[i] = 0.5 * stiffness(t) * (x[0] * x[0] + 2.0 * x[1] * x[1]);
+    }
+    return 0;
+}
+
+static void test_line_threads(void)
+{
+    size_t sh[2] = {96, 80};
+    double lo[2] = {-6, -5}, hi[2] = {6, 5};
+    berg_boundary bc[2] = {BERG_NEUMANN, BERG_PERIODIC};
+    berg_space *s = tu_space(2, sh, lo, hi, bc, NULL);
+    size_t n = berg_space_size(s);
+    double *V = tu_vec(n), *p = tu_vec(n), *a = tu_vec(n), *b = tu_vec(n), gg[4];
+    field_radial(0.0, n, 2, V, gg, s);
+    double mu[2] = {0.5, -0.3}, Sig[4] = {0.4, 0.05, 0.05, 0.3};
+    tu_gaussian(s, mu, Sig, p);
+    berg_fp *fp = NULL;
+    CHECK_STATUS(berg_fp_create(&fp, s, V, 0), BERG_OK, "2-D volume");
+    CHECK_STATUS(berg_fp_set_threads(fp, 1), BERG_OK, "1 thread");
+    CHECK_STATUS(berg_fp_evolve_field(fp, 0.0, 0.5, 0.0, p, a, field_radial, s), BERG_OK,
+                 "1 thread");
+    CHECK_STATUS(berg_fp_set_threads(fp, 2), BERG_OK, "2 threads");
+    CHECK_STATUS(berg_fp_evolve_field(fp, 0.0, 0.5, 0.0, p, b, field_radial, s), BERG_OK,
+                 "2 threads");
+    CHECK(memcmp(a, b, n * sizeof(double)) == 0, "2 line threads: bitwise the 1-thread result");
+    berg_fp_destroy(fp);
+    berg_space_destroy(s);
+    free(V);
+    free(p);
+    free(a);
+    free(b);
+}
+
 /* ---- refusals ------------------------------------------------------------- */
 static int cancel_progress(double fraction, size_t iteration, double error, void *ud)
 {
@@ -743,6 +786,7 @@ int main(void)
     test_time_independent();
     test_dirichlet_and_scale();
     test_threads();
+    test_line_threads();
     test_refusals();
     return test_summary("test_fp_time");
 }
