@@ -47,6 +47,9 @@ static int field_ou1(double t, size_t n, size_t ndim, double *V, double *g, void
             g[0] = -1.0;
         if (o->nan_at == 3)
             return 7;
+        if (o->nan_at == 5) /* steepening faster than the density follows */
+            for (size_t i = 0; i < n; i++)
+                V[i] *= (1.0 + 20.0 * t) / a;
         if (o->nan_at == 4) /* not confining on a periodic box: unresolved */
             for (size_t i = 0; i < n; i++) {
                 double x;
@@ -710,17 +713,23 @@ static void test_refusals(void)
         } cases[] = {{1, BERG_ERR_CALLBACK, "V[3]"},
                      {2, BERG_ERR_NOT_SPD, "g(t"},
                      {3, BERG_ERR_CALLBACK, "returned 7"},
-                     {4, BERG_ERR_DOMAIN, "not resolved"}};
+                     {4, BERG_ERR_DOMAIN, "e^{-V(t)/2} is not resolved"},
+                     {5, BERG_ERR_DOMAIN, "p e^{V(t)/2} is not resolved"}};
         for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
             if (cases[k].mode == 4 && !fourier)
                 continue;
             ou1 o = {s, 1, cases[k].mode, 0.5, 0};
+            if (cases[k].mode == 5) {
+                if (!fourier)
+                    continue;
+                o.bad_after = 0.0;
+            }
             tu_fill(out, n, -7.0);
             CHECK_STATUS(berg_fp_evolve_field(fp, 0.0, 1.0, 0.0, p, out, field_ou1, &o),
                          cases[k].want, "%s: bad field from t = 0.5 (mode %d)", what,
                          cases[k].mode);
             CHECK_MESSAGE(cases[k].fragment, "names what was wrong");
-            CHECK_MESSAGE("t = 0.5", "names the time");
+            CHECK_MESSAGE(cases[k].mode == 5 ? "at t = 0.0" : "t = 0.5", "names the time");
             CHECK(tu_untouched(out, n, -7.0), "%s: out untouched (mode %d)", what,
                   cases[k].mode);
         }
