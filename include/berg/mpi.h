@@ -37,7 +37,10 @@
  * Threads. Handles are immutable after creation except for their
  * transform buffers: calls on one handle are serialized by a lock, and MPI
  * requires the collective calls of one communicator to be made in the same
- * order on every rank, so use each handle from one thread per rank. MPI
+ * order on every rank, so use each handle from one thread per rank.
+ * Creators plan with FFTW's planner, which the process shares: create
+ * libberg_mpi handles while no other thread creates libberg or FFTW plans
+ * (libberg's own planner lock is internal to libberg). MPI
  * must be initialized (MPI_Init) before the first call and finalized after
  * the last destroy.
  *
@@ -418,6 +421,304 @@ BERG_API berg_status berg_mpi_multiplier_exp_apply(const berg_mpi_multiplier *m,
 BERG_API void berg_mpi_multiplier_destroy(berg_mpi_multiplier *m);
 
 /* ---- mpifield (issue 16): distributed Fokker-Planck, random fields, field Langevin ---- */
+
+/* berg_action_gradient_fn of the field Langevin flow */
+#include "berg/stochastic.h"
+
+/**
+ * @brief The standard normal numbers of the counter-based generator of the
+ * distributed noise: out[j] = z(seed, stream, first + j).
+ *
+ * z(seed, stream, i) is Box-Muller (the cosine branch) on the two 53-bit
+ * uniforms of the Philox4x32-10 block cipher (Salmon et al., SC11; the
+ * generator of Random123 and numpy's Philox) of the counter (i, stream)
+ * under the key seed: a pure function of its three arguments, the same on
+ * every platform and for every decomposition. The distributed random
+ * fields and Langevin noise draw z(seed, stream, i) at the global site
+ * index i (C order of the global grid), so a seed gives the same field on
+ * any number of ranks. Not collective.
+ * @param[in]  seed    the key.
+ * @param[in]  stream  the stream (the step of a Langevin flow).
+ * @param[in]  first   the global index of out[0].
+ * @param[in]  count   numbers to write.
+ * @param[out] out     count values.
+ * @return BERG_OK; BERG_ERR_NULL when out is NULL and count > 0.
+ * @since 1.1
+ */
+BERG_API berg_status berg_mpi_noise_normals(unsigned long long seed, unsigned long long stream,
+                                            unsigned long long first, size_t count, double *out);
+
+/**
+ * @brief A distributed Gaussian random field generator with spectrum C(k)
+ * (opaque).
+ *
+ * A sample is the field of berg_multiplier_random_field(),
+ * out = T^{-1} sqrt(C) T xi with xi_i = z(seed, stream, i) / sqrt(w) at the
+ * global site index i (berg_mpi_noise_normals()), so that
+ * E[out_i out_j] = (1/V) sum_k C(k) e_k(x_i) e_k(x_j): the same seed and
+ * stream give the same field for every number of ranks (to the round-off of
+ * the distributed FFT). The symbol table is that of the serial multiplier
+ * (modes, Nyquist averaging, BERG_SYMBOL_FD).
+ * @since 1.1
+ */
+typedef struct berg_mpi_field berg_mpi_field;
+
+/**
+ * @brief Create a random field generator whose spectrum is a callback
+ * symbol (collective).
+ *
+ * The symbol is evaluated on each rank's spectral modes as by
+ * berg_multiplier_create_ex() (berg/heat.h); it must be >= 0 on every mode.
+ * On a space mixing periodic and non-periodic axes the symbol must be even
+ * in every k_a: at most one periodic axis.
+ * @param[out] out        the new generator; untouched on failure. Free with
+ *                        berg_mpi_field_destroy().
+ * @param[in]  space      the distributed space (copied).
+ * @param[in]  flags      0 or a bitwise or of BERG_PLAN_ESTIMATE and
+ *                        BERG_SYMBOL_FD.
+ * @param[in]  spectrum   the spectrum C(k).
+ * @param[in]  user_data  passed to spectrum (during this call only).
+ * @return BERG_OK; BERG_ERR_NULL when out, space or spectrum is NULL;
+ *         BERG_ERR_DOMAIN when flags has another bit or the spectrum is
+ *         negative on some mode; BERG_ERR_CALLBACK when spectrum fails or
+ *         returns a value that is not finite; BERG_ERR_UNSUPPORTED for a
+ *         space of rank 1 or a mixed space with more than one periodic
+ *         axis; BERG_ERR_NOMEM; BERG_ERR_INTERNAL when FFTW-MPI cannot plan.
+ * @since 1.1
+ */
+BERG_API berg_status berg_mpi_field_create(berg_mpi_field **out, const berg_mpi_space *space,
+                                           unsigned flags, berg_symbol_fn spectrum,
+                                           void *user_data);
+
+/**
+ * @brief Create a random field generator whose spectrum is a built-in
+ * regulator of |k|_g (collective), the symbol of
+ * berg_multiplier_create_regulator().
+ * @param[out] out     the new generator; untouched on failure.
+ * @param[in]  space   the distributed space (copied); a mixed space needs a
+ *                     diagonal metric.
+ * @param[in]  kind    the regulator.
+ * @param[in]  lambda  its scale, finite and > 0.
+ * @param[in]  flags   0 or a bitwise or of BERG_PLAN_ESTIMATE and
+ *                     BERG_SYMBOL_FD.
+ * @return BERG_OK; BERG_ERR_NULL when out or space is NULL;
+ *         BERG_ERR_DOMAIN for an unknown kind, a bad lambda, a regulator
+ *         that overflows on some mode or a flag of another creator;
+ *         BERG_ERR_UNSUPPORTED for a space of rank 1 or a mixed space with a
+ *         coupled metric; BERG_ERR_NOMEM; BERG_ERR_INTERNAL when FFTW-MPI
+ *         cannot plan.
+ * @since 1.1
+ */
+BERG_API berg_status berg_mpi_field_create_regulator(berg_mpi_field **out,
+                                                     const berg_mpi_space *space,
+                                                     berg_regulator kind, double lambda,
+                                                     unsigned flags);
+
+/**
+ * @brief Draw the field of (seed, stream) into this rank's local block
+ * (collective).
+ *
+ * Not const: it uses the generator's transform buffers (calls on one
+ * handle are serialized by its lock).
+ * @param[in,out] f       the generator.
+ * @param[in]     seed    the noise's seed.
+ * @param[in]     stream  the noise's stream (different streams give
+ *                        independent fields).
+ * @param[out]    out     the local block (berg_mpi_space_local() size; NULL
+ *                        on a rank without rows).
+ * @return BERG_OK; BERG_ERR_NULL when f is NULL, or out is NULL on a rank
+ *         with rows; BERG_ERR_NOMEM.
+ * @since 1.1
+ */
+BERG_API berg_status berg_mpi_field_sample(berg_mpi_field *f, unsigned long long seed,
+                                           unsigned long long stream, double *out);
+
+/**
+ * @brief Free a random field generator (collective).
+ * @param[in] f  the generator, or NULL (a no-op).
+ * @since 1.1
+ */
+BERG_API void berg_mpi_field_destroy(berg_mpi_field *f);
+
+/**
+ * @brief A distributed Langevin flow of a lattice field on a periodic
+ * space (opaque), the flow of ::berg_langevin (berg/stochastic.h).
+ *
+ * One Euler-Maruyama step is
+ *   phi += -dt Cdot grad + sqrt(2 dt) T^{-1} sqrt(c) T xi,
+ * with Cdot the Fourier multiplier of the regulator c(k) and xi the white
+ * noise z(seed, s, i) / sqrt(w) at the global site index i of step
+ * s = 0, 1, 2, ... (counted over the successful calls, as berg_langevin):
+ * the same seed gives the same trajectory on any number of ranks (to the
+ * round-off of the distributed FFT). A step costs three distributed
+ * transforms. The action gradient is a callback on the local block; it is
+ * called on every rank at every step and may communicate (halo exchange of
+ * a nearest-neighbour action) over the caller's communicator.
+ * @since 1.1
+ */
+typedef struct berg_mpi_langevin berg_mpi_langevin;
+
+/**
+ * @brief Create a distributed Langevin flow with Cdot the multiplier of a
+ * regulator symbol c(k) >= 0 (collective).
+ *
+ * The symbol is evaluated once per mode at creation as by
+ * berg_langevin_create() (Nyquist averaging included).
+ * @param[out] out        the new flow; untouched on failure. Free with
+ *                        berg_mpi_langevin_destroy().
+ * @param[in]  space      the distributed space (copied); every axis
+ *                        periodic, rank >= 2.
+ * @param[in]  seed       seed of the noise.
+ * @param[in]  regulator  the symbol c(k); finite and >= 0.
+ * @param[in]  user_data  passed to regulator (during this call only).
+ * @return BERG_OK; BERG_ERR_NULL when out, space or regulator is NULL;
+ *         BERG_ERR_UNSUPPORTED when an axis is not periodic or the rank is
+ *         1; BERG_ERR_DOMAIN when the symbol is negative on some mode;
+ *         BERG_ERR_CALLBACK when it fails or is not finite; BERG_ERR_NOMEM;
+ *         BERG_ERR_INTERNAL when FFTW-MPI cannot plan.
+ * @since 1.1
+ */
+BERG_API berg_status berg_mpi_langevin_create(berg_mpi_langevin **out,
+                                              const berg_mpi_space *space,
+                                              unsigned long long seed, berg_symbol_fn regulator,
+                                              void *user_data);
+
+/**
+ * @brief Create a distributed Langevin flow with Cdot a built-in regulator
+ * of |k|_g (collective), as berg_langevin_create_regulator().
+ * @param[out] out     the new flow; untouched on failure.
+ * @param[in]  space   the distributed space (copied); every axis periodic,
+ *                     rank >= 2.
+ * @param[in]  kind    the regulator.
+ * @param[in]  lambda  its scale, finite and > 0.
+ * @param[in]  seed    seed of the noise.
+ * @return BERG_OK; BERG_ERR_NULL when out or space is NULL;
+ *         BERG_ERR_DOMAIN for an unknown kind or a bad lambda;
+ *         BERG_ERR_UNSUPPORTED when an axis is not periodic or the rank is
+ *         1; BERG_ERR_NOMEM; BERG_ERR_INTERNAL when FFTW-MPI cannot plan.
+ * @since 1.1
+ */
+BERG_API berg_status berg_mpi_langevin_create_regulator(berg_mpi_langevin **out,
+                                                        const berg_mpi_space *space,
+                                                        berg_regulator kind, double lambda,
+                                                        unsigned long long seed);
+
+/**
+ * @brief nsteps Euler-Maruyama steps of size dt on the local block phi, in
+ * place (collective).
+ *
+ * On failure (on any rank) phi is untouched on every rank and the step
+ * counter does not advance. Calls on one handle are serialized by its
+ * lock.
+ * @param[in,out] lf         the flow.
+ * @param[in]     dt         step size, finite and > 0.
+ * @param[in]     nsteps     number of steps.
+ * @param[in,out] phi        the local block (NULL on a rank without rows).
+ * @param[in]     grad       the action gradient dS/dphi on the local block
+ *                           (called with the local size).
+ * @param[in]     user_data  passed to grad.
+ * @return BERG_OK; BERG_ERR_NULL when lf or grad is NULL, or phi is NULL on
+ *         a rank with rows; BERG_ERR_NONFINITE for a non-finite phi or when
+ *         the field overflows; BERG_ERR_TIME when dt is not finite and > 0;
+ *         BERG_ERR_CALLBACK when grad fails (on any rank) or gives a value
+ *         that is not finite.
+ * @since 1.1
+ */
+BERG_API berg_status berg_mpi_langevin_step(berg_mpi_langevin *lf, double dt, size_t nsteps,
+                                            double *phi, berg_action_gradient_fn grad,
+                                            void *user_data);
+
+/**
+ * @brief Free a distributed Langevin flow (collective).
+ * @param[in] lf  the flow, or NULL (a no-op).
+ * @since 1.1
+ */
+BERG_API void berg_mpi_langevin_destroy(berg_mpi_langevin *lf);
+
+/**
+ * @brief A distributed Fokker-Planck flow d/dt p = div(g^{-1}(grad p + p
+ * grad V)) in the Fourier discretization (opaque), the flow of
+ * berg_fp_create(..., BERG_FP_FOURIER) (berg/fokker_planck.h) on a
+ * slab-distributed periodic grid.
+ *
+ * Strang steps e^{-tau U/2} e^{tau Delta_g} e^{-tau U/2} of the symmetrized
+ * flow (the heat factor by the distributed FFT, two global transposes) are
+ * extrapolated in tau^2 with the serial stepper's error control (L1 error
+ * estimate below the tolerance relative to the mass, the same step-size
+ * rule, equilibrium stop and step budget); every norm the control reads is
+ * a global sum added in rank order, so every rank takes the same steps and
+ * the result equals the serial berg_fp_evolve() on the same global grid to
+ * round-off. Any constant metric (coupled periodic axes included).
+ * @since 1.1
+ */
+typedef struct berg_mpi_fp berg_mpi_fp;
+
+/**
+ * @brief Create a distributed Fourier Fokker-Planck flow with potential V
+ * (collective).
+ * @param[out] out    the new flow; untouched on failure. Free with
+ *                    berg_mpi_fp_destroy().
+ * @param[in]  space  the distributed space (copied): every axis periodic
+ *                    with at least 4 cells, rank >= 2.
+ * @param[in]  V      the potential on the local block: finite values
+ *                    (NULL on a rank without rows).
+ * @param[in]  flags  BERG_FP_FOURIER, optionally or-ed with
+ *                    BERG_PLAN_ESTIMATE.
+ * @return BERG_OK; BERG_ERR_NULL when out or space is NULL, or V is NULL on
+ *         a rank with rows; BERG_ERR_NONFINITE when V has a NaN or
+ *         infinity; BERG_ERR_UNSUPPORTED when flags lacks BERG_FP_FOURIER
+ *         (the finite-volume flow is serial), an axis is not periodic or
+ *         the rank is 1; BERG_ERR_SIZE when an axis has fewer than 4 cells;
+ *         BERG_ERR_DOMAIN for another flag bit, a range of V that
+ *         overflows, an e^{-V/2} the grid does not resolve or a V too steep;
+ *         BERG_ERR_NOMEM; BERG_ERR_INTERNAL when FFTW-MPI cannot plan.
+ * @since 1.1
+ */
+BERG_API berg_status berg_mpi_fp_create(berg_mpi_fp **out, const berg_mpi_space *space,
+                                        const double *V, unsigned flags);
+
+/**
+ * @brief Set the tolerance of the evolve calls (default 1e-8), as
+ * berg_fp_set_tolerance(); pass the same value on every rank.
+ * @param[in,out] fp   the flow.
+ * @param[in]     tol  the tolerance, in [1e-14, 1e-1].
+ * @return BERG_OK; BERG_ERR_NULL when fp is NULL; BERG_ERR_DOMAIN when tol
+ *         is out of range.
+ * @since 1.1
+ */
+BERG_API berg_status berg_mpi_fp_set_tolerance(berg_mpi_fp *fp, double tol);
+
+/**
+ * @brief out = e^{tL} in on the local blocks (collective).
+ *
+ * Mass is conserved exactly; values the extrapolation would make negative
+ * are set to 0 and the mass restored by scaling (as berg_fp_evolve()).
+ * Calls on one handle are serialized by its lock.
+ * @param[in]  fp   the flow.
+ * @param[in]  t    the time, finite and >= 0 (t = 0 copies).
+ * @param[in]  in   the local block of a measure: finite values >= 0 (NULL
+ *                  on a rank without rows).
+ * @param[out] out  the local block of the result; may equal in; untouched
+ *                  (on every rank) on failure.
+ * @return BERG_OK; BERG_ERR_NULL when fp is NULL or an array is NULL on a
+ *         rank with rows; BERG_ERR_TIME when t is negative or not finite;
+ *         BERG_ERR_NONFINITE, BERG_ERR_NEGATIVE for a bad in;
+ *         BERG_ERR_DOMAIN when in holds mass where e^{-V/2} underflows, is
+ *         not resolved by the grid, or the result exceeds DBL_MAX;
+ *         BERG_ERR_NO_CONVERGENCE when the step size collapses or the step
+ *         budget is spent; BERG_ERR_NOMEM.
+ * @since 1.1
+ */
+BERG_API berg_status berg_mpi_fp_evolve(const berg_mpi_fp *fp, double t, const double *in,
+                                        double *out);
+
+/**
+ * @brief Free a distributed Fokker-Planck flow (collective).
+ * @param[in] fp  the flow, or NULL (a no-op).
+ * @since 1.1
+ */
+BERG_API void berg_mpi_fp_destroy(berg_mpi_fp *fp);
+
 /* ---- end mpifield ---- */
 
 #ifdef __cplusplus

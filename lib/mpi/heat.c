@@ -111,7 +111,11 @@ berg_status berg_mpi_heat_create(berg_mpi_heat **out, const berg_mpi_space *spac
         if (h == NULL)
             st = berg__mpi_error(BERG_ERR_NOMEM, "%s: cannot allocate the handle", fn);
     }
-    BERG_MPI_TRY(berg__mpi_agree(space->comm, st));
+    st = berg__mpi_agree(space->comm, st);
+    if (st != BERG_OK) {
+        free(h);
+        return st;
+    }
     pthread_mutex_init(&h->lock, NULL);
     h->separable = space->diagonal;
     unsigned xf = ((flags & BERG_PLAN_ESTIMATE) ? BERG__MPI_XF_ESTIMATE : 0u) |

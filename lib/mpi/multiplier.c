@@ -157,7 +157,11 @@ static berg_status build(berg_mpi_multiplier **out, const berg_mpi_space *space,
         if (m == NULL)
             st = berg__mpi_error(BERG_ERR_NOMEM, "%s: cannot allocate the handle", fn);
     }
-    BERG_MPI_TRY(berg__mpi_agree(space->comm, st));
+    st = berg__mpi_agree(space->comm, st);
+    if (st != BERG_OK) {
+        free(m);
+        return st;
+    }
     pthread_mutex_init(&m->lock, NULL);
     unsigned xf = ((flags & BERG_PLAN_ESTIMATE) ? BERG__MPI_XF_ESTIMATE : 0u) |
                   (even ? BERG__MPI_XF_EVEN : 0u);

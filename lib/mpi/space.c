@@ -195,7 +195,11 @@ berg_status berg__mpi_space_copy(berg_mpi_space *dst, const berg_mpi_space *src,
     berg_status st = BERG_OK;
     if (berg_space_clone(&dst->global, src->global) != BERG_OK)
         st = berg__mpi_from_core(berg_last_status());
-    BERG_MPI_TRY(berg__mpi_agree(src->comm, st));
+    st = berg__mpi_agree(src->comm, st);
+    if (st != BERG_OK) {
+        berg__mpi_space_clear(dst);
+        return st;
+    }
     st = berg__mpi_check(MPI_Comm_dup(src->comm, &dst->comm), fn, "MPI_Comm_dup");
     if (st != BERG_OK) {
         dst->comm = MPI_COMM_NULL;
