@@ -7,6 +7,7 @@
  * thread counts (bitwise equal); multipliers with the heat symbol. */
 #include <float.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -336,6 +337,59 @@ static void test_multiplier(void)
     berg_space_destroy(s);
 }
 
+/* one automatic handle applied by 4 threads at once from its first call:
+ * the crossover is measured once under its lock, every result equals the
+ * spectral one (run under TSan by scripts/test) */
+typedef struct {
+    const berg_heat *h;
+    const double *in;
+    double *out;
+    double t;
+    berg_status st;
+} conc_job;
+
+static void *conc_main(void *v)
+{
+    conc_job *j = v;
+    j->st = berg_heat_apply(j->h, j->t, j->in, j->out);
+    return NULL;
+}
+
+static void test_concurrent_first_use(void)
+{
+    size_t n[2] = {128, 96};
+    double lo[2] = {0, 0}, hi[2] = {1, 0.75};
+    berg_boundary bc[2] = {BERG_PERIODIC, BERG_NEUMANN};
+    berg_space *s = tu_space(2, n, lo, hi, bc, NULL);
+    size_t N = berg_space_size(s);
+    for (unsigned fd = 0; fd <= BERG_SYMBOL_FD; fd += BERG_SYMBOL_FD) {
+        berg_heat *ha = make(s, 1, 1, fd), *hs = make(s, 1, 1, fd | BERG_HEAT_SPECTRAL);
+        double *in = tu_vec(N), *ref = tu_vec(4 * N), *out = tu_vec(4 * N);
+        random_fill(in, N);
+        conc_job jobs[4];
+        pthread_t th[4];
+        for (int k = 0; k < 4; k++) {
+            double sg = 1.0 + 2.5 * k, h = 1.0 / 128.0;
+            jobs[k] = (conc_job){ha, in, out + (size_t)k * N, 0.5 * sg * sg * h * h, BERG_OK};
+            CHECK(pthread_create(&th[k], NULL, conc_main, &jobs[k]) == 0, "thread %d", k);
+        }
+        for (int k = 0; k < 4; k++) {
+            pthread_join(th[k], NULL);
+            CHECK_STATUS(jobs[k].st, BERG_OK, "concurrent apply %d", k);
+            CHECK_STATUS(berg_heat_apply(hs, jobs[k].t, in, ref + (size_t)k * N), BERG_OK,
+                         "spectral");
+            double e = rel_diff(out + (size_t)k * N, ref + (size_t)k * N, N);
+            CHECK(e <= 1e-14, "concurrent fd %u job %d: %.3g", fd, k, e);
+        }
+        free(in);
+        free(ref);
+        free(out);
+        berg_heat_destroy(ha);
+        berg_heat_destroy(hs);
+    }
+    berg_space_destroy(s);
+}
+
 /* flags: both forcing bits together are refused */
 static void test_flags(void)
 {
@@ -358,5 +412,6 @@ int main(void)
     test_boundaries();
     test_forms();
     test_multiplier();
+    test_concurrent_first_use();
     return test_summary("heat_direct");
 }
