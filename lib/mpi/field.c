@@ -10,6 +10,7 @@
  * (langevin.c).
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -17,7 +18,9 @@
 
 struct berg_mpi_field {
     berg__mpi_xform x;
-    double *csqrt; /* sqrt(C / w) * norm per local spectral mode */
+    double *csqrt;        /* sqrt(C / w) * norm per local spectral mode */
+    pthread_mutex_t lock; /* the transform buffers: one sample at a time */
+    int has_lock;
 };
 
 /* ---- symbol tables -------------------------------------------------------- */
@@ -173,6 +176,8 @@ void berg_mpi_field_destroy(berg_mpi_field *f)
         return;
     berg__mpi_xform_free(&f->x);
     berg__mpi_free(f->csqrt);
+    if (f->has_lock)
+        pthread_mutex_destroy(&f->lock);
     berg__mpi_free(f);
 }
 
@@ -191,6 +196,13 @@ static berg_status field_build(berg_mpi_field **out, const berg_mpi_space *space
         st = berg__mpi_symbol_table(&f->x, flags, symbol, user_data, kind, lambda, &c, fn);
     if (st == BERG_OK)
         st = berg__mpi_sqrt_table(&f->x, c, &f->csqrt, fn);
+    if (st == BERG_OK) {
+        f->has_lock = pthread_mutex_init(&f->lock, NULL) == 0;
+        st = berg__mpi_agree(space->comm,
+                             f->has_lock ? BERG_OK
+                                         : berg__mpi_error(BERG_ERR_NOMEM,
+                                                           "%s: cannot create the lock", fn));
+    }
     berg__mpi_free(c);
     if (st != BERG_OK) {
         berg_mpi_field_destroy(f);
@@ -254,6 +266,7 @@ berg_status berg_mpi_field_sample(berg_mpi_field *f, unsigned long long seed,
     double *z = berg__mpi_alloc(x->sp.size, fn);
     BERG_MPI_TRY(berg__mpi_agree(x->sp.comm, z ? BERG_OK : berg_mpi_last_status()));
     berg__mpi_white_noise(x, seed, stream, z);
+    pthread_mutex_lock(&f->lock);
     unsigned ftz = berg__mpi_ftz_enter();
     berg__mpi_xform_load(x, z, 1.0);
     berg__mpi_xform_forward(x);
@@ -261,6 +274,7 @@ berg_status berg_mpi_field_sample(berg_mpi_field *f, unsigned long long seed,
     berg__mpi_xform_backward(x, x->sbuf);
     berg__mpi_ftz_leave(ftz);
     berg__mpi_xform_store(x, out, 1.0);
+    pthread_mutex_unlock(&f->lock);
     berg__mpi_free(z);
     return BERG_OK;
 }

@@ -12,6 +12,7 @@
  * their sum back; the serial flow takes four).
  */
 #include <math.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "mpi/field_internal.h"
@@ -23,6 +24,8 @@ struct berg_mpi_langevin {
     unsigned long long seed, steps;
     double *phi, *grad, *noise; /* local: size each (3 size doubles) */
     double *drift;              /* the transformed drift: the spectral buffer's size */
+    pthread_mutex_t lock;       /* buffers and counter: one call at a time */
+    int has_lock;
 };
 
 void berg_mpi_langevin_destroy(berg_mpi_langevin *lf)
@@ -34,6 +37,8 @@ void berg_mpi_langevin_destroy(berg_mpi_langevin *lf)
     berg__mpi_free(lf->csqrt);
     berg__mpi_free(lf->phi);
     berg__mpi_free(lf->drift);
+    if (lf->has_lock)
+        pthread_mutex_destroy(&lf->lock);
     berg__mpi_free(lf);
 }
 
@@ -70,7 +75,13 @@ static berg_status build(berg_mpi_langevin **out, const berg_mpi_space *space,
         lf->cn = berg__mpi_alloc(lf->x.nloc, fn);
         lf->phi = lf->cn ? berg__mpi_alloc(3 * nl, fn) : NULL;
         lf->drift = lf->phi ? berg__mpi_alloc(lf->x.alloc, fn) : NULL;
-        st = berg__mpi_agree(space->comm, lf->drift ? BERG_OK : berg_mpi_last_status());
+        if (lf->drift)
+            lf->has_lock = pthread_mutex_init(&lf->lock, NULL) == 0;
+        st = berg__mpi_agree(space->comm,
+                             !lf->drift ? berg_mpi_last_status()
+                             : lf->has_lock ? BERG_OK
+                                            : berg__mpi_error(BERG_ERR_NOMEM,
+                                                              "%s: cannot create the lock", fn));
     }
     if (st != BERG_OK) {
         berg__mpi_free(c);
@@ -162,18 +173,12 @@ static berg_status one_step(berg_mpi_langevin *lf, double dt, unsigned long long
     return BERG_OK;
 }
 
-berg_status berg_mpi_langevin_step(berg_mpi_langevin *lf, double dt, size_t nsteps, double *phi,
-                                   berg_action_gradient_fn grad, void *user_data)
+/* the steps of one call (under the handle's lock) */
+static berg_status steps_locked(berg_mpi_langevin *lf, double dt, size_t nsteps, double *phi,
+                                berg_action_gradient_fn grad, void *user_data, const char *fn)
 {
-    static const char fn[] = "berg_mpi_langevin_step";
-    BERG_MPI_TRY(berg__mpi_check_ptr(lf, fn, "lf"));
     const size_t nl = lf->x.sp.size;
-    berg_status st = berg__mpi_check_finite(phi, nl, fn, "phi");
-    if (st == BERG_OK && !grad)
-        st = berg__mpi_error(BERG_ERR_NULL, "%s: grad is NULL", fn);
-    if (st == BERG_OK && !(dt > 0.0 && isfinite(dt)))
-        st = berg__mpi_error(BERG_ERR_TIME, "%s: dt = %g must be finite and > 0", fn, dt);
-    BERG_MPI_TRY(berg__mpi_agree(lf->x.sp.comm, st));
+    berg_status st = BERG_OK;
     if (nl)
         memcpy(lf->phi, phi, nl * sizeof(double));
     for (size_t s = 0; s < nsteps; s++)
@@ -189,4 +194,22 @@ berg_status berg_mpi_langevin_step(berg_mpi_langevin *lf, double dt, size_t nste
         memcpy(phi, lf->phi, nl * sizeof(double));
     lf->steps += nsteps;
     return BERG_OK;
+}
+
+berg_status berg_mpi_langevin_step(berg_mpi_langevin *lf, double dt, size_t nsteps, double *phi,
+                                   berg_action_gradient_fn grad, void *user_data)
+{
+    static const char fn[] = "berg_mpi_langevin_step";
+    BERG_MPI_TRY(berg__mpi_check_ptr(lf, fn, "lf"));
+    const size_t nl = lf->x.sp.size;
+    berg_status st = berg__mpi_check_finite(phi, nl, fn, "phi");
+    if (st == BERG_OK && !grad)
+        st = berg__mpi_error(BERG_ERR_NULL, "%s: grad is NULL", fn);
+    if (st == BERG_OK && !(dt > 0.0 && isfinite(dt)))
+        st = berg__mpi_error(BERG_ERR_TIME, "%s: dt = %g must be finite and > 0", fn, dt);
+    BERG_MPI_TRY(berg__mpi_agree(lf->x.sp.comm, st));
+    pthread_mutex_lock(&lf->lock);
+    st = steps_locked(lf, dt, nsteps, phi, grad, user_data, fn);
+    pthread_mutex_unlock(&lf->lock);
+    return st;
 }

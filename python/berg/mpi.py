@@ -556,6 +556,43 @@ class Heat(_lib.Handle):
         _check(_heat_apply(self._h, float(t), _lptr(f), _lptr(out)))
         return out
 
+    def apply_times(self, f: ArrayLike, times: ArrayLike) -> np.ndarray:
+        """``e^{t_j Delta_g} f`` for several times from one forward transform
+        (collective).
+
+        Parameters
+        ----------
+        f : array_like
+            The local block.
+        times : array_like
+            The times, each finite and >= 0.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(len(times),) + local_shape``.
+
+        Raises
+        ------
+        TimeError
+            A negative or non-finite time.
+
+        Examples
+        --------
+        >>> from mpi4py import MPI
+        >>> sp = berg.mpi.Space(berg.Space((8, 8), 0.0, 1.0), MPI.COMM_WORLD)
+        >>> h = berg.mpi.Heat(sp, estimate=True)
+        >>> h.apply_times(np.ones(sp.local_shape), [0.0, 0.1]).shape == (2,) + sp.local_shape
+        True
+        """
+        f = self.space._block(f, "f")
+        t = np.ascontiguousarray(times, dtype=np.float64).ravel()
+        out = np.empty((t.size,) + self.space.local_shape)
+        _check(_heat_apply_times(self._h, _lib.size_t(t.size, "len(times)"),
+                                 t.ctypes.data_as(c_double_p), _lptr(f),
+                                 out.ctypes.data_as(c_double_p) if out.size else None))
+        return out
+
 
 class Multiplier(_lib.Handle):
     """A Fourier multiplier with symbol ``c(k)`` on a distributed space (collective).
@@ -667,6 +704,41 @@ class Multiplier(_lib.Handle):
         f = self.space._block(f, "f")
         out = np.empty(self.space.local_shape)
         _check(_mult_apply(self._h, _lptr(f), _lptr(out)))
+        return out
+
+    def exp_apply(self, f: ArrayLike, t: float) -> np.ndarray:
+        """``e^{-t c(k)}`` applied to the local blocks (collective; ``c >= 0``).
+
+        Parameters
+        ----------
+        f : array_like
+            The local block.
+        t : float
+            The time, finite and >= 0.
+
+        Returns
+        -------
+        numpy.ndarray
+            The new local block.
+
+        Raises
+        ------
+        TimeError
+            A bad ``t``.
+        DomainError
+            The symbol is negative on some mode.
+
+        Examples
+        --------
+        >>> from mpi4py import MPI
+        >>> sp = berg.mpi.Space(berg.Space((8, 8), 0.0, 1.0), MPI.COMM_WORLD)
+        >>> m = berg.mpi.Multiplier(sp, lambda k: 1.0, estimate=True)
+        >>> bool(np.allclose(m.exp_apply(np.ones(sp.local_shape), 1.0), np.exp(-1.0)))
+        True
+        """
+        f = self.space._block(f, "f")
+        out = np.empty(self.space.local_shape)
+        _check(_mult_exp_apply(self._h, float(t), _lptr(f), _lptr(out)))
         return out
 
 
