@@ -201,15 +201,15 @@ BERG_API berg_status berg_bayes_set_progress(berg_bayes *b, berg_progress_fn pro
                                              void *user_data);
 
 /**
- * @brief The threads of berg_bayes_observe() and berg_bayes_predictive()
+ * @brief The threads of ::berg_bayes_observe and ::berg_bayes_predictive
  * (configuration).
  *
- * With more than one thread, berg_bayes_observe() shares the parameter
+ * With more than one thread, ::berg_bayes_observe shares the parameter
  * cells among the threads (every cell still adds the observations in
- * order, so the posterior is the same, bitwise) and berg_bayes_predictive()
+ * order, so the posterior is the same, bitwise) and ::berg_bayes_predictive
  * the blocks of data cells (OpenBLAS held at one thread meanwhile:
- * docs/performance.md). The model's callbacks (berg_bayes_set_location()
- * with a noise callback, berg_bayes_set_loglik()) are then called from
+ * docs/performance.md). The model's callbacks (::berg_bayes_set_location
+ * with a noise callback, ::berg_bayes_set_loglik) are then called from
  * several threads at once and must be safe for that; a grid noise calls
  * nothing. A failure reports what the serial loop would: the first failing
  * observation (or data cell). The progress callback stays on the calling

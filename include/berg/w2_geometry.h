@@ -227,8 +227,8 @@ BERG_API berg_status berg_w2_metric_set_progress(berg_w2_metric *m, berg_progres
  * @brief The threads of the metric's operator (configuration).
  *
  * The operator div(p g^{-1} grad) applied in every conjugate-gradient
- * iteration of berg_w2_metric_potential() and berg_w2_metric_inner(), and
- * in berg_w2_metric_tangent(), runs on ranges of cells; each cell's value
+ * iteration of ::berg_w2_metric_potential and ::berg_w2_metric_inner, and
+ * in ::berg_w2_metric_tangent, runs on ranges of cells; each cell's value
  * is computed exactly as on one thread, so the results are the same,
  * bitwise. Grids under 32768 cells stay on one thread. The preconditioner's
  * FFTs use FFTW's threads as set at creation (berg_set_threads()). Not to
