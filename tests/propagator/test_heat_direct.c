@@ -390,6 +390,47 @@ static void test_concurrent_first_use(void)
     berg_space_destroy(s);
 }
 
+/* the FD direct path on periodic / Neumann axes sums nonnegative terms:
+ * a nonnegative input stays nonnegative exactly (the spectral path leaves
+ * round-off negatives), mass is conserved, and the semigroup composes */
+static void test_fd_properties(void)
+{
+    size_t n[2] = {50, 41};
+    double lo[2] = {0, 0}, hi[2] = {1, 1};
+    berg_boundary bc[2] = {BERG_NEUMANN, BERG_PERIODIC};
+    berg_space *s = tu_space(2, n, lo, hi, bc, NULL);
+    size_t N = berg_space_size(s);
+    berg_heat *hd = make(s, 1, 1, BERG_SYMBOL_FD | BERG_HEAT_DIRECT);
+    double *in = tu_vec(N), *a = tu_vec(N), *b = tu_vec(N);
+    for (size_t i = 0; i < N; i++)
+        in[i] = (i % 3 == 0) ? 0.0 : tu_uniform(&seed);
+    in[7] = 1e-300;
+    double h = 1.0 / 50.0;
+    for (double sg = 0.1; sg < 2.0; sg *= 1.7) {
+        double t = 0.5 * sg * sg * h * h;
+        CHECK(takes_direct(hd, t) == 1, "FD sigma %g not direct", sg);
+        CHECK_STATUS(berg_heat_apply(hd, t, in, a), BERG_OK, "fd apply");
+        double mn = INFINITY, m0 = 0, m1 = 0;
+        for (size_t i = 0; i < N; i++) {
+            mn = fmin(mn, a[i]);
+            m0 += in[i];
+            m1 += a[i];
+        }
+        CHECK(mn >= 0.0, "FD sigma %g: min %.3g < 0", sg, mn);
+        CHECK(fabs(m1 - m0) <= 1e-14 * m0, "FD sigma %g: mass %.17g vs %.17g", sg, m1, m0);
+        /* e^{t} e^{t} = e^{2t} */
+        CHECK_STATUS(berg_heat_apply(hd, t, a, b), BERG_OK, "second");
+        CHECK_STATUS(berg_heat_apply(hd, 2 * t, in, a), BERG_OK, "double");
+        double e = rel_diff(b, a, N);
+        CHECK(e <= 1e-14, "FD sigma %g: semigroup %.3g", sg, e);
+    }
+    free(in);
+    free(a);
+    free(b);
+    berg_heat_destroy(hd);
+    berg_space_destroy(s);
+}
+
 /* flags: both forcing bits together are refused */
 static void test_flags(void)
 {
@@ -413,5 +454,6 @@ int main(void)
     test_forms();
     test_multiplier();
     test_concurrent_first_use();
+    test_fd_properties();
     return test_summary("heat_direct");
 }
