@@ -215,6 +215,30 @@ static void extremes(const berg_space *s, const berg_mpi_space *ms)
     MT_CHECK_OK(berg_mpi_heat_apply(mh, 0.01, in + first, lout), "mpi huge apply");
     double e = mt_relerr(lout, ref, first, size);
     CHECK(e <= RTOL, "huge input: relative error %.3g", e);
+    {   /* the scaled path of apply_times (two passes) and of a multiplier */
+        const double ts[2] = {0.0, 0.05};
+        double *ref2 = malloc(2 * N * sizeof(double)), *lout2 = malloc((2 * size + 1) * sizeof(double));
+        double *want2 = malloc((2 * size + 1) * sizeof(double));
+        MT_CHECK_OK(berg_heat_apply_times(h, 2, ts, in, ref2), "serial huge apply_times");
+        MT_CHECK_OK(berg_mpi_heat_apply_times(mh, 2, ts, in + first, lout2), "mpi huge apply_times");
+        memcpy(want2, ref2 + first, size * sizeof(double));
+        memcpy(want2 + size, ref2 + N + first, size * sizeof(double));
+        e = mt_relerr(lout2, want2, 0, 2 * size);
+        CHECK(e <= RTOL, "huge input apply_times: relative error %.3g", e);
+        berg_multiplier *sm = NULL;
+        berg_mpi_multiplier *mm = NULL;
+        MT_CHECK_OK(berg_multiplier_create(&sm, s, BERG_PLAN_ESTIMATE, sym_fn, NULL), "serial m");
+        MT_CHECK_OK(berg_mpi_multiplier_create(&mm, ms, BERG_PLAN_ESTIMATE, sym_fn, NULL), "mpi m");
+        MT_CHECK_OK(berg_multiplier_apply(sm, in, ref2), "serial huge multiplier");
+        MT_CHECK_OK(berg_mpi_multiplier_apply(mm, in + first, lout2), "mpi huge multiplier");
+        e = mt_relerr(lout2, ref2, first, size);
+        CHECK(e <= RTOL, "huge input multiplier: relative error %.3g", e);
+        berg_multiplier_destroy(sm);
+        berg_mpi_multiplier_destroy(mm);
+        free(ref2);
+        free(lout2);
+        free(want2);
+    }
 
     /* a negative time: refused everywhere, out untouched */
     for (size_t i = 0; i < size; i++)
