@@ -527,8 +527,13 @@ static double time_pass(const berg__hdir *e, int a, size_t w, const double *src,
 }
 
 /* the model: the spectral step's time, and per axis the time of a pass as
- * a + b (2 w + 1) from passes at half-widths 1 and 16; the least of 3
- * interleaved rounds of each; measured once per engine */
+ * a + b (2 w + 1) from passes at half-widths W1 and W2; the least of 3
+ * interleaved rounds of each; measured once per engine. The cost per tap
+ * grows with the width (the window leaves L1), so the line through the two
+ * points overestimates between them, where the crossovers fall: the choice
+ * errs towards the spectral path. */
+#define W1 4
+#define W2 40
 static berg_status measure(const berg__hdir *ec, berg__hdir_fft_fn fft, void *fft_ctx,
                            const char *fn)
 {
@@ -547,10 +552,13 @@ static berg_status measure(const berg__hdir *ec, berg__hdir_fft_fn fft, void *ff
             for (size_t i = 0; i < total; i++)
                 buf[i] = (double)(i % 7) - 3.0;
             double tf = INFINITY, p1[BERG_MAX_RANK], p2[BERG_MAX_RANK];
-            size_t w2[BERG_MAX_RANK];
+            size_t w1[BERG_MAX_RANK], w2[BERG_MAX_RANK];
             for (int a = 0; a < e->ndim; a++) {
+                /* widths whose 2 w + 1 taps fit one period */
+                size_t wmax = (e->ax[a].period - 1) / 2;
                 p1[a] = p2[a] = INFINITY;
-                w2[a] = e->ax[a].period < 33 ? (e->ax[a].period - 1) / 2 : 16;
+                w1[a] = wmax < W1 ? wmax : W1;
+                w2[a] = wmax < W2 ? wmax : W2;
             }
             /* a first spectral step outside the rounds: it may allocate */
             st = fft(fft_ctx, fn);
@@ -559,17 +567,18 @@ static berg_status measure(const berg__hdir *ec, berg__hdir_fft_fn fft, void *ff
                 st = fft(fft_ctx, fn);
                 tf = fmin(tf, now_seconds(e) - t0);
                 for (int a = 0; a < e->ndim && st == BERG_OK; a++) {
-                    p1[a] = fmin(p1[a], time_pass(e, a, 1, buf, buf + total));
-                    if (w2[a] > 1)
+                    p1[a] = fmin(p1[a], time_pass(e, a, w1[a], buf, buf + total));
+                    if (w2[a] > w1[a])
                         p2[a] = fmin(p2[a], time_pass(e, a, w2[a], buf, buf + total));
                 }
             }
             if (st == BERG_OK) {
                 for (int a = 0; a < e->ndim; a++) {
-                    double b = w2[a] > 1 ? fmax(0.0, (p2[a] - p1[a]) / (2.0 * (double)(w2[a] - 1)))
-                                         : 0.0;
+                    double b = w2[a] > w1[a] ? fmax(0.0, (p2[a] - p1[a]) /
+                                                             (2.0 * (double)(w2[a] - w1[a])))
+                                             : 0.0;
                     e->pass_b[a] = b;
-                    e->pass_a[a] = fmax(0.0, p1[a] - 3.0 * b);
+                    e->pass_a[a] = fmax(0.0, p1[a] - (2.0 * (double)w1[a] + 1.0) * b);
                 }
                 e->fft_seconds = tf;
             }

@@ -431,6 +431,39 @@ static void test_fd_properties(void)
     berg_space_destroy(s);
 }
 
+/* grids of 1 to 7 cells: the kernel (and the measurement's passes) must
+ * fit one period; automatic and forced handles against the spectral one */
+static void test_tiny(void)
+{
+    berg_boundary k3[3] = {BERG_PERIODIC, BERG_NEUMANN, BERG_DIRICHLET};
+    size_t sizes[5] = {1, 2, 3, 4, 7};
+    for (int b = 0; b < 3; b++)
+        for (int i = 0; i < 5; i++)
+            for (unsigned fd = 0; fd <= BERG_SYMBOL_FD; fd += BERG_SYMBOL_FD) {
+                size_t n2[2] = {sizes[i], 5};
+                double lo[2] = {0, 0}, hi[2] = {1, 1};
+                berg_boundary bc[2] = {k3[b], BERG_PERIODIC};
+                berg_space *s = tu_space(2, n2, lo, hi, bc, NULL);
+                size_t N = berg_space_size(s);
+                berg_heat *ha = make(s, 1, 1, fd), *hd = make(s, 1, 1, fd | BERG_HEAT_DIRECT);
+                berg_heat *hs = make(s, 1, 1, fd | BERG_HEAT_SPECTRAL);
+                double in[35], a[35], c[35], r[35];
+                random_fill(in, N);
+                for (double t = 1e-5; t < 1.0; t *= 3.0) {
+                    CHECK_STATUS(berg_heat_apply(ha, t, in, a), BERG_OK, "tiny auto");
+                    CHECK_STATUS(berg_heat_apply(hd, t, in, c), BERG_OK, "tiny direct");
+                    CHECK_STATUS(berg_heat_apply(hs, t, in, r), BERG_OK, "tiny spectral");
+                    CHECK(rel_diff(a, r, N) <= 1e-14 && rel_diff(c, r, N) <= 1e-14,
+                          "tiny n %zu bc %d fd %u t %g: %.3g %.3g", sizes[i], b, fd, t,
+                          rel_diff(a, r, N), rel_diff(c, r, N));
+                }
+                berg_heat_destroy(ha);
+                berg_heat_destroy(hd);
+                berg_heat_destroy(hs);
+                berg_space_destroy(s);
+            }
+}
+
 /* flags: both forcing bits together are refused */
 static void test_flags(void)
 {
@@ -455,5 +488,6 @@ int main(void)
     test_multiplier();
     test_concurrent_first_use();
     test_fd_properties();
+    test_tiny();
     return test_summary("heat_direct");
 }
