@@ -243,8 +243,8 @@ berg_status berg_sinkhorn_set_threads(berg_sinkhorn *sk, size_t nthreads)
     BERG_REQUIRE(nthreads >= 1, BERG_ERR_DOMAIN, "%s: nthreads = %zu must be >= 1", fn,
                  nthreads);
     BERG_REQUIRE(!sk->log_domain, BERG_ERR_UNSUPPORTED,
-                 "%s: a handle created with BERG_SINKHORN_LOG_DOMAIN follows berg_set_threads() "
-                 "(1.0: threads do not apply to it)",
+                 "%s: a log-domain handle (BERG_SINKHORN_LOG_DOMAIN) follows berg_set_threads(); "
+                 "a thread count of its own does not apply to it (as in 1.0)",
                  fn);
     if (sk->heat) {
         berg_heat *h = NULL;
