@@ -39,7 +39,20 @@ struct berg_bayes {
     double truth_negS;             /* sum p* ln p* w of the normalized truth */
     berg_progress_fn progress;     /* configuration: berg_bayes_set_progress */
     void *progress_data;
+    size_t nthreads;               /* configuration: berg_bayes_set_threads (0: berg_threads()) */
 };
+
+/* ---- threads over the parameter or data cells (bayes.c) ----------------
+ * berg__bayes_cell_threads: the threads for a loop over the nu parameter
+ * cells with `cost` of them per item (the handle's setting, fewer when the
+ * loop is short). A failing range keeps its status, the item where it
+ * failed and its thread's berg_last_error() message in a slot of
+ * berg__bayes_fails(nranges) (berg__free it); berg__bayes_fail_first
+ * re-records, in the calling thread, the failure of the smallest item. */
+size_t berg__bayes_cell_threads(const berg_bayes *b, size_t cost);
+void *berg__bayes_fails(size_t nranges, const char *fn);
+void berg__bayes_fail_keep(void *fails, size_t r, size_t k, berg_status st);
+berg_status berg__bayes_fail_first(const void *fails, size_t nranges);
 
 /* ---- callbacks (bayes.c): the one place their outputs are checked ---- */
 
