@@ -53,9 +53,11 @@
 #define COLS 128
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
-    !defined(BERG_NO_CLONES)
+    !defined(BERG_NO_CLONES) && !defined(__SANITIZE_THREAD__)
 /* the compiler's own vectorisation for AVX-512, AVX2+FMA and the x86-64
- * baseline, chosen at load time (no intrinsics) */
+ * baseline, chosen at load time (no intrinsics). Not under ThreadSanitizer:
+ * the ifunc resolvers run before its runtime is up and crash the process
+ * at load. */
 #  define CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #  define CLONES
@@ -70,10 +72,11 @@ static size_t fd_width_bound(double s)
 {
     double x = 2.0 * s;
     double lni0 = x >= 0.5 ? x - 0.5 * log(2.0 * M_PI * x) : 0.0;
-    double lnthr = log(THRESH), ls = log(s);
+    double lnthr = log(THRESH), ls = log(s), lfact = 0.0; /* ln m! (lgamma writes signgam) */
     size_t last = 0;
     for (size_t m = 1; m <= BERG__HDIR_WMAX + 1; m++) {
-        double lb = (double)m * ls - lgamma((double)m + 1.0) + s * s / ((double)m + 1.0) - lni0;
+        lfact += log((double)m);
+        double lb = (double)m * ls - lfact + s * s / ((double)m + 1.0) - lni0;
         if (lb >= lnthr)
             last = m;
         else if ((double)m > s + 1.0)
