@@ -3,12 +3,14 @@
  * in fixed ranges through berg__parallel_ranges (partial sums per range:
  * the result does not depend on the thread count), and the exponentials and
  * logarithms of whole arrays go through glibc's vector math library
- * (libmvec: _ZGVbN2v_exp, _ZGVdN4v_exp, ... , within 4 ulp), which GCC
- * calls from a loop when exp and log are declared `simd` and errno is not
- * needed. glibc's <math.h> declares them so only under -ffast-math; here
- * they are declared for these two functions alone, compiled for AVX-512,
- * AVX2 and the baseline with target_clones (the loader picks one at run
- * time). Other compilers get the scalar loop.
+ * (libmvec, within 4 ulp). GCC calls those only from loops it may
+ * vectorize without errno, i.e. under -ffast-math or -fno-math-errno
+ * (glibc's <math.h> declares the variants only under __FAST_MATH__), and
+ * neither a function attribute nor a pragma turns that on for one file of
+ * the library's single compilation; so the AVX2 variants _ZGVdN4v_exp and
+ * _ZGVdN4v_log are called directly, four values at a time, when the CPU has
+ * AVX2 and FMA (checked at run time); elsewhere, and on other platforms, the
+ * scalar loop.
  */
 #include <math.h>
 
@@ -31,24 +33,59 @@ size_t berg__sinkhorn_ranges(const berg_sinkhorn *sk, size_t n, berg__range_fn b
     return nranges;
 }
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#if defined(__GNUC__) && defined(__x86_64__) && defined(__GLIBC__) && \
+    (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 22))
+#include <immintrin.h>
+
+/* glibc's AVX2 variants (libmvec, GLIBC_2.22; within 4 ulp) */
+__attribute__((target("avx2"))) __m256d _ZGVdN4v_exp(__m256d x);
+__attribute__((target("avx2"))) __m256d _ZGVdN4v_log(__m256d x);
+
+__attribute__((target("avx2"))) static void vexp_avx2(double *y, const double *x, size_t n)
+{
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4)
+        _mm256_storeu_pd(y + i, _ZGVdN4v_exp(_mm256_loadu_pd(x + i)));
+    for (; i < n; i++)
+        y[i] = exp(x[i]);
+}
+
+__attribute__((target("avx2"))) static void vlog_avx2(double *y, const double *x, size_t n)
+{
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4)
+        _mm256_storeu_pd(y + i, _ZGVdN4v_log(_mm256_loadu_pd(x + i)));
+    for (; i < n; i++)
+        y[i] = log(x[i]);
+}
+
+static int has_avx2(void)
+{
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
 #define SK_VECTOR_MATH 1
-__attribute__((simd("notinbranch"))) double exp(double);
-__attribute__((simd("notinbranch"))) double log(double);
-#define SK_VECTOR __attribute__((target_clones("avx512f", "avx2", "default"), \
-                                 optimize("O3", "no-math-errno")))
-#else
-#define SK_VECTOR
 #endif
 
-SK_VECTOR void berg__sinkhorn_vexp(double *y, const double *x, size_t n)
+void berg__sinkhorn_vexp(double *y, const double *x, size_t n)
 {
+#ifdef SK_VECTOR_MATH
+    if (has_avx2()) {
+        vexp_avx2(y, x, n);
+        return;
+    }
+#endif
     for (size_t i = 0; i < n; i++)
         y[i] = exp(x[i]);
 }
 
-SK_VECTOR void berg__sinkhorn_vlog(double *y, const double *x, size_t n)
+void berg__sinkhorn_vlog(double *y, const double *x, size_t n)
 {
+#ifdef SK_VECTOR_MATH
+    if (has_avx2()) {
+        vlog_avx2(y, x, n);
+        return;
+    }
+#endif
     for (size_t i = 0; i < n; i++)
         y[i] = log(x[i]);
 }
