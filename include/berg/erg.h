@@ -269,7 +269,7 @@ BERG_API berg_status berg_scheme_seed_action(const berg_scheme *scheme, double l
  * @param[in]     scheme     the scheme.
  * @param[in]     lambda0    the starting scale, finite and > 0.
  * @param[in]     lambda1    the final scale, finite, > 0 and <= lambda0.
- * @param[in]     nsteps     number of steps, >= 1.
+ * @param[in]     nsteps     number of steps, 1 .. 10^7.
  * @param[in]     count      members, 1 .. 2^32 - 1.
  * @param[in]     seed       seed of the noise streams.
  * @param[in]     counter    the first step's number in the streams.
@@ -282,7 +282,8 @@ BERG_API berg_status berg_scheme_seed_action(const berg_scheme *scheme, double l
  * @param[in]     seed_grad  dS^u/dphi, or NULL for the Gaussian seed action.
  * @param[in]     user_data  passed to seed_grad.
  * @return BERG_OK; BERG_ERR_NULL when scheme or phi is NULL;
- *         BERG_ERR_SIZE when nsteps or count is 0 or count too large;
+ *         BERG_ERR_SIZE when nsteps is 0 or above 10^7, or count is 0 or
+ *         too large;
  *         BERG_ERR_DOMAIN when a scale is not positive and finite,
  *         lambda1 > lambda0, or C grows on some mode along a step (the
  *         noise variance would be negative; the message names Lambda and
@@ -304,8 +305,9 @@ BERG_API berg_status berg_scheme_flow(const berg_scheme *scheme, double lambda0,
  * For an ensemble of spectrum G0 at Lambda0 and the scheme without a user
  * term, the velocity -Psi = Cdot C^{-1} phi - 1/2 Cdot G^{-1} phi has this
  * exact flow map, with G1 the closed form of berg_scheme_mode_variance()
- * (both directions in Lambda, as long as G1 > 0). Modes with G0 = 0 are
- * set to 0.
+ * (both directions in Lambda, as long as G1 > 0). Modes with G0 = 0, or
+ * with C = 0 at either scale (outside the regulator's support), are set
+ * to 0.
  * @param[in]     scheme     the scheme.
  * @param[in]     lambda0    the starting scale, finite and > 0.
  * @param[in]     lambda1    the final scale, finite and > 0.
@@ -342,7 +344,7 @@ BERG_API berg_status berg_scheme_transport_gaussian(const berg_scheme *scheme, d
  * @param[in]     scheme     the scheme.
  * @param[in]     lambda0    the starting scale, finite and > 0.
  * @param[in]     lambda1    the final scale, finite and > 0.
- * @param[in]     nsteps     number of steps, >= 1.
+ * @param[in]     nsteps     number of steps, 1 .. 10^7.
  * @param[in]     count      members, >= 1.
  * @param[in,out] phi        count * berg_space_size() finite values;
  *                           untouched on failure.
@@ -351,7 +353,8 @@ BERG_API berg_status berg_scheme_transport_gaussian(const berg_scheme *scheme, d
  *                           at each scale.
  * @param[in]     user_data  passed to seed_grad and score.
  * @return BERG_OK; BERG_ERR_NULL when scheme, phi or score is NULL;
- *         BERG_ERR_SIZE when nsteps or count is 0 or count too large;
+ *         BERG_ERR_SIZE when nsteps is 0 or above 10^7, or count is 0 or
+ *         too large;
  *         BERG_ERR_DOMAIN when a scale is not positive and finite;
  *         BERG_ERR_NONFINITE when phi is not finite or the flow overflows;
  *         BERG_ERR_CALLBACK when a callback fails; BERG_ERR_NOMEM.

@@ -27,6 +27,10 @@
 
 #include "erg/erg_internal.h"
 
+/* the most steps one call takes (a flow of more steps than this is a
+ * mistaken argument, not a computation to start) */
+#define ERG_MAX_STEPS 10000000
+
 /* ---- the parallel member loop ---------------------------------------- */
 
 typedef struct job job;
@@ -245,7 +249,8 @@ static double grid_scale(double l0, double l1, size_t j, size_t nsteps)
         return l0;
     if (j == nsteps)
         return l1;
-    return l0 * exp(log(l1 / l0) * (double)j / (double)nsteps);
+    /* log(l1) - log(l0): l1 / l0 may underflow (subnormal scales) */
+    return exp(log(l0) + (log(l1) - log(l0)) * (double)j / (double)nsteps);
 }
 
 /* a working copy of the ensemble when a failure can come after the first
@@ -274,6 +279,8 @@ berg_status berg_scheme_flow(const berg_scheme *scheme, double lambda0, double l
                  "infrared; berg_scheme_transport runs both ways)",
                  fn, lambda1, lambda0);
     BERG_REQUIRE(nsteps >= 1, BERG_ERR_SIZE, "%s: nsteps is 0", fn);
+    BERG_REQUIRE(nsteps <= ERG_MAX_STEPS, BERG_ERR_SIZE, "%s: nsteps = %zu exceeds %d", fn, nsteps,
+                 ERG_MAX_STEPS);
     BERG_TRY(berg__scheme_check_ensemble(scheme, count, fn));
     const size_t n = scheme->x.nreal, total = count * n, ns = scheme->x.nspec;
     BERG_TRY(berg__check_ptr(phi, fn, "phi"));
@@ -389,7 +396,8 @@ berg_status berg_scheme_transport_gaussian(const berg_scheme *scheme, double lam
                              fn, g0, scheme->knorm[j]);
             break;
         }
-        if (g0 == 0.0 || c0[j] == 0.0) {
+        if (g0 == 0.0 || c0[j] == 0.0 || c1[j] == 0.0) {
+            /* no fluctuation, or the mode leaves the regulator's support */
             fac[j] = 0.0;
             continue;
         }
@@ -540,6 +548,8 @@ berg_status berg_scheme_transport(const berg_scheme *scheme, double lambda0, dou
     BERG_TRY(check_lambda(lambda0, fn, "lambda0"));
     BERG_TRY(check_lambda(lambda1, fn, "lambda1"));
     BERG_REQUIRE(nsteps >= 1, BERG_ERR_SIZE, "%s: nsteps is 0", fn);
+    BERG_REQUIRE(nsteps <= ERG_MAX_STEPS, BERG_ERR_SIZE, "%s: nsteps = %zu exceeds %d", fn, nsteps,
+                 ERG_MAX_STEPS);
     BERG_TRY(berg__scheme_check_ensemble(scheme, count, fn));
     const size_t n = scheme->x.nreal, total = count * n, ns = scheme->x.nspec;
     BERG_TRY(berg__check_ptr(phi, fn, "phi"));
@@ -612,7 +622,7 @@ static berg_status action_member(job *jb, size_t m, double *block, const berg__x
         }
         /* 1/2 w sum_i phi C^{-1} phi = 1/2 (w / N) sum_k |phi^_k|^2 / C_k */
         double v = 0.5 * (sum + comp) * s->x.space.weight / (double)n;
-        BERG_REQUIRE(isfinite(v), BERG_ERR_DOMAIN, "%s: the action of member %zu overflows",
+        BERG_REQUIRE(isfinite(v), BERG_ERR_DOMAIN, "%s: the action of phi's member %zu overflows",
                      jb->fn, m);
         jb->values[m] = v;
         return BERG_OK;

@@ -348,7 +348,8 @@ berg_status berg_scheme_create_radial(berg_scheme **out, const berg_space *space
      * secant overflows */
     for (size_t i = 1; i < np; i++)
         BERG_REQUIRE(isfinite((fp[i] - fp[i - 1]) / (xp[i] - xp[i - 1])), BERG_ERR_DOMAIN,
-                     "%s: the secant between knots %zu and %zu overflows", fn, i - 1, i);
+                     "%s: the secant of fp between knots %zu and %zu overflows", fn, i - 1,
+                     i);
     berg_scheme *s;
     BERG_TRY(start(out, space, flags, &s, fn));
     s->family = ERG_RADIAL;
@@ -366,7 +367,7 @@ berg_status berg_scheme_create_radial(berg_scheme **out, const berg_space *space
     pchip_slopes(np, xp, fp, s->dp);
     for (size_t i = 0; i < np; i++)
         if (!isfinite(s->dp[i])) {
-            st = berg__error(BERG_ERR_DOMAIN, "%s: the slope at knot %zu overflows", fn, i);
+            st = berg__error(BERG_ERR_DOMAIN, "%s: the slope of fp at knot %zu overflows", fn, i);
             goto fail;
         }
     BERG_TRY_GOTO(st, build(s, space, flags, fn), fail);
