@@ -185,3 +185,28 @@ def test_refusals_write_nothing():
     with pytest.raises(berg.CancelledError):
         fp.evolve_field(p, 0.0, 1.0, field_1d(x), out=out, progress=lambda f, i, e: f > 0.3)
     assert np.all(out == -7.0)
+
+
+def test_scalar_diffusion_2d_fourier():
+    """g(t) = I / c(t) returned as a scalar (the Lambda-dependent diffusion
+    of an ERG flow), 2-D, against the Lyapunov ODE S' = -c (A S + S A) + 2 c I."""
+    sp = berg.Space((80, 80), -10.0, 10.0)
+    X, Y = np.meshgrid(sp.coordinates(0), sp.coordinates(1), indexing="ij")
+    A = np.array([[1.2, 0.3], [0.3, 0.8]])
+    V = 0.5 * (A[0, 0] * X ** 2 + 2 * A[0, 1] * X * Y + A[1, 1] * Y ** 2)
+    fp = berg.FokkerPlanck(sp, V, discretization="fourier", estimate=True)
+    S0 = np.array([[0.6, -0.1], [-0.1, 0.8]])
+    pos = np.stack([X, Y], axis=-1)
+    p = scipy.stats.multivariate_normal([0.5, 0.0], S0).pdf(pos)
+    pt = fp.evolve_field(p, 0.0, 1.0, lambda t: (V, 1.0 / c_of(t)))
+
+    def rhs(t, y):
+        m, S = y[:2], y[2:].reshape(2, 2)
+        c = c_of(t)
+        return np.concatenate([-c * A @ m, (-c * (A @ S + S @ A) + 2 * c * np.eye(2)).ravel()])
+
+    sol = scipy.integrate.solve_ivp(rhs, (0.0, 1.0), np.concatenate([[0.5, 0.0], S0.ravel()]),
+                                    method="DOP853", rtol=1e-13, atol=1e-14)
+    q = scipy.stats.multivariate_normal(sol.y[:2, -1], sol.y[2:, -1].reshape(2, 2)).pdf(pos)
+    h2 = (20.0 / 80) ** 2
+    assert np.abs(pt / (pt.sum() * h2) - q).sum() * h2 < 1e-6
