@@ -36,9 +36,11 @@ extern double sqrt(double) __attribute__((const));
 #define CHUNK 256 /* pairs per round */
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__GLIBC__) && \
-    defined(__has_attribute)
+    defined(__has_attribute) && !defined(BERG_NO_CLONES) && !defined(__SANITIZE_THREAD__)
 #  if __has_attribute(target_clones)
-/* one clone per vector width of libmvec, chosen at load time */
+/* one clone per vector width of libmvec, chosen at load time. Not under
+ * ThreadSanitizer: the ifunc resolvers run before its runtime is up and
+ * crash the process at load (as in lib/propagator/heat_direct.c). */
 #    define ERG_CLONES __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
 #  endif
 #endif
