@@ -158,26 +158,44 @@ BERG_API berg_status berg_w2_gaussian(size_t d, const double *m1, const double *
  * wall and less than half a period apart it is |x - y|_g^2. Dirichlet axes
  * are refused.
  *
- * Two modes, chosen at creation:
- * - scaling (flags without BERG_SINKHORN_LOG_DOMAIN): scaling iterations
- *   with the FFT heat kernel; fast, any metric. Accurate while the kernel
- *   is resolved across the supports, D^2/eps <~ 30 for D the largest
- *   distance between points where the measures are non-zero (FFT round-off
- *   is ~1e-16 of the peak), and eps >~ 10 h^2. Outside that range a solve
- *   stalls or its scalings overflow, and it returns BERG_ERR_NO_CONVERGENCE.
+ * Three iterations (flags of berg_sinkhorn_create; @since 1.1 for the
+ * first two):
+ * - BERG_SINKHORN_FFT: scaling iterations with the FFT heat kernel; any
+ *   metric. Accurate while the kernel is resolved across the supports: its
+ *   round-off is ~1e-16 of the peak, so the marginal error stalls near
+ *   1e-16 e^{D^2/eps} for D the largest distance between points where the
+ *   measures are non-zero, and eps >~ 4 h^2. A stalled solve returns
+ *   BERG_ERR_NO_CONVERGENCE with the error reached.
+ * - BERG_SINKHORN_STABILIZED: scaling iterations with the exact separable
+ *   kernel (the sampled image-sum Gaussian per axis) applied as dense
+ *   per-axis products (CBLAS dgemm, O(N sum_a n_a)); the separable part of
+ *   large scalings is absorbed into per-axis potentials, and the result is
+ *   checked with the exact log-domain kernel. Finite where the FFT kernel
+ *   loses its tails; gives up (BERG_ERR_NO_CONVERGENCE) when the
+ *   potentials' non-separable part exceeds ~270 eps.
  * - BERG_SINKHORN_LOG_DOMAIN: log-domain iterations on the potentials with
- *   a separable log-sum-exp kernel (the sampled image-sum Gaussian per
- *   axis), finite at small eps where the scaling mode under- or
- *   overflows; O(N sum_a n_a) per kernel application;
- *   needs a diagonal metric and at most 4096 cells per axis. Its image sums
- *   cover eps <= 99 g_aa L_a^2 on a periodic axis of length L_a and
- *   396 g_aa L_a^2 on a Neumann one; larger eps is refused (use the scaling
- *   mode there). The potentials f/eps reach C/eps, C = sum_ab |g_ab| L_a L_b
- *   (a bound of the cost over the box), and are rounded to
- *   4 DBL_EPSILON C/eps: a solve whose tolerance (1e-3 for a tolerance of
- *   0) is below that floor is refused with BERG_ERR_DOMAIN before it
- *   iterates, since its marginal error could not be measured (with the
- *   default tolerance 1e-9: eps >= ~9e-7 C).
+ *   the same separable kernel as a log-sum-exp, finite however small eps is.
+ * The last two need a diagonal metric and at most 4096 cells per axis, and
+ * their image sums cover eps <= 99 g_aa L_a^2 on a periodic axis of length
+ * L_a and 396 g_aa L_a^2 on a Neumann one; larger eps is refused (use the
+ * FFT iteration there). In the log domain the potentials f/eps reach C/eps,
+ * C = sum_ab |g_ab| L_a L_b (a bound of the cost over the box), and are
+ * rounded to 4 DBL_EPSILON C/eps: a solve whose tolerance (1e-3 for a
+ * tolerance of 0) is below that floor is refused with BERG_ERR_DOMAIN
+ * before it iterates (with the default tolerance 1e-9: eps >= ~9e-7 C).
+ *
+ * The default (flags 0, changed in 1.1) chooses per call: the FFT
+ * iteration when the squared extent D^2 of the union of the input
+ * measures' supports is at most (log(tol / 2.2e-16) - 3) eps (at most
+ * 25 eps) and eps >= 4 max_a g_aa h_a^2, and always on a coupled metric,
+ * axes over 1024 cells, eps beyond the image sums or eps below the grid's
+ * resolution max_a g_aa h_a^2 (1.0's mode); else the stabilized iteration,
+ * falling back on the log domain when it gives up. berg_sinkhorn_report_mode()
+ * says which ran.
+ *
+ * Every solve stops on the L1 violation of the marginals of every input
+ * measure (see berg_sinkhorn_set_tolerance()) and returns
+ * BERG_ERR_NO_CONVERGENCE, writing nothing, when it is above the tolerance.
  *
  * Range: the cost c must be representable, so a box whose C overflows is
  * refused at creation, as are cells so small that a normalized density
@@ -198,22 +216,25 @@ typedef struct berg_sinkhorn berg_sinkhorn;
 /**
  * @brief Create a Sinkhorn solver on a space with regularization eps.
  *
- * Defaults: 10000 iterations, tolerance 1e-9, one FFT thread.
+ * Defaults: 10000 iterations, tolerance 1e-9, the threads of
+ * berg_set_threads(), the iteration chosen per call (flags 0).
  *
  * @param[out] out    the new solver; untouched on failure.
  * @param[in]  space  the space (copied); no Dirichlet axis.
  * @param[in]  eps    the regularization, finite and > 0, units of c.
- * @param[in]  flags  0 or a combination of BERG_SINKHORN_LOG_DOMAIN (the
- *                    log-domain mode) and BERG_PLAN_ESTIMATE (plan the
- *                    scaling mode's FFTs with FFTW_ESTIMATE; it does not
- *                    select the log domain).
+ * @param[in]  flags  0 (the default: chosen per call), or one of
+ *                    BERG_SINKHORN_FFT, BERG_SINKHORN_STABILIZED and
+ *                    BERG_SINKHORN_LOG_DOMAIN, combined with
+ *                    BERG_PLAN_ESTIMATE (plan the FFTs with FFTW_ESTIMATE;
+ *                    it selects no mode).
  * @return BERG_OK; BERG_ERR_NULL for a NULL out or space; BERG_ERR_DOMAIN
- *         for eps not finite or <= 0, a log-domain eps beyond its image
- *         sums, a box whose squared diameter overflows or whose cells are
+ *         for eps not finite or <= 0, two mode flags, a log-domain or
+ *         stabilized eps beyond its image sums, a box whose squared diameter overflows or whose cells are
  *         too small for a normalized density, or a flag of another creator
  *         (the message names it);
- *         BERG_ERR_UNSUPPORTED for a Dirichlet axis, or in the log domain a
- *         coupled metric or an axis of more than 4096 cells; BERG_ERR_SIZE;
+ *         BERG_ERR_UNSUPPORTED for a Dirichlet axis, or in the log-domain
+ *         or stabilized mode a coupled metric or an axis of more than 4096
+ *         cells; BERG_ERR_SIZE;
  *         BERG_ERR_NOMEM; BERG_ERR_INTERNAL when FFTW cannot plan.
  * @since 1.0
  */
@@ -228,18 +249,23 @@ BERG_API berg_status berg_sinkhorn_create(berg_sinkhorn **out, const berg_space 
 BERG_API void berg_sinkhorn_destroy(berg_sinkhorn *sk);
 
 /**
- * @brief Threads for the heat-kernel FFTs of the scaling mode
- * (configuration).
+ * @brief Threads of the solves on this handle (configuration).
  *
- * The FFTs of every iteration then run on nthreads threads; the pointwise
- * work stays on the calling thread. Re-plans the kernel. Do not call it
- * concurrently with other calls on the handle.
+ * The FFTs and (since 1.1) the pointwise loops of every iteration then run
+ * on nthreads threads; the stabilized mode's dense products are threaded by
+ * OpenBLAS itself. Re-plans the FFT kernel. Until it is called, a handle
+ * follows berg_set_threads() (default 1, so 1.0's default of one thread is
+ * unchanged; the FFT plans take that setting at creation). Results do not
+ * depend on the thread count. Do not call it concurrently with other calls
+ * on the handle.
  *
- * @param[in,out] sk        the solver (scaling mode).
- * @param[in]     nthreads  the thread count, >= 1 (default 1).
+ * @param[in,out] sk        the solver; not one created with
+ *                          BERG_SINKHORN_LOG_DOMAIN (which follows
+ *                          berg_set_threads()).
+ * @param[in]     nthreads  the thread count, >= 1.
  * @return BERG_OK; BERG_ERR_NULL for a NULL sk; BERG_ERR_DOMAIN for
- *         nthreads = 0; BERG_ERR_UNSUPPORTED for a log-domain solver (it
- *         uses no FFT); BERG_ERR_NOMEM; BERG_ERR_INTERNAL when FFTW cannot
+ *         nthreads = 0; BERG_ERR_UNSUPPORTED for a solver created with
+ *         BERG_SINKHORN_LOG_DOMAIN (as in 1.0); BERG_ERR_NOMEM; BERG_ERR_INTERNAL when FFTW cannot
  *         plan. On failure the handle is unchanged.
  * @since 1.0
  */
@@ -260,11 +286,14 @@ BERG_API berg_status berg_sinkhorn_set_max_iterations(berg_sinkhorn *sk, size_t 
 /**
  * @brief The stopping tolerance on the marginal error (configuration).
  *
- * The marginal error is the L1 norm integral |p_hat - p| of the gap between
- * the plan's first marginal and p (the second marginal is exact after each
- * iteration); for barycenters it is the L1 change of the barycenter in one
- * iteration. tolerance = 0 runs exactly the iteration cap and never
- * reports non-convergence. Do not call it concurrently with other calls on
+ * The marginal error is the largest L1 norm integral |p_hat - p| of the
+ * gap between a marginal of the plan and its input measure, over both
+ * marginals (since 1.1; 1.0 measured the first only); for barycenters
+ * (since 1.1; 1.0 measured the barycenter's change) the largest over the k
+ * couplings of the gap between each one's first marginal and its measure
+ * and between its second marginal and the barycenter returned.
+ * tolerance = 0 runs exactly the iteration cap and never reports
+ * non-convergence (the error is still measured and reported). Do not call it concurrently with other calls on
  * the handle.
  *
  * @param[in,out] sk         the solver.
@@ -283,7 +312,7 @@ BERG_API berg_status berg_sinkhorn_set_tolerance(berg_sinkhorn *sk, double toler
  * progress on the calling thread (see ::berg_progress_fn): at the start, at
  * iteration boundaries at most about every 10 ms, and once at the end
  * before writing any output. Its error is the marginal error of the
- * current iteration (barycenters: the barycenter's L1 change; NaN before
+ * current iteration (NaN before
  * the first is known); its iteration counts the iterations of the call (a
  * divergence's three solves together); its fraction estimates the work
  * done from the iteration cap and from the error's decrease towards the
@@ -397,9 +426,10 @@ BERG_API berg_status berg_sinkhorn_solve(const berg_sinkhorn *sk, const double *
  *         BERG_ERR_NONFINITE or BERG_ERR_MASS for a measure (named
  *         densities[r]) or a weight that is not valid, or weights summing to
  *         zero; BERG_ERR_DOMAIN in the log domain when eps is below what
- *         the tolerance can resolve; BERG_ERR_NO_CONVERGENCE when the barycenter's change is
- *         still above the tolerance after the iteration cap, or the scalings
- *         under- or overflowed; BERG_ERR_NOMEM; BERG_ERR_CANCELLED when the
+ *         the tolerance can resolve; BERG_ERR_NO_CONVERGENCE when the
+ *         marginal error (see berg_sinkhorn_set_tolerance()) is still above
+ *         the tolerance after the iteration cap, or the scalings under- or
+ *         overflowed; BERG_ERR_NOMEM; BERG_ERR_CANCELLED when the
  *         progress callback stopped the iterations.
  * @since 1.0
  */
