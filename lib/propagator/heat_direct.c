@@ -619,13 +619,3 @@ berg_status berg__hdir_choose(const berg__hdir *e, const berg__hdir_kernel *k, i
     *use = berg__hdir_predict(e, k) < 0.85 * e->fft_seconds;
     return BERG_OK;
 }
-
-int berg__hdir_measured(const berg__hdir *e, double *fft_seconds, double *direct_seconds,
-                        const berg__hdir_kernel *k)
-{
-    if (!atomic_load_explicit(&((berg__hdir *)(uintptr_t)e)->measured, memory_order_acquire))
-        return 0;
-    *fft_seconds = e->fft_seconds;
-    *direct_seconds = k ? berg__hdir_predict(e, k) : 0.0;
-    return 1;
-}

@@ -68,10 +68,6 @@ berg_status berg__hdir_choose(const berg__hdir *e, const berg__hdir_kernel *k, i
                               berg__hdir_fft_fn fft, void *fft_ctx, int *use, const char *fn);
 /* the predicted seconds of the direct path for k (model measured) */
 double berg__hdir_predict(const berg__hdir *e, const berg__hdir_kernel *k);
-/* 1 and the measured spectral step and predicted direct seconds once
- * measured, else 0 */
-int berg__hdir_measured(const berg__hdir *e, double *fft_seconds, double *direct_seconds,
-                        const berg__hdir_kernel *k);
 
 /* Immutable after creation (but for the measured crossover, set once under
  * its lock); the mutable workspace lives in pool blocks. */
