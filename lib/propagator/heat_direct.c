@@ -58,7 +58,9 @@
  * baseline, chosen at load time (no intrinsics). Not under ThreadSanitizer:
  * the ifunc resolvers run before its runtime is up and crash the process
  * at load. */
-#  define CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#  define CLONES                                                                              \
+      __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"),            \
+                     optimize("fp-contract=fast")))
 #else
 #  define CLONES
 #endif
