@@ -250,7 +250,7 @@ static berg_status lost(const bary *B, size_t iters)
 {
     return berg__error(BERG_ERR_NO_CONVERGENCE,
                        "%s: the stabilized scalings left the double range after %zu iterations "
-                       "(eps = %g: the potentials' non-separable part exceeds ~600 eps); create "
+                       "(eps = %g: the potentials' non-separable part exceeds ~270 eps); create "
                        "the solver with BERG_SINKHORN_LOG_DOMAIN",
                        B->fn, iters, B->sk->eps);
 }
@@ -354,12 +354,16 @@ static berg_status stab_start(bary *B)
         B->V[i] = 0.0;
     BERG_TRY(step(B, 0, 0, &err, &done));
     B->mode = BERG__SK_STAB;
-    /* log scalings of masses: u of p_r w is e^{U - log w}... U = log p - Klog V
-     * with Klog including log w, so e^U is the scaling of the masses p w */
+    /* the log domain's e^U K w e^V = p (densities, Klog includes log w);
+     * the stabilized u K v = p w (masses, K without w): u = e^{U + 2 log w},
+     * v = e^V, and then v K^t u = b w, the barycenter's masses */
+    double lw2 = 2.0 * log(B->sk->space.weight);
     for (size_t r = 0; r < B->k; r++) {
         berg__sk_coupling c = coupling(B, r);
         berg__sinkhorn_coupling_reset(B->sk, &c);
         double *Ur = B->U + r * N, *Vr = B->V + r * N;
+        for (size_t i = 0; i < N; i++)
+            Ur[i] += lw2;
         if (!berg__sinkhorn_absorb(B->sk, c.A, Ur, B->P + r * N, Ur, B->acc) ||
             !berg__sinkhorn_absorb(B->sk, c.B, Vr, NULL, Vr, B->acc) ||
             !berg__sinkhorn_coupling_tables(B->sk, &c))

@@ -336,7 +336,7 @@ lost:
     *lost = 1;
     return berg__error(BERG_ERR_NO_CONVERGENCE,
                        "%s: the stabilized scalings left the double range after %zu iterations "
-                       "(eps = %g: the potentials' non-separable part exceeds ~600 eps); create "
+                       "(eps = %g: the potentials' non-separable part exceeds ~270 eps); create "
                        "the solver with BERG_SINKHORN_LOG_DOMAIN",
                        fn, run->iters, sk->eps);
 }
