@@ -365,14 +365,9 @@ berg_status berg_sinkhorn_report_mode(const berg_sinkhorn *sk, unsigned *mode)
 
 /* ---- the default mode's choice -------------------------------------------- */
 
-int berg__sinkhorn_pick(const berg_sinkhorn *sk, const double *meas, size_t k,
-                        const double *more)
+double berg__sinkhorn_extent2(const berg_sinkhorn *sk, const double *meas, size_t k,
+                              const double *more)
 {
-    if (sk->mode != BERG__SK_AUTO)
-        return sk->mode;
-    /* below the grid's resolution the default keeps 1.0's FFT mode */
-    if (!sk->tables || sk->eps < sk->res_h2)
-        return BERG__SK_FFT;
     const berg_space *s = &sk->space;
     size_t d = (size_t)s->ndim, lo[BERG_MAX_RANK], hi[BERG_MAX_RANK];
     for (size_t a = 0; a < d; a++) {
@@ -399,6 +394,18 @@ int berg__sinkhorn_pick(const berg_sinkhorn *sk, const double *meas, size_t k,
             ext = 0.5 * L;
         D2 += s->g[a * d + a] * ext * ext;
     }
+    return D2;
+}
+
+int berg__sinkhorn_pick(const berg_sinkhorn *sk, const double *meas, size_t k,
+                        const double *more)
+{
+    if (sk->mode != BERG__SK_AUTO)
+        return sk->mode;
+    /* below the grid's resolution the default keeps 1.0's FFT mode */
+    if (!sk->tables || sk->eps < sk->res_h2)
+        return BERG__SK_FFT;
+    double D2 = berg__sinkhorn_extent2(sk, meas, k, more);
     double tol = sk->tol > 0.0 ? sk->tol : 1e-9;
     double range = fmin(log(tol / DBL_EPSILON) - 3.0, FFT_RANGE);
     if (D2 <= range * sk->eps && sk->eps >= FFT_RESOLUTION * sk->res_h2)

@@ -27,7 +27,7 @@ size_t berg__sinkhorn_coupling_words(const berg_sinkhorn *sk)
 
 berg__sk_coupling berg__sinkhorn_coupling_at(const berg_sinkhorn *sk, double *block)
 {
-    berg__sk_coupling c = {block, block + sk->sum_axis, block + 2 * sk->sum_axis};
+    berg__sk_coupling c = {block, block + sk->sum_axis, block + 2 * sk->sum_axis, 1.0};
     return c;
 }
 
@@ -35,6 +35,7 @@ void berg__sinkhorn_coupling_reset(const berg_sinkhorn *sk, berg__sk_coupling *c
 {
     const berg_space *s = &sk->space;
     size_t off = 0;
+    c->scale = 1.0;
     for (size_t i = 0; i < 2 * sk->sum_axis; i++)
         c->A[i] = 0.0; /* A and B are contiguous */
     for (size_t a = 0; a < (size_t)s->ndim; a++) {
@@ -55,7 +56,7 @@ int berg__sinkhorn_coupling_tables(const berg_sinkhorn *sk, berg__sk_coupling *c
         double *T = c->T + off;
         for (size_t i = 0; i < n; i++)
             for (size_t j = 0; j < n; j++)
-                T[i * n + j] = A[i] + B[j] + LK[i * n + j];
+                T[i * n + j] = A[i] + B[j] + c->scale * LK[i * n + j];
         berg__sinkhorn_vexp(T, T, n * n);
         for (size_t i = 0; i < n * n; i++)
             if (!(T[i] < HUGE_VAL))

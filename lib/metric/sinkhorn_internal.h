@@ -84,6 +84,9 @@ typedef struct berg__sinkhorn_run {
  * (which falls back on the log domain when its scalings leave the range). */
 int berg__sinkhorn_pick(const berg_sinkhorn *sk, const double *meas, size_t k,
                         const double *more);
+/* the squared extent D^2 (metric) of the union of the supports (as pick) */
+double berg__sinkhorn_extent2(const berg_sinkhorn *sk, const double *meas, size_t k,
+                              const double *more);
 
 /* Record run as the calling thread's last solve on sk. */
 void berg__sinkhorn_record(const berg_sinkhorn *sk, berg__sinkhorn_run run);
@@ -155,6 +158,7 @@ void berg__sinkhorn_vlog(double *y, const double *x, size_t n);
  * LK_a(i, j)} (sum_a n_a^2 doubles). */
 typedef struct berg__sk_coupling {
     double *A, *B, *T;
+    double scale; /* the tables use scale LK (eps / eps_k in an annealing stage); 1 */
 } berg__sk_coupling;
 
 /* doubles of one coupling (A, B, T) */

@@ -237,6 +237,83 @@ static void full_potential(const berg_sinkhorn *sk, const double *P, const doubl
     }
 }
 
+#define ANNEAL_FROM 256.0 /* eps-scaling when D^2 > ANNEAL_FROM eps */
+#define STAGE_TOL 1e-3     /* marginal error at which a stage ends */
+#define STAGE_MAX 200      /* iterations of a stage at most */
+
+/* the potentials of eps_k carried to eps_k / 2 (doubled): A, B doubled, the
+ * scalings squared and absorbed; 0 when they leave the range */
+static int halve(const berg_sinkhorn *sk, const double *pn, const double *qn, double *u, double *v,
+                 stab_work *sw)
+{
+    size_t N = sk->space.size;
+    for (size_t i = 0; i < 2 * sk->sum_axis; i++)
+        sw->c.A[i] *= 2.0; /* A and B are contiguous; -inf stays */
+    sw->c.scale *= 2.0;
+    berg__sinkhorn_vlog(sw->tmp, u, N);
+    for (size_t i = 0; i < N; i++)
+        sw->tmp[i] *= 2.0;
+    if (!berg__sinkhorn_absorb(sk, sw->c.A, sw->tmp, pn, u, sw->acc))
+        return 0;
+    berg__sinkhorn_vlog(sw->tmp, v, N);
+    for (size_t i = 0; i < N; i++)
+        sw->tmp[i] *= 2.0;
+    return berg__sinkhorn_absorb(sk, sw->c.B, sw->tmp, qn, v, sw->acc) &&
+           berg__sinkhorn_coupling_tables(sk, &sw->c);
+}
+
+/* eps-scaling before the stabilized iteration at eps: stages at eps 2^m
+ * down to 2 eps with the tables of scale 2^-k LK (the image sums of eps
+ * rescaled: the stages need a warm start, not the exact kernel), then the
+ * potentials carried to eps. *staged counts the iterations; returns 0 with
+ * (u, v, A, B, T) ready for eps, 1 when annealing does not apply (m < 1),
+ * -1 when the scalings left the range. */
+static int anneal(const berg_sinkhorn *sk, const double *pn, const double *qn,
+                  const pair_work *w, stab_work *sw, int m, size_t *staged)
+{
+    size_t N = sk->space.size;
+    double *u = w->F, *v = w->G, *t1 = w->t1, *t2 = w->t2, wgt = sk->space.weight;
+    if (m < 1)
+        return 1;
+    sw->c.scale = ldexp(1.0, -m);
+    if (!berg__sinkhorn_coupling_tables(sk, &sw->c))
+        return -1;
+    for (size_t i = 0; i < N; i++) {
+        u[i] = pn[i] > 0.0 ? 1.0 : 0.0;
+        v[i] = qn[i] > 0.0 ? 1.0 : 0.0;
+    }
+    for (int k = m; k >= 1; k--) {
+        for (size_t it = 0; it < STAGE_MAX; it++) {
+            for (size_t j = 0; j < N; j++)
+                t2[j] = (qn[j] * wgt) * v[j];
+            berg__sinkhorn_dense(sk, &sw->c, 0, t2, t1, sw->tmp);
+            if (it > 0) {
+                double e = 0.0;
+                for (size_t i = 0; i < N; i++)
+                    if (pn[i] > 0.0)
+                        e += (pn[i] * wgt) * fabs(u[i] * t1[i] - 1.0);
+                if (!isfinite(e))
+                    return -1;
+                if (e <= STAGE_TOL)
+                    break;
+            }
+            int st = invert(pn, t1, u, N);
+            if (st == 0 || (st == 2 && !absorb_scaling(sk, sw->c.A, pn, u, sw)))
+                return -1;
+            for (size_t i = 0; i < N; i++)
+                t2[i] = (pn[i] * wgt) * u[i];
+            berg__sinkhorn_dense(sk, &sw->c, 1, t2, t1, sw->tmp);
+            st = invert(qn, t1, v, N);
+            if (st == 0 || (st == 2 && !absorb_scaling(sk, sw->c.B, qn, v, sw)))
+                return -1;
+            (*staged)++;
+        }
+        if (!halve(sk, pn, qn, u, v, sw))
+            return -1;
+    }
+    return 0;
+}
+
 /* Stabilized mode. Start: one log-domain iteration (G = 0) and the
  * absorption of both potentials; then u = 1 / T(q v w), v = 1 / T^t(p u w)
  * with the tables T of the absorbed potentials, absorbing again whenever a
@@ -257,6 +334,19 @@ static berg_status solve_stab(const berg_sinkhorn *sk, const char *fn, const dou
     run->mode = BERG__SK_STAB;
     *lost = 0;
     berg__sinkhorn_coupling_reset(sk, &sw.c);
+    size_t staged = 0;
+    double D2 = berg__sinkhorn_extent2(sk, pn, 1, qn == pn ? NULL : qn);
+    if (D2 > ANNEAL_FROM * sk->eps) {
+        /* eps-scaling: stages at eps 2^m, ..., 2 eps from D^2/eps_0 in
+         * (16, 32], each to a marginal error of STAGE_TOL, the potentials
+         * carried over (doubled) from stage to stage */
+        int m = (int)floor(log2(D2 / (16.0 * sk->eps)));
+        int st = anneal(sk, pn, qn, w, &sw, m, &staged);
+        if (st < 0)
+            goto lost;
+        if (st == 0)
+            goto iterate;
+    }
     /* the first log-domain iteration from G = 0 */
     for (size_t i = 0; i < N; i++)
         t2[i] = 0.0;
@@ -274,6 +364,7 @@ static berg_status solve_stab(const berg_sinkhorn *sk, const char *fn, const dou
         !berg__sinkhorn_absorb(sk, sw.c.B, v, qn, v, sw.acc) ||
         !berg__sinkhorn_coupling_tables(sk, &sw.c))
         goto lost;
+iterate:
     for (run->iters = 0;; run->iters++) {
         for (size_t j = 0; j < N; j++)
             t2[j] = (qn[j] * wgt) * v[j];
@@ -302,6 +393,7 @@ static berg_status solve_stab(const berg_sinkhorn *sk, const char *fn, const dou
         if (st == 0 || (st == 2 && !absorb_scaling(sk, sw.c.B, qn, v, &sw)))
             goto lost;
     }
+    run->iters += staged;
     /* G on the support of q; F = -Klog(log q + G) everywhere (the first
      * marginal exact); the second marginal's gap sum q w |e^{G + Klog(log p
      * + F)} - 1| is the error of what is returned; G off the support of q
