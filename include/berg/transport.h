@@ -172,7 +172,8 @@ BERG_API berg_status berg_w2_gaussian(size_t d, const double *m1, const double *
  *   large scalings is absorbed into per-axis potentials, and the result is
  *   checked with the exact log-domain kernel. Finite where the FFT kernel
  *   loses its tails; gives up (BERG_ERR_NO_CONVERGENCE) when the
- *   potentials' non-separable part exceeds ~270 eps.
+ *   potentials' non-separable part exceeds ~270 eps. Pair solves anneal
+ *   (eps-scaling from eps 2^m, halving) when D^2 > 256 eps.
  * - BERG_SINKHORN_LOG_DOMAIN: log-domain iterations on the potentials with
  *   the same separable kernel as a log-sum-exp, finite however small eps is.
  * The last two need a diagonal metric and at most 4096 cells per axis, and
