@@ -117,9 +117,15 @@ def threads_table(samples=11):
         I = berg.fisher_from_scores(X)
         tb, tn = median_pair(lambda: berg.fisher_from_scores(X), lambda: X.T @ X / n, samples)
         err = np.max(np.abs(I - ref)) / np.max(np.abs(ref))
+        # process CPU time over wall time of 5 calls: about t when the
+        # machine had t free cores, about 1 when the other jobs held them
+        w0, c0 = time.perf_counter(), time.process_time()
+        for _ in range(5):
+            berg.fisher_from_scores(X)
+        load = (time.process_time() - c0) / (time.perf_counter() - w0)
         print(f"  {t} libberg thread{'s' if t > 1 else ' '}: libberg {1e3 * tb:8.1f} ms   "
               f"numpy {1e3 * tn:8.1f} ms   libberg is {tn / tb:.2f}x numpy   "
-              f"(max |I - numpy| / max |I| = {err:.1e})")
+              f"(max |I - numpy| / max |I| = {err:.1e}; libberg CPU/wall {load:.2f})")
     berg.set_threads(1)
 
 
