@@ -8,7 +8,9 @@
  * reduction is split (fixed ranges: bitwise as well). The Fisher sums are
  * also checked against an independent long-double sum. A callback failing
  * inside a worker thread reports, in the calling thread, the error the
- * serial loop reports, and leaves the posterior unchanged. Run under
+ * serial loop reports, and leaves the posterior unchanged. The exact 1-D
+ * W2 (fixed pieces of the CDF merge) is the same on 1, 2 and 3 threads,
+ * agrees with the W_p walk and with a shift's closed form. Run under
  * ThreadSanitizer by scripts/test. */
 #include <math.h>
 #include <string.h>
@@ -314,6 +316,50 @@ static void test_w2_metric(void)
     free(h4);
 }
 
+/* ---- exact 1-D W2: the merge of the CDFs in fixed pieces -------------- */
+
+static void test_w2_1d(void)
+{
+    const size_t n = 200003; /* odd: pieces of unequal length */
+    berg_space *s = tu_line(n, -2, 3, BERG_NEUMANN);
+    double *p = tu_vec(n), *q = tu_vec(n);
+    unsigned long long st = 9;
+    for (size_t i = 0; i < n; i++) {
+        double x = -2 + 5 * ((double)i + 0.5) / (double)n;
+        /* random masses, runs of empty cells in both, different supports */
+        p[i] = (i % 97 < 5) ? 0.0 : tu_uniform(&st) * exp(-x * x);
+        q[i] = (i % 89 > 80) ? 0.0 : tu_uniform(&st) * exp(-2 * (x - 0.7) * (x - 0.7));
+    }
+    double w1 = 0, w2 = 0, w3 = 0, wp = 0;
+    CHECK_STATUS(berg_set_threads(1), BERG_OK, "1 thread");
+    CHECK_STATUS(berg_w2_distance_1d(s, p, q, &w1), BERG_OK, "w2 1 thread");
+    CHECK_STATUS(berg_set_threads(2), BERG_OK, "2 threads");
+    CHECK_STATUS(berg_w2_distance_1d(s, p, q, &w2), BERG_OK, "w2 2 threads");
+    CHECK_STATUS(berg_set_threads(3), BERG_OK, "3 threads");
+    CHECK_STATUS(berg_w2_distance_1d(s, p, q, &w3), BERG_OK, "w2 3 threads");
+    CHECK_STATUS(berg_set_threads(1), BERG_OK, "1 thread");
+    CHECK(w1 == w2 && w1 == w3, "W2 1-D on 2 and 3 threads equals 1 thread bitwise (%.17g %.17g %.17g)",
+          w1, w2, w3);
+    /* a second method: the W_p walk (segment by segment, branches) at an
+     * order next to 2 */
+    CHECK_STATUS(berg_wp_distance_1d(s, 2.0 + 1e-9, p, q, &wp), BERG_OK, "wp walk");
+    CHECK_REL(w1, wp, 1e-8, "W2 merge vs the W_p walk at order 2 + 1e-9");
+    /* closed form: q = p shifted by 1234 cells (p zero at the end): W2 = 1234 h */
+    for (size_t i = 0; i < n; i++)
+        q[i] = i >= 1234 ? p[i - 1234] : 0.0;
+    for (size_t i = n - 1234; i < n; i++)
+        p[i] = 0.0;
+    for (size_t i = 0; i < n; i++)
+        q[i] = i >= 1234 ? p[i - 1234] : 0.0;
+    CHECK_STATUS(berg_set_threads(2), BERG_OK, "2 threads");
+    CHECK_STATUS(berg_w2_distance_1d(s, p, q, &w2), BERG_OK, "shifted");
+    CHECK_STATUS(berg_set_threads(1), BERG_OK, "1 thread");
+    CHECK_REL(w2, 1234 * 5.0 / (double)n, 1e-12, "a shift by 1234 cells is 1234 h");
+    berg_space_destroy(s);
+    free(p);
+    free(q);
+}
+
 int main(void)
 {
     test_setters();
@@ -321,6 +367,7 @@ int main(void)
     test_bayes();
     test_fisher();
     test_w2_metric();
+    test_w2_1d();
     berg_set_threads(1);
     return test_summary("threads-setting");
 }
