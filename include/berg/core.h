@@ -108,10 +108,23 @@ typedef enum berg_flag {
     /** Heat and multipliers: the exact semigroup of the second-order
      *  finite-difference Laplacian instead of the continuum symbol. */
     BERG_SYMBOL_FD = 0x100,
+    /** Heat (and multipliers with the heat symbol): the direct convolution
+     *  path at every t where the kernel is compact, whatever the measured
+     *  crossover says (for tests and benchmarks). @since 1.1 */
+    BERG_HEAT_DIRECT = 0x200,
+    /** Heat (and multipliers with the heat symbol): the spectral (FFT)
+     *  path at every t, as in 1.0. @since 1.1 */
+    BERG_HEAT_SPECTRAL = 0x400,
     /** berg_fp_create: the Fourier (pseudo-spectral) discretization. */
     BERG_FP_FOURIER = 0x10000,
     /** berg_sinkhorn_create: log-domain iterations. */
     BERG_SINKHORN_LOG_DOMAIN = 0x100000,
+    /** berg_sinkhorn_create: the FFT scaling iteration only (1.0's default;
+     *  any metric). @since 1.1 */
+    BERG_SINKHORN_FFT = 0x200000,
+    /** berg_sinkhorn_create: the stabilized scaling iteration only (exact
+     *  separable kernel, scalings absorbed into potentials). @since 1.1 */
+    BERG_SINKHORN_STABILIZED = 0x400000,
     /** berg_fisher_acc_create: do not track standard errors. */
     BERG_FISHER_ACC_NO_STDERR = 0x1000000
 } berg_flag;
@@ -225,9 +238,11 @@ BERG_API size_t berg_alignment(void);
  * The default is 1, so that a caller who runs threads of its own is not
  * oversubscribed. A handle may override the setting with its own
  * `berg_<object>_set_threads()`; a handle's setting of 0 follows this one.
- * libberg's threads are POSIX threads, started per call; they do not touch
- * OpenBLAS's own thread count (set that with OPENBLAS_NUM_THREADS or
- * openblas_set_num_threads(); docs/performance.md says when to use which).
+ * libberg's threads are POSIX threads, started per call. OpenBLAS keeps its
+ * own thread count (OPENBLAS_NUM_THREADS or openblas_set_num_threads()),
+ * except that while libberg's threads themselves call BLAS (the Fisher
+ * score sums, the Bayes predictive) OpenBLAS is held at one thread,
+ * process-wide, and restored afterwards (docs/performance.md, "Threads").
  * Results do not depend on the number of threads beyond what each
  * function documents (reductions are split in fixed chunks).
  * @param[in] nthreads  1 to 1024.

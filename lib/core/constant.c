@@ -9,14 +9,19 @@
 typedef struct named { const char *name; long long value; } named;
 
 #define C(x) { #x, (long long)(x) }
+/* the flags first: flag_name() reads entries [0, NFLAGS) */
 static const named constants[] = {
     C(BERG_PLAN_ESTIMATE), C(BERG_SYMBOL_FD), C(BERG_FP_FOURIER), C(BERG_SINKHORN_LOG_DOMAIN),
     C(BERG_FISHER_ACC_NO_STDERR),
     /* heat flags (1.1) */
+    C(BERG_HEAT_DIRECT), C(BERG_HEAT_SPECTRAL),
     /* sinkhorn flags (1.1) */
-    /* fp flags (1.1) */
+    C(BERG_SINKHORN_FFT), C(BERG_SINKHORN_STABILIZED),
+#define NFLAGS 9
     /* erg constants (1.1) */
     /* couplings constants (1.1) */
+    C(BERG_OPERATOR_PHI), C(BERG_OPERATOR_PHI2), C(BERG_OPERATOR_PHI4), C(BERG_OPERATOR_PHI6),
+    C(BERG_OPERATOR_GRAD2),
     C(BERG_OK), C(BERG_ERR_NULL), C(BERG_ERR_SIZE), C(BERG_ERR_NONFINITE), C(BERG_ERR_NEGATIVE),
     C(BERG_ERR_MASS), C(BERG_ERR_TIME), C(BERG_ERR_NOT_SPD), C(BERG_ERR_MISMATCH),
     C(BERG_ERR_DOMAIN), C(BERG_ERR_UNSUPPORTED), C(BERG_ERR_NOMEM), C(BERG_ERR_CALLBACK),
@@ -47,7 +52,7 @@ berg_status berg_constant_value(const char *name, long long *value)
 /* the flags of the table, by bit */
 static const char *flag_name(unsigned bit)
 {
-    for (size_t i = 0; i < 5; i++)
+    for (size_t i = 0; i < NFLAGS; i++)
         if ((unsigned long long)constants[i].value == bit)
             return constants[i].name;
     return NULL;

@@ -245,9 +245,37 @@ static void test_threads(void)
     }
 }
 
+/* every flag, 1.1's included, is named when passed to a creator it is not
+ * a flag of */
+static void test_flag_names(void)
+{
+    static const struct { unsigned bit; const char *name; } flags[] = {
+        {BERG_PLAN_ESTIMATE, "BERG_PLAN_ESTIMATE"}, {BERG_SYMBOL_FD, "BERG_SYMBOL_FD"},
+        {BERG_HEAT_DIRECT, "BERG_HEAT_DIRECT"}, {BERG_HEAT_SPECTRAL, "BERG_HEAT_SPECTRAL"},
+        {BERG_FP_FOURIER, "BERG_FP_FOURIER"},
+        {BERG_SINKHORN_LOG_DOMAIN, "BERG_SINKHORN_LOG_DOMAIN"},
+        {BERG_SINKHORN_FFT, "BERG_SINKHORN_FFT"},
+        {BERG_SINKHORN_STABILIZED, "BERG_SINKHORN_STABILIZED"},
+        {BERG_FISHER_ACC_NO_STDERR, "BERG_FISHER_ACC_NO_STDERR"},
+    };
+    unsigned all = 0;
+    for (size_t i = 0; i < sizeof flags / sizeof *flags; i++) {
+        CHECK((flags[i].bit & (flags[i].bit - 1)) == 0 && (all & flags[i].bit) == 0,
+              "%s is one bit of its own", flags[i].name);
+        all |= flags[i].bit;
+        CHECK_STATUS(berg__check_flags(flags[i].bit, 0, "test_fn"), BERG_ERR_DOMAIN,
+                     "%s refused where not allowed", flags[i].name);
+        CHECK(strstr(berg_last_error(), flags[i].name) != NULL, "message names %s: %s",
+              flags[i].name, berg_last_error());
+        CHECK_STATUS(berg__check_flags(flags[i].bit, flags[i].bit, "test_fn"), BERG_OK,
+                     "%s accepted where allowed", flags[i].name);
+    }
+}
+
 int main(void)
 {
     test_threads();
+    test_flag_names();
     test_rng();
     test_status();
     test_errors();
