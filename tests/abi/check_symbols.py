@@ -6,7 +6,8 @@ a berg_* function declared with BERG_API in include/berg/*.h, and every such
 declaration must be exported. As libxkbcommon's map: lib/berg.map lists every
 exported symbol by name in the node of the release that added it (no glob in
 a global section), and each symbol carries that node's version.
-Usage: check_symbols.py LIBBERG.so INCLUDE_DIR BERG_MAP
+Usage: check_symbols.py LIBBERG.so INCLUDE_DIR BERG_MAP [mpi.h]
+(with mpi.h: libberg_mpi.so against berg/mpi.h and lib/mpi/berg_mpi.map)
 """
 import pathlib
 import re
@@ -26,10 +27,14 @@ def exported(lib):
     return syms
 
 
-def declared(include_dir):
+def declared(include_dir, only=None):
+    """BERG_API names of the headers; berg/mpi.h belongs to libberg_mpi
+    (only="mpi.h" checks that library, whose map is lib/mpi/berg_mpi.map)"""
     names = set()
     decl = re.compile(r"BERG_API\b[^;{]*?\b(berg_\w+)\s*\(", re.S)
     for h in sorted(pathlib.Path(include_dir).rglob("*.h")):
+        if (h.name == "mpi.h") != (only == "mpi.h"):
+            continue
         text = re.sub(r"/\*.*?\*/", "", h.read_text(), flags=re.S)
         names.update(decl.findall(text))
     return names
@@ -40,7 +45,7 @@ def map_nodes(path):
     text = re.sub(r"/\*.*?\*/", "", pathlib.Path(path).read_text(), flags=re.S)
     text = re.sub(r"#[^\n]*", "", text)
     nodes = {}
-    for m in re.finditer(r"(BERG_[0-9.]+)\s*\{(.*?)\}", text, flags=re.S):
+    for m in re.finditer(r"(BERG_(?:MPI_)?[0-9.]+)\s*\{(.*?)\}", text, flags=re.S):
         body = m.group(2)
         glob = re.search(r"global:(.*?)(local:|$)", body, flags=re.S)
         names = re.findall(r"([\w*]+)\s*;", glob.group(1)) if glob else []
@@ -51,7 +56,7 @@ def map_nodes(path):
 def main():
     lib, include_dir, mapfile = sys.argv[1:4]
     syms = exported(lib)
-    decls = declared(include_dir)
+    decls = declared(include_dir, sys.argv[4] if len(sys.argv) > 4 else None)
     nodes = map_nodes(mapfile)
     problems = []
     ignore = {"_init", "_fini"}

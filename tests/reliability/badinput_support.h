@@ -144,6 +144,58 @@ static inline int cb_berg_progress_fn(double fraction, size_t iteration, double 
     (void)ud;
     return 0;
 }
+/* fp time-dependent (issue 17) */
+static inline int cb_berg_fp_field_fn(double t, size_t n, size_t ndim, double *V, double *g,
+                                      void *ud)
+{
+    (void)ndim;
+    (void)g; /* the space's metric */
+    (void)ud;
+    for (size_t i = 0; i < n; i++) {
+        double x = -4.0 + 8.0 * ((double)i + 0.5) / (double)n;
+        V[i] = 0.5 * (1.0 + 0.5 * t / (1.0 + fabs(t))) * x * x; /* smooth, bounded in t */
+    }
+    return 0;
+}
+/* end fp time-dependent */
+/* couplings (issue 17) */
+static inline int cb_berg_operator_fn(size_t size, const double *phi, double *value, double *grad,
+                                      double *lap, void *ud)
+{
+    (void)ud;
+    double s = 0.0;
+    for (size_t x = 0; x < size; x++) {
+        s += phi[x] * phi[x];
+        if (grad)
+            grad[x] = 2.0 * phi[x];
+    }
+    *value = s;
+    if (lap)
+        *lap = 2.0 * (double)size;
+    return 0;
+}
+/* end couplings */
+/* erg flow (issue 17): C_Lambda(k) = e^{-(k^2 + 1) / Lambda^2}; a mass term */
+static inline int cb_berg_scheme_regulator_fn(size_t ndim, double lambda, const double *k,
+                                              double *c, void *ud)
+{
+    (void)ud;
+    double q = 0.0;
+    for (size_t a = 0; a < ndim; a++)
+        q += k[a] * k[a];
+    *c = exp(-(q + 1.0) / (lambda * lambda));
+    return 0;
+}
+static inline int cb_berg_erg_gradient_fn(size_t size, double lambda, const double *phi,
+                                          double *grad, void *ud)
+{
+    (void)lambda;
+    (void)ud;
+    for (size_t i = 0; i < size; i++)
+        grad[i] = 0.5 * phi[i];
+    return 0;
+}
+/* end erg flow */
 
 /* ---- the standard space and one handle of each type ------------------- */
 static berg_space *fx_space(void)
@@ -258,4 +310,38 @@ static berg_channel *fx_channel(void)
     berg_channel_create(&c, fx_space(), BERG_CHANNEL_FP, 0.2, fx_potential());
     return bi_keep(c, (bi_destroy_fn)berg_channel_destroy);
 }
+/* couplings (issue 17): a basis of phi^2 on a one-site periodic lattice
+ * (its fields are the points of the standard rank-1 space), and a flow
+ * record of two members at the scales 0 and 0.25 */
+static berg_basis *fx_basis(void)
+{
+    size_t n[1] = {1};
+    double lo[1] = {0}, hi[1] = {1};
+    berg_space *lat = NULL;
+    berg_space_create(&lat, 1, n, lo, hi, NULL, NULL);
+    berg_operator op[1] = {BERG_OPERATOR_PHI2};
+    berg_basis *b = NULL;
+    berg_basis_create(&b, lat, 1, op);
+    berg_space_destroy(lat);
+    return bi_keep(b, (bi_destroy_fn)berg_basis_destroy);
+}
+static berg_couplings_flow *fx_couplings_flow(void)
+{
+    berg_couplings_flow *f = NULL;
+    double phi0[2] = {0.3, -0.7}, phi1[2] = {0.2, -0.5};
+    berg_couplings_flow_create(&f, fx_basis(), 2, 0);
+    berg_couplings_flow_add(f, 0.0, phi0);
+    berg_couplings_flow_add(f, 0.25, phi1);
+    return bi_keep(f, (bi_destroy_fn)berg_couplings_flow_destroy);
+}
+/* end couplings */
+/* erg flow (issue 17): an exponential scheme on the standard periodic space */
+static berg_scheme *fx_scheme(void)
+{
+    berg_scheme *s = NULL;
+    berg_scheme_create_regulator(&s, fx_periodic_space(), BERG_REGULATOR_EXPONENTIAL, 0.5,
+                                 BERG_PLAN_ESTIMATE);
+    return bi_keep(s, (bi_destroy_fn)berg_scheme_destroy);
+}
+/* end erg flow */
 #endif

@@ -31,7 +31,8 @@ from check_signatures import strip_comments, split_params, param_name  # noqa: E
 SIZE_VALID = {"ndim": "1", "d": "1", "dim": "1", "du": "1", "dy": "1", "npar": "1",
               "count": "2", "nsamples": "4", "nt": "2", "nT": "2", "np": "3", "batch": "1",
               "nthreads": "1", "order": "2", "axis": "0", "nsteps": "2",
-              "max_iterations": "100", "size": "16", "k": "1", "iteration": "1"}
+              "max_iterations": "100", "size": "16", "k": "1", "iteration": "1",
+              "ntimes": "2"}  # ntimes: fp time-dependent (issue 17)
 SIZE_BY_FN = {("berg_sinkhorn_barycenter", "k"): "2", ("berg_fp_spectral_mode", "k"): "1",
               ("berg_alloc", "count"): "4", ("berg_alloc", "size"): "8",
               ("berg_fisher_expfam", "k"): "1", ("berg_heat_apply_batch", "count"): "1"}
@@ -47,12 +48,28 @@ DOUBLE_VALID = {"t": "0.1", "dt": "0.01", "tau": "0.05", "T": "1.0", "tau1": "0.
                 "tau2": "0.2", "eps": "4.0", "lambda": "2.0", "regularization": "1e-3",
                 "rtol": "1e-6", "tol": "1e-6", "tolerance": "1e-6", "order": "2.0",
                 "mu1": "0.0", "mu2": "0.5", "sigma1": "1.0", "sigma2": "2.0", "a": "0.0",
-                "b": "1.0", "theta": "0.5"}
+                "b": "1.0", "theta": "0.5",
+                "t0": "0.0", "t1": "0.1", "step": "0.0"}  # t0, t1, step: fp time-dependent (issue 17)
 ENUM_VALID = {"berg_regulator": "BERG_REGULATOR_EXPONENTIAL", "berg_channel_kind": "BERG_CHANNEL_HEAT",
               "berg_status": "BERG_OK", "berg_boundary": "BERG_NEUMANN"}
 ARRAY_FILL = {"V": "0.5 * pow(-3.75 + 0.5 * (double)(i % 16), 2)", "eta": "(i % 2 ? 0.01 : -0.01)", "eta1": "(i % 2 ? 0.01 : -0.01)",
               "eta2": "(i % 2 ? -0.02 : 0.02)", "lower": "-4.0", "upper": "4.0", "weights": "0.5", "metric": "1.0", "g": "1.0",
-              "kp": "(double)i", "cp": "1.0 / (1.0 + (double)i)"}
+              "kp": "(double)i", "cp": "1.0 / (1.0 + (double)i)",
+              "times": "(double)i"}  # times: fp time-dependent (issue 17)
+# couplings (issue 17): ensembles of independent members, three scales
+# increasing in ln Lambda, a basis of phi^2 on a periodic lattice
+SIZE_VALID.update({"nbatch": "0", "nscales": "3"})
+ENUM_VALID["berg_operator"] = "BERG_OPERATOR_PHI2"
+ARRAY_FILL["log_scale"] = "(double)i"
+PERIODIC_SPACE_FNS = ("berg_basis_create",)
+# end couplings
+# erg flow (issue 17): schemes on the standard periodic space, scales
+# lambda0 > lambda1, strictly increasing table knots
+DOUBLE_VALID.update({"lambda0": "2.0", "lambda1": "1.0", "mass2": "0.5", "g0": "0.5"})
+ARRAY_FILL.update({"xp": "(double)i", "fp": "1.0 / (1.0 + (double)i)"})
+PERIODIC_SPACE_FNS += ("berg_scheme_create", "berg_scheme_create_radial",
+                       "berg_scheme_create_regulator")
+# end erg flow
 STRINGS = {"name": '"BERG_PLAN_ESTIMATE"', "path": '"/tmp/berg_badinput_wisdom.tmp"',
            "wisdom": '"(fftw-3.3.10 fftw_wisdom)"'}
 DOUBLE_MUTS = [("NaN", "NAN"), ("+inf", "INFINITY"), ("-inf", "-INFINITY"), ("-1", "-1.0"),
@@ -79,7 +96,8 @@ def docs_of(raw, fn):
 
 def parse(include):
     funcs, handles, enums = [], set(), set()
-    headers = sorted((include / "berg").glob("*.h"))
+    # berg/mpi.h is libberg_mpi's (collective calls under mpirun: tests/mpi)
+    headers = [h for h in sorted((include / "berg").glob("*.h")) if h.name != "mpi.h"]
     for h in headers:
         text = h.read_text()
         handles.update(re.findall(r"typedef\s+struct\s+(berg_\w+)\s+\1\s*;", text))
@@ -148,7 +166,8 @@ def gen_function(fn, ret, params, docs, handles, enums):
             muts.append((name, "NULL", f"{v} = NULL;"))
         elif stars == 1 and base in handles:
             fx = "fx_" + base[len("berg_"):]
-            if base == "berg_space" and fn.startswith("berg_langevin_create"):
+            if base == "berg_space" and (fn.startswith("berg_langevin_create")
+                                         or fn in PERIODIC_SPACE_FNS):
                 fx = "fx_periodic_space"   # the lattice field flow needs periodic axes
             decls.append(f"{base} *{v} = {fx}();")
             if i == 0 and not t.startswith("const") and not is_destroy and base in STATE_KIND:
@@ -210,6 +229,10 @@ def gen_function(fn, ret, params, docs, handles, enums):
         elif t == "long long *":
             decls.append(f"long long *{v} = (long long *)(void *)bi_ebuf[{i}];")
             checks.append(f"bi_out_bytes({v}, sizeof(long long));")
+            muts.append((name, "NULL", f"{v} = NULL;"))
+        elif t == "unsigned *":   # issue 14: berg_sinkhorn_report_mode's mode
+            decls.append(f"unsigned *{v} = (unsigned *)(void *)bi_ebuf[{i}];")
+            checks.append(f"bi_out_bytes({v}, sizeof(unsigned));")
             muts.append((name, "NULL", f"{v} = NULL;"))
         else:
             raise SystemExit(f"gen_badinput: no factory for '{t} {name}' of {fn}")
