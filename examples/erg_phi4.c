@@ -32,6 +32,9 @@
 
 #include "berg.h"
 
+/* pi, spelled out: M_PI is not ISO C */
+#define BERG_EX_PI 3.14159265358979323846
+
 #define SIDE 32
 #define NCELL (SIDE * SIDE)
 #define COUNT 256
@@ -67,8 +70,8 @@ static int set_scale(ctx *x, double lambda)
     double t = 0.0;
     for (int i = 0; i < SIDE; i++)
         for (int j = 0; j < SIDE; j++) {
-            double k[2] = {2 * M_PI * (i <= SIDE / 2 ? i : i - SIDE) / SIDE,
-                           2 * M_PI * (j <= SIDE / 2 ? j : j - SIDE) / SIDE}, c;
+            double k[2] = {2 * BERG_EX_PI * (i <= SIDE / 2 ? i : i - SIDE) / SIDE,
+                           2 * BERG_EX_PI * (j <= SIDE / 2 ? j : j - SIDE) / SIDE}, c;
             if (berg_scheme_value(x->scheme, lambda, k, &c, NULL) != BERG_OK || !(c > 0.0))
                 return 1;
             t += 1.0 / c;

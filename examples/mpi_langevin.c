@@ -38,6 +38,9 @@
 
 #include "berg/mpi.h"
 
+/* pi, spelled out: M_PI is not ISO C */
+#define BERG_EX_PI 3.14159265358979323846
+
 #define RMAX 8
 
 typedef struct {
@@ -187,7 +190,7 @@ int main(int argc, char **argv)
     double exact[RMAX + 1] = {0}, cont[RMAX + 1] = {0}, acc[2] = {0, 0};
     double *s2 = malloc(n * sizeof *s2), *cosr = malloc(n * (RMAX + 1) * sizeof *cosr);
     for (size_t m = 0; m < n; m++) {
-        double k = 2.0 * M_PI * (double)(m <= n / 2 ? (double)m : (double)m - (double)n) / n;
+        double k = 2.0 * BERG_EX_PI * (double)(m <= n / 2 ? (double)m : (double)m - (double)n) / n;
         s2[m] = 4.0 * sin(0.5 * k) * sin(0.5 * k);
         for (size_t r = 0; r <= RMAX; r++)
             cosr[m * (RMAX + 1) + r] = cos(k * (double)r);
@@ -201,7 +204,7 @@ int main(int argc, char **argv)
                 double q = 0.0;
                 for (int ax = 0; ax < 3; ax++) {
                     double mi = mm[ax] <= n / 2 ? (double)mm[ax] : (double)mm[ax] - (double)n;
-                    kk[ax] = 2.0 * M_PI * mi / (double)n;
+                    kk[ax] = 2.0 * BERG_EX_PI * mi / (double)n;
                     q += kk[ax] * kk[ax];
                 }
                 double K = s2[a] + s2[b] + s2[m] + m2, c = exp(-q / (lambda * lambda));

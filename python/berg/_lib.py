@@ -652,8 +652,9 @@ def set_threads(nthreads: int) -> None:
     """Set the library-wide number of threads libberg's calls may use.
 
     The default is 1. A handle's own setting (its ``set_threads`` method,
-    where it has one) overrides this one; 0 there follows it. libberg's
-    threads do not change OpenBLAS's (``OPENBLAS_NUM_THREADS``).
+    where it has one) overrides this one; 0 there follows it. OpenBLAS keeps
+    its own count (``OPENBLAS_NUM_THREADS``), except that while libberg's
+    threads themselves call BLAS it is held at one thread and restored.
 
     Parameters
     ----------
