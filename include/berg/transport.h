@@ -43,10 +43,13 @@ extern "C" {
  * The measures are read as constant on each cell, so their quantile
  * functions F^{-1}, G^{-1} are piecewise linear and
  *   W2(p, q) = ( integral_0^1 |F^{-1}(s) - G^{-1}(s)|^2 ds )^{1/2}
- * is integrated exactly over the merged breakpoints, in O(n). The distance
- * is that of the interval [lower, upper] with the 1x1 metric g (it scales
- * by sqrt(g)), for every boundary kind: on a periodic axis it is not the
- * (possibly smaller) distance on the circle.
+ * is integrated exactly over the merged breakpoints, in O(n): a
+ * branch-free merge of the two CDFs cut into 16 fixed pieces, which run on
+ * berg_threads() threads (berg_set_threads()); the pieces depend on n only,
+ * so the result is the same, bitwise, on any number of threads. The
+ * distance is that of the interval [lower, upper] with the 1x1 metric g (it
+ * scales by sqrt(g)), for every boundary kind: on a periodic axis it is not
+ * the (possibly smaller) distance on the circle.
  *
  * @param[in]  space  a rank-1 space with n cells.
  * @param[in]  p      measure, n values.
