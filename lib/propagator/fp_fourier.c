@@ -171,12 +171,17 @@ static void fd_derivative(const berg_space *s, size_t a, const double *f, double
             if (c == 0)
                 for (size_t k = 0; k < st; k++)
                     oi[k] = (-3.0 * fi[k] + 4.0 * fi[k + st] - fi[k + 2 * st]) / (2.0 * h);
-            else if (c == na - 1)
+            else if (c == na - 1) {
+                /* (fi - st)[k], not fi[k - st]: k - st wraps as a size_t
+                 * and the pointer addition would overflow (UB) */
+                const double *f1 = fi - st, *f2 = fi - 2 * st;
                 for (size_t k = 0; k < st; k++)
-                    oi[k] = (3.0 * fi[k] - 4.0 * fi[k - st] + fi[k - 2 * st]) / (2.0 * h);
-            else
+                    oi[k] = (3.0 * fi[k] - 4.0 * f1[k] + f2[k]) / (2.0 * h);
+            } else {
+                const double *f1 = fi - st;
                 for (size_t k = 0; k < st; k++)
-                    oi[k] = (fi[k + st] - fi[k - st]) / (2.0 * h);
+                    oi[k] = (fi[k + st] - f1[k]) / (2.0 * h);
+            }
         }
 }
 
