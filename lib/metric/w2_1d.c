@@ -287,23 +287,31 @@ static double walk_sum(const berg_space *space, double r, double M, int log_doma
 /* A[0..n+1]: normalized compensated CDF of p at the cell boundaries */
 static void cdf_bounds(const double *p, size_t n, double mp, double *A)
 {
-    /* multiplying by 1/mp is within an ulp of dividing; a mass whose
-     * reciprocal is not a normal number divides (subnormal or huge) */
-    const double inv = 1.0 / mp;
-    const int mul = isfinite(inv) && inv >= DBL_MIN;
+    /* divide, not multiply by 1/mp: p_k * (1/mp) can be 1 ulp below 1 for
+     * a cell holding all but a negligible part of the mass, which then
+     * moves an ulp of mass to the cells after it and puts sqrt(ulp) into
+     * W2 (fuzz_w2); the division is off the TwoSum's dependency chain */
     double sum = 0.0, comp = 0.0;
     A[0] = 0.0;
     for (size_t k = 0; k < n; k++) {
-        double x = mul ? p[k] * inv : p[k] / mp;
+        double x = p[k] / mp;
         double t = sum + x, bp = t - sum;
         comp += (sum - (t - bp)) + (x - bp); /* TwoSum: no branch */
         sum = t;
         A[k + 1] = sum + comp;
     }
-    /* the total is 1 up to rounding: make it exactly 1 (the entries at or
-     * above 1 are a suffix: the CDF is non-decreasing) */
-    A[n] = 1.0;
-    for (size_t k = n; k-- > 0 && A[k] > 1.0;)
+    /* the total is 1 up to rounding: make it exactly 1 from the end of the
+     * last cell with mass on, so trailing empty cells keep length 0 (a
+     * total of 1 - 1 ulp set to 1 at A[n] alone would give an empty cell
+     * a mass of 1 ulp, and W2 of two proportional densities sqrt(ulp)),
+     * and clamp the entries above 1 before it (a suffix: the CDF is
+     * non-decreasing) */
+    size_t last = n;
+    while (last > 1 && p[last - 1] == 0.0)
+        last--;
+    for (size_t k = last; k <= n; k++)
+        A[k] = 1.0;
+    for (size_t k = last; k-- > 0 && A[k] > 1.0;)
         A[k] = 1.0;
     A[n + 1] = 2.0;
 }

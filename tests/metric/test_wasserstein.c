@@ -466,8 +466,39 @@ static void test_metric_rounding_floor(void)
     free(x);
 }
 
+/* proportional densities with empty cells at the end: W2 = 0 to rounding
+ * (fuzz_w2: p = {100, 0}, q = {3.9287109375, 0} gave 6e-9, the square root
+ * of a 1-ulp mass the normalisation put into the empty cell) */
+static void test_proportional_trailing_empty(void)
+{
+    static const double scales[] = {3.9287109375, 0.1, 7.0, 1e-3, 3.0, 1.0 / 3.0, 1e10};
+    for (size_t n = 2; n <= 9; n++) {
+        berg_space *s = line(n, -1.0, 1.0, BERG_NEUMANN, 0);
+        double p[9], q[9], w;
+        for (size_t k = 0; k < n; k++)
+            p[k] = k + 1 < n / 2 + 1 ? 100.0 + 17.0 * (double)k : 0.0;
+        for (size_t si = 0; si < sizeof scales / sizeof *scales; si++) {
+            for (size_t k = 0; k < n; k++)
+                q[k] = p[k] * scales[si];
+            CHECK_STATUS(berg_w2_distance_1d(s, p, q, &w), BERG_OK, "proportional n=%zu", n);
+            CHECK(w <= 1e-12 * 2.0, "W2(p, %g p) = %g on %zu cells, trailing empty", scales[si], w,
+                  n);
+            CHECK_STATUS(berg_w2_distance_1d(s, q, p, &w), BERG_OK, "proportional swapped");
+            CHECK(w <= 1e-12 * 2.0, "W2(%g p, p) = %g on %zu cells", scales[si], w, n);
+        }
+        berg_space_destroy(s);
+    }
+    /* one cell with all but 1e-105 of p's mass: p_0 / mp is exactly 1 */
+    berg_space *s = line(3, 0.0, 1.0, BERG_NEUMANN, 0);
+    double p[3] = {2.3884277343750e10, 2.4e-95, 2.4e-95}, q[3] = {2.7119140625, 2.4e-95, 0.0}, w;
+    CHECK_STATUS(berg_w2_distance_1d(s, p, q, &w), BERG_OK, "dominant cell");
+    CHECK(w <= 1e-40, "W2 = %g, true ~ 5e-48 (q's 9e-96 of mass moved by < 1)", w);
+    berg_space_destroy(s);
+}
+
 int main(void)
 {
+    test_proportional_trailing_empty();
     test_uniforms();
     test_random_and_gaussians();
     test_interpolation();
