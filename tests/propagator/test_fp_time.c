@@ -8,6 +8,7 @@
  * time-independent coefficients against berg_fp_evolve; concurrent use of
  * one handle; every refusal with nothing written. */
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -411,6 +412,122 @@ static void test_ou_2d_coupled_metric(void)
     free(out);
 }
 
+/* ---- from the equilibrium of V(t0): the estimate's rounding level ---------
+ * The Fourier stepper's stages are p itself, so their differences carry
+ * rounding of order eps |p|_1 however close p is to the equilibrium of the
+ * current frame. Started at the equilibrium of V(t0) (the rest is rounding),
+ * the error scale used to floor at 1e-2 tol mass: an estimate of 1e-18 of
+ * the mass at tol 1e-8, below rounding, so whether a step was accepted
+ * depended on the last bits (an FFT plan FFTW took from wisdom, one ulp of
+ * the data) and the step size collapsed at t ~ 1e-10 in about one run in
+ * six (CI: test_refusals_write_nothing in python/tests/test_fp_time.py).
+ * Every perturbation of the data by a few ulps must now run to t1 and match
+ * the moments. */
+static uint64_t lcg_next(uint64_t *state)
+{
+    *state = *state * 6364136223846793005ull + 1442695040888963407ull;
+    return *state >> 33;
+}
+
+/* p[i] *= 1 + k 2^-53 with k in {-2, ..., 2} */
+static void perturb_ulps(double *p, size_t n, uint64_t *state)
+{
+    for (size_t i = 0; i < n; i++)
+        p[i] *= 1.0 + (double)((int)(lcg_next(state) % 5u) - 2) * 0x1p-53;
+}
+
+static void test_from_equilibrium(void)
+{
+    uint64_t state = 12345;
+    /* 1-D: p(0) = e^{-x^2/2}, the equilibrium of V(0) = x^2/2 */
+    berg_space *s = tu_line(64, -10.0, 10.0, BERG_PERIODIC);
+    size_t n = berg_space_size(s);
+    double *p0 = tu_vec(n), *p = tu_vec(n), *out = tu_vec(n);
+    gauss1(s, 0.0, 1.0, p0);
+    double m = 0.0, v = 1.0;
+    ou1_moments(1, 0.0, 1.0, &m, &v);
+    berg_fp *fp = fp_1d(s, BERG_FP_FOURIER | BERG_PLAN_ESTIMATE, 1e-8);
+    const int runs = 40;
+    int failed = 0;
+    double worst = 0.0;
+    size_t most = 0;
+    for (int r = 0; r < runs; r++) {
+        memcpy(p, p0, n * sizeof(double));
+        if (r > 0)
+            perturb_ulps(p, n, &state);
+        ou1 o = {s, 1, 0, INFINITY, 0};
+        berg_status st = berg_fp_evolve_field(fp, 0.0, 1.0, 0.0, p, out, field_ou1, &o);
+        if (st != BERG_OK) {
+            if (!failed)
+                printf("  run %d: %s\n", r, berg_last_error());
+            failed++;
+            continue;
+        }
+        size_t acc = 0, rej = 0;
+        berg_fp_last_steps(fp, &acc, &rej);
+        most = acc + rej > most ? acc + rej : most;
+        double err = l1_gauss1(s, out, m, v);
+        worst = err > worst ? err : worst;
+    }
+    printf("  fourier from the equilibrium of V(0), %d runs a few ulps apart: %d refused, "
+           "L1 at most %.3g vs RK4 moments, at most %zu steps\n", runs, failed, worst, most);
+    CHECK(failed == 0, "from the equilibrium: %d of %d runs refused", failed, runs);
+    CHECK(worst < 1e-7, "from the equilibrium: L1 %.3g < 1e-7", worst);
+    CHECK(most < 200, "from the equilibrium: %zu steps", most);
+    berg_fp_destroy(fp);
+    berg_space_destroy(s);
+    free(p0);
+    free(p);
+    free(out);
+
+    /* 2-D with the coupled metric: p(0) = e^{-V(0)}, N(0, A(0)^{-1}) */
+    size_t sh[2] = {64, 64};
+    double lo[2] = {-8, -8}, hi[2] = {8, 8};
+    berg_boundary bc[2] = {BERG_PERIODIC, BERG_PERIODIC};
+    s = tu_space(2, sh, lo, hi, bc, NULL);
+    n = berg_space_size(s);
+    double *V = tu_vec(n), gg[4], A[4];
+    p0 = tu_vec(n);
+    p = tu_vec(n);
+    out = tu_vec(n);
+    ou2 o2 = {s};
+    field_ou2(0.0, n, 2, V, gg, &o2);
+    for (size_t i = 0; i < n; i++)
+        p0[i] = exp(-V[i]);
+    A_of(0.0, A);
+    double det = A[0] * A[3] - A[1] * A[2];
+    double y0[6] = {0.0, 0.0, A[3] / det, -A[1] / det, -A[2] / det, A[0] / det};
+    lyapunov_rk4(0.0, 0.5, y0);
+    CHECK_STATUS(berg_fp_create(&fp, s, V, BERG_FP_FOURIER | BERG_PLAN_ESTIMATE), BERG_OK,
+                 "2-D create");
+    failed = 0;
+    worst = 0.0;
+    for (int r = 0; r < 6; r++) {
+        memcpy(p, p0, n * sizeof(double));
+        if (r > 0)
+            perturb_ulps(p, n, &state);
+        berg_status st = berg_fp_evolve_field(fp, 0.0, 0.5, 0.0, p, out, field_ou2, &o2);
+        if (st != BERG_OK) {
+            if (!failed)
+                printf("  2-D run %d: %s\n", r, berg_last_error());
+            failed++;
+            continue;
+        }
+        double err = gauss2_l1(s, out, y0);
+        worst = err > worst ? err : worst;
+    }
+    printf("  fourier 2-D from the equilibrium of V(0), coupled g(t), 6 runs: %d refused, L1 "
+           "at most %.3g vs the Lyapunov ODE\n", failed, worst);
+    CHECK(failed == 0, "2-D from the equilibrium: %d of 6 runs refused", failed);
+    CHECK(worst < 1e-6, "2-D from the equilibrium: L1 %.3g < 1e-6", worst);
+    berg_fp_destroy(fp);
+    berg_space_destroy(s);
+    free(V);
+    free(p0);
+    free(p);
+    free(out);
+}
+
 /* ---- table input against the callback ------------------------------------ */
 
 /* coefficients linear in t on [0, 2]: the table with knots 0, 0.7, 2 is
@@ -791,6 +908,7 @@ int main(void)
     test_ou_1d_adaptive();
     test_fixed_step_order();
     test_ou_2d_coupled_metric();
+    test_from_equilibrium();
     test_table_vs_callback();
     test_time_independent();
     test_dirichlet_and_scale();
