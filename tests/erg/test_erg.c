@@ -11,7 +11,10 @@
  *     solution driven by the same Brownian path;
  *   - one- and two-site lattices: histograms of the flowed ensemble against
  *     the closed-form density evolution (a Gaussian mixture convolved with
- *     the flow's Gaussian transition), chi-square;
+ *     the flow's Gaussian transition), chi-square; and against the grid
+ *     Fokker-Planck flow of the same scheme (berg_fp_evolve_field: one site
+ *     by finite volume, two sites by Fourier with the coupled site-space
+ *     metric), where a doubled diffusion must be rejected;
  *   - the deterministic reparameterization: its exact Gaussian map against
  *     the second-order integration with the Gaussian score;
  *   - the seed action against a Fourier multiplier with symbol 1/C;
@@ -661,6 +664,157 @@ static void test_sites(void)
     }
 }
 
+/* the grid Fokker-Planck check of test_one_site_fokker_planck on a two-site
+ * periodic lattice (a 2-D sample space): the modes
+ * k = 0 and k = pi of cb_reg2 flow at different rates, so g(s)^{-1} =
+ * -Cdot/(2w) is a coupled 2 x 2 matrix in site space. With e0 = (1, 1)/sqrt 2,
+ * ep = (1, -1)/sqrt 2 and a = e0.phi, b = ep.phi: V(s) = 2 S^ = w (a^2/C0 +
+ * b^2/Cp) and g(s) = 2 w (e0 e0^T / (-Cdot0) + ep ep^T / (-Cdotp)); with s =
+ * -ln Lambda, C_k(s) = exp(-(0.3 k^2 + 1) e^{2s}), -Cdot_k = 2 (0.3 k^2 + 1)
+ * e^{2s} C_k. wrong doubles the diffusion g^{-1} (the factor 1/2 of
+ * -Cdot/(2w) lost): a wrong flow the comparison must reject. (Dropping the
+ * site coupling instead slows the diffusion of the k = pi mode, whose
+ * potential is the steeper one, and the Fourier grid refuses the run: p
+ * then falls off slower than e^{-V(t)/2}.) */
+typedef struct {
+    double w;
+    size_t n;
+    const double *x;
+    int wrong;
+} fp2_ctx;
+
+static int fp2_field(double t, size_t n, size_t ndim, double *V, double *g, void *ud)
+{
+    (void)ndim;
+    const fp2_ctx *c = ud;
+    double e2 = exp(2.0 * t), q0 = 1.0, qp = 0.3 * M_PI * M_PI + 1.0;
+    double C0 = exp(-q0 * e2), Cp = exp(-qp * e2);
+    double m0 = 2.0 * q0 * e2 * C0, mp = 2.0 * qp * e2 * Cp;
+    for (size_t i = 0; i < c->n; i++)
+        for (size_t j = 0; j < c->n; j++) {
+            double a = (c->x[i] + c->x[j]) / M_SQRT2, b = (c->x[i] - c->x[j]) / M_SQRT2;
+            V[i * c->n + j] = c->w * (a * a / C0 + b * b / Cp);
+        }
+    (void)n;
+    /* wrong: g^{-1} = -Cdot/w, twice the diffusion */
+    double f = c->wrong ? 0.5 : 1.0;
+    g[0] = g[3] = f * c->w * (1.0 / m0 + 1.0 / mp);
+    g[1] = g[2] = f * c->w * (1.0 / m0 - 1.0 / mp);
+    return 0;
+}
+
+/* chi-square of a 2-D histogram (bins of per x per grid cells of width h
+ * from lo) against the grid density's masses; returns the z-score */
+static double chi2_grid2(const double *phi, size_t count, const double *p, size_t ng, size_t per,
+                         double lo, double h, double *chi2_out, int *dof_out)
+{
+    const size_t nb = ng / per;
+    double mass = 0.0, chi2 = 0.0;
+    for (size_t i = 0; i < ng * ng; i++)
+        mass += p[i];
+    long *cnt = calloc(nb * nb, sizeof(long));
+    for (size_t m = 0; m < count; m++) {
+        long b0 = (long)floor((phi[2 * m] - lo) / (h * (double)per));
+        long b1 = (long)floor((phi[2 * m + 1] - lo) / (h * (double)per));
+        if (b0 >= 0 && b0 < (long)nb && b1 >= 0 && b1 < (long)nb)
+            cnt[b0 * (long)nb + b1]++;
+    }
+    int dof = 0;
+    for (size_t b0 = 0; b0 < nb; b0++)
+        for (size_t b1 = 0; b1 < nb; b1++) {
+            double e = 0.0;
+            for (size_t i = b0 * per; i < (b0 + 1) * per; i++)
+                for (size_t j = b1 * per; j < (b1 + 1) * per; j++)
+                    e += p[i * ng + j];
+            e *= (double)count / mass;
+            if (e < 5)
+                continue;
+            double o = (double)cnt[b0 * nb + b1];
+            chi2 += (o - e) * (o - e) / e;
+            dof++;
+        }
+    free(cnt);
+    *chi2_out = chi2;
+    *dof_out = dof;
+    return (chi2 - dof) / sqrt(2.0 * dof);
+}
+
+static void test_two_site_fokker_planck(void)
+{
+    const double l0 = 2.5, l1 = 1.5, B = 7.0;
+    const size_t count = 40000, ng = 192, per = 4;
+    size_t n2[1] = {2};
+    double Ll[1] = {2.0};
+    berg_space *sp = lattice(1, n2, Ll, NULL);
+    berg_scheme *s = NULL;
+    berg_scheme_create(&s, sp, 0, cb_reg2, NULL);
+    const double w = berg_space_cell_weight(sp);
+    /* the mixture of the closed-form two-site test, drawn and on the grid */
+    const double M[2][2] = {{-1.0, 0.8}, {1.0, -0.5}};
+    const double S[2][4] = {{0.3, 0.1, 0.1, 0.2}, {0.15, -0.05, -0.05, 0.25}};
+    const double wt = 0.5;
+    double *phi = malloc(2 * count * sizeof(double));
+    for (size_t m = 0; m < count; m++) {
+        int c = urand() < wt ? 0 : 1;
+        double l00 = sqrt(S[c][0]), l10 = S[c][1] / l00, l11 = sqrt(S[c][3] - l10 * l10);
+        double z0 = nrand(), z1 = nrand();
+        phi[2 * m] = M[c][0] + l00 * z0;
+        phi[2 * m + 1] = M[c][1] + l10 * z0 + l11 * z1;
+    }
+    CHECK_STATUS(berg_scheme_flow(s, l0, l1, 3, count, 80, 0, NULL, phi, NULL, NULL), BERG_OK,
+                 "2-site flow (FP check)");
+    /* the density on a periodic grid of the two field values, [-B, B]^2 */
+    size_t ngs[2] = {ng, ng};
+    double lo[2] = {-B, -B}, hi[2] = {B, B}, x[192];
+    berg_boundary bc[2] = {BERG_PERIODIC, BERG_PERIODIC};
+    berg_space *grid = tu_space(2, ngs, lo, hi, bc, NULL);
+    berg_space_coordinates(grid, 0, x);
+    double *p0 = malloc(ng * ng * sizeof(double)), *p1 = malloc(ng * ng * sizeof(double));
+    double *V0 = malloc(ng * ng * sizeof(double));
+    fp2_ctx fc = {w, ng, x, 0};
+    double g0v[4] = {1, 0, 0, 1};
+    fp2_field(-log(l0), ng * ng, 2, V0, g0v, &fc);
+    for (size_t i = 0; i < ng; i++)
+        for (size_t j = 0; j < ng; j++) {
+            double xy[2] = {x[i], x[j]};
+            p0[i * ng + j] = wt * gauss2(xy, M[0], S[0]) + (1 - wt) * gauss2(xy, M[1], S[1]);
+        }
+    berg_fp *fp = NULL;
+    CHECK_STATUS(berg_fp_create(&fp, grid, V0, BERG_FP_FOURIER), BERG_OK,
+                 "Fourier fp on the 2-site field grid");
+    CHECK_STATUS(berg_fp_evolve_field(fp, -log(l0), -log(l1), 0.0, p0, p1, fp2_field, &fc),
+                 BERG_OK, "time-dependent fp, coupled metric");
+    const double h = 2.0 * B / (double)ng;
+    double chi2;
+    int dof;
+    double z = chi2_grid2(phi, count, p1, ng, per, -B, h, &chi2, &dof);
+    printf("2-site lattice vs grid Fokker-Planck (Fourier, coupled metric): chi2 %.1f on %d bins "
+           "(z = %+.2f)\n",
+           chi2, dof, z);
+    CHECK(dof > 40 && fabs(z) < 4.0, "2-site ensemble vs FP density: chi2 %.1f, %d bins", chi2,
+          dof);
+    /* the test can fail: the same flow with twice the diffusion */
+    fc.wrong = 1;
+    CHECK_STATUS(berg_fp_evolve_field(fp, -log(l0), -log(l1), 0.0, p0, p1, fp2_field, &fc),
+                 BERG_OK, "time-dependent fp, doubled diffusion");
+    double chi2w;
+    int dofw;
+    double zw = chi2_grid2(phi, count, p1, ng, per, -B, h, &chi2w, &dofw);
+    printf("2-site lattice vs grid Fokker-Planck, diffusion doubled: chi2 %.1f on %d "
+           "bins (z = %+.2f)\n",
+           chi2w, dofw, zw);
+    CHECK(zw > 4.0, "2-site: a doubled diffusion must be rejected: chi2 %.1f, %d bins",
+          chi2w, dofw);
+    berg_fp_destroy(fp);
+    berg_space_destroy(grid);
+    free(p0);
+    free(p1);
+    free(V0);
+    free(phi);
+    berg_scheme_destroy(s);
+    berg_space_destroy(sp);
+}
+
 /* ---- deterministic reparameterization ----------------------------------- */
 
 typedef struct {
@@ -905,6 +1059,7 @@ int main(void)
     test_strong_order();
     test_sites();
     test_one_site_fokker_planck();
+    test_two_site_fokker_planck();
     test_transport();
     test_seed_action();
     test_threads_and_refusals();
