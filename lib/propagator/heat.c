@@ -306,6 +306,14 @@ static berg_status input_scale(const berg__xform *x, const double *in, const cha
     /* log2 of the bound, rounded up */
     int e = sum > 0.0 ? ilogb(sum) + 1 + x->space.ndim + 1 : 0;
     *scale = e >= 1000 ? ldexp(1.0, 999 - e) : 1.0;
+    /* an input whose sum is below 2^-500 runs scaled up (by at most 2^1000):
+     * the transforms run with flush-to-zero, which would turn an input of
+     * subnormal values into 0 (a mass lost with success on wide boxes,
+     * fuzz_heat); the result is scaled back outside flush-to-zero */
+    if (sum > 0.0 && ilogb(sum) < -500) {
+        int up = -ilogb(sum);
+        *scale = ldexp(1.0, up < 1000 ? up : 1000);
+    }
     return BERG_OK;
 }
 

@@ -505,7 +505,7 @@ static berg_status spectral_probe(void *v, const char *fn)
  * table is at most fmax * norm: 2^(d+1) sum|in| max(1, fmax); in is
  * checked finite (one BLAS dasum pass) */
 static berg_status sums_log2(const berg_multiplier *m, const double *in, double fmaxv,
-                             const char *fn, int *e)
+                             const char *fn, int *e, int *es_out)
 {
     const size_t n = m->x.nreal, chunk = (size_t)1 << 30;
     double sum = 0.0;
@@ -523,6 +523,7 @@ static berg_status sums_log2(const berg_multiplier *m, const double *in, double 
     }
     /* fmaxv is finite (derive_tables): ilogb is at most 1023 */
     *e = es + m->x.space.ndim + 1 + (fmaxv > 1.0 ? ilogb(fmaxv) + 1 : 0);
+    *es_out = es; /* -1100: the input is 0 */
     return BERG_OK;
 }
 
@@ -532,14 +533,22 @@ static berg_status sums_log2(const berg_multiplier *m, const double *in, double 
 static berg_status run_checked(const berg_multiplier *m, const work *w, const double *table,
                                double fmaxv, const double *in, double *out, const char *fn)
 {
-    int e;
-    BERG_TRY(sums_log2(m, in, fmaxv, fn, &e));
-    if (e < 1000) {
+    int e, es;
+    BERG_TRY(sums_log2(m, in, fmaxv, fn, &e, &es));
+    /* an input whose sum is below 2^-500 (not 0: es = -1100) runs scaled up,
+     * by at most 2^1000 and keeping the sums below 2^1000: the transforms
+     * run with flush-to-zero, which would turn subnormal values into 0 */
+    int k = 0;
+    if (e >= 1000)
+        k = 999 - e;
+    else if (es < -500 && es > -1100)
+        k = (-es < 1000 ? -es : 1000) < 999 - e ? (-es < 1000 ? -es : 1000) : 999 - e;
+    if (k <= 0 && e < 1000) {
         run(m, w, table, in, out);
         return BERG_OK;
     }
     const size_t n = m->x.nreal;
-    const int k = 999 - e; /* in * 2^k, exactly (ldexp: 2^k may not be a double) */
+    /* in * 2^k, exactly (ldexp: 2^k may not be a double) */
     double *buf = w->s.rbuf2, mx = 0.0;
     for (size_t i = 0; i < n; i++)
         buf[i] = ldexp(in[i], k);
