@@ -81,6 +81,14 @@ berg_status berg__mpi_check_ptr(const void *p, const char *fn, const char *name)
     return BERG_OK;
 }
 
+berg_status berg__mpi_check_regulator(berg_regulator kind, double lambda, const char *fn)
+{
+    double probe;
+    if (berg_regulator_value(kind, lambda, 0.0, &probe) != BERG_OK)
+        return berg__mpi_error(berg_last_status(), "%s: %s", fn, berg_last_error());
+    return BERG_OK;
+}
+
 berg_status berg__mpi_check_array(const void *p, size_t n, const char *fn, const char *name)
 {
     BERG_MPI_REQUIRE(p != NULL || n == 0, BERG_ERR_NULL,

@@ -121,6 +121,8 @@ berg_status berg__mpi_check(int rc, const char *fn, const char *call);
 
 /* local argument checks (no communication); NULL is fine when n == 0 */
 berg_status berg__mpi_check_ptr(const void *p, const char *fn, const char *name);
+/* kind and lambda make a regulator (libberg's check, its message prefixed by fn) */
+berg_status berg__mpi_check_regulator(berg_regulator kind, double lambda, const char *fn);
 berg_status berg__mpi_check_array(const void *p, size_t n, const char *fn, const char *name);
 berg_status berg__mpi_check_finite(const double *a, size_t n, const char *fn, const char *name);
 berg_status berg__mpi_check_nonneg(const double *a, size_t n, const char *fn, const char *name);

@@ -117,13 +117,7 @@ berg_status berg_mpi_langevin_create_regulator(berg_mpi_langevin **out,
     static const char fn[] = "berg_mpi_langevin_create_regulator";
     BERG_MPI_TRY(berg__mpi_check_ptr(out, fn, "out"));
     BERG_MPI_TRY(berg__mpi_check_ptr(space, fn, "space"));
-    double probe;
-    berg_status st = BERG_OK;
-    if (berg_regulator_value(kind, lambda, 0.0, &probe) != BERG_OK)
-        st = berg__mpi_error(BERG_ERR_DOMAIN,
-                             "%s: regulator kind %d with lambda = %g is not valid (a "
-                             "berg_regulator, lambda > 0 finite)",
-                             fn, (int)kind, lambda);
+    berg_status st = berg__mpi_check_regulator(kind, lambda, fn);
     if (st == BERG_OK)
         st = check_periodic(space, fn);
     BERG_MPI_TRY(berg__mpi_agree(space->comm, st));

@@ -211,10 +211,7 @@ berg_status berg_mpi_multiplier_create_regulator(berg_mpi_multiplier **out,
 {
     static const char fn[] = "berg_mpi_multiplier_create_regulator";
     BERG_MPI_TRY(berg__mpi_check_ptr(space, fn, "space"));
-    berg_status pre = BERG_OK;
-    double probe;
-    if (berg_regulator_value(kind, lambda, 0.0, &probe) != BERG_OK)
-        pre = berg__mpi_error(berg_last_status(), "%s: %s", fn, berg_last_error());
+    berg_status pre = berg__mpi_check_regulator(kind, lambda, fn);
     reg_ctx r = {kind, lambda};
     return build(out, space, flags, space->diagonal, reg_symbol, &r, pre, fn);
 }

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "propagator/transform.h"
+#include "propagator/wavenumber.h"
 
 static int aligned_like(const berg__xform *x, const double *p)
 {
@@ -134,23 +135,10 @@ static berg_status make_kaxis(berg__xform *x, const char *fn)
             return berg_last_status();
         x->nyquist[a] = -1;
         for (size_t i = 0; i < m; i++) {
-            double k;
-            if (s->bc[a] == BERG_PERIODIC && x->halfcomplex) {
-                double mm = (i <= n / 2) ? (double)i : (double)(n - i);
-                k = 2.0 * M_PI * mm / L;
-                if (n % 2 == 0 && i == n / 2)
-                    x->nyquist[a] = (int)i;
-            } else if (s->bc[a] == BERG_PERIODIC) {
-                double mm = (i <= n / 2) ? (double)i : (double)i - (double)n;
-                k = 2.0 * M_PI * mm / L;
-                if (n % 2 == 0 && i == n / 2)
-                    x->nyquist[a] = (int)i;
-            } else if (s->bc[a] == BERG_NEUMANN) {
-                k = M_PI * (double)i / L;
-            } else {
-                k = M_PI * (double)(i + 1) / L;
-            }
-            x->kaxis[a][i] = k;
+            int nyq;
+            x->kaxis[a][i] = berg__wavenumber(s->bc[a], x->halfcomplex, n, L, i, &nyq);
+            if (nyq)
+                x->nyquist[a] = (int)i;
         }
     }
     return BERG_OK;
