@@ -306,6 +306,28 @@ static void versus_fftw(const char *name, int d, const int *n, berg_boundary bc,
     fftw_teardown(&fc);
 }
 
+/* a space without periodic axes against the r2c/c2r floor of the periodic
+ * grid of the same size (the FFT floor of that many values): libberg's
+ * DCT/DST is one r2c of the permuted array (lib/propagator/dct.c) */
+static void versus_r2c(const char *name, int d, const int *n, berg_boundary bc, int samples)
+{
+    if (filter && !strstr(name, filter))
+        return;
+    heat_ctx hc;
+    fftw_ctx fc;
+    int nmax = 0;
+    for (int a = 0; a < d; a++)
+        nmax = n[a] > nmax ? n[a] : nmax;
+    double t = 6.9 / (M_PI * nmax * M_PI * nmax);
+    fftw_setup(&fc, d, n, BERG_PERIODIC, t);
+    heat_setup(&hc, d, n, bc, t, 1, NULL);
+    bench_pair(name, run_heat, &hc, "fftw r2c", run_fftw, &fc, samples);
+    berg_heat_destroy(hc.h);
+    berg_free(hc.in);
+    berg_free(hc.out);
+    fftw_teardown(&fc);
+}
+
 static void mixed_versus_r2r(const char *name, int n0, int n1, int samples)
 {
     if (filter && !strstr(name, filter))
@@ -461,6 +483,15 @@ int main(int argc, char **argv)
     versus_fftw("heat periodic 1-D 4096", 1, ns, BERG_PERIODIC, 0, samples);
     versus_fftw("heat Neumann 2-D 1024^2", 2, n2, BERG_NEUMANN, 0, samples);
     versus_fftw("heat Neumann 1-D 4096", 1, ns, BERG_NEUMANN, 0, samples);
+    int n2s[2] = {256, 256};
+    versus_fftw("heat Neumann 2-D 256^2", 2, n2s, BERG_NEUMANN, 0, samples);
+    versus_fftw("heat Neumann 3-D 128^3", 3, n3, BERG_NEUMANN, 0, samples);
+    versus_fftw("heat Neumann 1-D 2^20", 1, n1, BERG_NEUMANN, 0, samples);
+    versus_r2c("heat Neumann vs r2c 2-D 256^2", 2, n2s, BERG_NEUMANN, samples);
+    versus_r2c("heat Neumann vs r2c 2-D 1024^2", 2, n2, BERG_NEUMANN, samples);
+    versus_r2c("heat Dirichlet vs r2c 2-D 1024^2", 2, n2, BERG_DIRICHLET, samples);
+    versus_r2c("heat Neumann vs r2c 3-D 128^3", 3, n3, BERG_NEUMANN, samples);
+    versus_r2c("heat Neumann vs r2c 1-D 2^20", 1, n1, BERG_NEUMANN, samples);
     versus_fftw("heat periodic 2-D 1024^2 t=1e-4 (subn.)", 2, n2, BERG_PERIODIC, 1e-4, samples);
     mixed_versus_r2r("heat Neumann x periodic 2-D 1024^2", 1024, 1024, samples);
     mixed_versus_r2r("heat Neumann x periodic 2-D 256^2", 256, 256, samples);

@@ -24,10 +24,13 @@ void berg__xform_free(berg__xform *x)
     berg__free(x->rbuf2);
     berg__free(x->spec);
     berg__free(x->spec2);
-    x->rbuf = x->rbuf2 = x->spec = x->spec2 = NULL;
+    berg__free(x->cbuf);
+    x->rbuf = x->rbuf2 = x->spec = x->spec2 = x->cbuf = NULL;
     for (int a = 0; a < BERG_MAX_RANK; a++) {
         berg__free(x->kaxis[a]);
+        berg__free(x->twiddle[a]);
         x->kaxis[a] = NULL;
+        x->twiddle[a] = NULL;
     }
 }
 
@@ -44,6 +47,33 @@ static berg_status make_plans(berg__xform *x, unsigned pflags, const char *fn)
     fftw_iodim64 dims[BERG_MAX_RANK], loops[BERG_MAX_RANK + 1];
     fftw_r2r_kind kf[BERG_MAX_RANK], kb[BERG_MAX_RANK];
 
+    if (x->makhoul) {
+        /* the r2c of the permuted array: real C order in, complex C order
+         * (last axis halved) out, the batch a loop */
+        fftw_iodim64 rl[1], cl[1];
+        ptrdiff_t ccs[BERG_MAX_RANK];
+        ccs[d - 1] = 1;
+        for (int a = d - 2; a >= 0; a--)
+            ccs[a] = ccs[a + 1] * (ptrdiff_t)(a + 1 == d - 1 ? x->chalf : s->n[a + 1]);
+        for (int a = 0; a < d; a++) {
+            dims[a].n = (ptrdiff_t)s->n[a];
+            dims[a].is = (ptrdiff_t)s->stride[a];
+            dims[a].os = ccs[a];
+            loops[a] = dims[a];
+            loops[a].is = ccs[a];
+            loops[a].os = (ptrdiff_t)s->stride[a];
+        }
+        rl[0].n = cl[0].n = (ptrdiff_t)x->batch;
+        rl[0].is = cl[0].os = (ptrdiff_t)x->nreal;
+        rl[0].os = cl[0].is = (ptrdiff_t)x->ncplx;
+        x->b_fwd = fftw_plan_guru64_dft_r2c(d, dims, 1, rl, x->rbuf, (fftw_complex *)x->cbuf,
+                                            pflags | FFTW_DESTROY_INPUT);
+        x->b_bwd = fftw_plan_guru64_dft_c2r(d, loops, 1, cl, (fftw_complex *)x->cbuf, x->rbuf,
+                                            pflags | FFTW_DESTROY_INPUT);
+        if (!x->b_fwd || !x->b_bwd)
+            return berg__error(BERG_ERR_INTERNAL, "%s: FFTW could not plan the DCT/DST stage", fn);
+        return BERG_OK;
+    }
     if (x->has_r2r) {
         int r = 0, h = 0;
         for (int a = 0; a < d; a++) {
@@ -144,6 +174,13 @@ static berg_status make_kaxis(berg__xform *x, const char *fn)
     return BERG_OK;
 }
 
+/* doubles of rbuf: the batch's nr values, and for a makhoul transform at
+ * least the 4 chalf of its rows' scratch (dct.c) */
+static size_t rbuf_words(const berg__xform *x, size_t nr)
+{
+    return x->makhoul && 4 * x->chalf > nr ? 4 * x->chalf : nr;
+}
+
 berg_status berg__xform_init(berg__xform *x, const berg_space *space, size_t batch,
                              size_t nthreads, unsigned flags, const char *fn)
 {
@@ -178,6 +215,12 @@ berg_status berg__xform_init(berg__xform *x, const berg_space *space, size_t bat
         x->norm *= x->axis_norm[a];
     }
     x->nspec_doubles = x->is_complex ? 2 * x->nspec : x->nspec;
+    /* no periodic axis: Makhoul's DCT/DST through one r2c (dct.c) */
+    x->makhoul = nper == 0;
+    if (x->makhoul) {
+        x->chalf = s->n[d - 1] / 2 + 1;
+        x->ncplx = s->size / s->n[d - 1] * x->chalf;
+    }
 
     size_t nr, ns;
     if (berg__mul_size(batch, x->nreal, &nr, fn, "batch * grid size") != BERG_OK ||
@@ -186,18 +229,27 @@ berg_status berg__xform_init(berg__xform *x, const berg_space *space, size_t bat
     if (nr > (size_t)PTRDIFF_MAX / sizeof(double) || ns > (size_t)PTRDIFF_MAX / sizeof(double))
         return berg__error(BERG_ERR_SIZE, "%s: batch of %zu arrays of %zu values is too large", fn,
                            batch, x->nreal);
-    /* rbuf only holds the intermediate of the two-stage transform */
+    /* rbuf holds the intermediate of the two-stage transform or the
+     * permuted array of a makhoul one */
     int two_stage = x->has_r2r && x->has_r2c;
-    x->rbuf = two_stage ? berg__alloc(nr, sizeof(double), fn) : NULL;
+    size_t nc = 0;
+    if (x->makhoul &&
+        (berg__mul_size(batch, 2 * x->ncplx, &nc, fn, "batch * spectral size") != BERG_OK ||
+         nc > (size_t)PTRDIFF_MAX / sizeof(double)))
+        return berg__error(BERG_ERR_SIZE, "%s: batch of %zu arrays of %zu values is too large", fn,
+                           batch, x->nreal);
+    x->rbuf = (two_stage || x->makhoul) ? berg__alloc(rbuf_words(x, nr), sizeof(double), fn)
+                                        : NULL;
+    x->cbuf = x->makhoul ? berg__alloc(nc, sizeof(double), fn) : NULL;
     x->rbuf2 = berg__alloc(nr, sizeof(double), fn);
     x->spec = berg__alloc(ns, sizeof(double), fn);
     x->spec2 = (flags & BERG__XF_SPEC2) ? berg__alloc(ns, sizeof(double), fn) : NULL;
-    if ((two_stage && !x->rbuf) || !x->rbuf2 || !x->spec ||
-        ((flags & BERG__XF_SPEC2) && !x->spec2)) {
+    if (((two_stage || x->makhoul) && !x->rbuf) || (x->makhoul && !x->cbuf) || !x->rbuf2 ||
+        !x->spec || ((flags & BERG__XF_SPEC2) && !x->spec2)) {
         berg__xform_free(x);
         return berg_last_status();
     }
-    if (make_kaxis(x, fn) != BERG_OK) {
+    if (make_kaxis(x, fn) != BERG_OK || (x->makhoul && berg__dct_twiddles(x, fn) != BERG_OK)) {
         berg__xform_free(x);
         return berg_last_status();
     }
@@ -219,7 +271,8 @@ berg_status berg__xform_init(berg__xform *x, const berg_space *space, size_t bat
         berg__free(x->rbuf2);
         berg__free(x->spec);
         berg__free(x->spec2);
-        x->rbuf = x->rbuf2 = x->spec = x->spec2 = NULL;
+        berg__free(x->cbuf);
+        x->rbuf = x->rbuf2 = x->spec = x->spec2 = x->cbuf = NULL;
     }
     return BERG_OK;
 }
@@ -227,8 +280,9 @@ berg_status berg__xform_init(berg__xform *x, const berg_space *space, size_t bat
 size_t berg__xform_scratch_doubles(const berg__xform *x, int nspec_bufs)
 {
     size_t nr = berg__xround(x->batch * x->nreal), ns = berg__xround(x->batch * x->nspec_doubles);
-    size_t two_stage = (x->has_r2r && x->has_r2c) ? 1u : 0u;
-    return (1u + two_stage) * nr + (size_t)nspec_bufs * ns;
+    size_t mid = (x->has_r2r && x->has_r2c) || x->makhoul ? berg__xround(rbuf_words(x, nr)) : 0u;
+    size_t nc = x->makhoul ? berg__xround(x->batch * 2 * x->ncplx) : 0u;
+    return nr + mid + (size_t)nspec_bufs * ns + nc;
 }
 
 double *berg__xform_scratch_carve(const berg__xform *x, double *block, int nspec_bufs,
@@ -238,9 +292,9 @@ double *berg__xform_scratch_carve(const berg__xform *x, double *block, int nspec
     s->rbuf2 = block;
     block += nr;
     s->rbuf = NULL;
-    if (x->has_r2r && x->has_r2c) {
+    if ((x->has_r2r && x->has_r2c) || x->makhoul) {
         s->rbuf = block;
-        block += nr;
+        block += berg__xround(rbuf_words(x, nr));
     }
     s->spec = block;
     block += ns;
@@ -248,6 +302,11 @@ double *berg__xform_scratch_carve(const berg__xform *x, double *block, int nspec
     if (nspec_bufs > 1) {
         s->spec2 = block;
         block += ns;
+    }
+    s->cbuf = NULL;
+    if (x->makhoul) {
+        s->cbuf = block;
+        block += berg__xround(x->batch * 2 * x->ncplx);
     }
     return block;
 }
@@ -258,6 +317,10 @@ double *berg__xform_scratch_carve(const berg__xform *x, double *block, int nspec
 void berg__xform_forward_s(const berg__xform *x, const berg__xscratch *s, const double *in,
                            double *spec)
 {
+    if (x->makhoul) {
+        berg__dct_forward_s(x, s, in, spec);
+        return;
+    }
     double *src = (double *)(uintptr_t)in;
     if (!aligned_like(x, in)) {
         memcpy(s->rbuf2, in, x->batch * x->nreal * sizeof(double));
@@ -276,6 +339,10 @@ void berg__xform_forward_s(const berg__xform *x, const berg__xscratch *s, const 
 void berg__xform_inverse_s(const berg__xform *x, const berg__xscratch *s, double *src,
                            double *out)
 {
+    if (x->makhoul) {
+        berg__dct_inverse_s(x, s, src, out);
+        return;
+    }
     int direct = aligned_like(x, out);
     double *dst = direct ? out : s->rbuf2;
     if (x->has_r2c && x->has_r2r) {
@@ -311,7 +378,7 @@ void berg__head_set(double *block, double t)
 /* the serial form: the transform's own buffers */
 static berg__xscratch own_scratch(const berg__xform *x)
 {
-    berg__xscratch s = {x->rbuf, x->rbuf2, x->spec, x->spec2};
+    berg__xscratch s = {x->rbuf, x->rbuf2, x->spec, x->spec2, x->cbuf};
     return s;
 }
 

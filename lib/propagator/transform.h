@@ -10,7 +10,13 @@
  *   Dirichlet axes  DST-II / DST-III (RODFT10 / RODFT01), k = pi (m + 1) / L
  * Plans, by the axes of the space:
  *   only periodic        one r2c plan each way (what a user writes by hand)
- *   no periodic          one r2r plan each way (DCT/DST kinds)
+ *   no periodic          DCT-II/DST-II and inverses as one r2c / c2r of the
+ *                        permuted array plus two passes (lib/propagator/
+ *                        dct.c, Makhoul's algorithm in every rank): FFTW's
+ *                        own multi-dimensional REDFT10/01 pair took 3.7-4.6x
+ *                        an r2c pair on 256^2 (x->makhoul; the spectrum is
+ *                        FFTW's REDFT10 / RODFT10 output, same layout, same
+ *                        scale)
  *   mixed, even symbol   one r2r plan each way with R2HC / HC2R on the
  *   (BERG__XF_EVEN)      periodic axes ("halfcomplex" mode): the fastest
  *                        measured while developing it (the two-stage form
@@ -119,6 +125,12 @@ typedef struct berg__xform {
     double *spec2;              /* batch * nspec_doubles with BERG__XF_SPEC2 (multi-time),
                                    else NULL */
     int align;                  /* fftw_alignment_of the planning buffers */
+    int makhoul;                /* no periodic axis: DCT/DST through b_fwd / b_bwd (r2c,
+                                   c2r of the permuted array, dct.c) */
+    size_t chalf;               /* makhoul: n_{d-1} / 2 + 1 */
+    size_t ncplx;               /* makhoul: complex entries per array of the r2c */
+    double *cbuf;               /* makhoul: batch * 2 ncplx doubles (planning) */
+    double *twiddle[BERG_MAX_RANK]; /* makhoul: cos, sin of pi k / (2 n_a), k < n_a */
 } berg__xform;
 
 /* Plan a transform for batch arrays on space with nthreads FFTW threads.
@@ -134,6 +146,7 @@ typedef struct berg__xscratch {
     double *rbuf2;  /* misaligned input / output, random-field noise */
     double *spec;   /* batch spectral arrays */
     double *spec2;  /* second spectral arrays (nspec_bufs = 2), else NULL */
+    double *cbuf;   /* makhoul: the complex spectrum of the r2c, else NULL */
 } berg__xscratch;
 
 /* round n doubles up to a multiple of 64 bytes */
@@ -152,6 +165,15 @@ void berg__xform_forward_s(const berg__xform *x, const berg__xscratch *s, const 
  * alignment of out, out may equal the in of the preceding forward */
 void berg__xform_inverse_s(const berg__xform *x, const berg__xscratch *s, double *src,
                            double *out);
+
+/* makhoul transforms (dct.c): the twiddle tables; spec = FFTW's REDFT10 /
+ * RODFT10 of in (any alignment; uses s->rbuf, s->cbuf); out = FFTW's
+ * REDFT01 / RODFT01 of src (src kept, out may equal the in of the forward) */
+berg_status berg__dct_twiddles(berg__xform *x, const char *fn);
+void berg__dct_forward_s(const berg__xform *x, const berg__xscratch *s, const double *in,
+                         double *spec);
+void berg__dct_inverse_s(const berg__xform *x, const berg__xscratch *s, const double *src,
+                         double *out);
 
 /* The head of a heat / multiplier scratch block: the time t its factor
  * tables were made for; 64 bytes, so the parts after it keep the block's
