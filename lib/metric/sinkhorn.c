@@ -397,6 +397,54 @@ double berg__sinkhorn_extent2(const berg_sinkhorn *sk, const double *meas, size_
     return D2;
 }
 
+/* The flops of one stabilized product (sinkhorn_dense.c) of a measure
+ * whose support's bounding box is [lo, hi] on the u side, the whole grid
+ * on the v side: axis a maps n_a to |box_a| with the axes before it
+ * already boxed. */
+static double dense_flops(const berg_space *s, const size_t *lo, const size_t *hi)
+{
+    size_t d = (size_t)s->ndim;
+    double total = 0.0;
+    for (size_t a = 0; a < d; a++) {
+        double f = 2.0 * (double)s->n[a];
+        for (size_t b = 0; b < d; b++) {
+            double w = hi[b] >= lo[b] ? (double)(hi[b] - lo[b] + 1) : 0.0;
+            f *= b <= a ? w : (double)s->n[b];
+        }
+        total += f;
+    }
+    return total;
+}
+
+/* The mean over the k measures (and more, unless NULL) of dense_flops with
+ * each one's own support box */
+static double mean_dense_flops(const berg_sinkhorn *sk, const double *meas, size_t k,
+                               const double *more)
+{
+    const berg_space *s = &sk->space;
+    size_t d = (size_t)s->ndim, count = k + (more != NULL);
+    double total = 0.0;
+    for (size_t r = 0; r < count; r++) {
+        const double *m = r < k ? meas + r * s->size : more;
+        size_t lo[BERG_MAX_RANK], hi[BERG_MAX_RANK];
+        for (size_t a = 0; a < d; a++) {
+            lo[a] = s->n[a];
+            hi[a] = 0;
+        }
+        for (size_t i = 0; i < s->size; i++) {
+            if (!(m[i] > 0.0))
+                continue;
+            for (size_t a = 0; a < d; a++) {
+                size_t j = (i / s->stride[a]) % s->n[a];
+                lo[a] = j < lo[a] ? j : lo[a];
+                hi[a] = j > hi[a] ? j : hi[a];
+            }
+        }
+        total += dense_flops(s, lo, hi);
+    }
+    return total / (double)count;
+}
+
 int berg__sinkhorn_pick(const berg_sinkhorn *sk, const double *meas, size_t k,
                         const double *more)
 {
@@ -408,9 +456,15 @@ int berg__sinkhorn_pick(const berg_sinkhorn *sk, const double *meas, size_t k,
     double D2 = berg__sinkhorn_extent2(sk, meas, k, more);
     double tol = sk->tol > 0.0 ? sk->tol : 1e-9;
     double range = fmin(log(tol / DBL_EPSILON) - 3.0, FFT_RANGE);
-    if (D2 <= range * sk->eps && sk->eps >= FFT_RESOLUTION * sk->res_h2)
-        return BERG__SK_FFT;
-    return BERG__SK_STAB;
+    if (!(D2 <= range * sk->eps && sk->eps >= FFT_RESOLUTION * sk->res_h2))
+        return BERG__SK_STAB;
+    /* both are accurate: the stabilized mode's exact kernel when its
+     * products on the supports' boxes cost less than the FFT heat kernel
+     * (measured on one core: a 256^2 Neumann heat apply ~0.4 ms ~ 15 N
+     * log2 N dgemm flops; half of that as the margin for the stabilized
+     * start, absorptions and exact check) */
+    double N = (double)sk->space.size, fft = 8.0 * N * log2(N > 2.0 ? N : 2.0);
+    return mean_dense_flops(sk, meas, k, more) < fft ? BERG__SK_STAB : BERG__SK_FFT;
 }
 
 /* ---- scratch and shared pieces of the solves ------------------------------ */

@@ -348,8 +348,119 @@ static void test_flags_and_report(void)
     free(q);
 }
 
+/* The stabilized products run on the boxes of the supports (rows of a
+ * table whose potential is -inf are 0): measures on small boxes off the
+ * corner of 1-D, 2-D and 3-D grids (so that a box is whole along no axis,
+ * or along some), boundaries mixed, against the log domain (which uses the
+ * whole grid); the default mode picks the stabilized mode for such
+ * supports where the FFT mode is also accurate, and the FFT mode for
+ * supports filling the grid. */
+static void box_fill(const berg_space *s, const size_t *lo, const size_t *hi, double *p)
+{
+    size_t d = berg_space_rank(s), n[3], N = berg_space_size(s);
+    berg_space_shape(s, n);
+    for (size_t i = 0; i < N; i++) {
+        size_t rest = i, inside = 1, sum = 0;
+        for (size_t a = d; a-- > 0;) {
+            size_t j = rest % n[a];
+            rest /= n[a];
+            inside &= j >= lo[a] && j < hi[a];
+            sum += j;
+        }
+        p[i] = inside ? 1.0 + 0.5 * (double)(sum % 3) : 0.0;
+    }
+}
+
+static void test_boxes(void)
+{
+    static const struct {
+        size_t d, n[3];
+        berg_boundary bc[3];
+        size_t plo[3], phi[3], qlo[3], qhi[3];
+        double eps;
+    } cases[] = {
+        {1, {64}, {BERG_NEUMANN}, {5}, {20}, {30}, {41}, 0.01},
+        {2, {24, 30}, {BERG_NEUMANN, BERG_PERIODIC}, {3, 4}, {9, 12}, {12, 0}, {20, 30}, 0.02},
+        {3, {12, 10, 14}, {BERG_NEUMANN, BERG_NEUMANN, BERG_PERIODIC},
+         {1, 2, 0}, {5, 6, 14}, {6, 0, 3}, {11, 10, 9}, 0.03},
+        {3, {10, 12, 9}, {BERG_PERIODIC, BERG_NEUMANN, BERG_NEUMANN},
+         {0, 3, 1}, {10, 7, 4}, {2, 6, 4}, {5, 12, 8}, 0.03},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        size_t d = cases[c].d;
+        double lo[3] = {0, 0, 0}, hi[3] = {1, 1.2, 0.9};
+        berg_space *s = NULL;
+        CHECK_STATUS(berg_space_create(&s, d, cases[c].n, lo, hi, cases[c].bc, NULL), BERG_OK,
+                     "box case %zu: space", c);
+        if (!s)
+            continue;
+        size_t N = berg_space_size(s);
+        double *P = malloc(2 * N * sizeof *P), *b1 = malloc(N * sizeof *b1);
+        double *b2 = malloc(N * sizeof *b2), *f1 = malloc(N * sizeof *f1);
+        double *g1 = malloc(N * sizeof *g1), *f2 = malloc(N * sizeof *f2);
+        double *g2 = malloc(N * sizeof *g2), w[2] = {0.3, 0.7}, c1 = 0, c2 = 0;
+        box_fill(s, cases[c].plo, cases[c].phi, P);
+        box_fill(s, cases[c].qlo, cases[c].qhi, P + N);
+        berg_sinkhorn *st = solver(s, cases[c].eps, BERG_SINKHORN_STABILIZED);
+        berg_sinkhorn *lg = solver(s, cases[c].eps, BERG_SINKHORN_LOG_DOMAIN);
+        berg_sinkhorn_set_tolerance(st, 1e-11);
+        berg_sinkhorn_set_tolerance(lg, 1e-11);
+        CHECK_STATUS(berg_sinkhorn_barycenter(st, 2, P, w, b1), BERG_OK, "case %zu: stabilized", c);
+        CHECK_STATUS(berg_sinkhorn_barycenter(lg, 2, P, w, b2), BERG_OK, "case %zu: log", c);
+        double bmax = 0.0;
+        for (size_t i = 0; i < N; i++)
+            bmax = fmax(bmax, b2[i]);
+        CHECK(tu_max_abs_diff(b1, b2, N) < 1e-8 * bmax,
+              "case %zu: stabilized and log barycenters agree (%g)", c,
+              tu_max_abs_diff(b1, b2, N) / bmax);
+        CHECK_STATUS(berg_sinkhorn_solve(st, P, P + N, &c1, f1, g1), BERG_OK,
+                     "case %zu: stabilized solve", c);
+        CHECK_STATUS(berg_sinkhorn_solve(lg, P, P + N, &c2, f2, g2), BERG_OK,
+                     "case %zu: log solve", c);
+        CHECK_REL(c1, c2, 1e-9, "case %zu: stabilized and log costs agree", c);
+        /* the default at an eps where the FFT mode is accurate too: the
+         * stabilized mode on these supports */
+        berg_sinkhorn *def = solver(s, 0.1, 0);
+        CHECK_STATUS(berg_sinkhorn_barycenter(def, 2, P, w, b1), BERG_OK, "case %zu: default", c);
+        CHECK(mode_of(def) == BERG_SINKHORN_STABILIZED,
+              "case %zu: the default picks the stabilized mode on small supports (%#x)", c,
+              mode_of(def));
+        berg_sinkhorn_destroy(def);
+        berg_sinkhorn_destroy(st);
+        berg_sinkhorn_destroy(lg);
+        berg_space_destroy(s);
+        free(P);
+        free(b1);
+        free(b2);
+        free(f1);
+        free(g1);
+        free(f2);
+        free(g2);
+    }
+}
+
+/* ... and the FFT mode for measures filling a 128^2 grid, whose dense
+ * products (4 n^3 flops) cost more than the FFT kernel */
+static void test_full_support_fft(void)
+{
+    size_t n = 128, N = n * n;
+    berg_space *s = square(n, BERG_NEUMANN);
+    double *P = malloc(2 * N * sizeof *P), *b = malloc(N * sizeof *b), w[2] = {0.5, 0.5};
+    for (size_t i = 0; i < 2 * N; i++)
+        P[i] = 1.0 + 0.1 * (double)(i % 7);
+    berg_sinkhorn *def = solver(s, 0.5, 0);
+    CHECK_STATUS(berg_sinkhorn_barycenter(def, 2, P, w, b), BERG_OK, "full support: default");
+    CHECK(mode_of(def) == BERG_SINKHORN_FFT, "the default picks the FFT mode on full supports");
+    berg_sinkhorn_destroy(def);
+    berg_space_destroy(s);
+    free(P);
+    free(b);
+}
+
 int main(void)
 {
+    test_boxes();
+    test_full_support_fft();
     test_issue_barycenter();
     test_stalled_pairs();
     test_default_choice();
