@@ -11,9 +11,9 @@
  */
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "berg/transport.h"
 #include "space/internal.h"
@@ -258,68 +258,327 @@ static double walk_sum(const berg_space *space, double r, double M, int log_doma
     return sum + comp;
 }
 
-/* ---- W2: the merge of the two CDFs, branch-light ---------------------------
+/* ---- W2: the merge of the two CDFs, eight pieces side by side --------------
  *
- * The same integral as walk_sum at r = 2, organised for speed. Pass 1 forms
- * the normalized CDFs at the cell boundaries, A[k] = sum_{i<k} p_i / mp
- * (compensated running sums, A[n] = 1 exactly, A[n + 1] = 2 a sentinel),
- * and B likewise. Pass 2 merges the cell ends A[1..n], B[1..n] (A first on
- * ties): every step takes one end, so 2n steps in all, and the segment
- * from the previous end s to this one s1 lies in cell i of p and cell j of
- * q, where D(s) = F^{-1}(s) - G^{-1}(s) is linear. At s1 the quantile of
- * the side taken is its cell's end (exactly i + 1 or j + 1); the other's is
- * j + (s1 - B[j]) / (B[j+1] - B[j]), clamped to its cell. D is carried as
- * the integer i - j plus the difference of the two fractions, so no digits
- * are lost to positions of a million cells. A step's choices are selects,
- * not branches (the ends interleave at random). Zero-mass cells give steps
- * of length 0, whose NaN fraction the clamp and the ds > 0 select drop.
+ * The same integral as walk_sum at r = 2, organised for speed.
  *
- * The 2n steps are cut into W2_STREAMS pieces at fixed diagonals of the
- * merge (merge path: a binary search for how many A ends the first d steps
- * take), so four pieces run interleaved in one loop (their dependency
- * chains overlap) and groups of four run on threads. The pieces depend on
- * n only: the result is the same on any number of threads. */
+ * Cumulative masses. Cell k of p holds the raw mass p_k; the raw CDF at the
+ * cell boundary k is summed with TwoSum compensation in chains of W2_BLK
+ * cells ("lane blocks"), eight lane blocks to a tile of W2_GRP cells, so
+ * that the eight chains of a tile run side by side in one vector. A pass
+ * over the input stores the double-double raw mass before each tile; a
+ * tile's boundary values are then (tile start + lane blocks before it, in
+ * double-double) + the lane's running compensated sum, rounded once: the
+ * same value whichever piece of the merge asks for it. The raw masses are
+ * normalized without a division: with P, Q the raw totals and P', Q' them
+ * scaled by powers of two into [1, 2), p's CDF is v * 2^-e(P) * Q' and q's
+ * is w * 2^-e(Q) * P', so both totals are T = P' Q' exactly (a product
+ * commutes), and a cell holding all of a measure's mass has a boundary
+ * equal to T. From the end of the last cell with mass on the CDF is T
+ * (trailing empty cells keep length 0) and entries above T before it are
+ * clamped to T, as the cell walk's normalization does.
+ *
+ * The merge. The ends of the cells of p and q (A[1..n], B[1..n]) are merged
+ * in order (A first on ties): 2n steps, each taking one end s1. The segment
+ * from the previous end s to s1 lies in cell i of p and cell j of q, where
+ * D(s) = F^{-1}(s) - G^{-1}(s) is linear; D is carried as the integer
+ * k = i - j plus the fraction of the side not taken: at s1 the side taken is
+ * at its cell's end and the other at g = (hi - s1) / (hi - lo) short of the
+ * end of its cell [lo, hi], so D(s1) = k + g when p's cell ends and k - g
+ * when q's does. int |D|^2 over the segment is (s1 - s)(a^2 + ab + b^2) / 3
+ * with a, b the values of D at its ends. A zero-mass cell is a step of length
+ * 0 (den 0 is replaced by 1: its fraction is 0).
+ *
+ * The 2n steps are cut at fixed diagonals (merge path: a binary search for
+ * how many ends of p the first d steps take) into batches of W2_LANES *
+ * W2_STEPS steps, each batch into W2_LANES pieces run side by side (one
+ * vector: the choices between the sides are selects, the loads per-lane
+ * addresses). The tiles a batch needs are computed into a window per side
+ * that slides along the merge. The two halves of the merge (split at the
+ * diagonal n) run on two threads when berg_set_threads allows; the cuts
+ * depend on n only, so the result is the same on any number of threads. */
 
-/* pieces of the merge (a multiple of 4) and the groups of 4 among them */
-#define W2_STREAMS 16
-#define W2_GROUPS (W2_STREAMS / 4)
+#define W2_LANES 8                                         /* pieces side by side */
+#define W2_BLK 64                                          /* cells per lane block */
+#define W2_GRP (W2_LANES * W2_BLK)                         /* cells per tile */
+#define W2_STEPS 1024                                      /* steps per piece */
+#define W2_BATCH (W2_LANES * W2_STEPS)                     /* steps per batch */
+#define W2_WIN (W2_BATCH + 3 * W2_GRP)                     /* window length */
+#define W2_SUB 256                                         /* steps per partial sum */
+#define W2_PAST 8.0 /* boundary values past n: above every CDF value (T < 4) */
 
-/* A[0..n+1]: normalized compensated CDF of p at the cell boundaries */
-static void cdf_bounds(const double *p, size_t n, double mp, double *A)
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
+    !defined(BERG_NO_CLONES) && !defined(__SANITIZE_THREAD__)
+/* the compiler's own vectorisation for AVX-512, AVX2 and the x86-64
+ * baseline, chosen at load time (as in lib/propagator/heat_direct.c; not
+ * under ThreadSanitizer, whose runtime is not up when ifunc resolvers run).
+ * No floating-point contraction (C11 mode): every clone rounds the same. */
+#  define W2_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#  define W2_CLONES
+#endif
+
+/* s + e = a + b exactly */
+static inline void two_sum(double a, double b, double *s, double *e)
 {
-    /* divide, not multiply by 1/mp: p_k * (1/mp) can be 1 ulp below 1 for
-     * a cell holding all but a negligible part of the mass, which then
-     * moves an ulp of mass to the cells after it and puts sqrt(ulp) into
-     * W2 (fuzz_w2); the division is off the TwoSum's dependency chain */
-    double sum = 0.0, comp = 0.0;
-    A[0] = 0.0;
-    for (size_t k = 0; k < n; k++) {
-        double x = p[k] / mp;
-        double t = sum + x, bp = t - sum;
-        comp += (sum - (t - bp)) + (x - bp); /* TwoSum: no branch */
-        sum = t;
-        A[k + 1] = sum + comp;
-    }
-    /* the total is 1 up to rounding: make it exactly 1 from the end of the
-     * last cell with mass on, so trailing empty cells keep length 0 (a
-     * total of 1 - 1 ulp set to 1 at A[n] alone would give an empty cell
-     * a mass of 1 ulp, and W2 of two proportional densities sqrt(ulp)),
-     * and clamp the entries above 1 before it (a suffix: the CDF is
-     * non-decreasing) */
-    size_t last = n;
-    while (last > 1 && p[last - 1] == 0.0)
-        last--;
-    for (size_t k = last; k <= n; k++)
-        A[k] = 1.0;
-    for (size_t k = last; k-- > 0 && A[k] > 1.0;)
-        A[k] = 1.0;
-    A[n + 1] = 2.0;
+    double t = a + b, bp = t - a;
+    *e = (a - (t - bp)) + (b - bp);
+    *s = t;
 }
 
-/* the first d merged ends take how many of A's (ties to A) */
-static size_t merge_split(const double *A, const double *B, size_t n, size_t d)
+/* (*hi, *lo) += (bh, bl), double-double */
+static inline void dd_add(double *hi, double *lo, double bh, double bl)
 {
-    size_t lo = d > n ? d - n : 0, hi = d < n ? d : n;
+    double s, e;
+    two_sum(*hi, bh, &s, &e);
+    e += *lo + bl;
+    *hi = s + e;
+    *lo = e - (*hi - s);
+}
+
+/* One measure: its cells, the raw mass before each tile (double-double,
+ * G[2g], G[2g + 1]) and the normalization. */
+typedef struct w2_side {
+    const double *p;
+    size_t n, last;   /* boundary values from last on are T */
+    size_t ntiles;    /* tiles covering the boundaries 0 .. n + 1 */
+    double *G;        /* 2 (ntiles + 1) */
+    double m1, m2, m3; /* normalized value = ((raw m1) m2) m3 */
+    double T;
+} w2_side;
+
+/* the eight compensated chains of the tile from cell base: loc[t W2_LANES
+ * + l] = raw mass of lane block l before its cell t, th/tl its total;
+ * *bad set when a cell is negative, NaN or infinite. With GCC or clang a
+ * vector of eight doubles holds one cell of each lane block (GCC's generic
+ * vector type, no intrinsics: plain IEEE operations lane by lane, the same
+ * on every clone), and a full tile is read as 8 x 8 blocks (eight cells of
+ * each lane block) transposed in registers; otherwise lane arrays, with the
+ * same operations in the same order. */
+#if defined(__GNUC__) && (defined(__clang__) || __GNUC__ >= 12) && !defined(BERG_W2_NO_VECTORS)
+#  define W2_VECTORS 1
+typedef double w2_vec __attribute__((vector_size(W2_LANES * sizeof(double))));
+_Static_assert(W2_LANES == 8, "tile_chains transposes 8 x 8 blocks");
+#  define W2_SHUF(a, b, i0, i1, i2, i3, i4, i5, i6, i7)                                        \
+      __builtin_shufflevector(a, b, i0, i1, i2, i3, i4, i5, i6, i7)
+
+/* one compensated step of the eight chains: loc gets the values before x */
+#  define W2_CHAIN(x, loc)                                                                    \
+      do {                                                                                   \
+          const w2_vec x_ = (x);                                                             \
+          w2_vec v_ = s + c, u_ = s + x_, bp_ = u_ - s;                                     \
+          memcpy((loc), &v_, sizeof v_);                                                     \
+          c += (s - (u_ - bp_)) + (x_ - bp_);                                                \
+          s = u_;                                                                            \
+      } while (0)
+#endif
+
+W2_CLONES static void tile_chains(const double *p, size_t n, size_t base, double *loc, double *th,
+                                  double *tl, int *bad)
+{
+    const double *q = p + base;
+#ifdef W2_VECTORS
+    w2_vec s = {0}, c = {0};
+    if (base + W2_GRP <= n) {
+        for (size_t t = 0; t < W2_BLK; t += 8) {
+            w2_vec r[8];
+            for (size_t l = 0; l < 8; l++)
+                memcpy(&r[l], q + l * W2_BLK + t, sizeof r[l]);
+            w2_vec t0 = W2_SHUF(r[0], r[1], 0, 8, 2, 10, 4, 12, 6, 14);
+            w2_vec t1 = W2_SHUF(r[0], r[1], 1, 9, 3, 11, 5, 13, 7, 15);
+            w2_vec t2 = W2_SHUF(r[2], r[3], 0, 8, 2, 10, 4, 12, 6, 14);
+            w2_vec t3 = W2_SHUF(r[2], r[3], 1, 9, 3, 11, 5, 13, 7, 15);
+            w2_vec t4 = W2_SHUF(r[4], r[5], 0, 8, 2, 10, 4, 12, 6, 14);
+            w2_vec t5 = W2_SHUF(r[4], r[5], 1, 9, 3, 11, 5, 13, 7, 15);
+            w2_vec t6 = W2_SHUF(r[6], r[7], 0, 8, 2, 10, 4, 12, 6, 14);
+            w2_vec t7 = W2_SHUF(r[6], r[7], 1, 9, 3, 11, 5, 13, 7, 15);
+            w2_vec u0 = W2_SHUF(t0, t2, 0, 1, 8, 9, 4, 5, 12, 13);
+            w2_vec u2 = W2_SHUF(t0, t2, 2, 3, 10, 11, 6, 7, 14, 15);
+            w2_vec u1 = W2_SHUF(t1, t3, 0, 1, 8, 9, 4, 5, 12, 13);
+            w2_vec u3 = W2_SHUF(t1, t3, 2, 3, 10, 11, 6, 7, 14, 15);
+            w2_vec u4 = W2_SHUF(t4, t6, 0, 1, 8, 9, 4, 5, 12, 13);
+            w2_vec u6 = W2_SHUF(t4, t6, 2, 3, 10, 11, 6, 7, 14, 15);
+            w2_vec u5 = W2_SHUF(t5, t7, 0, 1, 8, 9, 4, 5, 12, 13);
+            w2_vec u7 = W2_SHUF(t5, t7, 2, 3, 10, 11, 6, 7, 14, 15);
+            double *o = loc + t * W2_LANES;
+            W2_CHAIN(W2_SHUF(u0, u4, 0, 1, 2, 3, 8, 9, 10, 11), o);
+            W2_CHAIN(W2_SHUF(u1, u5, 0, 1, 2, 3, 8, 9, 10, 11), o + W2_LANES);
+            W2_CHAIN(W2_SHUF(u2, u6, 0, 1, 2, 3, 8, 9, 10, 11), o + 2 * W2_LANES);
+            W2_CHAIN(W2_SHUF(u3, u7, 0, 1, 2, 3, 8, 9, 10, 11), o + 3 * W2_LANES);
+            W2_CHAIN(W2_SHUF(u0, u4, 4, 5, 6, 7, 12, 13, 14, 15), o + 4 * W2_LANES);
+            W2_CHAIN(W2_SHUF(u1, u5, 4, 5, 6, 7, 12, 13, 14, 15), o + 5 * W2_LANES);
+            W2_CHAIN(W2_SHUF(u2, u6, 4, 5, 6, 7, 12, 13, 14, 15), o + 6 * W2_LANES);
+            W2_CHAIN(W2_SHUF(u3, u7, 4, 5, 6, 7, 12, 13, 14, 15), o + 7 * W2_LANES);
+        }
+    } else {
+        for (size_t t = 0; t < W2_BLK; t++) {
+            w2_vec x;
+            for (size_t l = 0; l < W2_LANES; l++)
+                x[l] = base + l * W2_BLK + t < n ? q[l * W2_BLK + t] : 0.0;
+            W2_CHAIN(x, loc + t * W2_LANES);
+        }
+    }
+#else
+    double s[W2_LANES], c[W2_LANES];
+    for (size_t l = 0; l < W2_LANES; l++)
+        s[l] = c[l] = 0.0;
+    for (size_t t = 0; t < W2_BLK; t++)
+        for (size_t l = 0; l < W2_LANES; l++) {
+            double x = base + l * W2_BLK + t < n ? q[l * W2_BLK + t] : 0.0;
+            double u = s[l] + x, bp = u - s[l];
+            loc[t * W2_LANES + l] = s[l] + c[l];
+            c[l] += (s[l] - (u - bp)) + (x - bp);
+            s[l] = u;
+        }
+#endif
+    for (size_t l = 0; l < W2_LANES; l++) {
+        th[l] = s[l];
+        tl[l] = c[l];
+    }
+    /* the checks of berg__check_nonneg (x >= 0 and finite: its bits below
+     * those of +inf, or -0), on cells now in cache, in integers (vectors) */
+    const size_t m = n - base < W2_GRP ? n - base : W2_GRP;
+    uint64_t neg = 0;
+    for (size_t k = 0; k < m; k++) {
+        uint64_t u;
+        memcpy(&u, q + k, sizeof u);
+        neg |= (uint64_t)(u >= 0x7ff0000000000000u) & (uint64_t)(u != 0x8000000000000000u);
+    }
+    *bad |= neg != 0;
+}
+
+/* the lane blocks' starts within a tile: (sh[l], sl[l]) = sum of the totals
+ * of lane blocks 0 .. l - 1, double-double; returns the tile's total in
+ * (*uh, *ul) */
+static void tile_starts(const double *th, const double *tl, double *sh, double *sl, double *uh,
+                        double *ul)
+{
+    double h = 0.0, lo = 0.0;
+    for (size_t l = 0; l < W2_LANES; l++) {
+        sh[l] = h;
+        sl[l] = lo;
+        dd_add(&h, &lo, th[l], tl[l]);
+    }
+    *uh = h;
+    *ul = lo;
+}
+
+/* pass 1: the raw mass before each tile, and the last cell with mass;
+ * 0 when a cell is negative or not finite or the mass is not positive and
+ * finite (the caller's checks then say which) */
+static int side_scan(w2_side *X, double *loc)
+{
+    const size_t n = X->n;
+    X->ntiles = (n + 1) / W2_GRP + 1;
+    double h = 0.0, lo = 0.0;
+    int bad = 0;
+    X->G[0] = X->G[1] = 0.0;
+    for (size_t g = 0; g < X->ntiles; g++) {
+        if (g * W2_GRP < n) {
+            double th[W2_LANES], tl[W2_LANES], sh[W2_LANES], sl[W2_LANES], uh, ul;
+            tile_chains(X->p, n, g * W2_GRP, loc, th, tl, &bad);
+            tile_starts(th, tl, sh, sl, &uh, &ul);
+            dd_add(&h, &lo, uh, ul);
+        }
+        X->G[2 * g + 2] = h;
+        X->G[2 * g + 3] = lo;
+    }
+    double P = X->G[2 * X->ntiles] + X->G[2 * X->ntiles + 1];
+    if (bad || !(P > 0.0) || !(P < 0x1p1023)) /* (near overflow: the checks decide) */
+        return 0;
+    size_t last = n;
+    while (last > 1 && X->p[last - 1] == 0.0)
+        last--;
+    X->last = last;
+    return 1;
+}
+
+/* scale factors 2^-e(P) as two exact factors, and P scaled into [1, 2) */
+static double side_scale(w2_side *X)
+{
+    double P = X->G[2 * X->ntiles] + X->G[2 * X->ntiles + 1];
+    int e = ilogb(P);
+    int e1 = -e > 1000 ? 1000 : (-e < -1000 ? -1000 : -e);
+    X->m1 = ldexp(1.0, e1);
+    X->m2 = ldexp(1.0, -e - e1);
+    return (P * X->m1) * X->m2;
+}
+
+/* the normalized boundary values of tile g into out[0 .. W2_GRP) */
+W2_CLONES static void tile_values(const w2_side *X, size_t g, double *loc, double *out)
+{
+    const size_t base = g * W2_GRP, n = X->n, last = X->last;
+    const double m1 = X->m1, m2 = X->m2, m3 = X->m3, T = X->T;
+    if (base > n) {
+        for (size_t k = 0; k < W2_GRP; k++)
+            out[k] = W2_PAST;
+        return;
+    }
+    double th[W2_LANES], tl[W2_LANES], sh[W2_LANES], sl[W2_LANES], uh, ul;
+    int bad = 0;
+    tile_chains(X->p, n, base, loc, th, tl, &bad);
+    tile_starts(th, tl, sh, sl, &uh, &ul);
+    for (size_t l = 0; l < W2_LANES; l++)
+        dd_add(&sh[l], &sl[l], X->G[2 * g], X->G[2 * g + 1]);
+    for (size_t l = 0; l < W2_LANES; l++)
+        for (size_t t = 0; t < W2_BLK; t++) {
+            size_t k = base + l * W2_BLK + t;
+            double v = sh[l] + (sl[l] + loc[t * W2_LANES + l]);
+            double a = ((v * m1) * m2) * m3;
+            a = a < T ? a : T;
+            a = k >= last ? T : a;
+            out[l * W2_BLK + t] = k > n ? W2_PAST : a;
+        }
+}
+
+/* A sliding window: a[k - org] = A[k] for k in [org, org + len), org a
+ * multiple of W2_GRP, and r[k - org] = 1 / (A[k + 1] - A[k]) (0 for an
+ * empty cell, DBL_MAX when it overflows: then (hi - s1) r <= 1 still)
+ * for k < org + len - 1. */
+typedef struct w2_win {
+    double *a, *r;
+    size_t org, len;
+} w2_win;
+
+/* the reciprocals of the cells [k0, k1) of the window */
+W2_CLONES static void win_recip(w2_win *W, size_t k0, size_t k1)
+{
+    const double *a = W->a;
+    double *r = W->r;
+    for (size_t k = k0; k < k1; k++) {
+        double d = a[k + 1] - a[k], v = 1.0 / d;
+        v = v < DBL_MAX ? v : DBL_MAX;
+        r[k] = d > 0.0 ? v : 0.0;
+    }
+}
+
+/* make the window start at the tile of lo and reach past hi */
+static void win_cover(const w2_side *X, w2_win *W, double *loc, size_t lo, size_t hi)
+{
+    size_t org = lo / W2_GRP * W2_GRP;
+    if (org < W->org) {
+        W->org = org;
+        W->len = 0;
+    } else if (org > W->org) {
+        size_t keep = W->org + W->len > org ? W->org + W->len - org : 0;
+        if (keep) {
+            memmove(W->a, W->a + (org - W->org), keep * sizeof(double));
+            memmove(W->r, W->r + (org - W->org), keep * sizeof(double));
+        }
+        W->org = org;
+        W->len = keep;
+    }
+    while (W->org + W->len <= hi) {
+        tile_values(X, (W->org + W->len) / W2_GRP, loc, W->a + W->len);
+        win_recip(W, W->len ? W->len - 1 : 0, W->len + W2_GRP - 1);
+        W->len += W2_GRP;
+    }
+}
+
+/* the first d merged ends take how many of A's (ties to A); i in [lo, hi] */
+static size_t win_split(const w2_win *WA, const w2_win *WB, size_t d, size_t lo, size_t hi)
+{
+    const double *A = WA->a - WA->org, *B = WB->a - WB->org;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         if (A[mid + 1] <= B[d - mid]) /* A's end mid before B's end d - mid - 1 */
@@ -330,209 +589,170 @@ static size_t merge_split(const double *A, const double *B, size_t n, size_t d)
     return lo;
 }
 
-/* v clamped to [0, 1], NaN to 0 (maxsd/minsd, no branch) */
+/* v clamped to [0, 1], NaN to 0 */
 static inline double frac01(double v)
 {
     v = v > 0.0 ? v : 0.0;
     return v < 1.0 ? v : 1.0;
 }
 
-/* One piece: the cells i, j at the position s, k = i - j, the value a of
- * D at s (cell units), and the sum of its segments. */
-typedef struct w2_piece {
-    size_t i, j, steps;
-    double s, a, k;
-    double sum, comp;
-} w2_piece;
+/* the state of the pieces of a batch, lane by lane (window indices) */
+typedef struct w2_lanes {
+    int64_t i[W2_LANES], j[W2_LANES];
+    double s[W2_LANES], a[W2_LANES], k[W2_LANES], acc[W2_LANES];
+} w2_lanes;
 
-static void piece_start(w2_piece *w, const double *A, const double *B, size_t n, size_t d0,
-                        size_t d1)
-{
-    size_t i = merge_split(A, B, n, d0), j = d0 - i;
-    w->i = i;
-    w->j = j;
-    w->steps = d1 - d0;
-    w->s = A[i] > B[j] ? A[i] : B[j];
-    double fu = frac01((w->s - A[i]) / (A[i + 1] - A[i]));
-    double fv = frac01((w->s - B[j]) / (B[j + 1] - B[j]));
-    w->k = (double)i - (double)j;
-    w->a = w->k + (fu - fv);
-    w->sum = w->comp = 0.0;
-}
-
-/* One step of the merge on local state (see above): take the smaller end
- * s1, integrate the segment from s up to it into block, advance. At s1 the
- * side taken is at its cell's end and the other at fraction f of its cell,
- * so D(s1) = k + 1 - f when p's cell ends (k = i - j) and k - 1 + f when
- * q's does: b = k + sg (1 - f), sg = +-1; D continues into the next
- * segment from b (a zero-mass cell is a step of length 0 that moves D by
- * its jump). The choices between the sides are products with t = 1 or 0
- * (exact for these finite values) and min/max, not branches: the ends
- * interleave at random, and a compiler turns a ?: on doubles into a jump.
- * A zero-mass cell of the side not taken has den = 0 and num = 0: den
- * becomes 1 and its fraction 0. */
-#define W2_STEP(i, j, s, a, k, block)                                                         \
+/* one step of the merge (see above): A, B the windows' boundary values,
+ * RA, RB their cells' reciprocals */
+#define W2_STEP(A, B, RA, RB, i, j, s, a, k, acc)                                             \
     do {                                                                                     \
-        const double ai_ = A[i], ea_ = A[(i) + 1], bj_ = B[j], eb_ = B[(j) + 1];              \
-        const int ta_ = ea_ <= eb_;                                                          \
-        const double t_ = (double)ta_, o_ = 1.0 - t_;                                        \
-        const double s1_ = ea_ < eb_ ? ea_ : eb_, mx_ = ea_ < eb_ ? eb_ : ea_;               \
-        const double lo_ = bj_ * t_ + ai_ * o_;                                              \
-        double den_ = mx_ - lo_;                                                             \
-        den_ += (double)(den_ == 0.0);                                                       \
-        const double f_ = frac01((s1_ - lo_) / den_);                                        \
-        const double sg_ = t_ - o_;                                                          \
-        const double b_ = (k) + sg_ * (1.0 - f_), ds_ = s1_ - (s);                           \
-        (block) += ds_ * ((a) * (a) + (a) * b_ + b_ * b_);                                   \
+        const double ea_ = (A)[(i) + 1], eb_ = (B)[(j) + 1];                                  \
+        const int64_t ta_ = ea_ <= eb_;                                                      \
+        const double s1_ = ea_ < eb_ ? ea_ : eb_, hi_ = ea_ < eb_ ? eb_ : ea_;               \
+        const double ra_ = (RA)[i], rb_ = (RB)[j];                                           \
+        const double g_ = (hi_ - s1_) * (ta_ ? rb_ : ra_);                                   \
+        const double b_ = ta_ ? (k) + g_ : (k) - g_;                                         \
+        const double ds_ = s1_ - (s);                                                        \
+        (acc) += ds_ * ((a) * ((a) + b_) + b_ * b_);                                         \
         (s) = s1_;                                                                           \
         (a) = b_;                                                                            \
-        (k) += sg_;                                                                          \
-        (i) += (size_t)ta_;                                                                  \
-        (j) += (size_t)(1 - ta_);                                                            \
+        (k) += ta_ ? 1.0 : -1.0;                                                             \
+        (i) += ta_;                                                                          \
+        (j) += 1 - ta_;                                                                      \
     } while (0)
 
-/* the rest of a piece, alone */
-static void piece_run(w2_piece *w, const double *A, const double *B, size_t steps)
+/* steps of all lanes side by side */
+W2_CLONES static void lanes_run(const double *restrict A, const double *restrict B,
+                                const double *restrict RA, const double *restrict RB,
+                                int64_t *restrict I, int64_t *restrict J, double *restrict S,
+                                double *restrict D, double *restrict K, double *restrict C,
+                                size_t steps)
 {
-    size_t i = w->i, j = w->j;
-    double s = w->s, a = w->a, k = w->k, block = 0.0;
-    for (size_t t = 0; t < steps; t++) {
-        W2_STEP(i, j, s, a, k, block);
-        if ((t & 255u) == 255u) {
-            berg__neumaier_add(&w->sum, &w->comp, block);
-            block = 0.0;
-        }
+    for (size_t l = 0; l < W2_LANES; l++)
+        C[l] = 0.0;
+    for (size_t t = 0; t < steps; t++)
+        for (size_t l = 0; l < W2_LANES; l++)
+            W2_STEP(A, B, RA, RB, I[l], J[l], S[l], D[l], K[l], C[l]);
+}
+
+/* the merge steps [d0, d1) (a half of the merge) in batches; sum of the
+ * segments' ds (a^2 + ab + b^2), cell units */
+static double merge_half(const w2_side *X, const w2_side *Y, double *buf, size_t d0, size_t d1)
+{
+    const size_t n = X->n;
+    w2_win WA = {buf, buf + W2_WIN, 0, 0}, WB = {buf + 2 * W2_WIN, buf + 3 * W2_WIN, 0, 0};
+    double *loc = buf + 4 * W2_WIN;
+    /* where the merge is at d0: search over the whole range, tile by tile */
+    size_t lo = d0 > n ? d0 - n : 0, hi = d0 < n ? d0 : n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        win_cover(X, &WA, loc, mid + 1, mid + 1);
+        win_cover(Y, &WB, loc, d0 - mid, d0 - mid);
+        if (WA.a[mid + 1 - WA.org] <= WB.a[d0 - mid - WB.org])
+            lo = mid + 1;
+        else
+            hi = mid;
     }
-    berg__neumaier_add(&w->sum, &w->comp, block);
+    size_t i0 = lo, j0 = d0 - lo;
+    double sum = 0.0, comp = 0.0;
+    for (size_t d = d0; d < d1;) {
+        const size_t len = d1 - d < W2_BATCH ? d1 - d : W2_BATCH;
+        /* the boundaries this batch can reach */
+        size_t ihi = i0 + len + 1 < n + 1 ? i0 + len + 1 : n + 1;
+        size_t jhi = j0 + len + 1 < n + 1 ? j0 + len + 1 : n + 1;
+        win_cover(X, &WA, loc, i0, ihi);
+        win_cover(Y, &WB, loc, j0, jhi);
+        const double *A = WA.a - WA.org, *B = WB.a - WB.org;
+        w2_lanes L;
+        size_t end[W2_LANES], steps[W2_LANES], common = len;
+        for (size_t l = 0; l < W2_LANES; l++) {
+            size_t da = d + len * l / W2_LANES, db = d + len * (l + 1) / W2_LANES;
+            size_t i = l == 0 ? i0 : end[l - 1], j = da - i;
+            size_t slo = db > n && db - n > i ? db - n : i, shi = db - j0;
+            shi = shi < ihi ? shi : ihi;
+            shi = shi < n ? shi : n;
+            size_t ie = win_split(&WA, &WB, db, slo, shi);
+            end[l] = ie;
+            steps[l] = db - da;
+            common = steps[l] < common ? steps[l] : common;
+            double s = A[i] > B[j] ? A[i] : B[j];
+            double fu = frac01((s - A[i]) / (A[i + 1] - A[i]));
+            double fv = frac01((s - B[j]) / (B[j + 1] - B[j]));
+            L.i[l] = (int64_t)(i - WA.org);
+            L.j[l] = (int64_t)(j - WB.org);
+            L.s[l] = s;
+            L.k[l] = (double)i - (double)j;
+            L.a[l] = L.k[l] + (fu - fv);
+        }
+        double part[W2_LANES], pc[W2_LANES];
+        for (size_t l = 0; l < W2_LANES; l++)
+            part[l] = pc[l] = 0.0;
+        for (size_t t = 0; t < common; t += W2_SUB) {
+            lanes_run(WA.a, WB.a, WA.r, WB.r, L.i, L.j, L.s, L.a, L.k, L.acc,
+                      common - t < W2_SUB ? common - t : W2_SUB);
+            for (size_t l = 0; l < W2_LANES; l++)
+                berg__neumaier_add(&part[l], &pc[l], L.acc[l]);
+        }
+        for (size_t l = 0; l < W2_LANES; l++) {
+            double acc = 0.0;
+            for (size_t t = common; t < steps[l]; t++)
+                W2_STEP(WA.a, WB.a, WA.r, WB.r, L.i[l], L.j[l], L.s[l], L.a[l], L.k[l], acc);
+            berg__neumaier_add(&part[l], &pc[l], acc);
+            berg__neumaier_add(&sum, &comp, part[l]);
+            berg__neumaier_add(&sum, &comp, pc[l]);
+        }
+        i0 = end[W2_LANES - 1];
+        j0 = d + len - i0;
+        d += len;
+    }
+    return sum + comp;
 }
 
 typedef struct w2_job {
-    const double *p, *q, *A, *B;
-    double mp, mq;
+    const w2_side *X, *Y;
+    double *buf; /* per half: 2 windows (values, reciprocals) and a tile's chains */
     size_t n;
-    double part[W2_GROUPS]; /* each group's sum */
+    double part[2];
 } w2_job;
 
-/* ranges of the CDF pass: 0 = A, 1 = B */
-static void cdf_range(void *ctx, size_t b, size_t e, size_t r)
+#define W2_BUF (4 * W2_WIN + W2_GRP)
+
+static void merge_range(void *ctx, size_t b, size_t e, size_t r)
 {
     w2_job *job = ctx;
     (void)b;
     (void)e;
-    if (r == 0)
-        cdf_bounds(job->p, job->n, job->mp, (double *)job->A);
-    else
-        cdf_bounds(job->q, job->n, job->mq, (double *)job->B);
+    job->part[r] = merge_half(job->X, job->Y, job->buf + r * W2_BUF, r * job->n,
+                              (r + 1) * job->n);
 }
 
-/* group g: pieces 4g .. 4g + 3, interleaved step by step for as long as
- * all four run (their dependency chains overlap), then each to its end */
-static void merge_range(void *ctx, size_t b, size_t e, size_t g)
+/* W2 in the space's units, or NaN when the scratch cannot be allocated or
+ * p or q is not a measure (the caller then checks and walks) */
+static double w2_merge(const berg_space *space, const double *p, const double *q,
+                       size_t nthreads)
 {
-    w2_job *job = ctx;
-    const double *A = job->A, *B = job->B;
-    const size_t n = job->n, total = 2 * n;
-    (void)b;
-    (void)e;
-    w2_piece w[4];
-    for (size_t q = 0; q < 4; q++) {
-        size_t piece = 4 * g + q;
-        piece_start(&w[q], A, B, n, total * piece / W2_STREAMS,
-                    total * (piece + 1) / W2_STREAMS);
-    }
-    size_t common = w[0].steps;
-    for (size_t q = 1; q < 4; q++)
-        common = w[q].steps < common ? w[q].steps : common;
-    size_t i0 = w[0].i, j0 = w[0].j, i1 = w[1].i, j1 = w[1].j, i2 = w[2].i, j2 = w[2].j,
-           i3 = w[3].i, j3 = w[3].j;
-    double s0 = w[0].s, a0 = w[0].a, k0 = w[0].k, c0 = 0.0;
-    double s1 = w[1].s, a1 = w[1].a, k1 = w[1].k, c1 = 0.0;
-    double s2 = w[2].s, a2 = w[2].a, k2 = w[2].k, c2 = 0.0;
-    double s3 = w[3].s, a3 = w[3].a, k3 = w[3].k, c3 = 0.0;
-    for (size_t t0 = 0; t0 < common; t0 += 256) {
-        size_t t1 = common - t0 < 256 ? common : t0 + 256;
-        for (size_t t = t0; t < t1; t++) {
-            W2_STEP(i0, j0, s0, a0, k0, c0);
-            W2_STEP(i1, j1, s1, a1, k1, c1);
-            W2_STEP(i2, j2, s2, a2, k2, c2);
-            W2_STEP(i3, j3, s3, a3, k3, c3);
-        }
-        berg__neumaier_add(&w[0].sum, &w[0].comp, c0);
-        berg__neumaier_add(&w[1].sum, &w[1].comp, c1);
-        berg__neumaier_add(&w[2].sum, &w[2].comp, c2);
-        berg__neumaier_add(&w[3].sum, &w[3].comp, c3);
-        c0 = c1 = c2 = c3 = 0.0;
-    }
-    w[0] = (w2_piece){i0, j0, w[0].steps, s0, a0, k0, w[0].sum, w[0].comp};
-    w[1] = (w2_piece){i1, j1, w[1].steps, s1, a1, k1, w[1].sum, w[1].comp};
-    w[2] = (w2_piece){i2, j2, w[2].steps, s2, a2, k2, w[2].sum, w[2].comp};
-    w[3] = (w2_piece){i3, j3, w[3].steps, s3, a3, k3, w[3].sum, w[3].comp};
-    double sum = 0.0, comp = 0.0;
-    for (size_t q = 0; q < 4; q++) {
-        piece_run(&w[q], A, B, w[q].steps - common);
-        berg__neumaier_add(&sum, &comp, w[q].sum);
-        berg__neumaier_add(&sum, &comp, w[q].comp);
-    }
-    job->part[g] = sum + comp;
-}
-
-/* The two CDF arrays (16 MB at 2^20 cells). A fresh malloc of that size is
- * a fresh mapping whose 4096 pages fault one by one on first touch (45 ms
- * on the virtual machine of the benchmarks, 2.5x the whole computation);
- * a mapping of its own asks for huge pages instead (Linux: MADV_HUGEPAGE,
- * honoured when transparent huge pages are "always" or "madvise"). */
-#if defined(MAP_ANONYMOUS)
-#define CDF_MAP_MIN ((size_t)1 << 20)
-static double *cdf_alloc(size_t bytes)
-{
-    if (bytes >= CDF_MAP_MIN) {
-        void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (m == MAP_FAILED)
-            return NULL;
-#ifdef MADV_HUGEPAGE
-        madvise(m, bytes, MADV_HUGEPAGE); /* a hint: 2 MB pages, 8 faults */
-#endif
-        return m;
-    }
-    return malloc(bytes);
-}
-static void cdf_free(double *a, size_t bytes)
-{
-    if (bytes >= CDF_MAP_MIN)
-        munmap(a, bytes);
-    else
-        free(a);
-}
-#else
-static double *cdf_alloc(size_t bytes)
-{
-    return malloc(bytes);
-}
-static void cdf_free(double *a, size_t bytes)
-{
-    (void)bytes;
-    free(a);
-}
-#endif
-
-/* W2 in the space's units, or NaN when the two CDF arrays cannot be
- * allocated (the caller then walks) */
-static double w2_merge(const berg_space *space, const double *p, const double *q, double mp,
-                       double mq, size_t nthreads)
-{
-    const size_t n = space->size;
-    const size_t bytes = 2 * (n + 2) * sizeof(double);
-    double *A = cdf_alloc(bytes);
-    if (!A)
+    const size_t n = space->size, ntiles = (n + 1) / W2_GRP + 1;
+    double *buf = malloc((2 * W2_BUF + 4 * (ntiles + 1)) * sizeof(double));
+    if (!buf)
         return NAN;
-    w2_job job = {.p = p, .q = q, .A = A, .B = A + n + 2, .mp = mp, .mq = mq, .n = n};
-    berg__parallel_ranges(2, 2, nthreads, cdf_range, &job);
-    berg__parallel_ranges(W2_GROUPS, W2_GROUPS, nthreads, merge_range, &job);
-    cdf_free(A, bytes);
+    w2_side X = {.p = p, .n = n, .G = buf + 2 * W2_BUF};
+    w2_side Y = {.p = q, .n = n, .G = buf + 2 * W2_BUF + 2 * (ntiles + 1)};
+    if (!side_scan(&X, buf) || !side_scan(&Y, buf)) {
+        free(buf);
+        return NAN;
+    }
+    double P1 = side_scale(&X), Q1 = side_scale(&Y);
+    X.m3 = Q1;
+    Y.m3 = P1;
+    X.T = Y.T = P1 * Q1;
+    w2_job job = {.X = &X, .Y = &Y, .buf = buf, .n = n};
+    berg__parallel_ranges(2, 2, nthreads, merge_range, &job);
+    free(buf);
     double sum = 0.0, comp = 0.0;
-    for (size_t g = 0; g < W2_GROUPS; g++)
-        berg__neumaier_add(&sum, &comp, job.part[g]);
-    return space->h[0] * sqrt(space->g[0]) * sqrt((sum + comp) / 3.0);
+    berg__neumaier_add(&sum, &comp, job.part[0]);
+    berg__neumaier_add(&sum, &comp, job.part[1]);
+    /* the CDFs run to T = P'Q' in [1, 4): the quantile's s is s / T */
+    return space->h[0] * sqrt(space->g[0]) * sqrt((sum + comp) / (3.0 * X.T));
 }
 
 /* W_r in the space's units: (sum)^{1/r} in cell units, scaled by h sqrt(g).
@@ -556,14 +776,29 @@ static double wp_walk(const berg_space *space, double r, const double *p, const 
     return scale * (M * exp(lsum / r));
 }
 
+/* W2 by the merge when the arguments are valid (the merge's first pass
+ * checks the measures, which it reads anyway) and the scratch is there;
+ * otherwise NaN, and check_1d then refuses with its message or the walk
+ * runs */
+static double w2_fast(const char *fn, const berg_space *space, const double *p, const double *q,
+                      const void *out)
+{
+    if (!space || !p || !q || !out || berg__space_check(space, fn) != BERG_OK ||
+        space->ndim != 1)
+        return NAN;
+    return w2_merge(space, p, q, berg__threads(0));
+}
+
 berg_status berg_w2_distance_1d(const berg_space *space, const double *p, const double *q,
                                 double *w2)
 {
     static const char fn[] = "berg_w2_distance_1d";
-    double mp, mq;
-    BERG_TRY(check_1d(fn, space, p, q, w2, "w2", &mp, &mq));
-    double w = w2_merge(space, p, q, mp, mq, berg__threads(0));
-    *w2 = isnan(w) ? wp_walk(space, 2.0, p, q, mp, mq) : w;
+    double w = w2_fast(fn, space, p, q, w2), mp, mq;
+    if (isnan(w)) {
+        BERG_TRY(check_1d(fn, space, p, q, w2, "w2", &mp, &mq));
+        w = wp_walk(space, 2.0, p, q, mp, mq);
+    }
+    *w2 = w;
     return BERG_OK;
 }
 
@@ -573,10 +808,12 @@ berg_status berg_wp_distance_1d(const berg_space *space, double order, const dou
     static const char fn[] = "berg_wp_distance_1d";
     BERG_REQUIRE(isfinite(order) && order >= 1.0, BERG_ERR_DOMAIN,
                  "%s: order = %g must be finite and >= 1", fn, order);
-    double mp, mq;
-    BERG_TRY(check_1d(fn, space, p, q, wp, "wp", &mp, &mq));
-    double w = order == 2.0 ? w2_merge(space, p, q, mp, mq, berg__threads(0)) : NAN;
-    *wp = isnan(w) ? wp_walk(space, order, p, q, mp, mq) : w;
+    double w = order == 2.0 ? w2_fast(fn, space, p, q, wp) : NAN, mp, mq;
+    if (isnan(w)) {
+        BERG_TRY(check_1d(fn, space, p, q, wp, "wp", &mp, &mq));
+        w = wp_walk(space, order, p, q, mp, mq);
+    }
+    *wp = w;
     return BERG_OK;
 }
 
