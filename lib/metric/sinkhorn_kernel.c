@@ -93,22 +93,32 @@ void berg__sinkhorn_fill_kernels(berg_sinkhorn *sk)
 berg_status berg__sinkhorn_heat(const berg_sinkhorn *sk, const char *fn, const double *in,
                                 double *out, double *kfloor)
 {
-    /* scalings that overflowed are this solve's failure, not a bad input
-     * of the heat apply */
-    for (size_t i = 0; i < sk->space.size; i++)
-        if (!isfinite(in[i]))
-            return berg__sinkhorn_lost_at(sk, fn, i);
-    /* the handle, t and pointers are valid: only scratch can fail */
+    /* the handle, t and pointers are valid: the apply fails for scratch
+     * (BERG_ERR_NOMEM under a concurrent caller) or for a non-finite input,
+     * which here means scalings that overflowed: this solve's failure, not
+     * a bad input of the heat apply (berg_heat_apply's own sum over the
+     * input finds it, so no pass of ours is needed) */
     berg_status st = berg_heat_apply(sk->heat, 0.25 * sk->eps, in, out);
+    if (st == BERG_ERR_NONFINITE)
+        return berg__sinkhorn_lost(sk, fn, in, sk->space.size);
     if (st != BERG_OK)
         return berg__sinkhorn_reprefix(fn, st);
-    double m = 0.0;
-    for (size_t i = 0; i < sk->space.size; i++)
-        if (out[i] > m)
-            m = out[i];
+    /* the maximum in four lanes (a NaN compares false and is skipped; the
+     * lost check below finds it when nothing else is positive) */
+    size_t N = sk->space.size, i = 0;
+    double m0 = 0.0, m1 = 0.0, m2 = 0.0, m3 = 0.0;
+    for (; i + 4 <= N; i += 4) {
+        m0 = out[i] > m0 ? out[i] : m0;
+        m1 = out[i + 1] > m1 ? out[i + 1] : m1;
+        m2 = out[i + 2] > m2 ? out[i + 2] : m2;
+        m3 = out[i + 3] > m3 ? out[i + 3] : m3;
+    }
+    for (; i < N; i++)
+        m0 = out[i] > m0 ? out[i] : m0;
+    double m = fmax(fmax(m0, m1), fmax(m2, m3));
     *kfloor = (m < HUGE_VAL) ? KFLOOR * m : 0.0;
     if (!(*kfloor > 0.0))
-        return berg__sinkhorn_lost(sk, fn, out, sk->space.size);
+        return berg__sinkhorn_lost(sk, fn, out, N);
     return BERG_OK;
 }
 
