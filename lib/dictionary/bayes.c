@@ -98,18 +98,29 @@ static berg_status noise_callback(const berg_bayes *b, const double *n, double *
     return BERG_OK;
 }
 
-/* position of x on axis a of the grid noise: lower cell, upper cell and
- * the fraction towards the upper one; 0 outside a non-periodic box */
-static int noise_axis(const struct berg_space *S, int a, double x, size_t *lower, size_t *upper,
-                      double *frac)
+/* position of the noise y - g on axis a of the grid noise: lower cell, upper
+ * cell and the fraction towards the upper one; 0 outside a non-periodic box.
+ * y and g are finite. On a periodic axis the offset from lo comes from the
+ * exact remainders of y, g and lo (space/internal.h), never from y - g - lo,
+ * which overflows for huge terms of opposite signs (a NaN index before) and
+ * loses the fraction for terms far from the box. Elsewhere a difference
+ * y - g that overflows lies outside the box. */
+static int noise_axis(const struct berg_space *S, int a, double y, double g, size_t *lower,
+                      size_t *upper, double *frac)
 {
+    double r; /* offset from lo, in [0, hi - lo] */
     if (S->bc[a] == BERG_PERIODIC) {
         double L = S->hi[a] - S->lo[a];
-        x = S->lo[a] + fmod(fmod(x - S->lo[a], L) + L, L);
-    } else if (!(x >= S->lo[a] && x <= S->hi[a])) {
-        return 0;
+        r = berg__mod_sub(berg__mod_period(y, L), berg__mod_period(g, L), L);
+        r = berg__mod_sub(r, berg__mod_period(S->lo[a], L), L);
+    } else {
+        double x = y - g;
+        if (!(x >= S->lo[a] && x <= S->hi[a]))
+            return 0;
+        r = x - S->lo[a];
     }
-    double s = (x - S->lo[a]) / S->h[a] - 0.5, fl = floor(s), f = s - fl;
+    /* r / h <= n (1 + eps): the cell indices are small */
+    double s = r / S->h[a] - 0.5, fl = floor(s), f = s - fl;
     long i0 = (long)fl, i1 = i0 + 1, nn = (long)S->n[a];
     if (S->bc[a] == BERG_PERIODIC) {
         i0 = ((i0 % nn) + nn) % nn;
@@ -131,14 +142,14 @@ static int noise_axis(const struct berg_space *S, int a, double x, size_t *lower
     return 1;
 }
 
-/* multilinear interpolation of the grid noise at n; 0 outside its box */
-static double noise_interp(const berg_bayes *b, const double *n)
+/* multilinear interpolation of the grid noise at y - g; 0 outside its box */
+static double noise_interp(const berg_bayes *b, const double *y, const double *g)
 {
     const struct berg_space *S = &b->noise_space;
     size_t lower[BERG_MAX_RANK], upper[BERG_MAX_RANK];
     double frac[BERG_MAX_RANK];
     for (int a = 0; a < S->ndim; a++)
-        if (!noise_axis(S, a, n[a], &lower[a], &upper[a], &frac[a]))
+        if (!noise_axis(S, a, y[a], g[a], &lower[a], &upper[a], &frac[a]))
             return 0.0;
     double v = 0.0;
     unsigned corners = 1u << S->ndim;
@@ -156,24 +167,28 @@ static double noise_interp(const berg_bayes *b, const double *n)
     return v;
 }
 
-berg_status berg__bayes_noise_logpdf(const berg_bayes *b, const double *n, double *lp,
-                                     const char *fn)
+berg_status berg__bayes_noise_logpdf(const berg_bayes *b, const double *y, const double *g,
+                                     double *lp, const char *fn)
 {
     if (b->grid_noise) {
-        double v = noise_interp(b, n);
+        /* data points and G's checked outputs are finite; a finite-difference
+         * step g + 2h past DBL_MAX is not, and has no position on a periodic
+         * axis (outside a box otherwise, as y - g overflowing) */
+        for (size_t a = 0; a < b->dy; a++)
+            BERG_REQUIRE(b->noise_space.bc[a] != BERG_PERIODIC ||
+                             (isfinite(y[a]) && isfinite(g[a])),
+                         BERG_ERR_DOMAIN,
+                         "%s: the noise y - G(u) on the periodic axis %zu has a non-finite term "
+                         "(y = %g, G(u) = %g)",
+                         fn, a, y[a], g[a]);
+        double v = noise_interp(b, y, g);
         *lp = v > 0.0 ? log(v) : -HUGE_VAL;
         return BERG_OK;
     }
-    return noise_callback(b, n, lp, fn);
-}
-
-static berg_status loglik_location(const berg_bayes *b, const double *g, const double *y,
-                                   double *lp, const char *fn)
-{
     double n[BERG_MAX_RANK];
     for (size_t a = 0; a < b->dy; a++)
         n[a] = y[a] - g[a];
-    return berg__bayes_noise_logpdf(b, n, lp, fn);
+    return noise_callback(b, n, lp, fn);
 }
 
 static berg_status loglik_general(const berg_bayes *b, const double *u, const double *y,
@@ -191,7 +206,7 @@ berg_status berg__bayes_loglik_cell(const berg_bayes *b, size_t i, const double 
                                     const char *fn)
 {
     if (b->model == BERG__MODEL_LOCATION)
-        return loglik_location(b, b->G_at_cells + i * b->dy, y, lp, fn);
+        return berg__bayes_noise_logpdf(b, y, b->G_at_cells + i * b->dy, lp, fn);
     return loglik_general(b, b->ucoord + i * b->du, y, lp, fn);
 }
 
@@ -201,7 +216,7 @@ berg_status berg__bayes_loglik_at(const berg_bayes *b, const double *u, const do
     if (b->model == BERG__MODEL_LOCATION) {
         double g[BERG_MAX_RANK];
         BERG_TRY(berg__bayes_forward(b, u, g, fn));
-        return loglik_location(b, g, y, lp, fn);
+        return berg__bayes_noise_logpdf(b, y, g, lp, fn);
     }
     return loglik_general(b, u, y, lp, fn);
 }

@@ -25,13 +25,11 @@ enum { BERG__FLOW_MAX_STEPS = 100000 };
 berg_status berg__bayes_phi_grid(const berg_bayes *b, const double *u, double *logp,
                                  const char *fn)
 {
-    double g[BERG_MAX_RANK], y[BERG_MAX_RANK], n[BERG_MAX_RANK];
+    double g[BERG_MAX_RANK], y[BERG_MAX_RANK];
     BERG_TRY(berg__bayes_forward(b, u, g, fn));
     for (size_t j = 0; j < b->ny; j++) {
         berg__bayes_data_point(b, j, y);
-        for (size_t a = 0; a < b->dy; a++)
-            n[a] = y[a] - g[a];
-        BERG_TRY(berg__bayes_noise_logpdf(b, n, &logp[j], fn));
+        BERG_TRY(berg__bayes_noise_logpdf(b, y, g, &logp[j], fn));
     }
     return BERG_OK;
 }

@@ -43,15 +43,13 @@ static const double MAP_TOL = 1e-10;
 /* D(g) on the data grid; +inf where p* > 0 but p0(y_j - g) = 0 */
 static berg_status div_at(const berg_bayes *b, const double *g, double *D, const char *fn)
 {
-    double y[R], n[R], w = b->data.weight;
+    double y[R], w = b->data.weight;
     double cross = 0.0, comp = 0.0, m = -HUGE_VAL, s = 0.0;
     int inf = 0;
     for (size_t j = 0; j < b->ny; j++) {
         double phi;
         berg__bayes_data_point(b, j, y);
-        for (size_t a = 0; a < b->dy; a++)
-            n[a] = y[a] - g[a];
-        BERG_TRY(berg__bayes_noise_logpdf(b, n, &phi, fn));
+        BERG_TRY(berg__bayes_noise_logpdf(b, y, g, &phi, fn));
         if (phi == -HUGE_VAL) {
             inf |= b->truth[j] > 0.0;
             continue;
@@ -183,7 +181,14 @@ static berg_status logprior_at(const berg_bayes *b, const double *u, double *f, 
     double w[R][4], dw[R][4], d2w[R][4];
     for (size_t a = 0; a < du; a++) {
         size_t n = S->n[a];
-        double t = (u[a] - S->lo[a]) / S->h[a] - 0.5, k = floor(t), s = t - k;
+        BERG_REQUIRE(isfinite(u[a]), BERG_ERR_OUT_OF_RANGE, "%s: the MAP u[%zu] = %g is not finite",
+                     fn, a, u[a]);
+        double x = u[a] - S->lo[a];
+        /* a Newton step may leave a periodic axis: its offset in [0, L]
+         * without forming u - lo (overflow, then fmod(NaN) to size_t) */
+        if (S->bc[a] == BERG_PERIODIC && !(u[a] >= S->lo[a] && u[a] <= S->hi[a]))
+            x = berg__periodic_offset(u[a], S->lo[a], S->hi[a] - S->lo[a]);
+        double t = x / S->h[a] - 0.5, k = floor(t), s = t - k;
         if (S->bc[a] == BERG_PERIODIC) {
             for (int e = 0; e < 4; e++) {
                 double i = fmod(k - 1.0 + e, (double)n);

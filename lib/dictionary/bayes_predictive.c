@@ -142,6 +142,11 @@ static berg_status affine_coefficients(const berg_bayes *b, double *a, double *c
     double slope = (g[nu - 1] - g[0]) / (u[nu - 1] - u[0]), icpt = g[0] - slope * u[0];
     BERG_REQUIRE(slope != 0.0, BERG_ERR_DOMAIN, "%s: G is constant on the parameter grid", fn);
     double scale = fabs(slope) * fmax(fabs(u[0]), fabs(u[nu - 1])) + fabs(icpt);
+    /* an infinite scale would pass every test below */
+    BERG_REQUIRE(isfinite(slope) && isfinite(icpt) && isfinite(scale), BERG_ERR_DOMAIN,
+                 "%s: the affine fit of G overflows (slope %g, intercept %g on the parameter "
+                 "box [%g, %g])",
+                 fn, slope, icpt, b->param.lo[0], b->param.hi[0]);
     for (size_t i = 0; i < nu; i++)
         BERG_REQUIRE(fabs(g[i] - (slope * u[i] + icpt)) <= 1e-10 * scale, BERG_ERR_DOMAIN,
                      "%s: G is not affine (parameter cell %zu departs from a u + c)", fn, i);
@@ -157,8 +162,8 @@ static berg_status noise_kernel(const berg_bayes *b, size_t L, double *B, const 
     double hy = b->data.h[0];
     memset(B, 0, L * sizeof(double));
     for (long m = -ny + 1; m <= ny - 1; m++) {
-        double n = (double)m * hy, lp;
-        BERG_TRY(berg__bayes_noise_logpdf(b, &n, &lp, fn));
+        double n = (double)m * hy, zero = 0.0, lp;
+        BERG_TRY(berg__bayes_noise_logpdf(b, &n, &zero, &lp, fn));
         B[m >= 0 ? (size_t)m : (size_t)((long)L + m)] = exp(lp);
     }
     return BERG_OK;
@@ -173,8 +178,17 @@ static void push_forward(const berg_bayes *b, const double *pi, double a, double
     double hu = b->param.h[0], ulo = b->param.lo[0];
     memset(A, 0, L * sizeof(double));
     for (size_t k = 0; k < b->ny; k++) {
-        double v = berg__coord(&b->data, 0, k), x = ((v - c) / a - ulo) / hu - 0.5;
+        /* the parameter of v in halves: v - c and u - lo overflow for huge
+         * terms of opposite signs; 2 ((v/2 - c/2) / a - lo/2) / h is the
+         * same number otherwise, and an overflow to inf here is a point
+         * beyond every cell (|u - lo| > DBL_MAX) */
+        double v = berg__coord(&b->data, 0, k);
+        double x = 2.0 * (((0.5 * v - 0.5 * c) / a - 0.5 * ulo) / hu) - 0.5;
         double fl = floor(x + 1e-9), f = x - fl;
+        if (!(fl >= -1.0 && fl < (double)nu)) { /* neither neighbour on the grid (or NaN) */
+            A[k] = 0.0;
+            continue;
+        }
         long i0 = (long)fl;
         if (fabs(f) < 1e-9)
             f = 0.0;

@@ -224,9 +224,8 @@ void berg__bayes_wrap_periodic(const berg_bayes *b, double *u)
     for (size_t a = 0; a < b->du; a++) {
         if (S->bc[a] != BERG_PERIODIC)
             continue;
-        double L = S->hi[a] - S->lo[a], x = fmod(u[a] - S->lo[a], L);
-        if (x < 0.0)
-            x += L;
+        /* not fmod(u - lo, L): u - lo overflows for u and lo huge of opposite signs */
+        double x = berg__periodic_offset(u[a], S->lo[a], S->hi[a] - S->lo[a]);
         u[a] = S->lo[a] + x;
         if (!(u[a] < S->hi[a])) /* x + lo rounded up to hi */
             u[a] = S->lo[a];

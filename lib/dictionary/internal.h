@@ -58,9 +58,13 @@ berg_status berg__bayes_fail_first(const void *fails, size_t nranges);
 
 /* y = G(u) (dy values), the return code and the finiteness of y checked */
 berg_status berg__bayes_forward(const berg_bayes *b, const double *u, double *y, const char *fn);
-/* ln p0(n) of the location model's noise (grid or callback) */
-berg_status berg__bayes_noise_logpdf(const berg_bayes *b, const double *n, double *lp,
-                                     const char *fn);
+/* ln p0(y - g) of the location model's noise (grid or callback): y a data
+ * point, g = G(u) (dy values each); a grid noise on a periodic axis is read
+ * at (y - g - lo) mod (hi - lo) from the remainders of each term, right to
+ * a few roundings of the width for any finite y and g (BERG_ERR_DOMAIN when
+ * one is not) */
+berg_status berg__bayes_noise_logpdf(const berg_bayes *b, const double *y, const double *g,
+                                     double *lp, const char *fn);
 /* ln p(y | u_i) for the parameter cell i (location: uses G_at_cells) */
 berg_status berg__bayes_loglik_cell(const berg_bayes *b, size_t i, const double *y, double *lp,
                                     const char *fn);

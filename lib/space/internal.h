@@ -50,4 +50,34 @@ static inline double berg__coord(const berg_space *s, int a, size_t i)
     return s->lo[a] + ((double)i + 0.5) * s->h[a];
 }
 
+/* ---- positions on a periodic axis of width L = hi - lo --------------------
+ * L is finite and positive for every space (its cell width is). A position
+ * is reduced through the exact remainders fmod(v, L) of each term: forming
+ * x - lo (or y - g - lo) first overflows when the terms are huge and of
+ * opposite signs, or loses the fraction when they are far from the box
+ * (2^50 + 0.375 is not a double); every intermediate here lies in [-L, L]
+ * and the result carries one rounding of L's size per term. */
+
+/* v mod L in [0, L] for a finite v (L only when a tiny negative remainder
+ * plus L rounds up to it) */
+static inline double berg__mod_period(double v, double L)
+{
+    double r = fmod(v, L); /* exact, |r| < L */
+    return r < 0.0 ? r + L : r;
+}
+
+/* (p - q) mod L in [0, L] for p, q in [0, L] */
+static inline double berg__mod_sub(double p, double q, double L)
+{
+    double d = p - q; /* in [-L, L]: no overflow */
+    return d < 0.0 ? d + L : d;
+}
+
+/* (x - lo) mod L in [0, L] (x finite): the offset of x from the lower end
+ * of a periodic axis; L (rounding) stands for the wrap, offset 0 */
+static inline double berg__periodic_offset(double x, double lo, double L)
+{
+    return berg__mod_sub(berg__mod_period(x, L), berg__mod_period(lo, L), L);
+}
+
 #endif

@@ -420,6 +420,90 @@ static void test_dictionary_extremes(void)
     free(sig);
 }
 
+/* G at the four cells of [-1, 1] (centres -0.75, -0.25, 0.25, 0.75) from a table */
+static int G_table(size_t du, const double *u, size_t dy, double *y, void *ud)
+{
+    (void)du;
+    (void)dy;
+    const double *g = ud;
+    y[0] = g[u[0] < -0.5 ? 0 : u[0] < 0.0 ? 1 : u[0] < 0.5 ? 2 : 3];
+    return 0;
+}
+
+/* One observation y under a periodic grid noise on [nlo, nhi] (nn cells,
+ * values noise) with G(u_i) = g[i] on four cells of [-1, 1] and a flat
+ * prior: the posterior is p0(y - g_i) / sum_k p0(y - g_k) w, and want[i] is
+ * the interpolated noise value at (y - g_i - nlo) mod (nhi - nlo), worked
+ * out by hand in real arithmetic (proportional values suffice). */
+static void periodic_noise_case(const char *what, double nlo, double nhi, size_t nn,
+                                const double *metric, const double *noise, double ylo, double yhi,
+                                double y, const double *g, const double *want)
+{
+    berg_boundary per = BERG_PERIODIC;
+    berg_space *U = tu_line(4, -1.0, 1.0, BERG_NEUMANN), *Y = tu_line(16, ylo, yhi, BERG_NEUMANN);
+    berg_space *N = NULL;
+    CHECK_STATUS(berg_space_create(&N, 1, &nn, &nlo, &nhi, &per, metric), BERG_OK,
+                 "%s: noise space", what);
+    double flat[4] = {1.0, 1.0, 1.0, 1.0}, pi[4];
+    berg_bayes *b = NULL;
+    CHECK_STATUS(berg_bayes_create(&b, U, Y, flat, 0), BERG_OK, "%s: create", what);
+    CHECK_STATUS(berg_bayes_set_location(b, N, noise, G_table, NULL, (void *)g), BERG_OK,
+                 "%s: grid noise", what);
+    CHECK_STATUS(berg_bayes_observe(b, 1, &y), BERG_OK, "%s: observe", what);
+    fill(pi, 4);
+    CHECK_STATUS(berg_bayes_posterior(b, pi), BERG_OK, "%s: posterior", what);
+    double s = 0.0;
+    for (size_t i = 0; i < 4; i++)
+        s += want[i] * 0.5; /* the cell volume of U */
+    for (size_t i = 0; i < 4; i++)
+        CHECK_REL(pi[i], want[i] / s, 1e-12, "%s: posterior at cell %zu", what, i);
+    berg_bayes_destroy(b);
+    berg_space_destroy(N);
+    berg_space_destroy(U);
+    berg_space_destroy(Y);
+}
+
+/* A periodic grid noise is evaluated at (y - G(u) - lo) mod (hi - lo)
+ * whatever the size of y - G(u), lo and the width, as long as the space
+ * exists: before, fmod(x - lo, L) + L overflowed on these boxes, the index
+ * (long)floor(NaN) was undefined (UBSan; a refusal "zero probability" in
+ * release, found by fuzz_bayes), and a noise y - G(u) of 2^50 lost its
+ * fraction to the rounding of y - G(u) - lo. */
+static void test_periodic_noise_huge_box(void)
+{
+    const double v8[8] = {1, 2, 3, 4, 5, 6, 7, 8}, v4[4] = {1, 2, 3, 4}, metric[1] = {1e-4};
+    /* width 1.6e308 (volume 1.6e306 with the metric), cell centres
+     * -7e307 + 2e307 j: y - g at 5e307, 8e307 (= lo + L), 1.1e308 (= -5e307),
+     * 1.4e308 (= -2e307): centre 6, the wrap between 7 and 0, centre 1,
+     * half-way between 2 and 3; fmod(x - lo, L) + L overflowed */
+    const double g1[4] = {-5e307, -8e307, -1.1e308, -1.4e308};
+    const double w1[4] = {7.0, 4.5, 2.0, 3.5};
+    periodic_noise_case("width 1.6e308", -8e307, 8e307, 8, metric, v8, -2.0, 2.0, 0.5, g1, w1);
+    /* a box near -DBL_MAX, width 4e307 (h = 1e307, centres -1.7e308 + 1e307 j):
+     * y - g - lo = 3.25e308 ... 3.5e308 overflowed; minus 8 L the offsets
+     * are 0.5, 1.5, 2.25, 3 (1e307): centres 0, 1, a quarter of the way from
+     * 1 to 2 read from 2 (0.25 v1 + 0.75 v2), half-way between 2 and 3 */
+    const double g2[4] = {-1.5e308, -1.6e308, -1.675e308, -1.75e308};
+    const double w2[4] = {1.0, 2.0, 2.75, 3.5};
+    periodic_noise_case("box near -DBL_MAX", -1.75e308, -1.35e308, 4, NULL, v4, -2.0, 2.0, 0.5, g2,
+                        w2);
+    /* y - g itself overflows: y = 1.6e308, g down to -1.75e308, y - g =
+     * 3.2e308 ... 3.35e308 = 8 L + (2, 2.5, 3, 3.5) 1e307 - lo on [-2e307,
+     * 2e307] (centres -1.5e307 + 1e307 j) */
+    const double g3[4] = {-1.6e308, -1.65e308, -1.7e308, -1.75e308};
+    const double w3[4] = {2.5, 3.0, 3.5, 4.0};
+    periodic_noise_case("y - G(u) overflows", -2e307, 2e307, 4, NULL, v4, 1.5e308, 1.7e308, 1.6e308,
+                        g3, w3);
+    /* no overflow, but y - g = 2^50 + 0.375 + i/4 is not a double: the
+     * offsets from lo = -0.5 are 0.875, 0.125, 0.375, 0.625 (centres
+     * -0.375 + 0.25 j: cells 3, 0, 1, 2) */
+    const double p50 = 1125899906842624.0; /* 2^50 */
+    const double g4[4] = {-p50, -(p50 + 0.25), -(p50 + 0.5), -(p50 + 0.75)};
+    const double w4[4] = {4.0, 1.0, 2.0, 3.0};
+    periodic_noise_case("y - G(u) = 2^50 + fraction", -0.5, 0.5, 4, NULL, v4, -2.0, 2.0, 0.375, g4,
+                        w4);
+}
+
 /* posterior moments on a box near 1e307 overflow: refused, outputs untouched */
 static void test_huge_box_mean(void)
 {
@@ -535,6 +619,7 @@ int main(void)
     test_huge_truth();
     test_huge_loglik();
     test_periodic_map();
+    test_periodic_noise_huge_box();
     test_ridge_refused();
     test_huge_counts();
     test_dictionary_extremes();
