@@ -597,18 +597,19 @@ berg_status berg_space_histogram(const berg_space *space, size_t count, const do
         size_t idx = 0;
         int in = 1;
         for (int a = 0; a < d; a++) {
-            double v = x[j * (size_t)d + (size_t)a], L = space->hi[a] - space->lo[a];
+            double v = x[j * (size_t)d + (size_t)a], L = space->hi[a] - space->lo[a], c;
             if (space->bc[a] == BERG_PERIODIC) {
-                v = fmod(v - space->lo[a], L);
-                if (v < 0.0)
-                    v += L;
-                v += space->lo[a];
-            }
-            if (v < space->lo[a] || v > space->hi[a]) {
+                /* the offset from lo in [0, L] from the exact remainders of
+                 * v and lo: fmod(v - lo, L) was NaN when v - lo overflowed
+                 * (a point counted in cell 0) and lost v's fraction far
+                 * from the box */
+                c = floor(berg__periodic_offset(v, space->lo[a], L) / space->h[a]);
+            } else if (v < space->lo[a] || v > space->hi[a]) {
                 in = 0;
                 break;
+            } else {
+                c = floor((v - space->lo[a]) / space->h[a]);
             }
-            double c = floor((v - space->lo[a]) / space->h[a]);
             if (!isfinite(c)) /* v - lo and h both overflow on a box near +-DBL_MAX: halves */
                 c = floor((0.5 * v - 0.5 * space->lo[a]) /
                           (0.5 * space->hi[a] - 0.5 * space->lo[a]) * (double)space->n[a]);

@@ -377,6 +377,44 @@ static void test_histogram(void)
     berg_space_destroy(s);
 }
 
+/* A point is binned on a periodic axis by (x - lo) mod (hi - lo) whatever
+ * its distance from the box: before, fmod(x - lo, L) was NaN when x - lo
+ * overflowed (the point went to cell 0) and x - lo rounded away the
+ * fraction of points far from the box */
+static void test_histogram_periodic_far(void)
+{
+    /* [-1.75e308, -1.35e308], 4 cells of 1e307: x - lo = 3.25e308 ... 3.53e308
+     * overflows; minus 8 L the offsets are 0.5, 1.5, 2.25, 3.3 (1e307) */
+    size_t n = 4;
+    double lo = -1.75e308, hi = -1.35e308, hist[4], w;
+    berg_boundary per = BERG_PERIODIC;
+    berg_space *s = tu_space(1, &n, &lo, &hi, &per, NULL);
+    if (!s)
+        return;
+    double x[5] = {1.5e308, 1.6e308, 1.675e308, 1.78e308, -1.5e308 /* inside: cell 2 */};
+    size_t outside = 99;
+    CHECK_STATUS(berg_space_histogram(s, 5, x, hist, &outside), BERG_OK, "histogram far");
+    w = berg_space_cell_weight(s);
+    CHECK(outside == 0, "far: no point outside a periodic box (%zu)", outside);
+    const double count[4] = {1, 1, 2, 1};
+    for (size_t i = 0; i < 4; i++)
+        CHECK_REL(hist[i] * (5.0 * w), count[i], 1e-15, "far: %g points in cell %zu", count[i], i);
+    berg_space_destroy(s);
+    /* [-0.5, 0.5], 4 cells: 2^52 + 1 - lo = 2^52 + 1.5 is not a double
+     * (it rounded to 2^52 + 2: offset 0, cell 0); offset 0.5, cell 2 */
+    lo = -0.5;
+    hi = 0.5;
+    s = tu_space(1, &n, &lo, &hi, &per, NULL);
+    if (!s)
+        return;
+    double y[2] = {4503599627370497.0 /* 2^52 + 1 */, -4503599627370497.0 /* offset 0.5 */};
+    CHECK_STATUS(berg_space_histogram(s, 2, y, hist, NULL), BERG_OK, "histogram 2^52 + 1");
+    w = berg_space_cell_weight(s);
+    CHECK_REL(hist[2] * (2.0 * w), 2.0, 1e-15, "2^52 + 1 and its negative in cell 2");
+    CHECK(hist[0] == 0.0 && hist[1] == 0.0 && hist[3] == 0.0, "2^52 + 1: no other cell");
+    berg_space_destroy(s);
+}
+
 static void test_moment_messages(void)
 {
     size_t n[1] = {4};
@@ -425,6 +463,7 @@ int main(void)
 {
     test_iter();
     test_histogram();
+    test_histogram_periodic_far();
     test_moment_messages();
     test_clip();
     test_queries();
