@@ -343,6 +343,7 @@ typedef struct w2_side {
     size_t n, last;   /* boundary values from last on are T */
     size_t ntiles;    /* tiles covering the boundaries 0 .. n + 1 */
     double *G;        /* 2 (ntiles + 1) */
+    double *F;        /* ntiles + 1: the floor of each tile (tile_lanes) */
     double m1, m2, m3; /* normalized value = ((raw m1) m2) m3 */
     double T;
 } w2_side;
@@ -362,11 +363,23 @@ _Static_assert(W2_LANES == 8, "tile_chains transposes 8 x 8 blocks");
 #  define W2_SHUF(a, b, i0, i1, i2, i3, i4, i5, i6, i7)                                        \
       __builtin_shufflevector(a, b, i0, i1, i2, i3, i4, i5, i6, i7)
 
-/* one compensated step of the eight chains: loc gets the values before x */
+typedef int64_t w2_ivec __attribute__((vector_size(W2_LANES * sizeof(int64_t))));
+
+/* lane by lane max of the vectors a and b, m a w2_ivec (a blend: a vector
+ * ?: is C++ only; a macro, not a function returning a vector, whose ABI
+ * differs between the clones) */
+#  define W2_MAX(a, b, m) ((m) = (a) > (b), (w2_vec)(((m) & (w2_ivec)(a)) | (~(m) & (w2_ivec)(b))))
+
+/* one compensated step of the eight chains: loc gets the values before x,
+ * kept non-decreasing (s + c can lose an ulp where c's own rounding
+ * crosses one of s's) */
 #  define W2_CHAIN(x, loc)                                                                    \
       do {                                                                                   \
           const w2_vec x_ = (x);                                                             \
           w2_vec v_ = s + c, u_ = s + x_, bp_ = u_ - s;                                     \
+          w2_ivec m_;                                                                        \
+          v_ = W2_MAX(v_, mx, m_);                                                           \
+          mx = v_;                                                                           \
           memcpy((loc), &v_, sizeof v_);                                                     \
           c += (s - (u_ - bp_)) + (x_ - bp_);                                                \
           s = u_;                                                                            \
@@ -378,7 +391,7 @@ W2_CLONES static void tile_chains(const double *p, size_t n, size_t base, double
 {
     const double *q = p + base;
 #ifdef W2_VECTORS
-    w2_vec s = {0}, c = {0};
+    w2_vec s = {0}, c = {0}, mx = {0};
     if (base + W2_GRP <= n) {
         for (size_t t = 0; t < W2_BLK; t += 8) {
             w2_vec r[8];
@@ -419,14 +432,15 @@ W2_CLONES static void tile_chains(const double *p, size_t n, size_t base, double
         }
     }
 #else
-    double s[W2_LANES], c[W2_LANES];
+    double s[W2_LANES], c[W2_LANES], mx[W2_LANES];
     for (size_t l = 0; l < W2_LANES; l++)
-        s[l] = c[l] = 0.0;
+        s[l] = c[l] = mx[l] = 0.0;
     for (size_t t = 0; t < W2_BLK; t++)
         for (size_t l = 0; l < W2_LANES; l++) {
             double x = base + l * W2_BLK + t < n ? q[l * W2_BLK + t] : 0.0;
-            double u = s[l] + x, bp = u - s[l];
-            loc[t * W2_LANES + l] = s[l] + c[l];
+            double u = s[l] + x, bp = u - s[l], v = s[l] + c[l];
+            mx[l] = v > mx[l] ? v : mx[l];
+            loc[t * W2_LANES + l] = mx[l];
             c[l] += (s[l] - (u - bp)) + (x - bp);
             s[l] = u;
         }
@@ -463,6 +477,27 @@ static void tile_starts(const double *th, const double *tl, double *sh, double *
     *ul = lo;
 }
 
+/* The raw cumulative mass at the boundaries of tile g is
+ * max(fl[l], sh[l] + (sl[l] + loc)): (sh, sl) the lane block's start (tile
+ * start G + the lane blocks before it), fl[l] the largest value before the
+ * lane block (where two double-double sums meet, an empty cell could
+ * otherwise get an ulp of negative mass, and the segments around it
+ * O(ulp) of W2^2, which equal measures must not have). Returns the floor
+ * of the next tile. */
+static double tile_lanes(const double *G, double floor, const double *th, const double *tl,
+                         const double *loc, double *sh, double *sl, double *fl, double *uh,
+                         double *ul)
+{
+    tile_starts(th, tl, sh, sl, uh, ul);
+    for (size_t l = 0; l < W2_LANES; l++) {
+        dd_add(&sh[l], &sl[l], G[0], G[1]);
+        fl[l] = floor;
+        double v = sh[l] + (sl[l] + loc[(W2_BLK - 1) * W2_LANES + l]);
+        floor = v > floor ? v : floor;
+    }
+    return floor;
+}
+
 /* pass 1: the raw mass before each tile, and the last cell with mass;
  * 0 when a cell is negative or not finite or the mass is not positive and
  * finite (the caller's checks then say which) */
@@ -470,18 +505,20 @@ static int side_scan(w2_side *X, double *loc)
 {
     const size_t n = X->n;
     X->ntiles = (n + 1) / W2_GRP + 1;
-    double h = 0.0, lo = 0.0;
+    double h = 0.0, lo = 0.0, floor = 0.0;
     int bad = 0;
     X->G[0] = X->G[1] = 0.0;
+    X->F[0] = 0.0;
     for (size_t g = 0; g < X->ntiles; g++) {
         if (g * W2_GRP < n) {
-            double th[W2_LANES], tl[W2_LANES], sh[W2_LANES], sl[W2_LANES], uh, ul;
+            double th[W2_LANES], tl[W2_LANES], sh[W2_LANES], sl[W2_LANES], fl[W2_LANES], uh, ul;
             tile_chains(X->p, n, g * W2_GRP, loc, th, tl, &bad);
-            tile_starts(th, tl, sh, sl, &uh, &ul);
+            floor = tile_lanes(X->G + 2 * g, floor, th, tl, loc, sh, sl, fl, &uh, &ul);
             dd_add(&h, &lo, uh, ul);
         }
         X->G[2 * g + 2] = h;
         X->G[2 * g + 3] = lo;
+        X->F[g + 1] = floor;
     }
     double P = X->G[2 * X->ntiles] + X->G[2 * X->ntiles + 1];
     if (bad || !(P > 0.0) || !(P < 0x1p1023)) /* (near overflow: the checks decide) */
@@ -514,16 +551,15 @@ W2_CLONES static void tile_values(const w2_side *X, size_t g, double *loc, doubl
             out[k] = W2_PAST;
         return;
     }
-    double th[W2_LANES], tl[W2_LANES], sh[W2_LANES], sl[W2_LANES], uh, ul;
+    double th[W2_LANES], tl[W2_LANES], sh[W2_LANES], sl[W2_LANES], fl[W2_LANES], uh, ul;
     int bad = 0;
     tile_chains(X->p, n, base, loc, th, tl, &bad);
-    tile_starts(th, tl, sh, sl, &uh, &ul);
-    for (size_t l = 0; l < W2_LANES; l++)
-        dd_add(&sh[l], &sl[l], X->G[2 * g], X->G[2 * g + 1]);
+    tile_lanes(X->G + 2 * g, X->F[g], th, tl, loc, sh, sl, fl, &uh, &ul);
     for (size_t l = 0; l < W2_LANES; l++)
         for (size_t t = 0; t < W2_BLK; t++) {
             size_t k = base + l * W2_BLK + t;
             double v = sh[l] + (sl[l] + loc[t * W2_LANES + l]);
+            v = v > fl[l] ? v : fl[l];
             double a = ((v * m1) * m2) * m3;
             a = a < T ? a : T;
             a = k >= last ? T : a;
@@ -547,6 +583,7 @@ W2_CLONES static void win_recip(w2_win *W, size_t k0, size_t k1)
     double *r = W->r;
     for (size_t k = k0; k < k1; k++) {
         double d = a[k + 1] - a[k], v = 1.0 / d;
+        v = d * v < 1.0 ? v * (1.0 + DBL_EPSILON) : v; /* d v >= 1: a whole cell is 1 */
         v = v < DBL_MAX ? v : DBL_MAX;
         r[k] = d > 0.0 ? v : 0.0;
     }
@@ -610,7 +647,8 @@ typedef struct w2_lanes {
         const int64_t ta_ = ea_ <= eb_;                                                      \
         const double s1_ = ea_ < eb_ ? ea_ : eb_, hi_ = ea_ < eb_ ? eb_ : ea_;               \
         const double ra_ = (RA)[i], rb_ = (RB)[j];                                           \
-        const double g_ = (hi_ - s1_) * (ta_ ? rb_ : ra_);                                   \
+        const double f_ = (hi_ - s1_) * (ta_ ? rb_ : ra_);                                   \
+        const double g_ = f_ < 1.0 ? f_ : 1.0;                                               \
         const double b_ = ta_ ? (k) + g_ : (k) - g_;                                         \
         const double ds_ = s1_ - (s);                                                        \
         (acc) += ds_ * ((a) * ((a) + b_) + b_ * b_);                                         \
@@ -732,11 +770,12 @@ static double w2_merge(const berg_space *space, const double *p, const double *q
                        size_t nthreads)
 {
     const size_t n = space->size, ntiles = (n + 1) / W2_GRP + 1;
-    double *buf = malloc((2 * W2_BUF + 4 * (ntiles + 1)) * sizeof(double));
+    double *buf = malloc((2 * W2_BUF + 6 * (ntiles + 1)) * sizeof(double));
     if (!buf)
         return NAN;
-    w2_side X = {.p = p, .n = n, .G = buf + 2 * W2_BUF};
-    w2_side Y = {.p = q, .n = n, .G = buf + 2 * W2_BUF + 2 * (ntiles + 1)};
+    double *tail = buf + 2 * W2_BUF;
+    w2_side X = {.p = p, .n = n, .G = tail, .F = tail + 4 * (ntiles + 1)};
+    w2_side Y = {.p = q, .n = n, .G = tail + 2 * (ntiles + 1), .F = tail + 5 * (ntiles + 1)};
     if (!side_scan(&X, buf) || !side_scan(&Y, buf)) {
         free(buf);
         return NAN;
