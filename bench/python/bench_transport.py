@@ -13,14 +13,17 @@ Cases
      piecewise-constant cells: the values differ by O(h), both are printed).
   2. convolutional barycenter of two 256^2 images, 100 iterations, at reg
      0.02 and 0.004: berg.Sinkhorn(...).barycenter in its default mode (which
-     picks the FFT kernel at 0.02 and the stabilized exact kernel at 0.004,
-     printed) on 1 and 2 threads vs ot.bregman.convolutional_barycenter2d and
-     vs a numpy script running POT's algorithm with the exact separable kernel
-     as two BLAS products per convolution, with POT's grid linspace(0, 1, n)
-     reproduced as the cell centres of a Neumann box. The runs start from
-     different initial scalings, so the difference printed is at the given
-     iteration count and shrinks as all converge; the iterations the default
-     mode needs for its tolerance 1e-9 are printed too.
+     picks the stabilized exact kernel at both here: its products run on the
+     boxes of the images' supports and cost less than the FFT kernel; the
+     mode is printed) on 1 and 2 threads (with as many OpenBLAS threads), and
+     the FFT mode on 1 thread, vs ot.bregman.convolutional_barycenter2d and vs
+     a numpy script running POT's algorithm with the exact separable kernel
+     as two BLAS products per convolution (both on OpenBLAS's default
+     threads), with POT's grid linspace(0, 1, n) reproduced as the cell
+     centres of a Neumann box. The runs start from different initial
+     scalings, so the difference printed is at the given iteration count and
+     shrinks as all converge; the iterations the default mode needs for its
+     tolerance 1e-9 are printed too.
   3. a 3-D 128^3 Sinkhorn divergence (POT has no convolutional divergence and
      its dense cost matrix would need 2^21 x 2^21 entries): its time alone.
 """
@@ -36,6 +39,39 @@ try:
     import ot
 except ImportError:  # pragma: no cover
     ot = None
+
+
+def _openblas():
+    """The OpenBLAS that numpy, POT and libberg share in this process (its
+    thread setting is process-wide), or None."""
+    import ctypes
+    with open("/proc/self/maps") as f:
+        for line in f:
+            path = line.split()[-1]
+            if "libopenblas" in path:
+                lib = ctypes.CDLL(path)
+                lib.openblas_get_num_threads.restype = ctypes.c_int
+                return lib
+    return None
+
+
+OPENBLAS = None
+
+
+def with_blas_threads(n, fn):
+    """fn run with n OpenBLAS threads (libberg's stabilized mode multiplies
+    with dgemm: a libberg run on T threads gets T BLAS threads, no more),
+    the previous setting restored."""
+    def run():
+        if OPENBLAS is None:
+            return fn()
+        prev = OPENBLAS.openblas_get_num_threads()
+        OPENBLAS.openblas_set_num_threads(n)
+        try:
+            return fn()
+        finally:
+            OPENBLAS.openblas_set_num_threads(prev)
+    return run
 
 
 def timeit(fns, repeats):
@@ -106,13 +142,15 @@ def case_barycenter(repeats, iters=100):
     for reg in (0.02, 0.004):
         res, fns, modes = {}, {}, {}
         # POT and numpy run on every OpenBLAS thread (2 here); libberg's
-        # default mode on 1 and 2 threads (the stabilized mode's dense
-        # products are OpenBLAS's and may use its threads too)
-        for threads in (1, 2):
-            sk = berg.Sinkhorn(s, reg, max_iterations=iters, tolerance=0, threads=threads)
-            key = f"libberg {threads}T"
-            fns[key] = (lambda sk=sk, key=key:
-                        res.__setitem__(key, sk.barycenter(A, w) * s.cell_weight))
+        # default mode on 1 and 2 threads, with as many OpenBLAS threads
+        # for its dense products (the stabilized mode), and the FFT mode
+        # on 1 thread as a second libberg figure
+        for threads, mode in ((1, "auto"), (2, "auto"), (1, "fft")):
+            sk = berg.Sinkhorn(s, reg, max_iterations=iters, tolerance=0, threads=threads,
+                               mode=mode)
+            key = f"libberg {threads}T" + ("" if mode == "auto" else f" {mode}")
+            fns[key] = with_blas_threads(threads, lambda sk=sk, key=key: res.__setitem__(
+                key, sk.barycenter(A, w) * s.cell_weight))
             modes[key] = sk
 
         def pot_run():
@@ -164,6 +202,8 @@ def case_3d():
 
 
 def main():
+    global OPENBLAS
+    OPENBLAS = _openblas()
     repeats = int(sys.argv[1]) if len(sys.argv) > 1 else 5
     if ot is None:
         print("POT (python3-pot) is not installed: comparisons skipped")

@@ -458,13 +458,26 @@ int berg__sinkhorn_pick(const berg_sinkhorn *sk, const double *meas, size_t k,
     double range = fmin(log(tol / DBL_EPSILON) - 3.0, FFT_RANGE);
     if (!(D2 <= range * sk->eps && sk->eps >= FFT_RESOLUTION * sk->res_h2))
         return BERG__SK_STAB;
-    /* both are accurate: the stabilized mode's exact kernel when its
-     * products on the supports' boxes cost less than the FFT heat kernel
-     * (measured on one core: a 256^2 Neumann heat apply ~0.4 ms ~ 15 N
-     * log2 N dgemm flops; half of that as the margin for the stabilized
-     * start, absorptions and exact check) */
-    double N = (double)sk->space.size, fft = 8.0 * N * log2(N > 2.0 ? N : 2.0);
-    return mean_dense_flops(sk, meas, k, more) < fft ? BERG__SK_STAB : BERG__SK_FFT;
+    /* Both are accurate: the stabilized mode's exact kernel when it costs
+     * less, in dgemm flops per measure. An FFT heat apply costs ~15 N log2 N
+     * (256^2 Neumann: 0.4 ms on one core); a stabilized iteration 1.5 times
+     * its products on the supports' boxes (the pointwise work is the same in
+     * both modes and left out); the stabilized start and exact check add
+     * about 1.5 log-domain products on the whole grid and one on the box.
+     * Iterations: max_iter without a tolerance, else a nominal 10 (a
+     * converged solve needs ~10-30 here: the FFT mode is kept when the
+     * stabilized one pays off only over more). */
+    const berg_space *s = &sk->space;
+    size_t lo[BERG_MAX_RANK], hi[BERG_MAX_RANK];
+    for (size_t a = 0; a < (size_t)s->ndim; a++) {
+        lo[a] = 0;
+        hi[a] = s->n[a] - 1;
+    }
+    double N = (double)s->size, fft = 15.0 * N * log2(N > 2.0 ? N : 2.0);
+    double box = mean_dense_flops(sk, meas, k, more), full = dense_flops(s, lo, hi);
+    double iters = sk->tol > 0.0 ? 10.0 : (double)sk->max_iter;
+    double stab = 1.5 * (full + box) + iters * 1.5 * box;
+    return stab < iters * fft ? BERG__SK_STAB : BERG__SK_FFT;
 }
 
 /* ---- scratch and shared pieces of the solves ------------------------------ */

@@ -145,7 +145,8 @@ static double lse_row(const double *row, const double *in, size_t n)
 #define LSE_SAFE 1e-280
 
 /* The fibers of axis a (outer blocks of n x stride values): their maxima
- * into shift (outer x stride) and the shifted exponentials into E. */
+ * into shift (outer x stride) and the shifted exponentials into E (0 for
+ * a fiber of -inf only), the exponentials in one vector pass */
 static void shift_fibers(const double *x, size_t outer, size_t n, size_t stride, double *shift,
                          double *E)
 {
@@ -161,8 +162,9 @@ static void shift_fibers(const double *x, size_t outer, size_t n, size_t stride,
         for (size_t j = 0; j < n; j++)
             for (size_t r = 0; r < stride; r++)
                 Eo[j * stride + r] =
-                    Mo[r] == -INFINITY ? 0.0 : exp(blk[j * stride + r] - Mo[r]);
+                    Mo[r] == -INFINITY ? -INFINITY : blk[j * stride + r] - Mo[r];
     }
+    berg__sinkhorn_vexp(E, E, outer * n * stride);
 }
 
 /* R = K E per outer block; K is symmetric (so for the last axis R = E K) */
@@ -180,14 +182,15 @@ static void kernel_products(const double *K, const double *E, size_t outer, size
 }
 
 /* x <- shift + log R, entries whose sum may have underflowed recomputed
- * exactly from the table LK; fiber holds 2 n doubles */
-static void finish_fibers(double *x, const double *R, const double *shift, const double *LK,
-                          size_t outer, size_t n, size_t stride, double *fiber)
+ * exactly from the table LK; LR holds log R (one vector pass of the
+ * caller), fiber 2 n doubles */
+static void finish_fibers(double *x, const double *R, const double *LR, const double *shift,
+                          const double *LK, size_t outer, size_t n, size_t stride, double *fiber)
 {
     double *in = fiber, *res = fiber + n;
     for (size_t o = 0; o < outer; o++) {
         double *blk = x + o * n * stride;
-        const double *Ro = R + o * n * stride, *Mo = shift + o * stride;
+        const double *Ro = R + o * n * stride, *Lo = LR + o * n * stride, *Mo = shift + o * stride;
         for (size_t r = 0; r < stride; r++) {
             if (Mo[r] == -INFINITY)
                 continue; /* the fiber stays -inf */
@@ -195,7 +198,7 @@ static void finish_fibers(double *x, const double *R, const double *shift, const
             for (size_t i = 0; i < n; i++) {
                 double v = Ro[i * stride + r];
                 if (v > LSE_SAFE && v < HUGE_VAL) {
-                    res[i] = Mo[r] + log(v);
+                    res[i] = Mo[r] + Lo[i * stride + r];
                     continue;
                 }
                 if (!gathered) {
@@ -225,7 +228,8 @@ void berg__sinkhorn_logsumexp(const berg_sinkhorn *sk, double *x, double *scratc
         size_t n = s->n[a], stride = s->stride[a], outer = N / (n * stride);
         shift_fibers(x, outer, n, stride, shift, E);
         kernel_products(sk->kernel[a], E, outer, n, stride, R);
-        finish_fibers(x, R, shift, sk->log_kernel[a], outer, n, stride, fiber);
+        berg__sinkhorn_vlog(E, R, N); /* E is spent: log R */
+        finish_fibers(x, R, E, shift, sk->log_kernel[a], outer, n, stride, fiber);
     }
     double lw = log(s->weight);
     for (size_t i = 0; i < N; i++)
