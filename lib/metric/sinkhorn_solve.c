@@ -340,7 +340,14 @@ static berg_status solve_stab(const berg_sinkhorn *sk, const char *fn, const dou
         /* eps-scaling: stages at eps 2^m, ..., 2 eps from D^2/eps_0 in
          * (16, 32], each to a marginal error of STAGE_TOL, the potentials
          * carried over (doubled) from stage to stage */
-        int m = (int)floor(log2(D2 / (16.0 * sk->eps)));
+        double ratio = D2 / (16.0 * sk->eps);
+        /* the stage scales 2^-m must be normal doubles; a ratio beyond
+         * (inf for a tiny eps on a wide box, where (int)floor(log2(inf)) was
+         * undefined) cannot be annealed: the scalings are lost (the
+         * default mode falls back on the log domain where it resolves) */
+        if (!(ratio < 0x1p1022))
+            goto lost;
+        int m = (int)floor(log2(ratio));
         int st = anneal(sk, pn, qn, w, &sw, m, &staged);
         if (st < 0)
             goto lost;

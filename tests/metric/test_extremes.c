@@ -415,6 +415,34 @@ static void test_sinkhorn_tiny_eps(void)
     berg_space_destroy(s);
 }
 
+/* eps 1e-300 on a box 1e150 wide: D^2 / (16 eps) of the stabilized pair
+ * solve's eps-scaling overflows; its stage count was (int)floor(log2(inf)),
+ * undefined (clang UBSan: sinkhorn_solve.c, "inf is outside the range of
+ * representable values of type 'int'"; INT_MIN on x86 skipped the stages,
+ * INT_MAX where the conversion saturates ran 2^31 of them). Refused, as
+ * neither kernel resolves this eps, with the cost untouched. */
+static void test_sinkhorn_anneal_ratio_overflow(void)
+{
+    const size_t n = 16;
+    berg_space *s = tu_line(n, 0.0, 1e150, BERG_NEUMANN);
+    double p[16] = {0}, q[16] = {0}, c;
+    p[0] = q[15] = 1.0 / berg_space_cell_weight(s);
+    const unsigned modes[2] = {0, BERG_SINKHORN_STABILIZED};
+    for (size_t k = 0; k < 2; k++) {
+        berg_sinkhorn *sk = solver(s, 1e-300, modes[k]);
+        c = SENTINEL;
+        berg_status st = berg_sinkhorn_cost(sk, p, q, &c);
+        CHECK(st != BERG_OK, "eps 1e-300 on [0, 1e150] (%s): refused (status %d, cost %g)",
+              k ? "stabilized" : "default", (int)st, c);
+        CHECK_MESSAGE("berg_sinkhorn_cost", "the message names the function");
+        CHECK(c == SENTINEL, "cost untouched");
+        if (k == 1)
+            CHECK_MESSAGE("left the double range", "stabilized: the scalings are lost");
+        berg_sinkhorn_destroy(sk);
+    }
+    berg_space_destroy(s);
+}
+
 static void test_sinkhorn_boxes(void)
 {
     const size_t n = 32;
@@ -506,6 +534,7 @@ int main(void)
     test_w2_metric_boxes();
     test_sinkhorn_huge_eps();
     test_sinkhorn_tiny_eps();
+    test_sinkhorn_anneal_ratio_overflow();
     test_sinkhorn_boxes();
     test_sinkhorn_report_before_solve();
     return test_summary("metric-extremes");
