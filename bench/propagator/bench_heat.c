@@ -387,6 +387,28 @@ static void threads_vs_floor(const char *name, int d, const int *n, int samples)
     fftw_teardown(&fc);
 }
 
+/* a Neumann grid on 2 threads against FFTW's own one-thread r2r step (the
+ * floor of 1.0) and against libberg on 1 thread: the transform's
+ * permutation and twiddle passes are split among the threads too */
+static void neumann_threads(const char *name, int d, const int *n, int samples)
+{
+    if (filter && !strstr(name, filter))
+        return;
+    int nmax = 0;
+    for (int a = 0; a < d; a++)
+        nmax = n[a] > nmax ? n[a] : nmax;
+    double t = 6.9 / (M_PI * nmax * M_PI * nmax);
+    fftw_ctx fc;
+    fftw_setup(&fc, d, n, BERG_NEUMANN, t);
+    heat_ctx h2 = {make_heat(d, n, BERG_NEUMANN, 2, 0), t, fc.in, fc.out};
+    heat_ctx h1 = {make_heat(d, n, BERG_NEUMANN, 1, 0), t, fc.in, fc.out};
+    bench_pair(name, run_heat, &h2, "fftw r2r 1 thr", run_fftw, &fc, samples);
+    bench_pair(name, run_heat, &h2, "libberg 1 thr", run_heat, &h1, samples);
+    berg_heat_destroy(h1.h);
+    berg_heat_destroy(h2.h);
+    fftw_teardown(&fc);
+}
+
 /* the direct path on 2 threads against 1 (FD symbol, forced direct) */
 static void direct_threads(const char *name, int d, const int *n, double sigma, int samples)
 {
@@ -498,6 +520,8 @@ int main(int argc, char **argv)
     int n2b[2] = {2048, 2048}, n3b[3] = {256, 256, 256};
     threads_vs_floor("heat 2 threads 2-D 2048^2", 2, n2b, samples);
     threads_vs_floor("heat 2 threads 3-D 256^3", 3, n3b, samples);
+    neumann_threads("heat 2 threads Neumann 2-D 2048^2", 2, n2b, samples);
+    neumann_threads("heat 2 threads Neumann 3-D 256^3", 3, n3b, samples);
     direct_threads("direct 2 threads FD sigma 2 2-D 1024^2", 2, n2, 2.0, samples);
     direct_threads("direct 2 threads FD sigma 2 3-D 128^3", 3, n3, 2.0, samples);
     threads("heat 2 threads 2-D 1024^2", 2, n2, samples);

@@ -81,6 +81,16 @@ static size_t permuted_row(const berg__xform *x, const size_t *idx, double *sign
     return off;
 }
 
+/* the outer multi-index (axes 0..d-2) of row r of one array */
+static void row_index(const berg__xform *x, size_t r, size_t *idx)
+{
+    const berg_space *s = &x->space;
+    for (int a = s->ndim - 2; a >= 0; a--) {
+        idx[a] = r % s->n[a];
+        r /= s->n[a];
+    }
+}
+
 static void next_index(const berg__xform *x, size_t *idx)
 {
     const berg_space *s = &x->space;
@@ -91,42 +101,36 @@ static void next_index(const berg__xform *x, size_t *idx)
     }
 }
 
-/* v = the permuted (and Dirichlet-signed) array of in, one array of the batch */
-static void permute(const berg__xform *x, const double *restrict in, double *restrict v)
+/* rows [r0, r1) of one array: v = the permuted (and Dirichlet-signed)
+ * in (forward), or out = the inverse permutation of v (inverse) */
+static void permute_rows(const berg__xform *x, int inverse, const double *restrict src,
+                         double *restrict dst, size_t r0, size_t r1)
 {
     const berg_space *s = &x->space;
     int d = s->ndim;
-    size_t n = s->n[d - 1], rows = x->nreal / n, h = (n + 1) / 2, l = n / 2;
+    size_t n = s->n[d - 1], h = (n + 1) / 2, l = n / 2;
     double last = s->bc[d - 1] == BERG_DIRICHLET ? -1.0 : 1.0;
     size_t idx[BERG_MAX_RANK] = {0};
-    for (size_t r = 0; r < rows; r++, in += n) {
+    row_index(x, r0, idx);
+    for (size_t r = r0; r < r1; r++) {
         double sg;
-        double *vr = v + permuted_row(x, idx, &sg);
+        size_t prow = permuted_row(x, idx, &sg);
         double so = sg * last;
-        for (size_t m = 0; m < h; m++)
-            vr[m] = sg * in[2 * m];
-        for (size_t m = 0; m < l; m++)
-            vr[n - 1 - m] = so * in[2 * m + 1];
-        next_index(x, idx);
-    }
-}
-
-/* out = the inverse permutation of v (and its signs) */
-static void unpermute(const berg__xform *x, const double *restrict v, double *restrict out)
-{
-    const berg_space *s = &x->space;
-    int d = s->ndim;
-    size_t n = s->n[d - 1], rows = x->nreal / n, h = (n + 1) / 2, l = n / 2;
-    double last = s->bc[d - 1] == BERG_DIRICHLET ? -1.0 : 1.0;
-    size_t idx[BERG_MAX_RANK] = {0};
-    for (size_t r = 0; r < rows; r++, out += n) {
-        double sg;
-        const double *vr = v + permuted_row(x, idx, &sg);
-        double so = sg * last;
-        for (size_t m = 0; m < h; m++)
-            out[2 * m] = sg * vr[m];
-        for (size_t m = 0; m < l; m++)
-            out[2 * m + 1] = so * vr[n - 1 - m];
+        if (!inverse) {
+            const double *in = src + r * n;
+            double *vr = dst + prow;
+            for (size_t m = 0; m < h; m++)
+                vr[m] = sg * in[2 * m];
+            for (size_t m = 0; m < l; m++)
+                vr[n - 1 - m] = so * in[2 * m + 1];
+        } else {
+            const double *vr = src + prow;
+            double *out = dst + r * n;
+            for (size_t m = 0; m < h; m++)
+                out[2 * m] = sg * vr[m];
+            for (size_t m = 0; m < l; m++)
+                out[2 * m + 1] = so * vr[n - 1 - m];
+        }
         next_index(x, idx);
     }
 }
@@ -180,27 +184,31 @@ static double self_factor(size_t k, int inverse)
 }
 
 /* In place on one array's complex spectrum c (shape n_0 .. n_{d-2}, chalf):
- * F -> T along axis a < d - 2 (forward) or T -> F (inverse) */
-static void pair_pass(const berg__xform *x, int a, int inverse, double *c)
+ * F -> T along axis a < d - 2 (forward) or T -> F (inverse), unit u the
+ * row pair k, n - k of outer block o (u = o (n/2 + 1) + k) */
+static size_t pair_units(const berg__xform *x, int a, size_t *inner_out)
 {
     const berg_space *s = &x->space;
     int d = s->ndim;
     size_t n = s->n[a], inner = x->chalf;
     for (int b = a + 1; b < d - 1; b++)
         inner *= s->n[b];
-    size_t outer = x->ncplx / (n * inner);
+    if (inner_out)
+        *inner_out = inner;
+    return x->ncplx / (n * inner) * (n / 2 + 1);
+}
+
+static void pair_unit(const berg__xform *x, int a, int inverse, double *c, size_t u)
+{
+    size_t n = x->space.n[a], inner, nh = n / 2 + 1, o = u / nh, k = u % nh;
+    pair_units(x, a, &inner);
     const double *tw = x->twiddle[a];
-    for (size_t o = 0; o < outer; o++) {
-        double *blk = c + 2 * o * n * inner;
-        for (size_t k = 0; 2 * k <= n; k++) {
-            double *r1 = blk + 2 * k * inner;
-            if (k == 0 || 2 * k == n)
-                self_row(self_factor(k, inverse), r1, r1, inner);
-            else
-                pair_rows(tw[2 * k], tw[2 * k + 1], inverse, r1, blk + 2 * (n - k) * inner, r1,
-                          blk + 2 * (n - k) * inner, inner);
-        }
-    }
+    double *blk = c + 2 * o * n * inner, *r1 = blk + 2 * k * inner;
+    if (k == 0 || 2 * k == n)
+        self_row(self_factor(k, inverse), r1, r1, inner);
+    else if (2 * k < n)
+        pair_rows(tw[2 * k], tw[2 * k + 1], inverse, r1, blk + 2 * (n - k) * inner, r1,
+                  blk + 2 * (n - k) * inner, inner);
 }
 
 /* ---- the last axis ------------------------------------------------------ */
@@ -265,9 +273,21 @@ static size_t spectral_row(const berg__xform *x, const size_t *idx)
 }
 
 /* Axis d-2 (the last full axis; none in 1-D) and the last axis in one
- * pass: forward, from the complex c to the real spec, or inverse. tmp
- * holds 4 chalf doubles. */
-static void last_axes(const berg__xform *x, int inverse, double *c, double *spec, double *tmp)
+ * pass, forward (from the complex c to the real spec) or inverse: unit u
+ * is the row pair k, n - k of block o (u = o (n/2 + 1) + k) of axis d-2.
+ * tmp holds 4 chalf doubles. */
+static size_t last_units(const berg__xform *x)
+{
+    const berg_space *s = &x->space;
+    int d = s->ndim;
+    if (d == 1)
+        return 1;
+    size_t n = s->n[d - 2];
+    return x->ncplx / (n * x->chalf) * (n / 2 + 1);
+}
+
+static void last_unit(const berg__xform *x, int inverse, double *c, double *spec, double *tmp,
+                      size_t u)
 {
     const berg_space *s = &x->space;
     int d = s->ndim;
@@ -279,44 +299,83 @@ static void last_axes(const berg__xform *x, int inverse, double *c, double *spec
             extract_row(x, c, spec);
         return;
     }
-    size_t n = s->n[d - 2], blocks = x->ncplx / (n * hl);
+    size_t n = s->n[d - 2], nh = n / 2 + 1, o = u / nh, k = u % nh;
     const double *tw = x->twiddle[d - 2];
     double *t1 = tmp, *t2 = tmp + 2 * hl;
     size_t idx[BERG_MAX_RANK] = {0};
-    for (size_t o = 0; o < blocks; o++) {
-        double *blk = c + 2 * o * n * hl;
-        for (size_t k = 0; 2 * k <= n; k++) {
-            idx[d - 2] = k;
-            double *X1 = spec + spectral_row(x, idx), *r1 = blk + 2 * k * hl;
-            if (k == 0 || 2 * k == n) {
-                if (inverse) {
-                    insert_row(x, X1, t1);
-                    self_row(self_factor(k, 1), t1, r1, hl);
-                } else {
-                    self_row(self_factor(k, 0), r1, t1, hl);
-                    extract_row(x, t1, X1);
-                }
-                continue;
-            }
-            idx[d - 2] = n - k;
-            double *X2 = spec + spectral_row(x, idx), *r2 = blk + 2 * (n - k) * hl;
-            if (inverse) {
-                insert_row(x, X1, t1);
-                insert_row(x, X2, t2);
-                pair_rows(tw[2 * k], tw[2 * k + 1], 1, t1, t2, r1, r2, hl);
-            } else {
-                pair_rows(tw[2 * k], tw[2 * k + 1], 0, r1, r2, t1, t2, hl);
-                extract_row(x, t1, X1);
-                extract_row(x, t2, X2);
-            }
-        }
-        /* the next block: the odometer over axes 0..d-3 */
-        for (int a = d - 3; a >= 0; a--) {
-            if (++idx[a] < s->n[a])
-                break;
-            idx[a] = 0;
-        }
+    /* the multi-index of block o over axes 0..d-3 */
+    for (int a = d - 3; a >= 0; a--) {
+        idx[a] = o % s->n[a];
+        o /= s->n[a];
     }
+    double *blk = c + 2 * (u / nh) * n * hl;
+    idx[d - 2] = k;
+    double *X1 = spec + spectral_row(x, idx), *r1 = blk + 2 * k * hl;
+    if (k == 0 || 2 * k == n) {
+        if (inverse) {
+            insert_row(x, X1, t1);
+            self_row(self_factor(k, 1), t1, r1, hl);
+        } else {
+            self_row(self_factor(k, 0), r1, t1, hl);
+            extract_row(x, t1, X1);
+        }
+        return;
+    }
+    if (2 * k > n)
+        return; /* k > n/2 for odd n: the pair of n - k was done */
+    idx[d - 2] = n - k;
+    double *X2 = spec + spectral_row(x, idx), *r2 = blk + 2 * (n - k) * hl;
+    if (inverse) {
+        insert_row(x, X1, t1);
+        insert_row(x, X2, t2);
+        pair_rows(tw[2 * k], tw[2 * k + 1], 1, t1, t2, r1, r2, hl);
+    } else {
+        pair_rows(tw[2 * k], tw[2 * k + 1], 0, r1, r2, t1, t2, hl);
+        extract_row(x, t1, X1);
+        extract_row(x, t2, X2);
+    }
+}
+
+/* ---- threads ------------------------------------------------------------ */
+
+/* The passes split among the transform's threads (x->nthreads) from 2^16
+ * values on: every unit is computed as in the serial pass, so the result
+ * does not depend on the thread count. */
+typedef struct pass_job {
+    const berg__xform *x;
+    int kind;       /* 0 permute, 1 last axes, 2 pair pass of axis a */
+    int inverse, a;
+    const double *src;
+    double *dst, *c, *spec, *tmp;
+} pass_job;
+
+static void pass_range(void *ctx, size_t begin, size_t end, size_t range)
+{
+    const pass_job *j = ctx;
+    if (j->kind == 0) {
+        permute_rows(j->x, j->inverse, j->src, j->dst, begin, end);
+    } else if (j->kind == 1) {
+        double *tmp = j->tmp + range * 4 * j->x->chalf;
+        for (size_t u = begin; u < end; u++)
+            last_unit(j->x, j->inverse, j->c, j->spec, tmp, u);
+    } else {
+        for (size_t u = begin; u < end; u++)
+            pair_unit(j->x, j->a, j->inverse, j->c, u);
+    }
+}
+
+static size_t pass_threads(const berg__xform *x)
+{
+    return x->nreal >= ((size_t)1 << 16) ? x->nthreads : 1;
+}
+
+static void run_pass(pass_job *j, size_t units)
+{
+    size_t nt = pass_threads(j->x);
+    if (nt <= 1)
+        pass_range(j, 0, units, 0);
+    else
+        berg__parallel_for(units, nt, 1, pass_range, j);
 }
 
 /* ---- the transforms ----------------------------------------------------- */
@@ -325,15 +384,21 @@ void berg__dct_forward_s(const berg__xform *x, const berg__xscratch *s, const do
                          double *spec)
 {
     int d = x->space.ndim;
-    for (size_t b = 0; b < x->batch; b++)
-        permute(x, in + b * x->nreal, s->rbuf + b * x->nreal);
+    size_t rows = x->nreal / x->space.n[d - 1];
+    for (size_t b = 0; b < x->batch; b++) {
+        pass_job j = {x, 0, 0, 0, in + b * x->nreal, s->rbuf + b * x->nreal, NULL, NULL, NULL};
+        run_pass(&j, rows);
+    }
     fftw_execute_dft_r2c(x->b_fwd, s->rbuf, (fftw_complex *)s->cbuf);
-    /* the permuted array is spent: its first 4 chalf doubles are the rows' scratch */
+    /* the permuted array is spent: the rows' scratch (4 chalf per thread) */
     for (size_t b = 0; b < x->batch; b++) {
         double *c = s->cbuf + 2 * b * x->ncplx;
-        for (int a = 0; a < d - 2; a++)
-            pair_pass(x, a, 0, c);
-        last_axes(x, 0, c, spec + b * x->nreal, s->rbuf);
+        for (int a = 0; a < d - 2; a++) {
+            pass_job j = {x, 2, 0, a, NULL, NULL, c, NULL, NULL};
+            run_pass(&j, pair_units(x, a, NULL));
+        }
+        pass_job j = {x, 1, 0, 0, NULL, NULL, c, spec + b * x->nreal, s->rbuf};
+        run_pass(&j, last_units(x));
     }
 }
 
@@ -341,13 +406,20 @@ void berg__dct_inverse_s(const berg__xform *x, const berg__xscratch *s, const do
                          double *out)
 {
     int d = x->space.ndim;
+    size_t rows = x->nreal / x->space.n[d - 1];
     for (size_t b = 0; b < x->batch; b++) {
         double *c = s->cbuf + 2 * b * x->ncplx;
-        last_axes(x, 1, c, (double *)(uintptr_t)(src + b * x->nreal), s->rbuf);
-        for (int a = d - 3; a >= 0; a--)
-            pair_pass(x, a, 1, c);
+        pass_job j = {x, 1, 1, 0, NULL, NULL, c, (double *)(uintptr_t)(src + b * x->nreal),
+                      s->rbuf};
+        run_pass(&j, last_units(x));
+        for (int a = d - 3; a >= 0; a--) {
+            pass_job p = {x, 2, 1, a, NULL, NULL, c, NULL, NULL};
+            run_pass(&p, pair_units(x, a, NULL));
+        }
     }
     fftw_execute_dft_c2r(x->b_bwd, (fftw_complex *)s->cbuf, s->rbuf);
-    for (size_t b = 0; b < x->batch; b++)
-        unpermute(x, s->rbuf + b * x->nreal, out + b * x->nreal);
+    for (size_t b = 0; b < x->batch; b++) {
+        pass_job j = {x, 0, 1, 0, s->rbuf + b * x->nreal, out + b * x->nreal, NULL, NULL, NULL};
+        run_pass(&j, rows);
+    }
 }

@@ -175,10 +175,11 @@ static berg_status make_kaxis(berg__xform *x, const char *fn)
 }
 
 /* doubles of rbuf: the batch's nr values, and for a makhoul transform at
- * least the 4 chalf of its rows' scratch (dct.c) */
+ * least the 4 chalf of its rows' scratch per thread (dct.c) */
 static size_t rbuf_words(const berg__xform *x, size_t nr)
 {
-    return x->makhoul && 4 * x->chalf > nr ? 4 * x->chalf : nr;
+    size_t rows = 4 * x->chalf * (x->nthreads > 1 ? x->nthreads : 1);
+    return x->makhoul && rows > nr ? rows : nr;
 }
 
 berg_status berg__xform_init(berg__xform *x, const berg_space *space, size_t batch,

@@ -167,8 +167,46 @@ static void large_spaces(void)
     one_space(n3, NDN, 3, 2);
 }
 
+/* threads: the passes split among 3 threads give the same bits as 1
+ * (every unit computed as in the serial pass), forward and inverse */
+static void threads_agree(const size_t *n, const berg_boundary *bc, int d, size_t batch)
+{
+    double lo[3] = {0, 0, 0}, hi[3] = {1, 2, 3};
+    berg_space *sp = NULL;
+    CHECK_STATUS(berg_space_create(&sp, (size_t)d, n, lo, hi, bc, NULL), BERG_OK, "space");
+    if (!sp)
+        return;
+    berg__xform x1, x3;
+    CHECK_STATUS(berg__xform_init(&x1, sp, batch, 1, BERG__XF_ESTIMATE, "test"), BERG_OK, "1");
+    CHECK_STATUS(berg__xform_init(&x3, sp, batch, 3, BERG__XF_ESTIMATE, "test"), BERG_OK, "3");
+    size_t N = batch * x1.nreal;
+    CHECK(N >= ((size_t)1 << 16), "the space is large enough to thread (%zu)", N);
+    double *in = fftw_alloc_real(N), *o1 = fftw_alloc_real(N), *o3 = fftw_alloc_real(N);
+    for (size_t i = 0; i < N; i++)
+        in[i] = 2.0 * tu_uniform(&seed) - 1.0;
+    berg__xform_forward(&x1, in);
+    berg__xform_forward(&x3, in);
+    CHECK(memcmp(x1.spec, x3.spec, N * sizeof(double)) == 0, "rank %d: forward on 3 threads = 1", d);
+    memcpy(x3.spec, x1.spec, N * sizeof(double));
+    berg__xform_inverse(&x1, x1.spec, o1);
+    berg__xform_inverse(&x3, x3.spec, o3);
+    CHECK(memcmp(o1, o3, N * sizeof(double)) == 0, "rank %d: inverse on 3 threads = 1", d);
+    fftw_free(in);
+    fftw_free(o1);
+    fftw_free(o3);
+    berg__xform_free(&x1);
+    berg__xform_free(&x3);
+    berg_space_destroy(sp);
+}
+
 int main(void)
 {
+    const size_t t2[] = {300, 257}, t3[] = {48, 40, 37}, t1[] = {70001};
+    const berg_boundary b2[] = {BERG_NEUMANN, BERG_DIRICHLET},
+                        b3[] = {BERG_DIRICHLET, BERG_NEUMANN, BERG_NEUMANN}, b1[] = {BERG_NEUMANN};
+    threads_agree(t2, b2, 2, 1);
+    threads_agree(t3, b3, 3, 2);
+    threads_agree(t1, b1, 1, 1);
     random_spaces();
     large_spaces();
     return test_summary("dct");
