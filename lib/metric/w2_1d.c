@@ -266,28 +266,35 @@ static double walk_sum(const berg_space *space, double r, double M, int log_doma
  * cell boundary k is summed with TwoSum compensation in chains of W2_BLK
  * cells ("lane blocks"), eight lane blocks to a tile of W2_GRP cells, so
  * that the eight chains of a tile run side by side in one vector. A pass
- * over the input stores the double-double raw mass before each tile; a
- * tile's boundary values are then (tile start + lane blocks before it, in
- * double-double) + the lane's running compensated sum, rounded once: the
- * same value whichever piece of the merge asks for it. The raw masses are
+ * over the input (which also makes the checks of berg__check_density)
+ * stores the double-double raw mass before each tile; a tile's boundary
+ * values are then (tile start + lane blocks before it, in double-double) +
+ * the lane's running compensated sum (non-decreasing), rounded once, and at
+ * most the first value of the next lane block (tile_lanes): non-decreasing,
+ * and the same value whichever piece of the merge asks for it. The raw masses are
  * normalized without a division: with P, Q the raw totals and P', Q' them
- * scaled by powers of two into [1, 2), p's CDF is v * 2^-e(P) * Q' and q's
- * is w * 2^-e(Q) * P', so both totals are T = P' Q' exactly (a product
- * commutes), and a cell holding all of a measure's mass has a boundary
- * equal to T. From the end of the last cell with mass on the CDF is T
- * (trailing empty cells keep length 0) and entries above T before it are
- * clamped to T, as the cell walk's normalization does.
+ * scaled by powers of two into [1, 2), p's CDF is v 2^-e(P) Q' and q's is
+ * w 2^-e(Q) P', so both end at T = P' Q' exactly (a product commutes), a
+ * cell holding all of a measure's mass has a boundary equal to T, and
+ * W2^2 is the integral over [0, T] divided by T. From the end of the last
+ * cell with mass on the CDF is T (trailing empty cells keep length 0) and
+ * entries above T before it are clamped to T, as the cell walk's
+ * normalization does.
  *
  * The merge. The ends of the cells of p and q (A[1..n], B[1..n]) are merged
  * in order (A first on ties): 2n steps, each taking one end s1. The segment
  * from the previous end s to s1 lies in cell i of p and cell j of q, where
  * D(s) = F^{-1}(s) - G^{-1}(s) is linear; D is carried as the integer
  * k = i - j plus the fraction of the side not taken: at s1 the side taken is
- * at its cell's end and the other at g = (hi - s1) / (hi - lo) short of the
- * end of its cell [lo, hi], so D(s1) = k + g when p's cell ends and k - g
- * when q's does. int |D|^2 over the segment is (s1 - s)(a^2 + ab + b^2) / 3
- * with a, b the values of D at its ends. A zero-mass cell is a step of length
- * 0 (den 0 is replaced by 1: its fraction is 0).
+ * at its cell's end and the other at g = (hi - s1) r short of the end of its
+ * cell [lo, hi], r = 1 / (hi - lo) computed per cell with the tile (no
+ * division per step; rounded up so that a whole cell is exactly 1, g
+ * clamped to 1), so D(s1) = k + g when p's cell ends and k - g when q's
+ * does. int |D|^2 over the segment is (s1 - s)(a^2 + ab + b^2) / 3 with a, b
+ * the values of D at its ends. A zero-mass cell is a step of length 0 (r =
+ * 0). A cell spanning a subnormal interval of the CDF has r = DBL_MAX (its
+ * reciprocal overflows), so D is off inside it, on segments of subnormal
+ * length: O(2^-1022 n^2) of W2^2 in cell units.
  *
  * The 2n steps are cut at fixed diagonals (merge path: a binary search for
  * how many ends of p the first d steps take) into batches of W2_LANES *
@@ -343,7 +350,6 @@ typedef struct w2_side {
     size_t n, last;   /* boundary values from last on are T */
     size_t ntiles;    /* tiles covering the boundaries 0 .. n + 1 */
     double *G;        /* 2 (ntiles + 1) */
-    double *F;        /* ntiles + 1: the floor of each tile (tile_lanes) */
     double m1, m2, m3; /* normalized value = ((raw m1) m2) m3 */
     double T;
 } w2_side;
@@ -373,14 +379,17 @@ typedef int64_t w2_ivec __attribute__((vector_size(W2_LANES * sizeof(int64_t))))
 /* one compensated step of the eight chains: loc gets the values before x,
  * kept non-decreasing (s + c can lose an ulp where c's own rounding
  * crosses one of s's) */
-#  define W2_CHAIN(x, loc)                                                                    \
+#  define W2_CHAIN(x, o)     /* o: offset in loc */                                          \
       do {                                                                                   \
           const w2_vec x_ = (x);                                                             \
-          w2_vec v_ = s + c, u_ = s + x_, bp_ = u_ - s;                                     \
-          w2_ivec m_;                                                                        \
-          v_ = W2_MAX(v_, mx, m_);                                                           \
-          mx = v_;                                                                           \
-          memcpy((loc), &v_, sizeof v_);                                                     \
+          w2_vec u_ = s + x_, bp_ = u_ - s;                                                 \
+          if (loc) {                                                                         \
+              w2_vec v_ = s + c;                                                             \
+              w2_ivec m_;                                                                    \
+              v_ = W2_MAX(v_, mx, m_);                                                       \
+              mx = v_;                                                                       \
+              memcpy(loc + (o), &v_, sizeof v_);                                             \
+          }                                                                                  \
           c += (s - (u_ - bp_)) + (x_ - bp_);                                                \
           s = u_;                                                                            \
       } while (0)
@@ -413,7 +422,7 @@ W2_CLONES static void tile_chains(const double *p, size_t n, size_t base, double
             w2_vec u6 = W2_SHUF(t4, t6, 2, 3, 10, 11, 6, 7, 14, 15);
             w2_vec u5 = W2_SHUF(t5, t7, 0, 1, 8, 9, 4, 5, 12, 13);
             w2_vec u7 = W2_SHUF(t5, t7, 2, 3, 10, 11, 6, 7, 14, 15);
-            double *o = loc + t * W2_LANES;
+            const size_t o = t * W2_LANES;
             W2_CHAIN(W2_SHUF(u0, u4, 0, 1, 2, 3, 8, 9, 10, 11), o);
             W2_CHAIN(W2_SHUF(u1, u5, 0, 1, 2, 3, 8, 9, 10, 11), o + W2_LANES);
             W2_CHAIN(W2_SHUF(u2, u6, 0, 1, 2, 3, 8, 9, 10, 11), o + 2 * W2_LANES);
@@ -428,7 +437,7 @@ W2_CLONES static void tile_chains(const double *p, size_t n, size_t base, double
             w2_vec x;
             for (size_t l = 0; l < W2_LANES; l++)
                 x[l] = base + l * W2_BLK + t < n ? q[l * W2_BLK + t] : 0.0;
-            W2_CHAIN(x, loc + t * W2_LANES);
+            W2_CHAIN(x, t * W2_LANES);
         }
     }
 #else
@@ -440,7 +449,8 @@ W2_CLONES static void tile_chains(const double *p, size_t n, size_t base, double
             double x = base + l * W2_BLK + t < n ? q[l * W2_BLK + t] : 0.0;
             double u = s[l] + x, bp = u - s[l], v = s[l] + c[l];
             mx[l] = v > mx[l] ? v : mx[l];
-            loc[t * W2_LANES + l] = mx[l];
+            if (loc)
+                loc[t * W2_LANES + l] = mx[l];
             c[l] += (s[l] - (u - bp)) + (x - bp);
             s[l] = u;
         }
@@ -478,47 +488,43 @@ static void tile_starts(const double *th, const double *tl, double *sh, double *
 }
 
 /* The raw cumulative mass at the boundaries of tile g is
- * max(fl[l], sh[l] + (sl[l] + loc)): (sh, sl) the lane block's start (tile
- * start G + the lane blocks before it), fl[l] the largest value before the
- * lane block (where two double-double sums meet, an empty cell could
- * otherwise get an ulp of negative mass, and the segments around it
- * O(ulp) of W2^2, which equal measures must not have). Returns the floor
- * of the next tile. */
-static double tile_lanes(const double *G, double floor, const double *th, const double *tl,
-                         const double *loc, double *sh, double *sl, double *fl, double *uh,
-                         double *ul)
+ * min(cap[l], sh[l] + (sl[l] + loc)): (sh, sl) the lane block's start (the
+ * tile's start G + the lane blocks before it), cap[l] the first value of
+ * the next lane block (or tile, from Gn). Where two double-double sums
+ * meet, an empty cell could otherwise get an ulp of negative mass, and the
+ * segments around it O(ulp) of W2^2, which equal measures must not have. */
+static void tile_lanes(const double *G, const double *Gn, const double *th, const double *tl,
+                       double *sh, double *sl, double *cap)
 {
-    tile_starts(th, tl, sh, sl, uh, ul);
-    for (size_t l = 0; l < W2_LANES; l++) {
+    double uh, ul, h = 0.0, lo = 0.0;
+    tile_starts(th, tl, sh, sl, &uh, &ul);
+    for (size_t l = 0; l < W2_LANES; l++)
         dd_add(&sh[l], &sl[l], G[0], G[1]);
-        fl[l] = floor;
-        double v = sh[l] + (sl[l] + loc[(W2_BLK - 1) * W2_LANES + l]);
-        floor = v > floor ? v : floor;
-    }
-    return floor;
+    for (size_t l = 0; l + 1 < W2_LANES; l++)
+        cap[l] = sh[l + 1] + (sl[l + 1] + 0.0);
+    dd_add(&h, &lo, Gn[0], Gn[1]);
+    cap[W2_LANES - 1] = h + (lo + 0.0);
 }
 
 /* pass 1: the raw mass before each tile, and the last cell with mass;
  * 0 when a cell is negative or not finite or the mass is not positive and
  * finite (the caller's checks then say which) */
-static int side_scan(w2_side *X, double *loc)
+static int side_scan(w2_side *X)
 {
     const size_t n = X->n;
     X->ntiles = (n + 1) / W2_GRP + 1;
-    double h = 0.0, lo = 0.0, floor = 0.0;
+    double h = 0.0, lo = 0.0;
     int bad = 0;
     X->G[0] = X->G[1] = 0.0;
-    X->F[0] = 0.0;
     for (size_t g = 0; g < X->ntiles; g++) {
         if (g * W2_GRP < n) {
-            double th[W2_LANES], tl[W2_LANES], sh[W2_LANES], sl[W2_LANES], fl[W2_LANES], uh, ul;
-            tile_chains(X->p, n, g * W2_GRP, loc, th, tl, &bad);
-            floor = tile_lanes(X->G + 2 * g, floor, th, tl, loc, sh, sl, fl, &uh, &ul);
+            double th[W2_LANES], tl[W2_LANES], sh[W2_LANES], sl[W2_LANES], uh, ul;
+            tile_chains(X->p, n, g * W2_GRP, NULL, th, tl, &bad);
+            tile_starts(th, tl, sh, sl, &uh, &ul);
             dd_add(&h, &lo, uh, ul);
         }
         X->G[2 * g + 2] = h;
         X->G[2 * g + 3] = lo;
-        X->F[g + 1] = floor;
     }
     double P = X->G[2 * X->ntiles] + X->G[2 * X->ntiles + 1];
     if (bad || !(P > 0.0) || !(P < 0x1p1023)) /* (near overflow: the checks decide) */
@@ -551,15 +557,15 @@ W2_CLONES static void tile_values(const w2_side *X, size_t g, double *loc, doubl
             out[k] = W2_PAST;
         return;
     }
-    double th[W2_LANES], tl[W2_LANES], sh[W2_LANES], sl[W2_LANES], fl[W2_LANES], uh, ul;
+    double th[W2_LANES], tl[W2_LANES], sh[W2_LANES], sl[W2_LANES], cap[W2_LANES];
     int bad = 0;
     tile_chains(X->p, n, base, loc, th, tl, &bad);
-    tile_lanes(X->G + 2 * g, X->F[g], th, tl, loc, sh, sl, fl, &uh, &ul);
+    tile_lanes(X->G + 2 * g, X->G + 2 * g + 2, th, tl, sh, sl, cap);
     for (size_t l = 0; l < W2_LANES; l++)
         for (size_t t = 0; t < W2_BLK; t++) {
             size_t k = base + l * W2_BLK + t;
             double v = sh[l] + (sl[l] + loc[t * W2_LANES + l]);
-            v = v > fl[l] ? v : fl[l];
+            v = v < cap[l] ? v : cap[l];
             double a = ((v * m1) * m2) * m3;
             a = a < T ? a : T;
             a = k >= last ? T : a;
@@ -770,13 +776,12 @@ static double w2_merge(const berg_space *space, const double *p, const double *q
                        size_t nthreads)
 {
     const size_t n = space->size, ntiles = (n + 1) / W2_GRP + 1;
-    double *buf = malloc((2 * W2_BUF + 6 * (ntiles + 1)) * sizeof(double));
+    double *buf = malloc((2 * W2_BUF + 4 * (ntiles + 1)) * sizeof(double));
     if (!buf)
         return NAN;
-    double *tail = buf + 2 * W2_BUF;
-    w2_side X = {.p = p, .n = n, .G = tail, .F = tail + 4 * (ntiles + 1)};
-    w2_side Y = {.p = q, .n = n, .G = tail + 2 * (ntiles + 1), .F = tail + 5 * (ntiles + 1)};
-    if (!side_scan(&X, buf) || !side_scan(&Y, buf)) {
+    w2_side X = {.p = p, .n = n, .G = buf + 2 * W2_BUF};
+    w2_side Y = {.p = q, .n = n, .G = buf + 2 * W2_BUF + 2 * (ntiles + 1)};
+    if (!side_scan(&X) || !side_scan(&Y)) {
         free(buf);
         return NAN;
     }
