@@ -753,11 +753,21 @@ static double merge_half(const w2_side *X, const w2_side *Y, double *buf, size_t
 }
 
 typedef struct w2_job {
-    const w2_side *X, *Y;
+    w2_side *X, *Y;
     double *buf; /* per half: 2 windows (values, reciprocals) and a tile's chains */
     size_t n;
+    int ok[2];
     double part[2];
 } w2_job;
+
+/* the first pass over p (range 0) or q (range 1) */
+static void scan_range(void *ctx, size_t b, size_t e, size_t r)
+{
+    w2_job *job = ctx;
+    (void)b;
+    (void)e;
+    job->ok[r] = side_scan(r == 0 ? job->X : job->Y);
+}
 
 #define W2_BUF (4 * W2_WIN + W2_GRP)
 
@@ -781,7 +791,9 @@ static double w2_merge(const berg_space *space, const double *p, const double *q
         return NAN;
     w2_side X = {.p = p, .n = n, .G = buf + 2 * W2_BUF};
     w2_side Y = {.p = q, .n = n, .G = buf + 2 * W2_BUF + 2 * (ntiles + 1)};
-    if (!side_scan(&X) || !side_scan(&Y)) {
+    w2_job job = {.X = &X, .Y = &Y, .buf = buf, .n = n};
+    berg__parallel_ranges(2, 2, nthreads, scan_range, &job);
+    if (!job.ok[0] || !job.ok[1]) {
         free(buf);
         return NAN;
     }
@@ -789,7 +801,6 @@ static double w2_merge(const berg_space *space, const double *p, const double *q
     X.m3 = Q1;
     Y.m3 = P1;
     X.T = Y.T = P1 * Q1;
-    w2_job job = {.X = &X, .Y = &Y, .buf = buf, .n = n};
     berg__parallel_ranges(2, 2, nthreads, merge_range, &job);
     free(buf);
     double sum = 0.0, comp = 0.0;
