@@ -321,6 +321,7 @@ static double walk_sum(const berg_space *space, double r, double M, int log_doma
  * under ThreadSanitizer, whose runtime is not up when ifunc resolvers run).
  * No floating-point contraction (C11 mode): every clone rounds the same. */
 #  define W2_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#  define W2_HAVE_CLONES 1
 #else
 #  define W2_CLONES
 #endif
@@ -351,6 +352,7 @@ typedef struct w2_side {
     size_t ntiles;    /* tiles covering the boundaries 0 .. n + 1 */
     double *G;        /* 2 (ntiles + 1) */
     double m1, m2, m3; /* normalized value = ((raw m1) m2) m3 */
+    int vec;           /* tile_chains transposes in vectors (w2_vectors) */
     double T;
 } w2_side;
 
@@ -395,13 +397,28 @@ typedef int64_t w2_ivec __attribute__((vector_size(W2_LANES * sizeof(int64_t))))
       } while (0)
 #endif
 
-W2_CLONES static void tile_chains(const double *p, size_t n, size_t base, double *loc, double *th,
-                                  double *tl, int *bad)
+/* whether tile_chains' 8 x 8 transposes pay: with GCC on an AVX2 CPU
+ * (its clones) and with clang; GCC's baseline code for them (SSE2) is
+ * slower than the lane arrays, which give the same bits */
+static int w2_vectors(void)
+{
+#if defined(W2_VECTORS) && defined(__clang__)
+    return 1;
+#elif defined(W2_VECTORS) && defined(W2_HAVE_CLONES)
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2");
+#else
+    return 0;
+#endif
+}
+
+W2_CLONES static void tile_chains(const double *p, size_t n, size_t base, int vec, double *loc,
+                                  double *th, double *tl, int *bad)
 {
     const double *q = p + base;
 #ifdef W2_VECTORS
-    w2_vec s = {0}, c = {0}, mx = {0};
-    if (base + W2_GRP <= n) {
+    if (vec && base + W2_GRP <= n) {
+        w2_vec s = {0}, c = {0}, mx = {0};
         for (size_t t = 0; t < W2_BLK; t += 8) {
             w2_vec r[8];
             for (size_t l = 0; l < 8; l++)
@@ -432,32 +449,32 @@ W2_CLONES static void tile_chains(const double *p, size_t n, size_t base, double
             W2_CHAIN(W2_SHUF(u2, u6, 4, 5, 6, 7, 12, 13, 14, 15), o + 6 * W2_LANES);
             W2_CHAIN(W2_SHUF(u3, u7, 4, 5, 6, 7, 12, 13, 14, 15), o + 7 * W2_LANES);
         }
-    } else {
-        for (size_t t = 0; t < W2_BLK; t++) {
-            w2_vec x;
-            for (size_t l = 0; l < W2_LANES; l++)
-                x[l] = base + l * W2_BLK + t < n ? q[l * W2_BLK + t] : 0.0;
-            W2_CHAIN(x, t * W2_LANES);
-        }
-    }
-#else
-    double s[W2_LANES], c[W2_LANES], mx[W2_LANES];
-    for (size_t l = 0; l < W2_LANES; l++)
-        s[l] = c[l] = mx[l] = 0.0;
-    for (size_t t = 0; t < W2_BLK; t++)
         for (size_t l = 0; l < W2_LANES; l++) {
-            double x = base + l * W2_BLK + t < n ? q[l * W2_BLK + t] : 0.0;
-            double u = s[l] + x, bp = u - s[l], v = s[l] + c[l];
-            mx[l] = v > mx[l] ? v : mx[l];
-            if (loc)
-                loc[t * W2_LANES + l] = mx[l];
-            c[l] += (s[l] - (u - bp)) + (x - bp);
-            s[l] = u;
+            th[l] = s[l];
+            tl[l] = c[l];
         }
+    } else
+#else
+    (void)vec;
 #endif
-    for (size_t l = 0; l < W2_LANES; l++) {
-        th[l] = s[l];
-        tl[l] = c[l];
+    {
+        double s[W2_LANES], c[W2_LANES], mx[W2_LANES];
+        for (size_t l = 0; l < W2_LANES; l++)
+            s[l] = c[l] = mx[l] = 0.0;
+        for (size_t t = 0; t < W2_BLK; t++)
+            for (size_t l = 0; l < W2_LANES; l++) {
+                double x = base + l * W2_BLK + t < n ? q[l * W2_BLK + t] : 0.0;
+                double u = s[l] + x, bp = u - s[l], v = s[l] + c[l];
+                mx[l] = v > mx[l] ? v : mx[l];
+                if (loc)
+                    loc[t * W2_LANES + l] = mx[l];
+                c[l] += (s[l] - (u - bp)) + (x - bp);
+                s[l] = u;
+            }
+        for (size_t l = 0; l < W2_LANES; l++) {
+            th[l] = s[l];
+            tl[l] = c[l];
+        }
     }
     /* the checks of berg__check_nonneg (x >= 0 and finite: its bits below
      * those of +inf, or -0), on cells now in cache, in integers (vectors) */
@@ -519,7 +536,7 @@ static int side_scan(w2_side *X)
     for (size_t g = 0; g < X->ntiles; g++) {
         if (g * W2_GRP < n) {
             double th[W2_LANES], tl[W2_LANES], sh[W2_LANES], sl[W2_LANES], uh, ul;
-            tile_chains(X->p, n, g * W2_GRP, NULL, th, tl, &bad);
+            tile_chains(X->p, n, g * W2_GRP, X->vec, NULL, th, tl, &bad);
             tile_starts(th, tl, sh, sl, &uh, &ul);
             dd_add(&h, &lo, uh, ul);
         }
@@ -559,7 +576,7 @@ W2_CLONES static void tile_values(const w2_side *X, size_t g, double *loc, doubl
     }
     double th[W2_LANES], tl[W2_LANES], sh[W2_LANES], sl[W2_LANES], cap[W2_LANES];
     int bad = 0;
-    tile_chains(X->p, n, base, loc, th, tl, &bad);
+    tile_chains(X->p, n, base, X->vec, loc, th, tl, &bad);
     tile_lanes(X->G + 2 * g, X->G + 2 * g + 2, th, tl, sh, sl, cap);
     for (size_t l = 0; l < W2_LANES; l++)
         for (size_t t = 0; t < W2_BLK; t++) {
@@ -588,10 +605,12 @@ W2_CLONES static void win_recip(w2_win *W, size_t k0, size_t k1)
     const double *a = W->a;
     double *r = W->r;
     for (size_t k = k0; k < k1; k++) {
+        /* (products with 0/1 rather than selects: the baseline code has
+         * no blend and would branch on random data) */
         double d = a[k + 1] - a[k], v = 1.0 / d;
-        v = d * v < 1.0 ? v * (1.0 + DBL_EPSILON) : v; /* d v >= 1: a whole cell is 1 */
+        v *= 1.0 + DBL_EPSILON * (double)(d * v < 1.0); /* d v >= 1: a whole cell is 1 */
         v = v < DBL_MAX ? v : DBL_MAX;
-        r[k] = d > 0.0 ? v : 0.0;
+        r[k] = v * (double)(d > 0.0);
     }
 }
 
@@ -646,21 +665,23 @@ typedef struct w2_lanes {
 } w2_lanes;
 
 /* one step of the merge (see above): A, B the windows' boundary values,
- * RA, RB their cells' reciprocals */
+ * RA, RB their cells' reciprocals; the choices are products with t = 0 or
+ * 1 (exact: every operand is finite), sg = +-1, and min/max, so that no
+ * code (vector or scalar) branches on the random order of the ends */
 #define W2_STEP(A, B, RA, RB, i, j, s, a, k, acc)                                             \
     do {                                                                                     \
         const double ea_ = (A)[(i) + 1], eb_ = (B)[(j) + 1];                                  \
         const int64_t ta_ = ea_ <= eb_;                                                      \
+        const double t_ = (double)ta_, sg_ = t_ + t_ - 1.0;                                  \
         const double s1_ = ea_ < eb_ ? ea_ : eb_, hi_ = ea_ < eb_ ? eb_ : ea_;               \
-        const double ra_ = (RA)[i], rb_ = (RB)[j];                                           \
-        const double f_ = (hi_ - s1_) * (ta_ ? rb_ : ra_);                                   \
+        const double f_ = (hi_ - s1_) * ((RB)[j] * t_ + (RA)[i] * (1.0 - t_));               \
         const double g_ = f_ < 1.0 ? f_ : 1.0;                                               \
-        const double b_ = ta_ ? (k) + g_ : (k) - g_;                                         \
+        const double b_ = (k) + sg_ * g_;                                                    \
         const double ds_ = s1_ - (s);                                                        \
         (acc) += ds_ * ((a) * ((a) + b_) + b_ * b_);                                         \
         (s) = s1_;                                                                           \
         (a) = b_;                                                                            \
-        (k) += ta_ ? 1.0 : -1.0;                                                             \
+        (k) += sg_;                                                                          \
         (i) += ta_;                                                                          \
         (j) += 1 - ta_;                                                                      \
     } while (0)
@@ -789,8 +810,9 @@ static double w2_merge(const berg_space *space, const double *p, const double *q
     double *buf = malloc((2 * W2_BUF + 4 * (ntiles + 1)) * sizeof(double));
     if (!buf)
         return NAN;
-    w2_side X = {.p = p, .n = n, .G = buf + 2 * W2_BUF};
-    w2_side Y = {.p = q, .n = n, .G = buf + 2 * W2_BUF + 2 * (ntiles + 1)};
+    const int vec = w2_vectors();
+    w2_side X = {.p = p, .n = n, .G = buf + 2 * W2_BUF, .vec = vec};
+    w2_side Y = {.p = q, .n = n, .G = buf + 2 * W2_BUF + 2 * (ntiles + 1), .vec = vec};
     w2_job job = {.X = &X, .Y = &Y, .buf = buf, .n = n};
     berg__parallel_ranges(2, 2, nthreads, scan_range, &job);
     if (!job.ok[0] || !job.ok[1]) {
