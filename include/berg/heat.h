@@ -59,12 +59,15 @@
  * apply functions (and berg_multiplier_exp_apply() when the symbol is
  * lambda times the heat symbol of a diagonal metric) run the direct path
  * when it is faster: the first call that could take it measures, once per
- * handle and under a lock, one spectral step and a pass of each axis at
- * two kernel widths; each t is then decided from its kernel widths. The
- * two paths agree to 1e-14 of the result's maximum (tested on random data,
- * every boundary kind, mixed, 1-D to 3-D, odd sizes, many t); which one
- * runs depends on the machine's measured speed, so results of handles
- * that choose differently may differ at that level. The direct path is
+ * process and grid (shape, boundaries, batch, threads; as FFTW's wisdom
+ * plans a grid once) and under a lock, one spectral step and a pass of
+ * each axis at two kernel widths; each t is then decided from its kernel
+ * widths. The two paths agree to 1e-14 of the result's maximum (tested on
+ * random data, every boundary kind, mixed, 1-D to 3-D, odd sizes, many t);
+ * which one runs depends on the machine's measured speed, so results of
+ * different processes may differ at that level (handles on one grid in
+ * one process choose alike); BERG_HEAT_SPECTRAL or BERG_HEAT_DIRECT fix
+ * the path. The direct path is
  * split among the handle's nthreads and gives bitwise the same result on
  * any number of threads.
  *

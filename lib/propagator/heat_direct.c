@@ -539,6 +539,76 @@ static double time_pass(const berg__hdir *e, int a, size_t w, const double *src,
  * errs towards the spectral path. */
 #define W1 4
 #define W2 40
+/* The measurements of the process, by grid: a second handle on the same
+ * grid (shape, boundaries, batch, threads) takes the first one's, so that
+ * handles on one grid choose alike (as FFTW's wisdom gives them one plan)
+ * and results in one process do not depend on which handle made them. */
+#define CACHE_MAX 64
+typedef struct cache_entry {
+    int ndim, bc[BERG_MAX_RANK];
+    size_t n[BERG_MAX_RANK], batch, nthreads;
+    double fft_seconds, pass_a[BERG_MAX_RANK], pass_b[BERG_MAX_RANK];
+} cache_entry;
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static cache_entry cache[CACHE_MAX];
+static size_t cache_used;
+
+static int same_grid(const cache_entry *c, const berg__hdir *e)
+{
+    if (c->ndim != e->ndim || c->batch != e->batch || c->nthreads != e->nthreads)
+        return 0;
+    for (int a = 0; a < e->ndim; a++)
+        if (c->n[a] != e->ax[a].n || c->bc[a] != e->ax[a].bc)
+            return 0;
+    return 1;
+}
+
+/* e's model from the cache (1) or not there (0) */
+static int cache_get(berg__hdir *e)
+{
+    int found = 0;
+    pthread_mutex_lock(&cache_lock);
+    for (size_t i = 0; i < cache_used && !found; i++)
+        if (same_grid(&cache[i], e)) {
+            e->fft_seconds = cache[i].fft_seconds;
+            memcpy(e->pass_a, cache[i].pass_a, sizeof e->pass_a);
+            memcpy(e->pass_b, cache[i].pass_b, sizeof e->pass_b);
+            found = 1;
+        }
+    pthread_mutex_unlock(&cache_lock);
+    return found;
+}
+
+/* e's measured model into the cache, unless the grid is there (another
+ * handle measured it meanwhile: e takes that one) or the cache is full */
+static void cache_put(berg__hdir *e)
+{
+    pthread_mutex_lock(&cache_lock);
+    for (size_t i = 0; i < cache_used; i++)
+        if (same_grid(&cache[i], e)) {
+            e->fft_seconds = cache[i].fft_seconds;
+            memcpy(e->pass_a, cache[i].pass_a, sizeof e->pass_a);
+            memcpy(e->pass_b, cache[i].pass_b, sizeof e->pass_b);
+            pthread_mutex_unlock(&cache_lock);
+            return;
+        }
+    if (cache_used < CACHE_MAX) {
+        cache_entry *c = &cache[cache_used++];
+        memset(c, 0, sizeof *c);
+        c->ndim = e->ndim;
+        c->batch = e->batch;
+        c->nthreads = e->nthreads;
+        for (int a = 0; a < e->ndim; a++) {
+            c->n[a] = e->ax[a].n;
+            c->bc[a] = e->ax[a].bc;
+        }
+        c->fft_seconds = e->fft_seconds;
+        memcpy(c->pass_a, e->pass_a, sizeof c->pass_a);
+        memcpy(c->pass_b, e->pass_b, sizeof c->pass_b);
+    }
+    pthread_mutex_unlock(&cache_lock);
+}
+
 static berg_status measure(const berg__hdir *ec, berg__hdir_fft_fn fft, void *fft_ctx,
                            const char *fn)
 {
@@ -547,6 +617,8 @@ static berg_status measure(const berg__hdir *ec, berg__hdir_fft_fn fft, void *ff
         return BERG_OK;
     pthread_mutex_lock(&e->lock);
     berg_status st = BERG_OK;
+    if (!atomic_load_explicit(&e->measured, memory_order_relaxed) && cache_get(e))
+        atomic_store_explicit(&e->measured, 1, memory_order_release);
     if (!atomic_load_explicit(&e->measured, memory_order_relaxed)) {
         size_t total = e->batch * e->nreal;
         double *buf = berg__alloc(2 * total, sizeof(double), fn);
@@ -589,8 +661,10 @@ static berg_status measure(const berg__hdir *ec, berg__hdir_fft_fn fft, void *ff
             }
             berg__free(buf);
         }
-        if (st == BERG_OK)
+        if (st == BERG_OK) {
+            cache_put(e);
             atomic_store_explicit(&e->measured, 1, memory_order_release);
+        }
     }
     pthread_mutex_unlock(&e->lock);
     return st;
