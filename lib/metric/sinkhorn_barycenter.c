@@ -41,6 +41,9 @@ typedef struct bary {
     double *acc;   /* absorption sums (stabilized) */
     double *tmp;   /* N */
     double *lse;   /* log-sum-exp scratch (log domain, stabilized start) */
+    double *tmpk;  /* k N: the stabilized products' scratch of each measure */
+    double *mres;  /* 2 k: each measure's first-marginal error and range flag */
+    size_t nthreads; /* the call's threads */
     double gap;    /* the second marginals' floor gap of the current state (FFT) */
     int absorb_v;  /* stabilized: some v_r left the range */
     berg__progress *pr;
@@ -242,8 +245,19 @@ static berg_status kernel(bary *B, size_t r, int transpose, const double *in, do
         return BERG_OK;
     }
     berg__sk_coupling c = coupling(B, r);
-    berg__sinkhorn_dense(B->sk, &c, transpose, in, out, B->tmp);
+    berg__sinkhorn_dense(B->sk, &c, transpose, in, out, B->tmpk + r * B->N);
     return BERG_OK;
+}
+
+/* The stabilized mode runs the k measures' products and first marginals
+ * side by side on the call's threads (each measure's own scratch; each
+ * measure's pointwise ranges in its thread, the same ranges as on one
+ * thread: the same bits on any count). The FFT mode keeps the measures in
+ * turn, its heat kernel and loops threaded within (its heat applies
+ * would share the FFT threads); the log domain shares one scratch. */
+static int by_measure(const bary *B)
+{
+    return B->mode == BERG__SK_STAB && B->k >= 2 && B->nthreads >= 2;
 }
 
 static berg_status lost(const bary *B, size_t iters)
@@ -268,27 +282,65 @@ static int absorb(bary *B, size_t r, int v_side, const double *weight)
            berg__sinkhorn_coupling_tables(B->sk, &c);
 }
 
+/* the first half of an iteration for measure r (kernel and pointwise work,
+ * the latter on nthreads): its violation into mres[r], its range flag into
+ * mres[k + r] */
+static berg_status first_measure(bary *B, size_t r, int measure, int update, size_t nthreads)
+{
+    size_t N = B->N, k = B->k;
+    double fl = 0.0;
+    double *KUr = B->KU + r * N, *Ur = B->U + r * N, *Vr = B->V + r * N;
+    BERG_TRY(kernel(B, r, 0, Vr, KUr, &fl));
+    first_job j = {B, B->P + r * N, KUr, Ur, fl, measure, update, {0}, {0}};
+    size_t nr = berg__sinkhorn_ranges_on(nthreads, N, first_range, &j);
+    double er = 0.0;
+    int bad = 0;
+    for (size_t q = 0; q < nr; q++) {
+        er += j.part[q];
+        bad = j.range_bad[q] > bad ? j.range_bad[q] : bad;
+    }
+    B->mres[r] = er;
+    B->mres[k + r] = (double)bad;
+    return BERG_OK;
+}
+
+typedef struct half_job {
+    bary *B;
+    int second, measure, update;
+} half_job;
+
+/* measures [begin, end) of a stabilized half (kernels cannot fail there) */
+static void half_range(void *ctx, size_t begin, size_t end, size_t range)
+{
+    (void)range;
+    half_job *h = ctx;
+    bary *B = h->B;
+    for (size_t r = begin; r < end; r++) {
+        double fl = 0.0;
+        if (h->second)
+            kernel(B, r, 1, B->U + r * B->N, B->KU + r * B->N, &fl);
+        else
+            first_measure(B, r, h->measure, h->update, 1);
+    }
+}
+
 /* the first half of an iteration: K v_r (into KU_r, overwritten in the
  * second half), with measure set the largest first-marginal violation of
  * the current state into *err, with update set u_r = p_r / K v_r */
 static berg_status first_half(bary *B, size_t iters, int measure, int update, double *err)
 {
-    size_t N = B->N, k = B->k;
+    size_t k = B->k;
     double e = 0.0;
+    if (by_measure(B)) {
+        half_job h = {B, 0, measure, update};
+        berg__parallel_ranges(k, k, B->nthreads, half_range, &h);
+    }
     for (size_t r = 0; r < k; r++) {
-        double fl = 0.0;
-        double *KUr = B->KU + r * N, *Ur = B->U + r * N, *Vr = B->V + r * N;
-        BERG_TRY(kernel(B, r, 0, Vr, KUr, &fl));
-        first_job j = {B, B->P + r * N, KUr, Ur, fl, measure, update, {0}, {0}};
-        size_t nr = berg__sinkhorn_ranges(B->sk, N, first_range, &j);
-        double er = 0.0;
-        int bad = 0;
-        for (size_t q = 0; q < nr; q++) {
-            er += j.part[q];
-            bad = j.range_bad[q] > bad ? j.range_bad[q] : bad;
-        }
-        e = fmax(e, er);
-        if (bad == 2 || (bad == 1 && !absorb(B, r, 0, B->P + r * N)))
+        if (!by_measure(B))
+            BERG_TRY(first_measure(B, r, measure, update, B->nthreads));
+        e = fmax(e, B->mres[r]);
+        int bad = (int)B->mres[k + r];
+        if (bad == 2 || (bad == 1 && !absorb(B, r, 0, B->P + r * B->N)))
             return lost(B, iters);
     }
     *err = fmax(e, B->gap);
@@ -315,11 +367,16 @@ static berg_status step(bary *B, size_t iters, int measure, double *err, int *do
             return BERG_OK;
         }
     }
-    for (size_t r = 0; r < k; r++) {
-        double fl = 0.0;
-        BERG_TRY(kernel(B, r, 1, B->U + r * N, B->KU + r * N, &fl));
-        if (B->mode == BERG__SK_FFT)
-            B->fl[r] = fl;
+    if (by_measure(B)) {
+        half_job h = {B, 1, 0, 0};
+        berg__parallel_ranges(k, k, B->nthreads, half_range, &h);
+    } else {
+        for (size_t r = 0; r < k; r++) {
+            double fl = 0.0;
+            BERG_TRY(kernel(B, r, 1, B->U + r * N, B->KU + r * N, &fl));
+            if (B->mode == BERG__SK_FFT)
+                B->fl[r] = fl;
+        }
     }
     mean_job m = {B, {0}, {0}};
     size_t nr = berg__sinkhorn_ranges(B->sk, N, mean_range, &m);
@@ -483,11 +540,12 @@ berg_status berg_sinkhorn_barycenter(const berg_sinkhorn *sk, size_t k, const do
     size_t kN, words, N;
     BERG_TRY(check_inputs(sk, fn, k, densities, weights, out, &wsum, &kN));
     N = sk->space.size;
-    /* 4 k N + 2 N doubles, k floors, and in the stabilized mode k couplings
-     * and the absorption sums */
+    /* 4 k N + 2 N doubles, k floors, 2 k per-measure results, and where the
+     * stabilized mode may run k couplings, the absorption sums and k N of
+     * per-measure scratch */
     size_t cw = sk->tables ? berg__sinkhorn_coupling_words(sk) : 0, ck;
-    BERG_TRY(berg__mul_size(kN, 4, &words, fn, "workspace"));
-    BERG_TRY(berg__mul_size(k, cw + 1, &ck, fn, "workspace"));
+    BERG_TRY(berg__mul_size(kN, sk->tables ? 5 : 4, &words, fn, "workspace"));
+    BERG_TRY(berg__mul_size(k, cw + 3, &ck, fn, "workspace"));
     BERG_REQUIRE(words <= SIZE_MAX - 2 * N - ck - 2 * sk->sum_axis, BERG_ERR_SIZE,
                  "%s: workspace 4 k N + 2 N (k = %zu, N = %zu) overflows size_t", fn, k, N);
     words += 2 * N + ck + 2 * sk->sum_axis;
@@ -495,10 +553,14 @@ berg_status berg_sinkhorn_barycenter(const berg_sinkhorn *sk, size_t k, const do
     double *work = berg__alloc(words, sizeof(double), fn), *block = NULL;
     if (!work)
         return berg_last_status();
-    bary B = {sk, fn, k, N, weights, wsum, BERG__SK_FFT, sk->space.weight,
-              work, work + kN, work + 2 * kN, work + 3 * kN, work + 4 * kN,
-              work + 4 * kN + N, work + 4 * kN + 2 * N, work + 4 * kN + 2 * N + k,
-              work + 4 * kN + 2 * N + k + k * cw, NULL, NULL, 0.0, 0, NULL};
+    double *after = work + 4 * kN + 2 * N + k + k * cw + 2 * sk->sum_axis;
+    bary B = {.sk = sk, .fn = fn, .k = k, .N = N, .weights = weights, .wsum = wsum,
+              .mode = BERG__SK_FFT, .unit = sk->space.weight, .P = work, .U = work + kN,
+              .V = work + 2 * kN, .KU = work + 3 * kN, .b = work + 4 * kN,
+              .bold = work + 4 * kN + N, .fl = work + 4 * kN + 2 * N,
+              .cpl = work + 4 * kN + 2 * N + k, .acc = work + 4 * kN + 2 * N + k + k * cw,
+              .mres = after, .tmpk = sk->tables ? after + 2 * k : NULL,
+              .nthreads = berg__sinkhorn_threads(sk)};
     BERG_TRY_GOTO(st, load_measures(&B, densities), fail);
     block = berg__sinkhorn_scratch_get(sk, fn);
     if (!block) {

@@ -146,6 +146,8 @@ size_t berg__sinkhorn_threads(const berg_sinkhorn *sk);
  * by range add up the same on any thread count); at most BERG__SK_RANGES */
 #define BERG__SK_RANGES 16
 size_t berg__sinkhorn_ranges(const berg_sinkhorn *sk, size_t n, berg__range_fn body, void *ctx);
+/* the same ranges on nthreads threads (1: in the calling thread) */
+size_t berg__sinkhorn_ranges_on(size_t nthreads, size_t n, berg__range_fn body, void *ctx);
 /* y = exp(x), y = log(x) elementwise (glibc's vector variants where the
  * compiler can call them; y may be x) */
 void berg__sinkhorn_vexp(double *y, const double *x, size_t n);

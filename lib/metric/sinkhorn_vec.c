@@ -24,12 +24,17 @@ size_t berg__sinkhorn_threads(const berg_sinkhorn *sk)
 /* 16 ranges from 2^16 values on: the split depends on n only */
 size_t berg__sinkhorn_ranges(const berg_sinkhorn *sk, size_t n, berg__range_fn body, void *ctx)
 {
+    return berg__sinkhorn_ranges_on(berg__sinkhorn_threads(sk), n, body, ctx);
+}
+
+size_t berg__sinkhorn_ranges_on(size_t nthreads, size_t n, berg__range_fn body, void *ctx)
+{
     size_t nranges = n >> 12;
     if (nranges < 1)
         nranges = 1;
     if (nranges > BERG__SK_RANGES)
         nranges = BERG__SK_RANGES;
-    berg__parallel_ranges(n, nranges, berg__sinkhorn_threads(sk), body, ctx);
+    berg__parallel_ranges(n, nranges, nthreads, body, ctx);
     return nranges;
 }
 
