@@ -15,7 +15,7 @@ Cases
      0.02 and 0.004: berg.Sinkhorn(...).barycenter in its default mode (which
      picks the stabilized exact kernel at both here: its products run on the
      boxes of the images' supports and cost less than the FFT kernel; the
-     mode is printed) on 1 and 2 threads (with as many OpenBLAS threads), and
+     mode is printed) on 1 and 2 threads (OpenBLAS on one), and
      the FFT mode on 1 thread, vs ot.bregman.convolutional_barycenter2d and vs
      a numpy script running POT's algorithm with the exact separable kernel
      as two BLAS products per convolution (both on OpenBLAS's default
@@ -60,8 +60,8 @@ OPENBLAS = None
 
 def with_blas_threads(n, fn):
     """fn run with n OpenBLAS threads (libberg's stabilized mode multiplies
-    with dgemm: a libberg run on T threads gets T BLAS threads, no more),
-    the previous setting restored."""
+    with dgemm; its own threads split the work, so it runs with one), the
+    previous setting restored."""
     def run():
         if OPENBLAS is None:
             return fn()
@@ -142,14 +142,14 @@ def case_barycenter(repeats, iters=100):
     for reg in (0.02, 0.004):
         res, fns, modes = {}, {}, {}
         # POT and numpy run on every OpenBLAS thread (2 here); libberg's
-        # default mode on 1 and 2 threads, with as many OpenBLAS threads
-        # for its dense products (the stabilized mode), and the FFT mode
-        # on 1 thread as a second libberg figure
+        # default mode on 1 and 2 threads of its own, OpenBLAS on one (the
+        # stabilized barycenter runs its measures' products side by side on
+        # its threads), and the FFT mode on 1 thread as a second figure
         for threads, mode in ((1, "auto"), (2, "auto"), (1, "fft")):
             sk = berg.Sinkhorn(s, reg, max_iterations=iters, tolerance=0, threads=threads,
                                mode=mode)
             key = f"libberg {threads}T" + ("" if mode == "auto" else f" {mode}")
-            fns[key] = with_blas_threads(threads, lambda sk=sk, key=key: res.__setitem__(
+            fns[key] = with_blas_threads(1, lambda sk=sk, key=key: res.__setitem__(
                 key, sk.barycenter(A, w) * s.cell_weight))
             modes[key] = sk
 
