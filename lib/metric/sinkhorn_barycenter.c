@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fisher/blas_threads.h"
 #include "metric/sinkhorn_internal.h"
 
 /* The state of one barycenter: P normalized measures, U, V scalings (or
@@ -249,6 +250,9 @@ static berg_status kernel(bary *B, size_t r, int transpose, const double *in, do
     return BERG_OK;
 }
 
+typedef struct half_job half_job;
+static void half_range(void *ctx, size_t begin, size_t end, size_t range);
+
 /* The stabilized mode runs the k measures' products and first marginals
  * side by side on the call's threads (each measure's own scratch; each
  * measure's pointwise ranges in its thread, the same ranges as on one
@@ -258,6 +262,19 @@ static berg_status kernel(bary *B, size_t r, int transpose, const double *in, do
 static int by_measure(const bary *B)
 {
     return B->mode == BERG__SK_STAB && B->k >= 2 && B->nthreads >= 2;
+}
+
+/* the measures' halves side by side, OpenBLAS held at one thread while
+ * libberg's threads call dgemm (fisher/blas_threads.h); with an OpenMP
+ * OpenBLAS (no hold) they run in turn, OpenBLAS threading each product */
+static void by_measure_run(bary *B, half_job *h)
+{
+    if (berg__blas_hold()) {
+        berg__parallel_ranges(B->k, B->k, B->nthreads, half_range, h);
+        berg__blas_release();
+    } else {
+        half_range(h, 0, B->k, 0);
+    }
 }
 
 static berg_status lost(const bary *B, size_t iters)
@@ -304,10 +321,10 @@ static berg_status first_measure(bary *B, size_t r, int measure, int update, siz
     return BERG_OK;
 }
 
-typedef struct half_job {
+struct half_job {
     bary *B;
     int second, measure, update;
-} half_job;
+};
 
 /* measures [begin, end) of a stabilized half (kernels cannot fail there) */
 static void half_range(void *ctx, size_t begin, size_t end, size_t range)
@@ -333,7 +350,7 @@ static berg_status first_half(bary *B, size_t iters, int measure, int update, do
     double e = 0.0;
     if (by_measure(B)) {
         half_job h = {B, 0, measure, update};
-        berg__parallel_ranges(k, k, B->nthreads, half_range, &h);
+        by_measure_run(B, &h);
     }
     for (size_t r = 0; r < k; r++) {
         if (!by_measure(B))
@@ -369,7 +386,7 @@ static berg_status step(bary *B, size_t iters, int measure, double *err, int *do
     }
     if (by_measure(B)) {
         half_job h = {B, 1, 0, 0};
-        berg__parallel_ranges(k, k, B->nthreads, half_range, &h);
+        by_measure_run(B, &h);
     } else {
         for (size_t r = 0; r < k; r++) {
             double fl = 0.0;
