@@ -310,7 +310,8 @@ static double walk_sum(const berg_space *space, double r, double M, int log_doma
 #define W2_GRP (W2_LANES * W2_BLK)                         /* cells per tile */
 #define W2_STEPS 1024                                      /* steps per piece */
 #define W2_BATCH (W2_LANES * W2_STEPS)                     /* steps per batch */
-#define W2_WIN (W2_BATCH + 3 * W2_GRP)                     /* window length */
+#define W2_WIN (W2_BATCH + 3 * W2_GRP)                     /* window length, at most */
+#define W2_HALVES_MIN ((size_t)1 << 15)                    /* cells for two halves */
 #define W2_SUB 256                                         /* steps per partial sum */
 #define W2_PAST 8.0 /* boundary values past n: above every CDF value (T < 4) */
 
@@ -457,13 +458,13 @@ W2_CLONES static void tile_chains(const double *p, size_t n, size_t base, int ve
 #else
     (void)vec;
 #endif
-    {
+    if (base + W2_GRP <= n) {
         double s[W2_LANES], c[W2_LANES], mx[W2_LANES];
         for (size_t l = 0; l < W2_LANES; l++)
             s[l] = c[l] = mx[l] = 0.0;
         for (size_t t = 0; t < W2_BLK; t++)
             for (size_t l = 0; l < W2_LANES; l++) {
-                double x = base + l * W2_BLK + t < n ? q[l * W2_BLK + t] : 0.0;
+                double x = q[l * W2_BLK + t];
                 double u = s[l] + x, bp = u - s[l], v = s[l] + c[l];
                 mx[l] = v > mx[l] ? v : mx[l];
                 if (loc)
@@ -474,6 +475,31 @@ W2_CLONES static void tile_chains(const double *p, size_t n, size_t base, int ve
         for (size_t l = 0; l < W2_LANES; l++) {
             th[l] = s[l];
             tl[l] = c[l];
+        }
+    } else {
+        /* the tile past the last cell: each lane block up to its last cell
+         * (the same operations; after it the chain no longer changes) */
+        for (size_t l = 0; l < W2_LANES; l++) {
+            const size_t b0 = base + l * W2_BLK;
+            const size_t m = b0 < n ? (n - b0 < W2_BLK ? n - b0 : W2_BLK) : 0;
+            double sl = 0.0, cl = 0.0, mxl = 0.0;
+            for (size_t t = 0; t < W2_BLK; t++) {
+                double x = t < m ? q[l * W2_BLK + t] : 0.0;
+                double u = sl + x, bp = u - sl, v = sl + cl;
+                mxl = v > mxl ? v : mxl;
+                if (loc)
+                    loc[t * W2_LANES + l] = mxl;
+                if (t >= m) { /* x = 0 from here: s, c and so the values stay */
+                    if (loc)
+                        for (size_t r = t + 1; r < W2_BLK; r++)
+                            loc[r * W2_LANES + l] = mxl;
+                    break;
+                }
+                cl += (sl - (u - bp)) + (x - bp);
+                sl = u;
+            }
+            th[l] = sl;
+            tl[l] = cl;
         }
     }
     /* the checks of berg__check_nonneg (x >= 0 and finite: its bits below
@@ -702,11 +728,12 @@ W2_CLONES static void lanes_run(const double *restrict A, const double *restrict
 
 /* the merge steps [d0, d1) (a half of the merge) in batches; sum of the
  * segments' ds (a^2 + ab + b^2), cell units */
-static double merge_half(const w2_side *X, const w2_side *Y, double *buf, size_t d0, size_t d1)
+static double merge_half(const w2_side *X, const w2_side *Y, double *buf, size_t win, size_t d0,
+                         size_t d1)
 {
     const size_t n = X->n;
-    w2_win WA = {buf, buf + W2_WIN, 0, 0}, WB = {buf + 2 * W2_WIN, buf + 3 * W2_WIN, 0, 0};
-    double *loc = buf + 4 * W2_WIN;
+    w2_win WA = {buf, buf + win, 0, 0}, WB = {buf + 2 * win, buf + 3 * win, 0, 0};
+    double *loc = buf + 4 * win;
     /* where the merge is at d0: search over the whole range, tile by tile */
     size_t lo = d0 > n ? d0 - n : 0, hi = d0 < n ? d0 : n;
     while (lo < hi) {
@@ -776,7 +803,7 @@ static double merge_half(const w2_side *X, const w2_side *Y, double *buf, size_t
 typedef struct w2_job {
     w2_side *X, *Y;
     double *buf; /* per half: 2 windows (values, reciprocals) and a tile's chains */
-    size_t n;
+    size_t n, win, halves;
     int ok[2];
     double part[2];
 } w2_job;
@@ -790,15 +817,15 @@ static void scan_range(void *ctx, size_t b, size_t e, size_t r)
     job->ok[r] = side_scan(r == 0 ? job->X : job->Y);
 }
 
-#define W2_BUF (4 * W2_WIN + W2_GRP)
 
 static void merge_range(void *ctx, size_t b, size_t e, size_t r)
 {
     w2_job *job = ctx;
     (void)b;
     (void)e;
-    job->part[r] = merge_half(job->X, job->Y, job->buf + r * W2_BUF, r * job->n,
-                              (r + 1) * job->n);
+    const size_t steps = 2 * job->n;
+    job->part[r] = merge_half(job->X, job->Y, job->buf + r * (4 * job->win + W2_GRP), job->win,
+                              steps * r / job->halves, steps * (r + 1) / job->halves);
 }
 
 /* W2 in the space's units, or NaN when the scratch cannot be allocated or
@@ -807,13 +834,17 @@ static double w2_merge(const berg_space *space, const double *p, const double *q
                        size_t nthreads)
 {
     const size_t n = space->size, ntiles = (n + 1) / W2_GRP + 1;
-    double *buf = malloc((2 * W2_BUF + 4 * (ntiles + 1)) * sizeof(double));
+    /* a window holds at most the tiles of the boundaries 0 .. n + 1; one
+     * half below W2_HALVES_MIN cells (the cut depends on n only) */
+    const size_t win = ntiles + 2 < W2_WIN / W2_GRP ? (ntiles + 2) * W2_GRP : W2_WIN;
+    const size_t halves = n >= W2_HALVES_MIN ? 2 : 1, per = 4 * win + W2_GRP;
+    double *buf = malloc((halves * per + 4 * (ntiles + 1)) * sizeof(double));
     if (!buf)
         return NAN;
     const int vec = w2_vectors();
-    w2_side X = {.p = p, .n = n, .G = buf + 2 * W2_BUF, .vec = vec};
-    w2_side Y = {.p = q, .n = n, .G = buf + 2 * W2_BUF + 2 * (ntiles + 1), .vec = vec};
-    w2_job job = {.X = &X, .Y = &Y, .buf = buf, .n = n};
+    w2_side X = {.p = p, .n = n, .G = buf + halves * per, .vec = vec};
+    w2_side Y = {.p = q, .n = n, .G = buf + halves * per + 2 * (ntiles + 1), .vec = vec};
+    w2_job job = {.X = &X, .Y = &Y, .buf = buf, .n = n, .win = win, .halves = halves};
     berg__parallel_ranges(2, 2, nthreads, scan_range, &job);
     if (!job.ok[0] || !job.ok[1]) {
         free(buf);
@@ -823,7 +854,8 @@ static double w2_merge(const berg_space *space, const double *p, const double *q
     X.m3 = Q1;
     Y.m3 = P1;
     X.T = Y.T = P1 * Q1;
-    berg__parallel_ranges(2, 2, nthreads, merge_range, &job);
+    job.part[1] = 0.0;
+    berg__parallel_ranges(halves, halves, nthreads, merge_range, &job);
     free(buf);
     double sum = 0.0, comp = 0.0;
     berg__neumaier_add(&sum, &comp, job.part[0]);
