@@ -14,6 +14,7 @@
  * non-separable rest.
  */
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "metric/sinkhorn_internal.h"
@@ -129,6 +130,20 @@ static void gemm_cols(const box_axis *b, size_t cols, const double *X, double *Y
                     b->M + b->I0 * n + b->J0, (int)n, X, (int)ld, 0.0, Y, (int)ld);
 }
 
+/* the next tuple idx[0..count) (idx[skip] left out) of the box [lo, hi),
+ * last index fastest; 0 after the last */
+static int next_tuple(size_t *idx, const size_t *lo, const size_t *hi, size_t count, size_t skip)
+{
+    for (size_t q = count; q-- > 0;) {
+        if (q == skip)
+            continue;
+        if (++idx[q] < hi[q])
+            return 1;
+        idx[q] = lo[q];
+    }
+    return 0;
+}
+
 static void box_product(const box_axis *b, const double *src, double *dst)
 {
     const berg_space *s = b->s;
@@ -146,15 +161,7 @@ static void box_product(const box_axis *b, const double *src, double *dst)
                 off += idx[q] * s->stride[q];
             if (rows > 0)
                 gemm_rows(b, rows, src + off + b->J0, dst + off + b->I0, s->n[d - 1]);
-            int more = 0;
-            for (size_t q = outer; q-- > 0;) {
-                if (++idx[q] < b->hi[q]) {
-                    more = 1;
-                    break;
-                }
-                idx[q] = b->lo[q];
-            }
-            if (!more)
+            if (!next_tuple(idx, b->lo, b->hi, outer, SIZE_MAX))
                 return;
         }
     }
@@ -177,20 +184,7 @@ static void box_product(const box_axis *b, const double *src, double *dst)
         if (cols > 0)
             gemm_cols(b, cols, src + off + b->J0 * s->stride[a], dst + off + b->I0 * s->stride[a],
                       s->stride[a]);
-        /* next tuple (axes < last other than a) */
-        size_t q = last;
-        int more = 0;
-        while (q > 0) {
-            q--;
-            if (q == a)
-                continue;
-            if (++idx[q] < b->hi[q]) {
-                more = 1;
-                break;
-            }
-            idx[q] = b->lo[q];
-        }
-        if (!more)
+        if (!next_tuple(idx, b->lo, b->hi, last, a))
             return;
     }
 }
