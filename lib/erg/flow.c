@@ -58,6 +58,18 @@ struct job {
     char msg[400];
 };
 
+/* a job of scheme s for fn running body over the ensemble phi: the rest
+ * zero (the caller destroys the lock) */
+static void job_start(job *jb, const berg_scheme *s, const char *fn, member_fn body, double *phi)
+{
+    memset(jb, 0, sizeof *jb);
+    pthread_mutex_init(&jb->lock, NULL);
+    jb->s = s;
+    jb->fn = fn;
+    jb->body = body;
+    jb->phi = phi;
+}
+
 static void record(job *jb, size_t m, berg_status st)
 {
     pthread_mutex_lock(&jb->lock);
@@ -311,12 +323,7 @@ berg_status berg_scheme_flow(const berg_scheme *scheme, double lambda0, double l
         return berg_last_status();
     }
     job jb;
-    memset(&jb, 0, sizeof jb);
-    pthread_mutex_init(&jb.lock, NULL);
-    jb.s = scheme;
-    jb.fn = fn;
-    jb.body = flow_member;
-    jb.phi = work;
+    job_start(&jb, scheme, fn, flow_member, work);
     jb.ta = ta;
     jb.tb = tb;
     jb.te = te;
@@ -424,12 +431,7 @@ berg_status berg_scheme_transport_gaussian(const berg_scheme *scheme, double lam
             st = berg_last_status();
         } else {
             job jb;
-            memset(&jb, 0, sizeof jb);
-            pthread_mutex_init(&jb.lock, NULL);
-            jb.s = scheme;
-            jb.fn = fn;
-            jb.body = scale_member;
-            jb.phi = work;
+            job_start(&jb, scheme, fn, scale_member, work);
             jb.ta = fac;
             jb.lb = lambda1;
             st = run_members(&jb, count);
@@ -565,12 +567,7 @@ berg_status berg_scheme_transport(const berg_scheme *scheme, double lambda0, dou
         return berg_last_status();
     }
     job jb;
-    memset(&jb, 0, sizeof jb);
-    pthread_mutex_init(&jb.lock, NULL);
-    jb.s = scheme;
-    jb.fn = fn;
-    jb.body = heun_member;
-    jb.phi = work;
+    job_start(&jb, scheme, fn, heun_member, work);
     jb.ta = ta;
     jb.te = te;
     jb.tf = tf;
@@ -654,12 +651,7 @@ berg_status berg_scheme_seed_action(const berg_scheme *scheme, double lambda, si
     double *vals = tab + ns;
     berg_status st = berg__scheme_table(scheme, lambda, tab, fn);
     job jb;
-    memset(&jb, 0, sizeof jb);
-    pthread_mutex_init(&jb.lock, NULL);
-    jb.s = scheme;
-    jb.fn = fn;
-    jb.body = action_member;
-    jb.phi = (double *)(uintptr_t)phi;
+    job_start(&jb, scheme, fn, action_member, (double *)(uintptr_t)phi);
     jb.ta = tab;
     jb.lb = lambda;
     jb.values = vals;
