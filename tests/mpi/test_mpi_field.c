@@ -25,6 +25,7 @@
 
 #include "berg/mpi.h"
 #include "testutil.h"
+#include "mpi_gather.h"
 
 static int rank_, nproc_;
 
@@ -58,33 +59,6 @@ static void slab(size_t n0, int rank, int P, size_t *row0, size_t *nrows)
     size_t b = (n0 + (size_t)P - 1) / (size_t)P, r0 = (size_t)rank * b;
     *row0 = r0 < n0 ? r0 : n0;
     *nrows = r0 < n0 ? (n0 - r0 < b ? n0 - r0 : b) : 0;
-}
-
-/* gather a slab-distributed array of comm on its rank 0 (global: N values) */
-static void gather(MPI_Comm comm, const double *local, size_t nlocal, double *global)
-{
-    int P, r;
-    MPI_Comm_size(comm, &P);
-    MPI_Comm_rank(comm, &r);
-    int cnt = (int)nlocal, *cnts = malloc((size_t)P * sizeof *cnts),
-        *disp = malloc((size_t)P * sizeof *disp);
-    MPI_Gather(&cnt, 1, MPI_INT, cnts, 1, MPI_INT, 0, comm);
-    if (r == 0) {
-        disp[0] = 0;
-        for (int q = 1; q < P; q++)
-            disp[q] = disp[q - 1] + cnts[q - 1];
-    }
-    MPI_Gatherv(local, cnt, MPI_DOUBLE, global, cnts, disp, MPI_DOUBLE, 0, comm);
-    free(cnts);
-    free(disp);
-}
-
-/* the communicator of the first P ranks (MPI_COMM_NULL on the others) */
-static MPI_Comm first_ranks(int P)
-{
-    MPI_Comm c;
-    MPI_Comm_split(MPI_COMM_WORLD, rank_ < P ? 0 : MPI_UNDEFINED, rank_, &c);
-    return c;
 }
 
 /* ---- the generator ------------------------------------------------------------ */
@@ -287,7 +261,7 @@ static void test_field_identity(size_t d, const size_t *n, const double *metric,
         berg_multiplier_destroy(m);
     }
     for (int P = 1; P <= nproc_; P++) {
-        MPI_Comm c = first_ranks(P);
+        MPI_Comm c = mg_first_ranks(P);
         if (c == MPI_COMM_NULL)
             continue;
         berg_mpi_field *f = NULL;
@@ -305,7 +279,7 @@ static void test_field_identity(size_t d, const size_t *n, const double *metric,
               "slab of rank %d of %d: rows %zu + %zu", rank_, P, row0, nrows);
         double *loc = malloc((cnt ? cnt : 1) * sizeof *loc), *all = malloc(N * sizeof *all);
         MPI_STATUS(berg_mpi_field_sample(f, 11, 5, loc), BERG_OK, "sample on %d ranks", P);
-        gather(c, loc, cnt, all);
+        mg_gather(c, loc, cnt, all);
         if (rank_ == 0) {
             double mx = tu_max_abs(ref, N), err = tu_max_abs_diff(all, ref, N);
             CHECK(err <= 1e-13 * mx, "%zu-D grid %zux%zu%s%s on %d ranks: field differs from the "
@@ -349,7 +323,7 @@ static void test_field_spectrum(void)
     for (int sample = 0; sample < M; sample++) {
         MPI_STATUS(berg_mpi_field_sample(f, 2026, (unsigned long long)sample, loc), BERG_OK,
                      "sample");
-        gather(MPI_COMM_WORLD, loc, cnt, all);
+        mg_gather(MPI_COMM_WORLD, loc, cnt, all);
         if (rank_ != 0)
             continue;
         fftw_execute(p);
@@ -517,7 +491,7 @@ static void test_langevin(void)
     }
     double *traj[4] = {NULL};
     for (int P = 1; P <= nproc_; P++) {
-        MPI_Comm c = first_ranks(P);
+        MPI_Comm c = mg_first_ranks(P);
         if (c == MPI_COMM_NULL)
             continue;
         size_t row0, nrows;
@@ -534,7 +508,7 @@ static void test_langevin(void)
                      "second handle");
         memcpy(loc, phi0 + row0 * 40, cnt * sizeof *loc);
         MPI_STATUS(berg_mpi_langevin_step(lf, dt, 1, loc, grad_phi4, &a), BERG_OK, "one step");
-        gather(c, loc, cnt, all);
+        mg_gather(c, loc, cnt, all);
         if (rank_ == 0) {
             double err = tu_max_abs_diff(all, ref, N);
             CHECK(err <= 1e-13 * tu_max_abs(ref, N),
@@ -549,7 +523,7 @@ static void test_langevin(void)
                      "steps");
         CHECK(cnt == 0 || memcmp(loc, loc2, cnt * sizeof *loc) == 0,
               "%d calls of one step equal one call of %d steps", steps, steps);
-        gather(c, loc, cnt, all);
+        mg_gather(c, loc, cnt, all);
         if (rank_ == 0)
             traj[P - 1] = all;
         else

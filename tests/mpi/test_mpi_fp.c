@@ -16,6 +16,7 @@
 
 #include "berg/mpi.h"
 #include "testutil.h"
+#include "mpi_gather.h"
 
 static int rank_, nproc_;
 
@@ -29,31 +30,6 @@ static int rank_, nproc_;
         if (tu_e_ != BERG_OK)                                                                      \
             CHECK(berg_mpi_last_error()[0] != '\0', "%s: no message", tu_w_);                      \
     } while (0)
-
-static MPI_Comm first_ranks(int P)
-{
-    MPI_Comm c;
-    MPI_Comm_split(MPI_COMM_WORLD, rank_ < P ? 0 : MPI_UNDEFINED, rank_, &c);
-    return c;
-}
-
-static void gather(MPI_Comm comm, const double *local, size_t nlocal, double *global)
-{
-    int P, r;
-    MPI_Comm_size(comm, &P);
-    MPI_Comm_rank(comm, &r);
-    int cnt = (int)nlocal, *cnts = malloc((size_t)P * sizeof *cnts),
-        *disp = malloc((size_t)P * sizeof *disp);
-    MPI_Gather(&cnt, 1, MPI_INT, cnts, 1, MPI_INT, 0, comm);
-    if (r == 0) {
-        disp[0] = 0;
-        for (int q = 1; q < P; q++)
-            disp[q] = disp[q - 1] + cnts[q - 1];
-    }
-    MPI_Gatherv(local, cnt, MPI_DOUBLE, global, cnts, disp, MPI_DOUBLE, 0, comm);
-    free(cnts);
-    free(disp);
-}
 
 typedef double (*field_fn)(const double *x);
 
@@ -124,7 +100,7 @@ static void compare_case(const char *name, size_t d, const size_t *n, const doub
         berg_fp_destroy(fp);
     }
     for (int P = 1; P <= nproc_; P++) {
-        MPI_Comm c = first_ranks(P);
+        MPI_Comm c = mg_first_ranks(P);
         if (c == MPI_COMM_NULL)
             continue;
         berg_mpi_space *ms = NULL;
@@ -138,7 +114,7 @@ static void compare_case(const char *name, size_t d, const size_t *n, const doub
         double *loc = malloc((cnt ? cnt : 1) * sizeof *loc), *all = malloc(N * sizeof *all);
         MPI_STATUS(berg_mpi_fp_evolve(fp, t, rows ? p0 + off * row : NULL, rows ? loc : NULL),
                    BERG_OK, "%s: evolve on %d ranks", name, P);
-        gather(c, loc, cnt, all);
+        mg_gather(c, loc, cnt, all);
         if (rank_ == 0) {
             double mx = tu_max_abs(ref, N), err = tu_max_abs_diff(all, ref, N);
             double m1 = 0, m0 = 0;
