@@ -7,7 +7,9 @@
  * Promises checked: OK => a distance is finite, >= 0 and at most the
  * diameter of the box (length times sqrt(g)); W2(p, q) = W2(q, p) to 1e-12
  * relative; W_1 <= W_2 <= W_order for order >= 2 (Jensen, probability
- * measures) to 1e-9 relative; W2(p, p) = 0; the interpolant is a density
+ * measures), compared as squares in units of the diameter L to 2e-9
+ * relative plus 64 eps (the rounding of a W_p^p integral is absolute,
+ * ~eps L^p); W2(p, p) = 0; the interpolant is a density
  * (finite, >= 0, integral 1); W2 between Gaussians is finite and >= 0.
  * Refusals name the function and leave the output untouched.
  */
@@ -110,13 +112,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FZ_CHECK(w(s, "berg_w2_distance_1d", 2.0, p, p, L, &w2pp), "W2(p, p) refused");
         FZ_CHECK(w2pp <= 1e-12 * L, "W2(p, p) = %g", w2pp);
         if (w(s, "berg_wp_distance_1d", 1.0, p, q, L, &w1))
-            /* Jensen, up to the rounding of each distance (absolute, of
-             * the order of eps times the box: W2(p, p) is held to 1e-12 L) */
-            FZ_CHECK(w1 <= w2pq * (1.0 + 1e-9) + 1e-12 * L, "W1 = %.17g > W2 = %.17g", w1, w2pq);
+            /* Jensen, up to the rounding of each distance. A CDF-based W_p^p
+             * is an integral whose rounding is absolute, ~eps L^p (two
+             * CDFs an ulp apart inside the grid give W2^2 ~ eps L^2, W2 ~
+             * sqrt(eps) L), so the comparison is of the squares: relative
+             * 2e-9, plus 64 eps L^2 */
+            FZ_CHECK((w1 / L) * (w1 / L) <= (w2pq / L) * (w2pq / L) * (1.0 + 2e-9) +
+                         64.0 * DBL_EPSILON,
+                     "W1 = %.17g > W2 = %.17g", w1, w2pq);
     }
     if (w(s, "berg_wp_distance_1d", order, p, q, L, &wo) && ok && order >= 2.0)
-        FZ_CHECK(wo >= w2pq * (1.0 - 1e-9) - 1e-12 * L, "W_%g = %.17g < W2 = %.17g", order, wo,
-                 w2pq);
+        FZ_CHECK((wo / L) * (wo / L) >= (w2pq / L) * (w2pq / L) * (1.0 - 2e-9) -
+                     64.0 * DBL_EPSILON,
+                 "W_%g = %.17g < W2 = %.17g", order, wo, w2pq);
 
     double out[MAX_SIZE];
     fz_fill(out, n * sizeof(double));
