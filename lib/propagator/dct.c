@@ -6,7 +6,9 @@
  * 1-D transform with its own pre- and post-processing: measured 3.7-4.6x
  * the time of an r2c/c2r pair of the same 256^2 grid (bench/propagator/
  * bench_heat prints the figure). Here the whole d-dimensional DCT is one
- * r2c of the permuted array plus two passes over the spectrum.
+ * r2c of the permuted array, the permutation pass before it and one pass
+ * over the spectrum after it (in 3-D and up, one more per further axis);
+ * 256^2 Neumann heat: 0.42x FFTW's r2r step, 1.7x an r2c step.
  *
  * One axis of n cells: permute v_m = x_{2m} (m < ceil(n/2)), v_{n-1-m} =
  * x_{2m+1}; with V = DFT(v) and W = e^{-i pi / (2n)},
