@@ -366,13 +366,21 @@ BERG_API berg_status berg_bayes_predictive(const berg_bayes *b, double *p);
  * and 2 n - 1 noise calls instead of n_u n_y callback calls. The
  * interpolation costs O(h^2); when the data grid is the image of the
  * parameter grid (a h_u = h_y and centres aligned) it is exact and the
- * result equals berg_bayes_predictive to round-off.
+ * result equals berg_bayes_predictive to round-off. The data grid must
+ * resolve the pushforward: its mass on the data grid, h_y sum pi~, must be
+ * within 0.05 of the posterior's mass 1 (for a Gaussian posterior of
+ * standard deviation s it is off by at most about 0.04 (h/s)^2,
+ * h = max(h_u, h_y/|a|)); an image narrower than a data cell, or with more
+ * than 0.05 of it outside the data box, is refused and p left untouched.
  * @param[in]  b the state
  * @param[out] p size of the data space values
  * @return BERG_OK; BERG_ERR_NULL; BERG_ERR_DOMAIN (no location model,
  *         du or dy not 1, fewer than 2 parameter cells, G constant or not
- *         affine); BERG_ERR_CALLBACK; BERG_ERR_NOMEM; BERG_ERR_INTERNAL
- *         (FFTW could not plan).
+ *         affine; or the data grid does not resolve G's image of the
+ *         posterior: the pushforward's mass on the data grid is off 1 by
+ *         more than 0.05 (use berg_bayes_predictive, the quadrature, which
+ *         has no such limit)); BERG_ERR_CALLBACK; BERG_ERR_NOMEM;
+ *         BERG_ERR_INTERNAL (FFTW could not plan).
  * @since 1.0
  */
 BERG_API berg_status berg_bayes_predictive_fft(const berg_bayes *b, double *p);

@@ -668,8 +668,11 @@ class Bayes(_lib.Handle):
 
         Raises
         ------
-        UnsupportedError
-            ``G`` is not affine or the spaces are not 1-D.
+        DomainError
+            No location model, ``G`` not affine, the spaces not 1-D; or the data
+            grid does not resolve ``G``'s image of the posterior (narrower than a
+            data cell, or lying outside the data box): its mass on the data grid
+            is off 1 by more than 0.05. :meth:`predictive` has no such limit.
         CallbackError
             A model callback raised (chained); the state is unchanged.
 

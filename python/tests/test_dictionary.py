@@ -2,6 +2,7 @@
 posteriors and predictives by scipy quadrature, the dictionary of the normal
 model, the backward flow, Petz recovery against an explicit channel matrix."""
 import math
+import re
 
 import numpy as np
 import pytest
@@ -155,3 +156,25 @@ def test_predictive_fft_matches_scipy():
     with pytest.raises(berg.DomainError):
         Bayes(U, np.ones(400), Y).set_location(lambda v: v ** 3, logp0=normal_logpdf(1)) \
             .predictive_fft()
+
+
+def test_predictive_fft_refuses_unresolved_image():
+    """a data grid that does not resolve G's image of the posterior is refused"""
+    U = Space(400, -4.0, 6.0, "neumann")
+    Y = Space(777, -15.0, 21.0, "neumann")
+    u, y = U.coordinates(0), Y.coordinates(0)
+    prior = stats.norm.pdf(u, 0.3, 0.9)
+    # G = 1e-300 u: the image falls between two data points (mass 0)
+    b = Bayes(U, prior, Y).set_location(lambda v: 1e-300 * v, logp0=normal_logpdf(0.9))
+    with pytest.raises(berg.DomainError, match=r"predictive_fft.*mass on the data grid is 0 "
+                       r"instead of 1.*does not resolve.*berg_bayes_predictive \(quadrature\)"):
+        b.predictive_fft()
+    # the quadrature the message points to is right: p = p0
+    np.testing.assert_allclose(b.predictive(), stats.norm.pdf(y, 0.0, 0.9), rtol=1e-12)
+    # G = 2u + 21: the image N(21.6, 1.8^2) of the prior, 63 % of it above the
+    # data box's top 21; the message's mass is the 37 % left, to the O(h^2)
+    b = Bayes(U, prior, Y).set_location(lambda v: 2 * v + 21.0, logp0=normal_logpdf(0.9))
+    with pytest.raises(berg.DomainError, match="outside the data box") as e:
+        b.predictive_fft()
+    mass = float(re.search(r"mass on the data grid is (\S+) instead of 1", str(e.value))[1])
+    assert mass == pytest.approx(stats.norm.cdf(21.0, 21.6, 1.8), abs=1e-4)

@@ -423,6 +423,100 @@ static void test_predictive_fft(void)
     berg_space_destroy(Y2);
 }
 
+/* the FFT predictive refuses a data grid that does not resolve G's image of
+ * the posterior (its mass on the data grid is not 1): G = 1e-300 u puts the
+ * image between two data points (mass 0) or on one (mass ~1e298), and a
+ * shift puts most of it outside the data box; p is untouched, and the
+ * quadrature the message points to is right. A posterior of sd 1.8 cells
+ * of the coarser grid is not refused and is within the measured O(h^2)
+ * bound 0.04 (h/s)^2 of the quadrature in L1 */
+static void test_predictive_fft_unresolved(void)
+{
+    const double SENT = -12345.0;
+    model M = {0.9, 1e-300, 0.0, HUGE_VAL};
+    berg_space *U = tu_line(500, -4.0, 6.0, BERG_NEUMANN);
+    berg_space *Y = tu_line(900, -15.5, 20.5, BERG_NEUMANN);  /* 0 is a data point */
+    berg_space *Y2 = tu_line(777, -15.0, 21.0, BERG_NEUMANN); /* 0 is between two */
+    double *prior = malloc(500 * sizeof *prior);
+    tu_gaussian1(U, 0.3, 0.8, prior);
+    double *p1 = malloc(900 * sizeof *p1), *p2 = malloc(900 * sizeof *p2);
+    double *want = malloc(900 * sizeof *want), y = 1.1;
+    for (int k = 0; k < 2; k++) {
+        berg_space *YY = k ? Y2 : Y;
+        size_t ny = berg_space_size(YY);
+        berg_bayes *b = NULL;
+        CHECK_STATUS(berg_bayes_create(&b, U, YY, prior, 0), BERG_OK, "create");
+        CHECK_STATUS(berg_bayes_set_location(b, NULL, NULL, G_affine, normal_logpdf, &M), BERG_OK,
+                     "G = 1e-300 u");
+        CHECK_STATUS(berg_bayes_observe(b, 1, &y), BERG_OK, "observe");
+        tu_fill(p2, ny, SENT);
+        CHECK_STATUS(berg_bayes_predictive_fft(b, p2), BERG_ERR_DOMAIN,
+                     "G = 1e-300 u: image narrower than a data cell refused");
+        printf("G = 1e-300 u, %s: %s\n", k ? "image between data points" : "image on a data point",
+               berg_last_error());
+        CHECK_MESSAGE("berg_bayes_predictive_fft", "names the function");
+        CHECK_MESSAGE("instead of 1", "says the mass");
+        CHECK_MESSAGE("does not resolve", "says why");
+        CHECK_MESSAGE("berg_bayes_predictive (quadrature)", "points to the quadrature");
+        CHECK_MESSAGE(k ? "is 0 instead" : "e+29", "the mass: 0 between the points, huge on one");
+        CHECK(tu_untouched(p2, ny, SENT), "p untouched on the refusal");
+        /* the quadrature is right: G = 0 to 1e-300, so p = p0 */
+        CHECK_STATUS(berg_bayes_predictive(b, p1), BERG_OK, "quadrature");
+        berg_space_coordinates(YY, 0, want);
+        double err = 0.0;
+        for (size_t j = 0; j < ny; j++) {
+            double n = want[j], lp;
+            normal_logpdf(1, &n, &lp, &M);
+            err = fmax(err, fabs(p1[j] - exp(lp)));
+        }
+        CHECK(err < 1e-13, "quadrature = p0 for G = 1e-300 u: %.3g", err);
+        berg_bayes_destroy(b);
+    }
+    /* G(u) = 2u + 21: the image N(21.6, 3.2) of the prior, 73 % of it (1 - Phi(-0.615)) above
+     * the data box's top 20.5 */
+    model Moff = {0.9, 2.0, 21.0, HUGE_VAL};
+    berg_bayes *b = NULL;
+    CHECK_STATUS(berg_bayes_create(&b, U, Y, prior, 0), BERG_OK, "create");
+    CHECK_STATUS(berg_bayes_set_location(b, NULL, NULL, G_affine, normal_logpdf, &Moff), BERG_OK,
+                 "G = 2u + 21");
+    tu_fill(p2, 900, SENT);
+    CHECK_STATUS(berg_bayes_predictive_fft(b, p2), BERG_ERR_DOMAIN, "image off the data box");
+    printf("G = 2u + 21: %s\n", berg_last_error());
+    CHECK_MESSAGE("mass on the data grid is 0.269", "the mass left on the grid, Phi(-1.1 / 1.789)");
+    CHECK(tu_untouched(p2, 900, SENT), "p untouched on the refusal");
+    CHECK_STATUS(berg_bayes_predictive(b, p1), BERG_OK, "the quadrature takes it");
+    berg_bayes_destroy(b);
+    /* resolved but coarse: prior sd s = 0.1 = 2 h_u (h_u = 0.05), data cell
+     * h_y = 0.1125 = 1.125 a h_u, so s / h = 1.78 with h = h_y / a */
+    berg_space *Uc = tu_line(200, -4.0, 6.0, BERG_NEUMANN);
+    berg_space *Yc = tu_line(320, -15.5, 20.5, BERG_NEUMANN);
+    double *pc = malloc(200 * sizeof *pc);
+    tu_gaussian1(Uc, 0.3, 0.01, pc);
+    model Mc = {0.9, 2.0, 0.5, HUGE_VAL};
+    CHECK_STATUS(berg_bayes_create(&b, Uc, Yc, pc, 0), BERG_OK, "create");
+    CHECK_STATUS(berg_bayes_set_location(b, NULL, NULL, G_affine, normal_logpdf, &Mc), BERG_OK,
+                 "G = 2u + 0.5");
+    CHECK_STATUS(berg_bayes_predictive(b, p1), BERG_OK, "quadrature");
+    CHECK_STATUS(berg_bayes_predictive_fft(b, p2), BERG_OK, "s = 1.78 cells: not refused");
+    double hy = berg_space_cell_weight(Yc), h = hy / 2.0, l1 = 0.0;
+    for (size_t j = 0; j < 320; j++)
+        l1 += fabs(p1[j] - p2[j]) * hy;
+    printf("FFT predictive, s / h = %.2f: L1 difference %.3g, bound 0.04 (h/s)^2 = %.3g\n",
+           0.1 / h, l1, 0.04 * (h / 0.1) * (h / 0.1));
+    CHECK(l1 < 0.04 * (h / 0.1) * (h / 0.1), "FFT predictive = quadrature to O(h^2): %.3g", l1);
+    berg_bayes_destroy(b);
+    free(pc);
+    free(prior);
+    free(p1);
+    free(p2);
+    free(want);
+    berg_space_destroy(U);
+    berg_space_destroy(Y);
+    berg_space_destroy(Y2);
+    berg_space_destroy(Uc);
+    berg_space_destroy(Yc);
+}
+
 static void test_bad_input(void)
 {
     berg_space *U = tu_line(10, 0.0, 1.0, BERG_NEUMANN), *Y = tu_line(10, 0.0, 1.0, BERG_NEUMANN);
@@ -485,6 +579,7 @@ int main(void)
     test_wick();
     test_bayesian_diffusion();
     test_predictive_fft();
+    test_predictive_fft_unresolved();
     test_bad_input();
     return test_summary("dictionary-bayes");
 }
