@@ -46,20 +46,36 @@ size_t berg__sinkhorn_ranges_on(size_t nthreads, size_t n, berg__range_fn body, 
 __attribute__((target("avx2"))) __m256d _ZGVdN4v_exp(__m256d x);
 __attribute__((target("avx2"))) __m256d _ZGVdN4v_log(__m256d x);
 
+/* libmvec computes a vector with a lane outside its fast range by scalar
+ * calls for the whole vector: exp(-inf) and log(0), the values of every
+ * cell off a measure's support (most of an image), took the scalar path.
+ * Those lanes are given a harmless argument (0 for exp, 1 for log) and
+ * their exact result (0, -inf) afterwards; every other lane is libmvec's. */
 __attribute__((target("avx2"))) static void vexp_avx2(double *y, const double *x, size_t n)
 {
+    const __m256d ninf = _mm256_set1_pd(-INFINITY), zero = _mm256_setzero_pd();
     size_t i = 0;
-    for (; i + 4 <= n; i += 4)
-        _mm256_storeu_pd(y + i, _ZGVdN4v_exp(_mm256_loadu_pd(x + i)));
+    for (; i + 4 <= n; i += 4) {
+        __m256d v = _mm256_loadu_pd(x + i);
+        __m256d m = _mm256_cmp_pd(v, ninf, _CMP_EQ_OQ);
+        __m256d r = _ZGVdN4v_exp(_mm256_blendv_pd(v, zero, m));
+        _mm256_storeu_pd(y + i, _mm256_blendv_pd(r, zero, m));
+    }
     for (; i < n; i++)
         y[i] = exp(x[i]);
 }
 
 __attribute__((target("avx2"))) static void vlog_avx2(double *y, const double *x, size_t n)
 {
+    const __m256d ninf = _mm256_set1_pd(-INFINITY), zero = _mm256_setzero_pd(),
+                  one = _mm256_set1_pd(1.0);
     size_t i = 0;
-    for (; i + 4 <= n; i += 4)
-        _mm256_storeu_pd(y + i, _ZGVdN4v_log(_mm256_loadu_pd(x + i)));
+    for (; i + 4 <= n; i += 4) {
+        __m256d v = _mm256_loadu_pd(x + i);
+        __m256d m = _mm256_cmp_pd(v, zero, _CMP_EQ_OQ); /* +0 and -0 */
+        __m256d r = _ZGVdN4v_log(_mm256_blendv_pd(v, one, m));
+        _mm256_storeu_pd(y + i, _mm256_blendv_pd(r, ninf, m));
+    }
     for (; i < n; i++)
         y[i] = log(x[i]);
 }

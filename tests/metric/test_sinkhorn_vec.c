@@ -48,6 +48,21 @@ int main(void)
     CHECK(r[0] == -INFINITY && r[1] == -INFINITY && r[2] == INFINITY && isnan(r[3]) &&
               r[4] == 0.0 && isnan(r[5]),
           "log special values");
+    /* -inf (exp) and 0 (log) in every lane position among ordinary values:
+     * those lanes exact, the others libmvec's */
+    int ok_e = 1, ok_l = 1;
+    for (size_t i = 0; i < 64; i++)
+        x[i] = (i * 7) % 3 == 0 ? -INFINITY : -1.0 - 0.1 * (double)i;
+    berg__sinkhorn_vexp(y, x, 64);
+    for (size_t i = 0; i < 64; i++)
+        ok_e &= x[i] == -INFINITY ? y[i] == 0.0 : ulps(y[i], exp(x[i])) <= 4.0;
+    CHECK(ok_e, "exp of -inf among finite lanes");
+    for (size_t i = 0; i < 64; i++)
+        x[i] = (i * 5) % 3 == 1 ? (i % 2 ? -0.0 : 0.0) : 0.3 + 0.1 * (double)i;
+    berg__sinkhorn_vlog(y, x, 64);
+    for (size_t i = 0; i < 64; i++)
+        ok_l &= x[i] == 0.0 ? y[i] == -INFINITY : ulps(y[i], log(x[i])) <= 4.0;
+    CHECK(ok_l, "log of +-0 among positive lanes");
     for (size_t i = 0; i < 8; i++)
         x[i] = 0.5 * (double)(i + 1);
     berg__sinkhorn_vlog(x, x, 8);
