@@ -167,18 +167,40 @@ static void shift_fibers(const double *x, size_t outer, size_t n, size_t stride,
     berg__sinkhorn_vexp(E, E, outer * n * stride);
 }
 
-/* R = K E per outer block; K is symmetric (so for the last axis R = E K) */
+/* R = K E per outer block; K is symmetric (so for the last axis R = E K).
+ * Only the box of E's nonzero entries takes part: the contraction runs
+ * over the axis indices j where some E is nonzero, and R is made for the
+ * fibers (rows, or outer blocks and columns) that hold a nonzero E; the
+ * other fibers are all -inf and finish_fibers does not read their R. On a
+ * measure of small support this is the stabilized products' saving. */
 static void kernel_products(const double *K, const double *E, size_t outer, size_t n,
                             size_t stride, double *R)
 {
+    size_t jlo = n, jhi = 0, olo = outer, ohi = 0, rlo = stride, rhi = 0;
+    for (size_t o = 0; o < outer; o++)
+        for (size_t j = 0; j < n; j++) {
+            const double *row = E + (o * n + j) * stride;
+            for (size_t r = 0; r < stride; r++)
+                if (row[r] != 0.0) {
+                    jlo = j < jlo ? j : jlo;
+                    jhi = j + 1 > jhi ? j + 1 : jhi;
+                    olo = o < olo ? o : olo;
+                    ohi = o + 1 > ohi ? o + 1 : ohi;
+                    rlo = r < rlo ? r : rlo;
+                    rhi = r + 1 > rhi ? r + 1 : rhi;
+                }
+        }
+    if (jhi <= jlo)
+        return; /* every fiber is -inf */
+    int nj = (int)(jhi - jlo);
     if (stride == 1)
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)outer, (int)n, (int)n, 1.0,
-                    E, (int)n, K, (int)n, 0.0, R, (int)n);
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(ohi - olo), (int)n, nj, 1.0,
+                    E + olo * n + jlo, (int)n, K + jlo * n, (int)n, 0.0, R + olo * n, (int)n);
     else
-        for (size_t o = 0; o < outer; o++)
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)stride, (int)n,
-                        1.0, K, (int)n, E + o * n * stride, (int)stride, 0.0,
-                        R + o * n * stride, (int)stride);
+        for (size_t o = olo; o < ohi; o++)
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)(rhi - rlo), nj,
+                        1.0, K + jlo, (int)n, E + (o * n + jlo) * stride + rlo, (int)stride, 0.0,
+                        R + o * n * stride + rlo, (int)stride);
 }
 
 /* x <- shift + log R, entries whose sum may have underflowed recomputed
