@@ -354,6 +354,7 @@ typedef struct w2_side {
     double *G;        /* 2 (ntiles + 1) */
     double m1, m2, m3; /* normalized value = ((raw m1) m2) m3 */
     int vec;           /* tile_chains transposes in vectors (w2_vectors) */
+    int tiny;          /* a cell below 2^-900 of the largest (side_scan) */
     double T;
 } w2_side;
 
@@ -414,7 +415,7 @@ static int w2_vectors(void)
 }
 
 W2_CLONES static void tile_chains(const double *p, size_t n, size_t base, int vec, double *loc,
-                                  double *th, double *tl, int *bad)
+                                  double *th, double *tl, int *bad, uint64_t *range)
 {
     const double *q = p + base;
 #ifdef W2_VECTORS
@@ -505,13 +506,19 @@ W2_CLONES static void tile_chains(const double *p, size_t n, size_t base, int ve
     /* the checks of berg__check_nonneg (x >= 0 and finite: its bits below
      * those of +inf, or -0), on cells now in cache, in integers (vectors) */
     const size_t m = n - base < W2_GRP ? n - base : W2_GRP;
-    uint64_t neg = 0;
+    uint64_t neg = 0, lo = range[0], hi = range[1];
     for (size_t k = 0; k < m; k++) {
         uint64_t u;
         memcpy(&u, q + k, sizeof u);
         neg |= (uint64_t)(u >= 0x7ff0000000000000u) & (uint64_t)(u != 0x8000000000000000u);
+        /* the smallest positive cell (u - 1 wraps for +0) and the largest
+         * (-0 as 0), from their bits: they order as the values */
+        lo = u - 1 < lo ? u - 1 : lo;
+        hi = (u & 0x7fffffffffffffffu) > hi ? (u & 0x7fffffffffffffffu) : hi;
     }
     *bad |= neg != 0;
+    range[0] = lo;
+    range[1] = hi;
 }
 
 /* the lane blocks' starts within a tile: (sh[l], sl[l]) = sum of the totals
@@ -558,11 +565,12 @@ static int side_scan(w2_side *X)
     X->ntiles = (n + 1) / W2_GRP + 1;
     double h = 0.0, lo = 0.0;
     int bad = 0;
+    uint64_t range[2] = {UINT64_MAX, 0};
     X->G[0] = X->G[1] = 0.0;
     for (size_t g = 0; g < X->ntiles; g++) {
         if (g * W2_GRP < n) {
             double th[W2_LANES], tl[W2_LANES], sh[W2_LANES], sl[W2_LANES], uh, ul;
-            tile_chains(X->p, n, g * W2_GRP, X->vec, NULL, th, tl, &bad);
+            tile_chains(X->p, n, g * W2_GRP, X->vec, NULL, th, tl, &bad, range);
             tile_starts(th, tl, sh, sl, &uh, &ul);
             dd_add(&h, &lo, uh, ul);
         }
@@ -576,6 +584,13 @@ static int side_scan(w2_side *X)
     while (last > 1 && X->p[last - 1] == 0.0)
         last--;
     X->last = last;
+    /* a cell below 2^-900 of the largest may span a subnormal interval of
+     * the CDF (near 0), where a reciprocal overflows or loses digits */
+    uint64_t ulo = range[0] + 1;
+    double pmin, pmax;
+    memcpy(&pmin, &ulo, sizeof pmin);
+    memcpy(&pmax, &range[1], sizeof pmax);
+    X->tiny = pmin * 0x1p900 < pmax;
     return 1;
 }
 
@@ -602,7 +617,8 @@ W2_CLONES static void tile_values(const w2_side *X, size_t g, double *loc, doubl
     }
     double th[W2_LANES], tl[W2_LANES], sh[W2_LANES], sl[W2_LANES], cap[W2_LANES];
     int bad = 0;
-    tile_chains(X->p, n, base, X->vec, loc, th, tl, &bad);
+    uint64_t range[2] = {UINT64_MAX, 0};
+    tile_chains(X->p, n, base, X->vec, loc, th, tl, &bad, range);
     tile_lanes(X->G + 2 * g, X->G + 2 * g + 2, th, tl, sh, sl, cap);
     for (size_t l = 0; l < W2_LANES; l++)
         for (size_t t = 0; t < W2_BLK; t++) {
@@ -625,11 +641,19 @@ typedef struct w2_win {
     size_t org, len;
 } w2_win;
 
-/* the reciprocals of the cells [k0, k1) of the window */
-W2_CLONES static void win_recip(w2_win *W, size_t k0, size_t k1)
+/* the reciprocals of the cells [k0, k1) of the window; with exact, the
+ * cells' lengths themselves (0 for an empty one) */
+W2_CLONES static void win_recip(w2_win *W, size_t k0, size_t k1, int exact)
 {
     const double *a = W->a;
     double *r = W->r;
+    if (exact) {
+        for (size_t k = k0; k < k1; k++) {
+            double d = a[k + 1] - a[k];
+            r[k] = d * (double)(d > 0.0);
+        }
+        return;
+    }
     for (size_t k = k0; k < k1; k++) {
         /* (products with 0/1 rather than selects: the baseline code has
          * no blend and would branch on random data) */
@@ -641,7 +665,7 @@ W2_CLONES static void win_recip(w2_win *W, size_t k0, size_t k1)
 }
 
 /* make the window start at the tile of lo and reach past hi */
-static void win_cover(const w2_side *X, w2_win *W, double *loc, size_t lo, size_t hi)
+static void win_cover(const w2_side *X, w2_win *W, double *loc, size_t lo, size_t hi, int exact)
 {
     size_t org = lo / W2_GRP * W2_GRP;
     if (org < W->org) {
@@ -658,7 +682,7 @@ static void win_cover(const w2_side *X, w2_win *W, double *loc, size_t lo, size_
     }
     while (W->org + W->len <= hi) {
         tile_values(X, (W->org + W->len) / W2_GRP, loc, W->a + W->len);
-        win_recip(W, W->len ? W->len - 1 : 0, W->len + W2_GRP - 1);
+        win_recip(W, W->len ? W->len - 1 : 0, W->len + W2_GRP - 1, exact);
         W->len += W2_GRP;
     }
 }
@@ -691,17 +715,20 @@ typedef struct w2_lanes {
 } w2_lanes;
 
 /* one step of the merge (see above): A, B the windows' boundary values,
- * RA, RB their cells' reciprocals; the choices are products with t = 0 or
+ * RA, RB their cells' reciprocals (with EXACT their lengths, divided by:
+ * 0 / 0 for an empty cell gives 0); the choices are products with t = 0 or
  * 1 (exact: every operand is finite), sg = +-1, and min/max, so that no
  * code (vector or scalar) branches on the random order of the ends */
-#define W2_STEP(A, B, RA, RB, i, j, s, a, k, acc)                                             \
+#define W2_STEP(A, B, RA, RB, i, j, s, a, k, acc, EXACT)                                      \
     do {                                                                                     \
         const double ea_ = (A)[(i) + 1], eb_ = (B)[(j) + 1];                                  \
         const int64_t ta_ = ea_ <= eb_;                                                      \
         const double t_ = (double)ta_, sg_ = t_ + t_ - 1.0;                                  \
         const double s1_ = ea_ < eb_ ? ea_ : eb_, hi_ = ea_ < eb_ ? eb_ : ea_;               \
-        const double f_ = (hi_ - s1_) * ((RB)[j] * t_ + (RA)[i] * (1.0 - t_));               \
-        const double g_ = f_ < 1.0 ? f_ : 1.0;                                               \
+        const double r_ = (RB)[j] * t_ + (RA)[i] * (1.0 - t_);                               \
+        const double f_ = (EXACT) ? (hi_ - s1_) / r_ : (hi_ - s1_) * r_;                    \
+        const double g_ = (EXACT) ? (f_ > 0.0 ? (f_ < 1.0 ? f_ : 1.0) : 0.0)                \
+                                  : (f_ < 1.0 ? f_ : 1.0);                                   \
         const double b_ = (k) + sg_ * g_;                                                    \
         const double ds_ = s1_ - (s);                                                        \
         (acc) += ds_ * ((a) * ((a) + b_) + b_ * b_);                                         \
@@ -712,25 +739,30 @@ typedef struct w2_lanes {
         (j) += 1 - ta_;                                                                      \
     } while (0)
 
-/* steps of all lanes side by side */
-W2_CLONES static void lanes_run(const double *restrict A, const double *restrict B,
-                                const double *restrict RA, const double *restrict RB,
-                                int64_t *restrict I, int64_t *restrict J, double *restrict S,
-                                double *restrict D, double *restrict K, double *restrict C,
-                                size_t steps)
-{
-    for (size_t l = 0; l < W2_LANES; l++)
-        C[l] = 0.0;
-    for (size_t t = 0; t < steps; t++)
-        for (size_t l = 0; l < W2_LANES; l++)
-            W2_STEP(A, B, RA, RB, I[l], J[l], S[l], D[l], K[l], C[l]);
-}
+/* steps of all lanes side by side (lanes_div: dividing by the lengths,
+ * for measures with cells below 2^-900 of their largest) */
+#define W2_LANES_RUN(name, EXACT)                                                             \
+    W2_CLONES static void name(const double *restrict A, const double *restrict B,           \
+                               const double *restrict RA, const double *restrict RB,         \
+                               int64_t *restrict I, int64_t *restrict J, double *restrict S, \
+                               double *restrict D, double *restrict K, double *restrict C,   \
+                               size_t steps)                                                 \
+    {                                                                                        \
+        for (size_t l = 0; l < W2_LANES; l++)                                                \
+            C[l] = 0.0;                                                                      \
+        for (size_t t = 0; t < steps; t++)                                                   \
+            for (size_t l = 0; l < W2_LANES; l++)                                            \
+                W2_STEP(A, B, RA, RB, I[l], J[l], S[l], D[l], K[l], C[l], EXACT);            \
+    }
+W2_LANES_RUN(lanes_run, 0)
+W2_LANES_RUN(lanes_div, 1)
 
 /* the merge steps [d0, d1) (a half of the merge) in batches; sum of the
  * segments' ds (a^2 + ab + b^2), cell units */
 static double merge_half(const w2_side *X, const w2_side *Y, double *buf, size_t win, size_t d0,
                          size_t d1)
 {
+    const int exact = X->tiny || Y->tiny;
     const size_t n = X->n;
     w2_win WA = {buf, buf + win, 0, 0}, WB = {buf + 2 * win, buf + 3 * win, 0, 0};
     double *loc = buf + 4 * win;
@@ -738,8 +770,8 @@ static double merge_half(const w2_side *X, const w2_side *Y, double *buf, size_t
     size_t lo = d0 > n ? d0 - n : 0, hi = d0 < n ? d0 : n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        win_cover(X, &WA, loc, mid + 1, mid + 1);
-        win_cover(Y, &WB, loc, d0 - mid, d0 - mid);
+        win_cover(X, &WA, loc, mid + 1, mid + 1, exact);
+        win_cover(Y, &WB, loc, d0 - mid, d0 - mid, exact);
         if (WA.a[mid + 1 - WA.org] <= WB.a[d0 - mid - WB.org])
             lo = mid + 1;
         else
@@ -752,8 +784,8 @@ static double merge_half(const w2_side *X, const w2_side *Y, double *buf, size_t
         /* the boundaries this batch can reach */
         size_t ihi = i0 + len + 1 < n + 1 ? i0 + len + 1 : n + 1;
         size_t jhi = j0 + len + 1 < n + 1 ? j0 + len + 1 : n + 1;
-        win_cover(X, &WA, loc, i0, ihi);
-        win_cover(Y, &WB, loc, j0, jhi);
+        win_cover(X, &WA, loc, i0, ihi, exact);
+        win_cover(Y, &WB, loc, j0, jhi, exact);
         const double *A = WA.a - WA.org, *B = WB.a - WB.org;
         w2_lanes L;
         size_t end[W2_LANES], steps[W2_LANES], common = len;
@@ -780,15 +812,18 @@ static double merge_half(const w2_side *X, const w2_side *Y, double *buf, size_t
         for (size_t l = 0; l < W2_LANES; l++)
             part[l] = pc[l] = 0.0;
         for (size_t t = 0; t < common; t += W2_SUB) {
-            lanes_run(WA.a, WB.a, WA.r, WB.r, L.i, L.j, L.s, L.a, L.k, L.acc,
-                      common - t < W2_SUB ? common - t : W2_SUB);
+            (exact ? lanes_div : lanes_run)(WA.a, WB.a, WA.r, WB.r, L.i, L.j, L.s, L.a, L.k,
+                                            L.acc, common - t < W2_SUB ? common - t : W2_SUB);
             for (size_t l = 0; l < W2_LANES; l++)
                 berg__neumaier_add(&part[l], &pc[l], L.acc[l]);
         }
         for (size_t l = 0; l < W2_LANES; l++) {
             double acc = 0.0;
             for (size_t t = common; t < steps[l]; t++)
-                W2_STEP(WA.a, WB.a, WA.r, WB.r, L.i[l], L.j[l], L.s[l], L.a[l], L.k[l], acc);
+                if (exact)
+                    W2_STEP(WA.a, WB.a, WA.r, WB.r, L.i[l], L.j[l], L.s[l], L.a[l], L.k[l], acc, 1);
+                else
+                    W2_STEP(WA.a, WB.a, WA.r, WB.r, L.i[l], L.j[l], L.s[l], L.a[l], L.k[l], acc, 0);
             berg__neumaier_add(&part[l], &pc[l], acc);
             berg__neumaier_add(&sum, &comp, part[l]);
             berg__neumaier_add(&sum, &comp, pc[l]);
