@@ -45,6 +45,8 @@ typedef struct bary {
     double *tmpk;  /* k N: the stabilized products' scratch of each measure */
     double *mres;  /* 2 k: each measure's first-marginal error and range flag */
     size_t nthreads; /* the call's threads */
+    double *lsek;    /* lse_slots log-sum-exp scratch blocks (log domain by measure) */
+    size_t lse_slots;
     double gap;    /* the second marginals' floor gap of the current state (FFT) */
     int absorb_v;  /* stabilized: some v_r left the range */
     berg__progress *pr;
@@ -99,6 +101,7 @@ typedef struct first_job {
     double fl;                /* FFT floor */
     int measure;              /* accumulate the violation */
     int update;               /* update u_r */
+    double *t;                /* log domain: N of scratch */
     double part[BERG__SK_RANGES];
     int range_bad[BERG__SK_RANGES]; /* stabilized: 1 out of range, 2 lost */
 } first_job;
@@ -111,7 +114,7 @@ static void first_range(void *ctx, size_t begin, size_t end, size_t range)
     double *U = j->Ur, e = 0.0, w = B->sk->space.weight;
     int bad = 0;
     if (B->mode == BERG__SK_LOG) {
-        double *t = B->tmp;
+        double *t = j->t;
         if (j->measure) {
             for (size_t i = begin; i < end; i++)
                 t[i] = U[i] + KV[i];
@@ -234,6 +237,20 @@ static void mean_range(void *ctx, size_t begin, size_t end, size_t range)
 
 /* ---- kernels of the three modes -------------------------------------------- */
 
+/* The log-sum-exp scratch of measure r: with measures side by side on T
+ * threads, worker w runs the ranges (measures) w, w + T, ... in turn
+ * (berg__parallel_ranges), so slot r mod T is its own; else the handle's */
+static double *lse_of(const bary *B, size_t r)
+{
+    return B->lse_slots ? B->lsek + (r % B->lse_slots) * B->sk->lse_words : B->lse;
+}
+
+/* N of scratch of measure r (tables: one per measure) */
+static double *tmp_of(const bary *B, size_t r)
+{
+    return B->tmpk ? B->tmpk + r * B->N : B->tmp;
+}
+
 /* out = K in for measure r (transpose: K^t); FFT: *fl its floor */
 static berg_status kernel(bary *B, size_t r, int transpose, const double *in, double *out,
                           double *fl)
@@ -242,16 +259,17 @@ static berg_status kernel(bary *B, size_t r, int transpose, const double *in, do
         return berg__sinkhorn_heat(B->sk, B->fn, in, out, fl);
     if (B->mode == BERG__SK_LOG) {
         memcpy(out, in, B->N * sizeof(double));
-        berg__sinkhorn_logsumexp(B->sk, out, B->lse);
+        berg__sinkhorn_logsumexp(B->sk, out, lse_of(B, r));
         return BERG_OK;
     }
     berg__sk_coupling c = coupling(B, r);
-    berg__sinkhorn_dense(B->sk, &c, transpose, in, out, B->tmpk + r * B->N);
+    berg__sinkhorn_dense(B->sk, &c, transpose, in, out, tmp_of(B, r));
     return BERG_OK;
 }
 
 typedef struct half_job half_job;
 static void half_range(void *ctx, size_t begin, size_t end, size_t range);
+static void exact_measure(bary *B, size_t r);
 
 /* The stabilized mode runs the k measures' products and first marginals
  * side by side on the call's threads (each measure's own scratch; each
@@ -261,7 +279,17 @@ static void half_range(void *ctx, size_t begin, size_t end, size_t range);
  * would share the FFT threads); the log domain shares one scratch. */
 static int by_measure(const bary *B)
 {
-    return B->mode == BERG__SK_STAB && B->k >= 2 && B->nthreads >= 2;
+    return (B->mode == BERG__SK_STAB || (B->mode == BERG__SK_LOG && B->lse_slots > 0)) &&
+           B->k >= 2 && B->nthreads >= 2;
+}
+
+/* the threads of measures side by side: at most SLOTS_MAX (the log domain's
+ * scratch slots) */
+#define SLOTS_MAX 8
+static size_t lse_threads(const bary *B)
+{
+    size_t t = B->nthreads < B->k ? B->nthreads : B->k;
+    return t < SLOTS_MAX ? t : SLOTS_MAX;
 }
 
 /* the measures' halves side by side, OpenBLAS held at one thread while
@@ -270,7 +298,7 @@ static int by_measure(const bary *B)
 static void by_measure_run(bary *B, half_job *h)
 {
     if (berg__blas_hold()) {
-        berg__parallel_ranges(B->k, B->k, B->nthreads, half_range, h);
+        berg__parallel_ranges(B->k, B->k, lse_threads(B), half_range, h);
         berg__blas_release();
     } else {
         half_range(h, 0, B->k, 0);
@@ -308,7 +336,7 @@ static berg_status first_measure(bary *B, size_t r, int measure, int update, siz
     double fl = 0.0;
     double *KUr = B->KU + r * N, *Ur = B->U + r * N, *Vr = B->V + r * N;
     BERG_TRY(kernel(B, r, 0, Vr, KUr, &fl));
-    first_job j = {B, B->P + r * N, KUr, Ur, fl, measure, update, {0}, {0}};
+    first_job j = {B, B->P + r * N, KUr, Ur, fl, measure, update, tmp_of(B, r), {0}, {0}};
     size_t nr = berg__sinkhorn_ranges_on(nthreads, N, first_range, &j);
     double er = 0.0;
     int bad = 0;
@@ -334,7 +362,9 @@ static void half_range(void *ctx, size_t begin, size_t end, size_t range)
     bary *B = h->B;
     for (size_t r = begin; r < end; r++) {
         double fl = 0.0;
-        if (h->second)
+        if (h->second == 2)
+            exact_measure(B, r);
+        else if (h->second)
             kernel(B, r, 1, B->U + r * B->N, B->KU + r * B->N, &fl);
         else
             first_measure(B, r, h->measure, h->update, 1);
@@ -470,31 +500,48 @@ static void full_log(const bary *B, size_t r, int v_side, const double *S, doubl
 /* The stabilized result checked with the exact log-domain kernel: the L1
  * violation of both marginals of every coupling (first p_r w, second the
  * barycenter's masses) into *err. Overwrites U, V and KU. */
-static void stab_exact_check(bary *B, double *err)
+static void exact_measure(bary *B, size_t r)
 {
     size_t N = B->N;
     double lw = log(B->sk->space.weight), e = 0.0;
-    for (size_t r = 0; r < B->k; r++) {
-        double *Ur = B->U + r * N, *Vr = B->V + r * N, *X = B->KU + r * N, *T = B->tmp;
-        full_log(B, r, 0, Ur, X);
-        full_log(B, r, 1, Vr, T);
-        memcpy(Ur, X, N * sizeof(double));
-        memcpy(Vr, T, N * sizeof(double));
-        /* first: e^{U + Klog(V) - log w} against p w; second: e^{V + Klog(U)
-         * - log w} against b */
-        for (int side = 0; side < 2; side++) {
-            const double *own = side ? Vr : Ur, *target = side ? B->bold : B->P + r * N;
-            memcpy(X, side ? Ur : Vr, N * sizeof(double));
-            berg__sinkhorn_logsumexp(B->sk, X, B->lse);
-            for (size_t i = 0; i < N; i++)
-                X[i] = own[i] + X[i] - lw;
-            berg__sinkhorn_vexp(X, X, N);
-            double es = 0.0, scale = side ? 1.0 : B->sk->space.weight;
-            for (size_t i = 0; i < N; i++)
-                es += fabs(X[i] - target[i] * scale);
-            e = fmax(e, es);
-        }
+    double *Ur = B->U + r * N, *Vr = B->V + r * N, *X = B->KU + r * N, *T = tmp_of(B, r);
+    full_log(B, r, 0, Ur, X);
+    full_log(B, r, 1, Vr, T);
+    memcpy(Ur, X, N * sizeof(double));
+    memcpy(Vr, T, N * sizeof(double));
+    /* first: e^{U + Klog(V) - log w} against p w; second: e^{V + Klog(U)
+     * - log w} against b */
+    for (int side = 0; side < 2; side++) {
+        const double *own = side ? Vr : Ur, *target = side ? B->bold : B->P + r * N;
+        memcpy(X, side ? Ur : Vr, N * sizeof(double));
+        berg__sinkhorn_logsumexp(B->sk, X, lse_of(B, r));
+        for (size_t i = 0; i < N; i++)
+            X[i] = own[i] + X[i] - lw;
+        berg__sinkhorn_vexp(X, X, N);
+        double es = 0.0, scale = side ? 1.0 : B->sk->space.weight;
+        for (size_t i = 0; i < N; i++)
+            es += fabs(X[i] - target[i] * scale);
+        e = fmax(e, es);
     }
+    B->mres[r] = e;
+}
+
+static void stab_exact_check(bary *B, double *err)
+{
+    double e = 0.0;
+    int saved = B->mode;
+    /* measures side by side as the log domain's are */
+    B->mode = BERG__SK_LOG;
+    if (by_measure(B)) {
+        half_job h = {B, 2, 0, 0};
+        by_measure_run(B, &h);
+    } else {
+        for (size_t r = 0; r < B->k; r++)
+            exact_measure(B, r);
+    }
+    B->mode = saved;
+    for (size_t r = 0; r < B->k; r++)
+        e = fmax(e, B->mres[r]);
     *err = e;
 }
 
@@ -586,6 +633,16 @@ berg_status berg_sinkhorn_barycenter(const berg_sinkhorn *sk, size_t k, const do
     }
     B.tmp = block;
     B.lse = block + 6 * N;
+    if (sk->tables && k >= 2 && B.nthreads >= 2) {
+        /* the log domain's measures side by side: a scratch slot each */
+        size_t slots = lse_threads(&B), lw;
+        if (berg__mul_size(slots, sk->lse_words, &lw, fn, "workspace") != BERG_OK ||
+            (B.lsek = berg__alloc(lw, sizeof(double), fn)) == NULL) {
+            st = berg_last_status();
+            goto fail;
+        }
+        B.lse_slots = slots;
+    }
     B.mode = berg__sinkhorn_pick(sk, B.P, k, NULL);
     if (B.mode == BERG__SK_LOG)
         BERG_TRY_GOTO(st, berg__sinkhorn_check_resolution(sk, fn), fail);
@@ -614,6 +671,7 @@ berg_status berg_sinkhorn_barycenter(const berg_sinkhorn *sk, size_t k, const do
         st = write_out(&B, out);
 fail:
     berg__sinkhorn_scratch_put(sk, block);
+    berg__free(B.lsek);
     berg__free(work);
     return st;
 }
