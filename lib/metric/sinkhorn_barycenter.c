@@ -251,6 +251,18 @@ static double *tmp_of(const bary *B, size_t r)
     return B->tmpk ? B->tmpk + r * B->N : B->tmp;
 }
 
+/* The stabilized product of measure r in two halves of its output rows
+ * (first axis), split where the output box is halved: the halves are the
+ * units threads share (two measures of different supports then balance),
+ * and one thread computes them in turn the same way. */
+static void stab_half(bary *B, size_t r, int transpose, const double *in, double *out, int h)
+{
+    berg__sk_coupling c = coupling(B, r);
+    size_t mid = berg__sinkhorn_dense_mid(B->sk, &c, transpose), n0 = B->sk->space.n[0];
+    berg__sinkhorn_dense_rows(B->sk, &c, transpose, in, out, tmp_of(B, r), h ? mid : 0,
+                              h ? n0 : mid);
+}
+
 /* out = K in for measure r (transpose: K^t); FFT: *fl its floor */
 static berg_status kernel(bary *B, size_t r, int transpose, const double *in, double *out,
                           double *fl)
@@ -267,7 +279,14 @@ static berg_status kernel(bary *B, size_t r, int transpose, const double *in, do
     return BERG_OK;
 }
 
-typedef struct half_job half_job;
+/* what a unit of a half_job does */
+enum { HJ_FIRST, HJ_KERNEL_T, HJ_EXACT, HJ_STAB_HALF, HJ_FIRST_ONLY };
+
+typedef struct half_job {
+    struct bary *B;
+    int what, measure, update;
+    int transpose; /* HJ_STAB_HALF: the product's direction */
+} half_job;
 static void half_range(void *ctx, size_t begin, size_t end, size_t range);
 static void exact_measure(bary *B, size_t r);
 
@@ -297,11 +316,12 @@ static size_t lse_threads(const bary *B)
  * OpenBLAS (no hold) they run in turn, OpenBLAS threading each product */
 static void by_measure_run(bary *B, half_job *h)
 {
+    size_t units = h->what == HJ_STAB_HALF ? 2 * B->k : B->k;
     if (berg__blas_hold()) {
-        berg__parallel_ranges(B->k, B->k, lse_threads(B), half_range, h);
+        berg__parallel_ranges(units, units, lse_threads(B), half_range, h);
         berg__blas_release();
     } else {
-        half_range(h, 0, B->k, 0);
+        half_range(h, 0, units, 0);
     }
 }
 
@@ -330,12 +350,14 @@ static int absorb(bary *B, size_t r, int v_side, const double *weight)
 /* the first half of an iteration for measure r (kernel and pointwise work,
  * the latter on nthreads): its violation into mres[r], its range flag into
  * mres[k + r] */
-static berg_status first_measure(bary *B, size_t r, int measure, int update, size_t nthreads)
+static berg_status first_measure(bary *B, size_t r, int measure, int update, size_t nthreads,
+                                 int with_kernel)
 {
     size_t N = B->N, k = B->k;
     double fl = 0.0;
     double *KUr = B->KU + r * N, *Ur = B->U + r * N, *Vr = B->V + r * N;
-    BERG_TRY(kernel(B, r, 0, Vr, KUr, &fl));
+    if (with_kernel)
+        BERG_TRY(kernel(B, r, 0, Vr, KUr, &fl));
     first_job j = {B, B->P + r * N, KUr, Ur, fl, measure, update, tmp_of(B, r), {0}, {0}};
     size_t nr = berg__sinkhorn_ranges_on(nthreads, N, first_range, &j);
     double er = 0.0;
@@ -349,10 +371,6 @@ static berg_status first_measure(bary *B, size_t r, int measure, int update, siz
     return BERG_OK;
 }
 
-struct half_job {
-    bary *B;
-    int second, measure, update;
-};
 
 /* measures [begin, end) of a stabilized half (kernels cannot fail there) */
 static void half_range(void *ctx, size_t begin, size_t end, size_t range)
@@ -360,14 +378,26 @@ static void half_range(void *ctx, size_t begin, size_t end, size_t range)
     (void)range;
     half_job *h = ctx;
     bary *B = h->B;
-    for (size_t r = begin; r < end; r++) {
+    for (size_t u = begin; u < end; u++) {
         double fl = 0.0;
-        if (h->second == 2)
-            exact_measure(B, r);
-        else if (h->second)
-            kernel(B, r, 1, B->U + r * B->N, B->KU + r * B->N, &fl);
-        else
-            first_measure(B, r, h->measure, h->update, 1);
+        size_t r = u / 2, N = B->N;
+        switch (h->what) {
+        case HJ_EXACT:
+            exact_measure(B, u);
+            break;
+        case HJ_KERNEL_T:
+            kernel(B, u, 1, B->U + u * N, B->KU + u * N, &fl);
+            break;
+        case HJ_STAB_HALF: /* unit u: half u % 2 of measure u / 2 */
+            stab_half(B, r, h->transpose, (h->transpose ? B->U : B->V) + r * N, B->KU + r * N,
+                      (int)(u % 2));
+            break;
+        case HJ_FIRST_ONLY:
+            first_measure(B, u, h->measure, h->update, 1, 0);
+            break;
+        default:
+            first_measure(B, u, h->measure, h->update, 1, 1);
+        }
     }
 }
 
@@ -379,12 +409,20 @@ static berg_status first_half(bary *B, size_t iters, int measure, int update, do
     size_t k = B->k;
     double e = 0.0;
     if (by_measure(B)) {
-        half_job h = {B, 0, measure, update};
-        by_measure_run(B, &h);
+        if (B->mode == BERG__SK_STAB) {
+            /* the products by halves, then each measure's pointwise work */
+            half_job p = {B, HJ_STAB_HALF, 0, 0, 0};
+            by_measure_run(B, &p);
+            half_job h = {B, HJ_FIRST_ONLY, measure, update, 0};
+            by_measure_run(B, &h);
+        } else {
+            half_job h = {B, HJ_FIRST, measure, update, 0};
+            by_measure_run(B, &h);
+        }
     }
     for (size_t r = 0; r < k; r++) {
         if (!by_measure(B))
-            BERG_TRY(first_measure(B, r, measure, update, B->nthreads));
+            BERG_TRY(first_measure(B, r, measure, update, B->nthreads, 1));
         e = fmax(e, B->mres[r]);
         int bad = (int)B->mres[k + r];
         if (bad == 2 || (bad == 1 && !absorb(B, r, 0, B->P + r * B->N)))
@@ -415,7 +453,7 @@ static berg_status step(bary *B, size_t iters, int measure, double *err, int *do
         }
     }
     if (by_measure(B)) {
-        half_job h = {B, 1, 0, 0};
+        half_job h = {B, B->mode == BERG__SK_STAB ? HJ_STAB_HALF : HJ_KERNEL_T, 0, 0, 1};
         by_measure_run(B, &h);
     } else {
         for (size_t r = 0; r < k; r++) {
@@ -533,7 +571,7 @@ static void stab_exact_check(bary *B, double *err)
     /* measures side by side as the log domain's are */
     B->mode = BERG__SK_LOG;
     if (by_measure(B)) {
-        half_job h = {B, 2, 0, 0};
+        half_job h = {B, HJ_EXACT, 0, 0, 0};
         by_measure_run(B, &h);
     } else {
         for (size_t r = 0; r < B->k; r++)

@@ -194,28 +194,45 @@ static void box_product(const box_axis *b, const double *src, double *dst)
  * this size itself (by its own setting, OPENBLAS_NUM_THREADS), and
  * splitting it over libberg's threads as well would run each piece on
  * every OpenBLAS thread again (measured: 3x slower on 2 threads than on 1). */
-void berg__sinkhorn_dense(const berg_sinkhorn *sk, const berg__sk_coupling *c, int transpose,
-                          const double *in, double *out, double *tmp)
+void berg__sinkhorn_dense_rows(const berg_sinkhorn *sk, const berg__sk_coupling *c,
+                               int transpose, const double *in, double *out, double *tmp,
+                               size_t row0, size_t row1)
 {
     const berg_space *s = &sk->space;
-    size_t d = (size_t)s->ndim, N = s->size, off = 0, voff = 0;
+    size_t d = (size_t)s->ndim, off = 0, voff = 0;
     size_t ulo[BERG_MAX_RANK], uhi[BERG_MAX_RANK], vlo[BERG_MAX_RANK], vhi[BERG_MAX_RANK];
     size_t lo[BERG_MAX_RANK], hi[BERG_MAX_RANK];
-    int empty = 0, full = 1;
+    int empty = row0 >= row1, full = 1;
     for (size_t a = 0; a < d; a++) {
         active(c->A + voff, s->n[a], &ulo[a], &uhi[a]);
         active(c->B + voff, s->n[a], &vlo[a], &vhi[a]);
         empty |= ulo[a] == uhi[a] || vlo[a] == vhi[a];
         /* the output side's box */
-        full &= transpose ? (vlo[a] == 0 && vhi[a] == s->n[a])
-                          : (ulo[a] == 0 && uhi[a] == s->n[a]);
+        size_t olo = transpose ? vlo[a] : ulo[a], ohi = transpose ? vhi[a] : uhi[a];
+        if (a == 0) { /* this call's rows of it */
+            olo = olo > row0 ? olo : row0;
+            ohi = ohi < row1 ? ohi : row1;
+            empty |= olo >= ohi;
+            full &= olo == row0 && ohi == row1;
+        } else {
+            full &= olo == 0 && ohi == s->n[a];
+        }
+        if (transpose) {
+            vlo[a] = olo;
+            vhi[a] = ohi;
+        } else {
+            ulo[a] = olo;
+            uhi[a] = ohi;
+        }
         /* the box starts on the input side */
         lo[a] = transpose ? ulo[a] : vlo[a];
         hi[a] = transpose ? uhi[a] : vhi[a];
         voff += s->n[a];
     }
+    double *slab = out + row0 * s->stride[0];
+    size_t slab_n = row1 > row0 ? (row1 - row0) * s->stride[0] : 0;
     if (empty) {
-        memset(out, 0, N * sizeof(double));
+        memset(slab, 0, slab_n * sizeof(double));
         return;
     }
     const double *src = in;
@@ -225,14 +242,28 @@ void berg__sinkhorn_dense(const berg_sinkhorn *sk, const berg__sk_coupling *c, i
         box_axis b = {s, a, c->T + off, transpose,
                       transpose ? vlo[a] : ulo[a], transpose ? vhi[a] : uhi[a],
                       transpose ? ulo[a] : vlo[a], transpose ? uhi[a] : vhi[a], lo, hi};
-        if (a == d - 1 && !full) /* out is 0 outside the box (src is not out) */
-            memset(out, 0, N * sizeof(double));
+        if (a == d - 1 && !full) /* the slab is 0 outside the box (src is not out) */
+            memset(slab, 0, slab_n * sizeof(double));
         box_product(&b, src, dst);
         lo[a] = b.I0;
         hi[a] = b.I1;
         src = dst;
         off += n * n;
     }
+}
+
+void berg__sinkhorn_dense(const berg_sinkhorn *sk, const berg__sk_coupling *c, int transpose,
+                          const double *in, double *out, double *tmp)
+{
+    berg__sinkhorn_dense_rows(sk, c, transpose, in, out, tmp, 0, sk->space.n[0]);
+}
+
+size_t berg__sinkhorn_dense_mid(const berg_sinkhorn *sk, const berg__sk_coupling *c,
+                                int transpose)
+{
+    size_t lo, hi;
+    active(transpose ? c->B : c->A, sk->space.n[0], &lo, &hi);
+    return lo + (hi - lo) / 2;
 }
 
 /* ---- absorption ----------------------------------------------------------- */

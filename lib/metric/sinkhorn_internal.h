@@ -173,6 +173,16 @@ int berg__sinkhorn_coupling_tables(const berg_sinkhorn *sk, berg__sk_coupling *c
 /* out = T in (transpose = 0: sum over the v index) or T^t in; tmp holds N */
 void berg__sinkhorn_dense(const berg_sinkhorn *sk, const berg__sk_coupling *c, int transpose,
                           const double *in, double *out, double *tmp);
+/* the same for the rows [row0, row1) of out's first axis only (all of
+ * them written; tmp's rows of the same range used): calls on disjoint
+ * rows may run at once */
+void berg__sinkhorn_dense_rows(const berg_sinkhorn *sk, const berg__sk_coupling *c,
+                               int transpose, const double *in, double *out, double *tmp,
+                               size_t row0, size_t row1);
+/* the middle of the output box along the first axis: where two row
+ * halves of equal work meet */
+size_t berg__sinkhorn_dense_mid(const berg_sinkhorn *sk, const berg__sk_coupling *c,
+                                int transpose);
 /* Absorb log-scalings L (N values, only where valid[i] > 0) into the
  * per-axis potentials P (A or B): P += a separable fit r of L, and
  * (valid may be NULL: every cell)
