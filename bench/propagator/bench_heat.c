@@ -281,11 +281,13 @@ static void short_times(const char *label, int d, const int *n, berg_boundary bc
     berg_heat_destroy(hs);
 }
 
-/* t = 0 uses the default step: the highest mode of the largest axis decays
- * by e^{-6.9} = 1e-3 (nothing reaches the subnormal range, where bare FFTW
- * slows down and libberg does not) */
-static void versus_fftw(const char *name, int d, const int *n, berg_boundary bc, double t,
-                        int samples)
+/* libberg's heat on a space of boundary bc against the bare-FFTW floor of
+ * the same grid with boundary floor_bc (bc itself, or periodic: the r2c
+ * floor of as many values). t = 0 uses the default step: the highest mode
+ * of the largest axis decays by e^{-6.9} = 1e-3 (nothing reaches the
+ * subnormal range, where bare FFTW slows down and libberg does not) */
+static void versus_floor(const char *name, int d, const int *n, berg_boundary bc,
+                         berg_boundary floor_bc, double t, int samples)
 {
     if (filter && !strstr(name, filter))
         return;
@@ -297,35 +299,28 @@ static void versus_fftw(const char *name, int d, const int *n, berg_boundary bc,
             nmax = n[a] > nmax ? n[a] : nmax;
         t = 6.9 / (M_PI * nmax * M_PI * nmax);
     }
-    fftw_setup(&fc, d, n, bc, t);
+    fftw_setup(&fc, d, n, floor_bc, t);
     heat_setup(&hc, d, n, bc, t, 1, NULL);
-    bench_pair(name, run_heat, &hc, "fftw", run_fftw, &fc, samples);
+    bench_pair(name, run_heat, &hc, floor_bc == bc ? "fftw" : "fftw r2c", run_fftw, &fc,
+               samples);
     berg_heat_destroy(hc.h);
     berg_free(hc.in);
     berg_free(hc.out);
     fftw_teardown(&fc);
 }
 
+static void versus_fftw(const char *name, int d, const int *n, berg_boundary bc, double t,
+                        int samples)
+{
+    versus_floor(name, d, n, bc, bc, t, samples);
+}
+
 /* a space without periodic axes against the r2c/c2r floor of the periodic
- * grid of the same size (the FFT floor of that many values): libberg's
- * DCT/DST is one r2c of the permuted array (lib/propagator/dct.c) */
+ * grid of the same size: libberg's DCT/DST is one r2c of the permuted
+ * array (lib/propagator/dct.c) */
 static void versus_r2c(const char *name, int d, const int *n, berg_boundary bc, int samples)
 {
-    if (filter && !strstr(name, filter))
-        return;
-    heat_ctx hc;
-    fftw_ctx fc;
-    int nmax = 0;
-    for (int a = 0; a < d; a++)
-        nmax = n[a] > nmax ? n[a] : nmax;
-    double t = 6.9 / (M_PI * nmax * M_PI * nmax);
-    fftw_setup(&fc, d, n, BERG_PERIODIC, t);
-    heat_setup(&hc, d, n, bc, t, 1, NULL);
-    bench_pair(name, run_heat, &hc, "fftw r2c", run_fftw, &fc, samples);
-    berg_heat_destroy(hc.h);
-    berg_free(hc.in);
-    berg_free(hc.out);
-    fftw_teardown(&fc);
+    versus_floor(name, d, n, bc, BERG_PERIODIC, 0.0, samples);
 }
 
 static void mixed_versus_r2r(const char *name, int n0, int n1, int samples)

@@ -365,27 +365,34 @@ berg_status berg_sinkhorn_report_mode(const berg_sinkhorn *sk, unsigned *mode)
 
 /* ---- the default mode's choice -------------------------------------------- */
 
-double berg__sinkhorn_extent2(const berg_sinkhorn *sk, const double *meas, size_t k,
-                              const double *more)
+/* Bounding boxes of supports, [lo, hi] per axis (empty: lo > hi) */
+static void box_empty(const berg_space *s, size_t *lo, size_t *hi)
 {
-    const berg_space *s = &sk->space;
-    size_t d = (size_t)s->ndim, lo[BERG_MAX_RANK], hi[BERG_MAX_RANK];
-    for (size_t a = 0; a < d; a++) {
+    for (size_t a = 0; a < (size_t)s->ndim; a++) {
         lo[a] = s->n[a];
         hi[a] = 0;
     }
+}
+
+/* [lo, hi] grown by the cells where m > 0 */
+static void box_grow(const berg_space *s, const double *m, size_t *lo, size_t *hi)
+{
     for (size_t i = 0; i < s->size; i++) {
-        int any = more && more[i] > 0.0;
-        for (size_t r = 0; r < k && !any; r++)
-            any = meas[r * s->size + i] > 0.0;
-        if (!any)
+        if (!(m[i] > 0.0))
             continue;
-        for (size_t a = 0; a < d; a++) {
+        for (size_t a = 0; a < (size_t)s->ndim; a++) {
             size_t j = (i / s->stride[a]) % s->n[a];
             lo[a] = j < lo[a] ? j : lo[a];
             hi[a] = j > hi[a] ? j : hi[a];
         }
     }
+}
+
+/* the squared extent (metric) of the box; half a period at most on a
+ * periodic axis */
+static double box_extent2(const berg_space *s, const size_t *lo, const size_t *hi)
+{
+    size_t d = (size_t)s->ndim;
     double D2 = 0.0;
     for (size_t a = 0; a < d; a++) {
         double L = s->hi[a] - s->lo[a], h = L / (double)s->n[a];
@@ -395,6 +402,19 @@ double berg__sinkhorn_extent2(const berg_sinkhorn *sk, const double *meas, size_
         D2 += s->g[a * d + a] * ext * ext;
     }
     return D2;
+}
+
+double berg__sinkhorn_extent2(const berg_sinkhorn *sk, const double *meas, size_t k,
+                              const double *more)
+{
+    const berg_space *s = &sk->space;
+    size_t lo[BERG_MAX_RANK], hi[BERG_MAX_RANK];
+    box_empty(s, lo, hi);
+    for (size_t r = 0; r < k; r++)
+        box_grow(s, meas + r * s->size, lo, hi);
+    if (more)
+        box_grow(s, more, lo, hi);
+    return box_extent2(s, lo, hi);
 }
 
 /* The flops of one stabilized product (sinkhorn_dense.c) of a measure
@@ -416,33 +436,28 @@ static double dense_flops(const berg_space *s, const size_t *lo, const size_t *h
     return total;
 }
 
-/* The mean over the k measures (and more, unless NULL) of dense_flops with
- * each one's own support box */
-static double mean_dense_flops(const berg_sinkhorn *sk, const double *meas, size_t k,
-                               const double *more)
+/* One pass over each of the k measures (and more, unless NULL): the mean
+ * of dense_flops with each one's own support box into *flops, and the
+ * squared extent of the union of the boxes (berg__sinkhorn_extent2) */
+static double boxes(const berg_sinkhorn *sk, const double *meas, size_t k, const double *more,
+                    double *flops)
 {
     const berg_space *s = &sk->space;
-    size_t d = (size_t)s->ndim, count = k + (more != NULL);
+    size_t count = k + (more != NULL), ulo[BERG_MAX_RANK], uhi[BERG_MAX_RANK];
     double total = 0.0;
+    box_empty(s, ulo, uhi);
     for (size_t r = 0; r < count; r++) {
-        const double *m = r < k ? meas + r * s->size : more;
         size_t lo[BERG_MAX_RANK], hi[BERG_MAX_RANK];
-        for (size_t a = 0; a < d; a++) {
-            lo[a] = s->n[a];
-            hi[a] = 0;
-        }
-        for (size_t i = 0; i < s->size; i++) {
-            if (!(m[i] > 0.0))
-                continue;
-            for (size_t a = 0; a < d; a++) {
-                size_t j = (i / s->stride[a]) % s->n[a];
-                lo[a] = j < lo[a] ? j : lo[a];
-                hi[a] = j > hi[a] ? j : hi[a];
-            }
-        }
+        box_empty(s, lo, hi);
+        box_grow(s, r < k ? meas + r * s->size : more, lo, hi);
         total += dense_flops(s, lo, hi);
+        for (size_t a = 0; a < (size_t)s->ndim; a++) {
+            ulo[a] = lo[a] < ulo[a] ? lo[a] : ulo[a];
+            uhi[a] = hi[a] > uhi[a] ? hi[a] : uhi[a];
+        }
     }
-    return total / (double)count;
+    *flops = total / (double)count;
+    return box_extent2(s, ulo, uhi);
 }
 
 int berg__sinkhorn_pick(const berg_sinkhorn *sk, const double *meas, size_t k,
@@ -453,14 +468,17 @@ int berg__sinkhorn_pick(const berg_sinkhorn *sk, const double *meas, size_t k,
     /* below the grid's resolution the default keeps 1.0's FFT mode */
     if (!sk->tables || sk->eps < sk->res_h2)
         return BERG__SK_FFT;
-    double D2 = berg__sinkhorn_extent2(sk, meas, k, more);
+    double box, D2 = boxes(sk, meas, k, more, &box);
     double tol = sk->tol > 0.0 ? sk->tol : 1e-9;
     double range = fmin(log(tol / DBL_EPSILON) - 3.0, FFT_RANGE);
     if (!(D2 <= range * sk->eps && sk->eps >= FFT_RESOLUTION * sk->res_h2))
         return BERG__SK_STAB;
     /* Both are accurate: the stabilized mode's exact kernel when it costs
-     * less, in dgemm flops per measure. An FFT heat apply costs ~15 N log2 N
-     * (256^2 Neumann: 0.4 ms on one core); a stabilized iteration 1.5 times
+     * less, in dgemm flops per measure. A model, not a measurement per
+     * machine: an FFT heat apply is taken as 15 N log2 N flops, from two
+     * times measured on the test machine (a 256^2 Neumann apply 0.39 ms;
+     * 1.1's stabilized iteration, 268 Mflop of whole-grid products, 4.7
+     * ms); a stabilized iteration 1.5 times
      * its products on the supports' boxes (the pointwise work is the same in
      * both modes and left out); the stabilized start and exact check add
      * about 1.5 log-domain products on the whole grid and one on the box.
@@ -474,7 +492,7 @@ int berg__sinkhorn_pick(const berg_sinkhorn *sk, const double *meas, size_t k,
         hi[a] = s->n[a] - 1;
     }
     double N = (double)s->size, fft = 15.0 * N * log2(N > 2.0 ? N : 2.0);
-    double box = mean_dense_flops(sk, meas, k, more), full = dense_flops(s, lo, hi);
+    double full = dense_flops(s, lo, hi);
     double iters = sk->tol > 0.0 ? 10.0 : (double)sk->max_iter;
     double stab = 1.5 * (full + box) + iters * 1.5 * box;
     return stab < iters * fft ? BERG__SK_STAB : BERG__SK_FFT;

@@ -296,10 +296,15 @@ static void exact_measure(bary *B, size_t r);
  * thread: the same bits on any count). The FFT mode keeps the measures in
  * turn, its heat kernel and loops threaded within (its heat applies
  * would share the FFT threads); the log domain shares one scratch. */
+static int by_measure_in(const bary *B, int mode)
+{
+    return (mode == BERG__SK_STAB || (mode == BERG__SK_LOG && B->lse_slots > 0)) &&
+           B->k >= 2 && B->nthreads >= 2;
+}
+
 static int by_measure(const bary *B)
 {
-    return (B->mode == BERG__SK_STAB || (B->mode == BERG__SK_LOG && B->lse_slots > 0)) &&
-           B->k >= 2 && B->nthreads >= 2;
+    return by_measure_in(B, B->mode);
 }
 
 /* the threads of measures side by side: at most SLOTS_MAX (the log domain's
@@ -567,17 +572,14 @@ static void exact_measure(bary *B, size_t r)
 static void stab_exact_check(bary *B, double *err)
 {
     double e = 0.0;
-    int saved = B->mode;
-    /* measures side by side as the log domain's are */
-    B->mode = BERG__SK_LOG;
-    if (by_measure(B)) {
+    /* log-domain work: measures side by side as the log domain's are */
+    if (by_measure_in(B, BERG__SK_LOG)) {
         half_job h = {B, HJ_EXACT, 0, 0, 0};
         by_measure_run(B, &h);
     } else {
         for (size_t r = 0; r < B->k; r++)
             exact_measure(B, r);
     }
-    B->mode = saved;
     for (size_t r = 0; r < B->k; r++)
         e = fmax(e, B->mres[r]);
     *err = e;

@@ -3,12 +3,12 @@
  * through one real FFT of the same size (Makhoul 1980, in every rank).
  *
  * FFTW computes a multi-dimensional REDFT10 / RODFT10 axis by axis, each a
- * 1-D transform with its own pre- and post-processing: measured 3.7-4.6x
- * the time of an r2c/c2r pair of the same 256^2 grid (bench/propagator/
+ * 1-D transform with its own pre- and post-processing: measured 4.1x the
+ * time of an r2c/c2r heat step of the same 256^2 grid (3.1x on 1024^2) (bench/propagator/
  * bench_heat prints the figure). Here the whole d-dimensional DCT is one
  * r2c of the permuted array, the permutation pass before it and one pass
  * over the spectrum after it (in 3-D and up, one more per further axis);
- * 256^2 Neumann heat: 0.42x FFTW's r2r step, 1.7x an r2c step.
+ * 256^2 Neumann heat: 0.445x FFTW's r2r step, 1.8x an r2c step.
  *
  * One axis of n cells: permute v_m = x_{2m} (m < ceil(n/2)), v_{n-1-m} =
  * x_{2m+1}; with V = DFT(v) and W = e^{-i pi / (2n)},

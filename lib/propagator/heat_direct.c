@@ -563,18 +563,24 @@ static int same_grid(const cache_entry *c, const berg__hdir *e)
     return 1;
 }
 
-/* e's model from the cache (1) or not there (0) */
-static int cache_get(berg__hdir *e)
+/* e's model from the cache entry of its grid (1), or none there (0);
+ * under cache_lock */
+static int cache_take(berg__hdir *e)
 {
-    int found = 0;
-    pthread_mutex_lock(&cache_lock);
-    for (size_t i = 0; i < cache_used && !found; i++)
+    for (size_t i = 0; i < cache_used; i++)
         if (same_grid(&cache[i], e)) {
             e->fft_seconds = cache[i].fft_seconds;
             memcpy(e->pass_a, cache[i].pass_a, sizeof e->pass_a);
             memcpy(e->pass_b, cache[i].pass_b, sizeof e->pass_b);
-            found = 1;
+            return 1;
         }
+    return 0;
+}
+
+static int cache_get(berg__hdir *e)
+{
+    pthread_mutex_lock(&cache_lock);
+    int found = cache_take(e);
     pthread_mutex_unlock(&cache_lock);
     return found;
 }
@@ -584,15 +590,7 @@ static int cache_get(berg__hdir *e)
 static void cache_put(berg__hdir *e)
 {
     pthread_mutex_lock(&cache_lock);
-    for (size_t i = 0; i < cache_used; i++)
-        if (same_grid(&cache[i], e)) {
-            e->fft_seconds = cache[i].fft_seconds;
-            memcpy(e->pass_a, cache[i].pass_a, sizeof e->pass_a);
-            memcpy(e->pass_b, cache[i].pass_b, sizeof e->pass_b);
-            pthread_mutex_unlock(&cache_lock);
-            return;
-        }
-    if (cache_used < CACHE_MAX) {
+    if (!cache_take(e) && cache_used < CACHE_MAX) {
         cache_entry *c = &cache[cache_used++];
         memset(c, 0, sizeof *c);
         c->ndim = e->ndim;

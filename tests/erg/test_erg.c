@@ -46,6 +46,25 @@ static double nrand(void)
     return sqrt(-2.0 * log(u)) * cos(2.0 * M_PI * v);
 }
 
+/* the two-site mixture of Gaussians (means M, covariances S row-major,
+ * weight mix_w on the first) that the two-site tests flow */
+static const double mix_M[2][2] = {{-1.0, 0.8}, {1.0, -0.5}};
+static const double mix_S[2][4] = {{0.3, 0.1, 0.1, 0.2}, {0.15, -0.05, -0.05, 0.25}};
+static const double mix_w = 0.5;
+
+/* count draws of the mixture into phi (2 count values) */
+static void draw_mixture(double *phi, size_t count)
+{
+    for (size_t m = 0; m < count; m++) {
+        int c = urand() < mix_w ? 0 : 1;
+        const double *S = mix_S[c];
+        double l00 = sqrt(S[0]), l10 = S[1] / l00, l11 = sqrt(S[3] - l10 * l10);
+        double z0 = nrand(), z1 = nrand();
+        phi[2 * m] = mix_M[c][0] + l00 * z0;
+        phi[2 * m + 1] = mix_M[c][1] + l10 * z0 + l11 * z1;
+    }
+}
+
 static berg_space *lattice(int d, const size_t *n, const double *L, const double *g)
 {
     double lo[8] = {0}, hi[8];
@@ -603,16 +622,8 @@ static void test_sites(void)
         double w = berg_space_cell_weight(sp), A[4], Sn[4];
         two_site_transition(s, l0, l1, w, A, Sn);
         double *phi = malloc(2 * count * sizeof(double));
-        const double M[2][2] = {{-1.0, 0.8}, {1.0, -0.5}};
-        const double S[2][4] = {{0.3, 0.1, 0.1, 0.2}, {0.15, -0.05, -0.05, 0.25}};
-        const double wt = 0.5;
-        for (size_t m = 0; m < count; m++) {
-            int c = urand() < wt ? 0 : 1;
-            double l00 = sqrt(S[c][0]), l10 = S[c][1] / l00, l11 = sqrt(S[c][3] - l10 * l10);
-            double z0 = nrand(), z1 = nrand();
-            phi[2 * m] = M[c][0] + l00 * z0;
-            phi[2 * m + 1] = M[c][1] + l10 * z0 + l11 * z1;
-        }
+        const double(*M)[2] = mix_M, (*S)[4] = mix_S, wt = mix_w;
+        draw_mixture(phi, count);
         CHECK_STATUS(berg_scheme_flow(s, l0, l1, 3, count, 78, 0, NULL, phi, NULL, NULL), BERG_OK,
                      "2-site flow");
         double m1[2][2], S1[2][4];
@@ -750,17 +761,9 @@ static void test_two_site_fokker_planck(void)
     berg_scheme_create(&s, sp, 0, cb_reg2, NULL);
     const double w = berg_space_cell_weight(sp);
     /* the mixture of the closed-form two-site test, drawn and on the grid */
-    const double M[2][2] = {{-1.0, 0.8}, {1.0, -0.5}};
-    const double S[2][4] = {{0.3, 0.1, 0.1, 0.2}, {0.15, -0.05, -0.05, 0.25}};
-    const double wt = 0.5;
+    const double(*M)[2] = mix_M, (*S)[4] = mix_S, wt = mix_w;
     double *phi = malloc(2 * count * sizeof(double));
-    for (size_t m = 0; m < count; m++) {
-        int c = urand() < wt ? 0 : 1;
-        double l00 = sqrt(S[c][0]), l10 = S[c][1] / l00, l11 = sqrt(S[c][3] - l10 * l10);
-        double z0 = nrand(), z1 = nrand();
-        phi[2 * m] = M[c][0] + l00 * z0;
-        phi[2 * m + 1] = M[c][1] + l10 * z0 + l11 * z1;
-    }
+    draw_mixture(phi, count);
     CHECK_STATUS(berg_scheme_flow(s, l0, l1, 3, count, 80, 0, NULL, phi, NULL, NULL), BERG_OK,
                  "2-site flow (FP check)");
     /* the density on a periodic grid of the two field values, [-B, B]^2 */

@@ -422,14 +422,17 @@ static void test_boxes(void)
         double bmax = 0.0;
         for (size_t i = 0; i < N; i++)
             bmax = fmax(bmax, b2[i]);
-        CHECK(tu_max_abs_diff(b1, b2, N) < 1e-8 * bmax,
+        /* both stop at marginal error 1e-11: their solutions differ at that
+         * order (measured 5e-15 to 2.2e-14 of the maximum, costs 2e-16 to
+         * 9e-16 relative) */
+        CHECK(tu_max_abs_diff(b1, b2, N) < 1e-10 * bmax,
               "case %zu: stabilized and log barycenters agree (%g)", c,
               tu_max_abs_diff(b1, b2, N) / bmax);
         CHECK_STATUS(berg_sinkhorn_solve(st, P, P + N, &c1, f1, g1), BERG_OK,
                      "case %zu: stabilized solve", c);
         CHECK_STATUS(berg_sinkhorn_solve(lg, P, P + N, &c2, f2, g2), BERG_OK,
                      "case %zu: log solve", c);
-        CHECK_REL(c1, c2, 1e-9, "case %zu: stabilized and log costs agree", c);
+        CHECK_REL(c1, c2, 1e-11, "case %zu: stabilized and log costs agree", c);
         /* the default at an eps where the FFT mode is accurate too: the
          * stabilized mode on these supports */
         berg_sinkhorn *def = solver(s, 0.1, 0);
