@@ -120,6 +120,10 @@ berg_status berg__heat_create(berg_heat **out, const berg_space *space, size_t b
                   berg__hdir_init(&h->direct, space, batch, (flags & BERG_SYMBOL_FD) != 0,
                                   nthreads, fn),
                   fail);
+    if (h->separable) {
+        h->panel_off = h->block_doubles;
+        h->block_doubles += berg__xround(berg__hdir_panel_doubles(&h->direct));
+    }
     BERG_TRY_GOTO(st, berg__pool_init(&h->pool, h->block_doubles, sizeof(double), fn), fail);
     *out = h;
     return BERG_OK;
@@ -156,9 +160,11 @@ berg_status berg__heat_begin(const berg_heat *h, berg__heat_work *w, const char 
             w->faxis[a] = w->block + h->fac_off[a];
         w->efull = NULL;
         w->kern = (berg__hdir_kernel *)(void *)(w->block + h->kern_off);
+        w->panels = w->block + h->panel_off;
     } else {
         w->efull = w->block + h->fac_off[0];
         w->kern = NULL;
+        w->panels = NULL;
     }
     return BERG_OK;
 }
@@ -268,7 +274,7 @@ void berg__heat_run(const berg_heat *h, berg__heat_work *w, double t, const doub
     if (direct_for(h, w, t)) {
         /* spec holds at least batch * nreal doubles and is neither in nor out */
         unsigned fp = berg__ftz_enter();
-        berg__hdir_run(&h->direct, w->kern, in, out, w->s.spec);
+        berg__hdir_run(&h->direct, w->kern, in, out, w->s.spec, w->panels);
         berg__ftz_leave(fp);
         return;
     }
@@ -411,7 +417,7 @@ static void time_or_direct(const berg_heat *h, berg__heat_work *w, double t, con
 {
     if (src != NULL && berg__heat_uses_direct(h, w, t)) {
         unsigned fp = berg__ftz_enter();
-        berg__hdir_run(&h->direct, w->kern, src, dst, w->s.spec2);
+        berg__hdir_run(&h->direct, w->kern, src, dst, w->s.spec2, w->panels);
         berg__ftz_leave(fp);
         return;
     }

@@ -47,10 +47,6 @@
 
 /* relative threshold of the truncation */
 #define THRESH 1e-17
-/* outputs per chunk of the contiguous pass, columns per block of a strided
- * pass */
-#define CHUNK 512
-#define COLS 128
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
     !defined(BERG_NO_CLONES) && !defined(__SANITIZE_THREAD__)
@@ -191,142 +187,116 @@ void berg__hdir_kernels(const berg__hdir *e, double t, berg__hdir_kernel *k)
 
 /* ---- convolution loops -------------------------------------------------------- */
 
-/* out[k] = g0 r0[k] + sum_{m=1}^{w} (c1[m] r1[m][k] + c2[m] r2[m][k]), k < len
- * (the rows of the window and their signed coefficients): whole rows at a
- * time, RB columns in registers across the window (GCC's generic vector
- * type, no intrinsics: the plain loop was vectorised across m, with
- * gathers), then axpy-like sweeps for the rest */
+/* Every pass works on panels: LANES independent sequences side by side, a
+ * panel row holding entry j of each (two vectors of 8), with the halo of
+ * the boundary's extension above and below. Along the contiguous axis the
+ * lanes are LANES chunks of lines, put side by side by 8x8 transposes;
+ * along another axis they are LANES adjacent columns, copied row by row
+ * (reading the window straight from the array would put its rows, one
+ * array row apart, in the same few L1 sets).
+ *
+ * The kernel is symmetric: out_i = g_0 x_i + sum_m g_m (x_{i-m} + x_{i+m}),
+ * an add and an FMA per tap pair, which run on different pipes. Four
+ * outputs i..i+3 at once share their loads: tap m needs x_{i-m} and
+ * x_{i+3+m} only, the other six rows are the last steps' loads. Per output
+ * vector and tap pair that is half a load, an add and an FMA, against the
+ * two FMAs of the plain form. */
+#define LANES 16
+/* outputs of one panel: a chunk of a line, or rows of a column block */
+#define CH 256
+/* panels of a strided pass' column block: its rows are copied from the
+ * array GROUP * LANES values at a time */
+#define GROUP 8
+
 #if defined(__GNUC__)
 typedef double vrow __attribute__((vector_size(64), aligned(8)));
-#  define RB 4
+#  define VW 8
+#  if defined(__has_builtin)
+#    if __has_builtin(__builtin_shufflevector)
+#      define HAVE_SHUFFLE 1
+#    endif
+#  endif
 #endif
-CLONES static void conv_rows(const double *restrict r0, double g0, const double *const *r1,
-                             const double *const *r2, const double *restrict c1,
-                             const double *restrict c2, size_t w, size_t len,
-                             double *restrict out)
-{
-    size_t k0 = 0;
-#ifdef RB
-    const size_t V = sizeof(vrow) / sizeof(double), step = RB * V;
-    for (; k0 + step <= len; k0 += step) {
-        vrow acc[RB];
-        for (size_t b = 0; b < RB; b++) {
-            vrow x;
-            memcpy(&x, r0 + k0 + b * V, sizeof x);
-            acc[b] = g0 * x;
-        }
-        for (size_t m = 1; m <= w; m++) {
-            const double a1 = c1[m], a2 = c2[m];
-            const double *p1 = r1[m] + k0, *p2 = r2[m] + k0;
-            for (size_t b = 0; b < RB; b++) {
-                vrow x, y;
-                memcpy(&x, p1 + b * V, sizeof x);
-                memcpy(&y, p2 + b * V, sizeof y);
-                acc[b] += a1 * x + a2 * y;
-            }
-        }
-        for (size_t b = 0; b < RB; b++)
-            memcpy(out + k0 + b * V, &acc[b], sizeof acc[b]);
-    }
-#endif
-    for (size_t k = k0; k < len; k++)
-        out[k] = g0 * r0[k];
-    for (size_t m = 1; m <= w; m++) {
-        const double a1 = c1[m], a2 = c2[m];
-        const double *restrict p1 = r1[m], *restrict p2 = r2[m];
-        for (size_t k = k0; k < len; k++)
-            out[k] += a1 * p1[k] + a2 * p2[k];
-    }
-}
 
-/* out[i] = g_0 p[i] + sum_{m=1}^{w} g_m (p[i - m] + p[i + m]), i < len, where
- * p = pad + w (pad holds len + 2 w values, in L1): RB vectors of outputs
- * in registers across the kernel, then axpy-like sweeps for the rest */
-CLONES static void conv_pad(const double *restrict pad, const double *restrict g, size_t w,
-                            size_t len, double *restrict out)
+/* unaligned vector loads and stores (macros: a function returning a vector
+ * would have the baseline ABI outside the clones) */
+#  define VLD(v, p) memcpy(&(v), (p), sizeof(vrow))
+#  define VST(p, v) memcpy((p), &(v), sizeof(vrow))
+
+/* out rows i < nout (row i at out + i * os, LANES values) of the symmetric
+ * kernel g[0..w] over the panel rows x_j = P + (j + w) * LANES,
+ * -w <= j < nout + w */
+CLONES static void conv_panel(const double *restrict P, const double *restrict g, size_t w,
+                              size_t nout, double *restrict out, size_t os)
 {
-    const double *p = pad + w;
+    const double *x = P + w * LANES;
     const double g0 = g[0];
-    size_t i0 = 0;
-#ifdef RB
-    const size_t V = sizeof(vrow) / sizeof(double), step = RB * V;
-    for (; i0 + step <= len; i0 += step) {
-        vrow acc[RB];
-        for (size_t b = 0; b < RB; b++) {
-            vrow x;
-            memcpy(&x, p + i0 + b * V, sizeof x);
-            acc[b] = g0 * x;
-        }
-        for (size_t m = 1; m <= w; m++) {
-            const double gm = g[m];
-            const double *lo = p + i0 - m, *hi = p + i0 + m;
-            for (size_t b = 0; b < RB; b++) {
-                vrow x, y;
-                memcpy(&x, lo + b * V, sizeof x);
-                memcpy(&y, hi + b * V, sizeof y);
-                acc[b] += gm * (x + y);
+    size_t i = 0;
+#ifdef VW
+    for (; i + 4 <= nout; i += 4) {
+        const double *c = x + i * LANES;
+        for (size_t v = 0; v < LANES; v += VW) {
+            const double *cv = c + v;
+            vrow x0, x1, x2, x3;
+            VLD(x0, cv);
+            VLD(x1, cv + LANES);
+            VLD(x2, cv + 2 * LANES);
+            VLD(x3, cv + 3 * LANES);
+            vrow o0 = g0 * x0, o1 = g0 * x1, o2 = g0 * x2, o3 = g0 * x3;
+            /* before step m: a1 = x_{1-m}, a2 = x_{2-m}, a3 = x_{3-m},
+             * b1 = x_{2+m}, b2 = x_{1+m}, b3 = x_m */
+            vrow a1 = x0, a2 = x1, a3 = x2, b1 = x3, b2 = x2, b3 = x1;
+            const double *lo = cv - LANES, *hi = cv + 4 * LANES;
+            for (size_t m = 1; m <= w; m++, lo -= LANES, hi += LANES) {
+                const double gm = g[m];
+                vrow A, B;
+                VLD(A, lo);
+                VLD(B, hi);
+                o0 += gm * (A + b3);
+                o1 += gm * (a1 + b2);
+                o2 += gm * (a2 + b1);
+                o3 += gm * (a3 + B);
+                a3 = a2;
+                a2 = a1;
+                a1 = A;
+                b3 = b2;
+                b2 = b1;
+                b1 = B;
             }
+            VST(out + i * os + v, o0);
+            VST(out + (i + 1) * os + v, o1);
+            VST(out + (i + 2) * os + v, o2);
+            VST(out + (i + 3) * os + v, o3);
         }
-        for (size_t b = 0; b < RB; b++)
-            memcpy(out + i0 + b * V, &acc[b], sizeof acc[b]);
     }
-#endif
-    for (size_t i = i0; i < len; i++)
-        out[i] = g0 * p[i];
-    for (size_t m = 1; m <= w; m++) {
-        const double gm = g[m];
-        const double *restrict lo = p - m, *restrict hi = p + m;
-        for (size_t i = i0; i < len; i++)
-            out[i] += gm * (lo[i] + hi[i]);
-    }
-}
-
-/* ROWS output rows at once: out[r][k] = sum_j cf[j][r] rows[j][k] over the
- * window of nrow = 2 w + ROWS input rows (zero coefficients outside each
- * output's own window), each loaded vector feeding ROWS accumulators held
- * in registers */
-#define ROWS 8
-CLONES static void conv_rows_block(const double *const *rows, const double (*cf)[ROWS],
-                                   size_t nrow, size_t len, double *const *out)
-{
-    size_t k0 = 0;
-#ifdef RB
-    const size_t V = sizeof(vrow) / sizeof(double), step = 2 * V;
-    for (; k0 + step <= len; k0 += step) {
-        vrow a0[ROWS], a1[ROWS];
-        for (size_t r = 0; r < ROWS; r++) {
-            a0[r] = (vrow){0};
-            a1[r] = (vrow){0};
-        }
-        for (size_t j = 0; j < nrow; j++) {
-            vrow x, y;
-            memcpy(&x, rows[j] + k0, sizeof x);
-            memcpy(&y, rows[j] + k0 + V, sizeof y);
-            for (size_t r = 0; r < ROWS; r++) {
-                a0[r] += cf[j][r] * x;
-                a1[r] += cf[j][r] * y;
+    for (; i < nout; i++) {
+        const double *c = x + i * LANES;
+        for (size_t v = 0; v < LANES; v += VW) {
+            vrow o, lo, hi;
+            VLD(o, c + v);
+            o *= g0;
+            for (size_t m = 1; m <= w; m++) {
+                VLD(lo, c + v - m * LANES);
+                VLD(hi, c + v + m * LANES);
+                o += g[m] * (lo + hi);
             }
+            VST(out + i * os + v, o);
         }
-        for (size_t r = 0; r < ROWS; r++) {
-            memcpy(out[r] + k0, &a0[r], sizeof a0[r]);
-            memcpy(out[r] + k0 + V, &a1[r], sizeof a1[r]);
+    }
+#else
+    for (; i < nout; i++) {
+        const double *c = x + i * LANES;
+        for (size_t l = 0; l < LANES; l++) {
+            double o = g0 * c[l];
+            for (size_t m = 1; m <= w; m++)
+                o += g[m] * (c[l - m * LANES] + c[l + m * LANES]);
+            out[i * os + l] = o;
         }
     }
 #endif
-    for (size_t r = 0; r < ROWS; r++) {
-        double *restrict o = out[r];
-        for (size_t k = k0; k < len; k++)
-            o[k] = 0.0;
-        for (size_t j = 0; j < nrow; j++) {
-            const double a = cf[j][r];
-            const double *restrict x = rows[j];
-            for (size_t k = k0; k < len; k++)
-                o[k] += a * x[k];
-        }
-    }
 }
 
-/* index j (|j| < 2 n or so: one wrap or reflection) of the extension of an
+/* index j (-n <= j < 2 n: one wrap or reflection) of the extension of an
  * axis of n cells: the cell it reads and its sign */
 static size_t fold(int bc, ptrdiff_t n, ptrdiff_t j, double *sign)
 {
@@ -340,6 +310,138 @@ static size_t fold(int bc, ptrdiff_t n, ptrdiff_t j, double *sign)
     return (size_t)(j < 0 ? -1 - j : 2 * n - 1 - j);
 }
 
+/* r0..r7 <- their transpose (8 x 8: element e of rk <-> element k of re),
+ * named variables so that they stay in registers */
+#ifdef HAVE_SHUFFLE
+#  define SV __builtin_shufflevector
+#  define TRANSPOSE8(r0, r1, r2, r3, r4, r5, r6, r7)                                          \
+      do {                                                                                    \
+          vrow t0_ = SV(r0, r1, 0, 8, 2, 10, 4, 12, 6, 14), t1_ = SV(r0, r1, 1, 9, 3, 11, 5, 13, 7, 15); \
+          vrow t2_ = SV(r2, r3, 0, 8, 2, 10, 4, 12, 6, 14), t3_ = SV(r2, r3, 1, 9, 3, 11, 5, 13, 7, 15); \
+          vrow t4_ = SV(r4, r5, 0, 8, 2, 10, 4, 12, 6, 14), t5_ = SV(r4, r5, 1, 9, 3, 11, 5, 13, 7, 15); \
+          vrow t6_ = SV(r6, r7, 0, 8, 2, 10, 4, 12, 6, 14), t7_ = SV(r6, r7, 1, 9, 3, 11, 5, 13, 7, 15); \
+          vrow u0_ = SV(t0_, t2_, 0, 1, 8, 9, 4, 5, 12, 13), u2_ = SV(t0_, t2_, 2, 3, 10, 11, 6, 7, 14, 15); \
+          vrow u1_ = SV(t1_, t3_, 0, 1, 8, 9, 4, 5, 12, 13), u3_ = SV(t1_, t3_, 2, 3, 10, 11, 6, 7, 14, 15); \
+          vrow u4_ = SV(t4_, t6_, 0, 1, 8, 9, 4, 5, 12, 13), u6_ = SV(t4_, t6_, 2, 3, 10, 11, 6, 7, 14, 15); \
+          vrow u5_ = SV(t5_, t7_, 0, 1, 8, 9, 4, 5, 12, 13), u7_ = SV(t5_, t7_, 2, 3, 10, 11, 6, 7, 14, 15); \
+          r0 = SV(u0_, u4_, 0, 1, 2, 3, 8, 9, 10, 11);                                        \
+          r4 = SV(u0_, u4_, 4, 5, 6, 7, 12, 13, 14, 15);                                      \
+          r1 = SV(u1_, u5_, 0, 1, 2, 3, 8, 9, 10, 11);                                        \
+          r5 = SV(u1_, u5_, 4, 5, 6, 7, 12, 13, 14, 15);                                      \
+          r2 = SV(u2_, u6_, 0, 1, 2, 3, 8, 9, 10, 11);                                        \
+          r6 = SV(u2_, u6_, 4, 5, 6, 7, 12, 13, 14, 15);                                      \
+          r3 = SV(u3_, u7_, 0, 1, 2, 3, 8, 9, 10, 11);                                        \
+          r7 = SV(u3_, u7_, 4, 5, 6, 7, 12, 13, 14, 15);                                      \
+      } while (0)
+#elif defined(VW)
+#  define TRANSPOSE8(r0, r1, r2, r3, r4, r5, r6, r7)                                          \
+      do {                                                                                    \
+          vrow a_[8] = {r0, r1, r2, r3, r4, r5, r6, r7}, b_[8];                               \
+          for (int k_ = 0; k_ < 8; k_++)                                                      \
+              for (int e_ = 0; e_ < 8; e_++)                                                  \
+                  b_[k_][e_] = a_[e_][k_];                                                    \
+          r0 = b_[0], r1 = b_[1], r2 = b_[2], r3 = b_[3];                                     \
+          r4 = b_[4], r5 = b_[5], r6 = b_[6], r7 = b_[7];                                     \
+      } while (0)
+#endif
+
+/* the lanes of a contiguous-axis panel: lane l reads panel rows j0 .. j0 + 7
+ * from line[l] + first[l] + j0 when that block lies inside its line
+ * (dlo <= j0 < dhi),
+ * else from in[l] + j0 (a staged copy of the extension), and writes len[l]
+ * outputs to dst[l] + i0[l] */
+typedef struct lanes {
+    size_t nl;                        /* lanes in use */
+    const double *in[LANES];          /* staged extension (edge blocks) */
+    const double *line[LANES];        /* the line */
+    ptrdiff_t first[LANES];           /* i0 - w: its entry at panel row 0 */
+    size_t dlo[LANES], dhi[LANES];    /* rows [dlo, dhi) read from line */
+    double *dst[LANES];
+    ptrdiff_t i0[LANES];
+    size_t len[LANES];
+} lanes;
+
+/* panel rows 0 .. rows - 1 (a multiple of 8) from the lanes' inputs (every
+ * lane's, unused ones too, holds rows values) */
+CLONES static void panel_gather(const lanes *L, size_t rows, double *restrict P)
+{
+#ifdef VW
+    for (size_t j0 = 0; j0 < rows; j0 += 8)
+        for (size_t lg = 0; lg < LANES; lg += 8) {
+            const double *s[8];
+            for (size_t k = 0; k < 8; k++) {
+                size_t l = lg + k;
+                s[k] = j0 >= L->dlo[l] && j0 < L->dhi[l]
+                           ? L->line[l] + (L->first[l] + (ptrdiff_t)j0)
+                           : L->in[l] + j0;
+            }
+            vrow r0, r1, r2, r3, r4, r5, r6, r7;
+            VLD(r0, s[0]);
+            VLD(r1, s[1]);
+            VLD(r2, s[2]);
+            VLD(r3, s[3]);
+            VLD(r4, s[4]);
+            VLD(r5, s[5]);
+            VLD(r6, s[6]);
+            VLD(r7, s[7]);
+            TRANSPOSE8(r0, r1, r2, r3, r4, r5, r6, r7);
+            double *d = P + j0 * LANES + lg;
+            VST(d, r0);
+            VST(d + LANES, r1);
+            VST(d + 2 * LANES, r2);
+            VST(d + 3 * LANES, r3);
+            VST(d + 4 * LANES, r4);
+            VST(d + 5 * LANES, r5);
+            VST(d + 6 * LANES, r6);
+            VST(d + 7 * LANES, r7);
+        }
+#else
+    for (size_t j = 0; j < rows; j++)
+        for (size_t l = 0; l < LANES; l++) {
+            size_t j0 = j & ~(size_t)7;
+            P[j * LANES + l] = j0 >= L->dlo[l] && j0 < L->dhi[l]
+                                   ? L->line[l][L->first[l] + (ptrdiff_t)j]
+                                   : L->in[l][j];
+        }
+#endif
+}
+
+/* outputs j .. j + 7 of every lane from the 8 rows of Q back into the
+ * lines (those below each lane's length) */
+CLONES static void panel_scatter(const lanes *L, const double *restrict Q, size_t j)
+{
+#ifdef VW
+    for (size_t lg = 0; lg < L->nl; lg += 8) {
+        vrow r0, r1, r2, r3, r4, r5, r6, r7;
+        const double *q = Q + lg;
+        VLD(r0, q);
+        VLD(r1, q + LANES);
+        VLD(r2, q + 2 * LANES);
+        VLD(r3, q + 3 * LANES);
+        VLD(r4, q + 4 * LANES);
+        VLD(r5, q + 5 * LANES);
+        VLD(r6, q + 6 * LANES);
+        VLD(r7, q + 7 * LANES);
+        TRANSPOSE8(r0, r1, r2, r3, r4, r5, r6, r7);
+        vrow out[8] = {r0, r1, r2, r3, r4, r5, r6, r7};
+        for (size_t k = 0; k < 8 && lg + k < L->nl; k++) {
+            size_t l = lg + k;
+            if (j >= L->len[l])
+                continue;
+            double *d = L->dst[l] + L->i0[l] + j;
+            if (L->len[l] - j >= 8)
+                VST(d, out[k]);
+            else
+                memcpy(d, &out[k], (L->len[l] - j) * sizeof(double));
+        }
+    }
+#else
+    for (size_t l = 0; l < L->nl; l++)
+        for (size_t k = 0; k < 8 && j + k < L->len[l]; k++)
+            L->dst[l][L->i0[l] + j + k] = Q[k * LANES + l];
+#endif
+}
+
 /* ---- passes --------------------------------------------------------------------- */
 
 typedef struct pass_ctx {
@@ -350,112 +452,208 @@ typedef struct pass_ctx {
     const double *src;
     double *dst;
     size_t n, inner, lines;   /* axis length, values after it, lines (outer x batch) */
-    size_t units_per_line;    /* chunks (contiguous) or column blocks (strided) */
+    size_t per_line;          /* chunks (contiguous) or column blocks x row chunks */
+    size_t units;
+    double *panels;           /* a thread's panels per range */
+    size_t panel_doubles;     /* per range */
+    size_t panel_stride;      /* doubles of one panel */
 } pass_ctx;
+
+/* stage[j] = entry first + j of the extension of line src (n cells) for
+ * the rows j < rows of the 8-row blocks outside [dlo, dhi); zero beyond one
+ * period on either side */
+static void stage_edges(const double *src, int bc, ptrdiff_t n, ptrdiff_t first, size_t rows,
+                        size_t dlo, size_t dhi, double *stage)
+{
+    for (size_t j = 0; j < rows; j++) {
+        if (j == dlo && dhi > dlo) {
+            j = dhi - 1;
+            continue;
+        }
+        ptrdiff_t p = first + (ptrdiff_t)j;
+        double sg = 0.0, val = 0.0;
+        if (p >= -n && p < 2 * n) {
+            size_t q = fold(bc, n, p, &sg);
+            val = sg * src[q];
+        }
+        stage[j] = val;
+    }
+}
 
 static void pass_contiguous(void *v, size_t begin, size_t end, size_t range)
 {
-    (void)range;
     const pass_ctx *c = v;
     const int bc = c->e->ax[c->axis].bc;
     const ptrdiff_t n = (ptrdiff_t)c->n, w = (ptrdiff_t)c->w;
-    double pad[CHUNK + 2 * BERG__HDIR_WMAX];
+    double *P = c->panels + range * c->panel_doubles;
+    const size_t pstride = c->panel_stride, srows = pstride / LANES;
+    double *stage = P + pstride, *Q = P + GROUP * pstride;
+    const size_t nchunks = c->lines * c->per_line;
     for (size_t u = begin; u < end; u++) {
-        size_t line = u / c->units_per_line, chunk = u % c->units_per_line;
-        const double *src = c->src + line * c->n;
-        double *dst = c->dst + line * c->n;
-        ptrdiff_t i0 = (ptrdiff_t)(chunk * CHUNK);
-        ptrdiff_t len = n - i0 < CHUNK ? n - i0 : CHUNK;
-        ptrdiff_t j0 = i0 - w, j1 = i0 + len + w; /* pad covers [j0, j1) */
-        ptrdiff_t a = j0 < 0 ? 0 : j0, b = j1 > n ? n : j1;
-        for (ptrdiff_t j = j0; j < a; j++) {
-            double s;
-            size_t q = fold(bc, n, j, &s);
-            pad[j - j0] = s * src[q];
+        lanes L;
+        size_t maxlen = 0;
+        L.nl = 0;
+        for (size_t l = 0; l < LANES; l++) {
+            size_t q = u * LANES + l;
+            if (q >= nchunks) {
+                L.dst[l] = NULL;
+                L.i0[l] = 0;
+                L.len[l] = 0;
+                continue;
+            }
+            size_t line = q / c->per_line, chunk = q % c->per_line;
+            L.dst[l] = c->dst + line * c->n;
+            L.i0[l] = (ptrdiff_t)(chunk * CH);
+            L.len[l] = c->n - chunk * CH < CH ? c->n - chunk * CH : CH;
+            maxlen = L.len[l] > maxlen ? L.len[l] : maxlen;
+            L.nl = l + 1;
         }
-        memcpy(pad + (a - j0), src + a, (size_t)(b - a) * sizeof(double));
-        for (ptrdiff_t j = b; j < j1; j++) {
-            double s;
-            size_t q = fold(bc, n, j, &s);
-            pad[j - j0] = s * src[q];
+        size_t rows = (maxlen + 2 * c->w + 7) & ~(size_t)7;
+        for (size_t l = 0; l < LANES; l++) {
+            double *st = stage + l * srows;
+            L.in[l] = st;
+            L.line[l] = st;
+            L.first[l] = 0;
+            L.dlo[l] = L.dhi[l] = 0;
+            if (l >= L.nl) {
+                memset(st, 0, rows * sizeof(double));
+                continue;
+            }
+            const double *line = c->src + (size_t)(L.dst[l] - c->dst);
+            ptrdiff_t first = L.i0[l] - w;
+            /* blocks j0 with 0 <= first + j0 and first + j0 + 8 <= n */
+            ptrdiff_t lo = first >= 0 ? 0 : (-first + 7) / 8 * 8;
+            ptrdiff_t hi = n - 8 - first >= 0 ? (n - 8 - first) / 8 * 8 + 8 : 0;
+            hi = hi > (ptrdiff_t)rows ? (ptrdiff_t)rows : hi;
+            if (hi > lo) {
+                L.dlo[l] = (size_t)lo;
+                L.dhi[l] = (size_t)hi;
+                L.line[l] = line;
+                L.first[l] = first;
+            }
+            if (L.dlo[l] > 0 || L.dhi[l] < rows)
+                stage_edges(line, bc, n, first, rows, L.dlo[l], L.dhi[l], st);
         }
-        conv_pad(pad, c->g, c->w, (size_t)len, dst + i0);
+        panel_gather(&L, rows, P);
+        for (size_t j = 0; j < maxlen; j += 8) {
+            size_t nr = maxlen - j < 8 ? maxlen - j : 8;
+            if (nr < 8) /* rows of Q not written: no output reads them */
+                memset(Q + nr * LANES, 0, (8 - nr) * LANES * sizeof(double));
+            conv_panel(P + j * LANES, c->g, c->w, nr, Q, LANES);
+            panel_scatter(&L, Q, j);
+        }
+    }
+}
+
+/* panel rows j < rows of the GROUP panels of a column block: the rows of
+ * the block (nc <= GROUP * LANES values each, from src's rows folded, with
+ * their signs), LANES columns to a panel, zeros past nc */
+CLONES static void panels_copy(const double *src, size_t inner, int bc, ptrdiff_t n,
+                               ptrdiff_t first, size_t rows, size_t nc, size_t pstride,
+                               double *restrict P)
+{
+    for (size_t j = 0; j < rows; j++) {
+        double sg;
+        const double *row = src + fold(bc, n, first + (ptrdiff_t)j, &sg) * inner;
+        double *d = P + j * LANES;
+        size_t k = 0;
+        for (; k + LANES <= nc; k += LANES, d += pstride)
+            for (size_t l = 0; l < LANES; l++)
+                d[l] = sg * row[k + l];
+        if (k < nc) {
+            for (size_t l = 0; l < LANES; l++)
+                d[l] = k + l < nc ? sg * row[k + l] : 0.0;
+        }
     }
 }
 
 static void pass_strided(void *v, size_t begin, size_t end, size_t range)
 {
-    (void)range;
     const pass_ctx *c = v;
     const int bc = c->e->ax[c->axis].bc;
-    const ptrdiff_t n = (ptrdiff_t)c->n;
-    const size_t w = c->w, inner = c->inner;
-    const double *r1[BERG__HDIR_WMAX + 1], *r2[BERG__HDIR_WMAX + 1];
-    double c1[BERG__HDIR_WMAX + 1], c2[BERG__HDIR_WMAX + 1];
-    const double *rows[2 * BERG__HDIR_WMAX + ROWS];
-    double cf[2 * BERG__HDIR_WMAX + ROWS][ROWS];
-    double *outs[ROWS];
+    const ptrdiff_t n = (ptrdiff_t)c->n, w = (ptrdiff_t)c->w;
+    const size_t inner = c->inner, ncb = (inner + GROUP * LANES - 1) / (GROUP * LANES);
+    double *P = c->panels + range * c->panel_doubles;
+    const size_t pstride = c->panel_stride;
+    double *Q = P + GROUP * pstride;
     for (size_t u = begin; u < end; u++) {
-        size_t line = u / c->units_per_line, cb = u % c->units_per_line;
-        size_t k0 = cb * COLS, len = inner - k0 < COLS ? inner - k0 : COLS;
+        size_t line = u / c->per_line, rest = u % c->per_line;
+        size_t cb = rest % ncb, rc = rest / ncb;
+        size_t k0 = cb * GROUP * LANES;
+        size_t nc = inner - k0 < GROUP * LANES ? inner - k0 : GROUP * LANES;
+        size_t r0 = rc * CH, len = c->n - r0 < CH ? c->n - r0 : CH;
         const double *src = c->src + line * c->n * inner + k0;
-        double *dst = c->dst + line * c->n * inner + k0;
-        ptrdiff_t i = 0;
-        for (; i + ROWS <= n; i += ROWS) {
-            /* the window rows i - w .. i + ROWS - 1 + w, folded */
-            size_t nrow = 2 * w + ROWS;
-            for (size_t j = 0; j < nrow; j++) {
-                double sg;
-                ptrdiff_t jj = i - (ptrdiff_t)w + (ptrdiff_t)j;
-                rows[j] = src + fold(bc, n, jj, &sg) * inner;
-                for (size_t r = 0; r < ROWS; r++) {
-                    ptrdiff_t m = jj - (i + (ptrdiff_t)r);
-                    size_t am = (size_t)(m < 0 ? -m : m);
-                    cf[j][r] = am <= w ? sg * c->g[am] : 0.0;
-                }
+        double *dst = c->dst + line * c->n * inner + r0 * inner + k0;
+        panels_copy(src, inner, bc, n, (ptrdiff_t)r0 - w, len + 2 * c->w, nc, pstride, P);
+        for (size_t k = 0; k < nc; k += LANES) {
+            const double *Pg = P + (k / LANES) * pstride;
+            if (nc - k >= LANES) {
+                conv_panel(Pg, c->g, c->w, len, dst + k, inner);
+                continue;
             }
-            for (size_t r = 0; r < ROWS; r++)
-                outs[r] = dst + (size_t)(i + (ptrdiff_t)r) * inner;
-            conv_rows_block(rows, (const double(*)[ROWS])cf, nrow, len, outs);
-        }
-        for (; i < n; i++) {
-            for (size_t m = 1; m <= w; m++) {
-                double s1, s2;
-                size_t q1 = fold(bc, n, i - (ptrdiff_t)m, &s1);
-                size_t q2 = fold(bc, n, i + (ptrdiff_t)m, &s2);
-                r1[m] = src + q1 * inner;
-                r2[m] = src + q2 * inner;
-                c1[m] = s1 * c->g[m];
-                c2[m] = s2 * c->g[m];
+            for (size_t j = 0; j < len; j += 8) {
+                size_t nr = len - j < 8 ? len - j : 8;
+                conv_panel(Pg + j * LANES, c->g, c->w, nr, Q, LANES);
+                for (size_t r = 0; r < nr; r++)
+                    memcpy(dst + (j + r) * inner + k, Q + r * LANES, (nc - k) * sizeof(double));
             }
-            conv_rows(src + (size_t)i * inner, c->g[0], r1, r2, c1, c2, w, len,
-                      dst + (size_t)i * inner);
         }
     }
 }
 
+/* doubles of one panel: the rows of the largest of the axes (outputs and
+ * halo, a multiple of 8) */
+static size_t panel_stride(const berg__hdir *e)
+{
+    size_t most = 0;
+    for (int a = 0; a < e->ndim; a++) {
+        const berg__hdir_axis *ax = &e->ax[a];
+        size_t wcap = (ax->period - 1) / 2;
+        wcap = wcap < BERG__HDIR_WMAX ? wcap : BERG__HDIR_WMAX;
+        size_t len = ax->n < CH ? ax->n : CH;
+        size_t rows = (len + 2 * wcap + 7) & ~(size_t)7;
+        most = rows > most ? rows : most;
+    }
+    return most * LANES;
+}
+
+/* a thread's panels: GROUP panels and 8 output rows */
+static size_t thread_doubles(const berg__hdir *e)
+{
+    return GROUP * panel_stride(e) + 8 * LANES;
+}
+
+size_t berg__hdir_panel_doubles(const berg__hdir *e)
+{
+    return e->nthreads * thread_doubles(e);
+}
+
 /* dst = K_axis src over the whole batch (src != dst) */
 static void run_pass(const berg__hdir *e, const berg__hdir_kernel *k, int axis, size_t nthreads,
-                     const double *src, double *dst)
+                     const double *src, double *dst, double *panels)
 {
     pass_ctx c = {.e = e, .axis = axis, .w = k->w[axis], .g = k->g[axis], .src = src,
-                  .dst = dst, .n = e->ax[axis].n};
+                  .dst = dst, .n = e->ax[axis].n, .panels = panels,
+                  .panel_doubles = thread_doubles(e), .panel_stride = panel_stride(e)};
     size_t inner = 1;
     for (int b = axis + 1; b < e->ndim; b++)
         inner *= e->ax[b].n;
     c.inner = inner;
     c.lines = e->batch * (e->nreal / (c.n * inner));
+    size_t chunks = (c.n + CH - 1) / CH;
     if (inner == 1) {
-        c.units_per_line = (c.n + CHUNK - 1) / CHUNK;
-        berg__parallel_for(c.lines * c.units_per_line, nthreads, 1, pass_contiguous, &c);
+        c.per_line = chunks;
+        c.units = (c.lines * chunks + LANES - 1) / LANES;
+        berg__parallel_for(c.units, nthreads, 1, pass_contiguous, &c);
     } else {
-        c.units_per_line = (inner + COLS - 1) / COLS;
-        berg__parallel_for(c.lines * c.units_per_line, nthreads, 1, pass_strided, &c);
+        c.per_line = chunks * ((inner + GROUP * LANES - 1) / (GROUP * LANES));
+        c.units = c.lines * c.per_line;
+        berg__parallel_for(c.units, nthreads, 1, pass_strided, &c);
     }
 }
 
 void berg__hdir_run(const berg__hdir *e, const berg__hdir_kernel *k, const double *in,
-                    double *out, double *tmp)
+                    double *out, double *tmp, double *panels)
 {
     const size_t total = e->batch * e->nreal;
     const int d = e->ndim;
@@ -470,7 +668,7 @@ void berg__hdir_run(const berg__hdir *e, const berg__hdir_kernel *k, const doubl
     double *bufs[2] = {d % 2 ? out : tmp, d % 2 ? tmp : out};
     for (int a = 0; a < d; a++) {
         double *dst = bufs[a % 2];
-        run_pass(e, k, a, nt, src, dst);
+        run_pass(e, k, a, nt, src, dst, panels);
         src = dst;
     }
 }
@@ -519,7 +717,8 @@ static double now_seconds(const berg__hdir *e)
 }
 
 /* seconds of one pass of axis a at half-width w */
-static double time_pass(const berg__hdir *e, int a, size_t w, const double *src, double *dst)
+static double time_pass(const berg__hdir *e, int a, size_t w, const double *src, double *dst,
+                        double *panels)
 {
     berg__hdir_kernel k;
     memset(&k, 0, sizeof k);
@@ -527,7 +726,7 @@ static double time_pass(const berg__hdir *e, int a, size_t w, const double *src,
         k.g[a][m] = 1.0 / (double)(2 * w + 1);
     k.w[a] = w;
     double t0 = now_seconds(e);
-    run_pass(e, &k, a, e->nthreads, src, dst);
+    run_pass(e, &k, a, e->nthreads, src, dst, panels);
     return now_seconds(e) - t0;
 }
 
@@ -619,7 +818,8 @@ static berg_status measure(const berg__hdir *ec, berg__hdir_fft_fn fft, void *ff
         atomic_store_explicit(&e->measured, 1, memory_order_release);
     if (!atomic_load_explicit(&e->measured, memory_order_relaxed)) {
         size_t total = e->batch * e->nreal;
-        double *buf = berg__alloc(2 * total, sizeof(double), fn);
+        size_t np = berg__hdir_panel_doubles(e);
+        double *buf = berg__alloc(2 * total + np, sizeof(double), fn);
         if (buf == NULL) {
             st = berg_last_status();
         } else {
@@ -642,9 +842,9 @@ static berg_status measure(const berg__hdir *ec, berg__hdir_fft_fn fft, void *ff
                 st = fft(fft_ctx, fn);
                 tf = fmin(tf, now_seconds(e) - t0);
                 for (int a = 0; a < e->ndim && st == BERG_OK; a++) {
-                    p1[a] = fmin(p1[a], time_pass(e, a, w1[a], buf, buf + total));
+                    p1[a] = fmin(p1[a], time_pass(e, a, w1[a], buf, buf + total, buf + 2 * total));
                     if (w2[a] > w1[a])
-                        p2[a] = fmin(p2[a], time_pass(e, a, w2[a], buf, buf + total));
+                        p2[a] = fmin(p2[a], time_pass(e, a, w2[a], buf, buf + total, buf + 2 * total));
                 }
             }
             if (st == BERG_OK) {

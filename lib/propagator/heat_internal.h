@@ -55,10 +55,13 @@ berg_status berg__hdir_init(berg__hdir *e, const berg_space *s, size_t batch, in
 void berg__hdir_free(berg__hdir *e);
 /* the kernels of time t (in units of the symbol: heat t, or lambda t) */
 void berg__hdir_kernels(const berg__hdir *e, double t, berg__hdir_kernel *k);
+/* doubles of the panels a run works in (one per thread) */
+size_t berg__hdir_panel_doubles(const berg__hdir *e);
 /* out = the direct result for the whole batch; tmp holds batch * nreal
- * doubles; in may equal out; run on e->nthreads threads */
+ * doubles, panels berg__hdir_panel_doubles(e); in may equal out; run on
+ * e->nthreads threads */
 void berg__hdir_run(const berg__hdir *e, const berg__hdir_kernel *k, const double *in,
-                    double *out, double *tmp);
+                    double *out, double *tmp, double *panels);
 /* one spectral step of the owner on its own scratch (for the measurement) */
 typedef berg_status (*berg__hdir_fft_fn)(void *ctx, const char *fn);
 /* *use = run the direct path for kernel k: force > 0 whenever compact,
@@ -79,6 +82,7 @@ struct berg_heat {
     double *qfull;                 /* coupled: q(k) per mode */
     size_t fac_off[BERG_MAX_RANK]; /* offsets of the factor tables in a block */
     size_t kern_off;               /* offset of the direct kernels in a block */
+    size_t panel_off;              /* offset of the direct path's panels */
     size_t block_doubles;          /* doubles per scratch block */
     berg__hdir direct;             /* the direct path (diagonal metrics) */
     int force;                     /* +1 BERG_HEAT_DIRECT, -1 BERG_HEAT_SPECTRAL, 0 */
@@ -93,6 +97,7 @@ typedef struct berg__heat_work {
     double *faxis[BERG_MAX_RANK];
     double *efull;
     berg__hdir_kernel *kern; /* the direct kernels of the block's last t */
+    double *panels;          /* the direct path's panels */
 } berg__heat_work;
 
 /* the creator behind berg_heat_create and berg_heat_create_ex (fn names

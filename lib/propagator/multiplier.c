@@ -25,6 +25,7 @@ struct berg_multiplier {
     double cmax;        /* max |c| */
     size_t exp_off;     /* offset of the exp table in a block */
     size_t kern_off;    /* offset of the direct kernels in a block */
+    size_t panel_off;   /* offset of the direct path's panels in a block */
     berg__pool pool;    /* scratch blocks, one per concurrent call */
     /* the heat symbol: c = lambda q(k) on every mode (q = k.g^{-1}k or its
      * finite-difference form, diagonal metric): e^{-t c} is the heat
@@ -195,7 +196,9 @@ static berg_status build(berg_multiplier **out, const berg_space *space, size_t 
     BERG_TRY_GOTO(st, detect_heat(m, (flags & BERG_SYMBOL_FD) != 0, nthreads, fn), fail);
     m->exp_off = BERG__HEAD_DOUBLES + berg__xform_scratch_doubles(&m->x, 1);
     m->kern_off = m->exp_off + berg__xround(ns);
-    size_t block = m->kern_off + (m->heat_symbol ? berg__xround(BERG__HDIR_KERNEL_DOUBLES) : 0);
+    m->panel_off = m->kern_off + (m->heat_symbol ? berg__xround(BERG__HDIR_KERNEL_DOUBLES) : 0);
+    size_t block = m->panel_off +
+                   (m->heat_symbol ? berg__xround(berg__hdir_panel_doubles(&m->direct)) : 0);
     BERG_TRY_GOTO(st, berg__pool_init(&m->pool, block, sizeof(double), fn), fail);
     *out = m;
     return BERG_OK;
@@ -480,7 +483,7 @@ static void run(const berg_multiplier *m, const work *w, const double *table, co
     unsigned fp = berg__ftz_enter();
     if (w->direct) {
         /* spec holds nreal doubles and is neither in nor out */
-        berg__hdir_run(&m->direct, w->kern, in, out, w->s.spec);
+        berg__hdir_run(&m->direct, w->kern, in, out, w->s.spec, w->block + m->panel_off);
         berg__ftz_leave(fp);
         return;
     }

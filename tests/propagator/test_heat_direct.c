@@ -116,6 +116,20 @@ static void test_boundaries(void)
                     CHECK(nd > 0, "%s fd: the direct path was never taken", what);
                 berg_space_destroy(s);
             }
+    /* 2-D with axes longer than a panel's outputs (256): a strided axis in
+     * row chunks, a contiguous one in chunks of a line; column blocks of
+     * 128 with a partial one */
+    size_t nc[3][2] = {{300, 37}, {21, 530}, {260, 140}};
+    for (int i = 0; i < 3; i++)
+        for (int b0 = 0; b0 < 3; b0++) {
+            berg_boundary bc[2] = {k3[b0], k3[(b0 + i) % 3]};
+            berg_space *s = tu_space(2, nc[i], lo2, hi2, bc, g2);
+            char what[64];
+            snprintf(what, sizeof what, "2-D %zu x %zu bc %d x %d", nc[i][0], nc[i][1], b0,
+                     (b0 + i) % 3);
+            CHECK(compare_space(s, BERG_SYMBOL_FD, what) > 0, "%s: never direct", what);
+            berg_space_destroy(s);
+        }
     /* 3-D, mixed kinds, odd sizes, a diagonal metric */
     size_t n3[3] = {19, 24, 13};
     double lo3[3] = {0, 0, 0}, hi3[3] = {1, 1.3, 0.7};
@@ -143,11 +157,11 @@ static void test_boundaries(void)
 
 /* the automatic choice: any t gives the spectral answer; in place, batch,
  * several times (bitwise equal to separate applies), threads (bitwise) */
-static void test_forms(void)
+static void forms_on(size_t n0, size_t n1, berg_boundary b0, berg_boundary b1)
 {
-    size_t n[2] = {96, 75};
+    size_t n[2] = {n0, n1};
     double lo[2] = {0, 0}, hi[2] = {1, 1};
-    berg_boundary bc[2] = {BERG_NEUMANN, BERG_PERIODIC};
+    berg_boundary bc[2] = {b0, b1};
     berg_space *s = tu_space(2, n, lo, hi, bc, NULL);
     size_t N = berg_space_size(s), B = 3;
     for (unsigned fd = 0; fd <= BERG_SYMBOL_FD; fd += BERG_SYMBOL_FD) {
@@ -157,7 +171,7 @@ static void test_forms(void)
         berg_heat *hb = make(s, B, 2, fd | BERG_HEAT_DIRECT);
         double *in = tu_vec(B * N), *a = tu_vec(B * N), *b = tu_vec(B * N), *c = tu_vec(B * N);
         random_fill(in, B * N);
-        double h = 1.0 / 96.0;
+        double h = 1.0 / (double)n0;
         double ts[6];
         int k = 0;
         for (double sg = 0.25; sg < 40.0; sg *= 1.19, k++) {
@@ -208,6 +222,15 @@ static void test_forms(void)
         berg_heat_destroy(hb);
     }
     berg_space_destroy(s);
+}
+
+/* the second grid has several units per pass for the threads to share:
+ * lines of two chunks, two column blocks of the strided pass, two row
+ * chunks (a partial one) */
+static void test_forms(void)
+{
+    forms_on(96, 75, BERG_NEUMANN, BERG_PERIODIC);
+    forms_on(300, 150, BERG_DIRICHLET, BERG_NEUMANN);
 }
 
 /* the FD kernel of a single spike against the modified Bessel closed form
