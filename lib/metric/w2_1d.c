@@ -11,6 +11,7 @@
  */
 #include <float.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -258,20 +259,23 @@ static double walk_sum(const berg_space *space, double r, double M, int log_doma
     return sum + comp;
 }
 
-/* ---- W2: the merge of the two CDFs, eight pieces side by side --------------
+/* ---- W2: the merge of the two CDFs, 32 pieces side by side ----------------
  *
  * The same integral as walk_sum at r = 2, organised for speed.
  *
  * Cumulative masses. Cell k of p holds the raw mass p_k; the raw CDF at the
  * cell boundary k is summed with TwoSum compensation in chains of W2_BLK
  * cells ("lane blocks"), eight lane blocks to a tile of W2_GRP cells, so
- * that the eight chains of a tile run side by side in one vector. A pass
- * over the input (which also makes the checks of berg__check_density)
- * stores the double-double raw mass before each tile; a tile's boundary
- * values are then (tile start + lane blocks before it, in double-double) +
- * the lane's running compensated sum (non-decreasing), rounded once, and at
- * most the first value of the next lane block (tile_lanes): non-decreasing,
- * and the same value whichever piece of the merge asks for it. The raw masses are
+ * that the eight chains of a tile run side by side in one vector. A first
+ * pass over the input (which also makes the checks of berg__check_density)
+ * stores the double-double raw mass before each tile and the totals of its
+ * lane blocks; a tile's boundary values are then (tile start + lane blocks
+ * before it, in double-double) + the lane's running compensated sum
+ * (non-decreasing), rounded once, and at most the first value of the next
+ * lane block (tile_lanes): non-decreasing, and the same value whichever
+ * piece of the merge asks for it. The second pass (tile_values, as the
+ * merge reaches a tile) sums the lane blocks again and writes the
+ * normalized values as it goes. The raw masses are
  * normalized without a division: with P, Q the raw totals and P', Q' them
  * scaled by powers of two into [1, 2), p's CDF is v 2^-e(P) Q' and q's is
  * w 2^-e(Q) P', so both end at T = P' Q' exactly (a product commutes), a
@@ -286,31 +290,36 @@ static double walk_sum(const berg_space *space, double r, double M, int log_doma
  * from the previous end s to s1 lies in cell i of p and cell j of q, where
  * D(s) = F^{-1}(s) - G^{-1}(s) is linear; D is carried as the integer
  * k = i - j plus the fraction of the side not taken: at s1 the side taken is
- * at its cell's end and the other at g = (hi - s1) r short of the end of its
- * cell [lo, hi], r = 1 / (hi - lo) computed per cell with the tile (no
- * division per step; rounded up so that a whole cell is exactly 1, g
- * clamped to 1), so D(s1) = k + g when p's cell ends and k - g when q's
- * does. int |D|^2 over the segment is (s1 - s)(a^2 + ab + b^2) / 3 with a, b
- * the values of D at its ends. A zero-mass cell is a step of length 0 (r =
- * 0). A cell spanning a subnormal interval of the CDF has r = DBL_MAX (its
- * reciprocal overflows), so D is off inside it, on segments of subnormal
- * length: O(2^-1022 n^2) of W2^2 in cell units.
+ * at its cell's end and the other at g = (hi - s1) / (hi - lo) short of the
+ * end of its cell [lo, hi] (a division per step, which costs less than
+ * loading a reciprocal stored per cell: a whole cell is exactly 1, a cell
+ * spanning a subnormal interval of the CDF divides without overflow, and
+ * 0 / 0 for a zero-mass cell, a step of length 0, gives g = 0), so D(s1) =
+ * k + g when p's cell ends and k - g when q's does. int |D|^2 over the
+ * segment is (s1 - s)(a^2 + ab + b^2) / 3 with a, b the values of D at its
+ * ends.
  *
  * The 2n steps are cut at fixed diagonals (merge path: a binary search for
- * how many ends of p the first d steps take) into batches of W2_LANES *
- * W2_STEPS steps, each batch into W2_LANES pieces run side by side (one
- * vector: the choices between the sides are selects, the loads per-lane
- * addresses). The tiles a batch needs are computed into a window per side
- * that slides along the merge. The two halves of the merge (split at the
+ * how many ends of p the first d steps take) into batches of W2_PIECES *
+ * W2_STEPS steps, each batch into W2_PIECES pieces run side by side: a
+ * step's chain (the next end's load, the comparison, the index) is long,
+ * and 32 independent chains overlap it (with AVX-512 four vectors of eight
+ * pieces, the next end of the side taken one gather; otherwise the
+ * compiler's code for each piece). The tiles a batch needs are computed
+ * into a window per side that slides along the merge (moved back to the
+ * start of its buffer only when full), and the cells of the next batch's
+ * tiles are prefetched while a batch merges. The two halves of the merge (split at the
  * diagonal n) run on two threads when berg_set_threads allows; the cuts
  * depend on n only, so the result is the same on any number of threads. */
 
-#define W2_LANES 8                                         /* pieces side by side */
+#define W2_LANES 8                                         /* lane blocks per tile */
 #define W2_BLK 64                                          /* cells per lane block */
 #define W2_GRP (W2_LANES * W2_BLK)                         /* cells per tile */
-#define W2_STEPS 1024                                      /* steps per piece */
-#define W2_BATCH (W2_LANES * W2_STEPS)                     /* steps per batch */
-#define W2_WIN (W2_BATCH + 3 * W2_GRP)                     /* window length, at most */
+#define W2_PIECES 32                                       /* pieces side by side */
+#define W2_STEPS 512                                       /* steps per piece */
+#define W2_BATCH (W2_PIECES * W2_STEPS)                    /* steps per batch */
+#define W2_SPAN (W2_BATCH + 3 * W2_GRP)                    /* a batch's tiles, at most */
+#define W2_WIN (2 * W2_SPAN)                               /* window capacity */
 #define W2_HALVES_MIN ((size_t)1 << 15)                    /* cells for two halves */
 #define W2_SUB 256                                         /* steps per partial sum */
 #define W2_PAST 8.0 /* boundary values past n: above every CDF value (T < 4) */
@@ -326,6 +335,24 @@ static double walk_sum(const berg_space *space, double r, double M, int log_doma
 #else
 #  define W2_CLONES
 #endif
+
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(BERG_NO_CLONES) && \
+    !defined(BERG_W2_NO_VECTORS)
+/* the merge's steps with AVX-512 gathers, chosen at run time (w2_avx512) */
+#  include <immintrin.h>
+#  define W2_AVX512 1
+#endif
+
+/* whether the CPU runs w2_run_avx512 */
+static int w2_avx512(void)
+{
+#ifdef W2_AVX512
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
+#else
+    return 0;
+#endif
+}
 
 /* s + e = a + b exactly */
 static inline void two_sum(double a, double b, double *s, double *e)
@@ -352,9 +379,9 @@ typedef struct w2_side {
     size_t n, last;   /* boundary values from last on are T */
     size_t ntiles;    /* tiles covering the boundaries 0 .. n + 1 */
     double *G;        /* 2 (ntiles + 1) */
+    double *Lt;       /* 2 W2_LANES ntiles: the lane blocks' totals (th, tl) */
     double m1, m2, m3; /* normalized value = ((raw m1) m2) m3 */
     int vec;           /* tile_chains transposes in vectors (w2_vectors) */
-    int tiny;          /* a cell below 2^-900 of the largest (side_scan) */
     double T;
 } w2_side;
 
@@ -379,6 +406,8 @@ typedef int64_t w2_ivec __attribute__((vector_size(W2_LANES * sizeof(int64_t))))
  * ?: is C++ only; a macro, not a function returning a vector, whose ABI
  * differs between the clones) */
 #  define W2_MAX(a, b, m) ((m) = (a) > (b), (w2_vec)(((m) & (w2_ivec)(a)) | (~(m) & (w2_ivec)(b))))
+/* a < b ? a : b lane by lane (as W2_MAX) */
+#  define W2_MIN(a, b, m) ((m) = (a) < (b), (w2_vec)(((m) & (w2_ivec)(a)) | (~(m) & (w2_ivec)(b))))
 
 /* one compensated step of the eight chains: loc gets the values before x,
  * kept non-decreasing (s + c can lose an ulp where c's own rounding
@@ -399,6 +428,37 @@ typedef int64_t w2_ivec __attribute__((vector_size(W2_LANES * sizeof(int64_t))))
       } while (0)
 #endif
 
+#ifdef W2_VECTORS
+/* c[q] = lane q of r[0 .. 7], lane l of c[q] = lane q of r[l] (8 x 8) */
+#  define W2_TRANSPOSE(r, c)                                                                 \
+      do {                                                                                   \
+          w2_vec t0 = W2_SHUF(r[0], r[1], 0, 8, 2, 10, 4, 12, 6, 14);                       \
+          w2_vec t1 = W2_SHUF(r[0], r[1], 1, 9, 3, 11, 5, 13, 7, 15);                       \
+          w2_vec t2 = W2_SHUF(r[2], r[3], 0, 8, 2, 10, 4, 12, 6, 14);                       \
+          w2_vec t3 = W2_SHUF(r[2], r[3], 1, 9, 3, 11, 5, 13, 7, 15);                       \
+          w2_vec t4 = W2_SHUF(r[4], r[5], 0, 8, 2, 10, 4, 12, 6, 14);                       \
+          w2_vec t5 = W2_SHUF(r[4], r[5], 1, 9, 3, 11, 5, 13, 7, 15);                       \
+          w2_vec t6 = W2_SHUF(r[6], r[7], 0, 8, 2, 10, 4, 12, 6, 14);                       \
+          w2_vec t7 = W2_SHUF(r[6], r[7], 1, 9, 3, 11, 5, 13, 7, 15);                       \
+          w2_vec u0 = W2_SHUF(t0, t2, 0, 1, 8, 9, 4, 5, 12, 13);                            \
+          w2_vec u2 = W2_SHUF(t0, t2, 2, 3, 10, 11, 6, 7, 14, 15);                          \
+          w2_vec u1 = W2_SHUF(t1, t3, 0, 1, 8, 9, 4, 5, 12, 13);                            \
+          w2_vec u3 = W2_SHUF(t1, t3, 2, 3, 10, 11, 6, 7, 14, 15);                          \
+          w2_vec u4 = W2_SHUF(t4, t6, 0, 1, 8, 9, 4, 5, 12, 13);                            \
+          w2_vec u6 = W2_SHUF(t4, t6, 2, 3, 10, 11, 6, 7, 14, 15);                          \
+          w2_vec u5 = W2_SHUF(t5, t7, 0, 1, 8, 9, 4, 5, 12, 13);                            \
+          w2_vec u7 = W2_SHUF(t5, t7, 2, 3, 10, 11, 6, 7, 14, 15);                          \
+          c[0] = W2_SHUF(u0, u4, 0, 1, 2, 3, 8, 9, 10, 11);                                 \
+          c[1] = W2_SHUF(u1, u5, 0, 1, 2, 3, 8, 9, 10, 11);                                 \
+          c[2] = W2_SHUF(u2, u6, 0, 1, 2, 3, 8, 9, 10, 11);                                 \
+          c[3] = W2_SHUF(u3, u7, 0, 1, 2, 3, 8, 9, 10, 11);                                 \
+          c[4] = W2_SHUF(u0, u4, 4, 5, 6, 7, 12, 13, 14, 15);                               \
+          c[5] = W2_SHUF(u1, u5, 4, 5, 6, 7, 12, 13, 14, 15);                               \
+          c[6] = W2_SHUF(u2, u6, 4, 5, 6, 7, 12, 13, 14, 15);                               \
+          c[7] = W2_SHUF(u3, u7, 4, 5, 6, 7, 12, 13, 14, 15);                               \
+      } while (0)
+#endif
+
 /* whether tile_chains' 8 x 8 transposes pay: with GCC on an AVX2 CPU
  * (its clones) and with clang; GCC's baseline code for them (SSE2) is
  * slower than the lane arrays, which give the same bits */
@@ -415,7 +475,7 @@ static int w2_vectors(void)
 }
 
 W2_CLONES static void tile_chains(const double *p, size_t n, size_t base, int vec, double *loc,
-                                  double *th, double *tl, int *bad, uint64_t *range)
+                                  double *th, double *tl, int *bad)
 {
     const double *q = p + base;
 #ifdef W2_VECTORS
@@ -503,22 +563,18 @@ W2_CLONES static void tile_chains(const double *p, size_t n, size_t base, int ve
             tl[l] = cl;
         }
     }
+    if (loc) /* (the second pass: checked in the first) */
+        return;
     /* the checks of berg__check_nonneg (x >= 0 and finite: its bits below
      * those of +inf, or -0), on cells now in cache, in integers (vectors) */
     const size_t m = n - base < W2_GRP ? n - base : W2_GRP;
-    uint64_t neg = 0, lo = range[0], hi = range[1];
+    uint64_t neg = 0;
     for (size_t k = 0; k < m; k++) {
         uint64_t u;
         memcpy(&u, q + k, sizeof u);
         neg |= (uint64_t)(u >= 0x7ff0000000000000u) & (uint64_t)(u != 0x8000000000000000u);
-        /* the smallest positive cell (u - 1 wraps for +0) and the largest
-         * (-0 as 0), from their bits: they order as the values */
-        lo = u - 1 < lo ? u - 1 : lo;
-        hi = (u & 0x7fffffffffffffffu) > hi ? (u & 0x7fffffffffffffffu) : hi;
     }
     *bad |= neg != 0;
-    range[0] = lo;
-    range[1] = hi;
 }
 
 /* the lane blocks' starts within a tile: (sh[l], sl[l]) = sum of the totals
@@ -565,12 +621,13 @@ static int side_scan(w2_side *X)
     X->ntiles = (n + 1) / W2_GRP + 1;
     double h = 0.0, lo = 0.0;
     int bad = 0;
-    uint64_t range[2] = {UINT64_MAX, 0};
     X->G[0] = X->G[1] = 0.0;
     for (size_t g = 0; g < X->ntiles; g++) {
         if (g * W2_GRP < n) {
             double th[W2_LANES], tl[W2_LANES], sh[W2_LANES], sl[W2_LANES], uh, ul;
-            tile_chains(X->p, n, g * W2_GRP, X->vec, NULL, th, tl, &bad, range);
+            tile_chains(X->p, n, g * W2_GRP, X->vec, NULL, th, tl, &bad);
+            memcpy(X->Lt + 2 * W2_LANES * g, th, sizeof th);
+            memcpy(X->Lt + 2 * W2_LANES * g + W2_LANES, tl, sizeof tl);
             tile_starts(th, tl, sh, sl, &uh, &ul);
             dd_add(&h, &lo, uh, ul);
         }
@@ -584,13 +641,6 @@ static int side_scan(w2_side *X)
     while (last > 1 && X->p[last - 1] == 0.0)
         last--;
     X->last = last;
-    /* a cell below 2^-900 of the largest may span a subnormal interval of
-     * the CDF (near 0), where a reciprocal overflows or loses digits */
-    uint64_t ulo = range[0] + 1;
-    double pmin, pmax;
-    memcpy(&pmin, &ulo, sizeof pmin);
-    memcpy(&pmax, &range[1], sizeof pmax);
-    X->tiny = pmin * 0x1p900 < pmax;
     return 1;
 }
 
@@ -605,7 +655,10 @@ static double side_scale(w2_side *X)
     return (P * X->m1) * X->m2;
 }
 
-/* the normalized boundary values of tile g into out[0 .. W2_GRP) */
+/* the normalized boundary values of tile g into out[0 .. W2_GRP): the lane
+ * blocks' chains again (tile_chains), from the starts and caps of the
+ * lane totals of the first pass (the same values), the values normalized
+ * as they are summed in the tiles below the last cell with mass */
 W2_CLONES static void tile_values(const w2_side *X, size_t g, double *loc, double *out)
 {
     const size_t base = g * W2_GRP, n = X->n, last = X->last;
@@ -615,11 +668,60 @@ W2_CLONES static void tile_values(const w2_side *X, size_t g, double *loc, doubl
             out[k] = W2_PAST;
         return;
     }
-    double th[W2_LANES], tl[W2_LANES], sh[W2_LANES], sl[W2_LANES], cap[W2_LANES];
-    int bad = 0;
-    uint64_t range[2] = {UINT64_MAX, 0};
-    tile_chains(X->p, n, base, X->vec, loc, th, tl, &bad, range);
+    double sh[W2_LANES], sl[W2_LANES], cap[W2_LANES];
+    const double *th = X->Lt + 2 * W2_LANES * g, *tl = th + W2_LANES, *q = X->p + base;
     tile_lanes(X->G + 2 * g, X->G + 2 * g + 2, th, tl, sh, sl, cap);
+    if (base + W2_GRP <= last) { /* (last <= n: a full tile) */
+#ifdef W2_VECTORS
+        if (X->vec) {
+            w2_vec s = {0}, c = {0}, mx = {0}, vsh, vsl, vcap, vT = (w2_vec){0} + T, r[8], y[8];
+            w2_ivec msk;
+            memcpy(&vsh, sh, sizeof vsh);
+            memcpy(&vsl, sl, sizeof vsl);
+            memcpy(&vcap, cap, sizeof vcap);
+            for (size_t t = 0; t < W2_BLK; t += 8) {
+                for (size_t l = 0; l < 8; l++)
+                    memcpy(&r[l], q + l * W2_BLK + t, sizeof r[l]);
+                W2_TRANSPOSE(r, y);
+                for (size_t u = 0; u < 8; u++) {
+                    const w2_vec x = y[u];
+                    w2_vec v = s + c, sx = s + x, bp = sx - s;
+                    v = W2_MAX(v, mx, msk);
+                    mx = v;
+                    v = vsh + (vsl + v);
+                    v = W2_MIN(v, vcap, msk);
+                    v = ((v * m1) * m2) * m3;
+                    y[u] = W2_MIN(v, vT, msk);
+                    c += (s - (sx - bp)) + (x - bp);
+                    s = sx;
+                }
+                W2_TRANSPOSE(y, r);
+                for (size_t l = 0; l < 8; l++)
+                    memcpy(out + l * W2_BLK + t, &r[l], sizeof r[l]);
+            }
+            return;
+        }
+#endif
+        double s[W2_LANES], c[W2_LANES], mx[W2_LANES];
+        for (size_t l = 0; l < W2_LANES; l++)
+            s[l] = c[l] = mx[l] = 0.0;
+        for (size_t t = 0; t < W2_BLK; t++)
+            for (size_t l = 0; l < W2_LANES; l++) {
+                double x = q[l * W2_BLK + t];
+                double u = s[l] + x, bp = u - s[l], v = s[l] + c[l];
+                mx[l] = v > mx[l] ? v : mx[l];
+                v = sh[l] + (sl[l] + mx[l]);
+                v = v < cap[l] ? v : cap[l];
+                v = ((v * m1) * m2) * m3;
+                out[l * W2_BLK + t] = v < T ? v : T;
+                c[l] += (s[l] - (u - bp)) + (x - bp);
+                s[l] = u;
+            }
+        return;
+    }
+    double th2[W2_LANES], tl2[W2_LANES];
+    int bad = 0;
+    tile_chains(X->p, n, base, X->vec, loc, th2, tl2, &bad);
     for (size_t l = 0; l < W2_LANES; l++)
         for (size_t t = 0; t < W2_BLK; t++) {
             size_t k = base + l * W2_BLK + t;
@@ -633,56 +735,29 @@ W2_CLONES static void tile_values(const w2_side *X, size_t g, double *loc, doubl
 }
 
 /* A sliding window: a[k - org] = A[k] for k in [org, org + len), org a
- * multiple of W2_GRP, and r[k - org] = 1 / (A[k + 1] - A[k]) (0 for an
- * empty cell, DBL_MAX when it overflows: then (hi - s1) r <= 1 still)
- * for k < org + len - 1. */
+ * multiple of W2_GRP; room for cap values (slid back to the start only
+ * when the next tile would not fit). */
 typedef struct w2_win {
-    double *a, *r;
-    size_t org, len;
+    double *a;
+    size_t org, len, cap;
 } w2_win;
 
-/* the reciprocals of the cells [k0, k1) of the window; with exact, the
- * cells' lengths themselves (0 for an empty one) */
-W2_CLONES static void win_recip(w2_win *W, size_t k0, size_t k1, int exact)
+/* make the window start at or before the tile of lo and reach past hi */
+static void win_cover(const w2_side *X, w2_win *W, double *loc, size_t lo, size_t hi)
 {
-    const double *a = W->a;
-    double *r = W->r;
-    if (exact) {
-        for (size_t k = k0; k < k1; k++) {
-            double d = a[k + 1] - a[k];
-            r[k] = d * (double)(d > 0.0);
-        }
-        return;
-    }
-    for (size_t k = k0; k < k1; k++) {
-        /* (products with 0/1 rather than selects: the baseline code has
-         * no blend and would branch on random data) */
-        double d = a[k + 1] - a[k], v = 1.0 / d;
-        v *= 1.0 + DBL_EPSILON * (double)(d * v < 1.0); /* d v >= 1: a whole cell is 1 */
-        v = v < DBL_MAX ? v : DBL_MAX;
-        r[k] = v * (double)(d > 0.0);
-    }
-}
-
-/* make the window start at the tile of lo and reach past hi */
-static void win_cover(const w2_side *X, w2_win *W, double *loc, size_t lo, size_t hi, int exact)
-{
-    size_t org = lo / W2_GRP * W2_GRP;
-    if (org < W->org) {
+    const size_t org = lo / W2_GRP * W2_GRP, need = (hi / W2_GRP + 1) * W2_GRP;
+    if (org < W->org || org >= W->org + W->len) { /* a jump (the search): start afresh */
         W->org = org;
         W->len = 0;
-    } else if (org > W->org) {
-        size_t keep = W->org + W->len > org ? W->org + W->len - org : 0;
-        if (keep) {
-            memmove(W->a, W->a + (org - W->org), keep * sizeof(double));
-            memmove(W->r, W->r + (org - W->org), keep * sizeof(double));
-        }
+    } else if (need - W->org > W->cap) {
+        /* no room for the tiles to hi: keep those from org's on, at the start */
+        size_t keep = W->org + W->len - org;
+        memmove(W->a, W->a + (org - W->org), keep * sizeof(double));
         W->org = org;
         W->len = keep;
     }
     while (W->org + W->len <= hi) {
         tile_values(X, (W->org + W->len) / W2_GRP, loc, W->a + W->len);
-        win_recip(W, W->len ? W->len - 1 : 0, W->len + W2_GRP - 1, exact);
         W->len += W2_GRP;
     }
 }
@@ -708,70 +783,164 @@ static inline double frac01(double v)
     return v < 1.0 ? v : 1.0;
 }
 
-/* the state of the pieces of a batch, lane by lane (window indices) */
+/* The state of the pieces of a batch, piece by piece. The two windows are
+ * one array V (B's values from offset ob on): i indexes A's current cell in
+ * V, j B's (ob added); ea, eb are the ends of those cells, la, lb their
+ * starts; s the last end taken and a the value of D there; D's integer part
+ * is i - j + kc (kc = ob + A's origin - B's origin). */
 typedef struct w2_lanes {
-    int64_t i[W2_LANES], j[W2_LANES];
-    double s[W2_LANES], a[W2_LANES], k[W2_LANES], acc[W2_LANES];
+    int64_t i[W2_PIECES], j[W2_PIECES];
+    double ea[W2_PIECES], eb[W2_PIECES], la[W2_PIECES], lb[W2_PIECES];
+    double s[W2_PIECES], a[W2_PIECES], acc[W2_PIECES];
 } w2_lanes;
 
-/* one step of the merge (see above): A, B the windows' boundary values,
- * RA, RB their cells' reciprocals (with EXACT their lengths, divided by:
- * 0 / 0 for an empty cell gives 0); the choices are products with t = 0 or
- * 1 (exact: every operand is finite), sg = +-1, and min/max, so that no
- * code (vector or scalar) branches on the random order of the ends */
-#define W2_STEP(A, B, RA, RB, i, j, s, a, k, acc, EXACT)                                      \
+/* One step of piece l (see above): the next end s1 = min(ea, eb) (A's on a
+ * tie), the side not taken at g = (hi - s1) / (hi - lo) short of the end of
+ * its cell [lo, hi] (a division, exact for a whole cell: g = 1; 0 / 0 for
+ * an empty cell gives 0; a subnormal length divides without overflow),
+ * D(s1) = k + g when A's cell ends and k - g when B's does, the segment's
+ * (s1 - s)(a^2 + ab + b^2) summed into acc, and the taken side's next cell
+ * loaded. The vector code (w2_run_avx512) does these operations lane by
+ * lane in the same order. */
+static inline void w2_step(const double *restrict V, int64_t kc, w2_lanes *restrict L, size_t l)
+{
+    const double ea = L->ea[l], eb = L->eb[l];
+    int64_t i = L->i[l], j = L->j[l];
+    const int64_t ta = ea <= eb;
+    const double t = (double)ta, sg = t + t - 1.0;
+    const double s1 = ea < eb ? ea : eb, hi = eb > ea ? eb : ea;
+    const double lo = ta ? L->lb[l] : L->la[l];
+    const double g = frac01((hi - s1) / (hi - lo));
+    const double b = (double)(i - j + kc) + sg * g, a = L->a[l];
+    L->acc[l] += (s1 - L->s[l]) * (a * (a + b) + b * b);
+    L->s[l] = s1;
+    L->a[l] = b;
+    i += ta;
+    j += 1 - ta;
+    const double nv = V[(ta ? i : j) + 1];
+    L->la[l] = ta ? ea : L->la[l];
+    L->lb[l] = ta ? L->lb[l] : eb;
+    L->ea[l] = ta ? nv : ea;
+    L->eb[l] = ta ? eb : nv;
+    L->i[l] = i;
+    L->j[l] = j;
+}
+
+/* The cells of the tiles the next batch will compute into the cache, two
+ * lines of each measure per step of the merge from pa and pb on, for the
+ * first npf steps: the tiles are computed in bursts, one per batch, which
+ * the hardware's prefetch does not follow, and a burst of prefetches would
+ * stall as the loads do. */
+#if defined(__GNUC__)
+#  define W2_PREFETCH_LINE(x) __builtin_prefetch(x)
+#else
+#  define W2_PREFETCH_LINE(x) ((void)(x))
+#endif
+#define W2_PREFETCH(t)                                                                        \
     do {                                                                                     \
-        const double ea_ = (A)[(i) + 1], eb_ = (B)[(j) + 1];                                  \
-        const int64_t ta_ = ea_ <= eb_;                                                      \
-        const double t_ = (double)ta_, sg_ = t_ + t_ - 1.0;                                  \
-        const double s1_ = ea_ < eb_ ? ea_ : eb_, hi_ = ea_ < eb_ ? eb_ : ea_;               \
-        const double r_ = (RB)[j] * t_ + (RA)[i] * (1.0 - t_);                               \
-        const double f_ = (EXACT) ? (hi_ - s1_) / r_ : (hi_ - s1_) * r_;                    \
-        const double g_ = (EXACT) ? (f_ > 0.0 ? (f_ < 1.0 ? f_ : 1.0) : 0.0)                \
-                                  : (f_ < 1.0 ? f_ : 1.0);                                   \
-        const double b_ = (k) + sg_ * g_;                                                    \
-        const double ds_ = s1_ - (s);                                                        \
-        (acc) += ds_ * ((a) * ((a) + b_) + b_ * b_);                                         \
-        (s) = s1_;                                                                           \
-        (a) = b_;                                                                            \
-        (k) += sg_;                                                                          \
-        (i) += ta_;                                                                          \
-        (j) += 1 - ta_;                                                                      \
+        if ((t) < npf) {                                                                     \
+            W2_PREFETCH_LINE(pa + 16 * (t));                                                 \
+            W2_PREFETCH_LINE(pa + 16 * (t) + 8);                                             \
+            W2_PREFETCH_LINE(pb + 16 * (t));                                                 \
+            W2_PREFETCH_LINE(pb + 16 * (t) + 8);                                             \
+        }                                                                                    \
     } while (0)
 
-/* steps of all lanes side by side (lanes_div: dividing by the lengths,
- * for measures with cells below 2^-900 of their largest) */
-#define W2_LANES_RUN(name, EXACT)                                                             \
-    W2_CLONES static void name(const double *restrict A, const double *restrict B,           \
-                               const double *restrict RA, const double *restrict RB,         \
-                               int64_t *restrict I, int64_t *restrict J, double *restrict S, \
-                               double *restrict D, double *restrict K, double *restrict C,   \
-                               size_t steps)                                                 \
-    {                                                                                        \
-        for (size_t l = 0; l < W2_LANES; l++)                                                \
-            C[l] = 0.0;                                                                      \
-        for (size_t t = 0; t < steps; t++)                                                   \
-            for (size_t l = 0; l < W2_LANES; l++)                                            \
-                W2_STEP(A, B, RA, RB, I[l], J[l], S[l], D[l], K[l], C[l], EXACT);            \
+/* steps of all pieces side by side, acc reset first */
+W2_CLONES static void w2_run(const double *restrict V, int64_t kc, w2_lanes *restrict L,
+                             size_t steps, const double *pa, const double *pb, size_t npf)
+{
+    for (size_t l = 0; l < W2_PIECES; l++)
+        L->acc[l] = 0.0;
+    for (size_t t = 0; t < steps; t++) {
+        W2_PREFETCH(t);
+        for (size_t l = 0; l < W2_PIECES; l++)
+            w2_step(V, kc, L, l);
     }
-W2_LANES_RUN(lanes_run, 0)
-W2_LANES_RUN(lanes_div, 1)
+}
+
+#ifdef W2_AVX512
+/* w2_run with AVX-512: four vectors of eight pieces, each step's load one
+ * gather (the compiler's own vector code loads lane by lane, which costs
+ * more than the rest of a step), the same operations lane by lane */
+__attribute__((target("avx512f,avx512dq"))) static void
+w2_run_avx512(const double *restrict V, int64_t kc, w2_lanes *restrict L, size_t steps,
+              const double *pa, const double *pb, size_t npf)
+{
+    enum { NV = W2_PIECES / 8 };
+    __m512d ea[NV], eb[NV], la[NV], lb[NV], s[NV], a[NV], acc[NV];
+    __m512i I[NV], J[NV];
+    const __m512d one = _mm512_set1_pd(1.0), mone = _mm512_set1_pd(-1.0),
+                  zero = _mm512_setzero_pd();
+    const __m512i ione = _mm512_set1_epi64(1), vkc = _mm512_set1_epi64(kc);
+    for (int v = 0; v < NV; v++) {
+        ea[v] = _mm512_loadu_pd(L->ea + 8 * v);
+        eb[v] = _mm512_loadu_pd(L->eb + 8 * v);
+        la[v] = _mm512_loadu_pd(L->la + 8 * v);
+        lb[v] = _mm512_loadu_pd(L->lb + 8 * v);
+        s[v] = _mm512_loadu_pd(L->s + 8 * v);
+        a[v] = _mm512_loadu_pd(L->a + 8 * v);
+        acc[v] = zero;
+        I[v] = _mm512_loadu_si512(L->i + 8 * v);
+        J[v] = _mm512_loadu_si512(L->j + 8 * v);
+    }
+    for (size_t t = 0; t < steps; t++) {
+        W2_PREFETCH(t);
+        for (int v = 0; v < NV; v++) {
+            const __mmask8 m = _mm512_cmp_pd_mask(ea[v], eb[v], _CMP_LE_OQ);
+            const __m512d s1 = _mm512_min_pd(ea[v], eb[v]), hi = _mm512_max_pd(eb[v], ea[v]);
+            const __m512d sg = _mm512_mask_blend_pd(m, mone, one);
+            const __m512d lo = _mm512_mask_blend_pd(m, la[v], lb[v]);
+            __m512d g = _mm512_div_pd(_mm512_sub_pd(hi, s1), _mm512_sub_pd(hi, lo));
+            g = _mm512_min_pd(_mm512_max_pd(g, zero), one);
+            const __m512d k =
+                _mm512_cvtepi64_pd(_mm512_add_epi64(_mm512_sub_epi64(I[v], J[v]), vkc));
+            const __m512d b = _mm512_add_pd(k, _mm512_mul_pd(sg, g));
+            const __m512d sq = _mm512_add_pd(_mm512_mul_pd(a[v], _mm512_add_pd(a[v], b)),
+                                             _mm512_mul_pd(b, b));
+            acc[v] = _mm512_add_pd(acc[v], _mm512_mul_pd(_mm512_sub_pd(s1, s[v]), sq));
+            s[v] = s1;
+            a[v] = b;
+            I[v] = _mm512_mask_add_epi64(I[v], m, I[v], ione);
+            J[v] = _mm512_mask_add_epi64(J[v], (__mmask8)~m, J[v], ione);
+            const __m512i x = _mm512_add_epi64(_mm512_mask_blend_epi64(m, J[v], I[v]), ione);
+            const __m512d nv = _mm512_i64gather_pd(x, V, 8);
+            la[v] = _mm512_mask_blend_pd(m, la[v], ea[v]);
+            lb[v] = _mm512_mask_blend_pd(m, eb[v], lb[v]);
+            ea[v] = _mm512_mask_blend_pd(m, ea[v], nv);
+            eb[v] = _mm512_mask_blend_pd(m, nv, eb[v]);
+        }
+    }
+    for (int v = 0; v < NV; v++) {
+        _mm512_storeu_pd(L->ea + 8 * v, ea[v]);
+        _mm512_storeu_pd(L->eb + 8 * v, eb[v]);
+        _mm512_storeu_pd(L->la + 8 * v, la[v]);
+        _mm512_storeu_pd(L->lb + 8 * v, lb[v]);
+        _mm512_storeu_pd(L->s + 8 * v, s[v]);
+        _mm512_storeu_pd(L->a + 8 * v, a[v]);
+        _mm512_storeu_pd(L->acc + 8 * v, acc[v]);
+        _mm512_storeu_si512(L->i + 8 * v, I[v]);
+        _mm512_storeu_si512(L->j + 8 * v, J[v]);
+    }
+}
+#endif
 
 /* the merge steps [d0, d1) (a half of the merge) in batches; sum of the
  * segments' ds (a^2 + ab + b^2), cell units */
 static double merge_half(const w2_side *X, const w2_side *Y, double *buf, size_t win, size_t d0,
-                         size_t d1)
+                         size_t d1, int avx512)
 {
-    const int exact = X->tiny || Y->tiny;
     const size_t n = X->n;
-    w2_win WA = {buf, buf + win, 0, 0}, WB = {buf + 2 * win, buf + 3 * win, 0, 0};
-    double *loc = buf + 4 * win;
+    w2_win WA = {buf, 0, 0, win}, WB = {buf + win, 0, 0, win};
+    double *loc = buf + 2 * win;
+    const int64_t ob = (int64_t)win;
+    (void)avx512;
     /* where the merge is at d0: search over the whole range, tile by tile */
     size_t lo = d0 > n ? d0 - n : 0, hi = d0 < n ? d0 : n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        win_cover(X, &WA, loc, mid + 1, mid + 1, exact);
-        win_cover(Y, &WB, loc, d0 - mid, d0 - mid, exact);
+        win_cover(X, &WA, loc, mid + 1, mid + 1);
+        win_cover(Y, &WB, loc, d0 - mid, d0 - mid);
         if (WA.a[mid + 1 - WA.org] <= WB.a[d0 - mid - WB.org])
             lo = mid + 1;
         else
@@ -784,13 +953,14 @@ static double merge_half(const w2_side *X, const w2_side *Y, double *buf, size_t
         /* the boundaries this batch can reach */
         size_t ihi = i0 + len + 1 < n + 1 ? i0 + len + 1 : n + 1;
         size_t jhi = j0 + len + 1 < n + 1 ? j0 + len + 1 : n + 1;
-        win_cover(X, &WA, loc, i0, ihi, exact);
-        win_cover(Y, &WB, loc, j0, jhi, exact);
+        win_cover(X, &WA, loc, i0, ihi);
+        win_cover(Y, &WB, loc, j0, jhi);
         const double *A = WA.a - WA.org, *B = WB.a - WB.org;
+        const int64_t kc = ob + (int64_t)WA.org - (int64_t)WB.org;
         w2_lanes L;
-        size_t end[W2_LANES], steps[W2_LANES], common = len;
-        for (size_t l = 0; l < W2_LANES; l++) {
-            size_t da = d + len * l / W2_LANES, db = d + len * (l + 1) / W2_LANES;
+        size_t end[W2_PIECES], steps[W2_PIECES], common = len;
+        for (size_t l = 0; l < W2_PIECES; l++) {
+            size_t da = d + len * l / W2_PIECES, db = d + len * (l + 1) / W2_PIECES;
             size_t i = l == 0 ? i0 : end[l - 1], j = da - i;
             size_t slo = db > n && db - n > i ? db - n : i, shi = db - j0;
             shi = shi < ihi ? shi : ihi;
@@ -803,42 +973,102 @@ static double merge_half(const w2_side *X, const w2_side *Y, double *buf, size_t
             double fu = frac01((s - A[i]) / (A[i + 1] - A[i]));
             double fv = frac01((s - B[j]) / (B[j + 1] - B[j]));
             L.i[l] = (int64_t)(i - WA.org);
-            L.j[l] = (int64_t)(j - WB.org);
+            L.j[l] = (int64_t)(j - WB.org) + ob;
+            L.ea[l] = A[i + 1];
+            L.eb[l] = B[j + 1];
+            L.la[l] = A[i];
+            L.lb[l] = B[j];
             L.s[l] = s;
-            L.k[l] = (double)i - (double)j;
-            L.a[l] = L.k[l] + (fu - fv);
+            L.a[l] = ((double)i - (double)j) + (fu - fv);
         }
-        double part[W2_LANES], pc[W2_LANES];
-        for (size_t l = 0; l < W2_LANES; l++)
+        double part[W2_PIECES], pc[W2_PIECES];
+        for (size_t l = 0; l < W2_PIECES; l++)
             part[l] = pc[l] = 0.0;
+        /* the next batch's cells: about len / 2 of each measure past the
+         * windows, two lines a step */
+        const size_t pka = WA.org + WA.len < n ? WA.org + WA.len : n;
+        const size_t pkb = WB.org + WB.len < n ? WB.org + WB.len : n;
+        const size_t pfa = (n - pka) / 16, pfb = (n - pkb) / 16;
+        size_t npf = len / 32;
+        npf = npf < pfa ? npf : pfa;
+        npf = npf < pfb ? npf : pfb;
+        const double *pa = X->p + pka, *pb = Y->p + pkb;
         for (size_t t = 0; t < common; t += W2_SUB) {
-            (exact ? lanes_div : lanes_run)(WA.a, WB.a, WA.r, WB.r, L.i, L.j, L.s, L.a, L.k,
-                                            L.acc, common - t < W2_SUB ? common - t : W2_SUB);
-            for (size_t l = 0; l < W2_LANES; l++)
+            const size_t m = common - t < W2_SUB ? common - t : W2_SUB, np = npf < m ? npf : m;
+#ifdef W2_AVX512
+            if (avx512)
+                w2_run_avx512(WA.a, kc, &L, m, pa, pb, np);
+            else
+#endif
+                w2_run(WA.a, kc, &L, m, pa, pb, np);
+            pa += 16 * np;
+            pb += 16 * np;
+            npf -= np;
+            for (size_t l = 0; l < W2_PIECES; l++)
                 berg__neumaier_add(&part[l], &pc[l], L.acc[l]);
         }
-        for (size_t l = 0; l < W2_LANES; l++) {
-            double acc = 0.0;
+        for (size_t l = 0; l < W2_PIECES; l++) {
+            L.acc[l] = 0.0;
             for (size_t t = common; t < steps[l]; t++)
-                if (exact)
-                    W2_STEP(WA.a, WB.a, WA.r, WB.r, L.i[l], L.j[l], L.s[l], L.a[l], L.k[l], acc, 1);
-                else
-                    W2_STEP(WA.a, WB.a, WA.r, WB.r, L.i[l], L.j[l], L.s[l], L.a[l], L.k[l], acc, 0);
-            berg__neumaier_add(&part[l], &pc[l], acc);
+                w2_step(WA.a, kc, &L, l);
+            berg__neumaier_add(&part[l], &pc[l], L.acc[l]);
             berg__neumaier_add(&sum, &comp, part[l]);
             berg__neumaier_add(&sum, &comp, pc[l]);
         }
-        i0 = end[W2_LANES - 1];
+        i0 = end[W2_PIECES - 1];
         j0 = d + len - i0;
         d += len;
     }
     return sum + comp;
 }
 
+/* One scratch block kept between calls (up to W2_KEEP bytes): a fresh
+ * block costs a page fault per 4 KiB page when first written, about 14 us
+ * each on the (virtual) machine of the figures in docs/wasserstein.md, 5
+ * ms a call on 2^20 cells whenever other code (numpy's argsort, POT's
+ * emd2_1d) has given its memory back to the system in between. Taken and
+ * given back by atomic exchanges: concurrent calls allocate their own. */
+#define W2_KEEP ((size_t)16 << 20)
+typedef struct w2_block {
+    size_t bytes;
+    double data[];
+} w2_block;
+static _Atomic(w2_block *) w2_kept;
+
+/* a block of at least bytes, or NULL */
+static w2_block *block_get(size_t bytes)
+{
+    w2_block *b = atomic_exchange(&w2_kept, NULL);
+    if (b && b->bytes >= bytes)
+        return b;
+    free(b);
+    b = malloc(sizeof(w2_block) + bytes);
+    if (b)
+        b->bytes = bytes;
+    return b;
+}
+
+static void block_put(w2_block *b)
+{
+    if (b->bytes > W2_KEEP) {
+        free(b);
+        return;
+    }
+    free(atomic_exchange(&w2_kept, b));
+}
+
+#if defined(__GNUC__)
+__attribute__((destructor)) static void block_release(void)
+{
+    free(atomic_exchange(&w2_kept, NULL));
+}
+#endif
+
 typedef struct w2_job {
     w2_side *X, *Y;
-    double *buf; /* per half: 2 windows (values, reciprocals) and a tile's chains */
-    size_t n, win, halves;
+    double *buf; /* per thread: 2 windows and a tile's chains */
+    size_t n, win, halves, nbuf;
+    int avx512;
     int ok[2];
     double part[2];
 } w2_job;
@@ -859,8 +1089,10 @@ static void merge_range(void *ctx, size_t b, size_t e, size_t r)
     (void)b;
     (void)e;
     const size_t steps = 2 * job->n;
-    job->part[r] = merge_half(job->X, job->Y, job->buf + r * (4 * job->win + W2_GRP), job->win,
-                              steps * r / job->halves, steps * (r + 1) / job->halves);
+    /* (one thread: the halves one after the other in one buffer) */
+    double *buf = job->buf + r % job->nbuf * (2 * job->win + W2_GRP);
+    job->part[r] = merge_half(job->X, job->Y, buf, job->win, steps * r / job->halves,
+                              steps * (r + 1) / job->halves, job->avx512);
 }
 
 /* W2 in the space's units, or NaN when the scratch cannot be allocated or
@@ -872,17 +1104,23 @@ static double w2_merge(const berg_space *space, const double *p, const double *q
     /* a window holds at most the tiles of the boundaries 0 .. n + 1; one
      * half below W2_HALVES_MIN cells (the cut depends on n only) */
     const size_t win = ntiles + 2 < W2_WIN / W2_GRP ? (ntiles + 2) * W2_GRP : W2_WIN;
-    const size_t halves = n >= W2_HALVES_MIN ? 2 : 1, per = 4 * win + W2_GRP;
-    double *buf = malloc((halves * per + 4 * (ntiles + 1)) * sizeof(double));
-    if (!buf)
+    const size_t halves = n >= W2_HALVES_MIN ? 2 : 1, per = 2 * win + W2_GRP;
+    const size_t nbuf = nthreads >= 2 ? halves : 1;
+    w2_block *block =
+        block_get((nbuf * per + 4 * (ntiles + 1) + 4 * W2_LANES * ntiles) * sizeof(double));
+    if (!block)
         return NAN;
+    double *buf = block->data;
     const int vec = w2_vectors();
-    w2_side X = {.p = p, .n = n, .G = buf + halves * per, .vec = vec};
-    w2_side Y = {.p = q, .n = n, .G = buf + halves * per + 2 * (ntiles + 1), .vec = vec};
-    w2_job job = {.X = &X, .Y = &Y, .buf = buf, .n = n, .win = win, .halves = halves};
+    double *G = buf + nbuf * per, *Lt = G + 4 * (ntiles + 1);
+    w2_side X = {.p = p, .n = n, .G = G, .Lt = Lt, .vec = vec};
+    w2_side Y = {.p = q, .n = n, .G = G + 2 * (ntiles + 1), .Lt = Lt + 2 * W2_LANES * ntiles,
+                 .vec = vec};
+    w2_job job = {.X = &X, .Y = &Y, .buf = buf, .n = n, .win = win, .halves = halves,
+                  .nbuf = nbuf, .avx512 = w2_avx512()};
     berg__parallel_ranges(2, 2, nthreads, scan_range, &job);
     if (!job.ok[0] || !job.ok[1]) {
-        free(buf);
+        block_put(block);
         return NAN;
     }
     double P1 = side_scale(&X), Q1 = side_scale(&Y);
@@ -891,7 +1129,7 @@ static double w2_merge(const berg_space *space, const double *p, const double *q
     X.T = Y.T = P1 * Q1;
     job.part[1] = 0.0;
     berg__parallel_ranges(halves, halves, nthreads, merge_range, &job);
-    free(buf);
+    block_put(block);
     double sum = 0.0, comp = 0.0;
     berg__neumaier_add(&sum, &comp, job.part[0]);
     berg__neumaier_add(&sum, &comp, job.part[1]);

@@ -8,9 +8,12 @@
  * masses over 600 decades, subnormal cells, huge and tiny scales, equal,
  * proportional and shifted measures, masses of 1e-310 of the total near the
  * start of a CDF; W_p at order 2 takes the same path
- * and must agree bitwise; the result must not depend on the thread count. */
+ * and must agree bitwise; the result must not depend on the thread count;
+ * calls from several of the caller's threads at once (sharing the scratch
+ * block the merge keeps between calls) give the serial bits. */
 #include <float.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -240,6 +243,58 @@ static void test_threads(void)
     free(q);
 }
 
+/* calls from the caller's threads at once, on different sizes (the scratch
+ * block kept between calls changes hands and sizes): the serial bits */
+#define CONC_THREADS 4
+typedef struct conc_job {
+    berg_space *s;
+    double *p, *q, want;
+    int differ;
+} conc_job;
+
+static void *conc_worker(void *arg)
+{
+    conc_job *job = arg;
+    for (int r = 0; r < 12; r++) {
+        double w = -1.0;
+        if (berg_w2_distance_1d(job->s, job->p, job->q, &w) != BERG_OK || w != job->want)
+            job->differ++;
+    }
+    return NULL;
+}
+
+static void test_concurrent_calls(void)
+{
+    static const size_t sizes[CONC_THREADS] = {70001, 513, 40000, 9000};
+    conc_job jobs[CONC_THREADS];
+    pthread_t th[CONC_THREADS];
+    int started[CONC_THREADS];
+    for (size_t k = 0; k < CONC_THREADS; k++) {
+        const size_t n = sizes[k];
+        jobs[k].s = tu_line(n, 0.0, 1.0, BERG_NEUMANN);
+        jobs[k].p = tu_vec(n);
+        jobs[k].q = tu_vec(n);
+        fill(jobs[k].p, n, (int)k % 5);
+        fill(jobs[k].q, n, 0);
+        jobs[k].differ = 0;
+        CHECK_STATUS(berg_w2_distance_1d(jobs[k].s, jobs[k].p, jobs[k].q, &jobs[k].want), BERG_OK,
+                     "serial W2 on %zu cells", n);
+    }
+    for (size_t k = 0; k < CONC_THREADS; k++)
+        started[k] = pthread_create(&th[k], NULL, conc_worker, &jobs[k]) == 0;
+    for (size_t k = 0; k < CONC_THREADS; k++) {
+        if (started[k])
+            pthread_join(th[k], NULL);
+        else
+            conc_worker(&jobs[k]);
+        CHECK(jobs[k].differ == 0, "%d of 12 concurrent calls on %zu cells differ from %.17g",
+              jobs[k].differ, sizes[k], jobs[k].want);
+        berg_space_destroy(jobs[k].s);
+        free(jobs[k].p);
+        free(jobs[k].q);
+    }
+}
+
 /* the refusals of the first pass are check_1d's, and nothing is written */
 static void test_refusals(void)
 {
@@ -276,6 +331,7 @@ int main(void)
     test_closed_forms();
     test_subnormal_intervals();
     test_threads();
+    test_concurrent_calls();
     test_refusals();
     return test_summary("w2-merge");
 }
