@@ -324,6 +324,12 @@ static double walk_sum(const berg_space *space, double r, double M, int log_doma
 #define W2_SUB 256                                         /* steps per partial sum */
 #define W2_PAST 8.0 /* boundary values past n: above every CDF value (T < 4) */
 
+#if defined(__GNUC__)
+#  define W2_PREFETCH_LINE(x) __builtin_prefetch(x)
+#else
+#  define W2_PREFETCH_LINE(x) ((void)(x))
+#endif
+
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
     !defined(BERG_NO_CLONES) && !defined(__SANITIZE_THREAD__)
 /* the compiler's own vectorisation for AVX-512, AVX2 and the x86-64
@@ -623,6 +629,10 @@ static int side_scan(w2_side *X)
     int bad = 0;
     X->G[0] = X->G[1] = 0.0;
     for (size_t g = 0; g < X->ntiles; g++) {
+        /* (the tile after next into the cache: the hardware's prefetch
+         * does not follow the lane blocks' eight streams well) */
+        for (size_t k = (g + 2) * W2_GRP; k < (g + 3) * W2_GRP && k < n; k += 8)
+            W2_PREFETCH_LINE(X->p + k);
         if (g * W2_GRP < n) {
             double th[W2_LANES], tl[W2_LANES], sh[W2_LANES], sl[W2_LANES], uh, ul;
             tile_chains(X->p, n, g * W2_GRP, X->vec, NULL, th, tl, &bad);
@@ -762,18 +772,41 @@ static void win_cover(const w2_side *X, w2_win *W, double *loc, size_t lo, size_
     }
 }
 
-/* the first d merged ends take how many of A's (ties to A); i in [lo, hi] */
-static size_t win_split(const w2_win *WA, const w2_win *WB, size_t d, size_t lo, size_t hi)
+/* where the pieces of the batch of len steps from d (at i0, j0) end: end[l]
+ * of the first e = d + len (l + 1) / W2_PIECES merged ends are A's (ties
+ * to A): the number of i with A's end i before B's end e - i - 1, A[i + 1]
+ * <= B[e - i] (true, then false), by binary searches side by side
+ * (independent chains of loads instead of one after the other) */
+static void win_splits(const w2_win *WA, const w2_win *WB, size_t n, size_t d, size_t len,
+                       size_t i0, size_t j0, size_t ihi, size_t *end)
 {
     const double *A = WA->a - WA->org, *B = WB->a - WB->org;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (A[mid + 1] <= B[d - mid]) /* A's end mid before B's end d - mid - 1 */
-            lo = mid + 1;
-        else
-            hi = mid;
+    size_t b[W2_PIECES], m[W2_PIECES], e[W2_PIECES];
+    int more = 0;
+    for (size_t l = 0; l < W2_PIECES; l++) {
+        /* the end is in [lo, hi]: i0 <= i, e - i <= n, e - i >= j0 */
+        const size_t el = d + len * (l + 1) / W2_PIECES;
+        size_t lo = el > n && el - n > i0 ? el - n : i0, hi = el - j0;
+        hi = hi < ihi ? hi : ihi;
+        hi = hi < n ? hi : n;
+        e[l] = el;
+        b[l] = lo;
+        m[l] = hi - lo;
+        more |= m[l] > 1;
     }
-    return lo;
+    /* (the answer stays in [b, b + m]; probes below b + m <= hi) */
+    while (more) {
+        more = 0;
+        for (size_t l = 0; l < W2_PIECES; l++)
+            if (m[l] > 1) {
+                const size_t half = m[l] / 2, k = b[l] + half;
+                b[l] = A[k + 1] <= B[e[l] - k] ? k : b[l];
+                m[l] -= half;
+                more |= m[l] > 1;
+            }
+    }
+    for (size_t l = 0; l < W2_PIECES; l++)
+        end[l] = b[l] + (m[l] && A[b[l] + 1] <= B[e[l] - b[l]]);
 }
 
 /* v clamped to [0, 1], NaN to 0 */
@@ -831,11 +864,6 @@ static inline void w2_step(const double *restrict V, int64_t kc, w2_lanes *restr
  * first npf steps: the tiles are computed in bursts, one per batch, which
  * the hardware's prefetch does not follow, and a burst of prefetches would
  * stall as the loads do. */
-#if defined(__GNUC__)
-#  define W2_PREFETCH_LINE(x) __builtin_prefetch(x)
-#else
-#  define W2_PREFETCH_LINE(x) ((void)(x))
-#endif
 #define W2_PREFETCH(t)                                                                        \
     do {                                                                                     \
         if ((t) < npf) {                                                                     \
@@ -959,14 +987,10 @@ static double merge_half(const w2_side *X, const w2_side *Y, double *buf, size_t
         const int64_t kc = ob + (int64_t)WA.org - (int64_t)WB.org;
         w2_lanes L;
         size_t end[W2_PIECES], steps[W2_PIECES], common = len;
+        win_splits(&WA, &WB, n, d, len, i0, j0, ihi, end);
         for (size_t l = 0; l < W2_PIECES; l++) {
             size_t da = d + len * l / W2_PIECES, db = d + len * (l + 1) / W2_PIECES;
             size_t i = l == 0 ? i0 : end[l - 1], j = da - i;
-            size_t slo = db > n && db - n > i ? db - n : i, shi = db - j0;
-            shi = shi < ihi ? shi : ihi;
-            shi = shi < n ? shi : n;
-            size_t ie = win_split(&WA, &WB, db, slo, shi);
-            end[l] = ie;
             steps[l] = db - da;
             common = steps[l] < common ? steps[l] : common;
             double s = A[i] > B[j] ? A[i] : B[j];
