@@ -362,19 +362,25 @@ typedef struct lanes {
 } lanes;
 
 /* panel rows 0 .. rows - 1 (a multiple of 8) from the lanes' inputs (every
- * lane's, unused ones too, holds rows values) */
-CLONES static void panel_gather(const lanes *L, size_t rows, double *restrict P)
+ * lane's, unused ones too, holds rows values): the blocks that every lane
+ * of a group reads from its line (edges = 0) or the others (edges = 1).
+ * The first call reads the lines before their edges are staged, which
+ * would otherwise take the first touch of each line's ends from memory. */
+CLONES static void panel_gather(const lanes *L, size_t rows, int edges, double *restrict P)
 {
 #ifdef VW
     for (size_t j0 = 0; j0 < rows; j0 += 8)
         for (size_t lg = 0; lg < LANES; lg += 8) {
             const double *s[8];
+            int inner = 1;
             for (size_t k = 0; k < 8; k++) {
                 size_t l = lg + k;
-                s[k] = j0 >= L->dlo[l] && j0 < L->dhi[l]
-                           ? L->line[l] + (L->first[l] + (ptrdiff_t)j0)
-                           : L->in[l] + j0;
+                int in_line = j0 >= L->dlo[l] && j0 < L->dhi[l];
+                inner &= in_line;
+                s[k] = in_line ? L->line[l] + (L->first[l] + (ptrdiff_t)j0) : L->in[l] + j0;
             }
+            if (inner == edges)
+                continue;
             vrow r0, r1, r2, r3, r4, r5, r6, r7;
             VLD(r0, s[0]);
             VLD(r1, s[1]);
@@ -396,6 +402,8 @@ CLONES static void panel_gather(const lanes *L, size_t rows, double *restrict P)
             VST(d + 7 * LANES, r7);
         }
 #else
+    if (!edges) /* all of it once the edges are staged */
+        return;
     for (size_t j = 0; j < rows; j++)
         for (size_t l = 0; l < LANES; l++) {
             size_t j0 = j & ~(size_t)7;
@@ -531,10 +539,13 @@ static void pass_contiguous(void *v, size_t begin, size_t end, size_t range)
                 L.line[l] = line;
                 L.first[l] = first;
             }
-            if (L.dlo[l] > 0 || L.dhi[l] < rows)
-                stage_edges(line, bc, n, first, rows, L.dlo[l], L.dhi[l], st);
         }
-        panel_gather(&L, rows, P);
+        panel_gather(&L, rows, 0, P);
+        for (size_t l = 0; l < L.nl; l++)
+            if (L.dlo[l] > 0 || L.dhi[l] < rows)
+                stage_edges(c->src + (size_t)(L.dst[l] - c->dst), bc, n, L.i0[l] - w, rows,
+                            L.dlo[l], L.dhi[l], stage + l * srows);
+        panel_gather(&L, rows, 1, P);
         for (size_t j = 0; j < maxlen; j += 8) {
             size_t nr = maxlen - j < 8 ? maxlen - j : 8;
             if (nr < 8) /* rows of Q not written: no output reads them */
@@ -585,18 +596,16 @@ static void pass_strided(void *v, size_t begin, size_t end, size_t range)
         const double *src = c->src + line * c->n * inner + k0;
         double *dst = c->dst + line * c->n * inner + r0 * inner + k0;
         panels_copy(src, inner, bc, n, (ptrdiff_t)r0 - w, len + 2 * c->w, nc, pstride, P);
-        for (size_t k = 0; k < nc; k += LANES) {
-            const double *Pg = P + (k / LANES) * pstride;
-            if (nc - k >= LANES) {
-                conv_panel(Pg, c->g, c->w, len, dst + k, inner);
-                continue;
-            }
-            for (size_t j = 0; j < len; j += 8) {
-                size_t nr = len - j < 8 ? len - j : 8;
-                conv_panel(Pg + j * LANES, c->g, c->w, nr, Q, LANES);
-                for (size_t r = 0; r < nr; r++)
-                    memcpy(dst + (j + r) * inner + k, Q + r * LANES, (nc - k) * sizeof(double));
-            }
+        /* 8 output rows of every panel into Q, then out as whole rows of
+         * the block (stores one array row apart, 16 values at a time, cost
+         * twice as much) */
+        for (size_t j = 0; j < len; j += 8) {
+            size_t nr = len - j < 8 ? len - j : 8;
+            for (size_t k = 0; k < nc; k += LANES)
+                conv_panel(P + (k / LANES) * pstride + j * LANES, c->g, c->w, nr, Q + k,
+                           GROUP * LANES);
+            for (size_t r = 0; r < nr; r++)
+                memcpy(dst + (j + r) * inner, Q + r * GROUP * LANES, nc * sizeof(double));
         }
     }
 }
@@ -617,10 +626,10 @@ static size_t panel_stride(const berg__hdir *e)
     return most * LANES;
 }
 
-/* a thread's panels: GROUP panels and 8 output rows */
+/* a thread's panels: GROUP panels and 8 output rows of them */
 static size_t thread_doubles(const berg__hdir *e)
 {
-    return GROUP * panel_stride(e) + 8 * LANES;
+    return GROUP * panel_stride(e) + 8 * GROUP * LANES;
 }
 
 size_t berg__hdir_panel_doubles(const berg__hdir *e)
