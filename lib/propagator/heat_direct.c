@@ -626,10 +626,28 @@ static size_t panel_stride(const berg__hdir *e)
     return most * LANES;
 }
 
-/* a thread's panels: GROUP panels and 8 output rows of them */
+/* The last two axes of a space are convolved plane by plane when a plane
+ * (n_{d-2} n_{d-1} values) fits the L2 cache and there are planes for
+ * every thread: the strided pass of axis d-2 into a plane buffer, then the
+ * contiguous pass of axis d-1 out of it, one trip through memory for both
+ * axes. Each value is computed as by the two passes over the whole batch. */
+#define PLANE_MAX 32768
+
+static size_t plane_doubles(const berg__hdir *e)
+{
+    return e->ndim >= 2 ? e->ax[e->ndim - 2].n * e->ax[e->ndim - 1].n : 0;
+}
+
+static int fused(const berg__hdir *e)
+{
+    size_t pl = plane_doubles(e);
+    return pl > 0 && pl <= PLANE_MAX && e->batch * (e->nreal / pl) >= e->nthreads;
+}
+
+/* a thread's panels: GROUP panels, 8 output rows of them, and a plane */
 static size_t thread_doubles(const berg__hdir *e)
 {
-    return GROUP * panel_stride(e) + 8 * GROUP * LANES;
+    return GROUP * panel_stride(e) + 8 * GROUP * LANES + (fused(e) ? plane_doubles(e) : 0);
 }
 
 size_t berg__hdir_panel_doubles(const berg__hdir *e)
@@ -637,9 +655,9 @@ size_t berg__hdir_panel_doubles(const berg__hdir *e)
     return e->nthreads * thread_doubles(e);
 }
 
-/* dst = K_axis src over the whole batch (src != dst) */
-static void run_pass(const berg__hdir *e, const berg__hdir_kernel *k, int axis, size_t nthreads,
-                     const double *src, double *dst, double *panels)
+/* the pass of axis a over lines of src (the whole batch, or one plane) */
+static pass_ctx pass_setup(const berg__hdir *e, const berg__hdir_kernel *k, int axis,
+                           size_t lines, const double *src, double *dst, double *panels)
 {
     pass_ctx c = {.e = e, .axis = axis, .w = k->w[axis], .g = k->g[axis], .src = src,
                   .dst = dst, .n = e->ax[axis].n, .panels = panels,
@@ -648,36 +666,81 @@ static void run_pass(const berg__hdir *e, const berg__hdir_kernel *k, int axis, 
     for (int b = axis + 1; b < e->ndim; b++)
         inner *= e->ax[b].n;
     c.inner = inner;
-    c.lines = e->batch * (e->nreal / (c.n * inner));
+    c.lines = lines;
     size_t chunks = (c.n + CH - 1) / CH;
     if (inner == 1) {
         c.per_line = chunks;
         c.units = (c.lines * chunks + LANES - 1) / LANES;
-        berg__parallel_for(c.units, nthreads, 1, pass_contiguous, &c);
     } else {
         c.per_line = chunks * ((inner + GROUP * LANES - 1) / (GROUP * LANES));
         c.units = c.lines * c.per_line;
-        berg__parallel_for(c.units, nthreads, 1, pass_strided, &c);
     }
+    return c;
+}
+
+/* dst = K_axis src over the whole batch (src != dst) */
+static void run_pass(const berg__hdir *e, const berg__hdir_kernel *k, int axis, size_t nthreads,
+                     const double *src, double *dst, double *panels)
+{
+    size_t lines = e->batch * (e->nreal / e->ax[axis].n);
+    for (int b = axis + 1; b < e->ndim; b++)
+        lines /= e->ax[b].n;
+    pass_ctx c = pass_setup(e, k, axis, lines, src, dst, panels);
+    berg__parallel_for(c.units, nthreads, 1, c.inner == 1 ? pass_contiguous : pass_strided, &c);
+}
+
+typedef struct planes_ctx {
+    const berg__hdir *e;
+    const berg__hdir_kernel *k;
+    const double *src;
+    double *dst, *panels;
+} planes_ctx;
+
+static void pass_planes(void *v, size_t begin, size_t end, size_t range)
+{
+    const planes_ctx *pc = v;
+    const berg__hdir *e = pc->e;
+    const int d = e->ndim;
+    const size_t pl = plane_doubles(e);
+    double *plane = pc->panels + range * thread_doubles(e) + GROUP * panel_stride(e) +
+                    8 * GROUP * LANES;
+    for (size_t u = begin; u < end; u++) {
+        pass_ctx c = pass_setup(e, pc->k, d - 2, 1, pc->src + u * pl, plane, pc->panels);
+        pass_strided(&c, 0, c.units, range);
+        c = pass_setup(e, pc->k, d - 1, e->ax[d - 2].n, plane, pc->dst + u * pl, pc->panels);
+        pass_contiguous(&c, 0, c.units, range);
+    }
+}
+
+/* dst = K_{d-2} K_{d-1} src plane by plane (src != dst) */
+static void run_planes(const berg__hdir *e, const berg__hdir_kernel *k, size_t nthreads,
+                       const double *src, double *dst, double *panels)
+{
+    planes_ctx pc = {e, k, src, dst, panels};
+    berg__parallel_for(e->batch * (e->nreal / plane_doubles(e)), nthreads, 1, pass_planes, &pc);
 }
 
 void berg__hdir_run(const berg__hdir *e, const berg__hdir_kernel *k, const double *in,
                     double *out, double *tmp, double *panels)
 {
     const size_t total = e->batch * e->nreal;
-    const int d = e->ndim;
+    const int d = e->ndim, fuse = fused(e);
+    const int jobs = fuse ? d - 1 : d;
     size_t nt = e->nthreads;
-    /* out of place passes ending in out: in -> (tmp, out, tmp, ...) -> out */
+    /* out of place jobs ending in out: in -> (tmp, out, tmp, ...) -> out */
     const double *src = in;
-    if (d % 2 == 1 && in == out) {
+    if (jobs % 2 == 1 && in == out) {
         memcpy(tmp, in, total * sizeof(double));
         src = tmp;
     }
-    /* pass j writes bufs[j % 2]; the last one writes out */
-    double *bufs[2] = {d % 2 ? out : tmp, d % 2 ? tmp : out};
-    for (int a = 0; a < d; a++) {
-        double *dst = bufs[a % 2];
-        run_pass(e, k, a, nt, src, dst, panels);
+    /* job j writes bufs[j % 2]; the last one writes out */
+    double *bufs[2] = {jobs % 2 ? out : tmp, jobs % 2 ? tmp : out};
+    for (int j = 0; j < jobs; j++) {
+        double *dst = bufs[j % 2];
+        if (fuse && j == d - 2)
+            run_planes(e, k, nt, src, dst, panels);
+        else
+            run_pass(e, k, j, nt, src, dst, panels);
         src = dst;
     }
 }
@@ -726,21 +789,46 @@ static double now_seconds(const berg__hdir *e)
 }
 
 /* seconds of one pass of axis a at half-width w */
-static double time_pass(const berg__hdir *e, int a, size_t w, const double *src, double *dst,
-                        double *panels)
+/* the jobs of a run: one per axis, but one for the last two axes when the
+ * run goes plane by plane; job j covers axes first_axis(j) .. last_axis(j) */
+static int n_jobs(const berg__hdir *e) { return fused(e) ? e->ndim - 1 : e->ndim; }
+
+static int last_axis(const berg__hdir *e, int j)
+{
+    return fused(e) && j == e->ndim - 2 ? j + 1 : j;
+}
+
+/* the taps of job j for kernel widths w[] */
+static double job_taps(const berg__hdir *e, int j, const size_t *w)
+{
+    double taps = 0.0;
+    for (int a = j; a <= last_axis(e, j); a++)
+        taps += 2.0 * (double)w[a] + 1.0;
+    return taps;
+}
+
+/* seconds of job j with the half-widths w[] of its axes */
+static double time_job(const berg__hdir *e, int j, const size_t *w, const double *src,
+                       double *dst, double *panels)
 {
     berg__hdir_kernel k;
     memset(&k, 0, sizeof k);
-    for (size_t m = 0; m <= w; m++)
-        k.g[a][m] = 1.0 / (double)(2 * w + 1);
-    k.w[a] = w;
+    for (int a = j; a <= last_axis(e, j); a++) {
+        for (size_t m = 0; m <= w[a]; m++)
+            k.g[a][m] = 1.0 / (double)(2 * w[a] + 1);
+        k.w[a] = w[a];
+    }
     double t0 = now_seconds(e);
-    run_pass(e, &k, a, e->nthreads, src, dst, panels);
+    if (last_axis(e, j) > j)
+        run_planes(e, &k, e->nthreads, src, dst, panels);
+    else
+        run_pass(e, &k, j, e->nthreads, src, dst, panels);
     return now_seconds(e) - t0;
 }
 
-/* the model: the spectral step's time, and per axis the time of a pass as
- * a + b (2 w + 1) from passes at half-widths W1 and W2; the least of 3
+/* the model: the spectral step's time, and per job (an axis' pass, or the
+ * planes of the last two) its time as a + b taps (2 w + 1 per axis) from
+ * runs at half-widths W1 and W2; the least of 3
  * interleaved rounds of each; measured once per engine. The cost per tap
  * grows with the width (the window leaves L1), so the line through the two
  * points overestimates between them, where the crossovers fall: the choice
@@ -850,19 +938,19 @@ static berg_status measure(const berg__hdir *ec, berg__hdir_fft_fn fft, void *ff
                 double t0 = now_seconds(e);
                 st = fft(fft_ctx, fn);
                 tf = fmin(tf, now_seconds(e) - t0);
-                for (int a = 0; a < e->ndim && st == BERG_OK; a++) {
-                    p1[a] = fmin(p1[a], time_pass(e, a, w1[a], buf, buf + total, buf + 2 * total));
-                    if (w2[a] > w1[a])
-                        p2[a] = fmin(p2[a], time_pass(e, a, w2[a], buf, buf + total, buf + 2 * total));
+                for (int j = 0; j < n_jobs(e) && st == BERG_OK; j++) {
+                    double *dst = buf + total, *pan = buf + 2 * total;
+                    p1[j] = fmin(p1[j], time_job(e, j, w1, buf, dst, pan));
+                    if (job_taps(e, j, w2) > job_taps(e, j, w1))
+                        p2[j] = fmin(p2[j], time_job(e, j, w2, buf, dst, pan));
                 }
             }
             if (st == BERG_OK) {
-                for (int a = 0; a < e->ndim; a++) {
-                    double b = w2[a] > w1[a] ? fmax(0.0, (p2[a] - p1[a]) /
-                                                             (2.0 * (double)(w2[a] - w1[a])))
-                                             : 0.0;
-                    e->pass_b[a] = b;
-                    e->pass_a[a] = fmax(0.0, p1[a] - (2.0 * (double)w1[a] + 1.0) * b);
+                for (int j = 0; j < n_jobs(e); j++) {
+                    double t1 = job_taps(e, j, w1), t2 = job_taps(e, j, w2);
+                    double b = t2 > t1 ? fmax(0.0, (p2[j] - p1[j]) / (t2 - t1)) : 0.0;
+                    e->pass_b[j] = b;
+                    e->pass_a[j] = fmax(0.0, p1[j] - t1 * b);
                 }
                 e->fft_seconds = tf;
             }
@@ -880,8 +968,8 @@ static berg_status measure(const berg__hdir *ec, berg__hdir_fft_fn fft, void *ff
 double berg__hdir_predict(const berg__hdir *e, const berg__hdir_kernel *k)
 {
     double p = 0.0;
-    for (int a = 0; a < e->ndim; a++)
-        p += e->pass_a[a] + e->pass_b[a] * (2.0 * (double)k->w[a] + 1.0);
+    for (int j = 0; j < n_jobs(e); j++)
+        p += e->pass_a[j] + e->pass_b[j] * job_taps(e, j, k->w);
     return p;
 }
 

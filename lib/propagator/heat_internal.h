@@ -35,7 +35,7 @@ typedef struct berg__hdir {
     int lock_live;
     atomic_int measured;
     double fft_seconds;                 /* one spectral step */
-    double pass_a[BERG_MAX_RANK], pass_b[BERG_MAX_RANK]; /* pass time a + b (2w+1) */
+    double pass_a[BERG_MAX_RANK], pass_b[BERG_MAX_RANK]; /* job j: a + b taps */
 } berg__hdir;
 
 /* the kernels of one time: g[a][0..w[a]] (symmetric), compact when every
