@@ -388,6 +388,7 @@ typedef struct w2_side {
     double *Lt;       /* 2 W2_LANES ntiles: the lane blocks' totals (th, tl) */
     double m1, m2, m3; /* normalized value = ((raw m1) m2) m3 */
     int vec;           /* tile_chains transposes in vectors (w2_vectors) */
+    int avx512;        /* tile_values and the merge with AVX-512 (w2_avx512) */
     double T;
 } w2_side;
 
@@ -667,6 +668,41 @@ static double side_scale(w2_side *X)
     return (P * X->m1) * X->m2;
 }
 
+#if defined(W2_AVX512) && defined(W2_VECTORS)
+/* tile_values on a full tile below the last cell with mass, with AVX-512's
+ * min and max instructions (the generic vectors' selects take two each):
+ * the same operations lane by lane */
+__attribute__((target("avx512f"))) static void
+tile_fill_avx512(const double *q, const double *sh, const double *sl, const double *cap,
+                 double m1, double m2, double m3, double T, double *out)
+{
+    const __m512d zero = _mm512_setzero_pd(), vsh = _mm512_loadu_pd(sh), vsl = _mm512_loadu_pd(sl),
+                  vcap = _mm512_loadu_pd(cap), vT = _mm512_set1_pd(T), vm1 = _mm512_set1_pd(m1),
+                  vm2 = _mm512_set1_pd(m2), vm3 = _mm512_set1_pd(m3);
+    __m512d s = zero, c = zero, mx = zero;
+    w2_vec r[8], y[8];
+    for (size_t t = 0; t < W2_BLK; t += 8) {
+        for (size_t l = 0; l < 8; l++)
+            r[l] = (w2_vec)_mm512_loadu_pd(q + l * W2_BLK + t);
+        W2_TRANSPOSE(r, y);
+        for (size_t u = 0; u < 8; u++) {
+            const __m512d x = (__m512d)y[u], sx = _mm512_add_pd(s, x), bp = _mm512_sub_pd(sx, s);
+            __m512d v = _mm512_max_pd(_mm512_add_pd(s, c), mx);
+            mx = v;
+            v = _mm512_min_pd(_mm512_add_pd(vsh, _mm512_add_pd(vsl, v)), vcap);
+            v = _mm512_mul_pd(_mm512_mul_pd(_mm512_mul_pd(v, vm1), vm2), vm3);
+            y[u] = (w2_vec)_mm512_min_pd(v, vT);
+            c = _mm512_add_pd(c, _mm512_add_pd(_mm512_sub_pd(s, _mm512_sub_pd(sx, bp)),
+                                               _mm512_sub_pd(x, bp)));
+            s = sx;
+        }
+        W2_TRANSPOSE(y, r);
+        for (size_t l = 0; l < 8; l++)
+            _mm512_storeu_pd(out + l * W2_BLK + t, (__m512d)r[l]);
+    }
+}
+#endif
+
 /* the normalized boundary values of tile g into out[0 .. W2_GRP): the lane
  * blocks' chains again (tile_chains), from the starts and caps of the
  * lane totals of the first pass (the same values), the values normalized
@@ -684,6 +720,12 @@ W2_CLONES static void tile_values(const w2_side *X, size_t g, double *loc, doubl
     const double *th = X->Lt + 2 * W2_LANES * g, *tl = th + W2_LANES, *q = X->p + base;
     tile_lanes(X->G + 2 * g, X->G + 2 * g + 2, th, tl, sh, sl, cap);
     if (base + W2_GRP <= last) { /* (last <= n: a full tile) */
+#if defined(W2_AVX512) && defined(W2_VECTORS)
+        if (X->avx512) {
+            tile_fill_avx512(q, sh, sl, cap, m1, m2, m3, T, out);
+            return;
+        }
+#endif
 #ifdef W2_VECTORS
         if (X->vec) {
             w2_vec s = {0}, c = {0}, mx = {0}, vsh, vsl, vcap, vT = (w2_vec){0} + T, r[8], y[8];
@@ -900,8 +942,7 @@ w2_run_avx512(const double *restrict V, int64_t kc, w2_lanes *restrict L, size_t
     enum { NV = W2_PIECES / 8 };
     __m512d ea[NV], eb[NV], la[NV], lb[NV], s[NV], a[NV], acc[NV];
     __m512i I[NV], J[NV];
-    const __m512d one = _mm512_set1_pd(1.0), mone = _mm512_set1_pd(-1.0),
-                  zero = _mm512_setzero_pd();
+    const __m512d one = _mm512_set1_pd(1.0), zero = _mm512_setzero_pd();
     const __m512i ione = _mm512_set1_epi64(1), vkc = _mm512_set1_epi64(kc);
     for (int v = 0; v < NV; v++) {
         ea[v] = _mm512_loadu_pd(L->ea + 8 * v);
@@ -911,21 +952,21 @@ w2_run_avx512(const double *restrict V, int64_t kc, w2_lanes *restrict L, size_t
         s[v] = _mm512_loadu_pd(L->s + 8 * v);
         a[v] = _mm512_loadu_pd(L->a + 8 * v);
         acc[v] = zero;
-        I[v] = _mm512_loadu_si512(L->i + 8 * v);
-        J[v] = _mm512_loadu_si512(L->j + 8 * v);
+        I[v] = _mm512_add_epi64(_mm512_loadu_si512(L->i + 8 * v), ione); /* (i + 1, j + 1) */
+        J[v] = _mm512_add_epi64(_mm512_loadu_si512(L->j + 8 * v), ione);
     }
     for (size_t t = 0; t < steps; t++) {
         W2_PREFETCH(t);
         for (int v = 0; v < NV; v++) {
             const __mmask8 m = _mm512_cmp_pd_mask(ea[v], eb[v], _CMP_LE_OQ);
             const __m512d s1 = _mm512_min_pd(ea[v], eb[v]), hi = _mm512_max_pd(eb[v], ea[v]);
-            const __m512d sg = _mm512_mask_blend_pd(m, mone, one);
             const __m512d lo = _mm512_mask_blend_pd(m, la[v], lb[v]);
             __m512d g = _mm512_div_pd(_mm512_sub_pd(hi, s1), _mm512_sub_pd(hi, lo));
             g = _mm512_min_pd(_mm512_max_pd(g, zero), one);
             const __m512d k =
                 _mm512_cvtepi64_pd(_mm512_add_epi64(_mm512_sub_epi64(I[v], J[v]), vkc));
-            const __m512d b = _mm512_add_pd(k, _mm512_mul_pd(sg, g));
+            /* k + g where A's end is taken, k - g (= k + (-1) g) where B's is */
+            const __m512d b = _mm512_mask_sub_pd(_mm512_add_pd(k, g), (__mmask8)~m, k, g);
             const __m512d sq = _mm512_add_pd(_mm512_mul_pd(a[v], _mm512_add_pd(a[v], b)),
                                              _mm512_mul_pd(b, b));
             acc[v] = _mm512_add_pd(acc[v], _mm512_mul_pd(_mm512_sub_pd(s1, s[v]), sq));
@@ -933,8 +974,7 @@ w2_run_avx512(const double *restrict V, int64_t kc, w2_lanes *restrict L, size_t
             a[v] = b;
             I[v] = _mm512_mask_add_epi64(I[v], m, I[v], ione);
             J[v] = _mm512_mask_add_epi64(J[v], (__mmask8)~m, J[v], ione);
-            const __m512i x = _mm512_add_epi64(_mm512_mask_blend_epi64(m, J[v], I[v]), ione);
-            const __m512d nv = _mm512_i64gather_pd(x, V, 8);
+            const __m512d nv = _mm512_i64gather_pd(_mm512_mask_blend_epi64(m, J[v], I[v]), V, 8);
             la[v] = _mm512_mask_blend_pd(m, la[v], ea[v]);
             lb[v] = _mm512_mask_blend_pd(m, eb[v], lb[v]);
             ea[v] = _mm512_mask_blend_pd(m, ea[v], nv);
@@ -949,8 +989,8 @@ w2_run_avx512(const double *restrict V, int64_t kc, w2_lanes *restrict L, size_t
         _mm512_storeu_pd(L->s + 8 * v, s[v]);
         _mm512_storeu_pd(L->a + 8 * v, a[v]);
         _mm512_storeu_pd(L->acc + 8 * v, acc[v]);
-        _mm512_storeu_si512(L->i + 8 * v, I[v]);
-        _mm512_storeu_si512(L->j + 8 * v, J[v]);
+        _mm512_storeu_si512(L->i + 8 * v, _mm512_sub_epi64(I[v], ione));
+        _mm512_storeu_si512(L->j + 8 * v, _mm512_sub_epi64(J[v], ione));
     }
 }
 #endif
@@ -1139,11 +1179,12 @@ static double w2_merge(const berg_space *space, const double *p, const double *q
     double *buf = block->data;
     const int vec = w2_vectors();
     double *G = buf + nbuf * per, *Lt = G + 4 * (ntiles + 1);
-    w2_side X = {.p = p, .n = n, .G = G, .Lt = Lt, .vec = vec};
+    const int avx512 = w2_avx512();
+    w2_side X = {.p = p, .n = n, .G = G, .Lt = Lt, .vec = vec, .avx512 = avx512};
     w2_side Y = {.p = q, .n = n, .G = G + 2 * (ntiles + 1), .Lt = Lt + 2 * W2_LANES * ntiles,
-                 .vec = vec};
+                 .vec = vec, .avx512 = avx512};
     w2_job job = {.X = &X, .Y = &Y, .buf = buf, .n = n, .win = win, .halves = halves,
-                  .nbuf = nbuf, .avx512 = w2_avx512()};
+                  .nbuf = nbuf, .avx512 = avx512};
     berg__parallel_ranges(2, 2, nthreads, scan_range, &job);
     if (!job.ok[0] || !job.ok[1]) {
         block_put(block);
