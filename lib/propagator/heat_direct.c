@@ -233,41 +233,117 @@ CLONES static void conv_panel(const double *restrict P, const double *restrict g
     const double g0 = g[0];
     size_t i = 0;
 #ifdef VW
+    /* both vectors of a row in one sweep: eight accumulators, enough
+     * independent FMA chains for two FMA pipes of latency 4 */
     for (; i + 4 <= nout; i += 4) {
         const double *c = x + i * LANES;
-        for (size_t v = 0; v < LANES; v += VW) {
-            const double *cv = c + v;
-            vrow x0, x1, x2, x3;
-            VLD(x0, cv);
-            VLD(x1, cv + LANES);
-            VLD(x2, cv + 2 * LANES);
-            VLD(x3, cv + 3 * LANES);
-            vrow o0 = g0 * x0, o1 = g0 * x1, o2 = g0 * x2, o3 = g0 * x3;
-            /* before step m: a1 = x_{1-m}, a2 = x_{2-m}, a3 = x_{3-m},
-             * b1 = x_{2+m}, b2 = x_{1+m}, b3 = x_m */
-            vrow a1 = x0, a2 = x1, a3 = x2, b1 = x3, b2 = x2, b3 = x1;
-            const double *lo = cv - LANES, *hi = cv + 4 * LANES;
-            for (size_t m = 1; m <= w; m++, lo -= LANES, hi += LANES) {
-                const double gm = g[m];
-                vrow A, B;
-                VLD(A, lo);
-                VLD(B, hi);
-                o0 += gm * (A + b3);
-                o1 += gm * (a1 + b2);
-                o2 += gm * (a2 + b1);
-                o3 += gm * (a3 + B);
-                a3 = a2;
-                a2 = a1;
-                a1 = A;
-                b3 = b2;
-                b2 = b1;
-                b1 = B;
-            }
-            VST(out + i * os + v, o0);
-            VST(out + (i + 1) * os + v, o1);
-            VST(out + (i + 2) * os + v, o2);
-            VST(out + (i + 3) * os + v, o3);
+        vrow x0, x1, x2, x3, y0, y1, y2, y3;
+        VLD(x0, c);
+        VLD(x1, c + LANES);
+        VLD(x2, c + 2 * LANES);
+        VLD(x3, c + 3 * LANES);
+        VLD(y0, c + VW);
+        VLD(y1, c + LANES + VW);
+        VLD(y2, c + 2 * LANES + VW);
+        VLD(y3, c + 3 * LANES + VW);
+        vrow o0 = g0 * x0, o1 = g0 * x1, o2 = g0 * x2, o3 = g0 * x3;
+        vrow p0 = g0 * y0, p1 = g0 * y1, p2 = g0 * y2, p3 = g0 * y3;
+        /* before step m: a1 = x_{1-m}, a2 = x_{2-m}, a3 = x_{3-m},
+         * b1 = x_{2+m}, b2 = x_{1+m}, b3 = x_m (c, d: the second vector) */
+        vrow a1 = x0, a2 = x1, a3 = x2, b1 = x3, b2 = x2, b3 = x1;
+        vrow c1 = y0, c2 = y1, c3 = y2, d1 = y3, d2 = y2, d3 = y1;
+        const double *lo = c - LANES, *hi = c + 4 * LANES;
+        size_t m = 1;
+        /* three steps at a time, the roles of the last loads renamed rather
+         * than moved (the same sums in the same order as one at a time) */
+        for (; m + 3 <= w + 1; m += 3, lo -= 3 * LANES, hi += 3 * LANES) {
+            const double g1 = g[m], g2 = g[m + 1], g3 = g[m + 2];
+            vrow A1, A2, A3, B1, B2, B3, C1, C2, C3, D1, D2, D3;
+            VLD(A1, lo);
+            VLD(B1, hi);
+            VLD(C1, lo + VW);
+            VLD(D1, hi + VW);
+            VLD(A2, lo - LANES);
+            VLD(B2, hi + LANES);
+            VLD(C2, lo - LANES + VW);
+            VLD(D2, hi + LANES + VW);
+            VLD(A3, lo - 2 * LANES);
+            VLD(B3, hi + 2 * LANES);
+            VLD(C3, lo - 2 * LANES + VW);
+            VLD(D3, hi + 2 * LANES + VW);
+            o0 += g1 * (A1 + b3);
+            o1 += g1 * (a1 + b2);
+            o2 += g1 * (a2 + b1);
+            o3 += g1 * (a3 + B1);
+            p0 += g1 * (C1 + d3);
+            p1 += g1 * (c1 + d2);
+            p2 += g1 * (c2 + d1);
+            p3 += g1 * (c3 + D1);
+            o0 += g2 * (A2 + b2);
+            o1 += g2 * (A1 + b1);
+            o2 += g2 * (a1 + B1);
+            o3 += g2 * (a2 + B2);
+            p0 += g2 * (C2 + d2);
+            p1 += g2 * (C1 + d1);
+            p2 += g2 * (c1 + D1);
+            p3 += g2 * (c2 + D2);
+            o0 += g3 * (A3 + b1);
+            o1 += g3 * (A2 + B1);
+            o2 += g3 * (A1 + B2);
+            o3 += g3 * (a1 + B3);
+            p0 += g3 * (C3 + d1);
+            p1 += g3 * (C2 + D1);
+            p2 += g3 * (C1 + D2);
+            p3 += g3 * (c1 + D3);
+            a1 = A3;
+            a2 = A2;
+            a3 = A1;
+            b1 = B3;
+            b2 = B2;
+            b3 = B1;
+            c1 = C3;
+            c2 = C2;
+            c3 = C1;
+            d1 = D3;
+            d2 = D2;
+            d3 = D1;
         }
+        for (; m <= w; m++, lo -= LANES, hi += LANES) {
+            const double gm = g[m];
+            vrow A, B, C, D;
+            VLD(A, lo);
+            VLD(B, hi);
+            VLD(C, lo + VW);
+            VLD(D, hi + VW);
+            o0 += gm * (A + b3);
+            o1 += gm * (a1 + b2);
+            o2 += gm * (a2 + b1);
+            o3 += gm * (a3 + B);
+            p0 += gm * (C + d3);
+            p1 += gm * (c1 + d2);
+            p2 += gm * (c2 + d1);
+            p3 += gm * (c3 + D);
+            a3 = a2;
+            a2 = a1;
+            a1 = A;
+            b3 = b2;
+            b2 = b1;
+            b1 = B;
+            c3 = c2;
+            c2 = c1;
+            c1 = C;
+            d3 = d2;
+            d2 = d1;
+            d1 = D;
+        }
+        VST(out + i * os, o0);
+        VST(out + (i + 1) * os, o1);
+        VST(out + (i + 2) * os, o2);
+        VST(out + (i + 3) * os, o3);
+        VST(out + i * os + VW, p0);
+        VST(out + (i + 1) * os + VW, p1);
+        VST(out + (i + 2) * os + VW, p2);
+        VST(out + (i + 3) * os + VW, p3);
     }
     for (; i < nout; i++) {
         const double *c = x + i * LANES;
