@@ -226,6 +226,20 @@ typedef double vrow __attribute__((vector_size(64), aligned(8)));
 /* out rows i < nout (row i at out + i * os, LANES values) of the symmetric
  * kernel g[0..w] over the panel rows x_j = P + (j + w) * LANES,
  * -w <= j < nout + w */
+/* one tap gm of the eight outputs (four rows of two vectors): the pairs
+ * (x_k, y_k) of the first vector's rows k, (u_k, v_k) of the second's */
+#define TAPS(gm, x0, y0, x1, y1, x2, y2, x3, y3, u0, v0, u1, v1, u2, v2, u3, v3)             \
+    do {                                                                                  \
+        o0 += (gm) * ((x0) + (y0));                                                       \
+        o1 += (gm) * ((x1) + (y1));                                                       \
+        o2 += (gm) * ((x2) + (y2));                                                       \
+        o3 += (gm) * ((x3) + (y3));                                                       \
+        p0 += (gm) * ((u0) + (v0));                                                       \
+        p1 += (gm) * ((u1) + (v1));                                                       \
+        p2 += (gm) * ((u2) + (v2));                                                       \
+        p3 += (gm) * ((u3) + (v3));                                                       \
+    } while (0)
+
 CLONES static void conv_panel(const double *restrict P, const double *restrict g, size_t w,
                               size_t nout, double *restrict out, size_t os)
 {
@@ -271,30 +285,9 @@ CLONES static void conv_panel(const double *restrict P, const double *restrict g
             VLD(B3, hi + 2 * LANES);
             VLD(C3, lo - 2 * LANES + VW);
             VLD(D3, hi + 2 * LANES + VW);
-            o0 += g1 * (A1 + b3);
-            o1 += g1 * (a1 + b2);
-            o2 += g1 * (a2 + b1);
-            o3 += g1 * (a3 + B1);
-            p0 += g1 * (C1 + d3);
-            p1 += g1 * (c1 + d2);
-            p2 += g1 * (c2 + d1);
-            p3 += g1 * (c3 + D1);
-            o0 += g2 * (A2 + b2);
-            o1 += g2 * (A1 + b1);
-            o2 += g2 * (a1 + B1);
-            o3 += g2 * (a2 + B2);
-            p0 += g2 * (C2 + d2);
-            p1 += g2 * (C1 + d1);
-            p2 += g2 * (c1 + D1);
-            p3 += g2 * (c2 + D2);
-            o0 += g3 * (A3 + b1);
-            o1 += g3 * (A2 + B1);
-            o2 += g3 * (A1 + B2);
-            o3 += g3 * (a1 + B3);
-            p0 += g3 * (C3 + d1);
-            p1 += g3 * (C2 + D1);
-            p2 += g3 * (C1 + D2);
-            p3 += g3 * (c1 + D3);
+            TAPS(g1, A1, b3, a1, b2, a2, b1, a3, B1, C1, d3, c1, d2, c2, d1, c3, D1);
+            TAPS(g2, A2, b2, A1, b1, a1, B1, a2, B2, C2, d2, C1, d1, c1, D1, c2, D2);
+            TAPS(g3, A3, b1, A2, B1, A1, B2, a1, B3, C3, d1, C2, D1, C1, D2, c1, D3);
             a1 = A3;
             a2 = A2;
             a3 = A1;
@@ -315,14 +308,7 @@ CLONES static void conv_panel(const double *restrict P, const double *restrict g
             VLD(B, hi);
             VLD(C, lo + VW);
             VLD(D, hi + VW);
-            o0 += gm * (A + b3);
-            o1 += gm * (a1 + b2);
-            o2 += gm * (a2 + b1);
-            o3 += gm * (a3 + B);
-            p0 += gm * (C + d3);
-            p1 += gm * (c1 + d2);
-            p2 += gm * (c2 + d1);
-            p3 += gm * (c3 + D);
+            TAPS(gm, A, b3, a1, b2, a2, b1, a3, B, C, d3, c1, d2, c2, d1, c3, D);
             a3 = a2;
             a2 = a1;
             a1 = A;
