@@ -358,6 +358,56 @@ CLONES static void conv_panel(const double *restrict P, const double *restrict g
 #endif
 }
 
+/* The contiguous axis' second form, for narrow kernels: a chunk of a line
+ * with its halo copied to a buffer in L1, convolved in place along the
+ * line with unaligned loads: two loads per output vector and tap pair
+ * (the panels take half a load) but no transposes, which cost more than
+ * that for a few taps. The crossover picks the form per grid.
+ *
+ * out[i] = g_0 p[i] + sum_{m=1}^{w} g_m (p[i - m] + p[i + m]), i < len, where
+ * p = pad + w (pad holds len + 2 w values): PAD_RB vectors of outputs
+ * in registers across the kernel, then axpy-like sweeps for the rest */
+#define PAD_RB 4
+#define PAD_CH 512
+CLONES static void conv_pad(const double *restrict pad, const double *restrict g, size_t w,
+                            size_t len, double *restrict out)
+{
+    const double *p = pad + w;
+    const double g0 = g[0];
+    size_t i0 = 0;
+#ifdef VW
+    const size_t V = VW, step = PAD_RB * V;
+    for (; i0 + step <= len; i0 += step) {
+        vrow acc[PAD_RB];
+        for (size_t b = 0; b < PAD_RB; b++) {
+            vrow x;
+            memcpy(&x, p + i0 + b * V, sizeof x);
+            acc[b] = g0 * x;
+        }
+        for (size_t m = 1; m <= w; m++) {
+            const double gm = g[m];
+            const double *lo = p + i0 - m, *hi = p + i0 + m;
+            for (size_t b = 0; b < PAD_RB; b++) {
+                vrow x, y;
+                memcpy(&x, lo + b * V, sizeof x);
+                memcpy(&y, hi + b * V, sizeof y);
+                acc[b] += gm * (x + y);
+            }
+        }
+        for (size_t b = 0; b < PAD_RB; b++)
+            memcpy(out + i0 + b * V, &acc[b], sizeof acc[b]);
+    }
+#endif
+    for (size_t i = i0; i < len; i++)
+        out[i] = g0 * p[i];
+    for (size_t m = 1; m <= w; m++) {
+        const double gm = g[m];
+        const double *restrict lo = p - m, *restrict hi = p + m;
+        for (size_t i = i0; i < len; i++)
+            out[i] += gm * (lo[i] + hi[i]);
+    }
+}
+
 /* index j (-n <= j < 2 n: one wrap or reflection) of the extension of an
  * axis of n cells: the cell it reads and its sign */
 static size_t fold(int bc, ptrdiff_t n, ptrdiff_t j, double *sign)
@@ -524,6 +574,7 @@ typedef struct pass_ctx {
     size_t n, inner, lines;   /* axis length, values after it, lines (outer x batch) */
     size_t per_line;          /* chunks (contiguous) or column blocks x row chunks */
     size_t units;
+    int pad;                  /* contiguous axis: the pad form */
     double *panels;           /* a thread's panels per range */
     size_t panel_doubles;     /* per range */
     size_t panel_stride;      /* doubles of one panel */
@@ -615,6 +666,36 @@ static void pass_contiguous(void *v, size_t begin, size_t end, size_t range)
             conv_panel(P + j * LANES, c->g, c->w, nr, Q, LANES);
             panel_scatter(&L, Q, j);
         }
+    }
+}
+
+static void pass_contiguous_pad(void *v, size_t begin, size_t end, size_t range)
+{
+    (void)range;
+    const pass_ctx *c = v;
+    const int bc = c->e->ax[c->axis].bc;
+    const ptrdiff_t n = (ptrdiff_t)c->n, w = (ptrdiff_t)c->w;
+    double pad[PAD_CH + 2 * BERG__HDIR_WMAX];
+    for (size_t u = begin; u < end; u++) {
+        size_t line = u / c->per_line, chunk = u % c->per_line;
+        const double *src = c->src + line * c->n;
+        double *dst = c->dst + line * c->n;
+        ptrdiff_t i0 = (ptrdiff_t)(chunk * PAD_CH);
+        ptrdiff_t len = n - i0 < PAD_CH ? n - i0 : PAD_CH;
+        ptrdiff_t j0 = i0 - w, j1 = i0 + len + w; /* pad covers [j0, j1) */
+        ptrdiff_t a = j0 < 0 ? 0 : j0, b = j1 > n ? n : j1;
+        for (ptrdiff_t j = j0; j < a; j++) {
+            double s;
+            size_t q = fold(bc, n, j, &s);
+            pad[j - j0] = s * src[q];
+        }
+        memcpy(pad + (a - j0), src + a, (size_t)(b - a) * sizeof(double));
+        for (ptrdiff_t j = b; j < j1; j++) {
+            double s;
+            size_t q = fold(bc, n, j, &s);
+            pad[j - j0] = s * src[q];
+        }
+        conv_pad(pad, c->g, c->w, (size_t)len, dst + i0);
     }
 }
 
@@ -719,10 +800,10 @@ size_t berg__hdir_panel_doubles(const berg__hdir *e)
 
 /* the pass of axis a over lines of src (the whole batch, or one plane) */
 static pass_ctx pass_setup(const berg__hdir *e, const berg__hdir_kernel *k, int axis,
-                           size_t lines, const double *src, double *dst, double *panels)
+                           size_t lines, const double *src, double *dst, double *panels, int pad)
 {
     pass_ctx c = {.e = e, .axis = axis, .w = k->w[axis], .g = k->g[axis], .src = src,
-                  .dst = dst, .n = e->ax[axis].n, .panels = panels,
+                  .dst = dst, .n = e->ax[axis].n, .pad = pad, .panels = panels,
                   .panel_doubles = thread_doubles(e), .panel_stride = panel_stride(e)};
     size_t inner = 1;
     for (int b = axis + 1; b < e->ndim; b++)
@@ -730,7 +811,10 @@ static pass_ctx pass_setup(const berg__hdir *e, const berg__hdir_kernel *k, int 
     c.inner = inner;
     c.lines = lines;
     size_t chunks = (c.n + CH - 1) / CH;
-    if (inner == 1) {
+    if (inner == 1 && c.pad) {
+        c.per_line = (c.n + PAD_CH - 1) / PAD_CH;
+        c.units = c.lines * c.per_line;
+    } else if (inner == 1) {
         c.per_line = chunks;
         c.units = (c.lines * chunks + LANES - 1) / LANES;
     } else {
@@ -742,13 +826,15 @@ static pass_ctx pass_setup(const berg__hdir *e, const berg__hdir_kernel *k, int 
 
 /* dst = K_axis src over the whole batch (src != dst) */
 static void run_pass(const berg__hdir *e, const berg__hdir_kernel *k, int axis, size_t nthreads,
-                     const double *src, double *dst, double *panels)
+                     const double *src, double *dst, double *panels, int pad)
 {
     size_t lines = e->batch * (e->nreal / e->ax[axis].n);
     for (int b = axis + 1; b < e->ndim; b++)
         lines /= e->ax[b].n;
-    pass_ctx c = pass_setup(e, k, axis, lines, src, dst, panels);
-    berg__parallel_for(c.units, nthreads, 1, c.inner == 1 ? pass_contiguous : pass_strided, &c);
+    pass_ctx c = pass_setup(e, k, axis, lines, src, dst, panels, pad);
+    berg__parallel_for(c.units, nthreads, 1,
+                       c.inner > 1 ? pass_strided : c.pad ? pass_contiguous_pad : pass_contiguous,
+                       &c);
 }
 
 typedef struct planes_ctx {
@@ -756,6 +842,7 @@ typedef struct planes_ctx {
     const berg__hdir_kernel *k;
     const double *src;
     double *dst, *panels;
+    int pad;
 } planes_ctx;
 
 static void pass_planes(void *v, size_t begin, size_t end, size_t range)
@@ -767,20 +854,23 @@ static void pass_planes(void *v, size_t begin, size_t end, size_t range)
     double *plane = pc->panels + range * thread_doubles(e) + GROUP * panel_stride(e) +
                     8 * GROUP * LANES;
     for (size_t u = begin; u < end; u++) {
-        pass_ctx c = pass_setup(e, pc->k, d - 2, 1, pc->src + u * pl, plane, pc->panels);
+        pass_ctx c = pass_setup(e, pc->k, d - 2, 1, pc->src + u * pl, plane, pc->panels, 0);
         pass_strided(&c, 0, c.units, range);
-        c = pass_setup(e, pc->k, d - 1, e->ax[d - 2].n, plane, pc->dst + u * pl, pc->panels);
-        pass_contiguous(&c, 0, c.units, range);
+        c = pass_setup(e, pc->k, d - 1, e->ax[d - 2].n, plane, pc->dst + u * pl, pc->panels,
+                       pc->pad);
+        (c.pad ? pass_contiguous_pad : pass_contiguous)(&c, 0, c.units, range);
     }
 }
 
 /* dst = K_{d-2} K_{d-1} src plane by plane (src != dst) */
 static void run_planes(const berg__hdir *e, const berg__hdir_kernel *k, size_t nthreads,
-                       const double *src, double *dst, double *panels)
+                       const double *src, double *dst, double *panels, int pad)
 {
-    planes_ctx pc = {e, k, src, dst, panels};
+    planes_ctx pc = {e, k, src, dst, panels, pad};
     berg__parallel_for(e->batch * (e->nreal / plane_doubles(e)), nthreads, 1, pass_planes, &pc);
 }
+
+static int pad_form(const berg__hdir *e, const size_t *w);
 
 void berg__hdir_run(const berg__hdir *e, const berg__hdir_kernel *k, const double *in,
                     double *out, double *tmp, double *panels)
@@ -797,12 +887,13 @@ void berg__hdir_run(const berg__hdir *e, const berg__hdir_kernel *k, const doubl
     }
     /* job j writes bufs[j % 2]; the last one writes out */
     double *bufs[2] = {jobs % 2 ? out : tmp, jobs % 2 ? tmp : out};
+    const int pad = pad_form(e, k->w);
     for (int j = 0; j < jobs; j++) {
         double *dst = bufs[j % 2];
         if (fuse && j == d - 2)
-            run_planes(e, k, nt, src, dst, panels);
+            run_planes(e, k, nt, src, dst, panels, pad);
         else
-            run_pass(e, k, j, nt, src, dst, panels);
+            run_pass(e, k, j, nt, src, dst, panels, j == d - 1 && pad);
         src = dst;
     }
 }
@@ -869,9 +960,19 @@ static double job_taps(const berg__hdir *e, int j, const size_t *w)
     return taps;
 }
 
-/* seconds of job j with the half-widths w[] of its axes */
+/* the last job's model with the contiguous axis in the pad form cheaper
+ * than in panels at the widths w: that form runs (0 before measurement) */
+static int pad_form(const berg__hdir *e, const size_t *w)
+{
+    int j = n_jobs(e) - 1;
+    double taps = job_taps(e, j, w);
+    return e->pad_b > 0.0 && e->pad_a + e->pad_b * taps < e->pass_a[j] + e->pass_b[j] * taps;
+}
+
+/* seconds of job j with the half-widths w[] of its axes (pad: the
+ * contiguous axis in the pad form) */
 static double time_job(const berg__hdir *e, int j, const size_t *w, const double *src,
-                       double *dst, double *panels)
+                       double *dst, double *panels, int pad)
 {
     berg__hdir_kernel k;
     memset(&k, 0, sizeof k);
@@ -882,9 +983,9 @@ static double time_job(const berg__hdir *e, int j, const size_t *w, const double
     }
     double t0 = now_seconds(e);
     if (last_axis(e, j) > j)
-        run_planes(e, &k, e->nthreads, src, dst, panels);
+        run_planes(e, &k, e->nthreads, src, dst, panels, pad);
     else
-        run_pass(e, &k, j, e->nthreads, src, dst, panels);
+        run_pass(e, &k, j, e->nthreads, src, dst, panels, pad && j == e->ndim - 1);
     return now_seconds(e) - t0;
 }
 
@@ -905,7 +1006,7 @@ static double time_job(const berg__hdir *e, int j, const size_t *w, const double
 typedef struct cache_entry {
     int ndim, bc[BERG_MAX_RANK];
     size_t n[BERG_MAX_RANK], batch, nthreads;
-    double fft_seconds, pass_a[BERG_MAX_RANK], pass_b[BERG_MAX_RANK];
+    double fft_seconds, pass_a[BERG_MAX_RANK], pass_b[BERG_MAX_RANK], pad_a, pad_b;
 } cache_entry;
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static cache_entry cache[CACHE_MAX];
@@ -930,6 +1031,8 @@ static int cache_take(berg__hdir *e)
             e->fft_seconds = cache[i].fft_seconds;
             memcpy(e->pass_a, cache[i].pass_a, sizeof e->pass_a);
             memcpy(e->pass_b, cache[i].pass_b, sizeof e->pass_b);
+            e->pad_a = cache[i].pad_a;
+            e->pad_b = cache[i].pad_b;
             return 1;
         }
     return 0;
@@ -961,6 +1064,8 @@ static void cache_put(berg__hdir *e)
         c->fft_seconds = e->fft_seconds;
         memcpy(c->pass_a, e->pass_a, sizeof c->pass_a);
         memcpy(c->pass_b, e->pass_b, sizeof c->pass_b);
+        c->pad_a = e->pad_a;
+        c->pad_b = e->pad_b;
     }
     pthread_mutex_unlock(&cache_lock);
 }
@@ -985,7 +1090,8 @@ static berg_status measure(const berg__hdir *ec, berg__hdir_fft_fn fft, void *ff
             memset(buf, 0, 2 * total * sizeof(double));
             for (size_t i = 0; i < total; i++)
                 buf[i] = (double)(i % 7) - 3.0;
-            double tf = INFINITY, p1[BERG_MAX_RANK], p2[BERG_MAX_RANK];
+            double tf = INFINITY, p1[BERG_MAX_RANK], p2[BERG_MAX_RANK], q1 = INFINITY,
+                   q2 = INFINITY;
             size_t w1[BERG_MAX_RANK], w2[BERG_MAX_RANK];
             for (int a = 0; a < e->ndim; a++) {
                 /* widths whose 2 w + 1 taps fit one period */
@@ -1000,12 +1106,16 @@ static berg_status measure(const berg__hdir *ec, berg__hdir_fft_fn fft, void *ff
                 double t0 = now_seconds(e);
                 st = fft(fft_ctx, fn);
                 tf = fmin(tf, now_seconds(e) - t0);
+                const int jl = n_jobs(e) - 1;
                 for (int j = 0; j < n_jobs(e) && st == BERG_OK; j++) {
                     double *dst = buf + total, *pan = buf + 2 * total;
-                    p1[j] = fmin(p1[j], time_job(e, j, w1, buf, dst, pan));
+                    p1[j] = fmin(p1[j], time_job(e, j, w1, buf, dst, pan, 0));
                     if (job_taps(e, j, w2) > job_taps(e, j, w1))
-                        p2[j] = fmin(p2[j], time_job(e, j, w2, buf, dst, pan));
+                        p2[j] = fmin(p2[j], time_job(e, j, w2, buf, dst, pan, 0));
                 }
+                q1 = fmin(q1, time_job(e, jl, w1, buf, buf + total, buf + 2 * total, 1));
+                if (job_taps(e, jl, w2) > job_taps(e, jl, w1))
+                    q2 = fmin(q2, time_job(e, jl, w2, buf, buf + total, buf + 2 * total, 1));
             }
             if (st == BERG_OK) {
                 for (int j = 0; j < n_jobs(e); j++) {
@@ -1013,6 +1123,14 @@ static berg_status measure(const berg__hdir *ec, berg__hdir_fft_fn fft, void *ff
                     double b = t2 > t1 ? fmax(0.0, (p2[j] - p1[j]) / (t2 - t1)) : 0.0;
                     e->pass_b[j] = b;
                     e->pass_a[j] = fmax(0.0, p1[j] - t1 * b);
+                    if (j == n_jobs(e) - 1) {
+                        /* the same line through the pad form's two points
+                         * (a positive slope even when flat: pad_b > 0 says
+                         * measured) */
+                        double bp = t2 > t1 ? fmax(1e-300, (q2 - q1) / (t2 - t1)) : 1e-300;
+                        e->pad_b = bp;
+                        e->pad_a = fmax(0.0, q1 - t1 * bp);
+                    }
                 }
                 e->fft_seconds = tf;
             }
@@ -1030,8 +1148,12 @@ static berg_status measure(const berg__hdir *ec, berg__hdir_fft_fn fft, void *ff
 double berg__hdir_predict(const berg__hdir *e, const berg__hdir_kernel *k)
 {
     double p = 0.0;
-    for (int j = 0; j < n_jobs(e); j++)
-        p += e->pass_a[j] + e->pass_b[j] * job_taps(e, j, k->w);
+    for (int j = 0; j < n_jobs(e); j++) {
+        double taps = job_taps(e, j, k->w), pj = e->pass_a[j] + e->pass_b[j] * taps;
+        if (j == n_jobs(e) - 1 && pad_form(e, k->w))
+            pj = e->pad_a + e->pad_b * taps;
+        p += pj;
+    }
     return p;
 }
 
@@ -1042,6 +1164,9 @@ berg_status berg__hdir_choose(const berg__hdir *e, const berg__hdir_kernel *k, i
     if (!e->usable || !k->compact || force < 0)
         return BERG_OK;
     if (force > 0) {
+        /* the measured model also picks the form of the contiguous axis
+         * (the same bits either way); without it the panels run */
+        (void)measure(e, fft, fft_ctx, fn);
         *use = 1;
         return BERG_OK;
     }

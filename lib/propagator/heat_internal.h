@@ -36,6 +36,7 @@ typedef struct berg__hdir {
     atomic_int measured;
     double fft_seconds;                 /* one spectral step */
     double pass_a[BERG_MAX_RANK], pass_b[BERG_MAX_RANK]; /* job j: a + b taps */
+    double pad_a, pad_b;                /* the last job, contiguous axis in pad form */
 } berg__hdir;
 
 /* the kernels of one time: g[a][0..w[a]] (symmetric), compact when every

@@ -537,6 +537,108 @@ static void test_one_choice_per_grid(void)
     free(b);
 }
 
+/* both forms of the contiguous axis (panels, and the pad form the measured
+ * crossover picks for narrow kernels) against the spectral path, run through
+ * the engine with the form set: the same bits (the same terms in the same
+ * order, so the measured choice never changes a result), and the pad form
+ * on 1 and 2 threads bitwise */
+static void pad_form_on(const berg_space *s, const char *what)
+{
+    size_t N = berg_space_size(s);
+    berg_heat *hs = make(s, 1, 1, BERG_SYMBOL_FD | BERG_HEAT_SPECTRAL);
+    double *in = tu_vec(N), *ref = tu_vec(N), *a = tu_vec(N), *b = tu_vec(N), *tmp = tu_vec(N);
+    random_fill(in, N);
+    double hs_[3], hmin = INFINITY;
+    int d = (int)berg_space_rank(s);
+    berg_space_spacing(s, hs_);
+    for (int ax = 0; ax < d; ax++)
+        hmin = fmin(hmin, hs_[ax]);
+    berg__hdir e[2];
+    double *panels[2];
+    for (int q = 0; q < 2; q++) {
+        CHECK_STATUS(berg__hdir_init(&e[q], s, 1, 1, (size_t)q + 1, "test"), BERG_OK, "init");
+        panels[q] = tu_vec(berg__hdir_panel_doubles(&e[q]) + 1);
+    }
+    berg__hdir_kernel *k = malloc(sizeof *k);
+    static const double sig[] = {0.1, 0.5, 1.0, 2.0, 3.5, 6.0};
+    int ran = 0;
+    for (size_t j = 0; j < sizeof sig / sizeof sig[0]; j++) {
+        double t = 0.5 * sig[j] * sig[j] * hmin * hmin;
+        berg__hdir_kernels(&e[0], t, k);
+        if (!k->compact)
+            continue;
+        CHECK_STATUS(berg_heat_apply(hs, t, in, ref), BERG_OK, "spectral");
+        /* panels: no measured model (pad_b = 0) */
+        berg__hdir_run(&e[0], k, in, a, tmp, panels[0]);
+        CHECK(rel_diff(a, ref, N) <= 1e-14, "%s sigma %g panels: %.3g", what, sig[j],
+              rel_diff(a, ref, N));
+        /* the pad form: a model in which it is the cheaper one */
+        for (int q = 0; q < 2; q++) {
+            for (int jj = 0; jj < BERG_MAX_RANK; jj++) {
+                e[q].pass_a[jj] = 1.0;
+                e[q].pass_b[jj] = 1.0;
+            }
+            e[q].pad_a = 0.0;
+            e[q].pad_b = 1e-300;
+        }
+        berg__hdir_run(&e[0], k, in, b, tmp, panels[0]);
+        CHECK(rel_diff(b, ref, N) <= 1e-14, "%s sigma %g pad form: %.3g", what, sig[j],
+              rel_diff(b, ref, N));
+        /* the two forms add the same terms in the same order */
+        CHECK(memcmp(a, b, N * sizeof(double)) == 0, "%s sigma %g: the forms differ", what,
+              sig[j]);
+        berg__hdir_run(&e[1], k, in, a, tmp, panels[1]);
+        CHECK(memcmp(a, b, N * sizeof(double)) == 0, "%s sigma %g: pad form on 2 threads differs",
+              what, sig[j]);
+        for (int q = 0; q < 2; q++)
+            e[q].pad_b = 0.0;
+        ran++;
+    }
+    CHECK(ran > 0, "%s: no compact kernel", what);
+    for (int q = 0; q < 2; q++) {
+        berg__hdir_free(&e[q]);
+        free(panels[q]);
+    }
+    free(k);
+    free(in);
+    free(ref);
+    free(a);
+    free(b);
+    free(tmp);
+    berg_heat_destroy(hs);
+}
+
+static void test_pad_form(void)
+{
+    berg_boundary k3[3] = {BERG_PERIODIC, BERG_NEUMANN, BERG_DIRICHLET};
+    double lo[3] = {0, 0, 0}, hi[3] = {1, 1.3, 0.7};
+    char what[64];
+    for (int b = 0; b < 3; b++) {
+        /* 1-D: a line of chunks (the pad form's 512) and a short one */
+        size_t n1[2] = {1100, 37};
+        for (int i = 0; i < 2; i++) {
+            berg_space *s = tu_space(1, &n1[i], lo, hi, &k3[b], NULL);
+            snprintf(what, sizeof what, "pad 1-D %zu bc %d", n1[i], b);
+            pad_form_on(s, what);
+            berg_space_destroy(s);
+        }
+        /* 2-D (whole passes, and planes) and 3-D (planes), mixed kinds */
+        size_t n2[2][2] = {{300, 150}, {61, 58}}, n3[3] = {19, 24, 13};
+        for (int i = 0; i < 2; i++) {
+            berg_boundary bc[2] = {k3[b], k3[(b + 1) % 3]};
+            berg_space *s = tu_space(2, n2[i], lo, hi, bc, NULL);
+            snprintf(what, sizeof what, "pad 2-D %zu x %zu bc %d", n2[i][0], n2[i][1], b);
+            pad_form_on(s, what);
+            berg_space_destroy(s);
+        }
+        berg_boundary bc3[3] = {k3[b], k3[(b + 1) % 3], k3[(b + 2) % 3]};
+        berg_space *s = tu_space(3, n3, lo, hi, bc3, NULL);
+        snprintf(what, sizeof what, "pad 3-D bc %d", b);
+        pad_form_on(s, what);
+        berg_space_destroy(s);
+    }
+}
+
 int main(void)
 {
     test_one_choice_per_grid();
@@ -548,5 +650,6 @@ int main(void)
     test_concurrent_first_use();
     test_fd_properties();
     test_tiny();
+    test_pad_form();
     return test_summary("heat_direct");
 }
