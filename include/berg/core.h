@@ -110,7 +110,9 @@ typedef enum berg_flag {
     BERG_SYMBOL_FD = 0x100,
     /** Heat (and multipliers with the heat symbol): the direct convolution
      *  path at every t where the kernel is compact, whatever the measured
-     *  crossover says (for tests and benchmarks). @since 1.1 */
+     *  crossover says (for tests and benchmarks; its first call still
+     *  measures the loops' form, which does not change the result).
+     *  @since 1.1 */
     BERG_HEAT_DIRECT = 0x200,
     /** Heat (and multipliers with the heat symbol): the spectral (FFT)
      *  path at every t, as in 1.0. @since 1.1 */

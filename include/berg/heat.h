@@ -60,8 +60,9 @@
  * lambda times the heat symbol of a diagonal metric) run the direct path
  * when it is faster: the first call that could take it measures, once per
  * process and grid (shape, boundaries, batch, threads; as FFTW's wisdom
- * plans a grid once) and under a lock, one spectral step and a pass of
- * each axis at two kernel widths; each t is then decided from its kernel
+ * plans a grid once) and under a lock, one spectral step and the passes
+ * at two kernel widths (the contiguous axis in both of its loop forms,
+ * which give the same bits); each t is then decided from its kernel
  * widths. The two paths agree to 1e-14 of the result's maximum (tested on
  * random data, every boundary kind, mixed, 1-D to 3-D, odd sizes, many t);
  * which one runs depends on the machine's measured speed, so results of
