@@ -964,6 +964,10 @@ static double job_taps(const berg__hdir *e, int j, const size_t *w)
  * than in panels at the widths w: that form runs (0 before measurement) */
 static int pad_form(const berg__hdir *e, const size_t *w)
 {
+    /* the model is read only once measured (a forced handle whose
+     * measurement failed runs the panels) */
+    if (!atomic_load_explicit(&e->measured, memory_order_acquire))
+        return 0;
     int j = n_jobs(e) - 1;
     double taps = job_taps(e, j, w);
     return e->pad_b > 0.0 && e->pad_a + e->pad_b * taps < e->pass_a[j] + e->pass_b[j] * taps;
