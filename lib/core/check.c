@@ -22,6 +22,18 @@ berg_status berg__check_finite(const double *a, size_t n, const char *fn, const 
     return BERG_OK;
 }
 
+double berg__abs_sum(const double *a, size_t n)
+{
+    double s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int k = 0; k < 8; k++)
+            s[k] += fabs(a[i + (size_t)k]);
+    for (; i < n; i++)
+        s[0] += fabs(a[i]);
+    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+}
+
 berg_status berg__check_nonneg(const double *a, size_t n, const char *fn, const char *name)
 {
     if (a == NULL)

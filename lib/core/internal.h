@@ -28,6 +28,11 @@ berg_status berg__error(berg_status status, const char *fmt, ...) BERG_PRINTF(2,
  * index. */
 berg_status berg__check_ptr(const void *p, const char *fn, const char *name);
 berg_status berg__check_finite(const double *a, size_t n, const char *fn, const char *name);
+/* sum |a_i| in eight partial sums (non-finite when an entry is, or when the
+ * sum overflows): the input scan of the heat and multiplier applies, on the
+ * calling thread (BLAS's dasum wakes OpenBLAS's threads, which then spin
+ * on the other cores after every apply) */
+double berg__abs_sum(const double *a, size_t n);
 /* finite and >= 0 */
 berg_status berg__check_nonneg(const double *a, size_t n, const char *fn, const char *name);
 /* finite, >= 0 and with a positive finite sum; *sum gets the plain sum */

@@ -9,7 +9,6 @@
 #include <stdint.h>
 #include <string.h>
 
-#include <cblas.h>
 
 #include "berg/heat.h"
 #include "propagator/heat_internal.h"
@@ -290,16 +289,14 @@ void berg__heat_run(const berg_heat *h, berg__heat_work *w, double t, const doub
 /* in (n values) is finite, and *scale is the power of two the transforms
  * must run at: the forward and inverse sums of a transform reach at most
  * 2^(d+1) sum |in|, which must stay below 2^1000; 1 for every input whose
- * sums cannot overflow (all but values near DBL_MAX / n). One BLAS dasum
+ * sums cannot overflow (all but values near DBL_MAX / n). One summing
  * pass: a NaN or infinity makes the sum NaN or inf (then the slow checks
  * name the index or find the largest value). */
 static berg_status input_scale(const berg__xform *x, const double *in, const char *fn,
                                const char *name, double *scale)
 {
-    const size_t n = x->batch * x->nreal, chunk = (size_t)1 << 30;
-    double sum = 0.0;
-    for (size_t i = 0; i < n; i += chunk)
-        sum += cblas_dasum((blasint)(n - i < chunk ? n - i : chunk), in + i, 1);
+    const size_t n = x->batch * x->nreal;
+    double sum = berg__abs_sum(in, n);
     if (!isfinite(sum)) {
         BERG_TRY(berg__check_finite(in, n, fn, name));
         double m = 0.0; /* all finite: the sum overflowed, bound it by n max */

@@ -7,7 +7,6 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include <cblas.h>
 #include <float.h>
 
 #include "berg/heat.h"
@@ -506,14 +505,12 @@ static berg_status spectral_probe(void *v, const char *fn)
 
 /* log2 of a bound on the transform sums of T^{-1} table T in, where the
  * table is at most fmax * norm: 2^(d+1) sum|in| max(1, fmax); in is
- * checked finite (one BLAS dasum pass) */
+ * checked finite (one summing pass) */
 static berg_status sums_log2(const berg_multiplier *m, const double *in, double fmaxv,
                              const char *fn, int *e, int *es_out)
 {
-    const size_t n = m->x.nreal, chunk = (size_t)1 << 30;
-    double sum = 0.0;
-    for (size_t i = 0; i < n; i += chunk)
-        sum += cblas_dasum((blasint)(n - i < chunk ? n - i : chunk), in + i, 1);
+    const size_t n = m->x.nreal;
+    double sum = berg__abs_sum(in, n);
     int es;
     if (isfinite(sum)) {
         es = sum > 0.0 ? ilogb(sum) + 1 : -1100;
