@@ -288,17 +288,18 @@ static size_t last_units(const berg__xform *x)
     return x->ncplx / (n * x->chalf) * (n / 2 + 1);
 }
 
-static void last_unit(const berg__xform *x, int inverse, double *c, double *spec, double *tmp,
-                      size_t u)
+/* the spectrum is read (inverse: in) or written (forward: out) */
+static void last_unit(const berg__xform *x, int inverse, double *c, const double *in, double *out,
+                      double *tmp, size_t u)
 {
     const berg_space *s = &x->space;
     int d = s->ndim;
     size_t hl = x->chalf;
     if (d == 1) {
         if (inverse)
-            insert_row(x, spec, c);
+            insert_row(x, in, c);
         else
-            extract_row(x, c, spec);
+            extract_row(x, c, out);
         return;
     }
     size_t n = s->n[d - 2], nh = n / 2 + 1, o = u / nh, k = u % nh;
@@ -312,29 +313,31 @@ static void last_unit(const berg__xform *x, int inverse, double *c, double *spec
     }
     double *blk = c + 2 * (u / nh) * n * hl;
     idx[d - 2] = k;
-    double *X1 = spec + spectral_row(x, idx), *r1 = blk + 2 * k * hl;
+    size_t i1 = spectral_row(x, idx);
+    double *r1 = blk + 2 * k * hl;
     if (k == 0 || 2 * k == n) {
         if (inverse) {
-            insert_row(x, X1, t1);
+            insert_row(x, in + i1, t1);
             self_row(self_factor(k, 1), t1, r1, hl);
         } else {
             self_row(self_factor(k, 0), r1, t1, hl);
-            extract_row(x, t1, X1);
+            extract_row(x, t1, out + i1);
         }
         return;
     }
     if (2 * k > n)
         return; /* k > n/2 for odd n: the pair of n - k was done */
     idx[d - 2] = n - k;
-    double *X2 = spec + spectral_row(x, idx), *r2 = blk + 2 * (n - k) * hl;
+    size_t i2 = spectral_row(x, idx);
+    double *r2 = blk + 2 * (n - k) * hl;
     if (inverse) {
-        insert_row(x, X1, t1);
-        insert_row(x, X2, t2);
+        insert_row(x, in + i1, t1);
+        insert_row(x, in + i2, t2);
         pair_rows(tw[2 * k], tw[2 * k + 1], 1, t1, t2, r1, r2, hl);
     } else {
         pair_rows(tw[2 * k], tw[2 * k + 1], 0, r1, r2, t1, t2, hl);
-        extract_row(x, t1, X1);
-        extract_row(x, t2, X2);
+        extract_row(x, t1, out + i1);
+        extract_row(x, t2, out + i2);
     }
 }
 
@@ -348,7 +351,9 @@ typedef struct pass_job {
     int kind;       /* 0 permute, 1 last axes, 2 pair pass of axis a */
     int inverse, a;
     const double *src;
-    double *dst, *c, *spec, *tmp;
+    double *dst, *c;
+    const double *spec_in; /* the spectrum an inverse reads */
+    double *spec, *tmp;    /* the spectrum a forward writes */
 } pass_job;
 
 static void pass_range(void *ctx, size_t begin, size_t end, size_t range)
@@ -359,7 +364,7 @@ static void pass_range(void *ctx, size_t begin, size_t end, size_t range)
     } else if (j->kind == 1) {
         double *tmp = j->tmp + range * 4 * j->x->chalf;
         for (size_t u = begin; u < end; u++)
-            last_unit(j->x, j->inverse, j->c, j->spec, tmp, u);
+            last_unit(j->x, j->inverse, j->c, j->spec_in, j->spec, tmp, u);
     } else {
         for (size_t u = begin; u < end; u++)
             pair_unit(j->x, j->a, j->inverse, j->c, u);
@@ -388,7 +393,7 @@ void berg__dct_forward_s(const berg__xform *x, const berg__xscratch *s, const do
     int d = x->space.ndim;
     size_t rows = x->nreal / x->space.n[d - 1];
     for (size_t b = 0; b < x->batch; b++) {
-        pass_job j = {x, 0, 0, 0, in + b * x->nreal, s->rbuf + b * x->nreal, NULL, NULL, NULL};
+        pass_job j = {.x = x, .kind = 0, .src = in + b * x->nreal, .dst = s->rbuf + b * x->nreal};
         run_pass(&j, rows);
     }
     fftw_execute_dft_r2c(x->b_fwd, s->rbuf, (fftw_complex *)s->cbuf);
@@ -396,10 +401,10 @@ void berg__dct_forward_s(const berg__xform *x, const berg__xscratch *s, const do
     for (size_t b = 0; b < x->batch; b++) {
         double *c = s->cbuf + 2 * b * x->ncplx;
         for (int a = 0; a < d - 2; a++) {
-            pass_job j = {x, 2, 0, a, NULL, NULL, c, NULL, NULL};
+            pass_job j = {.x = x, .kind = 2, .a = a, .c = c};
             run_pass(&j, pair_units(x, a, NULL));
         }
-        pass_job j = {x, 1, 0, 0, NULL, NULL, c, spec + b * x->nreal, s->rbuf};
+        pass_job j = {.x = x, .kind = 1, .c = c, .spec = spec + b * x->nreal, .tmp = s->rbuf};
         run_pass(&j, last_units(x));
     }
 }
@@ -411,17 +416,18 @@ void berg__dct_inverse_s(const berg__xform *x, const berg__xscratch *s, const do
     size_t rows = x->nreal / x->space.n[d - 1];
     for (size_t b = 0; b < x->batch; b++) {
         double *c = s->cbuf + 2 * b * x->ncplx;
-        pass_job j = {x, 1, 1, 0, NULL, NULL, c, (double *)(uintptr_t)(src + b * x->nreal),
-                      s->rbuf};
+        pass_job j = {.x = x, .kind = 1, .inverse = 1, .c = c, .spec_in = src + b * x->nreal,
+                      .tmp = s->rbuf};
         run_pass(&j, last_units(x));
         for (int a = d - 3; a >= 0; a--) {
-            pass_job p = {x, 2, 1, a, NULL, NULL, c, NULL, NULL};
+            pass_job p = {.x = x, .kind = 2, .inverse = 1, .a = a, .c = c};
             run_pass(&p, pair_units(x, a, NULL));
         }
     }
     fftw_execute_dft_c2r(x->b_bwd, (fftw_complex *)s->cbuf, s->rbuf);
     for (size_t b = 0; b < x->batch; b++) {
-        pass_job j = {x, 0, 1, 0, s->rbuf + b * x->nreal, out + b * x->nreal, NULL, NULL, NULL};
+        pass_job j = {.x = x, .kind = 0, .inverse = 1, .src = s->rbuf + b * x->nreal,
+                      .dst = out + b * x->nreal};
         run_pass(&j, rows);
     }
 }
