@@ -578,6 +578,7 @@ typedef struct pass_ctx {
     double *panels;           /* a thread's panels per range */
     size_t panel_doubles;     /* per range */
     size_t panel_stride;      /* doubles of one panel */
+    size_t panel_count;       /* panels per range */
 } pass_ctx;
 
 /* stage[j] = entry first + j of the extension of line src (n cells) for
@@ -608,7 +609,7 @@ static void pass_contiguous(void *v, size_t begin, size_t end, size_t range)
     const ptrdiff_t n = (ptrdiff_t)c->n, w = (ptrdiff_t)c->w;
     double *P = c->panels + range * c->panel_doubles;
     const size_t pstride = c->panel_stride, srows = pstride / LANES;
-    double *stage = P + pstride, *Q = P + GROUP * pstride;
+    double *stage = P + pstride, *Q = P + c->panel_count * pstride;
     const size_t nchunks = c->lines * c->per_line;
     for (size_t u = begin; u < end; u++) {
         lanes L;
@@ -729,7 +730,7 @@ static void pass_strided(void *v, size_t begin, size_t end, size_t range)
     const size_t inner = c->inner, ncb = (inner + GROUP * LANES - 1) / (GROUP * LANES);
     double *P = c->panels + range * c->panel_doubles;
     const size_t pstride = c->panel_stride;
-    double *Q = P + GROUP * pstride;
+    double *Q = P + c->panel_count * pstride;
     for (size_t u = begin; u < end; u++) {
         size_t line = u / c->per_line, rest = u % c->per_line;
         size_t cb = rest % ncb, rc = rest / ncb;
@@ -769,6 +770,23 @@ static size_t panel_stride(const berg__hdir *e)
     return most * LANES;
 }
 
+/* panels per thread: those of the widest column block of a strided pass
+ * (at most GROUP), and at least 2 (the contiguous pass stages its lines'
+ * edges in the second) */
+static size_t panel_count(const berg__hdir *e)
+{
+    size_t most = 2, inner = 1;
+    for (int a = e->ndim - 1; a >= 0; a--) {
+        if (inner > 1) {
+            size_t g = (inner + LANES - 1) / LANES;
+            g = g < GROUP ? g : GROUP;
+            most = g > most ? g : most;
+        }
+        inner *= e->ax[a].n;
+    }
+    return most;
+}
+
 /* The last two axes of a space are convolved plane by plane when a plane
  * (n_{d-2} n_{d-1} values) fits the L2 cache and there are planes for
  * every thread: the strided pass of axis d-2 into a plane buffer, then the
@@ -790,7 +808,8 @@ static int fused(const berg__hdir *e)
 /* a thread's panels: GROUP panels, 8 output rows of them, and a plane */
 static size_t thread_doubles(const berg__hdir *e)
 {
-    return GROUP * panel_stride(e) + 8 * GROUP * LANES + (fused(e) ? plane_doubles(e) : 0);
+    return panel_count(e) * panel_stride(e) + 8 * GROUP * LANES +
+           (fused(e) ? plane_doubles(e) : 0);
 }
 
 size_t berg__hdir_panel_doubles(const berg__hdir *e)
@@ -804,7 +823,8 @@ static pass_ctx pass_setup(const berg__hdir *e, const berg__hdir_kernel *k, int 
 {
     pass_ctx c = {.e = e, .axis = axis, .w = k->w[axis], .g = k->g[axis], .src = src,
                   .dst = dst, .n = e->ax[axis].n, .pad = pad, .panels = panels,
-                  .panel_doubles = thread_doubles(e), .panel_stride = panel_stride(e)};
+                  .panel_doubles = thread_doubles(e), .panel_stride = panel_stride(e),
+                  .panel_count = panel_count(e)};
     size_t inner = 1;
     for (int b = axis + 1; b < e->ndim; b++)
         inner *= e->ax[b].n;
@@ -851,7 +871,7 @@ static void pass_planes(void *v, size_t begin, size_t end, size_t range)
     const berg__hdir *e = pc->e;
     const int d = e->ndim;
     const size_t pl = plane_doubles(e);
-    double *plane = pc->panels + range * thread_doubles(e) + GROUP * panel_stride(e) +
+    double *plane = pc->panels + range * thread_doubles(e) + panel_count(e) * panel_stride(e) +
                     8 * GROUP * LANES;
     for (size_t u = begin; u < end; u++) {
         pass_ctx c = pass_setup(e, pc->k, d - 2, 1, pc->src + u * pl, plane, pc->panels, 0);
