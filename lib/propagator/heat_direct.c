@@ -619,12 +619,14 @@ static void pass_contiguous(void *v, size_t begin, size_t end, size_t range)
             size_t q = u * LANES + l;
             if (q >= nchunks) {
                 L.dst[l] = NULL;
+                L.line[l] = NULL;
                 L.i0[l] = 0;
                 L.len[l] = 0;
                 continue;
             }
             size_t line = q / c->per_line, chunk = q % c->per_line;
             L.dst[l] = c->dst + line * c->n;
+            L.line[l] = c->src + line * c->n;
             L.i0[l] = (ptrdiff_t)(chunk * CH);
             L.len[l] = c->n - chunk * CH < CH ? c->n - chunk * CH : CH;
             maxlen = L.len[l] > maxlen ? L.len[l] : maxlen;
@@ -634,14 +636,12 @@ static void pass_contiguous(void *v, size_t begin, size_t end, size_t range)
         for (size_t l = 0; l < LANES; l++) {
             double *st = stage + l * srows;
             L.in[l] = st;
-            L.line[l] = st;
             L.first[l] = 0;
             L.dlo[l] = L.dhi[l] = 0;
             if (l >= L.nl) {
                 memset(st, 0, rows * sizeof(double));
                 continue;
             }
-            const double *line = c->src + (size_t)(L.dst[l] - c->dst);
             ptrdiff_t first = L.i0[l] - w;
             /* blocks j0 with 0 <= first + j0 and first + j0 + 8 <= n */
             ptrdiff_t lo = first >= 0 ? 0 : (-first + 7) / 8 * 8;
@@ -650,14 +650,13 @@ static void pass_contiguous(void *v, size_t begin, size_t end, size_t range)
             if (hi > lo) {
                 L.dlo[l] = (size_t)lo;
                 L.dhi[l] = (size_t)hi;
-                L.line[l] = line;
                 L.first[l] = first;
             }
         }
         panel_gather(&L, rows, 0, P);
         for (size_t l = 0; l < L.nl; l++)
             if (L.dlo[l] > 0 || L.dhi[l] < rows)
-                stage_edges(c->src + (size_t)(L.dst[l] - c->dst), bc, n, L.i0[l] - w, rows,
+                stage_edges(L.line[l], bc, n, L.i0[l] - w, rows,
                             L.dlo[l], L.dhi[l], stage + l * srows);
         panel_gather(&L, rows, 1, P);
         for (size_t j = 0; j < maxlen; j += 8) {
