@@ -361,6 +361,18 @@ static int w2_avx512(void)
 }
 
 /* s + e = a + b exactly */
+/* one cell x into a lane's compensated chain (s, c) and its running
+ * maximum mx of s + c before the cell (kept non-decreasing), which it
+ * returns: the scalar step of every pass over a lane block */
+static inline double chain_add(double x, double *s, double *c, double *mx)
+{
+    double u = *s + x, bp = u - *s, v = *s + *c;
+    *mx = v > *mx ? v : *mx;
+    *c += (*s - (u - bp)) + (x - bp);
+    *s = u;
+    return *mx;
+}
+
 static inline void two_sum(double a, double b, double *s, double *e)
 {
     double t = a + b, bp = t - a;
@@ -534,13 +546,9 @@ W2_CLONES static void tile_chains(const double *p, size_t n, size_t base, int ve
             s[l] = c[l] = mx[l] = 0.0;
         for (size_t t = 0; t < W2_BLK; t++)
             for (size_t l = 0; l < W2_LANES; l++) {
-                double x = q[l * W2_BLK + t];
-                double u = s[l] + x, bp = u - s[l], v = s[l] + c[l];
-                mx[l] = v > mx[l] ? v : mx[l];
+                double m = chain_add(q[l * W2_BLK + t], &s[l], &c[l], &mx[l]);
                 if (loc)
-                    loc[t * W2_LANES + l] = mx[l];
-                c[l] += (s[l] - (u - bp)) + (x - bp);
-                s[l] = u;
+                    loc[t * W2_LANES + l] = m;
             }
         for (size_t l = 0; l < W2_LANES; l++) {
             th[l] = s[l];
@@ -554,19 +562,16 @@ W2_CLONES static void tile_chains(const double *p, size_t n, size_t base, int ve
             const size_t m = b0 < n ? (n - b0 < W2_BLK ? n - b0 : W2_BLK) : 0;
             double sl = 0.0, cl = 0.0, mxl = 0.0;
             for (size_t t = 0; t < W2_BLK; t++) {
-                double x = t < m ? q[l * W2_BLK + t] : 0.0;
-                double u = sl + x, bp = u - sl, v = sl + cl;
-                mxl = v > mxl ? v : mxl;
+                /* past the last cell x = 0: s, c and so the values stay */
+                double mv = chain_add(t < m ? q[l * W2_BLK + t] : 0.0, &sl, &cl, &mxl);
                 if (loc)
-                    loc[t * W2_LANES + l] = mxl;
-                if (t >= m) { /* x = 0 from here: s, c and so the values stay */
+                    loc[t * W2_LANES + l] = mv;
+                if (t >= m) {
                     if (loc)
                         for (size_t r = t + 1; r < W2_BLK; r++)
-                            loc[r * W2_LANES + l] = mxl;
+                            loc[r * W2_LANES + l] = mv;
                     break;
                 }
-                cl += (sl - (u - bp)) + (x - bp);
-                sl = u;
             }
             th[l] = sl;
             tl[l] = cl;
@@ -761,15 +766,10 @@ W2_CLONES static void tile_values(const w2_side *X, size_t g, double *loc, doubl
             s[l] = c[l] = mx[l] = 0.0;
         for (size_t t = 0; t < W2_BLK; t++)
             for (size_t l = 0; l < W2_LANES; l++) {
-                double x = q[l * W2_BLK + t];
-                double u = s[l] + x, bp = u - s[l], v = s[l] + c[l];
-                mx[l] = v > mx[l] ? v : mx[l];
-                v = sh[l] + (sl[l] + mx[l]);
+                double v = sh[l] + (sl[l] + chain_add(q[l * W2_BLK + t], &s[l], &c[l], &mx[l]));
                 v = v < cap[l] ? v : cap[l];
                 v = ((v * m1) * m2) * m3;
                 out[l * W2_BLK + t] = v < T ? v : T;
-                c[l] += (s[l] - (u - bp)) + (x - bp);
-                s[l] = u;
             }
         return;
     }
