@@ -740,8 +740,7 @@ static void pass_strided(void *v, size_t begin, size_t end, size_t range)
         double *dst = c->dst + line * c->n * inner + r0 * inner + k0;
         panels_copy(src, inner, bc, n, (ptrdiff_t)r0 - w, len + 2 * c->w, nc, pstride, P);
         /* 8 output rows of every panel into Q, then out as whole rows of
-         * the block (stores one array row apart, 16 values at a time, cost
-         * twice as much) */
+         * the block rather than 16 values at a time one array row apart */
         for (size_t j = 0; j < len; j += 8) {
             size_t nr = len - j < 8 ? len - j : 8;
             for (size_t k = 0; k < nc; k += LANES)
