@@ -27,15 +27,14 @@
  * entry aliases another) and W <= BERG__HDIR_WMAX. Entries of the images
  * p != 0 are then below the threshold too and are dropped with the rest.
  *
- * A pass convolves one axis for the whole batch, out of place: along the
- * contiguous last axis a line is cut into chunks, each copied with its
- * halo (the boundary's extension) into a padded buffer and convolved with
- * the symmetric kernel in register blocks; along another axis whole rows
- * (contiguous blocks of the later axes) are combined axpy-like, in column
- * blocks so that the 2W+1 rows of the window stay in cache. The units of
- * a pass (chunks, column blocks) are split among threads; every output
- * value is summed in the same order whatever the split, so the result does
- * not depend on the thread count.
+ * A job convolves for the whole batch, out of place: the last two axes
+ * together, in bands of rows whose values along the contiguous axis stay
+ * in cache for the other (run_band); each axis before them in a pass of
+ * its own over column blocks (pass_strided); a 1-D space in chunks of its
+ * line (pass_contiguous). The units of a job (strips and row segments,
+ * column blocks, chunks) are split among threads; every output value is
+ * summed in the same order whatever the split, so the result does not
+ * depend on the thread count.
  */
 #include <math.h>
 #include <stdatomic.h>
@@ -562,6 +561,42 @@ CLONES static void panel_scatter(const lanes *L, const double *restrict Q, size_
 #endif
 }
 
+/* outputs j .. j + 7 (j a multiple of 8) of lanes l < nl from the 8 rows
+ * of Q into the band's column panels, times sg[l]: lane l's values to
+ * row[l] of panel j / LANES (row[l]: that row of panel 0; panels tps
+ * doubles apart) */
+CLONES static void band_scatter(size_t nl, const double *sg, double *const *row,
+                                const double *restrict Q, size_t j, size_t tps)
+{
+    const size_t off = (j / LANES) * tps + j % LANES;
+#ifdef VW
+    for (size_t lg = 0; lg < nl; lg += 8) {
+        vrow r0, r1, r2, r3, r4, r5, r6, r7;
+        const double *q = Q + lg;
+        VLD(r0, q);
+        VLD(r1, q + LANES);
+        VLD(r2, q + 2 * LANES);
+        VLD(r3, q + 3 * LANES);
+        VLD(r4, q + 4 * LANES);
+        VLD(r5, q + 5 * LANES);
+        VLD(r6, q + 6 * LANES);
+        VLD(r7, q + 7 * LANES);
+        TRANSPOSE8(r0, r1, r2, r3, r4, r5, r6, r7);
+        vrow out[8] = {r0, r1, r2, r3, r4, r5, r6, r7};
+        for (size_t k = 0; k < 8 && lg + k < nl; k++) {
+            vrow o = out[k];
+            if (sg[lg + k] != 1.0)
+                o *= sg[lg + k];
+            VST(row[lg + k] + off, o);
+        }
+    }
+#else
+    for (size_t l = 0; l < nl; l++)
+        for (size_t k = 0; k < 8; k++)
+            row[l][off + k] = sg[l] * Q[k * LANES + l];
+#endif
+}
+
 /* ---- passes --------------------------------------------------------------------- */
 
 typedef struct pass_ctx {
@@ -602,11 +637,48 @@ static void stage_edges(const double *src, int bc, ptrdiff_t n, ptrdiff_t first,
     }
 }
 
+/* the panel of the lanes L (set but for their windows: line, i0, len of
+ * the lanes in use, the others NULL, 0, 0) along the contiguous axis of c:
+ * each lane's window, its edges staged (stage: srows values per lane), all
+ * gathered into P; returns the panel's rows */
+static size_t lanes_load(const pass_ctx *c, lanes *L, size_t maxlen, double *P, double *stage,
+                         size_t srows)
+{
+    const int bc = c->e->ax[c->axis].bc;
+    const ptrdiff_t n = (ptrdiff_t)c->n, w = (ptrdiff_t)c->w;
+    size_t rows = (maxlen + 2 * c->w + 7) & ~(size_t)7;
+    for (size_t l = 0; l < LANES; l++) {
+        double *st = stage + l * srows;
+        L->in[l] = st;
+        L->first[l] = 0;
+        L->dlo[l] = L->dhi[l] = 0;
+        if (l >= L->nl) {
+            memset(st, 0, rows * sizeof(double));
+            continue;
+        }
+        ptrdiff_t first = L->i0[l] - w;
+        /* blocks j0 with 0 <= first + j0 and first + j0 + 8 <= n */
+        ptrdiff_t lo = first >= 0 ? 0 : (-first + 7) / 8 * 8;
+        ptrdiff_t hi = n - 8 - first >= 0 ? (n - 8 - first) / 8 * 8 + 8 : 0;
+        hi = hi > (ptrdiff_t)rows ? (ptrdiff_t)rows : hi;
+        if (hi > lo) {
+            L->dlo[l] = (size_t)lo;
+            L->dhi[l] = (size_t)hi;
+            L->first[l] = first;
+        }
+    }
+    panel_gather(L, rows, 0, P);
+    for (size_t l = 0; l < L->nl; l++)
+        if (L->dlo[l] > 0 || L->dhi[l] < rows)
+            stage_edges(L->line[l], bc, n, L->i0[l] - w, rows, L->dlo[l], L->dhi[l],
+                        stage + l * srows);
+    panel_gather(L, rows, 1, P);
+    return rows;
+}
+
 static void pass_contiguous(void *v, size_t begin, size_t end, size_t range)
 {
     const pass_ctx *c = v;
-    const int bc = c->e->ax[c->axis].bc;
-    const ptrdiff_t n = (ptrdiff_t)c->n, w = (ptrdiff_t)c->w;
     double *P = c->panels + range * c->panel_doubles;
     const size_t pstride = c->panel_stride, srows = pstride / LANES;
     double *stage = P + pstride, *Q = P + c->panel_count * pstride;
@@ -632,33 +704,7 @@ static void pass_contiguous(void *v, size_t begin, size_t end, size_t range)
             maxlen = L.len[l] > maxlen ? L.len[l] : maxlen;
             L.nl = l + 1;
         }
-        size_t rows = (maxlen + 2 * c->w + 7) & ~(size_t)7;
-        for (size_t l = 0; l < LANES; l++) {
-            double *st = stage + l * srows;
-            L.in[l] = st;
-            L.first[l] = 0;
-            L.dlo[l] = L.dhi[l] = 0;
-            if (l >= L.nl) {
-                memset(st, 0, rows * sizeof(double));
-                continue;
-            }
-            ptrdiff_t first = L.i0[l] - w;
-            /* blocks j0 with 0 <= first + j0 and first + j0 + 8 <= n */
-            ptrdiff_t lo = first >= 0 ? 0 : (-first + 7) / 8 * 8;
-            ptrdiff_t hi = n - 8 - first >= 0 ? (n - 8 - first) / 8 * 8 + 8 : 0;
-            hi = hi > (ptrdiff_t)rows ? (ptrdiff_t)rows : hi;
-            if (hi > lo) {
-                L.dlo[l] = (size_t)lo;
-                L.dhi[l] = (size_t)hi;
-                L.first[l] = first;
-            }
-        }
-        panel_gather(&L, rows, 0, P);
-        for (size_t l = 0; l < L.nl; l++)
-            if (L.dlo[l] > 0 || L.dhi[l] < rows)
-                stage_edges(L.line[l], bc, n, L.i0[l] - w, rows,
-                            L.dlo[l], L.dhi[l], stage + l * srows);
-        panel_gather(&L, rows, 1, P);
+        lanes_load(c, &L, maxlen, P, stage, srows);
         for (size_t j = 0; j < maxlen; j += 8) {
             size_t nr = maxlen - j < 8 ? maxlen - j : 8;
             if (nr < 8) /* rows of Q not written: no output reads them */
@@ -669,33 +715,38 @@ static void pass_contiguous(void *v, size_t begin, size_t end, size_t range)
     }
 }
 
+/* pad = the entries [i0 - w, i0 + len + w) of the extension of line src
+ * (n cells) */
+static void pad_fill(const double *src, int bc, ptrdiff_t n, ptrdiff_t w, ptrdiff_t i0,
+                     ptrdiff_t len, double *pad)
+{
+    ptrdiff_t j0 = i0 - w, j1 = i0 + len + w;
+    ptrdiff_t a = j0 < 0 ? 0 : j0, b = j1 > n ? n : j1;
+    for (ptrdiff_t j = j0; j < a; j++) {
+        double s;
+        size_t q = fold(bc, n, j, &s);
+        pad[j - j0] = s * src[q];
+    }
+    memcpy(pad + (a - j0), src + a, (size_t)(b - a) * sizeof(double));
+    for (ptrdiff_t j = b; j < j1; j++) {
+        double s;
+        size_t q = fold(bc, n, j, &s);
+        pad[j - j0] = s * src[q];
+    }
+}
+
 static void pass_contiguous_pad(void *v, size_t begin, size_t end, size_t range)
 {
     (void)range;
     const pass_ctx *c = v;
-    const int bc = c->e->ax[c->axis].bc;
-    const ptrdiff_t n = (ptrdiff_t)c->n, w = (ptrdiff_t)c->w;
+    const ptrdiff_t n = (ptrdiff_t)c->n;
     double pad[PAD_CH + 2 * BERG__HDIR_WMAX];
     for (size_t u = begin; u < end; u++) {
         size_t line = u / c->per_line, chunk = u % c->per_line;
-        const double *src = c->src + line * c->n;
-        double *dst = c->dst + line * c->n;
         ptrdiff_t i0 = (ptrdiff_t)(chunk * PAD_CH);
         ptrdiff_t len = n - i0 < PAD_CH ? n - i0 : PAD_CH;
-        ptrdiff_t j0 = i0 - w, j1 = i0 + len + w; /* pad covers [j0, j1) */
-        ptrdiff_t a = j0 < 0 ? 0 : j0, b = j1 > n ? n : j1;
-        for (ptrdiff_t j = j0; j < a; j++) {
-            double s;
-            size_t q = fold(bc, n, j, &s);
-            pad[j - j0] = s * src[q];
-        }
-        memcpy(pad + (a - j0), src + a, (size_t)(b - a) * sizeof(double));
-        for (ptrdiff_t j = b; j < j1; j++) {
-            double s;
-            size_t q = fold(bc, n, j, &s);
-            pad[j - j0] = s * src[q];
-        }
-        conv_pad(pad, c->g, c->w, (size_t)len, dst + i0);
+        pad_fill(c->src + line * c->n, c->e->ax[c->axis].bc, n, (ptrdiff_t)c->w, i0, len, pad);
+        conv_pad(pad, c->g, c->w, (size_t)len, c->dst + line * c->n + i0);
     }
 }
 
@@ -769,12 +820,16 @@ static size_t panel_stride(const berg__hdir *e)
 }
 
 /* panels per thread: those of the widest column block of a strided pass
- * (at most GROUP), and at least 2 (the contiguous pass stages its lines'
- * edges in the second) */
+ * (at most GROUP; the axes before the last two), and at least 2 (a
+ * contiguous pass stages its lines' edges in the second) */
 static size_t panel_count(const berg__hdir *e)
 {
     size_t most = 2, inner = 1;
     for (int a = e->ndim - 1; a >= 0; a--) {
+        if (a == e->ndim - 2) { /* the band's axis: not a strided pass */
+            inner *= e->ax[a].n;
+            continue;
+        }
         if (inner > 1) {
             size_t g = (inner + LANES - 1) / LANES;
             g = g < GROUP ? g : GROUP;
@@ -785,29 +840,34 @@ static size_t panel_count(const berg__hdir *e)
     return most;
 }
 
-/* The last two axes of a space are convolved plane by plane when a plane
- * (n_{d-2} n_{d-1} values) fits the L2 cache and there are planes for
- * every thread: the strided pass of axis d-2 into a plane buffer, then the
- * contiguous pass of axis d-1 out of it, one trip through memory for both
- * axes. Each value is computed as by the two passes over the whole batch. */
-#define PLANE_MAX 32768
+/* the band form: strips of at most BAND_S columns; an axis of at most
+ * BAND_WHOLE rows in one band, a longer one in bands of BAND_B rows */
+#define BAND_S 256
+#define BAND_B 64
+#define BAND_WHOLE 256
 
+/* values of a plane of the last two axes */
 static size_t plane_doubles(const berg__hdir *e)
 {
     return e->ndim >= 2 ? e->ax[e->ndim - 2].n * e->ax[e->ndim - 1].n : 0;
 }
 
-static int fused(const berg__hdir *e)
-{
-    size_t pl = plane_doubles(e);
-    return pl > 0 && pl <= PLANE_MAX && e->batch * (e->nreal / pl) >= e->nthreads;
-}
+/* the last two axes run together in bands (run_band) whenever there are
+ * two: one job for both */
+static int fused(const berg__hdir *e) { return e->ndim >= 2; }
 
-/* a thread's panels: GROUP panels, 8 output rows of them, and a plane */
+static size_t band_rows(const berg__hdir *e);
+static size_t band_strips(const berg__hdir *e, size_t *width);
+
+/* a thread's panels: its panels, 8 output rows of them (of a strided
+ * pass' column block, or a band's strip), and a band's column panels */
 static size_t thread_doubles(const berg__hdir *e)
 {
-    return panel_count(e) * panel_stride(e) + 8 * GROUP * LANES +
-           (fused(e) ? plane_doubles(e) : 0);
+    size_t base = panel_count(e) * panel_stride(e), width;
+    if (!fused(e))
+        return base + 8 * GROUP * LANES;
+    (void)band_strips(e, &width);
+    return base + 8 * BAND_S + width * band_rows(e);
 }
 
 size_t berg__hdir_panel_doubles(const berg__hdir *e)
@@ -855,37 +915,223 @@ static void run_pass(const berg__hdir *e, const berg__hdir_kernel *k, int axis, 
                        &c);
 }
 
-typedef struct planes_ctx {
+/* The band form of the last two axes (rows along axis d-2, columns along
+ * the contiguous d-1): the contiguous axis' pass (in panels as in
+ * pass_contiguous, or in the pad form) writes a strip of at most BAND_S
+ * columns, band by band of rows, into column panels of LANES columns that
+ * stay in cache; the rows' pass (conv_panel, as in pass_strided) reads its
+ * windows from there and stores the output rows. One trip through memory
+ * for both axes: no intermediate array, no copies of strided windows.
+ * A band of output rows needs the values of its rows and of 2 w halo rows;
+ * the halo of the next band moves to the top of the panels, and a halo row
+ * outside the axis whose folded row is in the panels is copied from it
+ * (an axis of at most BAND_WHOLE rows is one band: no row is computed
+ * twice). Every value is computed the same way whatever the strips, bands,
+ * segments and threads. */
+
+/* output rows of a band */
+static size_t band_height(const berg__hdir *e)
+{
+    size_t n0 = e->ax[e->ndim - 2].n;
+    return n0 <= BAND_WHOLE ? n0 : BAND_B;
+}
+
+/* rows of a band's column panel: its outputs and the widest halo */
+static size_t band_rows(const berg__hdir *e)
+{
+    const berg__hdir_axis *ax = &e->ax[e->ndim - 2];
+    size_t wcap = (ax->period - 1) / 2;
+    wcap = wcap < BERG__HDIR_WMAX ? wcap : BERG__HDIR_WMAX;
+    return band_height(e) + 2 * wcap;
+}
+
+/* strips of the contiguous axis and their width (a multiple of LANES, the
+ * strips as equal as that allows) */
+static size_t band_strips(const berg__hdir *e, size_t *width)
+{
+    size_t n1 = e->ax[e->ndim - 1].n, ns = (n1 + BAND_S - 1) / BAND_S;
+    size_t sw = (n1 + ns - 1) / ns;
+    *width = (sw + LANES - 1) / LANES * LANES;
+    return (n1 + *width - 1) / *width;
+}
+
+typedef struct band_ctx {
     const berg__hdir *e;
-    const berg__hdir_kernel *k;
+    pass_ctx x;             /* the contiguous axis' pass (lines set per band) */
+    size_t w0;              /* the other axis' half-width and kernel */
+    const double *g0;
     const double *src;
     double *dst, *panels;
-    int pad;
-} planes_ctx;
+    size_t strips, width, segs, units;
+} band_ctx;
 
-static void pass_planes(void *v, size_t begin, size_t end, size_t range)
+/* the rows rows[i] (i < count) of the band's panels T: the contiguous pass
+ * of row rbase + rows[i] of plane src (folded into the axis, with its
+ * sign), columns [c0, c0 + len) */
+static void band_fill(const band_ctx *b, const double *src, ptrdiff_t rbase, const size_t *rows,
+                      size_t count, size_t c0, size_t len, double *T, size_t tps, double *P,
+                      double *Q)
 {
-    const planes_ctx *pc = v;
-    const berg__hdir *e = pc->e;
-    const int d = e->ndim;
-    const size_t pl = plane_doubles(e);
-    double *plane = pc->panels + range * thread_doubles(e) + panel_count(e) * panel_stride(e) +
-                    8 * GROUP * LANES;
-    for (size_t u = begin; u < end; u++) {
-        pass_ctx c = pass_setup(e, pc->k, d - 2, 1, pc->src + u * pl, plane, pc->panels, 0);
-        pass_strided(&c, 0, c.units, range);
-        c = pass_setup(e, pc->k, d - 1, e->ax[d - 2].n, plane, pc->dst + u * pl, pc->panels,
-                       pc->pad);
-        (c.pad ? pass_contiguous_pad : pass_contiguous)(&c, 0, c.units, range);
+    const pass_ctx *c = &b->x;
+    const berg__hdir_axis *ax0 = &b->e->ax[b->e->ndim - 2];
+    const size_t pstride = c->panel_stride, srows = pstride / LANES;
+    double *stage = P + pstride;
+    if (c->pad) {
+        /* the pad form, a row at a time, its outputs cut into the panels
+         * (zeros past len) */
+        double pad[BAND_S + 2 * BERG__HDIR_WMAX], out[BAND_S];
+        const size_t lp = (len + LANES - 1) / LANES;
+        memset(out + len, 0, (lp * LANES - len) * sizeof(double));
+        for (size_t i = 0; i < count; i++) {
+            double sg;
+            size_t q = fold(ax0->bc, (ptrdiff_t)ax0->n, rbase + (ptrdiff_t)rows[i], &sg);
+            pad_fill(src + q * c->n, b->e->ax[c->axis].bc, (ptrdiff_t)c->n, (ptrdiff_t)c->w,
+                     (ptrdiff_t)c0, (ptrdiff_t)len, pad);
+            conv_pad(pad, c->g, c->w, len, out);
+            for (size_t k = 0; k < lp; k++) {
+                double *to = T + k * tps + rows[i] * LANES;
+                for (size_t l = 0; l < LANES; l++)
+                    to[l] = sg * out[k * LANES + l];
+            }
+        }
+        return;
+    }
+    for (size_t i0 = 0; i0 < count; i0 += LANES) {
+        lanes L;
+        double sg[LANES], *row[LANES];
+        L.nl = count - i0 < LANES ? count - i0 : LANES;
+        for (size_t l = 0; l < LANES; l++) {
+            L.dst[l] = NULL;
+            if (l >= L.nl) {
+                L.line[l] = NULL;
+                L.i0[l] = 0;
+                L.len[l] = 0;
+                continue;
+            }
+            size_t t = rows[i0 + l];
+            size_t q = fold(ax0->bc, (ptrdiff_t)ax0->n, rbase + (ptrdiff_t)t, &sg[l]);
+            L.line[l] = src + q * c->n;
+            L.i0[l] = (ptrdiff_t)c0;
+            L.len[l] = len;
+            row[l] = T + t * LANES;
+        }
+        lanes_load(c, &L, len, P, stage, srows);
+        for (size_t j = 0; j < len; j += 8) {
+            size_t nr = len - j < 8 ? len - j : 8;
+            if (nr < 8)
+                memset(Q + nr * LANES, 0, (8 - nr) * LANES * sizeof(double));
+            conv_panel(P + j * LANES, c->g, c->w, nr, Q, LANES);
+            band_scatter(L.nl, sg, row, Q, j, tps);
+        }
     }
 }
 
-/* dst = K_{d-2} K_{d-1} src plane by plane (src != dst) */
-static void run_planes(const berg__hdir *e, const berg__hdir_kernel *k, size_t nthreads,
-                       const double *src, double *dst, double *panels, int pad)
+/* rows [have, need) of the band's panels T (row t: row rbase + t of the
+ * axis, folded): the contiguous pass of those inside the axis, and of the
+ * halo rows outside it whose folded row is not among T's rows; the other
+ * halo rows are copies of theirs, times their sign (the same values) */
+static void band_rows_fill(const band_ctx *b, const double *src, ptrdiff_t rbase, size_t have,
+                           size_t need, size_t c0, size_t len, size_t lp, double *T, size_t tps,
+                           double *P, double *Q)
 {
-    planes_ctx pc = {e, k, src, dst, panels, pad};
-    berg__parallel_for(e->batch * (e->nreal / plane_doubles(e)), nthreads, 1, pass_planes, &pc);
+    const berg__hdir_axis *ax0 = &b->e->ax[b->e->ndim - 2];
+    const ptrdiff_t n0 = (ptrdiff_t)ax0->n;
+    size_t rows[BAND_WHOLE + 2 * BERG__HDIR_WMAX], count = 0;
+    for (size_t t = have; t < need; t++) {
+        ptrdiff_t r = rbase + (ptrdiff_t)t;
+        double sg;
+        ptrdiff_t tq = (ptrdiff_t)fold(ax0->bc, n0, r, &sg) - rbase;
+        if ((r >= 0 && r < n0) || tq < 0 || tq >= (ptrdiff_t)need)
+            rows[count++] = t;
+    }
+    band_fill(b, src, rbase, rows, count, c0, len, T, tps, P, Q);
+    for (size_t t = have; t < need; t++) {
+        ptrdiff_t r = rbase + (ptrdiff_t)t;
+        double sg;
+        ptrdiff_t tq = (ptrdiff_t)fold(ax0->bc, n0, r, &sg) - rbase;
+        if ((r >= 0 && r < n0) || tq < 0 || tq >= (ptrdiff_t)need)
+            continue;
+        for (size_t k = 0; k < lp; k++) {
+            const double *from = T + k * tps + (size_t)tq * LANES;
+            double *to = T + k * tps + t * LANES;
+            for (size_t l = 0; l < LANES; l++)
+                to[l] = sg * from[l];
+        }
+    }
+}
+
+static void pass_band(void *v, size_t begin, size_t end, size_t range)
+{
+    const band_ctx *b = v;
+    const berg__hdir *e = b->e;
+    const size_t n0 = e->ax[e->ndim - 2].n, n1 = b->x.n, w0 = b->w0;
+    const size_t bh = band_height(e), pl = n0 * n1, tps = (bh + 2 * w0) * LANES;
+    double *P = b->panels + range * thread_doubles(e);
+    double *Q = P + b->x.panel_count * b->x.panel_stride;
+    double *T = Q + 8 * BAND_S;
+    for (size_t u = begin; u < end; u++) {
+        size_t plane = u / (b->strips * b->segs), rest = u % (b->strips * b->segs);
+        size_t strip = rest / b->segs, seg = rest % b->segs;
+        size_t c0 = strip * b->width, len = n1 - c0 < b->width ? n1 - c0 : b->width;
+        size_t ra = n0 * seg / b->segs, rb = n0 * (seg + 1) / b->segs;
+        const double *src = b->src + plane * pl;
+        double *dst = b->dst + plane * pl + c0;
+        const size_t lp = (len + LANES - 1) / LANES; /* panels in use */
+        if (len % LANES != 0 && len % LANES <= 8) /* the half panel never written */
+            memset(T + (lp - 1) * tps, 0, tps * sizeof(double));
+        size_t have = 0; /* rows of T holding the current band's values */
+        for (size_t r0 = ra; r0 < rb;) {
+            size_t nb = rb - r0 < bh ? rb - r0 : bh, need = nb + 2 * w0;
+            band_rows_fill(b, src, (ptrdiff_t)r0 - (ptrdiff_t)w0, have, need, c0, len, lp, T, tps,
+                           P, Q);
+            /* whole panels straight into the output rows, a partial one
+             * through Q */
+            const size_t full = len / LANES;
+            for (size_t j = 0; j < nb; j += 8) {
+                size_t nr = nb - j < 8 ? nb - j : 8;
+                for (size_t k = 0; k < full; k++)
+                    conv_panel(T + k * tps + j * LANES, b->g0, w0, nr,
+                               dst + (r0 + j) * n1 + k * LANES, n1);
+            }
+            if (full < lp)
+                for (size_t j = 0; j < nb; j += 8) {
+                    size_t nr = nb - j < 8 ? nb - j : 8;
+                    conv_panel(T + full * tps + j * LANES, b->g0, w0, nr, Q, LANES);
+                    for (size_t r = 0; r < nr; r++)
+                        memcpy(dst + (r0 + j + r) * n1 + full * LANES, Q + r * LANES,
+                               (len % LANES) * sizeof(double));
+                }
+            r0 += nb;
+            if (r0 < rb) { /* the next band's halo rows to the top */
+                for (size_t k = 0; k < lp; k++)
+                    memmove(T + k * tps, T + k * tps + nb * LANES, 2 * w0 * LANES * sizeof(double));
+                have = 2 * w0;
+            }
+        }
+    }
+}
+
+/* dst = K_{d-2} K_{d-1} src band by band (src != dst) */
+static void run_band(const berg__hdir *e, const berg__hdir_kernel *k, size_t nthreads,
+                     const double *src, double *dst, double *panels, int pad)
+{
+    const int d = e->ndim;
+    const size_t pl = plane_doubles(e), planes = e->batch * (e->nreal / pl);
+    band_ctx b = {.e = e, .w0 = k->w[d - 2], .g0 = k->g[d - 2], .src = src, .dst = dst,
+                  .panels = panels};
+    b.x = pass_setup(e, k, d - 1, 1, src, dst, panels, pad);
+    b.strips = band_strips(e, &b.width);
+    b.segs = 1;
+    if (nthreads > 1) {
+        /* units for every thread: rows split into segments (each one's
+         * halo computed again) when the strips are too few */
+        size_t want = (4 * nthreads + planes * b.strips - 1) / (planes * b.strips);
+        size_t most = e->ax[d - 2].n / 32;
+        most = most > 1 ? most : 1;
+        b.segs = want < most ? want : most;
+    }
+    b.units = planes * b.strips * b.segs;
+    berg__parallel_for(b.units, nthreads, 1, pass_band, &b);
 }
 
 static int pad_form(const berg__hdir *e, const size_t *w);
@@ -909,7 +1155,7 @@ void berg__hdir_run(const berg__hdir *e, const berg__hdir_kernel *k, const doubl
     for (int j = 0; j < jobs; j++) {
         double *dst = bufs[j % 2];
         if (fuse && j == d - 2)
-            run_planes(e, k, nt, src, dst, panels, pad);
+            run_band(e, k, nt, src, dst, panels, pad);
         else
             run_pass(e, k, j, nt, src, dst, panels, j == d - 1 && pad);
         src = dst;
@@ -959,9 +1205,8 @@ static double now_seconds(const berg__hdir *e)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* seconds of one pass of axis a at half-width w */
-/* the jobs of a run: one per axis, but one for the last two axes when the
- * run goes plane by plane; job j covers axes first_axis(j) .. last_axis(j) */
+/* the jobs of a run: one per axis, but one for the last two axes (the
+ * band form); job j covers axes j .. last_axis(j) */
 static int n_jobs(const berg__hdir *e) { return fused(e) ? e->ndim - 1 : e->ndim; }
 
 static int last_axis(const berg__hdir *e, int j)
@@ -1005,7 +1250,7 @@ static double time_job(const berg__hdir *e, int j, const size_t *w, const double
     }
     double t0 = now_seconds(e);
     if (last_axis(e, j) > j)
-        run_planes(e, &k, e->nthreads, src, dst, panels, pad);
+        run_band(e, &k, e->nthreads, src, dst, panels, pad);
     else
         run_pass(e, &k, j, e->nthreads, src, dst, panels, pad && j == e->ndim - 1);
     return now_seconds(e) - t0;

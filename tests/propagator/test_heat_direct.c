@@ -233,6 +233,75 @@ static void test_forms(void)
     forms_on(300, 150, BERG_DIRICHLET, BERG_NEUMANN);
 }
 
+/* the band form of the last two axes on 1, 2 and 3 threads (bitwise) and
+ * against the spectral path: an axis of rows longer than one band (bands
+ * of 64 rows, a partial last one), strips of a long contiguous axis (a
+ * partial column panel), row segments shared by threads, a batch, and a
+ * 3-D space whose planes each take several bands (sigma up to 2: the
+ * kernels fit the periods of 48 cells) */
+static void bands_on(size_t d, const size_t *n, size_t batch, const berg_boundary *bc,
+                     const char *what)
+{
+    /* cells of one width (0.01, 0.013, 0.008 on the axes) */
+    double lo[3] = {0, -0.5, 0.2}, hi[3];
+    static const double hw[3] = {0.01, 0.013, 0.008};
+    for (size_t ax = 0; ax < d; ax++)
+        hi[ax] = lo[ax] + hw[ax] * (double)n[ax];
+    berg_space *s = tu_space(d, n, lo, hi, bc, NULL);
+    size_t N = berg_space_size(s) * batch;
+    berg_heat *hs = make(s, batch, 1, BERG_SYMBOL_FD | BERG_HEAT_SPECTRAL), *hd[3];
+    for (size_t q = 0; q < 3; q++)
+        hd[q] = make(s, batch, q + 1, BERG_SYMBOL_FD | BERG_HEAT_DIRECT);
+    double *in = tu_vec(N), *ref = tu_vec(N), *a = tu_vec(N), *b = tu_vec(N);
+    random_fill(in, N);
+    double hs_[3], hmin = INFINITY;
+    berg_space_spacing(s, hs_);
+    for (size_t ax = 0; ax < d; ax++)
+        hmin = fmin(hmin, hs_[ax]);
+    static const double sig[] = {0.3, 1.0, 2.0};
+    for (size_t j = 0; j < sizeof sig / sizeof sig[0]; j++) {
+        double t = 0.5 * sig[j] * sig[j] * hmin * hmin;
+        CHECK_STATUS(berg_heat_apply_batch(hs, t, batch, in, ref), BERG_OK, "%s spectral", what);
+        CHECK_STATUS(berg_heat_apply_batch(hd[0], t, batch, in, a), BERG_OK, "%s direct", what);
+        CHECK(takes_direct(hd[0], t) == 1, "%s sigma %g: not direct", what, sig[j]);
+        CHECK(rel_diff(a, ref, N) <= 1e-14, "%s sigma %g: direct - spectral = %.3g", what,
+              sig[j], rel_diff(a, ref, N));
+        for (size_t q = 1; q < 3; q++) {
+            CHECK_STATUS(berg_heat_apply_batch(hd[q], t, batch, in, b), BERG_OK, "%s threads",
+                         what);
+            CHECK(memcmp(a, b, N * sizeof(double)) == 0, "%s sigma %g: %zu threads differ", what,
+                  sig[j], q + 1);
+        }
+    }
+    free(in);
+    free(ref);
+    free(a);
+    free(b);
+    berg_heat_destroy(hs);
+    for (size_t q = 0; q < 3; q++)
+        berg_heat_destroy(hd[q]);
+    berg_space_destroy(s);
+}
+
+static void test_bands(void)
+{
+    berg_boundary k3[3] = {BERG_PERIODIC, BERG_NEUMANN, BERG_DIRICHLET};
+    char what[64];
+    for (int b = 0; b < 3; b++) {
+        berg_boundary bc[3] = {k3[b], k3[(b + 1) % 3], k3[(b + 2) % 3]};
+        size_t tall[2] = {530, 48}, wide[2] = {270, 530}, cube[3] = {48, 260, 56};
+        snprintf(what, sizeof what, "bands 530 x 48 bc %d", b);
+        bands_on(2, tall, 1, bc, what);
+        snprintf(what, sizeof what, "bands 270 x 530 bc %d", b);
+        bands_on(2, wide, 1, bc, what);
+        snprintf(what, sizeof what, "bands 3 x 270 x 50 batch bc %d", b);
+        size_t small[2] = {270, 50};
+        bands_on(2, small, 3, bc, what);
+        snprintf(what, sizeof what, "bands 48 x 260 x 56 bc %d", b);
+        bands_on(3, cube, 1, bc, what);
+    }
+}
+
 /* the FD kernel of a single spike against the modified Bessel closed form
  * on a long periodic line: e^{-2s} I_m(2s), I_m by its series in long
  * double (an independent reference) */
@@ -625,7 +694,7 @@ static void test_pad_form(void)
             pad_form_on(s, what);
             berg_space_destroy(s);
         }
-        /* 2-D (whole passes, and planes) and 3-D (planes), mixed kinds */
+        /* 2-D and 3-D (the band form: one band, several), mixed kinds */
         size_t n2[2][2] = {{300, 150}, {61, 58}}, n3[3] = {19, 24, 13};
         for (int i = 0; i < 2; i++) {
             berg_boundary bc[2] = {k3[b], k3[(b + 1) % 3]};
@@ -649,6 +718,7 @@ int main(void)
     test_bessel();
     test_boundaries();
     test_forms();
+    test_bands();
     test_multiplier();
     test_concurrent_first_use();
     test_fd_properties();
