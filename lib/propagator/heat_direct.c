@@ -619,22 +619,53 @@ typedef struct pass_ctx {
 /* stage[j] = entry first + j of the extension of line src (n cells) for
  * the rows j < rows of the 8-row blocks outside [dlo, dhi); zero beyond one
  * period on either side */
+/* out[i] = entry p + i (i < cnt) of the extension of line src (n cells),
+ * as fold gives it (sign times the cell), zero beyond one period on either
+ * side: in runs, each a copy, a wrap or a reflection */
+static void ext_copy(const double *src, int bc, ptrdiff_t n, ptrdiff_t p, size_t cnt, double *out)
+{
+    const ptrdiff_t end = p + (ptrdiff_t)cnt;
+    const double sg = bc == BERG_DIRICHLET ? -1.0 : 1.0;
+    while (p < end) {
+        ptrdiff_t q;
+        if (p < -n) {
+            q = end < -n ? end : -n;
+            memset(out, 0, (size_t)(q - p) * sizeof(double));
+        } else if (p < 0) {
+            q = end < 0 ? end : 0;
+            if (bc == BERG_PERIODIC)
+                memcpy(out, src + p + n, (size_t)(q - p) * sizeof(double));
+            else
+                for (ptrdiff_t j = p; j < q; j++)
+                    out[j - p] = sg * src[-1 - j];
+        } else if (p < n) {
+            q = end < n ? end : n;
+            memcpy(out, src + p, (size_t)(q - p) * sizeof(double));
+        } else if (p < 2 * n) {
+            q = end < 2 * n ? end : 2 * n;
+            if (bc == BERG_PERIODIC)
+                memcpy(out, src + p - n, (size_t)(q - p) * sizeof(double));
+            else
+                for (ptrdiff_t j = p; j < q; j++)
+                    out[j - p] = sg * src[2 * n - 1 - j];
+        } else {
+            q = end;
+            memset(out, 0, (size_t)(q - p) * sizeof(double));
+        }
+        out += q - p;
+        p = q;
+    }
+}
+
 static void stage_edges(const double *src, int bc, ptrdiff_t n, ptrdiff_t first, size_t rows,
                         size_t dlo, size_t dhi, double *stage)
 {
-    for (size_t j = 0; j < rows; j++) {
-        if (j == dlo && dhi > dlo) {
-            j = dhi - 1;
-            continue;
-        }
-        ptrdiff_t p = first + (ptrdiff_t)j;
-        double sg = 0.0, val = 0.0;
-        if (p >= -n && p < 2 * n) {
-            size_t q = fold(bc, n, p, &sg);
-            val = sg * src[q];
-        }
-        stage[j] = val;
+    if (dhi <= dlo) {
+        ext_copy(src, bc, n, first, rows, stage);
+        return;
     }
+    ext_copy(src, bc, n, first, dlo, stage);
+    ext_copy(src, bc, n, first + (ptrdiff_t)dhi, rows - dhi, stage + dhi);
 }
 
 /* the panel of the lanes L (set but for their windows: line, i0, len of
@@ -720,19 +751,7 @@ static void pass_contiguous(void *v, size_t begin, size_t end, size_t range)
 static void pad_fill(const double *src, int bc, ptrdiff_t n, ptrdiff_t w, ptrdiff_t i0,
                      ptrdiff_t len, double *pad)
 {
-    ptrdiff_t j0 = i0 - w, j1 = i0 + len + w;
-    ptrdiff_t a = j0 < 0 ? 0 : j0, b = j1 > n ? n : j1;
-    for (ptrdiff_t j = j0; j < a; j++) {
-        double s;
-        size_t q = fold(bc, n, j, &s);
-        pad[j - j0] = s * src[q];
-    }
-    memcpy(pad + (a - j0), src + a, (size_t)(b - a) * sizeof(double));
-    for (ptrdiff_t j = b; j < j1; j++) {
-        double s;
-        size_t q = fold(bc, n, j, &s);
-        pad[j - j0] = s * src[q];
-    }
+    ext_copy(src, bc, n, i0 - w, (size_t)(len + 2 * w), pad);
 }
 
 static void pass_contiguous_pad(void *v, size_t begin, size_t end, size_t range)
