@@ -809,15 +809,19 @@ static void pass_strided(void *v, size_t begin, size_t end, size_t range)
         const double *src = c->src + line * c->n * inner + k0;
         double *dst = c->dst + line * c->n * inner + r0 * inner + k0;
         panels_copy(src, inner, bc, n, (ptrdiff_t)r0 - w, len + 2 * c->w, nc, pstride, P);
-        /* 8 output rows of every panel into Q, then out as whole rows of
-         * the block rather than 16 values at a time one array row apart */
+        /* 8 output rows of every whole panel straight into the block's
+         * rows, of a partial one through Q */
+        const size_t full = nc / LANES * LANES;
         for (size_t j = 0; j < len; j += 8) {
             size_t nr = len - j < 8 ? len - j : 8;
-            for (size_t k = 0; k < nc; k += LANES)
-                conv_panel(P + (k / LANES) * pstride + j * LANES, c->g, c->w, nr, Q + k,
-                           GROUP * LANES);
+            for (size_t k = 0; k < full; k += LANES)
+                conv_panel(P + (k / LANES) * pstride + j * LANES, c->g, c->w, nr,
+                           dst + j * inner + k, inner);
+            if (full == nc)
+                continue;
+            conv_panel(P + (full / LANES) * pstride + j * LANES, c->g, c->w, nr, Q, LANES);
             for (size_t r = 0; r < nr; r++)
-                memcpy(dst + (j + r) * inner, Q + r * GROUP * LANES, nc * sizeof(double));
+                memcpy(dst + (j + r) * inner + full, Q + r * LANES, (nc - full) * sizeof(double));
         }
     }
 }
