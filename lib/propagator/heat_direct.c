@@ -882,15 +882,16 @@ static int fused(const berg__hdir *e) { return e->ndim >= 2; }
 static size_t band_rows(const berg__hdir *e);
 static size_t band_strips(const berg__hdir *e, size_t *width);
 
-/* a thread's panels: its panels, 8 output rows of them (of a strided
- * pass' column block, or a band's strip), and a band's column panels */
+/* a thread's panels: its panels, 8 output rows of one (Q: a contiguous
+ * pass' transposes, a partial panel's outputs), and a band's column
+ * panels */
 static size_t thread_doubles(const berg__hdir *e)
 {
     size_t base = panel_count(e) * panel_stride(e), width;
     if (!fused(e))
-        return base + 8 * GROUP * LANES;
+        return base + 8 * LANES;
     (void)band_strips(e, &width);
-    return base + 8 * BAND_S + width * band_rows(e);
+    return base + 8 * LANES + width * band_rows(e);
 }
 
 size_t berg__hdir_panel_doubles(const berg__hdir *e)
@@ -1091,7 +1092,7 @@ static void pass_band(void *v, size_t begin, size_t end, size_t range)
     const size_t bh = band_height(e), pl = n0 * n1, tps = (bh + 2 * w0) * LANES;
     double *P = b->panels + range * thread_doubles(e);
     double *Q = P + b->x.panel_count * b->x.panel_stride;
-    double *T = Q + 8 * BAND_S;
+    double *T = Q + 8 * LANES;
     for (size_t u = begin; u < end; u++) {
         size_t plane = u / (b->strips * b->segs), rest = u % (b->strips * b->segs);
         size_t strip = rest / b->segs, seg = rest % b->segs;
