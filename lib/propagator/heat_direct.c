@@ -1281,7 +1281,7 @@ static double time_job(const berg__hdir *e, int j, const size_t *w, const double
 }
 
 /* the model: the spectral step's time, and per job (an axis' pass, or the
- * planes of the last two) its time as a + b taps (2 w + 1 per axis) from
+ * bands of the last two) its time as a + b taps (2 w + 1 per axis) from
  * runs at half-widths W1 and W2; the least of 3
  * interleaved rounds of each; measured once per engine. The cost per tap
  * grows with the width (the window leaves L1), so the line through the two
