@@ -525,24 +525,34 @@ CLONES static void panel_gather(const lanes *L, size_t rows, int edges, double *
 #endif
 }
 
+#ifdef VW
+/* out[k] = the 8 values of lane k of the 8 rows of Q from q (the rows
+ * LANES apart): entries j .. j + 7 of that lane's sequence */
+#  define Q_LANES(q, out)                                                                     \
+      do {                                                                                    \
+          vrow r0_, r1_, r2_, r3_, r4_, r5_, r6_, r7_;                                        \
+          VLD(r0_, (q));                                                                      \
+          VLD(r1_, (q) + LANES);                                                              \
+          VLD(r2_, (q) + 2 * LANES);                                                          \
+          VLD(r3_, (q) + 3 * LANES);                                                          \
+          VLD(r4_, (q) + 4 * LANES);                                                          \
+          VLD(r5_, (q) + 5 * LANES);                                                          \
+          VLD(r6_, (q) + 6 * LANES);                                                          \
+          VLD(r7_, (q) + 7 * LANES);                                                          \
+          TRANSPOSE8(r0_, r1_, r2_, r3_, r4_, r5_, r6_, r7_);                                 \
+          (out)[0] = r0_, (out)[1] = r1_, (out)[2] = r2_, (out)[3] = r3_;                     \
+          (out)[4] = r4_, (out)[5] = r5_, (out)[6] = r6_, (out)[7] = r7_;                     \
+      } while (0)
+#endif
+
 /* outputs j .. j + 7 of every lane from the 8 rows of Q back into the
  * lines (those below each lane's length) */
 CLONES static void panel_scatter(const lanes *L, const double *restrict Q, size_t j)
 {
 #ifdef VW
     for (size_t lg = 0; lg < L->nl; lg += 8) {
-        vrow r0, r1, r2, r3, r4, r5, r6, r7;
-        const double *q = Q + lg;
-        VLD(r0, q);
-        VLD(r1, q + LANES);
-        VLD(r2, q + 2 * LANES);
-        VLD(r3, q + 3 * LANES);
-        VLD(r4, q + 4 * LANES);
-        VLD(r5, q + 5 * LANES);
-        VLD(r6, q + 6 * LANES);
-        VLD(r7, q + 7 * LANES);
-        TRANSPOSE8(r0, r1, r2, r3, r4, r5, r6, r7);
-        vrow out[8] = {r0, r1, r2, r3, r4, r5, r6, r7};
+        vrow out[8];
+        Q_LANES(Q + lg, out);
         for (size_t k = 0; k < 8 && lg + k < L->nl; k++) {
             size_t l = lg + k;
             if (j >= L->len[l])
@@ -571,18 +581,8 @@ CLONES static void band_scatter(size_t nl, const double *sg, double *const *row,
     const size_t off = (j / LANES) * tps + j % LANES;
 #ifdef VW
     for (size_t lg = 0; lg < nl; lg += 8) {
-        vrow r0, r1, r2, r3, r4, r5, r6, r7;
-        const double *q = Q + lg;
-        VLD(r0, q);
-        VLD(r1, q + LANES);
-        VLD(r2, q + 2 * LANES);
-        VLD(r3, q + 3 * LANES);
-        VLD(r4, q + 4 * LANES);
-        VLD(r5, q + 5 * LANES);
-        VLD(r6, q + 6 * LANES);
-        VLD(r7, q + 7 * LANES);
-        TRANSPOSE8(r0, r1, r2, r3, r4, r5, r6, r7);
-        vrow out[8] = {r0, r1, r2, r3, r4, r5, r6, r7};
+        vrow out[8];
+        Q_LANES(Q + lg, out);
         for (size_t k = 0; k < 8 && lg + k < nl; k++) {
             vrow o = out[k];
             if (sg[lg + k] != 1.0)
