@@ -186,6 +186,12 @@ void berg__parallel_for(size_t n, size_t nthreads, size_t grain, berg__range_fn 
  * threads: for reductions whose result must not depend on nthreads. */
 void berg__parallel_ranges(size_t n, size_t nranges, size_t nthreads, berg__range_fn body,
                            void *ctx);
+/* Like berg__parallel_ranges, but each thread takes a contiguous block of
+ * the ranges (thread k: ranges [k nranges / T, (k + 1) nranges / T)), so
+ * that consecutive loops over the same cells find their ranges' data in
+ * the same thread's cache; range r is still range r. */
+void berg__parallel_blocks(size_t n, size_t nranges, size_t nthreads, berg__range_fn body,
+                           void *ctx);
 
 
 /* ---- random numbers --------------------------------------------------

@@ -46,11 +46,12 @@ size_t berg__threads(size_t handle_setting)
     return n;
 }
 
-/* one worker: the ranges r = first, first + stride, ... < nranges */
+/* one worker: the ranges r = first, first + stride, ... < last (of
+ * nranges) */
 typedef struct berg__worker {
     pthread_t tid;
     int started;
-    size_t first, stride, nranges, n;
+    size_t first, stride, last, nranges, n;
     berg__range_fn body;
     void *ctx;
 } berg__worker;
@@ -65,7 +66,7 @@ static void range_bounds(size_t n, size_t nranges, size_t r, size_t *b, size_t *
 
 static void run_worker(berg__worker *w)
 {
-    for (size_t r = w->first; r < w->nranges; r += w->stride) {
+    for (size_t r = w->first; r < w->last; r += w->stride) {
         size_t b, e;
         range_bounds(w->n, w->nranges, r, &b, &e);
         if (b < e)
@@ -202,8 +203,23 @@ static int pool_run(berg__worker *ws, size_t nthreads)
     return 1;
 }
 
-void berg__parallel_ranges(size_t n, size_t nranges, size_t nthreads, berg__range_fn body,
-                           void *ctx)
+/* the ranges of worker k of nthreads: every nthreads-th from k, or (blocks)
+ * a contiguous block of them */
+static berg__worker assign(size_t k, size_t nthreads, int blocks, size_t n, size_t nranges,
+                           berg__range_fn body, void *ctx)
+{
+    berg__worker w = {.first = k, .stride = nthreads, .last = nranges, .nranges = nranges,
+                      .n = n, .body = body, .ctx = ctx};
+    if (blocks) {
+        w.first = k * nranges / nthreads;
+        w.last = (k + 1) * nranges / nthreads;
+        w.stride = 1;
+    }
+    return w;
+}
+
+static void parallel(size_t n, size_t nranges, size_t nthreads, int blocks, berg__range_fn body,
+                     void *ctx)
 {
     if (n == 0 || nranges == 0)
         return;
@@ -214,8 +230,7 @@ void berg__parallel_ranges(size_t n, size_t nranges, size_t nthreads, berg__rang
     if (nthreads > BERG__THREADS_MAX)
         nthreads = BERG__THREADS_MAX;
     if (nthreads <= 1) {
-        berg__worker w = {.first = 0, .stride = 1, .nranges = nranges, .n = n,
-                          .body = body, .ctx = ctx};
+        berg__worker w = assign(0, 1, 0, n, nranges, body, ctx);
         run_worker(&w);
         return;
     }
@@ -224,16 +239,13 @@ void berg__parallel_ranges(size_t n, size_t nranges, size_t nthreads, berg__rang
     if (nthreads > 8) {
         ws = malloc(nthreads * sizeof *ws);
         if (ws == NULL) { /* run serially: the same ranges, the same answer */
-            berg__worker w = {.first = 0, .stride = 1, .nranges = nranges, .n = n,
-                              .body = body, .ctx = ctx};
+            berg__worker w = assign(0, 1, 0, n, nranges, body, ctx);
             run_worker(&w);
             return;
         }
     }
-    for (size_t k = 0; k < nthreads; k++) {
-        ws[k] = (berg__worker){.first = k, .stride = nthreads, .nranges = nranges, .n = n,
-                               .body = body, .ctx = ctx};
-    }
+    for (size_t k = 0; k < nthreads; k++)
+        ws[k] = assign(k, nthreads, blocks, n, nranges, body, ctx);
     if (!pool_run(ws, nthreads)) {
         /* threads of this call's own */
         for (size_t k = 1; k < nthreads; k++)
@@ -248,6 +260,18 @@ void berg__parallel_ranges(size_t n, size_t nranges, size_t nthreads, berg__rang
     }
     if (ws != local)
         free(ws);
+}
+
+void berg__parallel_ranges(size_t n, size_t nranges, size_t nthreads, berg__range_fn body,
+                           void *ctx)
+{
+    parallel(n, nranges, nthreads, 0, body, ctx);
+}
+
+void berg__parallel_blocks(size_t n, size_t nranges, size_t nthreads, berg__range_fn body,
+                           void *ctx)
+{
+    parallel(n, nranges, nthreads, 1, body, ctx);
 }
 
 void berg__parallel_for(size_t n, size_t nthreads, size_t grain, berg__range_fn body, void *ctx)

@@ -1,7 +1,9 @@
 /*
  * Threads and vector math of the Sinkhorn solves: the pointwise loops run
- * in fixed ranges through berg__parallel_ranges (partial sums per range:
- * the result does not depend on the thread count), and the exponentials and
+ * in fixed ranges through berg__parallel_blocks (partial sums per range:
+ * the result does not depend on the thread count; each thread a contiguous
+ * block of the ranges, so that consecutive loops over the same cells find
+ * them in its cache), and the exponentials and
  * logarithms of whole arrays go through glibc's vector math library
  * (libmvec, within 4 ulp). GCC calls those only from loops it may
  * vectorize without errno, i.e. under -ffast-math or -fno-math-errno
@@ -34,7 +36,7 @@ size_t berg__sinkhorn_ranges_on(size_t nthreads, size_t n, berg__range_fn body, 
         nranges = 1;
     if (nranges > BERG__SK_RANGES)
         nranges = BERG__SK_RANGES;
-    berg__parallel_ranges(n, nranges, nthreads, body, ctx);
+    berg__parallel_blocks(n, nranges, nthreads, body, ctx);
     return nranges;
 }
 
