@@ -44,6 +44,8 @@ typedef struct bary {
     double *lse;   /* log-sum-exp scratch (log domain, stabilized start) */
     double *tmpk;  /* k N: the stabilized products' scratch of each measure */
     double *mres;  /* 2 k: each measure's first-marginal error and range flag */
+    size_t *span;  /* 2 k: each measure's cells [span[2 r], span[2 r + 1]) from its
+                    * first to its last positive one */
     size_t nthreads; /* the call's threads */
     double *lsek;    /* lse_slots log-sum-exp scratch blocks (log domain by measure) */
     size_t lse_slots;
@@ -80,7 +82,15 @@ static berg_status load_measures(bary *B, const double *densities)
         double mass;
         snprintf(name, sizeof name, "densities[%zu]", r);
         BERG_TRY(berg__check_density(densities + r * B->N, B->N, B->fn, name, &mass));
+        const double *Pr = B->P + r * B->N;
         berg__sinkhorn_normalize(&B->sk->space, densities + r * B->N, mass, B->P + r * B->N);
+        size_t lo = 0, hi = B->N;
+        while (lo < hi && !(Pr[lo] > 0.0))
+            lo++;
+        while (hi > lo && !(Pr[hi - 1] > 0.0))
+            hi--;
+        B->span[2 * r] = lo;
+        B->span[2 * r + 1] = hi;
     }
     return BERG_OK;
 }
@@ -363,8 +373,17 @@ static berg_status first_measure(bary *B, size_t r, int measure, int update, siz
     double *KUr = B->KU + r * N, *Ur = B->U + r * N, *Vr = B->V + r * N;
     if (with_kernel)
         BERG_TRY(kernel(B, r, 0, Vr, KUr, &fl));
-    first_job j = {B, B->P + r * N, KUr, Ur, fl, measure, update, tmp_of(B, r), {0}, {0}};
-    size_t nr = berg__sinkhorn_ranges_on(nthreads, N, first_range, &j);
+    /* stabilized: only the cells from the measure's first positive one to
+     * its last (elsewhere p_r = u_r = 0 from the start: no violation, no
+     * update) */
+    size_t lo = 0, n = N;
+    if (B->mode == BERG__SK_STAB) {
+        lo = B->span[2 * r];
+        n = B->span[2 * r + 1] - lo;
+    }
+    first_job j = {B, B->P + r * N + lo, KUr + lo, Ur + lo, fl, measure, update,
+                   tmp_of(B, r) + lo, {0}, {0}};
+    size_t nr = berg__sinkhorn_ranges_on(nthreads, n, first_range, &j);
     double er = 0.0;
     int bad = 0;
     for (size_t q = 0; q < nr; q++) {
@@ -665,6 +684,11 @@ berg_status berg_sinkhorn_barycenter(const berg_sinkhorn *sk, size_t k, const do
               .cpl = work + 4 * kN + 2 * N + k, .acc = work + 4 * kN + 2 * N + k + k * cw,
               .mres = after, .tmpk = sk->tables ? after + 2 * k : NULL,
               .nthreads = berg__sinkhorn_threads(sk)};
+    B.span = berg__alloc(2 * k, sizeof(size_t), fn);
+    if (!B.span) {
+        st = berg_last_status();
+        goto fail;
+    }
     BERG_TRY_GOTO(st, load_measures(&B, densities), fail);
     block = berg__sinkhorn_scratch_get(sk, fn);
     if (!block) {
@@ -712,6 +736,7 @@ berg_status berg_sinkhorn_barycenter(const berg_sinkhorn *sk, size_t k, const do
 fail:
     berg__sinkhorn_scratch_put(sk, block);
     berg__free(B.lsek);
+    berg__free(B.span);
     berg__free(work);
     return st;
 }
