@@ -39,7 +39,7 @@ typedef struct bary {
     double *P, *U, *V, *KU, *b, *bold;
     double *fl;    /* k kernel floors (FFT) */
     double *cpl;   /* k couplings (stabilized) */
-    double *acc;   /* absorption sums (stabilized) */
+    double *acc;   /* absorption sums (stabilized): 2 sum_axis per measure */
     double *tmp;   /* N */
     double *lse;   /* log-sum-exp scratch (log domain, stabilized start) */
     double *tmpk;  /* k N: the stabilized products' scratch of each measure */
@@ -98,6 +98,12 @@ static berg_status load_measures(bary *B, const double *densities)
 static berg__sk_coupling coupling(const bary *B, size_t r)
 {
     return berg__sinkhorn_coupling_at(B->sk, B->cpl + r * berg__sinkhorn_coupling_words(B->sk));
+}
+
+/* the absorption sums of measure r */
+static double *acc_of(const bary *B, size_t r)
+{
+    return B->acc + r * 2 * B->sk->sum_axis;
 }
 
 /* ---- pointwise loops (threaded, fixed ranges) ------------------------------ */
@@ -290,7 +296,7 @@ static berg_status kernel(bary *B, size_t r, int transpose, const double *in, do
 }
 
 /* what a unit of a half_job does */
-enum { HJ_FIRST, HJ_KERNEL_T, HJ_EXACT, HJ_STAB_HALF, HJ_FIRST_ONLY };
+enum { HJ_FIRST, HJ_KERNEL_T, HJ_EXACT, HJ_STAB_HALF, HJ_FIRST_ONLY, HJ_START };
 
 typedef struct half_job {
     struct bary *B;
@@ -299,6 +305,7 @@ typedef struct half_job {
 } half_job;
 static void half_range(void *ctx, size_t begin, size_t end, size_t range);
 static void exact_measure(bary *B, size_t r);
+static int start_measure(bary *B, size_t r);
 
 /* The stabilized mode runs the k measures' products and first marginals
  * side by side on the call's threads (each measure's own scratch; each
@@ -358,7 +365,7 @@ static int absorb(bary *B, size_t r, int v_side, const double *weight)
     berg__sk_coupling c = coupling(B, r);
     double *S = (v_side ? B->V : B->U) + r * N;
     berg__sinkhorn_vlog(B->tmp, S, N);
-    return berg__sinkhorn_absorb(B->sk, v_side ? c.B : c.A, B->tmp, weight, S, B->acc) &&
+    return berg__sinkhorn_absorb(B->sk, v_side ? c.B : c.A, B->tmp, weight, S, acc_of(B, r)) &&
            berg__sinkhorn_coupling_tables(B->sk, &c);
 }
 
@@ -408,6 +415,9 @@ static void half_range(void *ctx, size_t begin, size_t end, size_t range)
         switch (h->what) {
         case HJ_EXACT:
             exact_measure(B, u);
+            break;
+        case HJ_START: /* the flag read by stab_start */
+            B->mres[u] = start_measure(B, u) ? 0.0 : 1.0;
             break;
         case HJ_KERNEL_T:
             kernel(B, u, 1, B->U + u * N, B->KU + u * N, &fl);
@@ -512,7 +522,7 @@ static berg_status step(bary *B, size_t iters, int measure, double *err, int *do
  * potentials of every coupling absorbed (the scalings become ~1) */
 static berg_status stab_start(bary *B)
 {
-    size_t N = B->N, kN = B->k * N;
+    size_t kN = B->k * B->N;
     int done;
     double err;
     B->mode = BERG__SK_LOG;
@@ -520,22 +530,37 @@ static berg_status stab_start(bary *B)
         B->V[i] = 0.0;
     BERG_TRY(step(B, 0, 0, &err, &done));
     B->mode = BERG__SK_STAB;
-    /* the log domain's e^U K w e^V = p (densities, Klog includes log w);
-     * the stabilized u K v = p w (masses, K without w): u = e^{U + 2 log w},
-     * v = e^V, and then v K^t u = b w, the barycenter's masses */
-    double lw2 = 2.0 * log(B->sk->space.weight);
-    for (size_t r = 0; r < B->k; r++) {
-        berg__sk_coupling c = coupling(B, r);
-        berg__sinkhorn_coupling_reset(B->sk, &c);
-        double *Ur = B->U + r * N, *Vr = B->V + r * N;
-        for (size_t i = 0; i < N; i++)
-            Ur[i] += lw2;
-        if (!berg__sinkhorn_absorb(B->sk, c.A, Ur, B->P + r * N, Ur, B->acc) ||
-            !berg__sinkhorn_absorb(B->sk, c.B, Vr, NULL, Vr, B->acc) ||
-            !berg__sinkhorn_coupling_tables(B->sk, &c))
-            return lost(B, 1);
+    /* the measures side by side (each its own coupling and sums) */
+    if (by_measure(B)) {
+        half_job h = {B, HJ_START, 0, 0, 0};
+        by_measure_run(B, &h);
+    } else {
+        for (size_t r = 0; r < B->k; r++)
+            B->mres[r] = start_measure(B, r) ? 0.0 : 1.0;
     }
+    for (size_t r = 0; r < B->k; r++)
+        if (B->mres[r] != 0.0)
+            return lost(B, 1);
     return BERG_OK;
+}
+
+/* the stabilized start of coupling r from its log-domain potentials in
+ * U_r, V_r: the log domain's e^U K w e^V = p (densities, Klog includes
+ * log w); the stabilized u K v = p w (masses, K without w): u = e^{U + 2
+ * log w}, v = e^V, and then v K^t u = b w, the barycenter's masses. Both
+ * potentials absorbed; 0 when the rest leaves the range */
+static int start_measure(bary *B, size_t r)
+{
+    size_t N = B->N;
+    double lw2 = 2.0 * log(B->sk->space.weight);
+    berg__sk_coupling c = coupling(B, r);
+    berg__sinkhorn_coupling_reset(B->sk, &c);
+    double *Ur = B->U + r * N, *Vr = B->V + r * N;
+    for (size_t i = 0; i < N; i++)
+        Ur[i] += lw2;
+    return berg__sinkhorn_absorb(B->sk, c.A, Ur, B->P + r * N, Ur, acc_of(B, r)) &&
+           berg__sinkhorn_absorb(B->sk, c.B, Vr, NULL, Vr, acc_of(B, r)) &&
+           berg__sinkhorn_coupling_tables(B->sk, &c);
 }
 
 /* the full log-potential of the scalings S (U or V of coupling r, where
@@ -664,19 +689,20 @@ berg_status berg_sinkhorn_barycenter(const berg_sinkhorn *sk, size_t k, const do
     BERG_TRY(check_inputs(sk, fn, k, densities, weights, out, &wsum, &kN));
     N = sk->space.size;
     /* 4 k N + 2 N doubles, k floors, 2 k per-measure results, and where the
-     * stabilized mode may run k couplings, the absorption sums and k N of
+     * stabilized mode may run k couplings, k absorption sums and k N of
      * per-measure scratch */
-    size_t cw = sk->tables ? berg__sinkhorn_coupling_words(sk) : 0, ck;
+    size_t cw = sk->tables ? berg__sinkhorn_coupling_words(sk) : 0, ck, ak;
     BERG_TRY(berg__mul_size(kN, sk->tables ? 5 : 4, &words, fn, "workspace"));
     BERG_TRY(berg__mul_size(k, cw + 3, &ck, fn, "workspace"));
-    BERG_REQUIRE(words <= SIZE_MAX - 2 * N - ck - 2 * sk->sum_axis, BERG_ERR_SIZE,
+    BERG_TRY(berg__mul_size(k, 2 * sk->sum_axis, &ak, fn, "workspace"));
+    BERG_REQUIRE(words <= SIZE_MAX - 2 * N - ck - ak, BERG_ERR_SIZE,
                  "%s: workspace 4 k N + 2 N (k = %zu, N = %zu) overflows size_t", fn, k, N);
-    words += 2 * N + ck + 2 * sk->sum_axis;
+    words += 2 * N + ck + ak;
     berg_status st;
     double *work = berg__alloc(words, sizeof(double), fn), *block = NULL;
     if (!work)
         return berg_last_status();
-    double *after = work + 4 * kN + 2 * N + k + k * cw + 2 * sk->sum_axis;
+    double *after = work + 4 * kN + 2 * N + k + k * cw + ak;
     bary B = {.sk = sk, .fn = fn, .k = k, .N = N, .weights = weights, .wsum = wsum,
               .mode = BERG__SK_FFT, .unit = sk->space.weight, .P = work, .U = work + kN,
               .V = work + 2 * kN, .KU = work + 3 * kN, .b = work + 4 * kN,
