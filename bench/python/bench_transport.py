@@ -177,6 +177,16 @@ def case_barycenter(repeats, iters=100):
                   f"{1e3 * t['numpy']:7.1f} ms   POT/libberg {t['POT'] / t[key]:5.1f}   "
                   f"numpy/libberg {t['numpy'] / t[key]:5.2f}   marginal error {err:.1e}   "
                   f"max|diff|/max vs numpy {diff:.1e}")
+        # libberg's thread scaling, its runs interleaved with each other only:
+        # among the peers above a libberg run follows a numpy or POT run on
+        # OpenBLAS's two threads, which go on spinning for a while after it
+        # and hold the second core (measured: 2 threads / 1 was 1.50 right
+        # after a numpy run, 1.63 after a 0.3 s pause)
+        own = {k: fns[k] for k in ("libberg 1T", "libberg 2T")}
+        to = timeit(own, repeats + 2)
+        print(f"barycenter 256^2 reg {reg:<6} {iters} it  libberg alone: 1T {1e3 * to['libberg 1T']:.1f} "
+              f"ms, 2T {1e3 * to['libberg 2T']:.1f} ms: 2 threads / 1 "
+              f"{to['libberg 1T'] / to['libberg 2T']:.2f}")
         pdiff = np.max(np.abs(res["POT"] - res["numpy"])) / res["numpy"].max()
         print(f"barycenter 256^2 reg {reg:<6} POT vs numpy max|diff|/max {pdiff:.1e}; "
               f"to tolerance 1e-9: {conv.report[1]} iterations, {1e3 * tc:.0f} ms "
