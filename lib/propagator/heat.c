@@ -9,7 +9,6 @@
 #include <stdint.h>
 #include <string.h>
 
-
 #include "berg/heat.h"
 #include "propagator/heat_internal.h"
 

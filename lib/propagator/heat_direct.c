@@ -826,6 +826,14 @@ static void pass_strided(void *v, size_t begin, size_t end, size_t range)
     }
 }
 
+/* the widest half-width of an axis' compact kernels: 2 w + 1 taps fit
+ * one period, and w <= WMAX */
+static size_t axis_wcap(const berg__hdir_axis *ax)
+{
+    size_t w = (ax->period - 1) / 2;
+    return w < BERG__HDIR_WMAX ? w : BERG__HDIR_WMAX;
+}
+
 /* doubles of one panel: the rows of the largest of the axes (outputs and
  * halo, a multiple of 8) */
 static size_t panel_stride(const berg__hdir *e)
@@ -833,10 +841,8 @@ static size_t panel_stride(const berg__hdir *e)
     size_t most = 0;
     for (int a = 0; a < e->ndim; a++) {
         const berg__hdir_axis *ax = &e->ax[a];
-        size_t wcap = (ax->period - 1) / 2;
-        wcap = wcap < BERG__HDIR_WMAX ? wcap : BERG__HDIR_WMAX;
         size_t len = ax->n < CH ? ax->n : CH;
-        size_t rows = (len + 2 * wcap + 7) & ~(size_t)7;
+        size_t rows = (len + 2 * axis_wcap(ax) + 7) & ~(size_t)7;
         most = rows > most ? rows : most;
     }
     return most * LANES;
@@ -877,7 +883,7 @@ static size_t plane_doubles(const berg__hdir *e)
 
 /* the last two axes run together in bands (run_band) whenever there are
  * two: one job for both */
-static int fused(const berg__hdir *e) { return e->ndim >= 2; }
+static int banded(const berg__hdir *e) { return e->ndim >= 2; }
 
 static size_t band_rows(const berg__hdir *e);
 static size_t band_strips(const berg__hdir *e, size_t *width);
@@ -888,7 +894,7 @@ static size_t band_strips(const berg__hdir *e, size_t *width);
 static size_t thread_doubles(const berg__hdir *e)
 {
     size_t base = panel_count(e) * panel_stride(e), width;
-    if (!fused(e))
+    if (!banded(e))
         return base + 8 * LANES;
     (void)band_strips(e, &width);
     return base + 8 * LANES + width * band_rows(e);
@@ -899,7 +905,8 @@ size_t berg__hdir_panel_doubles(const berg__hdir *e)
     return e->nthreads * thread_doubles(e);
 }
 
-/* the pass of axis a over lines of src (the whole batch, or one plane) */
+/* the pass of axis a over lines of src (the whole batch; a band's
+ * contiguous axis takes its lines, chunks and panels from it) */
 static pass_ctx pass_setup(const berg__hdir *e, const berg__hdir_kernel *k, int axis,
                            size_t lines, const double *src, double *dst, double *panels, int pad)
 {
@@ -963,10 +970,7 @@ static size_t band_height(const berg__hdir *e)
 /* rows of a band's column panel: its outputs and the widest halo */
 static size_t band_rows(const berg__hdir *e)
 {
-    const berg__hdir_axis *ax = &e->ax[e->ndim - 2];
-    size_t wcap = (ax->period - 1) / 2;
-    wcap = wcap < BERG__HDIR_WMAX ? wcap : BERG__HDIR_WMAX;
-    return band_height(e) + 2 * wcap;
+    return band_height(e) + 2 * axis_wcap(&e->ax[e->ndim - 2]);
 }
 
 /* strips of the contiguous axis and their width (a multiple of LANES, the
@@ -986,7 +990,7 @@ typedef struct band_ctx {
     const double *g0;
     const double *src;
     double *dst, *panels;
-    size_t strips, width, segs, units;
+    size_t strips, width, segs;
 } band_ctx;
 
 /* the rows rows[i] (i < count) of the band's panels T: the contiguous pass
@@ -1060,28 +1064,30 @@ static void band_rows_fill(const band_ctx *b, const double *src, ptrdiff_t rbase
 {
     const berg__hdir_axis *ax0 = &b->e->ax[b->e->ndim - 2];
     const ptrdiff_t n0 = (ptrdiff_t)ax0->n;
+    /* rows computed, and rows copied (from row from[i], times sign[i]) */
     size_t rows[BAND_WHOLE + 2 * BERG__HDIR_WMAX], count = 0;
+    size_t copy[2 * BERG__HDIR_WMAX], from[2 * BERG__HDIR_WMAX], ncopy = 0;
+    double sign[2 * BERG__HDIR_WMAX];
     for (size_t t = have; t < need; t++) {
         ptrdiff_t r = rbase + (ptrdiff_t)t;
         double sg;
         ptrdiff_t tq = (ptrdiff_t)fold(ax0->bc, n0, r, &sg) - rbase;
-        if ((r >= 0 && r < n0) || tq < 0 || tq >= (ptrdiff_t)need)
+        if ((r >= 0 && r < n0) || tq < 0 || tq >= (ptrdiff_t)need) {
             rows[count++] = t;
-    }
-    band_fill(b, src, rbase, rows, count, c0, len, T, tps, P, Q);
-    for (size_t t = have; t < need; t++) {
-        ptrdiff_t r = rbase + (ptrdiff_t)t;
-        double sg;
-        ptrdiff_t tq = (ptrdiff_t)fold(ax0->bc, n0, r, &sg) - rbase;
-        if ((r >= 0 && r < n0) || tq < 0 || tq >= (ptrdiff_t)need)
-            continue;
-        for (size_t k = 0; k < lp; k++) {
-            const double *from = T + k * tps + (size_t)tq * LANES;
-            double *to = T + k * tps + t * LANES;
-            for (size_t l = 0; l < LANES; l++)
-                to[l] = sg * from[l];
+        } else {
+            copy[ncopy] = t;
+            from[ncopy] = (size_t)tq;
+            sign[ncopy++] = sg;
         }
     }
+    band_fill(b, src, rbase, rows, count, c0, len, T, tps, P, Q);
+    for (size_t i = 0; i < ncopy; i++)
+        for (size_t k = 0; k < lp; k++) {
+            const double *f = T + k * tps + from[i] * LANES;
+            double *to = T + k * tps + copy[i] * LANES;
+            for (size_t l = 0; l < LANES; l++)
+                to[l] = sign[i] * f[l];
+        }
 }
 
 static void pass_band(void *v, size_t begin, size_t end, size_t range)
@@ -1154,8 +1160,7 @@ static void run_band(const berg__hdir *e, const berg__hdir_kernel *k, size_t nth
         most = most > 1 ? most : 1;
         b.segs = want < most ? want : most;
     }
-    b.units = planes * b.strips * b.segs;
-    berg__parallel_for(b.units, nthreads, 1, pass_band, &b);
+    berg__parallel_for(planes * b.strips * b.segs, nthreads, 1, pass_band, &b);
 }
 
 static int pad_form(const berg__hdir *e, const size_t *w);
@@ -1164,8 +1169,8 @@ void berg__hdir_run(const berg__hdir *e, const berg__hdir_kernel *k, const doubl
                     double *out, double *tmp, double *panels)
 {
     const size_t total = e->batch * e->nreal;
-    const int d = e->ndim, fuse = fused(e);
-    const int jobs = fuse ? d - 1 : d;
+    const int d = e->ndim, band = banded(e);
+    const int jobs = band ? d - 1 : d;
     size_t nt = e->nthreads;
     /* out of place jobs ending in out: in -> (tmp, out, tmp, ...) -> out */
     const double *src = in;
@@ -1178,7 +1183,7 @@ void berg__hdir_run(const berg__hdir *e, const berg__hdir_kernel *k, const doubl
     const int pad = pad_form(e, k->w);
     for (int j = 0; j < jobs; j++) {
         double *dst = bufs[j % 2];
-        if (fuse && j == d - 2)
+        if (band && j == d - 2)
             run_band(e, k, nt, src, dst, panels, pad);
         else
             run_pass(e, k, j, nt, src, dst, panels, j == d - 1 && pad);
@@ -1231,11 +1236,11 @@ static double now_seconds(const berg__hdir *e)
 
 /* the jobs of a run: one per axis, but one for the last two axes (the
  * band form); job j covers axes j .. last_axis(j) */
-static int n_jobs(const berg__hdir *e) { return fused(e) ? e->ndim - 1 : e->ndim; }
+static int n_jobs(const berg__hdir *e) { return banded(e) ? e->ndim - 1 : e->ndim; }
 
 static int last_axis(const berg__hdir *e, int j)
 {
-    return fused(e) && j == e->ndim - 2 ? j + 1 : j;
+    return banded(e) && j == e->ndim - 2 ? j + 1 : j;
 }
 
 /* the taps of job j for kernel widths w[] */
@@ -1386,7 +1391,7 @@ static berg_status measure(const berg__hdir *ec, berg__hdir_fft_fn fft, void *ff
             size_t w1[BERG_MAX_RANK], w2[BERG_MAX_RANK];
             for (int a = 0; a < e->ndim; a++) {
                 /* widths whose 2 w + 1 taps fit one period */
-                size_t wmax = (e->ax[a].period - 1) / 2;
+                size_t wmax = axis_wcap(&e->ax[a]);
                 p1[a] = p2[a] = INFINITY;
                 w1[a] = wmax < W1 ? wmax : W1;
                 w2[a] = wmax < W2 ? wmax : W2;
