@@ -3,7 +3,8 @@
  * in a worker and loops from several caller threads at once (the pool is
  * busy: they start threads of their own) complete with the right result;
  * after fork() the child, which has none of the parent's workers, runs
- * split loops too. Also run under ThreadSanitizer by scripts/test (all
+ * split loops too; berg__parallel_blocks deals the same ranges out in
+ * contiguous blocks. Also run under ThreadSanitizer by scripts/test (all
  * but the fork, which ThreadSanitizer does not support). */
 #include <pthread.h>
 #include <stdlib.h>
@@ -125,9 +126,55 @@ static void test_fork(void)
     CHECK(split_sum(n, 8, 4, 0, NULL) == want, "after fork, in the parent");
 }
 
+/* berg__parallel_blocks: every range runs once, with the bounds
+ * berg__parallel_ranges gives it, and each thread's ranges are one
+ * contiguous block, the caller's the first */
+typedef struct block_job {
+    size_t begin[64], end[64];
+    int runs[64];
+    pthread_t who[64];
+} block_job;
+
+static void block_range(void *ctx, size_t begin, size_t end, size_t range)
+{
+    block_job *j = ctx;
+    j->begin[range] = begin;
+    j->end[range] = end;
+    j->runs[range]++;
+    j->who[range] = pthread_self();
+}
+
+static void test_blocks(void)
+{
+    size_t n = 100003, want = serial_sum(0, n);
+    for (size_t t = 1; t <= 9; t++)
+        for (size_t r = 1; r <= 17; r += 4) {
+            block_job j;
+            memset(&j, 0, sizeof j);
+            berg__parallel_blocks(n, r, t, block_range, &j);
+            sum_job ref;
+            memset(&ref, 0, sizeof ref);
+            berg__parallel_ranges(n, r, t, sum_range, &ref);
+            size_t total = 0, changes = 0;
+            int once = 1;
+            for (size_t q = 0; q < r; q++) {
+                once &= j.runs[q] == 1;
+                total += serial_sum(j.begin[q], j.end[q]);
+                once &= serial_sum(j.begin[q], j.end[q]) == ref.part[q];
+                changes += q > 0 && !pthread_equal(j.who[q], j.who[q - 1]);
+            }
+            CHECK(once && total == want, "blocks: %zu ranges on %zu threads", r, t);
+            CHECK(pthread_equal(j.who[0], pthread_self()), "blocks: range 0 not on the caller");
+            /* one run of ranges per thread at most */
+            CHECK(changes + 1 <= (t < r ? t : r), "blocks: %zu ranges on %zu threads in %zu runs",
+                  r, t, changes + 1);
+        }
+}
+
 int main(void)
 {
     test_counts();
+    test_blocks();
     test_nested();
     test_callers();
 #if !defined(__SANITIZE_THREAD__)
