@@ -340,12 +340,38 @@ static berg_status run_scaled(const berg_heat *h, berg__heat_work *w, double t, 
     return BERG_OK;
 }
 
+/* The direct path with the input's check made by its first job (3-D and
+ * up: that job writes scratch, not out), saving input_scale's pass over
+ * the input: 1 when it ran; 0 (nothing written to out) when the direct
+ * path does not run t or the input is not one that input_scale would take
+ * unscaled, and the regular path decides. */
+static int direct_scanned(const berg_heat *h, double t, const double *in, double *out,
+                          const char *fn)
+{
+    if (!h->separable || t <= 0.0 || !berg__hdir_scans(&h->direct))
+        return 0;
+    berg__heat_work w;
+    if (berg__heat_begin(h, &w, fn) != BERG_OK)
+        return 0;
+    set_time(h, &w, t);
+    int done = 0;
+    if (direct_for(h, &w, t)) {
+        unsigned fp = berg__ftz_enter();
+        done = berg__hdir_run_scanned(&h->direct, w.kern, in, out, w.s.spec, w.panels);
+        berg__ftz_leave(fp);
+    }
+    berg__heat_end(h, &w);
+    return done;
+}
+
 static berg_status apply_common(const berg_heat *heat, double t, const double *in, double *out,
                                 const char *fn)
 {
     BERG_TRY(berg__check_time(t, fn, "t"));
     BERG_TRY(berg__check_ptr(in, fn, "in"));
     BERG_TRY(berg__check_ptr(out, fn, "out"));
+    if (direct_scanned(heat, t, in, out, fn))
+        return BERG_OK;
     double scale;
     BERG_TRY(input_scale(&heat->x, in, fn, "in", &scale));
     if (t == 0.0) { /* an exact copy (a scaled one would flush subnormals) */

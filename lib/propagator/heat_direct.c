@@ -47,6 +47,7 @@
 /* relative threshold of the truncation */
 #define THRESH 1e-17
 
+
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
     !defined(BERG_NO_CLONES) && !defined(__SANITIZE_THREAD__)
 /* the compiler's own vectorisation for AVX-512, AVX2+FMA and the x86-64
@@ -597,6 +598,19 @@ CLONES static void band_scatter(size_t nl, const double *sg, double *const *row,
 #endif
 }
 
+/* Panels whose windows for 8 output rows ((8 + 2 w) rows of LANES values)
+ * stay in L1 together: the passes that store whole rows sweep the output
+ * rows with that many panels at a time (all of a column block's or a
+ * strip's for narrow kernels, where the rows' stores cost more than the
+ * windows' loads from L2; a few for wide ones, where it is the other way
+ * round) */
+#define L1_PANEL_BYTES (32 * 1024)
+static size_t panel_group(size_t w)
+{
+    size_t g = L1_PANEL_BYTES / ((8 + 2 * w) * LANES * sizeof(double));
+    return g > 0 ? g : 1;
+}
+
 /* ---- passes --------------------------------------------------------------------- */
 
 typedef struct pass_ctx {
@@ -614,6 +628,7 @@ typedef struct pass_ctx {
     size_t panel_doubles;     /* per range */
     size_t panel_stride;      /* doubles of one panel */
     size_t panel_count;       /* panels per range */
+    int scan;                 /* accumulate the input's check (scan_row) */
 } pass_ctx;
 
 /* stage[j] = entry first + j of the extension of line src (n cells) for
@@ -769,6 +784,35 @@ static void pass_contiguous_pad(void *v, size_t begin, size_t end, size_t range)
     }
 }
 
+/* the input's check, accumulated by the first job: acc[l] += |x| over the
+ * nc values of row, lane l = the value's index mod LANES. A NaN or an
+ * infinity makes a sum NaN or infinite. */
+#define SCAN_DOUBLES LANES
+CLONES static void scan_row(const double *row, size_t nc, double *restrict acc)
+{
+    size_t k = 0;
+#ifdef VW
+    typedef long long vbits __attribute__((vector_size(64)));
+    /* all but the sign bit */
+    const vbits mag = {LLONG_MAX, LLONG_MAX, LLONG_MAX, LLONG_MAX,
+                       LLONG_MAX, LLONG_MAX, LLONG_MAX, LLONG_MAX};
+    vrow s0, s1;
+    VLD(s0, acc);
+    VLD(s1, acc + VW);
+    for (; k + LANES <= nc; k += LANES) {
+        vrow a, b;
+        VLD(a, row + k);
+        VLD(b, row + k + VW);
+        s0 += (vrow)((vbits)a & mag);
+        s1 += (vrow)((vbits)b & mag);
+    }
+    VST(acc, s0);
+    VST(acc + VW, s1);
+#endif
+    for (; k < nc; k++)
+        acc[k % LANES] += fabs(row[k]);
+}
+
 /* panel rows j < rows of the GROUP panels of a column block: the rows of
  * the block (nc <= GROUP * LANES values each, from src's rows folded, with
  * their signs), LANES columns to a panel, zeros past nc */
@@ -791,6 +835,54 @@ CLONES static void panels_copy(const double *src, size_t inner, int bc, ptrdiff_
     }
 }
 
+/* A prefetch cursor: the cache lines of rows [r, rend) of a plane (row q
+ * at base + q * stride doubles), columns [c, cend) of each, handed out a
+ * few at a time while other work runs (the next fill's rows from memory
+ * while the current band's convolution computes) */
+typedef struct pf_cursor {
+    const double *base;
+    size_t stride, r, rend, c0, c, cend;
+} pf_cursor;
+
+static void pf_set(pf_cursor *f, const double *base, size_t stride, ptrdiff_t r, ptrdiff_t rend,
+                   ptrdiff_t c, ptrdiff_t cend, size_t n0, size_t n1)
+{
+    r = r < 0 ? 0 : r;
+    rend = rend > (ptrdiff_t)n0 ? (ptrdiff_t)n0 : rend;
+    c = c < 0 ? 0 : c;
+    cend = cend > (ptrdiff_t)n1 ? (ptrdiff_t)n1 : cend;
+    f->base = base;
+    f->stride = stride;
+    f->r = (size_t)r;
+    f->rend = rend > r ? (size_t)rend : (size_t)r;
+    f->c0 = f->c = (size_t)c;
+    f->cend = cend > c ? (size_t)cend : (size_t)c;
+    if (f->cend == f->c0)
+        f->r = f->rend;
+}
+
+/* lines of the cursor left */
+static size_t pf_lines(const pf_cursor *f)
+{
+    return (f->rend - f->r) * ((f->cend - f->c0 + 7) / 8 + 1);
+}
+
+static void pf_step(pf_cursor *f, size_t lines)
+{
+    while (lines > 0 && f->r < f->rend) {
+        const double *row = f->base + f->r * f->stride;
+        __builtin_prefetch(row + f->c, 0, 2);
+        lines--;
+        f->c += 8;
+        if (f->c >= f->cend) {
+            /* the row's last line (its end may start a new one) */
+            __builtin_prefetch(row + f->cend - 1, 0, 2);
+            f->r++;
+            f->c = f->c0;
+        }
+    }
+}
+
 static void pass_strided(void *v, size_t begin, size_t end, size_t range)
 {
     const pass_ctx *c = v;
@@ -809,20 +901,46 @@ static void pass_strided(void *v, size_t begin, size_t end, size_t range)
         const double *src = c->src + line * c->n * inner + k0;
         double *dst = c->dst + line * c->n * inner + r0 * inner + k0;
         panels_copy(src, inner, bc, n, (ptrdiff_t)r0 - w, len + 2 * c->w, nc, pstride, P);
+        if (c->scan) /* the unit's own rows: every value once */
+            for (size_t j = 0; j < len; j++)
+                scan_row(src + (r0 + j) * inner, nc, P + c->panel_doubles - SCAN_DOUBLES);
+        /* the next unit's window from memory meanwhile */
+        pf_cursor pf;
+        if (u + 1 < end) {
+            size_t line2 = (u + 1) / c->per_line, rest2 = (u + 1) % c->per_line;
+            size_t k02 = rest2 % ncb * GROUP * LANES, r02 = rest2 / ncb * CH;
+            size_t nc2 = inner - k02 < GROUP * LANES ? inner - k02 : GROUP * LANES;
+            size_t len2 = c->n - r02 < CH ? c->n - r02 : CH;
+            pf_set(&pf, c->src + line2 * c->n * inner + k02, inner, (ptrdiff_t)r02 - w,
+                   (ptrdiff_t)(r02 + len2) + w, 0, (ptrdiff_t)nc2, c->n, nc2);
+        } else {
+            pf_set(&pf, src, inner, 0, 0, 0, 0, c->n, nc);
+        }
         /* 8 output rows of every whole panel straight into the block's
          * rows, of a partial one through Q */
         const size_t full = nc / LANES * LANES;
-        for (size_t j = 0; j < len; j += 8) {
-            size_t nr = len - j < 8 ? len - j : 8;
-            for (size_t k = 0; k < full; k += LANES)
-                conv_panel(P + (k / LANES) * pstride + j * LANES, c->g, c->w, nr,
-                           dst + j * inner + k, inner);
-            if (full == nc)
-                continue;
-            conv_panel(P + (full / LANES) * pstride + j * LANES, c->g, c->w, nr, Q, LANES);
-            for (size_t r = 0; r < nr; r++)
-                memcpy(dst + (j + r) * inner + full, Q + r * LANES, (nc - full) * sizeof(double));
+        const size_t calls = (len + 7) / 8 * (full > 0 ? full / LANES : 1);
+        const size_t per = (pf_lines(&pf) + calls - 1) / calls;
+        const size_t grp = panel_group(c->w) * LANES;
+        for (size_t ka = 0; ka < full; ka += grp) {
+            const size_t kb = full - ka < grp ? full : ka + grp;
+            for (size_t j = 0; j < len; j += 8) {
+                size_t nr = len - j < 8 ? len - j : 8;
+                for (size_t k = ka; k < kb; k += LANES) {
+                    conv_panel(P + (k / LANES) * pstride + j * LANES, c->g, c->w, nr,
+                               dst + j * inner + k, inner);
+                    pf_step(&pf, per);
+                }
+            }
         }
+        if (full < nc)
+            for (size_t j = 0; j < len; j += 8) {
+                size_t nr = len - j < 8 ? len - j : 8;
+                conv_panel(P + (full / LANES) * pstride + j * LANES, c->g, c->w, nr, Q, LANES);
+                for (size_t r = 0; r < nr; r++)
+                    memcpy(dst + (j + r) * inner + full, Q + r * LANES,
+                           (nc - full) * sizeof(double));
+            }
     }
 }
 
@@ -895,9 +1013,9 @@ static size_t thread_doubles(const berg__hdir *e)
 {
     size_t base = panel_count(e) * panel_stride(e), width;
     if (!banded(e))
-        return base + 8 * LANES;
+        return base + 8 * LANES + SCAN_DOUBLES;
     (void)band_strips(e, &width);
-    return base + 8 * LANES + width * band_rows(e);
+    return base + 8 * LANES + width * band_rows(e) + SCAN_DOUBLES;
 }
 
 size_t berg__hdir_panel_doubles(const berg__hdir *e)
@@ -935,12 +1053,13 @@ static pass_ctx pass_setup(const berg__hdir *e, const berg__hdir_kernel *k, int 
 
 /* dst = K_axis src over the whole batch (src != dst) */
 static void run_pass(const berg__hdir *e, const berg__hdir_kernel *k, int axis, size_t nthreads,
-                     const double *src, double *dst, double *panels, int pad)
+                     const double *src, double *dst, double *panels, int pad, int scan)
 {
     size_t lines = e->batch * (e->nreal / e->ax[axis].n);
     for (int b = axis + 1; b < e->ndim; b++)
         lines /= e->ax[b].n;
     pass_ctx c = pass_setup(e, k, axis, lines, src, dst, panels, pad);
+    c.scan = scan;
     berg__parallel_for(c.units, nthreads, 1,
                        c.inner > 1 ? pass_strided : c.pad ? pass_contiguous_pad : pass_contiguous,
                        &c);
@@ -1114,14 +1233,41 @@ static void pass_band(void *v, size_t begin, size_t end, size_t range)
             size_t nb = rb - r0 < bh ? rb - r0 : bh, need = nb + 2 * w0;
             band_rows_fill(b, src, (ptrdiff_t)r0 - (ptrdiff_t)w0, have, need, c0, len, lp, T, tps,
                            P, Q);
+            /* the next fill's rows from memory meanwhile: the next band's
+             * or else the next unit's first band's */
+            pf_cursor pf;
+            const size_t wc = b->x.w;
+            if (r0 + nb < rb) {
+                pf_set(&pf, src, n1, 0, 0, 0, 0, n0, n1);
+            } else if (u + 1 < end) {
+                size_t u2 = u + 1, plane2 = u2 / (b->strips * b->segs);
+                size_t rest2 = u2 % (b->strips * b->segs), strip2 = rest2 / b->segs;
+                size_t seg2 = rest2 % b->segs, c02 = strip2 * b->width;
+                size_t len2 = n1 - c02 < b->width ? n1 - c02 : b->width;
+                size_t ra2 = n0 * seg2 / b->segs, rb2 = n0 * (seg2 + 1) / b->segs;
+                size_t nb2 = rb2 - ra2 < bh ? rb2 - ra2 : bh;
+                pf_set(&pf, b->src + plane2 * pl, n1, (ptrdiff_t)ra2 - (ptrdiff_t)w0,
+                       (ptrdiff_t)(ra2 + nb2 + w0), (ptrdiff_t)c02 - (ptrdiff_t)wc,
+                       (ptrdiff_t)(c02 + len2 + wc), n0, n1);
+            } else {
+                pf_set(&pf, src, n1, 0, 0, 0, 0, n0, n1);
+            }
             /* whole panels straight into the output rows, a partial one
              * through Q */
             const size_t full = len / LANES;
-            for (size_t j = 0; j < nb; j += 8) {
-                size_t nr = nb - j < 8 ? nb - j : 8;
-                for (size_t k = 0; k < full; k++)
-                    conv_panel(T + k * tps + j * LANES, b->g0, w0, nr,
-                               dst + (r0 + j) * n1 + k * LANES, n1);
+            const size_t calls = ((nb + 7) / 8) * (full > 0 ? full : 1);
+            const size_t per = (pf_lines(&pf) + calls - 1) / calls;
+            const size_t grp = panel_group(w0);
+            for (size_t ka = 0; ka < full; ka += grp) {
+                const size_t kb = full - ka < grp ? full : ka + grp;
+                for (size_t j = 0; j < nb; j += 8) {
+                    size_t nr = nb - j < 8 ? nb - j : 8;
+                    for (size_t k = ka; k < kb; k++) {
+                        conv_panel(T + k * tps + j * LANES, b->g0, w0, nr,
+                                   dst + (r0 + j) * n1 + k * LANES, n1);
+                        pf_step(&pf, per);
+                    }
+                }
             }
             if (full < lp)
                 for (size_t j = 0; j < nb; j += 8) {
@@ -1165,19 +1311,41 @@ static void run_band(const berg__hdir *e, const berg__hdir_kernel *k, size_t nth
 
 static int pad_form(const berg__hdir *e, const size_t *w);
 
-void berg__hdir_run(const berg__hdir *e, const berg__hdir_kernel *k, const double *in,
-                    double *out, double *tmp, double *panels)
+static int n_jobs(const berg__hdir *e);
+
+int berg__hdir_scans(const berg__hdir *e)
 {
-    const size_t total = e->batch * e->nreal;
-    const int d = e->ndim, band = banded(e);
-    const int jobs = band ? d - 1 : d;
-    size_t nt = e->nthreads;
-    /* out of place jobs ending in out: in -> (tmp, out, tmp, ...) -> out */
-    const double *src = in;
-    if (jobs % 2 == 1 && in == out) {
-        memcpy(tmp, in, total * sizeof(double));
-        src = tmp;
+    /* the first job is a strided pass into tmp */
+    return e->ndim >= 3 && n_jobs(e) % 2 == 0;
+}
+
+/* whether the first job's check (the threads' accumulators in panels)
+ * passes: see berg__hdir_run_scanned */
+static int scan_passes(const berg__hdir *e, const double *panels)
+{
+    const size_t td = thread_doubles(e);
+    double sum = 0.0;
+    for (size_t r = 0; r < e->nthreads; r++) {
+        const double *acc = panels + (r + 1) * td - SCAN_DOUBLES;
+        for (size_t l = 0; l < LANES; l++)
+            sum += acc[l];
     }
+    /* sum is the input's sum of magnitudes in some order (the threads'),
+     * to a relative n 2^-52: in [2^-498, 2^(989 - d)] input_scale's sum is
+     * in [2^-499, 2^(990 - d)), where it takes scale 1. NaN or infinite
+     * when a value is. (Near those bounds the answer may depend on the
+     * threads; both answers then run the same jobs.) */
+    return isfinite(sum) && sum >= 0x1p-498 && sum <= ldexp(1.0, 989 - e->ndim);
+}
+
+/* the jobs (src: the input, or its copy in tmp); with scan, stops after
+ * the first job when the input fails its check: 1 when done */
+static int run_jobs(const berg__hdir *e, const berg__hdir_kernel *k, const double *src,
+                    double *out, double *tmp, double *panels, int scan)
+{
+    const int d = e->ndim, band = banded(e);
+    const int jobs = n_jobs(e);
+    size_t nt = e->nthreads;
     /* job j writes bufs[j % 2]; the last one writes out */
     double *bufs[2] = {jobs % 2 ? out : tmp, jobs % 2 ? tmp : out};
     const int pad = pad_form(e, k->w);
@@ -1186,9 +1354,34 @@ void berg__hdir_run(const berg__hdir *e, const berg__hdir_kernel *k, const doubl
         if (band && j == d - 2)
             run_band(e, k, nt, src, dst, panels, pad);
         else
-            run_pass(e, k, j, nt, src, dst, panels, j == d - 1 && pad);
+            run_pass(e, k, j, nt, src, dst, panels, j == d - 1 && pad, scan && j == 0);
         src = dst;
+        if (scan && j == 0 && !scan_passes(e, panels))
+            return 0;
     }
+    return 1;
+}
+
+void berg__hdir_run(const berg__hdir *e, const berg__hdir_kernel *k, const double *in,
+                    double *out, double *tmp, double *panels)
+{
+    const size_t total = e->batch * e->nreal;
+    /* out of place jobs ending in out: in -> (tmp, out, tmp, ...) -> out */
+    const double *src = in;
+    if (n_jobs(e) % 2 == 1 && in == out) {
+        memcpy(tmp, in, total * sizeof(double));
+        src = tmp;
+    }
+    (void)run_jobs(e, k, src, out, tmp, panels, 0);
+}
+
+int berg__hdir_run_scanned(const berg__hdir *e, const berg__hdir_kernel *k, const double *in,
+                           double *out, double *tmp, double *panels)
+{
+    const size_t td = thread_doubles(e);
+    for (size_t r = 0; r < e->nthreads; r++)
+        memset(panels + (r + 1) * td - SCAN_DOUBLES, 0, SCAN_DOUBLES * sizeof(double));
+    return run_jobs(e, k, in, out, tmp, panels, 1);
 }
 
 /* ---- engine and the measured crossover ------------------------------------------ */
@@ -1281,7 +1474,7 @@ static double time_job(const berg__hdir *e, int j, const size_t *w, const double
     if (last_axis(e, j) > j)
         run_band(e, &k, e->nthreads, src, dst, panels, pad);
     else
-        run_pass(e, &k, j, e->nthreads, src, dst, panels, pad && j == e->ndim - 1);
+        run_pass(e, &k, j, e->nthreads, src, dst, panels, pad && j == e->ndim - 1, 0);
     return now_seconds(e) - t0;
 }
 

@@ -63,6 +63,15 @@ size_t berg__hdir_panel_doubles(const berg__hdir *e);
  * e->nthreads threads */
 void berg__hdir_run(const berg__hdir *e, const berg__hdir_kernel *k, const double *in,
                     double *out, double *tmp, double *panels);
+/* whether berg__hdir_run_scanned can run: the first job writes tmp */
+int berg__hdir_scans(const berg__hdir *e);
+/* berg__hdir_run with the input's check made by its first job: 1 when in
+ * is such that the heat apply's input_scale would take it unscaled (every
+ * value finite, the sum of magnitudes in [2^-498, 2^(989 - ndim)]) and
+ * the run is done; 0 when it is not, and nothing is written to out.
+ * Under flush-to-zero, like berg__hdir_run. */
+int berg__hdir_run_scanned(const berg__hdir *e, const berg__hdir_kernel *k, const double *in,
+                           double *out, double *tmp, double *panels);
 /* one spectral step of the owner on its own scratch (for the measurement) */
 typedef berg_status (*berg__hdir_fft_fn)(void *ctx, const char *fn);
 /* *use = run the direct path for kernel k: force > 0 whenever compact,

@@ -711,6 +711,152 @@ static void test_pad_form(void)
     }
 }
 
+/* the 3-D direct path checks its input in its first job (no pass of its
+ * own): for every input it takes, the result is bitwise the one of the
+ * regular route (berg_heat_apply_times, which checks first); NaN and
+ * infinities are refused with out (or, in place, in) unchanged; inputs
+ * whose magnitudes sum beyond the thresholds go the scaled route, bitwise
+ * the unscaled result times the power of two; threads and batches. The
+ * internal decision is checked too: run_scanned says 1 only for the
+ * inputs it may take, and writes nothing to out otherwise. */
+static void scanned_on(const size_t *n, const berg_boundary *bc, size_t batch, const char *what)
+{
+    double lo[3] = {0, 0, 0}, hi[3] = {1.0, 1.3, 0.9};
+    berg_space *s = tu_space(3, n, lo, hi, bc, NULL);
+    size_t N = berg_space_size(s) * batch;
+    double *in = tu_vec(N), *a = tu_vec(N), *b = tu_vec(N), *c = tu_vec(N), *keep = tu_vec(N);
+    double hs_[3];
+    berg_space_spacing(s, hs_);
+    double t = 0.5 * 1.5 * 1.5 * hs_[0] * hs_[0];
+    for (size_t q = 1; q <= 3; q++) {
+        berg_heat *h = make(s, batch, q, BERG_SYMBOL_FD | BERG_HEAT_DIRECT);
+        CHECK(berg__hdir_scans(&h->direct), "%s: a 3-D space does not scan", what);
+        int direct = takes_direct(h, t) == 1;
+        CHECK(direct, "%s: not direct", what);
+        if (!direct) {
+            berg_heat_destroy(h);
+            continue;
+        }
+        random_fill(in, N);
+        CHECK_STATUS(berg_heat_apply_batch(h, t, batch, in, a), BERG_OK, "%s apply", what);
+        CHECK_STATUS(berg_heat_apply_times(h, 1, &t, in, b), BERG_OK, "%s times", what);
+        CHECK(memcmp(a, b, N * sizeof(double)) == 0, "%s, %zu threads: scanned != checked first",
+              what, q);
+        memcpy(c, in, N * sizeof(double));
+        CHECK_STATUS(berg_heat_apply_batch(h, t, batch, c, c), BERG_OK, "%s in place", what);
+        CHECK(memcmp(a, c, N * sizeof(double)) == 0, "%s, %zu threads: in place differs", what,
+              q);
+        /* tiny and huge: the scaled route, exact powers of two */
+        static const int sh[2] = {-600, 1000};
+        for (int k = 0; k < 2; k++) {
+            for (size_t i = 0; i < N; i++)
+                c[i] = ldexp(in[i], sh[k]);
+            CHECK_STATUS(berg_heat_apply_batch(h, t, batch, c, b), BERG_OK, "%s 2^%d", what,
+                         sh[k]);
+            size_t bad = 0;
+            for (size_t i = 0; i < N; i++)
+                bad += b[i] != ldexp(a[i], sh[k]);
+            CHECK(bad == 0, "%s, %zu threads: input times 2^%d: %zu values not the result "
+                            "times 2^%d", what, q, sh[k], bad, sh[k]);
+        }
+        /* the internal decision, and nothing written when it says 0 */
+        berg__heat_work w;
+        CHECK_STATUS(berg__heat_begin(h, &w, "test"), BERG_OK, "%s begin", what);
+        CHECK(berg__heat_uses_direct(h, &w, t) == 1, "%s: kernels", what);
+        unsigned fp = berg__ftz_enter();
+        CHECK(berg__hdir_run_scanned(&h->direct, w.kern, in, b, w.s.spec, w.panels) == 1,
+              "%s: a plain input refused", what);
+        CHECK(memcmp(a, b, N * sizeof(double)) == 0, "%s: run_scanned differs", what);
+        /* a NaN anywhere (first, last, 64 spread positions): every value
+         * is in some unit's scan */
+        size_t missed = 0;
+        memcpy(c, in, N * sizeof(double));
+        for (size_t k = 0; k < 66; k++) {
+            size_t at = k == 64 ? 0 : k == 65 ? N - 1 : (k * N) / 64 + k % 7;
+            c[at] = NAN;
+            missed += berg__hdir_run_scanned(&h->direct, w.kern, c, b, w.s.spec, w.panels) != 0;
+            c[at] = in[at];
+        }
+        CHECK(missed == 0, "%s: %zu NaNs of 66 not seen", what, missed);
+        const double odd[4] = {NAN, INFINITY, 0x1p-520, 0x1p990};
+        for (int k = 0; k < 4; k++) {
+            size_t at = (size_t)(tu_uniform(&seed) * (double)N) % N;
+            memcpy(c, in, N * sizeof(double));
+            if (k < 2) {
+                c[at] = odd[k];
+            } else { /* every value of that magnitude: the sum beyond a bound */
+                for (size_t i = 0; i < N; i++)
+                    c[i] = odd[k] * (i % 2 ? 1.0 : -0.5);
+            }
+            for (size_t i = 0; i < N; i++)
+                b[i] = 7.0;
+            CHECK(berg__hdir_run_scanned(&h->direct, w.kern, c, b, w.s.spec, w.panels) == 0,
+                  "%s: input %d taken", what, k);
+            size_t changed = 0;
+            for (size_t i = 0; i < N; i++)
+                changed += b[i] != 7.0;
+            CHECK(changed == 0, "%s: input %d refused but %zu values of out written", what, k,
+                  changed);
+        }
+        berg__ftz_leave(fp);
+        berg__heat_end(h, &w);
+        /* the public calls: refused, out and (in place) in unchanged */
+        const double bad[2] = {NAN, -INFINITY};
+        for (int k = 0; k < 2; k++) {
+            size_t at = (size_t)(tu_uniform(&seed) * (double)N) % N;
+            memcpy(c, in, N * sizeof(double));
+            c[at] = bad[k];
+            for (size_t i = 0; i < N; i++)
+                b[i] = 7.0;
+            CHECK_STATUS(berg_heat_apply_batch(h, t, batch, c, b), BERG_ERR_NONFINITE,
+                         "%s: value %g at %zu", what, bad[k], at);
+            size_t changed = 0;
+            for (size_t i = 0; i < N; i++)
+                changed += b[i] != 7.0;
+            CHECK(changed == 0, "%s: refused, but %zu values of out written", what, changed);
+            memcpy(keep, c, N * sizeof(double));
+            CHECK_STATUS(berg_heat_apply_batch(h, t, batch, c, c), BERG_ERR_NONFINITE,
+                         "%s: in place, value %g at %zu", what, bad[k], at);
+            CHECK(memcmp(keep, c, N * sizeof(double)) == 0 || (c[at] != c[at]),
+                  "%s: refused in place, but in changed", what);
+            c[at] = 0.0;
+            keep[at] = 0.0;
+            CHECK(memcmp(keep, c, N * sizeof(double)) == 0, "%s: refused in place, in changed",
+                  what);
+        }
+        berg_heat_destroy(h);
+    }
+    free(in);
+    free(a);
+    free(b);
+    free(c);
+    free(keep);
+    berg_space_destroy(s);
+}
+
+static void test_scanned(void)
+{
+    berg_boundary k3[3] = {BERG_PERIODIC, BERG_NEUMANN, BERG_DIRICHLET};
+    char what[64];
+    for (int b = 0; b < 3; b++) {
+        berg_boundary bc[3] = {k3[b], k3[(b + 1) % 3], k3[(b + 2) % 3]};
+        size_t n[3] = {40, 36, 52}, m[3] = {300, 12, 20};
+        snprintf(what, sizeof what, "scanned 40 x 36 x 52 bc %d", b);
+        scanned_on(n, bc, 1, what);
+        snprintf(what, sizeof what, "scanned 300 x 12 x 20 batch 2 bc %d", b);
+        scanned_on(m, bc, 2, what);
+    }
+    /* a 2-D space's first job writes out: no scan */
+    size_t n2[2] = {16, 16};
+    double lo[2] = {0, 0}, hi[2] = {1, 1};
+    berg_boundary bc2[2] = {BERG_PERIODIC, BERG_PERIODIC};
+    berg_space *s = tu_space(2, n2, lo, hi, bc2, NULL);
+    berg_heat *h = make(s, 1, 1, BERG_SYMBOL_FD);
+    CHECK(!berg__hdir_scans(&h->direct), "a 2-D space scans");
+    berg_heat_destroy(h);
+    berg_space_destroy(s);
+}
+
 int main(void)
 {
     test_one_choice_per_grid();
@@ -724,5 +870,6 @@ int main(void)
     test_fd_properties();
     test_tiny();
     test_pad_form();
+    test_scanned();
     return test_summary("heat_direct");
 }
