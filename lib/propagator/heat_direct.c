@@ -930,6 +930,11 @@ static void pass_strided(void *v, size_t begin, size_t end, size_t range)
                     conv_panel(P + (k / LANES) * pstride + j * LANES, c->g, c->w, nr,
                                dst + j * inner + k, inner);
                     pf_step(&pf, per);
+                    if (j + 16 <= len)
+                        for (size_t r = 8; r < 16; r++) {
+                            __builtin_prefetch(dst + (j + r) * inner + k, 1, 3);
+                            __builtin_prefetch(dst + (j + r) * inner + k + 8, 1, 3);
+                        }
                 }
             }
         }
@@ -1266,6 +1271,11 @@ static void pass_band(void *v, size_t begin, size_t end, size_t range)
                         conv_panel(T + k * tps + j * LANES, b->g0, w0, nr,
                                    dst + (r0 + j) * n1 + k * LANES, n1);
                         pf_step(&pf, per);
+                        if (j + 16 <= nb)
+                            for (size_t r = 8; r < 16; r++) {
+                                __builtin_prefetch(dst + (r0 + j + r) * n1 + k * LANES, 1, 3);
+                                __builtin_prefetch(dst + (r0 + j + r) * n1 + k * LANES + 8, 1, 3);
+                            }
                     }
                 }
             }
