@@ -473,15 +473,16 @@ typedef struct lanes {
     size_t len[LANES];
 } lanes;
 
-/* panel rows 0 .. rows - 1 (a multiple of 8) from the lanes' inputs (every
- * lane's, unused ones too, holds rows values): the blocks that every lane
+/* panel rows from .. rows - 1 (multiples of 8) from the lanes' inputs
+ * (every lane's, unused ones too, holds rows values): the blocks that every lane
  * of a group reads from its line (edges = 0) or the others (edges = 1).
  * The first call reads the lines before their edges are staged, which
  * would otherwise take the first touch of each line's ends from memory. */
-CLONES static void panel_gather(const lanes *L, size_t rows, int edges, double *restrict P)
+CLONES static void panel_gather(const lanes *L, size_t from, size_t rows, int edges,
+                                double *restrict P)
 {
 #ifdef VW
-    for (size_t j0 = 0; j0 < rows; j0 += 8)
+    for (size_t j0 = from; j0 < rows; j0 += 8)
         for (size_t lg = 0; lg < LANES; lg += 8) {
             const double *s[8];
             int inner = 1;
@@ -516,7 +517,7 @@ CLONES static void panel_gather(const lanes *L, size_t rows, int edges, double *
 #else
     if (!edges) /* all of it once the edges are staged */
         return;
-    for (size_t j = 0; j < rows; j++)
+    for (size_t j = from; j < rows; j++)
         for (size_t l = 0; l < LANES; l++) {
             size_t j0 = j & ~(size_t)7;
             P[j * LANES + l] = j0 >= L->dlo[l] && j0 < L->dhi[l]
@@ -713,13 +714,55 @@ static size_t lanes_load(const pass_ctx *c, lanes *L, size_t maxlen, double *P, 
             L->first[l] = first;
         }
     }
-    panel_gather(L, rows, 0, P);
+    panel_gather(L, 0, rows, 0, P);
     for (size_t l = 0; l < L->nl; l++)
         if (L->dlo[l] > 0 || L->dhi[l] < rows)
             stage_edges(L->line[l], bc, n, L->i0[l] - w, rows, L->dlo[l], L->dhi[l],
                         stage + l * srows);
-    panel_gather(L, rows, 1, P);
+    panel_gather(L, 0, rows, 1, P);
     return rows;
+}
+
+/* The panel of the lanes L (set as for lanes_load) when every lane's
+ * window is its whole line (i0 = 0, len = n, n a multiple of 8) and the
+ * halo fits one side of the line (W8 = w rounded up to 8, W8 <= n): panel
+ * row W8 + j holds entry j, read in aligned blocks straight from the lines
+ * (no staging), and the w halo rows on either side are copies of panel
+ * rows (the wrap or the reflection, with the sign). The lanes past nl
+ * read the first line. Returns the panel row of entry -w. */
+static size_t whole_fits(const pass_ctx *c, size_t srows)
+{
+    const size_t n = c->n, w8 = (c->w + 7) & ~(size_t)7;
+    return n % 8 == 0 && w8 <= n && w8 + n + c->w <= srows;
+}
+
+static size_t lanes_whole(const pass_ctx *c, lanes *L, double *P)
+{
+    const size_t n = c->n, w = c->w, w8 = (w + 7) & ~(size_t)7;
+    const int bc = c->e->ax[c->axis].bc;
+    for (size_t l = 0; l < LANES; l++) {
+        if (l >= L->nl)
+            L->line[l] = L->line[0];
+        L->in[l] = NULL;
+        L->first[l] = -(ptrdiff_t)w8;
+        L->dlo[l] = w8;
+        L->dhi[l] = w8 + n;
+    }
+    panel_gather(L, w8, w8 + n, 0, P);
+    panel_gather(L, w8, w8 + n, 1, P); /* no block left, but without vectors */
+    const double sg = bc == BERG_DIRICHLET ? -1.0 : 1.0;
+    for (size_t q = 0; q < w; q++) {
+        /* entries -1 - q and n + q */
+        size_t lsrc = bc == BERG_PERIODIC ? w8 + n - 1 - q : w8 + q;
+        size_t rsrc = bc == BERG_PERIODIC ? w8 + q : w8 + n - 1 - q;
+        double *ld = P + (w8 - 1 - q) * LANES, *rd = P + (w8 + n + q) * LANES;
+        const double *ls = P + lsrc * LANES, *rs = P + rsrc * LANES;
+        for (size_t l = 0; l < LANES; l++) {
+            ld[l] = sg * ls[l];
+            rd[l] = sg * rs[l];
+        }
+    }
+    return w8 - w;
 }
 
 static void pass_contiguous(void *v, size_t begin, size_t end, size_t range)
@@ -1148,6 +1191,8 @@ static void band_fill(const band_ctx *b, const double *src, ptrdiff_t rbase, con
         }
         return;
     }
+    /* whole lines: their halo from the panel itself */
+    const int whole = c0 == 0 && len == c->n && whole_fits(c, srows);
     for (size_t i0 = 0; i0 < count; i0 += LANES) {
         lanes L;
         double sg[LANES], *row[LANES];
@@ -1167,12 +1212,16 @@ static void band_fill(const band_ctx *b, const double *src, ptrdiff_t rbase, con
             L.len[l] = len;
             row[l] = T + t * LANES;
         }
-        lanes_load(c, &L, len, P, stage, srows);
+        size_t p0 = 0; /* panel row of entry c0 - w */
+        if (whole)
+            p0 = lanes_whole(c, &L, P);
+        else
+            lanes_load(c, &L, len, P, stage, srows);
         for (size_t j = 0; j < len; j += 8) {
             size_t nr = len - j < 8 ? len - j : 8;
             if (nr < 8)
                 memset(Q + nr * LANES, 0, (8 - nr) * LANES * sizeof(double));
-            conv_panel(P + j * LANES, c->g, c->w, nr, Q, LANES);
+            conv_panel(P + (p0 + j) * LANES, c->g, c->w, nr, Q, LANES);
             band_scatter(L.nl, sg, row, Q, j, tps);
         }
     }
