@@ -723,6 +723,17 @@ static size_t lanes_load(const pass_ctx *c, lanes *L, size_t maxlen, double *P, 
     return rows;
 }
 
+/* to[i] = sg * from[i], i < cnt (the ranges apart) */
+static void copy_signed(double *restrict to, const double *restrict from, size_t cnt, double sg)
+{
+    if (sg == 1.0) {
+        memcpy(to, from, cnt * sizeof(double));
+        return;
+    }
+    for (size_t i = 0; i < cnt; i++)
+        to[i] = sg * from[i];
+}
+
 /* The panel of the lanes L (set as for lanes_load) when every lane's
  * window is its whole line (i0 = 0, len = n, n a multiple of 8) and the
  * halo fits one side of the line (W8 = w rounded up to 8, W8 <= n): panel
@@ -755,12 +766,8 @@ static size_t lanes_whole(const pass_ctx *c, lanes *L, double *P)
         /* entries -1 - q and n + q */
         size_t lsrc = bc == BERG_PERIODIC ? w8 + n - 1 - q : w8 + q;
         size_t rsrc = bc == BERG_PERIODIC ? w8 + q : w8 + n - 1 - q;
-        double *ld = P + (w8 - 1 - q) * LANES, *rd = P + (w8 + n + q) * LANES;
-        const double *ls = P + lsrc * LANES, *rs = P + rsrc * LANES;
-        for (size_t l = 0; l < LANES; l++) {
-            ld[l] = sg * ls[l];
-            rd[l] = sg * rs[l];
-        }
+        copy_signed(P + (w8 - 1 - q) * LANES, P + lsrc * LANES, LANES, sg);
+        copy_signed(P + (w8 + n + q) * LANES, P + rsrc * LANES, LANES, sg);
     }
     return w8 - w;
 }
@@ -1255,12 +1262,9 @@ static void band_rows_fill(const band_ctx *b, const double *src, ptrdiff_t rbase
     }
     band_fill(b, src, rbase, rows, count, c0, len, T, tps, P, Q);
     for (size_t i = 0; i < ncopy; i++)
-        for (size_t k = 0; k < lp; k++) {
-            const double *f = T + k * tps + from[i] * LANES;
-            double *to = T + k * tps + copy[i] * LANES;
-            for (size_t l = 0; l < LANES; l++)
-                to[l] = sign[i] * f[l];
-        }
+        for (size_t k = 0; k < lp; k++)
+            copy_signed(T + k * tps + copy[i] * LANES, T + k * tps + from[i] * LANES, LANES,
+                        sign[i]);
 }
 
 static void pass_band(void *v, size_t begin, size_t end, size_t range)
