@@ -629,7 +629,7 @@ typedef struct pass_ctx {
     size_t panel_doubles;     /* per range */
     size_t panel_stride;      /* doubles of one panel */
     size_t panel_count;       /* panels per range */
-    int scan;                 /* accumulate the input's check (scan_row) */
+    int scan;                 /* accumulate the input's check (panels_copy) */
 } pass_ctx;
 
 /* stage[j] = entry first + j of the extension of line src (n cells) for
@@ -834,47 +834,47 @@ static void pass_contiguous_pad(void *v, size_t begin, size_t end, size_t range)
     }
 }
 
-/* the input's check, accumulated by the first job: acc[l] += |x| over the
- * nc values of row, lane l = the value's index mod LANES. A NaN or an
- * infinity makes a sum NaN or infinite. */
+/* the input's check, accumulated by the first job's copies (panels_copy):
+ * acc[l] += |x| over its rows' values, lane l = the value's index mod
+ * LANES. A NaN or an infinity makes a sum NaN or infinite. */
 #define SCAN_DOUBLES LANES
-CLONES static void scan_row(const double *row, size_t nc, double *restrict acc)
-{
-    size_t k = 0;
-#ifdef VW
-    typedef long long vbits __attribute__((vector_size(64)));
-    /* all but the sign bit */
-    const vbits mag = {LLONG_MAX, LLONG_MAX, LLONG_MAX, LLONG_MAX,
-                       LLONG_MAX, LLONG_MAX, LLONG_MAX, LLONG_MAX};
-    vrow s0, s1;
-    VLD(s0, acc);
-    VLD(s1, acc + VW);
-    for (; k + LANES <= nc; k += LANES) {
-        vrow a, b;
-        VLD(a, row + k);
-        VLD(b, row + k + VW);
-        s0 += (vrow)((vbits)a & mag);
-        s1 += (vrow)((vbits)b & mag);
-    }
-    VST(acc, s0);
-    VST(acc + VW, s1);
-#endif
-    for (; k < nc; k++)
-        acc[k % LANES] += fabs(row[k]);
-}
 
 /* panel rows j < rows of the GROUP panels of a column block: the rows of
  * the block (nc <= GROUP * LANES values each, from src's rows folded, with
  * their signs), LANES columns to a panel, zeros past nc */
 CLONES static void panels_copy(const double *src, size_t inner, int bc, ptrdiff_t n,
                                ptrdiff_t first, size_t rows, size_t nc, size_t pstride,
-                               double *restrict P)
+                               double *restrict P, size_t slo, size_t shi, double *restrict acc)
 {
+#ifdef VW
+    /* the input's check on the rows [slo, shi), as they are read */
+    typedef long long vbits __attribute__((vector_size(64)));
+    const vbits mag = {LLONG_MAX, LLONG_MAX, LLONG_MAX, LLONG_MAX,
+                       LLONG_MAX, LLONG_MAX, LLONG_MAX, LLONG_MAX};
+    vrow s0 = {0}, s1 = {0};
+    if (acc != NULL) {
+        VLD(s0, acc);
+        VLD(s1, acc + VW);
+    }
+#endif
     for (size_t j = 0; j < rows; j++) {
         double sg;
         const double *row = src + fold(bc, n, first + (ptrdiff_t)j, &sg) * inner;
         double *d = P + j * LANES;
+        const int scan = acc != NULL && j >= slo && j < shi;
         size_t k = 0;
+#ifdef VW
+        if (scan) /* rows inside the axis: sg = 1 */
+            for (; k + LANES <= nc; k += LANES, d += pstride) {
+                vrow a, b;
+                VLD(a, row + k);
+                VLD(b, row + k + VW);
+                VST(d, a);
+                VST(d + VW, b);
+                s0 += (vrow)((vbits)a & mag);
+                s1 += (vrow)((vbits)b & mag);
+            }
+#endif
         for (; k + LANES <= nc; k += LANES, d += pstride)
             for (size_t l = 0; l < LANES; l++)
                 d[l] = sg * row[k + l];
@@ -882,7 +882,20 @@ CLONES static void panels_copy(const double *src, size_t inner, int bc, ptrdiff_
             for (size_t l = 0; l < LANES; l++)
                 d[l] = k + l < nc ? sg * row[k + l] : 0.0;
         }
+        if (scan) {
+#ifndef VW
+            k = 0;
+#endif
+            for (; k < nc; k++)
+                acc[k % LANES] += fabs(row[k]);
+        }
     }
+#ifdef VW
+    if (acc != NULL) {
+        VST(acc, s0);
+        VST(acc + VW, s1);
+    }
+#endif
 }
 
 /* A prefetch cursor: the cache lines of rows [r, rend) of a plane (row q
@@ -950,10 +963,9 @@ static void pass_strided(void *v, size_t begin, size_t end, size_t range)
         size_t r0 = rc * CH, len = c->n - r0 < CH ? c->n - r0 : CH;
         const double *src = c->src + line * c->n * inner + k0;
         double *dst = c->dst + line * c->n * inner + r0 * inner + k0;
-        panels_copy(src, inner, bc, n, (ptrdiff_t)r0 - w, len + 2 * c->w, nc, pstride, P);
-        if (c->scan) /* the unit's own rows: every value once */
-            for (size_t j = 0; j < len; j++)
-                scan_row(src + (r0 + j) * inner, nc, P + c->panel_doubles - SCAN_DOUBLES);
+        /* with the input's check of the unit's own rows: every value once */
+        panels_copy(src, inner, bc, n, (ptrdiff_t)r0 - w, len + 2 * c->w, nc, pstride, P,
+                    c->w, c->w + len, c->scan ? P + c->panel_doubles - SCAN_DOUBLES : NULL);
         /* the next unit's window from memory meanwhile */
         pf_cursor pf;
         if (u + 1 < end) {
