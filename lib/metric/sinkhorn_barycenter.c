@@ -567,21 +567,12 @@ static int start_measure(bary *B, size_t r)
  * S > 0; -inf elsewhere) into out */
 static void full_log(const bary *B, size_t r, int v_side, const double *S, double *out)
 {
-    const berg_space *s = &B->sk->space;
     berg__sk_coupling c = coupling(B, r);
-    const double *P = v_side ? c.B : c.A;
     berg__sinkhorn_vlog(out, S, B->N);
-    for (size_t i = 0; i < B->N; i++) {
-        if (!(S[i] > 0.0)) {
+    berg__sinkhorn_add_potentials(&B->sk->space, v_side ? c.B : c.A, out);
+    for (size_t i = 0; i < B->N; i++)
+        if (!(S[i] > 0.0))
             out[i] = -INFINITY;
-            continue;
-        }
-        size_t voff = 0;
-        for (size_t a = 0; a < (size_t)s->ndim; a++) {
-            out[i] += P[voff + (i / s->stride[a]) % s->n[a]];
-            voff += s->n[a];
-        }
-    }
 }
 
 /* The stabilized result checked with the exact log-domain kernel: the L1

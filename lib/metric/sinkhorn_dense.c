@@ -290,23 +290,28 @@ int berg__sinkhorn_absorb(const berg_sinkhorn *sk, double *P, const double *L,
     for (size_t a = 0; a < d; a++) {
         size_t n = s->n[a], stride = s->stride[a];
         double *sa = sum + voff, *ca = cnt + voff;
+        const size_t outer = N / (n * stride);
         for (size_t i = 0; i < n; i++)
             sa[i] = ca[i] = 0.0;
-        for (size_t i = 0; i < N; i++)
-            if (VALID(i)) {
-                size_t k = (i / stride) % n;
-                sa[k] += scal[i];
-                ca[k] += 1.0;
-            }
+        /* cell i = (o n + k) stride + q: hyperplane k, in the order of i */
+        for (size_t o = 0; o < outer; o++)
+            for (size_t k = 0; k < n; k++)
+                for (size_t i = (o * n + k) * stride, e = i + stride; i < e; i++)
+                    if (VALID(i)) {
+                        sa[k] += scal[i];
+                        ca[k] += 1.0;
+                    }
         for (size_t k = 0; k < n; k++) {
             double r = ca[k] > 0.0 ? sa[k] / ca[k] : 0.0;
             sa[k] = r;
             /* an empty hyperplane carries no mass: its rows of T vanish */
             P[voff + k] = !(ca[k] > 0.0) ? -INFINITY : isfinite(P[voff + k]) ? P[voff + k] + r : r;
         }
-        for (size_t i = 0; i < N; i++)
-            if (VALID(i))
-                scal[i] -= sa[(i / stride) % n];
+        for (size_t o = 0; o < outer; o++)
+            for (size_t k = 0; k < n; k++)
+                for (size_t i = (o * n + k) * stride, e = i + stride; i < e; i++)
+                    if (VALID(i))
+                        scal[i] -= sa[k];
         voff += n;
     }
     berg__sinkhorn_vexp(scal, scal, N);
@@ -318,4 +323,19 @@ int berg__sinkhorn_absorb(const berg_sinkhorn *sk, double *P, const double *L,
             ok = 0;
     }
     return ok;
+}
+
+void berg__sinkhorn_add_potentials(const berg_space *s, const double *P, double *out)
+{
+    size_t N = s->size, voff = 0;
+    for (size_t a = 0; a < (size_t)s->ndim; a++) {
+        size_t n = s->n[a], stride = s->stride[a], outer = N / (n * stride);
+        for (size_t o = 0; o < outer; o++)
+            for (size_t k = 0; k < n; k++) {
+                double p = P[voff + k];
+                for (size_t i = (o * n + k) * stride, e = i + stride; i < e; i++)
+                    out[i] += p;
+            }
+        voff += n;
+    }
 }

@@ -188,6 +188,9 @@ size_t berg__sinkhorn_dense_mid(const berg_sinkhorn *sk, const berg__sk_coupling
  * (valid may be NULL: every cell)
  * scal = e^{L - r} where valid, 0 elsewhere; acc holds sum n_a + sum n_a
  * doubles. Returns 0 when the residual scalings leave [1e-120, 1e120]. */
+/* out[i] += sum_a P_a(i_a) (P: the per-axis potentials, axis after axis),
+ * axis 0 first for every cell */
+void berg__sinkhorn_add_potentials(const berg_space *s, const double *P, double *out);
 int berg__sinkhorn_absorb(const berg_sinkhorn *sk, double *P, const double *L,
                           const double *valid, double *scal, double *acc);
 

@@ -221,20 +221,12 @@ static int absorb_scaling(const berg_sinkhorn *sk, double *P, const double *weig
 static void full_potential(const berg_sinkhorn *sk, const double *P, const double *weight,
                            const double *scal, double *out)
 {
-    const berg_space *s = &sk->space;
-    size_t N = s->size;
+    size_t N = sk->space.size;
     berg__sinkhorn_vlog(out, scal, N);
-    for (size_t i = 0; i < N; i++) {
-        if (!(weight[i] > 0.0)) {
+    berg__sinkhorn_add_potentials(&sk->space, P, out);
+    for (size_t i = 0; i < N; i++)
+        if (!(weight[i] > 0.0))
             out[i] = 0.0;
-            continue;
-        }
-        size_t voff = 0;
-        for (size_t a = 0; a < (size_t)s->ndim; a++) {
-            out[i] += P[voff + (i / s->stride[a]) % s->n[a]];
-            voff += s->n[a];
-        }
-    }
 }
 
 #define ANNEAL_FROM 256.0 /* eps-scaling when D^2 > ANNEAL_FROM eps */
