@@ -47,7 +47,6 @@
 /* relative threshold of the truncation */
 #define THRESH 1e-17
 
-
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
     !defined(BERG_NO_CLONES) && !defined(__SANITIZE_THREAD__)
 /* the compiler's own vectorisation for AVX-512, AVX2+FMA and the x86-64
@@ -734,19 +733,21 @@ static void copy_signed(double *restrict to, const double *restrict from, size_t
         to[i] = sg * from[i];
 }
 
-/* The panel of the lanes L (set as for lanes_load) when every lane's
- * window is its whole line (i0 = 0, len = n, n a multiple of 8) and the
- * halo fits one side of the line (W8 = w rounded up to 8, W8 <= n): panel
- * row W8 + j holds entry j, read in aligned blocks straight from the lines
- * (no staging), and the w halo rows on either side are copies of panel
- * rows (the wrap or the reflection, with the sign). The lanes past nl
- * read the first line. Returns the panel row of entry -w. */
-static size_t whole_fits(const pass_ctx *c, size_t srows)
+/* whether lanes_whole can load the panel of whole lines of c's axis: its
+ * length a multiple of 8, the halo (W8 = w rounded up to 8) within one
+ * line, and W8 + n + w rows within a panel of srows */
+static int whole_fits(const pass_ctx *c, size_t srows)
 {
     const size_t n = c->n, w8 = (c->w + 7) & ~(size_t)7;
     return n % 8 == 0 && w8 <= n && w8 + n + c->w <= srows;
 }
 
+/* The panel of the lanes L (set as for lanes_load) when every lane's
+ * window is its whole line (i0 = 0, len = n) and whole_fits: panel row
+ * W8 + j holds entry j, read in aligned blocks straight from the lines (no
+ * staging), and the w halo rows on either side are copies of panel rows
+ * (the wrap or the reflection, with the sign). The lanes past nl read the
+ * first line. Returns the panel row of entry -w. */
 static size_t lanes_whole(const pass_ctx *c, lanes *L, double *P)
 {
     const size_t n = c->n, w = c->w, w8 = (w + 7) & ~(size_t)7;
@@ -852,10 +853,13 @@ CLONES static void panels_copy(const double *src, size_t inner, int bc, ptrdiff_
     const vbits mag = {LLONG_MAX, LLONG_MAX, LLONG_MAX, LLONG_MAX,
                        LLONG_MAX, LLONG_MAX, LLONG_MAX, LLONG_MAX};
     vrow s0 = {0}, s1 = {0};
+    double tail[LANES] = {0}, *tacc = tail; /* the values past the last LANES */
     if (acc != NULL) {
         VLD(s0, acc);
         VLD(s1, acc + VW);
     }
+#else
+    double *tacc = acc;
 #endif
     for (size_t j = 0; j < rows; j++) {
         double sg;
@@ -887,13 +891,15 @@ CLONES static void panels_copy(const double *src, size_t inner, int bc, ptrdiff_
             k = 0;
 #endif
             for (; k < nc; k++)
-                acc[k % LANES] += fabs(row[k]);
+                tacc[k % LANES] += fabs(row[k]);
         }
     }
 #ifdef VW
     if (acc != NULL) {
         VST(acc, s0);
         VST(acc + VW, s1);
+        for (size_t l = 0; l < LANES; l++)
+            acc[l] += tail[l];
     }
 #endif
 }

@@ -719,9 +719,10 @@ static void test_pad_form(void)
  * the unscaled result times the power of two; threads and batches. The
  * internal decision is checked too: run_scanned says 1 only for the
  * inputs it may take, and writes nothing to out otherwise. */
-static void scanned_on(const size_t *n, const berg_boundary *bc, size_t batch, const char *what)
+static void scanned_on(const size_t *n, const double *hi, const berg_boundary *bc, size_t batch,
+                       const char *what)
 {
-    double lo[3] = {0, 0, 0}, hi[3] = {1.0, 1.3, 0.9};
+    double lo[3] = {0, 0, 0};
     berg_space *s = tu_space(3, n, lo, hi, bc, NULL);
     size_t N = berg_space_size(s) * batch;
     double *in = tu_vec(N), *a = tu_vec(N), *b = tu_vec(N), *c = tu_vec(N), *keep = tu_vec(N);
@@ -840,11 +841,15 @@ static void test_scanned(void)
     char what[64];
     for (int b = 0; b < 3; b++) {
         berg_boundary bc[3] = {k3[b], k3[(b + 1) % 3], k3[(b + 2) % 3]};
-        size_t n[3] = {40, 36, 52}, m[3] = {300, 12, 20};
+        size_t n[3] = {40, 36, 52}, m[3] = {300, 12, 20}, o[3] = {48, 9, 7};
+        const double hi[3] = {1.0, 1.3, 0.9}, wide[3] = {1.0, 8.1, 17.0};
         snprintf(what, sizeof what, "scanned 40 x 36 x 52 bc %d", b);
-        scanned_on(n, bc, 1, what);
+        scanned_on(n, hi, bc, 1, what);
         snprintf(what, sizeof what, "scanned 300 x 12 x 20 batch 2 bc %d", b);
-        scanned_on(m, bc, 2, what);
+        scanned_on(m, hi, bc, 2, what);
+        /* 63 values a plane: a column block with a partial group of lanes */
+        snprintf(what, sizeof what, "scanned 48 x 9 x 7 bc %d", b);
+        scanned_on(o, wide, bc, 1, what);
     }
     /* a 2-D space's first job writes out: no scan */
     size_t n2[2] = {16, 16};
