@@ -34,6 +34,34 @@ double berg__abs_sum(const double *a, size_t n)
     return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
 }
 
+/* arrays of at least this many values are summed in ABS_SUM_RANGES fixed
+ * ranges, on the caller's threads */
+#define ABS_SUM_SPLIT ((size_t)1 << 20)
+#define ABS_SUM_RANGES 16
+
+typedef struct abs_sum_job {
+    const double *a;
+    double part[ABS_SUM_RANGES];
+} abs_sum_job;
+
+static void abs_sum_range(void *ctx, size_t begin, size_t end, size_t range)
+{
+    abs_sum_job *j = ctx;
+    j->part[range] = berg__abs_sum(j->a + begin, end - begin);
+}
+
+double berg__abs_sum_mt(const double *a, size_t n, size_t nthreads)
+{
+    if (n < ABS_SUM_SPLIT)
+        return berg__abs_sum(a, n);
+    abs_sum_job j = {a, {0}};
+    berg__parallel_ranges(n, ABS_SUM_RANGES, nthreads, abs_sum_range, &j);
+    double s = 0.0;
+    for (size_t r = 0; r < ABS_SUM_RANGES; r++)
+        s += j.part[r];
+    return s;
+}
+
 berg_status berg__check_nonneg(const double *a, size_t n, const char *fn, const char *name)
 {
     if (a == NULL)

@@ -33,6 +33,9 @@ berg_status berg__check_finite(const double *a, size_t n, const char *fn, const 
  * calling thread (BLAS's dasum wakes OpenBLAS's threads, which then spin
  * on the other cores after every apply) */
 double berg__abs_sum(const double *a, size_t n);
+/* the same sum, for n >= 2^20 in 16 fixed ranges on nthreads threads (the
+ * ranges, and so the result, do not depend on nthreads) */
+double berg__abs_sum_mt(const double *a, size_t n, size_t nthreads);
 /* finite and >= 0 */
 berg_status berg__check_nonneg(const double *a, size_t n, const char *fn, const char *name);
 /* finite, >= 0 and with a positive finite sum; *sum gets the plain sum */

@@ -295,7 +295,7 @@ static berg_status input_scale(const berg__xform *x, const double *in, const cha
                                const char *name, double *scale)
 {
     const size_t n = x->batch * x->nreal;
-    double sum = berg__abs_sum(in, n);
+    double sum = berg__abs_sum_mt(in, n, x->nthreads);
     if (!isfinite(sum)) {
         BERG_TRY(berg__check_finite(in, n, fn, name));
         double m = 0.0; /* all finite: the sum overflowed, bound it by n max */

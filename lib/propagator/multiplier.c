@@ -510,7 +510,7 @@ static berg_status sums_log2(const berg_multiplier *m, const double *in, double 
                              const char *fn, int *e, int *es_out)
 {
     const size_t n = m->x.nreal;
-    double sum = berg__abs_sum(in, n);
+    double sum = berg__abs_sum_mt(in, n, m->x.nthreads);
     int es;
     if (isfinite(sum)) {
         es = sum > 0.0 ? ilogb(sum) + 1 : -1100;

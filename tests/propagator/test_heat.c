@@ -999,6 +999,65 @@ static void test_destroy_during_planning(void)
     berg_space_destroy(s);
 }
 
+/* arrays of 2^20 values or more are scanned in 16 fixed ranges on the
+ * handle's threads: a NaN or an infinity in any range is refused with out
+ * unchanged, 1 and 2 threads give the same bits, and inputs scaled by
+ * 2^-600 and 2^1000 (the scaled route) give the result scaled */
+static void test_large_scan(void)
+{
+    size_t n[2] = {1024, 1025}; /* 2^20 + 1024 values: ranges of unequal ends */
+    double lo[2] = {0, 0}, hi[2] = {1, 1};
+    berg_boundary bc[2] = {BERG_PERIODIC, BERG_NEUMANN};
+    berg_space *s = tu_space(2, n, lo, hi, bc, NULL);
+    size_t N = berg_space_size(s);
+    berg_heat *h1 = NULL, *h2 = NULL;
+    CHECK_STATUS(berg_heat_create_ex(&h1, s, 1, 1, BERG_HEAT_SPECTRAL | BERG_PLAN_ESTIMATE),
+                 BERG_OK, "large scan create 1");
+    CHECK_STATUS(berg_heat_create_ex(&h2, s, 1, 2, BERG_HEAT_SPECTRAL | BERG_PLAN_ESTIMATE),
+                 BERG_OK, "large scan create 2");
+    double *in = tu_vec(N), *a = tu_vec(N), *b = tu_vec(N), *c = tu_vec(N);
+    unsigned long long seed = 99;
+    for (size_t i = 0; i < N; i++)
+        in[i] = tu_uniform(&seed) - 0.25;
+    double t = 1e-5;
+    CHECK_STATUS(berg_heat_apply(h1, t, in, a), BERG_OK, "large scan, 1 thread");
+    CHECK_STATUS(berg_heat_apply(h2, t, in, b), BERG_OK, "large scan, 2 threads");
+    CHECK(memcmp(a, b, N * sizeof(double)) == 0, "large scan: 1 and 2 threads differ");
+    static const int sh[2] = {-600, 1000};
+    for (int k = 0; k < 2; k++) {
+        for (size_t i = 0; i < N; i++)
+            c[i] = ldexp(in[i], sh[k]);
+        CHECK_STATUS(berg_heat_apply(h2, t, c, b), BERG_OK, "large scan 2^%d", sh[k]);
+        size_t bad = 0;
+        for (size_t i = 0; i < N; i++)
+            bad += b[i] != ldexp(a[i], sh[k]);
+        CHECK(bad == 0, "large scan: input times 2^%d gave %zu values not the result times it",
+              sh[k], bad);
+    }
+    const double odd[2] = {NAN, INFINITY};
+    const size_t at[4] = {0, N / 16 - 1, N / 2 + 3, N - 1};
+    for (int k = 0; k < 2; k++)
+        for (int q = 0; q < 4; q++) {
+            memcpy(c, in, N * sizeof(double));
+            c[at[q]] = odd[k];
+            for (size_t i = 0; i < N; i++)
+                b[i] = 7.0;
+            CHECK_STATUS(berg_heat_apply(h2, t, c, b), BERG_ERR_NONFINITE,
+                         "large scan: %g at %zu", odd[k], at[q]);
+            size_t changed = 0;
+            for (size_t i = 0; i < N; i++)
+                changed += b[i] != 7.0;
+            CHECK(changed == 0, "large scan: refused, but %zu values of out written", changed);
+        }
+    free(in);
+    free(a);
+    free(b);
+    free(c);
+    berg_heat_destroy(h1);
+    berg_heat_destroy(h2);
+    berg_space_destroy(s);
+}
+
 int main(void)
 {
     test_modes_1d();
@@ -1020,5 +1079,6 @@ int main(void)
     test_channel_information();
     test_channel_bad_input();
     test_destroy_during_planning();
+    test_large_scan();
     return test_summary("heat");
 }
