@@ -285,6 +285,24 @@ void berg__heat_run(const berg_heat *h, berg__heat_work *w, double t, const doub
 
 /* ---- apply ------------------------------------------------------------------ */
 
+/* the power of two the transforms run an input of finite sum of
+ * magnitudes sum at (see input_scale) */
+static double sum_scale(double sum, int ndim)
+{
+    /* log2 of the bound, rounded up */
+    int e = sum > 0.0 ? ilogb(sum) + 1 + ndim + 1 : 0;
+    double scale = e >= 1000 ? ldexp(1.0, 999 - e) : 1.0;
+    /* an input whose sum is below 2^-500 runs scaled up (by at most 2^1000):
+     * the transforms run with flush-to-zero, which would turn an input of
+     * subnormal values into 0 (a mass lost with success on wide boxes,
+     * fuzz_heat); the result is scaled back outside flush-to-zero */
+    if (sum > 0.0 && ilogb(sum) < -500) {
+        int up = -ilogb(sum);
+        scale = ldexp(1.0, up < 1000 ? up : 1000);
+    }
+    return scale;
+}
+
 /* in (n values) is finite, and *scale is the power of two the transforms
  * must run at: the forward and inverse sums of a transform reach at most
  * 2^(d+1) sum |in|, which must stay below 2^1000; 1 for every input whose
@@ -305,18 +323,22 @@ static berg_status input_scale(const berg__xform *x, const double *in, const cha
         *scale = ldexp(1.0, 999 - e);
         return BERG_OK;
     }
-    /* log2 of the bound, rounded up */
-    int e = sum > 0.0 ? ilogb(sum) + 1 + x->space.ndim + 1 : 0;
-    *scale = e >= 1000 ? ldexp(1.0, 999 - e) : 1.0;
-    /* an input whose sum is below 2^-500 runs scaled up (by at most 2^1000):
-     * the transforms run with flush-to-zero, which would turn an input of
-     * subnormal values into 0 (a mass lost with success on wide boxes,
-     * fuzz_heat); the result is scaled back outside flush-to-zero */
-    if (sum > 0.0 && ilogb(sum) < -500) {
-        int up = -ilogb(sum);
-        *scale = ldexp(1.0, up < 1000 ? up : 1000);
-    }
+    *scale = sum_scale(sum, x->space.ndim);
     return BERG_OK;
+}
+
+int berg__heat_scan_takes(double sum, const void *heat)
+{
+    const berg_heat *h = heat;
+    /* the first job's sum is input_scale's in another order (and without
+     * subnormal values, under flush-to-zero): within a relative n 2^-52 of
+     * a true sum that is at least as large. Scale 1 at both ends of that
+     * interval means scale 1 for input_scale's sum (the values of scale 1
+     * are an interval). 0, possibly an input of subnormal values, is not
+     * taken. */
+    const double n = (double)(h->x.batch * h->x.nreal), rel = n * 0x1p-52;
+    return isfinite(sum) && sum > 0.0 && sum_scale(sum * (1.0 - rel), h->x.space.ndim) == 1.0 &&
+           sum_scale(sum * (1.0 + rel), h->x.space.ndim) == 1.0;
 }
 
 /* w's rbuf2 = e^{t Delta} (scale in) / scale, refused (nothing written
@@ -344,7 +366,7 @@ static berg_status run_scaled(const berg_heat *h, berg__heat_work *w, double t, 
  * up: that job writes scratch, not out), saving input_scale's pass over
  * the input: 1 when it ran; 0 (nothing written to out) when the direct
  * path does not run t or the input is not one that input_scale would take
- * unscaled, and the regular path decides. */
+ * unscaled (berg__heat_scan_takes), and the regular path decides. */
 static int direct_scanned(const berg_heat *h, double t, const double *in, double *out,
                           const char *fn)
 {
@@ -357,7 +379,8 @@ static int direct_scanned(const berg_heat *h, double t, const double *in, double
     int done = 0;
     if (direct_for(h, &w, t)) {
         unsigned fp = berg__ftz_enter();
-        done = berg__hdir_run_scanned(&h->direct, w.kern, in, out, w.s.spec, w.panels);
+        done = berg__hdir_run_scanned(&h->direct, w.kern, in, out, w.s.spec, w.panels,
+                                      berg__heat_scan_takes, h);
         berg__ftz_leave(fp);
     }
     berg__heat_end(h, &w);

@@ -1406,9 +1406,10 @@ int berg__hdir_scans(const berg__hdir *e)
     return e->ndim >= 3 && n_jobs(e) % 2 == 0;
 }
 
-/* whether the first job's check (the threads' accumulators in panels)
- * passes: see berg__hdir_run_scanned */
-static int scan_passes(const berg__hdir *e, const double *panels)
+/* the first job's check: the input's sum of magnitudes, as the threads'
+ * accumulators in panels hold it (NaN or infinite when a value is; the
+ * order of the sums depends on the threads) */
+static double scan_sum(const berg__hdir *e, const double *panels)
 {
     const size_t td = thread_doubles(e);
     double sum = 0.0;
@@ -1417,19 +1418,17 @@ static int scan_passes(const berg__hdir *e, const double *panels)
         for (size_t l = 0; l < LANES; l++)
             sum += acc[l];
     }
-    /* sum is the input's sum of magnitudes in some order (the threads'),
-     * to a relative n 2^-52: in [2^-498, 2^(989 - d)] input_scale's sum is
-     * in [2^-499, 2^(990 - d)), where it takes scale 1. NaN or infinite
-     * when a value is. (Near those bounds the answer may depend on the
-     * threads; both answers then run the same jobs.) */
-    return isfinite(sum) && sum >= 0x1p-498 && sum <= ldexp(1.0, 989 - e->ndim);
+    return sum;
 }
 
-/* the jobs (src: the input, or its copy in tmp); with scan, stops after
- * the first job when the input fails its check: 1 when done */
+/* the jobs (src: the input, or its copy in tmp); with takes, the first
+ * job checks the input and the run stops after it unless takes accepts
+ * the sum: 1 when done */
 static int run_jobs(const berg__hdir *e, const berg__hdir_kernel *k, const double *src,
-                    double *out, double *tmp, double *panels, int scan)
+                    double *out, double *tmp, double *panels,
+                    int (*takes)(double sum, const void *ctx), const void *ctx)
 {
+    const int scan = takes != NULL;
     const int d = e->ndim, band = banded(e);
     const int jobs = n_jobs(e);
     size_t nt = e->nthreads;
@@ -1443,7 +1442,7 @@ static int run_jobs(const berg__hdir *e, const berg__hdir_kernel *k, const doubl
         else
             run_pass(e, k, j, nt, src, dst, panels, j == d - 1 && pad, scan && j == 0);
         src = dst;
-        if (scan && j == 0 && !scan_passes(e, panels))
+        if (scan && j == 0 && !takes(scan_sum(e, panels), ctx))
             return 0;
     }
     return 1;
@@ -1459,16 +1458,17 @@ void berg__hdir_run(const berg__hdir *e, const berg__hdir_kernel *k, const doubl
         memcpy(tmp, in, total * sizeof(double));
         src = tmp;
     }
-    (void)run_jobs(e, k, src, out, tmp, panels, 0);
+    (void)run_jobs(e, k, src, out, tmp, panels, NULL, NULL);
 }
 
 int berg__hdir_run_scanned(const berg__hdir *e, const berg__hdir_kernel *k, const double *in,
-                           double *out, double *tmp, double *panels)
+                           double *out, double *tmp, double *panels,
+                           int (*takes)(double sum, const void *ctx), const void *ctx)
 {
     const size_t td = thread_doubles(e);
     for (size_t r = 0; r < e->nthreads; r++)
         memset(panels + (r + 1) * td - SCAN_DOUBLES, 0, SCAN_DOUBLES * sizeof(double));
-    return run_jobs(e, k, in, out, tmp, panels, 1);
+    return run_jobs(e, k, in, out, tmp, panels, takes, ctx);
 }
 
 /* ---- engine and the measured crossover ------------------------------------------ */

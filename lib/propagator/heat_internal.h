@@ -65,13 +65,14 @@ void berg__hdir_run(const berg__hdir *e, const berg__hdir_kernel *k, const doubl
                     double *out, double *tmp, double *panels);
 /* whether berg__hdir_run_scanned can run: the first job writes tmp */
 int berg__hdir_scans(const berg__hdir *e);
-/* berg__hdir_run with the input's check made by its first job: 1 when in
- * is such that the heat apply's input_scale would take it unscaled (every
- * value finite, the sum of magnitudes in [2^-498, 2^(989 - ndim)]) and
- * the run is done; 0 when it is not, and nothing is written to out.
- * Under flush-to-zero, like berg__hdir_run. */
+/* berg__hdir_run with the input's check made by its first job: the sum
+ * of |in| over the batch (in some order, to a relative n 2^-52; NaN or
+ * infinite when a value is), handed to takes. 1 when takes accepts it and
+ * the run is done; 0 when not, and nothing is written to out. Under
+ * flush-to-zero, like berg__hdir_run (subnormal values count as 0). */
 int berg__hdir_run_scanned(const berg__hdir *e, const berg__hdir_kernel *k, const double *in,
-                           double *out, double *tmp, double *panels);
+                           double *out, double *tmp, double *panels,
+                           int (*takes)(double sum, const void *ctx), const void *ctx);
 /* one spectral step of the owner on its own scratch (for the measurement) */
 typedef berg_status (*berg__hdir_fft_fn)(void *ctx, const char *fn);
 /* *use = run the direct path for kernel k: force > 0 whenever compact,
@@ -119,6 +120,10 @@ berg_status berg__heat_begin(const berg_heat *h, berg__heat_work *w, const char 
 void berg__heat_end(const berg_heat *h, berg__heat_work *w);
 /* whether a run at time t > 0 takes the direct path (sets w's tables for t) */
 int berg__heat_uses_direct(const berg_heat *h, berg__heat_work *w, double t);
+/* whether the sum of |in| that berg__hdir_run_scanned hands over (heat: the
+ * berg_heat) is one whose input the apply runs unscaled, by input_scale's
+ * rule with a margin for the order of the sums */
+int berg__heat_scan_takes(double sum, const void *heat);
 /* out = e^{t Delta_g} in for the handle's batch; inputs trusted */
 void berg__heat_run(const berg_heat *h, berg__heat_work *w, double t, const double *in,
                     double *out);

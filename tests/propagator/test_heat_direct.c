@@ -765,7 +765,8 @@ static void scanned_on(const size_t *n, const double *hi, const berg_boundary *b
         CHECK_STATUS(berg__heat_begin(h, &w, "test"), BERG_OK, "%s begin", what);
         CHECK(berg__heat_uses_direct(h, &w, t) == 1, "%s: kernels", what);
         unsigned fp = berg__ftz_enter();
-        CHECK(berg__hdir_run_scanned(&h->direct, w.kern, in, b, w.s.spec, w.panels) == 1,
+        CHECK(berg__hdir_run_scanned(&h->direct, w.kern, in, b, w.s.spec, w.panels,
+                                     berg__heat_scan_takes, h) == 1,
               "%s: a plain input refused", what);
         CHECK(memcmp(a, b, N * sizeof(double)) == 0, "%s: run_scanned differs", what);
         /* a NaN anywhere (first, last, 64 spread positions): every value
@@ -775,7 +776,8 @@ static void scanned_on(const size_t *n, const double *hi, const berg_boundary *b
         for (size_t k = 0; k < 66; k++) {
             size_t at = k == 64 ? 0 : k == 65 ? N - 1 : (k * N) / 64 + k % 7;
             c[at] = NAN;
-            missed += berg__hdir_run_scanned(&h->direct, w.kern, c, b, w.s.spec, w.panels) != 0;
+            missed += berg__hdir_run_scanned(&h->direct, w.kern, c, b, w.s.spec, w.panels,
+                                             berg__heat_scan_takes, h) != 0;
             c[at] = in[at];
         }
         CHECK(missed == 0, "%s: %zu NaNs of 66 not seen", what, missed);
@@ -791,7 +793,8 @@ static void scanned_on(const size_t *n, const double *hi, const berg_boundary *b
             }
             for (size_t i = 0; i < N; i++)
                 b[i] = 7.0;
-            CHECK(berg__hdir_run_scanned(&h->direct, w.kern, c, b, w.s.spec, w.panels) == 0,
+            CHECK(berg__hdir_run_scanned(&h->direct, w.kern, c, b, w.s.spec, w.panels,
+                                         berg__heat_scan_takes, h) == 0,
                   "%s: input %d taken", what, k);
             size_t changed = 0;
             for (size_t i = 0; i < N; i++)
@@ -850,6 +853,23 @@ static void test_scanned(void)
         /* 63 values a plane: a column block with a partial group of lanes */
         snprintf(what, sizeof what, "scanned 48 x 9 x 7 bc %d", b);
         scanned_on(o, wide, bc, 1, what);
+    }
+    /* the rule the first job's sum is held to: input_scale's scale 1 (sums
+     * in [2^-500, 2^995) in 3-D), both ends of the order's margin inside */
+    {
+        size_t n3[3] = {8, 8, 8};
+        double lo3[3] = {0, 0, 0}, hi3[3] = {1, 1, 1};
+        berg_boundary p3[3] = {BERG_PERIODIC, BERG_PERIODIC, BERG_PERIODIC};
+        berg_space *s3 = tu_space(3, n3, lo3, hi3, p3, NULL);
+        berg_heat *h3 = make(s3, 1, 1, BERG_SYMBOL_FD);
+        const double ok[4] = {1.0, 0x1.8p-500, 0x1.8p994, 1e-100};
+        const double no[6] = {0.0, 0x1p-501, 0x1.fffffffffffffp-501, 0x1p995, NAN, INFINITY};
+        for (int q = 0; q < 4; q++)
+            CHECK(berg__heat_scan_takes(ok[q], h3), "sum %a not taken", ok[q]);
+        for (int q = 0; q < 6; q++)
+            CHECK(!berg__heat_scan_takes(no[q], h3), "sum %a taken", no[q]);
+        berg_heat_destroy(h3);
+        berg_space_destroy(s3);
     }
     /* a 2-D space's first job writes out: no scan */
     size_t n2[2] = {16, 16};
