@@ -302,6 +302,7 @@ typedef struct half_job {
     struct bary *B;
     int what, measure, update;
     int transpose; /* HJ_STAB_HALF: the product's direction */
+    int whole;     /* HJ_STAB_HALF: a unit a measure, not a half (by_measure_run) */
 } half_job;
 static void half_range(void *ctx, size_t begin, size_t end, size_t range);
 static void exact_measure(bary *B, size_t r);
@@ -333,14 +334,45 @@ static size_t lse_threads(const bary *B)
     return t < SLOTS_MAX ? t : SLOTS_MAX;
 }
 
-/* the measures' halves side by side, OpenBLAS held at one thread while
+/* The stabilized products side by side: a measure's whole product a
+ * unit, or its two halves (stab_half) when that deals the work more
+ * evenly. Halves balance measures of different supports, but each packs
+ * the product's shared operand anew (berg__sinkhorn_dense_cost): with the
+ * input box much larger than the output's (the first marginal's product,
+ * from the barycenter's box to a small measure's), two halves took 1.27
+ * times a whole product's time. Units go to the threads round robin
+ * (berg__parallel_ranges); whole products are taken when their largest
+ * load is the smaller. Either way each output row is the same sums. */
+static int stab_whole(const bary *B, int transpose, size_t nthreads)
+{
+    double whole[SLOTS_MAX] = {0}, halves[SLOTS_MAX] = {0}, mw = 0.0, mh = 0.0;
+    size_t n0 = B->sk->space.n[0];
+    for (size_t r = 0; r < B->k; r++) {
+        berg__sk_coupling c = coupling(B, r);
+        size_t mid = berg__sinkhorn_dense_mid(B->sk, &c, transpose);
+        whole[r % nthreads] += berg__sinkhorn_dense_cost(B->sk, &c, transpose, 0, n0);
+        halves[2 * r % nthreads] += berg__sinkhorn_dense_cost(B->sk, &c, transpose, 0, mid);
+        halves[(2 * r + 1) % nthreads] += berg__sinkhorn_dense_cost(B->sk, &c, transpose, mid, n0);
+    }
+    for (size_t t = 0; t < nthreads; t++) {
+        mw = fmax(mw, whole[t]);
+        mh = fmax(mh, halves[t]);
+    }
+    return mw < mh;
+}
+
+/* the measures' units side by side, OpenBLAS held at one thread while
  * libberg's threads call dgemm (fisher/blas_threads.h); with an OpenMP
  * OpenBLAS (no hold) they run in turn, OpenBLAS threading each product */
 static void by_measure_run(bary *B, half_job *h)
 {
-    size_t units = h->what == HJ_STAB_HALF ? 2 * B->k : B->k;
+    size_t units = B->k, nthreads = lse_threads(B);
+    if (h->what == HJ_STAB_HALF) {
+        h->whole = stab_whole(B, h->transpose, nthreads);
+        units = h->whole ? B->k : 2 * B->k;
+    }
     if (berg__blas_hold()) {
-        berg__parallel_ranges(units, units, lse_threads(B), half_range, h);
+        berg__parallel_ranges(units, units, nthreads, half_range, h);
         berg__blas_release();
     } else {
         half_range(h, 0, units, 0);
@@ -422,7 +454,12 @@ static void half_range(void *ctx, size_t begin, size_t end, size_t range)
         case HJ_KERNEL_T:
             kernel(B, u, 1, B->U + u * N, B->KU + u * N, &fl);
             break;
-        case HJ_STAB_HALF: /* unit u: half u % 2 of measure u / 2 */
+        case HJ_STAB_HALF: /* unit u: measure u whole, or half u % 2 of measure u / 2 */
+            if (h->whole) {
+                kernel(B, u, h->transpose, (h->transpose ? B->U : B->V) + u * N, B->KU + u * N,
+                       &fl);
+                break;
+            }
             stab_half(B, r, h->transpose, (h->transpose ? B->U : B->V) + r * N, B->KU + r * N,
                       (int)(u % 2));
             break;
@@ -445,12 +482,12 @@ static berg_status first_half(bary *B, size_t iters, int measure, int update, do
     if (by_measure(B)) {
         if (B->mode == BERG__SK_STAB) {
             /* the products by halves, then each measure's pointwise work */
-            half_job p = {B, HJ_STAB_HALF, 0, 0, 0};
+            half_job p = {B, HJ_STAB_HALF, 0, 0, 0, 0};
             by_measure_run(B, &p);
-            half_job h = {B, HJ_FIRST_ONLY, measure, update, 0};
+            half_job h = {B, HJ_FIRST_ONLY, measure, update, 0, 0};
             by_measure_run(B, &h);
         } else {
-            half_job h = {B, HJ_FIRST, measure, update, 0};
+            half_job h = {B, HJ_FIRST, measure, update, 0, 0};
             by_measure_run(B, &h);
         }
     }
@@ -487,7 +524,7 @@ static berg_status step(bary *B, size_t iters, int measure, double *err, int *do
         }
     }
     if (by_measure(B)) {
-        half_job h = {B, B->mode == BERG__SK_STAB ? HJ_STAB_HALF : HJ_KERNEL_T, 0, 0, 1};
+        half_job h = {B, B->mode == BERG__SK_STAB ? HJ_STAB_HALF : HJ_KERNEL_T, 0, 0, 1, 0};
         by_measure_run(B, &h);
     } else {
         for (size_t r = 0; r < k; r++) {
@@ -532,7 +569,7 @@ static berg_status stab_start(bary *B)
     B->mode = BERG__SK_STAB;
     /* the measures side by side (each its own coupling and sums) */
     if (by_measure(B)) {
-        half_job h = {B, HJ_START, 0, 0, 0};
+        half_job h = {B, HJ_START, 0, 0, 0, 0};
         by_measure_run(B, &h);
     } else {
         for (size_t r = 0; r < B->k; r++)
@@ -609,7 +646,7 @@ static void stab_exact_check(bary *B, double *err)
     double e = 0.0;
     /* log-domain work: measures side by side as the log domain's are */
     if (by_measure_in(B, BERG__SK_LOG)) {
-        half_job h = {B, HJ_EXACT, 0, 0, 0};
+        half_job h = {B, HJ_EXACT, 0, 0, 0, 0};
         by_measure_run(B, &h);
     } else {
         for (size_t r = 0; r < B->k; r++)

@@ -189,6 +189,44 @@ static void box_product(const box_axis *b, const double *src, double *dst)
     }
 }
 
+/* The boxes of a product on the output rows [row0, row1) of axis 0: per
+ * axis the output range [I0, I1) and the input range [J0, J1) (the
+ * indices whose potentials are finite, the output's cut to the rows);
+ * empty when a range is, full when the output box is the whole slab */
+typedef struct dense_boxes {
+    size_t I0[BERG_MAX_RANK], I1[BERG_MAX_RANK], J0[BERG_MAX_RANK], J1[BERG_MAX_RANK];
+    int empty, full;
+} dense_boxes;
+
+static void boxes(const berg_sinkhorn *sk, const berg__sk_coupling *c, int transpose,
+                  size_t row0, size_t row1, dense_boxes *x)
+{
+    const berg_space *s = &sk->space;
+    size_t voff = 0;
+    x->empty = row0 >= row1;
+    x->full = 1;
+    for (size_t a = 0; a < (size_t)s->ndim; a++) {
+        size_t ulo, uhi, vlo, vhi;
+        active(c->A + voff, s->n[a], &ulo, &uhi);
+        active(c->B + voff, s->n[a], &vlo, &vhi);
+        x->empty |= ulo == uhi || vlo == vhi;
+        size_t olo = transpose ? vlo : ulo, ohi = transpose ? vhi : uhi;
+        if (a == 0) { /* this call's rows of it */
+            olo = olo > row0 ? olo : row0;
+            ohi = ohi < row1 ? ohi : row1;
+            x->empty |= olo >= ohi;
+            x->full &= olo == row0 && ohi == row1;
+        } else {
+            x->full &= olo == 0 && ohi == s->n[a];
+        }
+        x->I0[a] = olo;
+        x->I1[a] = ohi;
+        x->J0[a] = transpose ? ulo : vlo;
+        x->J1[a] = transpose ? uhi : vhi;
+        voff += s->n[a];
+    }
+}
+
 /* Axis by axis, one dgemm per axis on the box (per outer block when the
  * axis is neither the first nor the last): OpenBLAS threads a product of
  * this size itself (by its own setting, OPENBLAS_NUM_THREADS), and
@@ -199,50 +237,25 @@ void berg__sinkhorn_dense_rows(const berg_sinkhorn *sk, const berg__sk_coupling 
                                size_t row0, size_t row1)
 {
     const berg_space *s = &sk->space;
-    size_t d = (size_t)s->ndim, off = 0, voff = 0;
-    size_t ulo[BERG_MAX_RANK], uhi[BERG_MAX_RANK], vlo[BERG_MAX_RANK], vhi[BERG_MAX_RANK];
+    size_t d = (size_t)s->ndim, off = 0;
     size_t lo[BERG_MAX_RANK], hi[BERG_MAX_RANK];
-    int empty = row0 >= row1, full = 1;
-    for (size_t a = 0; a < d; a++) {
-        active(c->A + voff, s->n[a], &ulo[a], &uhi[a]);
-        active(c->B + voff, s->n[a], &vlo[a], &vhi[a]);
-        empty |= ulo[a] == uhi[a] || vlo[a] == vhi[a];
-        /* the output side's box */
-        size_t olo = transpose ? vlo[a] : ulo[a], ohi = transpose ? vhi[a] : uhi[a];
-        if (a == 0) { /* this call's rows of it */
-            olo = olo > row0 ? olo : row0;
-            ohi = ohi < row1 ? ohi : row1;
-            empty |= olo >= ohi;
-            full &= olo == row0 && ohi == row1;
-        } else {
-            full &= olo == 0 && ohi == s->n[a];
-        }
-        if (transpose) {
-            vlo[a] = olo;
-            vhi[a] = ohi;
-        } else {
-            ulo[a] = olo;
-            uhi[a] = ohi;
-        }
-        /* the box starts on the input side */
-        lo[a] = transpose ? ulo[a] : vlo[a];
-        hi[a] = transpose ? uhi[a] : vhi[a];
-        voff += s->n[a];
-    }
+    dense_boxes x;
+    boxes(sk, c, transpose, row0, row1, &x);
     double *slab = out + row0 * s->stride[0];
     size_t slab_n = row1 > row0 ? (row1 - row0) * s->stride[0] : 0;
-    if (empty) {
+    if (x.empty) {
         memset(slab, 0, slab_n * sizeof(double));
         return;
     }
+    /* the box starts on the input side */
+    memcpy(lo, x.J0, d * sizeof(size_t));
+    memcpy(hi, x.J1, d * sizeof(size_t));
     const double *src = in;
     for (size_t a = 0; a < d; a++) {
         size_t n = s->n[a];
         double *dst = ((d - 1 - a) % 2 == 0) ? out : tmp;
-        box_axis b = {s, a, c->T + off, transpose,
-                      transpose ? vlo[a] : ulo[a], transpose ? vhi[a] : uhi[a],
-                      transpose ? ulo[a] : vlo[a], transpose ? uhi[a] : vhi[a], lo, hi};
-        if (a == d - 1 && !full) /* the slab is 0 outside the box (src is not out) */
+        box_axis b = {s, a, c->T + off, transpose, x.I0[a], x.I1[a], x.J0[a], x.J1[a], lo, hi};
+        if (a == d - 1 && !x.full) /* the slab is 0 outside the box (src is not out) */
             memset(slab, 0, slab_n * sizeof(double));
         box_product(&b, src, dst);
         lo[a] = b.I0;
@@ -250,6 +263,45 @@ void berg__sinkhorn_dense_rows(const berg_sinkhorn *sk, const berg__sk_coupling 
         src = dst;
         off += n * n;
     }
+}
+
+double berg__sinkhorn_dense_cost(const berg_sinkhorn *sk, const berg__sk_coupling *c,
+                                 int transpose, size_t row0, size_t row1)
+{
+    const berg_space *s = &sk->space;
+    size_t d = (size_t)s->ndim, lo[BERG_MAX_RANK], hi[BERG_MAX_RANK];
+    dense_boxes x;
+    boxes(sk, c, transpose, row0, row1, &x);
+    if (x.empty)
+        return 0.0;
+    memcpy(lo, x.J0, d * sizeof(size_t));
+    memcpy(hi, x.J1, d * sizeof(size_t));
+    double cost = 0.0;
+    for (size_t a = 0; a < d; a++) {
+        /* box_product's calls: m rows of the output, k contracted, n
+         * columns, in `calls` products over the other axes' tuples */
+        double m, k = (double)(x.J1[a] - x.J0[a]), n, calls = 1.0;
+        if (a == d - 1) { /* (rows x |J|) (|J| x |I|) */
+            m = d >= 2 ? (double)(hi[d - 2] - lo[d - 2]) : 1.0;
+            n = (double)(x.I1[a] - x.I0[a]);
+            for (size_t q = 0; q + 2 < d; q++)
+                calls *= (double)(hi[q] - lo[q]);
+        } else { /* (|I| x |J|) (|J| x cols) */
+            int whole = 1;
+            for (size_t q = a + 1; q < d; q++)
+                whole &= lo[q] == 0 && hi[q] == s->n[q];
+            m = (double)(x.I1[a] - x.I0[a]);
+            n = whole ? (double)s->stride[a] : (double)(hi[d - 1] - lo[d - 1]);
+            size_t last = whole ? a : d - 1;
+            for (size_t q = 0; q < last; q++)
+                if (q != a)
+                    calls *= (double)(hi[q] - lo[q]);
+        }
+        cost += calls * (m * k * n + BERG__SK_PACK_COST * (k * n + m * k));
+        lo[a] = x.I0[a];
+        hi[a] = x.I1[a];
+    }
+    return cost;
 }
 
 void berg__sinkhorn_dense(const berg_sinkhorn *sk, const berg__sk_coupling *c, int transpose,

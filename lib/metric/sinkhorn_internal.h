@@ -183,14 +183,26 @@ void berg__sinkhorn_dense_rows(const berg_sinkhorn *sk, const berg__sk_coupling 
  * halves of equal work meet */
 size_t berg__sinkhorn_dense_mid(const berg_sinkhorn *sk, const berg__sk_coupling *c,
                                 int transpose);
-/* Absorb log-scalings L (N values, only where valid[i] > 0) into the
- * per-axis potentials P (A or B): P += a separable fit r of L, and
- * (valid may be NULL: every cell)
- * scal = e^{L - r} where valid, 0 elsewhere; acc holds sum n_a + sum n_a
- * doubles. Returns 0 when the residual scalings leave [1e-120, 1e120]. */
+/* OpenBLAS packs both operands of a product (m x k) (k x n) into blocks
+ * before it multiplies, the k x n one whole whichever rows of the output
+ * a call computes: two calls on halves of the rows pack it twice. Timed
+ * here (OpenBLAS 0.3.21, one thread), Y (m x 256) = M (m x 256) X (256 x
+ * 256) took 44 us + 2.55 us m for m from 16 to 256: one packed value costs
+ * as much as 17 multiply-adds. */
+#define BERG__SK_PACK_COST 17.0
+/* the work of berg__sinkhorn_dense_rows on [row0, row1): per product m k n
+ * multiply-adds and BERG__SK_PACK_COST (m k + k n) for the packing (the
+ * measure by which whole products and halves are dealt to threads) */
+double berg__sinkhorn_dense_cost(const berg_sinkhorn *sk, const berg__sk_coupling *c,
+                                 int transpose, size_t row0, size_t row1);
 /* out[i] += sum_a P_a(i_a) (P: the per-axis potentials, axis after axis),
  * axis 0 first for every cell */
 void berg__sinkhorn_add_potentials(const berg_space *s, const double *P, double *out);
+/* Absorb log-scalings L (N values, only where valid[i] > 0; valid may be
+ * NULL: every cell) into the per-axis potentials P (A or B): P += a
+ * separable fit r of L, and scal = e^{L - r} where valid, 0 elsewhere; acc
+ * holds sum n_a + sum n_a doubles. Returns 0 when the residual scalings
+ * leave [1e-120, 1e120]. */
 int berg__sinkhorn_absorb(const berg_sinkhorn *sk, double *P, const double *L,
                           const double *valid, double *scal, double *acc);
 

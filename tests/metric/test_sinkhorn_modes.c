@@ -428,6 +428,15 @@ static void test_boxes(void)
         CHECK(tu_max_abs_diff(b1, b2, N) < 1e-10 * bmax,
               "case %zu: stabilized and log barycenters agree (%g)", c,
               tu_max_abs_diff(b1, b2, N) / bmax);
+        /* two threads: the two measures' products whole or in halves,
+         * whichever deals the work more evenly (sinkhorn_barycenter.c),
+         * each the same sums as one thread's (up to OpenBLAS's blocking) */
+        CHECK_STATUS(berg_sinkhorn_set_threads(st, 2), BERG_OK, "case %zu: 2 threads", c);
+        CHECK_STATUS(berg_sinkhorn_barycenter(st, 2, P, w, f1), BERG_OK,
+                     "case %zu: stabilized on 2 threads", c);
+        CHECK(tu_max_abs_diff(b1, f1, N) <= 1e-14 * bmax, "case %zu: 1 and 2 threads agree (%g)",
+              c, tu_max_abs_diff(b1, f1, N) / bmax);
+        CHECK_STATUS(berg_sinkhorn_set_threads(st, 1), BERG_OK, "case %zu: 1 thread", c);
         CHECK_STATUS(berg_sinkhorn_solve(st, P, P + N, &c1, f1, g1), BERG_OK,
                      "case %zu: stabilized solve", c);
         CHECK_STATUS(berg_sinkhorn_solve(lg, P, P + N, &c2, f2, g2), BERG_OK,
