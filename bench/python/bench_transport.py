@@ -74,7 +74,9 @@ def with_blas_threads(n, fn):
     return run
 
 
-def timeit(fns, repeats):
+def timeit(fns, repeats, rounds=False):
+    """medians of interleaved runs (the order reversed every other round);
+    with rounds, also every run's time, round by round"""
     times = {k: [] for k in fns}
     for r in range(repeats):
         order = list(fns) if r % 2 == 0 else list(fns)[::-1]
@@ -82,7 +84,8 @@ def timeit(fns, repeats):
             t0 = time.perf_counter()
             fns[k]()
             times[k].append(time.perf_counter() - t0)
-    return {k: float(np.median(v)) for k, v in times.items()}
+    med = {k: float(np.median(v)) for k, v in times.items()}
+    return (med, times) if rounds else med
 
 
 def case_1d(repeats):
@@ -182,11 +185,18 @@ def case_barycenter(repeats, iters=100):
         # OpenBLAS's two threads, which go on spinning for a while after it
         # and hold the second core (measured: 2 threads / 1 was 1.50 right
         # after a numpy run, 1.63 after a 0.3 s pause)
+        # The host's speed drifts between processes and within one: each
+        # round times 1T and 2T back to back, and the ratio is the median
+        # of the rounds' own ratios (with their quartiles), after a pause
+        # that lets OpenBLAS's threads stop spinning
+        time.sleep(0.5)
         own = {k: fns[k] for k in ("libberg 1T", "libberg 2T")}
-        to = timeit(own, repeats + 2)
+        to, rounds = timeit(own, max(15, repeats + 2), rounds=True)
+        q = np.percentile(np.array(rounds["libberg 1T"]) / np.array(rounds["libberg 2T"]),
+                          [25, 50, 75])
         print(f"barycenter 256^2 reg {reg:<6} {iters} it  libberg alone: 1T {1e3 * to['libberg 1T']:.1f} "
-              f"ms, 2T {1e3 * to['libberg 2T']:.1f} ms: 2 threads / 1 "
-              f"{to['libberg 1T'] / to['libberg 2T']:.2f}")
+              f"ms, 2T {1e3 * to['libberg 2T']:.1f} ms: 2 threads / 1 {q[1]:.2f} "
+              f"(median of {len(rounds['libberg 1T'])} rounds' ratios; quartiles {q[0]:.2f}-{q[2]:.2f})")
         pdiff = np.max(np.abs(res["POT"] - res["numpy"])) / res["numpy"].max()
         print(f"barycenter 256^2 reg {reg:<6} POT vs numpy max|diff|/max {pdiff:.1e}; "
               f"to tolerance 1e-9: {conv.report[1]} iterations, {1e3 * tc:.0f} ms "
