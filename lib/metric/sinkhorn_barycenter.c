@@ -342,7 +342,8 @@ static size_t lse_threads(const bary *B)
  * from the barycenter's box to a small measure's), two halves took 1.27
  * times a whole product's time. Units go to the threads round robin
  * (berg__parallel_ranges); whole products are taken when their largest
- * load is the smaller. Either way each output row is the same sums. */
+ * load is the smaller. The two agree to rounding: OpenBLAS may block a
+ * half's product differently from the whole one's. */
 static int stab_whole(const bary *B, int transpose, size_t nthreads)
 {
     double whole[SLOTS_MAX] = {0}, halves[SLOTS_MAX] = {0}, mw = 0.0, mh = 0.0;
@@ -481,7 +482,8 @@ static berg_status first_half(bary *B, size_t iters, int measure, int update, do
     double e = 0.0;
     if (by_measure(B)) {
         if (B->mode == BERG__SK_STAB) {
-            /* the products by halves, then each measure's pointwise work */
+            /* the products (whole or by halves), then each measure's
+             * pointwise work */
             half_job p = {B, HJ_STAB_HALF, 0, 0, 0, 0};
             by_measure_run(B, &p);
             half_job h = {B, HJ_FIRST_ONLY, measure, update, 0, 0};
