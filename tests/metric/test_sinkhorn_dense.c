@@ -1,9 +1,10 @@
 /* The stabilized mode's products by rows (issue 14): a product computed
- * on two halves of its output rows equals the whole product, on boxes of
- * finite potentials in 1-, 2- and 3-D, both directions; and the work
- * model that deals whole products or halves to threads counts the halves'
- * repeated packing: two halves cost the whole product plus one more
- * packing of each product's shared (k x n) operand. */
+ * on two halves of its output rows agrees with the whole product (to
+ * 1e-15 of its largest value: OpenBLAS may block a half differently), on
+ * boxes of finite potentials in 1-, 2- and 3-D, both directions; and the
+ * work model that deals whole products or halves to threads counts the
+ * halves' repeated packing: two halves cost the whole product plus one
+ * more packing of each product's shared (k x n) operand. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,7 +75,7 @@ int main(void)
                 diff = fmax(diff, fabs(whole[i] - halves[i]));
             }
             CHECK(finite && big > 0.0, "case %zu, transpose %d: every row written", c, t);
-            CHECK(diff <= 1e-15 * big, "case %zu, transpose %d: halves = whole (%g)", c, t,
+            CHECK(diff <= 1e-15 * big, "case %zu, transpose %d: halves agree with the whole (%g)", c, t,
                   diff / big);
             /* the model: the halves' m k n and m k add up to the whole
              * product's; each product's k x n is packed once per half */
