@@ -75,8 +75,8 @@ int main(void)
                 diff = fmax(diff, fabs(whole[i] - halves[i]));
             }
             CHECK(finite && big > 0.0, "case %zu, transpose %d: every row written", c, t);
-            CHECK(diff <= 1e-15 * big, "case %zu, transpose %d: halves agree with the whole (%g)", c, t,
-                  diff / big);
+            CHECK(diff <= 1e-15 * big, "case %zu, transpose %d: halves agree with the whole (%g)",
+                  c, t, diff / big);
             /* the model: the halves' m k n and m k add up to the whole
              * product's; each product's k x n is packed once per half */
             double cw = berg__sinkhorn_dense_cost(sk, &cp, t, 0, n0);
@@ -86,8 +86,10 @@ int main(void)
              * box's columns (a 2-D box, or the whole rows when the input
              * box spans every later axis); the last axis (d >= 2) the
              * output box's I against J */
-            const size_t *ilo = t ? cases[c].blo : cases[c].alo, *ihi = t ? cases[c].bhi : cases[c].ahi;
-            const size_t *jlo = t ? cases[c].alo : cases[c].blo, *jhi = t ? cases[c].ahi : cases[c].bhi;
+            const size_t *ilo = t ? cases[c].blo : cases[c].alo;
+            const size_t *ihi = t ? cases[c].bhi : cases[c].ahi;
+            const size_t *jlo = t ? cases[c].alo : cases[c].blo;
+            const size_t *jhi = t ? cases[c].ahi : cases[c].bhi;
             double shared = 0.0;
             if (d == 1) {
                 shared = (double)(jhi[0] - jlo[0]);
