@@ -6,8 +6,12 @@
  * interleaved (A B A B ...), takes the median of each, and prints one line
  *
  *   <case>  libberg <ms> ms  <baseline name> <ms> ms  ratio <libberg/baseline>
+ *       rounds <median> (<q1>-<q3>)
  *
- * (ratio < 1: libberg is faster). Usage:
+ * (ratio < 1: libberg is faster). The ratio is that of the medians; the
+ * rounds figure is the median (and quartiles) of each round's own ratio, A
+ * and B timed back to back, which a host changing speed during the run
+ * moves less. Usage:
  *
  *   static void run_a(void *ctx) { ... }
  *   bench_pair("heat 1-D 2^20", run_a, ctx_a, "fftw", run_b, ctx_b, 21);
@@ -75,12 +79,19 @@ static inline double bench_pair(const char *name, bench_fn a, void *ctx_a, const
             ta[s] = bench_time_once(a, ctx_a, ca);
         }
     }
+    /* each round's ratio, before the medians sort the times */
+    double *tr = malloc(sizeof(double) * (size_t)samples);
+    for (int s = 0; s < samples; s++)
+        tr[s] = ta[s] / tb[s];
+    double mr = bench_median(tr, samples);
     double ma = bench_median(ta, samples), mb = bench_median(tb, samples);
-    printf("%-40s libberg %10.4f ms   %-12s %10.4f ms   ratio %.3f\n", name, 1e3 * ma, base_name,
-           1e3 * mb, ma / mb);
+    printf("%-40s libberg %10.4f ms   %-12s %10.4f ms   ratio %.3f   rounds %.3f (%.3f-%.3f)\n",
+           name, 1e3 * ma, base_name, 1e3 * mb, ma / mb, mr, tr[samples / 4],
+           tr[(3 * samples) / 4]);
     fflush(stdout);
     free(ta);
     free(tb);
+    free(tr);
     return ma / mb;
 }
 
