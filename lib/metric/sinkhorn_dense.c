@@ -144,6 +144,9 @@ static int next_tuple(size_t *idx, const size_t *lo, const size_t *hi, size_t co
     return 0;
 }
 
+/* One axis of a product on the box, in dgemm calls over the tuples of the
+ * other axes (berg__sinkhorn_dense_cost counts the same calls: a change
+ * here belongs there too) */
 static void box_product(const box_axis *b, const double *src, double *dst)
 {
     const berg_space *s = b->s;
