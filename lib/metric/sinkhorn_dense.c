@@ -102,7 +102,16 @@ typedef struct box_axis {
     int transpose;
     size_t I0, I1, J0, J1;       /* output and input ranges of axis a */
     const size_t *lo, *hi;       /* the box of the other axes */
+    double *cost;                /* non-NULL: add the calls' work to it, compute nothing */
 } box_axis;
+
+/* the work of one product (m x k) (k x n), in multiply-adds
+ * (BERG__SK_PACK_COST: the packing of its operands) */
+static double gemm_work(size_t m, size_t k, size_t n)
+{
+    double dm = (double)m, dk = (double)k, dn = (double)n;
+    return dm * dk * dn + BERG__SK_PACK_COST * (dk * dn + dm * dk);
+}
 
 /* Y (rows x |I|, ld) = X (rows x |J|, ld) M_IJ^t (or M_JI for transpose) */
 static void gemm_rows(const box_axis *b, size_t rows, const double *X, double *Y, size_t ld)
@@ -145,8 +154,7 @@ static int next_tuple(size_t *idx, const size_t *lo, const size_t *hi, size_t co
 }
 
 /* One axis of a product on the box, in dgemm calls over the tuples of the
- * other axes (berg__sinkhorn_dense_cost counts the same calls: a change
- * here belongs there too) */
+ * other axes; with b->cost their work only (src and dst unused) */
 static void box_product(const box_axis *b, const double *src, double *dst)
 {
     const berg_space *s = b->s;
@@ -162,7 +170,9 @@ static void box_product(const box_axis *b, const double *src, double *dst)
             size_t off = d >= 2 ? b->lo[d - 2] * s->stride[d - 2] : 0;
             for (size_t q = 0; q < outer; q++)
                 off += idx[q] * s->stride[q];
-            if (rows > 0)
+            if (rows > 0 && b->cost)
+                *b->cost += gemm_work(rows, b->J1 - b->J0, b->I1 - b->I0);
+            else if (rows > 0)
                 gemm_rows(b, rows, src + off + b->J0, dst + off + b->I0, s->n[d - 1]);
             if (!next_tuple(idx, b->lo, b->hi, outer, SIZE_MAX))
                 return;
@@ -184,7 +194,9 @@ static void box_product(const box_axis *b, const double *src, double *dst)
         for (size_t q = 0; q < last; q++)
             if (q != a)
                 off += idx[q] * s->stride[q];
-        if (cols > 0)
+        if (cols > 0 && b->cost)
+            *b->cost += gemm_work(b->I1 - b->I0, b->J1 - b->J0, cols);
+        else if (cols > 0)
             gemm_cols(b, cols, src + off + b->J0 * s->stride[a], dst + off + b->I0 * s->stride[a],
                       s->stride[a]);
         if (!next_tuple(idx, b->lo, b->hi, last, a))
@@ -230,6 +242,34 @@ static void boxes(const berg_sinkhorn *sk, const berg__sk_coupling *c, int trans
     }
 }
 
+/* The axes in turn on the boxes x, from in to out through tmp (d - 1 - a
+ * even: out); with cost, only their work into *cost */
+static void run_axes(const berg_sinkhorn *sk, const berg__sk_coupling *c, int transpose,
+                     const dense_boxes *x, const double *in, double *out, double *tmp,
+                     double *slab, size_t slab_n, double *cost)
+{
+    const berg_space *s = &sk->space;
+    size_t d = (size_t)s->ndim, off = 0;
+    size_t lo[BERG_MAX_RANK], hi[BERG_MAX_RANK];
+    /* the box starts on the input side */
+    memcpy(lo, x->J0, d * sizeof(size_t));
+    memcpy(hi, x->J1, d * sizeof(size_t));
+    const double *src = in;
+    for (size_t a = 0; a < d; a++) {
+        size_t n = s->n[a];
+        double *dst = ((d - 1 - a) % 2 == 0) ? out : tmp;
+        box_axis b = {s, a, c->T + off, transpose, x->I0[a], x->I1[a], x->J0[a], x->J1[a],
+                      lo, hi, cost};
+        if (a == d - 1 && !x->full && !cost) /* the slab is 0 outside the box (src is not out) */
+            memset(slab, 0, slab_n * sizeof(double));
+        box_product(&b, src, dst);
+        lo[a] = b.I0;
+        hi[a] = b.I1;
+        src = dst;
+        off += n * n;
+    }
+}
+
 /* Axis by axis, one dgemm per axis on the box (per outer block when the
  * axis is neither the first nor the last): OpenBLAS threads a product of
  * this size itself (by its own setting, OPENBLAS_NUM_THREADS), and
@@ -240,70 +280,24 @@ void berg__sinkhorn_dense_rows(const berg_sinkhorn *sk, const berg__sk_coupling 
                                size_t row0, size_t row1)
 {
     const berg_space *s = &sk->space;
-    size_t d = (size_t)s->ndim, off = 0;
-    size_t lo[BERG_MAX_RANK], hi[BERG_MAX_RANK];
     dense_boxes x;
     boxes(sk, c, transpose, row0, row1, &x);
     double *slab = out + row0 * s->stride[0];
     size_t slab_n = row1 > row0 ? (row1 - row0) * s->stride[0] : 0;
-    if (x.empty) {
+    if (x.empty)
         memset(slab, 0, slab_n * sizeof(double));
-        return;
-    }
-    /* the box starts on the input side */
-    memcpy(lo, x.J0, d * sizeof(size_t));
-    memcpy(hi, x.J1, d * sizeof(size_t));
-    const double *src = in;
-    for (size_t a = 0; a < d; a++) {
-        size_t n = s->n[a];
-        double *dst = ((d - 1 - a) % 2 == 0) ? out : tmp;
-        box_axis b = {s, a, c->T + off, transpose, x.I0[a], x.I1[a], x.J0[a], x.J1[a], lo, hi};
-        if (a == d - 1 && !x.full) /* the slab is 0 outside the box (src is not out) */
-            memset(slab, 0, slab_n * sizeof(double));
-        box_product(&b, src, dst);
-        lo[a] = b.I0;
-        hi[a] = b.I1;
-        src = dst;
-        off += n * n;
-    }
+    else
+        run_axes(sk, c, transpose, &x, in, out, tmp, slab, slab_n, NULL);
 }
 
 double berg__sinkhorn_dense_cost(const berg_sinkhorn *sk, const berg__sk_coupling *c,
                                  int transpose, size_t row0, size_t row1)
 {
-    const berg_space *s = &sk->space;
-    size_t d = (size_t)s->ndim, lo[BERG_MAX_RANK], hi[BERG_MAX_RANK];
     dense_boxes x;
-    boxes(sk, c, transpose, row0, row1, &x);
-    if (x.empty)
-        return 0.0;
-    memcpy(lo, x.J0, d * sizeof(size_t));
-    memcpy(hi, x.J1, d * sizeof(size_t));
     double cost = 0.0;
-    for (size_t a = 0; a < d; a++) {
-        /* box_product's calls: m rows of the output, k contracted, n
-         * columns, in `calls` products over the other axes' tuples */
-        double m, k = (double)(x.J1[a] - x.J0[a]), n, calls = 1.0;
-        if (a == d - 1) { /* (rows x |J|) (|J| x |I|) */
-            m = d >= 2 ? (double)(hi[d - 2] - lo[d - 2]) : 1.0;
-            n = (double)(x.I1[a] - x.I0[a]);
-            for (size_t q = 0; q + 2 < d; q++)
-                calls *= (double)(hi[q] - lo[q]);
-        } else { /* (|I| x |J|) (|J| x cols) */
-            int whole = 1;
-            for (size_t q = a + 1; q < d; q++)
-                whole &= lo[q] == 0 && hi[q] == s->n[q];
-            m = (double)(x.I1[a] - x.I0[a]);
-            n = whole ? (double)s->stride[a] : (double)(hi[d - 1] - lo[d - 1]);
-            size_t last = whole ? a : d - 1;
-            for (size_t q = 0; q < last; q++)
-                if (q != a)
-                    calls *= (double)(hi[q] - lo[q]);
-        }
-        cost += calls * (m * k * n + BERG__SK_PACK_COST * (k * n + m * k));
-        lo[a] = x.I0[a];
-        hi[a] = x.I1[a];
-    }
+    boxes(sk, c, transpose, row0, row1, &x);
+    if (!x.empty)
+        run_axes(sk, c, transpose, &x, NULL, NULL, NULL, NULL, 0, &cost);
     return cost;
 }
 
